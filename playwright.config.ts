@@ -1,0 +1,37 @@
+import fs from 'node:fs';
+import { defineConfig } from '@playwright/test';
+
+// Browsers cannot be downloaded on this project's machines: use Debian's Chromium when present.
+const debianChromium = '/usr/bin/chromium';
+const executablePath =
+  process.env.CHROMIUM_PATH ?? (fs.existsSync(debianChromium) ? debianChromium : undefined);
+
+export default defineConfig({
+  testDir: './tests/e2e',
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  reporter: [['list']],
+  use: {
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+    launchOptions: {
+      executablePath,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  projects: [
+    { name: 'panel', testDir: './tests/e2e/panel' },
+    { name: 'desktop-harness', testDir: './tests/e2e/desktop' },
+    { name: 'electron', testDir: './tests/e2e/electron' },
+  ],
+});

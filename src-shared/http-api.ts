@@ -1,0 +1,242 @@
+/**
+ * The account server's HTTP API: every route, its input schema and its output type.
+ * One source of truth shared by the server (which turns the schemas into Fastify JSON
+ * schemas with z.toJSONSchema), the web panel and the desktop app's account client.
+ *
+ * Authentication:
+ * - Panel: a session cookie (`strongroom_session`) plus the header `x-csrf-token` on every
+ *   state-changing request; the token comes from POST/GET /api/session.
+ * - Desktop: `Authorization: Bearer <token>`. A *session* token (from device sign-in, kept
+ *   only in memory) may use the account routes; a *device* token (kept in the OS keychain)
+ *   may only use /api/device/* (backup work). Bearer requests need no CSRF token.
+ */
+import { z } from 'zod';
+
+export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9._-]{1,63}$/;
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 1024;
+
+/** Usernames are case-insensitive: trimmed and lower-cased before anything else. */
+export const username = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(
+    USERNAME_PATTERN,
+    'Username: 2 to 64 characters, letters, digits, dot, dash or underscore, starting with a letter or digit.',
+  );
+export const password = z
+  .string()
+  .min(PASSWORD_MIN, `Password: at least ${PASSWORD_MIN} characters.`)
+  .max(PASSWORD_MAX, `Password: at most ${PASSWORD_MAX} characters.`);
+/** A six-digit TOTP code; spaces a person types between groups are removed. */
+export const totpCode = z
+  .string()
+  .transform((s) => s.replace(/\s+/g, ''))
+  .pipe(z.string().regex(/^\d{6}$/, 'The two-factor code is six digits.'));
+/** A recovery code: case-insensitive, dashes and spaces ignored. */
+export const recoveryCode = z
+  .string()
+  .transform((s) => s.replace(/[\s-]+/g, '').toLowerCase())
+  .pipe(z.string().regex(/^[a-z0-9]{10,32}$/, 'That is not a recovery code.'));
+export const deviceName = z.string().trim().min(1).max(100);
+
+export const errorCode = z.enum([
+  'bad_request',
+  'invalid_credentials',
+  'totp_required',
+  'throttled',
+  'not_signed_in',
+  'session_expired',
+  'csrf',
+  'forbidden_scope',
+  'totp_enrollment_required',
+  'wrong_code',
+  'enrolment_expired',
+  'no_pending_enrolment',
+  'totp_already_enabled',
+  'totp_not_enabled',
+  'signup_disabled',
+  'username_taken',
+  'not_found',
+  'payload_too_large',
+  'internal',
+]);
+export type ErrorCode = z.infer<typeof errorCode>;
+
+/** Every non-2xx answer has this body. 429 answers also carry a Retry-After header. */
+export interface ApiError {
+  error: ErrorCode;
+  message: string;
+  retryAfterSeconds?: number;
+}
+
+// ---- public ---------------------------------------------------------------------------
+
+/** GET /api/server-info */
+export interface ServerInfo {
+  name: 'Strongroom';
+  version: string;
+  signup: boolean;
+  requireTotp: boolean;
+}
+
+/** POST /api/signup (only when signup is on) -> 201 AccountSummary */
+export const signupInput = z.object({ username, password }).strict();
+export type SignupInput = z.input<typeof signupInput>;
+
+// ---- sign-in --------------------------------------------------------------------------
+
+const credentials = {
+  username,
+  password: z.string().min(1).max(PASSWORD_MAX),
+  totp: totpCode.optional(),
+  recoveryCode: recoveryCode.optional(),
+};
+
+/** POST /api/session (panel): sets the session cookie. Errors: invalid_credentials,
+ * totp_required (password right, code missing), throttled (429 + Retry-After). */
+export const panelSignInInput = z.object(credentials).strict();
+export type PanelSignInInput = z.input<typeof panelSignInInput>;
+
+export interface AccountSummary {
+  username: string;
+  totpEnabled: boolean;
+  /** With --require-totp: the account must enrol before anything else is allowed. */
+  mustEnrollTotp: boolean;
+  recoveryCodesRemaining: number;
+  createdAt: string;
+}
+
+/** Answer of POST /api/session and GET /api/session. */
+export interface PanelSession {
+  account: AccountSummary;
+  csrfToken: string;
+  expiresAt: string;
+}
+
+/** POST /api/device-sign-in (desktop): registers a device and opens a session. */
+export const deviceSignInInput = z.object({ ...credentials, deviceName }).strict();
+export type DeviceSignInInput = z.input<typeof deviceSignInInput>;
+
+export interface DeviceSignIn {
+  account: AccountSummary;
+  /** Account-settings scope; keep in memory only; DELETE /api/session revokes it. */
+  sessionToken: string;
+  sessionExpiresAt: string;
+  /** Backup-work scope; keep in the OS keychain. Null while TOTP enrolment is required. */
+  deviceToken: string | null;
+  deviceId: string | null;
+}
+
+/** DELETE /api/session: ends the current session (cookie or bearer) -> 204. */
+
+// ---- account (session scope) ----------------------------------------------------------
+
+/** GET /api/account -> AccountSummary */
+
+/** POST /api/account/totp/begin {} -> TotpEnrolment (replaces any pending one). */
+export interface TotpEnrolment {
+  otpauthUri: string;
+  /** data:image/png;base64,... of the otpauth URI. */
+  qrPngDataUrl: string;
+  /** Base32 secret, for typing into an authenticator by hand. */
+  secretBase32: string;
+  expiresAt: string;
+}
+
+/** POST /api/account/totp/confirm. Errors: wrong_code, enrolment_expired, no_pending_enrolment. */
+export const totpConfirmInput = z.object({ code: totpCode }).strict();
+export type TotpConfirmInput = z.input<typeof totpConfirmInput>;
+export interface RecoveryCodes {
+  /** Shown once; stored hashed on the server. */
+  recoveryCodes: string[];
+}
+
+/** POST /api/account/totp/disable -> 204. Needs the password and a code or a recovery code. */
+export const totpDisableInput = z
+  .object({
+    password: z.string().min(1).max(PASSWORD_MAX),
+    code: totpCode.optional(),
+    recoveryCode: recoveryCode.optional(),
+  })
+  .strict();
+export type TotpDisableInput = z.input<typeof totpDisableInput>;
+
+/** POST /api/account/recovery-codes -> RecoveryCodes (old ones stop working). */
+export const regenerateRecoveryCodesInput = z.object({ code: totpCode }).strict();
+export type RegenerateRecoveryCodesInput = z.input<typeof regenerateRecoveryCodesInput>;
+
+/** POST /api/account/password -> 204. */
+export const changePasswordInput = z
+  .object({ currentPassword: z.string().min(1).max(PASSWORD_MAX), newPassword: password })
+  .strict();
+export type ChangePasswordInput = z.input<typeof changePasswordInput>;
+
+export type AuditEventKind =
+  | 'sign_in_success'
+  | 'sign_in_failure'
+  | 'totp_enabled'
+  | 'totp_disabled'
+  | 'recovery_code_used'
+  | 'recovery_codes_regenerated'
+  | 'device_revoked'
+  | 'password_changed';
+
+export interface AuditEvent {
+  at: string;
+  kind: AuditEventKind;
+  address: string;
+  client: 'panel' | 'desktop' | 'admin';
+  device: string | null;
+}
+
+/** GET /api/account/audit -> { events } newest first, at most 200. */
+export interface AuditLog {
+  events: AuditEvent[];
+}
+
+export interface Device {
+  id: string;
+  name: string;
+  createdAt: string;
+  lastSeenAt: string | null;
+}
+
+/** GET /api/account/devices -> { devices }; DELETE /api/account/devices/:id -> 204. */
+export interface DeviceList {
+  devices: Device[];
+}
+export const deviceIdParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/) }).strict();
+
+// ---- device (device scope) ------------------------------------------------------------
+
+/** GET /api/device/me -> DeviceIdentity; DELETE /api/device/me -> 204 (revokes itself). */
+export interface DeviceIdentity {
+  username: string;
+  deviceId: string;
+  deviceName: string;
+}
+
+export const routes = {
+  serverInfo: { method: 'GET', path: '/api/server-info' },
+  signup: { method: 'POST', path: '/api/signup' },
+  panelSignIn: { method: 'POST', path: '/api/session' },
+  currentSession: { method: 'GET', path: '/api/session' },
+  signOut: { method: 'DELETE', path: '/api/session' },
+  deviceSignIn: { method: 'POST', path: '/api/device-sign-in' },
+  account: { method: 'GET', path: '/api/account' },
+  totpBegin: { method: 'POST', path: '/api/account/totp/begin' },
+  totpConfirm: { method: 'POST', path: '/api/account/totp/confirm' },
+  totpDisable: { method: 'POST', path: '/api/account/totp/disable' },
+  regenerateRecoveryCodes: { method: 'POST', path: '/api/account/recovery-codes' },
+  changePassword: { method: 'POST', path: '/api/account/password' },
+  audit: { method: 'GET', path: '/api/account/audit' },
+  devices: { method: 'GET', path: '/api/account/devices' },
+  revokeDevice: { method: 'DELETE', path: '/api/account/devices/:id' },
+  deviceMe: { method: 'GET', path: '/api/device/me' },
+  deviceSignOut: { method: 'DELETE', path: '/api/device/me' },
+} as const;
+
+export const CSRF_HEADER = 'x-csrf-token';
+export const SESSION_COOKIE = 'strongroom_session';
