@@ -1,0 +1,269 @@
+import { useEffect, useId, useRef, useState } from 'react';
+import type { FormEvent } from 'react';
+import type { ChannelInput, IpcError, LockReason, LockStatus } from '../../src-shared/ipc-contract';
+import { ErrorMessage } from '../components/error-message';
+import { TotpCodeInput } from '../components/totp-code-input';
+import { useRetryCountdown } from '../components/use-retry-countdown';
+import { call, desktopApi, failure } from './api';
+import { useDesktop } from './store';
+import { lockReasonText, unlockErrorText } from './wording';
+
+type UnlockInput = ChannelInput<'auth:unlock'>;
+
+interface Failure {
+  error: IpcError;
+  text: string;
+}
+
+const SIX_DIGITS = /^\d{6}$/;
+
+/** The only screen of a locked app: server, username, password, two-factor code, Unlock. */
+export function UnlockScreen({ status, notice }: { status: LockStatus; notice: LockReason | null }) {
+  const unlocked = useDesktop((s) => s.unlocked);
+  const ids = {
+    server: useId(),
+    serverHint: useId(),
+    username: useId(),
+    password: useId(),
+    code: useId(),
+    recovery: useId(),
+    recoveryHint: useId(),
+    error: useId(),
+  };
+  const [server, setServer] = useState(status.serverUrl);
+  const [username, setUsername] = useState(status.lastUsername ?? '');
+  const [password, setPassword] = useState('');
+  const [useRecovery, setUseRecovery] = useState(false);
+  const [code, setCode] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<Failure | null>(null);
+  // Only for "Retry" after the server could not be reached: it never saw this attempt. Dropped on
+  // any edit, on success and on every other failure.
+  const [retryInput, setRetryInput] = useState<UnlockInput | null>(null);
+
+  const usernameRef = useRef<HTMLInputElement>(null);
+  const passwordRef = useRef<HTMLInputElement>(null);
+  // The shared code field takes an id rather than a ref.
+  const focusCode = () => document.getElementById(useRecovery ? ids.recovery : ids.code)?.focus();
+  const wait = useRetryCountdown(problem?.error.code === 'throttled' ? problem.error : null);
+  const throttled = wait > 0;
+
+  useEffect(() => {
+    (status.lastUsername ? passwordRef : usernameRef).current?.focus();
+  }, [status.lastUsername]);
+
+  const serverChanged = server.trim() !== status.serverUrl;
+  const edited = () => setRetryInput(null);
+
+  function localProblem(): string | null {
+    if (!username.trim()) return 'Enter your username.';
+    if (!password) return 'Enter your password.';
+    const entered = code.replace(/[\s-]+/g, '');
+    if (entered && !useRecovery && !SIX_DIGITS.test(entered)) return 'The two-factor code is six digits.';
+    if (serverChanged && !/^https?:\/\/\S+$/.test(server.trim()))
+      return 'The server address must start with http:// or https://, such as https://backup.example.com.';
+    return null;
+  }
+
+  async function attempt(input: UnlockInput) {
+    const bridge = desktopApi();
+    setBusy(true);
+    setProblem(null);
+    const result = bridge
+      ? await call(() => bridge.authUnlock(input))
+      : failure('internal', 'The app is not connected.');
+    setBusy(false);
+    if (result.ok) {
+      setRetryInput(null);
+      setPassword('');
+      unlocked(result.value);
+      return;
+    }
+    const { error } = result;
+    const codeWasEntered = Boolean(input.totp || input.recoveryCode);
+    setProblem({
+      error,
+      text: unlockErrorText(error, { codeWasEntered, serverUrl: input.serverUrl ?? status.serverUrl }),
+    });
+    // Every failure clears the password field; a code that failed is spent, so it goes too.
+    setPassword('');
+    setRetryInput(error.code === 'unreachable' ? input : null);
+    if (error.code === 'wrong_code' || (error.code === 'invalid_credentials' && codeWasEntered)) setCode('');
+    // Focus where the person acts next (after React has re-enabled the fields).
+    setTimeout(() => {
+      if (error.code === 'totp_required' || error.code === 'wrong_code') focusCode();
+      else passwordRef.current?.focus();
+    }, 0);
+  }
+
+  function onSubmit(event: FormEvent) {
+    event.preventDefault();
+    if (busy || throttled) return;
+    const invalid = localProblem();
+    if (invalid) {
+      setProblem({ error: { code: 'bad_request', message: invalid }, text: invalid });
+      if (!username.trim()) usernameRef.current?.focus();
+      else if (!password) passwordRef.current?.focus();
+      else focusCode();
+      return;
+    }
+    const entered = code.trim();
+    const input: UnlockInput = {
+      username: username.trim(),
+      password,
+      ...(serverChanged ? { serverUrl: server.trim() } : {}),
+      ...(entered ? (useRecovery ? { recoveryCode: entered } : { totp: entered }) : {}),
+    };
+    void attempt(input);
+  }
+
+  const reasonText = lockReasonText(notice);
+
+  return (
+    <main className="unlock" aria-labelledby="unlock-title">
+      <div className="unlock-card">
+        <div className="brand-mark" aria-hidden="true">
+          <span className="brand-glyph" />
+        </div>
+        <h1 id="unlock-title">Unlock Strongroom</h1>
+        <p className="lead">Sign in with your backup account to open the app.</p>
+        {reasonText && (
+          <p className="notice" role="status">
+            {reasonText}
+          </p>
+        )}
+        <form onSubmit={onSubmit} noValidate aria-label="Unlock">
+          <div className="field">
+            <label htmlFor={ids.server}>Server</label>
+            <input
+              id={ids.server}
+              type="url"
+              inputMode="url"
+              autoComplete="url"
+              spellCheck={false}
+              value={server}
+              aria-describedby={ids.serverHint}
+              onChange={(e) => {
+                edited();
+                setServer(e.target.value);
+              }}
+            />
+            <p className="hint" id={ids.serverHint}>
+              {serverChanged
+                ? 'A different account server: Strongroom will remember it after you unlock.'
+                : status.serverIsLocal
+                  ? 'The local account server on this computer (the default).'
+                  : 'The account server you used last time.'}
+              {serverChanged && (
+                <>
+                  {' '}
+                  <button type="button" className="link" onClick={() => setServer(status.serverUrl)}>
+                    {status.serverIsLocal ? 'Use the local account server' : 'Use the last server'}
+                  </button>
+                </>
+              )}
+            </p>
+          </div>
+          <div className="field">
+            <label htmlFor={ids.username}>Username</label>
+            <input
+              id={ids.username}
+              ref={usernameRef}
+              autoComplete="username"
+              autoCapitalize="none"
+              spellCheck={false}
+              value={username}
+              onChange={(e) => {
+                edited();
+                setUsername(e.target.value);
+              }}
+            />
+          </div>
+          <div className="field">
+            <label htmlFor={ids.password}>Password</label>
+            <input
+              id={ids.password}
+              ref={passwordRef}
+              type="password"
+              autoComplete="current-password"
+              value={password}
+              onChange={(e) => {
+                edited();
+                setPassword(e.target.value);
+              }}
+            />
+          </div>
+          <div className="field">
+            {useRecovery ? (
+              <div className="sr-field">
+                <label htmlFor={ids.recovery}>Recovery code</label>
+                <input
+                  id={ids.recovery}
+                  autoComplete="off"
+                  autoCapitalize="none"
+                  spellCheck={false}
+                  maxLength={64}
+                  value={code}
+                  aria-describedby={ids.recoveryHint}
+                  onChange={(e) => {
+                    edited();
+                    setCode(e.target.value);
+                  }}
+                />
+                <span className="sr-hint" id={ids.recoveryHint}>
+                  One of the codes you saved when you turned on two-factor authentication. Each works once.
+                </span>
+              </div>
+            ) : (
+              <TotpCodeInput
+                id={ids.code}
+                value={code}
+                required={false}
+                hint="Six digits from your authenticator app. Leave it empty if your account does not use two-factor authentication."
+                invalid={problem?.error.code === 'wrong_code' || problem?.error.code === 'totp_required'}
+                errorId={ids.error}
+                onChange={(value) => {
+                  edited();
+                  setCode(value);
+                }}
+              />
+            )}
+            <button
+              type="button"
+              className="sr-link-button"
+              onClick={() => {
+                edited();
+                setUseRecovery(!useRecovery);
+                setCode('');
+                setTimeout(() => document.getElementById(useRecovery ? ids.code : ids.recovery)?.focus(), 0);
+              }}
+            >
+              {useRecovery ? 'Use a code from your authenticator app' : 'Use a recovery code'}
+            </button>
+          </div>
+
+          <ErrorMessage id={ids.error} error={problem?.error} secondsLeft={wait} message={problem?.text} />
+          {problem?.error.code === 'unreachable' && retryInput && (
+            <button
+              type="button"
+              className="secondary"
+              disabled={busy}
+              onClick={() => void attempt(retryInput)}
+            >
+              Retry
+            </button>
+          )}
+
+          <button
+            type="submit"
+            className="primary wide"
+            disabled={busy || throttled}
+            aria-describedby={problem ? ids.error : undefined}
+          >
+            {busy ? 'Unlocking…' : 'Unlock'}
+          </button>
+        </form>
+      </div>
+    </main>
+  );
+}

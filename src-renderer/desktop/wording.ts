@@ -1,0 +1,76 @@
+import type { IpcError, LockReason } from '../../src-shared/ipc-contract';
+
+/**
+ * What a person reads for each failure. The renderer owns these words (main's `message` is the
+ * fallback for codes a screen does not expect), so every screen says the same thing the same way.
+ */
+export function unlockErrorText(
+  error: IpcError,
+  context: { codeWasEntered: boolean; serverUrl: string },
+): string {
+  switch (error.code) {
+    case 'invalid_credentials':
+      // The server answers a wrong code exactly like a wrong password (so neither can be probed apart).
+      return context.codeWasEntered
+        ? 'Wrong username, password or two-factor code. Check them and try again.'
+        : 'Wrong username or password. Check them and try again.';
+    case 'totp_required':
+      return 'This account uses two-factor authentication. Enter the six-digit code from your authenticator app, and your password again.';
+    case 'wrong_code':
+      return 'That two-factor code is wrong or was already used. Enter your password again and the newest code from your authenticator app.';
+    case 'throttled':
+      return 'Too many failed attempts. Unlock is paused until the countdown ends.';
+    case 'unreachable':
+      return `Cannot reach the account server at ${context.serverUrl}. Check that it is running and that the address is right, then Retry.`;
+    case 'bad_request':
+      return error.message || 'Check the fields and try again.';
+    default:
+      return error.message || 'Unlock failed. Try again.';
+  }
+}
+
+export function accountErrorText(error: IpcError): string {
+  switch (error.code) {
+    case 'wrong_code':
+      return 'That code is wrong or was already used. Wait for the next code in your authenticator app and try again.';
+    case 'invalid_credentials':
+      return 'Wrong password or code. Check them and try again.';
+    case 'enrolment_expired':
+      return 'The setup took too long and has expired. Start again to get a new QR image.';
+    case 'no_pending_enrolment':
+      return 'There is no setup in progress. Start again to get a new QR image.';
+    case 'totp_already_enabled':
+      return 'Two-factor authentication is already on for this account.';
+    case 'totp_not_enabled':
+      return 'Two-factor authentication is not on for this account.';
+    case 'session_expired':
+      return 'Your sign-in for account settings has expired. Lock the app and unlock it again to change account settings.';
+    case 'throttled':
+      return error.retryAfterSeconds
+        ? `Too many failed attempts. Try again in ${error.retryAfterSeconds} s.`
+        : 'Too many failed attempts. Try again in a while.';
+    case 'unreachable':
+      return 'Cannot reach the account server. Check your connection and try again.';
+    default:
+      return error.message || 'That did not work. Try again.';
+  }
+}
+
+/** Why the unlock screen is showing, when it was not simply a fresh start. */
+export function lockReasonText(reason: LockReason | null): string | null {
+  switch (reason) {
+    case 'idle':
+      return 'Strongroom locked itself after a period without use.';
+    case 'suspend':
+      return 'Strongroom locked itself when the computer went to sleep.';
+    case 'screen-lock':
+      return 'Strongroom locked itself when the screen was locked.';
+    default:
+      return null;
+  }
+}
+
+export function minutesLabel(minutes: number): string {
+  if (minutes === 60) return '1 hour';
+  return minutes === 1 ? '1 minute' : `${minutes} minutes`;
+}
