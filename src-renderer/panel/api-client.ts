@@ -1,0 +1,204 @@
+/**
+ * The web panel's client of the account server, typed by src-shared/http-api.ts. It sends the
+ * session cookie (same-origin), adds the CSRF token from the session answer to every
+ * state-changing request, and turns every ApiError into a Problem whose message a person can act
+ * on. It never throws: a dropped connection is a Problem too.
+ */
+import {
+  CSRF_HEADER,
+  routes,
+  type AccountSummary,
+  type ApiError,
+  type AuditLog,
+  type ChangePasswordInput,
+  type DeviceList,
+  type PanelSession,
+  type PanelSignInInput,
+  type RecoveryCodes,
+  type ServerInfo,
+  type SignupInput,
+  type TotpDisableInput,
+  type TotpEnrolment,
+} from '../../src-shared/http-api';
+import type { ActionResult, Problem } from '../components/action-result';
+
+type Route = (typeof routes)[keyof typeof routes];
+
+/** Words for each error code. The server's own message is kept where it is the most precise
+ * (bad_request carries the field's validation message). */
+export function problemFromApiError(
+  status: number,
+  body: Partial<ApiError> | null,
+  retryAfterHeader?: string | null,
+): Problem {
+  const code = body?.error ?? (status === 429 ? 'throttled' : status >= 500 ? 'internal' : 'bad_request');
+  const serverMessage = typeof body?.message === 'string' && body.message ? body.message : null;
+  const fromHeader = retryAfterHeader ? Number.parseInt(retryAfterHeader, 10) : NaN;
+  const retryAfterSeconds =
+    typeof body?.retryAfterSeconds === 'number'
+      ? body.retryAfterSeconds
+      : Number.isFinite(fromHeader)
+        ? fromHeader
+        : undefined;
+
+  const words: Record<string, string> = {
+    invalid_credentials: 'The username or password is not right.',
+    totp_required: 'Enter the two-factor code from your authenticator app.',
+    throttled: 'Too many attempts. Wait a moment and try again.',
+    not_signed_in: 'Your session has expired. Sign in again.',
+    session_expired: 'Your session has expired. Sign in again.',
+    csrf: 'Your session has expired. Sign in again.',
+    wrong_code:
+      'That code is not right, or it was already used. Wait for the next code in your authenticator app and enter it.',
+    enrolment_expired: 'This set-up has expired (it lasts 10 minutes). Start again to get a new QR code.',
+    no_pending_enrolment: 'There is no set-up in progress. Start again to get a new QR code.',
+    totp_already_enabled: 'Two-factor authentication is already on.',
+    totp_not_enabled: 'Two-factor authentication is not on.',
+    totp_enrollment_required: 'This server requires two-factor authentication: set it up first.',
+    signup_disabled: 'This server does not allow creating accounts here. Ask its administrator for one.',
+    username_taken: 'That username is taken. Choose another one.',
+    payload_too_large: 'That is too long for the server to accept.',
+    forbidden_scope: 'This needs a fresh sign-in. Sign out and sign in again.',
+    not_found: 'That item no longer exists. Reload the page.',
+    internal: 'The server ran into a problem. Try again in a moment.',
+  };
+  const message =
+    code === 'bad_request'
+      ? (serverMessage ?? 'The server could not accept that input.')
+      : (words[code] ?? serverMessage ?? `The server refused (${status}).`);
+  return retryAfterSeconds !== undefined && retryAfterSeconds > 0
+    ? { code, message, retryAfterSeconds }
+    : { code, message };
+}
+
+export const UNREACHABLE: Problem = {
+  code: 'unreachable',
+  message: 'The account server cannot be reached. Check that it is running and try again.',
+};
+
+/** Codes that mean the panel session is gone: the app goes back to sign-in saying so. */
+export function isSessionLost(p: Problem): boolean {
+  return p.code === 'not_signed_in' || p.code === 'session_expired' || p.code === 'csrf';
+}
+
+export interface PanelApiClientOptions {
+  /** Defaults to the page's fetch; tests pass their own. */
+  fetch?: typeof fetch;
+  /** Prefix for every path; '' for the server that serves the panel. */
+  baseUrl?: string;
+}
+
+export class PanelApiClient {
+  private csrfToken: string | null = null;
+  private sessionLostListener: ((p: Problem) => void) | null = null;
+  private readonly fetchImpl: typeof fetch;
+  private readonly baseUrl: string;
+
+  constructor(options: PanelApiClientOptions = {}) {
+    this.fetchImpl = options.fetch ?? ((input, init) => window.fetch(input, init));
+    this.baseUrl = options.baseUrl ?? '';
+  }
+
+  /** Called when a signed-in request finds the session gone (expired, signed out elsewhere). */
+  onSessionLost(listener: (p: Problem) => void): void {
+    this.sessionLostListener = listener;
+  }
+
+  serverInfo() {
+    return this.call<ServerInfo>(routes.serverInfo, { signedIn: false });
+  }
+  /** The current session, if the cookie still holds one; a Problem 'not_signed_in' otherwise. */
+  async currentSession() {
+    const r = await this.call<PanelSession>(routes.currentSession, { signedIn: false });
+    this.csrfToken = r.ok ? r.value.csrfToken : null;
+    return r;
+  }
+  async signIn(input: PanelSignInInput) {
+    const r = await this.call<PanelSession>(routes.panelSignIn, { body: input, signedIn: false });
+    if (r.ok) this.csrfToken = r.value.csrfToken;
+    return r;
+  }
+  signUp(input: SignupInput) {
+    return this.call<AccountSummary>(routes.signup, { body: input, signedIn: false });
+  }
+  async signOut() {
+    const r = await this.call<null>(routes.signOut, { signedIn: false });
+    this.csrfToken = null;
+    return r;
+  }
+  account() {
+    return this.call<AccountSummary>(routes.account);
+  }
+  totpBegin() {
+    return this.call<TotpEnrolment>(routes.totpBegin, { body: {} });
+  }
+  totpConfirm(code: string) {
+    return this.call<RecoveryCodes>(routes.totpConfirm, { body: { code } });
+  }
+  totpDisable(input: TotpDisableInput) {
+    return this.call<null>(routes.totpDisable, { body: input });
+  }
+  regenerateRecoveryCodes(code: string) {
+    return this.call<RecoveryCodes>(routes.regenerateRecoveryCodes, { body: { code } });
+  }
+  changePassword(input: ChangePasswordInput) {
+    return this.call<null>(routes.changePassword, { body: input });
+  }
+  audit() {
+    return this.call<AuditLog>(routes.audit);
+  }
+  devices() {
+    return this.call<DeviceList>(routes.devices);
+  }
+  revokeDevice(id: string) {
+    return this.call<null>(routes.revokeDevice, { params: { id } });
+  }
+
+  private async call<T>(
+    route: Route,
+    opts: { body?: unknown; params?: Record<string, string>; signedIn?: boolean } = {},
+  ): Promise<ActionResult<T>> {
+    const signedIn = opts.signedIn ?? true;
+    let path: string = route.path;
+    for (const [k, v] of Object.entries(opts.params ?? {}))
+      path = path.replace(`:${k}`, encodeURIComponent(v));
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    if (route.method !== 'GET' && this.csrfToken) headers[CSRF_HEADER] = this.csrfToken;
+
+    let res: Response;
+    try {
+      res = await this.fetchImpl(this.baseUrl + path, {
+        method: route.method,
+        headers,
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        credentials: 'same-origin',
+        cache: 'no-store',
+      });
+    } catch {
+      return { ok: false, error: UNREACHABLE };
+    }
+
+    const text = await res.text().catch(() => '');
+    let json: unknown = null;
+    if (text) {
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = null;
+      }
+    }
+    if (res.ok) return { ok: true, value: (json ?? null) as T };
+
+    const problem = problemFromApiError(
+      res.status,
+      json as Partial<ApiError> | null,
+      res.headers.get('retry-after'),
+    );
+    if (signedIn && isSessionLost(problem)) {
+      this.csrfToken = null;
+      this.sessionLostListener?.(problem);
+    }
+    return { ok: false, error: problem };
+  }
+}

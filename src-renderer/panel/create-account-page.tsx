@@ -1,0 +1,113 @@
+import { useState, type FormEvent } from 'react';
+import { signupInput } from '../../src-shared/http-api';
+import type { Problem } from '../components/action-result';
+import { ErrorMessage } from '../components/error-message';
+import { useRetryCountdown } from '../components/use-retry-countdown';
+import { navigate, routePaths } from './hash-route';
+import { useClient, usePanel } from './panel-context';
+
+/** Shown only when GET /api/server-info says signup is on (by default: the server is on loopback). */
+export function CreateAccountPage() {
+  const client = useClient();
+  const accountCreated = usePanel((s) => s.accountCreated);
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [repeat, setRepeat] = useState('');
+  const [error, setError] = useState<Problem | null>(null);
+  const [busy, setBusy] = useState(false);
+  const wait = useRetryCountdown(error);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    // The contract's own schema, so the words match what the server would answer.
+    const parsed = signupInput.safeParse({ username, password });
+    if (!parsed.success) {
+      setError({ code: 'bad_request', message: parsed.error.issues[0]?.message ?? 'Check the form.' });
+      return;
+    }
+    if (password !== repeat) {
+      setError({
+        code: 'bad_request',
+        message: 'The two passwords are not the same. Type the password again.',
+      });
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    const r = await client.signUp(parsed.data);
+    setBusy(false);
+    if (!r.ok) {
+      setError(r.error);
+      return;
+    }
+    setPassword('');
+    setRepeat('');
+    accountCreated(r.value.username);
+    navigate('sign-in');
+  };
+
+  return (
+    <main className="panel-card" aria-labelledby="create-title">
+      <h1 id="create-title" tabIndex={-1}>
+        Create account
+      </h1>
+      <form onSubmit={(e) => void submit(e)} noValidate aria-label="Create account">
+        <div className="sr-field">
+          <label htmlFor="create-username">Username</label>
+          <input
+            id="create-username"
+            autoComplete="username"
+            autoCapitalize="none"
+            spellCheck={false}
+            value={username}
+            onChange={(e) => setUsername(e.target.value)}
+            aria-describedby="create-username-hint"
+            disabled={busy}
+            required
+            autoFocus
+          />
+          <span className="sr-hint" id="create-username-hint">
+            2 to 64 characters: letters, digits, dot, dash or underscore.
+          </span>
+        </div>
+        <div className="sr-field">
+          <label htmlFor="create-password">Password</label>
+          <input
+            id="create-password"
+            type="password"
+            autoComplete="new-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            aria-describedby="create-password-hint"
+            disabled={busy}
+            required
+          />
+          <span className="sr-hint" id="create-password-hint">
+            At least 8 characters; a long phrase is easier to remember and harder to guess.
+          </span>
+        </div>
+        <div className="sr-field">
+          <label htmlFor="create-repeat">Repeat password</label>
+          <input
+            id="create-repeat"
+            type="password"
+            autoComplete="new-password"
+            value={repeat}
+            onChange={(e) => setRepeat(e.target.value)}
+            disabled={busy}
+            required
+          />
+        </div>
+        <ErrorMessage error={error} secondsLeft={wait} />
+        <div className="sr-actions">
+          <button type="submit" className="sr-primary" disabled={busy || wait > 0}>
+            {busy ? 'Creating…' : 'Create account'}
+          </button>
+        </div>
+      </form>
+      <p>
+        Have an account already? <a href={routePaths['sign-in']}>Sign in</a>
+      </p>
+    </main>
+  );
+}

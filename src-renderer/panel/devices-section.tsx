@@ -1,0 +1,103 @@
+import { useEffect, useState } from 'react';
+import type { Device } from '../../src-shared/http-api';
+import type { Problem } from '../components/action-result';
+import { ConfirmDialog } from '../components/confirm-dialog';
+import { ErrorMessage } from '../components/error-message';
+import { formatTime } from './format';
+import { useClient } from './panel-context';
+
+/** Desktop devices signed in to the account, each revocable (after a confirmation). */
+export function DevicesSection() {
+  const client = useClient();
+  const [devices, setDevices] = useState<Device[] | null>(null);
+  const [error, setError] = useState<Problem | null>(null);
+  const [reload, setReload] = useState(0);
+  const [pending, setPending] = useState<Device | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [status, setStatus] = useState('');
+
+  useEffect(() => {
+    let live = true;
+    void client.devices().then((r) => {
+      if (!live) return;
+      if (r.ok) {
+        setDevices(r.value.devices);
+        setError(null);
+      } else setError(r.error);
+    });
+    return () => {
+      live = false;
+    };
+  }, [client, reload]);
+
+  const revoke = async () => {
+    if (!pending) return;
+    setBusy(true);
+    const r = await client.revokeDevice(pending.id);
+    setBusy(false);
+    if (r.ok)
+      setStatus(
+        `“${pending.name}” is revoked: it is signed out and cannot back up until someone signs in on it again.`,
+      );
+    else setError(r.error);
+    setPending(null);
+    setReload((n) => n + 1);
+  };
+
+  return (
+    <section className="panel-section" aria-labelledby="devices-title">
+      <h2 id="devices-title">Devices</h2>
+      <ErrorMessage error={error} />
+      {status && (
+        <p role="status" className="sr-success">
+          {status}
+        </p>
+      )}
+      {devices === null && !error && <p>Loading devices…</p>}
+      {devices && devices.length === 0 && <p>No desktop app is signed in to this account.</p>}
+      {devices && devices.length > 0 && (
+        <table className="panel-table">
+          <caption>Desktop apps signed in to this account</caption>
+          <thead>
+            <tr>
+              <th scope="col">Device</th>
+              <th scope="col">Added</th>
+              <th scope="col">Last seen</th>
+              <th scope="col">
+                <span className="visually-hidden">Action</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {devices.map((d) => (
+              <tr key={d.id}>
+                <th scope="row">{d.name}</th>
+                <td>{formatTime(d.createdAt)}</td>
+                <td>{d.lastSeenAt ? formatTime(d.lastSeenAt) : 'Never'}</td>
+                <td>
+                  <button type="button" onClick={() => setPending(d)} aria-label={`Revoke ${d.name}`}>
+                    Revoke
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <ConfirmDialog
+        open={pending !== null}
+        title={pending ? `Revoke “${pending.name}”?` : 'Revoke device?'}
+        confirmLabel="Revoke"
+        danger
+        busy={busy}
+        onConfirm={() => void revoke()}
+        onCancel={() => setPending(null)}
+      >
+        <p>
+          The device is signed out at once and its backups stop until someone signs in on it again with the
+          password and two-factor code.
+        </p>
+      </ConfirmDialog>
+    </section>
+  );
+}

@@ -1,0 +1,89 @@
+import { useEffect, useState } from 'react';
+import type { AuditEvent, AuditEventKind } from '../../src-shared/http-api';
+import type { Problem } from '../components/action-result';
+import { ErrorMessage } from '../components/error-message';
+import { formatTime } from './format';
+import { useClient } from './panel-context';
+
+const KIND_WORDS: Record<AuditEventKind, string> = {
+  sign_in_success: 'Signed in',
+  sign_in_failure: 'Failed sign-in',
+  totp_enabled: 'Two-factor authentication turned on',
+  totp_disabled: 'Two-factor authentication turned off',
+  recovery_code_used: 'Recovery code used',
+  recovery_codes_regenerated: 'New recovery codes made',
+  device_revoked: 'Device revoked',
+  password_changed: 'Password changed',
+};
+
+const CLIENT_WORDS: Record<AuditEvent['client'], string> = {
+  panel: 'Web control panel',
+  desktop: 'Desktop app',
+  admin: 'Administrator (command line)',
+};
+
+/** The account's audit log, newest first: sign-ins that worked and that did not, and changes. */
+export function HistorySection() {
+  const client = useClient();
+  const [events, setEvents] = useState<AuditEvent[] | null>(null);
+  const [error, setError] = useState<Problem | null>(null);
+  const [reload, setReload] = useState(0);
+
+  useEffect(() => {
+    let live = true;
+    void client.audit().then((r) => {
+      if (!live) return;
+      if (r.ok) {
+        setEvents(r.value.events);
+        setError(null);
+      } else setError(r.error);
+    });
+    return () => {
+      live = false;
+    };
+  }, [client, reload]);
+
+  return (
+    <section className="panel-section" aria-labelledby="history-title">
+      <h2 id="history-title">Sign-in history</h2>
+      <ErrorMessage error={error} />
+      <div className="sr-actions">
+        <button type="button" onClick={() => setReload((n) => n + 1)}>
+          Refresh history
+        </button>
+      </div>
+      {events === null && !error && <p>Loading history…</p>}
+      {events && events.length === 0 && <p>Nothing recorded yet.</p>}
+      {events && events.length > 0 && (
+        <div className="panel-table-wrap">
+          <table className="panel-table">
+            <caption>Sign-ins and account changes, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Time</th>
+                <th scope="col">Event</th>
+                <th scope="col">Address</th>
+                <th scope="col">From</th>
+                <th scope="col">Device</th>
+              </tr>
+            </thead>
+            <tbody>
+              {events.map((ev, i) => (
+                <tr
+                  key={`${ev.at}-${i}`}
+                  className={ev.kind === 'sign_in_failure' ? 'panel-row-warn' : undefined}
+                >
+                  <td>{formatTime(ev.at)}</td>
+                  <td>{KIND_WORDS[ev.kind] ?? ev.kind}</td>
+                  <td>{ev.address}</td>
+                  <td>{CLIENT_WORDS[ev.client] ?? ev.client}</td>
+                  <td>{ev.device ?? '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

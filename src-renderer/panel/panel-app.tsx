@@ -1,0 +1,133 @@
+import { useEffect, useState } from 'react';
+import { ErrorMessage } from '../components/error-message';
+import { CreateAccountPage } from './create-account-page';
+import { navigate, routePaths, useRoute, type RouteName } from './hash-route';
+import { MyAccountPage } from './my-account-page';
+import { OverviewPage } from './overview-page';
+import { usePanel } from './panel-context';
+import { SignInPage } from './sign-in-page';
+
+const TITLES: Record<RouteName, string> = {
+  home: 'Backup account',
+  'sign-in': 'Sign in',
+  'create-account': 'Create account',
+  account: 'My Account',
+};
+
+export function PanelApp() {
+  const status = usePanel((s) => s.status);
+  const loadError = usePanel((s) => s.loadError);
+  const load = usePanel((s) => s.load);
+  const signup = usePanel((s) => s.serverInfo?.signup ?? false);
+  const mustEnroll = usePanel((s) => s.account?.mustEnrollTotp ?? false);
+  const route = useRoute();
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  // Which page a route shows depends on the session: signed out, only sign-in and create account.
+  let page: RouteName;
+  if (status !== 'signed-in') page = route === 'create-account' && signup ? 'create-account' : 'sign-in';
+  else if (mustEnroll) page = 'account';
+  else page = route === 'sign-in' || route === 'create-account' ? 'home' : route;
+
+  useEffect(() => {
+    if (status === 'loading' || status === 'unreachable') return;
+    // Keep the address bar honest; a signed-out visit to #/account comes back there after sign-in.
+    if (page !== route && !(status !== 'signed-in' && route === 'account')) navigate(page);
+    document.title = `${TITLES[page]} · Strongroom`;
+    // Move focus to a signed-in page's heading so screen readers announce the change (the sign-in
+    // and create-account forms focus their first field instead).
+    if (status === 'signed-in') document.getElementById('page-title')?.focus();
+  }, [page, route, status]);
+
+  if (status === 'loading') {
+    return (
+      <div className="panel-shell">
+        <Header signedIn={false} />
+        <main className="panel-card" aria-busy="true">
+          <p role="status">Loading…</p>
+        </main>
+      </div>
+    );
+  }
+  if (status === 'unreachable') {
+    return (
+      <div className="panel-shell">
+        <Header signedIn={false} />
+        <main className="panel-card">
+          <h1>Cannot reach the account server</h1>
+          <ErrorMessage error={loadError} />
+          <div className="sr-actions">
+            <button type="button" className="sr-primary" onClick={() => void load()}>
+              Retry
+            </button>
+          </div>
+        </main>
+      </div>
+    );
+  }
+
+  return (
+    <div className="panel-shell">
+      <Header signedIn={status === 'signed-in'} limited={mustEnroll} />
+      {page === 'sign-in' && <SignInPage />}
+      {page === 'create-account' && <CreateAccountPage />}
+      {page === 'home' && <OverviewPage />}
+      {page === 'account' && <MyAccountPage />}
+    </div>
+  );
+}
+
+function Header({ signedIn, limited = false }: { signedIn: boolean; limited?: boolean }) {
+  const username = usePanel((s) => s.account?.username);
+  const signOut = usePanel((s) => s.signOut);
+  const [open, setOpen] = useState(false);
+  const route = useRoute();
+
+  // Close the menu whenever the page changes.
+  useEffect(() => {
+    const close = () => setOpen(false);
+    window.addEventListener('hashchange', close);
+    return () => window.removeEventListener('hashchange', close);
+  }, []);
+
+  return (
+    <header className="panel-header">
+      <a className="panel-brand" href={routePaths.home}>
+        Strongroom <span>control panel</span>
+      </a>
+      {signedIn && (
+        <nav aria-label="Main" className="panel-nav">
+          {!limited && (
+            <div className="panel-menu">
+              <button
+                type="button"
+                aria-expanded={open}
+                aria-controls="account-settings-menu"
+                onClick={() => setOpen(!open)}
+                onKeyDown={(e) => e.key === 'Escape' && setOpen(false)}
+              >
+                Account settings <span aria-hidden="true">▾</span>
+              </button>
+              {open && (
+                <ul id="account-settings-menu" className="panel-menu-list">
+                  <li>
+                    <a href={routePaths.account} aria-current={route === 'account' ? 'page' : undefined}>
+                      My Account
+                    </a>
+                  </li>
+                </ul>
+              )}
+            </div>
+          )}
+          <span className="panel-user">{username}</span>
+          <button type="button" onClick={() => void signOut()}>
+            Sign out
+          </button>
+        </nav>
+      )}
+    </header>
+  );
+}

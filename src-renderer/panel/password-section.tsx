@@ -1,0 +1,105 @@
+import { useState, type FormEvent } from 'react';
+import { changePasswordInput } from '../../src-shared/http-api';
+import type { Problem } from '../components/action-result';
+import { ErrorMessage } from '../components/error-message';
+import { useRetryCountdown } from '../components/use-retry-countdown';
+import { useClient } from './panel-context';
+
+export function PasswordSection() {
+  const client = useClient();
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [repeat, setRepeat] = useState('');
+  const [error, setError] = useState<Problem | null>(null);
+  const [done, setDone] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const wait = useRetryCountdown(error);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setDone(false);
+    const parsed = changePasswordInput.safeParse({ currentPassword: current, newPassword: next });
+    if (!parsed.success) {
+      setError({ code: 'bad_request', message: parsed.error.issues[0]?.message ?? 'Check the form.' });
+      return;
+    }
+    if (next !== repeat) {
+      setError({
+        code: 'bad_request',
+        message: 'The two new passwords are not the same. Type the new password again.',
+      });
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    const r = await client.changePassword(parsed.data);
+    setBusy(false);
+    setCurrent('');
+    if (r.ok) {
+      setNext('');
+      setRepeat('');
+      setDone(true);
+    } else if (r.error.code === 'invalid_credentials') {
+      setError({ ...r.error, message: 'The current password is not right. Nothing was changed.' });
+    } else setError(r.error);
+  };
+
+  return (
+    <section className="panel-section" aria-labelledby="password-title">
+      <h2 id="password-title">Change password</h2>
+      <form onSubmit={(e) => void submit(e)} noValidate aria-label="Change password">
+        <div className="sr-field">
+          <label htmlFor="pw-current">Current password</label>
+          <input
+            id="pw-current"
+            type="password"
+            autoComplete="current-password"
+            value={current}
+            onChange={(e) => setCurrent(e.target.value)}
+            disabled={busy}
+            required
+          />
+        </div>
+        <div className="sr-field">
+          <label htmlFor="pw-new">New password</label>
+          <input
+            id="pw-new"
+            type="password"
+            autoComplete="new-password"
+            value={next}
+            onChange={(e) => setNext(e.target.value)}
+            disabled={busy}
+            aria-describedby="pw-new-hint"
+            required
+          />
+          <span id="pw-new-hint" className="sr-hint">
+            At least 8 characters.
+          </span>
+        </div>
+        <div className="sr-field">
+          <label htmlFor="pw-repeat">Repeat new password</label>
+          <input
+            id="pw-repeat"
+            type="password"
+            autoComplete="new-password"
+            value={repeat}
+            onChange={(e) => setRepeat(e.target.value)}
+            disabled={busy}
+            required
+          />
+        </div>
+        <ErrorMessage error={error} secondsLeft={wait} />
+        {done && (
+          <p role="status" className="sr-success">
+            Your password has been changed.
+          </p>
+        )}
+        <div className="sr-actions">
+          <button type="submit" className="sr-primary" disabled={busy || wait > 0}>
+            Change password
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
