@@ -34,6 +34,6 @@ export function recoveryCodesFileText(
 
 /** A file name that is safe on every OS: strongroom-recovery-codes-alice.txt */
 export function recoveryCodesFileName(account: string | undefined): string {
-  const safe = (account ?? '').replace(/[^a-z0-9._-]+/gi, '-').replace(/^-+|-+$/g, '');
+  const safe = (account ?? '').replace(/[^a-z0-9_-]+/gi, '-').replace(/^-+|-+$/g, '');
   return safe ? `strongroom-recovery-codes-${safe}.txt` : 'strongroom-recovery-codes.txt';
 }
