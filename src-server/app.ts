@@ -1,0 +1,218 @@
+/**
+ * The account server's composition root: builds the adapters and services from the options
+ * and puts the HTTP routes in front of them. `startAccountServer` is what the CLI, the test
+ * fixture and the benchmark use.
+ */
+import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import cookie from '@fastify/cookie';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { openDatabase, type Db } from './db/database';
+import { installErrorHandler } from './http/errors';
+import { registerPanel } from './http/panel';
+import { installSecurityHeaders } from './http/security-headers';
+import { registerApiRoutes } from './routes/api';
+import { AccountService } from './services/accounts';
+import { AuditLog } from './services/audit-log';
+import { systemClock, type Clock } from './services/clock';
+import {
+  OWASP_SCRYPT,
+  ScryptPasswordHasher,
+  type PasswordHasher,
+  type ScryptParams,
+} from './services/password-hasher';
+import { ServerKey } from './services/server-key';
+import { SessionStore } from './services/sessions';
+import { ThrottleStore } from './services/throttle';
+import { TotpVerifier } from './services/totp';
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 8437;
+/** JSON bodies here are a few hundred bytes; 16 KiB leaves room and refuses floods of data. */
+export const BODY_LIMIT_BYTES = 16 * 1024;
+export const DATABASE_FILE = 'strongroom.sqlite';
+export const KEY_FILE = 'server.key';
+
+export interface AccountServerOptions {
+  /** Holds the SQLite database and the key file; created (mode 0700) if missing. */
+  dataDir: string;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** The "Create account" page; default: on only when listening on loopback. */
+  signup?: boolean;
+  /** Accounts without TOTP must enrol before anything else. */
+  requireTotp?: boolean;
+  /**
+   * Behind a reverse proxy: take the client address and protocol from X-Forwarded-For/-Proto.
+   * `true` trusts a proxy on loopback; a string lists proxy addresses/CIDRs (comma-separated).
+   */
+  trustProxy?: boolean | string;
+  /** PEM certificate and key (contents, not paths) for HTTPS. */
+  tlsCert?: string | Buffer;
+  tlsKey?: string | Buffer;
+  clock?: Clock;
+  /** scrypt cost; default OWASP's N=2^17, r=8, p=1. Lower only for tests. */
+  scrypt?: ScryptParams;
+  /** Replaces the scrypt hasher entirely (tests count the work through it). */
+  passwordHasher?: PasswordHasher;
+  /** Fastify's request log (to stderr); off by default. Bodies and headers are never logged. */
+  logger?: boolean;
+  /** Folder of the Vite build (panel/index.html, assets/); default dist/renderer of this checkout. */
+  rendererDir?: string;
+}
+
+export interface AccountServer {
+  url: string;
+  host: string;
+  port: number;
+  dataDir: string;
+  signup: boolean;
+  app: FastifyInstance;
+  services: AccountServerServices;
+  close(): Promise<void>;
+}
+
+export interface AccountServerServices {
+  db: Db;
+  accounts: AccountService;
+  sessions: SessionStore;
+  throttle: ThrottleStore;
+  audit: AuditLog;
+  key: ServerKey;
+  clock: Clock;
+}
+
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || (isIP(h) === 4 && h.startsWith('127.'));
+}
+
+export function defaultRendererDir(): string {
+  return fileURLToPath(new URL('../dist/renderer', import.meta.url));
+}
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Opens the data directory's database, key and services (also used by the admin CLI). */
+export function openServices(
+  dataDir: string,
+  opts: { clock?: Clock; requireTotp?: boolean; scrypt?: ScryptParams; passwordHasher?: PasswordHasher } = {},
+): AccountServerServices {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const clock = opts.clock ?? systemClock;
+  const key = ServerKey.loadOrCreate(join(dataDir, KEY_FILE));
+  const db = openDatabase(join(dataDir, DATABASE_FILE));
+  restrictToOwner(dataDir);
+  const throttle = new ThrottleStore(db, clock);
+  const audit = new AuditLog(db, clock);
+  const sessions = new SessionStore(db, clock, key);
+  const accounts = new AccountService({
+    db,
+    clock,
+    key,
+    throttle,
+    audit,
+    hasher: opts.passwordHasher ?? new ScryptPasswordHasher(opts.scrypt ?? OWASP_SCRYPT),
+    totp: new TotpVerifier(),
+    requireTotp: opts.requireTotp ?? false,
+  });
+  return { db, accounts, sessions, throttle, audit, key, clock };
+}
+
+/** The database holds password hashes: owner-only, like the key file (no-op on Windows). */
+function restrictToOwner(dataDir: string): void {
+  if (process.platform === 'win32') return;
+  for (const name of [DATABASE_FILE, `${DATABASE_FILE}-wal`, `${DATABASE_FILE}-shm`]) {
+    try {
+      chmodSync(join(dataDir, name), 0o600);
+    } catch {
+      // -wal/-shm exist only while the database is open in WAL mode.
+    }
+  }
+}
+
+function trustProxySetting(value: AccountServerOptions['trustProxy']): boolean | string {
+  if (value === undefined || value === false) return false;
+  if (value === true) return '127.0.0.1,::1';
+  return value;
+}
+
+export async function startAccountServer(options: AccountServerOptions): Promise<AccountServer> {
+  const host = options.host ?? DEFAULT_HOST;
+  const port = options.port ?? DEFAULT_PORT;
+  const https = options.tlsCert !== undefined || options.tlsKey !== undefined;
+  if (https && (options.tlsCert === undefined || options.tlsKey === undefined)) {
+    throw new Error('HTTPS needs both a certificate and a key.');
+  }
+  const trustProxy = trustProxySetting(options.trustProxy);
+  if (!isLoopbackHost(host) && !https && trustProxy === false) {
+    // Passwords and codes must never cross a network in clear by accident.
+    throw new Error(
+      `Refusing to listen on ${host} over plain HTTP: give --tls-cert and --tls-key, or run behind an HTTPS reverse proxy with --trust-proxy.`,
+    );
+  }
+  const signup = options.signup ?? isLoopbackHost(host);
+  const services = openServices(options.dataDir, options);
+  await services.accounts.ready();
+
+  const app = Fastify({
+    logger: options.logger ? { level: 'info', stream: process.stderr } : false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy,
+    ...(https ? { https: { cert: options.tlsCert!, key: options.tlsKey! } } : {}),
+    requestTimeout: 30_000,
+    // Strict schemas: an unknown or mistyped field is an error, never silently dropped or coerced.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
+  }) as unknown as FastifyInstance;
+  await app.register(cookie);
+  installSecurityHeaders(app);
+  installErrorHandler(app);
+  registerApiRoutes(app, {
+    accounts: services.accounts,
+    sessions: services.sessions,
+    audit: services.audit,
+    signup,
+    version: packageVersion(),
+  });
+  registerPanel(app, options.rendererDir ?? defaultRendererDir());
+
+  const sweep = setInterval(() => services.sessions.sweep(), 60 * 60 * 1000);
+  sweep.unref();
+
+  try {
+    await app.listen({ host, port });
+  } catch (error) {
+    clearInterval(sweep);
+    services.db.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `${https ? 'https' : 'http'}://${urlHost}:${actualPort}`,
+    host,
+    port: actualPort,
+    dataDir: options.dataDir,
+    signup,
+    app,
+    services,
+    async close() {
+      clearInterval(sweep);
+      await app.close();
+      services.db.close();
+    },
+  };
+}

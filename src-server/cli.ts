@@ -1,0 +1,248 @@
+/**
+ * `npm run server -- [serve] [options]`      runs the account server and its web panel
+ * `npm run server -- user add|list|reset-password|disable-totp ...`   account administration
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  defaultRendererDir,
+  isLoopbackHost,
+  openServices,
+  startAccountServer,
+} from './app';
+import { defaultDataDir } from './data-dir';
+import { ServiceError } from './services/service-error';
+
+const USAGE = `Usage:
+  npm run server -- [serve] [options]
+      --data-dir DIR        database and key file (default: ${defaultDataDir()})
+      --host H              address to listen on (default: ${DEFAULT_HOST})
+      --port N              port, 0 picks a free one (default: ${DEFAULT_PORT})
+      --signup on|off       the panel's "Create account" page (default: on only on loopback)
+      --require-totp        accounts without TOTP must set it up before anything else
+      --tls-cert FILE       PEM certificate: serve HTTPS (with --tls-key)
+      --tls-key FILE        PEM private key
+      --trust-proxy         behind an HTTPS reverse proxy on this machine: trust X-Forwarded-*
+      --trusted-proxy LIST  the proxy's addresses/CIDRs, comma-separated (implies --trust-proxy)
+      --log                 request log on stderr
+  npm run server -- user add NAME [--data-dir DIR]             password from stdin or the terminal
+  npm run server -- user list [--data-dir DIR]
+  npm run server -- user reset-password NAME [--data-dir DIR]  password from stdin or the terminal
+  npm run server -- user disable-totp NAME [--data-dir DIR]    for a user who lost the phone
+`;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'data-dir': { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      signup: { type: 'string' },
+      'require-totp': { type: 'boolean' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'trust-proxy': { type: 'boolean' },
+      'trusted-proxy': { type: 'string' },
+      log: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const dataDir = values['data-dir'] ?? defaultDataDir();
+  const [command = 'serve', ...rest] = positionals;
+  if (command === 'serve') {
+    if (rest.length > 0) throw new UsageError(`Unexpected argument: ${rest[0]}`);
+    return serve(dataDir, values);
+  }
+  if (command === 'user') return user(dataDir, rest);
+  throw new UsageError(`Unknown command: ${command}`);
+}
+
+async function serve(
+  dataDir: string,
+  values: {
+    host?: string;
+    port?: string;
+    signup?: string;
+    'require-totp'?: boolean;
+    'tls-cert'?: string;
+    'tls-key'?: string;
+    'trust-proxy'?: boolean;
+    'trusted-proxy'?: string;
+    log?: boolean;
+  },
+): Promise<number> {
+  const host = values.host ?? DEFAULT_HOST;
+  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port: not a port number: ${values.port}`);
+  if (values.signup !== undefined && values.signup !== 'on' && values.signup !== 'off') {
+    throw new UsageError('--signup takes on or off.');
+  }
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) {
+    throw new UsageError('--tls-cert and --tls-key go together.');
+  }
+  const trustProxy = values['trusted-proxy'] ?? (values['trust-proxy'] ? true : undefined);
+  if (!isLoopbackHost(host) && values['tls-cert'] === undefined && trustProxy === undefined) {
+    throw new UsageError(
+      `Refusing to listen on ${host} over plain HTTP: passwords and codes would cross the network in clear.\n` +
+        'Give --tls-cert FILE --tls-key FILE, or run behind an HTTPS reverse proxy with --trust-proxy.',
+    );
+  }
+  const rendererDir = defaultRendererDir();
+  await ensurePanelBuilt(rendererDir);
+  const server = await startAccountServer({
+    dataDir,
+    host,
+    port,
+    signup: values.signup === undefined ? undefined : values.signup === 'on',
+    requireTotp: values['require-totp'] ?? false,
+    trustProxy,
+    tlsCert: values['tls-cert'] === undefined ? undefined : readFileSync(values['tls-cert']),
+    tlsKey: values['tls-key'] === undefined ? undefined : readFileSync(values['tls-key']),
+    logger: values.log ?? false,
+    rendererDir,
+  });
+  process.stdout.write(`listening on ${server.url}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await server.close();
+  return 0;
+}
+
+/** `npm install && npm run server` on a fresh checkout: build the panel once if it is missing. */
+async function ensurePanelBuilt(rendererDir: string): Promise<void> {
+  if (existsSync(join(rendererDir, 'panel', 'index.html'))) return;
+  process.stderr.write('The web panel is not built yet: building it with Vite (once)...\n');
+  try {
+    const { build } = await import('vite');
+    await build({
+      configFile: fileURLToPath(new URL('../vite.config.ts', import.meta.url)),
+      logLevel: 'warn',
+    });
+    process.stderr.write('Web panel built.\n');
+  } catch (error) {
+    // The API still works without the panel; the panel's URL then says how to build it.
+    process.stderr.write(`Could not build the web panel: ${(error as Error).message}\n`);
+  }
+}
+
+async function user(dataDir: string, args: string[]): Promise<number> {
+  const [action, name, ...extra] = args;
+  if (extra.length > 0) throw new UsageError(`Unexpected argument: ${extra[0]}`);
+  const needsName = action === 'add' || action === 'reset-password' || action === 'disable-totp';
+  if (needsName && !name) throw new UsageError(`user ${action} needs a NAME.`);
+  if (!needsName && action !== 'list') throw new UsageError(`Unknown user command: ${action ?? '(none)'}`);
+  if (action === 'list' && name) throw new UsageError(`Unexpected argument: ${name}`);
+
+  // Read the password before opening anything, so a refused input changes nothing.
+  const password = action === 'add' || action === 'reset-password' ? await readPassword(name!) : '';
+  const services = openServices(dataDir);
+  try {
+    switch (action) {
+      case 'add':
+        await services.accounts.create(name!, password);
+        process.stdout.write(`Created account ${name!.trim().toLowerCase()}.\n`);
+        break;
+      case 'reset-password':
+        await services.accounts.resetPassword(name!, password);
+        process.stdout.write(
+          `New password set for ${name!.trim().toLowerCase()}; their sessions were ended.\n`,
+        );
+        break;
+      case 'disable-totp':
+        services.accounts.adminDisableTotp(name!);
+        process.stdout.write(`Two-factor authentication is off for ${name!.trim().toLowerCase()}.\n`);
+        break;
+      case 'list': {
+        const users = services.accounts.list();
+        if (users.length === 0) process.stdout.write('No accounts.\n');
+        for (const u of users) {
+          process.stdout.write(
+            `${u.username}\t${u.totpEnabled ? 'totp on' : 'totp off'}\tcreated ${u.createdAt}\n`,
+          );
+        }
+        break;
+      }
+    }
+  } finally {
+    services.db.close();
+  }
+  return 0;
+}
+
+/**
+ * The password never comes from argv (it would sit in shell history and `ps`): from the
+ * terminal without echo, asked twice, or else the first line of stdin.
+ */
+async function readPassword(name: string): Promise<string> {
+  if (!process.stdin.isTTY) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    const first = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+    if (first === '') throw new UsageError('No password on stdin.');
+    return first;
+  }
+  const a = await promptHidden(`Password for ${name}: `);
+  const b = await promptHidden('Again: ');
+  if (a !== b) throw new UsageError('The passwords differ.');
+  return a;
+}
+
+function promptHidden(prompt: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stdin = process.stdin;
+    process.stderr.write(prompt);
+    stdin.setRawMode(true);
+    stdin.resume();
+    let typed = '';
+    const onData = (data: Buffer) => {
+      for (const ch of data.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') {
+          finish();
+          return resolve(typed);
+        }
+        if (ch === '\u0003') {
+          finish();
+          return reject(new UsageError('Cancelled.'));
+        }
+        if (ch === '\u007f' || ch === '\b') typed = typed.slice(0, -1);
+        else typed += ch;
+      }
+    };
+    const finish = () => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write('\n');
+    };
+    stdin.on('data', onData);
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`strongroom-server: ${(error as Error).message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    const message = error instanceof ServiceError || error instanceof Error ? error.message : String(error);
+    process.stderr.write(`strongroom-server: ${message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,65 @@
+/**
+ * Versioned schema migrations. Each entry moves the database from version i to i + 1 and runs
+ * in one transaction together with the PRAGMA user_version bump, so a crash never leaves a
+ * half-migrated file. Append new migrations; never edit a released one.
+ */
+export const migrations: readonly string[] = [
+  // 1: accounts, TOTP, recovery codes, sessions, devices, throttling, audit log.
+  `
+  CREATE TABLE accounts (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    totp_secret_enc TEXT,
+    totp_enabled_at INTEGER,
+    -- Last accepted TOTP time step: only a later step passes (no replay).
+    totp_last_step INTEGER
+  );
+  CREATE TABLE totp_pending (
+    account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+    secret_enc TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE TABLE recovery_codes (
+    id INTEGER PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    code_hash TEXT NOT NULL,
+    used_at INTEGER,
+    UNIQUE (account_id, code_hash)
+  );
+  CREATE TABLE devices (
+    id TEXT PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    last_seen_at INTEGER,
+    revoked_at INTEGER
+  );
+  CREATE TABLE sessions (
+    id_hash TEXT PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('cookie', 'bearer')),
+    device_id TEXT REFERENCES devices(id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL
+  );
+  CREATE INDEX sessions_account ON sessions(account_id);
+  CREATE TABLE throttle (
+    key TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    blocked_until INTEGER NOT NULL
+  );
+  CREATE TABLE audit_events (
+    id INTEGER PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    address TEXT NOT NULL,
+    client TEXT NOT NULL,
+    device TEXT
+  );
+  CREATE INDEX audit_account_at ON audit_events(account_id, at);
+  `,
+];

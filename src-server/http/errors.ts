@@ -1,0 +1,55 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import type { ApiError, ErrorCode } from '../../src-shared/http-api';
+import { ServiceError } from '../services/service-error';
+
+export const STATUS: Record<ErrorCode, number> = {
+  bad_request: 400,
+  invalid_credentials: 401,
+  totp_required: 401,
+  throttled: 429,
+  not_signed_in: 401,
+  session_expired: 401,
+  csrf: 403,
+  forbidden_scope: 403,
+  totp_enrollment_required: 403,
+  wrong_code: 400,
+  enrolment_expired: 410,
+  no_pending_enrolment: 409,
+  totp_already_enabled: 409,
+  totp_not_enabled: 409,
+  signup_disabled: 403,
+  username_taken: 409,
+  not_found: 404,
+  payload_too_large: 413,
+  internal: 500,
+};
+
+/**
+ * One error shape for every refusal. Service refusals keep their code; anything Fastify
+ * rejects before a handler (bad JSON, wrong content type, too large, schema) becomes a 4xx
+ * bad_request with its message; only a real fault is a 500, and its details go to the log only.
+ */
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | ServiceError, request, reply) => {
+    if (error instanceof ServiceError) {
+      const body: ApiError = { error: error.code, message: error.message };
+      if (error.retryAfterSeconds !== undefined) {
+        body.retryAfterSeconds = error.retryAfterSeconds;
+        void reply.header('retry-after', String(error.retryAfterSeconds));
+      }
+      return reply.code(STATUS[error.code]).send(body);
+    }
+    const status = (error as FastifyError).statusCode;
+    if ((error as FastifyError).validation) {
+      return reply.code(400).send({ error: 'bad_request', message: `Invalid request: ${error.message}` });
+    }
+    if (status === 413) {
+      return reply.code(413).send({ error: 'payload_too_large', message: 'The request body is too large.' });
+    }
+    if (status !== undefined && status >= 400 && status < 500) {
+      return reply.code(status).send({ error: 'bad_request', message: error.message });
+    }
+    request.log.error({ err: error }, 'request failed');
+    return reply.code(500).send({ error: 'internal', message: 'Something went wrong on the server.' });
+  });
+}

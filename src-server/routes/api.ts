@@ -1,0 +1,194 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import {
+  SESSION_COOKIE,
+  changePasswordInput,
+  deviceIdParam,
+  deviceSignInInput,
+  panelSignInInput,
+  regenerateRecoveryCodesInput,
+  routes,
+  signupInput,
+  totpConfirmInput,
+  totpDisableInput,
+  type AuditLog as AuditLogBody,
+  type DeviceIdentity,
+  type DeviceList,
+  type DeviceSignIn,
+  type PanelSession,
+  type RecoveryCodes,
+  type ServerInfo,
+} from '../../src-shared/http-api';
+import { AuthGate, clearSessionCookie, requestContext, setSessionCookie } from '../http/auth';
+import { withBody, withParams } from '../http/validation';
+import type { AccountService } from '../services/accounts';
+import type { AuditLog } from '../services/audit-log';
+import { ServiceError } from '../services/service-error';
+import type { SessionStore } from '../services/sessions';
+
+export interface ApiDeps {
+  accounts: AccountService;
+  sessions: SessionStore;
+  audit: AuditLog;
+  signup: boolean;
+  version: string;
+}
+
+const emptyBody = z.object({}).strict();
+
+/** Every /api route of src-shared/http-api.ts. Handlers stay thin: validate, gate, call a service. */
+export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  const { accounts, sessions, audit } = deps;
+  const gate = new AuthGate(sessions, accounts);
+
+  // ---- public ----------------------------------------------------------------------
+
+  app.get(routes.serverInfo.path, async (): Promise<ServerInfo> => ({
+    name: 'Strongroom',
+    version: deps.version,
+    signup: deps.signup,
+    requireTotp: accounts.requireTotp,
+  }));
+
+  app.post(routes.signup.path, withBody(signupInput), async (request, reply) => {
+    if (!deps.signup) {
+      throw new ServiceError('signup_disabled', 'Accounts are created by the administrator on this server.');
+    }
+    const input = request.body as z.output<typeof signupInput>;
+    const account = await accounts.create(input.username, input.password);
+    return reply.code(201).send(accounts.summary(account));
+  });
+
+  // ---- sign-in and sessions --------------------------------------------------------
+
+  app.post(
+    routes.panelSignIn.path,
+    withBody(panelSignInInput),
+    async (request, reply): Promise<PanelSession> => {
+      const input = request.body as z.output<typeof panelSignInInput>;
+      const account = await accounts.signIn(input, requestContext(request, 'panel', null));
+      // A new session id at every sign-in: a planted cookie (session fixation) is worth nothing.
+      const previous = request.cookies[SESSION_COOKIE];
+      if (previous) sessions.end(previous);
+      const { token, row } = sessions.create(account.id, 'cookie');
+      setSessionCookie(request, reply, token);
+      return {
+        account: accounts.summary(account),
+        csrfToken: sessions.csrfToken(token),
+        expiresAt: new Date(sessions.expiresAt(row)).toISOString(),
+      };
+    },
+  );
+
+  app.get(routes.currentSession.path, async (request): Promise<PanelSession> => {
+    const auth = gate.session(request, { duringEnrolment: true });
+    return {
+      account: accounts.summary(auth.account),
+      csrfToken: sessions.csrfToken(auth.token),
+      expiresAt: new Date(sessions.expiresAt(auth.session)).toISOString(),
+    };
+  });
+
+  app.delete(routes.signOut.path, async (request, reply) => {
+    const auth = gate.session(request, { duringEnrolment: true });
+    sessions.end(auth.token);
+    if (auth.via === 'cookie') clearSessionCookie(request, reply);
+    return reply.code(204).send();
+  });
+
+  app.post(routes.deviceSignIn.path, withBody(deviceSignInInput), async (request): Promise<DeviceSignIn> => {
+    const input = request.body as z.output<typeof deviceSignInInput>;
+    const account = await accounts.signIn(input, requestContext(request, 'desktop', input.deviceName));
+    // Under --require-totp an account without TOTP gets only a session, to enrol with.
+    const device = accounts.mustEnrollTotp(account)
+      ? null
+      : sessions.createDevice(account.id, input.deviceName);
+    const { token, row } = sessions.create(account.id, 'bearer', device?.id ?? null);
+    return {
+      account: accounts.summary(account),
+      sessionToken: token,
+      sessionExpiresAt: new Date(sessions.expiresAt(row)).toISOString(),
+      deviceToken: device?.token ?? null,
+      deviceId: device?.id ?? null,
+    };
+  });
+
+  // ---- account settings (session scope) --------------------------------------------
+
+  app.get(routes.account.path, async (request) => {
+    const auth = gate.session(request, { duringEnrolment: true });
+    return accounts.summary(auth.account);
+  });
+
+  app.post(routes.totpBegin.path, withBody(emptyBody, { emptyIsObject: true }), async (request) => {
+    const auth = gate.session(request, { duringEnrolment: true });
+    return accounts.beginTotp(auth.account);
+  });
+
+  app.post(routes.totpConfirm.path, withBody(totpConfirmInput), async (request): Promise<RecoveryCodes> => {
+    const auth = gate.session(request, { duringEnrolment: true });
+    const input = request.body as z.output<typeof totpConfirmInput>;
+    return { recoveryCodes: accounts.confirmTotp(auth.account, input.code, auth.ctx) };
+  });
+
+  app.post(routes.totpDisable.path, withBody(totpDisableInput), async (request, reply) => {
+    const auth = gate.session(request);
+    await accounts.disableTotp(auth.account, request.body as z.output<typeof totpDisableInput>, auth.ctx);
+    return reply.code(204).send();
+  });
+
+  app.post(
+    routes.regenerateRecoveryCodes.path,
+    withBody(regenerateRecoveryCodesInput),
+    async (request): Promise<RecoveryCodes> => {
+      const auth = gate.session(request);
+      const input = request.body as z.output<typeof regenerateRecoveryCodesInput>;
+      return { recoveryCodes: await accounts.regenerateRecoveryCodes(auth.account, input.code, auth.ctx) };
+    },
+  );
+
+  app.post(routes.changePassword.path, withBody(changePasswordInput), async (request, reply) => {
+    const auth = gate.session(request);
+    const input = request.body as z.output<typeof changePasswordInput>;
+    await accounts.changePassword(
+      auth.account,
+      input.currentPassword,
+      input.newPassword,
+      auth.ctx,
+      auth.session.id_hash,
+    );
+    return reply.code(204).send();
+  });
+
+  app.get(routes.audit.path, async (request): Promise<AuditLogBody> => {
+    const auth = gate.session(request);
+    return { events: audit.list(auth.account.id) };
+  });
+
+  app.get(routes.devices.path, async (request): Promise<DeviceList> => {
+    const auth = gate.session(request);
+    return { devices: sessions.listDevices(auth.account.id) };
+  });
+
+  app.delete(routes.revokeDevice.path, withParams(deviceIdParam), async (request, reply) => {
+    const auth = gate.session(request);
+    const { id } = request.params as z.output<typeof deviceIdParam>;
+    const device = sessions.revokeDevice(auth.account.id, id);
+    audit.record(auth.account.id, 'device_revoked', { ...auth.ctx, device: device.name });
+    return reply.code(204).send();
+  });
+
+  // ---- backup work (device scope) --------------------------------------------------
+
+  app.get(routes.deviceMe.path, async (request): Promise<DeviceIdentity> => {
+    const auth = gate.device(request);
+    return { username: auth.account.username, deviceId: auth.device.id, deviceName: auth.device.name };
+  });
+
+  app.delete(routes.deviceSignOut.path, async (request, reply) => {
+    const auth = gate.device(request);
+    sessions.revokeDevice(auth.account.id, auth.device.id);
+    audit.record(auth.account.id, 'device_revoked', auth.ctx);
+    return reply.code(204).send();
+  });
+}

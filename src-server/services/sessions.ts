@@ -1,0 +1,191 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Device } from '../../src-shared/http-api';
+import type { Db } from '../db/database';
+import type { Clock } from './clock';
+import type { ServerKey } from './server-key';
+import { ServiceError } from './service-error';
+
+export const SESSION_IDLE_MS = 30 * 60 * 1000;
+export const SESSION_MAX_MS = 12 * 60 * 60 * 1000;
+
+// Bearer tokens say their scope in a prefix, so one lookup knows which table to ask.
+const SESSION_TOKEN_PREFIX = 'srs_';
+const DEVICE_TOKEN_PREFIX = 'srd_';
+
+export interface SessionRow {
+  id_hash: string;
+  account_id: number;
+  kind: 'cookie' | 'bearer';
+  device_id: string | null;
+  created_at: number;
+  last_seen_at: number;
+}
+
+export interface DeviceRow {
+  id: string;
+  account_id: number;
+  name: string;
+  token_hash: string;
+  created_at: number;
+  last_seen_at: number | null;
+  revoked_at: number | null;
+}
+
+/** 256 random bits, URL-safe. */
+function newSecretToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** Tokens are 256-bit random, so one fast hash suffices: a stolen table yields no usable token. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+/**
+ * Sign-in sessions (panel cookies and desktop session-scope bearer tokens) and per-device
+ * tokens (device scope). Only hashes are stored.
+ */
+export class SessionStore {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    private readonly key: ServerKey,
+  ) {}
+
+  create(
+    accountId: number,
+    kind: 'cookie' | 'bearer',
+    deviceId: string | null = null,
+  ): { token: string; row: SessionRow } {
+    const token = (kind === 'bearer' ? SESSION_TOKEN_PREFIX : '') + newSecretToken();
+    const now = this.clock.now();
+    const row: SessionRow = {
+      id_hash: hashToken(token),
+      account_id: accountId,
+      kind,
+      device_id: deviceId,
+      created_at: now,
+      last_seen_at: now,
+    };
+    this.db
+      .prepare(
+        'INSERT INTO sessions (id_hash, account_id, kind, device_id, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(row.id_hash, row.account_id, row.kind, row.device_id, row.created_at, row.last_seen_at);
+    return { token, row };
+  }
+
+  expiresAt(row: SessionRow): number {
+    return Math.min(row.last_seen_at + SESSION_IDLE_MS, row.created_at + SESSION_MAX_MS);
+  }
+
+  /** Finds a live session and marks it used; an idle or too-old one is ended and refused. */
+  resume(token: string, kind: 'cookie' | 'bearer'): SessionRow {
+    const row = this.db
+      .prepare<[string, string], SessionRow>('SELECT * FROM sessions WHERE id_hash = ? AND kind = ?')
+      .get(hashToken(token), kind);
+    if (!row) throw new ServiceError('not_signed_in', 'Please sign in.');
+    const now = this.clock.now();
+    if (now >= this.expiresAt(row)) {
+      this.end(token);
+      throw new ServiceError('session_expired', 'Your session has expired. Please sign in again.');
+    }
+    this.db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?').run(now, row.id_hash);
+    return { ...row, last_seen_at: now };
+  }
+
+  end(token: string): void {
+    this.db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(hashToken(token));
+  }
+
+  /** The CSRF token belongs to the session: a keyed hash of its id, so nothing more is stored. */
+  csrfToken(sessionToken: string): string {
+    return this.key.mac('csrf', sessionToken);
+  }
+
+  csrfMatches(sessionToken: string, presented: string | undefined): boolean {
+    if (typeof presented !== 'string') return false;
+    const expected = Buffer.from(this.csrfToken(sessionToken));
+    const given = Buffer.from(presented);
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  }
+
+  static isSessionBearer(token: string): boolean {
+    return token.startsWith(SESSION_TOKEN_PREFIX);
+  }
+
+  static isDeviceBearer(token: string): boolean {
+    return token.startsWith(DEVICE_TOKEN_PREFIX);
+  }
+
+  // ---- devices ----------------------------------------------------------------------
+
+  createDevice(accountId: number, name: string): { id: string; token: string } {
+    const id = randomBytes(12).toString('base64url');
+    const token = DEVICE_TOKEN_PREFIX + newSecretToken();
+    const now = this.clock.now();
+    this.db
+      .prepare(
+        'INSERT INTO devices (id, account_id, name, token_hash, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(id, accountId, name, hashToken(token), now, now);
+    return { id, token };
+  }
+
+  resumeDevice(token: string): DeviceRow {
+    const row = this.db
+      .prepare<[string], DeviceRow>('SELECT * FROM devices WHERE token_hash = ? AND revoked_at IS NULL')
+      .get(hashToken(token));
+    if (!row) throw new ServiceError('not_signed_in', 'This device is not signed in.');
+    const now = this.clock.now();
+    this.db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?').run(now, row.id);
+    return { ...row, last_seen_at: now };
+  }
+
+  deviceName(id: string): string | null {
+    return (
+      this.db.prepare<[string], { name: string }>('SELECT name FROM devices WHERE id = ?').get(id)?.name ??
+      null
+    );
+  }
+
+  listDevices(accountId: number): Device[] {
+    return this.db
+      .prepare<[number], DeviceRow>(
+        'SELECT * FROM devices WHERE account_id = ? AND revoked_at IS NULL ORDER BY created_at DESC, id',
+      )
+      .all(accountId)
+      .map((d) => ({
+        id: d.id,
+        name: d.name,
+        createdAt: new Date(d.created_at).toISOString(),
+        lastSeenAt: d.last_seen_at === null ? null : new Date(d.last_seen_at).toISOString(),
+      }));
+  }
+
+  /** Revokes a device token and ends the sessions opened by that device's sign-in. */
+  revokeDevice(accountId: number, deviceId: string): DeviceRow {
+    return this.db.transaction(() => {
+      const row = this.db
+        .prepare<[string, number], DeviceRow>(
+          'SELECT * FROM devices WHERE id = ? AND account_id = ? AND revoked_at IS NULL',
+        )
+        .get(deviceId, accountId);
+      if (!row) throw new ServiceError('not_found', 'No such device.');
+      this.db.prepare('UPDATE devices SET revoked_at = ? WHERE id = ?').run(this.clock.now(), deviceId);
+      this.db.prepare('DELETE FROM sessions WHERE device_id = ?').run(deviceId);
+      return row;
+    })();
+  }
+
+  /**
+   * Drops sessions a day past their limits, so the table does not grow; recently expired ones
+   * stay a while so a returning person is told "session expired" rather than "sign in".
+   */
+  sweep(): void {
+    const cutoff = this.clock.now() - 24 * 60 * 60 * 1000;
+    this.db
+      .prepare('DELETE FROM sessions WHERE last_seen_at <= ? OR created_at <= ?')
+      .run(cutoff - SESSION_IDLE_MS, cutoff - SESSION_MAX_MS);
+  }
+}
