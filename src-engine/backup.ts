@@ -1,0 +1,360 @@
+/**
+ * Backup: scan the roots (totals for progress), then save files through the worker pool and directories
+ * as tree blobs, bottom-up. Files whose size, mtime, ctime and inode match the parent snapshot reuse its
+ * blob list without being read. Write order: packs, then the index naming them, then the snapshot.
+ */
+import fsp from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { blobId } from './crypto';
+import { EngineError } from './errors';
+import { ExcludeMatcher } from './exclude';
+import { BLOB_TREE, PackWriter, encryptBlob, type PackEntry } from './pack';
+import type { PackRecord, Repository, Snapshot, SnapshotSummary } from './repository';
+import { encodeTree, type Tree, type TreeNode } from './tree';
+import { ChunkWorkerPool } from './worker-pool';
+
+export interface BackupProgress {
+  phase: 'scan' | 'backup' | 'finish';
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+  currentFile: string;
+  /** bytes per second */
+  rate: number;
+  /** seconds, or undefined before a rate is known */
+  eta: number | undefined;
+}
+
+export interface BackupOptions {
+  paths: string[];
+  excludes?: string[];
+  tags?: string[];
+  host?: string;
+  /** A snapshot id to compare against; `null` reads every file (no parent); default: the latest of the same host and paths. */
+  parent?: string | null;
+  signal?: AbortSignal;
+  onProgress?: (p: BackupProgress) => void;
+  onWarning?: (message: string) => void;
+  workers?: number;
+  breakLock?: boolean;
+}
+
+export interface BackupResult {
+  snapshotId: string;
+  snapshot: Snapshot;
+}
+
+type ScanEntry =
+  | { kind: 'dir'; name: string; st: BigIntStats | undefined; children: ScanEntry[] }
+  | { kind: 'file'; name: string; st: BigIntStats; path: string }
+  | { kind: 'symlink'; name: string; st: BigIntStats; target: string };
+
+type ScanDir = Extract<ScanEntry, { kind: 'dir' }>;
+
+export async function backup(repo: Repository, opts: BackupOptions): Promise<BackupResult> {
+  if (opts.paths.length === 0) throw new EngineError('INVALID_ARGUMENT', 'backup needs at least one path');
+  const started = Date.now();
+  const roots = [...new Set(opts.paths.map((p) => path.resolve(p)))].sort();
+  for (const r of roots) {
+    try {
+      await fsp.lstat(r);
+    } catch {
+      throw new EngineError('NOT_FOUND', `cannot back up ${r}: it does not exist or cannot be read`);
+    }
+  }
+  const lock = await repo.lock(false, 'backup', { breakStale: opts.breakLock });
+  try {
+    return await runBackup(repo, opts, roots, started);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runBackup(
+  repo: Repository,
+  opts: BackupOptions,
+  roots: string[],
+  started: number,
+): Promise<BackupResult> {
+  const warnings: string[] = [];
+  let partial = false;
+  const warn = (m: string, missingData = true) => {
+    warnings.push(m);
+    if (missingData) partial = true;
+    opts.onWarning?.(m);
+  };
+  const host = opts.host ?? os.hostname();
+  const excludes = new ExcludeMatcher(opts.excludes ?? []);
+  await repo.loadIndex();
+
+  let parent: (Snapshot & { id: string }) | undefined;
+  if (opts.parent) parent = await repo.findSnapshot(opts.parent);
+  else if (opts.parent === undefined) {
+    const same = (await repo.listSnapshots()).filter((s) => s.host === host && sameSet(s.paths, roots));
+    parent = same[same.length - 1];
+  }
+
+  // ---- scan ----
+  const progress: BackupProgress = {
+    phase: 'scan',
+    filesDone: 0,
+    filesTotal: 0,
+    bytesDone: 0,
+    bytesTotal: 0,
+    currentFile: '',
+    rate: 0,
+    eta: undefined,
+  };
+  let lastEmit = 0;
+  const emit = (force = false) => {
+    const now = Date.now();
+    if (!opts.onProgress || (!force && now - lastEmit < 100)) return;
+    lastEmit = now;
+    const secs = (now - started) / 1000;
+    progress.rate = secs > 0 ? progress.bytesDone / secs : 0;
+    progress.eta =
+      progress.rate > 0 ? Math.max(0, (progress.bytesTotal - progress.bytesDone) / progress.rate) : undefined;
+    opts.onProgress({ ...progress });
+  };
+  const checkCancel = () => {
+    if (opts.signal?.aborted) throw new EngineError('CANCELLED', 'backup cancelled');
+  };
+
+  const top: ScanDir = { kind: 'dir', name: '', st: undefined, children: [] };
+  for (const root of roots) {
+    const parts = root.split(path.sep).filter(Boolean);
+    let dir = top;
+    let abs = '/';
+    for (let i = 0; i < parts.length - 1; i++) {
+      abs = path.join(abs, parts[i]!);
+      let next = dir.children.find((c): c is ScanDir => c.kind === 'dir' && c.name === parts[i]);
+      if (!next) {
+        next = { kind: 'dir', name: parts[i]!, st: await fsp.lstat(abs, { bigint: true }), children: [] };
+        dir.children.push(next);
+      }
+      dir = next;
+    }
+    const name = parts[parts.length - 1] ?? '';
+    if (dir.children.some((c) => c.name === name)) continue; // nested root already covered
+    const e = await scan(root, name);
+    if (e) dir.children.push(e);
+  }
+
+  async function scan(abs: string, name: string): Promise<ScanEntry | undefined> {
+    checkCancel();
+    if (excludes.matches(abs)) return undefined;
+    let st: BigIntStats;
+    try {
+      st = await fsp.lstat(abs, { bigint: true });
+    } catch (err) {
+      warn(`${abs}: cannot read metadata (${(err as Error).message}); skipped`);
+      return undefined;
+    }
+    if (st.isSymbolicLink()) {
+      try {
+        return { kind: 'symlink', name, st, target: await fsp.readlink(abs) };
+      } catch (err) {
+        warn(`${abs}: cannot read link (${(err as Error).message}); skipped`);
+        return undefined;
+      }
+    }
+    if (st.isFile()) {
+      progress.filesTotal++;
+      progress.bytesTotal += Number(st.size);
+      emit();
+      return { kind: 'file', name, st, path: abs };
+    }
+    if (st.isDirectory()) {
+      const d: ScanDir = { kind: 'dir', name, st, children: [] };
+      let names: string[];
+      try {
+        names = await fsp.readdir(abs);
+      } catch (err) {
+        warn(`${abs}: cannot list directory (${(err as Error).message}); its contents are missing`);
+        return d;
+      }
+      names.sort();
+      for (const n of names) {
+        const c = await scan(path.join(abs, n), n);
+        if (c) d.children.push(c);
+      }
+      return d;
+    }
+    // Sockets, FIFOs and devices carry no data worth keeping; say so rather than silently drop them.
+    warn(`${abs}: special file skipped`, false);
+    return undefined;
+  }
+
+  // ---- save ----
+  progress.phase = 'backup';
+  emit(true);
+  const summary: SnapshotSummary = {
+    filesNew: 0,
+    filesChanged: 0,
+    filesUnmodified: 0,
+    dirs: 0,
+    bytesProcessed: 0,
+    bytesAdded: 0,
+    blobsAdded: 0,
+    durationMs: 0,
+  };
+  const newPacks: PackRecord[] = [];
+  const reserved = new Set<string>();
+  const addPack = (packId: string, entries: PackEntry[]) => {
+    repo.addPack(packId, entries);
+    newPacks.push({ packId, entries });
+    for (const e of entries) {
+      reserved.delete(e.id);
+      summary.bytesAdded += e.length;
+      summary.blobsAdded++;
+    }
+  };
+  const pool = await ChunkWorkerPool.start(
+    repo,
+    {
+      claim: (id) => {
+        if (repo.index.has(id) || reserved.has(id)) return false;
+        reserved.add(id);
+        return true;
+      },
+      onPack: addPack,
+      onBytes: (n) => {
+        progress.bytesDone += n;
+        summary.bytesProcessed += n;
+        emit();
+      },
+    },
+    opts.workers,
+  );
+  const treePacker = new PackWriter(repo.storage, repo.keys, repo.config.packSize);
+  const flushTrees = async () => {
+    const r = await treePacker.flush();
+    if (r) addPack(r.packId, r.entries);
+  };
+
+  const saveTree = async (tree: Tree): Promise<string> => {
+    const bytes = encodeTree(tree);
+    const idBytes = blobId(repo.keys.blobId, bytes);
+    const id = idBytes.toString('hex');
+    if (!repo.index.has(id) && !reserved.has(id)) {
+      reserved.add(id);
+      const { codec, sealed } = encryptBlob(repo.keys, idBytes, bytes, repo.config.compressionLevel);
+      treePacker.add(BLOB_TREE, id, codec, sealed, bytes.length);
+      if (treePacker.full) await flushTrees();
+    }
+    return id;
+  };
+
+  const meta = (name: string, st: BigIntStats | undefined): Omit<TreeNode, 'type'> => ({
+    name,
+    mode: st ? Number(st.mode & 0o7777n) : 0o755,
+    mtimeNs: st ? st.mtimeNs.toString() : '0',
+    ctimeNs: st ? st.ctimeNs.toString() : '0',
+    inode: st ? st.ino.toString() : '0',
+    uid: st ? Number(st.uid) : 0,
+    gid: st ? Number(st.gid) : 0,
+  });
+
+  const saveDir = async (dir: ScanDir, parentTree: Tree | undefined): Promise<string> => {
+    checkCancel();
+    summary.dirs++;
+    const old = new Map((parentTree?.nodes ?? []).map((n) => [n.name, n]));
+    const pending: Promise<TreeNode | undefined>[] = [];
+    for (const c of dir.children) {
+      if (c.kind !== 'file') continue;
+      const prev = old.get(c.name);
+      const node: TreeNode = { ...meta(c.name, c.st), type: 'file', size: Number(c.st.size) };
+      if (
+        prev?.type === 'file' &&
+        prev.size === node.size &&
+        prev.mtimeNs === node.mtimeNs &&
+        prev.ctimeNs === node.ctimeNs &&
+        prev.inode === node.inode &&
+        (prev.content ?? []).every((id) => repo.index.has(id))
+      ) {
+        summary.filesUnmodified++;
+        progress.filesDone++;
+        progress.bytesDone += node.size!;
+        pending.push(Promise.resolve({ ...node, content: prev.content ?? [] }));
+        continue;
+      }
+      pending.push(
+        pool.processFile(c.path).then((r) => {
+          progress.filesDone++;
+          progress.currentFile = c.path;
+          // Bytes were counted as chunks arrived; true up for files that changed size while read.
+          progress.bytesDone += node.size! - r.size;
+          if (r.error) {
+            warn(`${c.path}: cannot read (${r.error}); not in this snapshot`);
+            return undefined;
+          }
+          if (prev?.type === 'file') summary.filesChanged++;
+          else summary.filesNew++;
+          return { ...node, size: r.size, content: r.content };
+        }),
+      );
+    }
+    const nodes: TreeNode[] = [];
+    for (const c of dir.children) {
+      if (c.kind === 'dir') {
+        const prev = old.get(c.name);
+        const sub =
+          prev?.type === 'dir' && prev.subtree
+            ? await repo.readTree(prev.subtree).catch(() => undefined)
+            : undefined;
+        nodes.push({ ...meta(c.name, c.st), type: 'dir', subtree: await saveDir(c, sub) });
+      } else if (c.kind === 'symlink') {
+        nodes.push({ ...meta(c.name, c.st), type: 'symlink', target: c.target });
+      }
+    }
+    for (const n of await Promise.all(pending)) if (n) nodes.push(n);
+    return saveTree({ nodes });
+  };
+
+  const abort = () => pool.cancelQueued(new EngineError('CANCELLED', 'backup cancelled'));
+  opts.signal?.addEventListener('abort', abort);
+  let treeId: string;
+  try {
+    const parentTree = parent ? await repo.readTree(parent.tree) : undefined;
+    treeId = await saveDir(top, parentTree);
+    progress.phase = 'finish';
+    emit(true);
+    await pool.flush();
+    await flushTrees();
+    checkCancel();
+  } catch (err) {
+    // Whatever packs were written stay usable: index them so the next run reuses them.
+    if (!pool.error) await pool.flush().catch(() => undefined);
+    await pool.close();
+    await repo.writeIndex([...repo.recoveredPacks.splice(0), ...newPacks]).catch(() => undefined);
+    throw err;
+  } finally {
+    opts.signal?.removeEventListener('abort', abort);
+  }
+  await pool.close();
+  await repo.writeIndex([...repo.recoveredPacks.splice(0), ...newPacks]);
+  summary.durationMs = Date.now() - started;
+  const snapshot: Snapshot = {
+    version: 1,
+    time: new Date().toISOString(),
+    host,
+    username: os.userInfo().username,
+    paths: roots,
+    tags: opts.tags ?? [],
+    excludes: opts.excludes ?? [],
+    ...(parent ? { parent: parent.id } : {}),
+    tree: treeId,
+    partial,
+    warnings: warnings.slice(0, 1000),
+    summary,
+  };
+  const snapshotId = await repo.saveSnapshot(snapshot);
+  return { snapshotId, snapshot };
+}
+
+function sameSet(a: string[], b: string[]): boolean {
+  return a.length === b.length && [...a].sort().every((x, i) => x === b[i]);
+}

@@ -1,0 +1,127 @@
+/**
+ * The backup's hot path, one per core: read a file, cut it with FastCDC, HMAC each chunk, ask the main
+ * thread whether the repository already has it, and only if not compress, encrypt and add it to this
+ * worker's own pack. Memory per file is one read window plus one maximum-size chunk, whatever the file size.
+ */
+import fsp from 'node:fs/promises';
+import { parentPort, workerData } from 'node:worker_threads';
+import { ChunkBoundaryFinder, gearTable } from './chunker';
+import { blobId, type Subkeys } from './crypto';
+import { initCodec } from './codec';
+import { BLOB_DATA, PackWriter, encryptBlob } from './pack';
+import { openStorage } from './storage';
+import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol';
+
+const READ_SIZE = 2 * 1024 * 1024;
+const init = workerData as WorkerInit;
+const port = parentPort!;
+const keys: Subkeys = {
+  encrypt: Buffer.from(init.encryptKey),
+  blobId: Buffer.from(init.blobIdKey),
+  gear: Buffer.from(init.gearKey),
+};
+const gear = gearTable(keys.gear);
+const storage = openStorage(init.storage);
+const packer = new PackWriter(storage, keys, init.packSize);
+const pendingWrites = new Set<Promise<void>>();
+const answers = new Map<number, (store: boolean) => void>();
+let nextReq = 1;
+const buffers: Buffer[] = [];
+
+function post(m: FromWorker): void {
+  port.postMessage(m);
+}
+
+function ask(task: number, id: string): Promise<boolean> {
+  const req = nextReq++;
+  return new Promise((resolve) => {
+    answers.set(req, resolve);
+    post({ t: 'query', req, task, id });
+  });
+}
+
+function flushPack(): Promise<void> {
+  const p = packer.flush().then(
+    (r) => {
+      if (r) post({ t: 'pack', packId: r.packId, entries: r.entries });
+    },
+    // A failed pack write (disk full, I/O error) ends the backup; the repository keeps what it had.
+    (err: Error & { code?: string }) => post({ t: 'fatal', error: err.message, code: err.code }),
+  );
+  const tracked = p.finally(() => pendingWrites.delete(tracked));
+  pendingWrites.add(tracked);
+  return tracked;
+}
+
+async function processFile(task: number, path: string): Promise<void> {
+  const content: string[] = [];
+  let size = 0;
+  let fh: fsp.FileHandle | undefined;
+  const buf = buffers.pop() ?? Buffer.allocUnsafe(init.chunker.max + READ_SIZE);
+  const emit = async (chunk: Buffer) => {
+    const idBytes = blobId(keys.blobId, chunk);
+    const id = idBytes.toString('hex');
+    content.push(id);
+    if (await ask(task, id)) {
+      const { codec, sealed } = encryptBlob(keys, idBytes, chunk, init.level);
+      packer.add(BLOB_DATA, id, codec, sealed, chunk.length);
+      if (packer.full) await flushPack();
+    }
+    post({ t: 'progress', task, bytes: chunk.length });
+  };
+  try {
+    fh = await fsp.open(path, 'r');
+    const finder = new ChunkBoundaryFinder(gear, init.chunker);
+    let filled = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, filled, READ_SIZE, null);
+      if (bytesRead === 0) break;
+      size += bytesRead;
+      const cuts = finder.update(buf.subarray(filled, filled + bytesRead));
+      let start = 0;
+      for (const c of cuts) {
+        const end = filled + c;
+        await emit(buf.subarray(start, end));
+        start = end;
+      }
+      filled += bytesRead;
+      if (start > 0) {
+        buf.copyWithin(0, start, filled);
+        filled -= start;
+      }
+    }
+    if (filled > 0) await emit(buf.subarray(0, filled));
+    post({ t: 'done', task, content, size });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    post({ t: 'done', task, content: [], size: 0, error: `${e.code ?? 'error'}: ${e.message}` });
+  } finally {
+    buffers.push(buf);
+    await fh?.close().catch(() => undefined);
+  }
+}
+
+port.on('message', (m: ToWorker) => {
+  if (m.t === 'answer') {
+    const r = answers.get(m.req);
+    answers.delete(m.req);
+    r?.(m.store);
+  } else if (m.t === 'file') {
+    void processFile(m.task, m.path);
+  } else if (m.t === 'flush') {
+    void (async () => {
+      try {
+        await flushPack();
+        await Promise.all([...pendingWrites]);
+        post({ t: 'flushed', req: m.req });
+      } catch (err) {
+        post({ t: 'flushed', req: m.req, error: (err as Error).message });
+      }
+    })();
+  }
+});
+
+initCodec().then(
+  () => post({ t: 'ready' }),
+  (err: Error) => post({ t: 'fatal', error: err.message }),
+);

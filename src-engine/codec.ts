@@ -1,0 +1,89 @@
+/**
+ * zstd compression. Node's own zlib zstd is used when the runtime has it (Node >= 22.15); otherwise the
+ * @bokuweb/zstd-wasm build, which installs from the registry alone. Both write standard zstd frames, so a
+ * repository written with one is read by the other: the pack header records only "zstd" or "none".
+ */
+import zlib from 'node:zlib';
+
+export const CODEC_NONE = 0;
+export const CODEC_ZSTD = 1;
+export type CodecId = typeof CODEC_NONE | typeof CODEC_ZSTD;
+
+type Zstd = { compress(data: Uint8Array, level: number): Buffer; decompress(data: Uint8Array): Buffer };
+
+type NativeZstd = {
+  zstdCompressSync(data: Uint8Array, opts: object): Buffer;
+  zstdDecompressSync(data: Uint8Array, opts?: object): Buffer;
+  constants: Record<string, number>;
+};
+
+let zstd: Zstd | undefined;
+let loading: Promise<Zstd> | undefined;
+
+async function loadZstd(): Promise<Zstd> {
+  const native = zlib as unknown as Partial<NativeZstd>;
+  if (typeof native.zstdCompressSync === 'function' && typeof native.zstdDecompressSync === 'function') {
+    const n = native as NativeZstd;
+    const levelParam = n.constants.ZSTD_c_compressionLevel ?? 100;
+    return {
+      compress: (data, level) => n.zstdCompressSync(data, { params: { [levelParam]: level } }),
+      decompress: (data) => n.zstdDecompressSync(data),
+    };
+  }
+  const wasm = await import('@bokuweb/zstd-wasm');
+  await wasm.init();
+  return {
+    compress: (data, level) => {
+      const out = wasm.compress(data, level);
+      return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+    },
+    decompress: (data) => {
+      const out = wasm.decompress(data);
+      return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+    },
+  };
+}
+
+/** Must be awaited once per thread before compress/decompress (the wasm build initialises asynchronously). */
+export async function initCodec(): Promise<void> {
+  if (zstd) return;
+  loading ??= loadZstd();
+  zstd = await loading;
+}
+
+function ready(): Zstd {
+  if (!zstd) throw new Error('initCodec() was not awaited');
+  return zstd;
+}
+
+export const DEFAULT_LEVEL = 3;
+
+/**
+ * Compresses where it pays: a blob whose zstd form is not at least 1/32 smaller is stored as is, and a
+ * sample of the head that does not shrink skips the attempt for the whole blob (incompressible media).
+ */
+export function maybeCompress(
+  data: Uint8Array,
+  level = DEFAULT_LEVEL,
+): { codec: CodecId; bytes: Uint8Array } {
+  if (data.length < 64) return { codec: CODEC_NONE, bytes: data };
+  const z = ready();
+  if (data.length > 256 * 1024) {
+    const sample = z.compress(data.subarray(0, 64 * 1024), 1);
+    if (sample.length > 64 * 1024 * 0.97) return { codec: CODEC_NONE, bytes: data };
+  }
+  const out = z.compress(data, level);
+  if (out.length >= data.length - (data.length >> 5)) return { codec: CODEC_NONE, bytes: data };
+  return { codec: CODEC_ZSTD, bytes: out };
+}
+
+export function decode(codec: number, bytes: Uint8Array, expectedLength?: number): Buffer {
+  let out: Buffer;
+  if (codec === CODEC_NONE) out = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  else if (codec === CODEC_ZSTD) out = ready().decompress(bytes);
+  else throw new Error(`unknown codec ${codec}`);
+  if (expectedLength !== undefined && out.length !== expectedLength) {
+    throw new Error(`decoded length ${out.length} is not the recorded ${expectedLength}`);
+  }
+  return out;
+}

@@ -1,0 +1,55 @@
+/** Errors the engine raises on purpose: each names what is wrong, and the CLI maps `code` to its message. */
+export type EngineErrorCode =
+  | 'WRONG_PASSWORD'
+  | 'NO_REPOSITORY'
+  | 'REPOSITORY_EXISTS'
+  | 'CORRUPT'
+  | 'LOCKED'
+  | 'NOT_FOUND'
+  | 'DISK_FULL'
+  | 'INVALID_ARGUMENT'
+  | 'CANCELLED'
+  | 'IO';
+
+export class EngineError extends Error {
+  constructor(
+    readonly code: EngineErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'EngineError';
+  }
+}
+
+/** Authenticated decryption or a hash check failed: the bytes were changed or damaged. */
+export class IntegrityError extends EngineError {
+  constructor(
+    readonly where: string,
+    message: string,
+  ) {
+    super('CORRUPT', message);
+    this.name = 'IntegrityError';
+  }
+}
+
+/** Maps low-level I/O errors to messages a person can act on, keeping the path. */
+export function describeIoError(err: unknown, action: string, path: string): EngineError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new EngineError(
+      'DISK_FULL',
+      `disk full while ${action} ${path}; nothing already stored was lost`,
+      {
+        cause: err,
+      },
+    );
+  }
+  if (code === 'ENOENT')
+    return new EngineError('NOT_FOUND', `${path} does not exist (${action})`, { cause: err });
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new EngineError('IO', `permission denied while ${action} ${path}`, { cause: err });
+  }
+  const msg = err instanceof Error ? err.message : String(err);
+  return new EngineError('IO', `${action} ${path} failed: ${msg}`, { cause: err });
+}

@@ -1,0 +1,390 @@
+/**
+ * An opened repository: the master key's subkeys, the config, the blob index, and reading/writing the
+ * sealed files (config, index, snapshots, locks). See docs/repository-format.md.
+ */
+import crypto from 'node:crypto';
+import os from 'node:os';
+import {
+  deriveSubkeys,
+  deriveWrappingKey,
+  open,
+  randomHex,
+  seal,
+  sha256Hex,
+  DEFAULT_SCRYPT,
+  type ScryptParams,
+  type Subkeys,
+} from './crypto';
+import { DEFAULT_CHUNKER, validateChunkerParams, type ChunkerParams } from './chunker';
+import { decode, initCodec, maybeCompress, DEFAULT_LEVEL } from './codec';
+import { EngineError, IntegrityError } from './errors';
+import {
+  decryptBlob,
+  readPackHeader,
+  DEFAULT_PACK_SIZE,
+  BLOB_TREE,
+  type PackEntry,
+  type BlobType,
+} from './pack';
+import { packName, type Storage } from './storage';
+import { decodeTree, type Tree } from './tree';
+import { RepositoryLock, type LockInfo, type LockPort } from './lock';
+
+export interface RepoConfig {
+  version: 1;
+  id: string;
+  chunker: ChunkerParams;
+  packSize: number;
+  compressionLevel: number;
+  created: string;
+}
+
+export interface InitOptions {
+  chunker?: ChunkerParams;
+  packSize?: number;
+  scrypt?: ScryptParams;
+  compressionLevel?: number;
+}
+
+interface KeySlot {
+  version: 1;
+  created: string;
+  host: string;
+  username: string;
+  kdf: { name: 'scrypt'; N: number; r: number; p: number; salt: string };
+  /** base64 of nonce | AES-256-GCM(master key) | tag */
+  masterKey: string;
+}
+
+export interface SnapshotSummary {
+  filesNew: number;
+  filesChanged: number;
+  filesUnmodified: number;
+  dirs: number;
+  bytesProcessed: number;
+  bytesAdded: number;
+  blobsAdded: number;
+  durationMs: number;
+}
+
+export interface Snapshot {
+  version: 1;
+  time: string;
+  host: string;
+  username: string;
+  paths: string[];
+  tags: string[];
+  excludes: string[];
+  parent?: string;
+  tree: string;
+  partial: boolean;
+  warnings: string[];
+  summary: SnapshotSummary;
+}
+
+export type IndexEntry = PackEntry & { pack: string };
+
+export interface PackRecord {
+  packId: string;
+  entries: PackEntry[];
+}
+
+const kindAad = (kind: string) => Buffer.from(`strongroom ${kind} v1`);
+
+export class Repository implements LockPort {
+  readonly index = new Map<string, IndexEntry>();
+  /** Every pack the index knows (from index files or recovered from headers). */
+  readonly packs = new Map<string, PackEntry[]>();
+  /** Packs found on disk with no index file: left by an interrupted backup; the next index write covers them. */
+  readonly recoveredPacks: PackRecord[] = [];
+  readonly indexFiles: string[] = [];
+  private indexLoaded = false;
+  private readonly treeCache = new Map<string, Tree>();
+
+  private constructor(
+    readonly storage: Storage,
+    readonly keys: Subkeys,
+    readonly config: RepoConfig,
+    private readonly master: Buffer,
+  ) {}
+
+  static async init(storage: Storage, password: string, opts: InitOptions = {}): Promise<Repository> {
+    if (!password) throw new EngineError('INVALID_ARGUMENT', 'the repository password must not be empty');
+    const chunker = opts.chunker ?? DEFAULT_CHUNKER;
+    validateChunkerParams(chunker);
+    const packSize = opts.packSize ?? DEFAULT_PACK_SIZE;
+    if (!(packSize >= 1024 && packSize <= 256 * 1024 * 1024)) {
+      throw new EngineError('INVALID_ARGUMENT', 'pack size must be between 1 KiB and 256 MiB');
+    }
+    await initCodec();
+    await storage.create();
+    const master = crypto.randomBytes(32);
+    const config: RepoConfig = {
+      version: 1,
+      id: randomHex(16),
+      chunker,
+      packSize,
+      compressionLevel: opts.compressionLevel ?? DEFAULT_LEVEL,
+      created: new Date().toISOString(),
+    };
+    const repo = new Repository(storage, deriveSubkeys(master), config, master);
+    await repo.writeKeySlot(password, opts.scrypt ?? DEFAULT_SCRYPT);
+    await storage.write('config', repo.sealObject('config', config));
+    return repo;
+  }
+
+  static async open(storage: Storage, password: string): Promise<Repository> {
+    await initCodec();
+    if (!(await storage.exists('config')) || !(await storage.exists('keys'))) {
+      throw new EngineError('NO_REPOSITORY', `no Strongroom repository at ${storage.location}`);
+    }
+    const slots = await storage.list('keys');
+    if (slots.length === 0)
+      throw new EngineError('CORRUPT', `repository ${storage.location} has no key files`);
+    let master: Buffer | undefined;
+    for (const slotId of slots) {
+      let slot: KeySlot;
+      try {
+        slot = JSON.parse((await storage.read(`keys/${slotId}`)).toString('utf8')) as KeySlot;
+      } catch {
+        continue; // A damaged slot must not stop the others from opening the repository.
+      }
+      if (slot?.kdf?.name !== 'scrypt' || typeof slot.masterKey !== 'string') continue;
+      const wrap = await deriveWrappingKey(password, Buffer.from(slot.kdf.salt, 'base64'), slot.kdf);
+      try {
+        master = open(wrap, Buffer.from(slot.masterKey, 'base64'), kindAad(`key ${slotId}`), 'key');
+        break;
+      } catch {
+        // wrong password for this slot; try the next
+      }
+    }
+    if (!master || master.length !== 32) {
+      throw new EngineError('WRONG_PASSWORD', `wrong password: no key in ${storage.location} opens with it`);
+    }
+    const keys = deriveSubkeys(master);
+    const config = JSON.parse(
+      Repository.unsealWith(keys, 'config', await storage.read('config'), 'config').toString('utf8'),
+    ) as RepoConfig;
+    if (config.version !== 1)
+      throw new EngineError('CORRUPT', `unsupported repository version ${config.version}`);
+    validateChunkerParams(config.chunker);
+    return new Repository(storage, keys, config, master);
+  }
+
+  // ---- key slots ----
+
+  private async writeKeySlot(password: string, params: ScryptParams): Promise<string> {
+    const id = randomHex(16);
+    const salt = crypto.randomBytes(32);
+    const wrap = await deriveWrappingKey(password, salt, params);
+    const slot: KeySlot = {
+      version: 1,
+      created: new Date().toISOString(),
+      host: os.hostname(),
+      username: os.userInfo().username,
+      kdf: { name: 'scrypt', ...params, salt: salt.toString('base64') },
+      masterKey: seal(wrap, this.master, kindAad(`key ${id}`)).toString('base64'),
+    };
+    await this.storage.write(`keys/${id}`, Buffer.from(JSON.stringify(slot, null, 2)));
+    return id;
+  }
+
+  async addKey(password: string, params: ScryptParams = DEFAULT_SCRYPT): Promise<string> {
+    if (!password) throw new EngineError('INVALID_ARGUMENT', 'the new password must not be empty');
+    return this.writeKeySlot(password, params);
+  }
+
+  async listKeys(): Promise<{ id: string; created: string; host: string; username: string }[]> {
+    const out = [];
+    for (const id of await this.storage.list('keys')) {
+      const s = JSON.parse((await this.storage.read(`keys/${id}`)).toString('utf8')) as KeySlot;
+      out.push({ id, created: s.created, host: s.host, username: s.username });
+    }
+    return out;
+  }
+
+  async removeKey(id: string): Promise<void> {
+    const ids = await this.storage.list('keys');
+    const match = ids.filter((k) => k.startsWith(id));
+    if (match.length !== 1) throw new EngineError('NOT_FOUND', `no single key matches ${id}`);
+    if (ids.length === 1) throw new EngineError('INVALID_ARGUMENT', 'refusing to remove the last key');
+    await this.storage.remove(`keys/${match[0]}`);
+  }
+
+  // ---- sealed files ----
+
+  sealObject(kind: string, obj: unknown): Buffer {
+    const json = Buffer.from(JSON.stringify(obj));
+    const { codec, bytes } = maybeCompress(json, this.config?.compressionLevel ?? DEFAULT_LEVEL);
+    return seal(this.keys.encrypt, [Buffer.from([codec]), bytes], kindAad(kind));
+  }
+
+  private static unsealWith(keys: Subkeys, kind: string, sealed: Buffer, where: string): Buffer {
+    const plain = open(keys.encrypt, sealed, kindAad(kind), where);
+    try {
+      return decode(plain[0]!, plain.subarray(1));
+    } catch (err) {
+      throw new IntegrityError(where, `${where}: ${(err as Error).message}`);
+    }
+  }
+
+  unseal<T>(kind: string, sealed: Buffer, where: string): T {
+    return JSON.parse(Repository.unsealWith(this.keys, kind, sealed, where).toString('utf8')) as T;
+  }
+
+  /** Writes a sealed file named by the SHA-256 of its bytes; returns that id. */
+  async saveObject(dir: 'index' | 'snapshots', kind: string, obj: unknown): Promise<string> {
+    const sealed = this.sealObject(kind, obj);
+    const id = sha256Hex(sealed);
+    await this.storage.write(`${dir}/${id}`, sealed);
+    return id;
+  }
+
+  async loadObject<T>(dir: 'index' | 'snapshots', kind: string, id: string): Promise<T> {
+    const bytes = await this.storage.read(`${dir}/${id}`);
+    if (sha256Hex(bytes) !== id)
+      throw new IntegrityError(`${dir}/${id}`, `${dir}/${id}: contents do not match its name`);
+    return this.unseal<T>(kind, bytes, `${dir}/${id.slice(0, 16)}`);
+  }
+
+  // ---- index ----
+
+  addPack(packId: string, entries: PackEntry[]): void {
+    if (this.packs.has(packId)) return;
+    this.packs.set(packId, entries);
+    for (const e of entries) if (!this.index.has(e.id)) this.index.set(e.id, { ...e, pack: packId });
+  }
+
+  /**
+   * Loads every index file, then reads the header of each pack no index mentions (an interrupted backup's
+   * work), so its blobs are reused rather than written again.
+   */
+  async loadIndex(opts: { recover?: boolean } = {}): Promise<void> {
+    if (this.indexLoaded) return;
+    for (const id of await this.storage.list('index')) {
+      const idx = await this.loadObject<IndexFile>('index', 'index', id);
+      for (const p of idx.packs) {
+        this.addPack(
+          p.id,
+          p.blobs.map(([type, codec, bid, offset, length, rawLength]) => ({
+            type: type as BlobType,
+            codec: codec as 0 | 1,
+            id: bid,
+            offset,
+            length,
+            rawLength,
+          })),
+        );
+      }
+      this.indexFiles.push(id);
+    }
+    if (opts.recover !== false) {
+      for (const packId of await this.storage.list('packs')) {
+        if (this.packs.has(packId)) continue;
+        try {
+          const entries = await readPackHeader(this.storage, this.keys, packId);
+          this.addPack(packId, entries);
+          this.recoveredPacks.push({ packId, entries });
+        } catch {
+          // An unreadable pack is reported by check; it is never used for new snapshots.
+        }
+      }
+    }
+    this.indexLoaded = true;
+  }
+
+  async writeIndex(packs: PackRecord[]): Promise<string | undefined> {
+    if (packs.length === 0) return undefined;
+    const file: IndexFile = {
+      version: 1,
+      packs: packs.map((p) => ({
+        id: p.packId,
+        blobs: p.entries.map((e) => [e.type, e.codec, e.id, e.offset, e.length, e.rawLength]),
+      })),
+    };
+    const id = await this.saveObject('index', 'index', file);
+    this.indexFiles.push(id);
+    return id;
+  }
+
+  // ---- blobs and trees ----
+
+  async readBlob(id: string): Promise<Buffer> {
+    const e = this.index.get(id);
+    if (!e) throw new EngineError('CORRUPT', `blob ${id.slice(0, 16)} is not in the index`);
+    const sealed = await this.storage.readRange(packName(e.pack), e.offset, e.length);
+    return decryptBlob(this.keys, e, sealed, `pack ${e.pack.slice(0, 16)}`);
+  }
+
+  async readTree(id: string): Promise<Tree> {
+    const cached = this.treeCache.get(id);
+    if (cached) return cached;
+    const e = this.index.get(id);
+    if (e && e.type !== BLOB_TREE) throw new EngineError('CORRUPT', `blob ${id.slice(0, 16)} is not a tree`);
+    const t = decodeTree(await this.readBlob(id), `tree ${id.slice(0, 16)}`);
+    if (this.treeCache.size > 10000) this.treeCache.clear();
+    this.treeCache.set(id, t);
+    return t;
+  }
+
+  // ---- snapshots ----
+
+  async listSnapshots(): Promise<(Snapshot & { id: string })[]> {
+    const out: (Snapshot & { id: string })[] = [];
+    for (const id of await this.storage.list('snapshots')) {
+      out.push({ ...(await this.loadObject<Snapshot>('snapshots', 'snapshot', id)), id });
+    }
+    return out.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+  }
+
+  /** `latest`, or a unique prefix of a snapshot id. */
+  async findSnapshot(ref: string): Promise<Snapshot & { id: string }> {
+    const all = await this.listSnapshots();
+    if (ref === 'latest') {
+      const last = all[all.length - 1];
+      if (!last) throw new EngineError('NOT_FOUND', 'the repository has no snapshots yet');
+      return last;
+    }
+    if (!/^[0-9a-f]{4,64}$/.test(ref))
+      throw new EngineError('INVALID_ARGUMENT', `"${ref}" is not a snapshot id`);
+    const m = all.filter((s) => s.id.startsWith(ref));
+    if (m.length === 0) throw new EngineError('NOT_FOUND', `no snapshot ${ref}`);
+    if (m.length > 1) throw new EngineError('INVALID_ARGUMENT', `snapshot prefix ${ref} is ambiguous`);
+    return m[0]!;
+  }
+
+  async saveSnapshot(s: Snapshot): Promise<string> {
+    return this.saveObject('snapshots', 'snapshot', s);
+  }
+
+  async removeSnapshot(id: string): Promise<void> {
+    await this.storage.remove(`snapshots/${id}`);
+  }
+
+  // ---- locks (LockPort) ----
+
+  lock(exclusive: boolean, command: string, opts: { breakStale?: boolean } = {}): Promise<RepositoryLock> {
+    return RepositoryLock.acquire(this, exclusive, command, opts);
+  }
+  async writeLock(id: string, info: LockInfo): Promise<void> {
+    await this.storage.write(`locks/${id}`, this.sealObject('lock', info));
+  }
+  async readLock(id: string): Promise<LockInfo | undefined> {
+    try {
+      return this.unseal<LockInfo>('lock', await this.storage.read(`locks/${id}`), `locks/${id}`);
+    } catch {
+      return undefined;
+    }
+  }
+  listLocks(): Promise<string[]> {
+    return this.storage.list('locks');
+  }
+  removeLock(id: string): Promise<void> {
+    return this.storage.remove(`locks/${id}`);
+  }
+}
+
+interface IndexFile {
+  version: 1;
+  packs: { id: string; blobs: [number, number, string, number, number, number][] }[];
+}

@@ -1,0 +1,180 @@
+/** A pool of chunk workers sized to the machine; the main thread owns dedup decisions and the index. */
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { EngineError, type EngineErrorCode } from './errors';
+import type { PackEntry } from './pack';
+import type { Repository } from './repository';
+import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol';
+
+export interface FileResult {
+  content: string[];
+  size: number;
+  error?: string;
+}
+
+export interface PoolHooks {
+  /** True when this blob id is new and the asking worker should store it (the id is then reserved). */
+  claim(id: string): boolean;
+  onPack(packId: string, entries: PackEntry[]): void;
+  onBytes(bytes: number): void;
+}
+
+interface Slot {
+  worker: Worker;
+  busy: number;
+}
+
+const TASKS_PER_WORKER = 2;
+
+export class ChunkWorkerPool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: { path: string; resolve: (r: FileResult) => void; reject: (e: Error) => void }[] =
+    [];
+  private readonly tasks = new Map<
+    number,
+    { slot: Slot; resolve: (r: FileResult) => void; reject: (e: Error) => void }
+  >();
+  private readonly flushes = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private nextTask = 1;
+  private failure: Error | undefined;
+  private closed = false;
+
+  private constructor(private readonly hooks: PoolHooks) {}
+
+  static async start(repo: Repository, hooks: PoolHooks, size = defaultPoolSize()): Promise<ChunkWorkerPool> {
+    const pool = new ChunkWorkerPool(hooks);
+    const init: WorkerInit = {
+      storage: repo.storage.descriptor,
+      encryptKey: repo.keys.encrypt,
+      blobIdKey: repo.keys.blobId,
+      gearKey: repo.keys.gear,
+      chunker: repo.config.chunker,
+      packSize: repo.config.packSize,
+      level: repo.config.compressionLevel,
+    };
+    await Promise.all(
+      Array.from({ length: size }, () => {
+        const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: init });
+        const slot: Slot = { worker, busy: 0 };
+        pool.slots.push(slot);
+        return new Promise<void>((resolve, reject) => {
+          worker.on('message', (m: FromWorker) => {
+            if (m.t === 'ready') resolve();
+            else pool.onMessage(slot, m);
+          });
+          worker.on('error', (err) => {
+            reject(err);
+            pool.fail(err);
+          });
+          worker.on('exit', (code) => {
+            if (!pool.closed) pool.fail(new Error(`a chunk worker exited unexpectedly (code ${code})`));
+          });
+        });
+      }),
+    );
+    return pool;
+  }
+
+  private send(slot: Slot, m: ToWorker): void {
+    slot.worker.postMessage(m);
+  }
+
+  private onMessage(slot: Slot, m: FromWorker): void {
+    switch (m.t) {
+      case 'query':
+        this.send(slot, { t: 'answer', req: m.req, store: this.hooks.claim(m.id) });
+        break;
+      case 'pack':
+        this.hooks.onPack(m.packId, m.entries);
+        break;
+      case 'progress':
+        this.hooks.onBytes(m.bytes);
+        break;
+      case 'done': {
+        const t = this.tasks.get(m.task);
+        this.tasks.delete(m.task);
+        slot.busy--;
+        t?.resolve({ content: m.content, size: m.size, error: m.error });
+        this.pump();
+        break;
+      }
+      case 'flushed': {
+        const f = this.flushes.get(m.req);
+        this.flushes.delete(m.req);
+        if (m.error) f?.reject(new EngineError('IO', m.error));
+        else f?.resolve();
+        break;
+      }
+      case 'fatal':
+        this.fail(new EngineError((m.code as EngineErrorCode) ?? 'IO', m.error));
+        break;
+    }
+  }
+
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    for (const t of this.tasks.values()) t.reject(err);
+    this.tasks.clear();
+    for (const q of this.queue.splice(0)) q.reject(err);
+    for (const f of this.flushes.values()) f.reject(err);
+    this.flushes.clear();
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0) {
+      const slot = this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
+      if (slot.busy >= TASKS_PER_WORKER) return;
+      const job = this.queue.shift()!;
+      const task = this.nextTask++;
+      slot.busy++;
+      this.tasks.set(task, { slot, resolve: job.resolve, reject: job.reject });
+      this.send(slot, { t: 'file', task, path: job.path });
+    }
+  }
+
+  /** Chunks and stores one file; resolves with its blob ids, or with `error` when it could not be read. */
+  processFile(path: string): Promise<FileResult> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ path, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Drops files not yet started (cancellation); files in progress finish. */
+  cancelQueued(err: Error): void {
+    for (const q of this.queue.splice(0)) q.reject(err);
+  }
+
+  /** Waits for in-flight files, then makes every worker write its open pack. */
+  async flush(): Promise<void> {
+    while (this.tasks.size > 0 && !this.failure) await new Promise((r) => setTimeout(r, 5));
+    if (this.failure) throw this.failure;
+    let req = 1;
+    await Promise.all(
+      this.slots.map(
+        (slot) =>
+          new Promise<void>((resolve, reject) => {
+            const id = req++;
+            this.flushes.set(id, { resolve, reject });
+            this.send(slot, { t: 'flush', req: id });
+          }),
+      ),
+    );
+    if (this.failure) throw this.failure;
+  }
+
+  get error(): Error | undefined {
+    return this.failure;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}
+
+export function defaultPoolSize(): number {
+  return Math.max(1, Math.min(8, os.availableParallelism()));
+}

@@ -1,0 +1,28 @@
+/** Messages between the backup's main thread and its chunk workers. */
+import type { ChunkerParams } from './chunker';
+import type { PackEntry } from './pack';
+import type { StorageDescriptor } from './storage';
+
+export interface WorkerInit {
+  storage: StorageDescriptor;
+  encryptKey: Uint8Array;
+  blobIdKey: Uint8Array;
+  gearKey: Uint8Array;
+  chunker: ChunkerParams;
+  packSize: number;
+  level: number;
+}
+
+export type ToWorker =
+  | { t: 'file'; task: number; path: string }
+  | { t: 'answer'; req: number; store: boolean }
+  | { t: 'flush'; req: number };
+
+export type FromWorker =
+  | { t: 'ready' }
+  | { t: 'query'; req: number; task: number; id: string }
+  | { t: 'pack'; packId: string; entries: PackEntry[] }
+  | { t: 'progress'; task: number; bytes: number }
+  | { t: 'done'; task: number; content: string[]; size: number; error?: string }
+  | { t: 'flushed'; req: number; error?: string }
+  | { t: 'fatal'; error: string; code?: string };
