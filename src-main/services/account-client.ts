@@ -1,0 +1,201 @@
+/**
+ * HTTP client of the account server (src-shared/http-api.ts). Answers are typed by the contract;
+ * every failure becomes a ServiceError with an IpcError code: the server's own error codes where
+ * the renderer needs them, 'unreachable' for connection errors, timeouts and answers that are not
+ * from a Strongroom server.
+ */
+import type { IpcErrorCode } from '../../src-shared/ipc-contract';
+import {
+  routes,
+  type AccountSummary,
+  type ApiError,
+  type DeviceSignIn,
+  type DeviceSignInInput,
+  type ErrorCode,
+  type RecoveryCodes,
+  type RegenerateRecoveryCodesInput,
+  type ServerInfo,
+  type TotpConfirmInput,
+  type TotpDisableInput,
+  type TotpEnrolment,
+} from '../../src-shared/http-api';
+import { ServiceError } from './service-error';
+
+type Route = { method: string; path: string };
+
+export interface AccountClientOptions {
+  fetch?: typeof fetch;
+  /** Per request; a server that does not answer in time counts as unreachable. */
+  timeoutMs?: number;
+}
+
+/** Server error codes the desktop passes through as they are; the rest map below. */
+const passThrough: Partial<Record<ErrorCode, IpcErrorCode>> = {
+  bad_request: 'bad_request',
+  invalid_credentials: 'invalid_credentials',
+  totp_required: 'totp_required',
+  throttled: 'throttled',
+  session_expired: 'session_expired',
+  not_signed_in: 'session_expired',
+  forbidden_scope: 'session_expired',
+  wrong_code: 'wrong_code',
+  enrolment_expired: 'enrolment_expired',
+  no_pending_enrolment: 'no_pending_enrolment',
+  totp_already_enabled: 'totp_already_enabled',
+  totp_not_enabled: 'totp_not_enabled',
+  totp_enrollment_required: 'totp_enrollment_required',
+  payload_too_large: 'bad_request',
+};
+
+const defaultWords: Partial<Record<IpcErrorCode, string>> = {
+  invalid_credentials: 'Wrong username or password.',
+  totp_required: 'Enter the two-factor code (TOTP) from your authenticator app.',
+  session_expired: 'Your session has ended. Lock Strongroom and unlock it again to change account settings.',
+  wrong_code: 'That code is not right. Enter the current code from your authenticator app.',
+  enrolment_expired: 'The set-up took too long. Start enabling two-factor authentication again.',
+  no_pending_enrolment: 'Start enabling two-factor authentication first.',
+  totp_already_enabled: 'Two-factor authentication is already on.',
+  totp_not_enabled: 'Two-factor authentication is not on.',
+  totp_enrollment_required: 'This server requires two-factor authentication: enable it first.',
+  bad_request: 'The server refused that request.',
+  internal: 'The account server had a problem. Try again.',
+};
+
+export class AccountClient {
+  private readonly fetchImpl: typeof fetch;
+  private readonly timeoutMs: number;
+
+  constructor(options: AccountClientOptions = {}) {
+    this.fetchImpl = options.fetch ?? fetch;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+  }
+
+  serverInfo(baseUrl: string): Promise<ServerInfo> {
+    return this.request(baseUrl, routes.serverInfo);
+  }
+
+  /** Registers this device and opens a session (POST /api/device-sign-in). */
+  deviceSignIn(baseUrl: string, input: DeviceSignInInput): Promise<DeviceSignIn> {
+    return this.request(baseUrl, routes.deviceSignIn, { body: input });
+  }
+
+  /** Ends the session (DELETE /api/session). */
+  async signOut(baseUrl: string, sessionToken: string): Promise<void> {
+    await this.request(baseUrl, routes.signOut, { token: sessionToken });
+  }
+
+  /** Revokes this device's own token (DELETE /api/device/me). */
+  async revokeDevice(baseUrl: string, deviceToken: string): Promise<void> {
+    await this.request(baseUrl, routes.deviceSignOut, { token: deviceToken });
+  }
+
+  account(baseUrl: string, sessionToken: string): Promise<AccountSummary> {
+    return this.request(baseUrl, routes.account, { token: sessionToken });
+  }
+
+  totpBegin(baseUrl: string, sessionToken: string): Promise<TotpEnrolment> {
+    return this.request(baseUrl, routes.totpBegin, { token: sessionToken, body: {} });
+  }
+
+  totpConfirm(baseUrl: string, sessionToken: string, input: TotpConfirmInput): Promise<RecoveryCodes> {
+    return this.request(baseUrl, routes.totpConfirm, { token: sessionToken, body: input });
+  }
+
+  async totpDisable(baseUrl: string, sessionToken: string, input: TotpDisableInput): Promise<void> {
+    await this.request(baseUrl, routes.totpDisable, { token: sessionToken, body: input });
+  }
+
+  regenerateRecoveryCodes(
+    baseUrl: string,
+    sessionToken: string,
+    input: RegenerateRecoveryCodesInput,
+  ): Promise<RecoveryCodes> {
+    return this.request(baseUrl, routes.regenerateRecoveryCodes, { token: sessionToken, body: input });
+  }
+
+  private async request<T>(
+    baseUrl: string,
+    route: Route,
+    options: { token?: string; body?: unknown } = {},
+  ): Promise<T> {
+    const url = new URL(route.path, baseUrl);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+
+    let response: Response;
+    try {
+      response = await this.fetchImpl(url, {
+        method: route.method,
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+        redirect: 'error',
+      });
+    } catch {
+      // Connection refused, DNS, TLS, timeout: the cause stays out of the message (it may name
+      // internals) but the server address is what the person needs to check.
+      throw unreachable(baseUrl);
+    }
+
+    const text = await response.text().catch(() => '');
+    if (response.status === 204) return undefined as T;
+    let body: unknown;
+    try {
+      body = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      throw unreachable(baseUrl, true);
+    }
+    if (response.ok) return body as T;
+    throw toServiceError(response, body, baseUrl);
+  }
+}
+
+function unreachable(baseUrl: string, notStrongroom = false): ServiceError {
+  return new ServiceError(
+    'unreachable',
+    notStrongroom
+      ? `The server at ${originOf(baseUrl)} did not answer like a Strongroom account server.`
+      : `Cannot reach the account server at ${originOf(baseUrl)}. Check the address and your connection, then retry.`,
+  );
+}
+
+function originOf(baseUrl: string): string {
+  try {
+    return new URL(baseUrl).origin;
+  } catch {
+    return 'that address';
+  }
+}
+
+function toServiceError(response: Response, body: unknown, baseUrl: string): ServiceError {
+  const apiError = isApiError(body) ? body : null;
+  if (!apiError) {
+    if (response.status === 429) return throttled(retryAfter(response, undefined));
+    if (response.status >= 500) return new ServiceError('internal', defaultWords.internal!);
+    return unreachable(baseUrl, true);
+  }
+  const code = passThrough[apiError.error] ?? 'internal';
+  if (code === 'throttled') return throttled(retryAfter(response, apiError.retryAfterSeconds));
+  const message = apiError.message.trim() !== '' ? apiError.message : (defaultWords[code] ?? '');
+  return new ServiceError(code, message || defaultWords.internal!);
+}
+
+function throttled(seconds: number): ServiceError {
+  return new ServiceError('throttled', `Too many attempts. Try again in ${seconds} s.`, seconds);
+}
+
+function retryAfter(response: Response, fromBody: number | undefined): number {
+  if (typeof fromBody === 'number' && Number.isFinite(fromBody) && fromBody >= 0) return Math.ceil(fromBody);
+  const header = Number(response.headers.get('retry-after'));
+  return Number.isFinite(header) && header >= 0 ? Math.ceil(header) : 1;
+}
+
+function isApiError(body: unknown): body is ApiError {
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    typeof (body as ApiError).error === 'string' &&
+    typeof (body as ApiError).message === 'string'
+  );
+}

@@ -1,0 +1,328 @@
+/**
+ * The app lock. The app always starts locked, whatever the store says; unlocking signs in to the
+ * account server (username, password, TOTP code when the account has it) and keeps the session
+ * token in memory only; locking drops it, revokes it on the server when reachable (best effort,
+ * never delaying the lock) and writes the lock state synchronously.
+ */
+import { z } from 'zod';
+import {
+  LOCK_REASONS,
+  type AccountView,
+  type ChannelInput,
+  type LockReason,
+  type LockStatus,
+} from '../../src-shared/ipc-contract';
+import type { AccountSummary } from '../../src-shared/http-api';
+import type { AccountClient } from './account-client';
+import type {
+  AppShell,
+  Clock,
+  LocalAccountServer,
+  PersistedLockState,
+  PowerEvents,
+  SecretStore,
+  SettingsStore,
+  TimerHandle,
+} from './ports';
+import { ServiceError, lockedError } from './service-error';
+import type { SettingsService } from './settings-service';
+
+/** What main holds while unlocked. Never crosses to the renderer. */
+export interface Session {
+  serverUrl: string;
+  username: string;
+  sessionToken: string;
+  account: AccountSummary;
+}
+
+export type UnlockInput = Omit<ChannelInput<'auth:unlock'>, 'totp' | 'recoveryCode'> & {
+  totp?: string;
+  recoveryCode?: string;
+};
+
+export interface Logger {
+  warn(message: string): void;
+}
+
+export interface LockServiceOptions {
+  store: SettingsStore;
+  settings: SettingsService;
+  client: AccountClient;
+  secrets: SecretStore;
+  clock: Clock;
+  shell: AppShell;
+  power?: PowerEvents;
+  /** The embedded account server, used when no server was chosen. */
+  localServer: LocalAccountServer | null;
+  /** A server named on the command line (harness --server): the default instead of the local one. */
+  defaultServerUrl?: string;
+  /** Shown in the account's device list. */
+  deviceName: string;
+  log?: Logger;
+}
+
+export const SECRET_SERVICE_NAME = 'Strongroom';
+
+const persistedLockState = z.object({
+  locked: z.literal(true),
+  lockedAt: z.string().datetime(),
+  reason: z.enum(LOCK_REASONS),
+});
+
+/** The keychain account of a device token: "<server origin>/<username>". */
+export function deviceTokenAccount(serverUrl: string, username: string): string {
+  return `${new URL(serverUrl).origin}/${username}`;
+}
+
+export function toAccountView(account: AccountSummary, serverUrl: string): AccountView {
+  return {
+    username: account.username,
+    serverUrl,
+    totpEnabled: account.totpEnabled,
+    mustEnrollTotp: account.mustEnrollTotp,
+    recoveryCodesRemaining: account.recoveryCodesRemaining,
+  };
+}
+
+export class LockService {
+  private state: PersistedLockState;
+  private session: Session | null = null;
+  /** Bumped by every lock, so an unlock that finishes after a lock cannot unlock. */
+  private generation = 0;
+  private idleTimer: TimerHandle | null = null;
+  private lastActivity: number;
+  private readonly disposers: (() => void)[] = [];
+  private readonly log: Logger;
+
+  constructor(private readonly o: LockServiceOptions) {
+    this.log = o.log ?? { warn: (m) => console.warn(m) };
+    this.lastActivity = o.clock.now();
+    // Start locked, whatever is stored: missing, corrupt, hand-edited or "unlocked" (a crash).
+    // A well-formed locked state keeps its reason and time so the unlock screen can say why.
+    const stored = persistedLockState.safeParse(safeRead(o.store));
+    this.state = stored.success
+      ? stored.data
+      : { locked: true, lockedAt: new Date(o.clock.now()).toISOString(), reason: 'close' };
+    this.persist();
+
+    this.disposers.push(o.settings.onChange(() => this.armIdleTimer()));
+    if (o.power) {
+      this.disposers.push(o.power.on('suspend', () => this.lockOnPowerEvent('suspend')));
+      this.disposers.push(o.power.on('lock-screen', () => this.lockOnPowerEvent('screen-lock')));
+    }
+  }
+
+  isLocked(): boolean {
+    return this.state.locked;
+  }
+
+  lockState(): PersistedLockState {
+    return { ...this.state };
+  }
+
+  async status(): Promise<LockStatus> {
+    const remembered = this.o.settings.remembered();
+    const server = await this.defaultServer();
+    return {
+      locked: this.state.locked,
+      reason: this.state.reason,
+      lockedAt: this.state.lockedAt,
+      serverUrl: remembered.serverUrl ?? server.url,
+      serverIsLocal: remembered.serverUrl === null && server.isLocal,
+      lastUsername: remembered.username,
+    };
+  }
+
+  async unlock(input: UnlockInput): Promise<AccountView> {
+    const generation = this.generation;
+    const remembered = this.o.settings.remembered();
+    const fallback = await this.defaultServer();
+    const serverUrl = new URL(input.serverUrl ?? remembered.serverUrl ?? fallback.url).origin;
+    const username = input.username.trim().toLowerCase();
+
+    const signIn = await this.o.client.deviceSignIn(serverUrl, {
+      username,
+      password: input.password,
+      ...(input.totp !== undefined ? { totp: input.totp } : {}),
+      ...(input.recoveryCode !== undefined ? { recoveryCode: input.recoveryCode } : {}),
+      deviceName: this.o.deviceName,
+    });
+
+    if (generation !== this.generation) {
+      // Locked (closed, idle, suspend) while the sign-in was on its way: stay locked.
+      void this.revokeSession(serverUrl, signIn.sessionToken);
+      if (signIn.deviceToken) void this.revokeDevice(serverUrl, signIn.deviceToken);
+      throw lockedError();
+    }
+
+    const previous = this.session;
+    if (previous) void this.revokeSession(previous.serverUrl, previous.sessionToken);
+    this.session = {
+      serverUrl,
+      username: signIn.account.username,
+      sessionToken: signIn.sessionToken,
+      account: signIn.account,
+    };
+    this.state = { locked: false, lockedAt: null, reason: null };
+    this.persist();
+    this.o.settings.remember({
+      serverUrl: fallback.isLocal && serverUrl === originOrNull(fallback.url) ? null : serverUrl,
+      username: signIn.account.username,
+    });
+    this.lastActivity = this.o.clock.now();
+    this.armIdleTimer();
+
+    if (signIn.deviceToken)
+      await this.keepDeviceToken(serverUrl, signIn.account.username, signIn.deviceToken);
+    return toAccountView(signIn.account, serverUrl);
+  }
+
+  /** Locks now. Returns false when the app was already locked (nothing else happens then). */
+  lock(reason: LockReason): boolean {
+    if (this.state.locked) {
+      this.dropSession();
+      return false;
+    }
+    this.generation++;
+    this.state = { locked: true, lockedAt: new Date(this.o.clock.now()).toISOString(), reason };
+    this.persist();
+    this.dropSession();
+    return true;
+  }
+
+  /** The window's close handler: synchronous, so the state is on disk before the window goes. */
+  lockForClose(): void {
+    if (!this.lock('close')) this.persist();
+  }
+
+  /** Account -> Change account settings -> Lock… -> confirm: lock, then close the app. */
+  lockAndClose(): void {
+    this.lock('manual');
+    this.o.shell.close();
+  }
+
+  /** Idle, suspend and screen lock leave the window open on the unlock screen. */
+  lockInPlace(reason: Exclude<LockReason, 'close' | 'manual'>): void {
+    if (this.lock(reason)) this.o.shell.showLocked(reason);
+  }
+
+  /** The renderer reports user input; it postpones the idle lock. */
+  activity(): void {
+    this.lastActivity = this.o.clock.now();
+    if (!this.state.locked && this.idleTimer === null) this.armIdleTimer();
+  }
+
+  /** Runs `fn` with the signed-in session; refuses while locked. */
+  withSession<T>(fn: (session: Session) => Promise<T>): Promise<T> {
+    const session = this.session;
+    if (this.state.locked || !session) return Promise.reject(lockedError());
+    return fn(session);
+  }
+
+  dispose(): void {
+    this.clearIdleTimer();
+    for (const d of this.disposers.splice(0)) d();
+  }
+
+  private async defaultServer(): Promise<{ url: string; isLocal: boolean }> {
+    if (this.o.defaultServerUrl) return { url: this.o.defaultServerUrl, isLocal: false };
+    if (!this.o.localServer) throw new ServiceError('unreachable', 'No account server is configured.');
+    try {
+      return { url: await this.o.localServer.ensureStarted(), isLocal: true };
+    } catch {
+      throw new ServiceError('unreachable', 'The local account server could not start.');
+    }
+  }
+
+  private lockOnPowerEvent(reason: 'suspend' | 'screen-lock'): void {
+    if (this.o.settings.get().lockOnSuspend) this.lockInPlace(reason);
+  }
+
+  private armIdleTimer(): void {
+    this.clearIdleTimer();
+    if (this.state.locked) return;
+    const limit = this.o.settings.get().autoLockMinutes * 60_000;
+    const remaining = this.lastActivity + limit - this.o.clock.now();
+    if (remaining <= 0) {
+      this.lockInPlace('idle');
+      return;
+    }
+    this.idleTimer = this.o.clock.setTimeout(() => {
+      this.idleTimer = null;
+      this.armIdleTimer();
+    }, remaining);
+  }
+
+  private clearIdleTimer(): void {
+    if (this.idleTimer !== null) this.o.clock.clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
+
+  private dropSession(): void {
+    this.clearIdleTimer();
+    const session = this.session;
+    this.session = null;
+    if (session) void this.revokeSession(session.serverUrl, session.sessionToken);
+  }
+
+  private persist(): void {
+    try {
+      this.o.store.write('lock', this.state);
+    } catch (error) {
+      // The app stays locked in memory and starts locked anyway; only the record is missing.
+      this.log.warn(`could not write the lock state: ${errorName(error)}`);
+    }
+  }
+
+  private async keepDeviceToken(serverUrl: string, username: string, token: string): Promise<void> {
+    const account = deviceTokenAccount(serverUrl, username);
+    let previous: string | null;
+    try {
+      previous = await this.o.secrets.get(account);
+      await this.o.secrets.set(account, token);
+    } catch (error) {
+      // No keychain (e.g. no Secret Service): background work waits for the next unlock, and the
+      // token nobody can keep is revoked rather than left valid on the server.
+      this.log.warn(`device token not kept (keychain unavailable: ${errorName(error)})`);
+      void this.revokeDevice(serverUrl, token);
+      return;
+    }
+    if (previous && previous !== token) void this.revokeDevice(serverUrl, previous);
+  }
+
+  private async revokeSession(serverUrl: string, token: string): Promise<void> {
+    try {
+      await this.o.client.signOut(serverUrl, token);
+    } catch {
+      // Unreachable or already expired: the token dies with its expiry on the server.
+    }
+  }
+
+  private async revokeDevice(serverUrl: string, token: string): Promise<void> {
+    try {
+      await this.o.client.revokeDevice(serverUrl, token);
+    } catch {
+      // Best effort, as above.
+    }
+  }
+}
+
+function safeRead(store: SettingsStore): unknown {
+  try {
+    return store.read('lock');
+  } catch {
+    return undefined;
+  }
+}
+
+function originOrNull(url: string): string | null {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
+  }
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : typeof error;
+}

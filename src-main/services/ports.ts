@@ -1,0 +1,79 @@
+/**
+ * The ports the main-process services are built on. The composition root (src-main/index.ts, the
+ * harness, a test) decides which adapter backs each one; services never import electron.
+ */
+import type { LockReason } from '../../src-shared/ipc-contract';
+
+/** The OS keychain. Accounts are "<server origin>/<username>" under one service name. */
+export interface SecretStore {
+  get(account: string): Promise<string | null>;
+  set(account: string, secret: string): Promise<void>;
+  delete(account: string): Promise<boolean>;
+}
+
+/** The keys the settings store holds; values are read back as `unknown` and validated by services. */
+export type StoreKey = 'lock' | 'settings' | 'remembered';
+
+/**
+ * Persistent settings. `write` is synchronous on purpose: the lock state must be on disk before the
+ * window's close handler returns.
+ */
+export interface SettingsStore {
+  read(key: StoreKey): unknown;
+  write(key: StoreKey, value: unknown): void;
+}
+
+export interface PersistedLockState {
+  locked: boolean;
+  lockedAt: string | null;
+  reason: LockReason | null;
+}
+
+export interface RememberedSignIn {
+  /** Null: the embedded local account server. */
+  serverUrl: string | null;
+  username: string | null;
+}
+
+export type TimerHandle = unknown;
+
+/** Time, injectable so idle locking is tested without waiting. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    // A pending idle timer must not keep a headless process (tests, harness) alive.
+    t.unref?.();
+    return t;
+  },
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
+/** The window (or the harness's page) as the services see it. */
+export interface AppShell {
+  /** The app was locked while its window stays open: tell the renderer, then reload it so no
+   * account data stays in its memory. */
+  showLocked(reason: LockReason): void;
+  /** Close the window (Lock… closes the app at once). */
+  close(): void;
+}
+
+/** System events that lock the app when "lock on suspend" is on. */
+export interface PowerEvents {
+  on(event: 'suspend' | 'lock-screen', listener: () => void): () => void;
+}
+
+/** The account server run in-process when no server was chosen. */
+export interface LocalAccountServer {
+  /** Starts it if needed; resolves to its base URL (http://127.0.0.1:PORT). */
+  ensureStarted(): Promise<string>;
+  /** The URL when running, else null. */
+  url(): string | null;
+  stop(): Promise<void>;
+}
