@@ -52,9 +52,11 @@ export function TwoFactorTab({ account }: { account: AccountView }) {
         <label htmlFor={optionId}>Two-factor authentication (TOTP)</label>
       </div>
       <p className="hint" id={optionHintId}>
-        {account.totpEnabled
-          ? 'On: unlocking Strongroom and signing in to the web control panel need a six-digit code from your authenticator app.'
-          : 'Off: your password alone unlocks Strongroom. Turn this on to require a six-digit code from an authenticator app as well.'}
+        {mode === 'enrolling' && !account.totpEnabled
+          ? 'Follow the steps below and Save to turn it on. Nothing changes until you save.'
+          : account.totpEnabled
+            ? 'On: unlocking Strongroom and signing in to the web control panel need a six-digit code from your authenticator app.'
+            : 'Off: your password alone unlocks Strongroom. Turn this on to require a six-digit code from an authenticator app as well.'}
       </p>
       {notice && (
         <p className="sr-success" role="status">

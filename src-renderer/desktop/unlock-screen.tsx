@@ -126,7 +126,7 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
           <span className="brand-glyph" />
         </div>
         <h1 id="unlock-title">Unlock Strongroom</h1>
-        <p className="lead">Sign in with your backup account to open the app.</p>
+        <p className="lead">Sign in with your backup account.</p>
         {reasonText && (
           <p className="notice" role="status">
             {reasonText}
@@ -153,7 +153,9 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
                 ? 'A different account server: Strongroom will remember it after you unlock.'
                 : status.serverIsLocal
                   ? 'The local account server on this computer (the default).'
-                  : 'The account server you used last time.'}
+                  : status.lastUsername
+                    ? 'The account server you used last time.'
+                    : 'The account server this app is set up to use.'}
               {serverChanged && (
                 <>
                   {' '}
@@ -219,7 +221,7 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
                 id={ids.code}
                 value={code}
                 required={false}
-                hint="Six digits from your authenticator app. Leave it empty if your account does not use two-factor authentication."
+                hint="From your authenticator app, if two-factor authentication is on for this account."
                 invalid={problem?.error.code === 'wrong_code' || problem?.error.code === 'totp_required'}
                 errorId={ids.error}
                 onChange={(value) => {

@@ -1,0 +1,84 @@
+/**
+ * Starts `npm run harness` as a person would, in its own process group, and reads the URL it
+ * prints. Each test gives it a fresh data directory (a fresh install) or reuses one (a restart).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const READY = /harness ready at (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/;
+
+export interface RunningHarness {
+  url: string;
+  dataDir: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export function freshDataDir(): string {
+  return mkdtempSync(path.join(tmpdir(), 'strongroom-harness-e2e-'));
+}
+
+export function removeDataDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export async function startHarness(options: { dataDir: string; serverUrl: string }): Promise<RunningHarness> {
+  const child = spawn(
+    'npm',
+    ['run', '--silent', 'harness', '--', '--data-dir', options.dataDir, '--server', options.serverUrl],
+    { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`the harness did not say it was ready within 30 s:\n${output}`));
+    }, 30_000);
+    const check = () => {
+      const match = READY.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    };
+    child.stdout?.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the harness exited (${code}) before it was ready:\n${output}`));
+    });
+  });
+
+  return {
+    url,
+    dataDir: options.dataDir,
+    output: () => output,
+    stop: () => stopGroup(child),
+  };
+}
+
+/** SIGTERM to the whole group (npm, tsx, node): the harness locks and exits; SIGKILL if it hangs. */
+async function stopGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const pid = child.pid;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    process.kill(-pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }, 10_000);
+  await exited;
+  clearTimeout(timer);
+}
