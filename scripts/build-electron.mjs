@@ -1,0 +1,53 @@
+// `npm run build:electron`: bundles the main process and the preload with esbuild.
+//   dist/electron/main.js     ESM (package.json "type": "module"), Node target of Electron 45.
+//                             npm packages stay external (electron, keytar and better-sqlite3 are
+//                             native or provided by Electron; electron-builder ships the production
+//                             dependencies next to it); only our own TypeScript is bundled.
+//   dist/electron/preload.cjs ONE CommonJS file: a sandboxed preload cannot load other modules,
+//                             so it may require nothing but 'electron'.
+import { build } from 'esbuild';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const out = path.join(root, 'dist', 'electron');
+fs.rmSync(out, { recursive: true, force: true });
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node22',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  legalComments: 'none',
+};
+
+await build({
+  ...common,
+  entryPoints: [path.join(root, 'src-main', 'index.ts')],
+  outfile: path.join(out, 'main.js'),
+  format: 'esm',
+  packages: 'external',
+});
+
+await build({
+  ...common,
+  entryPoints: [path.join(root, 'src-preload', 'index.ts')],
+  outfile: path.join(out, 'preload.cjs'),
+  format: 'cjs',
+  external: ['electron'],
+});
+
+// Fail the build if the preload would need a module a sandboxed preload cannot load.
+const preload = fs.readFileSync(path.join(out, 'preload.cjs'), 'utf8');
+const required = [...preload.matchAll(/\brequire\(["']([^"']+)["']\)/g)].map((m) => m[1]);
+const foreign = required.filter((name) => name !== 'electron');
+if (foreign.length > 0) {
+  console.error(`preload.cjs requires ${foreign.join(', ')}: a sandboxed preload can only require electron`);
+  process.exit(1);
+}
+for (const file of ['main.js', 'preload.cjs']) {
+  const size = fs.statSync(path.join(out, file)).size;
+  console.log(`dist/electron/${file}  ${(size / 1024).toFixed(1)} KiB`);
+}

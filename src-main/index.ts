@@ -1,0 +1,103 @@
+/**
+ * Composition root of the Electron app: adapters -> services -> IPC -> window. Nothing else.
+ * Layout at run time: dist/electron/main.js (this, bundled), dist/electron/preload.cjs,
+ * dist/renderer/desktop/index.html.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { app, ipcMain, powerMonitor, type BrowserWindow } from 'electron';
+import { ElectronAppShell, ElectronPowerEvents } from './adapters/electron-shell';
+import { ElectronStoreSettings } from './adapters/electron-store-settings';
+import { EmbeddedAccountServer } from './adapters/embedded-account-server';
+import { KeytarSecretStore } from './adapters/keytar-secret-store';
+import { composeServices } from './compose';
+import { ownUrlChecker, registerIpc } from './ipc/register';
+import { SECRET_SERVICE_NAME } from './services/lock-service';
+import { systemClock } from './services/ports';
+import { applySessionPolicy, createMainWindow, focusWindow } from './window';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const rendererDir = path.join(here, '..', 'renderer');
+const indexHtmlPath = path.join(rendererDir, 'desktop', 'index.html');
+const preloadPath = path.join(here, 'preload.cjs');
+/** The embedded server's usual port (the account server's default), so its panel keeps its address. */
+const LOCAL_SERVER_PORT = 8437;
+
+// Development only: the Vite dev server, never in a packaged app.
+const devServerUrl = !app.isPackaged ? process.env.STRONGROOM_DEV_SERVER_URL : undefined;
+const isDev = !app.isPackaged && process.env.NODE_ENV === 'development';
+
+// Tests and side-by-side installs: a whole separate data directory (settings, lock state, server).
+if (process.env.STRONGROOM_DATA_DIR) app.setPath('userData', path.resolve(process.env.STRONGROOM_DATA_DIR));
+
+let window: BrowserWindow | null = null;
+
+if (!app.requestSingleInstanceLock()) {
+  // Another Strongroom runs with this data directory: it focuses its window (second-instance).
+  app.quit();
+} else {
+  app.on('second-instance', () => focusWindow(window));
+  app.whenReady().then(main, (error: unknown) => {
+    console.error('Strongroom could not start:', error);
+    app.exit(1);
+  });
+}
+
+function main(): void {
+  const userData = app.getPath('userData');
+  const localServer = new EmbeddedAccountServer({
+    dataDir: path.join(userData, 'server'),
+    rendererDir,
+    preferredPort: LOCAL_SERVER_PORT,
+  });
+  const { lock, dispatch } = composeServices({
+    store: new ElectronStoreSettings({ cwd: userData }),
+    secrets: new KeytarSecretStore(SECRET_SERVICE_NAME),
+    clock: systemClock,
+    shell: new ElectronAppShell(() => window),
+    power: new ElectronPowerEvents(powerMonitor),
+    localServer,
+    deviceName: os.hostname(),
+  });
+
+  applySessionPolicy(isDev);
+  registerIpc(ipcMain, dispatch, {
+    webContents: () => (window && !window.isDestroyed() ? window.webContents : null),
+    isOwnUrl: ownUrlChecker({
+      indexHtmlUrl: pathToFileURL(indexHtmlPath).href,
+      ...(devServerUrl ? { devServerUrl } : {}),
+    }),
+  });
+
+  window = createMainWindow({
+    preloadPath,
+    indexHtmlPath,
+    ...(devServerUrl ? { devServerUrl } : {}),
+    isDev,
+    // Synchronous: the lock state is on disk before the window goes away.
+    onClose: () => lock.lockForClose(),
+  });
+  window.on('closed', () => (window = null));
+  // Windows log-off/shutdown ends the session without always closing windows first.
+  window.on('session-end', () => lock.lockForClose());
+  powerMonitor.on('shutdown', () => lock.lockForClose());
+  app.on('before-quit', () => lock.lockForClose());
+
+  // No scheduled work yet (the backup issues add it): closing the window quits, on every platform.
+  app.on('window-all-closed', () => app.quit());
+
+  let serverStopped = false;
+  app.on('will-quit', (event) => {
+    if (serverStopped) return;
+    event.preventDefault();
+    serverStopped = true;
+    lock.dispose();
+    // Close the embedded server's database cleanly, but never hang the quit on it.
+    const timeout = new Promise((resolve) => setTimeout(resolve, 2000));
+    void Promise.race([localServer.stop(), timeout]).finally(() => app.quit());
+  });
+
+  // Start the embedded server early when it is the one in use, so the unlock screen shows it.
+  void lock.status().catch(() => undefined);
+}
