@@ -14,5 +14,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // electron-store imports `electron`: run it through Vite so the alias above reaches it.
+    server: { deps: { inline: ['electron-store'] } },
   },
 });
