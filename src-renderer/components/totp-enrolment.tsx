@@ -166,8 +166,6 @@ export function TotpEnrolment({
                 className="sr-qr"
                 src={stage.data.qrPngDataUrl}
                 alt="QR code for Strongroom two-factor authentication: scan it with your authenticator app"
-                width={220}
-                height={220}
               />
             </li>
             <li>

@@ -1,7 +1,7 @@
 import { DevicesSection } from './devices-section';
 import { formatTime } from './format';
 import { HistorySection } from './history-section';
-import { usePanel } from './panel-context';
+import { usePanel, useSignOut } from './panel-context';
 import { PasswordSection } from './password-section';
 import { TwoFactorSection } from './two-factor-section';
 
@@ -9,7 +9,7 @@ import { TwoFactorSection } from './two-factor-section';
 export function MyAccountPage() {
   const account = usePanel((s) => s.account);
   const refresh = usePanel((s) => s.refreshAccount);
-  const signOut = usePanel((s) => s.signOut);
+  const signOut = useSignOut();
   if (!account) return null;
 
   if (account.mustEnrollTotp) {

@@ -4,7 +4,7 @@ import { CreateAccountPage } from './create-account-page';
 import { navigate, routePaths, useRoute, type RouteName } from './hash-route';
 import { MyAccountPage } from './my-account-page';
 import { OverviewPage } from './overview-page';
-import { usePanel } from './panel-context';
+import { usePanel, useSignOut } from './panel-context';
 import { SignInPage } from './sign-in-page';
 
 const TITLES: Record<RouteName, string> = {
@@ -82,7 +82,7 @@ export function PanelApp() {
 
 function Header({ signedIn, limited = false }: { signedIn: boolean; limited?: boolean }) {
   const username = usePanel((s) => s.account?.username);
-  const signOut = usePanel((s) => s.signOut);
+  const signOut = useSignOut();
   const [open, setOpen] = useState(false);
   const route = useRoute();
 

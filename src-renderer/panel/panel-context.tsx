@@ -1,6 +1,7 @@
 import { createContext, useContext, type ReactNode } from 'react';
 import { useStore } from 'zustand';
 import type { PanelApiClient } from './api-client';
+import { navigate } from './hash-route';
 import type { PanelState, PanelStore } from './panel-store';
 
 interface PanelDeps {
@@ -26,4 +27,13 @@ export function useClient(): PanelApiClient {
 
 export function usePanel<T>(select: (s: PanelState) => T): T {
   return useStore(useDeps().store, select);
+}
+
+/** Signing out on purpose lands on the sign-in page (a lost session keeps the page to come back to). */
+export function useSignOut(): () => Promise<void> {
+  const signOut = usePanel((s) => s.signOut);
+  return async () => {
+    await signOut();
+    navigate('sign-in');
+  };
 }
