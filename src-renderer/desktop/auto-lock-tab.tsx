@@ -39,7 +39,10 @@ export function AutoLockTab() {
 
   const save = async (change: ChannelInput<'settings:set'>, what: string) => {
     const bridge = desktopApi();
-    if (!bridge) return;
+    if (!bridge || !settings) return;
+    const before = settings;
+    // The control shows the choice at once; main's answer then confirms it or puts it back.
+    setSettings({ ...settings, ...change } as AppSettings);
     setBusy(true);
     setError(null);
     setSaved('');
@@ -49,6 +52,7 @@ export function AutoLockTab() {
       setSettings(result.value);
       setSaved(what);
     } else {
+      setSettings(before);
       setError(result.error);
     }
   };
