@@ -412,7 +412,7 @@ export async function runCli(argv: string[], io: CliIo, signal?: AbortSignal): P
         const dry = p.flags.has('dry-run');
         const lock = await repo.lock(true, 'forget', { breakStale: breakLock });
         let removed: string[] = [];
-        let kept: string[] = [];
+        const kept: string[] = [];
         try {
           let snaps = await repo.listSnapshots();
           const host = p.flags.get('host')?.[0];

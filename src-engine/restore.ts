@@ -8,7 +8,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { EngineError, IntegrityError, describeIoError } from './errors';
-import { decodeHeader, decryptBlob, type PackEntry } from './pack';
+import { decodeHeader, decryptBlob, readPackHeader, type PackEntry } from './pack';
 import type { IndexEntry, Repository, Snapshot } from './repository';
 import { packName } from './storage';
 import type { TreeNode } from './tree';
@@ -118,8 +118,11 @@ async function runRestore(
   const blobsByPack = new Map<string, Map<string, BlobTarget>>();
   let matched = false;
 
+  const treePacks = new Set<string>();
   const walk = async (treeId: string, snapDir: string): Promise<void> => {
     const tree = await repo.readTree(treeId);
+    const te = repo.index.get(treeId);
+    if (te) treePacks.add(te.pack);
     for (const node of tree.nodes) {
       const sp = snapDir === '/' ? `/${node.name}` : `${snapDir}/${node.name}`;
       const take = wanted(sp);
@@ -169,6 +172,18 @@ async function runRestore(
     }
   };
   await walk(snap.tree, '/');
+  // Tree blobs were authenticated as they were read; their packs' headers are checked too, so a damaged
+  // byte anywhere in a pack this restore depends on stops it before anything is written.
+  for (const packId of treePacks) {
+    if (blobsByPack.has(packId)) continue;
+    const header = await readPackHeader(repo.storage, repo.keys, packId);
+    const known = new Set(header.map((e) => `${e.id}:${e.offset}:${e.length}`));
+    for (const e of repo.packs.get(packId) ?? []) {
+      if (!known.has(`${e.id}:${e.offset}:${e.length}`)) {
+        throw new IntegrityError(packId, `pack ${packId.slice(0, 16)}: header does not match the index`);
+      }
+    }
+  }
   if (includes.length > 0 && !matched) {
     throw new EngineError(
       'NOT_FOUND',
