@@ -29,6 +29,7 @@ const USAGE = `Usage:
       --trust-proxy         behind an HTTPS reverse proxy on this machine: trust X-Forwarded-*
       --trusted-proxy LIST  the proxy's addresses/CIDRs, comma-separated (implies --trust-proxy)
       --log                 request log on stderr
+      --no-build-panel      do not build the web panel with Vite if it is missing
   npm run server -- user add NAME [--data-dir DIR]             password from stdin or the terminal
   npm run server -- user list [--data-dir DIR]
   npm run server -- user reset-password NAME [--data-dir DIR]  password from stdin or the terminal
@@ -52,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
       'trust-proxy': { type: 'boolean' },
       'trusted-proxy': { type: 'string' },
       log: { type: 'boolean' },
+      'no-build-panel': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -81,6 +83,7 @@ async function serve(
     'trust-proxy'?: boolean;
     'trusted-proxy'?: string;
     log?: boolean;
+    'no-build-panel'?: boolean;
   },
 ): Promise<number> {
   const host = values.host ?? DEFAULT_HOST;
@@ -101,7 +104,7 @@ async function serve(
     );
   }
   const rendererDir = defaultRendererDir();
-  await ensurePanelBuilt(rendererDir);
+  if (!values['no-build-panel']) await ensurePanelBuilt(rendererDir);
   const server = await startAccountServer({
     dataDir,
     host,

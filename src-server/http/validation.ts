@@ -14,8 +14,9 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.ou
     const issue = result.error.issues[0];
     const message = issue?.message ?? 'Invalid input.';
     const field = issue?.path.join('.') ?? '';
-    // The contract's own messages already name their field ("Username: ..."); zod's do not.
-    const named = field === '' || message.toLowerCase().startsWith(`${field.toLowerCase()}:`);
+    // The contract's own messages are whole sentences a person can read; zod's defaults
+    // ("Invalid input: expected string") need the field they are about.
+    const named = field === '' || message.endsWith('.');
     throw new ServiceError('bad_request', named ? message : `${field}: ${message}`);
   }
   return result.data;

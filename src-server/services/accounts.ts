@@ -60,7 +60,7 @@ export class AccountService {
   private readonly totp: TotpVerifier;
   readonly requireTotp: boolean;
   /** Verified against when the user does not exist, so that costs what a wrong password costs. */
-  private dummyHash: Promise<string>;
+  private dummy: Promise<string> | null = null;
 
   constructor(deps: AccountServiceDeps) {
     ({
@@ -73,14 +73,17 @@ export class AccountService {
       totp: this.totp,
       requireTotp: this.requireTotp,
     } = deps);
-    this.dummyHash = this.hasher.hash(randomBytes(16).toString('base64'));
-    // Avoid an unhandled rejection before the first sign-in awaits it.
-    this.dummyHash.catch(() => undefined);
   }
 
-  /** Resolves once the unknown-user hash exists (so the first sign-in is not faster). */
+  /** Makes the unknown-user hash up front, so the first sign-in is not the slow one. */
   async ready(): Promise<void> {
-    await this.dummyHash;
+    await this.dummyHash();
+  }
+
+  private dummyHash(): Promise<string> {
+    // Made once, lazily: the admin CLI opens these services without ever signing anyone in.
+    this.dummy ??= this.hasher.hash(randomBytes(16).toString('base64'));
+    return this.dummy;
   }
 
   // ---- lookups ----------------------------------------------------------------------
@@ -193,7 +196,7 @@ export class AccountService {
     const account = this.byUsername(creds.username);
     const passwordOk = await this.hasher.verify(
       creds.password,
-      account?.password_hash ?? (await this.dummyHash),
+      account?.password_hash ?? (await this.dummyHash()),
     );
     if (!account || !passwordOk) {
       if (account) this.audit.record(account.id, 'sign_in_failure', ctx);

@@ -1,0 +1,105 @@
+/** Helpers for the server's vitest files: a settable clock, a counting hasher, an HTTP client. */
+import { CSRF_HEADER, SESSION_COOKIE } from '../../src-shared/http-api';
+import type { Clock } from '../../src-server/services/clock';
+import { ScryptPasswordHasher, type PasswordHasher } from '../../src-server/services/password-hasher';
+import { TEST_SCRYPT } from '../support/account-server';
+
+/** A clock tests move by hand; starts in the middle of a TOTP step so ±30 s stays in one step. */
+export class ManualClock implements Clock {
+  constructor(public ms: number = Date.UTC(2026, 0, 1, 12, 0, 15)) {}
+  now(): number {
+    return this.ms;
+  }
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
+
+/** Wraps the real hasher and counts verifications: the proof that unknown users cost the same. */
+export class CountingHasher implements PasswordHasher {
+  verifies = 0;
+  hashes = 0;
+  private readonly inner = new ScryptPasswordHasher(TEST_SCRYPT);
+  hash(password: string): Promise<string> {
+    this.hashes++;
+    return this.inner.hash(password);
+  }
+  verify(password: string, stored: string): Promise<boolean> {
+    this.verifies++;
+    return this.inner.verify(password, stored);
+  }
+  needsRehash(stored: string): boolean {
+    return this.inner.needsRehash(stored);
+  }
+}
+
+export interface Answer {
+  status: number;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests inspect arbitrary JSON
+  headers: Headers;
+}
+
+/** A browser-like client: keeps the session cookie and sends the CSRF token when it has one. */
+export class PanelClient {
+  cookie: string | null = null;
+  csrf: string | null = null;
+
+  constructor(
+    readonly baseUrl: string,
+    readonly extraHeaders: Record<string, string> = {},
+  ) {}
+
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Answer> {
+    const h: Record<string, string> = { ...this.extraHeaders, ...headers };
+    if (body !== undefined) h['content-type'] ??= 'application/json';
+    if (this.cookie) h.cookie = `${SESSION_COOKIE}=${this.cookie}`;
+    if (this.csrf && !(CSRF_HEADER in h)) h[CSRF_HEADER] = this.csrf;
+    const response = await fetch(this.baseUrl + path, {
+      method,
+      headers: h,
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    for (const line of response.headers.getSetCookie()) {
+      const match = new RegExp(`^${SESSION_COOKIE}=([^;]*)`).exec(line);
+      if (match) this.cookie = match[1] || null;
+    }
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text === '' ? null : JSON.parse(text);
+    } catch {
+      // not JSON (the panel's HTML)
+    }
+    if (parsed && typeof parsed === 'object' && 'csrfToken' in parsed)
+      this.csrf = (parsed as { csrfToken: string }).csrfToken;
+    return { status: response.status, body: parsed, headers: response.headers };
+  }
+
+  signIn(username: string, password: string, extra: Record<string, string> = {}): Promise<Answer> {
+    return this.request('POST', '/api/session', { username, password, ...extra });
+  }
+}
+
+export async function bearer(
+  baseUrl: string,
+  method: string,
+  path: string,
+  token: string,
+  body?: unknown,
+): Promise<Answer> {
+  const response = await fetch(baseUrl + path, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? null : JSON.parse(text), headers: response.headers };
+}

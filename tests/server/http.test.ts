@@ -1,0 +1,228 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { routes } from '../../src-shared/http-api';
+import { startAccountServer } from '../../src-server/app';
+import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
+import { ManualClock, PanelClient } from './helpers';
+
+const PASSWORD = 'correct horse battery';
+let server: TestAccountServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function signedIn(opts: Parameters<typeof startTestAccountServer>[0] = {}) {
+  server = await startTestAccountServer({ clock: new ManualClock(), ...opts });
+  await server.createUser('alice', PASSWORD);
+  const client = new PanelClient(server.url);
+  await client.signIn('alice', PASSWORD);
+  return client;
+}
+
+describe('bad input', () => {
+  it('answers malformed bodies with 400 bad_request and a message', async () => {
+    const client = await signedIn();
+    const cases: Array<[string, string, unknown, Record<string, string>?]> = [
+      ['POST', '/api/session', '{"username":', undefined],
+      ['POST', '/api/session', { username: 'alice' }],
+      ['POST', '/api/session', { username: 'alice', password: 12345678 }],
+      ['POST', '/api/session', { username: 'alice', password: PASSWORD, admin: true }],
+      ['POST', '/api/session', { username: 'alice', password: PASSWORD, totp: '12345' }],
+      ['POST', '/api/session', { username: 'alice', password: PASSWORD, totp: 123456 }],
+      ['POST', '/api/session', { username: 'a', password: PASSWORD }],
+      ['POST', '/api/session', { username: 'alice', password: 'x'.repeat(1025) }],
+      ['POST', '/api/session', [1, 2, 3]],
+      ['POST', '/api/session', 'null'],
+      ['POST', '/api/session', '"text"'],
+      ['POST', '/api/session', '{"__proto__":{"x":1},"username":"alice","password":"correct horse battery"}'],
+      ['POST', '/api/signup', { username: 'bob', password: 'short' }],
+      ['POST', '/api/device-sign-in', { username: 'alice', password: PASSWORD }],
+      ['POST', '/api/device-sign-in', { username: 'alice', password: PASSWORD, deviceName: '' }],
+      ['POST', '/api/account/totp/confirm', { code: 'abcdef' }],
+      ['POST', '/api/account/totp/confirm', {}],
+      ['POST', '/api/account/totp/begin', { extra: 1 }],
+      ['POST', '/api/account/recovery-codes', { code: '1234567' }],
+      ['POST', '/api/account/totp/disable', { password: PASSWORD, recoveryCode: 'short' }],
+      ['DELETE', '/api/account/devices/..%2F..', undefined],
+      ['DELETE', '/api/account/devices/x', undefined],
+    ];
+    for (const [method, path, body] of cases) {
+      const answer = await client.request(method, path, body);
+      expect({ path, body, status: answer.status, error: answer.body?.error }).toEqual({
+        path,
+        body,
+        status: 400,
+        error: 'bad_request',
+      });
+      expect(typeof answer.body.message).toBe('string');
+      expect(answer.body.message.length).toBeGreaterThan(3);
+    }
+  });
+
+  it('names the problem in the message', async () => {
+    const client = await signedIn();
+    const answer = await client.request('POST', '/api/session', {
+      username: 'alice',
+      password: PASSWORD,
+      totp: '12 34',
+    });
+    expect(answer.body.message).toBe('The two-factor code is six digits.');
+    const extra = await client.request('POST', '/api/session', {
+      username: 'alice',
+      password: PASSWORD,
+      role: 'x',
+    });
+    expect(extra.body.message).toMatch(/role/);
+  });
+
+  it('refuses a body that is not JSON, and one that is too large', async () => {
+    const client = await signedIn();
+    const form = await client.request('POST', '/api/session', 'username=alice&password=x', {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
+    expect([form.status, form.body.error]).toEqual([415, 'bad_request']);
+    const huge = await client.request('POST', '/api/session', {
+      username: 'alice',
+      password: 'x'.repeat(20_000),
+    });
+    expect([huge.status, huge.body.error]).toEqual([413, 'payload_too_large']);
+  });
+
+  it('never answers 500 to random bodies on any route', async () => {
+    const client = await signedIn();
+    const posts = Object.values(routes)
+      .filter((r) => r.method === 'POST')
+      .map((r) => r.path);
+    const json = fc.oneof(
+      fc.json(),
+      fc
+        .dictionary(
+          fc.constantFrom('username', 'password', 'totp', 'code', 'recoveryCode', 'deviceName', 'x'),
+          fc.jsonValue(),
+        )
+        .map((o) => JSON.stringify(o)),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...posts), json, async (path, body) => {
+        const answer = await client.request('POST', path, body);
+        expect(answer.status).toBeLessThan(500);
+        expect(
+          answer.status === 200 ||
+            answer.status === 201 ||
+            answer.status === 204 ||
+            typeof answer.body.error === 'string',
+        ).toBe(true);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('answers unknown API routes with 404 not_found', async () => {
+    const client = await signedIn();
+    const answer = await client.request('GET', '/api/nothing-here');
+    expect([answer.status, answer.body.error]).toEqual([404, 'not_found']);
+  });
+});
+
+describe('security headers', () => {
+  it('sends CSP without inline script, frame-ancestors none, no-referrer and nosniff', async () => {
+    const client = await signedIn();
+    for (const path of ['/api/server-info', '/api/account', '/']) {
+      const { headers } = await client.request('GET', path);
+      const csp = headers.get('content-security-policy')!;
+      expect(csp).toContain("default-src 'self'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).not.toContain('unsafe-inline');
+      expect(headers.get('referrer-policy')).toBe('no-referrer');
+      expect(headers.get('x-content-type-options')).toBe('nosniff');
+    }
+    expect((await client.request('GET', '/api/account')).headers.get('cache-control')).toBe('no-store');
+  });
+});
+
+describe('server info and sign-up', () => {
+  it('reports the server and creates accounts on loopback by default', async () => {
+    server = await startTestAccountServer();
+    const client = new PanelClient(server.url);
+    expect((await client.request('GET', '/api/server-info')).body).toEqual({
+      name: 'Strongroom',
+      version: expect.any(String),
+      signup: true,
+      requireTotp: false,
+    });
+    const created = await client.request('POST', '/api/signup', { username: ' Bob ', password: PASSWORD });
+    expect([created.status, created.body.username, created.body.totpEnabled]).toEqual([201, 'bob', false]);
+    const again = await client.request('POST', '/api/signup', { username: 'BOB', password: PASSWORD });
+    expect([again.status, again.body.error]).toEqual([409, 'username_taken']);
+    expect((await client.signIn('Bob', PASSWORD)).status).toBe(200);
+  });
+
+  it('refuses sign-up when it is off', async () => {
+    server = await startTestAccountServer({ signup: false });
+    const client = new PanelClient(server.url);
+    expect((await client.request('GET', '/api/server-info')).body.signup).toBe(false);
+    const answer = await client.request('POST', '/api/signup', { username: 'bob', password: PASSWORD });
+    expect([answer.status, answer.body.error]).toEqual([403, 'signup_disabled']);
+  });
+
+  it('refuses to listen on a non-loopback address over plain HTTP', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'strongroom-refuse-'));
+    try {
+      await expect(startAccountServer({ dataDir, host: '0.0.0.0', port: 0 })).rejects.toThrow(/plain HTTP/);
+      await expect(startAccountServer({ dataDir, host: '192.0.2.10', port: 0 })).rejects.toThrow(
+        /--trust-proxy/,
+      );
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the web panel', () => {
+  let rendererDir: string;
+  beforeAll(() => {
+    rendererDir = mkdtempSync(join(tmpdir(), 'strongroom-renderer-'));
+    mkdirSync(join(rendererDir, 'panel'), { recursive: true });
+    mkdirSync(join(rendererDir, 'assets'), { recursive: true });
+    writeFileSync(
+      join(rendererDir, 'panel', 'index.html'),
+      '<!doctype html><script type="module" src="../assets/panel-abc.js"></script><div id="root"></div>',
+    );
+    writeFileSync(join(rendererDir, 'assets', 'panel-abc.js'), 'console.log(1)');
+    writeFileSync(join(rendererDir, 'secret.txt'), 'not for the web');
+  });
+  afterAll(() => rmSync(rendererDir, { recursive: true, force: true }));
+
+  it('serves index.html at / and for client-side routes, with absolute asset URLs', async () => {
+    server = await startTestAccountServer({ rendererDir });
+    for (const path of ['/', '/account', '/deep/link/here']) {
+      const answer = await fetch(server.url + path);
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await answer.text()).toContain('src="/assets/panel-abc.js"');
+    }
+    const asset = await fetch(`${server.url}/assets/panel-abc.js`);
+    expect([asset.status, asset.headers.get('content-type')]).toEqual([
+      200,
+      'text/javascript; charset=utf-8',
+    ]);
+  });
+
+  it('serves nothing outside the assets folder', async () => {
+    server = await startTestAccountServer({ rendererDir });
+    for (const path of [
+      '/assets/../secret.txt',
+      '/assets/%2e%2e/secret.txt',
+      '/assets/%2e%2e%2fsecret.txt',
+      '/assets/missing.js',
+    ]) {
+      const answer = await fetch(server.url + path);
+      const text = await answer.text();
+      expect(text).not.toContain('not for the web');
+    }
+  });
+});

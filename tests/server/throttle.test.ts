@@ -1,0 +1,154 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src-server/db/database';
+import { ThrottleStore, waitAfterFailures } from '../../src-server/services/throttle';
+import { startTestAccountServer, totpCode, type TestAccountServer } from '../support/account-server';
+import { CountingHasher, ManualClock, PanelClient } from './helpers';
+
+const PASSWORD = 'correct horse battery';
+const servers: TestAccountServer[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+  dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
+});
+
+async function start(opts: Parameters<typeof startTestAccountServer>[0] = {}) {
+  const s = await startTestAccountServer(opts);
+  servers.push(s);
+  return s;
+}
+
+describe('the back-off schedule', () => {
+  it('waits nothing for five failures, then 1 s doubling to 15 minutes', () => {
+    expect([1, 2, 3, 4].map(waitAfterFailures)).toEqual([0, 0, 0, 0]);
+    expect([5, 6, 7, 8, 14].map(waitAfterFailures)).toEqual([1, 2, 4, 8, 512]);
+    expect([15, 16, 50, 99].map(waitAfterFailures)).toEqual([900, 900, 900, 900]);
+  });
+
+  it('never lets 100 consecutive failures pass without a wait of at least an hour', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strongroom-throttle-'));
+    dirs.push(dir);
+    const db = openDatabase(join(dir, 'db.sqlite'));
+    const clock = new ManualClock();
+    const store = new ThrottleStore(db, clock);
+    let failures = 0;
+    let longestWait = 0;
+    let sinceLongWait = 0;
+    // An attacker who retries the very moment each wait ends.
+    while (failures < 350) {
+      const decision = store.attempt(['account:alice']);
+      if (!decision.allowed) {
+        longestWait = Math.max(longestWait, decision.retryAfterSeconds);
+        if (decision.retryAfterSeconds >= 3600) sinceLongWait = 0;
+        clock.advance(decision.retryAfterSeconds * 1000);
+        continue;
+      }
+      failures++;
+      sinceLongWait++;
+      expect(sinceLongWait).toBeLessThanOrEqual(100);
+    }
+    expect(longestWait).toBe(3600);
+    db.close();
+  });
+});
+
+describe('sign-in throttling', () => {
+  it('refuses the sixth failure with Retry-After before any password work, and doubles the wait', async () => {
+    const clock = new ManualClock();
+    const hasher = new CountingHasher();
+    const s = await start({ clock, passwordHasher: hasher });
+    await s.createUser('alice', PASSWORD);
+    const c = new PanelClient(s.url);
+    for (let i = 0; i < 5; i++) expect((await c.signIn('alice', 'wrong password')).status).toBe(401);
+    const verifies = hasher.verifies;
+    const refused = await c.signIn('alice', PASSWORD);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(refused.body).toMatchObject({ error: 'throttled', retryAfterSeconds: 1 });
+    expect(hasher.verifies).toBe(verifies);
+
+    clock.advance(1000);
+    expect((await c.signIn('alice', 'wrong password')).status).toBe(401);
+    const second = await c.signIn('alice', 'wrong password');
+    expect(second.headers.get('retry-after')).toBe('2');
+    clock.advance(2000);
+    expect((await c.signIn('alice', 'wrong password')).status).toBe(401);
+    expect((await c.signIn('alice', 'wrong password')).body.retryAfterSeconds).toBe(4);
+  });
+
+  it('resets after a success', async () => {
+    const clock = new ManualClock();
+    const s = await start({ clock });
+    await s.createUser('alice', PASSWORD);
+    const c = new PanelClient(s.url);
+    for (let i = 0; i < 5; i++) await c.signIn('alice', 'wrong password');
+    clock.advance(1000);
+    expect((await c.signIn('alice', PASSWORD)).status).toBe(200);
+    for (let i = 0; i < 5; i++) expect((await c.signIn('alice', 'wrong password')).status).toBe(401);
+    expect((await c.signIn('alice', 'wrong password')).status).toBe(429);
+  });
+
+  it('counts wrong codes, and a right password without a code is not a failure', async () => {
+    const clock = new ManualClock();
+    const s = await start({ clock });
+    await s.createUser('alice', PASSWORD);
+    const secret = await s.enableTotp('alice');
+    const c = new PanelClient(s.url);
+    for (let i = 0; i < 8; i++) expect((await c.signIn('alice', PASSWORD)).body.error).toBe('totp_required');
+    const good = totpCode(secret, clock.now());
+    const wrong = good === '000000' ? '000001' : '000000';
+    for (let i = 0; i < 5; i++) expect((await c.signIn('alice', PASSWORD, { totp: wrong })).status).toBe(401);
+    expect((await c.signIn('alice', PASSWORD, { totp: good })).status).toBe(429);
+  });
+
+  it('keeps the wait across a restart of the server on the same data directory', async () => {
+    const clock = new ManualClock();
+    const dataDir = mkdtempSync(join(tmpdir(), 'strongroom-restart-'));
+    dirs.push(dataDir);
+    const first = await startTestAccountServer({ clock, dataDir });
+    await first.createUser('alice', PASSWORD);
+    for (let i = 0; i < 5; i++) await new PanelClient(first.url).signIn('alice', 'wrong password');
+    await first.close();
+
+    const second = await start({ clock, dataDir });
+    const refused = await new PanelClient(second.url).signIn('alice', PASSWORD);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('1');
+  });
+
+  it('throttles per client address across accounts, and not other addresses', async () => {
+    const clock = new ManualClock();
+    const s = await start({ clock, trustProxy: true });
+    for (const name of ['alice', 'bob']) await s.createUser(name, PASSWORD);
+    const attacker = new PanelClient(s.url, { 'x-forwarded-for': '203.0.113.7' });
+    const bystander = new PanelClient(s.url, { 'x-forwarded-for': '198.51.100.20' });
+    const names = ['u1', 'u2', 'u3', 'u4', 'u5'];
+    for (const name of names) expect((await attacker.signIn(name, 'wrong password')).status).toBe(401);
+    const refused = await attacker.signIn('bob', PASSWORD);
+    expect(refused.status).toBe(429);
+    expect((await bystander.signIn('bob', PASSWORD)).status).toBe(200);
+    // The audit log records the address the proxy reported.
+    await bystander.signIn('alice', 'wrong password');
+    const alice = new PanelClient(s.url, { 'x-forwarded-for': '198.51.100.21' });
+    await alice.signIn('alice', PASSWORD);
+    const audit = await alice.request('GET', '/api/account/audit');
+    expect(audit.body.events.map((e: { address: string; kind: string }) => [e.kind, e.address])).toEqual([
+      ['sign_in_success', '198.51.100.21'],
+      ['sign_in_failure', '198.51.100.20'],
+    ]);
+  });
+
+  it('ignores X-Forwarded-For when no proxy is trusted', async () => {
+    const s = await start();
+    await s.createUser('alice', PASSWORD);
+    for (let i = 0; i < 5; i++) {
+      await new PanelClient(s.url, { 'x-forwarded-for': `203.0.113.${i}` }).signIn(`u${i}`, 'wrong password');
+    }
+    expect(
+      (await new PanelClient(s.url, { 'x-forwarded-for': '203.0.113.99' }).signIn('alice', PASSWORD)).status,
+    ).toBe(429);
+  });
+});
