@@ -179,11 +179,12 @@ export class LockService {
 
   /** Locks now. Returns false when the app was already locked (nothing else happens then). */
   lock(reason: LockReason): boolean {
+    // Also while locked: an unlock still on its way must not complete after this.
+    this.generation++;
     if (this.state.locked) {
       this.dropSession();
       return false;
     }
-    this.generation++;
     this.state = { locked: true, lockedAt: new Date(this.o.clock.now()).toISOString(), reason };
     this.persist();
     this.dropSession();

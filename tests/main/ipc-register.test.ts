@@ -1,0 +1,265 @@
+/**
+ * The IPC gate, without launching Electron: the handlers register.ts gives a fake ipcMain are
+ * captured and called with the events a real renderer (or an intruder) would produce.
+ */
+import type { IpcMainInvokeEvent, WebContents } from 'electron';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { createDispatch, type Handlers } from '../../src-main/ipc/dispatch';
+import { ownUrlChecker, registerIpc, type IpcMainLike } from '../../src-main/ipc/register';
+import { ServiceError } from '../../src-main/services/service-error';
+import { channels, type Channel } from '../../src-shared/ipc-contract';
+import { CHANNELS, EVENTS, buildApi } from '../../src-preload/index';
+
+const INDEX = 'file:///opt/Strongroom/resources/app.asar/dist/renderer/desktop/index.html';
+
+type Handler = (event: IpcMainInvokeEvent, input?: unknown) => Promise<unknown>;
+
+class FakeIpcMain implements IpcMainLike {
+  readonly handlers = new Map<string, Handler>();
+  handle(channel: string, listener: Handler) {
+    if (this.handlers.has(channel)) throw new Error(`second handler for ${channel}`);
+    this.handlers.set(channel, listener);
+  }
+  removeHandler(channel: string) {
+    this.handlers.delete(channel);
+  }
+}
+
+function fakeContents(url = INDEX) {
+  const mainFrame = { url } as { url: string };
+  return { mainFrame } as unknown as WebContents & { mainFrame: { url: string } };
+}
+
+function eventFrom(sender: WebContents, frame: unknown = sender.mainFrame): IpcMainInvokeEvent {
+  return { sender, senderFrame: frame } as unknown as IpcMainInvokeEvent;
+}
+
+const allChannels = Object.keys(channels) as Channel[];
+
+let ipc: FakeIpcMain;
+let window: ReturnType<typeof fakeContents>;
+let locked: boolean;
+let handlers: { [C in Channel]: ReturnType<typeof vi.fn> };
+let logs: string[];
+
+beforeEach(() => {
+  ipc = new FakeIpcMain();
+  window = fakeContents();
+  locked = false;
+  logs = [];
+  handlers = Object.fromEntries(
+    allChannels.map((c) => [c, vi.fn(async () => `answer of ${c}`)]),
+  ) as typeof handlers;
+  const dispatch = createDispatch({
+    handlers: handlers as unknown as Handlers,
+    isLocked: () => locked,
+    log: (m) => logs.push(m),
+  });
+  registerIpc(ipc, dispatch, { webContents: () => window, isOwnUrl: ownUrlChecker({ indexHtmlUrl: INDEX }) });
+});
+
+function call(channel: Channel, input?: unknown, event: IpcMainInvokeEvent = eventFrom(window)) {
+  const handler = ipc.handlers.get(channel);
+  if (!handler) throw new Error(`no handler for ${channel}`);
+  return handler(event, input);
+}
+
+const validInput: { [C in Channel]: unknown } = {
+  'lock:status': undefined,
+  'auth:unlock': { username: 'alice', password: 'correct horse battery', totp: '123 456' },
+  'lock:lockAndClose': undefined,
+  'account:get': undefined,
+  'totp:begin': undefined,
+  'totp:confirm': { code: '123456' },
+  'totp:disable': { password: 'pw', code: '123456' },
+  'totp:regenerateRecoveryCodes': { code: '123456' },
+  'settings:get': undefined,
+  'settings:set': { autoLockMinutes: 5 },
+  'activity:ping': undefined,
+};
+
+describe('registration', () => {
+  it('registers exactly one handler per channel of the contract', () => {
+    expect([...ipc.handlers.keys()].sort()).toEqual([...allChannels].sort());
+  });
+});
+
+describe('sender check', () => {
+  it('answers our window main frame showing our page', async () => {
+    await expect(call('lock:status')).resolves.toEqual({ ok: true, value: 'answer of lock:status' });
+  });
+
+  it('drops a call from another webContents', async () => {
+    const other = fakeContents();
+    await expect(call('lock:status', undefined, eventFrom(other))).resolves.toBeNull();
+    expect(handlers['lock:status']).not.toHaveBeenCalled();
+    expect(logs.join()).toContain('untrusted sender');
+  });
+
+  it('drops a call from a subframe of our window', async () => {
+    const iframe = { url: INDEX };
+    await expect(
+      call('auth:unlock', validInput['auth:unlock'], eventFrom(window, iframe)),
+    ).resolves.toBeNull();
+    expect(handlers['auth:unlock']).not.toHaveBeenCalled();
+  });
+
+  it('drops a call from our window once it shows another page', async () => {
+    window.mainFrame.url = 'https://evil.example/index.html';
+    await expect(call('lock:status')).resolves.toBeNull();
+    window.mainFrame.url = 'file:///tmp/other/index.html';
+    await expect(call('lock:status')).resolves.toBeNull();
+    expect(handlers['lock:status']).not.toHaveBeenCalled();
+  });
+
+  it('drops a call whose frame is gone', async () => {
+    await expect(call('lock:status', undefined, eventFrom(window, null))).resolves.toBeNull();
+    expect(handlers['lock:status']).not.toHaveBeenCalled();
+  });
+
+  it('drops calls while there is no window', async () => {
+    window = null as unknown as typeof window;
+    await expect(call('lock:status', undefined, eventFrom(fakeContents()))).resolves.toBeNull();
+  });
+});
+
+describe('input validation', () => {
+  const invalid: [Channel, unknown][] = [
+    ['auth:unlock', { username: 'alice' }],
+    ['auth:unlock', { username: 'alice', password: '' }],
+    ['auth:unlock', { username: 'alice', password: 'pw', totp: '12345' }],
+    ['auth:unlock', { username: 'alice', password: 'pw', serverUrl: 'file:///etc/passwd' }],
+    ['auth:unlock', { username: 'alice', password: 'pw', isAdmin: true }],
+    ['auth:unlock', 'alice:pw'],
+    ['totp:confirm', { code: 'abcdef' }],
+    ['totp:disable', { code: '123456' }],
+    ['settings:set', { autoLockMinutes: 7 }],
+    ['settings:set', { lockOnSuspend: 'yes' }],
+    ['lock:status', { sneaky: true }],
+    ['account:get', 42],
+  ];
+  it.each(invalid)('refuses %s with %j before any service runs', async (channel, input) => {
+    const result = (await call(channel, input)) as { ok: boolean; error: { code: string } };
+    expect(result).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    expect(handlers[channel]).not.toHaveBeenCalled();
+  });
+
+  it('hands the service the parsed input (code spaces removed)', async () => {
+    await call('auth:unlock', validInput['auth:unlock']);
+    expect(handlers['auth:unlock']).toHaveBeenCalledWith({
+      username: 'alice',
+      password: 'correct horse battery',
+      totp: '123456',
+    });
+  });
+
+  it('answers bad_request for a channel that is not in the contract', async () => {
+    const dispatch = createDispatch({ handlers: handlers as unknown as Handlers, isLocked: () => false });
+    await expect(dispatch('fs:readFile', '/etc/passwd', true)).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'bad_request' },
+    });
+  });
+});
+
+describe('locked gate', () => {
+  it('refuses every channel except lock:status, auth:unlock and activity:ping while locked', async () => {
+    locked = true;
+    for (const channel of allChannels) {
+      const result = (await call(channel, validInput[channel])) as { ok: boolean; error?: { code: string } };
+      if (channels[channel].whileLocked) {
+        expect(result.ok, channel).toBe(true);
+      } else {
+        expect(result, channel).toMatchObject({ ok: false, error: { code: 'locked' } });
+        expect(handlers[channel], channel).not.toHaveBeenCalled();
+      }
+    }
+    expect(allChannels.filter((c) => channels[c].whileLocked).sort()).toEqual([
+      'activity:ping',
+      'auth:unlock',
+      'lock:status',
+    ]);
+  });
+
+  it('lets every channel through once unlocked', async () => {
+    for (const channel of allChannels) {
+      expect(((await call(channel, validInput[channel])) as { ok: boolean }).ok, channel).toBe(true);
+    }
+  });
+});
+
+describe('error mapping', () => {
+  it('turns an unexpected error into "internal" without its message', async () => {
+    handlers['account:get'].mockRejectedValueOnce(
+      new Error('token sk_live_123 rejected by db at /home/alice'),
+    );
+    const result = await call('account:get');
+    expect(result).toEqual({
+      ok: false,
+      error: { code: 'internal', message: 'Something went wrong in Strongroom. Try again.' },
+    });
+    expect(JSON.stringify(result)).not.toContain('sk_live');
+    expect(logs.join()).not.toContain('sk_live');
+  });
+
+  it('passes a service error through as data, with its retry delay', async () => {
+    handlers['auth:unlock'].mockRejectedValueOnce(
+      new ServiceError('throttled', 'Too many attempts. Try again in 42 s.', 42),
+    );
+    await expect(call('auth:unlock', validInput['auth:unlock'])).resolves.toEqual({
+      ok: false,
+      error: { code: 'throttled', message: 'Too many attempts. Try again in 42 s.', retryAfterSeconds: 42 },
+    });
+  });
+
+  it('answers null values as null (never undefined, which IPC would drop)', async () => {
+    handlers['activity:ping'].mockResolvedValueOnce(undefined);
+    await expect(call('activity:ping')).resolves.toEqual({ ok: true, value: null });
+  });
+});
+
+describe('own origin', () => {
+  it('accepts our index.html (with a query or hash) and the dev server only when configured', () => {
+    const check = ownUrlChecker({ indexHtmlUrl: INDEX });
+    expect(check(INDEX)).toBe(true);
+    expect(check(`${INDEX}#/account`)).toBe(true);
+    expect(check('file:///opt/Strongroom/resources/app.asar/dist/renderer/panel/index.html')).toBe(false);
+    expect(check('http://localhost:5173/desktop/index.html')).toBe(false);
+    expect(check('not a url')).toBe(false);
+    const dev = ownUrlChecker({ indexHtmlUrl: INDEX, devServerUrl: 'http://localhost:5173/desktop/' });
+    expect(dev('http://localhost:5173/desktop/index.html')).toBe(true);
+    expect(dev('http://localhost:5174/desktop/index.html')).toBe(false);
+  });
+});
+
+describe('preload', () => {
+  it('lists exactly the contract channels and events', () => {
+    expect([...CHANNELS].sort()).toEqual([...allChannels].sort());
+    expect(EVENTS).toEqual({ onLocked: 'event:locked' });
+  });
+
+  it('builds one method per channel that invokes only that channel, and unsubscribable events', async () => {
+    const invoke = vi.fn(async (channel: string, input: unknown) => ({ channel, input }));
+    const listeners = new Map<string, (...args: unknown[]) => void>();
+    const api = buildApi({
+      invoke,
+      on: ((channel: string, l: (...args: unknown[]) => void) => listeners.set(channel, l)) as never,
+      removeListener: ((channel: string) => listeners.delete(channel)) as never,
+    });
+    await api.authUnlock({ username: 'a', password: 'b' });
+    expect(invoke).toHaveBeenLastCalledWith('auth:unlock', { username: 'a', password: 'b' });
+    await api.lockLockAndClose();
+    expect(invoke).toHaveBeenLastCalledWith('lock:lockAndClose', undefined);
+    expect(Object.keys(api).sort()).toEqual(
+      [...allChannels.map((c) => c.replace(/:(.)/, (_, ch: string) => ch.toUpperCase())), 'onLocked'].sort(),
+    );
+    expect(Object.isFrozen(api)).toBe(true);
+
+    const seen: unknown[] = [];
+    const off = api.onLocked((payload) => seen.push(payload));
+    listeners.get('event:locked')!({ sender: 'not exposed' }, { reason: 'idle' });
+    expect(seen).toEqual([{ reason: 'idle' }]);
+    off();
+    expect(listeners.has('event:locked')).toBe(false);
+  });
+});
