@@ -141,12 +141,16 @@ export class AccountClient {
     const text = await response.text().catch(() => '');
     if (response.status === 204) return undefined as T;
     let body: unknown;
+    let isJson = true;
     try {
       body = text === '' ? undefined : JSON.parse(text);
     } catch {
-      throw unreachable(baseUrl, true);
+      isJson = false;
     }
-    if (response.ok) return body as T;
+    if (response.ok) {
+      if (!isJson) throw unreachable(baseUrl, true);
+      return body as T;
+    }
     throw toServiceError(response, body, baseUrl);
   }
 }

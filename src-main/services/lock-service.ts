@@ -33,6 +33,8 @@ export interface Session {
   username: string;
   sessionToken: string;
   account: AccountSummary;
+  /** A device token the keychain could not take: revoked when the session ends, never orphaned. */
+  unkeptDeviceToken?: string;
 }
 
 export type UnlockInput = Omit<ChannelInput<'auth:unlock'>, 'totp' | 'recoveryCode'> & {
@@ -172,8 +174,14 @@ export class LockService {
     this.lastActivity = this.o.clock.now();
     this.armIdleTimer();
 
-    if (signIn.deviceToken)
-      await this.keepDeviceToken(serverUrl, signIn.account.username, signIn.deviceToken);
+    const kept = signIn.deviceToken
+      ? await this.keepDeviceToken(serverUrl, signIn.account.username, signIn.deviceToken)
+      : true;
+    if (!kept && signIn.deviceToken) {
+      if (this.session?.sessionToken === signIn.sessionToken)
+        this.session.unkeptDeviceToken = signIn.deviceToken;
+      else void this.revokeDevice(serverUrl, signIn.deviceToken);
+    }
     return toAccountView(signIn.account, serverUrl);
   }
 
@@ -263,7 +271,9 @@ export class LockService {
     this.clearIdleTimer();
     const session = this.session;
     this.session = null;
-    if (session) void this.revokeSession(session.serverUrl, session.sessionToken);
+    if (!session) return;
+    void this.revokeSession(session.serverUrl, session.sessionToken);
+    if (session.unkeptDeviceToken) void this.revokeDevice(session.serverUrl, session.unkeptDeviceToken);
   }
 
   private persist(): void {
@@ -275,7 +285,8 @@ export class LockService {
     }
   }
 
-  private async keepDeviceToken(serverUrl: string, username: string, token: string): Promise<void> {
+  /** Stores the device token in the keychain; false when the keychain could not take it. */
+  private async keepDeviceToken(serverUrl: string, username: string, token: string): Promise<boolean> {
     const account = deviceTokenAccount(serverUrl, username);
     let previous: string | null;
     try {
@@ -283,12 +294,14 @@ export class LockService {
       await this.o.secrets.set(account, token);
     } catch (error) {
       // No keychain (e.g. no Secret Service): background work waits for the next unlock, and the
-      // token nobody can keep is revoked rather than left valid on the server.
+      // token nobody can keep is revoked when this session ends (revoking the device now would
+      // end the session with it).
       this.log.warn(`device token not kept (keychain unavailable: ${errorName(error)})`);
-      void this.revokeDevice(serverUrl, token);
-      return;
+      return false;
     }
+    // The same computer signed in again: the device it replaces is revoked on the server.
     if (previous && previous !== token) void this.revokeDevice(serverUrl, previous);
+    return true;
   }
 
   private async revokeSession(serverUrl: string, token: string): Promise<void> {

@@ -104,6 +104,11 @@ afterEach(() => {
   for (const s of services.splice(0)) s.dispose();
 });
 
+async function fetchDeviceMe(token: string): Promise<number> {
+  const res = await fetch(`${server.url}/api/device/me`, { headers: { authorization: `Bearer ${token}` } });
+  return res.status;
+}
+
 function settingsFile(dir: string) {
   return path.join(dir, 'strongroom.json');
 }
@@ -230,13 +235,34 @@ describe('unlocking', () => {
     expect(lock.isLocked()).toBe(true);
   });
 
-  it('unlocks even without a keychain (background work then waits for the next unlock)', async () => {
-    const { lock, secrets } = build();
+  it('unlocks even without a keychain, and revokes the unkept device token on lock', async () => {
+    const { lock, secrets, account, client } = build();
     secrets.failing = true;
+    const revoked: string[] = [];
+    const revoke = client.revokeDevice.bind(client);
+    client.revokeDevice = async (url, token) => {
+      revoked.push(token);
+      return revoke(url, token);
+    };
     await expect(lock.unlock({ username: 'alice', password: PASSWORD })).resolves.toMatchObject({
       username: 'alice',
     });
     expect(lock.isLocked()).toBe(false);
+    await expect(account.get()).resolves.toMatchObject({ username: 'alice' });
+    expect(revoked).toEqual([]);
+    lock.lockForClose();
+    expect(revoked).toHaveLength(1);
+  });
+
+  it('a new sign-in from this computer revokes the device token it replaces', async () => {
+    const { lock, secrets } = build();
+    await lock.unlock({ username: 'alice', password: PASSWORD });
+    const first = secrets.entries.get(deviceTokenAccount(server.url, 'alice'))!;
+    expect(await fetchDeviceMe(first)).toBe(200);
+    lock.lockForClose();
+    await lock.unlock({ username: 'alice', password: PASSWORD });
+    expect(secrets.entries.get(deviceTokenAccount(server.url, 'alice'))).not.toBe(first);
+    await expect.poll(() => fetchDeviceMe(first)).not.toBe(200);
   });
 });
 
