@@ -1,12 +1,16 @@
 import type { AccountView } from '../../src-shared/ipc-contract';
 import { useDesktop } from './store';
+import { useFocusOnMount } from './use-focus-on-mount';
 
 /** Account: who is signed in, where, and whether two-factor authentication is on. */
 export function AccountPage({ account, serverIsLocal }: { account: AccountView; serverIsLocal: boolean }) {
   const navigate = useDesktop((s) => s.navigate);
+  const heading = useFocusOnMount<HTMLHeadingElement>();
   return (
     <section className="page" aria-labelledby="account-title">
-      <h1 id="account-title">Account</h1>
+      <h1 id="account-title" ref={heading} tabIndex={-1}>
+        Account
+      </h1>
       {account.mustEnrollTotp && (
         <div className="notice warning" role="status">
           <p>

@@ -6,6 +6,7 @@ import { AutoLockTab } from './auto-lock-tab';
 import { useDesktop } from './store';
 import type { SettingsTab } from './store';
 import { TwoFactorTab } from './two-factor-tab';
+import { useFocusOnMount } from './use-focus-on-mount';
 
 const TABS: { id: SettingsTab; label: string }[] = [
   { id: 'account', label: 'Account' },
@@ -25,6 +26,7 @@ export function AccountSettings({
 }) {
   const navigate = useDesktop((s) => s.navigate);
   const tabRefs = useRef(new Map<SettingsTab, HTMLButtonElement>());
+  const heading = useFocusOnMount<HTMLHeadingElement>();
 
   const select = (next: SettingsTab, focus = false) => {
     navigate({ page: 'account-settings', tab: next });
@@ -53,7 +55,9 @@ export function AccountSettings({
   return (
     <section className="page" aria-labelledby="settings-title">
       <div className="page-head">
-        <h1 id="settings-title">Account settings</h1>
+        <h1 id="settings-title" ref={heading} tabIndex={-1}>
+          Account settings
+        </h1>
         <button type="button" className="secondary" onClick={() => navigate({ page: 'account' })}>
           Done
         </button>

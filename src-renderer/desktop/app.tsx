@@ -26,7 +26,7 @@ export function App() {
       return (
         <Message
           title="Strongroom cannot start here"
-          text="This page is the Strongroom desktop app. Open it with the Strongroom app, or with the address that `npm run harness` prints."
+          text="This page is the Strongroom desktop app. Open it with the Strongroom app, or at the address the harness prints (npm run harness)."
           alert
         />
       );
