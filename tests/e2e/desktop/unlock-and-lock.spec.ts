@@ -224,6 +224,7 @@ test('enabling two-factor authentication in the settings makes the next unlock n
   // The recovery codes, shown once.
   const codes = page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem');
   await expect(codes).toHaveCount(10);
+  await page.screenshot({ path: `${SHOTS}/recovery-codes.png` });
   await expect(page.getByRole('button', { name: 'Copy recovery codes' })).toBeVisible();
   await expect(page.getByRole('button', { name: 'Download recovery codes' })).toBeVisible();
   await page.getByRole('button', { name: 'I have stored my recovery codes' }).click();
@@ -252,4 +253,5 @@ test('enabling two-factor authentication in the settings makes the next unlock n
   await unlock(reopened, 'carol', PASSWORD, oathtoolCode(secret, now + 30_000));
   await expect(reopened.getByRole('heading', { name: 'Account', level: 1 })).toBeVisible();
   await expect(reopened.getByRole('definition').nth(2)).toContainText('On');
+  await reopened.screenshot({ path: `${SHOTS}/account-page.png` });
 });
