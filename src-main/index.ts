@@ -28,6 +28,10 @@ const LOCAL_SERVER_PORT = 8437;
 const devServerUrl = !app.isPackaged ? process.env.STRONGROOM_DEV_SERVER_URL : undefined;
 const isDev = !app.isPackaged && process.env.NODE_ENV === 'development';
 
+// An account server chosen for this run (tests, managed installs): the default on the unlock screen
+// instead of the embedded one, which then never starts.
+const serverUrlFromEnv = parseServerUrl(process.env.STRONGROOM_SERVER_URL);
+
 // Tests and side-by-side installs: a whole separate data directory (settings, lock state, server).
 if (process.env.STRONGROOM_DATA_DIR) app.setPath('userData', path.resolve(process.env.STRONGROOM_DATA_DIR));
 
@@ -57,7 +61,8 @@ function main(): void {
     clock: systemClock,
     shell: new ElectronAppShell(() => window),
     power: new ElectronPowerEvents(powerMonitor),
-    localServer,
+    localServer: serverUrlFromEnv ? null : localServer,
+    ...(serverUrlFromEnv ? { defaultServerUrl: serverUrlFromEnv } : {}),
     deviceName: os.hostname(),
   });
 
@@ -100,4 +105,16 @@ function main(): void {
 
   // Start the embedded server early when it is the one in use, so the unlock screen shows it.
   void lock.status().catch(() => undefined);
+}
+
+function parseServerUrl(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  try {
+    const url = new URL(raw);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return url.origin;
+  } catch {
+    // fall through
+  }
+  console.error(`Ignoring STRONGROOM_SERVER_URL: not an http(s) URL`);
+  return undefined;
 }
