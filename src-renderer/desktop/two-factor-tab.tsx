@@ -26,7 +26,10 @@ export function TwoFactorTab({ account }: { account: AccountView }) {
   const refreshAccount = useDesktop((s) => s.refreshAccount);
   const optionId = useId();
   const optionHintId = useId();
-  const [mode, setMode] = useState<Mode>('idle');
+  // A server that requires two-factor authentication: the set-up is what this tab is for.
+  const [mode, setMode] = useState<Mode>(
+    account.mustEnrollTotp && !account.totpEnabled ? 'enrolling' : 'idle',
+  );
   const [notice, setNotice] = useState('');
 
   const checked = mode === 'enrolling' || (account.totpEnabled && mode !== 'disabling');
