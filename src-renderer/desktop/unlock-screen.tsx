@@ -156,15 +156,19 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
                   : status.lastUsername
                     ? 'The account server you used last time.'
                     : 'The account server this app is set up to use.'}
-              {serverChanged && (
-                <>
-                  {' '}
-                  <button type="button" className="link" onClick={() => setServer(status.serverUrl)}>
-                    {status.serverIsLocal ? 'Use the local account server' : 'Use the last server'}
-                  </button>
-                </>
-              )}
             </p>
+            {serverChanged && (
+              <button
+                type="button"
+                className="sr-link-button"
+                onClick={() => {
+                  edited();
+                  setServer(status.serverUrl);
+                }}
+              >
+                {status.serverIsLocal ? 'Use the local account server' : 'Use the last server'}
+              </button>
+            )}
           </div>
           <div className="field">
             <label htmlFor={ids.username}>Username</label>

@@ -13,6 +13,8 @@ const READY = /harness ready at (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/;
 
 export interface RunningHarness {
   url: string;
+  /** Without serverUrl: the embedded account server the harness started (its printed address). */
+  localServerUrl: string | null;
   dataDir: string;
   output(): string;
   stop(): Promise<void>;
@@ -26,10 +28,15 @@ export function removeDataDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-export async function startHarness(options: { dataDir: string; serverUrl: string }): Promise<RunningHarness> {
+/** Without serverUrl the harness starts its embedded local account server, as the app does. */
+export async function startHarness(options: {
+  dataDir: string;
+  serverUrl?: string;
+}): Promise<RunningHarness> {
+  const serverArgs = options.serverUrl ? ['--server', options.serverUrl] : [];
   const child = spawn(
     'npm',
-    ['run', '--silent', 'harness', '--', '--data-dir', options.dataDir, '--server', options.serverUrl],
+    ['run', '--silent', 'harness', '--', '--data-dir', options.dataDir, ...serverArgs],
     { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -56,6 +63,7 @@ export async function startHarness(options: { dataDir: string; serverUrl: string
 
   return {
     url,
+    localServerUrl: /local account server at (http:\/\/\S+)/.exec(output)?.[1] ?? null,
     dataDir: options.dataDir,
     output: () => output,
     stop: () => stopGroup(child),

@@ -1,0 +1,31 @@
+/**
+ * The embedded default: with no server chosen, the harness (like the app) runs the account server
+ * itself on loopback, and the unlock screen offers it as such.
+ */
+import { expect, test } from '@playwright/test';
+import { freshDataDir, removeDataDir, startHarness } from './harness-process';
+
+test('offers the local account server by default and says so', async ({ page }) => {
+  const dataDir = freshDataDir();
+  const harness = await startHarness({ dataDir });
+  try {
+    expect(harness.localServerUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    await page.goto(harness.url);
+    const server = page.getByLabel('Server');
+    await expect(server).toHaveValue(harness.localServerUrl!);
+    await expect(server).toHaveAccessibleDescription(
+      'The local account server on this computer (the default).',
+    );
+
+    // Another address is possible, and the way back to the local one is one click.
+    await server.fill('https://backup.example.com');
+    await expect(server).toHaveAccessibleDescription(
+      'A different account server: Strongroom will remember it after you unlock.',
+    );
+    await page.getByRole('button', { name: 'Use the local account server' }).click();
+    await expect(server).toHaveValue(harness.localServerUrl!);
+  } finally {
+    await harness.stop();
+    removeDataDir(dataDir);
+  }
+});
