@@ -7,6 +7,9 @@ export type Db = Database.Database;
 export function openDatabase(file: string): Db {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
+  // WAL + NORMAL: durable across process crashes and restarts, one fsync per checkpoint rather
+  // than per commit (every sign-in attempt commits a throttle update).
+  db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   // The admin CLI may write while the server runs; wait for the lock instead of failing.
   db.pragma('busy_timeout = 5000');

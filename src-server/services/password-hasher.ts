@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 
 /** Port for password hashing, so tests can count the work done (no account enumeration). */
 export interface PasswordHasher {
@@ -36,11 +37,22 @@ function scryptAsync(password: string, salt: Buffer, params: ScryptParams): Prom
  * and can be raised later: old hashes still verify and are rehashed at the next sign-in.
  */
 export class ScryptPasswordHasher implements PasswordHasher {
-  constructor(readonly params: ScryptParams = OWASP_SCRYPT) {}
+  private readonly gate: Semaphore;
+
+  /**
+   * `maxConcurrent` hashes run at once (default: one core fewer than the machine has), so a
+   * burst of sign-ins cannot take every core from the event loop, nor 128 MiB each without bound.
+   */
+  constructor(
+    readonly params: ScryptParams = OWASP_SCRYPT,
+    maxConcurrent: number = Math.max(1, availableParallelism() - 1),
+  ) {
+    this.gate = new Semaphore(maxConcurrent);
+  }
 
   async hash(password: string): Promise<string> {
     const salt = randomBytes(SALT_BYTES);
-    const key = await scryptAsync(password, salt, this.params);
+    const key = await this.gate.run(() => scryptAsync(password, salt, this.params));
     const { N, r, p } = this.params;
     return `scrypt$${N}$${r}$${p}$${salt.toString('base64')}$${key.toString('base64')}`;
   }
@@ -48,7 +60,7 @@ export class ScryptPasswordHasher implements PasswordHasher {
   async verify(password: string, stored: string): Promise<boolean> {
     const parsed = parse(stored);
     if (!parsed) return false;
-    const key = await scryptAsync(password, parsed.salt, parsed.params);
+    const key = await this.gate.run(() => scryptAsync(password, parsed.salt, parsed.params));
     return key.length === parsed.key.length && timingSafeEqual(key, parsed.key);
   }
 
@@ -74,4 +86,25 @@ function parse(stored: string): { params: ScryptParams; salt: Buffer; key: Buffe
     salt: Buffer.from(parts[4]!, 'base64'),
     key: Buffer.from(parts[5]!, 'base64'),
   };
+}
+
+/** First come, first served: at most `limit` tasks run at once. */
+class Semaphore {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active++;
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      // Hand the slot straight to the next waiter, so `active` stays the number running.
+      if (next) next();
+      else this.active--;
+    }
+  }
 }
