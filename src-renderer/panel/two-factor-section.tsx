@@ -140,6 +140,11 @@ function DisableForm({ onCancel, onDisabled }: { onCancel(): void; onDisabled():
     if (r.error.code === 'invalid_credentials') {
       setPassword('');
       setError({ ...r.error, message: 'The password or the code is not right. Nothing was changed.' });
+    } else if (r.error.code === 'wrong_code' && mode === 'recovery') {
+      setError({
+        ...r.error,
+        message: 'That recovery code was not accepted; each one works only once. Nothing was changed.',
+      });
     } else setError(r.error);
   };
 

@@ -6,9 +6,8 @@
  * recovery codes, sign out, and sign in again with username, password and a fresh code.
  */
 import { readFileSync } from 'node:fs';
-import { expect, test, type Page } from '@playwright/test';
-import jsQR from 'jsqr';
-import { PNG } from 'pngjs';
+import { expect, test } from '@playwright/test';
+import { decodeQr, openMyAccount, signInWithPassword, signOutFromHeader, wrongCode } from './panel-helpers';
 import {
   oathtoolCode,
   startServerProcess,
@@ -19,45 +18,6 @@ import {
 
 const USER = 'alice';
 const PASSWORD = 'correct horse battery staple';
-
-/** Reads an <img src="data:image/png;base64,..."> QR code the way a phone camera would. */
-function decodeQr(dataUrl: string | null): string {
-  const match = /^data:image\/png;base64,(.+)$/.exec(dataUrl ?? '');
-  if (!match?.[1]) throw new Error(`not a PNG data URL: ${String(dataUrl).slice(0, 40)}`);
-  const png = PNG.sync.read(Buffer.from(match[1], 'base64'));
-  const qr = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
-  if (!qr) throw new Error('the QR image does not decode');
-  return qr.data;
-}
-
-/** A six-digit code that is none of the codes the server would accept now (one step either side). */
-function wrongCode(secret: string): string {
-  const now = Date.now();
-  const valid = new Set([-30_000, 0, 30_000].map((d) => oathtoolCode(secret, new Date(now + d))));
-  for (let n = 0; ; n++) {
-    const candidate = String((Number(oathtoolCode(secret)) + 111_111 * (n + 1)) % 1_000_000).padStart(6, '0');
-    if (!valid.has(candidate)) return candidate;
-  }
-}
-
-async function signInWithPassword(page: Page, username: string, password: string) {
-  await expect(page.getByRole('heading', { name: 'Sign in', level: 1 })).toBeVisible();
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-/** Account settings → My Account, from the panel's main navigation. */
-async function openMyAccount(page: Page) {
-  const nav = page.getByRole('navigation', { name: 'Main' });
-  await nav.getByRole('button', { name: 'Account settings' }).click();
-  await nav.getByRole('link', { name: 'My Account' }).click();
-}
-
-async function signOutFromHeader(page: Page) {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Sign out' }).click();
-  await expect(page.getByRole('status')).toContainText('You have signed out.');
-}
 
 test.describe.configure({ mode: 'serial' });
 

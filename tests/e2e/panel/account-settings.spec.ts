@@ -1,0 +1,169 @@
+/**
+ * The rest of My Account against the real server process: new recovery codes, turning two-factor
+ * authentication off, revoking a device, changing the password, and --require-totp.
+ */
+import { expect, test } from '@playwright/test';
+import {
+  completeEnrolment,
+  openMyAccount,
+  signInWithPassword,
+  signOutFromHeader,
+  wrongCode,
+} from './panel-helpers';
+import { oathtoolCode, startServerProcess, waitForStepAfter, type ServerProcess } from './server-process';
+
+test.describe('My Account', () => {
+  test.describe.configure({ mode: 'serial' });
+  let server: ServerProcess;
+  test.beforeAll(async () => {
+    server = await startServerProcess(['--signup', 'off']);
+  });
+  test.afterAll(async () => {
+    await server?.stop();
+  });
+
+  test('without signup the sign-in page offers no Create account', async ({ page }) => {
+    await page.goto(server.url);
+    await expect(page.getByRole('heading', { name: 'Sign in', level: 1 })).toBeVisible();
+    await expect(page.getByRole('link', { name: 'Create account' })).toHaveCount(0);
+    await page.goto(`${server.url}/#/create-account`);
+    await expect(page.getByRole('heading', { name: 'Sign in', level: 1 })).toBeVisible();
+  });
+
+  test('regenerates recovery codes with a current code, then turns two-factor authentication off', async ({
+    page,
+  }) => {
+    test.setTimeout(150_000);
+    server.addUser('carol', 'carol password 1234');
+    await page.goto(server.url);
+    await signInWithPassword(page, 'carol', 'carol password 1234');
+    await openMyAccount(page);
+    const toggle = page.getByRole('checkbox', { name: 'Two-factor authentication (TOTP)' });
+    await toggle.check();
+    const { secret, step, recoveryCodes } = await completeEnrolment(page);
+    await expect(toggle).toBeChecked();
+
+    // New recovery codes need a current code; a wrong one is refused.
+    await page.getByRole('button', { name: 'Regenerate recovery codes' }).click();
+    const current = page.getByRole('textbox', { name: 'Current two-factor code (TOTP)' });
+    await current.fill(wrongCode(secret));
+    await page.getByRole('button', { name: 'Make new recovery codes' }).click();
+    await expect(page.getByRole('alert')).toContainText('That code is not right');
+    await waitForStepAfter(step);
+    await current.fill(oathtoolCode(secret));
+    await page.getByRole('button', { name: 'Make new recovery codes' }).click();
+    await expect(page.getByText('Store these now; they will not be shown again.')).toBeVisible();
+    const fresh = (
+      await page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem').allTextContents()
+    ).map((c) => c.trim());
+    expect(fresh).toHaveLength(10);
+    expect(fresh.filter((c) => recoveryCodes.includes(c))).toEqual([]);
+    await page.getByRole('button', { name: 'I have stored my recovery codes' }).click();
+
+    // Turning it off asks for the password and a code; an old recovery code no longer works.
+    await toggle.click();
+    await expect(toggle).toBeChecked(); // still on until confirmed
+    const form = page.getByRole('form', { name: 'Turn off two-factor authentication' });
+    await form.getByLabel('Password').fill('carol password 1234');
+    await form.getByRole('button', { name: 'Use a recovery code' }).click();
+    await form.getByRole('textbox', { name: 'Recovery code' }).fill(recoveryCodes[0]!);
+    await form.getByRole('button', { name: 'Turn off two-factor authentication' }).click();
+    await expect(page.getByRole('alert')).toHaveText(
+      'That recovery code was not accepted; each one works only once. Nothing was changed.',
+    );
+    await expect(toggle).toBeChecked();
+
+    await form.getByLabel('Password').fill('carol password 1234');
+    await form.getByRole('textbox', { name: 'Recovery code' }).fill(fresh[0]!);
+    await form.getByRole('button', { name: 'Turn off two-factor authentication' }).click();
+    await expect(
+      page.getByRole('status').filter({ hasText: 'Two-factor authentication is off.' }),
+    ).toBeVisible();
+    await expect(toggle).not.toBeChecked();
+
+    // Signing in again takes the password alone.
+    await signOutFromHeader(page);
+    await signInWithPassword(page, 'carol', 'carol password 1234');
+    await expect(page.getByText('Signed in as carol')).toBeVisible();
+  });
+
+  test('revokes a desktop device after confirmation, and changes the password', async ({ page, request }) => {
+    server.addUser('dave', 'dave password 1234');
+    const signIn = await request.post(`${server.url}/api/device-sign-in`, {
+      data: { username: 'dave', password: 'dave password 1234', deviceName: 'Dave’s laptop' },
+    });
+    expect(signIn.status()).toBe(200);
+    const { deviceToken } = (await signIn.json()) as { deviceToken: string };
+    const asDevice = { headers: { authorization: `Bearer ${deviceToken}` } };
+    expect((await request.get(`${server.url}/api/device/me`, asDevice)).status()).toBe(200);
+
+    await page.goto(server.url);
+    await signInWithPassword(page, 'dave', 'dave password 1234');
+    await openMyAccount(page);
+    const devices = page.getByRole('table', { name: 'Desktop apps signed in to this account' });
+    await expect(devices.getByRole('rowheader', { name: 'Dave’s laptop' })).toBeVisible();
+
+    // Cancel first: nothing happens.
+    await page.getByRole('button', { name: 'Revoke Dave’s laptop' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Revoke “Dave’s laptop”?' });
+    await expect(dialog).toBeVisible();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await expect(dialog).toBeHidden();
+    expect((await request.get(`${server.url}/api/device/me`, asDevice)).status()).toBe(200);
+
+    await page.getByRole('button', { name: 'Revoke Dave’s laptop' }).click();
+    await dialog.getByRole('button', { name: 'Revoke' }).click();
+    await expect(page.getByRole('status').filter({ hasText: 'is revoked' })).toBeVisible();
+    await expect(page.getByText('No desktop app is signed in to this account.')).toBeVisible();
+    expect((await request.get(`${server.url}/api/device/me`, asDevice)).status()).toBe(401);
+
+    // Change password: a wrong current password changes nothing; then the new one works.
+    const pw = page.getByRole('form', { name: 'Change password' });
+    await pw.getByLabel('Current password').fill('not my password');
+    await pw.getByLabel('New password', { exact: true }).fill('dave new password 5678');
+    await pw.getByLabel('Repeat new password').fill('dave new password 5678');
+    await pw.getByRole('button', { name: 'Change password' }).click();
+    await expect(pw.getByRole('alert')).toHaveText('The current password is not right. Nothing was changed.');
+    await pw.getByLabel('Current password').fill('dave password 1234');
+    await pw.getByRole('button', { name: 'Change password' }).click();
+    await expect(pw.getByRole('status')).toHaveText('Your password has been changed.');
+
+    // This session stays (the server ends only the account's other sessions); sign out and back in.
+    await signOutFromHeader(page);
+    await signInWithPassword(page, 'dave', 'dave password 1234');
+    await expect(page.getByRole('alert')).toHaveText('The username or password is not right.');
+    await signInWithPassword(page, 'dave', 'dave new password 5678');
+    await expect(page.getByText('Signed in as dave')).toBeVisible();
+  });
+});
+
+test.describe('with --require-totp', () => {
+  let server: ServerProcess;
+  test.beforeAll(async () => {
+    server = await startServerProcess(['--require-totp']);
+  });
+  test.afterAll(async () => {
+    await server?.stop();
+  });
+
+  test('shows only the two-factor set-up (and Sign out) until it is done', async ({ page }) => {
+    server.addUser('erin', 'erin password 1234');
+    await page.goto(server.url);
+    await signInWithPassword(page, 'erin', 'erin password 1234');
+    await expect(
+      page.getByRole('heading', { name: 'Set up two-factor authentication', level: 1 }),
+    ).toBeVisible();
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await expect(nav.getByRole('button', { name: 'Account settings' })).toHaveCount(0);
+    await expect(page.getByRole('button', { name: 'Cancel' })).toHaveCount(0);
+    await page.goto(`${server.url}/#/`);
+    await expect(
+      page.getByRole('heading', { name: 'Set up two-factor authentication', level: 1 }),
+    ).toBeVisible();
+
+    await completeEnrolment(page);
+    await expect(page.getByRole('heading', { name: 'My Account', level: 1 })).toBeVisible();
+    await expect(page.getByRole('checkbox', { name: 'Two-factor authentication (TOTP)' })).toBeChecked();
+    await expect(nav.getByRole('button', { name: 'Account settings' })).toBeVisible();
+  });
+});
