@@ -177,9 +177,11 @@ async function runBackup(
         return d;
       }
       names.sort();
-      for (const n of names) {
-        const c = await scan(path.join(abs, n), n);
-        if (c) d.children.push(c);
+      // Stat siblings concurrently (libuv's pool does the waiting); order is kept by index.
+      for (let i = 0; i < names.length; i += 64) {
+        const batch = names.slice(i, i + 64);
+        for (const c of await Promise.all(batch.map((n) => scan(path.join(abs, n), n))))
+          if (c) d.children.push(c);
       }
       return d;
     }
@@ -212,23 +214,31 @@ async function runBackup(
       summary.blobsAdded++;
     }
   };
-  const pool = await ChunkWorkerPool.start(
-    repo,
-    {
-      claim: (id) => {
-        if (repo.index.has(id) || reserved.has(id)) return false;
-        reserved.add(id);
-        return true;
+  // Workers start on the first file that must be read: an unchanged re-run never pays for them.
+  let poolStarting: Promise<ChunkWorkerPool> | undefined;
+  let pool: ChunkWorkerPool | undefined;
+  const getPool = () =>
+    (poolStarting ??= ChunkWorkerPool.start(
+      repo,
+      {
+        claim: (id) => {
+          if (repo.index.has(id) || reserved.has(id)) return false;
+          reserved.add(id);
+          return true;
+        },
+        onPack: addPack,
+        onBytes: (n) => {
+          progress.bytesDone += n;
+          summary.bytesProcessed += n;
+          emit();
+        },
       },
-      onPack: addPack,
-      onBytes: (n) => {
-        progress.bytesDone += n;
-        summary.bytesProcessed += n;
-        emit();
-      },
-    },
-    opts.workers,
-  );
+      opts.workers,
+    ).then((p) => {
+      pool = p;
+      if (opts.signal?.aborted) p.cancelQueued(new EngineError('CANCELLED', 'backup cancelled'));
+      return p;
+    }));
   const treePacker = new PackWriter(repo.storage, repo.keys, repo.config.packSize);
   const flushTrees = async () => {
     const r = await treePacker.flush();
@@ -282,19 +292,21 @@ async function runBackup(
         continue;
       }
       pending.push(
-        pool.processFile(c.path).then((r) => {
-          progress.filesDone++;
-          progress.currentFile = c.path;
-          // Bytes were counted as chunks arrived; true up for files that changed size while read.
-          progress.bytesDone += node.size! - r.size;
-          if (r.error) {
-            warn(`${c.path}: cannot read (${r.error}); not in this snapshot`);
-            return undefined;
-          }
-          if (prev?.type === 'file') summary.filesChanged++;
-          else summary.filesNew++;
-          return { ...node, size: r.size, content: r.content };
-        }),
+        getPool()
+          .then((p) => p.processFile(c.path))
+          .then((r) => {
+            progress.filesDone++;
+            progress.currentFile = c.path;
+            // Bytes were counted as chunks arrived; true up for files that changed size while read.
+            progress.bytesDone += node.size! - r.size;
+            if (r.error) {
+              warn(`${c.path}: cannot read (${r.error}); not in this snapshot`);
+              return undefined;
+            }
+            if (prev?.type === 'file') summary.filesChanged++;
+            else summary.filesNew++;
+            return { ...node, size: r.size, content: r.content };
+          }),
       );
     }
     const nodes: TreeNode[] = [];
@@ -314,7 +326,7 @@ async function runBackup(
     return saveTree({ nodes });
   };
 
-  const abort = () => pool.cancelQueued(new EngineError('CANCELLED', 'backup cancelled'));
+  const abort = () => pool?.cancelQueued(new EngineError('CANCELLED', 'backup cancelled'));
   opts.signal?.addEventListener('abort', abort);
   let treeId: string;
   try {
@@ -322,19 +334,20 @@ async function runBackup(
     treeId = await saveDir(top, parentTree);
     progress.phase = 'finish';
     emit(true);
-    await pool.flush();
+    if (poolStarting) await (await poolStarting).flush();
     await flushTrees();
     checkCancel();
   } catch (err) {
     // Whatever packs were written stay usable: index them so the next run reuses them.
-    if (!pool.error) await pool.flush().catch(() => undefined);
-    await pool.close();
+    const p = pool ?? (await poolStarting?.catch(() => undefined));
+    if (p && !p.error) await p.flush().catch(() => undefined);
+    await p?.close();
     await repo.writeIndex([...repo.recoveredPacks.splice(0), ...newPacks]).catch(() => undefined);
     throw err;
   } finally {
     opts.signal?.removeEventListener('abort', abort);
   }
-  await pool.close();
+  await pool?.close();
   await repo.writeIndex([...repo.recoveredPacks.splice(0), ...newPacks]);
   summary.durationMs = Date.now() - started;
   const snapshot: Snapshot = {

@@ -100,6 +100,8 @@ export class Repository implements LockPort {
   readonly indexFiles: string[] = [];
   private indexLoaded = false;
   private readonly treeCache = new Map<string, Tree>();
+  private readonly treePackCache = new Map<string, Buffer>();
+  private treePackCacheBytes = 0;
 
   private constructor(
     readonly storage: Storage,
@@ -320,8 +322,24 @@ export class Repository implements LockPort {
     const cached = this.treeCache.get(id);
     if (cached) return cached;
     const e = this.index.get(id);
-    if (e && e.type !== BLOB_TREE) throw new EngineError('CORRUPT', `blob ${id.slice(0, 16)} is not a tree`);
-    const t = decodeTree(await this.readBlob(id), `tree ${id.slice(0, 16)}`);
+    if (!e) throw new EngineError('CORRUPT', `tree ${id.slice(0, 16)} is not in the index`);
+    if (e.type !== BLOB_TREE) throw new EngineError('CORRUPT', `blob ${id.slice(0, 16)} is not a tree`);
+    // Tree blobs share packs of their own, so one read of the pack serves a whole directory walk.
+    let bytes = this.treePackCache.get(e.pack);
+    if (!bytes) {
+      const entries = this.packs.get(e.pack) ?? [];
+      const end = entries.reduce((n, x) => Math.max(n, x.offset + x.length), 0);
+      bytes = await this.storage.readRange(packName(e.pack), 0, end);
+      if (this.treePackCacheBytes > 64 * 1024 * 1024) {
+        this.treePackCache.clear();
+        this.treePackCacheBytes = 0;
+      }
+      this.treePackCache.set(e.pack, bytes);
+      this.treePackCacheBytes += bytes.length;
+    }
+    const sealed = bytes.subarray(e.offset, e.offset + e.length);
+    const plain = decryptBlob(this.keys, e, sealed, `pack ${e.pack.slice(0, 16)}`);
+    const t = decodeTree(plain, `tree ${id.slice(0, 16)}`);
     if (this.treeCache.size > 10000) this.treeCache.clear();
     this.treeCache.set(id, t);
     return t;

@@ -51,7 +51,8 @@ interface FilePlan {
   node: TreeNode;
   remaining: number;
   failed: boolean;
-  fh?: fsp.FileHandle;
+  opening?: Promise<fsp.FileHandle>;
+  writes: Promise<void>[];
 }
 
 interface BlobTarget {
@@ -119,6 +120,7 @@ async function runRestore(
   let matched = false;
 
   const treePacks = new Set<string>();
+  const candidates: { sp: string; dest: string; node: TreeNode }[] = [];
   const walk = async (treeId: string, snapDir: string): Promise<void> => {
     const tree = await repo.readTree(treeId);
     const te = repo.index.get(treeId);
@@ -135,43 +137,50 @@ async function runRestore(
       } else if (node.type === 'symlink') {
         if (take) links.push({ dest, node });
       } else if (take) {
-        let finalDest = dest;
-        if (await exists(dest)) {
-          if (conflict === 'skip') {
-            result.filesSkipped++;
-            continue;
-          }
-          if (conflict === 'keep-both') finalDest = await uniqueName(dest);
-        }
-        const f: FilePlan = {
-          snapPath: sp,
-          dest: finalDest,
-          tmp: path.join(
-            path.dirname(finalDest),
-            `.${path.basename(finalDest)}.${crypto.randomBytes(4).toString('hex')}.strongroom-restore`,
-          ),
-          node,
-          remaining: 0,
-          failed: false,
-        };
-        files.push(f);
-        let offset = 0;
-        for (const id of node.content ?? []) {
-          const e = repo.index.get(id);
-          if (!e)
-            throw new EngineError('CORRUPT', `${sp}: blob ${id.slice(0, 16)} is missing from the repository`);
-          let m = blobsByPack.get(e.pack);
-          if (!m) blobsByPack.set(e.pack, (m = new Map()));
-          let bt = m.get(id);
-          if (!bt) m.set(id, (bt = { entry: e, targets: [] }));
-          bt.targets.push({ file: f, offset });
-          f.remaining++;
-          offset += e.rawLength;
-        }
+        candidates.push({ sp, dest, node });
       }
     }
   };
   await walk(snap.tree, '/');
+  // Existing files are looked up concurrently: one lstat each, without waiting for the previous.
+  const present = await Promise.all(candidates.map((c) => exists(c.dest)));
+  for (let ci = 0; ci < candidates.length; ci++) {
+    const { sp, dest, node } = candidates[ci]!;
+    let finalDest = dest;
+    if (present[ci]) {
+      if (conflict === 'skip') {
+        result.filesSkipped++;
+        continue;
+      }
+      if (conflict === 'keep-both') finalDest = await uniqueName(dest);
+    }
+    const f: FilePlan = {
+      snapPath: sp,
+      dest: finalDest,
+      tmp: path.join(
+        path.dirname(finalDest),
+        `.${path.basename(finalDest)}.${crypto.randomBytes(4).toString('hex')}.strongroom-restore`,
+      ),
+      node,
+      remaining: 0,
+      failed: false,
+      writes: [],
+    };
+    files.push(f);
+    let offset = 0;
+    for (const id of node.content ?? []) {
+      const e = repo.index.get(id);
+      if (!e)
+        throw new EngineError('CORRUPT', `${sp}: blob ${id.slice(0, 16)} is missing from the repository`);
+      let m = blobsByPack.get(e.pack);
+      if (!m) blobsByPack.set(e.pack, (m = new Map()));
+      let bt = m.get(id);
+      if (!bt) m.set(id, (bt = { entry: e, targets: [] }));
+      bt.targets.push({ file: f, offset });
+      f.remaining++;
+      offset += e.rawLength;
+    }
+  }
   // Tree blobs were authenticated as they were read; their packs' headers are checked too, so a damaged
   // byte anywhere in a pack this restore depends on stops it before anything is written.
   for (const packId of treePacks) {
@@ -214,9 +223,9 @@ async function runRestore(
   // Directories first (pre-order), so files have somewhere to go; their metadata is applied last.
   try {
     await fsp.mkdir(target, { recursive: true });
-    for (const d of dirs) {
-      await fsp.mkdir(d.dest, { recursive: true, mode: 0o700 });
-      result.dirs++;
+    for (const level of byDepth(dirs)) {
+      await Promise.all(level.map((d) => fsp.mkdir(d.dest, { recursive: true, mode: 0o700 })));
+      result.dirs += level.length;
     }
   } catch (err) {
     throw describeIoError(err, 'creating directories under', target);
@@ -224,8 +233,12 @@ async function runRestore(
 
   const finishFile = async (f: FilePlan) => {
     try {
-      const fh = f.fh ?? (await fsp.open(f.tmp, 'w', 0o600));
-      f.fh = undefined;
+      const fh = await (f.opening ?? fsp.open(f.tmp, 'w', 0o600));
+      f.opening = undefined;
+      if (f.failed) {
+        await fh.close();
+        throw new Error('write failed');
+      }
       await fh.chmod(f.node.mode & 0o7777);
       await fh.close();
       const t = Number(BigInt(f.node.mtimeNs) / 1000n) / 1e6;
@@ -244,7 +257,8 @@ async function runRestore(
       result.bytesRestored += f.node.size ?? 0;
     } catch (err) {
       await fsp.rm(f.tmp, { force: true }).catch(() => undefined);
-      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw describeIoError(err, 'restoring', f.dest);
+      if ((err as NodeJS.ErrnoException).code === 'ENOSPC')
+        fatal ??= describeIoError(err, 'restoring', f.dest);
       warn(`${f.dest}: cannot restore (${(err as Error).message})`);
       f.failed = true;
     }
@@ -253,7 +267,11 @@ async function runRestore(
     emit();
   };
 
-  for (const f of files) if (f.remaining === 0) await finishFile(f);
+  const limit = limiter(16);
+  let fatal: Error | undefined;
+  const touched = (needs: Map<string, BlobTarget>) =>
+    new Set([...needs.values()].flatMap((b) => b.targets.map((t) => t.file)));
+  await Promise.all(files.filter((f) => f.remaining === 0).map((f) => limit(() => finishFile(f))));
 
   // Packs in order of first use, each read once; the next one is read while this one is written.
   const damaged: { pack: string; files: Set<string>; reason: string }[] = [];
@@ -313,6 +331,7 @@ async function runRestore(
         break;
       }
     }
+    const writes: Promise<void>[] = [];
     for (const [, b] of needs) {
       let plain: Buffer | undefined;
       if (b.targets.some((t) => !t.file.failed)) {
@@ -329,40 +348,50 @@ async function runRestore(
           });
         }
       }
-      // Sequential writes keep open descriptors to the few files that span packs.
       for (const t of b.targets) {
         const f = t.file;
         if (plain && !f.failed) {
-          try {
-            f.fh ??= await fsp.open(f.tmp, 'w', 0o600);
-            let off = 0;
-            while (off < plain.length) {
-              off += (await f.fh.write(plain, off, plain.length - off, t.offset + off)).bytesWritten;
-            }
-            progress.bytesDone += plain.length;
-            emit();
-          } catch (err) {
-            if ((err as NodeJS.ErrnoException).code === 'ENOSPC')
-              throw describeIoError(err, 'restoring', f.dest);
-            warn(`${f.dest}: cannot write (${(err as Error).message})`);
-            f.failed = true;
-          }
+          const data = plain;
+          f.writes.push(
+            limit(async () => {
+              if (f.failed) return;
+              try {
+                f.opening ??= fsp.open(f.tmp, 'w', 0o600);
+                const fh = await f.opening;
+                let off = 0;
+                while (off < data.length)
+                  off += (await fh.write(data, off, data.length - off, t.offset + off)).bytesWritten;
+                progress.bytesDone += data.length;
+                emit();
+              } catch (err) {
+                if ((err as NodeJS.ErrnoException).code === 'ENOSPC')
+                  fatal ??= describeIoError(err, 'restoring', f.dest);
+                warn(`${f.dest}: cannot write (${(err as Error).message})`);
+                f.failed = true;
+              }
+            }),
+          );
         }
         f.remaining--;
         if (f.remaining === 0) {
-          if (!f.failed) await finishFile(f);
-          else {
-            await f.fh?.close().catch(() => undefined);
-            f.fh = undefined;
-          }
+          const pendingWrites = f.writes;
+          f.writes = [];
+          writes.push(Promise.all(pendingWrites).then(() => limit(() => finishFile(f))));
         }
       }
+      if (fatal) throw fatal;
     }
+    // Blobs of this pack are written before the next pack is decrypted: memory stays about two packs.
+    await Promise.all(writes);
+    await Promise.all([...touched(needs)].flatMap((f) => f.writes.splice(0)));
+    if (fatal) throw fatal;
   }
   await next?.catch(() => undefined);
   for (const f of files) {
     if (f.failed || f.remaining > 0) {
-      await f.fh?.close().catch(() => undefined);
+      const fh = await f.opening?.catch(() => undefined);
+      f.opening = undefined;
+      await fh?.close().catch(() => undefined);
       await fsp.rm(f.tmp, { force: true }).catch(() => undefined);
     }
   }
@@ -385,14 +414,20 @@ async function runRestore(
     }
   }
   // Deepest directories first: setting a parent's mtime before writing into it would be undone.
-  for (const d of [...dirs].reverse()) {
-    try {
-      await fsp.chmod(d.dest, d.node.mode & 0o7777);
-      const t = Number(BigInt(d.node.mtimeNs) / 1000n) / 1e6;
-      await fsp.utimes(d.dest, t, t);
-    } catch (err) {
-      warn(`${d.dest}: cannot set metadata (${(err as Error).message})`);
-    }
+  for (const level of byDepth(dirs).reverse()) {
+    await Promise.all(
+      level.map((d) =>
+        limit(async () => {
+          try {
+            await fsp.chmod(d.dest, d.node.mode & 0o7777);
+            const t = Number(BigInt(d.node.mtimeNs) / 1000n) / 1e6;
+            await fsp.utimes(d.dest, t, t);
+          } catch (err) {
+            warn(`${d.dest}: cannot set metadata (${(err as Error).message})`);
+          }
+        }),
+      ),
+    );
   }
   emit(true);
   if (damaged.length > 0) {
@@ -403,4 +438,29 @@ async function runRestore(
     );
   }
   return result;
+}
+
+/** Runs at most `n` of the given tasks at once: enough to keep the disk busy, few enough descriptors. */
+function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (active >= n) await new Promise<void>((r) => waiting.push(r));
+    active++;
+    try {
+      return await task();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+function byDepth<T extends { dest: string }>(items: T[]): T[][] {
+  const levels: T[][] = [];
+  for (const it of items) {
+    const depth = it.dest.split(path.sep).length;
+    (levels[depth] ??= []).push(it);
+  }
+  return levels.filter(Boolean);
 }
