@@ -27,7 +27,12 @@ export function ErrorMessage({ error, secondsLeft, message, id }: ErrorMessagePr
       <div role="alert" className="sr-error" id={id}>
         {left > 0 ? (
           <>
-            Too many attempts. Try again in <span className="sr-countdown">{left}</span> s.
+            Too many attempts. Try again in{' '}
+            {/* The number ticks every second; only the alert itself should be announced, not each tick. */}
+            <span className="sr-countdown" aria-live="off">
+              {left}
+            </span>{' '}
+            s.
           </>
         ) : (
           <>Too many attempts. You can try again now.</>

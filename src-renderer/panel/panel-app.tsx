@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { ErrorMessage } from '../components/error-message';
 import { CreateAccountPage } from './create-account-page';
 import { navigate, routePaths, useRoute, type RouteName } from './hash-route';
@@ -84,13 +84,21 @@ function Header({ signedIn, limited = false }: { signedIn: boolean; limited?: bo
   const username = usePanel((s) => s.account?.username);
   const signOut = useSignOut();
   const [open, setOpen] = useState(false);
+  const menuRef = useRef<HTMLDivElement>(null);
   const route = useRoute();
 
-  // Close the menu whenever the page changes.
+  // Close the menu whenever the page changes or a click lands outside it.
   useEffect(() => {
     const close = () => setOpen(false);
+    const outside = (e: PointerEvent) => {
+      if (!menuRef.current?.contains(e.target as Node | null)) setOpen(false);
+    };
     window.addEventListener('hashchange', close);
-    return () => window.removeEventListener('hashchange', close);
+    document.addEventListener('pointerdown', outside);
+    return () => {
+      window.removeEventListener('hashchange', close);
+      document.removeEventListener('pointerdown', outside);
+    };
   }, []);
 
   return (
@@ -101,7 +109,7 @@ function Header({ signedIn, limited = false }: { signedIn: boolean; limited?: bo
       {signedIn && (
         <nav aria-label="Main" className="panel-nav">
           {!limited && (
-            <div className="panel-menu">
+            <div className="panel-menu" ref={menuRef}>
               <button
                 type="button"
                 aria-expanded={open}

@@ -40,7 +40,8 @@ export async function openMyAccount(page: Page) {
 
 export async function signOutFromHeader(page: Page) {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Sign out' }).click();
-  await expect(page.getByRole('status')).toContainText('You have signed out.');
+  await expect(page.getByRole('heading', { name: 'Sign in', level: 1 })).toBeVisible();
+  await expect(page.getByRole('status')).toHaveText('You have signed out.');
 }
 
 /**
