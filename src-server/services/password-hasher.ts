@@ -89,7 +89,7 @@ function parse(stored: string): { params: ScryptParams; salt: Buffer; key: Buffe
 }
 
 /** First come, first served: at most `limit` tasks run at once. */
-class Semaphore {
+export class Semaphore {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
 
