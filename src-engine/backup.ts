@@ -293,7 +293,7 @@ async function runBackup(
       }
       pending.push(
         getPool()
-          .then((p) => p.processFile(c.path))
+          .then((p) => p.processFile(c.path, node.size!))
           .then((r) => {
             progress.filesDone++;
             progress.currentFile = c.path;

@@ -3,7 +3,7 @@
  * thread whether the repository already has it, and only if not compress, encrypt and add it to this
  * worker's own pack. Memory per file is one read window plus one maximum-size chunk, whatever the file size.
  */
-import fsp from 'node:fs/promises';
+import fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ChunkBoundaryFinder, gearTable } from './chunker';
 import { blobId, type Subkeys } from './crypto';
@@ -32,11 +32,12 @@ function post(m: FromWorker): void {
   port.postMessage(m);
 }
 
-function ask(task: number, id: string): Promise<boolean> {
+/** Asks the main thread whether to store this chunk; the message also reports the bytes done. */
+function ask(task: number, id: string, bytes: number): Promise<boolean> {
   const req = nextReq++;
   return new Promise((resolve) => {
     answers.set(req, resolve);
-    post({ t: 'query', req, task, id });
+    post({ t: 'query', req, task, id, bytes });
   });
 }
 
@@ -53,28 +54,37 @@ function flushPack(): Promise<void> {
   return tracked;
 }
 
-async function processFile(task: number, path: string): Promise<void> {
+/**
+ * Reads with synchronous calls: in a worker they block only this thread, and skip the thread-pool round
+ * trip per read that dominated small files. Several files per worker overlap the main thread's answers.
+ */
+async function processFile(task: number, path: string, expectedSize: number): Promise<void> {
   const content: string[] = [];
   let size = 0;
-  let fh: fsp.FileHandle | undefined;
-  const buf = buffers.pop() ?? Buffer.allocUnsafe(init.chunker.max + READ_SIZE);
+  let fd: number | undefined;
+  const full = init.chunker.max + READ_SIZE;
+  // Small files get a buffer their size; large ones share pooled maximum-size buffers.
+  const pooled = expectedSize + 1 >= full;
+  const buf = pooled
+    ? (buffers.pop() ?? Buffer.allocUnsafe(full))
+    : Buffer.allocUnsafe(Math.max(expectedSize + 1, 4096));
   const emit = async (chunk: Buffer) => {
     const idBytes = blobId(keys.blobId, chunk);
     const id = idBytes.toString('hex');
     content.push(id);
-    if (await ask(task, id)) {
+    if (await ask(task, id, chunk.length)) {
       const { codec, sealed } = encryptBlob(keys, idBytes, chunk, init.level);
       packer.add(BLOB_DATA, id, codec, sealed, chunk.length);
       if (packer.full) await flushPack();
     }
-    post({ t: 'progress', task, bytes: chunk.length });
   };
   try {
-    fh = await fsp.open(path, 'r');
+    fd = fs.openSync(path, 'r');
     const finder = new ChunkBoundaryFinder(gear, init.chunker);
     let filled = 0;
     for (;;) {
-      const { bytesRead } = await fh.read(buf, filled, READ_SIZE, null);
+      const room = Math.min(READ_SIZE, buf.length - filled);
+      const bytesRead = fs.readSync(fd, buf, filled, room, null);
       if (bytesRead === 0) break;
       size += bytesRead;
       const cuts = finder.update(buf.subarray(filled, filled + bytesRead));
@@ -89,6 +99,12 @@ async function processFile(task: number, path: string): Promise<void> {
         buf.copyWithin(0, start, filled);
         filled -= start;
       }
+      if (filled === buf.length) {
+        // The file grew past its scanned size and the small buffer is full: emit and go on.
+        await emit(Buffer.from(buf.subarray(0, filled)));
+        finder.reset();
+        filled = 0;
+      }
     }
     if (filled > 0) await emit(buf.subarray(0, filled));
     post({ t: 'done', task, content, size });
@@ -96,8 +112,8 @@ async function processFile(task: number, path: string): Promise<void> {
     const e = err as NodeJS.ErrnoException;
     post({ t: 'done', task, content: [], size: 0, error: `${e.code ?? 'error'}: ${e.message}` });
   } finally {
-    buffers.push(buf);
-    await fh?.close().catch(() => undefined);
+    if (pooled) buffers.push(buf);
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 
@@ -107,7 +123,7 @@ port.on('message', (m: ToWorker) => {
     answers.delete(m.req);
     r?.(m.store);
   } else if (m.t === 'file') {
-    void processFile(m.task, m.path);
+    void processFile(m.task, m.path, m.size);
   } else if (m.t === 'flush') {
     void (async () => {
       try {

@@ -24,12 +24,16 @@ interface Slot {
   busy: number;
 }
 
-const TASKS_PER_WORKER = 2;
+const TASKS_PER_WORKER = 4;
 
 export class ChunkWorkerPool {
   private readonly slots: Slot[] = [];
-  private readonly queue: { path: string; resolve: (r: FileResult) => void; reject: (e: Error) => void }[] =
-    [];
+  private readonly queue: {
+    path: string;
+    size: number;
+    resolve: (r: FileResult) => void;
+    reject: (e: Error) => void;
+  }[] = [];
   private readonly tasks = new Map<
     number,
     { slot: Slot; resolve: (r: FileResult) => void; reject: (e: Error) => void }
@@ -83,12 +87,10 @@ export class ChunkWorkerPool {
     switch (m.t) {
       case 'query':
         this.send(slot, { t: 'answer', req: m.req, store: this.hooks.claim(m.id) });
+        this.hooks.onBytes(m.bytes);
         break;
       case 'pack':
         this.hooks.onPack(m.packId, m.entries);
-        break;
-      case 'progress':
-        this.hooks.onBytes(m.bytes);
         break;
       case 'done': {
         const t = this.tasks.get(m.task);
@@ -129,15 +131,15 @@ export class ChunkWorkerPool {
       const task = this.nextTask++;
       slot.busy++;
       this.tasks.set(task, { slot, resolve: job.resolve, reject: job.reject });
-      this.send(slot, { t: 'file', task, path: job.path });
+      this.send(slot, { t: 'file', task, path: job.path, size: job.size });
     }
   }
 
   /** Chunks and stores one file; resolves with its blob ids, or with `error` when it could not be read. */
-  processFile(path: string): Promise<FileResult> {
+  processFile(path: string, size: number): Promise<FileResult> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      this.queue.push({ path, resolve, reject });
+      this.queue.push({ path, size, resolve, reject });
       this.pump();
     });
   }

@@ -14,15 +14,14 @@ export interface WorkerInit {
 }
 
 export type ToWorker =
-  | { t: 'file'; task: number; path: string }
+  | { t: 'file'; task: number; path: string; size: number }
   | { t: 'answer'; req: number; store: boolean }
   | { t: 'flush'; req: number };
 
 export type FromWorker =
   | { t: 'ready' }
-  | { t: 'query'; req: number; task: number; id: string }
+  | { t: 'query'; req: number; task: number; id: string; bytes: number }
   | { t: 'pack'; packId: string; entries: PackEntry[] }
-  | { t: 'progress'; task: number; bytes: number }
   | { t: 'done'; task: number; content: string[]; size: number; error?: string }
   | { t: 'flushed'; req: number; error?: string }
   | { t: 'fatal'; error: string; code?: string };
