@@ -55,13 +55,18 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
   const serverChanged = server.trim() !== status.serverUrl;
   const edited = () => setRetryInput(null);
 
-  function localProblem(): string | null {
-    if (!username.trim()) return 'Enter your username.';
-    if (!password) return 'Enter your password.';
-    const entered = code.replace(/[\s-]+/g, '');
-    if (entered && !useRecovery && !SIX_DIGITS.test(entered)) return 'The two-factor code is six digits.';
+  /** What can be told before asking the server, and the field to fix. */
+  function localProblem(): { text: string; field: 'server' | 'username' | 'password' | 'code' } | null {
     if (serverChanged && !/^https?:\/\/\S+$/.test(server.trim()))
-      return 'The server address must start with http:// or https://, such as https://backup.example.com.';
+      return {
+        text: 'The server address must start with http:// or https://, such as https://backup.example.com.',
+        field: 'server',
+      };
+    if (!username.trim()) return { text: 'Enter your username.', field: 'username' };
+    if (!password) return { text: 'Enter your password.', field: 'password' };
+    const entered = code.replace(/[\s-]+/g, '');
+    if (entered && !useRecovery && !SIX_DIGITS.test(entered))
+      return { text: 'The two-factor code is six digits.', field: 'code' };
     return null;
   }
 
@@ -89,7 +94,7 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
     setPassword('');
     setRetryInput(error.code === 'unreachable' ? input : null);
     if (error.code === 'wrong_code' || (error.code === 'invalid_credentials' && codeWasEntered)) setCode('');
-    // Focus where the person acts next (after React has re-enabled the fields).
+    // Focus where the person acts next, once React has rendered the failure.
     setTimeout(() => {
       if (error.code === 'totp_required' || error.code === 'wrong_code') focusCode();
       else passwordRef.current?.focus();
@@ -101,10 +106,9 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
     if (busy || throttled) return;
     const invalid = localProblem();
     if (invalid) {
-      setProblem({ error: { code: 'bad_request', message: invalid }, text: invalid });
-      if (!username.trim()) usernameRef.current?.focus();
-      else if (!password) passwordRef.current?.focus();
-      else focusCode();
+      setProblem({ error: { code: 'bad_request', message: invalid.text }, text: invalid.text });
+      if (invalid.field === 'code') focusCode();
+      else document.getElementById(ids[invalid.field])?.focus();
       return;
     }
     const entered = code.trim();

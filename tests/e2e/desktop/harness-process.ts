@@ -25,7 +25,7 @@ export function freshDataDir(): string {
 }
 
 export function removeDataDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
 }
 
 /** Without serverUrl the harness starts its embedded local account server, as the app does. */
@@ -70,23 +70,37 @@ export async function startHarness(options: {
   };
 }
 
-/** SIGTERM to the whole group (npm, tsx, node): the harness locks and exits; SIGKILL if it hangs. */
+/**
+ * SIGTERM to the whole group (npm, tsx, node): the harness locks and exits. npm may exit before
+ * its children, so this waits until no process of the group is left; SIGKILL if one hangs.
+ */
 async function stopGroup(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const pid = child.pid;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  if (pid === undefined || !groupAlive(pid)) return;
   try {
     process.kill(-pid, 'SIGTERM');
   } catch {
     return;
   }
-  const timer = setTimeout(() => {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // already gone
+  const deadline = Date.now() + 10_000;
+  while (groupAlive(pid)) {
+    if (Date.now() > deadline) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+      break;
     }
-  }, 10_000);
-  await exited;
-  clearTimeout(timer);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

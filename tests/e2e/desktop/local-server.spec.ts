@@ -22,6 +22,14 @@ test('offers the local account server by default and says so', async ({ page }) 
     await expect(server).toHaveAccessibleDescription(
       'A different account server: Strongroom will remember it after you unlock.',
     );
+    // An address that is not one is caught before anything is sent, with the cursor on it.
+    await server.fill('backup.example.com');
+    await page.getByLabel('Username').fill('alice');
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Unlock', exact: true }).click();
+    await expect(page.getByRole('alert')).toContainText('must start with http:// or https://');
+    await expect(server).toBeFocused();
+    await expect(page.getByLabel('Password')).toHaveValue('correct horse battery');
     await page.getByRole('button', { name: 'Use the local account server' }).click();
     await expect(server).toHaveValue(harness.localServerUrl!);
   } finally {
