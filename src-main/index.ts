@@ -42,10 +42,13 @@ if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   app.on('second-instance', () => focusWindow(window));
-  app.whenReady().then(main, (error: unknown) => {
-    console.error('Strongroom could not start:', error);
-    app.exit(1);
-  });
+  app
+    .whenReady()
+    .then(main)
+    .catch((error: unknown) => {
+      console.error('Strongroom could not start:', error);
+      app.exit(1);
+    });
 }
 
 function main(): void {

@@ -1,0 +1,202 @@
+/**
+ * The Electron composition root (src-main/index.ts) and window (src-main/window.ts) without
+ * Electron: `electron` is replaced by recording fakes, everything else is real (services,
+ * electron-store on a temp dir, an account server on loopback). Proves the window's security
+ * baseline, the IPC sender check in place, and the lock state written by the close handler.
+ */
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { channels } from '../../src-shared/ipc-contract';
+import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
+
+const fake = vi.hoisted(() => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { EventEmitter: Emitter } = require('node:events') as typeof import('node:events');
+  const state = {
+    handlers: new Map<string, (event: unknown, input?: unknown) => Promise<unknown>>(),
+    windows: [] as FakeWindow[],
+    quits: 0,
+    userData: '',
+    permissionAnswers: [] as boolean[],
+    headers: null as null | ((details: unknown, cb: (r: unknown) => void) => void),
+  };
+  class FakeContents extends Emitter {
+    mainFrame = { url: '' };
+    sent: unknown[][] = [];
+    reloads = 0;
+    openHandler: (() => unknown) | null = null;
+    setWindowOpenHandler(h: () => unknown) {
+      this.openHandler = h;
+    }
+    send(...args: unknown[]) {
+      this.sent.push(args);
+    }
+    reloadIgnoringCache() {
+      this.reloads++;
+    }
+  }
+  class FakeWindow extends Emitter {
+    webContents = new FakeContents();
+    destroyed = false;
+    focused = 0;
+    constructor(readonly options: Record<string, unknown>) {
+      super();
+      state.windows.push(this);
+    }
+    loadFile(file: string) {
+      this.webContents.mainFrame.url = new URL(`file://${file}`).href;
+      return Promise.resolve();
+    }
+    loadURL(url: string) {
+      this.webContents.mainFrame.url = url;
+      return Promise.resolve();
+    }
+    isDestroyed() {
+      return this.destroyed;
+    }
+    close() {
+      this.emit('close', { preventDefault() {} });
+      this.destroyed = true;
+      this.emit('closed');
+      appEvents.emit('window-all-closed');
+    }
+    show() {}
+    focus() {
+      this.focused++;
+    }
+    isMinimized() {
+      return false;
+    }
+    restore() {}
+  }
+  const appEvents = new Emitter();
+  const app = {
+    isPackaged: true,
+    requestSingleInstanceLock: () => true,
+    whenReady: () => Promise.resolve(),
+    getPath: () => state.userData,
+    getVersion: () => '0.0.0-test',
+    setPath: (_: string, p: string) => (state.userData = p),
+    on: (e: string, l: (...a: unknown[]) => void) => appEvents.on(e, l),
+    quit: () => {
+      state.quits++;
+    },
+    exit: () => undefined,
+  };
+  const electron = {
+    app,
+    ipcMain: {
+      on: () => undefined,
+      handle: (c: string, h: (event: unknown, input?: unknown) => Promise<unknown>) =>
+        state.handlers.set(c, h),
+      removeHandler: (c: string) => state.handlers.delete(c),
+    },
+    powerMonitor: new Emitter(),
+    BrowserWindow: FakeWindow,
+    Menu: { setApplicationMenu: () => undefined, buildFromTemplate: (t: unknown) => t },
+    session: {
+      defaultSession: {
+        setPermissionRequestHandler: (h: (c: unknown, p: string, cb: (ok: boolean) => void) => void) =>
+          h(null, 'camera', (ok) => state.permissionAnswers.push(ok)),
+        setPermissionCheckHandler: (h: () => boolean) => state.permissionAnswers.push(h()),
+        webRequest: {
+          onHeadersReceived: (h: (details: unknown, cb: (r: unknown) => void) => void) => (state.headers = h),
+        },
+      },
+    },
+  };
+  return { state, electron, appEvents, FakeWindow };
+});
+
+vi.mock('electron', () => ({ ...fake.electron, default: fake.electron }));
+
+const PASSWORD = 'correct horse battery';
+let server: TestAccountServer;
+let dataDir: string;
+type Win = InstanceType<typeof fake.FakeWindow>;
+let win: Win;
+
+beforeAll(async () => {
+  server = await startTestAccountServer();
+  await server.createUser('alice', PASSWORD);
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'strongroom-electron-main-'));
+  process.env.STRONGROOM_DATA_DIR = dataDir;
+  process.env.STRONGROOM_SERVER_URL = server.url;
+  await import('../../src-main/index');
+  await vi.waitFor(() => expect(fake.state.windows).toHaveLength(1));
+  win = fake.state.windows[0]!;
+});
+afterAll(async () => {
+  delete process.env.STRONGROOM_DATA_DIR;
+  delete process.env.STRONGROOM_SERVER_URL;
+  await server.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+const fromWindow = () => ({ sender: win.webContents, senderFrame: win.webContents.mainFrame });
+const call = (channel: string, input?: unknown, event: unknown = fromWindow()) =>
+  fake.state.handlers.get(channel)!(event, input);
+
+describe('the Electron main process (with Electron faked)', () => {
+  it('opens one window with the security baseline and our page from disk', () => {
+    const prefs = win.options.webPreferences as Record<string, unknown>;
+    expect(prefs).toMatchObject({
+      sandbox: true,
+      contextIsolation: true,
+      nodeIntegration: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      webviewTag: false,
+      devTools: false,
+    });
+    expect(String(prefs.preload)).toMatch(/preload\.cjs$/);
+    expect(win.webContents.mainFrame.url).toMatch(/^file:\/\/.*\/renderer\/desktop\/index\.html$/);
+  });
+
+  it('denies navigation, new windows and permissions, and sends a CSP without inline script', () => {
+    let prevented = false;
+    win.webContents.emit(
+      'will-navigate',
+      { preventDefault: () => (prevented = true) },
+      'https://evil.example',
+    );
+    expect(prevented).toBe(true);
+    expect(win.webContents.openHandler!()).toEqual({ action: 'deny' });
+    expect(fake.state.permissionAnswers).toEqual([false, false]);
+    let answered: { responseHeaders: Record<string, string[]> } | null = null;
+    fake.state.headers!({ responseHeaders: {} }, (r) => (answered = r as typeof answered));
+    const csp = answered!.responseHeaders['Content-Security-Policy']![0]!;
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+  });
+
+  it('registers every channel and answers only our window', async () => {
+    expect([...fake.state.handlers.keys()].sort()).toEqual(Object.keys(channels).sort());
+    await expect(call('lock:status')).resolves.toMatchObject({
+      ok: true,
+      value: { locked: true, serverUrl: server.url },
+    });
+    const stranger = { sender: new EventEmitter(), senderFrame: { url: win.webContents.mainFrame.url } };
+    await expect(call('lock:status', undefined, stranger)).resolves.toBeNull();
+  });
+
+  it('a second launch focuses the window', () => {
+    fake.appEvents.emit('second-instance');
+    expect(win.focused).toBe(1);
+  });
+
+  it('closing the window writes the locked state synchronously, then quits', async () => {
+    await expect(call('auth:unlock', { username: 'alice', password: PASSWORD })).resolves.toMatchObject({
+      ok: true,
+    });
+    await expect(call('account:get')).resolves.toMatchObject({ ok: true, value: { username: 'alice' } });
+    const file = path.join(dataDir, 'strongroom.json');
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).lock.locked).toBe(false);
+    win.close();
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).lock).toMatchObject({ locked: true, reason: 'close' });
+    expect(fake.state.quits).toBeGreaterThanOrEqual(1);
+  });
+});
