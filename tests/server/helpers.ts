@@ -1,7 +1,12 @@
 /** Helpers for the server's vitest files: a settable clock, a counting hasher, an HTTP client. */
 import { CSRF_HEADER, SESSION_COOKIE } from '../../src-shared/http-api';
 import type { Clock } from '../../src-server/services/clock';
-import { ScryptPasswordHasher, type PasswordHasher } from '../../src-server/services/password-hasher';
+import {
+  ScryptPasswordHasher,
+  parseScryptParams,
+  type PasswordHasher,
+  type ScryptParams,
+} from '../../src-server/services/password-hasher';
 import { TEST_SCRYPT } from '../support/account-server';
 
 /** A clock tests move by hand; starts in the middle of a TOTP step so ±30 s stays in one step. */
@@ -15,9 +20,14 @@ export class ManualClock implements Clock {
   }
 }
 
-/** Wraps the real hasher and counts verifications: the proof that unknown users cost the same. */
+/**
+ * Wraps the real hasher and records each verification with the scrypt parameters it ran at:
+ * the proof that an unknown user costs the same hash work as a wrong password.
+ */
 export class CountingHasher implements PasswordHasher {
   verifies = 0;
+  /** Parameters of each verification, in order (null: the stored hash was not a real one). */
+  verifiedWith: Array<ScryptParams | null> = [];
   hashes = 0;
   private readonly inner = new ScryptPasswordHasher(TEST_SCRYPT);
   hash(password: string): Promise<string> {
@@ -26,6 +36,7 @@ export class CountingHasher implements PasswordHasher {
   }
   verify(password: string, stored: string): Promise<boolean> {
     this.verifies++;
+    this.verifiedWith.push(parseScryptParams(stored));
     return this.inner.verify(password, stored);
   }
   needsRehash(stored: string): boolean {

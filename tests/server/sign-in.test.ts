@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { INVALID_CREDENTIALS } from '../../src-server/services/accounts';
-import { startTestAccountServer, totpCode, type TestAccountServer } from '../support/account-server';
+import {
+  TEST_SCRYPT,
+  startTestAccountServer,
+  totpCode,
+  type TestAccountServer,
+} from '../support/account-server';
 import { CountingHasher, ManualClock, PanelClient } from './helpers';
 
 const PASSWORD = 'correct horse battery';
@@ -123,6 +128,10 @@ describe('no account enumeration', () => {
     expect([unknown.status, unknown.body]).toEqual([wrong.status, wrong.body]);
     expect(afterWrong - before).toBe(1);
     expect(afterUnknown - afterWrong).toBe(1);
+    // ...and that verification is a real scrypt run at the same parameters.
+    const [forWrong, forUnknown] = hasher.verifiedWith.slice(-2);
+    expect(forWrong).toEqual(TEST_SCRYPT);
+    expect(forUnknown).toEqual(forWrong);
     expect([...unknown.headers.keys()].sort()).toEqual([...wrong.headers.keys()].sort());
   });
 
