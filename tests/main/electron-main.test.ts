@@ -13,8 +13,9 @@ import { channels } from '../../src-shared/ipc-contract';
 import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
 
 const fake = vi.hoisted(() => {
+  // Hoisted above the imports, so it loads node:events itself (only the type comes from the import).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { EventEmitter: Emitter } = require('node:events') as typeof import('node:events');
+  const { EventEmitter: Emitter } = require('node:events') as { EventEmitter: typeof EventEmitter };
   const state = {
     handlers: new Map<string, (event: unknown, input?: unknown) => Promise<unknown>>(),
     windows: [] as FakeWindow[],
