@@ -115,3 +115,37 @@ test('keeps the auto-lock settings across a lock', async ({ page, context }) => 
   await expect(reopened.getByLabel('Lock after inactivity')).toHaveValue('5');
   await expect(reopened.getByLabel('Lock when the computer sleeps or the screen locks')).not.toBeChecked();
 });
+
+test('works from the keyboard: Enter unlocks, arrows move between tabs, Escape cancels Lock…', async ({
+  page,
+}) => {
+  await server.createUser('kim', PASSWORD);
+  await page.goto(harness.url);
+  await page.getByLabel('Username').fill('kim');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('Password').press('Enter');
+  await expect(page.getByRole('heading', { name: 'Account', level: 1 })).toBeFocused();
+
+  await page.getByRole('button', { name: 'Change account settings' }).focus();
+  await page.keyboard.press('Enter');
+  await page.getByRole('tab', { name: 'Account' }).focus();
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByRole('tab', { name: 'Two-factor authentication' })).toBeFocused();
+  await expect(page.getByRole('tab', { name: 'Two-factor authentication' })).toHaveAttribute(
+    'aria-selected',
+    'true',
+  );
+  await page.keyboard.press('End');
+  await expect(page.getByRole('tab', { name: 'Auto-lock' })).toHaveAttribute('aria-selected', 'true');
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByRole('tab', { name: 'Account' })).toHaveAttribute('aria-selected', 'true');
+
+  await page.getByRole('button', { name: 'Lock…' }).focus();
+  await page.keyboard.press('Enter');
+  const dialog = page.getByRole('dialog', { name: 'Lock Strongroom and close it?' });
+  await expect(dialog).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+  // Still unlocked: cancelling changes nothing.
+  await expect(page.getByRole('tabpanel').getByLabel('Username')).toHaveValue('kim');
+});
