@@ -1,7 +1,8 @@
 import type { IpcError, LockReason } from '../../src-shared/ipc-contract';
 
 /**
- * What a person reads for each failure. The renderer owns these words (main's `message` is the
+ * What a person reads for each failure (a throttled answer is worded, with its live countdown, by
+ * the shared ErrorMessage). The renderer owns these words (main's `message` is the
  * fallback for codes a screen does not expect), so every screen says the same thing the same way.
  */
 export function unlockErrorText(
@@ -18,8 +19,6 @@ export function unlockErrorText(
       return 'This account uses two-factor authentication. Enter the six-digit code from your authenticator app, and your password again.';
     case 'wrong_code':
       return 'That two-factor code is wrong or was already used. Enter your password again and the newest code from your authenticator app.';
-    case 'throttled':
-      return 'Too many failed attempts. Unlock is paused until the countdown ends.';
     case 'unreachable':
       return `Cannot reach the account server at ${context.serverUrl}. Check that it is running and that the address is right, then Retry.`;
     case 'bad_request':
