@@ -26,6 +26,14 @@ interface Slot {
 
 const TASKS_PER_WORKER = 4;
 
+/**
+ * From source (tsx, vitest) workers start at worker-entry.mjs, which loads the TypeScript through tsx; from
+ * the CLI's esbuild bundle (bin/strongroom-backup.js) the bundled chunk-worker.mjs sits beside this code.
+ */
+const workerUrl = import.meta.url.endsWith('.ts')
+  ? new URL('./worker-entry.mjs', import.meta.url)
+  : new URL('./chunk-worker.mjs', import.meta.url);
+
 export class ChunkWorkerPool {
   private readonly slots: Slot[] = [];
   private readonly queue: {
@@ -58,7 +66,7 @@ export class ChunkWorkerPool {
     };
     await Promise.all(
       Array.from({ length: size }, () => {
-        const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: init });
+        const worker = new Worker(workerUrl, { workerData: init });
         const slot: Slot = { worker, busy: 0 };
         pool.slots.push(slot);
         return new Promise<void>((resolve, reject) => {

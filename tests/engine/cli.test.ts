@@ -123,4 +123,15 @@ describe('strongroom-backup CLI', () => {
     expect(keys.code, keys.stderr).toBe(0);
     expect(JSON.parse(keys.stdout)).toHaveLength(2);
   });
+
+  it('also runs straight from the TypeScript sources through tsx (the fallback when no bundle can be made)', async () => {
+    writeFile(path.join(src, 'dir/c.txt'), 'gamma\n');
+    const r = await runCli(['-r', repoDir, '--json', 'backup', src], {
+      STRONGROOM_PASSWORD: PASSWORD,
+      STRONGROOM_NO_BUNDLE: '1',
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { summary: { filesNew: number; filesUnmodified: number } };
+    expect(out.summary).toMatchObject({ filesNew: 1, filesUnmodified: 2 });
+  });
 });
