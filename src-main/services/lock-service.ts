@@ -124,13 +124,16 @@ export class LockService {
 
   async status(): Promise<LockStatus> {
     const remembered = this.o.settings.remembered();
-    const server = await this.defaultServer();
+    // The embedded server starts only when it is the one in use.
+    const server = remembered.serverUrl
+      ? { url: remembered.serverUrl, isLocal: false }
+      : await this.defaultServer();
     return {
       locked: this.state.locked,
       reason: this.state.reason,
       lockedAt: this.state.lockedAt,
-      serverUrl: remembered.serverUrl ?? server.url,
-      serverIsLocal: remembered.serverUrl === null && server.isLocal,
+      serverUrl: server.url,
+      serverIsLocal: server.isLocal,
       lastUsername: remembered.username,
     };
   }
@@ -138,8 +141,8 @@ export class LockService {
   async unlock(input: UnlockInput): Promise<AccountView> {
     const generation = this.generation;
     const remembered = this.o.settings.remembered();
-    const fallback = await this.defaultServer();
-    const serverUrl = new URL(input.serverUrl ?? remembered.serverUrl ?? fallback.url).origin;
+    const chosen = input.serverUrl ?? remembered.serverUrl;
+    const serverUrl = new URL(chosen ?? (await this.defaultServer()).url).origin;
     const username = input.username.trim().toLowerCase();
 
     const signIn = await this.o.client.deviceSignIn(serverUrl, {
@@ -168,7 +171,9 @@ export class LockService {
     this.state = { locked: false, lockedAt: null, reason: null };
     this.persist();
     this.o.settings.remember({
-      serverUrl: fallback.isLocal && serverUrl === originOrNull(fallback.url) ? null : serverUrl,
+      // The default server (embedded, or named at start-up) is remembered as "the default", so it
+      // keeps following the embedded server's address.
+      serverUrl: this.isDefaultServer(serverUrl) ? null : serverUrl,
       username: signIn.account.username,
     });
     this.lastActivity = this.o.clock.now();
@@ -231,6 +236,11 @@ export class LockService {
   dispose(): void {
     this.clearIdleTimer();
     for (const d of this.disposers.splice(0)) d();
+  }
+
+  private isDefaultServer(origin: string): boolean {
+    const defaults = [this.o.defaultServerUrl, this.o.localServer?.url()].filter((u): u is string => !!u);
+    return defaults.some((u) => originOrNull(u) === origin);
   }
 
   private async defaultServer(): Promise<{ url: string; isLocal: boolean }> {

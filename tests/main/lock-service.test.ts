@@ -169,6 +169,45 @@ describe('starting', () => {
     });
   });
 
+  it('does not start the local server when another server was chosen', async () => {
+    const store = new MemorySettingsStore();
+    store.write('remembered', { serverUrl: 'https://backup.example.com', username: 'alice' });
+    let starts = 0;
+    const lock = new LockService({
+      store,
+      settings: new SettingsService(store),
+      client: new AccountClient(),
+      secrets: new MemorySecretStore(),
+      clock: new ManualClock(),
+      shell: new RecordingShell(),
+      localServer: {
+        ensureStarted: async () => (starts++, server.url),
+        url: () => null,
+        stop: async () => undefined,
+      },
+      deviceName: 'test machine',
+    });
+    expect(await lock.status()).toMatchObject({
+      serverUrl: 'https://backup.example.com',
+      serverIsLocal: false,
+    });
+    expect(starts).toBe(0);
+    lock.dispose();
+  });
+
+  it('remembers a server typed on the unlock screen, and the local one as the default', async () => {
+    const other = await startTestAccountServer();
+    await other.createUser('alice', PASSWORD);
+    const { lock, settings } = build();
+    await lock.unlock({ serverUrl: `${other.url}/`, username: 'alice', password: PASSWORD });
+    expect(settings.remembered()).toEqual({ serverUrl: other.url, username: 'alice' });
+    expect(await lock.status()).toMatchObject({ serverUrl: other.url, serverIsLocal: false });
+    lock.lockForClose();
+    await lock.unlock({ serverUrl: server.url, username: 'alice', password: PASSWORD });
+    expect(settings.remembered()).toEqual({ serverUrl: null, username: 'alice' });
+    await other.close();
+  });
+
   it('shows the local server by default', async () => {
     const { lock } = build();
     expect(await lock.status()).toMatchObject({
