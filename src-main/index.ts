@@ -33,7 +33,14 @@ const isDev = !app.isPackaged && process.env.NODE_ENV === 'development';
 const serverUrlFromEnv = parseServerUrl(process.env.STRONGROOM_SERVER_URL);
 
 // Tests and side-by-side installs: a whole separate data directory (settings, lock state, server).
-if (process.env.STRONGROOM_DATA_DIR) app.setPath('userData', path.resolve(process.env.STRONGROOM_DATA_DIR));
+// Otherwise "<appData>/Strongroom" both packaged and from `npm start` (where Electron would name it
+// after package.json's lower-case name). Before the single-instance lock, which is per directory.
+app.setPath(
+  'userData',
+  process.env.STRONGROOM_DATA_DIR
+    ? path.resolve(process.env.STRONGROOM_DATA_DIR)
+    : path.join(app.getPath('appData'), 'Strongroom'),
+);
 
 let window: BrowserWindow | null = null;
 

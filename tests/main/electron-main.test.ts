@@ -78,7 +78,7 @@ const fake = vi.hoisted(() => {
     isPackaged: true,
     requestSingleInstanceLock: () => true,
     whenReady: () => Promise.resolve(),
-    getPath: () => state.userData,
+    getPath: (name: string) => (name === 'userData' ? state.userData : os.tmpdir()),
     getVersion: () => '0.0.0-test',
     setPath: (_: string, p: string) => (state.userData = p),
     on: (e: string, l: (...a: unknown[]) => void) => appEvents.on(e, l),
