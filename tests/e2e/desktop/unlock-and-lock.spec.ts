@@ -15,7 +15,13 @@ let server: TestAccountServer;
 let harness: RunningHarness | null = null;
 let dataDir: string;
 
-test.beforeEach(async () => {
+/** Script errors and policy violations in any page of the test (the CSP has no 'unsafe-inline'). */
+let problems: string[] = [];
+
+test.beforeEach(async ({ context }) => {
+  problems = [];
+  context.on('page', (p) => watch(p));
+  context.pages().forEach(watch);
   // A fresh server per test: throttling counts per client address, and every test comes from 127.0.0.1.
   server = await startTestAccountServer();
   dataDir = freshDataDir();
@@ -23,11 +29,19 @@ test.beforeEach(async () => {
 });
 
 test.afterEach(async () => {
+  expect(problems).toEqual([]);
   await harness?.stop();
   harness = null;
   await server.close();
   removeDataDir(dataDir);
 });
+
+function watch(page: Page) {
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (/Content Security Policy|Refused to/i.test(message.text())) problems.push(message.text());
+  });
+}
 
 function unlockButton(page: Page) {
   return page.getByRole('button', { name: 'Unlock', exact: true });
