@@ -188,13 +188,21 @@ export async function startAccountServer(options: AccountServerOptions): Promise
   });
   registerPanel(app, options.rendererDir ?? defaultRendererDir());
 
-  const sweep = setInterval(() => services.sessions.sweep(), 60 * 60 * 1000);
+  const sweep = setInterval(
+    () => {
+      services.sessions.sweep();
+      services.audit.sweep();
+    },
+    60 * 60 * 1000,
+  );
   sweep.unref();
 
   try {
     await app.listen({ host, port });
   } catch (error) {
+    // e.g. EADDRINUSE: release everything, and let the caller see the original error.
     clearInterval(sweep);
+    await app.close().catch(() => undefined);
     services.db.close();
     throw error;
   }

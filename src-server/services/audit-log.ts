@@ -12,11 +12,14 @@ export interface RequestContext {
 export const ADMIN_CONTEXT: RequestContext = { address: 'local', client: 'admin', device: null };
 
 export const AUDIT_LIMIT = 200;
+/** Events are kept this long (long enough to look back over a year of sign-ins). */
+export const AUDIT_RETENTION_MS = 400 * 24 * 60 * 60 * 1000;
 
 /** Per-account record of sign-ins and security changes, newest first. */
 export class AuditLog {
   private readonly insert;
   private readonly select;
+  private readonly prune;
 
   constructor(
     db: Db,
@@ -37,6 +40,12 @@ export class AuditLog {
     >(
       'SELECT at, kind, address, client, device FROM audit_events WHERE account_id = ? ORDER BY id DESC LIMIT ?',
     );
+    this.prune = db.prepare<[number]>('DELETE FROM audit_events WHERE at < ?');
+  }
+
+  /** Drops events past the retention period, so the table does not grow without bound. */
+  sweep(): void {
+    this.prune.run(this.clock.now() - AUDIT_RETENTION_MS);
   }
 
   record(accountId: number, kind: AuditEventKind, ctx: RequestContext): void {

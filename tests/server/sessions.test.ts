@@ -87,6 +87,44 @@ describe('the session cookie', () => {
   });
 });
 
+describe('housekeeping', () => {
+  it('sweeps long-dead sessions and year-old audit events, and keeps recent ones', async () => {
+    const { clock } = await start();
+    const client = new PanelClient(server!.url);
+    await client.signIn('alice', PASSWORD);
+    const { sessions, audit, db, accounts } = server!.server.services;
+    const count = (table: string) =>
+      (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    clock.advance(31 * 60 * 1000);
+    sessions.sweep();
+    expect(count('sessions')).toBe(1); // expired but recent: still answers "session expired"
+    clock.advance(25 * 60 * 60 * 1000);
+    sessions.sweep();
+    expect(count('sessions')).toBe(0);
+    audit.sweep();
+    expect(audit.list(accounts.byUsername('alice')!.id)).toHaveLength(1);
+    clock.advance(401 * 24 * 60 * 60 * 1000);
+    audit.sweep();
+    expect(count('audit_events')).toBe(0);
+  });
+
+  it('releases the data directory when the port is taken', async () => {
+    await start();
+    const port = Number(new URL(server!.url).port);
+    const { startAccountServer } = await import('../../src-server/app');
+    const dataDir = mkdtempSync(join(tmpdir(), 'strongroom-busy-'));
+    try {
+      await expect(
+        startAccountServer({ dataDir, port, scrypt: { N: 1024, r: 8, p: 1 } }),
+      ).rejects.toMatchObject({
+        code: 'EADDRINUSE',
+      });
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('CSRF', () => {
   it('refuses state-changing cookie requests without the right x-csrf-token', async () => {
     await start();
