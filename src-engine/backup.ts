@@ -221,11 +221,6 @@ async function runBackup(
     (poolStarting ??= ChunkWorkerPool.start(
       repo,
       {
-        claim: (id) => {
-          if (repo.index.has(id) || reserved.has(id)) return false;
-          reserved.add(id);
-          return true;
-        },
         onPack: addPack,
         onBytes: (n) => {
           progress.bytesDone += n;
@@ -233,6 +228,8 @@ async function runBackup(
           emit();
         },
       },
+      // Each file yields at most size/min + 1 chunks: the shared id set can never fill up.
+      Math.ceil(progress.bytesTotal / repo.config.chunker.min) + progress.filesTotal,
       opts.workers,
     ).then((p) => {
       pool = p;

@@ -1,7 +1,7 @@
 /**
- * The backup's hot path, one per core: read a file, cut it with FastCDC, HMAC each chunk, ask the main
- * thread whether the repository already has it, and only if not compress, encrypt and add it to this
- * worker's own pack. Memory per file is one read window plus one maximum-size chunk, whatever the file size.
+ * The backup's hot path, one per core: read a file, cut it with FastCDC, HMAC each chunk, claim its id in
+ * the id set shared by all threads, and only if it is new compress, encrypt and add it to this worker's
+ * own pack. Memory per file is one read window plus one maximum-size chunk, whatever the file size.
  */
 import fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -10,6 +10,7 @@ import { blobId, type Subkeys } from './crypto';
 import { initCodec } from './codec';
 import { BLOB_DATA, PackWriter, encryptBlob } from './pack';
 import { openStorage } from './storage';
+import { SharedIdSet } from './shared-id-set';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol';
 
 const READ_SIZE = 2 * 1024 * 1024;
@@ -24,22 +25,14 @@ const gear = gearTable(keys.gear);
 const storage = openStorage(init.storage);
 const packer = new PackWriter(storage, keys, init.packSize);
 const pendingWrites = new Set<Promise<void>>();
-const answers = new Map<number, (store: boolean) => void>();
-let nextReq = 1;
 const buffers: Buffer[] = [];
 
 function post(m: FromWorker): void {
   port.postMessage(m);
 }
 
-/** Asks the main thread whether to store this chunk; the message also reports the bytes done. */
-function ask(task: number, id: string, bytes: number): Promise<boolean> {
-  const req = nextReq++;
-  return new Promise((resolve) => {
-    answers.set(req, resolve);
-    post({ t: 'query', req, task, id, bytes });
-  });
-}
+const known = SharedIdSet.attach(init.idSet, init.idSetCapacity);
+const PROGRESS_EVERY = 4 * 1024 * 1024;
 
 function flushPack(): Promise<void> {
   const p = packer.flush().then(
@@ -68,14 +61,21 @@ async function processFile(task: number, path: string, expectedSize: number): Pr
   const buf = pooled
     ? (buffers.pop() ?? Buffer.allocUnsafe(full))
     : Buffer.allocUnsafe(Math.max(expectedSize + 1, 4096));
+  let unreported = 0;
   const emit = async (chunk: Buffer) => {
     const idBytes = blobId(keys.blobId, chunk);
     const id = idBytes.toString('hex');
     content.push(id);
-    if (await ask(task, id, chunk.length)) {
+    // Exactly one thread wins the claim for a new id; only it compresses, encrypts and stores the blob.
+    if (known.claim(idBytes)) {
       const { codec, sealed } = encryptBlob(keys, idBytes, chunk, init.level);
       packer.add(BLOB_DATA, id, codec, sealed, chunk.length);
       if (packer.full) await flushPack();
+    }
+    unreported += chunk.length;
+    if (unreported >= PROGRESS_EVERY) {
+      post({ t: 'progress', bytes: unreported });
+      unreported = 0;
     }
   };
   try {
@@ -107,10 +107,17 @@ async function processFile(task: number, path: string, expectedSize: number): Pr
       }
     }
     if (filled > 0) await emit(buf.subarray(0, filled));
-    post({ t: 'done', task, content, size });
+    post({ t: 'done', task, content, size, bytes: unreported });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    post({ t: 'done', task, content: [], size: 0, error: `${e.code ?? 'error'}: ${e.message}` });
+    post({
+      t: 'done',
+      task,
+      content: [],
+      size: 0,
+      bytes: unreported,
+      error: `${e.code ?? 'error'}: ${e.message}`,
+    });
   } finally {
     if (pooled) buffers.push(buf);
     if (fd !== undefined) fs.closeSync(fd);
@@ -118,11 +125,7 @@ async function processFile(task: number, path: string, expectedSize: number): Pr
 }
 
 port.on('message', (m: ToWorker) => {
-  if (m.t === 'answer') {
-    const r = answers.get(m.req);
-    answers.delete(m.req);
-    r?.(m.store);
-  } else if (m.t === 'file') {
+  if (m.t === 'file') {
     void processFile(m.task, m.path, m.size);
   } else if (m.t === 'flush') {
     void (async () => {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { EngineError, type EngineErrorCode } from './errors';
 import type { PackEntry } from './pack';
+import { SharedIdSet } from './shared-id-set';
 import type { Repository } from './repository';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol';
 
@@ -13,8 +14,6 @@ export interface FileResult {
 }
 
 export interface PoolHooks {
-  /** True when this blob id is new and the asking worker should store it (the id is then reserved). */
-  claim(id: string): boolean;
   onPack(packId: string, entries: PackEntry[]): void;
   onBytes(bytes: number): void;
 }
@@ -53,8 +52,16 @@ export class ChunkWorkerPool {
 
   private constructor(private readonly hooks: PoolHooks) {}
 
-  static async start(repo: Repository, hooks: PoolHooks, size = defaultPoolSize()): Promise<ChunkWorkerPool> {
+  /** `expectedNewIds` bounds the chunks this backup can produce (bytes / min chunk + files). */
+  static async start(
+    repo: Repository,
+    hooks: PoolHooks,
+    expectedNewIds: number,
+    size = defaultPoolSize(),
+  ): Promise<ChunkWorkerPool> {
     const pool = new ChunkWorkerPool(hooks);
+    const ids = SharedIdSet.create(repo.index.size + expectedNewIds);
+    for (const id of repo.index.keys()) ids.claim(Buffer.from(id, 'hex'));
     const init: WorkerInit = {
       storage: repo.storage.descriptor,
       encryptKey: repo.keys.encrypt,
@@ -63,6 +70,8 @@ export class ChunkWorkerPool {
       chunker: repo.config.chunker,
       packSize: repo.config.packSize,
       level: repo.config.compressionLevel,
+      idSet: ids.buffer,
+      idSetCapacity: ids.capacity,
     };
     await Promise.all(
       Array.from({ length: size }, () => {
@@ -93,8 +102,7 @@ export class ChunkWorkerPool {
 
   private onMessage(slot: Slot, m: FromWorker): void {
     switch (m.t) {
-      case 'query':
-        this.send(slot, { t: 'answer', req: m.req, store: this.hooks.claim(m.id) });
+      case 'progress':
         this.hooks.onBytes(m.bytes);
         break;
       case 'pack':
@@ -104,6 +112,7 @@ export class ChunkWorkerPool {
         const t = this.tasks.get(m.task);
         this.tasks.delete(m.task);
         slot.busy--;
+        this.hooks.onBytes(m.bytes);
         t?.resolve({ content: m.content, size: m.size, error: m.error });
         this.pump();
         break;

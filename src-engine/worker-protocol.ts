@@ -11,17 +11,17 @@ export interface WorkerInit {
   chunker: ChunkerParams;
   packSize: number;
   level: number;
+  /** SharedIdSet memory: every blob id the repository has or a worker has claimed. */
+  idSet: SharedArrayBuffer;
+  idSetCapacity: number;
 }
 
-export type ToWorker =
-  | { t: 'file'; task: number; path: string; size: number }
-  | { t: 'answer'; req: number; store: boolean }
-  | { t: 'flush'; req: number };
+export type ToWorker = { t: 'file'; task: number; path: string; size: number } | { t: 'flush'; req: number };
 
 export type FromWorker =
   | { t: 'ready' }
-  | { t: 'query'; req: number; task: number; id: string; bytes: number }
+  | { t: 'progress'; bytes: number }
   | { t: 'pack'; packId: string; entries: PackEntry[] }
-  | { t: 'done'; task: number; content: string[]; size: number; error?: string }
+  | { t: 'done'; task: number; content: string[]; size: number; bytes: number; error?: string }
   | { t: 'flushed'; req: number; error?: string }
   | { t: 'fatal'; error: string; code?: string };
