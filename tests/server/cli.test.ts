@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openServices } from '../../src-server/app';
 import { ScryptPasswordHasher } from '../../src-server/services/password-hasher';
-import { TEST_SCRYPT } from '../support/account-server';
+import { TEST_SCRYPT, totpCode } from '../support/account-server';
 
 const CLI = fileURLToPath(new URL('../../src-server/cli.ts', import.meta.url));
 const PASSWORD = 'correct horse battery';
@@ -23,13 +23,18 @@ function dataDir(): string {
   return dir;
 }
 
-function cli(args: string[], input = '') {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    input,
-    encoding: 'utf8',
-    timeout: 30_000,
+/** Runs the CLI to completion; async so independent runs can overlap. */
+function cli(args: string[], input = ''): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin.end(input);
+  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
 }
 
 /** Starts `serve` and resolves with everything printed on stdout once the first line is complete. */
@@ -51,10 +56,13 @@ function serve(args: string[]): Promise<{ child: ChildProcess; firstLine: string
 }
 
 describe('the server CLI', () => {
-  it('user add reads the password from stdin, and serve prints one listening line with the real port', async () => {
+  it('user add reads the password from stdin (hashed at OWASP’s parameters); serve prints one listening line', async () => {
     const dir = dataDir();
-    const added = cli(['user', 'add', 'Alice', '--data-dir', dir], `${PASSWORD}\n`);
+    const added = await cli(['user', 'add', 'Alice', '--data-dir', dir], `${PASSWORD}\n`);
     expect(added).toMatchObject({ status: 0, stdout: 'Created account alice.\n' });
+    const services = openServices(dir, { scrypt: TEST_SCRYPT });
+    expect(services.accounts.byUsername('alice')!.password_hash).toMatch(/^scrypt\$131072\$8\$1\$/);
+    services.db.close();
 
     const { firstLine, stdout } = await serve([
       '--data-dir',
@@ -78,61 +86,64 @@ describe('the server CLI', () => {
     expect(stdout()).toBe(`${firstLine}\n`);
   });
 
-  it('stores the administrator’s account with OWASP’s scrypt parameters', () => {
+  it('never takes the password from the command line, and refuses an empty or short one', async () => {
     const dir = dataDir();
-    expect(cli(['user', 'add', 'bob', '--data-dir', dir], `${PASSWORD}\n`).status).toBe(0);
-    const services = openServices(dir, { scrypt: TEST_SCRYPT });
-    expect(services.accounts.byUsername('bob')!.password_hash).toMatch(/^scrypt\$131072\$8\$1\$/);
-    services.db.close();
-  });
-
-  it('never takes the password from the command line, and refuses an empty or short one', () => {
-    const dir = dataDir();
-    expect(cli(['user', 'add', 'bob', PASSWORD, '--data-dir', dir], '').status).toBe(2);
-    const empty = cli(['user', 'add', 'bob', '--data-dir', dir], '');
+    const [argv, empty, short] = await Promise.all([
+      cli(['user', 'add', 'bob', PASSWORD, '--data-dir', dir], ''),
+      cli(['user', 'add', 'bob', '--data-dir', dir], ''),
+      cli(['user', 'add', 'bob', '--data-dir', dir], 'short\n'),
+    ]);
+    expect(argv.status).toBe(2);
     expect(empty.status).toBe(2);
     expect(empty.stderr).toContain('No password on stdin');
-    const short = cli(['user', 'add', 'bob', '--data-dir', dir], 'short\n');
     expect(short.status).toBe(1);
     expect(short.stderr).toContain('at least 8 characters');
-    expect(cli(['user', 'list', '--data-dir', dir]).stdout).toBe('No accounts.\n');
+    const services = openServices(dir, { scrypt: TEST_SCRYPT });
+    expect(services.accounts.list()).toEqual([]);
+    services.db.close();
   });
 
   it('lists users, resets a password and turns TOTP off', async () => {
     const dir = dataDir();
-    cli(['user', 'add', 'carol', '--data-dir', dir], `${PASSWORD}\n`);
-    expect(cli(['user', 'list', '--data-dir', dir]).stdout).toMatch(/^carol\ttotp off\tcreated \d{4}-/);
-    expect(cli(['user', 'reset-password', 'carol', '--data-dir', dir], 'a new long password\n').status).toBe(
-      0,
-    );
+    await cli(['user', 'add', 'carol', '--data-dir', dir], `${PASSWORD}\n`);
+    const [list, reset] = await Promise.all([
+      cli(['user', 'list', '--data-dir', dir]),
+      cli(['user', 'reset-password', 'carol', '--data-dir', dir], 'a new long password\n'),
+    ]);
+    expect(list.stdout).toMatch(/^carol\ttotp off\tcreated \d{4}-/);
+    expect(reset.status).toBe(0);
     const services = openServices(dir, { scrypt: TEST_SCRYPT });
     const ctx = { address: '127.0.0.1', client: 'panel' as const, device: null };
     const stored = services.accounts.byUsername('carol')!.password_hash;
     expect(await new ScryptPasswordHasher().verify('a new long password', stored)).toBe(true);
     const account = services.accounts.byUsername('carol')!;
     const enrolment = await services.accounts.beginTotp(account);
-    const { totpCode } = await import('../support/account-server');
     services.accounts.confirmTotp(account, totpCode(enrolment.secretBase32), ctx);
     services.db.close();
-    expect(cli(['user', 'list', '--data-dir', dir]).stdout).toContain('carol\ttotp on');
-    const off = cli(['user', 'disable-totp', 'carol', '--data-dir', dir]);
+    const [off, nobody] = await Promise.all([
+      cli(['user', 'disable-totp', 'carol', '--data-dir', dir]),
+      cli(['user', 'disable-totp', 'nobody', '--data-dir', dir]),
+    ]);
     expect(off).toMatchObject({ status: 0, stdout: 'Two-factor authentication is off for carol.\n' });
-    expect(cli(['user', 'disable-totp', 'nobody', '--data-dir', dir]).stderr).toContain(
-      'No account named nobody',
-    );
+    expect(nobody.stderr).toContain('No account named nobody');
+    const after = openServices(dir, { scrypt: TEST_SCRYPT });
+    expect(after.accounts.list()).toEqual([
+      { username: 'carol', totpEnabled: false, createdAt: expect.any(String) },
+    ]);
+    after.db.close();
   });
 
-  it('refuses to serve plain HTTP on a non-loopback address', () => {
-    const result = cli(['--data-dir', dataDir(), '--host', '0.0.0.0', '--port', '0', '--no-build-panel']);
-    expect(result.status).toBe(2);
-    expect(result.stdout).toBe('');
-    expect(result.stderr).toContain('Refusing to listen on 0.0.0.0 over plain HTTP');
-  });
-
-  it('explains bad flags', () => {
-    const result = cli(['--port', 'eighty', '--no-build-panel']);
-    expect(result.status).toBe(2);
-    expect(result.stderr).toContain('--port');
-    expect(cli(['--signup', 'maybe']).stderr).toContain('--signup takes on or off');
+  it('refuses to serve plain HTTP on a non-loopback address, and explains bad flags', async () => {
+    const [exposed, port, signup] = await Promise.all([
+      cli(['--data-dir', dataDir(), '--host', '0.0.0.0', '--port', '0', '--no-build-panel']),
+      cli(['--port', 'eighty', '--no-build-panel']),
+      cli(['--signup', 'maybe']),
+    ]);
+    expect(exposed.status).toBe(2);
+    expect(exposed.stdout).toBe('');
+    expect(exposed.stderr).toContain('Refusing to listen on 0.0.0.0 over plain HTTP');
+    expect(port.status).toBe(2);
+    expect(port.stderr).toContain('--port');
+    expect(signup.stderr).toContain('--signup takes on or off');
   });
 });
