@@ -22,8 +22,11 @@ const CLIENT_WORDS: Record<AuditEvent['client'], string> = {
   admin: 'Administrator (command line)',
 };
 
-/** The account's audit log, newest first: sign-ins that worked and that did not, and changes. */
-export function HistorySection() {
+/**
+ * The account's audit log, newest first: sign-ins that worked and that did not, and changes.
+ * `changedAt` is any value that changes when the account does (its summary), to reload then.
+ */
+export function HistorySection({ changedAt }: { changedAt?: unknown }) {
   const client = useClient();
   const [events, setEvents] = useState<AuditEvent[] | null>(null);
   const [error, setError] = useState<Problem | null>(null);
@@ -41,7 +44,7 @@ export function HistorySection() {
     return () => {
       live = false;
     };
-  }, [client, reload]);
+  }, [client, reload, changedAt]);
 
   return (
     <section className="panel-section" aria-labelledby="history-title">

@@ -49,7 +49,7 @@ export function MyAccountPage() {
       <TwoFactorSection account={account} refresh={refresh} />
       <PasswordSection />
       <DevicesSection />
-      <HistorySection />
+      <HistorySection changedAt={account} />
       <section className="panel-section" aria-labelledby="signout-title">
         <h2 id="signout-title">Sign out</h2>
         <p>Ends this session in this browser.</p>

@@ -24,6 +24,10 @@ export function TwoFactorSection({ account, refresh, forced = false }: TwoFactor
   const client = useClient();
   const [mode, setMode] = useState<Mode>(forced ? 'enrolling' : 'idle');
   const [status, setStatus] = useState('');
+  // Set when the server turned TOTP on while the recovery codes are still on screen (the account
+  // summary is refreshed only once they are dismissed).
+  const [enabledNow, setEnabledNow] = useState(false);
+  const isOn = account.totpEnabled || enabledNow;
   const toggleId = useId();
 
   const onToggle = (checked: boolean) => {
@@ -49,7 +53,7 @@ export function TwoFactorSection({ account, refresh, forced = false }: TwoFactor
       )}
       {!forced && (
         <p id={`${toggleId}-state`} className="sr-hint">
-          {account.totpEnabled
+          {isOn
             ? 'On: a code from your authenticator app is needed at every sign-in, here and in the desktop app.'
             : mode === 'enrolling'
               ? 'Being set up: it turns on when you save a code from your app.'
@@ -67,10 +71,14 @@ export function TwoFactorSection({ account, refresh, forced = false }: TwoFactor
           begin={() => client.totpBegin()}
           confirm={(code) => client.totpConfirm(code)}
           accountName={account.username}
+          onEnabled={() => setEnabledNow(true)}
           onDone={() => {
             // Refresh only now: under --require-totp the page changes layout once the account is
             // enrolled, and the recovery codes must stay on screen until the person is done.
-            void refresh().then(() => setMode('idle'));
+            void refresh().then(() => {
+              setEnabledNow(false);
+              setMode('idle');
+            });
           }}
           onCancel={forced ? undefined : () => setMode('idle')}
         />

@@ -98,6 +98,7 @@ test('turns on two-factor authentication from My Account and signs in again with
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByText('Store these now; they will not be shown again.')).toBeVisible();
   const list = page.getByRole('list', { name: 'Recovery codes' });
+  await page.screenshot({ path: testInfo.outputPath('recovery-codes.png'), fullPage: true });
   recoveryCodes = (await list.getByRole('listitem').allTextContents()).map((c) => c.trim());
   expect(recoveryCodes).toHaveLength(10);
   expect(new Set(recoveryCodes).size).toBe(10);
@@ -137,6 +138,7 @@ test('turns on two-factor authentication from My Account and signs in again with
   await signInCode.fill(wrongCode(secret));
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('alert')).toContainText('That two-factor code was not accepted');
+  await page.screenshot({ path: testInfo.outputPath('sign-in-wrong-code.png') });
   await expect(page.getByText('Signed in as alice')).toHaveCount(0);
 
   // A fresh code, from the next 30-second step, signs in.
@@ -191,7 +193,7 @@ test('an expired session sends the person back to sign-in, saying so', async ({ 
 
 test('repeated failures are throttled with a live countdown and Sign in disabled meanwhile', async ({
   page,
-}) => {
+}, testInfo) => {
   test.setTimeout(120_000);
   await page.goto(server.url);
   const button = page.getByRole('button', { name: 'Sign in' });
@@ -210,6 +212,7 @@ test('repeated failures are throttled with a live countdown and Sign in disabled
   }
   expect(seconds).toBeGreaterThanOrEqual(3);
   await expect(button).toBeDisabled();
+  await page.screenshot({ path: testInfo.outputPath('throttled.png') });
   // The countdown is live, then the button comes back.
   await expect(alert).toHaveText(new RegExp(`Try again in ${seconds - 1} s\\.`), { timeout: 2_500 });
   await expect(alert).toHaveText('Too many attempts. You can try again now.', {
