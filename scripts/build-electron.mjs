@@ -11,7 +11,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const out = path.join(root, 'dist', 'electron');
+// --outdir DIR: build elsewhere (the bundle smoke test); default dist/electron.
+const outArg = process.argv.indexOf('--outdir');
+const out = outArg > 0 ? path.resolve(process.argv[outArg + 1]) : path.join(root, 'dist', 'electron');
 fs.rmSync(out, { recursive: true, force: true });
 
 const common = {
@@ -49,5 +51,5 @@ if (foreign.length > 0) {
 }
 for (const file of ['main.js', 'preload.cjs']) {
   const size = fs.statSync(path.join(out, file)).size;
-  console.log(`dist/electron/${file}  ${(size / 1024).toFixed(1)} KiB`);
+  console.log(`${path.relative(root, path.join(out, file))}  ${(size / 1024).toFixed(1)} KiB`);
 }

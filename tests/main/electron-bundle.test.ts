@@ -1,0 +1,72 @@
+/**
+ * The BUNDLED main process (what Electron runs: esbuild's ESM output with npm packages external)
+ * loads and works in Node with only `electron` faked: every import resolves (keytar,
+ * better-sqlite3, electron-store, fastify), the embedded account server starts, the window's close
+ * writes the lock state and quits. And the preload is one CommonJS file requiring only electron.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { channels } from '../../src-shared/ipc-contract';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const fixtures = path.join(ROOT, 'tests', 'main', 'fixtures');
+let out: string;
+let dataDir: string;
+
+beforeAll(() => {
+  // Inside the project, so the bundle's external npm packages resolve from node_modules.
+  fs.mkdirSync(path.join(ROOT, 'dist'), { recursive: true });
+  out = fs.mkdtempSync(path.join(ROOT, 'dist', 'bundle-test-'));
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'strongroom-bundle-data-'));
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-electron.mjs'), '--outdir', out], {
+    cwd: ROOT,
+  });
+});
+afterAll(() => {
+  fs.rmSync(out, { recursive: true, force: true });
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('the Electron bundle', () => {
+  it('emits main.js (ESM) and one CommonJS preload that requires nothing but electron', () => {
+    const preload = fs.readFileSync(path.join(out, 'preload.cjs'), 'utf8');
+    const required = [...preload.matchAll(/\brequire\(["']([^"']+)["']\)/g)].map((m) => m[1]);
+    expect(new Set(required)).toEqual(new Set(['electron']));
+    // One thing goes to the page: the api object (ipcRenderer only ever inside it).
+    expect(preload.match(/exposeInMainWorld\(/g)).toHaveLength(1);
+    expect(preload).toContain('exposeInMainWorld("api", buildApi(');
+    expect(fs.readFileSync(path.join(out, 'main.js'), 'utf8')).toMatch(/^import .* from "electron";$/m);
+  });
+
+  it('starts locked with the embedded server, answers our window, and writes the lock state on close', () => {
+    const line = execFileSync(
+      process.execPath,
+      [
+        '--import',
+        pathToFileURL(path.join(fixtures, 'electron-fake-hooks.mjs')).href,
+        path.join(fixtures, 'run-bundle.mjs'),
+        pathToFileURL(path.join(out, 'main.js')).href,
+      ],
+      { cwd: ROOT, env: { ...process.env, STRONGROOM_DATA_DIR: dataDir }, encoding: 'utf8', timeout: 30_000 },
+    )
+      .trim()
+      .split('\n')
+      .at(-1)!;
+    const result = JSON.parse(line) as {
+      status: { ok: boolean; value: { locked: boolean; serverIsLocal: boolean; serverUrl: string } };
+      quitted: boolean;
+      channels: string[];
+    };
+    expect(result.status).toMatchObject({ ok: true, value: { locked: true, serverIsLocal: true } });
+    expect(result.status.value.serverUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(result.channels.sort()).toEqual(Object.keys(channels).sort());
+    expect(result.quitted).toBe(true);
+    const onDisk = JSON.parse(fs.readFileSync(path.join(dataDir, 'strongroom.json'), 'utf8'));
+    expect(onDisk.lock).toMatchObject({ locked: true, reason: 'close' });
+    expect(fs.readdirSync(path.join(dataDir, 'server'))).toContain('strongroom.sqlite');
+  });
+});
