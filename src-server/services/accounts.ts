@@ -193,11 +193,13 @@ export class AccountService {
    */
   async signIn(creds: Credentials, ctx: RequestContext): Promise<AccountRow> {
     const ticket = this.charge(creds.username, ctx);
-    const account = this.byUsername(creds.username);
+    const found = this.byUsername(creds.username);
     const passwordOk = await this.hasher.verify(
       creds.password,
-      account?.password_hash ?? (await this.dummyHash()),
+      found?.password_hash ?? (await this.dummyHash()),
     );
+    // Read again after the slow part: TOTP may have been turned on or off meanwhile.
+    const account = found && this.byId(found.id);
     if (!account || !passwordOk) {
       if (account) this.audit.record(account.id, 'sign_in_failure', ctx);
       throw new ServiceError('invalid_credentials', INVALID_CREDENTIALS);
