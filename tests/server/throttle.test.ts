@@ -79,6 +79,28 @@ describe('sign-in throttling', () => {
     expect((await c.signIn('alice', 'wrong password')).body.retryAfterSeconds).toBe(4);
   });
 
+  it('lets exactly five of fifty concurrent wrong codes reach the check, whatever their addresses', async () => {
+    const clock = new ManualClock();
+    const hasher = new CountingHasher();
+    const s = await start({ clock, passwordHasher: hasher, trustProxy: true });
+    await s.createUser('alice', PASSWORD);
+    const secret = await s.enableTotp('alice');
+    const valid = new Set([-1, 0, 1].map((d) => totpCode(secret, clock.now() + d * 30_000)));
+    const wrong = ['000000', '111111', '222222', '333333'].filter((c) => !valid.has(c))[0]!;
+    const before = hasher.verifies;
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        new PanelClient(s.url, { 'x-forwarded-for': `203.0.113.${i + 1}` }).signIn('alice', PASSWORD, {
+          totp: wrong,
+        }),
+      ),
+    );
+    const statuses = answers.map((a) => a.status);
+    expect(statuses.filter((x) => x === 401)).toHaveLength(5);
+    expect(statuses.filter((x) => x === 429)).toHaveLength(45);
+    expect(hasher.verifies - before).toBe(5);
+  });
+
   it('resets after a success', async () => {
     const clock = new ManualClock();
     const s = await start({ clock });
