@@ -26,10 +26,14 @@ export function findElectronBinary(): ElectronBinary {
   const relative = fs.readFileSync(pathTxt, 'utf8').trim();
   const binary = path.join(override ?? path.join(pkg, 'dist'), relative);
   if (!fs.existsSync(binary)) return { missing: `${path.relative(ROOT, binary)} does not exist` };
-  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
-    return { missing: 'no display (run the electron project under xvfb-run)' };
-  }
   return { path: binary };
+}
+
+/** Electron needs a display; on a headless Linux machine run the project under xvfb-run. */
+export function displayMissing(): string | null {
+  return process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY
+    ? 'Electron is installed but there is no display: run `xvfb-run npx playwright test --project electron`'
+    : null;
 }
 
 export const SKIP_REASON = (missing: string) =>

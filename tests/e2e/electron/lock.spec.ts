@@ -11,6 +11,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { startTestAccountServer, totpCode, type TestAccountServer } from '../../support/account-server';
 import {
   SKIP_REASON,
+  displayMissing,
   ensureBuilt,
   exited,
   findElectronBinary,
@@ -21,9 +22,10 @@ import {
 
 const PASSWORD = 'correct horse battery';
 const binary = findElectronBinary();
-test.skip(binary.missing !== undefined, SKIP_REASON(binary.missing ?? ''));
+const skipReason = binary.missing !== undefined ? SKIP_REASON(binary.missing) : displayMissing();
+test.skip(skipReason !== null, skipReason ?? '');
 // Also said on the console: the list reporter shows skips without their reason.
-if (binary.missing !== undefined) console.log(`[electron project] ${SKIP_REASON(binary.missing)}`);
+if (skipReason !== null) console.log(`[electron project] ${skipReason}`);
 
 let server: TestAccountServer;
 let dataDir: string;
