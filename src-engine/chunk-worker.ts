@@ -69,7 +69,14 @@ async function processFile(task: number, path: string, expectedSize: number): Pr
     // Exactly one thread wins the claim for a new id; only it compresses, encrypts and stores the blob.
     if (known.claim(idBytes)) {
       const { codec, sealed } = encryptBlob(keys, idBytes, chunk, init.level);
-      packer.add(BLOB_DATA, id, codec, sealed, chunk.length);
+      try {
+        packer.add(BLOB_DATA, id, codec, sealed, chunk.length);
+      } catch (err) {
+        // The repository's disk, not this file, failed (full, I/O error): that ends the backup.
+        const e = err as Error & { code?: string };
+        post({ t: 'fatal', error: e.message, code: e.code });
+        throw err;
+      }
       if (packer.full) await flushPack();
     }
     unreported += chunk.length;

@@ -7,10 +7,11 @@
  *   header = "SRPK" | version u8 (1) | count u32le | count x entry(46 bytes), sealed with AAD "strongroom pack header v1"
  *   entry  = type u8 | codec u8 | id 32 bytes | offset u32le | length u32le | raw length u32le
  */
+import crypto from 'node:crypto';
 import { blobId, open, seal, sha256Hex, OVERHEAD, type Subkeys } from './crypto';
 import { decode, maybeCompress, type CodecId } from './codec';
 import { IntegrityError } from './errors';
-import type { Storage } from './storage';
+import type { Storage, TempFile } from './storage';
 import { packName } from './storage';
 
 export const BLOB_DATA = 0;
@@ -161,11 +162,16 @@ export function parsePack(keys: Subkeys, packId: string, bytes: Buffer): PackEnt
   return r;
 }
 
-/** Collects sealed blobs until the pack is big enough, then writes it atomically under its SHA-256 name. */
+/**
+ * Collects sealed blobs until the pack is big enough, then stores it under its SHA-256 name. Where the
+ * storage can stream, blobs go straight to a temporary file and only the header is kept in memory.
+ */
 export class PackWriter {
   private parts: Buffer[] = [];
   private entries: PackEntry[] = [];
   private bytes = 0;
+  private temp: TempFile | undefined;
+  private hash = crypto.createHash('sha256');
 
   constructor(
     private readonly storage: Storage,
@@ -182,8 +188,12 @@ export class PackWriter {
 
   add(type: BlobType, id: string, codec: CodecId, sealed: Buffer, rawLength: number): void {
     this.entries.push({ type, codec, id, offset: this.bytes, length: sealed.length, rawLength });
-    this.parts.push(sealed);
     this.bytes += sealed.length;
+    if (this.storage.createTemp) {
+      this.temp ??= this.storage.createTemp();
+      this.temp.append(sealed);
+      this.hash.update(sealed);
+    } else this.parts.push(sealed);
   }
 
   get full(): boolean {
@@ -193,14 +203,34 @@ export class PackWriter {
   /** Writes the pack (if any blobs) and returns its id and entries. */
   async flush(): Promise<{ packId: string; entries: PackEntry[] } | undefined> {
     if (this.entries.length === 0) return undefined;
-    const parts = this.parts;
     const entries = this.entries;
+    const header = encodeHeader(this.keys, entries);
+    const temp = this.temp;
+    const hash = this.hash;
+    const parts = this.parts;
     this.parts = [];
     this.entries = [];
     this.bytes = 0;
-    parts.push(encodeHeader(this.keys, entries));
+    this.temp = undefined;
+    this.hash = crypto.createHash('sha256');
+    if (temp) {
+      temp.append(header);
+      const packId = hash.update(header).digest('hex');
+      await temp.commit(packName(packId));
+      return { packId, entries };
+    }
+    parts.push(header);
     const packId = sha256Hex(parts);
     await this.storage.write(packName(packId), parts);
     return { packId, entries };
+  }
+
+  /** Drops an unfinished pack (its temporary file, if any). */
+  abort(): void {
+    this.temp?.abort();
+    this.temp = undefined;
+    this.parts = [];
+    this.entries = [];
+    this.bytes = 0;
   }
 }

@@ -2,6 +2,7 @@
  * Where repository files live. The engine only needs these few operations, so the account server's vault
  * or S3-compatible storage can follow as other implementations. Names are relative, '/'-separated.
  */
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import crypto from 'node:crypto';
@@ -26,6 +27,17 @@ export interface Storage {
   remove(name: string): Promise<void>;
   /** Leftovers of interrupted writes; only safe to delete under an exclusive lock. */
   listTemporary(): Promise<string[]>;
+  /**
+   * Optional streaming write: bytes go to a temporary file as they come and `commit` gives it its name
+   * (durably), so a pack never has to sit in memory whole. Storages without it get `write`.
+   */
+  createTemp?(): TempFile;
+}
+
+export interface TempFile {
+  append(data: Uint8Array): void;
+  commit(name: string): Promise<void>;
+  abort(): void;
 }
 
 export type StorageDescriptor = { kind: 'local'; path: string };
@@ -149,12 +161,53 @@ export class LocalFolderStorage implements Storage {
     }
   }
 
+  createTemp(): TempFile {
+    const tmp = path.join(this.root, 'packs', `pack-${crypto.randomBytes(8).toString('hex')}${TMP_SUFFIX}`);
+    let fd: number | undefined;
+    const fail = (err: unknown, action: string): never => {
+      if (fd !== undefined) fs.closeSync(fd);
+      fd = undefined;
+      fs.rmSync(tmp, { force: true });
+      throw describeIoError(err, action, tmp);
+    };
+    return {
+      append: (data) => {
+        try {
+          fd ??= fs.openSync(tmp, 'wx', 0o600);
+          let off = 0;
+          while (off < data.length) off += fs.writeSync(fd, data, off, data.length - off);
+        } catch (err) {
+          fail(err, 'writing');
+        }
+      },
+      commit: async (name) => {
+        const final = this.p(name);
+        try {
+          fd ??= fs.openSync(tmp, 'wx', 0o600);
+          fs.fsyncSync(fd);
+          fs.closeSync(fd);
+          fd = undefined;
+          fs.renameSync(tmp, final);
+        } catch (err) {
+          fail(err, 'writing');
+        }
+        await syncDir(path.dirname(final));
+      },
+      abort: () => {
+        if (fd !== undefined) fs.closeSync(fd);
+        fd = undefined;
+        fs.rmSync(tmp, { force: true });
+      },
+    };
+  }
+
   async list(kind: FileKind): Promise<string[]> {
     const dir = path.join(this.root, kind);
     try {
       if (kind !== 'packs') return (await fsp.readdir(dir)).filter((n) => !n.endsWith(TMP_SUFFIX));
       const out: string[] = [];
       for (const sub of await fsp.readdir(dir)) {
+        if (sub.endsWith(TMP_SUFFIX)) continue;
         for (const n of await fsp.readdir(path.join(dir, sub))) if (!n.endsWith(TMP_SUFFIX)) out.push(n);
       }
       return out;
@@ -170,6 +223,10 @@ export class LocalFolderStorage implements Storage {
         if (n.endsWith(TMP_SUFFIX)) out.push(`${kind}/${n}`);
     }
     for (const sub of await fsp.readdir(path.join(this.root, 'packs'))) {
+      if (sub.endsWith(TMP_SUFFIX)) {
+        out.push(`packs/${sub}`);
+        continue;
+      }
       for (const n of await fsp.readdir(path.join(this.root, 'packs', sub))) {
         if (n.endsWith(TMP_SUFFIX)) out.push(`packs/${sub}/${n}`);
       }

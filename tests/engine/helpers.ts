@@ -43,9 +43,12 @@ export function writeFile(p: string, data: Buffer | string, mode?: number): void
 /** Every pack file path in a repository. */
 export function packFiles(repoDir: string): string[] {
   const out: string[] = [];
-  for (const sub of fs.readdirSync(path.join(repoDir, 'packs'))) {
-    for (const n of fs.readdirSync(path.join(repoDir, 'packs', sub)))
-      out.push(path.join(repoDir, 'packs', sub, n));
+  for (const sub of fs.readdirSync(path.join(repoDir, 'packs'), { withFileTypes: true })) {
+    // Packs being written sit in packs/ itself under a temporary name; they are not packs yet.
+    if (!sub.isDirectory()) continue;
+    for (const n of fs.readdirSync(path.join(repoDir, 'packs', sub.name))) {
+      if (!n.endsWith('.strongroom-tmp')) out.push(path.join(repoDir, 'packs', sub.name, n));
+    }
   }
   return out.sort();
 }
