@@ -38,6 +38,12 @@ test('turns on two-factor authentication from My Account and signs in again with
 }, testInfo) => {
   test.setTimeout(180_000);
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+  // The server's CSP has no 'unsafe-inline': the panel must run without a single violation.
+  const cspViolations: string[] = [];
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+  });
+  page.on('pageerror', (e) => cspViolations.push(`page error: ${e.message}`));
   await page.goto(server.url);
 
   // Create the account on the panel's own page (the server is on loopback, so signup is on).
@@ -149,6 +155,7 @@ test('turns on two-factor authentication from My Account and signs in again with
   await openMyAccount(page);
   await expect(page.getByRole('checkbox', { name: 'Two-factor authentication (TOTP)' })).toBeChecked();
   await signOutFromHeader(page);
+  expect(cspViolations).toEqual([]);
 });
 
 test('a recovery code signs in once and not twice', async ({ page }) => {
