@@ -40,6 +40,8 @@ export interface BackupOptions {
   onWarning?: (message: string) => void;
   workers?: number;
   breakLock?: boolean;
+  /** Minimum time between progress events (default 100 ms). */
+  progressIntervalMs?: number;
 }
 
 export interface BackupResult {
@@ -111,7 +113,7 @@ async function runBackup(
   let lastEmit = 0;
   const emit = (force = false) => {
     const now = Date.now();
-    if (!opts.onProgress || (!force && now - lastEmit < 100)) return;
+    if (!opts.onProgress || (!force && now - lastEmit < (opts.progressIntervalMs ?? 100))) return;
     lastEmit = now;
     const secs = (now - started) / 1000;
     progress.rate = secs > 0 ? progress.bytesDone / secs : 0;

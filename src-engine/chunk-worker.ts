@@ -13,7 +13,7 @@ import { openStorage } from './storage';
 import { SharedIdSet } from './shared-id-set';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol';
 
-const READ_SIZE = 2 * 1024 * 1024;
+const READ_SIZE = 1024 * 1024;
 const init = workerData as WorkerInit;
 const port = parentPort!;
 const keys: Subkeys = {
@@ -25,7 +25,6 @@ const gear = gearTable(keys.gear);
 const storage = openStorage(init.storage);
 const packer = new PackWriter(storage, keys, init.packSize);
 const pendingWrites = new Set<Promise<void>>();
-const buffers: Buffer[] = [];
 
 function post(m: FromWorker): void {
   port.postMessage(m);
@@ -56,11 +55,9 @@ async function processFile(task: number, path: string, expectedSize: number): Pr
   let size = 0;
   let fd: number | undefined;
   const full = init.chunker.max + READ_SIZE;
-  // Small files get a buffer their size; large ones share pooled maximum-size buffers.
-  const pooled = expectedSize + 1 >= full;
-  const buf = pooled
-    ? (buffers.pop() ?? Buffer.allocUnsafe(full))
-    : Buffer.allocUnsafe(Math.max(expectedSize + 1, 4096));
+  // Start with room for a typical chunk (or the whole small file) and grow only for a long chunk: most
+  // chunks end near the average size, so memory per file stays a few MiB even with an 8 MiB maximum.
+  let buf = Buffer.allocUnsafe(Math.min(expectedSize + 1, 2 * init.chunker.avg + READ_SIZE, full));
   let unreported = 0;
   const emit = async (chunk: Buffer) => {
     const idBytes = blobId(keys.blobId, chunk);
@@ -107,10 +104,16 @@ async function processFile(task: number, path: string, expectedSize: number): Pr
         filled -= start;
       }
       if (filled === buf.length) {
-        // The file grew past its scanned size and the small buffer is full: emit and go on.
-        await emit(Buffer.from(buf.subarray(0, filled)));
-        finder.reset();
-        filled = 0;
+        if (buf.length < full) {
+          const bigger = Buffer.allocUnsafe(Math.min(full, buf.length * 2 + READ_SIZE));
+          buf.copy(bigger, 0, 0, filled);
+          buf = bigger;
+        } else {
+          // Cannot happen (the finder cuts at the maximum), but never loop without progress.
+          await emit(Buffer.from(buf.subarray(0, filled)));
+          finder.reset();
+          filled = 0;
+        }
       }
     }
     if (filled > 0) await emit(buf.subarray(0, filled));
@@ -126,7 +129,6 @@ async function processFile(task: number, path: string, expectedSize: number): Pr
       error: `${e.code ?? 'error'}: ${e.message}`,
     });
   } finally {
-    if (pooled) buffers.push(buf);
     if (fd !== undefined) fs.closeSync(fd);
   }
 }

@@ -241,7 +241,7 @@ async function runRestore(
       }
       await fh.chmod(f.node.mode & 0o7777);
       await fh.close();
-      const t = Number(BigInt(f.node.mtimeNs) / 1000n) / 1e6;
+      const t = nsToSeconds(f.node.mtimeNs);
       await fsp.utimes(f.tmp, t, t);
       if (
         conflict === 'overwrite' &&
@@ -406,7 +406,7 @@ async function runRestore(
         else await fsp.rm(l.dest, { force: true });
       }
       await fsp.symlink(l.node.target ?? '', l.dest);
-      const t = Number(BigInt(l.node.mtimeNs) / 1000n) / 1e6;
+      const t = nsToSeconds(l.node.mtimeNs);
       await fsp.lutimes(l.dest, t, t);
       result.symlinks++;
     } catch (err) {
@@ -420,7 +420,7 @@ async function runRestore(
         limit(async () => {
           try {
             await fsp.chmod(d.dest, d.node.mode & 0o7777);
-            const t = Number(BigInt(d.node.mtimeNs) / 1000n) / 1e6;
+            const t = nsToSeconds(d.node.mtimeNs);
             await fsp.utimes(d.dest, t, t);
           } catch (err) {
             warn(`${d.dest}: cannot set metadata (${(err as Error).message})`);
@@ -463,4 +463,9 @@ function byDepth<T extends { dest: string }>(items: T[]): T[][] {
     (levels[depth] ??= []).push(it);
   }
   return levels.filter(Boolean);
+}
+
+/** Seconds for utimes; half a microsecond up so float rounding never lands a millisecond early. */
+function nsToSeconds(ns: string): number {
+  return (Number(BigInt(ns) / 1000n) + 0.5) / 1e6;
 }

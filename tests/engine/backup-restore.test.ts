@@ -198,6 +198,7 @@ describe('backup and restore', () => {
       backup(repo, {
         paths: [dir],
         signal: ac.signal,
+        progressIntervalMs: 0,
         onProgress: (p) => {
           if (p.phase === 'backup' && p.filesDone >= 5) ac.abort();
         },
