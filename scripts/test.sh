@@ -24,6 +24,7 @@ else
   echo "note: no dbus-run-session/gnome-keyring here: the keytar tests will say they are skipped and why"
 fi
 
+node scripts/ensure-node-abi.mjs
 npx vitest run
 npm run --silent build:renderer
 npx playwright test
