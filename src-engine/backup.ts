@@ -125,76 +125,6 @@ async function runBackup(
     if (opts.signal?.aborted) throw new EngineError('CANCELLED', 'backup cancelled');
   };
 
-  const top: ScanDir = { kind: 'dir', name: '', st: undefined, children: [] };
-  for (const root of roots) {
-    const parts = root.split(path.sep).filter(Boolean);
-    let dir = top;
-    let abs = '/';
-    for (let i = 0; i < parts.length - 1; i++) {
-      abs = path.join(abs, parts[i]!);
-      let next = dir.children.find((c): c is ScanDir => c.kind === 'dir' && c.name === parts[i]);
-      if (!next) {
-        next = { kind: 'dir', name: parts[i]!, st: await fsp.lstat(abs, { bigint: true }), children: [] };
-        dir.children.push(next);
-      }
-      dir = next;
-    }
-    const name = parts[parts.length - 1] ?? '';
-    if (dir.children.some((c) => c.name === name)) continue; // nested root already covered
-    const e = await scan(root, name);
-    if (e) dir.children.push(e);
-  }
-
-  async function scan(abs: string, name: string): Promise<ScanEntry | undefined> {
-    checkCancel();
-    if (excludes.matches(abs)) return undefined;
-    let st: BigIntStats;
-    try {
-      st = await fsp.lstat(abs, { bigint: true });
-    } catch (err) {
-      warn(`${abs}: cannot read metadata (${(err as Error).message}); skipped`);
-      return undefined;
-    }
-    if (st.isSymbolicLink()) {
-      try {
-        return { kind: 'symlink', name, st, target: await fsp.readlink(abs) };
-      } catch (err) {
-        warn(`${abs}: cannot read link (${(err as Error).message}); skipped`);
-        return undefined;
-      }
-    }
-    if (st.isFile()) {
-      progress.filesTotal++;
-      progress.bytesTotal += Number(st.size);
-      emit();
-      return { kind: 'file', name, st, path: abs };
-    }
-    if (st.isDirectory()) {
-      const d: ScanDir = { kind: 'dir', name, st, children: [] };
-      let names: string[];
-      try {
-        names = await fsp.readdir(abs);
-      } catch (err) {
-        warn(`${abs}: cannot list directory (${(err as Error).message}); its contents are missing`);
-        return d;
-      }
-      names.sort();
-      // Stat siblings concurrently (libuv's pool does the waiting); order is kept by index.
-      for (let i = 0; i < names.length; i += 64) {
-        const batch = names.slice(i, i + 64);
-        for (const c of await Promise.all(batch.map((n) => scan(path.join(abs, n), n))))
-          if (c) d.children.push(c);
-      }
-      return d;
-    }
-    // Sockets, FIFOs and devices carry no data worth keeping; say so rather than silently drop them.
-    warn(`${abs}: special file skipped`, false);
-    return undefined;
-  }
-
-  // ---- save ----
-  progress.phase = 'backup';
-  emit(true);
   const summary: SnapshotSummary = {
     filesNew: 0,
     filesChanged: 0,
@@ -216,10 +146,12 @@ async function runBackup(
       summary.blobsAdded++;
     }
   };
-  // Workers start on the first file that must be read: an unchanged re-run never pays for them.
+  // Workers start on the first file that must be read (an unchanged re-run never pays for them), or
+  // right away for a first backup, so they load while the scan runs.
   let poolStarting: Promise<ChunkWorkerPool> | undefined;
   let pool: ChunkWorkerPool | undefined;
-  const getPool = () =>
+  let scanned = false;
+  const spawnPool = () =>
     (poolStarting ??= ChunkWorkerPool.start(
       repo,
       {
@@ -230,14 +162,96 @@ async function runBackup(
           emit();
         },
       },
-      // Each file yields at most size/min + 1 chunks: the shared id set can never fill up.
-      Math.ceil(progress.bytesTotal / repo.config.chunker.min) + progress.filesTotal,
       opts.workers,
-    ).then((p) => {
+    ));
+  let begun: Promise<ChunkWorkerPool> | undefined;
+  const getPool = () =>
+    (begun ??= spawnPool().then((p) => {
+      if (!scanned) throw new Error('internal: files dispatched before the scan finished');
+      // Each file yields at most size/min + 1 chunks: the shared id set can never fill up.
+      p.begin(repo, Math.ceil(progress.bytesTotal / repo.config.chunker.min) + progress.filesTotal);
       pool = p;
       if (opts.signal?.aborted) p.cancelQueued(new EngineError('CANCELLED', 'backup cancelled'));
       return p;
     }));
+  if (!parent) void spawnPool().catch(() => undefined);
+  const top: ScanDir = { kind: 'dir', name: '', st: undefined, children: [] };
+  try {
+    for (const root of roots) {
+      const parts = root.split(path.sep).filter(Boolean);
+      let dir = top;
+      let abs = '/';
+      for (let i = 0; i < parts.length - 1; i++) {
+        abs = path.join(abs, parts[i]!);
+        let next = dir.children.find((c): c is ScanDir => c.kind === 'dir' && c.name === parts[i]);
+        if (!next) {
+          next = { kind: 'dir', name: parts[i]!, st: await fsp.lstat(abs, { bigint: true }), children: [] };
+          dir.children.push(next);
+        }
+        dir = next;
+      }
+      const name = parts[parts.length - 1] ?? '';
+      if (dir.children.some((c) => c.name === name)) continue; // nested root already covered
+      const e = await scan(root, name);
+      if (e) dir.children.push(e);
+    }
+
+    async function scan(abs: string, name: string): Promise<ScanEntry | undefined> {
+      checkCancel();
+      if (excludes.matches(abs)) return undefined;
+      let st: BigIntStats;
+      try {
+        st = await fsp.lstat(abs, { bigint: true });
+      } catch (err) {
+        warn(`${abs}: cannot read metadata (${(err as Error).message}); skipped`);
+        return undefined;
+      }
+      if (st.isSymbolicLink()) {
+        try {
+          return { kind: 'symlink', name, st, target: await fsp.readlink(abs) };
+        } catch (err) {
+          warn(`${abs}: cannot read link (${(err as Error).message}); skipped`);
+          return undefined;
+        }
+      }
+      if (st.isFile()) {
+        progress.filesTotal++;
+        progress.bytesTotal += Number(st.size);
+        emit();
+        return { kind: 'file', name, st, path: abs };
+      }
+      if (st.isDirectory()) {
+        const d: ScanDir = { kind: 'dir', name, st, children: [] };
+        let names: string[];
+        try {
+          names = await fsp.readdir(abs);
+        } catch (err) {
+          warn(`${abs}: cannot list directory (${(err as Error).message}); its contents are missing`);
+          return d;
+        }
+        names.sort();
+        // Stat siblings concurrently (libuv's pool does the waiting); order is kept by index.
+        for (let i = 0; i < names.length; i += 64) {
+          const batch = names.slice(i, i + 64);
+          for (const c of await Promise.all(batch.map((n) => scan(path.join(abs, n), n))))
+            if (c) d.children.push(c);
+        }
+        return d;
+      }
+      // Sockets, FIFOs and devices carry no data worth keeping; say so rather than silently drop them.
+      warn(`${abs}: special file skipped`, false);
+      return undefined;
+    }
+  } catch (err) {
+    // Cancelled or failed during the scan: workers started early must not outlive the backup.
+    await (await poolStarting?.catch(() => undefined))?.close();
+    throw err;
+  }
+  scanned = true;
+
+  // ---- save ----
+  progress.phase = 'backup';
+  emit(true);
   const treePacker = new PackWriter(repo.storage, repo.keys, repo.config.packSize);
   const flushTrees = async () => {
     const r = await treePacker.flush();

@@ -30,7 +30,7 @@ function post(m: FromWorker): void {
   port.postMessage(m);
 }
 
-const known = SharedIdSet.attach(init.idSet, init.idSetCapacity);
+let known: SharedIdSet | undefined;
 const PROGRESS_EVERY = 4 * 1024 * 1024;
 
 function flushPack(): Promise<void> {
@@ -64,7 +64,7 @@ async function processFile(task: number, path: string, expectedSize: number): Pr
     const id = idBytes.toString('hex');
     content.push(id);
     // Exactly one thread wins the claim for a new id; only it compresses, encrypts and stores the blob.
-    if (known.claim(idBytes)) {
+    if (known!.claim(idBytes)) {
       const { codec, sealed } = encryptBlob(keys, idBytes, chunk, init.level);
       try {
         packer.add(BLOB_DATA, id, codec, sealed, chunk.length);
@@ -134,7 +134,9 @@ async function processFile(task: number, path: string, expectedSize: number): Pr
 }
 
 port.on('message', (m: ToWorker) => {
-  if (m.t === 'file') {
+  if (m.t === 'ids') {
+    known = SharedIdSet.attach(m.buffer, m.capacity);
+  } else if (m.t === 'file') {
     void processFile(m.task, m.path, m.size);
   } else if (m.t === 'flush') {
     void (async () => {

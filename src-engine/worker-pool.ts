@@ -52,16 +52,12 @@ export class ChunkWorkerPool {
 
   private constructor(private readonly hooks: PoolHooks) {}
 
-  /** `expectedNewIds` bounds the chunks this backup can produce (bytes / min chunk + files). */
-  static async start(
-    repo: Repository,
-    hooks: PoolHooks,
-    expectedNewIds: number,
-    size = defaultPoolSize(),
-  ): Promise<ChunkWorkerPool> {
+  /**
+   * Starts the workers (they load their code and zstd meanwhile); `begin` then hands them the id set,
+   * which can only be sized once the scan has counted the bytes.
+   */
+  static async start(repo: Repository, hooks: PoolHooks, size = defaultPoolSize()): Promise<ChunkWorkerPool> {
     const pool = new ChunkWorkerPool(hooks);
-    const ids = SharedIdSet.create(repo.index.size + expectedNewIds);
-    for (const id of repo.index.keys()) ids.claim(Buffer.from(id, 'hex'));
     const init: WorkerInit = {
       storage: repo.storage.descriptor,
       encryptKey: repo.keys.encrypt,
@@ -70,8 +66,6 @@ export class ChunkWorkerPool {
       chunker: repo.config.chunker,
       packSize: repo.config.packSize,
       level: repo.config.compressionLevel,
-      idSet: ids.buffer,
-      idSetCapacity: ids.capacity,
     };
     await Promise.all(
       Array.from({ length: size }, () => {
@@ -94,6 +88,13 @@ export class ChunkWorkerPool {
       }),
     );
     return pool;
+  }
+
+  /** `expectedNewIds` bounds the chunks this backup can produce (bytes / min chunk + files). */
+  begin(repo: Repository, expectedNewIds: number): void {
+    const ids = SharedIdSet.create(repo.index.size + expectedNewIds);
+    for (const id of repo.index.keys()) ids.claim(Buffer.from(id, 'hex'));
+    for (const slot of this.slots) this.send(slot, { t: 'ids', buffer: ids.buffer, capacity: ids.capacity });
   }
 
   private send(slot: Slot, m: ToWorker): void {

@@ -11,12 +11,13 @@ export interface WorkerInit {
   chunker: ChunkerParams;
   packSize: number;
   level: number;
-  /** SharedIdSet memory: every blob id the repository has or a worker has claimed. */
-  idSet: SharedArrayBuffer;
-  idSetCapacity: number;
 }
 
-export type ToWorker = { t: 'file'; task: number; path: string; size: number } | { t: 'flush'; req: number };
+export type ToWorker =
+  /** SharedIdSet memory: every blob id the repository has or a worker has claimed; sent before any file. */
+  | { t: 'ids'; buffer: SharedArrayBuffer; capacity: number }
+  | { t: 'file'; task: number; path: string; size: number }
+  | { t: 'flush'; req: number };
 
 export type FromWorker =
   | { t: 'ready' }
