@@ -3,7 +3,7 @@ import { CSRF_HEADER, SESSION_COOKIE } from '../../src-shared/http-api';
 import type { AccountRow, AccountService } from '../services/accounts';
 import type { RequestContext } from '../services/audit-log';
 import { ServiceError } from '../services/service-error';
-import { SessionStore, hashToken, type DeviceRow, type SessionRow } from '../services/sessions';
+import { SessionStore, type DeviceRow, type SessionRow } from '../services/sessions';
 
 export interface SessionAuth {
   account: AccountRow;
@@ -126,5 +126,3 @@ export function clearSessionCookie(request: FastifyRequest, reply: FastifyReply)
     secure: request.protocol === 'https',
   });
 }
-
-export { hashToken };

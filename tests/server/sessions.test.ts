@@ -139,7 +139,9 @@ describe('CSRF', () => {
     ] as const) {
       const missing = await client.request(method, path, body);
       expect([missing.status, missing.body.error]).toEqual([403, 'csrf']);
-      const wrong = await client.request(method, path, body, { 'x-csrf-token': token.slice(0, -2) + 'AA' });
+      // Same length, one character different.
+      const forged = (token[0] === 'A' ? 'B' : 'A') + token.slice(1);
+      const wrong = await client.request(method, path, body, { 'x-csrf-token': forged });
       expect(wrong.body.error).toBe('csrf');
     }
     // Reads need no token; the token from GET /api/session is the same one.
