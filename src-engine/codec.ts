@@ -59,8 +59,35 @@ function ready(): Zstd {
 export const DEFAULT_LEVEL = 3;
 
 /**
- * Compresses where it pays: a blob whose zstd form is not at least 1/32 smaller is stored as is, and a
- * sample of the head that does not shrink skips the attempt for the whole blob (incompressible media).
+ * Shannon entropy (bits per byte) of four 4 KiB samples spread over the data. Encrypted, compressed and
+ * media data sit at ~7.99; text and most binaries far lower. About 30 µs, against ~0.4 ms for a trial
+ * compression of 64 KiB, and it runs for every chunk.
+ */
+export function sampleEntropy(data: Uint8Array): number {
+  const counts = new Uint32Array(256);
+  const SAMPLE = 4096;
+  let n = 0;
+  for (let k = 0; k < 4; k++) {
+    const start = Math.floor(((data.length - SAMPLE) * k) / 3);
+    const end = Math.min(data.length, start + SAMPLE);
+    for (let i = Math.max(0, start); i < end; i++) counts[data[i]!]!++;
+    n += end - Math.max(0, start);
+  }
+  let h = 0;
+  for (let i = 0; i < 256; i++) {
+    const c = counts[i]!;
+    if (c) {
+      const p = c / n;
+      h -= p * Math.log2(p);
+    }
+  }
+  return h;
+}
+
+/**
+ * Compresses where it pays: a large blob whose sampled bytes look random (entropy above 7.9 bits per
+ * byte, i.e. already compressed or encrypted) is stored as is without a trial, and any blob whose zstd
+ * form is not at least 1/32 smaller is stored as is.
  */
 export function maybeCompress(
   data: Uint8Array,
@@ -68,10 +95,7 @@ export function maybeCompress(
 ): { codec: CodecId; bytes: Uint8Array } {
   if (data.length < 64) return { codec: CODEC_NONE, bytes: data };
   const z = ready();
-  if (data.length > 256 * 1024) {
-    const sample = z.compress(data.subarray(0, 64 * 1024), 1);
-    if (sample.length > 64 * 1024 * 0.97) return { codec: CODEC_NONE, bytes: data };
-  }
+  if (data.length > 64 * 1024 && sampleEntropy(data) > 7.9) return { codec: CODEC_NONE, bytes: data };
   const out = z.compress(data, level);
   if (out.length >= data.length - (data.length >> 5)) return { codec: CODEC_NONE, bytes: data };
   return { codec: CODEC_ZSTD, bytes: out };
