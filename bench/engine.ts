@@ -340,7 +340,7 @@ for (const [label, get, fmt] of figures) {
   const sr = rows.has('strongroom') ? get(rows.get('strongroom')!) : NaN;
   const ratio =
     Number.isFinite(best) && Number.isFinite(sr)
-      ? `${(sr / best).toFixed(2)}${sr < best ? ' (ahead)' : sr > best ? ' (behind)' : ''}`
+      ? `${(sr / best).toFixed(Math.abs(sr / best - 1) < 0.01 ? 3 : 2)}${sr < best ? ' (ahead)' : sr > best ? ' (behind)' : ''}`
       : '-';
   console.log(`| ${label} | ${vals.map(fmt).join(' | ')} | ${ratio} |`);
 }
