@@ -76,13 +76,14 @@ function main(): void {
     deviceName: os.hostname(),
   });
 
-  applySessionPolicy(isDev);
+  const isOwnUrl = ownUrlChecker({
+    indexHtmlUrl: pathToFileURL(indexHtmlPath).href,
+    ...(devServerUrl ? { devServerUrl } : {}),
+  });
+  applySessionPolicy(isDev, isOwnUrl);
   registerIpc(ipcMain, dispatch, {
     webContents: () => (window && !window.isDestroyed() ? window.webContents : null),
-    isOwnUrl: ownUrlChecker({
-      indexHtmlUrl: pathToFileURL(indexHtmlPath).href,
-      ...(devServerUrl ? { devServerUrl } : {}),
-    }),
+    isOwnUrl,
   });
 
   window = createMainWindow({

@@ -25,11 +25,28 @@ export interface MainWindowOptions {
   onClose: () => void;
 }
 
-export function applySessionPolicy(isDev: boolean): void {
+/**
+ * The one permission the page needs: writing text to the clipboard (the Copy buttons for the
+ * manual TOTP key and the recovery codes call navigator.clipboard.writeText, which Electron puts
+ * through these handlers). Never reading the clipboard, and only for our own page.
+ */
+const ALLOWED_PERMISSIONS: ReadonlySet<string> = new Set(['clipboard-sanitized-write']);
+
+export function applySessionPolicy(isDev: boolean, isOwnUrl: (url: string) => boolean): void {
   const ses = session.defaultSession;
-  // No camera, microphone, notifications, geolocation...: the app asks for none of them.
-  ses.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-  ses.setPermissionCheckHandler(() => false);
+  // No camera, microphone, notifications, geolocation, clipboard reading...: only what is above.
+  ses.setPermissionRequestHandler((_contents, permission, callback, details) =>
+    callback(ALLOWED_PERMISSIONS.has(permission) && isOwnUrl(details.requestingUrl)),
+  );
+  ses.setPermissionCheckHandler(
+    (_contents, permission, requestingOrigin, details) =>
+      ALLOWED_PERMISSIONS.has(permission) && isOwnUrl(details.requestingUrl ?? requestingOrigin),
+  );
+  // The recovery codes' Download (a blob: URL made by the page) is the only download: Electron
+  // asks where to save it. Anything else (a URL the page was tricked into) is refused.
+  ses.on('will-download', (event, item) => {
+    if (!/^(blob|data):/.test(item.getURL())) event.preventDefault();
+  });
   ses.webRequest.onHeadersReceived((details, callback) => {
     callback({
       responseHeaders: {

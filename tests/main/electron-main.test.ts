@@ -21,7 +21,11 @@ const fake = vi.hoisted(() => {
     windows: [] as FakeWindow[],
     quits: 0,
     userData: '',
-    permissionAnswers: [] as boolean[],
+    permissionRequest: null as
+      null | ((c: unknown, p: string, cb: (ok: boolean) => void, d: { requestingUrl: string }) => void),
+    permissionCheck: null as
+      null | ((c: unknown, p: string, origin: string, d: { requestingUrl?: string }) => boolean),
+    willDownload: null as null | ((event: { preventDefault(): void }, item: { getURL(): string }) => void),
     headers: null as null | ((details: unknown, cb: (r: unknown) => void) => void),
   };
   class FakeContents extends Emitter {
@@ -100,9 +104,11 @@ const fake = vi.hoisted(() => {
     Menu: { setApplicationMenu: () => undefined, buildFromTemplate: (t: unknown) => t },
     session: {
       defaultSession: {
-        setPermissionRequestHandler: (h: (c: unknown, p: string, cb: (ok: boolean) => void) => void) =>
-          h(null, 'camera', (ok) => state.permissionAnswers.push(ok)),
-        setPermissionCheckHandler: (h: () => boolean) => state.permissionAnswers.push(h()),
+        setPermissionRequestHandler: (h: typeof state.permissionRequest) => (state.permissionRequest = h),
+        setPermissionCheckHandler: (h: typeof state.permissionCheck) => (state.permissionCheck = h),
+        on: (event: string, h: typeof state.willDownload) => {
+          if (event === 'will-download') state.willDownload = h;
+        },
         webRequest: {
           onHeadersReceived: (h: (details: unknown, cb: (r: unknown) => void) => void) => (state.headers = h),
         },
@@ -166,12 +172,53 @@ describe('the Electron main process (with Electron faked)', () => {
     );
     expect(prevented).toBe(true);
     expect(win.webContents.openHandler!()).toEqual({ action: 'deny' });
-    expect(fake.state.permissionAnswers).toEqual([false, false]);
+    const own = win.webContents.mainFrame.url;
+    const request = (permission: string, requestingUrl: string) => {
+      let granted: boolean | null = null;
+      fake.state.permissionRequest!(null, permission, (ok) => (granted = ok), { requestingUrl });
+      return granted;
+    };
+    expect(request('camera', own)).toBe(false);
+    expect(request('notifications', own)).toBe(false);
+    expect(request('clipboard-read', own)).toBe(false);
+    expect(fake.state.permissionCheck!(null, 'geolocation', 'file:///', { requestingUrl: own })).toBe(false);
     let answered: { responseHeaders: Record<string, string[]> } | null = null;
     fake.state.headers!({ responseHeaders: {} }, (r) => (answered = r as typeof answered));
     const csp = answered!.responseHeaders['Content-Security-Policy']![0]!;
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toContain('unsafe-inline');
+  });
+
+  it('lets our page write to the clipboard (the Copy buttons), and nothing else', () => {
+    const own = win.webContents.mainFrame.url;
+    let granted: boolean | null = null;
+    fake.state.permissionRequest!(null, 'clipboard-sanitized-write', (ok) => (granted = ok), {
+      requestingUrl: own,
+    });
+    expect(granted).toBe(true);
+    fake.state.permissionRequest!(null, 'clipboard-sanitized-write', (ok) => (granted = ok), {
+      requestingUrl: 'https://evil.example/',
+    });
+    expect(granted).toBe(false);
+    expect(
+      fake.state.permissionCheck!(null, 'clipboard-sanitized-write', 'file:///', { requestingUrl: own }),
+    ).toBe(true);
+    expect(
+      fake.state.permissionCheck!(null, 'clipboard-sanitized-write', 'https://evil.example', {
+        requestingUrl: 'https://evil.example/',
+      }),
+    ).toBe(false);
+  });
+
+  it('saves only downloads the page made itself (the recovery codes file)', () => {
+    const download = (url: string) => {
+      let prevented = false;
+      fake.state.willDownload!({ preventDefault: () => (prevented = true) }, { getURL: () => url });
+      return !prevented;
+    };
+    expect(download('blob:file:///8b0e4c1e-6f0c-4c1b-9d55-2f1c0e0e0e0e')).toBe(true);
+    expect(download('https://evil.example/payload.exe')).toBe(false);
+    expect(download('file:///etc/passwd')).toBe(false);
   });
 
   it('registers every channel and answers only our window', async () => {
