@@ -96,6 +96,8 @@ export function createMainWindow(options: MainWindowOptions): BrowserWindow {
   contents.on('will-redirect', (event) => event.preventDefault());
   contents.on('will-attach-webview', (event) => event.preventDefault());
   contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  // A page's beforeunload must never keep the window (and the app) open: Lock… closes at once.
+  contents.on('will-prevent-unload', (event) => event.preventDefault());
 
   Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate(options.isDev)));
 

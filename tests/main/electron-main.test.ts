@@ -221,6 +221,12 @@ describe('the Electron main process (with Electron faked)', () => {
     expect(download('file:///etc/passwd')).toBe(false);
   });
 
+  it('a page cannot keep the window open with beforeunload', () => {
+    let prevented = false;
+    win.webContents.emit('will-prevent-unload', { preventDefault: () => (prevented = true) });
+    expect(prevented).toBe(true);
+  });
+
   it('registers every channel and answers only our window', async () => {
     expect([...fake.state.handlers.keys()].sort()).toEqual(Object.keys(channels).sort());
     await expect(call('lock:status')).resolves.toMatchObject({
