@@ -4,7 +4,7 @@
  * frame, showing our own page, may call. Anything else (a subframe, another window, a page that
  * navigated away) is dropped: it answers null and no service runs.
  */
-import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
+import type { IpcMain, IpcMainInvokeEvent, WebContents, WebFrameMain } from 'electron';
 import { channels, type Channel } from '../../src-shared/ipc-contract';
 import type { Dispatch } from './dispatch';
 
@@ -22,8 +22,26 @@ export function isTrustedSender(event: IpcMainInvokeEvent, trusted: TrustedRende
   if (!contents || event.sender !== contents) return false;
   const frame = event.senderFrame;
   // A frame that is gone or is not the top frame (an iframe the page embeds) is never trusted.
-  if (!frame || frame !== contents.mainFrame) return false;
+  if (!frame || !isSameFrame(frame, contents.mainFrame)) return false;
   return trusted.isOwnUrl(frame.url);
+}
+
+type FrameIds = Pick<WebFrameMain, 'processId' | 'routingId' | 'parent'>;
+
+/**
+ * Electron documents no promise that event.senderFrame and webContents.mainFrame are the same
+ * JavaScript object, so a frame is also recognised by what identifies it: a top frame (no parent)
+ * in the same renderer process with the same routing id.
+ */
+function isSameFrame(frame: FrameIds, mainFrame: FrameIds): boolean {
+  if (frame === mainFrame) return true;
+  return (
+    frame.parent === null &&
+    Number.isInteger(frame.processId) &&
+    Number.isInteger(frame.routingId) &&
+    frame.processId === mainFrame.processId &&
+    frame.routingId === mainFrame.routingId
+  );
 }
 
 /** Registers every channel; returns a function that removes them again. */

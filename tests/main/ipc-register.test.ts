@@ -25,8 +25,9 @@ class FakeIpcMain implements IpcMainLike {
   }
 }
 
+let nextProcessId = 4;
 function fakeContents(url = INDEX) {
-  const mainFrame = { url } as { url: string };
+  const mainFrame = { url, processId: nextProcessId++, routingId: 1, parent: null } as { url: string };
   return { mainFrame } as unknown as WebContents & { mainFrame: { url: string } };
 }
 
@@ -109,6 +110,26 @@ describe('sender check', () => {
     await expect(call('lock:status')).resolves.toBeNull();
     window.mainFrame.url = 'file:///tmp/other/index.html';
     await expect(call('lock:status')).resolves.toBeNull();
+    expect(handlers['lock:status']).not.toHaveBeenCalled();
+  });
+
+  it('answers our main frame when Electron hands it over as another object', async () => {
+    const main = window.mainFrame as unknown as { processId: number; routingId: number };
+    const sameFrame = { url: INDEX, processId: main.processId, routingId: main.routingId, parent: null };
+    await expect(call('lock:status', undefined, eventFrom(window, sameFrame))).resolves.toMatchObject({
+      ok: true,
+    });
+  });
+
+  it('drops a subframe or another process that looks like our main frame', async () => {
+    const main = window.mainFrame as unknown as { processId: number; routingId: number };
+    const ids = { url: INDEX, processId: main.processId, routingId: main.routingId };
+    const iframe = { ...ids, routingId: main.routingId + 1, parent: window.mainFrame };
+    const nested = { ...ids, parent: window.mainFrame };
+    const otherProcess = { ...ids, processId: main.processId + 100, parent: null };
+    for (const frame of [iframe, nested, otherProcess]) {
+      await expect(call('lock:status', undefined, eventFrom(window, frame))).resolves.toBeNull();
+    }
     expect(handlers['lock:status']).not.toHaveBeenCalled();
   });
 
