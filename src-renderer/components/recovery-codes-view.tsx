@@ -44,7 +44,8 @@ export function RecoveryCodesView({
         <strong>Store these now; they will not be shown again.</strong> Each code signs you in once, in place
         of a two-factor code, if you lose your phone or authenticator app.
       </p>
-      <ol className="sr-recovery-list" aria-label="Recovery codes">
+      {/* role="list": Safari drops list semantics from lists styled without markers. */}
+      <ol className="sr-recovery-list" role="list" aria-label="Recovery codes">
         {codes.map((c) => (
           <li key={c}>
             <code>{c}</code>
