@@ -12,7 +12,8 @@
 import { z } from 'zod';
 import { recoveryCode, totpCode } from './http-api';
 
-export const LOCK_REASONS = ['close', 'manual', 'idle', 'suspend', 'screen-lock'] as const;
+/** 'session-expired': the account server ended the session while the app was open (added later). */
+export const LOCK_REASONS = ['close', 'manual', 'idle', 'suspend', 'screen-lock', 'session-expired'] as const;
 export type LockReason = (typeof LOCK_REASONS)[number];
 export const AUTO_LOCK_MINUTES = [1, 5, 15, 30, 60] as const;
 export type AutoLockMinutes = (typeof AUTO_LOCK_MINUTES)[number];
@@ -143,7 +144,8 @@ export type ChannelOutput<C extends Channel> = (typeof channels)[C]['output'];
 
 /** Events main sends to the renderer. */
 export const events = {
-  /** The app was locked (idle, suspend, screen lock); the renderer is about to be reloaded. */
+  /** The app was locked (idle, suspend, screen lock, session ended on the server); the renderer
+   * is about to be reloaded. */
   onLocked: 'event:locked',
 } as const;
 export type EventName = keyof typeof events;

@@ -215,7 +215,7 @@ export class LockService {
     this.o.shell.close();
   }
 
-  /** Idle, suspend and screen lock leave the window open on the unlock screen. */
+  /** Idle, suspend, screen lock and an ended session leave the window open on the unlock screen. */
   lockInPlace(reason: Exclude<LockReason, 'close' | 'manual'>): void {
     if (this.lock(reason)) this.o.shell.showLocked(reason);
   }
@@ -226,11 +226,23 @@ export class LockService {
     if (!this.state.locked && this.idleTimer === null) this.armIdleTimer();
   }
 
-  /** Runs `fn` with the signed-in session; refuses while locked. */
-  withSession<T>(fn: (session: Session) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` with the signed-in session; refuses while locked. When the server says the session
+   * has ended (expired, or revoked from the web panel), the app locks in place: the person lands
+   * on the unlock screen, saying why, instead of on settings that can only fail.
+   */
+  async withSession<T>(fn: (session: Session) => Promise<T>): Promise<T> {
     const session = this.session;
-    if (this.state.locked || !session) return Promise.reject(lockedError());
-    return fn(session);
+    if (this.state.locked || !session) throw lockedError();
+    try {
+      return await fn(session);
+    } catch (error) {
+      if (error instanceof ServiceError && error.code === 'session_expired' && this.session === session) {
+        this.lockInPlace('session-expired');
+        throw lockedError();
+      }
+      throw error;
+    }
   }
 
   dispose(): void {

@@ -64,6 +64,8 @@ export function lockReasonText(reason: LockReason | null): string | null {
       return 'Strongroom locked itself when the computer went to sleep.';
     case 'screen-lock':
       return 'Strongroom locked itself when the screen was locked.';
+    case 'session-expired':
+      return 'Your sign-in on the account server has ended. Unlock again to go on.';
     default:
       return null;
   }

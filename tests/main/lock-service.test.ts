@@ -332,6 +332,20 @@ describe('locking', () => {
       .toBe('session_expired');
   });
 
+  it('locks in place when the server has ended the session (expired or revoked), saying why', async () => {
+    const { lock, client, account, shell, store } = build();
+    await lock.unlock({ username: 'alice', password: PASSWORD });
+    // The server ends the session behind the app's back (as expiry or the web panel would).
+    await client.signOut(server.url, client.sessionTokens.at(-1)!);
+    await expect(account.get()).rejects.toMatchObject({ code: 'locked' });
+    expect(lock.isLocked()).toBe(true);
+    expect(shell.locked).toEqual(['session-expired']);
+    expect(store.read('lock')).toMatchObject({ locked: true, reason: 'session-expired' });
+    // Unlocking again gives a fresh session that works.
+    await lock.unlock({ username: 'alice', password: PASSWORD });
+    await expect(account.get()).resolves.toMatchObject({ username: 'alice' });
+  });
+
   it('locks at once even when the server cannot be reached to revoke the session', async () => {
     const other = await startTestAccountServer();
     await other.createUser('alice', PASSWORD);

@@ -33,6 +33,7 @@ describe('labels', () => {
   });
   it('explains automatic locks but not a plain start', () => {
     expect(lockReasonText('idle')).toMatch(/without use/);
+    expect(lockReasonText('session-expired')).toMatch(/Unlock again/);
     expect(lockReasonText('close')).toBeNull();
     expect(lockReasonText(null)).toBeNull();
   });
