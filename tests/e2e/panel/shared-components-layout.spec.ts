@@ -1,11 +1,13 @@
 /**
  * The shared components' CSS, laid out by Chromium in both box models: the panel keeps the default
  * content-box, the desktop renderer sets border-box on everything. Both must show all six digits of
- * a code and keep "10." of the recovery codes clear of the first column.
+ * a code and keep "10." of the recovery codes clear of the first column; on a phone the QR image
+ * must shrink whole, never lose an edge.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { expect, test } from '@playwright/test';
+import QRCode from 'qrcode';
 
 const css = readFileSync(
   resolve(import.meta.dirname, '../../../src-renderer/components/components.css'),
@@ -49,3 +51,22 @@ for (const boxSizing of ['content-box', 'border-box']) {
     expect(tenth.x - (fifth.x + fifth.width)).toBeGreaterThanOrEqual(24);
   });
 }
+
+test('the QR image shrinks to a narrow card instead of losing an edge', async ({ page }) => {
+  await page.setViewportSize({ width: 320, height: 700 });
+  const png = await QRCode.toDataURL(`otpauth://totp/Strongroom:${'a'.repeat(64)}?secret=${'A'.repeat(32)}`, {
+    errorCorrectionLevel: 'M',
+    margin: 2,
+    scale: 6,
+  });
+  await page.setContent(
+    `<!doctype html><html><head><style>${css}</style></head><body>
+    <div id="card" style="width: 220px; overflow: hidden"><ol class="sr-steps"><li>
+    <img class="sr-qr" alt="QR code" src="${png}"></li></ol></div></body></html>`,
+  );
+  const card = (await page.locator('#card').boundingBox())!;
+  const qr = (await page.getByRole('img', { name: 'QR code' }).boundingBox())!;
+  expect(qr.x + qr.width).toBeLessThanOrEqual(card.x + card.width);
+  // Square still: shrunk as a whole, not squeezed.
+  expect(Math.abs(qr.width - qr.height)).toBeLessThan(1);
+});
