@@ -14,6 +14,9 @@
  *   --server URL    use this account server instead of starting the local one (it becomes the
  *                   default server on the unlock screen).
  *   --port N        the harness's port on 127.0.0.1 (default 0: a free port).
+ *   --test-clock    TESTS ONLY: time can be skipped forward by writing "skip-clock MS" lines to the
+ *                   harness's stdin (it answers "clock skipped MS"), so the idle lock is tested
+ *                   without waiting minutes. Nothing but the clock changes.
  *
  * What it prints (stdout, one line each, in this order):
  *   local account server at http://127.0.0.1:NNNN     (only without --server; its panel has "Create account")
@@ -42,7 +45,9 @@ import fs from 'node:fs';
 import { register } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
 import { parseArgs } from 'node:util';
+import { SkippableClock } from './skippable-clock';
 
 // Before anything imports electron-store: `electron` -> the stand-in.
 register('./electron-hooks.mjs', import.meta.url);
@@ -58,23 +63,32 @@ function fail(message: string): never {
 }
 
 async function main(): Promise<void> {
-  let values: { 'data-dir'?: string; server?: string; port?: string; help?: boolean };
+  let values: {
+    'data-dir'?: string;
+    server?: string;
+    port?: string;
+    'test-clock'?: boolean;
+    help?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       options: {
         'data-dir': { type: 'string' },
         server: { type: 'string' },
         port: { type: 'string' },
+        'test-clock': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
       allowPositionals: false,
     }));
   } catch (error) {
-    fail(`${(error as Error).message}\nusage: npm run harness -- [--data-dir DIR] [--server URL] [--port N]`);
+    fail(
+      `${(error as Error).message}\nusage: npm run harness -- [--data-dir DIR] [--server URL] [--port N] [--test-clock]`,
+    );
   }
   if (values.help) {
-    console.log('usage: npm run harness -- [--data-dir DIR] [--server URL] [--port N]');
+    console.log('usage: npm run harness -- [--data-dir DIR] [--server URL] [--port N] [--test-clock]');
     return;
   }
   const port = values.port === undefined ? 0 : Number(values.port);
@@ -104,12 +118,15 @@ async function main(): Promise<void> {
     : new EmbeddedAccountServer({ dataDir: path.join(dataDir, 'server'), rendererDir: DEFAULT_RENDERER_DIR });
   if (localServer) console.log(`local account server at ${await localServer.ensureStarted()}`);
 
+  const clock = values['test-clock'] ? new SkippableClock() : undefined;
   const harness = await startHarness({
     dataDir,
     port,
     localServer,
     ...(serverUrl ? { serverUrl } : {}),
+    ...(clock ? { clock } : {}),
   });
+  if (clock) listenForClockSkips(clock);
   console.log(`data dir ${dataDir}`);
   console.log(`harness ready at ${harness.url}`);
 
@@ -124,6 +141,20 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/** --test-clock: "skip-clock MS" lines on stdin move the clock forward. */
+function listenForClockSkips(clock: SkippableClock): void {
+  const lines = readline.createInterface({ input: process.stdin });
+  lines.on('line', (line) => {
+    const match = /^skip-clock (\d{1,10})$/.exec(line.trim());
+    if (!match) {
+      console.error(`harness: ignored stdin line (expected "skip-clock MS")`);
+      return;
+    }
+    clock.skip(Number(match[1]));
+    console.log(`clock skipped ${match[1]}`);
+  });
 }
 
 main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));

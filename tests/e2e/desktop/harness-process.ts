@@ -17,6 +17,8 @@ export interface RunningHarness {
   localServerUrl: string | null;
   dataDir: string;
   output(): string;
+  /** Only with testClock: moves the harness's clock forward (idle lock) and waits until it has. */
+  skipClock(ms: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -32,12 +34,15 @@ export function removeDataDir(dir: string): void {
 export async function startHarness(options: {
   dataDir: string;
   serverUrl?: string;
+  /** Starts it with --test-clock: skipClock() then moves its time forward. */
+  testClock?: boolean;
 }): Promise<RunningHarness> {
   const serverArgs = options.serverUrl ? ['--server', options.serverUrl] : [];
+  const clockArgs = options.testClock ? ['--test-clock'] : [];
   const child = spawn(
     'npm',
-    ['run', '--silent', 'harness', '--', '--data-dir', options.dataDir, ...serverArgs],
-    { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    ['run', '--silent', 'harness', '--', '--data-dir', options.dataDir, ...serverArgs, ...clockArgs],
+    { cwd: ROOT, detached: true, stdio: [options.testClock ? 'pipe' : 'ignore', 'pipe', 'pipe'] },
   );
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -66,6 +71,17 @@ export async function startHarness(options: {
     localServerUrl: /local account server at (http:\/\/\S+)/.exec(output)?.[1] ?? null,
     dataDir: options.dataDir,
     output: () => output,
+    async skipClock(ms: number) {
+      if (!child.stdin) throw new Error('start the harness with testClock to skip its clock');
+      const done = `clock skipped ${ms}`;
+      const before = output.split(done).length;
+      child.stdin.write(`skip-clock ${ms}\n`);
+      const deadline = Date.now() + 10_000;
+      while (output.split(done).length === before) {
+        if (Date.now() > deadline) throw new Error(`the harness did not skip its clock:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    },
     stop: () => stopGroup(child),
   };
 }
