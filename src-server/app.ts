@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { openDatabase, type Db } from './db/database';
-import { installErrorHandler } from './http/errors';
+import { frameworkErrorHandler, installErrorHandler } from './http/errors';
 import { registerPanel } from './http/panel';
 import { installSecurityHeaders } from './http/security-headers';
 import { registerApiRoutes } from './routes/api';
@@ -173,6 +173,7 @@ export async function startAccountServer(options: AccountServerOptions): Promise
     trustProxy,
     ...(https ? { https: { cert: options.tlsCert!, key: options.tlsKey! } } : {}),
     requestTimeout: 30_000,
+    frameworkErrors: frameworkErrorHandler,
     // Strict schemas: an unknown or mistyped field is an error, never silently dropped or coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
   }) as unknown as FastifyInstance;

@@ -1,6 +1,7 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiError, ErrorCode } from '../../src-shared/http-api';
 import { ServiceError } from '../services/service-error';
+import { applySecurityHeaders } from './security-headers';
 
 export const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
@@ -52,4 +53,24 @@ export function installErrorHandler(app: FastifyInstance): void {
     request.log.error({ err: error }, 'request failed');
     return reply.code(500).send({ error: 'internal', message: 'Something went wrong on the server.' });
   });
+}
+
+/**
+ * Fastify answers a URL it cannot route (bad percent-encoding, a parameter over maxParamLength)
+ * before any hook runs, with its own body and without our headers. This Fastify option (
+ * `frameworkErrors`) gives those answers the contract's error shape and the security headers,
+ * and does not echo the URL back.
+ */
+export function frameworkErrorHandler(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  applySecurityHeaders(request, reply);
+  const status =
+    error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500
+      ? error.statusCode
+      : 400;
+  const body: ApiError = { error: 'bad_request', message: 'The address of this request is not valid.' };
+  void reply.code(status).type('application/json; charset=utf-8').send(body);
 }

@@ -142,6 +142,22 @@ describe('security headers', () => {
     }
     expect((await client.request('GET', '/api/account')).headers.get('cache-control')).toBe('no-store');
   });
+
+  it('gives URLs Fastify cannot route the same headers and error shape, without echoing them', async () => {
+    const client = await signedIn();
+    const cases: Array<[string, string, number]> = [
+      ['GET', '/%zz', 400],
+      ['GET', '/api/%zz', 400],
+      ['DELETE', `/api/account/devices/${'a'.repeat(150)}`, 414],
+    ];
+    for (const [method, path, status] of cases) {
+      const { status: got, body, headers } = await client.request(method, path);
+      expect({ path, got, error: body?.error }).toEqual({ path, got: status, error: 'bad_request' });
+      expect(body.message).not.toContain(path.slice(-10));
+      expect(headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      expect(headers.get('x-content-type-options')).toBe('nosniff');
+    }
+  });
 });
 
 describe('server info and sign-up', () => {
