@@ -13,7 +13,7 @@ import type { Clock } from './clock';
 import type { PasswordHasher } from './password-hasher';
 import type { ServerKey } from './server-key';
 import { ServiceError } from './service-error';
-import type { ThrottleStore, ThrottleTicket } from './throttle';
+import { addressKey, type ThrottleStore, type ThrottleTicket } from './throttle';
 import { newRecoveryCodes, normalizeRecoveryCode, type TotpVerifier } from './totp';
 
 export const ENROLMENT_TTL_MS = 10 * 60 * 1000;
@@ -232,7 +232,7 @@ export class AccountService {
   /** Charges one attempt to the account and the address, or refuses with Retry-After. */
   private charge(username: string, ctx: RequestContext): ThrottleTicket {
     const keys = [accountKey(username)];
-    if (ctx.client !== 'admin') keys.push(`address:${ctx.address}`);
+    if (ctx.client !== 'admin') keys.push(addressKey(ctx.address));
     const decision = this.throttle.attempt(keys);
     if (!decision.allowed) {
       throw new ServiceError(

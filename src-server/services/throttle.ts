@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { Db } from '../db/database';
 import type { Clock } from './clock';
 
@@ -16,6 +17,25 @@ export function waitAfterFailures(failures: number): number {
   if (failures < FREE_FAILURES) return 0;
   if (failures % LONG_WAIT_EVERY === 0) return LONG_WAIT_SECONDS;
   return Math.min(2 ** (failures - FREE_FAILURES), MAX_WAIT_SECONDS);
+}
+
+/**
+ * The throttle key of a client address. One IPv6 host is usually handed a whole /64 and can pick
+ * any address in it, so IPv6 is counted per /64 (otherwise each attempt could come from a fresh
+ * address); an IPv4-mapped IPv6 address counts as the IPv4 address it is.
+ */
+export function addressKey(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return `address:${mapped[1]}`;
+  if (isIP(address) !== 6) return `address:${address}`;
+  const [head = '', tail = ''] = address.toLowerCase().split('%')[0]!.split('::');
+  const left = head ? head.split(':') : [];
+  const right = address.includes('::') ? (tail ? tail.split(':') : []) : [];
+  const groups = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return `address:${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
 
 export type ThrottleDecision =

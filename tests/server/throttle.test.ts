@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src-server/db/database';
-import { ThrottleStore, waitAfterFailures } from '../../src-server/services/throttle';
+import { ThrottleStore, addressKey, waitAfterFailures } from '../../src-server/services/throttle';
 import { startTestAccountServer, totpCode, type TestAccountServer } from '../support/account-server';
 import { CountingHasher, ManualClock, PanelClient } from './helpers';
 
@@ -172,5 +172,36 @@ describe('sign-in throttling', () => {
     expect(
       (await new PanelClient(s.url, { 'x-forwarded-for': '203.0.113.99' }).signIn('alice', PASSWORD)).status,
     ).toBe(429);
+  });
+});
+
+describe('per-address throttling', () => {
+  it('counts IPv6 clients per /64, so a fresh address from the same network does not start over', async () => {
+    const clock = new ManualClock();
+    const s = await start({ clock });
+    const { accounts } = s.server.services;
+    // Password spraying: a different account each time, so only the address key can catch it.
+    const attempt = (n: number, address: string) =>
+      accounts.signIn(
+        { username: `victim${n}`, password: 'guess guess' },
+        { address, client: 'panel', device: null },
+      );
+    for (let n = 1; n <= 5; n++) {
+      await expect(attempt(n, `2001:db8:1:2::${n.toString(16)}`)).rejects.toMatchObject({
+        code: 'invalid_credentials',
+      });
+    }
+    await expect(attempt(6, '2001:0db8:0001:0002:ffff:1:2:3')).rejects.toMatchObject({ code: 'throttled' });
+    // Another /64 is another client.
+    await expect(attempt(7, '2001:db8:1:3::1')).rejects.toMatchObject({ code: 'invalid_credentials' });
+  });
+
+  it('names IPv4, IPv4-mapped and IPv6 addresses by the network they stand for', () => {
+    expect(addressKey('203.0.113.9')).toBe('address:203.0.113.9');
+    expect(addressKey('::ffff:203.0.113.9')).toBe('address:203.0.113.9');
+    expect(addressKey('::1')).toBe('address:0:0:0:0::/64');
+    expect(addressKey('2001:db8::')).toBe('address:2001:db8:0:0::/64');
+    expect(addressKey('2001:DB8:0:00A0:1:2:3:4')).toBe('address:2001:db8:0:a0::/64');
+    expect(addressKey('fe80::1%eth0')).toBe('address:fe80:0:0:0::/64');
   });
 });
