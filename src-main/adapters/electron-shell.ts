@@ -21,13 +21,41 @@ export class ElectronAppShell implements AppShell {
   }
 }
 
+/** How often Linux is asked whether the screen is locked (it has no lock-screen event). */
+export const SCREEN_LOCK_POLL_MS = 5_000;
+
+type PowerMonitorLike = Pick<PowerMonitor, 'on' | 'removeListener' | 'getSystemIdleState'>;
+
 export class ElectronPowerEvents implements PowerEvents {
-  constructor(private readonly powerMonitor: PowerMonitor) {}
+  constructor(
+    private readonly powerMonitor: PowerMonitorLike,
+    private readonly platform: NodeJS.Platform = process.platform,
+    private readonly pollMs = SCREEN_LOCK_POLL_MS,
+  ) {}
 
   on(event: 'suspend' | 'lock-screen', listener: () => void): () => void {
+    // Electron emits 'lock-screen' on macOS and Windows only; on Linux the idle state says
+    // "locked" where the desktop reports it, so it is polled and each change to locked counts.
+    if (event === 'lock-screen' && this.platform === 'linux') return this.pollScreenLock(listener);
     this.powerMonitor.on(event as 'suspend', listener);
     return () => {
       this.powerMonitor.removeListener(event as 'suspend', listener);
     };
+  }
+
+  private pollScreenLock(listener: () => void): () => void {
+    let wasLocked = false;
+    const timer = setInterval(() => {
+      let locked = false;
+      try {
+        locked = this.powerMonitor.getSystemIdleState(1) === 'locked';
+      } catch {
+        // No answer from the desktop: nothing to act on.
+      }
+      if (locked && !wasLocked) listener();
+      wasLocked = locked;
+    }, this.pollMs);
+    timer.unref?.();
+    return () => clearInterval(timer);
   }
 }
