@@ -11,6 +11,7 @@ import { EngineError, IntegrityError, describeIoError } from './errors';
 import { decodeHeader, decryptBlob, readPackHeader, type PackEntry } from './pack';
 import type { IndexEntry, Repository, Snapshot } from './repository';
 import { packName } from './storage';
+import { MemoryBudget } from './memory';
 import type { TreeNode } from './tree';
 
 export type ConflictMode = 'skip' | 'overwrite' | 'keep-both';
@@ -268,6 +269,7 @@ async function runRestore(
   };
 
   const limit = limiter(16);
+  const memory = new MemoryBudget();
   let fatal: Error | undefined;
   const touched = (needs: Map<string, BlobTarget>) =>
     new Set([...needs.values()].flatMap((b) => b.targets.map((t) => t.file)));
@@ -333,8 +335,11 @@ async function runRestore(
     }
     const writes: Promise<void>[] = [];
     for (const [, b] of needs) {
-      let plain: Buffer | undefined;
-      if (b.targets.some((t) => !t.file.failed)) {
+      // One task per blob, at most 16 at a time: it authenticates and decrypts the blob, then writes it to
+      // every file that holds it, so only the blobs being written are in memory as plaintext.
+      const task = limit(async () => {
+        if (!b.targets.some((t) => !t.file.failed)) return;
+        let plain: Buffer;
         try {
           const start = b.entry.offset - got.base;
           const sealed = bytes.subarray(start, start + b.entry.length);
@@ -346,32 +351,31 @@ async function runRestore(
             files: new Set(b.targets.map((t) => t.file.snapPath)),
             reason: (err as Error).message,
           });
+          return;
         }
-      }
+        for (const t of b.targets) {
+          const f = t.file;
+          if (f.failed) continue;
+          try {
+            f.opening ??= fsp.open(f.tmp, 'w', 0o600);
+            const fh = await f.opening;
+            let off = 0;
+            while (off < plain.length) {
+              off += (await fh.write(plain, off, plain.length - off, t.offset + off)).bytesWritten;
+            }
+            progress.bytesDone += plain.length;
+            emit();
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code === 'ENOSPC')
+              fatal ??= describeIoError(err, 'restoring', f.dest);
+            warn(`${f.dest}: cannot write (${(err as Error).message})`);
+            f.failed = true;
+          }
+        }
+      });
       for (const t of b.targets) {
         const f = t.file;
-        if (plain && !f.failed) {
-          const data = plain;
-          f.writes.push(
-            limit(async () => {
-              if (f.failed) return;
-              try {
-                f.opening ??= fsp.open(f.tmp, 'w', 0o600);
-                const fh = await f.opening;
-                let off = 0;
-                while (off < data.length)
-                  off += (await fh.write(data, off, data.length - off, t.offset + off)).bytesWritten;
-                progress.bytesDone += data.length;
-                emit();
-              } catch (err) {
-                if ((err as NodeJS.ErrnoException).code === 'ENOSPC')
-                  fatal ??= describeIoError(err, 'restoring', f.dest);
-                warn(`${f.dest}: cannot write (${(err as Error).message})`);
-                f.failed = true;
-              }
-            }),
-          );
-        }
+        f.writes.push(task);
         f.remaining--;
         if (f.remaining === 0) {
           const pendingWrites = f.writes;
@@ -384,6 +388,7 @@ async function runRestore(
     // Blobs of this pack are written before the next pack is decrypted: memory stays about two packs.
     await Promise.all(writes);
     await Promise.all([...touched(needs)].flatMap((f) => f.writes.splice(0)));
+    memory.spent(bytes.length);
     if (fatal) throw fatal;
   }
   await next?.catch(() => undefined);
