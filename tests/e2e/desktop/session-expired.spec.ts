@@ -1,0 +1,41 @@
+/**
+ * The account server ends the app's session while it is open (here: an administrator resets the
+ * password, which ends every session of the account). The next account call locks the app in
+ * place and the person lands on the unlock screen, told why, instead of on a setting that can
+ * only fail.
+ */
+import { expect, test } from '@playwright/test';
+import { startTestAccountServer } from '../../support/account-server';
+import { freshDataDir, removeDataDir, startHarness } from './harness-process';
+
+test('a session the server ended locks the app and asks to unlock again', async ({ page }) => {
+  const server = await startTestAccountServer();
+  const dataDir = freshDataDir();
+  const harness = await startHarness({ dataDir, serverUrl: server.url });
+  try {
+    await server.createUser('gus', 'correct horse battery');
+    await page.goto(harness.url);
+    await page.getByLabel('Username').fill('gus');
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Unlock', exact: true }).click();
+    await page.getByRole('button', { name: 'Change account settings' }).click();
+    await page.getByRole('tab', { name: 'Two-factor authentication' }).click();
+
+    await server.server.services.accounts.resetPassword('gus', 'a brand new password');
+    await page.getByRole('checkbox', { name: 'Two-factor authentication (TOTP)' }).check();
+
+    await expect(page.getByRole('heading', { name: 'Unlock Strongroom' })).toBeVisible();
+    await expect(page.getByRole('status')).toHaveText(
+      'Your sign-in on the account server has ended. Unlock again to go on.',
+    );
+    await expect(page.getByRole('navigation')).toHaveCount(0);
+
+    await page.getByLabel('Password').fill('a brand new password');
+    await page.getByRole('button', { name: 'Unlock', exact: true }).click();
+    await expect(page.getByRole('button', { name: 'Change account settings' })).toBeVisible();
+  } finally {
+    await harness.stop();
+    await server.close();
+    removeDataDir(dataDir);
+  }
+});
