@@ -170,6 +170,8 @@ interface Measure {
 }
 
 function measure(label: string, cmd: string, argv: string[], cwd?: string): Measure {
+  // Flush the previous step's dirty pages first, so no tool pays for another's writeback.
+  spawnSync('sync');
   const r = spawnSync('/usr/bin/time', ['-v', cmd, ...argv], {
     env,
     cwd,
