@@ -161,6 +161,14 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
                     ? 'The account server you used last time.'
                     : 'The account server this app is set up to use.'}
             </p>
+            {!serverChanged && status.serverIsLocal && !status.lastUsername && (
+              // First run on the embedded server: there is no account yet, and the web control
+              // panel it serves is where one is made. Plain text: the page opens no windows.
+              <p className="hint first-run">
+                No account yet? Open <span className="mono selectable">{status.serverUrl}</span> in your web
+                browser and choose Create account, then unlock here.
+              </p>
+            )}
             {serverChanged && (
               <button
                 type="button"

@@ -37,3 +37,42 @@ test('offers the local account server by default and says so', async ({ page }) 
     removeDataDir(dataDir);
   }
 });
+
+test('on a fresh install, says where to create an account, and that account unlocks the app', async ({
+  page,
+  context,
+}) => {
+  const dataDir = freshDataDir();
+  const harness = await startHarness({ dataDir });
+  try {
+    await page.goto(harness.url);
+    const hint = page.getByText('No account yet?');
+    await expect(hint).toHaveText(
+      `No account yet? Open ${harness.localServerUrl} in your web browser and choose Create account, then unlock here.`,
+    );
+
+    // Following it as a person would: the local server's web panel, in another tab.
+    const panel = await context.newPage();
+    await panel.goto(harness.localServerUrl!);
+    await panel.getByRole('link', { name: 'Create account' }).click();
+    await panel.getByLabel('Username').fill('nora');
+    await panel.getByLabel('Password', { exact: true }).fill('correct horse battery');
+    await panel.getByLabel('Repeat password').fill('correct horse battery');
+    await panel.getByRole('button', { name: 'Create account' }).click();
+    await expect(panel.getByRole('heading', { name: /sign in/i })).toBeVisible();
+    await panel.close();
+
+    await page.getByLabel('Username').fill('nora');
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Unlock', exact: true }).click();
+    await expect(page.getByRole('button', { name: 'Change account settings' })).toBeVisible();
+
+    // Once an account has been used here, the unlock screen no longer says it.
+    await page.reload();
+    await expect(page.getByRole('heading', { name: 'Unlock Strongroom' })).toBeVisible();
+    await expect(page.getByText('No account yet?')).toHaveCount(0);
+  } finally {
+    await harness.stop();
+    removeDataDir(dataDir);
+  }
+});
