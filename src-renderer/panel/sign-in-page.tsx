@@ -15,6 +15,7 @@ export function SignInPage() {
   const client = useClient();
   const signedIn = usePanel((s) => s.signedIn);
   const notice = usePanel((s) => s.notice);
+  const clearNotice = usePanel((s) => s.clearNotice);
   const prefill = usePanel((s) => s.prefillUsername);
   const signup = usePanel((s) => s.serverInfo?.signup ?? false);
 
@@ -44,6 +45,8 @@ export function SignInPage() {
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
+    // "You have signed out" / "session expired" is about the last visit, not this attempt.
+    clearNotice();
     if (!username.trim() || !password) {
       fail({ code: 'bad_request', message: 'Enter your username and password.' });
       return;
@@ -156,8 +159,9 @@ export function SignInPage() {
         ) : (
           <>
             <p>
-              Signing in as <strong>{username}</strong>. Open your authenticator app and enter the current
-              code for Strongroom.
+              {/* The account name as the server reads it (usernames are trimmed and lower-cased). */}
+              Signing in as <strong>{username.trim().toLowerCase()}</strong>. Open your authenticator app and
+              enter the current code for Strongroom.
             </p>
             <SecondFactorInput
               mode={mode}

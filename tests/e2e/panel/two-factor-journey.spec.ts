@@ -163,7 +163,9 @@ test('a recovery code signs in once and not twice', async ({ page }) => {
   const [code] = recoveryCodes as [string];
   await page.goto(server.url);
 
-  await signInWithPassword(page, USER, PASSWORD);
+  // Typed as a person might; the code step names the account as the server reads it.
+  await signInWithPassword(page, ' Alice ', PASSWORD);
+  await expect(page.getByText(/Signing in as alice\./)).toBeVisible();
   await page.getByRole('button', { name: 'Use a recovery code' }).click();
   await page.getByRole('textbox', { name: 'Recovery code' }).fill(code);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -196,6 +198,12 @@ test('an expired session sends the person back to sign-in, saying so', async ({ 
   await page.getByRole('button', { name: 'Refresh history' }).click();
   await expect(page.getByRole('heading', { name: 'Sign in', level: 1 })).toBeVisible();
   await expect(page.getByRole('alert')).toHaveText('Your session has expired. Sign in again.');
+
+  // The notice is about the last visit: the next attempt's answer replaces it.
+  await page.getByLabel('Username').fill('bob');
+  await page.getByLabel('Password').fill('not bob password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toHaveText('The username or password is not right.');
 });
 
 test('repeated failures are throttled with a live countdown and Sign in disabled meanwhile', async ({
