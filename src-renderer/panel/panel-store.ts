@@ -54,7 +54,15 @@ export function createPanelStore(client: PanelApiClient) {
       if (session.ok) set({ serverInfo: info.value, status: 'signed-in', account: session.value.account });
       else if (session.error.code === 'unreachable' || session.error.code === 'internal')
         set({ serverInfo: info.value, status: 'unreachable', loadError: session.error });
-      else set({ serverInfo: info.value, status: 'signed-out', account: null });
+      else
+        set({
+          serverInfo: info.value,
+          status: 'signed-out',
+          account: null,
+          // Back after a long break (or a reload of a stale tab): say why sign-in is asked again.
+          notice:
+            session.error.code === 'session_expired' ? { kind: 'error', text: session.error.message } : null,
+        });
     },
     signedIn(account) {
       set({ status: 'signed-in', account, notice: null, prefillUsername: '' });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CSRF_HEADER } from '../../src-shared/http-api';
 import type { Problem } from '../../src-renderer/components/action-result';
 import { PanelApiClient, problemFromApiError } from '../../src-renderer/panel/api-client';
+import { createPanelStore } from '../../src-renderer/panel/panel-store';
 
 interface Seen {
   url: string;
@@ -159,5 +160,34 @@ describe('problemFromApiError', () => {
       code: 'internal',
       message: 'The server ran into a problem. Try again in a moment.',
     });
+  });
+});
+
+describe('the panel store', () => {
+  const info = { name: 'Strongroom', version: '1', signup: true, requireTotp: false };
+
+  it('says the session expired when the page opens on an expired session', async () => {
+    const { impl } = scriptedFetch([
+      json(200, info),
+      json(401, { error: 'session_expired', message: 'Your session has expired. Please sign in again.' }),
+    ]);
+    const store = createPanelStore(new PanelApiClient({ fetch: impl }));
+    await store.getState().load();
+    expect(store.getState().status).toBe('signed-out');
+    expect(store.getState().notice).toEqual({
+      kind: 'error',
+      text: 'Your session has expired. Sign in again.',
+    });
+  });
+
+  it('opens on the plain sign-in page when there was no session', async () => {
+    const { impl } = scriptedFetch([
+      json(200, info),
+      json(401, { error: 'not_signed_in', message: 'Please sign in.' }),
+    ]);
+    const store = createPanelStore(new PanelApiClient({ fetch: impl }));
+    await store.getState().load();
+    expect(store.getState().status).toBe('signed-out');
+    expect(store.getState().notice).toBeNull();
   });
 });
