@@ -39,14 +39,16 @@ export function displayMissing(): string | null {
 export const SKIP_REASON = (missing: string) =>
   `Electron binary not installed on this machine (cannot be downloaded here): ${missing}`;
 
-/** Builds the main process, preload and renderer when they are not built yet. */
+/**
+ * Builds the renderer when it is not built yet (npm test builds it just before), and the main
+ * process and preload every time: a second with esbuild, and a stale dist/electron would test old
+ * code.
+ */
 export function ensureBuilt(): void {
   if (!fs.existsSync(path.join(ROOT, 'dist', 'renderer', 'desktop', 'index.html'))) {
     execFileSync('npm', ['run', '--silent', 'build:renderer'], { cwd: ROOT, stdio: 'inherit' });
   }
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'electron', 'main.js'))) {
-    execFileSync('node', ['scripts/build-electron.mjs'], { cwd: ROOT, stdio: 'inherit' });
-  }
+  execFileSync('node', ['scripts/build-electron.mjs'], { cwd: ROOT, stdio: 'inherit' });
 }
 
 export interface RunningApp {
