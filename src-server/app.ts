@@ -41,7 +41,7 @@ export interface AccountServerOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
-  /** The "Create account" page; default: on only when listening on loopback. */
+  /** The "Create account" page; default: on only on loopback and not behind a proxy. */
   signup?: boolean;
   /** Accounts without TOTP must enrol before anything else. */
   requireTotp?: boolean;
@@ -163,7 +163,9 @@ export async function startAccountServer(options: AccountServerOptions): Promise
       `Refusing to listen on ${host} over plain HTTP: give --tls-cert and --tls-key, or run behind an HTTPS reverse proxy with --trust-proxy.`,
     );
   }
-  const signup = options.signup ?? isLoopbackHost(host);
+  // Behind a reverse proxy the loopback address is reachable from the network: sign-up stays
+  // off unless asked for, so a public server never lets strangers make accounts by default.
+  const signup = options.signup ?? (isLoopbackHost(host) && trustProxy === false);
   const services = openServices(options.dataDir, options);
   await services.accounts.ready();
 

@@ -22,7 +22,8 @@ const USAGE = `Usage:
       --data-dir DIR        database and key file (default: ${defaultDataDir()})
       --host H              address to listen on (default: ${DEFAULT_HOST})
       --port N              port, 0 picks a free one (default: ${DEFAULT_PORT})
-      --signup on|off       the panel's "Create account" page (default: on only on loopback)
+      --signup on|off       the panel's "Create account" page (default: on only on loopback
+                            without --trust-proxy)
       --require-totp        accounts without TOTP must set it up before anything else
       --tls-cert FILE       PEM certificate: serve HTTPS (with --tls-key)
       --tls-key FILE        PEM private key

@@ -177,6 +177,14 @@ describe('server info and sign-up', () => {
     expect((await client.signIn('Bob', PASSWORD)).status).toBe(200);
   });
 
+  it('keeps sign-up off by default behind a reverse proxy, where loopback is reachable from outside', async () => {
+    server = await startTestAccountServer({ trustProxy: true });
+    const client = new PanelClient(server.url);
+    expect((await client.request('GET', '/api/server-info')).body.signup).toBe(false);
+    const answer = await client.request('POST', '/api/signup', { username: 'bob', password: PASSWORD });
+    expect([answer.status, answer.body.error]).toEqual([403, 'signup_disabled']);
+  });
+
   it('refuses sign-up when it is off', async () => {
     server = await startTestAccountServer({ signup: false });
     const client = new PanelClient(server.url);
