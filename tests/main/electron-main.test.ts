@@ -242,6 +242,36 @@ describe('the Electron main process (with Electron faked)', () => {
     expect(win.focused).toBe(1);
   });
 
+  it('Lock… writes "manual" before it answers, then closes the window through its close handler', async () => {
+    await expect(call('auth:unlock', { username: 'alice', password: PASSWORD })).resolves.toMatchObject({
+      ok: true,
+    });
+    const file = path.join(dataDir, 'strongroom.json');
+    const closeCalls: string[] = [];
+    // Record the close without destroying the one window (the next test closes it for real); the
+    // close event still runs the real handler.
+    const realClose = win.close.bind(win);
+    win.close = () => {
+      closeCalls.push(JSON.parse(fs.readFileSync(file, 'utf8')).lock.reason);
+      win.emit('close', { preventDefault() {} });
+    };
+    try {
+      await expect(call('lock:lockAndClose')).resolves.toEqual({ ok: true, value: null });
+      expect(JSON.parse(fs.readFileSync(file, 'utf8')).lock).toMatchObject({
+        locked: true,
+        reason: 'manual',
+      });
+      await vi.waitFor(() => expect(closeCalls).toEqual(['manual']));
+      expect(JSON.parse(fs.readFileSync(file, 'utf8')).lock).toMatchObject({
+        locked: true,
+        reason: 'manual',
+      });
+      await expect(call('account:get')).resolves.toMatchObject({ ok: false, error: { code: 'locked' } });
+    } finally {
+      win.close = realClose;
+    }
+  });
+
   it('closing the window writes the locked state synchronously, then quits', async () => {
     await expect(call('auth:unlock', { username: 'alice', password: PASSWORD })).resolves.toMatchObject({
       ok: true,
