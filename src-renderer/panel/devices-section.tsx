@@ -56,25 +56,39 @@ export function DevicesSection() {
       {devices === null && !error && <p>Loading devices…</p>}
       {devices && devices.length === 0 && <p>No desktop app is signed in to this account.</p>}
       {devices && devices.length > 0 && (
-        <table className="panel-table">
+        // Explicit roles: the narrow-screen layout (panel.css) changes the display of the table's
+        // parts, which would otherwise drop their table semantics in some browsers.
+        <table className="panel-table panel-table-stack" role="table">
           <caption>Desktop apps signed in to this account</caption>
-          <thead>
-            <tr>
-              <th scope="col">Device</th>
-              <th scope="col">Added</th>
-              <th scope="col">Last seen</th>
-              <th scope="col">
+          <thead role="rowgroup">
+            <tr role="row">
+              <th scope="col" role="columnheader">
+                Device
+              </th>
+              <th scope="col" role="columnheader">
+                Added
+              </th>
+              <th scope="col" role="columnheader">
+                Last seen
+              </th>
+              <th scope="col" role="columnheader">
                 <span className="visually-hidden">Action</span>
               </th>
             </tr>
           </thead>
-          <tbody>
+          <tbody role="rowgroup">
             {devices.map((d) => (
-              <tr key={d.id}>
-                <th scope="row">{d.name}</th>
-                <td>{formatTime(d.createdAt)}</td>
-                <td>{d.lastSeenAt ? formatTime(d.lastSeenAt) : 'Never'}</td>
-                <td>
+              <tr key={d.id} role="row">
+                <th scope="row" role="rowheader">
+                  {d.name}
+                </th>
+                <td role="cell" data-label="Added">
+                  {formatTime(d.createdAt)}
+                </td>
+                <td role="cell" data-label="Last seen">
+                  {d.lastSeenAt ? formatTime(d.lastSeenAt) : 'Never'}
+                </td>
+                <td role="cell">
                   <button type="button" onClick={() => setPending(d)} aria-label={`Revoke ${d.name}`}>
                     Revoke
                   </button>

@@ -59,28 +59,41 @@ export function HistorySection({ changedAt }: { changedAt?: unknown }) {
       {events && events.length === 0 && <p>Nothing recorded yet.</p>}
       {events && events.length > 0 && (
         <div className="panel-table-wrap">
-          <table className="panel-table">
+          {/* Explicit roles: the narrow-screen layout (panel.css) changes the display of the table's
+              parts, which would otherwise drop their table semantics in some browsers. */}
+          <table className="panel-table panel-table-stack" role="table">
             <caption>Sign-ins and account changes, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Event</th>
-                <th scope="col">Address</th>
-                <th scope="col">From</th>
-                <th scope="col">Device</th>
+            <thead role="rowgroup">
+              <tr role="row">
+                {['Time', 'Event', 'Address', 'From', 'Device'].map((h) => (
+                  <th key={h} scope="col" role="columnheader">
+                    {h}
+                  </th>
+                ))}
               </tr>
             </thead>
-            <tbody>
+            <tbody role="rowgroup">
               {events.map((ev, i) => (
                 <tr
                   key={`${ev.at}-${i}`}
+                  role="row"
                   className={ev.kind === 'sign_in_failure' ? 'panel-row-warn' : undefined}
                 >
-                  <td>{formatTime(ev.at)}</td>
-                  <td>{KIND_WORDS[ev.kind] ?? ev.kind}</td>
-                  <td>{ev.address}</td>
-                  <td>{CLIENT_WORDS[ev.client] ?? ev.client}</td>
-                  <td>{ev.device ?? '—'}</td>
+                  <td role="cell" data-label="Time">
+                    {formatTime(ev.at)}
+                  </td>
+                  <td role="cell" data-label="Event">
+                    {KIND_WORDS[ev.kind] ?? ev.kind}
+                  </td>
+                  <td role="cell" data-label="Address">
+                    {ev.address}
+                  </td>
+                  <td role="cell" data-label="From">
+                    {CLIENT_WORDS[ev.client] ?? ev.client}
+                  </td>
+                  <td role="cell" data-label="Device">
+                    {ev.device ?? '—'}
+                  </td>
                 </tr>
               ))}
             </tbody>

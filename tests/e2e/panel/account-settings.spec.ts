@@ -103,6 +103,22 @@ test.describe('My Account', () => {
     const devices = page.getByRole('table', { name: 'Desktop apps signed in to this account' });
     await expect(devices.getByRole('rowheader', { name: 'Dave’s laptop' })).toBeVisible();
 
+    // On a phone the tables stack: every cell, the Revoke button included, fits the screen.
+    await page.setViewportSize({ width: 360, height: 740 });
+    const history = page.getByRole('table', { name: /Sign-ins and account changes/ });
+    await expect(history.getByRole('cell').first()).toBeVisible();
+    for (const table of [devices, history]) {
+      const overflow = await table.evaluate(
+        (t) =>
+          [...t.querySelectorAll('tbody th, tbody td, button')].filter(
+            (el) => el.getBoundingClientRect().right > document.documentElement.clientWidth,
+          ).length,
+      );
+      expect(overflow).toBe(0);
+    }
+    await expect(devices.getByRole('row')).toHaveCount(2); // still a table to assistive technology
+    await page.setViewportSize({ width: 1280, height: 720 });
+
     // Cancel first: nothing happens.
     await page.getByRole('button', { name: 'Revoke Dave’s laptop' }).click();
     const dialog = page.getByRole('dialog', { name: 'Revoke “Dave’s laptop”?' });
