@@ -110,10 +110,6 @@ export class SessionStore {
     return expected.length === given.length && timingSafeEqual(expected, given);
   }
 
-  static isSessionBearer(token: string): boolean {
-    return token.startsWith(SESSION_TOKEN_PREFIX);
-  }
-
   static isDeviceBearer(token: string): boolean {
     return token.startsWith(DEVICE_TOKEN_PREFIX);
   }
