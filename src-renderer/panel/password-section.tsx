@@ -18,6 +18,11 @@ export function PasswordSection() {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setDone(false);
+    if (!current) {
+      // The contract only says "at least 1 character" here; say what to do instead.
+      setError({ code: 'bad_request', message: 'Enter your current password.' });
+      return;
+    }
     const parsed = changePasswordInput.safeParse({ currentPassword: current, newPassword: next });
     if (!parsed.success) {
       setError({ code: 'bad_request', message: parsed.error.issues[0]?.message ?? 'Check the form.' });

@@ -135,6 +135,8 @@ test.describe('My Account', () => {
 
     // Change password: a wrong current password changes nothing; then the new one works.
     const pw = page.getByRole('form', { name: 'Change password' });
+    await pw.getByRole('button', { name: 'Change password' }).click();
+    await expect(pw.getByRole('alert')).toHaveText('Enter your current password.');
     await pw.getByLabel('Current password').fill('not my password');
     await pw.getByLabel('New password', { exact: true }).fill('dave new password 5678');
     await pw.getByLabel('Repeat new password').fill('dave new password 5678');
