@@ -134,8 +134,8 @@ export const channels = {
     output: null as unknown as AppSettings,
     whileLocked: false,
   },
-  /** The renderer reports user input (throttled to once per few seconds) for the idle lock. */
-  'activity:ping': { input: z.undefined(), output: null as unknown as null, whileLocked: true },
+  /** The renderer reports user input (throttled to once per few seconds) for the idle lock; only while unlocked, like everything but lock:status and auth:unlock. */
+  'activity:ping': { input: z.undefined(), output: null as unknown as null, whileLocked: false },
 } as const;
 
 export type Channel = keyof typeof channels;

@@ -184,7 +184,7 @@ describe('input validation', () => {
 });
 
 describe('locked gate', () => {
-  it('refuses every channel except lock:status, auth:unlock and activity:ping while locked', async () => {
+  it('refuses every channel except lock:status and auth:unlock while locked', async () => {
     locked = true;
     for (const channel of allChannels) {
       const result = (await call(channel, validInput[channel])) as { ok: boolean; error?: { code: string } };
@@ -195,11 +195,7 @@ describe('locked gate', () => {
         expect(handlers[channel], channel).not.toHaveBeenCalled();
       }
     }
-    expect(allChannels.filter((c) => channels[c].whileLocked).sort()).toEqual([
-      'activity:ping',
-      'auth:unlock',
-      'lock:status',
-    ]);
+    expect(allChannels.filter((c) => channels[c].whileLocked).sort()).toEqual(['auth:unlock', 'lock:status']);
   });
 
   it('lets every channel through once unlocked', async () => {
