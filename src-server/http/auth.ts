@@ -95,8 +95,12 @@ export class AuthGate {
     };
   }
 
-  /** Device scope: backup work only, with a device token. */
-  device(request: FastifyRequest): DeviceAuth {
+  /**
+   * Device scope: backup work only, with a device token. Under --require-totp a device signed in
+   * before the account had TOTP (or after an administrator turned it off) is held too, except for
+   * signing itself out (`duringEnrolment`).
+   */
+  device(request: FastifyRequest, opts: { duringEnrolment?: boolean } = {}): DeviceAuth {
     const bearer = bearerToken(request);
     if (bearer === null) throw new ServiceError('not_signed_in', 'This route needs a device token.');
     if (!SessionStore.isDeviceBearer(bearer)) {
@@ -105,6 +109,12 @@ export class AuthGate {
     const device = this.sessions.resumeDevice(bearer);
     const account = this.accounts.byId(device.account_id);
     if (!account) throw new ServiceError('not_signed_in', 'This device is not signed in.');
+    if (!opts.duringEnrolment && this.accounts.mustEnrollTotp(account)) {
+      throw new ServiceError(
+        'totp_enrollment_required',
+        'This server requires two-factor authentication. Sign in and set it up to continue.',
+      );
+    }
     return { account, device, ctx: requestContext(request, 'desktop', device.name) };
   }
 }

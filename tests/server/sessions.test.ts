@@ -278,6 +278,33 @@ describe('--require-totp', () => {
   });
 });
 
+describe('--require-totp switched on later', () => {
+  it('holds a device signed in without TOTP until the account enrols, but lets it sign itself out', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'strongroom-require-later-'));
+    try {
+      server = await startTestAccountServer({ clock: new ManualClock(), dataDir });
+      await server.createUser('alice', PASSWORD);
+      const signIn = await fetch(`${server.url}/api/device-sign-in`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'alice', password: PASSWORD, deviceName: 'Laptop' }),
+      });
+      const { deviceToken } = (await signIn.json()) as { deviceToken: string };
+      expect((await bearer(server.url, 'GET', '/api/device/me', deviceToken)).status).toBe(200);
+      await server.close();
+
+      server = await startTestAccountServer({ clock: new ManualClock(), dataDir, requireTotp: true });
+      const held = await bearer(server.url, 'GET', '/api/device/me', deviceToken);
+      expect([held.status, held.body.error]).toEqual([403, 'totp_enrollment_required']);
+      expect((await bearer(server.url, 'DELETE', '/api/device/me', deviceToken)).status).toBe(204);
+    } finally {
+      await server?.close();
+      server = undefined;
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('password change', () => {
   it('needs the current password, and ends the account’s other sessions', async () => {
     await start();
