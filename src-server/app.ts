@@ -180,6 +180,9 @@ export async function startAccountServer(options: AccountServerOptions): Promise
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
   }) as unknown as FastifyInstance;
   await app.register(cookie);
+  // JSON only: Fastify also parses text/plain by default, which is what a cross-site
+  // <form enctype="text/plain"> can send without a CORS preflight.
+  app.removeContentTypeParser('text/plain');
   installSecurityHeaders(app);
   installErrorHandler(app);
   registerApiRoutes(app, {

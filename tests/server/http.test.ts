@@ -85,6 +85,11 @@ describe('bad input', () => {
       'content-type': 'application/x-www-form-urlencoded',
     });
     expect([form.status, form.body.error]).toEqual([415, 'bad_request']);
+    // What a cross-site <form enctype="text/plain"> sends: refused before any handler sees it.
+    const text = await client.request('POST', '/api/signup', '{"username":"mallory","password":"x="}', {
+      'content-type': 'text/plain',
+    });
+    expect([text.status, text.body.error]).toEqual([415, 'bad_request']);
     const huge = await client.request('POST', '/api/session', {
       username: 'alice',
       password: 'x'.repeat(20_000),
