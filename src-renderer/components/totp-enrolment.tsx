@@ -37,9 +37,23 @@ export interface TotpEnrolmentProps {
 type Stage =
   | { kind: 'starting' }
   | { kind: 'failed'; error: Problem }
-  | { kind: 'scan'; data: TotpEnrolmentData }
+  | { kind: 'scan'; data: TotpEnrolmentData; deadline: number }
   | { kind: 'expired'; error: Problem }
   | { kind: 'codes'; codes: string[] };
+
+/** How long the server keeps a pending enrolment (issue 2: 10 minutes). */
+const ENROLMENT_LIFETIME_MS = 10 * 60 * 1000;
+
+/**
+ * When a set-up that arrived at `receivedAt` lapses, on this computer's clock. The server's
+ * expiresAt is on the server's clock: with this computer's clock ahead by ten minutes a fresh set-up
+ * would show as expired at once, every time. So it is never taken as sooner than the lifetime from
+ * arrival; if the server really expires it sooner, Save gets enrolment_expired and says so.
+ */
+function enrolmentDeadline(expiresAt: string, receivedAt: number): number {
+  const left = Date.parse(expiresAt) - receivedAt;
+  return receivedAt + (Number.isFinite(left) ? Math.max(left, ENROLMENT_LIFETIME_MS) : ENROLMENT_LIFETIME_MS);
+}
 
 const EXPIRED: Problem = {
   code: 'enrolment_expired',
@@ -70,7 +84,11 @@ export function TotpEnrolment({
     begin().then(
       (r) => {
         if (!live) return;
-        setStage(r.ok ? { kind: 'scan', data: r.value } : { kind: 'failed', error: r.error });
+        setStage(
+          r.ok
+            ? { kind: 'scan', data: r.value, deadline: enrolmentDeadline(r.value.expiresAt, Date.now()) }
+            : { kind: 'failed', error: r.error },
+        );
       },
       (err: unknown) => live && setStage({ kind: 'failed', error: problemFromThrown(err) }),
     );
@@ -82,14 +100,13 @@ export function TotpEnrolment({
   }, [attempt]);
 
   // Say so when the pending enrolment lapses, before the person types a code into a dead form.
-  const expiresAt = stage.kind === 'scan' ? stage.data.expiresAt : null;
+  const deadline = stage.kind === 'scan' ? stage.deadline : null;
   useEffect(() => {
-    if (!expiresAt) return;
-    const ms = Date.parse(expiresAt) - Date.now();
-    if (!Number.isFinite(ms)) return;
+    if (deadline === null) return;
+    const ms = deadline - Date.now();
     const id = window.setTimeout(() => setStage({ kind: 'expired', error: EXPIRED }), Math.max(0, ms));
     return () => window.clearTimeout(id);
-  }, [expiresAt]);
+  }, [deadline]);
 
   const restart = () => {
     setStage({ kind: 'starting' });
@@ -201,8 +218,8 @@ export function TotpEnrolment({
           </ol>
           <ErrorMessage error={error} secondsLeft={wait} id={errorId} />
           <p className="sr-hint">
-            This set-up is valid until {new Date(stage.data.expiresAt).toLocaleTimeString()}. Nothing changes
-            until you save.
+            This set-up is valid until {new Date(stage.deadline).toLocaleTimeString()}. Nothing changes until
+            you save.
           </p>
           <div className="sr-actions">
             <button type="submit" className="sr-primary" disabled={busy || wait > 0}>

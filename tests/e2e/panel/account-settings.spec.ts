@@ -155,6 +155,30 @@ test.describe('My Account', () => {
   });
 });
 
+test.describe('a computer whose clock is off', () => {
+  let server: ServerProcess;
+  test.beforeAll(async () => {
+    server = await startServerProcess(['--signup', 'off']);
+  });
+  test.afterAll(async () => {
+    await server?.stop();
+  });
+
+  test('can still enrol when its clock runs twenty minutes ahead of the server', async ({ page }) => {
+    server.addUser('frank', 'frank password 1234');
+    await page.clock.install({ time: Date.now() + 20 * 60_000 });
+    await page.goto(server.url);
+    await signInWithPassword(page, 'frank', 'frank password 1234');
+    await openMyAccount(page);
+    await page.getByRole('checkbox', { name: 'Two-factor authentication (TOTP)' }).check();
+    await expect(page.getByRole('img', { name: /QR code/ })).toBeVisible();
+    await page.clock.runFor(5_000);
+    await expect(page.getByText('This set-up has expired')).toHaveCount(0);
+    await completeEnrolment(page);
+    await expect(page.getByText('10 recovery codes are left.')).toBeVisible();
+  });
+});
+
 test.describe('with --require-totp', () => {
   let server: ServerProcess;
   test.beforeAll(async () => {
