@@ -85,6 +85,7 @@ function Header({ signedIn, limited = false }: { signedIn: boolean; limited?: bo
   const signOut = useSignOut();
   const [open, setOpen] = useState(false);
   const menuRef = useRef<HTMLDivElement>(null);
+  const menuButtonRef = useRef<HTMLButtonElement>(null);
   const route = useRoute();
 
   // Close the menu whenever the page changes or a click lands outside it.
@@ -109,13 +110,24 @@ function Header({ signedIn, limited = false }: { signedIn: boolean; limited?: bo
       {signedIn && (
         <nav aria-label="Main" className="panel-nav">
           {!limited && (
-            <div className="panel-menu" ref={menuRef}>
+            <div
+              className="panel-menu"
+              ref={menuRef}
+              onKeyDown={(e) => {
+                // Escape closes the menu from the button or from inside it, and focus goes back to
+                // the button rather than being lost with the link that disappears.
+                if (e.key === 'Escape' && open) {
+                  setOpen(false);
+                  menuButtonRef.current?.focus();
+                }
+              }}
+            >
               <button
+                ref={menuButtonRef}
                 type="button"
                 aria-expanded={open}
                 aria-controls="account-settings-menu"
                 onClick={() => setOpen(!open)}
-                onKeyDown={(e) => e.key === 'Escape' && setOpen(false)}
               >
                 Account settings <span aria-hidden="true">▾</span>
               </button>

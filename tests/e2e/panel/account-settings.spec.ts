@@ -99,6 +99,16 @@ test.describe('My Account', () => {
 
     await page.goto(server.url);
     await signInWithPassword(page, 'dave', 'dave password 1234');
+    // The menu by keyboard: Escape from inside it closes it and puts focus back on its button.
+    const menuButton = page.getByRole('button', { name: 'Account settings' });
+    await menuButton.focus();
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await expect(nav.getByRole('link', { name: 'My Account' })).toBeFocused();
+    await page.keyboard.press('Escape');
+    await expect(menuButton).toBeFocused();
+    await expect(menuButton).toHaveAttribute('aria-expanded', 'false');
     await openMyAccount(page);
     const devices = page.getByRole('table', { name: 'Desktop apps signed in to this account' });
     await expect(devices.getByRole('rowheader', { name: 'Dave’s laptop' })).toBeVisible();
