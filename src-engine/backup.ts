@@ -10,10 +10,12 @@ import path from 'node:path';
 import { blobId } from './crypto';
 import { EngineError } from './errors';
 import { ExcludeMatcher } from './exclude';
-import { BLOB_TREE, PackWriter, encryptBlob, type PackEntry } from './pack';
+import { BLOB_DATA, BLOB_TREE, PackWriter, encryptBlob, type PackEntry } from './pack';
+import { chunkFile } from './chunk-file';
+import { gearTable } from './chunker';
 import type { PackRecord, Repository, Snapshot, SnapshotSummary } from './repository';
 import { encodeTree, type Tree, type TreeNode } from './tree';
-import { ChunkWorkerPool } from './worker-pool';
+import { ChunkWorkerPool, type FileResult } from './worker-pool';
 
 export interface BackupProgress {
   phase: 'scan' | 'backup' | 'finish';
@@ -169,7 +171,11 @@ async function runBackup(
     (begun ??= spawnPool().then((p) => {
       if (!scanned) throw new Error('internal: files dispatched before the scan finished');
       // Each file yields at most size/min + 1 chunks: the shared id set can never fill up.
-      p.begin(repo, Math.ceil(progress.bytesTotal / repo.config.chunker.min) + progress.filesTotal);
+      p.begin(
+        repo,
+        Math.ceil(progress.bytesTotal / repo.config.chunker.min) + progress.filesTotal + reserved.size,
+        reserved,
+      );
       pool = p;
       if (opts.signal?.aborted) p.cancelQueued(new EngineError('CANCELLED', 'backup cancelled'));
       return p;
@@ -258,6 +264,62 @@ async function runBackup(
     if (r) addPack(r.packId, r.entries);
   };
 
+  // A re-run that reads only a few MiB chunks them right here: starting worker threads (and their
+  // WebAssembly zstd) would cost more than the work. Past the budget, the pool takes over.
+  const INLINE_BUDGET = 32 * 1024 * 1024;
+  let inlineBytes = 0;
+  let inlineGear: Int32Array | undefined;
+  let inlineChain: Promise<unknown> = Promise.resolve();
+  let storeFailure: unknown;
+  const dataPacker = new PackWriter(repo.storage, repo.keys, repo.config.packSize);
+  const flushData = async () => {
+    const r = await dataPacker.flush();
+    if (r) addPack(r.packId, r.entries);
+  };
+  const processInline = (file: string, size: number): Promise<FileResult> => {
+    const run = inlineChain.then(async (): Promise<FileResult> => {
+      inlineGear ??= gearTable(repo.keys.gear);
+      try {
+        const r = await chunkFile(file, size, {
+          gear: inlineGear,
+          chunker: repo.config.chunker,
+          blobIdKey: repo.keys.blobId,
+          onChunk: async (idBytes, id, chunk) => {
+            if (!repo.index.has(id) && !reserved.has(id)) {
+              reserved.add(id);
+              const { codec, sealed } = encryptBlob(repo.keys, idBytes, chunk, repo.config.compressionLevel);
+              try {
+                dataPacker.add(BLOB_DATA, id, codec, sealed, chunk.length);
+                if (dataPacker.full) await flushData();
+              } catch (err) {
+                storeFailure = err;
+                throw err;
+              }
+            }
+            progress.bytesDone += chunk.length;
+            summary.bytesProcessed += chunk.length;
+            emit();
+          },
+        });
+        return { content: r.content, size: r.size };
+      } catch (err) {
+        // The repository's disk failing ends the backup; an unreadable file is only a warning.
+        if (storeFailure) throw storeFailure;
+        const e = err as NodeJS.ErrnoException;
+        return { content: [], size: 0, error: `${e.code ?? 'error'}: ${e.message}` };
+      }
+    });
+    inlineChain = run.catch(() => undefined);
+    return run;
+  };
+  const readFile = (file: string, size: number): Promise<FileResult> => {
+    if (poolStarting === undefined && inlineBytes + size <= INLINE_BUDGET) {
+      inlineBytes += size;
+      return processInline(file, size);
+    }
+    return getPool().then((p) => p.processFile(file, size));
+  };
+
   const saveTree = async (tree: Tree): Promise<string> => {
     const bytes = encodeTree(tree);
     const idBytes = blobId(repo.keys.blobId, bytes);
@@ -305,21 +367,19 @@ async function runBackup(
         continue;
       }
       pending.push(
-        getPool()
-          .then((p) => p.processFile(c.path, node.size!))
-          .then((r) => {
-            progress.filesDone++;
-            progress.currentFile = c.path;
-            // Bytes were counted as chunks arrived; true up for files that changed size while read.
-            progress.bytesDone += node.size! - r.size;
-            if (r.error) {
-              warn(`${c.path}: cannot read (${r.error}); not in this snapshot`);
-              return undefined;
-            }
-            if (prev?.type === 'file') summary.filesChanged++;
-            else summary.filesNew++;
-            return { ...node, size: r.size, content: r.content };
-          }),
+        readFile(c.path, node.size!).then((r) => {
+          progress.filesDone++;
+          progress.currentFile = c.path;
+          // Bytes were counted as chunks arrived; true up for files that changed size while read.
+          progress.bytesDone += node.size! - r.size;
+          if (r.error) {
+            warn(`${c.path}: cannot read (${r.error}); not in this snapshot`);
+            return undefined;
+          }
+          if (prev?.type === 'file') summary.filesChanged++;
+          else summary.filesNew++;
+          return { ...node, size: r.size, content: r.content };
+        }),
       );
     }
     const nodes: TreeNode[] = [];
@@ -348,6 +408,8 @@ async function runBackup(
     progress.phase = 'finish';
     emit(true);
     if (poolStarting) await (await poolStarting).flush();
+    await inlineChain;
+    await flushData();
     await flushTrees();
     checkCancel();
   } catch (err) {
@@ -355,6 +417,8 @@ async function runBackup(
     const p = pool ?? (await poolStarting?.catch(() => undefined));
     if (p && !p.error) await p.flush().catch(() => undefined);
     await p?.close();
+    await inlineChain;
+    await flushData().catch(() => undefined);
     await repo.writeIndex([...repo.recoveredPacks.splice(0), ...newPacks]).catch(() => undefined);
     throw err;
   } finally {

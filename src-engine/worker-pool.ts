@@ -91,9 +91,11 @@ export class ChunkWorkerPool {
   }
 
   /** `expectedNewIds` bounds the chunks this backup can produce (bytes / min chunk + files). */
-  begin(repo: Repository, expectedNewIds: number): void {
+  begin(repo: Repository, expectedNewIds: number, alsoKnown: Iterable<string> = []): void {
     const ids = SharedIdSet.create(repo.index.size + expectedNewIds);
     for (const id of repo.index.keys()) ids.claim(Buffer.from(id, 'hex'));
+    // Blobs the main thread already stored in this run, not yet in the index.
+    for (const id of alsoKnown) ids.claim(Buffer.from(id, 'hex'));
     for (const slot of this.slots) this.send(slot, { t: 'ids', buffer: ids.buffer, capacity: ids.capacity });
   }
 

@@ -188,6 +188,26 @@ describe('backup and restore', () => {
     expect(names).not.toContain('gone.txt');
     if (process.getuid?.() !== 0) expect(warnings.some((w) => w.includes('locked.txt'))).toBe(true);
     expect((await check(repo)).ok).toBe(true);
+    // Again on a re-run, where a few changed files are read on the main thread instead of the workers.
+    writeFile(path.join(dir, 'gone2.txt'), 'will vanish too');
+    writeFile(path.join(dir, 'ok.txt'), 'fine, and changed');
+    let removed2 = false;
+    const again = await backup(repo, {
+      paths: [dir],
+      onProgress: (p) => {
+        if (p.phase === 'backup' && !removed2) {
+          removed2 = true;
+          fs.rmSync(path.join(dir, 'gone2.txt'));
+        }
+      },
+    });
+    expect(again.snapshot.parent).toBe(r.snapshotId);
+    expect(again.snapshot.partial).toBe(true);
+    expect(again.snapshot.warnings.some((w) => w.includes('gone2.txt'))).toBe(true);
+    expect(again.snapshot.summary.filesChanged).toBe(1);
+    const target = path.join(work, 'out-unreadable');
+    await restore(repo, again.snapshotId, { target });
+    expect(fs.readFileSync(path.join(target, dir, 'ok.txt'), 'utf8')).toBe('fine, and changed');
   });
 
   it('cancellation leaves a valid repository whose packs the next run reuses', async () => {
