@@ -128,7 +128,11 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.post(routes.totpConfirm.path, withBody(totpConfirmInput), async (request): Promise<RecoveryCodes> => {
     const auth = gate.session(request, { duringEnrolment: true });
     const input = request.body as z.output<typeof totpConfirmInput>;
-    return { recoveryCodes: accounts.confirmTotp(auth.account, input.code, auth.ctx) };
+    const recoveryCodes = accounts.confirmTotp(auth.account, input.code, auth.ctx);
+    // Sessions opened with the password alone (perhaps by whoever made the person turn this on)
+    // end now; the one that enrolled stays. Device tokens stay: they are listed with Revoke.
+    sessions.endOthers(auth.account.id, auth.session.id_hash);
+    return { recoveryCodes };
   });
 
   app.post(routes.totpDisable.path, withBody(totpDisableInput), async (request, reply) => {

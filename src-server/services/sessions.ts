@@ -98,6 +98,11 @@ export class SessionStore {
     this.db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(hashToken(token));
   }
 
+  /** Ends every session of the account but the one given (device tokens stay). */
+  endOthers(accountId: number, keepIdHash: string): void {
+    this.db.prepare('DELETE FROM sessions WHERE account_id = ? AND id_hash != ?').run(accountId, keepIdHash);
+  }
+
   /** The CSRF token belongs to the session: a keyed hash of its id, so nothing more is stored. */
   csrfToken(sessionToken: string): string {
     return this.key.mac('csrf', sessionToken);

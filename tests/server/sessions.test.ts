@@ -278,6 +278,24 @@ describe('--require-totp', () => {
   });
 });
 
+describe('turning TOTP on', () => {
+  it('ends the account’s other sessions (signed in with the password alone) and keeps this one', async () => {
+    const { clock } = await start();
+    const mine = new PanelClient(server!.url);
+    const other = new PanelClient(server!.url);
+    await mine.signIn('alice', PASSWORD);
+    await other.signIn('alice', PASSWORD);
+    const begin = await mine.request('POST', '/api/account/totp/begin', {});
+    const confirm = await mine.request('POST', '/api/account/totp/confirm', {
+      code: totpCode(begin.body.secretBase32, clock.now()),
+    });
+    expect(confirm.status).toBe(200);
+    expect((await mine.request('GET', '/api/account')).status).toBe(200);
+    const ended = await other.request('GET', '/api/account');
+    expect([ended.status, ended.body.error]).toEqual([401, 'not_signed_in']);
+  });
+});
+
 describe('--require-totp switched on later', () => {
   it('holds a device signed in without TOTP until the account enrols, but lets it sign itself out', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'strongroom-require-later-'));
