@@ -11,7 +11,6 @@ import { initCodec } from './codec';
 import { BLOB_DATA, PackWriter, encryptBlob } from './pack';
 import { openStorage } from './storage';
 import { SharedIdSet } from './shared-id-set';
-import { MemoryBudget } from './memory';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol';
 
 const init = workerData as WorkerInit;
@@ -32,7 +31,6 @@ function post(m: FromWorker): void {
 
 let known: SharedIdSet | undefined;
 const PROGRESS_EVERY = 4 * 1024 * 1024;
-const memory = new MemoryBudget();
 
 function flushPack(): Promise<void> {
   const p = packer.flush().then(
@@ -69,7 +67,6 @@ async function processFile(task: number, path: string, expectedSize: number): Pr
           if (packer.full) await flushPack();
         }
         unreported += chunk.length;
-        memory.spent(chunk.length);
         if (unreported >= PROGRESS_EVERY) {
           post({ t: 'progress', bytes: unreported });
           unreported = 0;
