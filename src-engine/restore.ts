@@ -3,8 +3,15 @@
  * its header and each blob (AES-GCM) before writing, and write with positional writes into a temporary
  * file that replaces the target only once complete. A damaged pack is named with the files it affects;
  * those files are not created, and everything else is restored.
+ *
+ * The target may already hold symlinks (left by someone else or by an earlier restore). Restore never
+ * follows one: every directory under the target is checked with lstat before use and refused (with its
+ * whole subtree) when it is a symlink or not a directory; files are created with O_EXCL|O_NOFOLLOW under
+ * a fresh name and renamed over the destination, which replaces a symlink there instead of writing
+ * through it; metadata is set through descriptors opened with O_NOFOLLOW; symlinks are created last.
  */
 import fsp from 'node:fs/promises';
+import { constants as fsc } from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { EngineError, IntegrityError, describeIoError } from './errors';
@@ -52,6 +59,8 @@ interface FilePlan {
   node: TreeNode;
   remaining: number;
   failed: boolean;
+  /** Its folder was refused (a symlink or non-directory in the way): not an error of the data. */
+  refused?: boolean;
   opening?: Promise<fsp.FileHandle>;
   writes: Promise<void>[];
 }
@@ -126,7 +135,15 @@ async function runRestore(
     const tree = await repo.readTree(treeId);
     const te = repo.index.get(treeId);
     if (te) treePacks.add(te.pack);
+    const seen = new Set<string>();
     for (const node of tree.nodes) {
+      // decodeTree refuses names with '/', '.', '..' or ''; a name twice in one tree is refused here,
+      // so one entry can never stand in the path of another.
+      if (seen.has(node.name) || node.name.includes('\0')) {
+        warn(`${snapDir}: skipping invalid or duplicate entry ${JSON.stringify(node.name)}`);
+        continue;
+      }
+      seen.add(node.name);
       const sp = snapDir === '/' ? `/${node.name}` : `${snapDir}/${node.name}`;
       const take = wanted(sp);
       if (!take && !(node.type === 'dir' && onTheWay(sp))) continue;
@@ -221,29 +238,63 @@ async function runRestore(
     opts.onProgress({ ...progress });
   };
 
-  // Directories first (pre-order), so files have somewhere to go; their metadata is applied last.
+  // Directories first (parents before children), so files have somewhere to go; metadata is applied last.
+  // Only directories in `safeDirs` (real directories, checked with lstat, whose parents are safe) are
+  // written into; anything else in the way is refused with a warning, and so is everything under it.
+  const safeDirs = new Set<string>([target]);
   try {
     await fsp.mkdir(target, { recursive: true });
-    for (const level of byDepth(dirs)) {
-      await Promise.all(level.map((d) => fsp.mkdir(d.dest, { recursive: true, mode: 0o700 })));
-      result.dirs += level.length;
-    }
   } catch (err) {
     throw describeIoError(err, 'creating directories under', target);
   }
+  const usableDirs: { dest: string; node: TreeNode }[] = [];
+  for (const level of byDepth(dirs)) {
+    const ok = await Promise.all(
+      level.map(async (d) => {
+        if (!safeDirs.has(path.dirname(d.dest))) return false; // an ancestor was refused (warned there)
+        const why = await ensureRealDir(d.dest);
+        if (why) {
+          warn(`${d.dest}: not restored, nor anything under it (${why})`);
+          return false;
+        }
+        return true;
+      }),
+    ).catch((err: unknown) => {
+      throw describeIoError(err, 'creating directories under', target);
+    });
+    level.forEach((d, i) => {
+      if (!ok[i]) return;
+      safeDirs.add(d.dest);
+      usableDirs.push(d);
+      result.dirs++;
+    });
+  }
+  const parentIsSafe = (dest: string) => safeDirs.has(path.dirname(dest));
+  for (const f of files) {
+    if (parentIsSafe(f.dest)) continue;
+    // Its blobs are still planned; marking it failed means none are written and no file is opened.
+    f.failed = true;
+    f.refused = true;
+  }
 
   const finishFile = async (f: FilePlan) => {
+    if (f.refused) {
+      result.filesSkipped++;
+      progress.filesDone++;
+      return;
+    }
     try {
-      const fh = await (f.opening ?? fsp.open(f.tmp, 'w', 0o600));
+      const fh = await (f.opening ?? openTmp(f.tmp));
       f.opening = undefined;
       if (f.failed) {
         await fh.close();
         throw new Error('write failed');
       }
+      // Through the descriptor, never by name: nothing can swap the file for a link in between.
       await fh.chmod(f.node.mode & 0o7777);
-      await fh.close();
       const t = nsToSeconds(f.node.mtimeNs);
-      await fsp.utimes(f.tmp, t, t);
+      await fh.utimes(t, t);
+      await fh.close();
       if (
         conflict === 'overwrite' &&
         (await fsp.lstat(f.dest).then(
@@ -357,7 +408,7 @@ async function runRestore(
           const f = t.file;
           if (f.failed) continue;
           try {
-            f.opening ??= fsp.open(f.tmp, 'w', 0o600);
+            f.opening ??= openTmp(f.tmp);
             const fh = await f.opening;
             let off = 0;
             while (off < plain.length) {
@@ -393,6 +444,7 @@ async function runRestore(
   }
   await next?.catch(() => undefined);
   for (const f of files) {
+    if (f.refused) continue; // nothing was opened under a refused folder
     if (f.failed || f.remaining > 0) {
       const fh = await f.opening?.catch(() => undefined);
       f.opening = undefined;
@@ -404,6 +456,10 @@ async function runRestore(
     throw new EngineError('CANCELLED', 'restore cancelled; completed files were kept');
 
   for (const l of links) {
+    if (!parentIsSafe(l.dest)) {
+      result.filesSkipped++;
+      continue;
+    }
     try {
       if (await exists(l.dest)) {
         if (conflict === 'skip') continue;
@@ -419,14 +475,21 @@ async function runRestore(
     }
   }
   // Deepest directories first: setting a parent's mtime before writing into it would be undone.
-  for (const level of byDepth(dirs).reverse()) {
+  for (const level of byDepth(usableDirs).reverse()) {
     await Promise.all(
       level.map((d) =>
         limit(async () => {
           try {
-            await fsp.chmod(d.dest, d.node.mode & 0o7777);
-            const t = nsToSeconds(d.node.mtimeNs);
-            await fsp.utimes(d.dest, t, t);
+            // O_NOFOLLOW: if the directory was swapped for a symlink since, this fails instead of
+            // changing whatever the link points at.
+            const fh = await fsp.open(d.dest, fsc.O_RDONLY | fsc.O_DIRECTORY | fsc.O_NOFOLLOW);
+            try {
+              await fh.chmod(d.node.mode & 0o7777);
+              const t = nsToSeconds(d.node.mtimeNs);
+              await fh.utimes(t, t);
+            } finally {
+              await fh.close();
+            }
           } catch (err) {
             warn(`${d.dest}: cannot set metadata (${(err as Error).message})`);
           }
@@ -443,6 +506,36 @@ async function runRestore(
     );
   }
   return result;
+}
+
+/** A fresh temporary file: O_EXCL|O_NOFOLLOW, so an existing file or link of that name is never opened. */
+function openTmp(p: string): Promise<fsp.FileHandle> {
+  return fsp.open(p, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+}
+
+/**
+ * Makes `dir` a real directory if nothing is there; returns why it cannot be used when something else
+ * is (a symlink is never followed, whatever it points at). Its parent has already been checked.
+ */
+async function ensureRealDir(dir: string): Promise<string | undefined> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const st = await fsp.lstat(dir);
+      if (st.isSymbolicLink()) return 'a symlink is in the way; it was not followed';
+      if (!st.isDirectory()) return 'something that is not a directory is in the way';
+      return undefined;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    try {
+      await fsp.mkdir(dir, { mode: 0o700 });
+      return undefined;
+    } catch (err) {
+      // Created by someone else between lstat and mkdir: look again at what it is.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  return 'it keeps changing while being restored';
 }
 
 /** Runs at most `n` of the given tasks at once: enough to keep the disk busy, few enough descriptors. */

@@ -39,7 +39,8 @@ export function decodeTree(buf: Buffer, where: string): Tree {
       n.name === '' ||
       n.name === '.' ||
       n.name === '..' ||
-      n.name.includes('/')
+      n.name.includes('/') ||
+      n.name.includes('\0')
     ) {
       throw new Error(`${where}: invalid entry name ${JSON.stringify(n.name)}`);
     }
