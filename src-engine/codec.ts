@@ -1,7 +1,9 @@
 /**
- * zstd compression. Node's own zlib zstd is used when the runtime has it (Node >= 22.15); otherwise the
- * @bokuweb/zstd-wasm build, which installs from the registry alone. Both write standard zstd frames, so a
- * repository written with one is read by the other: the pack header records only "zstd" or "none".
+ * zstd compression, from the fastest backend this machine has: Node's own zlib zstd (Node >= 22.15),
+ * else the native `zstd-napi` addon (an optional dependency, built from source at install; absent if that
+ * build failed), else the @bokuweb/zstd-wasm build, which installs from the registry alone. All three
+ * write and read standard zstd frames, so a repository written with one is read by any other: the pack
+ * header records only "zstd" or "none". STRONGROOM_ZSTD=zlib|napi|wasm forces one (tests, benchmarks).
  */
 import zlib from 'node:zlib';
 
@@ -9,7 +11,14 @@ export const CODEC_NONE = 0;
 export const CODEC_ZSTD = 1;
 export type CodecId = typeof CODEC_NONE | typeof CODEC_ZSTD;
 
-type Zstd = { compress(data: Uint8Array, level: number): Buffer; decompress(data: Uint8Array): Buffer };
+export type ZstdBackendName = 'zlib' | 'napi' | 'wasm';
+export const ZSTD_BACKENDS: readonly ZstdBackendName[] = ['zlib', 'napi', 'wasm'];
+
+export interface ZstdBackend {
+  name: ZstdBackendName;
+  compress(data: Uint8Array, level: number): Buffer;
+  decompress(data: Uint8Array): Buffer;
+}
 
 type NativeZstd = {
   zstdCompressSync(data: Uint8Array, opts: object): Buffer;
@@ -17,22 +26,49 @@ type NativeZstd = {
   constants: Record<string, number>;
 };
 
-let zstd: Zstd | undefined;
-let loading: Promise<Zstd> | undefined;
+type NapiZstd = {
+  compress(data: Uint8Array, params?: { compressionLevel?: number }): Buffer;
+  decompress(data: Uint8Array): Buffer;
+};
 
-async function loadZstd(): Promise<Zstd> {
-  const native = zlib as unknown as Partial<NativeZstd>;
-  if (typeof native.zstdCompressSync === 'function' && typeof native.zstdDecompressSync === 'function') {
+let zstd: ZstdBackend | undefined;
+let loading: Promise<ZstdBackend> | undefined;
+
+/** One backend by name, or undefined when this machine does not have it. */
+export async function loadZstdBackend(name: ZstdBackendName): Promise<ZstdBackend | undefined> {
+  if (name === 'zlib') {
+    const native = zlib as unknown as Partial<NativeZstd>;
+    if (typeof native.zstdCompressSync !== 'function' || typeof native.zstdDecompressSync !== 'function')
+      return undefined;
     const n = native as NativeZstd;
     const levelParam = n.constants.ZSTD_c_compressionLevel ?? 100;
     return {
+      name,
       compress: (data, level) => n.zstdCompressSync(data, { params: { [levelParam]: level } }),
       decompress: (data) => n.zstdDecompressSync(data),
+    };
+  }
+  if (name === 'napi') {
+    let napi: NapiZstd;
+    try {
+      // An optional dependency: missing, or present with a failed native build, both mean "not here".
+      const mod = (await import('zstd-napi')) as unknown as NapiZstd & { default?: NapiZstd };
+      napi = typeof mod.compress === 'function' ? mod : mod.default!;
+      if (typeof napi?.compress !== 'function') return undefined;
+    } catch {
+      return undefined;
+    }
+    // The module's compress/decompress reuse one native context per thread: no per-call allocation.
+    return {
+      name,
+      compress: (data, level) => napi.compress(data, { compressionLevel: level }),
+      decompress: (data) => napi.decompress(data),
     };
   }
   const wasm = await import('@bokuweb/zstd-wasm');
   await wasm.init();
   return {
+    name,
     compress: (data, level) => {
       const out = wasm.compress(data, level);
       return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
@@ -44,6 +80,27 @@ async function loadZstd(): Promise<Zstd> {
   };
 }
 
+async function loadZstd(): Promise<ZstdBackend> {
+  const forced = process.env.STRONGROOM_ZSTD;
+  if (forced) {
+    if (!(ZSTD_BACKENDS as readonly string[]).includes(forced))
+      throw new Error(`STRONGROOM_ZSTD must be one of ${ZSTD_BACKENDS.join(', ')}, not ${forced}`);
+    const b = await loadZstdBackend(forced as ZstdBackendName);
+    if (!b) throw new Error(`STRONGROOM_ZSTD=${forced}: that zstd backend is not available here`);
+    return b;
+  }
+  for (const name of ZSTD_BACKENDS) {
+    const b = await loadZstdBackend(name);
+    if (b) return b;
+  }
+  throw new Error('no zstd backend could be loaded');
+}
+
+/** Which backend this thread uses (after initCodec). */
+export function zstdBackendName(): ZstdBackendName | undefined {
+  return zstd?.name;
+}
+
 /** Must be awaited once per thread before compress/decompress (the wasm build initialises asynchronously). */
 export async function initCodec(): Promise<void> {
   if (zstd) return;
@@ -51,7 +108,7 @@ export async function initCodec(): Promise<void> {
   zstd = await loading;
 }
 
-function ready(): Zstd {
+function ready(): ZstdBackend {
   if (!zstd) throw new Error('initCodec() was not awaited');
   return zstd;
 }

@@ -6,8 +6,14 @@ import {
   initCodec,
   maybeCompress,
   sampleEntropy,
+  loadZstdBackend,
+  zstdBackendName,
+  ZSTD_BACKENDS,
+  type ZstdBackend,
 } from '../../src-engine/codec';
-import { prng } from './helpers';
+import fs from 'node:fs';
+import path from 'node:path';
+import { newRepo, PASSWORD, prng, runCli, tempDir, writeFile } from './helpers';
 
 beforeAll(async () => {
   await initCodec();
@@ -36,5 +42,82 @@ describe('compression where it pays', () => {
     const text = Buffer.from('abc'.repeat(1000));
     const r = maybeCompress(text);
     expect(() => decode(r.codec, r.bytes, text.length + 1)).toThrow(/recorded/);
+  });
+});
+
+describe('zstd backends', () => {
+  const text = Buffer.from(
+    Array.from({ length: 5000 }, (_, i) => `line ${i}: const value${i % 97} = compute(${i});\n`).join(''),
+  );
+
+  it('picks the fastest available backend, and on Node without zlib zstd uses zstd-napi when it built', async () => {
+    const available = (
+      await Promise.all(ZSTD_BACKENDS.map(async (n) => ((await loadZstdBackend(n)) ? n : undefined)))
+    ).filter(Boolean);
+    expect(available).toContain('wasm');
+    expect(zstdBackendName()).toBe(available[0]);
+  });
+
+  it('reads with every backend what any backend wrote (plain zstd frames)', async () => {
+    const backends = (await Promise.all(ZSTD_BACKENDS.map((n) => loadZstdBackend(n)))).filter(
+      (b): b is ZstdBackend => b !== undefined,
+    );
+    // On this project's Node 20 machines: zstd-napi and wasm at least; zlib too on Node >= 22.15.
+    expect(backends.length).toBeGreaterThanOrEqual(2);
+    for (const writer of backends) {
+      const frame = writer.compress(text, 3);
+      expect(frame.length).toBeLessThan(text.length / 4);
+      for (const reader of backends) {
+        expect(reader.decompress(frame).equals(text), `${writer.name} -> ${reader.name}`).toBe(true);
+      }
+    }
+  });
+
+  it('a repository backed up with one backend restores with another (CLI, STRONGROOM_ZSTD)', async () => {
+    const work = await tempDir('codec-cross');
+    try {
+      const src = path.join(work, 'src');
+      writeFile(path.join(src, 'code.txt'), text);
+      writeFile(path.join(src, 'bin.dat'), prng('cross', 200_000));
+      const repoDir = path.join(work, 'repo');
+      await newRepo(repoDir);
+      const env = { STRONGROOM_PASSWORD: PASSWORD };
+      const b = await runCli(['--repo', repoDir, 'backup', src], { ...env, STRONGROOM_ZSTD: 'napi' });
+      expect(b.stderr).toBe('');
+      expect(b.code).toBe(0);
+      const target = path.join(work, 'out');
+      const r = await runCli(['--repo', repoDir, 'restore', 'latest', '--target', target], {
+        ...env,
+        STRONGROOM_ZSTD: 'wasm',
+      });
+      expect(r.code).toBe(0);
+      const restored = path.join(target, src);
+      expect(fs.readFileSync(path.join(restored, 'code.txt')).equals(text)).toBe(true);
+      expect(fs.readFileSync(path.join(restored, 'bin.dat')).equals(prng('cross', 200_000))).toBe(true);
+      const c = await runCli(['--repo', repoDir, 'check', '--read-data'], {
+        ...env,
+        STRONGROOM_ZSTD: 'wasm',
+      });
+      expect(c.code).toBe(0);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses an unknown forced backend clearly', async () => {
+    const work = await tempDir('codec-forced');
+    try {
+      const repoDir = path.join(work, 'repo');
+      await newRepo(repoDir);
+      writeFile(path.join(work, 'src/a.txt'), 'a');
+      const r = await runCli(['--repo', repoDir, 'backup', path.join(work, 'src')], {
+        STRONGROOM_PASSWORD: PASSWORD,
+        STRONGROOM_ZSTD: 'lz4',
+      });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/STRONGROOM_ZSTD must be one of zlib, napi, wasm, not lz4/);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
   });
 });
