@@ -2,6 +2,7 @@ import { useId, useState } from 'react';
 import type { FormEvent } from 'react';
 import type { AccountView, IpcError } from '../../src-shared/ipc-contract';
 import { ErrorMessage } from '../components/error-message';
+import { PasswordField } from '../components/password-field';
 import { RecoveryCodesView } from '../components/recovery-codes-view';
 import { SecondFactorInput } from '../components/second-factor-input';
 import type { SecondFactorMode } from '../components/second-factor-input';
@@ -140,17 +141,14 @@ function DisableForm({ onDisabled, onCancel }: { onDisabled(): void; onCancel():
     >
       <h2>Turn off two-factor authentication</h2>
       <p>Confirm with your password and a current code (or a recovery code).</p>
-      <div className="sr-field">
-        <label htmlFor={passwordId}>Password</label>
-        <input
-          id={passwordId}
-          type="password"
-          autoComplete="current-password"
-          value={password}
-          disabled={busy}
-          onChange={(e) => setPassword(e.target.value)}
-        />
-      </div>
+      <PasswordField
+        id={passwordId}
+        label="Password"
+        autoComplete="current-password"
+        value={password}
+        onChange={setPassword}
+        disabled={busy}
+      />
       <SecondFactorInput
         mode={factor}
         onModeChange={setFactor}

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { signupInput } from '../../src-shared/http-api';
 import type { Problem } from '../components/action-result';
 import { ErrorMessage } from '../components/error-message';
+import { PasswordField } from '../components/password-field';
 import { useRetryCountdown } from '../components/use-retry-countdown';
 import { navigate, routePaths } from './hash-route';
 import { useClient, usePanel } from './panel-context';
@@ -70,34 +71,25 @@ export function CreateAccountPage() {
             2 to 64 characters: letters, digits, dot, dash or underscore.
           </span>
         </div>
-        <div className="sr-field">
-          <label htmlFor="create-password">Password</label>
-          <input
-            id="create-password"
-            type="password"
-            autoComplete="new-password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            aria-describedby="create-password-hint"
-            disabled={busy}
-            required
-          />
-          <span className="sr-hint" id="create-password-hint">
-            At least 8 characters; a long phrase is easier to remember and harder to guess.
-          </span>
-        </div>
-        <div className="sr-field">
-          <label htmlFor="create-repeat">Repeat password</label>
-          <input
-            id="create-repeat"
-            type="password"
-            autoComplete="new-password"
-            value={repeat}
-            onChange={(e) => setRepeat(e.target.value)}
-            disabled={busy}
-            required
-          />
-        </div>
+        <PasswordField
+          id="create-password"
+          label="Password"
+          autoComplete="new-password"
+          value={password}
+          onChange={setPassword}
+          hint="At least 8 characters; a long phrase is easier to remember and harder to guess."
+          disabled={busy}
+          required
+        />
+        <PasswordField
+          id="create-repeat"
+          label="Repeat password"
+          autoComplete="new-password"
+          value={repeat}
+          onChange={setRepeat}
+          disabled={busy}
+          required
+        />
         <ErrorMessage error={error} secondsLeft={wait} />
         <div className="sr-actions">
           <button type="submit" className="sr-primary" disabled={busy || wait > 0}>

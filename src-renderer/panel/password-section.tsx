@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { changePasswordInput } from '../../src-shared/http-api';
 import type { Problem } from '../components/action-result';
 import { ErrorMessage } from '../components/error-message';
+import { PasswordField } from '../components/password-field';
 import { useRetryCountdown } from '../components/use-retry-countdown';
 import { useClient } from './panel-context';
 
@@ -53,46 +54,34 @@ export function PasswordSection() {
     <section className="panel-section" aria-labelledby="password-title">
       <h2 id="password-title">Change password</h2>
       <form onSubmit={(e) => void submit(e)} noValidate aria-label="Change password">
-        <div className="sr-field">
-          <label htmlFor="pw-current">Current password</label>
-          <input
-            id="pw-current"
-            type="password"
-            autoComplete="current-password"
-            value={current}
-            onChange={(e) => setCurrent(e.target.value)}
-            disabled={busy}
-            required
-          />
-        </div>
-        <div className="sr-field">
-          <label htmlFor="pw-new">New password</label>
-          <input
-            id="pw-new"
-            type="password"
-            autoComplete="new-password"
-            value={next}
-            onChange={(e) => setNext(e.target.value)}
-            disabled={busy}
-            aria-describedby="pw-new-hint"
-            required
-          />
-          <span id="pw-new-hint" className="sr-hint">
-            At least 8 characters.
-          </span>
-        </div>
-        <div className="sr-field">
-          <label htmlFor="pw-repeat">Repeat new password</label>
-          <input
-            id="pw-repeat"
-            type="password"
-            autoComplete="new-password"
-            value={repeat}
-            onChange={(e) => setRepeat(e.target.value)}
-            disabled={busy}
-            required
-          />
-        </div>
+        <PasswordField
+          id="pw-current"
+          label="Current password"
+          autoComplete="current-password"
+          value={current}
+          onChange={setCurrent}
+          disabled={busy}
+          required
+        />
+        <PasswordField
+          id="pw-new"
+          label="New password"
+          autoComplete="new-password"
+          value={next}
+          onChange={setNext}
+          hint="At least 8 characters."
+          disabled={busy}
+          required
+        />
+        <PasswordField
+          id="pw-repeat"
+          label="Repeat new password"
+          autoComplete="new-password"
+          value={repeat}
+          onChange={setRepeat}
+          disabled={busy}
+          required
+        />
         <ErrorMessage error={error} secondsLeft={wait} />
         {done && (
           <p role="status" className="sr-success">

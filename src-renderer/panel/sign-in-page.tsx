@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { Problem } from '../components/action-result';
 import { ErrorMessage } from '../components/error-message';
+import { PasswordField } from '../components/password-field';
 import { SecondFactorInput, type SecondFactorMode } from '../components/second-factor-input';
 import { useRetryCountdown } from '../components/use-retry-countdown';
 import { navigate, routePaths } from './hash-route';
@@ -141,20 +142,17 @@ export function SignInPage() {
                 autoFocus={!prefill}
               />
             </div>
-            <div className="sr-field">
-              <label htmlFor="sign-in-password">Password</label>
-              <input
-                id="sign-in-password"
-                name="password"
-                type="password"
-                autoComplete="current-password"
-                value={password}
-                onChange={(e) => setPassword(e.target.value)}
-                disabled={busy}
-                required
-                autoFocus={Boolean(prefill)}
-              />
-            </div>
+            <PasswordField
+              id="sign-in-password"
+              name="password"
+              label="Password"
+              autoComplete="current-password"
+              value={password}
+              onChange={setPassword}
+              disabled={busy}
+              required
+              autoFocus={Boolean(prefill)}
+            />
           </>
         ) : (
           <>

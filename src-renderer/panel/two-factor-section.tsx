@@ -2,6 +2,7 @@ import { useId, useState, type FormEvent } from 'react';
 import type { AccountSummary } from '../../src-shared/http-api';
 import type { Problem } from '../components/action-result';
 import { ErrorMessage } from '../components/error-message';
+import { PasswordField } from '../components/password-field';
 import { RecoveryCodesView } from '../components/recovery-codes-view';
 import { SecondFactorInput, type SecondFactorMode } from '../components/second-factor-input';
 import { TotpCodeInput } from '../components/totp-code-input';
@@ -165,19 +166,16 @@ function DisableForm({ onCancel, onDisabled }: { onCancel(): void; onDisabled():
     >
       <h3>Turn off two-factor authentication</h3>
       <p>To turn it off, confirm with your password and a current code (or a recovery code).</p>
-      <div className="sr-field">
-        <label htmlFor="disable-password">Password</label>
-        <input
-          id="disable-password"
-          type="password"
-          autoComplete="current-password"
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          disabled={busy}
-          required
-          autoFocus
-        />
-      </div>
+      <PasswordField
+        id="disable-password"
+        label="Password"
+        autoComplete="current-password"
+        value={password}
+        onChange={setPassword}
+        disabled={busy}
+        required
+        autoFocus
+      />
       <SecondFactorInput
         mode={mode}
         onModeChange={setMode}
