@@ -33,8 +33,9 @@ async function bundled() {
       target: 'node20',
       outdir: tmp,
       outExtension: { '.js': '.mjs' },
-      // The wasm zstd build loads its .wasm file from beside its own module, so it stays a dependency.
-      external: ['@bokuweb/zstd-wasm', 'tsx', 'tsx/*'],
+      // The wasm zstd build loads its .wasm file from beside its own module, and zstd-napi its compiled
+      // .node addon (which esbuild cannot bundle): both stay dependencies, loaded from node_modules.
+      external: ['@bokuweb/zstd-wasm', 'zstd-napi', 'tsx', 'tsx/*'],
       logLevel: 'silent',
     });
     try {
