@@ -15,7 +15,7 @@ import { constants as fsc } from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { EngineError, IntegrityError, describeIoError } from './errors';
-import { decodeHeader, decryptBlob, readPackHeader, type PackEntry } from './pack';
+import { decryptBlob, readPackHeader, type PackEntry } from './pack';
 import type { IndexEntry, Repository, Snapshot } from './repository';
 import { packName } from './storage';
 import { MemoryBudget } from './memory';
@@ -326,55 +326,39 @@ async function runRestore(
     new Set([...needs.values()].flatMap((b) => b.targets.map((t) => t.file)));
   await Promise.all(files.filter((f) => f.remaining === 0).map((f) => limit(() => finishFile(f))));
 
-  // Packs in order of first use, each read once; the next one is read while this one is written.
+  // Packs in order of first use. Each pack's header is read and authenticated first, then only the byte
+  // ranges holding needed blobs (neighbours merged up to RANGE_BYTES), each range read while the one
+  // before it is decrypted and written: memory is about two ranges plus the blobs being written, not
+  // whole packs.
   const damaged: { pack: string; files: Set<string>; reason: string }[] = [];
   const packOrder = [...blobsByPack.keys()];
-  const readPack = async (packId: string): Promise<{ bytes?: Buffer; base: number; err?: Error }> => {
-    try {
-      const needs = blobsByPack.get(packId)!;
-      const size = await repo.storage.size(packName(packId));
-      let lo = Infinity;
-      let hi = 0;
-      for (const b of needs.values()) {
-        lo = Math.min(lo, b.entry.offset);
-        hi = Math.max(hi, b.entry.offset + b.entry.length);
-      }
-      // One read from the first needed blob to the end covers the blobs and the header.
-      return { bytes: await repo.storage.readRange(packName(packId), lo, size - lo), base: lo };
-    } catch (err) {
-      return { base: 0, err: err as Error };
-    }
-  };
-  let next = packOrder.length > 0 ? readPack(packOrder[0]!) : undefined;
+  const readHeader = (packId: string): Promise<{ header?: PackEntry[]; err?: Error }> =>
+    readPackHeader(repo.storage, repo.keys, packId).then(
+      (header) => ({ header }),
+      (err: Error) => ({ err }),
+    );
+  let next = packOrder.length > 0 ? readHeader(packOrder[0]!) : undefined;
   for (let i = 0; i < packOrder.length; i++) {
     if (opts.signal?.aborted) break;
     const packId = packOrder[i]!;
     const got = await next!;
-    next = i + 1 < packOrder.length ? readPack(packOrder[i + 1]!) : undefined;
+    next = i + 1 < packOrder.length ? readHeader(packOrder[i + 1]!) : undefined;
     const needs = blobsByPack.get(packId)!;
-    const failPack = (reason: string) => {
+    const failBlobs = (blobs: Iterable<BlobTarget>, reason: string) => {
       const affected = new Set<string>();
-      for (const b of needs.values()) for (const t of b.targets) affected.add(t.file.snapPath);
-      for (const b of needs.values()) for (const t of b.targets) t.file.failed = true;
+      for (const b of blobs)
+        for (const t of b.targets) {
+          affected.add(t.file.snapPath);
+          t.file.failed = true;
+        }
       damaged.push({ pack: packId, files: affected, reason });
     };
-    if (got.err || !got.bytes) {
+    const failPack = (reason: string) => failBlobs(needs.values(), reason);
+    if (got.err || !got.header) {
       failPack(got.err?.message ?? 'unreadable');
       continue;
     }
-    const bytes = got.bytes;
-    let header: PackEntry[];
-    try {
-      const total = got.base + bytes.length;
-      const h = decodeHeader(repo.keys, packId, bytes, total);
-      if (typeof h === 'number')
-        throw new IntegrityError(packId, `pack ${packId.slice(0, 16)}: header truncated`);
-      header = h;
-    } catch (err) {
-      failPack((err as Error).message);
-      continue;
-    }
-    const byId = new Map(header.map((e) => [e.id, e]));
+    const byId = new Map(got.header.map((e) => [e.id, e]));
     for (const [id, b] of needs) {
       const h = byId.get(id);
       if (!h || h.offset !== b.entry.offset || h.length !== b.entry.length) {
@@ -384,62 +368,82 @@ async function runRestore(
         break;
       }
     }
+    const ranges = planRanges([...needs.values()]);
+    const readRange = (r: ReadRange): Promise<{ bytes?: Buffer; err?: Error }> =>
+      repo.storage.readRange(packName(packId), r.start, r.end - r.start).then(
+        (bytes) => ({ bytes }),
+        (err: Error) => ({ err }),
+      );
     const writes: Promise<void>[] = [];
-    for (const [, b] of needs) {
-      // One task per blob, at most 16 at a time: it authenticates and decrypts the blob, then writes it to
-      // every file that holds it, so only the blobs being written are in memory as plaintext.
-      const task = limit(async () => {
-        if (!b.targets.some((t) => !t.file.failed)) return;
-        let plain: Buffer;
-        try {
-          const start = b.entry.offset - got.base;
-          const sealed = bytes.subarray(start, start + b.entry.length);
-          plain = decryptBlob(repo.keys, b.entry, sealed, `pack ${packId.slice(0, 16)}`);
-        } catch (err) {
-          for (const t of b.targets) t.file.failed = true;
-          damaged.push({
-            pack: packId,
-            files: new Set(b.targets.map((t) => t.file.snapPath)),
-            reason: (err as Error).message,
-          });
-          return;
-        }
+    let nextRange = ranges.length > 0 ? readRange(ranges[0]!) : undefined;
+    for (let ri = 0; ri < ranges.length; ri++) {
+      const range = ranges[ri]!;
+      const read = await nextRange!;
+      nextRange = ri + 1 < ranges.length ? readRange(ranges[ri + 1]!) : undefined;
+      const bytes = read.bytes;
+      if (!bytes || bytes.length !== range.end - range.start) {
+        failBlobs(
+          range.blobs,
+          read.err?.message ?? `pack ${packId.slice(0, 16)}: shorter than its index says`,
+        );
+      }
+      const rangeTasks: Promise<void>[] = [];
+      for (const b of range.blobs) {
+        // One task per blob, at most 8 at a time: it authenticates and decrypts the blob, then writes it
+        // to every file that holds it, so only the blobs being written are in memory as plaintext.
+        const task = limit(async () => {
+          if (!bytes || !b.targets.some((t) => !t.file.failed)) return;
+          let plain: Buffer;
+          try {
+            const start = b.entry.offset - range.start;
+            const sealed = bytes.subarray(start, start + b.entry.length);
+            plain = decryptBlob(repo.keys, b.entry, sealed, `pack ${packId.slice(0, 16)}`);
+          } catch (err) {
+            failBlobs([b], (err as Error).message);
+            return;
+          }
+          for (const t of b.targets) {
+            const f = t.file;
+            if (f.failed) continue;
+            try {
+              f.opening ??= openTmp(f.tmp);
+              const fh = await f.opening;
+              let off = 0;
+              while (off < plain.length) {
+                off += (await fh.write(plain, off, plain.length - off, t.offset + off)).bytesWritten;
+              }
+              progress.bytesDone += plain.length;
+              emit();
+            } catch (err) {
+              if ((err as NodeJS.ErrnoException).code === 'ENOSPC')
+                fatal ??= describeIoError(err, 'restoring', f.dest);
+              warn(`${f.dest}: cannot write (${(err as Error).message})`);
+              f.failed = true;
+            }
+          }
+        });
+        rangeTasks.push(task);
         for (const t of b.targets) {
           const f = t.file;
-          if (f.failed) continue;
-          try {
-            f.opening ??= openTmp(f.tmp);
-            const fh = await f.opening;
-            let off = 0;
-            while (off < plain.length) {
-              off += (await fh.write(plain, off, plain.length - off, t.offset + off)).bytesWritten;
-            }
-            progress.bytesDone += plain.length;
-            emit();
-          } catch (err) {
-            if ((err as NodeJS.ErrnoException).code === 'ENOSPC')
-              fatal ??= describeIoError(err, 'restoring', f.dest);
-            warn(`${f.dest}: cannot write (${(err as Error).message})`);
-            f.failed = true;
+          f.writes.push(task);
+          f.remaining--;
+          if (f.remaining === 0) {
+            const pendingWrites = f.writes;
+            f.writes = [];
+            writes.push(Promise.all(pendingWrites).then(() => limit(() => finishFile(f))));
           }
         }
-      });
-      for (const t of b.targets) {
-        const f = t.file;
-        f.writes.push(task);
-        f.remaining--;
-        if (f.remaining === 0) {
-          const pendingWrites = f.writes;
-          f.writes = [];
-          writes.push(Promise.all(pendingWrites).then(() => limit(() => finishFile(f))));
-        }
       }
-      if (fatal) throw fatal;
+      // This range's blobs are written before the next range is decrypted (that one is being read now).
+      await Promise.all(rangeTasks);
+      if (bytes) memory.spent(bytes.length);
+      if (fatal) {
+        await nextRange?.catch(() => undefined);
+        throw fatal;
+      }
     }
-    // Blobs of this pack are written before the next pack is decrypted: memory stays about two packs.
     await Promise.all(writes);
     await Promise.all([...touched(needs)].flatMap((f) => f.writes.splice(0)));
-    memory.spent(bytes.length);
     if (fatal) throw fatal;
   }
   await next?.catch(() => undefined);
@@ -506,6 +510,35 @@ async function runRestore(
     );
   }
   return result;
+}
+
+interface ReadRange {
+  start: number;
+  end: number;
+  blobs: BlobTarget[];
+}
+
+/** Needed blobs of one pack merged into reads of at most RANGE_BYTES (a larger blob is a read of its own). */
+const RANGE_BYTES = 8 * 1024 * 1024;
+/** Skipping fewer unneeded bytes than this costs more in extra reads than reading them. */
+const RANGE_GAP = 256 * 1024;
+
+function planRanges(blobs: BlobTarget[]): ReadRange[] {
+  const sorted = [...blobs].sort((a, b) => a.entry.offset - b.entry.offset);
+  const out: ReadRange[] = [];
+  let cur: ReadRange | undefined;
+  for (const b of sorted) {
+    const start = b.entry.offset;
+    const end = start + b.entry.length;
+    if (cur && start - cur.end <= RANGE_GAP && end - cur.start <= RANGE_BYTES) {
+      cur.end = Math.max(cur.end, end);
+      cur.blobs.push(b);
+    } else {
+      cur = { start, end, blobs: [b] };
+      out.push(cur);
+    }
+  }
+  return out;
 }
 
 /** A fresh temporary file: O_EXCL|O_NOFOLLOW, so an existing file or link of that name is never opened. */
