@@ -351,7 +351,13 @@ async function runBackup(
     for (const c of dir.children) {
       if (c.kind !== 'file') continue;
       const prev = old.get(c.name);
-      const node: TreeNode = { ...meta(c.name, c.st), type: 'file', size: Number(c.st.size) };
+      const node: TreeNode = {
+        ...meta(c.name, c.st),
+        type: 'file',
+        size: Number(c.st.size),
+        // Only for files with several links, so every other tree (and its id) stays as it was.
+        ...(c.st.nlink > 1n ? { hardlink: `${c.st.dev}:${c.st.ino}` } : {}),
+      };
       if (
         prev?.type === 'file' &&
         prev.size === node.size &&

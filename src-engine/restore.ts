@@ -50,6 +50,8 @@ export interface RestoreResult {
   dirs: number;
   symlinks: number;
   bytesRestored: number;
+  /** Files restored as hard links of another restored file (counted in filesRestored too). */
+  hardlinks: number;
 }
 
 interface FilePlan {
@@ -120,12 +122,23 @@ async function runRestore(
   const wanted = (p: string) =>
     includes.length === 0 || includes.some((i) => i === '/' || p === i || p.startsWith(`${i}/`));
   const onTheWay = (p: string) => includes.some((i) => i.startsWith(`${p}/`));
-  const result: RestoreResult = { filesRestored: 0, filesSkipped: 0, dirs: 0, symlinks: 0, bytesRestored: 0 };
+  const result: RestoreResult = {
+    filesRestored: 0,
+    filesSkipped: 0,
+    dirs: 0,
+    symlinks: 0,
+    bytesRestored: 0,
+    hardlinks: 0,
+  };
+  // As restic does: owners are restored only when running as root (anyone else cannot give files away).
+  const asRoot = process.getuid?.() === 0;
   const warn = (m: string) => opts.onWarning?.(m);
 
   const dirs: { dest: string; node: TreeNode }[] = [];
   const links: { dest: string; node: TreeNode }[] = [];
   const files: FilePlan[] = [];
+  const linkLeaders = new Map<string, FilePlan>();
+  const hardlinks: { dest: string; leader: FilePlan }[] = [];
   const blobsByPack = new Map<string, Map<string, BlobTarget>>();
   let matched = false;
 
@@ -172,6 +185,12 @@ async function runRestore(
       }
       if (conflict === 'keep-both') finalDest = await uniqueName(dest);
     }
+    // A further name of a file already planned: linked to it once it is restored, its data not rewritten.
+    const leader = node.hardlink ? linkLeaders.get(node.hardlink) : undefined;
+    if (leader) {
+      hardlinks.push({ dest: finalDest, leader });
+      continue;
+    }
     const f: FilePlan = {
       snapPath: sp,
       dest: finalDest,
@@ -185,6 +204,7 @@ async function runRestore(
       writes: [],
     };
     files.push(f);
+    if (node.hardlink) linkLeaders.set(node.hardlink, f);
     let offset = 0;
     for (const id of node.content ?? []) {
       const e = repo.index.get(id);
@@ -290,7 +310,9 @@ async function runRestore(
         await fh.close();
         throw new Error('write failed');
       }
-      // Through the descriptor, never by name: nothing can swap the file for a link in between.
+      // Through the descriptor, never by name: nothing can swap the file for a link in between. The owner
+      // first: chown clears set-id bits, which chmod then puts back.
+      if (asRoot) await fh.chown(f.node.uid, f.node.gid);
       await fh.chmod(f.node.mode & 0o7777);
       const t = nsToSeconds(f.node.mtimeNs);
       await fh.utimes(t, t);
@@ -459,6 +481,40 @@ async function runRestore(
   if (opts.signal?.aborted)
     throw new EngineError('CANCELLED', 'restore cancelled; completed files were kept');
 
+  for (const h of hardlinks) {
+    if (!parentIsSafe(h.dest)) {
+      result.filesSkipped++;
+      continue;
+    }
+    const lead = h.leader;
+    if (lead.failed || lead.refused || lead.remaining > 0) {
+      warn(`${h.dest}: not restored (it is a hard link of ${lead.dest}, which was not restored)`);
+      continue;
+    }
+    // Linked under a fresh name, then renamed over the destination: a symlink there is replaced.
+    const tmp = path.join(
+      path.dirname(h.dest),
+      `.${path.basename(h.dest)}.${crypto.randomBytes(4).toString('hex')}.strongroom-restore`,
+    );
+    try {
+      await fsp.link(lead.dest, tmp);
+      if (
+        await fsp.lstat(h.dest).then(
+          (s) => s.isDirectory(),
+          () => false,
+        )
+      )
+        throw new Error('a directory is in the way');
+      await fsp.rename(tmp, h.dest);
+      result.filesRestored++;
+      result.hardlinks++;
+    } catch (err) {
+      warn(`${h.dest}: cannot create hard link (${(err as Error).message})`);
+    } finally {
+      // rename leaves both names when they already were links of one file.
+      await fsp.rm(tmp, { force: true }).catch(() => undefined);
+    }
+  }
   for (const l of links) {
     if (!parentIsSafe(l.dest)) {
       result.filesSkipped++;
@@ -471,6 +527,7 @@ async function runRestore(
         else await fsp.rm(l.dest, { force: true });
       }
       await fsp.symlink(l.node.target ?? '', l.dest);
+      if (asRoot) await fsp.lchown(l.dest, l.node.uid, l.node.gid);
       const t = nsToSeconds(l.node.mtimeNs);
       await fsp.lutimes(l.dest, t, t);
       result.symlinks++;
@@ -488,6 +545,7 @@ async function runRestore(
             // changing whatever the link points at.
             const fh = await fsp.open(d.dest, fsc.O_RDONLY | fsc.O_DIRECTORY | fsc.O_NOFOLLOW);
             try {
+              if (asRoot) await fh.chown(d.node.uid, d.node.gid);
               await fh.chmod(d.node.mode & 0o7777);
               const t = nsToSeconds(d.node.mtimeNs);
               await fh.utimes(t, t);

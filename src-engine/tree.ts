@@ -18,6 +18,11 @@ export interface TreeNode {
   subtree?: string;
   /** symlink */
   target?: string;
+  /**
+   * file with more than one hard link at backup time: "dev:inode". Restore links the files of one
+   * snapshot that share it instead of writing the data twice.
+   */
+  hardlink?: string;
 }
 
 export interface Tree {
