@@ -22,7 +22,11 @@ test('a session the server ended locks the app and asks to unlock again', async 
     await page.getByRole('tab', { name: 'Two-factor authentication' }).click();
 
     await server.server.services.accounts.resetPassword('gus', 'a brand new password');
-    await page.getByRole('checkbox', { name: 'Two-factor authentication (TOTP)' }).check();
+    // click, not check(): the answer locks the app and main reloads the page, so the box never gets
+    // ticked; wait for that reload so the password typed below is not typed into the page it replaces.
+    const reloaded = page.waitForEvent('load');
+    await page.getByRole('checkbox', { name: 'Two-factor authentication (TOTP)' }).click();
+    await reloaded;
 
     await expect(page.getByRole('heading', { name: 'Unlock Strongroom' })).toBeVisible();
     await expect(page.getByRole('status')).toHaveText(
