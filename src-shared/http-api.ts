@@ -131,6 +131,19 @@ export interface DeviceSignIn {
 
 /** DELETE /api/session: ends the current session (cookie or bearer) -> 204. */
 
+/**
+ * POST /api/account/devices (session scope): registers a device for a session that has none,
+ * e.g. the desktop right after enrolling under --require-totp (its sign-in got no device token).
+ * Errors: forbidden_scope (a device token), totp_enrollment_required.
+ */
+export const registerDeviceInput = z.object({ deviceName }).strict();
+export type RegisterDeviceInput = z.input<typeof registerDeviceInput>;
+export interface DeviceRegistration {
+  /** Backup-work scope; keep in the OS keychain. */
+  deviceToken: string;
+  deviceId: string;
+}
+
 // ---- account (session scope) ----------------------------------------------------------
 
 /** GET /api/account -> AccountSummary */
@@ -233,6 +246,7 @@ export const routes = {
   changePassword: { method: 'POST', path: '/api/account/password' },
   audit: { method: 'GET', path: '/api/account/audit' },
   devices: { method: 'GET', path: '/api/account/devices' },
+  registerDevice: { method: 'POST', path: '/api/account/devices' },
   revokeDevice: { method: 'DELETE', path: '/api/account/devices/:id' },
   deviceMe: { method: 'GET', path: '/api/device/me' },
   deviceSignOut: { method: 'DELETE', path: '/api/device/me' },
