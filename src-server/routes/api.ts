@@ -7,6 +7,7 @@ import {
   deviceSignInInput,
   panelSignInInput,
   regenerateRecoveryCodesInput,
+  registerDeviceInput,
   routes,
   signupInput,
   totpConfirmInput,
@@ -14,6 +15,7 @@ import {
   type AuditLog as AuditLogBody,
   type DeviceIdentity,
   type DeviceList,
+  type DeviceRegistration,
   type DeviceSignIn,
   type PanelSession,
   type RecoveryCodes,
@@ -21,8 +23,8 @@ import {
 } from '../../src-shared/http-api';
 import { AuthGate, clearSessionCookie, requestContext, setSessionCookie } from '../http/auth';
 import { withBody, withParams } from '../http/validation';
-import type { AccountService } from '../services/accounts';
-import type { AuditLog } from '../services/audit-log';
+import type { AccountRow, AccountService } from '../services/accounts';
+import type { AuditLog, RequestContext } from '../services/audit-log';
 import { ServiceError } from '../services/service-error';
 import type { SessionStore } from '../services/sessions';
 
@@ -40,6 +42,12 @@ const emptyBody = z.object({}).strict();
 export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const { accounts, sessions, audit } = deps;
   const gate = new AuthGate(sessions, accounts);
+
+  /** The one place a device token is issued: device sign-in and registration from a session. */
+  const issueDevice = (account: AccountRow, name: string): DeviceRegistration => {
+    const { id, token } = sessions.createDevice(account.id, name);
+    return { deviceId: id, deviceToken: token };
+  };
 
   // ---- public ----------------------------------------------------------------------
 
@@ -100,16 +108,14 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const input = request.body as z.output<typeof deviceSignInInput>;
     const account = await accounts.signIn(input, requestContext(request, 'desktop', input.deviceName));
     // Under --require-totp an account without TOTP gets only a session, to enrol with.
-    const device = accounts.mustEnrollTotp(account)
-      ? null
-      : sessions.createDevice(account.id, input.deviceName);
-    const { token, row } = sessions.create(account.id, 'bearer', device?.id ?? null);
+    const device = accounts.mustEnrollTotp(account) ? null : issueDevice(account, input.deviceName);
+    const { token, row } = sessions.create(account.id, 'bearer', device?.deviceId ?? null);
     return {
       account: accounts.summary(account),
       sessionToken: token,
       sessionExpiresAt: new Date(sessions.expiresAt(row)).toISOString(),
-      deviceToken: device?.token ?? null,
-      deviceId: device?.id ?? null,
+      deviceToken: device?.deviceToken ?? null,
+      deviceId: device?.deviceId ?? null,
     };
   });
 
@@ -173,6 +179,22 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const auth = gate.session(request);
     return { devices: sessions.listDevices(auth.account.id) };
   });
+
+  // A session whose sign-in got no device token (held at enrolment by --require-totp) gets one
+  // once enrolled. Session scope only: the gate refuses device tokens and accounts still held.
+  app.post(
+    routes.registerDevice.path,
+    withBody(registerDeviceInput),
+    async (request, reply): Promise<DeviceRegistration> => {
+      const auth = gate.session(request);
+      const input = request.body as z.output<typeof registerDeviceInput>;
+      const device = issueDevice(auth.account, input.deviceName);
+      // Recorded as a device sign-in is: a success, from this client, naming the new device.
+      const ctx: RequestContext = { ...auth.ctx, device: input.deviceName };
+      audit.record(auth.account.id, 'sign_in_success', ctx);
+      return reply.code(201).send(device);
+    },
+  );
 
   app.delete(routes.revokeDevice.path, withParams(deviceIdParam), async (request, reply) => {
     const auth = gate.session(request);
