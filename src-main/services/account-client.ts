@@ -9,11 +9,13 @@ import {
   routes,
   type AccountSummary,
   type ApiError,
+  type DeviceRegistration,
   type DeviceSignIn,
   type DeviceSignInInput,
   type ErrorCode,
   type RecoveryCodes,
   type RegenerateRecoveryCodesInput,
+  type RegisterDeviceInput,
   type ServerInfo,
   type TotpConfirmInput,
   type TotpDisableInput,
@@ -87,6 +89,15 @@ export class AccountClient {
   /** Revokes this device's own token (DELETE /api/device/me). */
   async revokeDevice(baseUrl: string, deviceToken: string): Promise<void> {
     await this.request(baseUrl, routes.deviceSignOut, { token: deviceToken });
+  }
+
+  /** Registers this device from a session whose sign-in got no device token (POST /api/account/devices). */
+  registerDevice(
+    baseUrl: string,
+    sessionToken: string,
+    input: RegisterDeviceInput,
+  ): Promise<DeviceRegistration> {
+    return this.request(baseUrl, routes.registerDevice, { token: sessionToken, body: input });
   }
 
   account(baseUrl: string, sessionToken: string): Promise<AccountSummary> {

@@ -34,6 +34,9 @@ export class AccountService {
   totpConfirm(input: { code: string }): Promise<ChannelOutput<'totp:confirm'>> {
     return this.lock.withSession(async (s) => {
       const { recoveryCodes } = await this.client.totpConfirm(s.serverUrl, s.sessionToken, input);
+      // Under --require-totp this session's sign-in got no device token; enrolment now allows one.
+      // It never fails the enrolment: TOTP is on and the recovery codes must still be shown.
+      await this.lock.registerDeviceIfMissing(s);
       return { recoveryCodes };
     });
   }

@@ -33,6 +33,8 @@ export interface Session {
   username: string;
   sessionToken: string;
   account: AccountSummary;
+  /** False while the sign-in got no device token (held at TOTP enrolment by --require-totp). */
+  hasDeviceToken: boolean;
   /** A device token the keychain could not take: revoked when the session ends, never orphaned. */
   unkeptDeviceToken?: string;
 }
@@ -167,6 +169,7 @@ export class LockService {
       username: signIn.account.username,
       sessionToken: signIn.sessionToken,
       account: signIn.account,
+      hasDeviceToken: signIn.deviceToken !== null,
     };
     this.state = { locked: false, lockedAt: null, reason: null };
     this.persist();
@@ -179,15 +182,41 @@ export class LockService {
     this.lastActivity = this.o.clock.now();
     this.armIdleTimer();
 
-    const kept = signIn.deviceToken
-      ? await this.keepDeviceToken(serverUrl, signIn.account.username, signIn.deviceToken)
-      : true;
-    if (!kept && signIn.deviceToken) {
-      if (this.session?.sessionToken === signIn.sessionToken)
-        this.session.unkeptDeviceToken = signIn.deviceToken;
-      else void this.revokeDevice(serverUrl, signIn.deviceToken);
+    if (signIn.deviceToken) {
+      await this.adoptDeviceToken(
+        serverUrl,
+        signIn.account.username,
+        signIn.sessionToken,
+        signIn.deviceToken,
+      );
     }
     return toAccountView(signIn.account, serverUrl);
+  }
+
+  /**
+   * After TOTP enrolment: a session whose sign-in got no device token (--require-totp) asks the
+   * server for one and keeps it as unlock does, so background work need not wait for the next
+   * unlock. Best effort: a failure is logged (by its code, never a token) and changes nothing.
+   */
+  async registerDeviceIfMissing(session: Session): Promise<void> {
+    if (session.hasDeviceToken) return;
+    let registration: { deviceToken: string };
+    try {
+      registration = await this.o.client.registerDevice(session.serverUrl, session.sessionToken, {
+        deviceName: this.o.deviceName,
+      });
+    } catch (error) {
+      const reason = error instanceof ServiceError ? error.code : errorName(error);
+      this.log.warn(`device not registered after two-factor enrolment (${reason}); the next unlock will`);
+      return;
+    }
+    session.hasDeviceToken = true;
+    await this.adoptDeviceToken(
+      session.serverUrl,
+      session.username,
+      session.sessionToken,
+      registration.deviceToken,
+    );
   }
 
   /** Locks now. Returns false when the app was already locked (nothing else happens then). */
@@ -305,6 +334,22 @@ export class LockService {
       // The app stays locked in memory and starts locked anyway; only the record is missing.
       this.log.warn(`could not write the lock state: ${errorName(error)}`);
     }
+  }
+
+  /**
+   * Keeps a new device token (from unlock or from registration after enrolment): in the keychain,
+   * or, when it cannot take it, with the session that got it, to be revoked when that ends (or at
+   * once when it has already ended).
+   */
+  private async adoptDeviceToken(
+    serverUrl: string,
+    username: string,
+    sessionToken: string,
+    token: string,
+  ): Promise<void> {
+    if (await this.keepDeviceToken(serverUrl, username, token)) return;
+    if (this.session?.sessionToken === sessionToken) this.session.unkeptDeviceToken = token;
+    else void this.revokeDevice(serverUrl, token);
   }
 
   /** Stores the device token in the keychain; false when the keychain could not take it. */
