@@ -189,6 +189,9 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const auth = gate.session(request);
       const input = request.body as z.output<typeof registerDeviceInput>;
       const device = issueDevice(auth.account, input.deviceName);
+      // A desktop session belongs to the device it registered, as after a device sign-in; a panel
+      // session (a browser) does not, so revoking the device leaves the panel signed in.
+      if (auth.via === 'bearer') sessions.linkDevice(auth.session.id_hash, device.deviceId);
       // Recorded as a device sign-in is: a success, from this client, naming the new device.
       const ctx: RequestContext = { ...auth.ctx, device: input.deviceName };
       audit.record(auth.account.id, 'sign_in_success', ctx);

@@ -103,6 +103,16 @@ export class SessionStore {
     this.db.prepare('DELETE FROM sessions WHERE account_id = ? AND id_hash != ?').run(accountId, keepIdHash);
   }
 
+  /**
+   * Ties a session that had no device to one registered from it, as device sign-in ties its own
+   * session: revoking the device then ends that session too.
+   */
+  linkDevice(idHash: string, deviceId: string): void {
+    this.db
+      .prepare('UPDATE sessions SET device_id = ? WHERE id_hash = ? AND device_id IS NULL')
+      .run(deviceId, idHash);
+  }
+
   /** The CSRF token belongs to the session: a keyed hash of its id, so nothing more is stored. */
   csrfToken(sessionToken: string): string {
     return this.key.mac('csrf', sessionToken);

@@ -74,6 +74,13 @@ describe('registering a device from a session', () => {
     const events = (await bearer(server!.url, 'GET', '/api/account/audit', signIn.sessionToken)).body.events;
     expect(events[0]).toMatchObject({ kind: 'sign_in_success', client: 'desktop', device: 'Laptop' });
     expect(events[1]).toMatchObject({ kind: 'totp_enabled' });
+
+    // Revoking the device ends the desktop session that registered it, as after a device sign-in.
+    expect((await bearer(server!.url, 'DELETE', '/api/device/me', registered.body.deviceToken)).status).toBe(
+      204,
+    );
+    const ended = await bearer(server!.url, 'GET', '/api/account', signIn.sessionToken);
+    expect([ended.status, ended.body.error]).toEqual([401, 'not_signed_in']);
   });
 
   it('refuses a device token (forbidden_scope) and no session at all', async () => {
@@ -106,6 +113,9 @@ describe('registering a device from a session', () => {
     const ok = await client.request('POST', '/api/account/devices', { deviceName: 'Desk' });
     expect(ok.status).toBe(201);
     expect(ok.body.deviceToken).toMatch(/^srd_/);
+    // A browser session is not the device's: revoking the device leaves the panel signed in.
+    expect((await client.request('DELETE', `/api/account/devices/${ok.body.deviceId}`)).status).toBe(204);
+    expect((await client.request('GET', '/api/account')).status).toBe(200);
   });
 
   it('validates its input strictly', async () => {
