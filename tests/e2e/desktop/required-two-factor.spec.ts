@@ -37,6 +37,11 @@ test('a server that requires two-factor authentication leads the person to set i
     await page.getByRole('button', { name: 'Done' }).click();
     await expect(page.getByRole('definition').nth(2)).toContainText('On');
     await expect(page.getByText('Your account server requires two-factor authentication.')).toHaveCount(0);
+    // The unlock got no device token; enrolling registered this device (POST /api/account/devices).
+    const devices = server.server.services.db
+      .prepare('SELECT name FROM devices WHERE revoked_at IS NULL')
+      .all() as { name: string }[];
+    expect(devices).toHaveLength(1);
   } finally {
     await harness.stop();
     await server.close();
