@@ -16,18 +16,10 @@ import { gearTable } from './chunker';
 import type { PackRecord, Repository, Snapshot, SnapshotSummary } from './repository';
 import { encodeTree, type Tree, type TreeNode } from './tree';
 import { ChunkWorkerPool, type FileResult } from './worker-pool';
+import { progressEmitter, type TransferProgress } from './progress';
 
-export interface BackupProgress {
+export interface BackupProgress extends TransferProgress {
   phase: 'scan' | 'backup' | 'finish';
-  filesDone: number;
-  filesTotal: number;
-  bytesDone: number;
-  bytesTotal: number;
-  currentFile: string;
-  /** bytes per second */
-  rate: number;
-  /** seconds, or undefined before a rate is known */
-  eta: number | undefined;
 }
 
 export interface BackupOptions {
@@ -112,17 +104,7 @@ async function runBackup(
     rate: 0,
     eta: undefined,
   };
-  let lastEmit = 0;
-  const emit = (force = false) => {
-    const now = Date.now();
-    if (!opts.onProgress || (!force && now - lastEmit < (opts.progressIntervalMs ?? 100))) return;
-    lastEmit = now;
-    const secs = (now - started) / 1000;
-    progress.rate = secs > 0 ? progress.bytesDone / secs : 0;
-    progress.eta =
-      progress.rate > 0 ? Math.max(0, (progress.bytesTotal - progress.bytesDone) / progress.rate) : undefined;
-    opts.onProgress({ ...progress });
-  };
+  const emit = progressEmitter(progress, started, opts.onProgress, opts.progressIntervalMs);
   const checkCancel = () => {
     if (opts.signal?.aborted) throw new EngineError('CANCELLED', 'backup cancelled');
   };

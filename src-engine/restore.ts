@@ -20,18 +20,11 @@ import type { IndexEntry, Repository, Snapshot } from './repository';
 import { packName } from './storage';
 import { MemoryBudget } from './memory';
 import type { TreeNode } from './tree';
+import { progressEmitter, type TransferProgress } from './progress';
 
 export type ConflictMode = 'skip' | 'overwrite' | 'keep-both';
 
-export interface RestoreProgress {
-  filesDone: number;
-  filesTotal: number;
-  bytesDone: number;
-  bytesTotal: number;
-  currentFile: string;
-  rate: number;
-  eta: number | undefined;
-}
+export type RestoreProgress = TransferProgress;
 
 export interface RestoreOptions {
   target: string;
@@ -247,16 +240,7 @@ async function runRestore(
     rate: 0,
     eta: undefined,
   };
-  let lastEmit = 0;
-  const emit = (force = false) => {
-    const now = Date.now();
-    if (!opts.onProgress || (!force && now - lastEmit < 100)) return;
-    lastEmit = now;
-    const secs = (now - started) / 1000;
-    progress.rate = secs > 0 ? progress.bytesDone / secs : 0;
-    progress.eta = progress.rate > 0 ? (progress.bytesTotal - progress.bytesDone) / progress.rate : undefined;
-    opts.onProgress({ ...progress });
-  };
+  const emit = progressEmitter(progress, started, opts.onProgress);
 
   // Directories first (parents before children), so files have somewhere to go; metadata is applied last.
   // Only directories in `safeDirs` (real directories, checked with lstat, whose parents are safe) are
