@@ -14,7 +14,7 @@ import { frameworkErrorHandler, installErrorHandler } from './http/errors';
 import { registerPanel } from './http/panel';
 import { installSecurityHeaders } from './http/security-headers';
 import { registerApiRoutes } from './routes/api';
-import { AccountService } from './services/accounts';
+import { AccountRecords } from './services/account-records';
 import { AuditLog } from './services/audit-log';
 import { systemClock, type Clock } from './services/clock';
 import {
@@ -23,10 +23,15 @@ import {
   type PasswordHasher,
   type ScryptParams,
 } from './services/password-hasher';
+import { PasswordChanges } from './services/password-changes';
+import { RecoveryCodes } from './services/recovery-codes';
 import { ServerKey } from './services/server-key';
 import { SessionStore } from './services/sessions';
+import { SignIn } from './services/sign-in';
 import { ThrottleStore } from './services/throttle';
 import { TotpVerifier } from './services/totp';
+import { TotpCodeCheck } from './services/totp-code-check';
+import { TotpEnrolment } from './services/totp-enrolment';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8437;
@@ -77,7 +82,11 @@ export interface AccountServer {
 
 export interface AccountServerServices {
   db: Db;
-  accounts: AccountService;
+  accounts: AccountRecords;
+  signIn: SignIn;
+  passwords: PasswordChanges;
+  totpEnrolment: TotpEnrolment;
+  recoveryCodes: RecoveryCodes;
   sessions: SessionStore;
   throttle: ThrottleStore;
   audit: AuditLog;
@@ -118,17 +127,38 @@ export function openServices(
   const throttle = new ThrottleStore(db, clock);
   const audit = new AuditLog(db, clock);
   const sessions = new SessionStore(db, clock, key);
-  const accounts = new AccountService({
+  const hasher = opts.passwordHasher ?? new ScryptPasswordHasher(opts.scrypt ?? OWASP_SCRYPT);
+  const totp = new TotpVerifier();
+  const accounts = new AccountRecords({ db, clock, hasher, requireTotp: opts.requireTotp ?? false });
+  const totpCodes = new TotpCodeCheck(db, clock, key, totp);
+  const recoveryCodes = new RecoveryCodes({ db, clock, key, throttle, audit, totpCodes });
+  const signIn = new SignIn({ db, accounts, hasher, throttle, audit, totpCodes, recoveryCodes });
+  const passwords = new PasswordChanges({ db, accounts, hasher, throttle, audit });
+  const totpEnrolment = new TotpEnrolment({
     db,
     clock,
     key,
+    hasher,
     throttle,
     audit,
-    hasher: opts.passwordHasher ?? new ScryptPasswordHasher(opts.scrypt ?? OWASP_SCRYPT),
-    totp: new TotpVerifier(),
-    requireTotp: opts.requireTotp ?? false,
+    totp,
+    totpCodes,
+    recoveryCodes,
+    accounts,
   });
-  return { db, accounts, sessions, throttle, audit, key, clock };
+  return {
+    db,
+    accounts,
+    signIn,
+    passwords,
+    totpEnrolment,
+    recoveryCodes,
+    sessions,
+    throttle,
+    audit,
+    key,
+    clock,
+  };
 }
 
 /** The database holds password hashes: owner-only, like the key file (no-op on Windows). */
@@ -167,7 +197,7 @@ export async function startAccountServer(options: AccountServerOptions): Promise
   // off unless asked for, so a public server never lets strangers make accounts by default.
   const signup = options.signup ?? (isLoopbackHost(host) && trustProxy === false);
   const services = openServices(options.dataDir, options);
-  await services.accounts.ready();
+  await services.signIn.ready();
 
   const app = Fastify({
     logger: options.logger ? { level: 'info', stream: process.stderr } : false,
@@ -186,9 +216,7 @@ export async function startAccountServer(options: AccountServerOptions): Promise
   installSecurityHeaders(app);
   installErrorHandler(app);
   registerApiRoutes(app, {
-    accounts: services.accounts,
-    sessions: services.sessions,
-    audit: services.audit,
+    ...services,
     signup,
     version: packageVersion(),
   });

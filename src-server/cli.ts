@@ -163,13 +163,13 @@ async function user(dataDir: string, args: string[]): Promise<number> {
         process.stdout.write(`Created account ${name!.trim().toLowerCase()}.\n`);
         break;
       case 'reset-password':
-        await services.accounts.resetPassword(name!, password);
+        await services.passwords.reset(name!, password);
         process.stdout.write(
           `New password set for ${name!.trim().toLowerCase()}; their sessions were ended.\n`,
         );
         break;
       case 'disable-totp':
-        services.accounts.adminDisableTotp(name!);
+        services.totpEnrolment.adminDisable(name!);
         process.stdout.write(`Two-factor authentication is off for ${name!.trim().toLowerCase()}.\n`);
         break;
       case 'list': {

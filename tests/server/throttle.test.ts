@@ -179,10 +179,10 @@ describe('per-address throttling', () => {
   it('counts IPv6 clients per /64, so a fresh address from the same network does not start over', async () => {
     const clock = new ManualClock();
     const s = await start({ clock });
-    const { accounts } = s.server.services;
+    const { signIn } = s.server.services;
     // Password spraying: a different account each time, so only the address key can catch it.
     const attempt = (n: number, address: string) =>
-      accounts.signIn(
+      signIn.signIn(
         { username: `victim${n}`, password: 'guess guess' },
         { address, client: 'panel', device: null },
       );
