@@ -28,6 +28,7 @@ import { RecoveryCodes } from './services/recovery-codes';
 import { ServerKey } from './services/server-key';
 import { SessionStore } from './services/sessions';
 import { SignIn } from './services/sign-in';
+import { SignUp } from './services/sign-up';
 import { ThrottleStore } from './services/throttle';
 import { TotpVerifier } from './services/totp';
 import { TotpCodeCheck } from './services/totp-code-check';
@@ -84,6 +85,7 @@ export interface AccountServerServices {
   db: Db;
   accounts: AccountRecords;
   signIn: SignIn;
+  signUp: SignUp;
   passwords: PasswordChanges;
   totpEnrolment: TotpEnrolment;
   recoveryCodes: RecoveryCodes;
@@ -124,7 +126,7 @@ export function openServices(
   const key = ServerKey.loadOrCreate(join(dataDir, KEY_FILE));
   const db = openDatabase(join(dataDir, DATABASE_FILE));
   restrictToOwner(dataDir);
-  const throttle = new ThrottleStore(db, clock);
+  const throttle = new ThrottleStore(db, clock, key);
   const audit = new AuditLog(db, clock);
   const sessions = new SessionStore(db, clock, key);
   const hasher = opts.passwordHasher ?? new ScryptPasswordHasher(opts.scrypt ?? OWASP_SCRYPT);
@@ -133,6 +135,7 @@ export function openServices(
   const totpCodes = new TotpCodeCheck(db, clock, key, totp);
   const recoveryCodes = new RecoveryCodes({ db, clock, key, throttle, audit, totpCodes });
   const signIn = new SignIn({ db, accounts, hasher, throttle, audit, totpCodes, recoveryCodes });
+  const signUp = new SignUp(accounts, throttle);
   const passwords = new PasswordChanges({ db, accounts, hasher, throttle, audit });
   const totpEnrolment = new TotpEnrolment({
     db,
@@ -150,6 +153,7 @@ export function openServices(
     db,
     accounts,
     signIn,
+    signUp,
     passwords,
     totpEnrolment,
     recoveryCodes,
@@ -226,6 +230,7 @@ export async function startAccountServer(options: AccountServerOptions): Promise
     () => {
       services.sessions.sweep();
       services.audit.sweep();
+      services.throttle.sweep();
     },
     60 * 60 * 1000,
   );

@@ -30,11 +30,13 @@ import type { PasswordChanges } from '../services/password-changes';
 import type { RecoveryCodes as RecoveryCodeService } from '../services/recovery-codes';
 import type { SessionStore } from '../services/sessions';
 import type { SignIn } from '../services/sign-in';
+import type { SignUp } from '../services/sign-up';
 import type { TotpEnrolment } from '../services/totp-enrolment';
 
 export interface ApiDeps {
   accounts: AccountRecords;
   signIn: SignIn;
+  signUp: SignUp;
   passwords: PasswordChanges;
   totpEnrolment: TotpEnrolment;
   recoveryCodes: RecoveryCodeService;
@@ -48,7 +50,7 @@ const emptyBody = z.object({}).strict();
 
 /** Every /api route of src-shared/http-api.ts. Handlers stay thin: validate, gate, call a service. */
 export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  const { accounts, signIn, passwords, totpEnrolment, recoveryCodes, sessions, audit } = deps;
+  const { accounts, signIn, signUp, passwords, totpEnrolment, recoveryCodes, sessions, audit } = deps;
   const gate = new AuthGate(sessions, accounts);
 
   /** The one place a device token is issued: device sign-in and registration from a session. */
@@ -71,7 +73,11 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
       throw new ServiceError('signup_disabled', 'Accounts are created by the administrator on this server.');
     }
     const input = request.body as z.output<typeof signupInput>;
-    const account = await accounts.create(input.username, input.password);
+    const account = await signUp.signUp(
+      input.username,
+      input.password,
+      requestContext(request, 'panel', null),
+    );
     return reply.code(201).send(accounts.summary(account));
   });
 

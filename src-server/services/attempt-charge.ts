@@ -19,15 +19,16 @@ export function chargeAccountAttempt(
 ): ThrottleTicket {
   const keys = [accountKey(username)];
   if (ctx.client !== 'admin') keys.push(addressKey(ctx.address));
-  return chargeOrRefuse(throttle, keys);
+  return chargeOrRefuse(throttle, keys, 'failed attempts');
 }
 
-export function chargeOrRefuse(throttle: ThrottleStore, keys: string[]): ThrottleTicket {
+/** `what` names what was counted, for the refusal's words ("Too many sign-ups. ..."). */
+export function chargeOrRefuse(throttle: ThrottleStore, keys: string[], what: string): ThrottleTicket {
   const decision = throttle.attempt(keys);
   if (!decision.allowed) {
     throw new ServiceError(
       'throttled',
-      `Too many failed attempts. Try again in ${decision.retryAfterSeconds} s.`,
+      `Too many ${what}. Try again in ${decision.retryAfterSeconds} s.`,
       decision.retryAfterSeconds,
     );
   }
