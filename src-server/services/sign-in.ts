@@ -60,9 +60,10 @@ export class SignIn {
     const ticket = chargeAccountAttempt(throttle, creds.username, ctx);
     const found = accounts.byUsername(creds.username);
     const passwordOk = await hasher.verify(creds.password, found?.password_hash ?? (await this.dummyHash()));
-    // Read again after the slow part: TOTP may have been turned on or off meanwhile.
+    // Read again after the slow part: TOTP may have been turned on or off meanwhile, and a
+    // password changed meanwhile makes the one just verified worthless.
     const account = found && accounts.byId(found.id);
-    if (!account || !passwordOk) {
+    if (!account || !passwordOk || account.password_hash !== found.password_hash) {
       if (account) audit.record(account.id, 'sign_in_failure', ctx);
       throw new ServiceError('invalid_credentials', INVALID_CREDENTIALS);
     }
@@ -81,13 +82,26 @@ export class SignIn {
       }
       if (creds.totp === undefined) audit.record(account.id, 'recovery_code_used', ctx);
     }
+    if (hasher.needsRehash(account.password_hash) && !(await this.rehash(account, creds.password))) {
+      // The password was changed while the new hash was computed: this one is no longer it.
+      audit.record(account.id, 'sign_in_failure', ctx);
+      throw new ServiceError('invalid_credentials', INVALID_CREDENTIALS);
+    }
     throttle.success(ticket);
     audit.record(account.id, 'sign_in_success', ctx);
-    if (hasher.needsRehash(account.password_hash)) {
-      // Parameters were raised since this hash was made: upgrade it while we hold the password.
-      const hash = await hasher.hash(creds.password);
-      this.d.db.prepare('UPDATE accounts SET password_hash = ? WHERE id = ?').run(hash, account.id);
-    }
     return accounts.byId(account.id)!;
+  }
+
+  /**
+   * Parameters were raised since this hash was made: upgrade it while we hold the password. The
+   * hash takes a while; the UPDATE applies only if the stored hash is still the one verified, so a
+   * password change that commits meanwhile is never overwritten with the old password.
+   */
+  private async rehash(account: AccountRow, password: string): Promise<boolean> {
+    const hash = await this.d.hasher.hash(password);
+    const result = this.d.db
+      .prepare('UPDATE accounts SET password_hash = ? WHERE id = ? AND password_hash = ?')
+      .run(hash, account.id, account.password_hash);
+    return result.changes === 1;
   }
 }
