@@ -3,12 +3,13 @@
  * and puts the HTTP routes in front of them. `startAccountServer` is what the CLI, the test
  * fixture and the benchmark use.
  */
-import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { prepareDataDir } from './data-dir';
 import { openDatabase, type Db } from './db/database';
 import { frameworkErrorHandler, installErrorHandler } from './http/errors';
 import { registerPanel } from './http/panel';
@@ -42,7 +43,7 @@ export const DATABASE_FILE = 'strongroom.sqlite';
 export const KEY_FILE = 'server.key';
 
 export interface AccountServerOptions {
-  /** Holds the SQLite database and the key file; created (mode 0700) if missing. */
+  /** Holds the SQLite database and the key file; created (mode 0700) if missing, tightened to 0700 if looser. */
   dataDir: string;
   host?: string;
   /** 0 picks a free port. */
@@ -121,7 +122,7 @@ export function openServices(
   dataDir: string,
   opts: { clock?: Clock; requireTotp?: boolean; scrypt?: ScryptParams; passwordHasher?: PasswordHasher } = {},
 ): AccountServerServices {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  prepareDataDir(dataDir);
   const clock = opts.clock ?? systemClock;
   const key = ServerKey.loadOrCreate(join(dataDir, KEY_FILE));
   const db = openDatabase(join(dataDir, DATABASE_FILE));
