@@ -11,7 +11,8 @@ import cookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { prepareDataDir } from './data-dir';
 import { openDatabase, type Db } from './db/database';
-import { frameworkErrorHandler, installErrorHandler } from './http/errors';
+import { clientErrorHandler, frameworkErrorHandler, installErrorHandler } from './http/errors';
+import { HostPolicy, installHostAndOriginCheck, parsePublicUrl } from './http/host-and-origin';
 import { registerPanel } from './http/panel';
 import { installSecurityHeaders } from './http/security-headers';
 import { registerApiRoutes } from './routes/api';
@@ -57,6 +58,12 @@ export interface AccountServerOptions {
    * `true` trusts a proxy on loopback; a string lists proxy addresses/CIDRs (comma-separated).
    */
   trustProxy?: boolean | string;
+  /**
+   * The address people use (e.g. https://backup.example.com): its host is a name the server
+   * answers to, besides the loopback names and the TLS certificate's names. Needed behind a proxy
+   * that passes the client's Host on.
+   */
+  publicUrl?: string;
   /** PEM certificate and key (contents, not paths) for HTTPS. */
   tlsCert?: string | Buffer;
   tlsKey?: string | Buffer;
@@ -192,6 +199,7 @@ export async function startAccountServer(options: AccountServerOptions): Promise
     throw new Error('HTTPS needs both a certificate and a key.');
   }
   const trustProxy = trustProxySetting(options.trustProxy);
+  if (options.publicUrl !== undefined) parsePublicUrl(options.publicUrl);
   if (!isLoopbackHost(host) && !https && trustProxy === false) {
     // Passwords and codes must never cross a network in clear by accident.
     throw new Error(
@@ -208,9 +216,12 @@ export async function startAccountServer(options: AccountServerOptions): Promise
     logger: options.logger ? { level: 'info', stream: process.stderr } : false,
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy,
-    ...(https ? { https: { cert: options.tlsCert!, key: options.tlsKey! } } : {}),
+    // Without Host, Node answers a bare 400 itself; the Host check answers it in our shape instead.
+    http: { requireHostHeader: false },
+    ...(https ? { https: { cert: options.tlsCert!, key: options.tlsKey!, requireHostHeader: false } } : {}),
     requestTimeout: 30_000,
     frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     // Strict schemas: an unknown or mistyped field is an error, never silently dropped or coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
   }) as unknown as FastifyInstance;
@@ -220,6 +231,19 @@ export async function startAccountServer(options: AccountServerOptions): Promise
   app.removeContentTypeParser('text/plain');
   installSecurityHeaders(app);
   installErrorHandler(app);
+  installHostAndOriginCheck(
+    app,
+    new HostPolicy({
+      protocol: https ? 'https' : 'http',
+      listenHost: host,
+      port: () => {
+        const address = app.server.address();
+        return typeof address === 'object' && address ? address.port : port;
+      },
+      publicUrl: options.publicUrl,
+      tlsCert: options.tlsCert,
+    }),
+  );
   registerApiRoutes(app, {
     ...services,
     signup,

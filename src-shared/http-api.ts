@@ -83,6 +83,10 @@ export const errorCode = z.enum([
   'username_taken',
   'not_found',
   'payload_too_large',
+  /** 421: the Host is not a name this server is configured for (DNS rebinding, or a missing --public-url). */
+  'unknown_host',
+  /** 401: the account's password was changed, which ended this session or device token. */
+  'password_changed',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof errorCode>;
