@@ -144,7 +144,7 @@ export function openServices(
   const recoveryCodes = new RecoveryCodes({ db, clock, key, throttle, audit, totpCodes });
   const signIn = new SignIn({ db, accounts, hasher, throttle, audit, totpCodes, recoveryCodes });
   const signUp = new SignUp(accounts, throttle);
-  const passwords = new PasswordChanges({ db, accounts, hasher, throttle, audit });
+  const passwords = new PasswordChanges({ db, accounts, hasher, throttle, audit, sessions });
   const totpEnrolment = new TotpEnrolment({
     db,
     clock,

@@ -183,7 +183,7 @@ async function user(dataDir: string, args: string[]): Promise<number> {
       case 'reset-password':
         await services.passwords.reset(name!, password);
         process.stdout.write(
-          `New password set for ${name!.trim().toLowerCase()}; their sessions were ended.\n`,
+          `New password set for ${name!.trim().toLowerCase()}; every session and device of the account was signed out.\n`,
         );
         break;
       case 'disable-totp':

@@ -5,6 +5,7 @@ import type { AccountRecords, AccountRow } from './account-records';
 import { accountKey, chargeAccountAttempt } from './attempt-charge';
 import { ADMIN_CONTEXT, type AuditLog, type RequestContext } from './audit-log';
 import type { PasswordHasher } from './password-hasher';
+import type { SessionStore } from './sessions';
 import { ServiceError, parseOrThrow } from './service-error';
 import type { ThrottleStore } from './throttle';
 
@@ -14,12 +15,17 @@ export interface PasswordChangesDeps {
   hasher: PasswordHasher;
   throttle: ThrottleStore;
   audit: AuditLog;
+  sessions: SessionStore;
 }
 
 export class PasswordChanges {
   constructor(private readonly d: PasswordChangesDeps) {}
 
-  /** A signed-in user's change; other sessions of the account end (the caller keeps its own). */
+  /**
+   * A signed-in user's change. Every other sign-in of the account ends (sessions and device
+   * tokens, which reach backup storage): whoever learnt the old password keeps nothing it opened.
+   * The session that made the change stays.
+   */
   async change(
     account: AccountRow,
     currentPassword: string,
@@ -35,16 +41,13 @@ export class PasswordChanges {
     const hash = await hasher.hash(newPassword);
     db.transaction(() => {
       db.prepare('UPDATE accounts SET password_hash = ? WHERE id = ?').run(hash, account.id);
-      db.prepare('DELETE FROM sessions WHERE account_id = ? AND id_hash IS NOT ?').run(
-        account.id,
-        keepSessionHash,
-      );
+      this.d.sessions.endAllForPasswordChange(account.id, keepSessionHash);
     })();
     throttle.success(ticket);
     this.d.audit.record(account.id, 'password_changed', ctx);
   }
 
-  /** Administrator's reset: sets a new password and ends the account's sessions. */
+  /** Administrator's reset: sets a new password and ends every session and device token of the account. */
   async reset(rawUsername: string, rawPassword: string): Promise<void> {
     const { db, hasher } = this.d;
     const account = this.d.accounts.require(rawUsername);
@@ -52,7 +55,7 @@ export class PasswordChanges {
     const hash = await hasher.hash(password);
     db.transaction(() => {
       db.prepare('UPDATE accounts SET password_hash = ? WHERE id = ?').run(hash, account.id);
-      db.prepare('DELETE FROM sessions WHERE account_id = ?').run(account.id);
+      this.d.sessions.endAllForPasswordChange(account.id, null);
       this.d.throttle.clear(accountKey(account.username));
     })();
     this.d.audit.record(account.id, 'password_changed', ADMIN_CONTEXT);
