@@ -3,18 +3,20 @@
  * and puts the HTTP routes in front of them. `startAccountServer` is what the CLI, the test
  * fixture and the benchmark use.
  */
-import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { prepareDataDir } from './data-dir';
 import { openDatabase, type Db } from './db/database';
-import { frameworkErrorHandler, installErrorHandler } from './http/errors';
+import { clientErrorHandler, frameworkErrorHandler, installErrorHandler } from './http/errors';
+import { HostPolicy, installHostAndOriginCheck, parsePublicUrl } from './http/host-and-origin';
 import { registerPanel } from './http/panel';
 import { installSecurityHeaders } from './http/security-headers';
 import { registerApiRoutes } from './routes/api';
-import { AccountService } from './services/accounts';
+import { AccountRecords } from './services/account-records';
 import { AuditLog } from './services/audit-log';
 import { systemClock, type Clock } from './services/clock';
 import {
@@ -23,10 +25,16 @@ import {
   type PasswordHasher,
   type ScryptParams,
 } from './services/password-hasher';
+import { PasswordChanges } from './services/password-changes';
+import { RecoveryCodes } from './services/recovery-codes';
 import { ServerKey } from './services/server-key';
 import { SessionStore } from './services/sessions';
+import { SignIn } from './services/sign-in';
+import { SignUp } from './services/sign-up';
 import { ThrottleStore } from './services/throttle';
 import { TotpVerifier } from './services/totp';
+import { TotpCodeCheck } from './services/totp-code-check';
+import { TotpEnrolment } from './services/totp-enrolment';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8437;
@@ -36,7 +44,7 @@ export const DATABASE_FILE = 'strongroom.sqlite';
 export const KEY_FILE = 'server.key';
 
 export interface AccountServerOptions {
-  /** Holds the SQLite database and the key file; created (mode 0700) if missing. */
+  /** Holds the SQLite database and the key file; created (mode 0700) if missing, tightened to 0700 if looser. */
   dataDir: string;
   host?: string;
   /** 0 picks a free port. */
@@ -50,6 +58,12 @@ export interface AccountServerOptions {
    * `true` trusts a proxy on loopback; a string lists proxy addresses/CIDRs (comma-separated).
    */
   trustProxy?: boolean | string;
+  /**
+   * The address people use (e.g. https://backup.example.com): its host is a name the server
+   * answers to, besides the loopback names and the TLS certificate's names. Needed behind a proxy
+   * that passes the client's Host on.
+   */
+  publicUrl?: string;
   /** PEM certificate and key (contents, not paths) for HTTPS. */
   tlsCert?: string | Buffer;
   tlsKey?: string | Buffer;
@@ -77,7 +91,12 @@ export interface AccountServer {
 
 export interface AccountServerServices {
   db: Db;
-  accounts: AccountService;
+  accounts: AccountRecords;
+  signIn: SignIn;
+  signUp: SignUp;
+  passwords: PasswordChanges;
+  totpEnrolment: TotpEnrolment;
+  recoveryCodes: RecoveryCodes;
   sessions: SessionStore;
   throttle: ThrottleStore;
   audit: AuditLog;
@@ -110,25 +129,48 @@ export function openServices(
   dataDir: string,
   opts: { clock?: Clock; requireTotp?: boolean; scrypt?: ScryptParams; passwordHasher?: PasswordHasher } = {},
 ): AccountServerServices {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  prepareDataDir(dataDir);
   const clock = opts.clock ?? systemClock;
   const key = ServerKey.loadOrCreate(join(dataDir, KEY_FILE));
   const db = openDatabase(join(dataDir, DATABASE_FILE));
   restrictToOwner(dataDir);
-  const throttle = new ThrottleStore(db, clock);
+  const throttle = new ThrottleStore(db, clock, key);
   const audit = new AuditLog(db, clock);
   const sessions = new SessionStore(db, clock, key);
-  const accounts = new AccountService({
+  const hasher = opts.passwordHasher ?? new ScryptPasswordHasher(opts.scrypt ?? OWASP_SCRYPT);
+  const totp = new TotpVerifier();
+  const accounts = new AccountRecords({ db, clock, hasher, requireTotp: opts.requireTotp ?? false });
+  const totpCodes = new TotpCodeCheck(db, clock, key, totp);
+  const recoveryCodes = new RecoveryCodes({ db, clock, key, throttle, audit, totpCodes });
+  const signIn = new SignIn({ db, accounts, hasher, throttle, audit, totpCodes, recoveryCodes });
+  const signUp = new SignUp(accounts, throttle);
+  const passwords = new PasswordChanges({ db, accounts, hasher, throttle, audit, sessions });
+  const totpEnrolment = new TotpEnrolment({
     db,
     clock,
     key,
+    hasher,
     throttle,
     audit,
-    hasher: opts.passwordHasher ?? new ScryptPasswordHasher(opts.scrypt ?? OWASP_SCRYPT),
-    totp: new TotpVerifier(),
-    requireTotp: opts.requireTotp ?? false,
+    totp,
+    totpCodes,
+    recoveryCodes,
+    accounts,
   });
-  return { db, accounts, sessions, throttle, audit, key, clock };
+  return {
+    db,
+    accounts,
+    signIn,
+    signUp,
+    passwords,
+    totpEnrolment,
+    recoveryCodes,
+    sessions,
+    throttle,
+    audit,
+    key,
+    clock,
+  };
 }
 
 /** The database holds password hashes: owner-only, like the key file (no-op on Windows). */
@@ -157,6 +199,7 @@ export async function startAccountServer(options: AccountServerOptions): Promise
     throw new Error('HTTPS needs both a certificate and a key.');
   }
   const trustProxy = trustProxySetting(options.trustProxy);
+  if (options.publicUrl !== undefined) parsePublicUrl(options.publicUrl);
   if (!isLoopbackHost(host) && !https && trustProxy === false) {
     // Passwords and codes must never cross a network in clear by accident.
     throw new Error(
@@ -167,15 +210,18 @@ export async function startAccountServer(options: AccountServerOptions): Promise
   // off unless asked for, so a public server never lets strangers make accounts by default.
   const signup = options.signup ?? (isLoopbackHost(host) && trustProxy === false);
   const services = openServices(options.dataDir, options);
-  await services.accounts.ready();
+  await services.signIn.ready();
 
   const app = Fastify({
     logger: options.logger ? { level: 'info', stream: process.stderr } : false,
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy,
-    ...(https ? { https: { cert: options.tlsCert!, key: options.tlsKey! } } : {}),
+    // Without Host, Node answers a bare 400 itself; the Host check answers it in our shape instead.
+    http: { requireHostHeader: false },
+    ...(https ? { https: { cert: options.tlsCert!, key: options.tlsKey!, requireHostHeader: false } } : {}),
     requestTimeout: 30_000,
     frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     // Strict schemas: an unknown or mistyped field is an error, never silently dropped or coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
   }) as unknown as FastifyInstance;
@@ -185,10 +231,21 @@ export async function startAccountServer(options: AccountServerOptions): Promise
   app.removeContentTypeParser('text/plain');
   installSecurityHeaders(app);
   installErrorHandler(app);
+  installHostAndOriginCheck(
+    app,
+    new HostPolicy({
+      protocol: https ? 'https' : 'http',
+      listenHost: host,
+      port: () => {
+        const address = app.server.address();
+        return typeof address === 'object' && address ? address.port : port;
+      },
+      publicUrl: options.publicUrl,
+      tlsCert: options.tlsCert,
+    }),
+  );
   registerApiRoutes(app, {
-    accounts: services.accounts,
-    sessions: services.sessions,
-    audit: services.audit,
+    ...services,
     signup,
     version: packageVersion(),
   });
@@ -198,6 +255,7 @@ export async function startAccountServer(options: AccountServerOptions): Promise
     () => {
       services.sessions.sweep();
       services.audit.sweep();
+      services.throttle.sweep();
     },
     60 * 60 * 1000,
   );

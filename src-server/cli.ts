@@ -15,6 +15,7 @@ import {
   startAccountServer,
 } from './app';
 import { defaultDataDir } from './data-dir';
+import { parsePublicUrl } from './http/host-and-origin';
 import { ServiceError } from './services/service-error';
 
 const USAGE = `Usage:
@@ -29,6 +30,8 @@ const USAGE = `Usage:
       --tls-key FILE        PEM private key
       --trust-proxy         behind an HTTPS reverse proxy on this machine: trust X-Forwarded-*
       --trusted-proxy LIST  the proxy's addresses/CIDRs, comma-separated (implies --trust-proxy)
+      --public-url URL      the address people use (e.g. https://backup.example.com): the server
+                            answers only to its host, the loopback names and the TLS names
       --log                 request log on stderr
       --no-build-panel      do not build the web panel with Vite if it is missing
   npm run server -- user add NAME [--data-dir DIR]             password from stdin or the terminal
@@ -53,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
       'tls-key': { type: 'string' },
       'trust-proxy': { type: 'boolean' },
       'trusted-proxy': { type: 'string' },
+      'public-url': { type: 'string' },
       log: { type: 'boolean' },
       'no-build-panel': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -83,6 +87,7 @@ async function serve(
     'tls-key'?: string;
     'trust-proxy'?: boolean;
     'trusted-proxy'?: string;
+    'public-url'?: string;
     log?: boolean;
     'no-build-panel'?: boolean;
   },
@@ -104,6 +109,18 @@ async function serve(
         'Give --tls-cert FILE --tls-key FILE, or run behind an HTTPS reverse proxy with --trust-proxy.',
     );
   }
+  if (values['public-url'] !== undefined) {
+    try {
+      parsePublicUrl(values['public-url']);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  } else if (trustProxy !== undefined) {
+    process.stderr.write(
+      'Note: behind a proxy, give --public-url with the address people use; until then only requests\n' +
+        'whose host is a loopback name with this port (127.0.0.1, localhost, [::1]) are answered.\n',
+    );
+  }
   const rendererDir = defaultRendererDir();
   if (!values['no-build-panel']) await ensurePanelBuilt(rendererDir);
   const server = await startAccountServer({
@@ -113,6 +130,7 @@ async function serve(
     signup: values.signup === undefined ? undefined : values.signup === 'on',
     requireTotp: values['require-totp'] ?? false,
     trustProxy,
+    publicUrl: values['public-url'],
     tlsCert: values['tls-cert'] === undefined ? undefined : readFileSync(values['tls-cert']),
     tlsKey: values['tls-key'] === undefined ? undefined : readFileSync(values['tls-key']),
     logger: values.log ?? false,
@@ -163,13 +181,13 @@ async function user(dataDir: string, args: string[]): Promise<number> {
         process.stdout.write(`Created account ${name!.trim().toLowerCase()}.\n`);
         break;
       case 'reset-password':
-        await services.accounts.resetPassword(name!, password);
+        await services.passwords.reset(name!, password);
         process.stdout.write(
-          `New password set for ${name!.trim().toLowerCase()}; their sessions were ended.\n`,
+          `New password set for ${name!.trim().toLowerCase()}; every session and device of the account was signed out.\n`,
         );
         break;
       case 'disable-totp':
-        services.accounts.adminDisableTotp(name!);
+        services.totpEnrolment.adminDisable(name!);
         process.stdout.write(`Two-factor authentication is off for ${name!.trim().toLowerCase()}.\n`);
         break;
       case 'list': {

@@ -25,10 +25,33 @@ export const username = z
     USERNAME_PATTERN,
     'Username: 2 to 64 characters, letters, digits, dot, dash or underscore, starting with a letter or digit.',
   );
+/**
+ * NIST SP 800-63B 5.1.1.2: a new password is normalised with NFKC (so "é" typed as one character
+ * or as e + accent, or a full-width letter, is the same password, as the server's hasher always
+ * hashed it), then counted in characters (code points, not UTF-16 units), and refused when it
+ * is whitespace alone. Sign-in takes any string: the hasher normalises it the same way.
+ */
+export function normalizePassword(raw: string): string {
+  return raw.normalize('NFKC');
+}
+export function passwordLength(normalized: string): number {
+  let n = 0;
+  for (const _ of normalized) n++;
+  return n;
+}
 export const password = z
   .string()
-  .min(PASSWORD_MIN, `Password: at least ${PASSWORD_MIN} characters.`)
-  .max(PASSWORD_MAX, `Password: at most ${PASSWORD_MAX} characters.`);
+  .transform(normalizePassword)
+  .pipe(
+    z
+      .string()
+      .refine((p) => passwordLength(p) >= PASSWORD_MIN, `Password: at least ${PASSWORD_MIN} characters.`)
+      .refine((p) => passwordLength(p) <= PASSWORD_MAX, `Password: at most ${PASSWORD_MAX} characters.`)
+      .refine(
+        (p) => /\S/u.test(p),
+        'Password: not only spaces; use letters, digits or other characters too.',
+      ),
+  );
 /** A six-digit TOTP code; spaces a person types between groups are removed. */
 export const totpCode = z
   .string()
@@ -60,6 +83,10 @@ export const errorCode = z.enum([
   'username_taken',
   'not_found',
   'payload_too_large',
+  /** 421: the Host is not a name this server is configured for (DNS rebinding, or a missing --public-url). */
+  'unknown_host',
+  /** 401: the account's password was changed, which ended this session or device token. */
+  'password_changed',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof errorCode>;

@@ -12,8 +12,20 @@
 import { z } from 'zod';
 import { recoveryCode, totpCode } from './http-api';
 
-/** 'session-expired': the account server ended the session while the app was open (added later). */
-export const LOCK_REASONS = ['close', 'manual', 'idle', 'suspend', 'screen-lock', 'session-expired'] as const;
+/**
+ * 'session-expired': the account server ended the session while the app was open (added later).
+ * 'password-changed': it ended it because the account's password was changed (on the web panel or
+ * by the administrator), which also revoked this computer's device token.
+ */
+export const LOCK_REASONS = [
+  'close',
+  'manual',
+  'idle',
+  'suspend',
+  'screen-lock',
+  'session-expired',
+  'password-changed',
+] as const;
 export type LockReason = (typeof LOCK_REASONS)[number];
 export const AUTO_LOCK_MINUTES = [1, 5, 15, 30, 60] as const;
 export type AutoLockMinutes = (typeof AUTO_LOCK_MINUTES)[number];
@@ -26,6 +38,7 @@ export type IpcErrorCode =
   | 'throttled'
   | 'unreachable'
   | 'session_expired'
+  | 'password_changed'
   | 'wrong_code'
   | 'enrolment_expired'
   | 'no_pending_enrolment'

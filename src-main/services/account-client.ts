@@ -38,6 +38,7 @@ const passThrough: Partial<Record<ErrorCode, IpcErrorCode>> = {
   totp_required: 'totp_required',
   throttled: 'throttled',
   session_expired: 'session_expired',
+  password_changed: 'password_changed',
   not_signed_in: 'session_expired',
   forbidden_scope: 'session_expired',
   wrong_code: 'wrong_code',
@@ -53,6 +54,8 @@ const defaultWords: Partial<Record<IpcErrorCode, string>> = {
   invalid_credentials: 'Wrong username or password.',
   totp_required: 'Enter the two-factor code (TOTP) from your authenticator app.',
   session_expired: 'Your session has ended. Lock Strongroom and unlock it again to change account settings.',
+  password_changed:
+    'The password of this account was changed, which signed this computer out. Unlock with the new password.',
   wrong_code: 'That code is not right. Enter the current code from your authenticator app.',
   enrolment_expired: 'The set-up took too long. Start enabling two-factor authentication again.',
   no_pending_enrolment: 'Start enabling two-factor authentication first.',

@@ -67,6 +67,12 @@ export interface LockServiceOptions {
 
 export const SECRET_SERVICE_NAME = 'Strongroom';
 
+/** Server answers that mean the session is gone, and the lock reason the unlock screen shows for each. */
+const SESSION_ENDED: Partial<Record<string, 'session-expired' | 'password-changed'>> = {
+  session_expired: 'session-expired',
+  password_changed: 'password-changed',
+};
+
 const persistedLockState = z.object({
   locked: z.literal(true),
   lockedAt: z.string().datetime(),
@@ -257,8 +263,9 @@ export class LockService {
 
   /**
    * Runs `fn` with the signed-in session; refuses while locked. When the server says the session
-   * has ended (expired, or revoked from the web panel), the app locks in place: the person lands
-   * on the unlock screen, saying why, instead of on settings that can only fail.
+   * has ended (expired, revoked from the web panel, or ended by a password change), the app locks
+   * in place: the person lands on the unlock screen, saying why, instead of on settings that can
+   * only fail.
    */
   async withSession<T>(fn: (session: Session) => Promise<T>): Promise<T> {
     const session = this.session;
@@ -266,8 +273,9 @@ export class LockService {
     try {
       return await fn(session);
     } catch (error) {
-      if (error instanceof ServiceError && error.code === 'session_expired' && this.session === session) {
-        this.lockInPlace('session-expired');
+      const reason = error instanceof ServiceError ? SESSION_ENDED[error.code] : undefined;
+      if (reason && this.session === session) {
+        this.lockInPlace(reason);
         throw lockedError();
       }
       throw error;

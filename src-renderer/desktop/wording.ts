@@ -42,6 +42,8 @@ export function accountErrorText(error: IpcError): string {
       return 'Two-factor authentication is already on for this account.';
     case 'totp_not_enabled':
       return 'Two-factor authentication is not on for this account.';
+    case 'password_changed':
+      return 'The password of your account was changed elsewhere. Lock the app and unlock it with the new password.';
     case 'session_expired':
       return 'Your sign-in for account settings has expired. Lock the app and unlock it again to change account settings.';
     case 'throttled':
@@ -66,6 +68,8 @@ export function lockReasonText(reason: LockReason | null): string | null {
       return 'Strongroom locked itself when the screen was locked.';
     case 'session-expired':
       return 'Your sign-in on the account server has ended. Unlock again to go on.';
+    case 'password-changed':
+      return 'The password of your account was changed (on the web panel or by the server’s administrator), so this computer was signed out. Unlock with the new password.';
     default:
       return null;
   }

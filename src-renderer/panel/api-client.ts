@@ -48,6 +48,10 @@ export function problemFromApiError(
     not_signed_in: 'Your session has expired. Sign in again.',
     session_expired: 'Your session has expired. Sign in again.',
     csrf: 'Your session has expired. Sign in again.',
+    password_changed:
+      'The password of this account was changed, which signed out this browser too. Sign in with the new password.',
+    unknown_host:
+      'This server does not answer to the address in your browser. Open the panel at the address its administrator gave.',
     wrong_code:
       'That code is not right, or it was already used. Wait for the next code in your authenticator app and enter it.',
     enrolment_expired: 'This set-up has expired (it lasts 10 minutes). Start again to get a new QR code.',
@@ -78,7 +82,12 @@ export const UNREACHABLE: Problem = {
 
 /** Codes that mean the panel session is gone: the app goes back to sign-in saying so. */
 export function isSessionLost(p: Problem): boolean {
-  return p.code === 'not_signed_in' || p.code === 'session_expired' || p.code === 'csrf';
+  return (
+    p.code === 'not_signed_in' ||
+    p.code === 'session_expired' ||
+    p.code === 'password_changed' ||
+    p.code === 'csrf'
+  );
 }
 
 export interface PanelApiClientOptions {

@@ -61,7 +61,9 @@ export function createPanelStore(client: PanelApiClient) {
           account: null,
           // Back after a long break (or a reload of a stale tab): say why sign-in is asked again.
           notice:
-            session.error.code === 'session_expired' ? { kind: 'error', text: session.error.message } : null,
+            session.error.code === 'session_expired' || session.error.code === 'password_changed'
+              ? { kind: 'error', text: session.error.message }
+              : null,
         });
     },
     signedIn(account) {

@@ -6,7 +6,8 @@ import { PasswordField } from '../components/password-field';
 import { useRetryCountdown } from '../components/use-retry-countdown';
 import { useClient } from './panel-context';
 
-export function PasswordSection() {
+/** `onChanged`: the change signed out every device, so the device list is stale. */
+export function PasswordSection({ onChanged }: { onChanged?: () => void } = {}) {
   const client = useClient();
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
@@ -45,6 +46,7 @@ export function PasswordSection() {
       setNext('');
       setRepeat('');
       setDone(true);
+      onChanged?.();
     } else if (r.error.code === 'invalid_credentials') {
       setError({ ...r.error, message: 'The current password is not right. Nothing was changed.' });
     } else setError(r.error);
@@ -85,7 +87,8 @@ export function PasswordSection() {
         <ErrorMessage error={error} secondsLeft={wait} />
         {done && (
           <p role="status" className="sr-success">
-            Your password has been changed.
+            Your password has been changed. Every device and every other browser signed in to this account was
+            signed out: the desktop app must be unlocked with the new password before it backs up again.
           </p>
         )}
         <div className="sr-actions">

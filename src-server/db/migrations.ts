@@ -62,4 +62,18 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX audit_account_at ON audit_events(account_id, at);
   `,
+  // 2 (issue 12): throttle rows are keyed by an HMAC (ThrottleStore rewrites older plain rows at
+  // start, as SQL cannot reach the server key) and swept by blocked_until; a password change
+  // records why it ended each session and device token, so they are told so.
+  `
+  CREATE INDEX throttle_blocked_until ON throttle(blocked_until);
+  ALTER TABLE devices ADD COLUMN revoked_reason TEXT;
+  CREATE TABLE ended_sessions (
+    id_hash TEXT PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    reason TEXT NOT NULL CHECK (reason IN ('password_changed')),
+    ended_at INTEGER NOT NULL
+  );
+  CREATE INDEX ended_sessions_at ON ended_sessions(ended_at);
+  `,
 ];

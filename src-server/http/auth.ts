@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CSRF_HEADER, SESSION_COOKIE } from '../../src-shared/http-api';
-import type { AccountRow, AccountService } from '../services/accounts';
+import type { AccountRecords, AccountRow } from '../services/account-records';
 import type { RequestContext } from '../services/audit-log';
 import { ServiceError } from '../services/service-error';
 import { SessionStore, type DeviceRow, type SessionRow } from '../services/sessions';
@@ -46,7 +46,7 @@ export function requestContext(
 export class AuthGate {
   constructor(
     private readonly sessions: SessionStore,
-    private readonly accounts: AccountService,
+    private readonly accounts: AccountRecords,
   ) {}
 
   /** Session scope: account settings. `duringEnrolment` marks routes allowed before TOTP is set up. */

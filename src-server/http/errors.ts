@@ -1,7 +1,10 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiError, ErrorCode } from '../../src-shared/http-api';
 import { ServiceError } from '../services/service-error';
-import { applySecurityHeaders } from './security-headers';
+import { applySecurityHeaders, securityHeaders } from './security-headers';
 
 export const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
@@ -22,6 +25,8 @@ export const STATUS: Record<ErrorCode, number> = {
   username_taken: 409,
   not_found: 404,
   payload_too_large: 413,
+  unknown_host: 421,
+  password_changed: 401,
   internal: 500,
 };
 
@@ -73,4 +78,34 @@ export function frameworkErrorHandler(
       : 400;
   const body: ApiError = { error: 'bad_request', message: 'The address of this request is not valid.' };
   void reply.code(status).type('application/json; charset=utf-8').send(body);
+}
+
+/**
+ * Node's HTTP parser refuses some requests before Fastify sees them (an unknown method, headers
+ * over the size limit, Content-Length with chunked encoding, garbage): Fastify's default answer
+ * has neither our headers nor our error shape. This `clientErrorHandler` writes the same error
+ * body and security headers on the raw socket, then closes it (the stream cannot be trusted).
+ */
+export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Socket): void {
+  // A reset connection has nobody to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'The request headers are too large.']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'The request took too long to arrive.']
+        : [400, 'The request is not valid HTTP.'];
+  const body = JSON.stringify({ error: 'bad_request', message } satisfies ApiError);
+  const headers: Record<string, string> = {
+    ...securityHeaders((socket as TLSSocket).encrypted === true),
+    'cache-control': 'no-store',
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(body)),
+    connection: 'close',
+  };
+  const head = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  if (socket.writable) socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head}\r\n${body}`);
+  else socket.destroy();
 }

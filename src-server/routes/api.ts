@@ -23,13 +23,23 @@ import {
 } from '../../src-shared/http-api';
 import { AuthGate, clearSessionCookie, requestContext, setSessionCookie } from '../http/auth';
 import { withBody, withParams } from '../http/validation';
-import type { AccountRow, AccountService } from '../services/accounts';
+import type { AccountRecords, AccountRow } from '../services/account-records';
 import type { AuditLog, RequestContext } from '../services/audit-log';
 import { ServiceError } from '../services/service-error';
+import type { PasswordChanges } from '../services/password-changes';
+import type { RecoveryCodes as RecoveryCodeService } from '../services/recovery-codes';
 import type { SessionStore } from '../services/sessions';
+import type { SignIn } from '../services/sign-in';
+import type { SignUp } from '../services/sign-up';
+import type { TotpEnrolment } from '../services/totp-enrolment';
 
 export interface ApiDeps {
-  accounts: AccountService;
+  accounts: AccountRecords;
+  signIn: SignIn;
+  signUp: SignUp;
+  passwords: PasswordChanges;
+  totpEnrolment: TotpEnrolment;
+  recoveryCodes: RecoveryCodeService;
   sessions: SessionStore;
   audit: AuditLog;
   signup: boolean;
@@ -40,7 +50,7 @@ const emptyBody = z.object({}).strict();
 
 /** Every /api route of src-shared/http-api.ts. Handlers stay thin: validate, gate, call a service. */
 export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  const { accounts, sessions, audit } = deps;
+  const { accounts, signIn, signUp, passwords, totpEnrolment, recoveryCodes, sessions, audit } = deps;
   const gate = new AuthGate(sessions, accounts);
 
   /** The one place a device token is issued: device sign-in and registration from a session. */
@@ -63,7 +73,11 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
       throw new ServiceError('signup_disabled', 'Accounts are created by the administrator on this server.');
     }
     const input = request.body as z.output<typeof signupInput>;
-    const account = await accounts.create(input.username, input.password);
+    const account = await signUp.signUp(
+      input.username,
+      input.password,
+      requestContext(request, 'panel', null),
+    );
     return reply.code(201).send(accounts.summary(account));
   });
 
@@ -74,7 +88,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
     withBody(panelSignInInput),
     async (request, reply): Promise<PanelSession> => {
       const input = request.body as z.output<typeof panelSignInInput>;
-      const account = await accounts.signIn(input, requestContext(request, 'panel', null));
+      const account = await signIn.signIn(input, requestContext(request, 'panel', null));
       // A new session id at every sign-in: a planted cookie (session fixation) is worth nothing.
       const previous = request.cookies[SESSION_COOKIE];
       if (previous) sessions.end(previous);
@@ -106,7 +120,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
   app.post(routes.deviceSignIn.path, withBody(deviceSignInInput), async (request): Promise<DeviceSignIn> => {
     const input = request.body as z.output<typeof deviceSignInInput>;
-    const account = await accounts.signIn(input, requestContext(request, 'desktop', input.deviceName));
+    const account = await signIn.signIn(input, requestContext(request, 'desktop', input.deviceName));
     // Under --require-totp an account without TOTP gets only a session, to enrol with.
     const device = accounts.mustEnrollTotp(account) ? null : issueDevice(account, input.deviceName);
     const { token, row } = sessions.create(account.id, 'bearer', device?.deviceId ?? null);
@@ -128,13 +142,13 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
   app.post(routes.totpBegin.path, withBody(emptyBody, { emptyIsObject: true }), async (request) => {
     const auth = gate.session(request, { duringEnrolment: true });
-    return accounts.beginTotp(auth.account);
+    return totpEnrolment.begin(auth.account);
   });
 
   app.post(routes.totpConfirm.path, withBody(totpConfirmInput), async (request): Promise<RecoveryCodes> => {
     const auth = gate.session(request, { duringEnrolment: true });
     const input = request.body as z.output<typeof totpConfirmInput>;
-    const recoveryCodes = accounts.confirmTotp(auth.account, input.code, auth.ctx);
+    const recoveryCodes = totpEnrolment.confirm(auth.account, input.code, auth.ctx);
     // Sessions opened with the password alone (perhaps by whoever made the person turn this on)
     // end now; the one that enrolled stays. Device tokens stay: they are listed with Revoke.
     sessions.endOthers(auth.account.id, auth.session.id_hash);
@@ -143,7 +157,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
   app.post(routes.totpDisable.path, withBody(totpDisableInput), async (request, reply) => {
     const auth = gate.session(request);
-    await accounts.disableTotp(auth.account, request.body as z.output<typeof totpDisableInput>, auth.ctx);
+    await totpEnrolment.disable(auth.account, request.body as z.output<typeof totpDisableInput>, auth.ctx);
     return reply.code(204).send();
   });
 
@@ -153,14 +167,14 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
     async (request): Promise<RecoveryCodes> => {
       const auth = gate.session(request);
       const input = request.body as z.output<typeof regenerateRecoveryCodesInput>;
-      return { recoveryCodes: await accounts.regenerateRecoveryCodes(auth.account, input.code, auth.ctx) };
+      return { recoveryCodes: recoveryCodes.regenerate(auth.account, input.code, auth.ctx) };
     },
   );
 
   app.post(routes.changePassword.path, withBody(changePasswordInput), async (request, reply) => {
     const auth = gate.session(request);
     const input = request.body as z.output<typeof changePasswordInput>;
-    await accounts.changePassword(
+    await passwords.change(
       auth.account,
       input.currentPassword,
       input.newPassword,

@@ -11,3 +11,18 @@ export class ServiceError extends Error {
     this.name = 'ServiceError';
   }
 }
+
+/** Parses with a contract schema; a refusal is a bad_request carrying the schema's own words. */
+export function parseOrThrow<T>(
+  schema: {
+    safeParse(
+      v: unknown,
+    ): { success: true; data: T } | { success: false; error: { issues: Array<{ message: string }> } };
+  },
+  value: unknown,
+): T {
+  const result = schema.safeParse(value);
+  if (!result.success)
+    throw new ServiceError('bad_request', result.error.issues[0]?.message ?? 'Invalid input.');
+  return result.data;
+}

@@ -29,7 +29,14 @@ export interface DeviceRow {
   created_at: number;
   last_seen_at: number | null;
   revoked_at: number | null;
+  revoked_reason: string | null;
 }
+
+/** Why a sign-in was ended for the account, told to whoever presents its token afterwards. */
+export type EndReason = 'password_changed';
+
+const PASSWORD_CHANGED_MESSAGE =
+  'The password of this account was changed, which signed out every device and session. Sign in again with the new password.';
 
 /** 256 random bits, URL-safe. */
 function newSecretToken(): string {
@@ -84,7 +91,13 @@ export class SessionStore {
     const row = this.db
       .prepare<[string, string], SessionRow>('SELECT * FROM sessions WHERE id_hash = ? AND kind = ?')
       .get(hashToken(token), kind);
-    if (!row) throw new ServiceError('not_signed_in', 'Please sign in.');
+    if (!row) {
+      const ended = this.db
+        .prepare<[string], { reason: EndReason }>('SELECT reason FROM ended_sessions WHERE id_hash = ?')
+        .get(hashToken(token));
+      if (ended) throw new ServiceError(ended.reason, PASSWORD_CHANGED_MESSAGE);
+      throw new ServiceError('not_signed_in', 'Please sign in.');
+    }
     const now = this.clock.now();
     if (now >= this.expiresAt(row)) {
       this.end(token);
@@ -101,6 +114,31 @@ export class SessionStore {
   /** Ends every session of the account but the one given (device tokens stay). */
   endOthers(accountId: number, keepIdHash: string): void {
     this.db.prepare('DELETE FROM sessions WHERE account_id = ? AND id_hash != ?').run(accountId, keepIdHash);
+  }
+
+  /**
+   * After a password change: every session of the account but `keepIdHash` (the one that made the
+   * change; null for the administrator's reset) ends, and every device token is revoked, each
+   * remembering why, so its next request is told "password changed" rather than "sign in".
+   */
+  endAllForPasswordChange(accountId: number, keepIdHash: string | null): void {
+    const now = this.clock.now();
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT OR REPLACE INTO ended_sessions (id_hash, account_id, reason, ended_at)
+           SELECT id_hash, account_id, 'password_changed', ? FROM sessions WHERE account_id = ? AND id_hash IS NOT ?`,
+        )
+        .run(now, accountId, keepIdHash);
+      this.db
+        .prepare('DELETE FROM sessions WHERE account_id = ? AND id_hash IS NOT ?')
+        .run(accountId, keepIdHash);
+      this.db
+        .prepare(
+          "UPDATE devices SET revoked_at = ?, revoked_reason = 'password_changed' WHERE account_id = ? AND revoked_at IS NULL",
+        )
+        .run(now, accountId);
+    })();
   }
 
   /**
@@ -145,9 +183,13 @@ export class SessionStore {
 
   resumeDevice(token: string): DeviceRow {
     const row = this.db
-      .prepare<[string], DeviceRow>('SELECT * FROM devices WHERE token_hash = ? AND revoked_at IS NULL')
+      .prepare<[string], DeviceRow>('SELECT * FROM devices WHERE token_hash = ?')
       .get(hashToken(token));
-    if (!row) throw new ServiceError('not_signed_in', 'This device is not signed in.');
+    if (row?.revoked_reason === 'password_changed') {
+      throw new ServiceError('password_changed', PASSWORD_CHANGED_MESSAGE);
+    }
+    if (!row || row.revoked_at !== null)
+      throw new ServiceError('not_signed_in', 'This device is not signed in.');
     const now = this.clock.now();
     this.db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?').run(now, row.id);
     return { ...row, last_seen_at: now };
@@ -198,5 +240,7 @@ export class SessionStore {
     this.db
       .prepare('DELETE FROM sessions WHERE last_seen_at <= ? OR created_at <= ?')
       .run(cutoff - SESSION_IDLE_MS, cutoff - SESSION_MAX_MS);
+    // By then any session it ended would have expired anyway.
+    this.db.prepare('DELETE FROM ended_sessions WHERE ended_at <= ?').run(cutoff - SESSION_MAX_MS);
   }
 }

@@ -117,8 +117,8 @@ describe('the server CLI', () => {
     const stored = services.accounts.byUsername('carol')!.password_hash;
     expect(await new ScryptPasswordHasher().verify('a new long password', stored)).toBe(true);
     const account = services.accounts.byUsername('carol')!;
-    const enrolment = await services.accounts.beginTotp(account);
-    services.accounts.confirmTotp(account, totpCode(enrolment.secretBase32), ctx);
+    const enrolment = await services.totpEnrolment.begin(account);
+    services.totpEnrolment.confirm(account, totpCode(enrolment.secretBase32), ctx);
     services.db.close();
     const [off, nobody] = await Promise.all([
       cli(['user', 'disable-totp', 'carol', '--data-dir', dir]),

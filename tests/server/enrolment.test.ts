@@ -208,7 +208,7 @@ describe('turning TOTP off and recovery codes', () => {
 
   it('the administrator can turn TOTP off for a user who lost the phone', async () => {
     await withTotp();
-    server!.server.services.accounts.adminDisableTotp('alice');
+    server!.server.services.totpEnrolment.adminDisable('alice');
     expect((await new PanelClient(server!.url).signIn('alice', PASSWORD)).status).toBe(200);
   });
 });

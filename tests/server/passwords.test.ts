@@ -42,7 +42,7 @@ describe('password hashing', () => {
     before.db.close();
     const raised = { ...TEST_SCRYPT, N: TEST_SCRYPT.N * 2 };
     const after = openServices(dataDir, { scrypt: raised, clock: new ManualClock() });
-    await after.accounts.signIn(
+    await after.signIn.signIn(
       { username: 'alice', password: 'correct horse battery' },
       { address: '127.0.0.1', client: 'panel', device: null },
     );

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { INVALID_CREDENTIALS } from '../../src-server/services/accounts';
+import { INVALID_CREDENTIALS } from '../../src-server/services/sign-in';
 import {
   TEST_SCRYPT,
   startTestAccountServer,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src-server/db/database';
+import { ServerKey } from '../../src-server/services/server-key';
 import { ThrottleStore, addressKey, waitAfterFailures } from '../../src-server/services/throttle';
 import { startTestAccountServer, totpCode, type TestAccountServer } from '../support/account-server';
 import { CountingHasher, ManualClock, PanelClient } from './helpers';
@@ -23,9 +24,9 @@ async function start(opts: Parameters<typeof startTestAccountServer>[0] = {}) {
 
 describe('the back-off schedule', () => {
   it('waits nothing for five failures, then 1 s doubling to 15 minutes', () => {
-    expect([1, 2, 3, 4].map(waitAfterFailures)).toEqual([0, 0, 0, 0]);
-    expect([5, 6, 7, 8, 14].map(waitAfterFailures)).toEqual([1, 2, 4, 8, 512]);
-    expect([15, 16, 50, 99].map(waitAfterFailures)).toEqual([900, 900, 900, 900]);
+    expect([1, 2, 3, 4].map((f) => waitAfterFailures(f))).toEqual([0, 0, 0, 0]);
+    expect([5, 6, 7, 8, 14].map((f) => waitAfterFailures(f))).toEqual([1, 2, 4, 8, 512]);
+    expect([15, 16, 50, 99].map((f) => waitAfterFailures(f))).toEqual([900, 900, 900, 900]);
   });
 
   it('never lets 100 consecutive failures pass without a wait of at least an hour', () => {
@@ -33,7 +34,7 @@ describe('the back-off schedule', () => {
     dirs.push(dir);
     const db = openDatabase(join(dir, 'db.sqlite'));
     const clock = new ManualClock();
-    const store = new ThrottleStore(db, clock);
+    const store = new ThrottleStore(db, clock, ServerKey.loadOrCreate(join(dir, 'server.key')));
     let failures = 0;
     let longestWait = 0;
     let sinceLongWait = 0;
@@ -179,10 +180,10 @@ describe('per-address throttling', () => {
   it('counts IPv6 clients per /64, so a fresh address from the same network does not start over', async () => {
     const clock = new ManualClock();
     const s = await start({ clock });
-    const { accounts } = s.server.services;
+    const { signIn } = s.server.services;
     // Password spraying: a different account each time, so only the address key can catch it.
     const attempt = (n: number, address: string) =>
-      accounts.signIn(
+      signIn.signIn(
         { username: `victim${n}`, password: 'guess guess' },
         { address, client: 'panel', device: null },
       );

@@ -57,14 +57,14 @@ export async function startTestAccountServer(
     host: '127.0.0.1',
     port: 0,
   });
-  const { accounts, clock } = server.services;
+  const { accounts, totpEnrolment, clock } = server.services;
 
   const enable = async (username: string) => {
     const account = accounts.byUsername(username.trim().toLowerCase());
     if (!account) throw new Error(`No account named ${username}.`);
-    const enrolment = await accounts.beginTotp(account);
+    const enrolment = await totpEnrolment.begin(account);
     const code = totpCode(enrolment.secretBase32, clock.now() - 30_000);
-    const recoveryCodes = accounts.confirmTotp(account, code, FIXTURE_CONTEXT);
+    const recoveryCodes = totpEnrolment.confirm(account, code, FIXTURE_CONTEXT);
     return { secret: enrolment.secretBase32, recoveryCodes };
   };
 

@@ -1,8 +1,8 @@
 /**
  * The account server ends the app's session while it is open (here: an administrator resets the
- * password, which ends every session of the account). The next account call locks the app in
- * place and the person lands on the unlock screen, told why, instead of on a setting that can
- * only fail.
+ * password, which ends every session and device token of the account). The next account call
+ * locks the app in place and the person lands on the unlock screen, told why (the password was
+ * changed), instead of on a setting that can only fail.
  */
 import { expect, test } from '@playwright/test';
 import { startTestAccountServer } from '../../support/account-server';
@@ -21,7 +21,7 @@ test('a session the server ended locks the app and asks to unlock again', async 
     await page.getByRole('button', { name: 'Change account settings' }).click();
     await page.getByRole('tab', { name: 'Two-factor authentication' }).click();
 
-    await server.server.services.accounts.resetPassword('gus', 'a brand new password');
+    await server.server.services.passwords.reset('gus', 'a brand new password');
     // click, not check(): the answer locks the app and main reloads the page, so the box never gets
     // ticked; wait for that reload so the password typed below is not typed into the page it replaces.
     const reloaded = page.waitForEvent('load');
@@ -30,7 +30,7 @@ test('a session the server ended locks the app and asks to unlock again', async 
 
     await expect(page.getByRole('heading', { name: 'Unlock Strongroom' })).toBeVisible();
     await expect(page.getByRole('status')).toHaveText(
-      'Your sign-in on the account server has ended. Unlock again to go on.',
+      'The password of your account was changed (on the web panel or by the server’s administrator), so this computer was signed out. Unlock with the new password.',
     );
     await expect(page.getByRole('navigation')).toHaveCount(0);
 

@@ -152,9 +152,20 @@ test.describe('My Account', () => {
     await pw.getByLabel('Repeat new password').fill('dave new password 5678');
     await pw.getByRole('button', { name: 'Change password' }).click();
     await expect(pw.getByRole('alert')).toHaveText('The current password is not right. Nothing was changed.');
+    // A desktop app signed in since: the change signs it out, and the panel says so.
+    const second = await request.post(`${server.url}/api/device-sign-in`, {
+      data: { username: 'dave', password: 'dave password 1234', deviceName: 'Dave’s desktop' },
+    });
+    const secondDevice = { headers: { authorization: `Bearer ${(await second.json()).deviceToken}` } };
+    expect((await request.get(`${server.url}/api/device/me`, secondDevice)).status()).toBe(200);
     await pw.getByLabel('Current password').fill('dave password 1234');
     await pw.getByRole('button', { name: 'Change password' }).click();
-    await expect(pw.getByRole('status')).toHaveText('Your password has been changed.');
+    await expect(pw.getByRole('status')).toHaveText(
+      'Your password has been changed. Every device and every other browser signed in to this account was signed out: the desktop app must be unlocked with the new password before it backs up again.',
+    );
+    const signedOut = await request.get(`${server.url}/api/device/me`, secondDevice);
+    expect([signedOut.status(), (await signedOut.json()).error]).toEqual([401, 'password_changed']);
+    await expect(page.getByText('No desktop app is signed in to this account.')).toBeVisible();
 
     // This session stays (the server ends only the account's other sessions); sign out and back in.
     await signOutFromHeader(page);

@@ -1,0 +1,109 @@
+/**
+ * Account records: the accounts table, looked up, listed, summarised and created. Everything
+ * else about an account (its password, its second factor, signing in) has a file of its own.
+ */
+import {
+  password as passwordSchema,
+  username as usernameSchema,
+  type AccountSummary,
+} from '../../src-shared/http-api';
+import type { Db } from '../db/database';
+import type { Clock } from './clock';
+import type { PasswordHasher } from './password-hasher';
+import { ServiceError, parseOrThrow } from './service-error';
+
+export interface AccountRow {
+  id: number;
+  username: string;
+  password_hash: string;
+  created_at: number;
+  totp_secret_enc: string | null;
+  totp_enabled_at: number | null;
+  totp_last_step: number | null;
+}
+
+export interface AccountRecordsDeps {
+  db: Db;
+  clock: Clock;
+  hasher: PasswordHasher;
+  /** --require-totp: accounts without TOTP must enrol before anything else. */
+  requireTotp: boolean;
+}
+
+export class AccountRecords {
+  private readonly db: Db;
+  private readonly clock: Clock;
+  private readonly hasher: PasswordHasher;
+  readonly requireTotp: boolean;
+
+  constructor(deps: AccountRecordsDeps) {
+    ({ db: this.db, clock: this.clock, hasher: this.hasher, requireTotp: this.requireTotp } = deps);
+  }
+
+  byUsername(username: string): AccountRow | undefined {
+    return this.db.prepare<[string], AccountRow>('SELECT * FROM accounts WHERE username = ?').get(username);
+  }
+
+  byId(id: number): AccountRow | undefined {
+    return this.db.prepare<[number], AccountRow>('SELECT * FROM accounts WHERE id = ?').get(id);
+  }
+
+  /** The account named by an administrator's command; not_found names the account. */
+  require(rawUsername: string): AccountRow {
+    const username = parseOrThrow(usernameSchema, rawUsername);
+    const account = this.byUsername(username);
+    if (!account) throw new ServiceError('not_found', `No account named ${username}.`);
+    return account;
+  }
+
+  summary(account: AccountRow): AccountSummary {
+    const remaining = this.db
+      .prepare<[number], { n: number }>(
+        'SELECT COUNT(*) AS n FROM recovery_codes WHERE account_id = ? AND used_at IS NULL',
+      )
+      .get(account.id)!.n;
+    const totpEnabled = account.totp_secret_enc !== null;
+    return {
+      username: account.username,
+      totpEnabled,
+      mustEnrollTotp: this.requireTotp && !totpEnabled,
+      recoveryCodesRemaining: totpEnabled ? remaining : 0,
+      createdAt: new Date(account.created_at).toISOString(),
+    };
+  }
+
+  mustEnrollTotp(account: AccountRow): boolean {
+    return this.requireTotp && account.totp_secret_enc === null;
+  }
+
+  list(): Array<{ username: string; totpEnabled: boolean; createdAt: string }> {
+    return this.db
+      .prepare<[], AccountRow>('SELECT * FROM accounts ORDER BY username')
+      .all()
+      .map((a) => ({
+        username: a.username,
+        totpEnabled: a.totp_secret_enc !== null,
+        createdAt: new Date(a.created_at).toISOString(),
+      }));
+  }
+
+  /** Creates an account (no throttle here: the admin CLI calls this; sign-up charges first). */
+  async create(rawUsername: string, rawPassword: string): Promise<AccountRow> {
+    const username = parseOrThrow(usernameSchema, rawUsername);
+    const password = parseOrThrow(passwordSchema, rawPassword);
+    if (this.byUsername(username)) throw new ServiceError('username_taken', 'That username is taken.');
+    const hash = await this.hasher.hash(password);
+    try {
+      this.db
+        .prepare('INSERT INTO accounts (username, password_hash, created_at) VALUES (?, ?, ?)')
+        .run(username, hash, this.clock.now());
+    } catch (error) {
+      // Two concurrent sign-ups for one name: the UNIQUE constraint decides.
+      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+        throw new ServiceError('username_taken', 'That username is taken.');
+      }
+      throw error;
+    }
+    return this.byUsername(username)!;
+  }
+}

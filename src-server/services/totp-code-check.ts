@@ -1,0 +1,35 @@
+import { Secret } from 'otpauth';
+import type { Db } from '../db/database';
+import type { AccountRow } from './account-records';
+import type { Clock } from './clock';
+import type { ServerKey } from './server-key';
+import type { TotpVerifier } from './totp';
+
+/**
+ * Checks a TOTP code against an account's secret (decrypted with the server key). A code passes
+ * if it matches a step within ±1 of now that is later than the last accepted one. The conditional
+ * UPDATE is the atomic check-and-set: of two concurrent requests with the same code, only one
+ * changes the row.
+ */
+export class TotpCodeCheck {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    private readonly key: ServerKey,
+    private readonly totp: TotpVerifier,
+  ) {}
+
+  accept(account: AccountRow, code: string): boolean {
+    if (account.totp_secret_enc === null) return false;
+    const bytes = this.key.decrypt(account.totp_secret_enc, `totp:${account.id}`);
+    const secret = new Secret({ buffer: new Uint8Array(bytes).buffer });
+    const step = this.totp.matchStep(secret, code, this.clock.now());
+    if (step === null) return false;
+    const result = this.db
+      .prepare(
+        'UPDATE accounts SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)',
+      )
+      .run(step, account.id, step);
+    return result.changes === 1;
+  }
+}
