@@ -27,6 +27,10 @@ import { ServerKey } from './services/server-key';
 import { SessionStore } from './services/sessions';
 import { ThrottleStore } from './services/throttle';
 import { TotpVerifier } from './services/totp';
+import { registerStorageRoutes } from './routes/storage';
+import { registerStoragePanelRoutes } from './routes/storage-panel';
+import { openStorageService, type StorageOptions } from './storage/open-storage';
+import type { StorageService } from './storage/storage-service';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8437;
@@ -35,7 +39,7 @@ export const BODY_LIMIT_BYTES = 16 * 1024;
 export const DATABASE_FILE = 'strongroom.sqlite';
 export const KEY_FILE = 'server.key';
 
-export interface AccountServerOptions {
+export interface AccountServerOptions extends StorageOptions {
   /** Holds the SQLite database and the key file; created (mode 0700) if missing. */
   dataDir: string;
   host?: string;
@@ -83,6 +87,7 @@ export interface AccountServerServices {
   audit: AuditLog;
   key: ServerKey;
   clock: Clock;
+  storage: StorageService;
 }
 
 export function isLoopbackHost(host: string): boolean {
@@ -108,7 +113,12 @@ function packageVersion(): string {
 /** Opens the data directory's database, key and services (also used by the admin CLI). */
 export function openServices(
   dataDir: string,
-  opts: { clock?: Clock; requireTotp?: boolean; scrypt?: ScryptParams; passwordHasher?: PasswordHasher } = {},
+  opts: {
+    clock?: Clock;
+    requireTotp?: boolean;
+    scrypt?: ScryptParams;
+    passwordHasher?: PasswordHasher;
+  } & StorageOptions = {},
 ): AccountServerServices {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const clock = opts.clock ?? systemClock;
@@ -128,7 +138,8 @@ export function openServices(
     totp: new TotpVerifier(),
     requireTotp: opts.requireTotp ?? false,
   });
-  return { db, accounts, sessions, throttle, audit, key, clock };
+  const storage = openStorageService(db, clock, audit, dataDir, opts);
+  return { db, accounts, sessions, throttle, audit, key, clock, storage };
 }
 
 /** The database holds password hashes: owner-only, like the key file (no-op on Windows). */
@@ -192,12 +203,15 @@ export async function startAccountServer(options: AccountServerOptions): Promise
     signup,
     version: packageVersion(),
   });
+  await registerStorageRoutes(app, services);
+  registerStoragePanelRoutes(app, services);
   registerPanel(app, options.rendererDir ?? defaultRendererDir());
 
   const sweep = setInterval(
     () => {
       services.sessions.sweep();
       services.audit.sweep();
+      void sweepStorage(services);
     },
     60 * 60 * 1000,
   );
@@ -229,4 +243,14 @@ export async function startAccountServer(options: AccountServerOptions): Promise
       services.db.close();
     },
   };
+}
+
+/** Purges recently deleted storage past its grace period; a failure is logged and retried next hour. */
+export async function sweepStorage(services: AccountServerServices): Promise<number> {
+  try {
+    return await services.storage.sweep((id) => services.accounts.byId(id)?.username);
+  } catch (error) {
+    process.stderr.write(`storage sweep failed: ${(error as Error).message}\n`);
+    return 0;
+  }
 }

@@ -22,6 +22,7 @@ export const STATUS: Record<ErrorCode, number> = {
   username_taken: 409,
   not_found: 404,
   payload_too_large: 413,
+  reauthentication_required: 403,
   internal: 500,
 };
 
