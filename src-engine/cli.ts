@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EngineError } from './errors';
-import { LocalFolderStorage } from './storage';
+import { openRepositoryStorage } from './storage';
 import { Repository } from './repository';
 import { backup, type BackupProgress } from './backup';
 import { restore, type ConflictMode } from './restore';
@@ -247,7 +247,7 @@ export async function runCli(argv: string[], io: CliIo, signal?: AbortSignal): P
   try {
     const repoDir = p.flags.get('repo')?.[0] ?? io.env.STRONGROOM_REPOSITORY;
     if (!repoDir) throw new UsageError('no repository: pass --repo DIR or set STRONGROOM_REPOSITORY');
-    const storage = new LocalFolderStorage(repoDir);
+    const storage = openRepositoryStorage(repoDir, io.env);
     const cmd = p.command;
     if (cmd === 'init') {
       const pw = await getPassword(io, p, true);

@@ -73,7 +73,8 @@ export class RepositoryLock {
       refreshed: now,
       command,
     };
-    const id = randomHex(16);
+    // 256 bits, like restic's names: the account storage takes only 64-hex file names.
+    const id = randomHex(32);
     // Write first, then look: two racing writers both see each other and both back off, never both win.
     await port.writeLock(id, info);
     const lock = new RepositoryLock(port, id, info);

@@ -176,7 +176,8 @@ export class Repository implements LockPort {
   // ---- key slots ----
 
   private async writeKeySlot(password: string, params: ScryptParams): Promise<string> {
-    const id = randomHex(16);
+    // 256 bits, like restic's names: the account storage takes only 64-hex file names.
+    const id = randomHex(32);
     const salt = crypto.randomBytes(32);
     const wrap = await deriveWrappingKey(password, salt, params);
     const slot: KeySlot = {

@@ -35,6 +35,10 @@ import { ThrottleStore } from './services/throttle';
 import { TotpVerifier } from './services/totp';
 import { TotpCodeCheck } from './services/totp-code-check';
 import { TotpEnrolment } from './services/totp-enrolment';
+import { registerStorageRoutes } from './routes/storage';
+import { registerStoragePanelRoutes } from './routes/storage-panel';
+import { openStorageService, type StorageOptions } from './storage/open-storage';
+import type { StorageService } from './storage/storage-service';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8437;
@@ -43,7 +47,7 @@ export const BODY_LIMIT_BYTES = 16 * 1024;
 export const DATABASE_FILE = 'strongroom.sqlite';
 export const KEY_FILE = 'server.key';
 
-export interface AccountServerOptions {
+export interface AccountServerOptions extends StorageOptions {
   /** Holds the SQLite database and the key file; created (mode 0700) if missing, tightened to 0700 if looser. */
   dataDir: string;
   host?: string;
@@ -102,6 +106,7 @@ export interface AccountServerServices {
   audit: AuditLog;
   key: ServerKey;
   clock: Clock;
+  storage: StorageService;
 }
 
 export function isLoopbackHost(host: string): boolean {
@@ -127,7 +132,12 @@ function packageVersion(): string {
 /** Opens the data directory's database, key and services (also used by the admin CLI). */
 export function openServices(
   dataDir: string,
-  opts: { clock?: Clock; requireTotp?: boolean; scrypt?: ScryptParams; passwordHasher?: PasswordHasher } = {},
+  opts: {
+    clock?: Clock;
+    requireTotp?: boolean;
+    scrypt?: ScryptParams;
+    passwordHasher?: PasswordHasher;
+  } & StorageOptions = {},
 ): AccountServerServices {
   prepareDataDir(dataDir);
   const clock = opts.clock ?? systemClock;
@@ -157,6 +167,7 @@ export function openServices(
     recoveryCodes,
     accounts,
   });
+  const storage = openStorageService(db, clock, audit, dataDir, opts);
   return {
     db,
     accounts,
@@ -170,6 +181,7 @@ export function openServices(
     audit,
     key,
     clock,
+    storage,
   };
 }
 
@@ -249,6 +261,8 @@ export async function startAccountServer(options: AccountServerOptions): Promise
     signup,
     version: packageVersion(),
   });
+  await registerStorageRoutes(app, services);
+  registerStoragePanelRoutes(app, services);
   registerPanel(app, options.rendererDir ?? defaultRendererDir());
 
   const sweep = setInterval(
@@ -256,6 +270,7 @@ export async function startAccountServer(options: AccountServerOptions): Promise
       services.sessions.sweep();
       services.audit.sweep();
       services.throttle.sweep();
+      void sweepStorage(services);
     },
     60 * 60 * 1000,
   );
@@ -287,4 +302,14 @@ export async function startAccountServer(options: AccountServerOptions): Promise
       services.db.close();
     },
   };
+}
+
+/** Purges recently deleted storage past its grace period; a failure is logged and retried next hour. */
+export async function sweepStorage(services: AccountServerServices): Promise<number> {
+  try {
+    return await services.storage.sweep((id) => services.accounts.byId(id)?.username);
+  } catch (error) {
+    process.stderr.write(`storage sweep failed: ${(error as Error).message}\n`);
+    return 0;
+  }
 }

@@ -17,6 +17,8 @@ import {
 import { defaultDataDir } from './data-dir';
 import { parsePublicUrl } from './http/host-and-origin';
 import { ServiceError } from './services/service-error';
+import { STORAGE_FLAGS, storageOptions, type StorageFlagValues } from './storage-flags';
+import { setQuotaCommand, storageCommand } from './storage-cli';
 
 const USAGE = `Usage:
   npm run server -- [serve] [options]
@@ -34,10 +36,20 @@ const USAGE = `Usage:
                             answers only to its host, the loopback names and the TLS names
       --log                 request log on stderr
       --no-build-panel      do not build the web panel with Vite if it is missing
+      --storage DIR|s3://BUCKET/PREFIX   where account storage keeps its files
+                            (default: storage/ in the data directory)
+      --s3-endpoint URL     an S3-compatible endpoint (MinIO, Ceph, R2); credentials from
+                            AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the AWS profile)
+      --s3-region R         (default: AWS_REGION, else us-east-1)
+      --no-s3-conditional-writes  for stores that refuse If-None-Match on uploads
+      --deletion-grace-days N   files deleted by a device stay restorable N days (default 30)
+      --default-quota SIZE  storage quota of accounts without their own (e.g. 100G; default none)
   npm run server -- user add NAME [--data-dir DIR]             password from stdin or the terminal
   npm run server -- user list [--data-dir DIR]
   npm run server -- user reset-password NAME [--data-dir DIR]  password from stdin or the terminal
   npm run server -- user disable-totp NAME [--data-dir DIR]    for a user who lost the phone
+  npm run server -- user set-quota NAME SIZE|none [--data-dir DIR]   storage quota (e.g. 50G)
+  npm run server -- storage reindex [--data-dir DIR] [--storage ...]  rebuild the object table
 `;
 
 class UsageError extends Error {}
@@ -59,6 +71,7 @@ async function main(argv: string[]): Promise<number> {
       'public-url': { type: 'string' },
       log: { type: 'boolean' },
       'no-build-panel': { type: 'boolean' },
+      ...STORAGE_FLAGS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -72,7 +85,9 @@ async function main(argv: string[]): Promise<number> {
     if (rest.length > 0) throw new UsageError(`Unexpected argument: ${rest[0]}`);
     return serve(dataDir, values);
   }
+  if (command === 'user' && rest[0] === 'set-quota') return storageAdmin(dataDir, values, rest);
   if (command === 'user') return user(dataDir, rest);
+  if (command === 'storage') return storageAdmin(dataDir, values, rest);
   throw new UsageError(`Unknown command: ${command}`);
 }
 
@@ -90,7 +105,7 @@ async function serve(
     'public-url'?: string;
     log?: boolean;
     'no-build-panel'?: boolean;
-  },
+  } & StorageFlagValues,
 ): Promise<number> {
   const host = values.host ?? DEFAULT_HOST;
   const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
@@ -135,6 +150,7 @@ async function serve(
     tlsKey: values['tls-key'] === undefined ? undefined : readFileSync(values['tls-key']),
     logger: values.log ?? false,
     rendererDir,
+    ...storageOptions(values),
   });
   process.stdout.write(`listening on ${server.url}\n`);
   await new Promise<void>((resolve) => {
@@ -201,6 +217,21 @@ async function user(dataDir: string, args: string[]): Promise<number> {
         break;
       }
     }
+  } finally {
+    services.db.close();
+  }
+  return 0;
+}
+
+async function storageAdmin(dataDir: string, values: StorageFlagValues, args: string[]): Promise<number> {
+  const services = openServices(dataDir, storageOptions(values));
+  try {
+    if (args[0] === 'set-quota') {
+      const [, name, size, ...extra] = args;
+      if (!name || !size) throw new UsageError('user set-quota needs a NAME and a SIZE.');
+      if (extra.length > 0) throw new UsageError(`Unexpected argument: ${extra[0]}`);
+      process.stdout.write(setQuotaCommand(services, name, size));
+    } else process.stdout.write(await storageCommand(services, args));
   } finally {
     services.db.close();
   }

@@ -87,6 +87,7 @@ export const errorCode = z.enum([
   'unknown_host',
   /** 401: the account's password was changed, which ended this session or device token. */
   'password_changed',
+  'reauthentication_required',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof errorCode>;
@@ -221,7 +222,10 @@ export type AuditEventKind =
   | 'recovery_code_used'
   | 'recovery_codes_regenerated'
   | 'device_revoked'
-  | 'password_changed';
+  | 'password_changed'
+  | 'storage_deletion_burst'
+  | 'storage_purged'
+  | 'storage_token_created';
 
 export interface AuditEvent {
   at: string;
@@ -258,6 +262,150 @@ export interface DeviceIdentity {
   deviceName: string;
 }
 
+// ---- account storage (issue 8) ----------------------------------------------------------
+//
+// The storage itself is restic's REST protocol v2 under /storage/<username>/<repository>/
+// (see docs/server.md), authenticated by a device or storage token. These are the panel's
+// routes about it (session scope) and the desktop's job reports (device scope).
+
+export const repositoryName = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+    'Repository name: 1 to 64 letters, digits, dot, dash or underscore, starting with a letter or digit.',
+  );
+export const storageFileType = z.enum(['config', 'data', 'keys', 'locks', 'snapshots', 'index']);
+export type StorageFileType = z.infer<typeof storageFileType>;
+export const repositoryParam = z.object({ name: repositoryName }).strict();
+
+export interface StorageRepositorySummary {
+  name: string;
+  sizeBytes: number;
+  fileCount: number;
+  lastWriteAt: string | null;
+  /** The device or storage token that wrote last (its name when it wrote). */
+  lastWriteBy: string | null;
+  recentlyDeletedBytes: number;
+  recentlyDeletedCount: number;
+}
+
+export interface StorageDeletionAlert {
+  repository: string;
+  at: string;
+  deletedBytes: number;
+  repositoryBytes: number;
+  device: string | null;
+}
+
+/** GET /api/account/storage */
+export interface StorageOverview {
+  /** Null: no quota. */
+  quotaBytes: number | null;
+  /** Every stored byte, recently deleted files included (they still use space). */
+  usedBytes: number;
+  graceDays: number;
+  repositories: StorageRepositorySummary[];
+  /** Bursts of deletions in the last 30 days. */
+  deletionAlerts: StorageDeletionAlert[];
+}
+
+export interface ReceivedSnapshot {
+  id: string;
+  /** The server's receive time, whatever time the client wrote inside it. */
+  receivedAt: string;
+  writtenBy: string | null;
+  sizeBytes: number;
+  deletedAt: string | null;
+}
+
+export interface DeletedFile {
+  type: StorageFileType;
+  name: string;
+  sizeBytes: number;
+  deletedAt: string;
+  deletedBy: string | null;
+  /** When the grace period ends and the server purges it. */
+  purgeAt: string;
+}
+
+/** GET /api/account/storage/repositories/:name */
+export interface StorageRepositoryDetail extends StorageRepositorySummary {
+  snapshots: ReceivedSnapshot[];
+  recentlyDeleted: DeletedFile[];
+}
+
+const fileRef = z.object({ type: storageFileType, name: z.string().regex(/^[0-9a-f]{64}$|^$/) }).strict();
+
+/** POST /api/account/storage/repositories/:name/restore -> { count }. All files if `files` is omitted. */
+export const restoreDeletedInput = z.object({ files: z.array(fileRef).max(100_000).optional() }).strict();
+export type RestoreDeletedInput = z.input<typeof restoreDeletedInput>;
+
+/**
+ * POST /api/account/storage/repositories/:name/purge -> { count }. Needs two-factor on, the
+ * password and a current code or a recovery code, in a session signed in within the last
+ * 15 minutes (else reauthentication_required).
+ */
+export const purgeDeletedInput = z
+  .object({
+    password: z.string().min(1).max(PASSWORD_MAX),
+    code: totpCode.optional(),
+    recoveryCode: recoveryCode.optional(),
+    files: z.array(fileRef).max(100_000).optional(),
+  })
+  .strict();
+export type PurgeDeletedInput = z.input<typeof purgeDeletedInput>;
+export interface FileCount {
+  count: number;
+}
+
+export interface StorageToken {
+  id: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+/** GET /api/account/storage-tokens; DELETE /api/account/storage-tokens/:id -> 204. */
+export interface StorageTokenList {
+  tokens: StorageToken[];
+}
+/** POST /api/account/storage-tokens -> 201 CreatedStorageToken (the token is shown once). */
+export const createStorageTokenInput = z.object({ name: deviceName }).strict();
+export type CreateStorageTokenInput = z.input<typeof createStorageTokenInput>;
+export interface CreatedStorageToken {
+  id: string;
+  name: string;
+  token: string;
+}
+
+/** POST /api/device/job-reports (device token) -> 201. Figures only: never file names. */
+export const jobReportInput = z
+  .object({
+    /** The protected item's name, as the person named it. */
+    item: z.string().trim().min(1).max(200),
+    kind: z.enum(['backup', 'restore', 'check', 'prune']),
+    status: z.enum(['succeeded', 'partial', 'failed', 'cancelled']),
+    startedAt: z.iso.datetime(),
+    durationMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(366 * 24 * 3600 * 1000),
+    filesProcessed: z.number().int().min(0),
+    filesNew: z.number().int().min(0),
+    filesChanged: z.number().int().min(0),
+    errors: z.number().int().min(0),
+    bytesProcessed: z.number().int().min(0),
+    bytesAdded: z.number().int().min(0),
+  })
+  .strict();
+export type JobReportInput = z.input<typeof jobReportInput>;
+export type JobReport = z.output<typeof jobReportInput> & { receivedAt: string };
+
+/** GET /api/account/job-reports -> the latest reports of each device, newest first. */
+export interface JobReportList {
+  devices: Array<{ deviceId: string; deviceName: string; revoked: boolean; reports: JobReport[] }>;
+}
+
 export const routes = {
   serverInfo: { method: 'GET', path: '/api/server-info' },
   signup: { method: 'POST', path: '/api/signup' },
@@ -277,7 +425,19 @@ export const routes = {
   revokeDevice: { method: 'DELETE', path: '/api/account/devices/:id' },
   deviceMe: { method: 'GET', path: '/api/device/me' },
   deviceSignOut: { method: 'DELETE', path: '/api/device/me' },
+  storageOverview: { method: 'GET', path: '/api/account/storage' },
+  storageRepository: { method: 'GET', path: '/api/account/storage/repositories/:name' },
+  storageRestore: { method: 'POST', path: '/api/account/storage/repositories/:name/restore' },
+  storagePurge: { method: 'POST', path: '/api/account/storage/repositories/:name/purge' },
+  storageTokens: { method: 'GET', path: '/api/account/storage-tokens' },
+  createStorageToken: { method: 'POST', path: '/api/account/storage-tokens' },
+  revokeStorageToken: { method: 'DELETE', path: '/api/account/storage-tokens/:id' },
+  jobReports: { method: 'GET', path: '/api/account/job-reports' },
+  reportJob: { method: 'POST', path: '/api/device/job-reports' },
 } as const;
+
+/** Restic's REST protocol, served under this prefix (see docs/server.md). */
+export const STORAGE_PREFIX = '/storage/';
 
 export const CSRF_HEADER = 'x-csrf-token';
 export const SESSION_COOKIE = 'strongroom_session';

@@ -19,6 +19,15 @@ import {
   type SignupInput,
   type TotpDisableInput,
   type TotpEnrolment,
+  type CreateStorageTokenInput,
+  type CreatedStorageToken,
+  type FileCount,
+  type JobReportList,
+  type PurgeDeletedInput,
+  type RestoreDeletedInput,
+  type StorageOverview,
+  type StorageRepositoryDetail,
+  type StorageTokenList,
 } from '../../src-shared/http-api';
 import type { ActionResult, Problem } from '../components/action-result';
 
@@ -64,6 +73,8 @@ export function problemFromApiError(
     payload_too_large: 'That is too long for the server to accept.',
     forbidden_scope: 'This needs a fresh sign-in. Sign out and sign in again.',
     not_found: 'That item no longer exists. Reload the page.',
+    reauthentication_required:
+      'For this, sign out and sign in again first (it needs a session opened in the last 15 minutes).',
     internal: 'The server ran into a problem. Try again in a moment.',
   };
   const message =
@@ -161,6 +172,30 @@ export class PanelApiClient {
   }
   revokeDevice(id: string) {
     return this.call<null>(routes.revokeDevice, { params: { id } });
+  }
+  storageOverview() {
+    return this.call<StorageOverview>(routes.storageOverview);
+  }
+  storageRepository(name: string) {
+    return this.call<StorageRepositoryDetail>(routes.storageRepository, { params: { name } });
+  }
+  restoreDeleted(name: string, input: RestoreDeletedInput = {}) {
+    return this.call<FileCount>(routes.storageRestore, { params: { name }, body: input });
+  }
+  purgeDeleted(name: string, input: PurgeDeletedInput) {
+    return this.call<FileCount>(routes.storagePurge, { params: { name }, body: input });
+  }
+  storageTokens() {
+    return this.call<StorageTokenList>(routes.storageTokens);
+  }
+  createStorageToken(input: CreateStorageTokenInput) {
+    return this.call<CreatedStorageToken>(routes.createStorageToken, { body: input });
+  }
+  revokeStorageToken(id: string) {
+    return this.call<null>(routes.revokeStorageToken, { params: { id } });
+  }
+  jobReports() {
+    return this.call<JobReportList>(routes.jobReports);
   }
 
   private async call<T>(

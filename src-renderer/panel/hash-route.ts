@@ -1,13 +1,14 @@
 import { useSyncExternalStore } from 'react';
 
 /** Hash routes work from `/` with no server-side routing and survive a reload. */
-export type RouteName = 'home' | 'sign-in' | 'create-account' | 'account';
+export type RouteName = 'home' | 'sign-in' | 'create-account' | 'account' | 'storage';
 
 export const routePaths: Record<RouteName, string> = {
   home: '#/',
   'sign-in': '#/sign-in',
   'create-account': '#/create-account',
   account: '#/account',
+  storage: '#/storage',
 };
 
 export function parseRoute(hash: string): RouteName {
@@ -18,6 +19,8 @@ export function parseRoute(hash: string): RouteName {
       return 'create-account';
     case '#/account':
       return 'account';
+    case '#/storage':
+      return 'storage';
     default:
       return 'home';
   }

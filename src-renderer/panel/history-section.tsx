@@ -14,6 +14,9 @@ const KIND_WORDS: Record<AuditEventKind, string> = {
   recovery_codes_regenerated: 'New recovery codes made',
   device_revoked: 'Device revoked',
   password_changed: 'Password changed',
+  storage_deletion_burst: 'Many backup files deleted in a day',
+  storage_purged: 'Deleted backup files removed for good',
+  storage_token_created: 'Storage token created',
 };
 
 const CLIENT_WORDS: Record<AuditEvent['client'], string> = {

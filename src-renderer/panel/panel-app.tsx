@@ -6,12 +6,14 @@ import { MyAccountPage } from './my-account-page';
 import { OverviewPage } from './overview-page';
 import { usePanel, useSignOut } from './panel-context';
 import { SignInPage } from './sign-in-page';
+import { StoragePage } from './storage-page';
 
 const TITLES: Record<RouteName, string> = {
   home: 'Backup account',
   'sign-in': 'Sign in',
   'create-account': 'Create account',
   account: 'My Account',
+  storage: 'Storage',
 };
 
 export function PanelApp() {
@@ -76,6 +78,7 @@ export function PanelApp() {
       {page === 'create-account' && <CreateAccountPage />}
       {page === 'home' && <OverviewPage />}
       {page === 'account' && <MyAccountPage />}
+      {page === 'storage' && <StoragePage />}
     </div>
   );
 }
@@ -109,6 +112,11 @@ function Header({ signedIn, limited = false }: { signedIn: boolean; limited?: bo
       </a>
       {signedIn && (
         <nav aria-label="Main" className="panel-nav">
+          {!limited && (
+            <a href={routePaths.storage} aria-current={route === 'storage' ? 'page' : undefined}>
+              Storage
+            </a>
+          )}
           {!limited && (
             <div
               className="panel-menu"

@@ -76,4 +76,53 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX ended_sessions_at ON ended_sessions(ended_at);
   `,
+  // 3: account storage (issue 8): repositories, the object table, storage tokens (devices of
+  // kind 'storage'), quotas, deletion alerts, job reports.
+  `
+  ALTER TABLE devices ADD COLUMN kind TEXT NOT NULL DEFAULT 'device' CHECK (kind IN ('device', 'storage'));
+  CREATE TABLE storage_repos (
+    id INTEGER PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (account_id, name)
+  );
+  -- One row per stored file. deleted_at marks "recently deleted": the bytes stay in the store
+  -- until the grace period ends. writer/deleter names are kept so a revoked device still shows.
+  CREATE TABLE storage_objects (
+    repo_id INTEGER NOT NULL REFERENCES storage_repos(id) ON DELETE CASCADE,
+    type TEXT NOT NULL CHECK (type IN ('config', 'data', 'keys', 'locks', 'snapshots', 'index')),
+    name TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    writer_id TEXT,
+    writer_name TEXT,
+    deleted_at INTEGER,
+    deleter_id TEXT,
+    deleter_name TEXT,
+    PRIMARY KEY (repo_id, type, name)
+  ) WITHOUT ROWID;
+  CREATE INDEX storage_objects_deleted ON storage_objects(deleted_at) WHERE deleted_at IS NOT NULL;
+  CREATE TABLE storage_quotas (
+    account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+    bytes INTEGER NOT NULL
+  );
+  CREATE TABLE storage_deletion_alerts (
+    id INTEGER PRIMARY KEY,
+    repo_id INTEGER NOT NULL REFERENCES storage_repos(id) ON DELETE CASCADE,
+    at INTEGER NOT NULL,
+    deleted_bytes INTEGER NOT NULL,
+    repo_bytes INTEGER NOT NULL,
+    device TEXT
+  );
+  CREATE INDEX storage_deletion_alerts_repo ON storage_deletion_alerts(repo_id, at);
+  CREATE TABLE job_reports (
+    id INTEGER PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    received_at INTEGER NOT NULL,
+    report TEXT NOT NULL
+  );
+  CREATE INDEX job_reports_device ON job_reports(device_id, received_at);
+  `,
 ];

@@ -27,6 +27,7 @@ export const STATUS: Record<ErrorCode, number> = {
   payload_too_large: 413,
   unknown_host: 421,
   password_changed: 401,
+  reauthentication_required: 403,
   internal: 500,
 };
 

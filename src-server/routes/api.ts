@@ -230,7 +230,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
   app.delete(routes.deviceSignOut.path, async (request, reply) => {
     const auth = gate.device(request, { duringEnrolment: true });
-    sessions.revokeDevice(auth.account.id, auth.device.id);
+    sessions.revokeDevice(auth.account.id, auth.device.id, auth.device.kind);
     audit.record(auth.account.id, 'device_revoked', auth.ctx);
     return reply.code(204).send();
   });

@@ -30,6 +30,8 @@ export interface DeviceRow {
   last_seen_at: number | null;
   revoked_at: number | null;
   revoked_reason: string | null;
+  /** 'storage': a named token made in the panel for command-line storage use (restic). */
+  kind: 'device' | 'storage';
 }
 
 /** Why a sign-in was ended for the account, told to whoever presents its token afterwards. */
@@ -169,15 +171,23 @@ export class SessionStore {
 
   // ---- devices ----------------------------------------------------------------------
 
-  createDevice(accountId: number, name: string): { id: string; token: string } {
+  /**
+   * Issues a device-scope token. Storage tokens are the same machinery (same scope, same
+   * revocation), listed apart: they are made in the panel for restic and never signed in.
+   */
+  createDevice(
+    accountId: number,
+    name: string,
+    kind: DeviceRow['kind'] = 'device',
+  ): { id: string; token: string } {
     const id = randomBytes(12).toString('base64url');
     const token = DEVICE_TOKEN_PREFIX + newSecretToken();
     const now = this.clock.now();
     this.db
       .prepare(
-        'INSERT INTO devices (id, account_id, name, token_hash, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT INTO devices (id, account_id, name, token_hash, created_at, last_seen_at, kind) VALUES (?, ?, ?, ?, ?, ?, ?)',
       )
-      .run(id, accountId, name, hashToken(token), now, now);
+      .run(id, accountId, name, hashToken(token), now, kind === 'storage' ? null : now, kind);
     return { id, token };
   }
 
@@ -202,12 +212,12 @@ export class SessionStore {
     );
   }
 
-  listDevices(accountId: number): Device[] {
+  listDevices(accountId: number, kind: DeviceRow['kind'] = 'device'): Device[] {
     return this.db
-      .prepare<[number], DeviceRow>(
-        'SELECT * FROM devices WHERE account_id = ? AND revoked_at IS NULL ORDER BY created_at DESC, id',
+      .prepare<[number, string], DeviceRow>(
+        'SELECT * FROM devices WHERE account_id = ? AND kind = ? AND revoked_at IS NULL ORDER BY created_at DESC, id',
       )
-      .all(accountId)
+      .all(accountId, kind)
       .map((d) => ({
         id: d.id,
         name: d.name,
@@ -217,13 +227,13 @@ export class SessionStore {
   }
 
   /** Revokes a device token and ends the sessions opened by that device's sign-in. */
-  revokeDevice(accountId: number, deviceId: string): DeviceRow {
+  revokeDevice(accountId: number, deviceId: string, kind: DeviceRow['kind'] = 'device'): DeviceRow {
     return this.db.transaction(() => {
       const row = this.db
-        .prepare<[string, number], DeviceRow>(
-          'SELECT * FROM devices WHERE id = ? AND account_id = ? AND revoked_at IS NULL',
+        .prepare<[string, number, string], DeviceRow>(
+          'SELECT * FROM devices WHERE id = ? AND account_id = ? AND kind = ? AND revoked_at IS NULL',
         )
-        .get(deviceId, accountId);
+        .get(deviceId, accountId, kind);
       if (!row) throw new ServiceError('not_found', 'No such device.');
       this.db.prepare('UPDATE devices SET revoked_at = ? WHERE id = ?').run(this.clock.now(), deviceId);
       this.db.prepare('DELETE FROM sessions WHERE device_id = ?').run(deviceId);

@@ -1,54 +1,10 @@
-/**
- * Where repository files live. The engine only needs these few operations, so the account server's vault
- * or S3-compatible storage can follow as other implementations. Names are relative, '/'-separated.
- */
+/** Repository files in a local folder (see storage.ts for the interface). */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { describeIoError, EngineError } from './errors';
-
-export type FileKind = 'keys' | 'index' | 'snapshots' | 'packs' | 'locks';
-
-export interface Storage {
-  /** Human-readable location for messages. */
-  readonly location: string;
-  /** What a worker thread needs to open the same storage. */
-  readonly descriptor: StorageDescriptor;
-  create(): Promise<void>;
-  exists(name: string): Promise<boolean>;
-  read(name: string): Promise<Buffer>;
-  readRange(name: string, offset: number, length: number): Promise<Buffer>;
-  size(name: string): Promise<number>;
-  /** Atomic and durable: the file appears complete under `name` or not at all. */
-  write(name: string, data: Uint8Array | Uint8Array[]): Promise<void>;
-  /** File names (not paths) of one kind. */
-  list(kind: FileKind): Promise<string[]>;
-  remove(name: string): Promise<void>;
-  /** Leftovers of interrupted writes; only safe to delete under an exclusive lock. */
-  listTemporary(): Promise<string[]>;
-  /**
-   * Optional streaming write: bytes go to a temporary file as they come and `commit` gives it its name
-   * (durably), so a pack never has to sit in memory whole. Storages without it get `write`.
-   */
-  createTemp?(): TempFile;
-}
-
-export interface TempFile {
-  append(data: Uint8Array): void;
-  commit(name: string): Promise<void>;
-  abort(): void;
-}
-
-export type StorageDescriptor = { kind: 'local'; path: string };
-
-export function openStorage(d: StorageDescriptor): Storage {
-  return new LocalFolderStorage(d.path);
-}
-
-export function packName(id: string): string {
-  return `packs/${id.slice(0, 2)}/${id}`;
-}
+import { describeIoError, EngineError } from '../errors';
+import type { FileKind, Storage, StorageDescriptor, TempFile } from './storage';
 
 const TMP_SUFFIX = '.strongroom-tmp';
 

@@ -1,0 +1,238 @@
+/**
+ * The account server's storage over HTTP: restic's REST protocol v2 (see docs/server.md), with
+ * the device or storage token as a Bearer header. Packs map to data/. Transient failures
+ * (network errors, 429, 5xx) are retried with backoff; 401, 403, 404 and 507 are explained.
+ */
+import { readFileSync } from 'node:fs';
+import { EngineError } from '../errors';
+import type { FileKind, Storage, StorageDescriptor } from './storage';
+
+const MIME_V2 = 'application/vnd.x.restic.rest.v2';
+const RETRIES = 4;
+const RETRY_BASE_MS = 500;
+
+/** `rest:http(s)://host:port/storage/<user>/<repo>/`: the part after `rest:`, ending in '/'. */
+export function parseRestUrl(repo: string): string {
+  const raw = repo.startsWith('rest:') ? repo.slice(5) : repo;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new EngineError('INVALID_ARGUMENT', `--repo: not a rest:http(s)://... address: ${repo}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new EngineError('INVALID_ARGUMENT', `--repo: rest: needs an http or https address: ${repo}`);
+  }
+  if (url.username || url.password) {
+    // Command lines are readable by other users of the machine.
+    throw new EngineError(
+      'INVALID_ARGUMENT',
+      '--repo: put no token in the address; set STRONGROOM_STORAGE_TOKEN or STRONGROOM_STORAGE_TOKEN_FILE',
+    );
+  }
+  return url.href.endsWith('/') ? url.href : `${url.href}/`;
+}
+
+/** The token for a rest: repository, from the environment or a file it names (never argv). */
+export function storageTokenFromEnv(env: NodeJS.ProcessEnv): string {
+  const direct = env.STRONGROOM_STORAGE_TOKEN;
+  if (direct) return direct.trim();
+  const file = env.STRONGROOM_STORAGE_TOKEN_FILE;
+  if (file) {
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      throw new EngineError('INVALID_ARGUMENT', `STRONGROOM_STORAGE_TOKEN_FILE: cannot read ${file}`, {
+        cause: err,
+      });
+    }
+  }
+  throw new EngineError(
+    'INVALID_ARGUMENT',
+    'a rest: repository needs a token: set STRONGROOM_STORAGE_TOKEN or STRONGROOM_STORAGE_TOKEN_FILE',
+  );
+}
+
+/** Engine file name -> protocol path. */
+function remotePath(name: string): string {
+  if (name === 'config') return 'config';
+  const parts = name.split('/');
+  if (parts[0] === 'packs' && parts.length === 3) return `data/${parts[2]}`;
+  if (parts.length === 2 && ['keys', 'index', 'snapshots', 'locks'].includes(parts[0]!)) return name;
+  throw new EngineError('INVALID_ARGUMENT', `bad name ${name}`);
+}
+
+const folderOf = (kind: FileKind) => (kind === 'packs' ? 'data' : kind);
+
+export class RestHttpStorage implements Storage {
+  readonly base: string;
+  /** Locks this process wrote: refreshing one replaces it (the server never overwrites). */
+  private readonly ownLocks = new Set<string>();
+
+  constructor(
+    url: string,
+    private readonly token: string,
+  ) {
+    this.base = parseRestUrl(url);
+  }
+
+  get location(): string {
+    return this.base;
+  }
+
+  get descriptor(): StorageDescriptor {
+    return { kind: 'rest', url: this.base, token: this.token };
+  }
+
+  private async request(
+    method: string,
+    path: string,
+    opts: { body?: Buffer; headers?: Record<string, string>; what: string },
+  ): Promise<Response> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt <= RETRIES; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, RETRY_BASE_MS * 2 ** (attempt - 1)));
+      let response: Response;
+      try {
+        response = await fetch(this.base + path, {
+          method,
+          headers: { authorization: `Bearer ${this.token}`, accept: MIME_V2, ...opts.headers },
+          ...(opts.body ? { body: opts.body as Uint8Array<ArrayBuffer> } : {}),
+        });
+      } catch (err) {
+        lastError = err;
+        continue;
+      }
+      if (response.status === 429 || response.status >= 500) {
+        if (response.status === 507) return response;
+        lastError = new Error(`HTTP ${response.status}`);
+        await response.arrayBuffer().catch(() => undefined);
+        continue;
+      }
+      (response as Response & { retried?: boolean }).retried = attempt > 0;
+      return response;
+    }
+    throw new EngineError(
+      'IO',
+      `${opts.what} ${this.base}${path} failed after ${RETRIES + 1} attempts: ${(lastError as Error)?.message ?? lastError}`,
+      { cause: lastError },
+    );
+  }
+
+  /** Turns a refusal into an error a person can act on. */
+  private async refuse(response: Response, what: string, path: string): Promise<never> {
+    const text = (await response.text().catch(() => '')).trim();
+    const where = `${this.base}${path}`;
+    switch (response.status) {
+      case 401:
+        throw new EngineError(
+          'IO',
+          `the server refused the token (401) for ${where}: it was revoked or is wrong`,
+        );
+      case 403:
+        throw new EngineError('IO', `the server refused ${what} ${where} (403): ${text || 'forbidden'}`);
+      case 404:
+        throw new EngineError('NOT_FOUND', `${where} does not exist (${what})`);
+      case 507:
+        throw new EngineError(
+          'DISK_FULL',
+          `the server's storage is full (507: quota or disk) while ${what} ${where}`,
+        );
+      default:
+        throw new EngineError('IO', `${what} ${where} failed: HTTP ${response.status} ${text}`);
+    }
+  }
+
+  async create(): Promise<void> {
+    const head = await this.request('HEAD', 'config', { what: 'checking' });
+    if (head.status === 200) {
+      throw new EngineError(
+        'REPOSITORY_EXISTS',
+        `${this.base} already holds a repository; refusing to create one`,
+      );
+    }
+    const response = await this.request('POST', '?create=true', { what: 'creating repository' });
+    if (response.status !== 200) await this.refuse(response, 'creating repository', '');
+    await response.arrayBuffer();
+  }
+
+  async exists(name: string): Promise<boolean> {
+    // A kind's folder exists once the repository was created: ask for its listing.
+    const isFolder = ['keys', 'index', 'snapshots', 'locks', 'packs'].includes(name);
+    const path = isFolder ? `${folderOf(name as FileKind)}/` : remotePath(name);
+    const response = await this.request(isFolder ? 'GET' : 'HEAD', path, { what: 'checking' });
+    await response.arrayBuffer().catch(() => undefined);
+    if (response.status === 200) return true;
+    if (response.status === 404) return false;
+    return this.refuse(response, 'checking', path);
+  }
+
+  async read(name: string): Promise<Buffer> {
+    const path = remotePath(name);
+    const response = await this.request('GET', path, { what: 'reading' });
+    if (response.status !== 200) await this.refuse(response, 'reading', path);
+    return Buffer.from(await response.arrayBuffer());
+  }
+
+  async readRange(name: string, offset: number, length: number): Promise<Buffer> {
+    if (length === 0) return Buffer.alloc(0);
+    const path = remotePath(name);
+    const response = await this.request('GET', path, {
+      what: 'reading',
+      headers: { range: `bytes=${offset}-${offset + length - 1}` },
+    });
+    if (response.status === 416) return Buffer.alloc(0);
+    if (response.status !== 206 && response.status !== 200) await this.refuse(response, 'reading', path);
+    const bytes = Buffer.from(await response.arrayBuffer());
+    // A server that ignores Range sends the whole file: cut out the part asked for.
+    return response.status === 200 ? bytes.subarray(offset, offset + length) : bytes;
+  }
+
+  async size(name: string): Promise<number> {
+    const path = remotePath(name);
+    const response = await this.request('HEAD', path, { what: 'reading' });
+    if (response.status !== 200) await this.refuse(response, 'reading', path);
+    const length = Number(response.headers.get('content-length'));
+    if (!Number.isInteger(length))
+      throw new EngineError('IO', `the server gave no size for ${this.base}${path}`);
+    return length;
+  }
+
+  async write(name: string, data: Uint8Array | Uint8Array[]): Promise<void> {
+    const path = remotePath(name);
+    const body = Buffer.concat(Array.isArray(data) ? data : [data]);
+    if (name.startsWith('locks/') && this.ownLocks.has(name)) {
+      // A refreshed lock: the server keeps files create-only, so the old one goes first (a token
+      // may really delete the locks it created).
+      await this.remove(name);
+    }
+    const response = await this.request('POST', path, { body, what: 'writing' });
+    if (response.status === 403 && (response as Response & { retried?: boolean }).retried) {
+      // An earlier attempt reached the server before the connection failed: the file is there.
+      await response.arrayBuffer();
+    } else if (response.status !== 200) await this.refuse(response, 'writing', path);
+    else await response.arrayBuffer();
+    if (name.startsWith('locks/')) this.ownLocks.add(name);
+  }
+
+  async list(kind: FileKind): Promise<string[]> {
+    const path = `${folderOf(kind)}/`;
+    const response = await this.request('GET', path, { what: 'listing' });
+    if (response.status !== 200) await this.refuse(response, 'listing', path);
+    const body = (await response.json()) as Array<{ name: string } | string>;
+    return body.map((e) => (typeof e === 'string' ? e : e.name));
+  }
+
+  async remove(name: string): Promise<void> {
+    const path = remotePath(name);
+    const response = await this.request('DELETE', path, { what: 'removing' });
+    if (response.status !== 200 && response.status !== 404) await this.refuse(response, 'removing', path);
+    await response.arrayBuffer().catch(() => undefined);
+    this.ownLocks.delete(name);
+  }
+
+  /** The server writes to temporary names itself and never lists them. */
+  async listTemporary(): Promise<string[]> {
+    return [];
+  }
+}

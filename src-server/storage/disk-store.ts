@@ -1,0 +1,148 @@
+/**
+ * The object store on a local disk: each key is a file under the root. A write goes to a
+ * temporary file in the root's tmp/ folder (same file system), is fsynced, checked, and then
+ * hard-linked to its name, which fails if the name exists: create-only, without a race.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { link, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { BodyCheck, writeChecked } from './body-check';
+import {
+  ObjectExistsError,
+  ObjectNotFoundError,
+  StoreFullError,
+  type ByteRange,
+  type ObjectStore,
+  type PutOptions,
+  type StoredObject,
+} from './object-store';
+
+const TMP_DIR = 'tmp';
+
+export class DiskObjectStore implements ObjectStore {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  get description(): string {
+    return this.root;
+  }
+
+  private path(key: string): string {
+    const file = resolve(this.root, key);
+    // Keys are built by the server from checked names; this is the last line against a bad one.
+    if (!file.startsWith(this.root + sep) || key.includes('\0') || key.startsWith(`${TMP_DIR}/`)) {
+      throw new Error(`Invalid object key: ${key}`);
+    }
+    return file;
+  }
+
+  async putIfAbsent(key: string, body: Readable, opts: PutOptions): Promise<void> {
+    const final = this.path(key);
+    if (await this.stat(key)) {
+      body.resume();
+      throw new ObjectExistsError(key);
+    }
+    const tmpDir = join(this.root, TMP_DIR);
+    await mkdir(tmpDir, { recursive: true, mode: 0o700 });
+    const tmp = join(tmpDir, `${randomBytes(12).toString('hex')}.part`);
+    const check = new BodyCheck(opts);
+    const file = await open(tmp, 'wx', 0o600);
+    try {
+      await writeChecked(body, check, file);
+      check.verify();
+      await file.sync();
+      await file.close();
+      await mkdir(dirname(final), { recursive: true, mode: 0o700 });
+      try {
+        await link(tmp, final);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') throw new ObjectExistsError(key);
+        // File systems without hard links (FAT, some network mounts): the checked rename.
+        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw error;
+        if (await this.stat(key)) throw new ObjectExistsError(key);
+        await rename(tmp, final);
+      }
+      await syncDir(dirname(final));
+    } catch (error) {
+      throw mapDiskError(error);
+    } finally {
+      await file.close().catch(() => undefined);
+      await rm(tmp, { force: true }).catch(() => undefined);
+    }
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Readable> {
+    const file = this.path(key);
+    const handle = await open(file, 'r').catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'ENOENT' ? new ObjectNotFoundError(key) : error;
+    });
+    // The handle is opened first so a missing file is a clear error here, not a stream error later.
+    return createReadStream(file, { fd: handle, ...(range ? { start: range.start, end: range.end } : {}) });
+  }
+
+  async stat(key: string): Promise<{ size: number } | null> {
+    try {
+      const s = await stat(this.path(key));
+      return s.isFile() ? { size: s.size } : null;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await unlink(this.path(key));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<StoredObject> {
+    const start = prefix === '' ? this.root : this.path(prefix.replace(/\/$/, ''));
+    yield* this.walk(start);
+  }
+
+  private async *walk(dir: string): AsyncIterable<StoredObject> {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    for (const entry of entries) {
+      const full = join(dir, entry.name);
+      if (dir === this.root && entry.name === TMP_DIR) continue;
+      if (entry.isDirectory()) yield* this.walk(full);
+      else if (entry.isFile()) {
+        yield { key: relative(this.root, full).split(sep).join('/'), size: (await stat(full)).size };
+      }
+    }
+  }
+}
+
+function mapDiskError(error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new StoreFullError('The server is out of disk space.');
+  return error;
+}
+
+/** Makes the new directory entry durable (a power cut could otherwise lose it). */
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r').catch(() => null);
+  if (!handle) return;
+  try {
+    await handle.sync();
+  } catch {
+    // Some file systems refuse fsync on a directory; the file itself is synced.
+  } finally {
+    await handle.close();
+  }
+}
