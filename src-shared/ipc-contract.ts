@@ -42,6 +42,14 @@ export type IpcErrorCode =
   | 'totp_already_enabled'
   | 'totp_not_enabled'
   | 'totp_enrollment_required'
+  /** Backups: the stored backup configuration is invalid (the message names the field). */
+  | 'config_invalid'
+  /** Backups: the vault, item or job named does not exist (any more). */
+  | 'not_found'
+  /** Backups: refused because of other state (a vault still used by items, a folder not empty, a file already there). */
+  | 'conflict'
+  /** Backups: the vault (repository) password is wrong or not available. */
+  | 'wrong_password'
   | 'internal';
 
 export interface IpcError {
