@@ -27,7 +27,37 @@ const fake = vi.hoisted(() => {
       null | ((c: unknown, p: string, origin: string, d: { requestingUrl?: string }) => boolean),
     willDownload: null as null | ((event: { preventDefault(): void }, item: { getURL(): string }) => void),
     headers: null as null | ((details: unknown, cb: (r: unknown) => void) => void),
+    trays: [] as FakeTray[],
+    notifications: [] as { title: string; body: string }[],
+    loginItem: false,
+    messageBoxAnswer: 1,
+    messageBoxes: 0,
   };
+  class FakeTray extends Emitter {
+    menu: { label?: string; click?: () => void }[] = [];
+    tooltip = '';
+    destroyed = false;
+    constructor() {
+      super();
+      state.trays.push(this);
+    }
+    setToolTip(t: string) {
+      this.tooltip = t;
+    }
+    setContextMenu(m: { label?: string; click?: () => void }[]) {
+      this.menu = m;
+    }
+    destroy() {
+      this.destroyed = true;
+    }
+  }
+  class FakeNotification {
+    static isSupported = () => true;
+    constructor(private readonly options: { title: string; body: string }) {}
+    show() {
+      state.notifications.push(this.options);
+    }
+  }
   class FakeContents extends Emitter {
     mainFrame = { url: '' };
     sent: unknown[][] = [];
@@ -90,6 +120,8 @@ const fake = vi.hoisted(() => {
       state.quits++;
     },
     exit: () => undefined,
+    getLoginItemSettings: () => ({ openAtLogin: state.loginItem }),
+    setLoginItemSettings: (s: { openAtLogin: boolean }) => (state.loginItem = s.openAtLogin),
   };
   const electron = {
     app,
@@ -99,8 +131,25 @@ const fake = vi.hoisted(() => {
         state.handlers.set(c, h),
       removeHandler: (c: string) => state.handlers.delete(c),
     },
-    powerMonitor: new Emitter(),
+    powerMonitor: Object.assign(new Emitter(), { isOnBatteryPower: () => false }),
     BrowserWindow: FakeWindow,
+    Tray: FakeTray,
+    Notification: FakeNotification,
+    nativeImage: { createFromBuffer: (b: Buffer) => ({ png: b }) },
+    dialog: {
+      showOpenDialog: async () => ({ canceled: true, filePaths: [] }),
+      showSaveDialog: async () => ({ canceled: true }),
+      showMessageBox: async () => {
+        state.messageBoxes++;
+        return { response: state.messageBoxAnswer };
+      },
+    },
+    shell: { showItemInFolder: () => undefined },
+    utilityProcess: {
+      fork: () => {
+        throw new Error('no utility process in this test');
+      },
+    },
     Menu: { setApplicationMenu: () => undefined, buildFromTemplate: (t: unknown) => t },
     session: {
       defaultSession: {
