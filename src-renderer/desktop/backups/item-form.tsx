@@ -192,6 +192,7 @@ export function ItemForm({ itemId }: { itemId: string | null }) {
           {vaults.length > 0 ? (
             <select
               id={ids.vault}
+              className="wide-select"
               value={draft.vaultId}
               aria-invalid={invalid('vault')}
               onChange={(e) => change({ vaultId: e.target.value })}

@@ -98,7 +98,8 @@ export function JobProgressView({
                 <div className="current-file">
                   <dt>Current file</dt>
                   <dd className="mono" title={p.currentFile}>
-                    {p.currentFile}
+                    {/* Cut at the start, so the file's own name stays in view. */}
+                    <span dir="ltr">{p.currentFile}</span>
                   </dd>
                 </div>
               )}
