@@ -58,14 +58,16 @@ export class ProtectedItemService {
         throw new ServiceError('bad_request', `${p} does not exist on this computer. Check the path.`);
       }
     }
+    // Before saving: the scheduler looks at the saved item at once, and a new or changed schedule
+    // must count from now (no catch-up for slots from before it existed).
+    if (!previous || JSON.stringify(previous.schedule) !== JSON.stringify(item.schedule)) {
+      this.schedule.scheduleChanged(item.id);
+    }
     this.config.update((c) => {
       const i = c.items.findIndex((x) => x.id === item.id);
       if (i >= 0) c.items[i] = item;
       else c.items.push(item);
     });
-    if (!previous || JSON.stringify(previous.schedule) !== JSON.stringify(item.schedule)) {
-      this.schedule.scheduleChanged(item.id);
-    }
     return item;
   }
 
