@@ -3,6 +3,7 @@
  * process. Queue order and cancel use a runner the test finishes by hand (what the engine does is
  * not the point there); the crash uses the real forked job process, killed mid-job.
  */
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -178,7 +179,7 @@ describe('JobQueue', () => {
   });
 
   it('a crashed job process fails its job with a clear message, and the next job runs', async () => {
-    const children: import('node:child_process').ChildProcess[] = [];
+    const children: ChildProcess[] = [];
     const runner = new ForkedEngineRunner({ onSpawn: (c) => children.push(c) });
     const queue = queueWith(runner);
     const init = (password: string): JobRequest => ({
