@@ -33,7 +33,7 @@ export interface JobProcessHandle {
 export interface JobProcessTimeouts {
   /** From start to `ready`; generous, the machine may be busy (default 60 s). */
   startTimeoutMs?: number;
-  /** From cancel to `done` before the process is killed (default 10 s). */
+  /** From cancel to `done` before the process is killed (default 20 s; the process itself answers after 10). */
   cancelGraceMs?: number;
   /** From `done` + `exit` to the process being gone before it is killed (default 5 s). */
   exitGraceMs?: number;
@@ -58,7 +58,7 @@ export function runOverJobProcess(
   timeouts: JobProcessTimeouts = {},
 ): Promise<JobOutcome> {
   const startTimeoutMs = timeouts.startTimeoutMs ?? 60_000;
-  const cancelGraceMs = timeouts.cancelGraceMs ?? 10_000;
+  const cancelGraceMs = timeouts.cancelGraceMs ?? 20_000;
   const exitGraceMs = timeouts.exitGraceMs ?? 5_000;
   const what = OP_WORDS[request.op];
   if (signal.aborted) return Promise.resolve(emptyOutcome('cancelled', 'Cancelled before it started.', null));

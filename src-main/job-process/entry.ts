@@ -14,7 +14,9 @@ import {
   type FromJobProcess,
   type JobRequest,
 } from '../../src-shared/job-protocol';
+import { EngineError } from '../../src-engine/index';
 import { emptyOutcome } from '../services/backup/engine-runner';
+import { describeFailure, failureOutcome } from './failure';
 import { JobContext } from './job-context';
 import { connectToParent } from './parent-port';
 import { runJob } from './run-job';
@@ -22,7 +24,16 @@ import { runJob } from './run-job';
 const port = connectToParent();
 const send = (m: FromJobProcess) => port.send(m);
 
-let current: { requestId: string; controller: AbortController } | undefined;
+/**
+ * How long a cancelled job may take to stop cleanly. The engine stops between files, but a file being
+ * read is finished first, which for a large one can take minutes; past this, the job is answered as
+ * cancelled and the process exits. What it leaves (a lock naming this dead process, packs no index
+ * names yet) is exactly what a crash leaves, and the next job handles both.
+ */
+const CANCEL_STOP_MS = 10_000;
+
+let current:
+  { requestId: string; request: JobRequest; controller: AbortController; ctx: JobContext } | undefined;
 
 /** Names what is wrong with a message by field, never echoing its values (a password may be among them). */
 function describeInvalid(issues: { path: PropertyKey[]; message: string }[]): string {
@@ -43,15 +54,31 @@ function start(requestId: string, request: JobRequest): void {
     return;
   }
   const controller = new AbortController();
-  current = { requestId, controller };
   const ctx = new JobContext(controller.signal, {
     progress: (progress) => send({ type: 'progress', requestId, progress }),
     log: (level, path, message) => send({ type: 'log', requestId, level, path, message }),
   });
+  const job = { requestId, request, controller, ctx };
+  current = job;
   void runJob(request, ctx).then((outcome) => {
+    if (current !== job) return; // already answered (cancel timed out, or a fatal error)
     current = undefined;
     send({ type: 'done', requestId, outcome });
   });
+}
+
+function cancel(job: NonNullable<typeof current>): void {
+  if (job.controller.signal.aborted) return;
+  job.controller.abort();
+  setTimeout(() => {
+    if (current !== job) return;
+    current = undefined;
+    job.ctx.flushProgress();
+    const failure = describeFailure(new EngineError('CANCELLED', 'cancelled'), job.request);
+    job.ctx.log('info', null, failure.message);
+    const outcome = failureOutcome(failure, job.ctx.countsSoFar());
+    port.sendAndExit({ type: 'done', requestId: job.requestId, outcome } satisfies FromJobProcess, 0);
+  }, CANCEL_STOP_MS).unref();
 }
 
 port.onMessage((raw) => {
@@ -73,7 +100,7 @@ port.onMessage((raw) => {
       start(msg.requestId, msg.request);
       break;
     case 'cancel':
-      if (current?.requestId === msg.requestId) current.controller.abort();
+      if (current?.requestId === msg.requestId) cancel(current);
       break;
     case 'exit':
       process.exit(0);
@@ -87,16 +114,15 @@ port.onDisconnect(() => process.exit(0));
 // Anything thrown outside a job's own promise: answer the job (if any) before going down, so main
 // reports this error rather than a bare crash.
 function fatal(err: unknown): void {
-  if (current) {
-    const msg = err instanceof Error ? err.message : String(err);
-    send({
-      type: 'done',
-      requestId: current.requestId,
-      outcome: emptyOutcome('failed', `The job process failed: ${msg}`, 'internal'),
-    });
-  }
-  process.exitCode = 1;
-  setImmediate(() => process.exit(1));
+  const job = current;
+  if (!job) process.exit(1);
+  current = undefined;
+  const msg = err instanceof Error ? err.message : String(err);
+  const outcome = {
+    ...emptyOutcome('failed', `The job process failed: ${msg}`, 'internal'),
+    ...job.ctx.countsSoFar(),
+  };
+  port.sendAndExit({ type: 'done', requestId: job.requestId, outcome } satisfies FromJobProcess, 1);
 }
 process.on('uncaughtException', fatal);
 process.on('unhandledRejection', fatal);

@@ -13,6 +13,8 @@ interface ElectronParentPort {
 export interface ParentPort {
   send(message: unknown): void;
   onMessage(listener: (message: unknown) => void): void;
+  /** Sends a last message, then exits once it has left (an exit right after a send can lose it). */
+  sendAndExit(message: unknown, code: number): void;
   /** Main went away (fork only: a utility process is ended by Electron with its parent). */
   onDisconnect(listener: () => void): void;
 }
@@ -24,6 +26,11 @@ export function connectToParent(proc: NodeJS.Process = process): ParentPort {
       send: (message) => electronPort.postMessage(message),
       onMessage: (listener) => electronPort.on('message', (event) => listener(event.data)),
       onDisconnect: () => undefined,
+      sendAndExit: (message, code) => {
+        electronPort.postMessage(message);
+        // postMessage has no completion callback; a moment lets the message leave the process.
+        setTimeout(() => proc.exit(code), 200);
+      },
     };
   }
   if (typeof proc.send !== 'function') {
@@ -36,5 +43,9 @@ export function connectToParent(proc: NodeJS.Process = process): ParentPort {
     },
     onMessage: (listener) => proc.on('message', listener),
     onDisconnect: (listener) => proc.on('disconnect', listener),
+    sendAndExit: (message, code) => {
+      if (!proc.connected) proc.exit(code);
+      proc.send!(message, undefined, {}, () => proc.exit(code));
+    },
   };
 }
