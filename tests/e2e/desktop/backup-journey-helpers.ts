@@ -137,3 +137,21 @@ export function findRestored(root: string, name: string): string | null {
   }
   return null;
 }
+
+/** Account → Change account settings → Account → Lock… → Lock and close: the page is closed. */
+export async function lockAndClose(page: Page) {
+  await openSection(page, 'Account');
+  await page.getByRole('button', { name: 'Change account settings' }).click();
+  await page.getByRole('tab', { name: 'Account' }).click();
+  await page.getByRole('button', { name: 'Lock…' }).click();
+  await page
+    .getByRole('dialog', { name: 'Lock Strongroom and close it?' })
+    .getByRole('button', { name: 'Lock and close' })
+    .click();
+  await page.waitForURL(/closed\.html/);
+}
+
+/** The harness's lock state on disk (settings/strongroom.json). */
+export function harnessLockState(dataDir: string): { locked: boolean; lockedAt: string | null } {
+  return JSON.parse(fs.readFileSync(path.join(dataDir, 'settings', 'strongroom.json'), 'utf8')).lock;
+}
