@@ -87,13 +87,13 @@ export class RecordingShell implements AppShell {
 
 export class FakePowerEvents implements PowerEvents {
   private readonly listeners = new Map<string, Set<() => void>>();
-  on(event: 'suspend' | 'lock-screen', listener: () => void) {
+  on(event: 'suspend' | 'lock-screen' | 'resume', listener: () => void) {
     const set = this.listeners.get(event) ?? new Set();
     set.add(listener);
     this.listeners.set(event, set);
     return () => set.delete(listener);
   }
-  emit(event: 'suspend' | 'lock-screen') {
+  emit(event: 'suspend' | 'lock-screen' | 'resume') {
     for (const l of this.listeners.get(event) ?? []) l();
   }
 }
