@@ -206,7 +206,7 @@ export function composeServices(ports: Ports): Services {
       disposed = true;
       scheduler.stop();
       notifier?.stop();
-      queue.cancelAll();
+      queue.shutdown();
       lock.dispose();
       history.close();
     },

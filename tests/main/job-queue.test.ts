@@ -198,4 +198,23 @@ describe('JobQueue', () => {
     expect(children).toHaveLength(2);
     expect(history.get(second.id)).toMatchObject({ status: 'success' });
   });
+
+  it('on quit, records the running job as cancelled and the waiting one as skipped before the history closes', async () => {
+    const runner = new HandRunner();
+    const queue = queueWith(runner);
+    const running = queue.enqueue(spec('vault-a'));
+    const waiting = queue.enqueue(spec('vault-a'));
+    await vi.waitFor(() => expect(runner.runs).toHaveLength(1));
+    queue.shutdown();
+    expect(runner.runs[0]!.signal.aborted).toBe(true);
+    expect(history.get(running.id)?.status).toBe('cancelled');
+    expect(history.get(running.id)?.message).toContain('Strongroom was quit');
+    expect(history.get(waiting.id)?.status).toBe('skipped');
+    history.close();
+    // The job process answers after the history closed: ignored, nothing throws.
+    runner.runs[0]!.finish(emptyOutcome('cancelled', 'Cancelled.', null));
+    await new Promise((r) => setImmediate(r));
+    expect(() => queue.enqueue(spec('vault-b'))).toThrow(/quitting/);
+    history = new JobHistoryStore(path.join(dir, 'jobs.sqlite'), () => clock.now());
+  });
 });

@@ -60,11 +60,14 @@ export class JobQueue {
   private readonly changeListeners = new Set<(job: JobRecord) => void>();
   private readonly progressListeners = new Set<(progress: JobProgress) => void>();
   private pumping = false;
+  /** After shutdown(): outcomes that still arrive are ignored (the history is closed). */
+  private stopped = false;
   private pumpAgain = false;
 
   constructor(private readonly o: JobQueueOptions) {}
 
   enqueue(spec: JobSpec): JobRecord {
+    if (this.stopped) throw new Error('The job queue has stopped (Strongroom is quitting).');
     const job: JobRecord = {
       id: crypto.randomUUID(),
       kind: spec.kind,
@@ -168,13 +171,38 @@ export class JobQueue {
     return () => this.progressListeners.delete(listener);
   }
 
-  /** Quitting: stop whatever runs (its job ends 'cancelled' or, if the app dies first, failed at next start). */
+  /** Cancels every waiting and running job (the tray's confirmed "Quit Strongroom"). */
   cancelAll(): void {
     for (const entry of [...this.entries]) this.cancel(entry.id);
   }
 
+  /**
+   * The app is quitting: running jobs are stopped and recorded as cancelled now (the history
+   * closes next, before their processes answer), waiting ones as skipped. Nothing starts after.
+   */
+  shutdown(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    const at = this.iso();
+    for (const entry of this.entries.splice(0)) {
+      if (entry.waitTimer !== null) this.o.clock.clearTimeout(entry.waitTimer);
+      const wasRunning = this.running.has(entry.id);
+      entry.abort.abort();
+      this.o.history.update(entry.id, {
+        status: wasRunning ? 'cancelled' : 'skipped',
+        endedAt: at,
+        message: wasRunning
+          ? 'Stopped because Strongroom was quit. It runs again at its next scheduled time.'
+          : 'Strongroom was quit before this job could start.',
+      });
+    }
+    this.running.clear();
+    this.progressById.clear();
+  }
+
   /** Starts the first waiting job of every vault that has nothing running. Serialised. */
   private async pump(): Promise<void> {
+    if (this.stopped) return;
     if (this.pumping) {
       this.pumpAgain = true;
       return;
@@ -190,7 +218,7 @@ export class JobQueue {
           if (this.running.has(entry.id) || busyVaults.has(entry.spec.vaultId)) continue;
           busyVaults.add(entry.spec.vaultId); // first waiting job of this vault: the others stay behind it
           const password = await this.o.passwords.get(entry.spec.vaultId).catch(() => null);
-          if (!this.entries.includes(entry)) continue; // cancelled meanwhile
+          if (this.stopped || !this.entries.includes(entry)) continue; // cancelled meanwhile
           if (password === null) {
             this.waitForPassword(entry);
             continue;
@@ -254,6 +282,7 @@ export class JobQueue {
   }
 
   private end(entry: Entry, outcome: JobOutcome): void {
+    if (this.stopped) return;
     this.running.delete(entry.id);
     this.progressById.delete(entry.id);
     this.remove(entry);
