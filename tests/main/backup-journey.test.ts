@@ -233,6 +233,37 @@ describe('backing up and restoring through the IPC gate', () => {
     ]);
   });
 
+  it('verifies the vault as a job in the history', async () => {
+    const verify = await ended(
+      (await call<{ jobId: string }>('vault:verify', { vaultId: vault.id, readData: true })).jobId,
+    );
+    expect(verify).toMatchObject({ kind: 'verify', status: 'success', itemId: null, vaultName: 'USB drive' });
+  });
+
+  it('removing a protected item keeps its history', async () => {
+    const other = await call<ProtectedItemView>('item:save', {
+      name: 'Short-lived',
+      paths: [path.join(tmp, 'data', 'docs')],
+      excludes: [],
+      excludePresets: [],
+      vaultId: vault.id,
+      schedule: { kind: 'manual' },
+      retention: { mode: 'keep-all' },
+      conditions: { catchUpMissed: true, skipOnBattery: false },
+    });
+    const job = await ended(
+      (await call<{ jobId: string }>('job:backupNow', { itemId: other.item.id })).jobId,
+    );
+    await call('item:remove', { itemId: other.item.id });
+    expect(
+      (await call<{ items: ProtectedItemView[] }>('backup:overview')).items.map((i) => i.item.name),
+    ).toEqual(['Documents']);
+    expect((await call<JobRecord[]>('job:list', { itemId: other.item.id })).map((j) => j.id)).toEqual([
+      job.id,
+    ]);
+    expect((await refused('job:backupNow', { itemId: other.item.id })).code).toBe('not_found');
+  });
+
   it('locks: job events stop reaching the renderer, jobs still run', async () => {
     await call('lock:lockAndClose');
     const before = sent.length;
