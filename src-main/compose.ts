@@ -172,7 +172,7 @@ export function composeServices(ports: Ports): Services {
   });
   queue.onProgress((progress) => {
     if (!lock.isLocked()) ports.events?.send('onJobProgress', progress);
-    presence.refresh(progress);
+    presence.progressChanged(progress);
   });
   config.onChange(() => presence.refresh());
 

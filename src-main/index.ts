@@ -148,6 +148,8 @@ function main(): void {
   }
 
   app.on('second-instance', () => openWindow());
+  // macOS: a click on the Dock icon while Strongroom runs in the tray with no window.
+  app.on('activate', () => openWindow());
   powerMonitor.on('shutdown', () => lock.lockForClose());
   app.on('before-quit', () => lock.lockForClose());
 

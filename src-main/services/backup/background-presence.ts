@@ -37,6 +37,7 @@ export interface BackgroundPresenceOptions {
 
 export class BackgroundPresence {
   private lastStatus = '';
+  private trayShown = false;
 
   constructor(private readonly o: BackgroundPresenceOptions) {}
 
@@ -50,18 +51,28 @@ export class BackgroundPresence {
   }
 
   /** Call when the configuration or a job changed: shows or hides the tray, sets the login item. */
-  refresh(progress: JobProgress | null = null): void {
+  refresh(): void {
     this.syncLoginItem();
     if (!this.o.tray) return;
-    if (!this.hasSchedule()) {
+    this.trayShown = this.hasSchedule();
+    if (!this.trayShown) {
       this.lastStatus = '';
       this.o.tray.hide();
       return;
     }
+    this.showStatus(null);
+  }
+
+  /** A running job's progress (a few a second): only the tray's status line changes, if shown. */
+  progressChanged(progress: JobProgress): void {
+    if (this.trayShown) this.showStatus(progress);
+  }
+
+  private showStatus(progress: JobProgress | null): void {
     const status = this.statusLine(progress);
     if (status === this.lastStatus) return;
     this.lastStatus = status;
-    this.o.tray.show({ status, onOpen: () => this.o.open(), onQuit: () => void this.requestQuit() });
+    this.o.tray?.show({ status, onOpen: () => this.o.open(), onQuit: () => void this.requestQuit() });
   }
 
   statusLine(progress: JobProgress | null = null): string {
