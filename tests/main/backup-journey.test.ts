@@ -75,7 +75,7 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-describe('backing up and restoring through the IPC gate', () => {
+describe('backing up and restoring through the IPC gate', { timeout: 180_000 }, () => {
   let vault: VaultView;
   let item: ProtectedItemView;
   let firstJob: JobRecord;

@@ -48,7 +48,7 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-describe('harness with the test clock', () => {
+describe('harness with the test clock', { timeout: 180_000 }, () => {
   it('keeps its job history in the data directory', () => {
     expect(fs.existsSync(path.join(tmp, 'harness', 'jobs.sqlite'))).toBe(true);
   });

@@ -88,7 +88,7 @@ afterEach(() => {
 
 const status = (id: string) => history.get(id)?.status;
 
-describe('JobQueue', () => {
+describe('JobQueue', { timeout: 180_000 }, () => {
   it('runs one job per vault; the next waits; other vaults run alongside', async () => {
     const runner = new HandRunner();
     const queue = queueWith(runner);

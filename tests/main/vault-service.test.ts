@@ -89,7 +89,7 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-describe.skipIf(problem !== null)('vault passwords (real keychain)', () => {
+describe.skipIf(problem !== null)('vault passwords (real keychain)', { timeout: 180_000 }, () => {
   let kept: VaultView;
   let notKept: VaultView;
 
@@ -144,7 +144,7 @@ describe.skipIf(problem !== null)('vault passwords (real keychain)', () => {
   });
 });
 
-describe.skipIf(problem !== null)('recovery kit', () => {
+describe.skipIf(problem !== null)('recovery kit', { timeout: 180_000 }, () => {
   let vault: VaultView;
   const kit = () => path.join(tmp, 'kit.txt');
 

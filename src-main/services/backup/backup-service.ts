@@ -292,15 +292,20 @@ function repoOf(vault: Vault): JobRequest['repo'] {
 function restoreFolder(raw: string): string {
   if (!path.isAbsolute(raw)) throw new ServiceError('bad_request', 'Use a full path for the restore folder.');
   const folder = path.resolve(raw);
-  try {
-    if (fs.statSync(folder).isDirectory()) return folder;
-    throw new ServiceError('conflict', `${folder} is a file, not a folder.`);
-  } catch (error) {
-    if (error instanceof ServiceError) throw error;
-  }
-  if (!fs.existsSync(path.dirname(folder))) {
+  const stat = statOrNull(folder);
+  if (stat?.isDirectory()) return folder;
+  if (stat) throw new ServiceError('conflict', `${folder} is a file, not a folder.`);
+  if (!statOrNull(path.dirname(folder))?.isDirectory()) {
     throw new ServiceError('not_found', `The folder ${path.dirname(folder)} does not exist.`);
   }
   fs.mkdirSync(folder, { mode: 0o700 });
   return folder;
+}
+
+function statOrNull(p: string): fs.Stats | null {
+  try {
+    return fs.statSync(p);
+  } catch {
+    return null;
+  }
 }
