@@ -129,8 +129,13 @@ function VaultCard({ vault }: { vault: VaultView }) {
     } else setError(result.error ?? null);
   };
 
-  const verifyJob = verifyJobId ? (jobs[verifyJobId] ?? null) : null;
-  const verifyRunning = verifyJobId !== null && (!verifyJob || !isEnded(verifyJob.status));
+  // The verify started here, or one heard of by event (started before this page was opened).
+  const heardOf = Object.values(jobs)
+    .filter((j) => j.kind === 'verify' && j.vaultId === vault.id)
+    .sort((a, b) => b.queuedAt.localeCompare(a.queuedAt))[0];
+  const verifyJob = verifyJobId ? (jobs[verifyJobId] ?? null) : (heardOf ?? null);
+  const shownVerifyId = verifyJobId ?? verifyJob?.id ?? null;
+  const verifyRunning = shownVerifyId !== null && (!verifyJob || !isEnded(verifyJob.status));
 
   return (
     <article className="item-card" aria-labelledby={titleId}>
@@ -211,21 +216,21 @@ function VaultCard({ vault }: { vault: VaultView }) {
         </div>
       </dl>
 
-      {verifyJobId && verifyRunning && (
+      {shownVerifyId && verifyRunning && (
         <JobProgressView
           job={
             verifyJob ?? {
               ...PLACEHOLDER_JOB,
-              id: verifyJobId,
+              id: shownVerifyId,
               vaultId: vault.id,
               vaultName: vault.name,
             }
           }
-          progress={progress[verifyJobId] ?? null}
+          progress={progress[shownVerifyId] ?? null}
           label={`Verify progress of ${vault.name}`}
-          filesRate={filesRates[verifyJobId]?.perSecond ?? null}
+          filesRate={filesRates[shownVerifyId]?.perSecond ?? null}
           onCancel={async () => {
-            const result = await cancel(verifyJobId);
+            const result = await cancel(shownVerifyId);
             return result.ok ? null : result.error;
           }}
         />

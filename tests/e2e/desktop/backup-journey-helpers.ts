@@ -9,6 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, type Locator, type Page } from '@playwright/test';
 
+/** Each page as the journeys pass it, for a person to look at (not compared: layouts change). */
+export const SCREENS_DIR = path.join(os.tmpdir(), 'strongroom-desktop-screens');
+export async function screenshot(page: Page, name: string) {
+  fs.mkdirSync(SCREENS_DIR, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENS_DIR, `${name}.png`) });
+}
+
 export const ACCOUNT_PASSWORD = 'correct horse battery';
 export const VAULT_PASSWORD = 'tulip-lamp9 orbit velvet';
 
@@ -172,6 +179,8 @@ export function harnessLockState(dataDir: string): { locked: boolean; lockedAt: 
  */
 export async function firstRunJourney(page: Page, work: Workspace & { fileCount: number }) {
   // Create account, in the app.
+  await expect(page.getByRole('button', { name: 'Create account' })).toBeVisible();
+  await screenshot(page, '01-unlock-first-run');
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page.getByRole('heading', { name: 'Create account' })).toBeVisible();
   await page.getByLabel('Username').fill('nora');
@@ -182,12 +191,14 @@ export async function firstRunJourney(page: Page, work: Workspace & { fileCount:
     'The two passwords are not the same. Type the password again.',
   );
   await page.getByLabel('Repeat password').fill(ACCOUNT_PASSWORD);
+  await screenshot(page, '02-create-account');
   await page.getByRole('button', { name: 'Create account' }).click();
 
   // The guide: choose folders.
   await expect(page.getByRole('heading', { name: 'Set up your first backup' })).toBeVisible();
   await page.getByLabel('Name', { exact: true }).fill('Documents');
   await addTypedPath(page, page.locator('main'), work.source);
+  await screenshot(page, '03-guide-folders');
   await page.getByRole('button', { name: 'Next' }).click();
 
   // Create the vault, then save its recovery kit (the account password again).
@@ -197,11 +208,13 @@ export async function firstRunJourney(page: Page, work: Workspace & { fileCount:
   await expect(offer).toContainText('Without the vault password nobody can restore these backups', {
     timeout: 30_000,
   });
+  await screenshot(page, '04-guide-recovery-kit-offer');
   await offer.getByRole('button', { name: 'Save recovery kit…' }).click();
   const kitDialog = page.getByRole('dialog', { name: /Save the recovery kit of/ });
   await kitDialog.getByLabel('Account password').fill(ACCOUNT_PASSWORD);
   const kitPath = path.join(work.root, 'recovery-kit.txt');
   await kitDialog.getByLabel('Save as', { exact: true }).fill(kitPath);
+  await screenshot(page, '05-recovery-kit-dialog');
   await kitDialog.getByRole('button', { name: 'Save recovery kit' }).click();
   await expect(offer.getByRole('status')).toContainText(`Recovery kit saved to ${kitPath}`);
   expect(fs.readFileSync(kitPath, 'utf8')).toContain(VAULT_PASSWORD);
@@ -219,11 +232,20 @@ export async function firstRunJourney(page: Page, work: Workspace & { fileCount:
   await expect(card.getByRole('progressbar', { name: 'Backup progress of Documents' })).toBeVisible();
   await expect(card.getByText(/ of [\d.]+ MB, [\d,]+ of [\d,]+ files/)).toBeVisible({ timeout: 60_000 });
   await expect(card.getByRole('button', { name: 'Cancel' })).toBeVisible();
+  await screenshot(page, '06-backups-running');
   await expect(card.getByText('Success')).toBeVisible({ timeout: 180_000 });
   await expect(card).toContainText(`${work.fileCount} files`);
+  await screenshot(page, '07-backups-done');
 
   // History: Success with the file count.
   await waitForHistory(page, new RegExp(`Backup\\s+Documents.*Success\\s+${work.fileCount}\\b`, 's'));
+  await screenshot(page, '08-history');
+  await page
+    .getByRole('button', { name: /^Backup Documents → .*: Success$/ })
+    .first()
+    .click();
+  await expect(page.getByRole('heading', { name: 'Log' })).toBeVisible();
+  await screenshot(page, '09-history-job');
 
   // A file changes; back up again.
   fs.writeFileSync(path.join(work.source, 'notes.txt'), 'second version, rewritten\n');
@@ -239,20 +261,24 @@ export async function firstRunJourney(page: Page, work: Workspace & { fileCount:
     .click();
   const backups = page.getByRole('list', { name: 'Backups, newest first' }).getByRole('button');
   await expect(backups).toHaveCount(2, { timeout: 60_000 });
+  await screenshot(page, '10-restore-backups');
   await backups.nth(1).click();
   await page.getByRole('radio', { name: 'Only the files and folders I select' }).check();
   await page.getByRole('checkbox', { name: 'Select notes.txt' }).check({ timeout: 60_000 });
   await expect(page.getByText('1 selected')).toBeVisible();
+  await screenshot(page, '11-restore-files');
   await page.getByRole('button', { name: 'Next' }).click();
   await page.getByRole('radio', { name: 'To another folder' }).check();
   const restoreDir = path.join(work.root, 'restored');
   await page.getByLabel('Restore into', { exact: true }).fill(restoreDir);
   await page.getByRole('radio', { name: /^Skip it/ }).check();
+  await screenshot(page, '12-restore-where');
   await page.getByRole('main').getByRole('button', { name: 'Restore', exact: true }).click();
   const result = page.getByRole('status').filter({ hasText: 'Restore success.' });
   await expect(result).toContainText(`1 file restored`, { timeout: 120_000 });
   await expect(result).toContainText(restoreDir);
   await expect(page.getByRole('button', { name: 'Show in folder' })).toBeVisible();
+  await screenshot(page, '13-restore-result');
 
   const restored = findRestored(restoreDir, 'notes.txt');
   expect(restored).not.toBeNull();
