@@ -18,7 +18,13 @@ export default tseslint.config(
   },
   // Process boundaries are lint errors: the folder says which process code runs in.
   {
-    files: ['src-shared/**', 'src-main/services/**', 'src-server/**', 'src-engine/**'],
+    files: [
+      'src-shared/**',
+      'src-main/services/**',
+      'src-main/job-process/**',
+      'src-server/**',
+      'src-engine/**',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -5,6 +5,13 @@
 //                             dependencies next to it); only our own TypeScript is bundled.
 //   dist/electron/preload.cjs ONE CommonJS file: a sandboxed preload cannot load other modules,
 //                             so it may require nothing but 'electron'.
+//   dist/electron/job-process.mjs + chunk-worker.mjs (+ job-process-shared-*.mjs)
+//                             the job process main starts with utilityProcess.fork, and the engine's
+//                             chunk workers, which it loads from beside its own code. npm packages are
+//                             bundled in (electron-builder unpacks these files from the asar archive,
+//                             and node_modules stays inside it) except the zstd codecs, which load a
+//                             .node addon or a .wasm file from their own folder (unpacked too), as in
+//                             the CLI's bundle (bin/strongroom-backup.js). It must not import electron.
 import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -41,6 +48,33 @@ await build({
   external: ['electron'],
 });
 
+await build({
+  ...common,
+  entryPoints: {
+    'job-process': path.join(root, 'src-main', 'job-process', 'entry.ts'),
+    'chunk-worker': path.join(root, 'src-engine', 'chunk-worker.ts'),
+  },
+  outdir: out,
+  format: 'esm',
+  splitting: true,
+  outExtension: { '.js': '.mjs' },
+  chunkNames: 'job-process-shared-[hash]',
+  external: ['zstd-napi', '@bokuweb/zstd-wasm', 'electron'],
+});
+
+// Fail the build if the job process would load electron: it runs the same code under plain Node.
+const jobFiles = fs.readdirSync(out).filter((f) => /^(job-process|chunk-worker).*\.mjs$/.test(f));
+for (const file of jobFiles) {
+  if (
+    /\bfrom\s*["']electron["']|\brequire\(["']electron["']\)|import\(["']electron["']\)/.test(
+      fs.readFileSync(path.join(out, file), 'utf8'),
+    )
+  ) {
+    console.error(`${file} imports electron: the job process must run under plain Node too`);
+    process.exit(1);
+  }
+}
+
 // Fail the build if the preload would need a module a sandboxed preload cannot load.
 const preload = fs.readFileSync(path.join(out, 'preload.cjs'), 'utf8');
 const required = [...preload.matchAll(/\brequire\(["']([^"']+)["']\)/g)].map((m) => m[1]);
@@ -49,7 +83,7 @@ if (foreign.length > 0) {
   console.error(`preload.cjs requires ${foreign.join(', ')}: a sandboxed preload can only require electron`);
   process.exit(1);
 }
-for (const file of ['main.js', 'preload.cjs']) {
+for (const file of ['main.js', 'preload.cjs', 'job-process.mjs', 'chunk-worker.mjs']) {
   const size = fs.statSync(path.join(out, file)).size;
   console.log(`${path.relative(root, path.join(out, file))}  ${(size / 1024).toFixed(1)} KiB`);
 }

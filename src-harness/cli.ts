@@ -8,15 +8,18 @@
  *
  * Flags
  *   --data-dir DIR  all state in one place: DIR/settings/strongroom.json (settings, lock state,
- *                   remembered server and username) and DIR/server/ (the local account server's
- *                   SQLite database and key). Default: $XDG_DATA_HOME/strongroom-harness
+ *                   remembered server and username, the backup configuration), DIR/jobs.sqlite
+ *                   (job history and logs) and DIR/server/ (the local account server's SQLite
+ *                   database and key). Default: $XDG_DATA_HOME/strongroom-harness
  *                   (~/.local/share/strongroom-harness). A fresh DIR = a fresh install.
  *   --server URL    use this account server instead of starting the local one (it becomes the
  *                   default server on the unlock screen).
  *   --port N        the harness's port on 127.0.0.1 (default 0: a free port).
  *   --test-clock    TESTS ONLY: time can be skipped forward by writing "skip-clock MS" lines to the
  *                   harness's stdin (it answers "clock skipped MS"), so the idle lock is tested
- *                   without waiting minutes. Nothing but the clock changes.
+ *                   without waiting minutes. The same clock drives the backup scheduler:
+ *                   skipping past a protected item's next run (its card's nextRunAt) fires it,
+ *                   locked or not. Nothing but the clock changes.
  *
  * What it prints (stdout, one line each, in this order):
  *   local account server at http://127.0.0.1:NNNN     (only without --server; its panel has "Create account")
@@ -39,6 +42,9 @@
  *     heading is "Strongroom is closed" (no script, no app). Opening the printed URL again shows
  *     the unlock screen.
  *   - Idle / suspend locks: the bridge gets the onLocked event, then the page reloads (unlock screen).
+ * Backups (the same services as the app): jobs run in a forked job process (the engine), whether
+ * the page is open, closed or locked; their events reach the page only while unlocked. There are
+ * no native dialogs: dialog:choosePath answers { supported: false } and forms take typed paths.
  * The harness itself keeps running until Ctrl-C (it locks before exiting).
  */
 import fs from 'node:fs';

@@ -17,8 +17,10 @@ import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { channels, events, type LockReason } from '../src-shared/ipc-contract';
 import { ElectronStoreSettings } from '../src-main/adapters/electron-store-settings';
+import { ForkedEngineRunner } from '../src-main/adapters/forked-engine-runner';
 import { KeytarSecretStore } from '../src-main/adapters/keytar-secret-store';
-import { composeServices, type Services } from '../src-main/compose';
+import { composeServices, noDialogs, type Services } from '../src-main/compose';
+import type { EngineRunner } from '../src-main/services/backup/engine-runner';
 import { SECRET_SERVICE_NAME } from '../src-main/services/lock-service';
 import { systemClock, type AppShell, type Clock, type LocalAccountServer } from '../src-main/services/ports';
 
@@ -27,7 +29,7 @@ export const PROJECT_ROOT = path.resolve(here, '..');
 export const DEFAULT_RENDERER_DIR = path.join(PROJECT_ROOT, 'dist', 'renderer');
 
 export interface HarnessOptions {
-  /** All state: settings + lock state (settings/), the local account server's data (server/). */
+  /** All state: settings + lock state + backup configuration (settings/), job history (jobs.sqlite), the local account server's data (server/). */
   dataDir: string;
   /** An account server to use instead of starting the local one. */
   serverUrl?: string;
@@ -37,7 +39,10 @@ export interface HarnessOptions {
   rendererDir?: string;
   /** Starts the embedded account server; required unless serverUrl is given. */
   localServer?: LocalAccountServer | null;
+  /** Drives the idle lock and the backup scheduler (the --test-clock's skippable clock in journeys). */
   clock?: Clock;
+  /** Runs the engine; default: a forked job process per request. */
+  runner?: EngineRunner;
   log?: (line: string) => void;
 }
 
@@ -107,6 +112,11 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const localServer = options.serverUrl ? null : (options.localServer ?? null);
   if (!options.serverUrl && !localServer) throw new Error('startHarness needs serverUrl or localServer');
   const services = composeServices({
+    dataDir,
+    runner: options.runner ?? new ForkedEngineRunner(),
+    // Job events reach the page only while unlocked (compose checks); no native dialogs here.
+    events: { send: (name, payload) => send(current, { type: 'event', name, payload }) },
+    dialogs: noDialogs,
     store: new ElectronStoreSettings({ cwd: path.join(dataDir, 'settings') }),
     secrets: new KeytarSecretStore(SECRET_SERVICE_NAME),
     clock: options.clock ?? systemClock,
@@ -204,7 +214,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       if (closed) return;
       closed = true;
       services.lock.lockForClose();
-      services.lock.dispose();
+      services.dispose();
       for (const client of wss.clients) client.terminate();
       wss.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));

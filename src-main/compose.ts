@@ -2,18 +2,35 @@
  * The services and the dispatch gate, built from their ports. Shared by the Electron composition
  * root (index.ts) and the browser harness, so both run exactly the same services.
  */
+import path from 'node:path';
 import { createDispatch, type Dispatch } from './ipc/dispatch';
 import { createHandlers } from './ipc/handlers';
 import { AccountClient } from './services/account-client';
 import { AccountService } from './services/account-service';
+import { BackgroundPresence } from './services/backup/background-presence';
+import { BackupConfigStore } from './services/backup/backup-config-store';
+import { BackupNotifier } from './services/backup/backup-notifier';
+import { BackupScheduler } from './services/backup/backup-scheduler';
+import { BackupService } from './services/backup/backup-service';
+import type { EngineRunner } from './services/backup/engine-runner';
+import { JobHistoryStore } from './services/backup/job-history-store';
+import { JobQueue } from './services/backup/job-queue';
+import { ProtectedItemService } from './services/backup/protected-item-service';
+import { VaultService } from './services/backup/vault-service';
 import { LockService, type Logger } from './services/lock-service';
 import type {
   AppShell,
   Clock,
+  Dialogs,
   LocalAccountServer,
+  LoginItem,
+  Notifier,
   PowerEvents,
+  PowerSource,
+  RendererEvents,
   SecretStore,
   SettingsStore,
+  TrayIcon,
 } from './services/ports';
 import { SettingsService } from './services/settings-service';
 
@@ -28,6 +45,21 @@ export interface Ports {
   deviceName: string;
   log?: Logger;
   client?: AccountClient;
+  /** The app's data directory: the job history is <dataDir>/jobs.sqlite. */
+  dataDir: string;
+  /** Runs engine requests in the job process. */
+  runner: EngineRunner;
+  /** Job events to the renderer; sent only while unlocked. */
+  events?: RendererEvents;
+  notifier?: Notifier;
+  dialogs?: Dialogs;
+  powerSource?: PowerSource;
+  tray?: TrayIcon;
+  loginItem?: LoginItem;
+  /** "Open Strongroom" from the tray. */
+  openWindow?: () => void;
+  /** "Quit Strongroom" from the tray, once confirmed. */
+  quit?: () => void;
 }
 
 export interface Services {
@@ -35,8 +67,25 @@ export interface Services {
   lock: LockService;
   account: AccountService;
   client: AccountClient;
+  config: BackupConfigStore;
+  history: JobHistoryStore;
+  queue: JobQueue;
+  vaults: VaultService;
+  items: ProtectedItemService;
+  backup: BackupService;
+  scheduler: BackupScheduler;
+  presence: BackgroundPresence;
   dispatch: Dispatch;
+  /** Stops timers and closes the job history (quit). Running jobs are cancelled. */
+  dispose(): void;
 }
+
+/** Where there are no native dialogs (the harness): the form takes a typed path, checked by main. */
+export const noDialogs: Dialogs = {
+  choosePath: () => Promise.resolve({ supported: false, paths: [] }),
+  confirmQuit: () => Promise.resolve(true),
+  showInFolder: () => Promise.resolve(false),
+};
 
 export function composeServices(ports: Ports): Services {
   const client = ports.client ?? new AccountClient();
@@ -55,10 +104,111 @@ export function composeServices(ports: Ports): Services {
     ...(ports.log ? { log: ports.log } : {}),
   });
   const account = new AccountService(lock, client);
+  const warn = (m: string) => (ports.log ?? console).warn(m);
+
+  const config = new BackupConfigStore(ports.store);
+  const history = new JobHistoryStore(path.join(ports.dataDir, 'jobs.sqlite'), () => ports.clock.now());
+  const vaults = new VaultService({
+    config,
+    secrets: ports.secrets,
+    runner: ports.runner,
+    clock: ports.clock,
+  });
+  const queue = new JobQueue({
+    history,
+    runner: ports.runner,
+    clock: ports.clock,
+    passwords: vaults,
+    log: warn,
+  });
+  // The scheduler starts backups through the backup service, which asks the scheduler for next runs.
+  const scheduler = new BackupScheduler({
+    config,
+    history,
+    clock: ports.clock,
+    target: { run: (item, trigger) => backup.run(item, trigger), skip: (i, t, m) => backup.skip(i, t, m) },
+    ...(ports.power ? { power: ports.power } : {}),
+    ...(ports.powerSource ? { powerSource: ports.powerSource } : {}),
+    log: warn,
+  });
+  const items = new ProtectedItemService(config, ports.clock, scheduler);
+  const backup: BackupService = new BackupService({
+    config,
+    vaults,
+    items,
+    queue,
+    history,
+    runner: ports.runner,
+    clock: ports.clock,
+    scheduler,
+    hostName: ports.deviceName,
+    verifyAccountPassword: (password) =>
+      lock.withSession((s) => client.verifyPassword(s.serverUrl, s.username, password)),
+  });
+
+  const dialogs = ports.dialogs ?? noDialogs;
+  const presence = new BackgroundPresence({
+    config,
+    queue,
+    history,
+    ...(ports.tray ? { tray: ports.tray } : {}),
+    ...(ports.loginItem ? { loginItem: ports.loginItem } : {}),
+    dialogs,
+    open: ports.openWindow ?? (() => undefined),
+    quit: ports.quit ?? (() => undefined),
+  });
+  const notifier = ports.notifier
+    ? new BackupNotifier({ notifier: ports.notifier, config, history, clock: ports.clock })
+    : null;
+
+  // Vault passwords entered since the unlock are forgotten at lock; jobs keep running.
+  lock.onLock(() => vaults.forgetEnteredPasswords());
+  vaults.onPasswordsChanged(() => queue.passwordsChanged());
+  // The renderer hears about jobs only while unlocked (a locked page must learn nothing).
+  queue.onChanged((job) => {
+    if (!lock.isLocked()) ports.events?.send('onJobChanged', job);
+    notifier?.jobChanged(job);
+    presence.refresh();
+  });
+  queue.onProgress((progress) => {
+    if (!lock.isLocked()) ports.events?.send('onJobProgress', progress);
+    presence.progressChanged(progress);
+  });
+  config.onChange(() => presence.refresh());
+
   const dispatch = createDispatch({
-    handlers: createHandlers({ lock, account, settings }),
+    handlers: createHandlers({ lock, account, settings, backup, vaults, items, dialogs }),
     isLocked: () => lock.isLocked(),
     ...(ports.log ? { log: (m: string) => ports.log!.warn(m) } : {}),
   });
-  return { settings, lock, account, client, dispatch };
+
+  scheduler.start();
+  notifier?.start();
+  presence.refresh();
+
+  let disposed = false;
+  return {
+    settings,
+    lock,
+    account,
+    client,
+    config,
+    history,
+    queue,
+    vaults,
+    items,
+    backup,
+    scheduler,
+    presence,
+    dispatch,
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      scheduler.stop();
+      notifier?.stop();
+      queue.shutdown();
+      lock.dispose();
+      history.close();
+    },
+  };
 }

@@ -6,8 +6,30 @@
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { app, ipcMain, powerMonitor, type BrowserWindow } from 'electron';
-import { ElectronAppShell, ElectronPowerEvents } from './adapters/electron-shell';
+import {
+  Menu,
+  Notification,
+  Tray,
+  app,
+  dialog,
+  ipcMain,
+  nativeImage,
+  powerMonitor,
+  shell,
+  utilityProcess,
+  type BrowserWindow,
+} from 'electron';
+import { ElectronDialogs } from './adapters/electron-dialogs';
+import { ElectronLoginItem, startedHidden } from './adapters/electron-login-item';
+import { ElectronNotifier } from './adapters/electron-notifier';
+import {
+  ElectronAppShell,
+  ElectronPowerEvents,
+  ElectronPowerSource,
+  ElectronRendererEvents,
+} from './adapters/electron-shell';
+import { ElectronTrayIcon } from './adapters/electron-tray';
+import { UtilityProcessEngineRunner, bundledJobProcessPath } from './adapters/utility-process-engine-runner';
 import { ElectronStoreSettings } from './adapters/electron-store-settings';
 import { EmbeddedAccountServer } from './adapters/embedded-account-server';
 import { KeytarSecretStore } from './adapters/keytar-secret-store';
@@ -48,7 +70,6 @@ if (!app.requestSingleInstanceLock()) {
   // Another Strongroom runs with this data directory: it focuses its window (second-instance).
   app.quit();
 } else {
-  app.on('second-instance', () => focusWindow(window));
   app
     .whenReady()
     .then(main)
@@ -65,7 +86,7 @@ function main(): void {
     rendererDir,
     preferredPort: LOCAL_SERVER_PORT,
   });
-  const { lock, dispatch } = composeServices({
+  const services = composeServices({
     store: new ElectronStoreSettings({ cwd: userData }),
     secrets: new KeytarSecretStore(SECRET_SERVICE_NAME),
     clock: systemClock,
@@ -74,45 +95,83 @@ function main(): void {
     localServer: serverUrlFromEnv ? null : localServer,
     ...(serverUrlFromEnv ? { defaultServerUrl: serverUrlFromEnv } : {}),
     deviceName: os.hostname(),
+    dataDir: userData,
+    runner: new UtilityProcessEngineRunner(
+      (modulePath, args, options) => utilityProcess.fork(modulePath, args, options),
+      bundledJobProcessPath(import.meta.url),
+    ),
+    events: new ElectronRendererEvents(() => window),
+    notifier: new ElectronNotifier(Notification),
+    dialogs: new ElectronDialogs(dialog, shell, () => window),
+    powerSource: new ElectronPowerSource(powerMonitor),
+    tray: new ElectronTrayIcon({
+      createTray: (image) => new Tray(image),
+      image: (png) => nativeImage.createFromBuffer(png),
+      buildMenu: (template) => Menu.buildFromTemplate(template),
+    }),
+    loginItem: new ElectronLoginItem(app),
+    openWindow: () => openWindow(),
+    quit: () => app.quit(),
   });
+  const { lock } = services;
 
   const isOwnUrl = ownUrlChecker({
     indexHtmlUrl: pathToFileURL(indexHtmlPath).href,
     ...(devServerUrl ? { devServerUrl } : {}),
   });
   applySessionPolicy(isDev, isOwnUrl);
-  registerIpc(ipcMain, dispatch, {
+  registerIpc(ipcMain, services.dispatch, {
     webContents: () => (window && !window.isDestroyed() ? window.webContents : null),
     isOwnUrl,
   });
 
-  window = createMainWindow({
-    preloadPath,
-    indexHtmlPath,
-    ...(devServerUrl ? { devServerUrl } : {}),
-    isDev,
-    // Synchronous: the lock state is on disk before the window goes away.
-    onClose: () => lock.lockForClose(),
-  });
-  window.on('closed', () => (window = null));
-  // Windows log-off/shutdown ends the session without always closing windows first.
-  window.on('session-end', () => lock.lockForClose());
+  /** The one window: created when needed (a start at sign-in has none until "Open Strongroom"). */
+  function openWindow(): void {
+    if (window && !window.isDestroyed()) {
+      focusWindow(window);
+      return;
+    }
+    const win = createMainWindow({
+      preloadPath,
+      indexHtmlPath,
+      ...(devServerUrl ? { devServerUrl } : {}),
+      isDev,
+      // Synchronous: the lock state is on disk before the window goes away.
+      onClose: () => lock.lockForClose(),
+    });
+    window = win;
+    win.on('closed', () => {
+      if (window === win) window = null;
+    });
+    // Windows log-off/shutdown ends the session without always closing windows first.
+    win.on('session-end', () => lock.lockForClose());
+  }
+
+  app.on('second-instance', () => openWindow());
+  // macOS: a click on the Dock icon while Strongroom runs in the tray with no window.
+  app.on('activate', () => openWindow());
   powerMonitor.on('shutdown', () => lock.lockForClose());
   app.on('before-quit', () => lock.lockForClose());
 
-  // No scheduled work yet (the backup issues add it): closing the window quits, on every platform.
-  app.on('window-all-closed', () => app.quit());
+  // Closing the window locks (its close handler). With a schedule, Strongroom keeps running in the
+  // tray so backups happen on time; without one, closing quits, on every platform.
+  app.on('window-all-closed', () => {
+    if (!services.presence.hasSchedule()) app.quit();
+  });
 
   let serverStopped = false;
   app.on('will-quit', (event) => {
     if (serverStopped) return;
     event.preventDefault();
     serverStopped = true;
-    lock.dispose();
+    services.dispose();
     // Close the embedded server's database cleanly, but never hang the quit on it.
     const timeout = new Promise((resolve) => setTimeout(resolve, 2000));
     void Promise.race([localServer.stop(), timeout]).finally(() => app.quit());
   });
+
+  // Started at sign-in: in the tray, locked, the scheduler running; no window until asked for.
+  if (!(startedHidden(process.argv) && services.presence.hasSchedule())) openWindow();
 
   // Start the embedded server early when it is the one in use, so the unlock screen shows it.
   void lock.status().catch(() => undefined);

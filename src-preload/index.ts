@@ -20,9 +20,33 @@ export const CHANNELS = [
   'settings:get',
   'settings:set',
   'activity:ping',
+  'auth:createAccount',
+  'backup:overview',
+  'backup:setPreferences',
+  'vault:create',
+  'vault:rename',
+  'vault:remove',
+  'vault:enterPassword',
+  'vault:verify',
+  'vault:saveRecoveryKit',
+  'item:save',
+  'item:remove',
+  'job:backupNow',
+  'job:cancel',
+  'job:list',
+  'job:get',
+  'restore:snapshots',
+  'restore:browse',
+  'restore:start',
+  'dialog:choosePath',
+  'shell:showInFolder',
 ] as const satisfies readonly Channel[];
 
-export const EVENTS = { onLocked: 'event:locked' } as const satisfies typeof events;
+export const EVENTS = {
+  onLocked: 'event:locked',
+  onJobProgress: 'event:job-progress',
+  onJobChanged: 'event:job-changed',
+} as const satisfies typeof events;
 
 // Compile-time completeness: adding a channel or an event to the contract fails the build here.
 type Missing<All, Listed> = [Exclude<All, Listed>] extends [never] ? true : Exclude<All, Listed>;

@@ -10,7 +10,17 @@
  * TOTP enrolment, which must show the person the QR image and the manual key once.
  */
 import { z } from 'zod';
-import { recoveryCode, totpCode } from './http-api';
+import { password as accountPassword, recoveryCode, totpCode, username as accountUsername } from './http-api';
+import {
+  backupPreferences,
+  configId,
+  protectedItem,
+  type BackupPreferences,
+  type ProtectedItem,
+  type VaultType,
+} from './backup-config';
+import { JOB_KINDS, JOB_STATUSES, type JobLogEntry, type JobProgress, type JobRecord } from './backup-jobs';
+import type { LsEntry, SnapshotInfo } from './job-protocol';
 
 /**
  * 'session-expired': the account server ended the session while the app was open (added later).
@@ -45,6 +55,14 @@ export type IpcErrorCode =
   | 'totp_already_enabled'
   | 'totp_not_enabled'
   | 'totp_enrollment_required'
+  /** Backups: the stored backup configuration is invalid (the message names the field). */
+  | 'config_invalid'
+  /** Backups: the vault, item or job named does not exist (any more). */
+  | 'not_found'
+  /** Backups: refused because of other state (a vault still used by items, a folder not empty, a file already there). */
+  | 'conflict'
+  /** Backups: the vault (repository) password is wrong or not available. */
+  | 'wrong_password'
   | 'internal';
 
 export interface IpcError {
@@ -64,6 +82,8 @@ export interface LockStatus {
   serverIsLocal: boolean;
   /** Remembered for the unlock screen; null before the first unlock. */
   lastUsername: string | null;
+  /** First run on the embedded local server: the unlock screen offers "Create account". */
+  canCreateAccount: boolean;
 }
 
 export interface AccountView {
@@ -84,6 +104,62 @@ export interface AppSettings {
   autoLockMinutes: AutoLockMinutes;
   lockOnSuspend: boolean;
 }
+
+// ---- Backups (vaults, protected items, jobs, restore) ----------------------------------------
+
+export interface VaultView {
+  id: string;
+  name: string;
+  type: VaultType;
+  /** What a person recognises: the folder for "Folder or drive". */
+  location: string;
+  repositoryId: string;
+  /** Kept in the OS keychain, so scheduled runs work while locked. */
+  passwordStored: boolean;
+  /** Stored, or entered during this unlocked session; false: its runs wait for the password. */
+  passwordAvailable: boolean;
+  itemCount: number;
+  createdAt: string;
+}
+
+export interface ProtectedItemView {
+  item: ProtectedItem;
+  vaultName: string;
+  /** The newest finished backup job of this item. */
+  lastJob: JobRecord | null;
+  lastSuccessAt: string | null;
+  /** null for a manual schedule. */
+  nextRunAt: string | null;
+  /** The running or waiting job of this item, with its live progress. */
+  activeJob: JobRecord | null;
+  progress: JobProgress | null;
+  /** Why scheduled runs cannot happen now ("The vault's password is not kept on this computer…"). */
+  blockedReason: string | null;
+  /** No successful backup for longer than the preferences' threshold. */
+  stale: boolean;
+}
+
+export interface BackupOverview {
+  vaults: VaultView[];
+  items: ProtectedItemView[];
+  preferences: BackupPreferences;
+}
+
+export type PathPurpose = 'folder' | 'file-or-folder' | 'save-file';
+
+const filePath = z
+  .string()
+  .min(1, 'Choose a folder.')
+  .max(4096, 'That path is too long.')
+  .refine((p) => !p.includes('\0'), 'A path cannot contain a NUL character.');
+const vaultPassword = z.string().min(1, 'Enter the vault password.').max(1024);
+const jobId = z.string().regex(/^[a-z0-9-]{6,64}$/, 'Not a job id.');
+const snapshotIdInput = z.string().regex(/^[0-9a-f]{8,64}$/, 'Not a backup id.');
+
+/** A protected item as the form sends it: no id for a new one; createdAt is main's. */
+export const protectedItemInput = protectedItem
+  .omit({ id: true, createdAt: true })
+  .extend({ id: configId.optional() });
 
 const serverUrl = z
   .string()
@@ -149,6 +225,161 @@ export const channels = {
   },
   /** The renderer reports user input (throttled to once per few seconds) for the idle lock; only while unlocked, like everything but lock:status and auth:unlock. */
   'activity:ping': { input: z.undefined(), output: null as unknown as null, whileLocked: false },
+
+  /** First run on the embedded local server: create the account in the app, then unlock with it. */
+  'auth:createAccount': {
+    input: z.object({ username: accountUsername, password: accountPassword }).strict(),
+    output: null as unknown as AccountView,
+    whileLocked: true,
+  },
+
+  'backup:overview': { input: z.undefined(), output: null as unknown as BackupOverview, whileLocked: false },
+  'backup:setPreferences': {
+    input: backupPreferences.partial().strict(),
+    output: null as unknown as BackupPreferences,
+    whileLocked: false,
+  },
+  /** Creates a new repository in the folder ("new") or opens the one there ("existing"). */
+  'vault:create': {
+    input: z
+      .object({
+        type: z.literal('local'),
+        name: z.string().trim().min(1, 'Give the vault a name.').max(80),
+        path: filePath,
+        mode: z.enum(['new', 'existing']),
+        password: vaultPassword,
+        /** Keep the password in the OS keychain so scheduled backups run while the app is locked. */
+        storePassword: z.boolean(),
+      })
+      .strict(),
+    output: null as unknown as VaultView,
+    whileLocked: false,
+  },
+  'vault:rename': {
+    input: z
+      .object({ vaultId: configId, name: z.string().trim().min(1, 'Give the vault a name.').max(80) })
+      .strict(),
+    output: null as unknown as VaultView,
+    whileLocked: false,
+  },
+  /** Forgets the vault (never deletes the repository); refused while protected items use it. */
+  'vault:remove': {
+    input: z.object({ vaultId: configId }).strict(),
+    output: null as unknown as null,
+    whileLocked: false,
+  },
+  /** For a vault whose password is not kept: hold it in memory until the app locks. */
+  'vault:enterPassword': {
+    input: z.object({ vaultId: configId, password: vaultPassword }).strict(),
+    output: null as unknown as VaultView,
+    whileLocked: false,
+  },
+  'vault:verify': {
+    input: z.object({ vaultId: configId, readData: z.boolean() }).strict(),
+    output: null as unknown as { jobId: string },
+    whileLocked: false,
+  },
+  /** Writes the recovery kit (location, repository id, password, how to restore) to a file. */
+  'vault:saveRecoveryKit': {
+    input: z
+      .object({
+        vaultId: configId,
+        accountPassword: z.string().min(1, 'Enter your account password.').max(1024),
+        destinationPath: filePath,
+      })
+      .strict(),
+    output: null as unknown as { path: string },
+    whileLocked: false,
+  },
+
+  'item:save': {
+    input: protectedItemInput,
+    output: null as unknown as ProtectedItemView,
+    whileLocked: false,
+  },
+  'item:remove': {
+    input: z.object({ itemId: configId }).strict(),
+    output: null as unknown as null,
+    whileLocked: false,
+  },
+
+  'job:backupNow': {
+    input: z.object({ itemId: configId }).strict(),
+    output: null as unknown as { jobId: string },
+    whileLocked: false,
+  },
+  'job:cancel': { input: z.object({ jobId }).strict(), output: null as unknown as null, whileLocked: false },
+  /** History, newest first. */
+  'job:list': {
+    input: z
+      .object({
+        itemId: configId.optional(),
+        kind: z.enum(JOB_KINDS).optional(),
+        status: z.enum(JOB_STATUSES).optional(),
+        limit: z.number().int().min(1).max(500).optional(),
+        /** Paging: jobs queued before this one. */
+        beforeJobId: jobId.optional(),
+      })
+      .strict(),
+    output: null as unknown as JobRecord[],
+    whileLocked: false,
+  },
+  'job:get': {
+    input: z.object({ jobId }).strict(),
+    output: null as unknown as { job: JobRecord; log: JobLogEntry[] },
+    whileLocked: false,
+  },
+
+  /** Backups in a vault, newest first; with itemId, only that item's. */
+  'restore:snapshots': {
+    input: z.object({ vaultId: configId, itemId: configId.optional() }).strict(),
+    output: null as unknown as SnapshotInfo[],
+    whileLocked: false,
+  },
+  /** One folder level of a backup. */
+  'restore:browse': {
+    input: z
+      .object({ vaultId: configId, snapshotId: snapshotIdInput, path: z.string().min(1).max(4096) })
+      .strict(),
+    output: null as unknown as LsEntry[],
+    whileLocked: false,
+  },
+  'restore:start': {
+    input: z
+      .object({
+        vaultId: configId,
+        itemId: configId.optional(),
+        snapshotId: snapshotIdInput,
+        /** Snapshot paths chosen in the browser; empty: everything. */
+        include: z.array(z.string().min(1).max(4096)).max(10_000),
+        destination: z.discriminatedUnion('mode', [
+          z.object({ mode: z.literal('original') }).strict(),
+          z.object({ mode: z.literal('folder'), path: filePath }).strict(),
+        ]),
+        conflict: z.enum(['overwrite', 'skip', 'keep-both']),
+      })
+      .strict(),
+    output: null as unknown as { jobId: string },
+    whileLocked: false,
+  },
+
+  /** The native picker in Electron; the harness answers { supported: false } and the form takes a typed path. */
+  'dialog:choosePath': {
+    input: z
+      .object({
+        purpose: z.enum(['folder', 'file-or-folder', 'save-file']),
+        title: z.string().max(200),
+        defaultPath: z.string().max(4096).optional(),
+      })
+      .strict(),
+    output: null as unknown as { supported: boolean; paths: string[] },
+    whileLocked: false,
+  },
+  'shell:showInFolder': {
+    input: z.object({ path: filePath }).strict(),
+    output: null as unknown as { shown: boolean },
+    whileLocked: false,
+  },
 } as const;
 
 export type Channel = keyof typeof channels;
@@ -160,10 +391,16 @@ export const events = {
   /** The app was locked (idle, suspend, screen lock, session ended on the server); the renderer
    * is about to be reloaded. */
   onLocked: 'event:locked',
+  /** A running job's progress (throttled); sent only while unlocked. */
+  onJobProgress: 'event:job-progress',
+  /** A job was queued, started or ended; sent only while unlocked. */
+  onJobChanged: 'event:job-changed',
 } as const;
 export type EventName = keyof typeof events;
 export interface EventPayloads {
   onLocked: { reason: LockReason };
+  onJobProgress: JobProgress;
+  onJobChanged: JobRecord;
 }
 
 /** Method name on window.api for each channel: 'auth:unlock' -> 'authUnlock'. */

@@ -1,7 +1,7 @@
-/** The services' AppShell and PowerEvents ports on Electron's window and powerMonitor. */
+/** The services' AppShell, RendererEvents, PowerEvents and PowerSource ports on Electron's window and powerMonitor. */
 import type { BrowserWindow, PowerMonitor } from 'electron';
-import { events, type LockReason } from '../../src-shared/ipc-contract';
-import type { AppShell, PowerEvents } from '../services/ports';
+import { events, type EventName, type EventPayloads, type LockReason } from '../../src-shared/ipc-contract';
+import type { AppShell, PowerEvents, PowerSource, RendererEvents } from '../services/ports';
 
 export class ElectronAppShell implements AppShell {
   constructor(private readonly window: () => BrowserWindow | null) {}
@@ -21,6 +21,24 @@ export class ElectronAppShell implements AppShell {
   }
 }
 
+/** Events to the window's page (the caller sends only while unlocked). No window: nothing to tell. */
+export class ElectronRendererEvents implements RendererEvents {
+  constructor(private readonly window: () => BrowserWindow | null) {}
+
+  send<E extends EventName>(name: E, payload: EventPayloads[E]): void {
+    const win = this.window();
+    if (win && !win.isDestroyed()) win.webContents.send(events[name], payload);
+  }
+}
+
+export class ElectronPowerSource implements PowerSource {
+  constructor(private readonly powerMonitor: Pick<PowerMonitor, 'isOnBatteryPower'>) {}
+
+  onBattery(): boolean {
+    return this.powerMonitor.isOnBatteryPower();
+  }
+}
+
 /** How often Linux is asked whether the screen is locked (it has no lock-screen event). */
 export const SCREEN_LOCK_POLL_MS = 5_000;
 
@@ -33,7 +51,7 @@ export class ElectronPowerEvents implements PowerEvents {
     private readonly pollMs = SCREEN_LOCK_POLL_MS,
   ) {}
 
-  on(event: 'suspend' | 'lock-screen', listener: () => void): () => void {
+  on(event: 'suspend' | 'lock-screen' | 'resume', listener: () => void): () => void {
     // Electron emits 'lock-screen' on macOS and Windows only; on Linux the idle state says
     // "locked" where the desktop reports it, so it is polled and each change to locked counts.
     if (event === 'lock-screen' && this.platform === 'linux') return this.pollScreenLock(listener);

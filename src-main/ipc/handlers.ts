@@ -1,5 +1,9 @@
 /** Every channel of the contract, bound to the service that answers it. */
 import type { AccountService } from '../services/account-service';
+import type { BackupService } from '../services/backup/backup-service';
+import type { ProtectedItemService } from '../services/backup/protected-item-service';
+import type { VaultService } from '../services/backup/vault-service';
+import type { Dialogs } from '../services/ports';
 import type { LockService } from '../services/lock-service';
 import type { SettingsService } from '../services/settings-service';
 import type { Handlers } from './dispatch';
@@ -8,6 +12,10 @@ export interface HandlerServices {
   lock: LockService;
   account: AccountService;
   settings: SettingsService;
+  backup: BackupService;
+  vaults: VaultService;
+  items: ProtectedItemService;
+  dialogs: Dialogs;
   /** Runs after the answer to lock:lockAndClose has been sent, so the renderer sees it first. */
   defer?: (fn: () => void) => void;
 }
@@ -16,6 +24,10 @@ export function createHandlers({
   lock,
   account,
   settings,
+  backup,
+  vaults,
+  items,
+  dialogs,
   defer = (fn) => setTimeout(fn, 0),
 }: HandlerServices): Handlers {
   return {
@@ -38,5 +50,32 @@ export function createHandlers({
       lock.activity();
       return null;
     },
+    'auth:createAccount': (input) => lock.createAccount(input),
+
+    'backup:overview': () => backup.overview(),
+    'backup:setPreferences': (input) => backup.setPreferences(input),
+    'vault:create': (input) => vaults.create(input),
+    'vault:rename': (input) => vaults.rename(input.vaultId, input.name),
+    'vault:remove': async (input) => {
+      await vaults.remove(input.vaultId);
+      return null;
+    },
+    'vault:enterPassword': (input) => vaults.enterPassword(input.vaultId, input.password),
+    'vault:verify': (input) => backup.verify(input.vaultId, input.readData),
+    'vault:saveRecoveryKit': (input) => backup.saveRecoveryKit(input),
+    'item:save': (input) => backup.itemView(items.save(input)),
+    'item:remove': (input) => {
+      items.remove(input.itemId);
+      return null;
+    },
+    'job:backupNow': (input) => backup.backupNow(input.itemId),
+    'job:cancel': (input) => backup.cancel(input.jobId),
+    'job:list': (input) => backup.list(input),
+    'job:get': (input) => backup.get(input.jobId),
+    'restore:snapshots': (input) => backup.snapshots(input.vaultId, input.itemId),
+    'restore:browse': (input) => backup.browse(input.vaultId, input.snapshotId, input.path),
+    'restore:start': (input) => backup.restore(input),
+    'dialog:choosePath': (input) => dialogs.choosePath(input),
+    'shell:showInFolder': async (input) => ({ shown: await dialogs.showInFolder(input.path) }),
   };
 }

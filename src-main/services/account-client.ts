@@ -7,6 +7,8 @@
 import type { IpcErrorCode } from '../../src-shared/ipc-contract';
 import {
   routes,
+  CSRF_HEADER,
+  SESSION_COOKIE,
   type AccountSummary,
   type ApiError,
   type DeviceRegistration,
@@ -16,7 +18,9 @@ import {
   type RecoveryCodes,
   type RegenerateRecoveryCodesInput,
   type RegisterDeviceInput,
+  type PanelSession,
   type ServerInfo,
+  type SignupInput,
   type TotpConfirmInput,
   type TotpDisableInput,
   type TotpEnrolment,
@@ -48,6 +52,8 @@ const passThrough: Partial<Record<ErrorCode, IpcErrorCode>> = {
   totp_not_enabled: 'totp_not_enabled',
   totp_enrollment_required: 'totp_enrollment_required',
   payload_too_large: 'bad_request',
+  signup_disabled: 'bad_request',
+  username_taken: 'conflict',
 };
 
 const defaultWords: Partial<Record<IpcErrorCode, string>> = {
@@ -77,6 +83,35 @@ export class AccountClient {
 
   serverInfo(baseUrl: string): Promise<ServerInfo> {
     return this.request(baseUrl, routes.serverInfo);
+  }
+
+  /** Creates an account (POST /api/signup), where the server has sign-up on. */
+  signup(baseUrl: string, input: SignupInput): Promise<AccountSummary> {
+    return this.request(baseUrl, routes.signup, { body: input });
+  }
+
+  /**
+   * Checks an account password again (the recovery kit asks for it) through the server's own
+   * sign-in, so its throttle applies: POST /api/session without a code. totp_required proves the
+   * password too (the server answers it only after the password matched). A session it opens is
+   * ended at once. Throws invalid_credentials, throttled or unreachable.
+   */
+  async verifyPassword(baseUrl: string, username: string, password: string): Promise<void> {
+    let cookie: string | null = null;
+    let session: PanelSession;
+    try {
+      session = await this.request<PanelSession>(baseUrl, routes.panelSignIn, {
+        body: { username, password },
+        onResponse: (response) => (cookie = sessionCookie(response)),
+      });
+    } catch (error) {
+      if (error instanceof ServiceError && error.code === 'totp_required') return;
+      throw error;
+    }
+    if (cookie === null) return;
+    await this.request(baseUrl, routes.signOut, {
+      headers: { cookie: `${SESSION_COOKIE}=${cookie}`, [CSRF_HEADER]: session.csrfToken },
+    }).catch(() => undefined); // it expires on the server anyway
   }
 
   /** Registers this device and opens a session (POST /api/device-sign-in). */
@@ -130,10 +165,15 @@ export class AccountClient {
   private async request<T>(
     baseUrl: string,
     route: Route,
-    options: { token?: string; body?: unknown } = {},
+    options: {
+      token?: string;
+      body?: unknown;
+      headers?: Record<string, string>;
+      onResponse?: (response: Response) => void;
+    } = {},
   ): Promise<T> {
     const url = new URL(route.path, baseUrl);
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
 
@@ -152,6 +192,7 @@ export class AccountClient {
       throw unreachable(baseUrl);
     }
 
+    options.onResponse?.(response);
     const text = await response.text().catch(() => '');
     if (response.status === 204) return undefined as T;
     let body: unknown;
@@ -167,6 +208,16 @@ export class AccountClient {
     }
     throw toServiceError(response, body, baseUrl);
   }
+}
+
+/** The session cookie's value from a sign-in answer's Set-Cookie headers. */
+function sessionCookie(response: Response): string | null {
+  for (const line of response.headers.getSetCookie()) {
+    const [pair = ''] = line.split(';');
+    const eq = pair.indexOf('=');
+    if (eq > 0 && pair.slice(0, eq).trim() === SESSION_COOKIE) return pair.slice(eq + 1).trim();
+  }
+  return null;
 }
 
 function unreachable(baseUrl: string, notStrongroom = false): ServiceError {

@@ -102,6 +102,7 @@ export class LockService {
   private idleTimer: TimerHandle | null = null;
   private lastActivity: number;
   private readonly disposers: (() => void)[] = [];
+  private readonly lockListeners = new Set<(reason: LockReason) => void>();
   private readonly log: Logger;
 
   constructor(private readonly o: LockServiceOptions) {
@@ -143,7 +144,46 @@ export class LockService {
       serverUrl: server.url,
       serverIsLocal: server.isLocal,
       lastUsername: remembered.username,
+      canCreateAccount: await this.canCreateAccount(server, remembered.username),
     };
+  }
+
+  /**
+   * First run on the embedded local server (nobody has unlocked here yet, and that server has
+   * sign-up on): the account is created in the app, then unlocked with the same credentials.
+   * Refused everywhere else, checked here again whatever the unlock screen showed.
+   */
+  async createAccount(input: { username: string; password: string }): Promise<AccountView> {
+    const remembered = this.o.settings.remembered();
+    const server = remembered.serverUrl
+      ? { url: remembered.serverUrl, isLocal: false }
+      : await this.defaultServer();
+    if (!(await this.canCreateAccount(server, remembered.username))) {
+      throw new ServiceError(
+        'bad_request',
+        'Accounts are created here only on the first run with the local account server. Sign in instead.',
+      );
+    }
+    await this.o.client.signup(server.url, input);
+    return this.unlock({ username: input.username, password: input.password });
+  }
+
+  /** Runs `listener` each time the app locks (vault passwords held in memory are forgotten then). */
+  onLock(listener: (reason: LockReason) => void): () => void {
+    this.lockListeners.add(listener);
+    return () => this.lockListeners.delete(listener);
+  }
+
+  private async canCreateAccount(
+    server: { url: string; isLocal: boolean },
+    lastUsername: string | null,
+  ): Promise<boolean> {
+    if (!server.isLocal || lastUsername !== null) return false;
+    try {
+      return (await this.o.client.serverInfo(server.url)).signup === true;
+    } catch {
+      return false; // fail closed: the unlock screen then offers only Unlock
+    }
   }
 
   async unlock(input: UnlockInput): Promise<AccountView> {
@@ -236,6 +276,13 @@ export class LockService {
     this.state = { locked: true, lockedAt: new Date(this.o.clock.now()).toISOString(), reason };
     this.persist();
     this.dropSession();
+    for (const listener of [...this.lockListeners]) {
+      try {
+        listener(reason);
+      } catch (error) {
+        this.log.warn(`a lock listener failed: ${errorName(error)}`);
+      }
+    }
     return true;
   }
 

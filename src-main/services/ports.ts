@@ -2,7 +2,7 @@
  * The ports the main-process services are built on. The composition root (src-main/index.ts, the
  * harness, a test) decides which adapter backs each one; services never import electron.
  */
-import type { LockReason } from '../../src-shared/ipc-contract';
+import type { EventName, EventPayloads, LockReason, PathPurpose } from '../../src-shared/ipc-contract';
 
 /** The OS keychain. Accounts are "<server origin>/<username>" under one service name. */
 export interface SecretStore {
@@ -12,7 +12,7 @@ export interface SecretStore {
 }
 
 /** The keys the settings store holds; values are read back as `unknown` and validated by services. */
-export type StoreKey = 'lock' | 'settings' | 'remembered';
+export type StoreKey = 'lock' | 'settings' | 'remembered' | 'backup';
 
 /**
  * Persistent settings. `write` is synchronous on purpose: the lock state must be on disk before the
@@ -64,9 +64,58 @@ export interface AppShell {
   close(): void;
 }
 
-/** System events that lock the app when "lock on suspend" is on. */
+/** System events: suspend and screen lock lock the app ("lock on suspend"); resume catches up missed backups. */
 export interface PowerEvents {
-  on(event: 'suspend' | 'lock-screen', listener: () => void): () => void;
+  on(event: 'suspend' | 'lock-screen' | 'resume', listener: () => void): () => void;
+}
+
+/** Whether the computer runs on battery now (a protected item may skip its runs then). */
+export interface PowerSource {
+  onBattery(): boolean;
+}
+
+/** Events to the renderer (the window, or the harness's page). The caller decides when sending is allowed. */
+export interface RendererEvents {
+  send<E extends EventName>(name: E, payload: EventPayloads[E]): void;
+}
+
+/** The system's notifications (Electron's Notification). */
+export interface Notifier {
+  notify(notification: { title: string; body: string }): void;
+}
+
+/** What the tray icon's menu shows and does. */
+export interface TrayMenu {
+  /** "Last backup: today 02:00, Success" or "Backing up… 42 %". */
+  status: string;
+  onOpen: () => void;
+  onQuit: () => void;
+}
+
+/** The tray icon: shown while any schedule exists, so Strongroom keeps running with no window. */
+export interface TrayIcon {
+  show(menu: TrayMenu): void;
+  hide(): void;
+}
+
+/** "Start Strongroom when I sign in to this computer": the OS's login items. */
+export interface LoginItem {
+  isEnabled(): boolean;
+  /** Started at login: hidden (in the tray), locked, with the scheduler running. */
+  setEnabled(enabled: boolean): void;
+}
+
+/** Native dialogs. Where there are none (the harness), `supported` is false. */
+export interface Dialogs {
+  choosePath(options: {
+    purpose: PathPurpose;
+    title: string;
+    defaultPath?: string;
+  }): Promise<{ supported: boolean; paths: string[] }>;
+  /** "A backup is running. Quit Strongroom anyway?" true: quit. */
+  confirmQuit(message: string): Promise<boolean>;
+  /** Shows a file in the system's file manager; false where there is none. */
+  showInFolder(path: string): Promise<boolean>;
 }
 
 /** The account server run in-process when no server was chosen. */

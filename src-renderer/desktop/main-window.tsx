@@ -4,9 +4,40 @@ import { AccountPage } from './account-page';
 import { AccountSettings } from './account-settings';
 import { ActivityReporter, watchActivity } from './activity';
 import { call, desktopApi } from './api';
-import { useDesktop } from './store';
+import { BackupsPage } from './backups/backups-page';
+import { useBackups } from './backups/backups-store';
+import { FirstRunGuide } from './backups/first-run-guide';
+import { ItemForm } from './backups/item-form';
+import { VaultFormPage, VaultsPage } from './backups/vaults-page';
+import { HistoryPage } from './history/history-page';
+import { useHistory } from './history/history-store';
+import { RestorePage } from './restore/restore-page';
+import { useRestore } from './restore/restore-store';
+import { useDesktop, type View } from './store';
 
-/** The unlocked app: the side menu ("Account" at the bottom left) and the page it selects. */
+type Section = 'backups' | 'restore' | 'history' | 'account';
+
+function sectionOf(view: View): Section {
+  switch (view.page) {
+    case 'restore':
+      return 'restore';
+    case 'history':
+      return 'history';
+    case 'account':
+    case 'account-settings':
+      return 'account';
+    default:
+      return 'backups';
+  }
+}
+
+const TOP: { id: Exclude<Section, 'account'>; label: string; view: View }[] = [
+  { id: 'backups', label: 'Backups', view: { page: 'backups' } },
+  { id: 'restore', label: 'Restore', view: { page: 'restore' } },
+  { id: 'history', label: 'History', view: { page: 'history' } },
+];
+
+/** The unlocked app: the side menu (Backups, Restore, History; "Account" at the bottom left) and the page it selects. */
 export function MainWindow({ account, serverIsLocal }: { account: AccountView; serverIsLocal: boolean }) {
   const view = useDesktop((s) => s.view);
   const navigate = useDesktop((s) => s.navigate);
@@ -21,7 +52,35 @@ export function MainWindow({ account, serverIsLocal }: { account: AccountView; s
     return watchActivity(window, reporter);
   }, []);
 
-  const onAccount = view.page === 'account' || view.page === 'account-settings';
+  // Live jobs: main sends these only while unlocked. Every store that shows jobs hears them; all
+  // of them forget what they held when this window stops showing the unlocked app.
+  useEffect(() => {
+    const bridge = desktopApi();
+    const offProgress = bridge?.onJobProgress((progress) => {
+      useBackups.getState().jobProgress(progress);
+      useRestore.getState().jobProgress(progress);
+    });
+    const offChanged = bridge?.onJobChanged((job) => {
+      useBackups.getState().jobChanged(job);
+      useHistory.getState().jobChanged(job);
+      useRestore.getState().jobChanged(job);
+    });
+    return () => {
+      offProgress?.();
+      offChanged?.();
+      useBackups.getState().reset();
+      useHistory.getState().reset();
+      useRestore.getState().reset();
+    };
+  }, []);
+
+  const section = sectionOf(view);
+  const go = (target: View) => {
+    // The menu opens a section at its start: History's list, not the job last opened.
+    if (target.page === 'history') useHistory.getState().closeJob();
+    navigate(target);
+  };
+
   return (
     <div className="shell">
       <nav className="side-menu" aria-label="Main menu">
@@ -29,13 +88,28 @@ export function MainWindow({ account, serverIsLocal }: { account: AccountView; s
           <span className="brand-glyph small" aria-hidden="true" />
           <span>Strongroom</span>
         </div>
+        <ul className="side-top">
+          {TOP.map((item) => (
+            <li key={item.id}>
+              <button
+                type="button"
+                className="side-item"
+                aria-current={section === item.id ? 'page' : undefined}
+                onClick={() => go(item.view)}
+              >
+                <span className={`side-icon ${item.id}-icon`} aria-hidden="true" />
+                {item.label}
+              </button>
+            </li>
+          ))}
+        </ul>
         <ul className="side-bottom">
           <li>
             <button
               type="button"
               className="side-item"
-              aria-current={onAccount ? 'page' : undefined}
-              onClick={() => navigate({ page: 'account' })}
+              aria-current={section === 'account' ? 'page' : undefined}
+              onClick={() => go({ page: 'account' })}
             >
               <span className="side-icon account-icon" aria-hidden="true" />
               Account
@@ -44,12 +118,39 @@ export function MainWindow({ account, serverIsLocal }: { account: AccountView; s
         </ul>
       </nav>
       <main className="content">
-        {view.page === 'account-settings' ? (
-          <AccountSettings account={account} serverIsLocal={serverIsLocal} tab={view.tab} />
-        ) : (
-          <AccountPage account={account} serverIsLocal={serverIsLocal} />
-        )}
+        <Page view={view} account={account} serverIsLocal={serverIsLocal} />
       </main>
     </div>
   );
+}
+
+function Page({
+  view,
+  account,
+  serverIsLocal,
+}: {
+  view: View;
+  account: AccountView;
+  serverIsLocal: boolean;
+}) {
+  switch (view.page) {
+    case 'backups':
+      return <BackupsPage />;
+    case 'item-form':
+      return <ItemForm key={view.itemId ?? 'new'} itemId={view.itemId} />;
+    case 'vaults':
+      return <VaultsPage />;
+    case 'vault-form':
+      return <VaultFormPage />;
+    case 'guide':
+      return <FirstRunGuide />;
+    case 'history':
+      return <HistoryPage />;
+    case 'restore':
+      return <RestorePage />;
+    case 'account-settings':
+      return <AccountSettings account={account} serverIsLocal={serverIsLocal} tab={view.tab} />;
+    case 'account':
+      return <AccountPage account={account} serverIsLocal={serverIsLocal} />;
+  }
 }

@@ -21,7 +21,23 @@ export type Screen =
   | { kind: 'unlocked'; account: AccountView; serverIsLocal: boolean }
   | { kind: 'closing' };
 
-export type View = { page: 'account' } | { page: 'account-settings'; tab: SettingsTab };
+export type View =
+  | { page: 'backups' }
+  /** "Add protected item" (itemId null) or editing one. */
+  | { page: 'item-form'; itemId: string | null }
+  | { page: 'vaults' }
+  | { page: 'vault-form' }
+  | { page: 'history' }
+  | { page: 'restore' }
+  /** The first-run guide, right after "Create account". */
+  | { page: 'guide' }
+  | { page: 'account' }
+  | { page: 'account-settings'; tab: SettingsTab };
+
+/** The page an unlocked app opens on: Backups, unless the account must set up two-factor first. */
+export function homeView(account: AccountView): View {
+  return account.mustEnrollTotp ? { page: 'account' } : { page: 'backups' };
+}
 export type SettingsTab = 'account' | 'two-factor' | 'auto-lock';
 
 interface DesktopState {
@@ -29,8 +45,8 @@ interface DesktopState {
   view: View;
   /** Asks main whether the app is locked (always first) and shows the screen that goes with it. */
   start(): Promise<void>;
-  /** After a successful auth:unlock. */
-  unlocked(account: AccountView): void;
+  /** After a successful auth:unlock, or auth:createAccount (firstRun: the guide comes next). */
+  unlocked(account: AccountView, options?: { firstRun?: boolean }): void;
   /** Main locked the app (onLocked, or a call refused with `locked`): drop every account detail now. */
   lockedByMain(reason: LockReason | null): void;
   /** Re-reads the account (after enabling or disabling two-factor authentication). */
@@ -91,19 +107,21 @@ export const useDesktop = create<DesktopState>()((set, get) => ({
           account: account.value,
           serverIsLocal: status.value.serverIsLocal && status.value.serverUrl === account.value.serverUrl,
         },
+        view: homeView(account.value),
       });
     } else {
       set({ screen: { kind: 'locked', status: { ...status.value, locked: true }, notice: null } });
     }
   },
 
-  unlocked(account) {
+  unlocked(account, options) {
     const before = get().screen;
     const serverIsLocal =
       before.kind === 'locked' &&
       before.status.serverIsLocal &&
       before.status.serverUrl === account.serverUrl;
-    set({ screen: { kind: 'unlocked', account, serverIsLocal }, view: { page: 'account' } });
+    const view: View = options?.firstRun && !account.mustEnrollTotp ? { page: 'guide' } : homeView(account);
+    set({ screen: { kind: 'unlocked', account, serverIsLocal }, view });
   },
 
   lockedByMain(reason) {

@@ -5,6 +5,7 @@ import { ErrorMessage } from '../components/error-message';
 import { TotpCodeInput } from '../components/totp-code-input';
 import { useRetryCountdown } from '../components/use-retry-countdown';
 import { call, desktopApi, failure } from './api';
+import { CreateAccountForm } from './create-account-form';
 import { useDesktop } from './store';
 import { lockReasonText, unlockErrorText } from './wording';
 
@@ -37,6 +38,8 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
   const [code, setCode] = useState('');
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<Failure | null>(null);
+  // First run on the embedded server: the account can be made right here.
+  const [creating, setCreating] = useState(false);
   // Only for "Retry" after the server could not be reached: it never saw this attempt. Dropped on
   // any edit, on success and on every other failure.
   const [retryInput, setRetryInput] = useState<UnlockInput | null>(null);
@@ -49,8 +52,9 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
   const throttled = wait > 0;
 
   useEffect(() => {
+    if (creating) return;
     (status.lastUsername ? passwordRef : usernameRef).current?.focus();
-  }, [status.lastUsername]);
+  }, [status.lastUsername, creating]);
 
   const serverChanged = server.trim() !== status.serverUrl;
   const edited = () => setRetryInput(null);
@@ -123,6 +127,20 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
 
   const reasonText = lockReasonText(notice);
 
+  if (creating && status.canCreateAccount) {
+    return (
+      <main className="unlock" aria-labelledby="create-title">
+        <div className="unlock-card">
+          <div className="brand-mark" aria-hidden="true">
+            <span className="brand-glyph" />
+          </div>
+          <h1 id="create-title">Create account</h1>
+          <CreateAccountForm onBack={() => setCreating(false)} />
+        </div>
+      </main>
+    );
+  }
+
   return (
     <main className="unlock" aria-labelledby="unlock-title">
       <div className="unlock-card">
@@ -135,6 +153,14 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
           <p className="notice" role="status">
             {reasonText}
           </p>
+        )}
+        {status.canCreateAccount && (
+          <div className="notice first-run-offer">
+            <p>No account yet? Create one on this computer to start backing up.</p>
+            <button type="button" className="primary" onClick={() => setCreating(true)}>
+              Create account
+            </button>
+          </div>
         )}
         <form onSubmit={onSubmit} noValidate aria-label="Unlock">
           <div className="field">
@@ -161,7 +187,7 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
                     ? 'The account server you used last time.'
                     : 'The account server this app is set up to use.'}
             </p>
-            {!serverChanged && status.serverIsLocal && !status.lastUsername && (
+            {!serverChanged && status.serverIsLocal && !status.lastUsername && !status.canCreateAccount && (
               // First run on the embedded server: there is no account yet, and the web control
               // panel it serves is where one is made. Plain text: the page opens no windows.
               <p className="hint first-run">

@@ -3,6 +3,8 @@
  * loads and works in Node with only `electron` faked: every import resolves (keytar,
  * better-sqlite3, electron-store, fastify), the embedded account server starts, the window's close
  * writes the lock state and quits. And the preload is one CommonJS file requiring only electron.
+ * The job process is bundled beside it (job-process.mjs, chunk-worker.mjs) and runs the engine in
+ * plain Node: it imports no electron.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ForkedEngineRunner } from '../../src-main/adapters/forked-engine-runner';
 import { channels } from '../../src-shared/ipc-contract';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -69,4 +72,34 @@ describe('the Electron bundle', () => {
     expect(onDisk.lock).toMatchObject({ locked: true, reason: 'close' });
     expect(fs.readdirSync(path.join(dataDir, 'server'))).toContain('strongroom.sqlite');
   });
+
+  it('emits the job process beside main.js; in plain Node it creates a vault and backs up through its chunk workers', async () => {
+    const files = fs.readdirSync(out);
+    expect(files).toEqual(expect.arrayContaining(['job-process.mjs', 'chunk-worker.mjs']));
+    for (const f of files.filter((n) => /^(job-process|chunk-worker).*\.mjs$/.test(n))) {
+      expect(fs.readFileSync(path.join(out, f), 'utf8')).not.toMatch(/from\s*["']electron["']/);
+    }
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'strongroom-bundle-job-'));
+    try {
+      const repo = { kind: 'local' as const, path: path.join(work, 'vault') };
+      const src = path.join(work, 'src');
+      fs.mkdirSync(src);
+      fs.writeFileSync(path.join(src, 'note.txt'), 'bundled');
+      // Past the engine's 32 MiB inline budget, so the chunk workers (chunk-worker.mjs) do the work.
+      fs.writeFileSync(path.join(src, 'big.bin'), Buffer.alloc(40 * 1024 * 1024, 7));
+      const runner = new ForkedEngineRunner({ entry: path.join(out, 'job-process.mjs') });
+      const handlers = { onProgress: () => undefined, onLog: () => undefined };
+      const signal = new AbortController().signal;
+      const init = await runner.run({ op: 'init', repo, password: 'bundle password' }, handlers, signal);
+      expect(init).toMatchObject({ status: 'success', value: { repositoryId: expect.any(String) } });
+      const backup = await runner.run(
+        { op: 'backup', repo, password: 'bundle password', paths: [src], excludes: [], tags: [], host: 'h' },
+        handlers,
+        signal,
+      );
+      expect(backup).toMatchObject({ status: 'success', filesDone: 2, bytesDone: 40 * 1024 * 1024 + 7 });
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true, maxRetries: 10 });
+    }
+  }, 120_000);
 });

@@ -27,7 +27,37 @@ const fake = vi.hoisted(() => {
       null | ((c: unknown, p: string, origin: string, d: { requestingUrl?: string }) => boolean),
     willDownload: null as null | ((event: { preventDefault(): void }, item: { getURL(): string }) => void),
     headers: null as null | ((details: unknown, cb: (r: unknown) => void) => void),
+    trays: [] as FakeTray[],
+    notifications: [] as { title: string; body: string }[],
+    loginItem: false,
+    messageBoxAnswer: 1,
+    messageBoxes: 0,
   };
+  class FakeTray extends Emitter {
+    menu: { label?: string; click?: () => void }[] = [];
+    tooltip = '';
+    destroyed = false;
+    constructor() {
+      super();
+      state.trays.push(this);
+    }
+    setToolTip(t: string) {
+      this.tooltip = t;
+    }
+    setContextMenu(m: { label?: string; click?: () => void }[]) {
+      this.menu = m;
+    }
+    destroy() {
+      this.destroyed = true;
+    }
+  }
+  class FakeNotification {
+    static isSupported = () => true;
+    constructor(private readonly options: { title: string; body: string }) {}
+    show() {
+      state.notifications.push(this.options);
+    }
+  }
   class FakeContents extends Emitter {
     mainFrame = { url: '' };
     sent: unknown[][] = [];
@@ -90,6 +120,8 @@ const fake = vi.hoisted(() => {
       state.quits++;
     },
     exit: () => undefined,
+    getLoginItemSettings: () => ({ openAtLogin: state.loginItem }),
+    setLoginItemSettings: (s: { openAtLogin: boolean }) => (state.loginItem = s.openAtLogin),
   };
   const electron = {
     app,
@@ -99,8 +131,25 @@ const fake = vi.hoisted(() => {
         state.handlers.set(c, h),
       removeHandler: (c: string) => state.handlers.delete(c),
     },
-    powerMonitor: new Emitter(),
+    powerMonitor: Object.assign(new Emitter(), { isOnBatteryPower: () => false }),
     BrowserWindow: FakeWindow,
+    Tray: FakeTray,
+    Notification: FakeNotification,
+    nativeImage: { createFromBuffer: (b: Buffer) => ({ png: b }) },
+    dialog: {
+      showOpenDialog: async () => ({ canceled: true, filePaths: [] }),
+      showSaveDialog: async () => ({ canceled: true }),
+      showMessageBox: async () => {
+        state.messageBoxes++;
+        return { response: state.messageBoxAnswer };
+      },
+    },
+    shell: { showItemInFolder: () => undefined },
+    utilityProcess: {
+      fork: () => {
+        throw new Error('no utility process in this test');
+      },
+    },
     Menu: { setApplicationMenu: () => undefined, buildFromTemplate: (t: unknown) => t },
     session: {
       defaultSession: {
@@ -131,6 +180,28 @@ beforeAll(async () => {
   await server.createUser('alice', PASSWORD);
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'strongroom-electron-main-'));
   process.env.STRONGROOM_DATA_DIR = dataDir;
+  // A vault already configured (creating one needs the job process, which this fake cannot run).
+  fs.writeFileSync(
+    path.join(dataDir, 'strongroom.json'),
+    JSON.stringify({
+      backup: {
+        version: 1,
+        vaults: [
+          {
+            id: 'vault-000001',
+            type: 'local',
+            name: 'USB',
+            path: dataDir,
+            repositoryId: 'ab'.repeat(16),
+            passwordStored: true,
+            createdAt: '2026-01-01T00:00:00.000Z',
+          },
+        ],
+        items: [],
+        preferences: { notifyOnSuccess: false, staleWarningDays: 3, startAtLogin: null },
+      },
+    }),
+  );
   process.env.STRONGROOM_SERVER_URL = server.url;
   await import('../../src-main/index');
   await vi.waitFor(() => expect(fake.state.windows).toHaveLength(1));
@@ -282,5 +353,51 @@ describe('the Electron main process (with Electron faked)', () => {
     win.close();
     expect(JSON.parse(fs.readFileSync(file, 'utf8')).lock).toMatchObject({ locked: true, reason: 'close' });
     expect(fake.state.quits).toBeGreaterThanOrEqual(1);
+  });
+
+  it('with a schedule, closing the window keeps Strongroom in the tray (locked); the tray opens and quits it', async () => {
+    fake.appEvents.emit('second-instance'); // no window since the last close: a new one opens
+    await vi.waitFor(() => expect(fake.state.windows).toHaveLength(2));
+    const win2 = fake.state.windows[1]!;
+    const from2 = () => ({ sender: win2.webContents, senderFrame: win2.webContents.mainFrame });
+    const call2 = (channel: string, input?: unknown) => fake.state.handlers.get(channel)!(from2(), input);
+    await expect(call2('auth:unlock', { username: 'alice', password: PASSWORD })).resolves.toMatchObject({
+      ok: true,
+    });
+    expect(fake.state.trays).toHaveLength(0);
+    const saved = await call2('item:save', {
+      name: 'Documents',
+      paths: [dataDir],
+      excludes: [],
+      excludePresets: [],
+      vaultId: 'vault-000001',
+      schedule: { kind: 'daily', at: '02:00' },
+      retention: { mode: 'keep-all' },
+      conditions: { catchUpMissed: true, skipOnBattery: false },
+    });
+    expect(saved).toMatchObject({ ok: true });
+    const tray = fake.state.trays[0]!;
+    expect(tray.tooltip).toBe('Strongroom: No backup yet');
+    expect(tray.menu.map((m) => m.label)).toEqual([
+      'No backup yet',
+      undefined,
+      'Open Strongroom',
+      'Quit Strongroom',
+    ]);
+    // "Start Strongroom when I sign in": on by default once a schedule exists.
+    expect(fake.state.loginItem).toBe(true);
+
+    const quitsBefore = fake.state.quits;
+    win2.close();
+    const file = path.join(dataDir, 'strongroom.json');
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).lock).toMatchObject({ locked: true, reason: 'close' });
+    expect(fake.state.quits).toBe(quitsBefore);
+    expect(tray.destroyed).toBe(false);
+
+    tray.menu.find((m) => m.label === 'Open Strongroom')!.click!();
+    expect(fake.state.windows).toHaveLength(3);
+    tray.menu.find((m) => m.label === 'Quit Strongroom')!.click!();
+    await vi.waitFor(() => expect(fake.state.quits).toBe(quitsBefore + 1));
+    expect(fake.state.messageBoxes).toBe(0); // nothing running: no question
   });
 });

@@ -29,6 +29,19 @@ describe('ElectronPowerEvents', () => {
     expect(seen).toEqual(['suspend', 'lock-screen']);
   });
 
+  it('passes resume through on every platform (missed backups are caught up after it)', () => {
+    for (const platform of ['linux', 'darwin', 'win32'] as const) {
+      const monitor = new FakePowerMonitor();
+      const events = new ElectronPowerEvents(monitor as never, platform, 1000);
+      let resumes = 0;
+      const off = events.on('resume', () => resumes++);
+      monitor.emit('resume');
+      off();
+      monitor.emit('resume');
+      expect(resumes, platform).toBe(1);
+    }
+  });
+
   it('on Linux, which has no lock-screen event, notices the screen locking by polling, once per lock', () => {
     const monitor = new FakePowerMonitor();
     const events = new ElectronPowerEvents(monitor as never, 'linux', 1000);

@@ -29,6 +29,10 @@ export class ManualClock implements Clock {
   pending(): number {
     return this.timers.size;
   }
+  /** The clock changes without timers firing in between: a sleep, or the system clock set (ms < 0: back). */
+  jump(ms: number): void {
+    this.time += ms;
+  }
   advance(ms: number): void {
     const end = this.time + ms;
     for (;;) {
@@ -37,7 +41,7 @@ export class ManualClock implements Clock {
         .sort((a, b) => a[1].at - b[1].at)[0];
       if (!due) break;
       this.timers.delete(due[0]);
-      this.time = due[1].at;
+      this.time = Math.max(this.time, due[1].at); // an overdue timer (after a jump) fires now
       due[1].fn();
     }
     this.time = end;
@@ -83,13 +87,13 @@ export class RecordingShell implements AppShell {
 
 export class FakePowerEvents implements PowerEvents {
   private readonly listeners = new Map<string, Set<() => void>>();
-  on(event: 'suspend' | 'lock-screen', listener: () => void) {
+  on(event: 'suspend' | 'lock-screen' | 'resume', listener: () => void) {
     const set = this.listeners.get(event) ?? new Set();
     set.add(listener);
     this.listeners.set(event, set);
     return () => set.delete(listener);
   }
-  emit(event: 'suspend' | 'lock-screen') {
+  emit(event: 'suspend' | 'lock-screen' | 'resume') {
     for (const l of this.listeners.get(event) ?? []) l();
   }
 }

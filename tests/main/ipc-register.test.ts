@@ -65,6 +65,10 @@ function call(channel: Channel, input?: unknown, event: IpcMainInvokeEvent = eve
   return handler(event, input);
 }
 
+const VAULT_ID = '3f0e8c2a-5b7d-4e1f-9a6c-0d2b4f6e8a1c';
+const ITEM_ID = '7a1c9e3b-2d4f-4a6b-8c0e-1f3a5c7e9b2d';
+const JOB_ID = 'c4e6a8b0-1d3f-4b5a-9c7e-2f4a6c8e0b1d';
+
 const validInput: { [C in Channel]: unknown } = {
   'lock:status': undefined,
   'auth:unlock': { username: 'alice', password: 'correct horse battery', totp: '123 456' },
@@ -77,6 +81,52 @@ const validInput: { [C in Channel]: unknown } = {
   'settings:get': undefined,
   'settings:set': { autoLockMinutes: 5 },
   'activity:ping': undefined,
+  'auth:createAccount': { username: 'alice', password: 'correct horse battery staple' },
+  'backup:overview': undefined,
+  'backup:setPreferences': { notifyOnSuccess: true },
+  'vault:create': {
+    type: 'local',
+    name: 'USB drive',
+    path: '/media/usb/strongroom',
+    mode: 'new',
+    password: 'vault password',
+    storePassword: true,
+  },
+  'vault:rename': { vaultId: VAULT_ID, name: 'Office NAS' },
+  'vault:remove': { vaultId: VAULT_ID },
+  'vault:enterPassword': { vaultId: VAULT_ID, password: 'vault password' },
+  'vault:verify': { vaultId: VAULT_ID, readData: false },
+  'vault:saveRecoveryKit': {
+    vaultId: VAULT_ID,
+    accountPassword: 'correct horse battery',
+    destinationPath: '/home/alice/strongroom-kit.txt',
+  },
+  'item:save': {
+    name: 'Documents',
+    paths: ['/home/alice/Documents'],
+    excludes: [],
+    excludePresets: ['caches'],
+    vaultId: VAULT_ID,
+    schedule: { kind: 'daily', at: '02:00' },
+    retention: { mode: 'policy', keepDaily: 7 },
+    conditions: { catchUpMissed: true, skipOnBattery: false },
+  },
+  'item:remove': { itemId: ITEM_ID },
+  'job:backupNow': { itemId: ITEM_ID },
+  'job:cancel': { jobId: JOB_ID },
+  'job:list': { itemId: ITEM_ID, status: 'failed', limit: 50 },
+  'job:get': { jobId: JOB_ID },
+  'restore:snapshots': { vaultId: VAULT_ID, itemId: ITEM_ID },
+  'restore:browse': { vaultId: VAULT_ID, snapshotId: 'abcdef0123456789', path: '/home/alice' },
+  'restore:start': {
+    vaultId: VAULT_ID,
+    snapshotId: 'abcdef0123456789',
+    include: [],
+    destination: { mode: 'folder', path: '/tmp/restored' },
+    conflict: 'keep-both',
+  },
+  'dialog:choosePath': { purpose: 'folder', title: 'Choose a folder' },
+  'shell:showInFolder': { path: '/tmp/restored' },
 };
 
 describe('registration', () => {
@@ -158,6 +208,38 @@ describe('input validation', () => {
     ['settings:set', { lockOnSuspend: 'yes' }],
     ['lock:status', { sneaky: true }],
     ['account:get', 42],
+    ['auth:createAccount', { username: 'alice' }],
+    ['auth:createAccount', { username: 'a', password: 'short', extra: 1 }],
+    ['backup:overview', { all: true }],
+    ['backup:setPreferences', { staleWarningDays: -1 }],
+    ['backup:setPreferences', { sneaky: true }],
+    ['vault:create', { ...(validInput['vault:create'] as object), mode: 'maybe' }],
+    ['vault:create', { ...(validInput['vault:create'] as object), password: '' }],
+    ['vault:create', { ...(validInput['vault:create'] as object), path: '' }],
+    ['vault:create', { ...(validInput['vault:create'] as object), type: 's3' }],
+    ['vault:rename', { vaultId: '../etc', name: 'x' }],
+    ['vault:rename', { vaultId: VAULT_ID, name: '  ' }],
+    ['vault:remove', { vaultId: 'X' }],
+    ['vault:enterPassword', { vaultId: VAULT_ID }],
+    ['vault:verify', { vaultId: VAULT_ID, readData: 'yes' }],
+    ['vault:saveRecoveryKit', { vaultId: VAULT_ID, accountPassword: '', destinationPath: '/tmp/k.txt' }],
+    ['item:save', { ...(validInput['item:save'] as object), paths: [] }],
+    ['item:save', { ...(validInput['item:save'] as object), paths: ['relative/path'] }],
+    ['item:save', { ...(validInput['item:save'] as object), schedule: { kind: 'daily', at: '25:00' } }],
+    ['item:save', { ...(validInput['item:save'] as object), retention: { mode: 'policy' } }],
+    ['item:save', { ...(validInput['item:save'] as object), createdAt: '2026-01-01T00:00:00Z' }],
+    ['item:remove', {}],
+    ['job:backupNow', { itemId: 42 }],
+    ['job:cancel', { jobId: 'x' }],
+    ['job:list', { limit: 100000 }],
+    ['job:list', { status: 'exploded' }],
+    ['job:get', { jobId: '../../etc/passwd' }],
+    ['restore:snapshots', { vaultId: VAULT_ID, itemId: 'BAD ID' }],
+    ['restore:browse', { vaultId: VAULT_ID, snapshotId: 'latest', path: '/' }],
+    ['restore:start', { ...(validInput['restore:start'] as object), conflict: 'merge' }],
+    ['restore:start', { ...(validInput['restore:start'] as object), destination: { mode: 'elsewhere' } }],
+    ['dialog:choosePath', { purpose: 'anything', title: 't' }],
+    ['shell:showInFolder', { path: 'a\u0000b' }],
   ];
   it.each(invalid)('refuses %s with %j before any service runs', async (channel, input) => {
     const result = (await call(channel, input)) as { ok: boolean; error: { code: string } };
@@ -184,7 +266,7 @@ describe('input validation', () => {
 });
 
 describe('locked gate', () => {
-  it('refuses every channel except lock:status and auth:unlock while locked', async () => {
+  it('refuses every channel except lock:status, auth:unlock and auth:createAccount while locked', async () => {
     locked = true;
     for (const channel of allChannels) {
       const result = (await call(channel, validInput[channel])) as { ok: boolean; error?: { code: string } };
@@ -195,7 +277,11 @@ describe('locked gate', () => {
         expect(handlers[channel], channel).not.toHaveBeenCalled();
       }
     }
-    expect(allChannels.filter((c) => channels[c].whileLocked).sort()).toEqual(['auth:unlock', 'lock:status']);
+    expect(allChannels.filter((c) => channels[c].whileLocked).sort()).toEqual([
+      'auth:createAccount',
+      'auth:unlock',
+      'lock:status',
+    ]);
   });
 
   it('lets every channel through once unlocked', async () => {
@@ -252,7 +338,11 @@ describe('own origin', () => {
 describe('preload', () => {
   it('lists exactly the contract channels and events', () => {
     expect([...CHANNELS].sort()).toEqual([...allChannels].sort());
-    expect(EVENTS).toEqual({ onLocked: 'event:locked' });
+    expect(EVENTS).toEqual({
+      onLocked: 'event:locked',
+      onJobProgress: 'event:job-progress',
+      onJobChanged: 'event:job-changed',
+    });
   });
 
   it('builds one method per channel that invokes only that channel, and unsubscribable events', async () => {
@@ -268,7 +358,12 @@ describe('preload', () => {
     await api.lockLockAndClose();
     expect(invoke).toHaveBeenLastCalledWith('lock:lockAndClose', undefined);
     expect(Object.keys(api).sort()).toEqual(
-      [...allChannels.map((c) => c.replace(/:(.)/, (_, ch: string) => ch.toUpperCase())), 'onLocked'].sort(),
+      [
+        ...allChannels.map((c) => c.replace(/:(.)/, (_, ch: string) => ch.toUpperCase())),
+        'onLocked',
+        'onJobProgress',
+        'onJobChanged',
+      ].sort(),
     );
     expect(Object.isFrozen(api)).toBe(true);
 

@@ -7,6 +7,11 @@ import { expect, test, type Page } from '@playwright/test';
 import { startTestAccountServer, totpCode, type TestAccountServer } from '../../support/account-server';
 import { freshDataDir, removeDataDir, startHarness, type RunningHarness } from './harness-process';
 
+/** The app opens on Backups after unlocking; Account is at the bottom left of the side menu. */
+async function openAccount(page: Page) {
+  await page.getByRole('navigation', { name: 'Main menu' }).getByRole('button', { name: 'Account' }).click();
+}
+
 const PASSWORD = 'correct horse battery';
 
 let server: TestAccountServer;
@@ -26,6 +31,7 @@ test.afterEach(async () => {
 });
 
 async function openSettingsTab(page: Page, tab: string) {
+  await openAccount(page);
   await page.getByRole('button', { name: 'Change account settings' }).click();
   await page.getByRole('tab', { name: tab }).click();
   await expect(page.getByRole('tab', { name: tab })).toHaveAttribute('aria-selected', 'true');
@@ -43,6 +49,7 @@ test('unlocks with a recovery code, makes new recovery codes, and turns two-fact
   await page.getByRole('button', { name: 'Use a recovery code' }).click();
   await page.getByLabel('Recovery code').fill(recoveryCodes[0]!);
   await page.getByRole('button', { name: 'Unlock', exact: true }).click();
+  await openAccount(page);
   await expect(page.getByRole('heading', { name: 'Account', level: 1 })).toBeVisible();
   await expect(page.getByRole('definition').nth(2)).toContainText('9 recovery codes left');
 
@@ -124,8 +131,11 @@ test('works from the keyboard: Enter unlocks, arrows move between tabs, Escape c
   await page.getByLabel('Username').fill('kim');
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByLabel('Password').press('Enter');
+  await expect(page.getByRole('heading', { name: 'Backups', level: 1 })).toBeFocused();
+  await openAccount(page);
   await expect(page.getByRole('heading', { name: 'Account', level: 1 })).toBeFocused();
 
+  await openAccount(page);
   await page.getByRole('button', { name: 'Change account settings' }).focus();
   await page.keyboard.press('Enter');
   await page.getByRole('tab', { name: 'Account' }).focus();

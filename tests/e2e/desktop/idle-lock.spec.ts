@@ -4,9 +4,14 @@
  * runs with --test-clock, so the minute is skipped rather than waited for; the decision to lock
  * is the real lock service's, driven by the setting the person chose in the page.
  */
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { startTestAccountServer } from '../../support/account-server';
 import { freshDataDir, removeDataDir, startHarness } from './harness-process';
+
+/** The app opens on Backups after unlocking; Account is at the bottom left of the side menu. */
+async function openAccount(page: Page) {
+  await page.getByRole('navigation', { name: 'Main menu' }).getByRole('button', { name: 'Account' }).click();
+}
 
 test('locks after a minute without input and says why on the unlock screen', async ({ page }) => {
   const server = await startTestAccountServer();
@@ -18,6 +23,7 @@ test('locks after a minute without input and says why on the unlock screen', asy
     await page.getByLabel('Username').fill('hugo');
     await page.getByLabel('Password').fill('correct horse battery');
     await page.getByRole('button', { name: 'Unlock', exact: true }).click();
+    await openAccount(page);
     await page.getByRole('button', { name: 'Change account settings' }).click();
     await page.getByRole('tab', { name: 'Auto-lock' }).click();
 

@@ -38,7 +38,7 @@ test('offers the local account server by default and says so', async ({ page }) 
   }
 });
 
-test('on a fresh install, says where to create an account, and that account unlocks the app', async ({
+test('on a fresh install, offers Create account in the app; an account made in the web panel unlocks it too', async ({
   page,
   context,
 }) => {
@@ -46,12 +46,13 @@ test('on a fresh install, says where to create an account, and that account unlo
   const harness = await startHarness({ dataDir });
   try {
     await page.goto(harness.url);
-    const hint = page.getByText('No account yet?');
-    await expect(hint).toHaveText(
-      `No account yet? Open ${harness.localServerUrl} in your web browser and choose Create account, then unlock here.`,
-    );
+    // No web browser is needed: the app itself offers to create the account.
+    await expect(
+      page.getByText('No account yet? Create one on this computer to start backing up.'),
+    ).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Create account' })).toBeVisible();
 
-    // Following it as a person would: the local server's web panel, in another tab.
+    // The local server's web panel still works as before, in another tab.
     const panel = await context.newPage();
     await panel.goto(harness.localServerUrl!);
     await panel.getByRole('link', { name: 'Create account' }).click();
@@ -65,12 +66,13 @@ test('on a fresh install, says where to create an account, and that account unlo
     await page.getByLabel('Username').fill('nora');
     await page.getByLabel('Password').fill('correct horse battery');
     await page.getByRole('button', { name: 'Unlock', exact: true }).click();
-    await expect(page.getByRole('button', { name: 'Change account settings' })).toBeVisible();
+    await expect(page.getByRole('heading', { name: 'Backups', level: 1 })).toBeVisible();
 
-    // Once an account has been used here, the unlock screen no longer says it.
+    // Once an account has been used here, the unlock screen no longer offers to create one.
     await page.reload();
     await expect(page.getByRole('heading', { name: 'Unlock Strongroom' })).toBeVisible();
-    await expect(page.getByText('No account yet?')).toHaveCount(0);
+    await expect(page.getByRole('button', { name: 'Unlock', exact: true })).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Create account' })).toHaveCount(0);
   } finally {
     await harness.stop();
     removeDataDir(dataDir);

@@ -4,9 +4,14 @@
  * locks the app in place and the person lands on the unlock screen, told why (the password was
  * changed), instead of on a setting that can only fail.
  */
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { startTestAccountServer } from '../../support/account-server';
 import { freshDataDir, removeDataDir, startHarness } from './harness-process';
+
+/** The app opens on Backups after unlocking; Account is at the bottom left of the side menu. */
+async function openAccount(page: Page) {
+  await page.getByRole('navigation', { name: 'Main menu' }).getByRole('button', { name: 'Account' }).click();
+}
 
 test('a session the server ended locks the app and asks to unlock again', async ({ page }) => {
   const server = await startTestAccountServer();
@@ -18,6 +23,7 @@ test('a session the server ended locks the app and asks to unlock again', async 
     await page.getByLabel('Username').fill('gus');
     await page.getByLabel('Password').fill('correct horse battery');
     await page.getByRole('button', { name: 'Unlock', exact: true }).click();
+    await openAccount(page);
     await page.getByRole('button', { name: 'Change account settings' }).click();
     await page.getByRole('tab', { name: 'Two-factor authentication' }).click();
 
@@ -36,6 +42,7 @@ test('a session the server ended locks the app and asks to unlock again', async 
 
     await page.getByLabel('Password').fill('a brand new password');
     await page.getByRole('button', { name: 'Unlock', exact: true }).click();
+    await openAccount(page);
     await expect(page.getByRole('button', { name: 'Change account settings' })).toBeVisible();
   } finally {
     await harness.stop();

@@ -8,6 +8,11 @@ import { startTestAccountServer, totpCode, type TestAccountServer } from '../../
 import { decodeQrDataUrl, oathtoolCode } from './authenticator';
 import { freshDataDir, removeDataDir, startHarness, type RunningHarness } from './harness-process';
 
+/** The app opens on Backups after unlocking; Account is at the bottom left of the side menu. */
+async function openAccount(page: Page) {
+  await page.getByRole('navigation', { name: 'Main menu' }).getByRole('button', { name: 'Account' }).click();
+}
+
 const PASSWORD = 'correct horse battery';
 const SHOTS = 'test-results/desktop-screens';
 
@@ -94,6 +99,7 @@ test('unlocks with username, password and the TOTP code; nothing of the app show
   await page.getByLabel('Two-factor code (TOTP)').fill(totpCode(secret));
   await unlockButton(page).click();
 
+  await openAccount(page);
   await expect(page.getByRole('heading', { name: 'Account', level: 1 })).toBeVisible();
   const details = page.getByRole('definition');
   await expect(details.nth(0)).toHaveText('alice');
@@ -157,6 +163,7 @@ test('shows throttling with a countdown and keeps Unlock disabled meanwhile', as
   await expect(alert).toHaveText('Too many attempts. You can try again now.', { timeout: 12_000 });
   await expect(unlockButton(page)).toBeEnabled();
   await unlock(page, 'erin', PASSWORD);
+  await openAccount(page);
   await expect(page.getByRole('heading', { name: 'Account', level: 1 })).toBeVisible();
 });
 
@@ -214,6 +221,7 @@ test('enabling two-factor authentication in the settings makes the next unlock n
   await server.createUser('carol', PASSWORD);
   await page.goto(harness!.url);
   await unlock(page, 'carol', PASSWORD);
+  await openAccount(page);
   await expect(page.getByRole('definition').nth(2)).toContainText('Off');
 
   await page.getByRole('button', { name: 'Change account settings' }).click();
@@ -249,6 +257,7 @@ test('enabling two-factor authentication in the settings makes the next unlock n
   await expect(page.getByRole('definition').nth(2)).toContainText('On');
 
   // Lock and close; the confirmation now mentions the code.
+  await openAccount(page);
   await page.getByRole('button', { name: 'Change account settings' }).click();
   await page.getByRole('button', { name: 'Lock…' }).click();
   const dialog = page.getByRole('dialog', { name: 'Lock Strongroom and close it?' });
@@ -265,6 +274,7 @@ test('enabling two-factor authentication in the settings makes the next unlock n
 
   // The code used to save is spent; the next step's code (accepted one step ahead) unlocks.
   await unlock(reopened, 'carol', PASSWORD, oathtoolCode(secret, now + 30_000));
+  await openAccount(reopened);
   await expect(reopened.getByRole('heading', { name: 'Account', level: 1 })).toBeVisible();
   await expect(reopened.getByRole('definition').nth(2)).toContainText('On');
   await reopened.screenshot({ path: `${SHOTS}/account-page.png` });

@@ -58,7 +58,8 @@ export interface RunningApp {
 
 export async function launchApp(
   binary: string,
-  opts: { dataDir: string; serverUrl: string },
+  /** Without serverUrl the app starts its embedded local account server (a first run). */
+  opts: { dataDir: string; serverUrl?: string },
 ): Promise<RunningApp> {
   const app = await electron.launch({
     executablePath: binary,
@@ -67,7 +68,7 @@ export async function launchApp(
     env: {
       ...(process.env as Record<string, string>),
       STRONGROOM_DATA_DIR: opts.dataDir,
-      STRONGROOM_SERVER_URL: opts.serverUrl,
+      ...(opts.serverUrl ? { STRONGROOM_SERVER_URL: opts.serverUrl } : {}),
       ELECTRON_ENABLE_LOGGING: '1',
     },
     timeout: 30_000,

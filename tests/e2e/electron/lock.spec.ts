@@ -20,6 +20,11 @@ import {
   type RunningApp,
 } from './electron-app';
 
+/** The app opens on Backups after unlocking; Account is at the bottom left of the side menu. */
+async function openAccount(page: Page) {
+  await page.getByRole('navigation', { name: 'Main menu' }).getByRole('button', { name: 'Account' }).click();
+}
+
 const PASSWORD = 'correct horse battery';
 const binary = findElectronBinary();
 const skipReason = binary.missing !== undefined ? SKIP_REASON(binary.missing) : displayMissing();
@@ -80,6 +85,7 @@ test('starts locked; unlocks with password and TOTP; a wrong code is refused', a
   await expectOnlyUnlockScreen(page);
 
   await unlock(page, 'alice', PASSWORD, right);
+  await openAccount(page);
   await expect(page.getByRole('heading', { name: 'Account', level: 1 })).toBeVisible();
 });
 
@@ -128,6 +134,7 @@ test('closing the window writes the lock state and quits', async () => {
   await server.createUser('carol', PASSWORD);
   const page = await launch();
   await unlock(page, 'carol', PASSWORD);
+  await openAccount(page);
   await expect(page.getByRole('heading', { name: 'Account', level: 1 })).toBeVisible();
   const gone = exited(running!.app);
   await running!.app

@@ -13,6 +13,7 @@ const LOCKED: LockStatus = {
   serverUrl: 'http://127.0.0.1:8437',
   serverIsLocal: true,
   lastUsername: 'alice',
+  canCreateAccount: false,
 };
 const ACCOUNT: AccountView = {
   username: 'alice',
@@ -130,5 +131,17 @@ describe('desktop store', () => {
       message: 'Could not write.',
     });
     expect(useDesktop.getState().screen.kind).toBe('unlocked');
+  });
+
+  it('opens on Backups after unlocking, on the guide after Create account, on Account when two-factor must be set up', () => {
+    useDesktop.setState({ screen: { kind: 'locked', status: LOCKED, notice: null } });
+    useDesktop.getState().unlocked(ACCOUNT);
+    expect(useDesktop.getState().view).toEqual({ page: 'backups' });
+    useDesktop.getState().unlocked(ACCOUNT, { firstRun: true });
+    expect(useDesktop.getState().view).toEqual({ page: 'guide' });
+    useDesktop
+      .getState()
+      .unlocked({ ...ACCOUNT, totpEnabled: false, mustEnrollTotp: true }, { firstRun: true });
+    expect(useDesktop.getState().view).toEqual({ page: 'account' });
   });
 });

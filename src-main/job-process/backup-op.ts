@@ -1,0 +1,73 @@
+/**
+ * Backup: the engine scans first (totals for the progress bar), then saves. Each file it cannot read
+ * is logged with its path and reason and counted; the snapshot is then partial and the job ends with
+ * status 'warning'. Stale locks left by a crashed job are broken (a dead process on this host, or not
+ * refreshed for 30 minutes); a live lock fails the job with 'locked'.
+ */
+import { backup, type BackupProgress } from '../../src-engine/index';
+import type { JobOutcome, JobRequest } from '../../src-shared/job-protocol';
+import { formatBytes, formatCount } from './format';
+import type { JobContext } from './job-context';
+import { openRepository } from './repository-ops';
+
+export async function backupOp(
+  request: Extract<JobRequest, { op: 'backup' }>,
+  ctx: JobContext,
+): Promise<JobOutcome> {
+  const repo = await openRepository(request, ctx);
+  ctx.log('info', null, `Backing up ${request.paths.join(', ')} to ${request.repo.path}.`);
+  let scanLogged = false;
+  const { snapshotId, snapshot } = await backup(repo, {
+    paths: request.paths,
+    excludes: request.excludes,
+    tags: request.tags,
+    host: request.host,
+    breakLock: true,
+    signal: ctx.signal,
+    onWarning: (line) => ctx.engineWarning(line),
+    onProgress: (p: BackupProgress) => {
+      if (p.phase !== 'scan' && !scanLogged) {
+        scanLogged = true;
+        ctx.log(
+          'info',
+          null,
+          `Found ${formatCount(p.filesTotal, 'file')} (${formatBytes(p.bytesTotal)}) to back up.`,
+        );
+      }
+      ctx.progress({
+        phase: p.phase,
+        filesDone: p.filesDone,
+        filesTotal: p.filesTotal,
+        bytesDone: p.bytesDone,
+        bytesTotal: p.bytesTotal,
+        currentFile: p.currentFile || null,
+        rate: p.rate,
+        eta: p.eta ?? null,
+      });
+    },
+  });
+  const s = snapshot.summary;
+  const files = s.filesNew + s.filesChanged + s.filesUnmodified;
+  const totals = ctx.countsSoFar();
+  const failed = ctx.filesFailed;
+  const summary =
+    `${formatCount(files, 'file')} in snapshot ${snapshotId.slice(0, 8)}: ` +
+    `${formatBytes(s.bytesProcessed)} read, ${formatBytes(s.bytesAdded)} added to the vault`;
+  const message = snapshot.partial
+    ? `Backed up ${summary}. ${formatCount(failed, 'file')} could not be read and ${failed === 1 ? 'is' : 'are'} not in this backup (see the log).`
+    : `Backed up ${summary}.`;
+  ctx.log(snapshot.partial ? 'warning' : 'info', null, message);
+  return {
+    status: snapshot.partial ? 'warning' : 'success',
+    message,
+    errorCode: null,
+    snapshotId,
+    filesTotal: totals.filesTotal,
+    filesDone: files,
+    filesFailed: failed,
+    bytesTotal: totals.bytesTotal,
+    bytesDone: s.bytesProcessed,
+    bytesAdded: s.bytesAdded,
+    value: null,
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * Turns what the engine throws into an outcome a person can read: a sentence in plain words and a
+ * machine-readable errorCode. Engine messages are written for the command line; the common failures
+ * (wrong password, no vault there, folder not empty, locked) get the desktop's own words here.
+ */
+import { EngineError } from '../../src-engine/index';
+import type { JobOutcome, JobRequest } from '../../src-shared/job-protocol';
+import type { EngineErrorCode } from '../services/backup/engine-runner';
+import { emptyOutcome } from '../services/backup/engine-runner';
+
+const CODES: Record<EngineError['code'], EngineErrorCode | 'cancelled'> = {
+  WRONG_PASSWORD: 'wrong_password',
+  NO_REPOSITORY: 'not_a_repository',
+  REPOSITORY_EXISTS: 'already_exists',
+  LOCKED: 'locked',
+  NOT_FOUND: 'not_found',
+  DISK_FULL: 'disk_full',
+  CORRUPT: 'corrupt',
+  INVALID_ARGUMENT: 'invalid_argument',
+  IO: 'io',
+  CANCELLED: 'cancelled',
+};
+
+const CANCELLED: Partial<Record<JobRequest['op'], string>> = {
+  backup: 'Backup cancelled; no new backup was saved (what was already stored is reused next time).',
+  restore: 'Restore cancelled; the files restored so far were kept.',
+  verify: 'Verify cancelled.',
+  retention: 'Retention cancelled; nothing more was removed.',
+};
+
+const ERRNO_WORDS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENOENT: 'it does not exist',
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is used up',
+  EROFS: 'the drive is read-only',
+  ENOTDIR: 'a part of the path is not a folder',
+  EIO: 'the drive reported an input/output error',
+};
+
+function sentence(text: string): string {
+  const t = text.trim();
+  if (!t) return t;
+  const first = t[0]!.toUpperCase() + t.slice(1);
+  return /[.!?)]$/.test(first) ? first : `${first}.`;
+}
+
+export interface Failure {
+  status: 'failed' | 'cancelled';
+  errorCode: EngineErrorCode | null;
+  message: string;
+}
+
+/** What went wrong, in words that name the vault's location; never contains the password. */
+export function describeFailure(err: unknown, request: JobRequest): Failure {
+  const where = request.repo.path;
+  if (err instanceof EngineError) {
+    const code = CODES[err.code];
+    switch (code) {
+      case 'cancelled':
+        return { status: 'cancelled', errorCode: null, message: CANCELLED[request.op] ?? 'Cancelled.' };
+      case 'wrong_password':
+        return {
+          status: 'failed',
+          errorCode: code,
+          message: `Wrong password: it does not open the vault at ${where}.`,
+        };
+      case 'not_a_repository':
+        return {
+          status: 'failed',
+          errorCode: code,
+          message: `There is no Strongroom vault at ${where} (the folder is missing or holds something else).`,
+        };
+      case 'already_exists':
+        return {
+          status: 'failed',
+          errorCode: code,
+          message: `${where} is not empty: choose an empty folder for a new vault, or open the vault that is there.`,
+        };
+      case 'locked':
+        return {
+          status: 'failed',
+          errorCode: code,
+          message: `The vault at ${where} is in use by another job or computer (${err.message.replace(/^repository is locked:?\s*/, '')}). Try again when it has finished.`,
+        };
+      default:
+        return { status: 'failed', errorCode: code, message: sentence(err.message) };
+    }
+  }
+  const errno = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (errno && ERRNO_WORDS[errno]) {
+    const p = (err as NodeJS.ErrnoException).path;
+    return {
+      status: 'failed',
+      errorCode: errno === 'ENOSPC' || errno === 'EDQUOT' ? 'disk_full' : 'io',
+      message: sentence(`${p ? `${p}: ` : ''}${ERRNO_WORDS[errno]}`),
+    };
+  }
+  const msg = err instanceof Error ? err.message : String(err);
+  return {
+    status: 'failed',
+    errorCode: 'internal',
+    message: sentence(`Unexpected error in the job: ${msg}`),
+  };
+}
+
+export function failureOutcome(f: Failure, counts: Partial<JobOutcome> = {}): JobOutcome {
+  return { ...emptyOutcome(f.status, f.message, f.errorCode), ...counts };
+}

@@ -1,0 +1,76 @@
+/**
+ * What an operation of the job process reports through: throttled progress, log entries, the file
+ * problems the engine warns about (counted, so a partial snapshot says how many files it lacks), and
+ * the cancel signal. It remembers the latest counts, so a job that fails or is cancelled half-way
+ * still reports how far it got.
+ */
+import type { JobOutcome, progressMessage } from '../../src-shared/job-protocol';
+import type { z } from 'zod';
+import { EngineError } from '../../src-engine/index';
+import { parseEngineWarning } from './engine-warnings';
+import { ProgressThrottle } from './progress-throttle';
+
+export type ProgressMessage = z.infer<typeof progressMessage>;
+export type LogLevel = 'info' | 'warning' | 'error';
+
+export interface JobReporter {
+  progress(p: ProgressMessage): void;
+  log(level: LogLevel, path: string | null, message: string): void;
+}
+
+/** Log lines are bounded by the protocol (8 KiB); a longer engine message is cut, never dropped. */
+const MAX_LOG = 8000;
+
+export class JobContext {
+  filesFailed = 0;
+  private last: ProgressMessage | undefined;
+  private readonly throttle: ProgressThrottle<ProgressMessage>;
+
+  constructor(
+    readonly signal: AbortSignal,
+    private readonly reporter: JobReporter,
+    progressIntervalMs?: number,
+  ) {
+    this.throttle = new ProgressThrottle((p) => reporter.progress(p), progressIntervalMs);
+  }
+
+  progress(p: ProgressMessage): void {
+    // A new phase is shown at once; within a phase, a few updates a second.
+    const newPhase = this.last?.phase !== p.phase;
+    this.last = p;
+    this.throttle.push(p);
+    if (newPhase) this.throttle.flush();
+  }
+
+  /** Sends the latest progress now (before `done`). */
+  flushProgress(): void {
+    this.throttle.flush();
+  }
+
+  log(level: LogLevel, path: string | null, message: string): void {
+    this.reporter.log(level, path, message.length > MAX_LOG ? `${message.slice(0, MAX_LOG)}…` : message);
+  }
+
+  /** One of the engine's "<path>: <reason>" warnings: logged with its path, counted if a file is missing. */
+  engineWarning(line: string): void {
+    const w = parseEngineWarning(line);
+    if (w.fileMissing) this.filesFailed++;
+    this.log('warning', w.path, w.reason);
+  }
+
+  /** Throws the engine's cancel error when cancel was asked; for engine calls that take no signal. */
+  throwIfCancelled(): void {
+    if (this.signal.aborted) throw new EngineError('CANCELLED', 'cancelled');
+  }
+
+  /** How far the job got, for an outcome that did not finish. */
+  countsSoFar(): Pick<JobOutcome, 'filesTotal' | 'filesDone' | 'filesFailed' | 'bytesTotal' | 'bytesDone'> {
+    return {
+      filesTotal: this.last?.filesTotal ?? 0,
+      filesDone: this.last?.filesDone ?? 0,
+      filesFailed: this.filesFailed,
+      bytesTotal: this.last?.bytesTotal ?? 0,
+      bytesDone: this.last?.bytesDone ?? 0,
+    };
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Restore: the chosen paths of a snapshot (or everything) into a folder ("/" puts files back where they
+ * were). Files already there are overwritten, skipped or kept beside the restored copy. Each file that
+ * could not be written is logged with its path and reason; the job then ends with status 'warning'
+ * and says how many. A damaged pack fails the job, after everything else was restored.
+ */
+import { restore } from '../../src-engine/index';
+import type { JobOutcome, JobRequest } from '../../src-shared/job-protocol';
+import { formatBytes, formatCount } from './format';
+import type { JobContext } from './job-context';
+import { openRepository } from './repository-ops';
+
+export async function restoreOp(
+  request: Extract<JobRequest, { op: 'restore' }>,
+  ctx: JobContext,
+): Promise<JobOutcome> {
+  const repo = await openRepository(request, ctx);
+  const what = request.include.length > 0 ? request.include.join(', ') : 'everything';
+  ctx.log(
+    'info',
+    null,
+    `Restoring ${what} from snapshot ${request.snapshotId.slice(0, 8)} to ${request.target}.`,
+  );
+  const r = await restore(repo, request.snapshotId, {
+    target: request.target,
+    include: request.include,
+    conflict: request.conflict,
+    breakLock: true,
+    signal: ctx.signal,
+    onWarning: (line) => ctx.engineWarning(line),
+    onProgress: (p) =>
+      ctx.progress({
+        phase: 'restore',
+        filesDone: p.filesDone,
+        filesTotal: p.filesTotal,
+        bytesDone: p.bytesDone,
+        bytesTotal: p.bytesTotal,
+        currentFile: p.currentFile || null,
+        rate: p.rate,
+        eta: p.eta ?? null,
+      }),
+  });
+  const totals = ctx.countsSoFar();
+  const failed = ctx.filesFailed;
+  const parts = [
+    `Restored ${formatCount(r.filesRestored, 'file')} (${formatBytes(r.bytesRestored)}) to ${request.target}`,
+  ];
+  if (r.filesSkipped > 0)
+    parts.push(
+      `${formatCount(r.filesSkipped, 'file')} already there ${r.filesSkipped === 1 ? 'was' : 'were'} skipped`,
+    );
+  if (failed > 0) parts.push(`${formatCount(failed, 'file')} could not be restored (see the log)`);
+  const message = `${parts.join('; ')}.`;
+  ctx.log(failed > 0 ? 'warning' : 'info', null, message);
+  return {
+    status: failed > 0 ? 'warning' : 'success',
+    message,
+    errorCode: null,
+    snapshotId: request.snapshotId,
+    filesTotal: Math.max(totals.filesTotal, r.filesRestored + r.filesSkipped + failed),
+    filesDone: r.filesRestored,
+    filesFailed: failed,
+    bytesTotal: totals.bytesTotal,
+    bytesDone: r.bytesRestored,
+    bytesAdded: 0,
+    value: null,
+  };
+}

@@ -1,0 +1,311 @@
+/**
+ * What the Backups, Restore and History pages ask for, on top of the configuration, the vaults,
+ * the protected items, the queue and the history: the overview, "Back up now", scheduled runs
+ * (the scheduler's target), retention after each successful backup, verify, restore, the
+ * recovery kit. Jobs go through the queue; quick queries (snapshots, browsing) go to the runner
+ * directly.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  EXCLUDE_PRESET_PATTERNS,
+  type BackupPreferences,
+  type ProtectedItem,
+  type Vault,
+} from '../../../src-shared/backup-config';
+import type { JobLogEntry, JobRecord, JobTrigger } from '../../../src-shared/backup-jobs';
+import type { BackupOverview, ChannelInput, ProtectedItemView } from '../../../src-shared/ipc-contract';
+import type { JobRequest, LsEntry, SnapshotInfo } from '../../../src-shared/job-protocol';
+import type { Clock } from '../ports';
+import { ServiceError } from '../service-error';
+import type { BackupConfigStore } from './backup-config-store';
+import type { BackupScheduler, ScheduleTarget } from './backup-scheduler';
+import type { EngineRunner } from './engine-runner';
+import type { JobHistoryStore, JobListQuery } from './job-history-store';
+import type { JobQueue, JobSpec } from './job-queue';
+import type { ProtectedItemService } from './protected-item-service';
+import { checkKitDestination, recoveryKitText, writeRecoveryKit } from './recovery-kit';
+import { engineError, type VaultService } from './vault-service';
+
+export const DAY_MS = 24 * 3_600_000;
+
+export interface BackupServiceOptions {
+  config: BackupConfigStore;
+  vaults: VaultService;
+  items: ProtectedItemService;
+  queue: JobQueue;
+  history: JobHistoryStore;
+  runner: EngineRunner;
+  clock: Clock;
+  /** For each item's next run. */
+  scheduler: Pick<BackupScheduler, 'nextRunAt'>;
+  /** Shown in snapshots as their host. */
+  hostName: string;
+  /** Checks the account password again (against the account server); throws when wrong. */
+  verifyAccountPassword(password: string): Promise<void>;
+}
+
+export class BackupService implements ScheduleTarget {
+  constructor(private readonly o: BackupServiceOptions) {}
+
+  overview(): BackupOverview {
+    const config = this.o.config.get();
+    return {
+      vaults: config.vaults.map((v) => this.o.vaults.view(v)),
+      items: config.items.map((item) => this.itemView(item)),
+      preferences: config.preferences,
+    };
+  }
+
+  itemView(item: ProtectedItem): ProtectedItemView {
+    const config = this.o.config.get();
+    const vault = config.vaults.find((v) => v.id === item.vaultId);
+    const lastJob = this.o.history.lastEnded(item.id, 'backup', true);
+    const lastSuccessAt = this.o.history.lastSuccessAt(item.id);
+    const activeJob = this.o.queue.activeForItem(item.id);
+    const next = this.o.scheduler.nextRunAt(item);
+    const staleDays = config.preferences.staleWarningDays;
+    const since = Date.parse(lastSuccessAt ?? item.createdAt);
+    return {
+      item,
+      vaultName: vault?.name ?? '',
+      lastJob,
+      lastSuccessAt,
+      nextRunAt: next === null ? null : new Date(next).toISOString(),
+      activeJob,
+      progress: activeJob ? this.o.queue.progress(activeJob.id) : null,
+      blockedReason:
+        vault && !vault.passwordStored && item.schedule.kind !== 'manual'
+          ? `The password of the vault "${vault.name}" is not kept on this computer: scheduled backups wait until you unlock Strongroom and enter it.`
+          : null,
+      stale: staleDays > 0 && this.o.clock.now() - since > staleDays * DAY_MS,
+    };
+  }
+
+  setPreferences(patch: Partial<BackupPreferences>): BackupPreferences {
+    return this.o.config.update((c) => {
+      c.preferences = { ...c.preferences, ...patch };
+    }).preferences;
+  }
+
+  backupNow(itemId: string): { jobId: string } {
+    const item = this.o.items.find(itemId);
+    const active = this.o.queue.activeForItem(itemId);
+    if (active) return { jobId: active.id }; // already queued or running: the same job
+    return { jobId: this.queueBackup(item, 'manual').id };
+  }
+
+  /** ScheduleTarget: a scheduled or catch-up run. One queued run per item is enough. */
+  run(item: ProtectedItem, trigger: Extract<JobTrigger, 'schedule' | 'catch-up'>): void {
+    if (this.o.queue.activeForItem(item.id)) return;
+    this.queueBackup(item, trigger);
+  }
+
+  skip(item: ProtectedItem, trigger: Extract<JobTrigger, 'schedule' | 'catch-up'>, message: string): void {
+    const vault = this.o.config.get().vaults.find((v) => v.id === item.vaultId);
+    this.o.queue.recordSkipped(
+      {
+        kind: 'backup',
+        trigger,
+        vaultId: item.vaultId,
+        vaultName: vault?.name ?? '',
+        itemId: item.id,
+        itemName: item.name,
+      },
+      message,
+    );
+  }
+
+  verify(vaultId: string, readData: boolean): { jobId: string } {
+    const vault = this.o.vaults.find(vaultId);
+    const job = this.o.queue.enqueue({
+      ...this.jobBase(vault, null, 'manual'),
+      kind: 'verify',
+      request: (password) => ({ op: 'verify', repo: repoOf(vault), password, readData }),
+    });
+    return { jobId: job.id };
+  }
+
+  cancel(jobId: string): null {
+    if (!this.o.queue.cancel(jobId)) {
+      if (!this.o.history.get(jobId)) throw new ServiceError('not_found', 'That job does not exist.');
+      // Already ended: nothing to cancel, and nothing wrong.
+    }
+    return null;
+  }
+
+  list(query: JobListQuery): JobRecord[] {
+    return this.o.history.list(query);
+  }
+
+  get(jobId: string): { job: JobRecord; log: JobLogEntry[] } {
+    const job = this.o.history.get(jobId);
+    if (!job) throw new ServiceError('not_found', 'That job is not in the history (any more).');
+    return { job, log: this.o.history.log(jobId) };
+  }
+
+  async snapshots(vaultId: string, itemId?: string): Promise<SnapshotInfo[]> {
+    const vault = this.o.vaults.find(vaultId);
+    const value = await this.query(vault, (password) => ({
+      op: 'snapshots',
+      repo: repoOf(vault),
+      password,
+      ...(itemId ? { tag: itemTag(itemId) } : {}),
+    }));
+    return value && 'snapshots' in value ? value.snapshots : [];
+  }
+
+  async browse(vaultId: string, snapshotId: string, dir: string): Promise<LsEntry[]> {
+    const vault = this.o.vaults.find(vaultId);
+    const value = await this.query(vault, (password) => ({
+      op: 'ls',
+      repo: repoOf(vault),
+      password,
+      snapshotId,
+      path: dir,
+    }));
+    return value && 'entries' in value ? value.entries : [];
+  }
+
+  restore(input: ChannelInput<'restore:start'>): { jobId: string } {
+    const vault = this.o.vaults.find(input.vaultId);
+    const item = input.itemId ? (this.o.config.get().items.find((i) => i.id === input.itemId) ?? null) : null;
+    let target = '/';
+    if (input.destination.mode === 'folder') {
+      target = restoreFolder(input.destination.path);
+    }
+    const job = this.o.queue.enqueue({
+      ...this.jobBase(vault, item, 'manual'),
+      kind: 'restore',
+      request: (password) => ({
+        op: 'restore',
+        repo: repoOf(vault),
+        password,
+        snapshotId: input.snapshotId,
+        include: input.include,
+        target,
+        conflict: input.conflict,
+      }),
+    });
+    return { jobId: job.id };
+  }
+
+  async saveRecoveryKit(input: ChannelInput<'vault:saveRecoveryKit'>): Promise<{ path: string }> {
+    const vault = this.o.vaults.find(input.vaultId);
+    const file = checkKitDestination(input.destinationPath);
+    await this.o.verifyAccountPassword(input.accountPassword);
+    const password = await this.o.vaults.get(vault.id);
+    if (password === null) {
+      throw new ServiceError('wrong_password', this.o.vaults.missingReason(vault.id));
+    }
+    writeRecoveryKit(file, recoveryKitText(vault, password, new Date(this.o.clock.now())));
+    return { path: file };
+  }
+
+  private queueBackup(item: ProtectedItem, trigger: JobTrigger): JobRecord {
+    const vault = this.o.vaults.find(item.vaultId);
+    const excludes = [...item.excludes, ...item.excludePresets.flatMap((p) => EXCLUDE_PRESET_PATTERNS[p])];
+    return this.o.queue.enqueue({
+      ...this.jobBase(vault, item, trigger),
+      kind: 'backup',
+      request: (password) => ({
+        op: 'backup',
+        repo: repoOf(vault),
+        password,
+        paths: item.paths,
+        excludes,
+        tags: [itemTag(item.id)],
+        host: this.o.hostName,
+      }),
+      after: (job) => {
+        if (job.status === 'success' || job.status === 'warning') this.queueRetention(item.id, trigger);
+      },
+    });
+  }
+
+  /** After a successful backup with a retention policy: forget + prune that item's snapshots. */
+  private queueRetention(itemId: string, trigger: JobTrigger): void {
+    const item = this.o.config.get().items.find((i) => i.id === itemId);
+    if (!item || item.retention.mode !== 'policy') return;
+    const vault = this.o.vaults.find(item.vaultId);
+    const r = item.retention;
+    const policy = Object.fromEntries(
+      Object.entries({
+        last: r.keepLast,
+        hourly: r.keepHourly,
+        daily: r.keepDaily,
+        weekly: r.keepWeekly,
+        monthly: r.keepMonthly,
+        yearly: r.keepYearly,
+      }).filter(([, v]) => v !== undefined),
+    );
+    this.o.queue.enqueue({
+      ...this.jobBase(vault, item, trigger),
+      kind: 'retention',
+      request: (password) => ({
+        op: 'retention',
+        repo: repoOf(vault),
+        password,
+        tag: itemTag(item.id),
+        policy,
+        prune: true,
+      }),
+    });
+  }
+
+  private jobBase(
+    vault: Vault,
+    item: ProtectedItem | null,
+    trigger: JobTrigger,
+  ): Omit<JobSpec, 'kind' | 'request'> {
+    return {
+      trigger,
+      vaultId: vault.id,
+      vaultName: vault.name,
+      itemId: item?.id ?? null,
+      itemName: item?.name ?? null,
+    };
+  }
+
+  private async query(vault: Vault, build: (password: string) => JobRequest) {
+    const password = await this.o.vaults.get(vault.id);
+    if (password === null) throw new ServiceError('wrong_password', this.o.vaults.missingReason(vault.id));
+    const outcome = await this.o.runner.run(
+      build(password),
+      { onProgress: () => {}, onLog: () => {} },
+      new AbortController().signal,
+    );
+    if (outcome.status !== 'success') throw engineError(outcome, vault.path);
+    return outcome.value;
+  }
+}
+
+export function itemTag(itemId: string): string {
+  return `item:${itemId}`;
+}
+
+function repoOf(vault: Vault): JobRequest['repo'] {
+  return { kind: 'local', path: vault.path };
+}
+
+/** A restore destination: absolute; made if missing when its parent exists. */
+function restoreFolder(raw: string): string {
+  if (!path.isAbsolute(raw)) throw new ServiceError('bad_request', 'Use a full path for the restore folder.');
+  const folder = path.resolve(raw);
+  const stat = statOrNull(folder);
+  if (stat?.isDirectory()) return folder;
+  if (stat) throw new ServiceError('conflict', `${folder} is a file, not a folder.`);
+  if (!statOrNull(path.dirname(folder))?.isDirectory()) {
+    throw new ServiceError('not_found', `The folder ${path.dirname(folder)} does not exist.`);
+  }
+  fs.mkdirSync(folder, { mode: 0o700 });
+  return folder;
+}
+
+function statOrNull(p: string): fs.Stats | null {
+  try {
+    return fs.statSync(p);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The recovery kit: a small text file with what it takes to restore a vault without this computer
+ * (its location, repository id, password, and the `strongroom-backup` commands). Written only after
+ * the account password was checked again; mode 0600; never over an existing file (the person
+ * chooses another name), so an older kit or anything else is never replaced by surprise.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Vault } from '../../../src-shared/backup-config';
+import { ServiceError } from '../service-error';
+
+export function recoveryKitText(vault: Vault, password: string, createdAt: Date): string {
+  const repo = shellQuote(vault.path);
+  return [
+    'STRONGROOM RECOVERY KIT',
+    '=======================',
+    '',
+    'Keep this file somewhere safe and private (a password manager, a printed copy in a drawer).',
+    'Anyone who has it can read your backups. Without the password below, nobody can restore',
+    'them: not you, not Strongroom, not anyone.',
+    '',
+    `Vault:          ${vault.name}`,
+    `Location:       ${vault.path}`,
+    `Repository id:  ${vault.repositoryId}`,
+    `Password:       ${password}`,
+    `Kit made:       ${createdAt.toISOString()}`,
+    '',
+    'How to restore without the app',
+    '------------------------------',
+    'With the strongroom-backup command (it comes with Strongroom), and the vault folder reachable:',
+    '',
+    `  strongroom-backup --repo ${repo} snapshots`,
+    `  strongroom-backup --repo ${repo} restore latest --target /path/to/restore/into`,
+    '',
+    'It asks for the password above (or reads it from the STRONGROOM_PASSWORD environment',
+    'variable). To restore one backup, use its id from "snapshots" instead of "latest".',
+    '',
+  ].join('\n');
+}
+
+/** Checks the destination: absolute, its folder exists, no file there yet. Returns it normalised. */
+export function checkKitDestination(raw: string): string {
+  if (!path.isAbsolute(raw)) {
+    throw new ServiceError(
+      'bad_request',
+      'Use a full path for the recovery kit (for example /home/me/strongroom-kit.txt).',
+    );
+  }
+  const file = path.resolve(raw);
+  let parent: fs.Stats;
+  try {
+    parent = fs.statSync(path.dirname(file));
+  } catch {
+    throw new ServiceError('not_found', `The folder ${path.dirname(file)} does not exist.`);
+  }
+  if (!parent.isDirectory()) throw new ServiceError('not_found', `${path.dirname(file)} is not a folder.`);
+  if (fs.existsSync(file)) {
+    throw new ServiceError(
+      'conflict',
+      `${file} already exists. Choose another name; Strongroom never replaces a file.`,
+    );
+  }
+  return file;
+}
+
+/** Writes the kit, readable by its owner only; fails rather than replace a file that appeared meanwhile. */
+export function writeRecoveryKit(file: string, text: string): void {
+  try {
+    fs.writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      throw new ServiceError(
+        'conflict',
+        `${file} already exists. Choose another name; Strongroom never replaces a file.`,
+      );
+    }
+    throw new ServiceError(
+      'internal',
+      `The recovery kit could not be written to ${file} (${code ?? 'error'}).`,
+    );
+  }
+  // The umask may have narrowed it further, never widened; make sure it is exactly 0600.
+  fs.chmodSync(file, 0o600);
+}
+
+function shellQuote(value: string): string {
+  return /^[A-Za-z0-9_./:-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}

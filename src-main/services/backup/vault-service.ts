@@ -1,0 +1,288 @@
+/**
+ * Storage vaults: create ("new" makes a repository through the EngineRunner, "existing" opens one
+ * to check its password and read its id), rename, remove (forgets the vault, never touches the
+ * repository), and their passwords: in the OS keychain ("vault:<id>") when the person keeps it on
+ * this computer, so scheduled backups run while locked; otherwise in memory from entry until the
+ * app locks. Passwords never leave main except to the job process.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { isAbsolutePath, type Vault } from '../../../src-shared/backup-config';
+import type { ChannelInput, VaultView } from '../../../src-shared/ipc-contract';
+import type { JobOutcome, JobRequest } from '../../../src-shared/job-protocol';
+import type { Clock, SecretStore } from '../ports';
+import { ServiceError } from '../service-error';
+import type { BackupConfigStore } from './backup-config-store';
+import type { EngineRunner } from './engine-runner';
+import type { VaultPasswords } from './job-queue';
+
+export type CreateVaultInput = ChannelInput<'vault:create'>;
+
+export function vaultSecretAccount(vaultId: string): string {
+  return `vault:${vaultId}`;
+}
+
+export function newConfigId(): string {
+  return crypto.randomUUID();
+}
+
+export interface VaultServiceOptions {
+  config: BackupConfigStore;
+  secrets: SecretStore;
+  runner: EngineRunner;
+  clock: Clock;
+}
+
+export class VaultService implements VaultPasswords {
+  /** Passwords entered since the last unlock, for vaults that do not keep theirs. */
+  private readonly memory = new Map<string, string>();
+  private readonly listeners = new Set<() => void>();
+
+  constructor(private readonly o: VaultServiceOptions) {}
+
+  list(): Vault[] {
+    return this.o.config.get().vaults;
+  }
+
+  find(vaultId: string): Vault {
+    const vault = this.list().find((v) => v.id === vaultId);
+    if (!vault) throw new ServiceError('not_found', 'That storage vault does not exist (any more).');
+    return vault;
+  }
+
+  view(vault: Vault): VaultView {
+    return {
+      id: vault.id,
+      name: vault.name,
+      type: vault.type,
+      location: vault.path,
+      repositoryId: vault.repositoryId,
+      passwordStored: vault.passwordStored,
+      passwordAvailable: vault.passwordStored || this.memory.has(vault.id),
+      itemCount: this.o.config.get().items.filter((i) => i.vaultId === vault.id).length,
+      createdAt: vault.createdAt,
+    };
+  }
+
+  async create(input: CreateVaultInput): Promise<VaultView> {
+    const folder = checkedFolder(input.path);
+    const config = this.o.config.get();
+    const same = config.vaults.find((v) => path.resolve(v.path) === folder);
+    if (same) throw new ServiceError('conflict', `The vault "${same.name}" already uses ${folder}.`);
+    if (input.mode === 'new') prepareNewRepositoryFolder(folder);
+    else checkExistingRepositoryFolder(folder);
+
+    const id = newConfigId();
+    const account = vaultSecretAccount(id);
+    if (input.storePassword) {
+      // Before the repository exists: a keychain that cannot keep it fails early, with nothing made.
+      try {
+        await this.o.secrets.set(account, input.password);
+      } catch {
+        throw new ServiceError(
+          'internal',
+          "This computer's keychain could not keep the password. Choose not to keep it on this computer, or fix the keychain and try again.",
+        );
+      }
+    }
+    let repositoryId: string;
+    try {
+      repositoryId = await this.repositoryId(
+        {
+          op: input.mode === 'new' ? 'init' : 'open',
+          repo: { kind: 'local', path: folder },
+          password: input.password,
+        },
+        folder,
+      );
+    } catch (error) {
+      if (input.storePassword) await this.o.secrets.delete(account).catch(() => false);
+      throw error;
+    }
+    const vault: Vault = {
+      id,
+      type: 'local',
+      name: input.name,
+      path: folder,
+      repositoryId,
+      passwordStored: input.storePassword,
+      createdAt: new Date(this.o.clock.now()).toISOString(),
+    };
+    this.o.config.update((c) => void c.vaults.push(vault));
+    if (!input.storePassword) this.memory.set(id, input.password);
+    this.passwordsChanged();
+    return this.view(vault);
+  }
+
+  rename(vaultId: string, name: string): VaultView {
+    this.find(vaultId);
+    const config = this.o.config.update((c) => {
+      const v = c.vaults.find((x) => x.id === vaultId)!;
+      v.name = name;
+    });
+    return this.view(config.vaults.find((v) => v.id === vaultId)!);
+  }
+
+  /** Forgets the vault and its password; the repository and its backups stay where they are. */
+  async remove(vaultId: string): Promise<void> {
+    this.find(vaultId);
+    const users = this.o.config.get().items.filter((i) => i.vaultId === vaultId);
+    if (users.length > 0) {
+      const names = users.map((i) => `"${i.name}"`).join(', ');
+      throw new ServiceError(
+        'conflict',
+        `This vault is used by ${names}. Remove those protected items or move them to another vault first.`,
+      );
+    }
+    this.o.config.update((c) => {
+      c.vaults = c.vaults.filter((v) => v.id !== vaultId);
+    });
+    this.memory.delete(vaultId);
+    await this.o.secrets.delete(vaultSecretAccount(vaultId)).catch(() => false);
+  }
+
+  /** Checks the password against the repository, then holds it in memory until the app locks. */
+  async enterPassword(vaultId: string, password: string): Promise<VaultView> {
+    const vault = this.find(vaultId);
+    const id = await this.repositoryId(
+      { op: 'open', repo: { kind: 'local', path: vault.path }, password },
+      vault.path,
+    );
+    if (id !== vault.repositoryId) {
+      throw new ServiceError(
+        'conflict',
+        `The repository in ${vault.path} is not the one this vault was created with (its id changed).`,
+      );
+    }
+    this.memory.set(vaultId, password);
+    this.passwordsChanged();
+    return this.view(vault);
+  }
+
+  /** The app locked: passwords that are not kept on this computer are forgotten. */
+  forgetEnteredPasswords(): void {
+    this.memory.clear();
+  }
+
+  async get(vaultId: string): Promise<string | null> {
+    const remembered = this.memory.get(vaultId);
+    if (remembered !== undefined) return remembered;
+    const vault = this.list().find((v) => v.id === vaultId);
+    if (!vault?.passwordStored) return null;
+    return this.o.secrets.get(vaultSecretAccount(vaultId));
+  }
+
+  missingReason(vaultId: string): string {
+    const vault = this.list().find((v) => v.id === vaultId);
+    if (!vault) return 'The storage vault no longer exists.';
+    return vault.passwordStored
+      ? `The password of the vault "${vault.name}" is not in this computer's keychain. Unlock Strongroom and enter it for the vault.`
+      : `Waiting for the password of the vault "${vault.name}": it is not kept on this computer. Unlock Strongroom and enter it for the vault.`;
+  }
+
+  onPasswordsChanged(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private passwordsChanged(): void {
+    for (const l of [...this.listeners]) l();
+  }
+
+  private async repositoryId(request: JobRequest, folder: string): Promise<string> {
+    const outcome = await this.o.runner.run(
+      request,
+      { onProgress: () => {}, onLog: () => {} },
+      new AbortController().signal,
+    );
+    if (outcome.status === 'success' && outcome.value && 'repositoryId' in outcome.value) {
+      return outcome.value.repositoryId;
+    }
+    throw engineError(outcome, folder);
+  }
+}
+
+/** An engine outcome that failed, as words a person acts on. */
+export function engineError(outcome: JobOutcome, folder: string): ServiceError {
+  switch (outcome.errorCode) {
+    case 'wrong_password':
+      return new ServiceError(
+        'wrong_password',
+        `That password does not open the backup repository in ${folder}.`,
+      );
+    case 'not_a_repository':
+      return new ServiceError('not_found', `There is no Strongroom backup repository in ${folder}.`);
+    case 'already_exists':
+      return new ServiceError(
+        'conflict',
+        `There is already a backup repository in ${folder}. Add it as an existing vault.`,
+      );
+    case 'locked':
+      return new ServiceError(
+        'conflict',
+        `The repository in ${folder} is busy (locked by another backup). Try again later.`,
+      );
+    default:
+      return new ServiceError(
+        'internal',
+        outcome.message || `The repository in ${folder} could not be used.`,
+      );
+  }
+}
+
+/** An absolute, normalised folder path; refuses relative ones with the field's words. */
+export function checkedFolder(raw: string): string {
+  if (!isAbsolutePath(raw) || !path.isAbsolute(raw)) {
+    throw new ServiceError('bad_request', 'Use a full path (for example /media/backup/strongroom).');
+  }
+  return path.resolve(raw);
+}
+
+/** "new": the folder is made if missing (its parent must exist); an existing one must be an empty folder. */
+function prepareNewRepositoryFolder(folder: string): void {
+  let stat: fs.Stats | null = null;
+  try {
+    stat = fs.statSync(folder);
+  } catch {
+    // does not exist yet
+  }
+  if (stat) {
+    if (!stat.isDirectory()) throw new ServiceError('conflict', `${folder} is a file, not a folder.`);
+    if (fs.readdirSync(folder).length > 0) {
+      throw new ServiceError(
+        'conflict',
+        `${folder} is not empty. Choose an empty or new folder for a new vault, or add this one as an existing vault.`,
+      );
+    }
+    return;
+  }
+  if (!isDirectory(path.dirname(folder))) {
+    throw new ServiceError('not_found', `The folder ${path.dirname(folder)} does not exist.`);
+  }
+  try {
+    fs.mkdirSync(folder, { mode: 0o700 });
+  } catch {
+    throw new ServiceError('conflict', `Strongroom cannot create the folder ${folder} (no permission?).`);
+  }
+}
+
+function checkExistingRepositoryFolder(folder: string): void {
+  if (!isDirectory(folder)) {
+    throw new ServiceError('not_found', `There is no folder ${folder}, so no backup repository there.`);
+  }
+  if (fs.readdirSync(folder).length === 0) {
+    throw new ServiceError(
+      'not_found',
+      `${folder} is empty: there is no backup repository there. Create a new vault instead.`,
+    );
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,88 @@
+import { useEffect, useState } from 'react';
+import { ErrorMessage } from '../../components/error-message';
+import { useDesktop } from '../store';
+import { useFocusOnMount } from '../use-focus-on-mount';
+import { useBackups } from './backups-store';
+import { ItemCard } from './item-card';
+
+/** "Today 14:05" must turn into "Yesterday" at midnight without a reload. */
+export function useNow(intervalMs = 30_000): Date {
+  const [now, setNow] = useState(() => new Date());
+  useEffect(() => {
+    const id = window.setInterval(() => setNow(new Date()), intervalMs);
+    return () => window.clearInterval(id);
+  }, [intervalMs]);
+  return now;
+}
+
+/** Backups: every protected item as a card, "Add protected item", and the way to the vaults. */
+export function BackupsPage() {
+  const navigate = useDesktop((s) => s.navigate);
+  const overview = useBackups((s) => s.overview);
+  const loadError = useBackups((s) => s.loadError);
+  const load = useBackups((s) => s.load);
+  const heading = useFocusOnMount<HTMLHeadingElement>();
+  const now = useNow();
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  return (
+    <section className="page wide-page" aria-labelledby="backups-title">
+      <div className="page-head wrap">
+        <h1 id="backups-title" ref={heading} tabIndex={-1}>
+          Backups
+        </h1>
+        <div className="actions">
+          <button type="button" className="secondary" onClick={() => navigate({ page: 'vaults' })}>
+            Storage vaults
+          </button>
+          <button
+            type="button"
+            className="primary"
+            onClick={() => navigate({ page: 'item-form', itemId: null })}
+            disabled={!overview}
+          >
+            Add protected item
+          </button>
+        </div>
+      </div>
+
+      {loadError && (
+        <div className="load-problem">
+          <ErrorMessage error={loadError} />
+          <button type="button" className="secondary" onClick={() => void load()}>
+            Retry
+          </button>
+        </div>
+      )}
+      {!overview && !loadError && <p className="quiet">Loading your backups…</p>}
+
+      {overview && overview.items.length === 0 && (
+        <div className="empty-state">
+          <h2>Nothing is protected yet</h2>
+          <p>
+            Choose the folders to back up, where the backups go (a storage vault: a folder, a USB drive or a
+            network drive) and when to back up.
+          </p>
+          <div className="actions">
+            <button type="button" className="primary" onClick={() => navigate({ page: 'guide' })}>
+              Set up my first backup
+            </button>
+          </div>
+        </div>
+      )}
+
+      {overview && overview.items.length > 0 && (
+        <div className="item-list" aria-label="Protected items" role="list">
+          {overview.items.map((view) => (
+            <div role="listitem" key={view.item.id}>
+              <ItemCard view={view} now={now} />
+            </div>
+          ))}
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,371 @@
+import { useEffect, useId, useState } from 'react';
+import type { IpcError, VaultView } from '../../../src-shared/ipc-contract';
+import { ConfirmDialog } from '../../components/confirm-dialog';
+import { ErrorMessage } from '../../components/error-message';
+import { FormDialog } from '../../components/form-dialog';
+import { PasswordField } from '../../components/password-field';
+import { useDesktop } from '../store';
+import { useFocusOnMount } from '../use-focus-on-mount';
+import { useBackups } from './backups-store';
+import { formatDateTime, isEnded, JOB_STATUS_LABELS } from './format';
+import { JobProgressView } from './job-progress-view';
+import { RecoveryKitDialog, RecoveryKitOffer } from './recovery-kit';
+import { VaultCreateForm } from './vault-create-form';
+
+/** Storage vaults: where backups go. Reached from Backups. */
+export function VaultsPage() {
+  const navigate = useDesktop((s) => s.navigate);
+  const overview = useBackups((s) => s.overview);
+  const loadError = useBackups((s) => s.loadError);
+  const load = useBackups((s) => s.load);
+  const heading = useFocusOnMount<HTMLHeadingElement>();
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  return (
+    <section className="page wide-page" aria-labelledby="vaults-title">
+      <p className="breadcrumb">
+        <button type="button" className="sr-link-button" onClick={() => navigate({ page: 'backups' })}>
+          Backups
+        </button>
+        <span aria-hidden="true"> › </span>Storage vaults
+      </p>
+      <div className="page-head wrap">
+        <h1 id="vaults-title" ref={heading} tabIndex={-1}>
+          Storage vaults
+        </h1>
+        <button type="button" className="primary" onClick={() => navigate({ page: 'vault-form' })}>
+          Add storage vault
+        </button>
+      </div>
+      <p className="lead">
+        A storage vault is where backups go: an encrypted store in a folder, on a USB drive or on a network
+        drive. Several protected items can share one.
+      </p>
+      {loadError && (
+        <div className="load-problem">
+          <ErrorMessage error={loadError} />
+          <button type="button" className="secondary" onClick={() => void load()}>
+            Retry
+          </button>
+        </div>
+      )}
+      {!overview && !loadError && <p className="quiet">Loading the storage vaults…</p>}
+      {overview && overview.vaults.length === 0 && <p>There is no storage vault yet.</p>}
+      {overview && overview.vaults.length > 0 && (
+        <div className="item-list" role="list" aria-label="Storage vaults">
+          {overview.vaults.map((v) => (
+            <div role="listitem" key={v.id}>
+              <VaultCard vault={v} />
+            </div>
+          ))}
+        </div>
+      )}
+    </section>
+  );
+}
+
+/** "Add storage vault" as a page, followed by the recovery kit offer. */
+export function VaultFormPage() {
+  const navigate = useDesktop((s) => s.navigate);
+  const heading = useFocusOnMount<HTMLHeadingElement>();
+  const [created, setCreated] = useState<VaultView | null>(null);
+  return (
+    <section className="page" aria-labelledby="vault-form-title">
+      <h1 id="vault-form-title" ref={heading} tabIndex={-1}>
+        {created ? `Storage vault "${created.name}" is ready` : 'Add storage vault'}
+      </h1>
+      {created ? (
+        <RecoveryKitOffer vault={created} onDone={() => navigate({ page: 'vaults' })} />
+      ) : (
+        <VaultCreateForm onCreated={setCreated} onCancel={() => navigate({ page: 'vaults' })} />
+      )}
+    </section>
+  );
+}
+
+type Dialog = 'rename' | 'verify' | 'kit' | 'remove' | 'password' | null;
+
+function VaultCard({ vault }: { vault: VaultView }) {
+  const renameVault = useBackups((s) => s.renameVault);
+  const removeVault = useBackups((s) => s.removeVault);
+  const enterVaultPassword = useBackups((s) => s.enterVaultPassword);
+  const verifyVault = useBackups((s) => s.verifyVault);
+  const cancel = useBackups((s) => s.cancel);
+  const jobs = useBackups((s) => s.jobs);
+  const progress = useBackups((s) => s.progress);
+  const filesRates = useBackups((s) => s.filesRates);
+  const titleId = useId();
+  const ids = { name: useId(), password: useId(), readData: useId() };
+  const [dialog, setDialog] = useState<Dialog>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<IpcError | null>(null);
+  const [name, setName] = useState(vault.name);
+  const [password, setPassword] = useState('');
+  const [readData, setReadData] = useState(false);
+  const [verifyJobId, setVerifyJobId] = useState<string | null>(null);
+  const [saved, setSaved] = useState<string | null>(null);
+
+  const open = (d: Dialog) => {
+    setError(null);
+    setSaved(null);
+    setName(vault.name);
+    setPassword('');
+    setDialog(d);
+  };
+  const close = () => {
+    if (!busy) setDialog(null);
+  };
+  const run = async (action: () => Promise<{ ok: boolean; error?: IpcError }>, after?: () => void) => {
+    setBusy(true);
+    setError(null);
+    const result = await action();
+    setBusy(false);
+    if (result.ok) {
+      setDialog(null);
+      after?.();
+    } else setError(result.error ?? null);
+  };
+
+  // The verify started here, or one heard of by event (started before this page was opened).
+  const heardOf = Object.values(jobs)
+    .filter((j) => j.kind === 'verify' && j.vaultId === vault.id)
+    .sort((a, b) => b.queuedAt.localeCompare(a.queuedAt))[0];
+  const verifyJob = verifyJobId ? (jobs[verifyJobId] ?? null) : (heardOf ?? null);
+  const shownVerifyId = verifyJobId ?? verifyJob?.id ?? null;
+  const verifyRunning = shownVerifyId !== null && (!verifyJob || !isEnded(verifyJob.status));
+
+  return (
+    <article className="item-card" aria-labelledby={titleId}>
+      <div className="card-head">
+        <h2 id={titleId}>{vault.name}</h2>
+        <div className="card-actions">
+          {!vault.passwordAvailable && (
+            <button type="button" className="primary" onClick={() => open('password')}>
+              Enter password…
+            </button>
+          )}
+          <button type="button" className="secondary" disabled={verifyRunning} onClick={() => open('verify')}>
+            Verify…
+          </button>
+          <button type="button" className="secondary" onClick={() => open('kit')}>
+            Save recovery kit…
+          </button>
+          <button
+            type="button"
+            className="secondary"
+            aria-label={`Rename ${vault.name}`}
+            onClick={() => open('rename')}
+          >
+            Rename…
+          </button>
+          <button
+            type="button"
+            className="secondary"
+            aria-label={`Remove ${vault.name}`}
+            onClick={() => open('remove')}
+          >
+            Remove…
+          </button>
+        </div>
+      </div>
+      {!vault.passwordAvailable && (
+        <p className="notice warning" role="status">
+          The password of this vault is not kept on this computer. Scheduled backups to it wait until you
+          enter it (Enter password…); Strongroom forgets it again when it locks.
+        </p>
+      )}
+      <dl className="card-facts">
+        <div>
+          <dt>Type</dt>
+          <dd>Folder or drive</dd>
+        </div>
+        <div>
+          <dt>Location</dt>
+          <dd className="mono path-text">{vault.location}</dd>
+        </div>
+        <div>
+          <dt>Vault id</dt>
+          <dd className="mono">{vault.repositoryId.slice(0, 16)}</dd>
+        </div>
+        <div>
+          <dt>Password</dt>
+          <dd>
+            {vault.passwordStored
+              ? 'Kept on this computer'
+              : vault.passwordAvailable
+                ? 'Entered for this session'
+                : 'Not kept on this computer'}
+          </dd>
+        </div>
+        <div>
+          <dt>Used by</dt>
+          <dd>
+            {vault.itemCount === 0
+              ? 'No protected item'
+              : vault.itemCount === 1
+                ? '1 protected item'
+                : `${vault.itemCount} protected items`}
+          </dd>
+        </div>
+        <div>
+          <dt>Added</dt>
+          <dd>{formatDateTime(vault.createdAt)}</dd>
+        </div>
+      </dl>
+
+      {shownVerifyId && verifyRunning && (
+        <JobProgressView
+          job={
+            verifyJob ?? {
+              ...PLACEHOLDER_JOB,
+              id: shownVerifyId,
+              vaultId: vault.id,
+              vaultName: vault.name,
+            }
+          }
+          progress={progress[shownVerifyId] ?? null}
+          label={`Verify progress of ${vault.name}`}
+          filesRate={filesRates[shownVerifyId]?.perSecond ?? null}
+          onCancel={async () => {
+            const result = await cancel(shownVerifyId);
+            return result.ok ? null : result.error;
+          }}
+        />
+      )}
+      {verifyJob && isEnded(verifyJob.status) && (
+        <p className={verifyJob.status === 'success' ? 'saved' : 'notice warning'} role="status">
+          Verify: {JOB_STATUS_LABELS[verifyJob.status]}
+          {verifyJob.message ? `. ${verifyJob.message}` : ''}
+        </p>
+      )}
+      {saved && (
+        <p className="saved" role="status">
+          Recovery kit saved to <span className="mono">{saved}</span>.
+        </p>
+      )}
+      {dialog === null && <ErrorMessage error={error} />}
+
+      <FormDialog
+        open={dialog === 'rename'}
+        title={`Rename ${vault.name}`}
+        submitLabel={busy ? 'Saving…' : 'Rename'}
+        busy={busy}
+        onSubmit={() => void run(() => renameVault(vault.id, name.trim()))}
+        onCancel={close}
+      >
+        <div className="field">
+          <label htmlFor={ids.name}>Vault name</label>
+          <input id={ids.name} value={name} maxLength={80} onChange={(e) => setName(e.target.value)} />
+        </div>
+        <ErrorMessage error={error} />
+      </FormDialog>
+
+      <FormDialog
+        open={dialog === 'verify'}
+        title={`Verify ${vault.name}`}
+        submitLabel={busy ? 'Starting…' : 'Verify'}
+        busy={busy}
+        onSubmit={() =>
+          void (async () => {
+            setBusy(true);
+            setError(null);
+            const result = await verifyVault(vault.id, readData);
+            setBusy(false);
+            if (result.ok) {
+              setVerifyJobId(result.value.jobId);
+              setDialog(null);
+            } else setError(result.error);
+          })()
+        }
+        onCancel={close}
+      >
+        <fieldset className="field choice-group">
+          <legend>How thoroughly</legend>
+          <label className="radio">
+            <input type="radio" name={ids.readData} checked={!readData} onChange={() => setReadData(false)} />
+            Quick: check the vault&apos;s structure (seconds to minutes)
+          </label>
+          <label className="radio">
+            <input type="radio" name={ids.readData} checked={readData} onChange={() => setReadData(true)} />
+            Read all data: decrypt and check every backed-up byte (as long as a full restore)
+          </label>
+        </fieldset>
+        <ErrorMessage error={error} />
+      </FormDialog>
+
+      <FormDialog
+        open={dialog === 'password'}
+        title={`Enter the password of ${vault.name}`}
+        submitLabel={busy ? 'Checking…' : 'Use this password'}
+        busy={busy}
+        onSubmit={() =>
+          void run(
+            () => enterVaultPassword(vault.id, password),
+            () => setPassword(''),
+          )
+        }
+        onCancel={close}
+      >
+        <p>Strongroom keeps it only until it locks; scheduled backups to this vault can run meanwhile.</p>
+        <PasswordField
+          id={ids.password}
+          label="Vault password"
+          autoComplete="current-password"
+          value={password}
+          onChange={setPassword}
+        />
+        <ErrorMessage error={error} />
+      </FormDialog>
+
+      <RecoveryKitDialog
+        vault={vault}
+        open={dialog === 'kit'}
+        onClose={(path) => {
+          setDialog(null);
+          if (path) setSaved(path);
+        }}
+      />
+
+      <ConfirmDialog
+        open={dialog === 'remove'}
+        title={`Remove ${vault.name}?`}
+        confirmLabel={busy ? 'Removing…' : 'Remove'}
+        danger
+        busy={busy}
+        onConfirm={() => void run(() => removeVault(vault.id))}
+        onCancel={close}
+      >
+        <p>
+          Strongroom forgets this vault. The backups in it are not deleted: they stay in{' '}
+          <span className="mono">{vault.location}</span>, and you can add the vault again later with
+          &quot;Open the vault already in this folder&quot; and its password.
+        </p>
+        {vault.itemCount > 0 && <p>Protected items still back up to it: change or remove them first.</p>}
+        <ErrorMessage error={error} />
+      </ConfirmDialog>
+    </article>
+  );
+}
+
+/** Shown for the moment between vault:verify answering and its first onJobChanged. */
+const PLACEHOLDER_JOB = {
+  kind: 'verify' as const,
+  itemId: null,
+  itemName: null,
+  trigger: 'manual' as const,
+  status: 'running' as const,
+  queuedAt: new Date(0).toISOString(),
+  startedAt: null,
+  endedAt: null,
+  message: null,
+  snapshotId: null,
+  filesTotal: 0,
+  filesDone: 0,
+  filesFailed: 0,
+  bytesTotal: 0,
+  bytesDone: 0,
+  bytesAdded: 0,
+};

@@ -1,0 +1,183 @@
+/**
+ * The message protocol between main and the job process (Electron's utilityProcess in the app, a
+ * forked Node process in the harness and tests), which runs the engine so that no backup ever runs
+ * in main's event loop. Every message is validated with these schemas on arrival, both ways.
+ *
+ * One job process runs one request at a time and exits when told to (or when its parent goes). Main
+ * sends `run`; the process answers with `progress` and `log` messages and exactly one `done` (or
+ * dies: main then marks the job Failed). `cancel` asks it to stop cleanly (the engine's AbortSignal).
+ * The repository password crosses this boundary (main -> job process only) because the engine
+ * needs it; it never appears in any message from the job process and never in a log.
+ */
+import { z } from 'zod';
+
+export const JOB_PROTOCOL_VERSION = 1;
+
+/** Where a repository lives. Issue 8 adds `{ kind: 'account', ... }` (REST over HTTP). */
+export const repoLocation = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('local'), path: z.string().min(1).max(4096) }).strict(),
+]);
+export type RepoLocation = z.infer<typeof repoLocation>;
+
+const secret = z.string().min(1).max(4096);
+const snapshotId = z.string().regex(/^[0-9a-f]{8,64}$/);
+
+export const keepPolicy = z
+  .object({
+    last: z.number().int().min(0).optional(),
+    hourly: z.number().int().min(0).optional(),
+    daily: z.number().int().min(0).optional(),
+    weekly: z.number().int().min(0).optional(),
+    monthly: z.number().int().min(0).optional(),
+    yearly: z.number().int().min(0).optional(),
+  })
+  .strict();
+
+/** What a job process can be asked to do. Long jobs and short queries share one shape. */
+export const jobRequest = z.discriminatedUnion('op', [
+  /** Create a new repository (vault "new") and answer its id. */
+  z.object({ op: z.literal('init'), repo: repoLocation, password: secret }).strict(),
+  /** Open an existing repository (vault "existing", or a password check) and answer its id. */
+  z.object({ op: z.literal('open'), repo: repoLocation, password: secret }).strict(),
+  z
+    .object({
+      op: z.literal('backup'),
+      repo: repoLocation,
+      password: secret,
+      paths: z.array(z.string().min(1)).min(1),
+      excludes: z.array(z.string()),
+      /** "item:<item id>", so a vault shared by several items keeps their snapshots apart. */
+      tags: z.array(z.string()),
+      host: z.string().min(1),
+    })
+    .strict(),
+  z
+    .object({
+      op: z.literal('restore'),
+      repo: repoLocation,
+      password: secret,
+      snapshotId,
+      /** Snapshot paths to restore with everything under them; empty: everything. */
+      include: z.array(z.string()),
+      /** Absolute folder; "/" with original paths restores to the original location. */
+      target: z.string().min(1),
+      conflict: z.enum(['overwrite', 'skip', 'keep-both']),
+    })
+    .strict(),
+  z.object({ op: z.literal('verify'), repo: repoLocation, password: secret, readData: z.boolean() }).strict(),
+  z
+    .object({
+      op: z.literal('retention'),
+      repo: repoLocation,
+      password: secret,
+      /** Only snapshots with this tag are considered ("item:<id>"). */
+      tag: z.string(),
+      policy: keepPolicy,
+      prune: z.boolean(),
+    })
+    .strict(),
+  /** Snapshots in the repository, newest first, optionally only those with a tag. */
+  z
+    .object({ op: z.literal('snapshots'), repo: repoLocation, password: secret, tag: z.string().optional() })
+    .strict(),
+  /** One folder level of a snapshot (lazy browsing). */
+  z
+    .object({
+      op: z.literal('ls'),
+      repo: repoLocation,
+      password: secret,
+      snapshotId,
+      path: z.string().min(1),
+    })
+    .strict(),
+]);
+export type JobRequest = z.infer<typeof jobRequest>;
+export type JobOp = JobRequest['op'];
+
+export const toJobProcess = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('run'), requestId: z.string().min(1), request: jobRequest }).strict(),
+  z.object({ type: z.literal('cancel'), requestId: z.string().min(1) }).strict(),
+  /** Finish nothing more and exit. */
+  z.object({ type: z.literal('exit') }).strict(),
+]);
+export type ToJobProcess = z.infer<typeof toJobProcess>;
+
+export const progressMessage = z
+  .object({
+    phase: z.enum(['scan', 'backup', 'restore', 'verify', 'retention', 'finish']),
+    filesDone: z.number().nonnegative(),
+    filesTotal: z.number().nonnegative(),
+    bytesDone: z.number().nonnegative(),
+    bytesTotal: z.number().nonnegative(),
+    currentFile: z.string().nullable(),
+    rate: z.number().nonnegative(),
+    eta: z.number().nonnegative().nullable(),
+  })
+  .strict();
+
+export const snapshotInfo = z
+  .object({
+    id: snapshotId,
+    time: z.string(),
+    host: z.string(),
+    paths: z.array(z.string()),
+    tags: z.array(z.string()),
+    files: z.number().nonnegative(),
+    bytes: z.number().nonnegative(),
+    partial: z.boolean(),
+  })
+  .strict();
+export type SnapshotInfo = z.infer<typeof snapshotInfo>;
+
+export const lsEntry = z
+  .object({
+    name: z.string(),
+    path: z.string(),
+    type: z.enum(['file', 'dir', 'symlink', 'other']),
+    size: z.number().nonnegative().nullable(),
+    mtime: z.string().nullable(),
+  })
+  .strict();
+export type LsEntry = z.infer<typeof lsEntry>;
+
+/** The outcome of a request. Counts are those of JobRecord; `value` carries a query's answer. */
+export const jobOutcome = z
+  .object({
+    status: z.enum(['success', 'warning', 'failed', 'cancelled']),
+    message: z.string(),
+    /** Machine-readable failure: 'wrong_password', 'not_a_repository', 'already_exists', 'locked', 'io', 'internal'. */
+    errorCode: z.string().nullable(),
+    snapshotId: z.string().nullable(),
+    filesTotal: z.number().nonnegative(),
+    filesDone: z.number().nonnegative(),
+    filesFailed: z.number().nonnegative(),
+    bytesTotal: z.number().nonnegative(),
+    bytesDone: z.number().nonnegative(),
+    bytesAdded: z.number().nonnegative(),
+    value: z
+      .union([
+        z.object({ repositoryId: z.string() }).strict(),
+        z.object({ snapshots: z.array(snapshotInfo) }).strict(),
+        z.object({ entries: z.array(lsEntry) }).strict(),
+        z.object({ forgotten: z.number(), kept: z.number(), prunedBytes: z.number() }).strict(),
+      ])
+      .nullable(),
+  })
+  .strict();
+export type JobOutcome = z.infer<typeof jobOutcome>;
+
+export const fromJobProcess = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready'), protocol: z.literal(JOB_PROTOCOL_VERSION) }).strict(),
+  z.object({ type: z.literal('progress'), requestId: z.string(), progress: progressMessage }).strict(),
+  z
+    .object({
+      type: z.literal('log'),
+      requestId: z.string(),
+      level: z.enum(['info', 'warning', 'error']),
+      path: z.string().nullable(),
+      message: z.string().max(8192),
+    })
+    .strict(),
+  z.object({ type: z.literal('done'), requestId: z.string(), outcome: jobOutcome }).strict(),
+]);
+export type FromJobProcess = z.infer<typeof fromJobProcess>;

@@ -1,0 +1,277 @@
+/**
+ * The backup services end to end through the IPC gate (dispatch), as the renderer calls them:
+ * real account server, real settings file, real job history SQLite file, the real engine in a
+ * forked job process on temporary folders. Only the keychain is in memory here (the real keychain
+ * has its own test, vault-password-keychain.test.ts).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ElectronStoreSettings } from '../../src-main/adapters/electron-store-settings';
+import { ForkedEngineRunner } from '../../src-main/adapters/forked-engine-runner';
+import { composeServices, type Services } from '../../src-main/compose';
+import type { JobRecord } from '../../src-shared/backup-jobs';
+import type { ProtectedItemView, VaultView } from '../../src-shared/ipc-contract';
+import type { SnapshotInfo } from '../../src-shared/job-protocol';
+import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
+import { ManualClock, MemorySecretStore, RecordingShell } from './fakes';
+
+const PASSWORD = 'correct horse battery';
+const VAULT_PASSWORD = 'vault password for tests';
+let server: TestAccountServer;
+let tmp: string;
+let services: Services;
+let secrets: MemorySecretStore;
+const sent: { name: string; payload: unknown }[] = [];
+
+async function call<T>(channel: string, input?: unknown): Promise<T> {
+  const result = await services.dispatch(channel, input, true);
+  if (!result || !result.ok) throw new Error(`${channel}: ${JSON.stringify(result)}`);
+  return result.value as T;
+}
+async function refused(channel: string, input?: unknown) {
+  const result = await services.dispatch(channel, input, true);
+  if (!result || result.ok) throw new Error(`${channel} was not refused`);
+  return result.error;
+}
+async function ended(jobId: string): Promise<JobRecord> {
+  let job: JobRecord | null = null;
+  await vi.waitFor(
+    async () => {
+      job = (await call<{ job: JobRecord }>('job:get', { jobId })).job;
+      expect(['waiting', 'running']).not.toContain(job.status);
+    },
+    { timeout: 60_000, interval: 100 },
+  );
+  return job!;
+}
+
+beforeAll(async () => {
+  server = await startTestAccountServer();
+  await server.createUser('alice', PASSWORD);
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'strongroom-backup-journey-'));
+  fs.mkdirSync(path.join(tmp, 'data', 'docs'), { recursive: true });
+  fs.writeFileSync(path.join(tmp, 'data', 'docs', 'a.txt'), 'first version');
+  fs.writeFileSync(path.join(tmp, 'data', 'b.bin'), Buffer.alloc(200_000, 7));
+  secrets = new MemorySecretStore();
+  services = composeServices({
+    dataDir: path.join(tmp, 'app'),
+    runner: new ForkedEngineRunner(),
+    store: new ElectronStoreSettings({ cwd: path.join(tmp, 'app') }),
+    secrets,
+    clock: new ManualClock(),
+    shell: new RecordingShell(),
+    localServer: null,
+    defaultServerUrl: server.url,
+    deviceName: 'test-host',
+    events: { send: (name, payload) => sent.push({ name, payload }) },
+    log: { warn: () => undefined },
+  });
+});
+afterAll(async () => {
+  services.dispose();
+  await server.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('backing up and restoring through the IPC gate', { timeout: 180_000 }, () => {
+  let vault: VaultView;
+  let item: ProtectedItemView;
+  let firstJob: JobRecord;
+
+  it('refuses the backup channels while locked', async () => {
+    expect((await refused('backup:overview')).code).toBe('locked');
+    await call('auth:unlock', { username: 'alice', password: PASSWORD });
+    expect((await call<{ vaults: unknown[] }>('backup:overview')).vaults).toEqual([]);
+  });
+
+  it('creates a new vault (a repository through the job process), its password in the keychain', async () => {
+    vault = await call<VaultView>('vault:create', {
+      type: 'local',
+      name: 'USB drive',
+      path: path.join(tmp, 'vault'),
+      mode: 'new',
+      password: VAULT_PASSWORD,
+      storePassword: true,
+    });
+    expect(vault).toMatchObject({ name: 'USB drive', passwordStored: true, passwordAvailable: true });
+    expect(vault.repositoryId).toMatch(/^[0-9a-f]{16,64}$/);
+    expect(secrets.entries.get(`vault:${vault.id}`)).toBe(VAULT_PASSWORD);
+    expect(fs.readdirSync(path.join(tmp, 'vault')).length).toBeGreaterThan(0);
+  });
+
+  it('refuses a non-empty folder for a new vault, and a folder without a repository as existing', async () => {
+    const notEmpty = await refused('vault:create', {
+      type: 'local',
+      name: 'x',
+      path: path.join(tmp, 'data'),
+      mode: 'new',
+      password: 'p',
+      storePassword: false,
+    });
+    expect(notEmpty).toMatchObject({ code: 'conflict' });
+    expect(notEmpty.message).toContain('is not empty');
+    const noRepo = await refused('vault:create', {
+      type: 'local',
+      name: 'x',
+      path: path.join(tmp, 'data'),
+      mode: 'existing',
+      password: 'p',
+      storePassword: false,
+    });
+    expect(noRepo.message).toContain('no Strongroom backup repository');
+  });
+
+  it('opens the existing repository with its password, and refuses a wrong one', async () => {
+    // The same repository under a second vault is refused by path; copy it to open it elsewhere.
+    fs.cpSync(path.join(tmp, 'vault'), path.join(tmp, 'vault-copy'), { recursive: true });
+    const wrong = await refused('vault:create', {
+      type: 'local',
+      name: 'Copy',
+      path: path.join(tmp, 'vault-copy'),
+      mode: 'existing',
+      password: 'not it',
+      storePassword: false,
+    });
+    expect(wrong).toMatchObject({ code: 'wrong_password' });
+    const copy = await call<VaultView>('vault:create', {
+      type: 'local',
+      name: 'Copy',
+      path: path.join(tmp, 'vault-copy'),
+      mode: 'existing',
+      password: VAULT_PASSWORD,
+      storePassword: false,
+    });
+    expect(copy).toMatchObject({
+      repositoryId: vault.repositoryId,
+      passwordStored: false,
+      passwordAvailable: true,
+    });
+    expect(secrets.entries.has(`vault:${copy.id}`)).toBe(false);
+    await call('vault:remove', { vaultId: copy.id });
+  });
+
+  it('saves a protected item whose folders exist, and names a folder that does not', async () => {
+    const input = {
+      name: 'Documents',
+      paths: [path.join(tmp, 'data')],
+      excludes: [],
+      excludePresets: ['caches'],
+      vaultId: vault.id,
+      schedule: { kind: 'manual' },
+      retention: { mode: 'keep-all' },
+      conditions: { catchUpMissed: true, skipOnBattery: false },
+    };
+    const missing = path.join(tmp, 'nope');
+    const bad = await refused('item:save', { ...input, paths: [missing] });
+    expect(bad).toMatchObject({ code: 'bad_request' });
+    expect(bad.message).toContain(missing);
+    item = await call<ProtectedItemView>('item:save', input);
+    expect(item).toMatchObject({ vaultName: 'USB drive', lastJob: null, nextRunAt: null });
+  });
+
+  it('refuses to remove a vault that an item uses, naming the item', async () => {
+    const error = await refused('vault:remove', { vaultId: vault.id });
+    expect(error).toMatchObject({ code: 'conflict' });
+    expect(error.message).toContain('"Documents"');
+  });
+
+  it('backs up now: the job runs in the job process and ends Success with counts, events sent', async () => {
+    const { jobId } = await call<{ jobId: string }>('job:backupNow', { itemId: item.item.id });
+    firstJob = await ended(jobId);
+    expect(firstJob).toMatchObject({ status: 'success', kind: 'backup', trigger: 'manual', filesDone: 2 });
+    expect(firstJob.snapshotId).toMatch(/^[0-9a-f]+$/);
+    expect(sent.some((e) => e.name === 'onJobChanged' && (e.payload as JobRecord).status === 'success')).toBe(
+      true,
+    );
+    const overview = await call<{ items: ProtectedItemView[] }>('backup:overview');
+    expect(overview.items[0]!.lastJob?.id).toBe(jobId);
+    expect(overview.items[0]!.lastSuccessAt).not.toBeNull();
+    const list = await call<JobRecord[]>('job:list', { itemId: item.item.id });
+    expect(list.map((j) => j.id)).toEqual([jobId]);
+  });
+
+  it('restores the first backup of a changed file to another folder, bytes equal', async () => {
+    fs.writeFileSync(path.join(tmp, 'data', 'docs', 'a.txt'), 'second version, longer');
+    const second = await ended(
+      (await call<{ jobId: string }>('job:backupNow', { itemId: item.item.id })).jobId,
+    );
+    expect(second.status).toBe('success');
+    const snapshots = await call<SnapshotInfo[]>('restore:snapshots', {
+      vaultId: vault.id,
+      itemId: item.item.id,
+    });
+    expect(snapshots.map((s) => s.id)).toEqual([second.snapshotId, firstJob.snapshotId]);
+    const file = path.join(tmp, 'data', 'docs', 'a.txt');
+    const target = path.join(tmp, 'restored');
+    const restore = await ended(
+      (
+        await call<{ jobId: string }>('restore:start', {
+          vaultId: vault.id,
+          itemId: item.item.id,
+          snapshotId: firstJob.snapshotId,
+          include: [file],
+          destination: { mode: 'folder', path: target },
+          conflict: 'keep-both',
+        })
+      ).jobId,
+    );
+    expect(restore).toMatchObject({ status: 'success', kind: 'restore' });
+    expect(fs.readFileSync(path.join(target, file), 'utf8')).toBe('first version');
+  });
+
+  it('browses a backup one folder at a time', async () => {
+    const entries = await call<{ name: string; type: string }[]>('restore:browse', {
+      vaultId: vault.id,
+      snapshotId: firstJob.snapshotId,
+      path: path.join(tmp, 'data'),
+    });
+    expect(entries.map((e) => [e.name, e.type]).sort()).toEqual([
+      ['b.bin', 'file'],
+      ['docs', 'dir'],
+    ]);
+  });
+
+  it('verifies the vault as a job in the history', async () => {
+    const verify = await ended(
+      (await call<{ jobId: string }>('vault:verify', { vaultId: vault.id, readData: true })).jobId,
+    );
+    expect(verify).toMatchObject({ kind: 'verify', status: 'success', itemId: null, vaultName: 'USB drive' });
+  });
+
+  it('removing a protected item keeps its history', async () => {
+    const other = await call<ProtectedItemView>('item:save', {
+      name: 'Short-lived',
+      paths: [path.join(tmp, 'data', 'docs')],
+      excludes: [],
+      excludePresets: [],
+      vaultId: vault.id,
+      schedule: { kind: 'manual' },
+      retention: { mode: 'keep-all' },
+      conditions: { catchUpMissed: true, skipOnBattery: false },
+    });
+    const job = await ended(
+      (await call<{ jobId: string }>('job:backupNow', { itemId: other.item.id })).jobId,
+    );
+    await call('item:remove', { itemId: other.item.id });
+    expect(
+      (await call<{ items: ProtectedItemView[] }>('backup:overview')).items.map((i) => i.item.name),
+    ).toEqual(['Documents']);
+    expect((await call<JobRecord[]>('job:list', { itemId: other.item.id })).map((j) => j.id)).toEqual([
+      job.id,
+    ]);
+    expect((await refused('job:backupNow', { itemId: other.item.id })).code).toBe('not_found');
+  });
+
+  it('locks: job events stop reaching the renderer, jobs still run', async () => {
+    await call('lock:lockAndClose');
+    const before = sent.length;
+    const job = services.backup.backupNow(item.item.id);
+    await vi.waitFor(() => expect(services.history.get(job.jobId)?.status).toBe('success'), {
+      timeout: 60_000,
+      interval: 100,
+    });
+    expect(sent.length).toBe(before);
+  });
+});
