@@ -2,6 +2,7 @@
  * The services and the dispatch gate, built from their ports. Shared by the Electron composition
  * root (index.ts) and the browser harness, so both run exactly the same services.
  */
+import type { SecretStoreKind } from '../src-shared/ipc-contract';
 import { createDispatch, type Dispatch } from './ipc/dispatch';
 import { createHandlers } from './ipc/handlers';
 import { AccountClient } from './services/account-client';
@@ -20,6 +21,8 @@ import { SettingsService } from './services/settings-service';
 export interface Ports {
   store: SettingsStore;
   secrets: SecretStore;
+  /** What backs `secrets`, shown in the settings. */
+  secretStoreKind: SecretStoreKind;
   clock: Clock;
   shell: AppShell;
   power?: PowerEvents;
@@ -56,7 +59,7 @@ export function composeServices(ports: Ports): Services {
   });
   const account = new AccountService(lock, client);
   const dispatch = createDispatch({
-    handlers: createHandlers({ lock, account, settings }),
+    handlers: createHandlers({ lock, account, settings, secretStore: ports.secretStoreKind }),
     isLocked: () => lock.isLocked(),
     ...(ports.log ? { log: (m: string) => ports.log!.warn(m) } : {}),
   });

@@ -6,15 +6,18 @@
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { app, ipcMain, powerMonitor, type BrowserWindow } from 'electron';
+import { app, ipcMain, powerMonitor, safeStorage, type BrowserWindow } from 'electron';
+import type { SecretStoreKind } from '../src-shared/ipc-contract';
 import { ElectronAppShell, ElectronPowerEvents } from './adapters/electron-shell';
 import { ElectronStoreSettings } from './adapters/electron-store-settings';
 import { EmbeddedAccountServer } from './adapters/embedded-account-server';
-import { KeytarSecretStore } from './adapters/keytar-secret-store';
+import { InMemorySecretStore } from './adapters/in-memory-secret-store';
+import { KeytarSecretStore, loadKeytar } from './adapters/keytar-secret-store';
+import { SafeStorageSecretStore } from './adapters/safe-storage-secret-store';
 import { composeServices } from './compose';
 import { ownUrlChecker, registerIpc } from './ipc/register';
 import { SECRET_SERVICE_NAME } from './services/lock-service';
-import { systemClock } from './services/ports';
+import { systemClock, type SecretStore } from './services/ports';
 import { applySessionPolicy, createMainWindow, focusWindow } from './window';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -58,8 +61,9 @@ if (!app.requestSingleInstanceLock()) {
     });
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const userData = app.getPath('userData');
+  const secrets = await chooseSecretStore(userData);
   const localServer = new EmbeddedAccountServer({
     dataDir: path.join(userData, 'server'),
     rendererDir,
@@ -67,7 +71,8 @@ function main(): void {
   });
   const { lock, dispatch } = composeServices({
     store: new ElectronStoreSettings({ cwd: userData }),
-    secrets: new KeytarSecretStore(SECRET_SERVICE_NAME),
+    secrets: secrets.store,
+    secretStoreKind: secrets.kind,
     clock: systemClock,
     shell: new ElectronAppShell(() => window),
     power: new ElectronPowerEvents(powerMonitor),
@@ -116,6 +121,25 @@ function main(): void {
 
   // Start the embedded server early when it is the one in use, so the unlock screen shows it.
   void lock.status().catch(() => undefined);
+}
+
+/**
+ * The device token's store: the OS keychain through keytar where it built; else Electron's
+ * safeStorage (a file in userData encrypted with the OS's key); else, with no OS key to encrypt
+ * with, memory only (never a secret on disk that anyone could decrypt).
+ */
+async function chooseSecretStore(userData: string): Promise<{ store: SecretStore; kind: SecretStoreKind }> {
+  const keytar = loadKeytar();
+  if (keytar.ok)
+    return { store: new KeytarSecretStore(keytar.keytar, SECRET_SERVICE_NAME), kind: 'keychain' };
+  const safe = new SafeStorageSecretStore({ safeStorage, file: path.join(userData, 'secrets.json') });
+  const unprotected = await safe.unprotectedReason();
+  if (unprotected === null) {
+    console.warn(`${keytar.reason}: the device token is kept with Electron's safeStorage instead`);
+    return { store: safe, kind: 'safe-storage' };
+  }
+  console.warn(`${keytar.reason}, and ${unprotected}: the device token is kept in memory only`);
+  return { store: new InMemorySecretStore(), kind: 'memory' };
 }
 
 function parseServerUrl(raw: string | undefined): string | undefined {

@@ -1,6 +1,7 @@
 /** Every channel of the contract, bound to the service that answers it. */
 import type { AccountService } from '../services/account-service';
 import type { LockService } from '../services/lock-service';
+import type { SecretStoreKind } from '../../src-shared/ipc-contract';
 import type { SettingsService } from '../services/settings-service';
 import type { Handlers } from './dispatch';
 
@@ -8,6 +9,8 @@ export interface HandlerServices {
   lock: LockService;
   account: AccountService;
   settings: SettingsService;
+  /** Which store keeps the device token, shown with the settings. */
+  secretStore: SecretStoreKind;
   /** Runs after the answer to lock:lockAndClose has been sent, so the renderer sees it first. */
   defer?: (fn: () => void) => void;
 }
@@ -16,6 +19,7 @@ export function createHandlers({
   lock,
   account,
   settings,
+  secretStore,
   defer = (fn) => setTimeout(fn, 0),
 }: HandlerServices): Handlers {
   return {
@@ -32,8 +36,8 @@ export function createHandlers({
     'totp:confirm': (input) => account.totpConfirm(input),
     'totp:disable': (input) => account.totpDisable(input),
     'totp:regenerateRecoveryCodes': (input) => account.regenerateRecoveryCodes(input),
-    'settings:get': () => settings.get(),
-    'settings:set': (input) => settings.set(input),
+    'settings:get': () => ({ ...settings.get(), secretStore }),
+    'settings:set': (input) => ({ ...settings.set(input), secretStore }),
     'activity:ping': () => {
       lock.activity();
       return null;
