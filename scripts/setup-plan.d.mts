@@ -25,4 +25,6 @@ export function npmPlan(input: {
   lockText: string | null;
   installedText: string | null;
   optionalTopLevel?: string[];
-}): { action: 'ci' | 'install' | 'skip'; reason: string; missingOptional: string[] };
+  /** Where node_modules links to, when it is a symbolic link (a folder shared between checkouts). */
+  linkedTo?: string | null;
+}): { action: 'ci' | 'install' | 'skip' | 'leave'; reason: string; missingOptional: string[] };

@@ -256,6 +256,23 @@ export function manualInstructions(kind) {
 }
 
 /**
+ * Whether node_modules must be installed, and whether setup may do it. A node_modules that is a link
+ * to another folder (shared between checkouts) is not this checkout's to replace: setup then only
+ * says what is out of date.
+ * @param {{ lockText: string | null, installedText: string | null, optionalTopLevel?: string[], linkedTo?: string | null }} input
+ * @returns {{ action: 'ci' | 'install' | 'skip' | 'leave', reason: string, missingOptional: string[] }}
+ */
+export function npmPlan({ linkedTo = null, ...input }) {
+  const plan = installPlan(input);
+  if (linkedTo === null || plan.action === 'skip') return plan;
+  return {
+    action: 'leave',
+    reason: `${plan.reason}, but node_modules is a link to ${linkedTo}, which this checkout does not own: not reinstalling it`,
+    missingOptional: [],
+  };
+}
+
+/**
  * Whether node_modules must be installed. npm records what it installed in
  * node_modules/.package-lock.json (its "hidden lockfile"); when every package of package-lock.json is
  * there at the same version, `npm ci` would change nothing and is skipped. An optional package may be
@@ -263,7 +280,7 @@ export function manualInstructions(kind) {
  * @param {{ lockText: string | null, installedText: string | null, optionalTopLevel?: string[] }} input
  * @returns {{ action: 'ci' | 'install' | 'skip', reason: string, missingOptional: string[] }}
  */
-export function npmPlan({ lockText, installedText, optionalTopLevel = [] }) {
+function installPlan({ lockText, installedText, optionalTopLevel = [] }) {
   if (lockText === null)
     return { action: 'install', reason: 'there is no package-lock.json', missingOptional: [] };
   if (installedText === null)

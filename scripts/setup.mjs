@@ -168,6 +168,7 @@ let plan = npmPlan({
   lockText: readText(path.join(root, 'package-lock.json')),
   installedText: readText(path.join(root, 'node_modules', '.package-lock.json')),
   optionalTopLevel,
+  linkedTo: linkTarget(path.join(root, 'node_modules')),
 });
 if (plan.action === 'skip' && installedSystemPackages && plan.missingOptional.length > 0) {
   // The libraries just installed may be what their build lacked last time.
@@ -179,6 +180,8 @@ if (plan.action === 'skip' && installedSystemPackages && plan.missingOptional.le
 }
 if (plan.action === 'skip') {
   say(`npm ci skipped: ${plan.reason}`);
+} else if (plan.action === 'leave') {
+  unfinished.push(plan.reason);
 } else {
   say(`${plan.action === 'ci' ? 'npm ci' : 'npm install'}: ${plan.reason}`);
   const result = run(['npm', plan.action, '--no-audit', '--no-fund']);
@@ -188,6 +191,14 @@ if (plan.action === 'skip') {
   }
 }
 reportOptionalModules();
+
+function linkTarget(file) {
+  try {
+    return fs.lstatSync(file).isSymbolicLink() ? fs.realpathSync(file) : null;
+  } catch {
+    return null;
+  }
+}
 
 function reportOptionalModules() {
   const notes = {

@@ -280,6 +280,24 @@ describe('npm ci or not', () => {
     ).toBe('ci');
   });
 
+  it('never reinstalls a node_modules that links to a folder shared with other checkouts', () => {
+    const lockText = lock({ 'node_modules/a': a });
+    expect(npmPlan({ lockText, installedText: hidden({}), linkedTo: '/work/main/node_modules' })).toEqual({
+      action: 'leave',
+      reason:
+        'a is not installed, but node_modules is a link to /work/main/node_modules, which this checkout does not own: not reinstalling it',
+      missingOptional: [],
+    });
+    // In sync: nothing to do either way.
+    expect(
+      npmPlan({
+        lockText,
+        installedText: hidden({ 'node_modules/a': a }),
+        linkedTo: '/work/main/node_modules',
+      }).action,
+    ).toBe('skip');
+  });
+
   it("is in sync with this project's own lock file as npm installs it (platform packages of other systems absent)", () => {
     const lockText = fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8');
     const { packages } = JSON.parse(lockText) as {
