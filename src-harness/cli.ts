@@ -3,7 +3,8 @@
  *
  * The desktop app in a browser, for people and for Playwright (tests/e2e/desktop): the REAL
  * main-process services in Node (lock service, account client, settings on electron-store, device
- * token in the OS keychain through keytar, the embedded account server); only Electron's own
+ * token in the OS keychain through keytar, or in memory where keytar did not build, the embedded
+ * account server); only Electron's own
  * modules are replaced (electron-store's `import 'electron'` resolves to an empty stand-in).
  *
  * Flags
@@ -23,6 +24,8 @@
  *
  * What it prints (stdout, one line each, in this order):
  *   local account server at http://127.0.0.1:NNNN     (only without --server; its panel has "Create account")
+ *   note: keytar … will not outlive this process      (only where keytar did not build: the device
+ *                                                     token is then kept in memory)
  *   data dir /path
  *   harness ready at http://127.0.0.1:PORT/?token=…   (LAST line: open exactly this URL)
  *

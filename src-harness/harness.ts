@@ -1,6 +1,6 @@
 /**
- * The browser harness: the real main-process services (lock, account client, settings, keytar,
- * electron-store, the embedded account server) in plain Node, the desktop renderer served on
+ * The browser harness: the real main-process services (lock, account client, settings, keytar
+ * where it built and memory otherwise, electron-store, the embedded account server) in plain Node, the desktop renderer served on
  * loopback, and the contract bridged over one WebSocket guarded by a random token. The page plays
  * the window: its WebSocket closing counts as the window closing, so the harness locks.
  *
@@ -18,7 +18,12 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { channels, events, type LockReason } from '../src-shared/ipc-contract';
 import { ElectronStoreSettings } from '../src-main/adapters/electron-store-settings';
 import { ForkedEngineRunner } from '../src-main/adapters/forked-engine-runner';
-import { KeytarSecretStore } from '../src-main/adapters/keytar-secret-store';
+import { InMemorySecretStore } from '../src-main/adapters/in-memory-secret-store';
+import {
+  KeytarSecretStore,
+  loadKeytar,
+  type KeytarAvailability,
+} from '../src-main/adapters/keytar-secret-store';
 import { composeServices, noDialogs, type Services } from '../src-main/compose';
 import type { EngineRunner } from '../src-main/services/backup/engine-runner';
 import { SECRET_SERVICE_NAME } from '../src-main/services/lock-service';
@@ -44,6 +49,8 @@ export interface HarnessOptions {
   /** Runs the engine; default: a forked job process per request. */
   runner?: EngineRunner;
   log?: (line: string) => void;
+  /** keytar as this machine has it (default: loaded now); tests pass a missing one. */
+  keytar?: KeytarAvailability;
 }
 
 export interface Harness {
@@ -111,6 +118,13 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
 
   const localServer = options.serverUrl ? null : (options.localServer ?? null);
   if (!options.serverUrl && !localServer) throw new Error('startHarness needs serverUrl or localServer');
+  // The OS keychain where keytar built. Otherwise memory: the harness has no Electron safeStorage,
+  // and a device token must never be written to disk unencrypted.
+  const keytar = options.keytar ?? loadKeytar();
+  if (!keytar.ok)
+    log(
+      `note: ${keytar.reason}: secrets (the device token) are kept in memory and will not outlive this process`,
+    );
   const services = composeServices({
     dataDir,
     runner: options.runner ?? new ForkedEngineRunner(),
@@ -118,7 +132,10 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     events: { send: (name, payload) => send(current, { type: 'event', name, payload }) },
     dialogs: noDialogs,
     store: new ElectronStoreSettings({ cwd: path.join(dataDir, 'settings') }),
-    secrets: new KeytarSecretStore(SECRET_SERVICE_NAME),
+    secrets: keytar.ok
+      ? new KeytarSecretStore(keytar.keytar, SECRET_SERVICE_NAME)
+      : new InMemorySecretStore(),
+    secretStoreKind: keytar.ok ? 'keychain' : 'memory',
     clock: options.clock ?? systemClock,
     shell,
     localServer,

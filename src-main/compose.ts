@@ -3,6 +3,7 @@
  * root (index.ts) and the browser harness, so both run exactly the same services.
  */
 import path from 'node:path';
+import type { SecretStoreKind } from '../src-shared/ipc-contract';
 import { createDispatch, type Dispatch } from './ipc/dispatch';
 import { createHandlers } from './ipc/handlers';
 import { AccountClient } from './services/account-client';
@@ -37,6 +38,8 @@ import { SettingsService } from './services/settings-service';
 export interface Ports {
   store: SettingsStore;
   secrets: SecretStore;
+  /** What backs `secrets`, shown in the settings. */
+  secretStoreKind: SecretStoreKind;
   clock: Clock;
   shell: AppShell;
   power?: PowerEvents;
@@ -177,7 +180,16 @@ export function composeServices(ports: Ports): Services {
   config.onChange(() => presence.refresh());
 
   const dispatch = createDispatch({
-    handlers: createHandlers({ lock, account, settings, backup, vaults, items, dialogs }),
+    handlers: createHandlers({
+      lock,
+      account,
+      settings,
+      secretStore: ports.secretStoreKind,
+      backup,
+      vaults,
+      items,
+      dialogs,
+    }),
     isLocked: () => lock.isLocked(),
     ...(ports.log ? { log: (m: string) => ports.log!.warn(m) } : {}),
   });

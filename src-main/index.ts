@@ -15,6 +15,7 @@ import {
   ipcMain,
   nativeImage,
   powerMonitor,
+  safeStorage,
   shell,
   utilityProcess,
   type BrowserWindow,
@@ -30,13 +31,16 @@ import {
 } from './adapters/electron-shell';
 import { ElectronTrayIcon } from './adapters/electron-tray';
 import { UtilityProcessEngineRunner, bundledJobProcessPath } from './adapters/utility-process-engine-runner';
+import type { SecretStoreKind } from '../src-shared/ipc-contract';
 import { ElectronStoreSettings } from './adapters/electron-store-settings';
 import { EmbeddedAccountServer } from './adapters/embedded-account-server';
-import { KeytarSecretStore } from './adapters/keytar-secret-store';
+import { InMemorySecretStore } from './adapters/in-memory-secret-store';
+import { KeytarSecretStore, loadKeytar } from './adapters/keytar-secret-store';
+import { SafeStorageSecretStore } from './adapters/safe-storage-secret-store';
 import { composeServices } from './compose';
 import { ownUrlChecker, registerIpc } from './ipc/register';
 import { SECRET_SERVICE_NAME } from './services/lock-service';
-import { systemClock } from './services/ports';
+import { systemClock, type SecretStore } from './services/ports';
 import { applySessionPolicy, createMainWindow, focusWindow } from './window';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -79,8 +83,9 @@ if (!app.requestSingleInstanceLock()) {
     });
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const userData = app.getPath('userData');
+  const secrets = await chooseSecretStore(userData);
   const localServer = new EmbeddedAccountServer({
     dataDir: path.join(userData, 'server'),
     rendererDir,
@@ -88,7 +93,8 @@ function main(): void {
   });
   const services = composeServices({
     store: new ElectronStoreSettings({ cwd: userData }),
-    secrets: new KeytarSecretStore(SECRET_SERVICE_NAME),
+    secrets: secrets.store,
+    secretStoreKind: secrets.kind,
     clock: systemClock,
     shell: new ElectronAppShell(() => window),
     power: new ElectronPowerEvents(powerMonitor),
@@ -175,6 +181,25 @@ function main(): void {
 
   // Start the embedded server early when it is the one in use, so the unlock screen shows it.
   void lock.status().catch(() => undefined);
+}
+
+/**
+ * The device token's store: the OS keychain through keytar where it built; else Electron's
+ * safeStorage (a file in userData encrypted with the OS's key); else, with no OS key to encrypt
+ * with, memory only (never a secret on disk that anyone could decrypt).
+ */
+async function chooseSecretStore(userData: string): Promise<{ store: SecretStore; kind: SecretStoreKind }> {
+  const keytar = loadKeytar();
+  if (keytar.ok)
+    return { store: new KeytarSecretStore(keytar.keytar, SECRET_SERVICE_NAME), kind: 'keychain' };
+  const safe = new SafeStorageSecretStore({ safeStorage, file: path.join(userData, 'secrets.json') });
+  const unprotected = await safe.unprotectedReason();
+  if (unprotected === null) {
+    console.warn(`${keytar.reason}: the device token is kept with Electron's safeStorage instead`);
+    return { store: safe, kind: 'safe-storage' };
+  }
+  console.warn(`${keytar.reason}, and ${unprotected}: the device token is kept in memory only`);
+  return { store: new InMemorySecretStore(), kind: 'memory' };
 }
 
 function parseServerUrl(raw: string | undefined): string | undefined {

@@ -105,6 +105,18 @@ export interface AppSettings {
   lockOnSuspend: boolean;
 }
 
+/**
+ * Where this installation keeps the device token (what lets backups run while the app is locked):
+ * the OS keychain (keytar), Electron's safeStorage (a file encrypted with the OS's key, where keytar
+ * did not build), or memory only (the browser harness without keytar: it does not outlive the process).
+ */
+export type SecretStoreKind = 'keychain' | 'safe-storage' | 'memory';
+
+/** The settings as the app shows them: what can be changed, and what the installation decides. */
+export interface SettingsView extends AppSettings {
+  secretStore: SecretStoreKind;
+}
+
 // ---- Backups (vaults, protected items, jobs, restore) ----------------------------------------
 
 export interface VaultView {
@@ -209,7 +221,7 @@ export const channels = {
     output: null as unknown as { recoveryCodes: string[] },
     whileLocked: false,
   },
-  'settings:get': { input: z.undefined(), output: null as unknown as AppSettings, whileLocked: false },
+  'settings:get': { input: z.undefined(), output: null as unknown as SettingsView, whileLocked: false },
   'settings:set': {
     input: z
       .object({
@@ -220,7 +232,7 @@ export const channels = {
         lockOnSuspend: z.boolean().optional(),
       })
       .strict(),
-    output: null as unknown as AppSettings,
+    output: null as unknown as SettingsView,
     whileLocked: false,
   },
   /** The renderer reports user input (throttled to once per few seconds) for the idle lock; only while unlocked, like everything but lock:status and auth:unlock. */

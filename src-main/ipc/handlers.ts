@@ -5,6 +5,7 @@ import type { ProtectedItemService } from '../services/backup/protected-item-ser
 import type { VaultService } from '../services/backup/vault-service';
 import type { Dialogs } from '../services/ports';
 import type { LockService } from '../services/lock-service';
+import type { SecretStoreKind } from '../../src-shared/ipc-contract';
 import type { SettingsService } from '../services/settings-service';
 import type { Handlers } from './dispatch';
 
@@ -12,6 +13,8 @@ export interface HandlerServices {
   lock: LockService;
   account: AccountService;
   settings: SettingsService;
+  /** Which store keeps the device token, shown with the settings. */
+  secretStore: SecretStoreKind;
   backup: BackupService;
   vaults: VaultService;
   items: ProtectedItemService;
@@ -24,6 +27,7 @@ export function createHandlers({
   lock,
   account,
   settings,
+  secretStore,
   backup,
   vaults,
   items,
@@ -44,8 +48,8 @@ export function createHandlers({
     'totp:confirm': (input) => account.totpConfirm(input),
     'totp:disable': (input) => account.totpDisable(input),
     'totp:regenerateRecoveryCodes': (input) => account.regenerateRecoveryCodes(input),
-    'settings:get': () => settings.get(),
-    'settings:set': (input) => settings.set(input),
+    'settings:get': () => ({ ...settings.get(), secretStore }),
+    'settings:set': (input) => ({ ...settings.set(input), secretStore }),
     'activity:ping': () => {
       lock.activity();
       return null;

@@ -1,5 +1,11 @@
 import { useEffect, useId, useState } from 'react';
-import type { AppSettings, AutoLockMinutes, ChannelInput, IpcError } from '../../src-shared/ipc-contract';
+import type {
+  AutoLockMinutes,
+  ChannelInput,
+  IpcError,
+  SecretStoreKind,
+  SettingsView,
+} from '../../src-shared/ipc-contract';
 import { call, desktopApi, failure } from './api';
 import { useDesktop } from './store';
 import { accountErrorText, minutesLabel } from './wording';
@@ -10,13 +16,20 @@ const CHOICES = [1, 5, 15, 30, 60] as const satisfies readonly AutoLockMinutes[]
 type Unlisted = Exclude<AutoLockMinutes, (typeof CHOICES)[number]>;
 const _everyChoiceListed: [Unlisted] extends [never] ? true : never = true;
 
+/** Where the device token is kept, as the settings report it. */
+const SECRET_STORE_WORDS: Record<SecretStoreKind, string> = {
+  keychain: 'in the OS keychain',
+  'safe-storage': "encrypted with this computer's key (Electron safeStorage) in Strongroom's data folder",
+  memory: 'in memory only, so it does not outlive this run of Strongroom',
+};
+
 /** Auto-lock: after how long without use the app locks, and whether sleep or screen lock locks it. */
 export function AutoLockTab() {
   const guard = useDesktop((s) => s.guard);
   const idleId = useId();
   const idleHintId = useId();
   const suspendId = useId();
-  const [settings, setSettings] = useState<AppSettings | null>(null);
+  const [settings, setSettings] = useState<SettingsView | null>(null);
   const [error, setError] = useState<IpcError | null>(null);
   const [saved, setSaved] = useState('');
   const [busy, setBusy] = useState(false);
@@ -42,7 +55,7 @@ export function AutoLockTab() {
     if (!bridge || !settings) return;
     const before = settings;
     // The control shows the choice at once; main's answer then confirms it or puts it back.
-    setSettings({ ...settings, ...change } as AppSettings);
+    setSettings({ ...settings, ...change } as SettingsView);
     setBusy(true);
     setError(null);
     setSaved('');
@@ -112,6 +125,10 @@ export function AutoLockTab() {
         />
         <label htmlFor={suspendId}>Lock when the computer sleeps or the screen locks</label>
       </div>
+      <p className="hint">
+        The device token that lets backups run while Strongroom is locked is kept{' '}
+        {SECRET_STORE_WORDS[settings.secretStore]}.
+      </p>
       <p className="saved" role="status">
         {saved}
       </p>

@@ -2,28 +2,38 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { newRepo, PASSWORD, runCli, tempDir, writeFile } from './helpers';
+import { newRepo, openRepo, PASSWORD, runCli, tempDir, writeFile } from './helpers';
+import { backup } from '../../src-engine/index';
 import { parseArgs } from '../../src-engine/cli';
 
 let work: string;
-let repoDir: string;
-let src: string;
 let pwFile: string;
 
 beforeAll(async () => {
   work = await tempDir('cli');
-  repoDir = path.join(work, 'repo');
-  src = path.join(work, 'src');
-  writeFile(path.join(src, 'a.txt'), 'alpha\n');
-  writeFile(path.join(src, 'dir/b.txt'), 'beta\n');
   pwFile = path.join(work, 'pw');
   fs.writeFileSync(pwFile, `${PASSWORD}\n`, { mode: 0o600 });
-  await newRepo(repoDir);
 });
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
+/**
+ * Each test's own repository and source folder (a.txt, dir/b.txt), so no test depends on what an
+ * earlier one left behind; `withSnapshot` backs the folder up once first (through the engine).
+ */
+async function setUp(label: string, { withSnapshot = false } = {}) {
+  const dir = fs.mkdtempSync(path.join(work, `${label}-`));
+  const repoDir = path.join(dir, 'repo');
+  const src = path.join(dir, 'src');
+  writeFile(path.join(src, 'a.txt'), 'alpha\n');
+  writeFile(path.join(src, 'dir/b.txt'), 'beta\n');
+  await newRepo(repoDir);
+  if (withSnapshot) await backup(await openRepo(repoDir), { paths: [src] });
+  return { dir, repoDir, src };
+}
+
 describe('strongroom-backup CLI', () => {
   it('refuses a password on the command line', async () => {
+    const { repoDir } = await setUp('argv');
     expect(() => parseArgs(['--password', 'x', 'snapshots'])).toThrow(/never accepted on the command line/);
     const r = await runCli(['--repo', repoDir, '--password=hunter2', 'snapshots']);
     expect(r.code).toBe(2);
@@ -31,6 +41,7 @@ describe('strongroom-backup CLI', () => {
   });
 
   it('backs up with the password from a file and prints --json', async () => {
+    const { repoDir, src } = await setUp('backup');
     const r = await runCli([
       '--repo',
       repoDir,
@@ -56,6 +67,7 @@ describe('strongroom-backup CLI', () => {
   });
 
   it('reads the password from STRONGROOM_PASSWORD and lists snapshots and files', async () => {
+    const { dir, repoDir, src } = await setUp('list', { withSnapshot: true });
     const env = { STRONGROOM_PASSWORD: PASSWORD };
     const snaps = await runCli(['-r', repoDir, 'snapshots', '--json'], env);
     expect(snaps.code, snaps.stderr).toBe(0);
@@ -65,7 +77,7 @@ describe('strongroom-backup CLI', () => {
     const ls = await runCli(['-r', repoDir, 'ls', 'latest', path.join(src, 'dir')], env);
     expect(ls.code, ls.stderr).toBe(0);
     expect(ls.stdout).toContain(path.join(src, 'dir/b.txt'));
-    const target = path.join(work, 'restored');
+    const target = path.join(dir, 'restored');
     const rs = await runCli(['-r', repoDir, 'restore', list[0]!.id.slice(0, 8), '--target', target], env);
     expect(rs.code, rs.stderr).toBe(0);
     expect(fs.readFileSync(path.join(target, src, 'dir/b.txt'), 'utf8')).toBe('beta\n');
@@ -75,13 +87,14 @@ describe('strongroom-backup CLI', () => {
   });
 
   it('names a wrong password and a missing repository as such, in text and JSON', async () => {
+    const { dir, repoDir } = await setUp('wrong');
     const wrong = await runCli(['-r', repoDir, 'snapshots', '--json'], { STRONGROOM_PASSWORD: 'not it' });
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/wrong password/);
     expect(JSON.parse(wrong.stdout)).toEqual({
       error: { code: 'WRONG_PASSWORD', message: expect.stringMatching(/wrong password/) as string },
     });
-    const missing = await runCli(['-r', path.join(work, 'nope'), 'snapshots'], {
+    const missing = await runCli(['-r', path.join(dir, 'nope'), 'snapshots'], {
       STRONGROOM_PASSWORD: PASSWORD,
     });
     expect(missing.code).toBe(1);
@@ -89,12 +102,14 @@ describe('strongroom-backup CLI', () => {
   });
 
   it('without a password source and without a terminal, says how to give one', async () => {
+    const { repoDir } = await setUp('no-password');
     const r = await runCli(['-r', repoDir, 'snapshots']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/STRONGROOM_PASSWORD/);
   });
 
   it('refuses to init over a non-empty folder and rejects unknown commands', async () => {
+    const { repoDir } = await setUp('init');
     const r = await runCli(['-r', repoDir, 'init'], { STRONGROOM_PASSWORD: PASSWORD });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/not empty/);
@@ -103,7 +118,8 @@ describe('strongroom-backup CLI', () => {
   });
 
   it('adds a second key so the password can change without rewriting data', async () => {
-    const newPw = path.join(work, 'newpw');
+    const { dir, repoDir } = await setUp('key');
+    const newPw = path.join(dir, 'newpw');
     fs.writeFileSync(newPw, 'a brand new password\n');
     const add = await runCli([
       '-r',
@@ -125,6 +141,7 @@ describe('strongroom-backup CLI', () => {
   });
 
   it('also runs straight from the TypeScript sources through tsx (the fallback when no bundle can be made)', async () => {
+    const { repoDir, src } = await setUp('tsx', { withSnapshot: true });
     writeFile(path.join(src, 'dir/c.txt'), 'gamma\n');
     const r = await runCli(['-r', repoDir, '--json', 'backup', src], {
       STRONGROOM_PASSWORD: PASSWORD,

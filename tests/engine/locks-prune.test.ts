@@ -14,6 +14,16 @@ import {
 import { newRepo, openRepo, packFiles, prng, runCli, tempDir, writeFile, PASSWORD } from './helpers';
 import { isStale, type LockInfo } from '../../src-engine/lock';
 
+/** What prune reports on a repository whose every pack is still referenced. */
+const NOTHING_TO_PRUNE = {
+  packsDeleted: 0,
+  packsRepacked: 0,
+  packsWritten: 0,
+  blobsRemoved: 0,
+  bytesFreed: 0,
+  temporaryFilesRemoved: 0,
+};
+
 let work: string;
 beforeAll(async () => {
   work = await tempDir('locks');
@@ -31,7 +41,10 @@ describe('locks', () => {
     writeFile(path.join(src, 'x'), 'x');
     await backup(await openRepo(repoDir), { paths: [src] });
     await held.release();
-    await expect(prune(await openRepo(repoDir))).resolves.toBeDefined();
+    // Now it runs, and removes nothing that either backup references.
+    await expect(prune(await openRepo(repoDir))).resolves.toEqual(NOTHING_TO_PRUNE);
+    expect(await repo.listLocks()).toEqual([]);
+    expect((await check(await openRepo(repoDir))).ok).toBe(true);
   });
 
   it('refuses a backup while prune holds the exclusive lock', async () => {
@@ -61,7 +74,7 @@ describe('locks', () => {
     expect(isStale({ ...dead, host: 'elsewhere', refreshed: Date.now() - 31 * 60 * 1000 })).toBe(true);
     await repo.writeLock('deadbeefdeadbeefdeadbeefdeadbeef', dead);
     await expect(prune(await openRepo(repoDir))).rejects.toThrow(/stale .*unlock.*--break-lock/);
-    await expect(prune(await openRepo(repoDir), { breakLock: true })).resolves.toBeDefined();
+    await expect(prune(await openRepo(repoDir), { breakLock: true })).resolves.toEqual(NOTHING_TO_PRUNE);
     expect(await repo.listLocks()).toEqual([]);
     // And through the CLI: `unlock` removes stale locks only.
     await repo.writeLock('deadbeefdeadbeefdeadbeefdeadbeef', dead);

@@ -64,6 +64,7 @@ beforeAll(async () => {
     shell: new RecordingShell(),
     localServer: null,
     defaultServerUrl: server.url,
+    secretStoreKind: 'memory',
     deviceName: 'test-host',
     events: { send: (name, payload) => sent.push({ name, payload }) },
     log: { warn: () => undefined },

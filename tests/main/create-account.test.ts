@@ -30,6 +30,7 @@ function compose(
     secrets: new MemorySecretStore(),
     clock: new ManualClock(),
     shell: new RecordingShell(),
+    secretStoreKind: 'memory',
     deviceName: 'test-host',
     log: { warn: () => undefined },
     ...extra,

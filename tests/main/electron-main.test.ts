@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadKeytar } from '../../src-main/adapters/keytar-secret-store';
 import { channels } from '../../src-shared/ipc-contract';
 import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
 
@@ -132,6 +133,14 @@ const fake = vi.hoisted(() => {
       removeHandler: (c: string) => state.handlers.delete(c),
     },
     powerMonitor: Object.assign(new Emitter(), { isOnBatteryPower: () => false }),
+    // Used only where keytar did not build: an OS key store that "encrypts" reversibly.
+    safeStorage: {
+      isAsyncEncryptionAvailable: () => Promise.resolve(true),
+      encryptStringAsync: (text: string) => Promise.resolve(Buffer.from(`sealed:${text}`).reverse()),
+      decryptStringAsync: (data: Buffer) =>
+        Promise.resolve({ result: Buffer.from(data).reverse().toString().slice(7), shouldReEncrypt: false }),
+      getSelectedStorageBackend: () => 'gnome_libsecret',
+    },
     BrowserWindow: FakeWindow,
     Tray: FakeTray,
     Notification: FakeNotification,
@@ -311,6 +320,21 @@ describe('the Electron main process (with Electron faked)', () => {
   it('a second launch focuses the window', () => {
     fake.appEvents.emit('second-instance');
     expect(win.focused).toBe(1);
+  });
+
+  it('keeps the device token in the OS keychain where keytar built, else with safeStorage, and says which', async () => {
+    await expect(call('auth:unlock', { username: 'alice', password: PASSWORD })).resolves.toMatchObject({
+      ok: true,
+    });
+    const expected = loadKeytar().ok ? 'keychain' : 'safe-storage';
+    await expect(call('settings:get')).resolves.toMatchObject({ ok: true, value: { secretStore: expected } });
+    const file = path.join(dataDir, 'secrets.json');
+    if (expected === 'safe-storage') {
+      await vi.waitFor(() => expect(fs.existsSync(file)).toBe(true));
+      expect(Object.keys(JSON.parse(fs.readFileSync(file, 'utf8')).secrets)).toEqual([`${server.url}/alice`]);
+    } else {
+      expect(fs.existsSync(file)).toBe(false);
+    }
   });
 
   it('Lock… writes "manual" before it answers, then closes the window through its close handler', async () => {

@@ -88,7 +88,10 @@ class Bridge {
   async call(channel: string, input?: unknown) {
     const id = this.nextId++;
     this.ws.send(JSON.stringify({ id, channel, input }));
-    await expect.poll(() => this.messages.some((m) => m.type === 'result' && m.id === id)).toBe(true);
+    // The answer is the condition; the bound only ends a hung test (an unlock takes seconds on a busy machine).
+    await expect
+      .poll(() => this.messages.some((m) => m.type === 'result' && m.id === id), { timeout: 20_000 })
+      .toBe(true);
     return this.messages.find((m) => m.type === 'result' && m.id === id)!.result!;
   }
   closed() {

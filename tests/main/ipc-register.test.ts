@@ -188,9 +188,15 @@ describe('sender check', () => {
     expect(handlers['lock:status']).not.toHaveBeenCalled();
   });
 
-  it('drops calls while there is no window', async () => {
+  it('drops calls from the page of a window that is gone (the gate asks for the window at every call)', async () => {
+    // The very event that is answered while the window exists...
+    const fromOurWindow = eventFrom(window);
+    await expect(call('lock:status', undefined, fromOurWindow)).resolves.toMatchObject({ ok: true });
+    // ...is dropped once there is no window any more (closed, or destroyed and not yet replaced).
     window = null as unknown as typeof window;
-    await expect(call('lock:status', undefined, eventFrom(fakeContents()))).resolves.toBeNull();
+    await expect(call('lock:status', undefined, fromOurWindow)).resolves.toBeNull();
+    expect(handlers['lock:status']).toHaveBeenCalledTimes(1);
+    expect(logs.join()).toContain('untrusted sender');
   });
 });
 

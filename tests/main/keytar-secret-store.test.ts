@@ -1,20 +1,22 @@
 /**
  * KeytarSecretStore against the real Secret Service (gnome-keyring inside dbus-run-session under
- * `npm test`). Where none is reachable the tests are skipped, and the reason is printed.
+ * `npm test`). Where keytar did not build (an optional dependency) or no Secret Service is reachable,
+ * the tests are skipped, and the reason is printed.
  */
 import crypto from 'node:crypto';
-import keytar from 'keytar';
 import { afterAll, describe, expect, it } from 'vitest';
-import { KeytarSecretStore } from '../../src-main/adapters/keytar-secret-store';
+import { KeytarSecretStore, loadKeytar } from '../../src-main/adapters/keytar-secret-store';
 
 const SERVICE = `Strongroom-test-${crypto.randomBytes(4).toString('hex')}`;
+const loaded = loadKeytar();
 
 async function secretServiceProblem(): Promise<string | null> {
+  if (!loaded.ok) return loaded.reason;
   if (process.platform === 'linux' && !process.env.DBUS_SESSION_BUS_ADDRESS) {
     return 'no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset); run under `npm test` or dbus-run-session with gnome-keyring';
   }
   try {
-    const probe = new KeytarSecretStore(SERVICE, 5_000);
+    const probe = new KeytarSecretStore(loaded.keytar, SERVICE, 5_000);
     await probe.set('probe', 'probe');
     await probe.delete('probe');
     return null;
@@ -27,7 +29,9 @@ const problem = await secretServiceProblem();
 if (problem) console.warn(`[skipped] KeytarSecretStore tests: ${problem}`);
 
 describe.skipIf(problem !== null)('KeytarSecretStore (real Secret Service)', () => {
-  const store = new KeytarSecretStore(SERVICE);
+  // Reached only where keytar loaded (problem is null).
+  const keytar = (loaded as Extract<typeof loaded, { ok: true }>).keytar;
+  const store = new KeytarSecretStore(keytar, SERVICE);
   const account = 'http://127.0.0.1:8437/alice';
 
   afterAll(async () => {

@@ -3,6 +3,7 @@
  * loopback, the real account client, electron-store in a temp dir; a manual clock for idle locks.
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +28,8 @@ const PASSWORD = 'correct horse battery';
 class RecordingClient extends AccountClient {
   readonly sessionTokens: string[] = [];
   readonly signOuts: string[] = [];
+  /** The order things happened in, for tests that are about order (shared with the test's own marks). */
+  readonly events: string[] = [];
   override async deviceSignIn(...args: Parameters<AccountClient['deviceSignIn']>) {
     const result = await super.deviceSignIn(...args);
     this.sessionTokens.push(result.sessionToken);
@@ -34,7 +37,12 @@ class RecordingClient extends AccountClient {
   }
   override async signOut(baseUrl: string, token: string) {
     this.signOuts.push(token);
-    return super.signOut(baseUrl, token);
+    this.events.push('sign-out sent');
+    try {
+      return await super.signOut(baseUrl, token);
+    } finally {
+      this.events.push('sign-out settled');
+    }
   }
 }
 
@@ -346,16 +354,31 @@ describe('locking', () => {
     await expect(account.get()).resolves.toMatchObject({ username: 'alice' });
   });
 
-  it('locks at once even when the server cannot be reached to revoke the session', async () => {
+  it('locks at once, before a server that never answers has settled the session revocation', async () => {
     const other = await startTestAccountServer();
     await other.createUser('alice', PASSWORD);
-    const { lock } = build({ serverUrl: other.url });
+    const { lock, client, shell, store } = build({ serverUrl: other.url });
     await lock.unlock({ username: 'alice', password: PASSWORD });
+    // The server goes silent: its port accepts connections and never answers.
+    const port = Number(new URL(other.url).port);
     await other.close();
-    const started = Date.now();
-    lock.lockInPlace('idle');
-    expect(Date.now() - started).toBeLessThan(50);
-    expect(lock.isLocked()).toBe(true);
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(port, '127.0.0.1', resolve));
+    try {
+      lock.lockInPlace('idle');
+      client.events.push('lockInPlace returned');
+      expect(lock.isLocked()).toBe(true);
+      expect(shell.locked).toEqual(['idle']);
+      expect(store.read('lock')).toMatchObject({ locked: true, reason: 'idle' });
+      // The revocation was sent before lockInPlace returned, and settles (the client's timeout) only after.
+      await expect
+        .poll(() => client.events, { timeout: 15_000 })
+        .toEqual(['sign-out sent', 'lockInPlace returned', 'sign-out settled']);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('Lock… locks with reason "manual" and closes the window', async () => {

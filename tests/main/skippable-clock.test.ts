@@ -21,12 +21,24 @@ describe('SkippableClock', () => {
     expect(fired).toHaveLength(2);
   });
 
-  it('still fires on real time without a skip', async () => {
+  it('still fires on real time without a skip, in order, each timer once', async () => {
     const clock = new SkippableClock();
-    const fired = await new Promise<boolean>((resolve) => {
-      clock.setTimeout(() => resolve(true), 5);
+    const fired: string[] = [];
+    const cleared = clock.setTimeout(() => fired.push('cleared'), 1);
+    clock.clearTimeout(cleared);
+    clock.setTimeout(() => fired.push('5 ms'), 5);
+    await new Promise<void>((resolve) => {
+      clock.setTimeout(() => {
+        fired.push('20 ms');
+        resolve();
+      }, 20);
     });
-    expect(fired).toBe(true);
+    expect(fired).toEqual(['5 ms', '20 ms']);
+    // Real time, not an offset: the clock's own time has not moved ahead of the wall clock.
+    expect(clock.now() - Date.now()).toBeLessThanOrEqual(0);
+    // A timer that fired on real time is done: a later skip does not run it again.
+    clock.skip(60_000);
+    expect(fired).toEqual(['5 ms', '20 ms']);
   });
 
   it('refuses to go backwards', () => {

@@ -12,7 +12,7 @@ import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElectronStoreSettings } from '../../src-main/adapters/electron-store-settings';
 import { ForkedEngineRunner } from '../../src-main/adapters/forked-engine-runner';
-import { KeytarSecretStore } from '../../src-main/adapters/keytar-secret-store';
+import { KeytarSecretStore, loadKeytar } from '../../src-main/adapters/keytar-secret-store';
 import { composeServices, type Services } from '../../src-main/compose';
 import { AccountClient } from '../../src-main/services/account-client';
 import type { VaultView } from '../../src-shared/ipc-contract';
@@ -23,12 +23,15 @@ const SERVICE = `Strongroom-test-${crypto.randomBytes(4).toString('hex')}`;
 const PASSWORD = 'correct horse battery';
 const VAULT_PASSWORD = 'a long vault password';
 
+const loaded = loadKeytar();
+
 async function keychainProblem(): Promise<string | null> {
+  if (!loaded.ok) return loaded.reason;
   if (process.platform === 'linux' && !process.env.DBUS_SESSION_BUS_ADDRESS) {
     return 'no D-Bus session bus; run under /work/tools/with-keyring or `npm test`';
   }
   try {
-    const probe = new KeytarSecretStore(SERVICE, 5_000);
+    const probe = new KeytarSecretStore(loaded.keytar, SERVICE, 5_000);
     await probe.set('probe', 'probe');
     await probe.delete('probe');
     return null;
@@ -71,7 +74,9 @@ beforeAll(async () => {
     dataDir: path.join(tmp, 'app'),
     runner: new ForkedEngineRunner(),
     store: new ElectronStoreSettings({ cwd: path.join(tmp, 'app') }),
-    secrets: new KeytarSecretStore(SERVICE),
+    // Reached only where keytar loaded (problem is null).
+    secrets: new KeytarSecretStore((loaded as Extract<typeof loaded, { ok: true }>).keytar, SERVICE),
+    secretStoreKind: 'keychain',
     clock: new ManualClock(),
     shell: new RecordingShell(),
     localServer: null,

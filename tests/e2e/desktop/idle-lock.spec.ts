@@ -27,12 +27,26 @@ test('locks after a minute without input and says why on the unlock screen', asy
     await page.getByRole('button', { name: 'Change account settings' }).click();
     await page.getByRole('tab', { name: 'Auto-lock' }).click();
 
+    // The tab also says where the device token is kept: the OS keychain, or memory where keytar
+    // did not build (the harness then said so when it started).
+    const keytarMissing = harness.output().includes('will not outlive this process');
+    await expect(page.getByRole('tabpanel')).toContainText(
+      keytarMissing
+        ? 'is kept in memory only, so it does not outlive this run of Strongroom.'
+        : 'is kept in the OS keychain.',
+    );
+
     await page.getByLabel('Lock after inactivity').selectOption({ label: '1 minute' });
     await expect(page.getByRole('status')).toHaveText('Strongroom now locks after 1 minute without use.');
 
-    // No input from here on: 30 s is not yet a minute...
+    // No input from here on: 30 s is not yet a minute. The skip has run every timer it made due by
+    // the time the harness answers; main's lock state, asked over the same ordered bridge after it,
+    // is the condition (a lock would also have sent onLocked and a reload first).
     await harness.skipClock(30_000);
-    await page.waitForTimeout(500);
+    expect(await page.evaluate(() => window.api.lockStatus())).toMatchObject({
+      ok: true,
+      value: { locked: false },
+    });
     await expect(page.getByRole('tab', { name: 'Auto-lock' })).toBeVisible();
 
     // ...31 s more is. The lock comes from main (onLocked, then a reload), not from the page.

@@ -16,7 +16,26 @@ async function openAccount(page: Page) {
 const PASSWORD = 'correct horse battery';
 const SHOTS = 'test-results/desktop-screens';
 
+/**
+ * The account server's clock: real time, unless a test freezes it and moves it itself (throttling
+ * waits are skipped, not slept). Injected like every clock of the server's services.
+ */
+class ServerClock {
+  private frozenAt: number | null = null;
+  now(): number {
+    return this.frozenAt ?? Date.now();
+  }
+  freeze(): void {
+    this.frozenAt = Date.now();
+  }
+  advance(ms: number): void {
+    if (this.frozenAt === null) throw new Error('freeze the clock first');
+    this.frozenAt += ms;
+  }
+}
+
 let server: TestAccountServer;
+let serverClock: ServerClock;
 let harness: RunningHarness | null = null;
 let dataDir: string;
 
@@ -28,7 +47,8 @@ test.beforeEach(async ({ context }) => {
   context.on('page', (p) => watch(p));
   context.pages().forEach(watch);
   // A fresh server per test: throttling counts per client address, and every test comes from 127.0.0.1.
-  server = await startTestAccountServer();
+  serverClock = new ServerClock();
+  server = await startTestAccountServer({ clock: serverClock });
   dataDir = freshDataDir();
   harness = await startHarness({ dataDir, serverUrl: server.url });
 });
@@ -133,36 +153,49 @@ test('refuses a wrong username or password, and a wrong two-factor code, clearin
 
 test('shows throttling with a countdown and keeps Unlock disabled meanwhile', async ({ page }) => {
   await server.createUser('erin', PASSWORD);
-  // Five free failures, then waits of 1, 2 and 4 s: the next attempt must wait 8 s.
+  // Time stands still on both sides and moves only when the test moves it: the server's clock, and
+  // the page's (Playwright's clock drives the countdown's Date.now and setInterval).
+  serverClock.freeze();
+  await page.clock.install();
   const failOnce = () =>
     fetch(`${server.url}/api/device-sign-in`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ username: 'erin', password: 'wrong password', deviceName: 'e2e' }),
     }).then((r) => r.status);
+  // Five free failures, then waits of 1, 2 and 4 s (refused until each is over): the next attempt must wait 8 s.
   for (let i = 0; i < 5; i++) expect(await failOnce()).toBe(401);
   for (const waitSeconds of [1, 2, 4]) {
-    await new Promise((r) => setTimeout(r, waitSeconds * 1000 + 150));
+    expect(await failOnce()).toBe(429);
+    serverClock.advance(waitSeconds * 1000);
     expect(await failOnce()).toBe(401);
   }
 
   await page.goto(harness!.url);
-  await unlock(page, 'erin', PASSWORD);
+  await page.getByLabel('Username').fill('erin');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.clock.pauseAt(Date.now() + 60_000);
+  await unlockButton(page).click();
   const alert = page.getByRole('alert');
-  await expect(alert).toContainText(/Too many attempts\. Try again in \d+ s\./);
+  await expect(alert).toHaveText('Too many attempts. Try again in 8 s.');
   await expect(unlockButton(page)).toBeDisabled();
   await expect(page.getByLabel('Password')).toHaveValue('');
-  const first = Number(/in (\d+) s/.exec((await alert.textContent()) ?? '')?.[1]);
-  expect(first).toBeGreaterThanOrEqual(5);
-  expect(first).toBeLessThanOrEqual(8);
   await page.screenshot({ path: `${SHOTS}/unlock-throttled.png` });
 
-  // It counts down, and Unlock comes back when the wait is over.
-  await expect(alert).toContainText(`in ${first - 2} s`, { timeout: 4_000 });
+  // It counts down, and Unlock stays disabled until the wait is over...
+  await page.clock.runFor(2_000);
+  await expect(alert).toHaveText('Too many attempts. Try again in 6 s.');
   await expect(unlockButton(page)).toBeDisabled();
-  await expect(alert).toHaveText('Too many attempts. You can try again now.', { timeout: 12_000 });
+  await page.clock.runFor(5_000);
+  await expect(alert).toHaveText('Too many attempts. Try again in 1 s.');
+  await expect(unlockButton(page)).toBeDisabled();
+  // ...then comes back, and the server (8 s later too) lets the right password in.
+  serverClock.advance(8_000);
+  await page.clock.runFor(1_000);
+  await expect(alert).toHaveText('Too many attempts. You can try again now.');
   await expect(unlockButton(page)).toBeEnabled();
-  await unlock(page, 'erin', PASSWORD);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await unlockButton(page).click();
   await openAccount(page);
   await expect(page.getByRole('heading', { name: 'Account', level: 1 })).toBeVisible();
 });

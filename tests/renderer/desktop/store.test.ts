@@ -80,16 +80,31 @@ describe('desktop store', () => {
     expect(useDesktop.getState().screen).toEqual({ kind: 'no-bridge' });
   });
 
-  it('retries a bridge that fails at start-up, then shows what went wrong', async () => {
+  it('retries a bridge that fails at start-up five times, then shows what went wrong', async () => {
     scripted({
       lockStatus: async () => {
         throw new Error('socket closed');
       },
     });
     await useDesktop.getState().start();
-    expect(calls.length).toBeGreaterThan(1);
-    const screen = useDesktop.getState().screen;
-    expect(screen.kind).toBe('start-failed');
+    expect(calls).toEqual(Array(5).fill('lockStatus'));
+    expect(useDesktop.getState().screen).toEqual({
+      kind: 'start-failed',
+      message: 'The connection to the app was interrupted. Try again.',
+    });
+  });
+
+  it('carries on as soon as a retry at start-up is answered', async () => {
+    let failures = 2;
+    scripted({
+      lockStatus: async () => {
+        if (failures-- > 0) throw new Error('socket still connecting');
+        return ok(LOCKED);
+      },
+    });
+    await useDesktop.getState().start();
+    expect(calls).toEqual(['lockStatus', 'lockStatus', 'lockStatus']);
+    expect(useDesktop.getState().screen).toEqual({ kind: 'locked', status: LOCKED, notice: 'close' });
   });
 
   it('drops the account at once when a call is answered "locked"', async () => {
