@@ -1,0 +1,66 @@
+/** `backup PATH...`: save a snapshot; exit 3 when some files could not be read. */
+import { backup, type BackupProgress, type BackupResult } from '../backup';
+import { flag, flags, has, UsageError } from './args';
+import type { RepositoryCommand } from './command';
+import { EXIT, fmtBytes, fmtEta, shortId, type Output } from './output';
+
+/** What a backup left out, path by path (BackupResult.failures). */
+interface LeftOut {
+  path: string;
+  reason: string;
+}
+
+function leftOut(r: BackupResult): LeftOut[] {
+  const f = (r as { failures?: LeftOut[] }).failures;
+  return Array.isArray(f) ? f : [];
+}
+
+function showProgress(out: Output, pr: BackupProgress): void {
+  if (pr.phase === 'scan') {
+    out.progress(`scanning: ${pr.filesTotal} files, ${fmtBytes(pr.bytesTotal)}`);
+    return;
+  }
+  const pct = pr.bytesTotal ? Math.min(100, (pr.bytesDone / pr.bytesTotal) * 100) : 100;
+  const w = 20;
+  const fill = Math.round((pct / 100) * w);
+  out.progress(
+    `[${'#'.repeat(fill)}${'.'.repeat(w - fill)}] ${pct.toFixed(0)}% ${pr.filesDone}/${pr.filesTotal} files ` +
+      `${fmtBytes(pr.bytesDone)}/${fmtBytes(pr.bytesTotal)} ${fmtBytes(pr.rate)}/s ETA ${fmtEta(pr.eta)} ${pr.currentFile}`,
+  );
+}
+
+export const backupCommand: RepositoryCommand = {
+  name: 'backup',
+  usage: 'backup PATH... [--exclude PATTERN]... [--tag TAG]... [--host NAME] [--parent ID | --force]',
+  flags: { value: ['exclude', 'tag', 'host', 'parent'], bool: ['force'] },
+  opensRepository: true,
+  async run({ repo, args, out, signal, breakLock }) {
+    if (args.positional.length === 0) throw new UsageError('backup needs at least one PATH');
+    if (has(args, 'force') && has(args, 'parent'))
+      throw new UsageError('--force and --parent exclude each other');
+    const r = await backup(repo, {
+      paths: args.positional,
+      excludes: flags(args, 'exclude') ?? [],
+      tags: flags(args, 'tag') ?? [],
+      host: flag(args, 'host'),
+      parent: has(args, 'force') ? null : flag(args, 'parent'),
+      breakLock,
+      signal,
+      onWarning: (m) => out.warn(m),
+      onProgress: (pr) => showProgress(out, pr),
+    });
+    out.endProgress();
+    const missing = leftOut(r);
+    for (const f of missing) out.notice(`not backed up: ${f.path}: ${f.reason}`);
+    const s = r.snapshot.summary;
+    const incomplete = r.snapshot.partial || missing.length > 0;
+    out.result(
+      `snapshot ${shortId(r.snapshotId)} saved${r.snapshot.partial ? ' (PARTIAL: some files could not be read)' : ''}\n` +
+        `files: ${s.filesNew} new, ${s.filesChanged} changed, ${s.filesUnmodified} unmodified; ${s.dirs} dirs\n` +
+        `read ${fmtBytes(s.bytesProcessed)}, added ${fmtBytes(s.bytesAdded)} to the repository in ${(s.durationMs / 1000).toFixed(1)} s` +
+        (missing.length ? `\n${missing.length} paths left out or incomplete (listed above)` : ''),
+      { id: r.snapshotId, ...r.snapshot, failures: missing },
+    );
+    return incomplete ? EXIT.incomplete : EXIT.ok;
+  },
+};
