@@ -14,7 +14,8 @@ import { BLOB_DATA, BLOB_TREE, PackWriter, encryptBlob, type PackEntry } from '.
 import { chunkFile } from './chunk-file';
 import { gearTable } from './chunker';
 import type { PackRecord, Repository, Snapshot, SnapshotSummary } from './repository';
-import { encodeTree, type Tree, type TreeNode } from './tree';
+import { encodeTree, nodeKey, type Tree, type TreeNode } from './tree';
+import { displayName, fromBytes, joinPath, type FsPath } from './fs-names';
 import { ChunkWorkerPool, type FileResult } from './worker-pool';
 import { progressEmitter, type TransferProgress } from './progress';
 
@@ -38,15 +39,29 @@ export interface BackupOptions {
   progressIntervalMs?: number;
 }
 
+/** One source path left out of the snapshot (or stored without something it had), with why. */
+export interface BackupFailure {
+  /** The source path (bytes of a name that is not UTF-8 as \xNN). */
+  path: string;
+  reason: string;
+}
+
 export interface BackupResult {
   snapshotId: string;
   snapshot: Snapshot;
+  /**
+   * Every path that could not be read, or only in part (a folder that could not be listed), with the
+   * reason; `snapshot.partial` is true when any is here. Empty when the snapshot holds everything.
+   */
+  failures: BackupFailure[];
 }
 
+/** Names travel as strings when they are UTF-8, else as bytes (see fs-names.ts). */
 type ScanEntry =
-  | { kind: 'dir'; name: string; st: BigIntStats | undefined; children: ScanEntry[] }
-  | { kind: 'file'; name: string; st: BigIntStats; path: string }
-  | { kind: 'symlink'; name: string; st: BigIntStats; target: string };
+  | { kind: 'dir'; name: FsPath; st: BigIntStats | undefined; children: ScanEntry[] }
+  | { kind: 'file'; name: FsPath; st: BigIntStats; path: FsPath }
+  | { kind: 'symlink'; name: FsPath; st: BigIntStats; target: FsPath }
+  | { kind: 'special'; name: FsPath; st: BigIntStats; type: 'fifo' | 'chardev' | 'blockdev' };
 
 type ScanDir = Extract<ScanEntry, { kind: 'dir' }>;
 
@@ -76,10 +91,16 @@ async function runBackup(
   started: number,
 ): Promise<BackupResult> {
   const warnings: string[] = [];
+  const failures: BackupFailure[] = [];
   let partial = false;
-  const warn = (m: string, missingData = true) => {
+  /** `what` is the path; a failure (missing data) makes the snapshot partial, a note does not. */
+  const warn = (what: FsPath, reason: string, missingData = true) => {
+    const m = `${displayName(what)}: ${reason}`;
     warnings.push(m);
-    if (missingData) partial = true;
+    if (missingData) {
+      partial = true;
+      failures.push({ path: displayName(what), reason });
+    }
     opts.onWarning?.(m);
   };
   const host = opts.host ?? os.hostname();
@@ -184,21 +205,26 @@ async function runBackup(
       if (e) dir.children.push(e);
     }
 
-    async function scan(abs: string, name: string): Promise<ScanEntry | undefined> {
+    async function scan(abs: FsPath, name: FsPath): Promise<ScanEntry | undefined> {
       checkCancel();
-      if (excludes.matches(abs)) return undefined;
+      if (excludes.matches(displayName(abs))) return undefined;
       let st: BigIntStats;
       try {
         st = await fsp.lstat(abs, { bigint: true });
       } catch (err) {
-        warn(`${abs}: cannot read metadata (${(err as Error).message}); skipped`);
+        warn(abs, `cannot read metadata (${(err as Error).message}); skipped`);
         return undefined;
       }
       if (st.isSymbolicLink()) {
         try {
-          return { kind: 'symlink', name, st, target: await fsp.readlink(abs) };
+          return {
+            kind: 'symlink',
+            name,
+            st,
+            target: fromBytes(await fsp.readlink(abs, { encoding: 'buffer' })),
+          };
         } catch (err) {
-          warn(`${abs}: cannot read link (${(err as Error).message}); skipped`);
+          warn(abs, `cannot read link (${(err as Error).message}); skipped`);
           return undefined;
         }
       }
@@ -210,24 +236,27 @@ async function runBackup(
       }
       if (st.isDirectory()) {
         const d: ScanDir = { kind: 'dir', name, st, children: [] };
-        let names: string[];
+        let names: FsPath[];
         try {
-          names = await fsp.readdir(abs);
+          // As bytes: a name that is not UTF-8 stays exactly what it is (a string would mangle it).
+          names = (await fsp.readdir(abs, { encoding: 'buffer' })).map(fromBytes);
         } catch (err) {
-          warn(`${abs}: cannot list directory (${(err as Error).message}); its contents are missing`);
+          warn(abs, `cannot list directory (${(err as Error).message}); its contents are missing`);
           return d;
         }
-        names.sort();
         // Stat siblings concurrently (libuv's pool does the waiting); order is kept by index.
         for (let i = 0; i < names.length; i += 64) {
           const batch = names.slice(i, i + 64);
-          for (const c of await Promise.all(batch.map((n) => scan(path.join(abs, n), n))))
+          for (const c of await Promise.all(batch.map((n) => scan(joinPath(abs, n), n))))
             if (c) d.children.push(c);
         }
         return d;
       }
-      // Sockets, FIFOs and devices carry no data worth keeping; say so rather than silently drop them.
-      warn(`${abs}: special file skipped`, false);
+      if (st.isFIFO()) return { kind: 'special', name, st, type: 'fifo' };
+      if (st.isCharacterDevice()) return { kind: 'special', name, st, type: 'chardev' };
+      if (st.isBlockDevice()) return { kind: 'special', name, st, type: 'blockdev' };
+      // A socket belongs to the program that listens on it; like restic's restore, not recreated.
+      warn(abs, 'socket not backed up (a socket is recreated by the program that uses it)', false);
       return undefined;
     }
   } catch (err) {
@@ -258,7 +287,7 @@ async function runBackup(
     const r = await dataPacker.flush();
     if (r) addPack(r.packId, r.entries);
   };
-  const processInline = (file: string, size: number): Promise<FileResult> => {
+  const processInline = (file: FsPath, size: number): Promise<FileResult> => {
     const run = inlineChain.then(async (): Promise<FileResult> => {
       inlineGear ??= gearTable(repo.keys.gear);
       try {
@@ -294,7 +323,7 @@ async function runBackup(
     inlineChain = run.catch(() => undefined);
     return run;
   };
-  const readFile = (file: string, size: number): Promise<FileResult> => {
+  const readFile = (file: FsPath, size: number): Promise<FileResult> => {
     if (poolStarting === undefined && inlineBytes + size <= INLINE_BUDGET) {
       inlineBytes += size;
       return processInline(file, size);
@@ -315,8 +344,9 @@ async function runBackup(
     return id;
   };
 
-  const meta = (name: string, st: BigIntStats | undefined): Omit<TreeNode, 'type'> => ({
-    name,
+  const meta = (name: FsPath, st: BigIntStats | undefined): Omit<TreeNode, 'type'> => ({
+    name: displayName(name),
+    ...(typeof name === 'string' ? {} : { nameBytes: name.toString('base64') }),
     mode: st ? Number(st.mode & 0o7777n) : 0o755,
     mtimeNs: st ? st.mtimeNs.toString() : '0',
     ctimeNs: st ? st.ctimeNs.toString() : '0',
@@ -328,11 +358,12 @@ async function runBackup(
   const saveDir = async (dir: ScanDir, parentTree: Tree | undefined): Promise<string> => {
     checkCancel();
     summary.dirs++;
-    const old = new Map((parentTree?.nodes ?? []).map((n) => [n.name, n]));
+    const old = new Map((parentTree?.nodes ?? []).map((n) => [nodeKey(n), n]));
+    const keyOf = (name: FsPath) => (typeof name === 'string' ? name : `\0${name.toString('base64')}`);
     const pending: Promise<TreeNode | undefined>[] = [];
     for (const c of dir.children) {
       if (c.kind !== 'file') continue;
-      const prev = old.get(c.name);
+      const prev = old.get(keyOf(c.name));
       const node: TreeNode = {
         ...meta(c.name, c.st),
         type: 'file',
@@ -357,11 +388,11 @@ async function runBackup(
       pending.push(
         readFile(c.path, node.size!).then((r) => {
           progress.filesDone++;
-          progress.currentFile = c.path;
+          progress.currentFile = displayName(c.path);
           // Bytes were counted as chunks arrived; true up for files that changed size while read.
           progress.bytesDone += node.size! - r.size;
           if (r.error) {
-            warn(`${c.path}: cannot read (${r.error}); not in this snapshot`);
+            warn(c.path, `cannot read (${r.error}); not in this snapshot`);
             return undefined;
           }
           if (prev?.type === 'file') summary.filesChanged++;
@@ -373,14 +404,26 @@ async function runBackup(
     const nodes: TreeNode[] = [];
     for (const c of dir.children) {
       if (c.kind === 'dir') {
-        const prev = old.get(c.name);
+        const prev = old.get(keyOf(c.name));
         const sub =
           prev?.type === 'dir' && prev.subtree
             ? await repo.readTree(prev.subtree).catch(() => undefined)
             : undefined;
         nodes.push({ ...meta(c.name, c.st), type: 'dir', subtree: await saveDir(c, sub) });
       } else if (c.kind === 'symlink') {
-        nodes.push({ ...meta(c.name, c.st), type: 'symlink', target: c.target });
+        const t = c.target;
+        nodes.push({
+          ...meta(c.name, c.st),
+          type: 'symlink',
+          target: displayName(t),
+          ...(typeof t === 'string' ? {} : { targetBytes: t.toString('base64') }),
+        });
+      } else if (c.kind === 'special') {
+        nodes.push({
+          ...meta(c.name, c.st),
+          type: c.type,
+          ...(c.type === 'fifo' ? {} : { rdev: c.st.rdev.toString() }),
+        });
       }
     }
     for (const n of await Promise.all(pending)) if (n) nodes.push(n);
@@ -391,7 +434,17 @@ async function runBackup(
   opts.signal?.addEventListener('abort', abort);
   let treeId: string;
   try {
-    const parentTree = parent ? await repo.readTree(parent.tree) : undefined;
+    // A damaged parent costs only the comparison: every file is then read again.
+    const parentTree = parent
+      ? await repo.readTree(parent.tree).catch((err: Error) => {
+          warn(
+            `parent snapshot ${parent!.id.slice(0, 8)}`,
+            `cannot be compared (${err.message}); every file is read`,
+            false,
+          );
+          return undefined;
+        })
+      : undefined;
     treeId = await saveDir(top, parentTree);
     progress.phase = 'finish';
     emit(true);
@@ -430,7 +483,7 @@ async function runBackup(
     summary,
   };
   const snapshotId = await repo.saveSnapshot(snapshot);
-  return { snapshotId, snapshot };
+  return { snapshotId, snapshot, failures };
 }
 
 function sameSet(a: string[], b: string[]): boolean {
