@@ -2,9 +2,11 @@
  * Repairs, as restic has them, under an exclusive lock, always saying what was dropped.
  *
  * - `repairIndex` rebuilds the index from the packs: index files that cannot be read are replaced, packs no
- *   index names are added from their headers, packs the index names but that are gone are dropped. With
- *   `readAllPacks` every pack is read in full and only blobs that authenticate are indexed, so a damaged
- *   blob is no longer offered to backups (which then store it again where the file still exists).
+ *   index names (or whose size does not match it) are indexed from their headers, packs the index names
+ *   but that are gone are dropped. With `readAllPacks` every pack is read in full and only blobs that
+ *   authenticate are indexed; a damaged pack's intact blobs are copied to a new pack and the damaged file
+ *   removed (restic's `repair packs`), so a damaged blob is no longer offered to backups (which store it
+ *   again where the file still exists).
  * - `repairSnapshots` rewrites snapshots whose trees use blobs the index does not hold: a file with a missing
  *   piece is left out (restic keeps the remaining pieces; that restores a file with the wrong content
  *   under its own name), an unreadable folder becomes an empty one. Everything intact stays restorable.
@@ -13,7 +15,7 @@
  *
  * Both write the new files before removing old ones: a crash in between leaves a readable repository.
  */
-import { blobId } from './crypto';
+import { blobId, OVERHEAD, sha256Hex } from './crypto';
 import { EngineError } from './errors';
 import {
   BLOB_TREE,
@@ -29,11 +31,22 @@ import { packName } from './storage';
 import { encodeTree, type Tree, type TreeNode } from './tree';
 
 export interface RepairIndexOptions {
-  /** Ignore the index files: read every pack in full and index only the blobs that authenticate. */
+  /**
+   * Ignore the index files and read every pack in full: only blobs that authenticate are indexed, and a
+   * pack with damaged blobs is replaced by a new pack holding its intact ones (restic's `repair packs`).
+   */
   readAllPacks?: boolean;
   dryRun?: boolean;
   breakLock?: boolean;
   onProgress?: (done: number, total: number) => void;
+}
+
+export interface SalvagedPack {
+  pack: string;
+  /** Intact blobs copied into new packs. */
+  blobsCopied: number;
+  /** Blobs that failed authentication, with why: these are lost. */
+  blobsLost: { blob: string; reason: string }[];
 }
 
 export interface RepairIndexResult {
@@ -41,12 +54,14 @@ export interface RepairIndexResult {
   unreadableIndexFiles: string[];
   /** Packs on disk that no readable index named: now indexed from their headers. */
   packsAdded: string[];
+  /** Packs whose size on disk does not match what the index says: indexed again from their headers. */
+  packsReindexed: string[];
   /** Packs an index named that are not in the repository: their blobs are no longer indexed. */
   packsMissing: string[];
-  /** Packs whose header cannot be read: none of their blobs can be used. */
+  /** Packs whose header cannot be read: none of their blobs can be used (the file is left in place). */
   packsUnreadable: { pack: string; reason: string }[];
-  /** With readAllPacks: blobs that failed authentication, left out of the index. */
-  blobsDropped: { pack: string; blob: string; reason: string }[];
+  /** With readAllPacks: damaged packs, replaced by new packs with their intact blobs, then removed. */
+  packsSalvaged: SalvagedPack[];
   packsIndexed: number;
   blobsIndexed: number;
   /** The index file written, or undefined when nothing needed changing (or a dry run). */
@@ -54,6 +69,14 @@ export interface RepairIndexResult {
   indexFilesRemoved: number;
   dryRun: boolean;
 }
+
+/** The size a pack with these entries has: its blobs, the sealed header and the header's length. */
+function expectedPackSize(entries: PackEntry[]): number {
+  const data = entries.reduce((n, e) => Math.max(n, e.offset + e.length), 0);
+  return data + OVERHEAD + HEADER_FIXED_BYTES + HEADER_ENTRY_BYTES * entries.length + 4;
+}
+const HEADER_FIXED_BYTES = 9;
+const HEADER_ENTRY_BYTES = 46;
 
 export async function repairIndex(
   repo: Repository,
@@ -71,9 +94,10 @@ async function runRepairIndex(repo: Repository, opts: RepairIndexOptions): Promi
   const res: RepairIndexResult = {
     unreadableIndexFiles: [],
     packsAdded: [],
+    packsReindexed: [],
     packsMissing: [],
     packsUnreadable: [],
-    blobsDropped: [],
+    packsSalvaged: [],
     packsIndexed: 0,
     blobsIndexed: 0,
     newIndex: undefined,
@@ -84,24 +108,41 @@ async function runRepairIndex(repo: Repository, opts: RepairIndexOptions): Promi
   await repo.loadIndex({ strict: true });
   res.unreadableIndexFiles = [...repo.unreadableIndexFiles];
   const oldIndexFiles = [...repo.indexFiles, ...repo.unreadableIndexFiles];
+  const indexed = new Map(repo.packs);
   const onDisk = await repo.listNames('packs');
   const onDiskSet = new Set(onDisk);
-  const kept = new Map<string, PackEntry[]>();
+  for (const packId of indexed.keys()) if (!onDiskSet.has(packId)) res.packsMissing.push(packId);
 
-  if (!opts.readAllPacks) {
-    for (const [packId, entries] of repo.packs) {
-      if (onDiskSet.has(packId)) kept.set(packId, entries);
-      else res.packsMissing.push(packId);
+  const kept = new Map<string, PackEntry[]>();
+  const toRead: string[] = [];
+  if (opts.readAllPacks) toRead.push(...onDisk);
+  else {
+    for (const packId of onDisk) {
+      const entries = indexed.get(packId);
+      if (!entries) {
+        toRead.push(packId);
+        continue;
+      }
+      // As restic does: a pack whose size differs from what its index entries imply is read again.
+      if ((await repo.storage.size(packName(packId))) === expectedPackSize(entries))
+        kept.set(packId, entries);
+      else {
+        res.packsReindexed.push(packId);
+        toRead.push(packId);
+      }
     }
   }
-  const toRead = opts.readAllPacks ? onDisk : onDisk.filter((p) => !kept.has(p));
+
+  const writer = new PackWriter(repo.storage, repo.keys, repo.config.packSize);
+  const written: PackRecord[] = [];
+  const damagedPacks: string[] = [];
   let done = 0;
   for (const packId of toRead) {
     opts.onProgress?.(done++, toRead.length);
     try {
       if (!opts.readAllPacks) {
         kept.set(packId, await readPackHeader(repo.storage, repo.keys, packId));
-        res.packsAdded.push(packId);
+        if (!indexed.has(packId)) res.packsAdded.push(packId);
         continue;
       }
       const bytes = await repo.storage.read(packName(packId));
@@ -110,54 +151,69 @@ async function runRepairIndex(repo: Repository, opts: RepairIndexOptions): Promi
       const header = decodeHeader(repo.keys, packId, bytes, bytes.length);
       if (typeof header === 'number') throw new Error('header truncated');
       const good: PackEntry[] = [];
+      const lost: SalvagedPack['blobsLost'] = [];
       for (const e of header) {
+        const sealed = bytes.subarray(e.offset, e.offset + e.length);
         try {
-          decryptBlob(
-            repo.keys,
-            e,
-            bytes.subarray(e.offset, e.offset + e.length),
-            `pack ${packId.slice(0, 16)}`,
-            true,
-          );
+          decryptBlob(repo.keys, e, sealed, `pack ${packId.slice(0, 16)}`, true);
           good.push(e);
         } catch (err) {
-          res.blobsDropped.push({ pack: packId, blob: e.id, reason: (err as Error).message });
+          lost.push({ blob: e.id, reason: (err as Error).message });
         }
       }
-      if (!repo.packs.has(packId)) res.packsAdded.push(packId);
-      if (good.length > 0) kept.set(packId, good);
+      if (!indexed.has(packId)) res.packsAdded.push(packId);
+      if (lost.length === 0 && sha256Hex(bytes) === packId) {
+        kept.set(packId, good);
+        continue;
+      }
+      // Damaged: its intact blobs go to new packs, so the damaged file can go and check passes again.
+      res.packsSalvaged.push({ pack: packId, blobsCopied: good.length, blobsLost: lost });
+      damagedPacks.push(packId);
+      if (opts.dryRun) continue;
+      for (const e of good) {
+        writer.add(
+          e.type,
+          e.id,
+          e.codec,
+          Buffer.from(bytes.subarray(e.offset, e.offset + e.length)),
+          e.rawLength,
+        );
+        if (writer.full) {
+          const w = await writer.flush();
+          if (w) written.push(w);
+        }
+      }
     } catch (err) {
       res.packsUnreadable.push({ pack: packId, reason: (err as Error).message });
     }
   }
-  if (opts.readAllPacks) {
-    for (const packId of repo.packs.keys()) if (!onDiskSet.has(packId)) res.packsMissing.push(packId);
-  }
+  const last = await writer.flush();
+  if (last) written.push(last);
+  for (const w of written) kept.set(w.packId, w.entries);
   res.packsIndexed = kept.size;
   res.blobsIndexed = [...kept.values()].reduce((n, e) => n + e.length, 0);
 
   const changed =
     res.unreadableIndexFiles.length > 0 ||
     res.packsAdded.length > 0 ||
+    res.packsReindexed.length > 0 ||
     res.packsMissing.length > 0 ||
-    res.blobsDropped.length > 0 ||
+    res.packsSalvaged.length > 0 ||
     // Packs with no readable header that an index still names.
-    res.packsUnreadable.some((u) => repo.packs.has(u.pack)) ||
-    repo.indexFiles.length > 1;
-  if (!changed || opts.dryRun) {
-    repo.clearIndex();
-    return res;
-  }
-  const records: PackRecord[] = [...kept].map(([packId, entries]) => ({ packId, entries }));
+    res.packsUnreadable.some((u) => indexed.has(u.pack)) ||
+    // --read-all-packs rewrites the index from what it read, even when every pack was sound.
+    (opts.readAllPacks === true && oldIndexFiles.length > 0);
   repo.clearIndex();
-  // Write the complete new index first, then remove the old files: a crash in between leaves both,
-  // which is harmless (the same packs described twice).
-  res.newIndex = await repo.writeIndex(records);
+  if (!changed || opts.dryRun) return res;
+  // The complete new index first, then the old files: a crash in between leaves both, which is harmless
+  // (the same packs described twice). Damaged packs go last, once their intact blobs are indexed elsewhere.
+  res.newIndex = await repo.writeIndex([...kept].map(([packId, entries]) => ({ packId, entries })));
   for (const f of oldIndexFiles) {
     if (f === res.newIndex) continue;
     await repo.storage.remove(`index/${f}`);
     res.indexFilesRemoved++;
   }
+  for (const p of damagedPacks) await repo.storage.remove(packName(p));
   repo.clearIndex();
   return res;
 }

@@ -19,11 +19,20 @@ function indexReport(r: RepairIndexResult): string {
       (u) =>
         `DROPPED pack ${u.pack.slice(0, 16)}: ${u.reason}; none of its blobs can be used (the file is left in place)`,
     ),
-    ...r.blobsDropped.map(
-      (b) => `DROPPED blob ${b.blob.slice(0, 16)} of pack ${b.pack.slice(0, 16)}: ${b.reason}`,
+    ...r.packsReindexed.map(
+      (p) => `pack ${p.slice(0, 16)} does not match its index entry: ${would}index it from its header`,
     ),
+    ...r.packsSalvaged.flatMap((s) => [
+      `damaged pack ${s.pack.slice(0, 16)}: ${would}copy its ${s.blobsCopied} intact blobs to a new pack and remove it`,
+      ...s.blobsLost.map(
+        (b) => `DROPPED blob ${b.blob.slice(0, 16)} of pack ${s.pack.slice(0, 16)}: ${b.reason}`,
+      ),
+    ]),
   ];
-  const lost = r.packsMissing.length + r.packsUnreadable.length + r.blobsDropped.length;
+  const lost =
+    r.packsMissing.length +
+    r.packsUnreadable.length +
+    r.packsSalvaged.reduce((n, s) => n + s.blobsLost.length, 0);
   if (r.newIndex)
     lines.push(
       `wrote index ${r.newIndex.slice(0, 16)} (${r.packsIndexed} packs, ${r.blobsIndexed} blobs); removed ${r.indexFilesRemoved} old index files`,
