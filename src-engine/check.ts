@@ -134,6 +134,8 @@ async function runCheck(repo: Repository, opts: CheckOptions): Promise<CheckResu
       tree = await repo.readTree(treeId);
     } catch (err) {
       fail(`${where}: tree ${treeId.slice(0, 16)} unreadable: ${(err as Error).message}`);
+      // Damaged bytes (not just a blob the index lacks): the index must stop offering it first.
+      if (err instanceof IntegrityError) repairs.add(REPAIR_INDEX_READ_ALL);
       repairs.add(REPAIR_SNAPSHOTS);
       return;
     }
