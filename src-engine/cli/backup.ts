@@ -38,6 +38,8 @@ export const backupCommand: RepositoryCommand = {
     if (args.positional.length === 0) throw new UsageError('backup needs at least one PATH');
     if (has(args, 'force') && has(args, 'parent'))
       throw new UsageError('--force and --parent exclude each other');
+    // Paths already named by a warning as it happened are not listed again at the end.
+    const warned = new Set<string>();
     const r = await backup(repo, {
       paths: args.positional,
       excludes: flags(args, 'exclude') ?? [],
@@ -46,12 +48,18 @@ export const backupCommand: RepositoryCommand = {
       parent: has(args, 'force') ? null : flag(args, 'parent'),
       breakLock,
       signal,
-      onWarning: (m) => out.warn(m),
+      onWarning: (m) => {
+        warned.add(m);
+        out.warn(m);
+      },
       onProgress: (pr) => showProgress(out, pr),
     });
     out.endProgress();
     const missing = leftOut(r);
-    for (const f of missing) out.notice(`not backed up: ${f.path}: ${f.reason}`);
+    for (const f of missing) {
+      if (!out.json && warned.has(`${f.path}: ${f.reason}`)) continue;
+      out.notice(`not backed up: ${f.path}: ${f.reason}`);
+    }
     const s = r.snapshot.summary;
     const incomplete = r.snapshot.partial || missing.length > 0;
     out.result(

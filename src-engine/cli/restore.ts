@@ -32,13 +32,18 @@ export const restoreCommand: RepositoryCommand = {
     const conflict = flag(args, 'conflict') ?? 'overwrite';
     if (!CONFLICT_MODES.includes(conflict))
       throw new UsageError('--conflict is overwrite, skip or keep-both');
+    // Paths already named by a warning as it happened are not listed again at the end.
+    const warned = new Set<string>();
     const r = await restore(repo, ref, {
       target,
       include: flags(args, 'include'),
       conflict: conflict as ConflictMode,
       signal,
       breakLock,
-      onWarning: (m) => out.warn(m),
+      onWarning: (m) => {
+        warned.add(m);
+        out.warn(m);
+      },
       onProgress: (pr) => {
         const pct = pr.bytesTotal ? Math.min(100, (pr.bytesDone / pr.bytesTotal) * 100) : 100;
         out.progress(
@@ -49,6 +54,7 @@ export const restoreCommand: RepositoryCommand = {
     out.endProgress();
     const failures = notRestored(r);
     for (const f of failures) {
+      if (!out.json && warned.has(`${f.path}: ${f.reason}`)) continue;
       out.notice(`${f.kind === 'metadata' ? 'metadata not kept' : 'not restored'}: ${f.path}: ${f.reason}`);
     }
     const missing = failures.filter((f) => f.kind !== 'metadata').length;
