@@ -16,6 +16,7 @@ import { gearTable } from './chunker';
 import type { PackRecord, Repository, Snapshot, SnapshotSummary } from './repository';
 import { encodeTree, nodeKey, type Tree, type TreeNode } from './tree';
 import { displayName, fromBytes, joinPath, type FsPath } from './fs-names';
+import { XattrHelper, type Xattr } from './fs-xattrs';
 import { ChunkWorkerPool, type FileResult } from './worker-pool';
 import { progressEmitter, type TransferProgress } from './progress';
 
@@ -77,9 +78,12 @@ export async function backup(repo: Repository, opts: BackupOptions): Promise<Bac
     }
   }
   const lock = await repo.lock(false, 'backup', { breakStale: opts.breakLock });
+  // Started now, so the helper process is up by the time the first folder is saved.
+  const xattrs = XattrHelper.start();
   try {
-    return await runBackup(repo, opts, roots, started);
+    return await runBackup(repo, opts, roots, started, xattrs);
   } finally {
+    (await xattrs).helper?.close();
     await lock.release();
   }
 }
@@ -89,6 +93,7 @@ async function runBackup(
   opts: BackupOptions,
   roots: string[],
   started: number,
+  xattrHelper: Promise<{ helper?: XattrHelper; unavailable?: string }>,
 ): Promise<BackupResult> {
   const warnings: string[] = [];
   const failures: BackupFailure[] = [];
@@ -355,7 +360,32 @@ async function runBackup(
     gid: st ? Number(st.gid) : 0,
   });
 
-  const saveDir = async (dir: ScanDir, parentTree: Tree | undefined): Promise<string> => {
+  const { helper: xattrs, unavailable: noXattrs } = await xattrHelper;
+  if (noXattrs) warn('extended attributes', `not backed up: ${noXattrs}`, false);
+  /**
+   * A node's extended attributes: the parent snapshot's when its ctime and inode are unchanged (setting
+   * an attribute changes the ctime), else read through the helper; a read error is a named failure.
+   */
+  const xattrsOf = (
+    c: ScanEntry & { st: BigIntStats | undefined },
+    prev: TreeNode | undefined,
+    abs: FsPath,
+  ) => {
+    if (!c.st) return Promise.resolve(undefined);
+    if (prev && prev.ctimeNs === c.st.ctimeNs.toString() && prev.inode === c.st.ino.toString())
+      return Promise.resolve(prev.xattrs);
+    if (!xattrs) return Promise.resolve(undefined);
+    return xattrs.get(abs).then((r): Xattr[] | undefined => {
+      if (r.error) warn(abs, `extended attributes not backed up (${r.error})`);
+      return r.xattrs && r.xattrs.length > 0 ? r.xattrs : undefined;
+    });
+  };
+  const withXattrs = async (node: TreeNode, x: Promise<Xattr[] | undefined>): Promise<TreeNode> => {
+    const list = await x;
+    return list ? { ...node, xattrs: list } : node;
+  };
+
+  const saveDir = async (dir: ScanDir, parentTree: Tree | undefined, dirPath: FsPath): Promise<string> => {
     checkCancel();
     summary.dirs++;
     const old = new Map((parentTree?.nodes ?? []).map((n) => [nodeKey(n), n]));
@@ -364,6 +394,7 @@ async function runBackup(
     for (const c of dir.children) {
       if (c.kind !== 'file') continue;
       const prev = old.get(keyOf(c.name));
+      const xa = xattrsOf(c, prev, c.path);
       const node: TreeNode = {
         ...meta(c.name, c.st),
         type: 'file',
@@ -382,11 +413,11 @@ async function runBackup(
         summary.filesUnmodified++;
         progress.filesDone++;
         progress.bytesDone += node.size!;
-        pending.push(Promise.resolve({ ...node, content: prev.content ?? [] }));
+        pending.push(withXattrs({ ...node, content: prev.content ?? [] }, xa));
         continue;
       }
       pending.push(
-        readFile(c.path, node.size!).then((r) => {
+        readFile(c.path, node.size!).then(async (r) => {
           progress.filesDone++;
           progress.currentFile = displayName(c.path);
           // Bytes were counted as chunks arrived; true up for files that changed size while read.
@@ -397,35 +428,43 @@ async function runBackup(
           }
           if (prev?.type === 'file') summary.filesChanged++;
           else summary.filesNew++;
-          return { ...node, size: r.size, content: r.content };
+          return withXattrs({ ...node, size: r.size, content: r.content }, xa);
         }),
       );
     }
-    const nodes: TreeNode[] = [];
+    const others: Promise<TreeNode>[] = [];
     for (const c of dir.children) {
+      if (c.kind === 'file') continue;
+      const prev = old.get(keyOf(c.name));
+      const abs = joinPath(dirPath, c.name);
+      const xa = xattrsOf(c, prev, abs);
       if (c.kind === 'dir') {
-        const prev = old.get(keyOf(c.name));
         const sub =
           prev?.type === 'dir' && prev.subtree
             ? await repo.readTree(prev.subtree).catch(() => undefined)
             : undefined;
-        nodes.push({ ...meta(c.name, c.st), type: 'dir', subtree: await saveDir(c, sub) });
+        others.push(
+          withXattrs({ ...meta(c.name, c.st), type: 'dir', subtree: await saveDir(c, sub, abs) }, xa),
+        );
       } else if (c.kind === 'symlink') {
         const t = c.target;
-        nodes.push({
+        const node: TreeNode = {
           ...meta(c.name, c.st),
           type: 'symlink',
           target: displayName(t),
           ...(typeof t === 'string' ? {} : { targetBytes: t.toString('base64') }),
-        });
-      } else if (c.kind === 'special') {
-        nodes.push({
+        };
+        others.push(withXattrs(node, xa));
+      } else {
+        const node: TreeNode = {
           ...meta(c.name, c.st),
           type: c.type,
           ...(c.type === 'fifo' ? {} : { rdev: c.st.rdev.toString() }),
-        });
+        };
+        others.push(withXattrs(node, xa));
       }
     }
+    const nodes: TreeNode[] = await Promise.all(others);
     for (const n of await Promise.all(pending)) if (n) nodes.push(n);
     return saveTree({ nodes });
   };
@@ -445,7 +484,7 @@ async function runBackup(
           return undefined;
         })
       : undefined;
-    treeId = await saveDir(top, parentTree);
+    treeId = await saveDir(top, parentTree, '/');
     progress.phase = 'finish';
     emit(true);
     if (poolStarting) await (await poolStarting).flush();

@@ -59,6 +59,7 @@ export function createSymlinks(links: EntryPlan[], asRoot: boolean, log: Failure
         log.metadata(l.snapPath, l.dest, `its owner or times could not be set (${describePathError(err)})`);
       }
       moveIntoPlace(tmp, l.dest);
+      l.done = true;
       made++;
     } catch (err) {
       log.notRestored(l.snapPath, l.dest, `cannot create symlink (${describePathError(err)})`);
@@ -106,6 +107,7 @@ export function createSpecials(
         );
       }
       moveIntoPlace(tmp, e.dest);
+      e.done = true;
       made++;
     } catch (err) {
       fs.rmSync(tmp, { force: true });

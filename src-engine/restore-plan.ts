@@ -72,6 +72,8 @@ export interface EntryPlan {
   dest: FsPath;
   parent: DirPlan;
   node: TreeNode;
+  /** Created in the target. */
+  done?: boolean;
 }
 
 export interface FilePlan extends EntryPlan {
@@ -81,7 +83,6 @@ export interface FilePlan extends EntryPlan {
   failed?: string;
   /** It failed because the repository's data was damaged (listed with the damage, not on its own). */
   damaged?: boolean;
-  done: boolean;
 }
 
 export interface HardlinkPlan extends EntryPlan {
@@ -181,7 +182,7 @@ export async function walkSnapshot(
       } else if (node.type === 'symlink') {
         plan.symlinks.push({ snapPath: sp, dest, parent: dir, node });
       } else if (node.type === 'file') {
-        plan.files.push({ snapPath: sp, dest, parent: dir, node, remaining: 0, done: false });
+        plan.files.push({ snapPath: sp, dest, parent: dir, node, remaining: 0 });
       } else {
         plan.specials.push({ snapPath: sp, dest, parent: dir, node });
       }

@@ -18,6 +18,7 @@ import { displayName, joinPath, type FsPath } from './fs-names';
 import { setTimesFd } from './fs-meta';
 import { describePathError } from './restore-dirs';
 import type { FailureLog, FilePlan } from './restore-plan';
+import { writeMode } from './restore-xattrs';
 
 const ZEROS = Buffer.alloc(64 * 1024);
 
@@ -97,7 +98,7 @@ export class FileWriter {
     try {
       // The owner first: chown clears set-id bits, which chmod then puts back.
       if (this.opts.asRoot) fs.fchownSync(fd, node.uid, node.gid);
-      fs.fchmodSync(fd, node.mode & 0o7777);
+      fs.fchmodSync(fd, writeMode(node, this.opts.asRoot));
       setTimesFd(fd, o.tmp, node.mtimeNs);
     } catch (err) {
       metaError = err;

@@ -19,6 +19,7 @@ import { applyDirMetadata, createDirs } from './restore-dirs';
 import { FileWriter } from './restore-writer';
 import { FileRestorer, cancelled } from './restore-files';
 import { createHardlinks, createSpecials, createSymlinks } from './restore-entries';
+import { restoreXattrs } from './restore-xattrs';
 import path from 'node:path';
 
 export type { RestoreFailure } from './restore-plan';
@@ -182,6 +183,7 @@ async function runRestore(
   result.filesRestored += result.hardlinks;
   result.specials = createSpecials(plan.specials, plan.target, asRoot, log);
   result.symlinks = createSymlinks(plan.symlinks, asRoot, log);
+  await restoreXattrs(plan, asRoot, log);
   applyDirMetadata(plan.dirs, asRoot, log);
   emit(true);
 

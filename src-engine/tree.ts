@@ -1,5 +1,6 @@
 /** Tree objects: one JSON blob per directory, nodes sorted by name, so an unchanged directory keeps its id. */
 import type { FsPath } from './fs-names';
+import type { Xattr } from './fs-xattrs';
 
 /** `fifo`, `chardev` and `blockdev` are special files (with `rdev` for devices); older trees have none. */
 export type NodeType = 'file' | 'dir' | 'symlink' | 'fifo' | 'chardev' | 'blockdev';
@@ -28,6 +29,8 @@ export interface TreeNode {
   targetBytes?: string;
   /** chardev, blockdev: the device number (st_rdev), decimal. */
   rdev?: string;
+  /** Extended attributes (ACLs included), sorted by name; absent when there are none. */
+  xattrs?: Xattr[];
   /**
    * file with more than one hard link at backup time: "dev:inode". Restore links the files of one
    * snapshot that share it instead of writing the data twice.
