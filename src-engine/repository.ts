@@ -275,9 +275,13 @@ export class Repository implements LockPort {
     const out: string[] = [];
     for (const name of await this.storage.list(kind)) {
       if (pattern.test(name)) out.push(name);
-      else if (!this.strayReported.has(`${kind}/${name}`)) {
-        this.strayReported.add(`${kind}/${name}`);
-        this.problem(`${kind}/${name}`, 'not a repository file; ignored');
+      else {
+        // Pack names come without their prefix folder; a stray one's folder is unknown, hence the `*`.
+        const file = kind === 'packs' ? `packs/*/${name}` : `${kind}/${name}`;
+        if (!this.strayReported.has(file)) {
+          this.strayReported.add(file);
+          this.problem(file, 'not a repository file; ignored');
+        }
       }
     }
     return out;

@@ -1,19 +1,8 @@
 /** `backup PATH...`: save a snapshot; exit 3 when some files could not be read. */
-import { backup, type BackupProgress, type BackupResult } from '../backup';
+import { backup, type BackupProgress } from '../backup';
 import { flag, flags, has, UsageError } from './args';
 import type { RepositoryCommand } from './command';
 import { EXIT, fmtBytes, fmtEta, shortId, type Output } from './output';
-
-/** What a backup left out, path by path (BackupResult.failures). */
-interface LeftOut {
-  path: string;
-  reason: string;
-}
-
-function leftOut(r: BackupResult): LeftOut[] {
-  const f = (r as { failures?: LeftOut[] }).failures;
-  return Array.isArray(f) ? f : [];
-}
 
 function showProgress(out: Output, pr: BackupProgress): void {
   if (pr.phase === 'scan') {
@@ -55,7 +44,7 @@ export const backupCommand: RepositoryCommand = {
       onProgress: (pr) => showProgress(out, pr),
     });
     out.endProgress();
-    const missing = leftOut(r);
+    const missing = r.failures;
     for (const f of missing) {
       if (!out.json && warned.has(`${f.path}: ${f.reason}`)) continue;
       out.notice(`not backed up: ${f.path}: ${f.reason}`);

@@ -1,21 +1,9 @@
 /** `restore SNAPSHOT --target DIR`: every path not restored is named with its reason, and exits 3. */
 import path from 'node:path';
-import { restore, type ConflictMode, type RestoreResult } from '../restore';
+import { restore, type ConflictMode } from '../restore';
 import { flag, flags, UsageError } from './args';
 import type { RepositoryCommand } from './command';
 import { EXIT, fmtBytes, fmtEta } from './output';
-
-/** A path not restored, or restored without some of its metadata (RestoreResult.failures). */
-interface NotRestored {
-  path: string;
-  kind?: 'not-restored' | 'metadata';
-  reason: string;
-}
-
-function notRestored(r: RestoreResult): NotRestored[] {
-  const f = (r as { failures?: NotRestored[] }).failures;
-  return Array.isArray(f) ? f : [];
-}
 
 const CONFLICT_MODES: readonly string[] = ['skip', 'overwrite', 'keep-both'];
 
@@ -52,7 +40,7 @@ export const restoreCommand: RepositoryCommand = {
       },
     });
     out.endProgress();
-    const failures = notRestored(r);
+    const failures = r.failures;
     for (const f of failures) {
       if (!out.json && warned.has(`${f.path}: ${f.reason}`)) continue;
       out.notice(`${f.kind === 'metadata' ? 'metadata not kept' : 'not restored'}: ${f.path}: ${f.reason}`);

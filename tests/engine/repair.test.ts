@@ -105,6 +105,9 @@ describe('repair index', () => {
     const checked = await check(await openRepo(f.repoDir), { readDataPercent: 100 });
     expect(checked.ok).toBe(false);
     expect(checked.repairs).toEqual([REPAIR_INDEX_READ_ALL, REPAIR_SNAPSHOTS]);
+    // Every pack read is counted, the damaged one included.
+    expect(checked.packsRead).toBe(packFiles(f.repoDir).length);
+    expect(checked.damagedPacks.map((d) => d.pack)).toEqual([pack]);
 
     const dry = await repairIndex(await openRepo(f.repoDir), { readAllPacks: true, dryRun: true });
     expect(dry.packsSalvaged.map((s) => s.pack)).toEqual([pack]);
