@@ -42,7 +42,7 @@ const COMMANDS: CliCommand[] = [
 const USAGE = `usage: strongroom-backup --repo DIR [--password-file FILE] [--json] [--break-lock] COMMAND [options]
 
 commands:
-${COMMANDS.map((c) => `  ${c.usage}`).join('\n')}
+${COMMANDS.map((c) => `  ${c.usage.replace(/\n/g, '\n  ')}`).join('\n')}
 
 The password: STRONGROOM_PASSWORD, --password-file FILE, or a prompt on a terminal.
 The repository: --repo DIR (-r DIR) or STRONGROOM_REPOSITORY.

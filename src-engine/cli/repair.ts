@@ -79,7 +79,7 @@ export const repairCommand: RepositoryCommand = {
   name: 'repair',
   usage:
     'repair index [--read-all-packs] [--dry-run]   rebuild the index from the packs\n' +
-    '  repair snapshots [--dry-run] [SNAPSHOT...]    rewrite snapshots without what is lost',
+    'repair snapshots [--dry-run] [SNAPSHOT...]    rewrite snapshots without what is lost',
   flags: { value: [], bool: ['read-all-packs', 'dry-run'] },
   opensRepository: true,
   async run({ repo, args, out, breakLock }) {
