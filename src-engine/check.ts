@@ -188,7 +188,7 @@ async function runCheck(repo: Repository, opts: CheckOptions): Promise<CheckResu
   if (damaged.size > 0) {
     // Name what the damage touches: walk all snapshots once more, collecting users of damaged blobs.
     const affects = new Map<string, string[]>([...damaged.keys()].map((p) => [p, []]));
-    const packOf = (id: string) => repo.index.get(id)?.pack;
+    const packOf = (id: string) => (repo.index.get(id) ?? repo.damagedBlobs.get(id))?.pack;
     const note = (id: string, label: string) => {
       const p = packOf(id);
       if (p && affects.has(p)) {

@@ -115,6 +115,10 @@ const kindAad = (kind: string) => Buffer.from(`strongroom ${kind} v1`);
 
 export class Repository implements LockPort {
   readonly index = new Map<string, IndexEntry>();
+  /** Further copies of tree blobs, in other packs, beside the one `index` names. */
+  private readonly duplicates = new Map<string, IndexEntry[]>();
+  /** Blobs found damaged when read, taken out of `index` (see readTree). */
+  readonly damagedBlobs = new Map<string, IndexEntry>();
   /** Every pack the index knows (from index files or recovered from headers). */
   readonly packs = new Map<string, PackEntry[]>();
   /** Packs found on disk with no index file: left by an interrupted backup; the next index write covers them. */
@@ -328,7 +332,16 @@ export class Repository implements LockPort {
   addPack(packId: string, entries: PackEntry[]): void {
     if (this.packs.has(packId)) return;
     this.packs.set(packId, entries);
-    for (const e of entries) if (!this.index.has(e.id)) this.index.set(e.id, { ...e, pack: packId });
+    for (const e of entries) {
+      if (!this.index.has(e.id)) this.index.set(e.id, { ...e, pack: packId });
+      else if (e.type === BLOB_TREE) {
+        // Another copy of a tree (a backup stored it again after the first proved damaged): kept, so
+        // readTree can fall back to it whichever copy the index files happen to name first.
+        const list = this.duplicates.get(e.id);
+        if (list) list.push({ ...e, pack: packId });
+        else this.duplicates.set(e.id, [{ ...e, pack: packId }]);
+      }
+    }
   }
 
   /**
@@ -384,6 +397,8 @@ export class Repository implements LockPort {
   /** Forgets the loaded index, so the next `loadIndex` reads the repository again. */
   clearIndex(): void {
     this.index.clear();
+    this.duplicates.clear();
+    this.damagedBlobs.clear();
     this.packs.clear();
     this.recoveredPacks.length = 0;
     this.indexFiles.length = 0;
@@ -417,12 +432,37 @@ export class Repository implements LockPort {
     return decryptBlob(this.keys, e, sealed, `pack ${e.pack.slice(0, 16)}`);
   }
 
+  /**
+   * A tree, from its primary copy or, when that cannot be read, from another copy some pack holds (the
+   * one that works becomes primary). When none can be read the tree leaves the in-memory index, so a
+   * backup in this process stores it again instead of naming the damaged copy; `damagedBlobs` keeps it.
+   */
   async readTree(id: string): Promise<Tree> {
     const cached = this.treeCache.get(id);
     if (cached) return cached;
     const e = this.index.get(id);
     if (!e) throw new EngineError('CORRUPT', `tree ${id.slice(0, 16)} is not in the index`);
     if (e.type !== BLOB_TREE) throw new EngineError('CORRUPT', `blob ${id.slice(0, 16)} is not a tree`);
+    let firstError: unknown;
+    for (const copy of [e, ...(this.duplicates.get(id) ?? [])]) {
+      try {
+        const t = await this.readTreeCopy(id, copy);
+        if (copy !== e) this.index.set(id, copy);
+        if (this.treeCache.size > 10000) this.treeCache.clear();
+        this.treeCache.set(id, t);
+        return t;
+      } catch (err) {
+        firstError ??= err;
+      }
+    }
+    if (firstError instanceof IntegrityError) {
+      this.index.delete(id);
+      this.damagedBlobs.set(id, e);
+    }
+    throw firstError;
+  }
+
+  private async readTreeCopy(id: string, e: IndexEntry): Promise<Tree> {
     // Tree blobs share packs of their own, so one read of the pack serves a whole directory walk.
     let bytes = this.treePackCache.get(e.pack);
     if (!bytes) {
@@ -438,10 +478,11 @@ export class Repository implements LockPort {
     }
     const sealed = bytes.subarray(e.offset, e.offset + e.length);
     const plain = decryptBlob(this.keys, e, sealed, `pack ${e.pack.slice(0, 16)}`);
-    const t = decodeTree(plain, `tree ${id.slice(0, 16)}`);
-    if (this.treeCache.size > 10000) this.treeCache.clear();
-    this.treeCache.set(id, t);
-    return t;
+    try {
+      return decodeTree(plain, `tree ${id.slice(0, 16)}`);
+    } catch (err) {
+      throw new IntegrityError(`tree ${id.slice(0, 16)}`, (err as Error).message);
+    }
   }
 
   // ---- snapshots ----

@@ -180,3 +180,24 @@ describe('a damaged snapshot file', () => {
     await expectRestored(f.repoDir, next.snapshotId, f.src, path.join(work, 'snapshot-out-2'));
   });
 });
+
+describe('a damaged tree of the parent snapshot', () => {
+  it('does not stop the next backup: it reads every file again and says why', async () => {
+    const f = await fixture('parent-tree');
+    const repo = await openRepo(f.repoDir);
+    await repo.loadIndex();
+    const root = repo.index.get((await repo.findSnapshot(f.second)).tree)!;
+    const pack = packFiles(f.repoDir).find((p) => p.endsWith(root.pack))!;
+    flipByte(pack, root.offset + Math.floor(root.length / 2));
+
+    const warnings: string[] = [];
+    const next = await backup(await openRepo(f.repoDir), {
+      paths: [f.src],
+      onWarning: (m) => warnings.push(m),
+    });
+    expect(next.snapshot.parent).toBe(f.second);
+    expect(next.snapshot.summary.filesUnmodified).toBe(0);
+    expect(warnings.join('\n')).toMatch(new RegExp(f.second.slice(0, 8)));
+    await expectRestored(f.repoDir, next.snapshotId, f.src, path.join(work, 'parent-tree-out'));
+  });
+});
