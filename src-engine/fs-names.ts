@@ -5,6 +5,7 @@
  * `fs` call accepts.
  */
 import path from 'node:path';
+import crypto from 'node:crypto';
 
 /** A path or name as `fs` takes it: a string when it is valid UTF-8, else its bytes. */
 export type FsPath = string | Buffer;
@@ -36,4 +37,21 @@ export function joinPath(parent: FsPath, name: FsPath): FsPath {
   const p = Buffer.from(parent);
   const sep = p.length > 0 && p[p.length - 1] === 0x2f ? [] : [Buffer.from('/')];
   return Buffer.concat([p, ...sep, Buffer.from(name)]);
+}
+
+let tmpPrefix: string | undefined;
+let tmpCounter = 0;
+
+/**
+ * A short name for a file being restored beside its destination: `.sr`, 6 random hex digits drawn once
+ * per process, and a counter (at most 16 bytes, so a 255-byte name always fits next to it). Callers
+ * create it with O_EXCL (or an equivalent) and draw another if it is taken.
+ */
+export function restoreTmpName(): string {
+  tmpPrefix ??= crypto.randomBytes(3).toString('hex');
+  if (tmpCounter >= 36 ** 6) {
+    tmpPrefix = crypto.randomBytes(3).toString('hex');
+    tmpCounter = 0;
+  }
+  return `.sr${tmpPrefix}${(tmpCounter++).toString(36)}`;
 }

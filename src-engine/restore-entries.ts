@@ -5,14 +5,13 @@
  * there is replaced, never followed. Whatever cannot be created is a named failure.
  */
 import fs from 'node:fs';
-import crypto from 'node:crypto';
-import { joinPath, type FsPath } from './fs-names';
+import { joinPath, restoreTmpName, type FsPath } from './fs-names';
 import { makeSpecial, setLinkTimes, type SpecialType } from './fs-meta';
 import { describePathError } from './restore-dirs';
 import type { DirPlan, EntryPlan, FailureLog, HardlinkPlan } from './restore-plan';
 import { nodeTarget } from './tree';
 
-const tmpName = () => `.sr${crypto.randomBytes(4).toString('hex')}`;
+const tmpName = restoreTmpName;
 
 /** Renames `tmp` over `dest`, refusing to replace a directory; `tmp` is gone afterwards either way. */
 function moveIntoPlace(tmp: FsPath, dest: FsPath): void {

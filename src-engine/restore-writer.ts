@@ -2,7 +2,7 @@
  * Writes restored files, and is the one place that holds their descriptors: at most `maxOpen` at a
  * time (least recently used closed first, reopened by name when needed again), so a restore of any
  * number of files fits in an ordinary open-file limit. Each file is written under a short fresh name
- * in its own folder (`.sr` + 8 hex: a 255-byte name still fits beside it), with O_EXCL|O_NOFOLLOW, and
+ * in its own folder (`.sr` and at most 12 more characters: a 255-byte name still fits beside it), with O_EXCL|O_NOFOLLOW, and
  * renamed over its destination only when complete; a symlink at the destination is replaced, never
  * written through. Runs of zeros as long as a whole blob are not written but left as holes (the file
  * is truncated to its size at the end), so sparse files stay sparse.
@@ -12,9 +12,8 @@
  */
 import fs from 'node:fs';
 import { constants as fsc } from 'node:fs';
-import crypto from 'node:crypto';
 import { describeIoError } from './errors';
-import { displayName, joinPath, type FsPath } from './fs-names';
+import { displayName, joinPath, restoreTmpName, type FsPath } from './fs-names';
 import { setTimesFd } from './fs-meta';
 import { describePathError } from './restore-dirs';
 import type { FailureLog, FilePlan } from './restore-plan';
@@ -48,6 +47,8 @@ export class FileWriter {
   private readonly files = new Map<FilePlan, Open>();
   private readonly fds = new Map<FilePlan, number>();
   private readonly maxOpen: number;
+  private readonly uid = process.getuid?.() ?? -1;
+  private readonly gid = process.getgid?.() ?? -1;
 
   constructor(private readonly opts: FileWriterOptions) {
     this.maxOpen = Math.max(1, opts.maxOpen ?? 64);
@@ -96,8 +97,10 @@ export class FileWriter {
     const node = f.node;
     let metaError: unknown;
     try {
-      // The owner first: chown clears set-id bits, which chmod then puts back.
-      if (this.opts.asRoot) fs.fchownSync(fd, node.uid, node.gid);
+      // The owner first: chown clears set-id bits, which chmod then puts back. A new file is already
+      // ours: only a different owner costs a call.
+      if (this.opts.asRoot && (node.uid !== this.uid || node.gid !== this.gid))
+        fs.fchownSync(fd, node.uid, node.gid);
       fs.fchmodSync(fd, writeMode(node, this.opts.asRoot));
       setTimesFd(fd, o.tmp, node.mtimeNs);
     } catch (err) {
@@ -146,7 +149,7 @@ export class FileWriter {
       o = { tmp: '', holes: false };
       // A short random name, created exclusively: nothing already there is ever opened or followed.
       for (let attempt = 0; ; attempt++) {
-        const tmp = joinPath(f.parent.dest, `.sr${crypto.randomBytes(4).toString('hex')}`);
+        const tmp = joinPath(f.parent.dest, restoreTmpName());
         try {
           o.fd = this.openWithRoom(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
           o.tmp = tmp;
