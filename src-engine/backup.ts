@@ -15,7 +15,8 @@ import { chunkFile } from './chunk-file';
 import { gearTable } from './chunker';
 import type { PackRecord, Repository, Snapshot, SnapshotSummary } from './repository';
 import { encodeTree, nodeKey, type Tree, type TreeNode } from './tree';
-import { displayName, fromBytes, joinPath, type FsPath } from './fs-names';
+import { displayName, joinPath, type FsPath } from './fs-names';
+import { scanRoots, type ScanDir, type ScanEntry } from './backup-scan';
 import { XattrHelper, type Xattr } from './fs-xattrs';
 import { ChunkWorkerPool, type FileResult } from './worker-pool';
 import { progressEmitter, type TransferProgress } from './progress';
@@ -56,15 +57,6 @@ export interface BackupResult {
    */
   failures: BackupFailure[];
 }
-
-/** Names travel as strings when they are UTF-8, else as bytes (see fs-names.ts). */
-type ScanEntry =
-  | { kind: 'dir'; name: FsPath; st: BigIntStats | undefined; children: ScanEntry[] }
-  | { kind: 'file'; name: FsPath; st: BigIntStats; path: FsPath }
-  | { kind: 'symlink'; name: FsPath; st: BigIntStats; target: FsPath }
-  | { kind: 'special'; name: FsPath; st: BigIntStats; type: 'fifo' | 'chardev' | 'blockdev' };
-
-type ScanDir = Extract<ScanEntry, { kind: 'dir' }>;
 
 export async function backup(repo: Repository, opts: BackupOptions): Promise<BackupResult> {
   if (opts.paths.length === 0) throw new EngineError('INVALID_ARGUMENT', 'backup needs at least one path');
@@ -189,81 +181,17 @@ async function runBackup(
       return p;
     }));
   if (!parent) void spawnPool().catch(() => undefined);
-  const top: ScanDir = { kind: 'dir', name: '', st: undefined, children: [] };
+  let top: ScanDir;
   try {
-    for (const root of roots) {
-      const parts = root.split(path.sep).filter(Boolean);
-      let dir = top;
-      let abs = '/';
-      for (let i = 0; i < parts.length - 1; i++) {
-        abs = path.join(abs, parts[i]!);
-        let next = dir.children.find((c): c is ScanDir => c.kind === 'dir' && c.name === parts[i]);
-        if (!next) {
-          next = { kind: 'dir', name: parts[i]!, st: await fsp.lstat(abs, { bigint: true }), children: [] };
-          dir.children.push(next);
-        }
-        dir = next;
-      }
-      const name = parts[parts.length - 1] ?? '';
-      if (dir.children.some((c) => c.name === name)) continue; // nested root already covered
-      const e = await scan(root, name);
-      if (e) dir.children.push(e);
-    }
-
-    async function scan(abs: FsPath, name: FsPath): Promise<ScanEntry | undefined> {
-      checkCancel();
-      if (excludes.matches(displayName(abs))) return undefined;
-      let st: BigIntStats;
-      try {
-        st = await fsp.lstat(abs, { bigint: true });
-      } catch (err) {
-        warn(abs, `cannot read metadata (${(err as Error).message}); skipped`);
-        return undefined;
-      }
-      if (st.isSymbolicLink()) {
-        try {
-          return {
-            kind: 'symlink',
-            name,
-            st,
-            target: fromBytes(await fsp.readlink(abs, { encoding: 'buffer' })),
-          };
-        } catch (err) {
-          warn(abs, `cannot read link (${(err as Error).message}); skipped`);
-          return undefined;
-        }
-      }
-      if (st.isFile()) {
+    top = await scanRoots(roots, excludes, {
+      warn,
+      checkCancel,
+      onFile: (size) => {
         progress.filesTotal++;
-        progress.bytesTotal += Number(st.size);
+        progress.bytesTotal += size;
         emit();
-        return { kind: 'file', name, st, path: abs };
-      }
-      if (st.isDirectory()) {
-        const d: ScanDir = { kind: 'dir', name, st, children: [] };
-        let names: FsPath[];
-        try {
-          // As bytes: a name that is not UTF-8 stays exactly what it is (a string would mangle it).
-          names = (await fsp.readdir(abs, { encoding: 'buffer' })).map(fromBytes);
-        } catch (err) {
-          warn(abs, `cannot list directory (${(err as Error).message}); its contents are missing`);
-          return d;
-        }
-        // Stat siblings concurrently (libuv's pool does the waiting); order is kept by index.
-        for (let i = 0; i < names.length; i += 64) {
-          const batch = names.slice(i, i + 64);
-          for (const c of await Promise.all(batch.map((n) => scan(joinPath(abs, n), n))))
-            if (c) d.children.push(c);
-        }
-        return d;
-      }
-      if (st.isFIFO()) return { kind: 'special', name, st, type: 'fifo' };
-      if (st.isCharacterDevice()) return { kind: 'special', name, st, type: 'chardev' };
-      if (st.isBlockDevice()) return { kind: 'special', name, st, type: 'blockdev' };
-      // A socket belongs to the program that listens on it; like restic's restore, not recreated.
-      warn(abs, 'socket not backed up (a socket is recreated by the program that uses it)', false);
-      return undefined;
-    }
+      },
+    });
   } catch (err) {
     // Cancelled or failed during the scan: workers started early must not outlive the backup.
     await (await poolStarting?.catch(() => undefined))?.close();
