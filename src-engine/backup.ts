@@ -302,12 +302,28 @@ async function runBackup(
     if (!c.st) return Promise.resolve(undefined);
     if (prev && prev.ctimeNs === c.st.ctimeNs.toString() && prev.inode === c.st.ino.toString())
       return Promise.resolve(prev.xattrs);
+    return prefetched.get(c) ?? readXattrs(abs);
+  };
+  const readXattrs = (abs: FsPath): Promise<Xattr[] | undefined> => {
     if (!xattrs) return Promise.resolve(undefined);
     return xattrs.get(abs).then((r): Xattr[] | undefined => {
       if (r.error) warn(abs, `extended attributes not backed up (${r.error})`);
       return r.xattrs && r.xattrs.length > 0 ? r.xattrs : undefined;
     });
   };
+  // Without a parent every entry needs its attributes: all are asked for now, in a few large batches,
+  // so saving never waits a round trip per folder. With a parent, only changed entries ask, as they go.
+  const prefetched = new Map<ScanEntry, Promise<Xattr[] | undefined>>();
+  if (!parent && xattrs) {
+    const visit = (d: ScanDir, dirPath: FsPath) => {
+      for (const c of d.children) {
+        const abs = joinPath(dirPath, c.name);
+        prefetched.set(c, readXattrs(abs));
+        if (c.kind === 'dir') visit(c, abs);
+      }
+    };
+    visit(top, '/');
+  }
   const withXattrs = async (node: TreeNode, x: Promise<Xattr[] | undefined>): Promise<TreeNode> => {
     const list = await x;
     return list ? { ...node, xattrs: list } : node;
