@@ -1,11 +1,22 @@
 /**
- * `npm run bench -- engine [--size-mib N] [--runs N] [--tools strongroom,restic,borg] [--keep] [--dir DIR]`
+ * `npm run bench -- engine [--shapes mixed,source,tiny] [--scale F] [--runs N] [--tools strongroom,restic,borg]
+ *                          [--size-mib N] [--source-mib N] [--source-files N] [--tiny-files N] [--keep] [--dir DIR]`
  *
- * Builds a deterministic mixed dataset (~1 GiB by default: source-like text, incompressible binaries,
- * duplicated files, a large file and a copy shifted by one byte), then runs Strongroom, restic and borg
- * on it in the same run: initial backup, unchanged re-run, re-run after 1% of the files changed, full
- * restore, repository size, and the peak memory of each, with Strongroom's ratio to the best peer.
- * restic and borg come from Debian's packages and are installed with apt-get when missing.
+ * Runs Strongroom, restic and borg in the same run on deterministic datasets of three shapes:
+ * - mixed (~1 GiB): source-like text, incompressible binaries, duplicates, a large file and a copy
+ *   shifted by one byte; steps: first backup, unchanged re-run, re-run after 1% of the files changed,
+ *   restore.
+ * - source (~1 GiB): a source tree / home folder: tens of thousands of small files (most 1-16 KiB) over
+ *   thousands of folders, some medium files and some larger documents and binaries.
+ * - tiny: 200,000 files of 10-1000 bytes.
+ * The last two: first backup, unchanged re-run, restore. Each step reports wall time, CPU seconds
+ * (user + system) and peak memory (maximum RSS), all from `/usr/bin/time -v` around the whole command,
+ * with Strongroom's ratio to the best peer and the issue's targets (first backup and restore at most
+ * 0.8x the best peer, unchanged re-run at most 0.5x, peak memory at most 1.5x the leanest).
+ *
+ * `--scale F` (or STRONGROOM_BENCH_SCALE) multiplies every size and file count: `--scale 0.02 --runs 1`
+ * runs all three shapes in about a minute. restic and borg come from Debian's packages and are
+ * installed with apt-get when missing.
  */
 import { spawnSync, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -19,7 +30,17 @@ const opt = (name: string): string | undefined => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const sizeMiB = Number(opt('size-mib') ?? 1024);
+const scale = Number(opt('scale') ?? process.env.STRONGROOM_BENCH_SCALE ?? 1);
+if (!(scale > 0)) throw new Error(`--scale must be a positive number, not ${opt('scale')}`);
+const sizeMiB = Number(opt('size-mib') ?? 1024) * scale;
+const sourceMiB = Number(opt('source-mib') ?? 1024) * scale;
+const sourceFiles = Math.max(10, Math.round(Number(opt('source-files') ?? 30_000) * scale));
+const tinyFiles = Math.max(10, Math.round(Number(opt('tiny-files') ?? 200_000) * scale));
+const SHAPES = ['mixed', 'source', 'tiny'] as const;
+type ShapeName = (typeof SHAPES)[number];
+const shapes = (opt('shapes') ?? SHAPES.join(',')).split(',') as ShapeName[];
+for (const sh of shapes)
+  if (!SHAPES.includes(sh)) throw new Error(`unknown shape ${sh}; shapes: ${SHAPES.join(', ')}`);
 const tools = (opt('tools') ?? 'strongroom,restic,borg').split(',');
 const keep = args.includes('--keep');
 const runs = Math.max(1, Number(opt('runs') ?? 3));
@@ -141,6 +162,83 @@ function makeDataset(root: string, totalMiB: number): Dataset {
   return { root, files, bytes };
 }
 
+/** xorshift32: a small seeded PRNG, so every run builds the same tree. */
+function prng32(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s;
+  };
+}
+
+/**
+ * A source tree or home folder: `fileCount` small files (most 1-16 KiB: source, configuration, notes)
+ * over folders up to five deep, one in twenty a medium file of 16-256 KiB, and larger documents and
+ * binaries of 1-8 MiB (half compressible text, half random) until the total reaches `totalMiB`.
+ */
+function makeSourceTree(root: string, totalMiB: number, fileCount: number): Dataset {
+  const files: string[] = [];
+  let bytes = 0;
+  const rnd = prng32(20_000);
+  const put = (rel: string, data: Buffer) => {
+    const p = path.join(root, rel);
+    fs.mkdirSync(path.dirname(p), { recursive: true });
+    fs.writeFileSync(p, data);
+    files.push(p);
+    bytes += data.length;
+  };
+  const exts = ['ts', 'js', 'json', 'md', 'css', 'py', 'go', 'txt', 'yml', 'html'];
+  const folders = Math.max(1, Math.round(fileCount / 15));
+  const folder = (i: number) => {
+    const parts: string[] = [];
+    let n = i;
+    for (let d = 0; d < 1 + (i % 5); d++) {
+      parts.push(`${['lib', 'src', 'pkg', 'docs', 'test', 'app'][n % 6]}${n % 37}`);
+      n = Math.floor(n / 6);
+    }
+    return parts.join('/');
+  };
+  for (let i = 0; i < fileCount; i++) {
+    const r = rnd();
+    const medium = r % 20 === 0;
+    // Small files: 1-16 KiB, skewed toward the small end as real source trees are.
+    const size = medium
+      ? 16384 + (rnd() % (240 * 1024))
+      : 1024 + Math.floor(((rnd() % 1000) / 1000) ** 2 * 15 * 1024);
+    const rel = `${folder(rnd() % folders)}/file${i}.${exts[r % exts.length]}`;
+    put(rel, medium && r % 3 === 0 ? randomBytes(`medium ${i}`, size) : sourceText(i + 7, size));
+  }
+  for (let i = 0; bytes < totalMiB * MiB; i++) {
+    const size = Math.min(MiB + (rnd() % (7 * MiB)), Math.max(4096, totalMiB * MiB - bytes));
+    if (i % 2 === 0) put(`Documents/report${i}.pdf`, randomBytes(`doc ${i}`, size));
+    else put(`Documents/notes${i}.txt`, sourceText(1_000_000 + i, size));
+  }
+  return { root, files, bytes };
+}
+
+/** `count` tiny files of 10-1000 bytes, 100 to a folder. */
+function makeTinyFiles(root: string, count: number): Dataset {
+  const files: string[] = [];
+  let bytes = 0;
+  const rnd = prng32(200_000);
+  for (let i = 0; i < count; i++) {
+    if (i % 100 === 0)
+      fs.mkdirSync(path.join(root, `d${Math.floor(i / 100) % 50}`, `d${Math.floor(i / 100)}`), {
+        recursive: true,
+      });
+    const p = path.join(root, `d${Math.floor(i / 100) % 50}`, `d${Math.floor(i / 100)}`, `f${i}`);
+    const data = Buffer.from(`${i} ${'x'.repeat(rnd() % 990)}\n`);
+    fs.writeFileSync(p, data);
+    files.push(p);
+    bytes += data.length;
+  }
+  return { root, files, bytes };
+}
+
 /** Changes 1% of the files: an edit in the middle of each (text gets a line, binaries 4 KiB rewritten). */
 function changeOnePercent(ds: Dataset): number {
   let changed = 0;
@@ -167,6 +265,8 @@ function changeOnePercent(ds: Dataset): number {
 // ---------- measuring ----------
 interface Measure {
   seconds: number;
+  /** user + system CPU time */
+  cpuSeconds: number;
   maxRssMiB: number;
 }
 
@@ -182,13 +282,15 @@ function measure(label: string, cmd: string, argv: string[], cwd?: string): Meas
   const err = r.stderr ?? '';
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(err);
   const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(err);
-  if (r.status !== 0 || !rss || !wall) {
+  const user = /User time \(seconds\): ([\d.]+)/.exec(err);
+  const sys = /System time \(seconds\): ([\d.]+)/.exec(err);
+  if (r.status !== 0 || !rss || !wall || !user || !sys) {
     throw new Error(
       `${label} failed (exit ${r.status}):\n${err.slice(-3000)}\n${(r.stdout ?? '').slice(-2000)}`,
     );
   }
   const seconds = Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]);
-  return { seconds, maxRssMiB: Number(rss[1]) / 1024 };
+  return { seconds, cpuSeconds: Number(user[1]) + Number(sys[1]), maxRssMiB: Number(rss[1]) / 1024 };
 }
 
 function duBytes(dir: string): number {
@@ -254,81 +356,114 @@ const borg: Tool = {
 // ---------- run ----------
 const selected = [strongroom, restic, borg].filter((t) => tools.includes(t.name));
 console.log(`benchmark directory: ${base}`);
-const t0 = Date.now();
-const ds = makeDataset(path.join(base, 'data'), sizeMiB);
-console.log(
-  `dataset: ${ds.files.length} files, ${(ds.bytes / MiB).toFixed(0)} MiB, made in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
-);
 
-type Row = {
-  initial: Measure;
-  unchanged: Measure;
-  changed: Measure;
-  restore: Measure;
-  repoBytes: number;
-  restoredOk: boolean;
+type Step = 'initial' | 'unchanged' | 'changed' | 'restore';
+const STEP_LABEL: Record<Step, string> = {
+  initial: 'first backup',
+  unchanged: 'unchanged re-run',
+  changed: 're-run after 1% changed',
+  restore: 'full restore',
 };
-const rows = new Map<string, Row>();
-const partial = new Map<string, Partial<Row>>();
-for (const t of selected) {
-  t.init(path.join(base, `repo-${t.name}`));
-  partial.set(t.name, {});
+/** The issue's targets, as Strongroom / best peer: time, and peak memory against the leanest. */
+const TIME_TARGET: Record<Step, number | undefined> = {
+  initial: 0.8,
+  unchanged: 0.5,
+  changed: undefined,
+  restore: 0.8,
+};
+const MEMORY_TARGET = 1.5;
+
+interface ShapeResult {
+  name: ShapeName;
+  description: string;
+  steps: Step[];
+  measures: Map<string, Partial<Record<Step, Measure>>>;
+  repoBytes: Map<string, number>;
+  restoredOk: Map<string, boolean>;
 }
+
 /**
  * Each step runs `runs` times (tools taking turns, so a burst of load on this shared machine hits all of
- * them alike) and keeps the fastest time and the highest peak memory. The 1%-changed step runs once: it
- * needs the unchanged state it changes.
+ * them alike) and keeps the fastest time, the least CPU and the highest peak memory. The 1%-changed step
+ * runs once: it needs the unchanged state it changes.
  */
 const best = (ms: Measure[]): Measure => ({
   seconds: Math.min(...ms.map((m) => m.seconds)),
+  cpuSeconds: Math.min(...ms.map((m) => m.cpuSeconds)),
   maxRssMiB: Math.max(...ms.map((m) => m.maxRssMiB)),
 });
-let archiveNo = 0;
-const repoOf = (t: Tool) => path.join(base, `repo-${t.name}`);
-const stage = (name: keyof Row, times: number, fn: (t: Tool, repo: string, i: number) => Measure) => {
-  const got = new Map<string, Measure[]>(selected.map((t) => [t.name, []]));
-  for (let i = 0; i < times; i++) for (const t of selected) got.get(t.name)!.push(fn(t, repoOf(t), i));
-  for (const t of selected) {
-    const m = best(got.get(t.name)!);
-    (partial.get(t.name) as Record<string, unknown>)[name] = m;
-    console.log(
-      `${t.name.padEnd(10)} ${name.padEnd(9)} ${m.seconds.toFixed(2).padStart(7)} s  ${m.maxRssMiB.toFixed(0).padStart(5)} MiB peak` +
-        (times > 1
-          ? `  (best of ${times}: ${got
-              .get(t.name)!
-              .map((x) => x.seconds.toFixed(2))
-              .join(', ')})`
-          : ''),
-    );
+
+function runShape(name: ShapeName): ShapeResult {
+  const dir = path.join(base, name);
+  const t0 = Date.now();
+  const ds =
+    name === 'mixed'
+      ? makeDataset(path.join(dir, 'data'), sizeMiB)
+      : name === 'source'
+        ? makeSourceTree(path.join(dir, 'data'), sourceMiB, sourceFiles)
+        : makeTinyFiles(path.join(dir, 'data'), tinyFiles);
+  const description = `${ds.files.length} files, ${(ds.bytes / MiB).toFixed(0)} MiB`;
+  console.log(`\n# shape ${name}: ${description}, made in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const steps: Step[] =
+    name === 'mixed' ? ['initial', 'unchanged', 'changed', 'restore'] : ['initial', 'unchanged', 'restore'];
+  const res: ShapeResult = {
+    name,
+    description,
+    steps,
+    measures: new Map(selected.map((t) => [t.name, {}])),
+    repoBytes: new Map(),
+    restoredOk: new Map(),
+  };
+  const repoOf = (t: Tool) => path.join(dir, `repo-${t.name}`);
+  for (const t of selected) t.init(repoOf(t));
+  let archiveNo = 0;
+  const stage = (step: Step, times: number, fn: (t: Tool, repo: string, i: number) => Measure) => {
+    const got = new Map<string, Measure[]>(selected.map((t) => [t.name, []]));
+    for (let i = 0; i < times; i++) for (const t of selected) got.get(t.name)!.push(fn(t, repoOf(t), i));
+    for (const t of selected) {
+      const m = best(got.get(t.name)!);
+      res.measures.get(t.name)![step] = m;
+      console.log(
+        `${t.name.padEnd(10)} ${step.padEnd(9)} ${m.seconds.toFixed(2).padStart(7)} s  ${m.cpuSeconds.toFixed(2).padStart(7)} s CPU  ${m.maxRssMiB.toFixed(0).padStart(5)} MiB peak` +
+          (times > 1
+            ? `  (best of ${times}: ${got
+                .get(t.name)!
+                .map((x) => x.seconds.toFixed(2))
+                .join(', ')})`
+            : ''),
+      );
+    }
+  };
+  stage('initial', runs, (t, repo, i) => {
+    if (i > 0) {
+      fs.rmSync(repo, { recursive: true, force: true });
+      t.init(repo);
+    }
+    return t.backup(repo, ds.root, ++archiveNo);
+  });
+  stage('unchanged', runs, (t, repo) => t.backup(repo, ds.root, ++archiveNo));
+  if (steps.includes('changed')) {
+    console.log(`changed ${changeOnePercent(ds)} files (1%)`);
+    stage('changed', 1, (t, repo) => t.backup(repo, ds.root, ++archiveNo));
   }
-};
-stage('initial', runs, (t, repo, i) => {
-  if (i > 0) {
-    fs.rmSync(repo, { recursive: true, force: true });
-    t.init(repo);
-  }
-  return t.backup(repo, ds.root, ++archiveNo);
-});
-stage('unchanged', runs, (t, repo) => t.backup(repo, ds.root, ++archiveNo));
-const changed = changeOnePercent(ds);
-console.log(`changed ${changed} files (1%)`);
-stage('changed', 1, (t, repo) => t.backup(repo, ds.root, ++archiveNo));
-for (const t of selected) partial.get(t.name)!.repoBytes = duBytes(repoOf(t));
-stage('restore', runs, (t, repo, i) => {
-  const target = path.join(base, `restore-${t.name}`);
-  const m = t.restore(repo, target);
-  if (i === 0) {
-    // restic and strongroom restore absolute paths under the target; borg extracts them relative to cwd.
-    partial.get(t.name)!.restoredOk = sameTree(ds.root, path.join(target, ds.root.replace(/^\//, '')));
-  }
-  fs.rmSync(target, { recursive: true, force: true });
-  return m;
-});
-for (const t of selected) {
-  const p = partial.get(t.name)!;
-  console.log(`${t.name.padEnd(10)} restored tree ${p.restoredOk ? 'identical' : 'DIFFERS'}`);
-  rows.set(t.name, p as Row);
+  for (const t of selected) res.repoBytes.set(t.name, duBytes(repoOf(t)));
+  stage('restore', runs, (t, repo, i) => {
+    const target = path.join(dir, `restore-${t.name}`);
+    const m = t.restore(repo, target);
+    if (i === 0) {
+      // restic and strongroom restore absolute paths under the target; borg extracts them relative to cwd.
+      res.restoredOk.set(t.name, sameTree(ds.root, path.join(target, ds.root.replace(/^\//, ''))));
+    }
+    fs.rmSync(target, { recursive: true, force: true });
+    return m;
+  });
+  for (const t of selected)
+    console.log(`${t.name.padEnd(10)} restored tree ${res.restoredOk.get(t.name) ? 'identical' : 'DIFFERS'}`);
+  if (!keep) fs.rmSync(dir, { recursive: true, force: true });
+  return res;
 }
+
+const results = shapes.map(runShape);
 
 // ---------- report ----------
 const cpu =
@@ -344,42 +479,52 @@ const fsType = (() => {
 })();
 console.log('\n## machine');
 console.log(
-  `${cpu}, ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${os.release()}, ${fsType} in ${os.tmpdir()}`,
+  `${cpu}, ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${os.release()}, ${fsType} in ${path.dirname(base)}, load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
 );
 for (const t of selected) console.log(`- ${t.version}`);
-console.log(
-  `dataset: ${ds.files.length} files, ${(ds.bytes / MiB).toFixed(0)} MiB; ${changed} files changed for the third run`,
-);
+console.log(`runs per step: ${runs} (best kept); scale ${scale}`);
 
-const figures: [string, (r: Row) => number, (v: number) => string][] = [
-  ['initial backup (s)', (r) => r.initial.seconds, (v) => v.toFixed(2)],
-  ['unchanged re-run (s)', (r) => r.unchanged.seconds, (v) => v.toFixed(2)],
-  ['1% changed re-run (s)', (r) => r.changed.seconds, (v) => v.toFixed(2)],
-  ['full restore (s)', (r) => r.restore.seconds, (v) => v.toFixed(2)],
-  ['repository size (MiB)', (r) => r.repoBytes / MiB, (v) => v.toFixed(1)],
-  [
-    'peak memory, backup (MiB)',
-    (r) => Math.max(r.initial.maxRssMiB, r.unchanged.maxRssMiB, r.changed.maxRssMiB),
-    (v) => v.toFixed(0),
-  ],
-  ['peak memory, restore (MiB)', (r) => r.restore.maxRssMiB, (v) => v.toFixed(0)],
-];
 const names = selected.map((t) => t.name);
-console.log(`\n| figure | ${names.join(' | ')} | strongroom / best peer |`);
-console.log(`|---|${names.map(() => '---:').join('|')}|---:|`);
-for (const [label, get, fmt] of figures) {
-  const vals = names.map((n) => get(rows.get(n)!));
-  const peers = names.map((n, i) => (n === 'strongroom' ? Infinity : vals[i]!));
-  const best = Math.min(...peers);
-  const sr = rows.has('strongroom') ? get(rows.get('strongroom')!) : NaN;
-  const ratio =
-    Number.isFinite(best) && Number.isFinite(sr)
-      ? `${(sr / best).toFixed(Math.abs(sr / best - 1) < 0.01 ? 3 : 2)}${sr < best ? ' (ahead)' : sr > best ? ' (behind)' : ''}`
-      : '-';
-  console.log(`| ${label} | ${vals.map(fmt).join(' | ')} | ${ratio} |`);
+/** Strongroom / best peer, with whether the target (a ratio) is met. */
+function ratio(sr: number | undefined, peers: number[], target: number | undefined): [string, string] {
+  const bestPeer = Math.min(...peers);
+  if (sr === undefined || !Number.isFinite(bestPeer) || bestPeer <= 0) return ['-', '-'];
+  const r = sr / bestPeer;
+  const text = `${r.toFixed(Math.abs(r - 1) < 0.01 ? 3 : 2)}${sr < bestPeer ? ' (ahead)' : sr > bestPeer ? ' (behind)' : ''}`;
+  return [text, target === undefined ? '' : r <= target ? `<= ${target}: met` : `<= ${target}: NOT met`];
 }
-console.log(
-  `| restore identical to source | ${names.map((n) => (rows.get(n)!.restoredOk ? 'yes' : 'NO')).join(' | ')} | |`,
-);
+for (const r of results) {
+  console.log(`\n### ${r.name}: ${r.description}`);
+  console.log(`\n| step | figure | ${names.join(' | ')} | strongroom / best peer | target |`);
+  console.log(`|---|---|${names.map(() => '---:').join('|')}|---:|---|`);
+  for (const step of r.steps) {
+    const get = (n: string) => r.measures.get(n)?.[step];
+    const peersOf = (f: (m: Measure) => number) =>
+      names.filter((n) => n !== 'strongroom').map((n) => (get(n) ? f(get(n)!) : Infinity));
+    const row = (figure: string, f: (m: Measure) => number, digits: number, target: number | undefined) => {
+      const sr = get('strongroom');
+      const [rt, tg] = ratio(sr ? f(sr) : undefined, peersOf(f), target);
+      console.log(
+        `| ${STEP_LABEL[step]} | ${figure} | ${names.map((n) => (get(n) ? f(get(n)!).toFixed(digits) : '-')).join(' | ')} | ${rt} | ${tg} |`,
+      );
+    };
+    row('time (s)', (m) => m.seconds, 2, TIME_TARGET[step]);
+    row('CPU (s)', (m) => m.cpuSeconds, 2, undefined);
+    row('peak memory (MiB)', (m) => m.maxRssMiB, 0, MEMORY_TARGET);
+  }
+  const sizes = names.map((n) => (r.repoBytes.get(n) ?? 0) / MiB);
+  const [rt] = ratio(
+    r.repoBytes.get('strongroom'),
+    names.filter((n) => n !== 'strongroom').map((n) => r.repoBytes.get(n) ?? Infinity),
+    undefined,
+  );
+  console.log(`| repository | size (MiB) | ${sizes.map((v) => v.toFixed(1)).join(' | ')} | ${rt} | |`);
+  console.log(
+    `| restore | identical to source | ${names.map((n) => (r.restoredOk.get(n) ? 'yes' : 'NO')).join(' | ')} | | |`,
+  );
+}
 if (!keep) fs.rmSync(base, { recursive: true, force: true });
 else console.log(`kept ${base}`);

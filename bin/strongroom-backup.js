@@ -15,9 +15,13 @@ const srcDir = path.join(root, 'src-engine');
 async function bundled() {
   if (process.env.STRONGROOM_NO_BUNDLE) return undefined;
   const h = crypto.createHash('sha256');
-  for (const name of fs.readdirSync(srcDir).sort()) {
-    const st = fs.statSync(path.join(srcDir, name));
-    h.update(`${name}:${st.size}:${st.mtimeMs};`);
+  // Every file under src-engine (cli/, storage/ and any other subfolder), and the shared modules it
+  // imports from src-shared: a change to any of them makes a new bundle.
+  for (const dir of [srcDir, path.join(root, 'src-shared')]) {
+    for (const name of fs.readdirSync(dir, { recursive: true }).sort()) {
+      const st = fs.statSync(path.join(dir, name));
+      if (st.isFile()) h.update(`${path.relative(root, path.join(dir, name))}:${st.size}:${st.mtimeMs};`);
+    }
   }
   const dir = path.join(root, 'node_modules', '.cache', 'strongroom-backup', h.digest('hex').slice(0, 16));
   const entry = path.join(dir, 'cli.mjs');
@@ -25,7 +29,10 @@ async function bundled() {
     const esbuild = await import('esbuild');
     const tmp = `${dir}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
     await esbuild.build({
-      entryPoints: { cli: path.join(srcDir, 'cli.ts'), 'chunk-worker': path.join(srcDir, 'chunk-worker.ts') },
+      entryPoints: {
+        cli: path.join(srcDir, 'cli', 'index.ts'),
+        'chunk-worker': path.join(srcDir, 'chunk-worker.ts'),
+      },
       bundle: true,
       splitting: true,
       format: 'esm',
@@ -57,6 +64,6 @@ try {
 if (!cli) {
   const { register } = await import('tsx/esm/api');
   register();
-  cli = await import('../src-engine/cli.ts');
+  cli = await import('../src-engine/cli/index.ts');
 }
 await cli.main();

@@ -14,7 +14,10 @@ import { BLOB_DATA, BLOB_TREE, PackWriter, encryptBlob, type PackEntry } from '.
 import { chunkFile } from './chunk-file';
 import { gearTable } from './chunker';
 import type { PackRecord, Repository, Snapshot, SnapshotSummary } from './repository';
-import { encodeTree, type Tree, type TreeNode } from './tree';
+import { encodeTree, nodeKey, type Tree, type TreeNode } from './tree';
+import { displayName, joinPath, type FsPath } from './fs-names';
+import { scanRoots, type ScanDir, type ScanEntry } from './backup-scan';
+import { XattrHelper, type Xattr } from './fs-xattrs';
 import { ChunkWorkerPool, type FileResult } from './worker-pool';
 import { progressEmitter, type TransferProgress } from './progress';
 
@@ -38,17 +41,22 @@ export interface BackupOptions {
   progressIntervalMs?: number;
 }
 
+/** One source path left out of the snapshot (or stored without something it had), with why. */
+export interface BackupFailure {
+  /** The source path (bytes of a name that is not UTF-8 as \xNN). */
+  path: string;
+  reason: string;
+}
+
 export interface BackupResult {
   snapshotId: string;
   snapshot: Snapshot;
+  /**
+   * Every path that could not be read, or only in part (a folder that could not be listed), with the
+   * reason; `snapshot.partial` is true when any is here. Empty when the snapshot holds everything.
+   */
+  failures: BackupFailure[];
 }
-
-type ScanEntry =
-  | { kind: 'dir'; name: string; st: BigIntStats | undefined; children: ScanEntry[] }
-  | { kind: 'file'; name: string; st: BigIntStats; path: string }
-  | { kind: 'symlink'; name: string; st: BigIntStats; target: string };
-
-type ScanDir = Extract<ScanEntry, { kind: 'dir' }>;
 
 export async function backup(repo: Repository, opts: BackupOptions): Promise<BackupResult> {
   if (opts.paths.length === 0) throw new EngineError('INVALID_ARGUMENT', 'backup needs at least one path');
@@ -62,9 +70,12 @@ export async function backup(repo: Repository, opts: BackupOptions): Promise<Bac
     }
   }
   const lock = await repo.lock(false, 'backup', { breakStale: opts.breakLock });
+  // Started now, so the helper process is up by the time the first folder is saved.
+  const xattrs = XattrHelper.start();
   try {
-    return await runBackup(repo, opts, roots, started);
+    return await runBackup(repo, opts, roots, started, xattrs);
   } finally {
+    (await xattrs).helper?.close();
     await lock.release();
   }
 }
@@ -74,12 +85,19 @@ async function runBackup(
   opts: BackupOptions,
   roots: string[],
   started: number,
+  xattrHelper: Promise<{ helper?: XattrHelper; unavailable?: string }>,
 ): Promise<BackupResult> {
   const warnings: string[] = [];
+  const failures: BackupFailure[] = [];
   let partial = false;
-  const warn = (m: string, missingData = true) => {
+  /** `what` is the path; a failure (missing data) makes the snapshot partial, a note does not. */
+  const warn = (what: FsPath, reason: string, missingData = true) => {
+    const m = `${displayName(what)}: ${reason}`;
     warnings.push(m);
-    if (missingData) partial = true;
+    if (missingData) {
+      partial = true;
+      failures.push({ path: displayName(what), reason });
+    }
     opts.onWarning?.(m);
   };
   const host = opts.host ?? os.hostname();
@@ -163,73 +181,17 @@ async function runBackup(
       return p;
     }));
   if (!parent) void spawnPool().catch(() => undefined);
-  const top: ScanDir = { kind: 'dir', name: '', st: undefined, children: [] };
+  let top: ScanDir;
   try {
-    for (const root of roots) {
-      const parts = root.split(path.sep).filter(Boolean);
-      let dir = top;
-      let abs = '/';
-      for (let i = 0; i < parts.length - 1; i++) {
-        abs = path.join(abs, parts[i]!);
-        let next = dir.children.find((c): c is ScanDir => c.kind === 'dir' && c.name === parts[i]);
-        if (!next) {
-          next = { kind: 'dir', name: parts[i]!, st: await fsp.lstat(abs, { bigint: true }), children: [] };
-          dir.children.push(next);
-        }
-        dir = next;
-      }
-      const name = parts[parts.length - 1] ?? '';
-      if (dir.children.some((c) => c.name === name)) continue; // nested root already covered
-      const e = await scan(root, name);
-      if (e) dir.children.push(e);
-    }
-
-    async function scan(abs: string, name: string): Promise<ScanEntry | undefined> {
-      checkCancel();
-      if (excludes.matches(abs)) return undefined;
-      let st: BigIntStats;
-      try {
-        st = await fsp.lstat(abs, { bigint: true });
-      } catch (err) {
-        warn(`${abs}: cannot read metadata (${(err as Error).message}); skipped`);
-        return undefined;
-      }
-      if (st.isSymbolicLink()) {
-        try {
-          return { kind: 'symlink', name, st, target: await fsp.readlink(abs) };
-        } catch (err) {
-          warn(`${abs}: cannot read link (${(err as Error).message}); skipped`);
-          return undefined;
-        }
-      }
-      if (st.isFile()) {
+    top = await scanRoots(roots, excludes, {
+      warn,
+      checkCancel,
+      onFile: (size) => {
         progress.filesTotal++;
-        progress.bytesTotal += Number(st.size);
+        progress.bytesTotal += size;
         emit();
-        return { kind: 'file', name, st, path: abs };
-      }
-      if (st.isDirectory()) {
-        const d: ScanDir = { kind: 'dir', name, st, children: [] };
-        let names: string[];
-        try {
-          names = await fsp.readdir(abs);
-        } catch (err) {
-          warn(`${abs}: cannot list directory (${(err as Error).message}); its contents are missing`);
-          return d;
-        }
-        names.sort();
-        // Stat siblings concurrently (libuv's pool does the waiting); order is kept by index.
-        for (let i = 0; i < names.length; i += 64) {
-          const batch = names.slice(i, i + 64);
-          for (const c of await Promise.all(batch.map((n) => scan(path.join(abs, n), n))))
-            if (c) d.children.push(c);
-        }
-        return d;
-      }
-      // Sockets, FIFOs and devices carry no data worth keeping; say so rather than silently drop them.
-      warn(`${abs}: special file skipped`, false);
-      return undefined;
-    }
+      },
+    });
   } catch (err) {
     // Cancelled or failed during the scan: workers started early must not outlive the backup.
     await (await poolStarting?.catch(() => undefined))?.close();
@@ -258,7 +220,7 @@ async function runBackup(
     const r = await dataPacker.flush();
     if (r) addPack(r.packId, r.entries);
   };
-  const processInline = (file: string, size: number): Promise<FileResult> => {
+  const processInline = (file: FsPath, size: number): Promise<FileResult> => {
     const run = inlineChain.then(async (): Promise<FileResult> => {
       inlineGear ??= gearTable(repo.keys.gear);
       try {
@@ -294,7 +256,7 @@ async function runBackup(
     inlineChain = run.catch(() => undefined);
     return run;
   };
-  const readFile = (file: string, size: number): Promise<FileResult> => {
+  const readFile = (file: FsPath, size: number): Promise<FileResult> => {
     if (poolStarting === undefined && inlineBytes + size <= INLINE_BUDGET) {
       inlineBytes += size;
       return processInline(file, size);
@@ -315,8 +277,9 @@ async function runBackup(
     return id;
   };
 
-  const meta = (name: string, st: BigIntStats | undefined): Omit<TreeNode, 'type'> => ({
-    name,
+  const meta = (name: FsPath, st: BigIntStats | undefined): Omit<TreeNode, 'type'> => ({
+    name: displayName(name),
+    ...(typeof name === 'string' ? {} : { nameBytes: name.toString('base64') }),
     mode: st ? Number(st.mode & 0o7777n) : 0o755,
     mtimeNs: st ? st.mtimeNs.toString() : '0',
     ctimeNs: st ? st.ctimeNs.toString() : '0',
@@ -325,14 +288,57 @@ async function runBackup(
     gid: st ? Number(st.gid) : 0,
   });
 
-  const saveDir = async (dir: ScanDir, parentTree: Tree | undefined): Promise<string> => {
+  const { helper: xattrs, unavailable: noXattrs } = await xattrHelper;
+  if (noXattrs) warn('extended attributes', `not backed up: ${noXattrs}`, false);
+  /**
+   * A node's extended attributes: the parent snapshot's when its ctime and inode are unchanged (setting
+   * an attribute changes the ctime), else read through the helper; a read error is a named failure.
+   */
+  const xattrsOf = (
+    c: ScanEntry & { st: BigIntStats | undefined },
+    prev: TreeNode | undefined,
+    abs: FsPath,
+  ) => {
+    if (!c.st) return Promise.resolve(undefined);
+    if (prev && prev.ctimeNs === c.st.ctimeNs.toString() && prev.inode === c.st.ino.toString())
+      return Promise.resolve(prev.xattrs);
+    return prefetched.get(c) ?? readXattrs(abs);
+  };
+  const readXattrs = (abs: FsPath): Promise<Xattr[] | undefined> => {
+    if (!xattrs) return Promise.resolve(undefined);
+    return xattrs.get(abs).then((r): Xattr[] | undefined => {
+      if (r.error) warn(abs, `extended attributes not backed up (${r.error})`);
+      return r.xattrs && r.xattrs.length > 0 ? r.xattrs : undefined;
+    });
+  };
+  // Without a parent every entry needs its attributes: all are asked for now, in a few large batches,
+  // so saving never waits a round trip per folder. With a parent, only changed entries ask, as they go.
+  const prefetched = new Map<ScanEntry, Promise<Xattr[] | undefined>>();
+  if (!parent && xattrs) {
+    const visit = (d: ScanDir, dirPath: FsPath) => {
+      for (const c of d.children) {
+        const abs = joinPath(dirPath, c.name);
+        prefetched.set(c, readXattrs(abs));
+        if (c.kind === 'dir') visit(c, abs);
+      }
+    };
+    visit(top, '/');
+  }
+  const withXattrs = async (node: TreeNode, x: Promise<Xattr[] | undefined>): Promise<TreeNode> => {
+    const list = await x;
+    return list ? { ...node, xattrs: list } : node;
+  };
+
+  const saveDir = async (dir: ScanDir, parentTree: Tree | undefined, dirPath: FsPath): Promise<string> => {
     checkCancel();
     summary.dirs++;
-    const old = new Map((parentTree?.nodes ?? []).map((n) => [n.name, n]));
+    const old = new Map((parentTree?.nodes ?? []).map((n) => [nodeKey(n), n]));
+    const keyOf = (name: FsPath) => (typeof name === 'string' ? name : `\0${name.toString('base64')}`);
     const pending: Promise<TreeNode | undefined>[] = [];
     for (const c of dir.children) {
       if (c.kind !== 'file') continue;
-      const prev = old.get(c.name);
+      const prev = old.get(keyOf(c.name));
+      const xa = xattrsOf(c, prev, c.path);
       const node: TreeNode = {
         ...meta(c.name, c.st),
         type: 'file',
@@ -351,38 +357,58 @@ async function runBackup(
         summary.filesUnmodified++;
         progress.filesDone++;
         progress.bytesDone += node.size!;
-        pending.push(Promise.resolve({ ...node, content: prev.content ?? [] }));
+        pending.push(withXattrs({ ...node, content: prev.content ?? [] }, xa));
         continue;
       }
       pending.push(
-        readFile(c.path, node.size!).then((r) => {
+        readFile(c.path, node.size!).then(async (r) => {
           progress.filesDone++;
-          progress.currentFile = c.path;
+          progress.currentFile = displayName(c.path);
           // Bytes were counted as chunks arrived; true up for files that changed size while read.
           progress.bytesDone += node.size! - r.size;
           if (r.error) {
-            warn(`${c.path}: cannot read (${r.error}); not in this snapshot`);
+            warn(c.path, `cannot read (${r.error}); not in this snapshot`);
             return undefined;
           }
           if (prev?.type === 'file') summary.filesChanged++;
           else summary.filesNew++;
-          return { ...node, size: r.size, content: r.content };
+          return withXattrs({ ...node, size: r.size, content: r.content }, xa);
         }),
       );
     }
-    const nodes: TreeNode[] = [];
+    const others: Promise<TreeNode>[] = [];
     for (const c of dir.children) {
+      if (c.kind === 'file') continue;
+      const prev = old.get(keyOf(c.name));
+      const abs = joinPath(dirPath, c.name);
+      const xa = xattrsOf(c, prev, abs);
       if (c.kind === 'dir') {
-        const prev = old.get(c.name);
         const sub =
           prev?.type === 'dir' && prev.subtree
             ? await repo.readTree(prev.subtree).catch(() => undefined)
             : undefined;
-        nodes.push({ ...meta(c.name, c.st), type: 'dir', subtree: await saveDir(c, sub) });
+        others.push(
+          withXattrs({ ...meta(c.name, c.st), type: 'dir', subtree: await saveDir(c, sub, abs) }, xa),
+        );
       } else if (c.kind === 'symlink') {
-        nodes.push({ ...meta(c.name, c.st), type: 'symlink', target: c.target });
+        const t = c.target;
+        const node: TreeNode = {
+          ...meta(c.name, c.st),
+          type: 'symlink',
+          target: displayName(t),
+          ...(typeof t === 'string' ? {} : { targetBytes: t.toString('base64') }),
+        };
+        others.push(withXattrs(node, xa));
+      } else {
+        const node: TreeNode = {
+          ...meta(c.name, c.st),
+          type: c.type,
+          ...(c.type === 'fifo' ? {} : { rdev: c.st.rdev.toString() }),
+        };
+        others.push(withXattrs(node, xa));
       }
     }
+    const nodes: TreeNode[] = await Promise.all(others);
     for (const n of await Promise.all(pending)) if (n) nodes.push(n);
     return saveTree({ nodes });
   };
@@ -391,8 +417,18 @@ async function runBackup(
   opts.signal?.addEventListener('abort', abort);
   let treeId: string;
   try {
-    const parentTree = parent ? await repo.readTree(parent.tree) : undefined;
-    treeId = await saveDir(top, parentTree);
+    // A damaged parent costs only the comparison: every file is then read again.
+    const parentTree = parent
+      ? await repo.readTree(parent.tree).catch((err: Error) => {
+          warn(
+            `parent snapshot ${parent!.id.slice(0, 8)}`,
+            `cannot be compared (${err.message}); every file is read`,
+            false,
+          );
+          return undefined;
+        })
+      : undefined;
+    treeId = await saveDir(top, parentTree, '/');
     progress.phase = 'finish';
     emit(true);
     if (poolStarting) await (await poolStarting).flush();
@@ -430,7 +466,7 @@ async function runBackup(
     summary,
   };
   const snapshotId = await repo.saveSnapshot(snapshot);
-  return { snapshotId, snapshot };
+  return { snapshotId, snapshot, failures };
 }
 
 function sameSet(a: string[], b: string[]): boolean {

@@ -29,9 +29,16 @@ export interface CheckResult {
   warnings: string[];
   damagedPacks: DamagedPack[];
   packsChecked: number;
+  /** Packs read in full for --read-data, the damaged ones included. */
   packsRead: number;
   snapshots: number;
+  /** The repair commands that address what was found, in the order to run them. */
+  repairs: string[];
 }
+
+export const REPAIR_INDEX = 'strongroom-backup repair index';
+export const REPAIR_INDEX_READ_ALL = 'strongroom-backup repair index --read-all-packs';
+export const REPAIR_SNAPSHOTS = 'strongroom-backup repair snapshots';
 
 export async function check(repo: Repository, opts: CheckOptions = {}): Promise<CheckResult> {
   const lock = await repo.lock(false, 'check', { breakStale: opts.breakLock });
@@ -51,21 +58,31 @@ async function runCheck(repo: Repository, opts: CheckOptions): Promise<CheckResu
     packsChecked: 0,
     packsRead: 0,
     snapshots: 0,
+    repairs: [],
   };
+  const repairs = new Set<string>();
   const damaged = new Map<string, string>();
+  const missing = new Set<string>();
   const fail = (m: string) => {
     res.errors.push(m);
   };
+  // Strict: report what the index files say; reading unindexed pack headers is what `repair index` does.
+  const seenProblems = repo.problems.length;
   try {
-    await repo.loadIndex({ recover: false });
+    await repo.loadIndex({ strict: true });
   } catch (err) {
     fail(`index: ${(err as Error).message}`);
   }
-  const onDisk = new Set(await repo.storage.list('packs'));
+  for (const id of repo.unreadableIndexFiles) {
+    const p = repo.problems.find((x) => x.file === `index/${id}`);
+    fail(`index file ${id.slice(0, 16)} ${p?.reason ?? 'cannot be read'}`);
+    repairs.add(REPAIR_INDEX);
+  }
+  const onDisk = new Set(await repo.listNames('packs'));
   for (const p of onDisk) {
     if (!repo.packs.has(p)) {
       res.warnings.push(
-        `pack ${p.slice(0, 16)} is not in any index (left by an interrupted backup; the next backup or prune takes care of it)`,
+        `pack ${p.slice(0, 16)} is not in any index (left by an interrupted backup, or its index file was lost); the next backup or \`${REPAIR_INDEX}\` indexes it`,
       );
     }
   }
@@ -75,6 +92,7 @@ async function runCheck(repo: Repository, opts: CheckOptions): Promise<CheckResu
     opts.onProgress?.(done++, packIds.length, 'structure');
     if (!onDisk.has(packId)) {
       damaged.set(packId, `pack ${packId.slice(0, 16)} is in the index but missing from the repository`);
+      missing.add(packId);
       continue;
     }
     try {
@@ -97,6 +115,15 @@ async function runCheck(repo: Repository, opts: CheckOptions): Promise<CheckResu
     fail(`snapshots: ${err.message}`);
     return [];
   });
+  for (const [id, reason] of repo.unreadableSnapshots) {
+    fail(
+      `snapshot file ${id.slice(0, 16)} cannot be read (${reason}); \`strongroom-backup forget ${id.slice(0, 8)}\` removes it`,
+    );
+  }
+  // Stray names (.DS_Store and the like) are not damage: warnings, so they never fail a check.
+  for (const p of repo.problems.slice(seenProblems)) {
+    if (p.reason.startsWith('not a repository file')) res.warnings.push(`${p.file}: ${p.reason}`);
+  }
   res.snapshots = snapshots.length;
   const seenTrees = new Set<string>();
   const walk = async (treeId: string, where: string): Promise<void> => {
@@ -107,13 +134,19 @@ async function runCheck(repo: Repository, opts: CheckOptions): Promise<CheckResu
       tree = await repo.readTree(treeId);
     } catch (err) {
       fail(`${where}: tree ${treeId.slice(0, 16)} unreadable: ${(err as Error).message}`);
+      // Damaged bytes (not just a blob the index lacks): the index must stop offering it first.
+      if (err instanceof IntegrityError) repairs.add(REPAIR_INDEX_READ_ALL);
+      repairs.add(REPAIR_SNAPSHOTS);
       return;
     }
     for (const n of tree.nodes) {
       const p = `${where === '/' ? '' : where}/${n.name}`;
       if (n.type === 'dir' && n.subtree) await walk(n.subtree, p);
       for (const id of n.content ?? [])
-        if (!repo.index.has(id)) fail(`${p}: blob ${id.slice(0, 16)} is missing`);
+        if (!repo.index.has(id)) {
+          fail(`${p}: blob ${id.slice(0, 16)} is missing`);
+          repairs.add(REPAIR_SNAPSHOTS);
+        }
     }
   };
   for (const s of snapshots) await walk(s.tree, '/');
@@ -128,6 +161,8 @@ async function runCheck(repo: Repository, opts: CheckOptions): Promise<CheckResu
     done = 0;
     for (const packId of chosen) {
       opts.onProgress?.(done++, chosen.length, 'read-data');
+      // Counted whether or not it turns out damaged: the count says how much was read.
+      res.packsRead++;
       try {
         const bytes = await repo.storage.read(packName(packId));
         const entries = parsePack(repo.keys, packId, bytes);
@@ -139,7 +174,6 @@ async function runCheck(repo: Repository, opts: CheckOptions): Promise<CheckResu
             `pack ${packId.slice(0, 16)}`,
             true,
           );
-        res.packsRead++;
       } catch (err) {
         damaged.set(
           packId,
@@ -154,7 +188,7 @@ async function runCheck(repo: Repository, opts: CheckOptions): Promise<CheckResu
   if (damaged.size > 0) {
     // Name what the damage touches: walk all snapshots once more, collecting users of damaged blobs.
     const affects = new Map<string, string[]>([...damaged.keys()].map((p) => [p, []]));
-    const packOf = (id: string) => repo.index.get(id)?.pack;
+    const packOf = (id: string) => (repo.index.get(id) ?? repo.damagedBlobs.get(id))?.pack;
     const note = (id: string, label: string) => {
       const p = packOf(id);
       if (p && affects.has(p)) {
@@ -179,12 +213,21 @@ async function runCheck(repo: Repository, opts: CheckOptions): Promise<CheckResu
       res.damagedPacks.push({ pack, reason, affects: affects.get(pack) ?? [] });
       fail(`damaged pack ${pack}: ${reason}`);
     }
+    // First the index must stop offering the damaged blobs (so a backup stores them again where the
+    // files still exist), then the snapshots that use them are rewritten without them.
+    // A pack that is only missing needs no reading of the others: plain `repair index` drops it.
+    repairs.add([...damaged.keys()].every((p) => missing.has(p)) ? REPAIR_INDEX : REPAIR_INDEX_READ_ALL);
+    repairs.add(REPAIR_SNAPSHOTS);
   }
   // Tree blobs stored as data (or the reverse) would mean a confused index.
   for (const t of seenTrees) {
     const e = repo.index.get(t);
     if (e && e.type !== BLOB_TREE) fail(`blob ${t.slice(0, 16)} is used as a tree but stored as data`);
   }
+  res.repairs = [REPAIR_INDEX, REPAIR_INDEX_READ_ALL, REPAIR_SNAPSHOTS].filter((r) => repairs.has(r));
+  // --read-all-packs does everything plain `repair index` does.
+  if (res.repairs.includes(REPAIR_INDEX_READ_ALL))
+    res.repairs = res.repairs.filter((r) => r !== REPAIR_INDEX);
   res.ok = res.errors.length === 0;
   return res;
 }

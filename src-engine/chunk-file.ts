@@ -21,7 +21,7 @@ export interface ChunkFileOptions {
  * trip per read that dominated small files. Throws what reading (or `onChunk`) throws.
  */
 export async function chunkFile(
-  path: string,
+  path: string | Uint8Array,
   expectedSize: number,
   opts: ChunkFileOptions,
 ): Promise<{ content: string[]; size: number }> {
@@ -38,7 +38,11 @@ export async function chunkFile(
     content.push(id);
     await opts.onChunk(idBytes, id, chunk);
   };
-  const fd = fs.openSync(path, 'r');
+  // A name that is not UTF-8 arrives as bytes (a plain Uint8Array after crossing to a worker).
+  const fd = fs.openSync(
+    typeof path === 'string' ? path : Buffer.from(path.buffer, path.byteOffset, path.byteLength),
+    'r',
+  );
   try {
     const finder = new ChunkBoundaryFinder(opts.gear, chunker);
     let filled = 0;

@@ -45,7 +45,7 @@ function flushPack(): Promise<void> {
   return tracked;
 }
 
-async function processFile(task: number, path: string, expectedSize: number): Promise<void> {
+async function processFile(task: number, path: string | Uint8Array, expectedSize: number): Promise<void> {
   let unreported = 0;
   try {
     const { content, size } = await chunkFile(path, expectedSize, {

@@ -5,11 +5,21 @@ export {
   type Snapshot,
   type SnapshotSummary,
   type InitOptions,
+  type RepositoryProblem,
+  type SnapshotRepair,
 } from './repository';
 export { LocalFolderStorage, type Storage, type StorageDescriptor } from './storage';
-export { backup, type BackupOptions, type BackupProgress, type BackupResult } from './backup';
+export {
+  backup,
+  type BackupOptions,
+  type BackupProgress,
+  type BackupResult,
+  type BackupFailure,
+} from './backup';
 export {
   restore,
+  RestoreIncompleteError,
+  type RestoreFailure,
   type RestoreOptions,
   type RestoreResult,
   type RestoreProgress,
@@ -17,6 +27,14 @@ export {
 } from './restore';
 export { check, type CheckOptions, type CheckResult } from './check';
 export { prune, type PruneOptions, type PruneResult } from './prune';
+export {
+  repairIndex,
+  repairSnapshots,
+  type RepairIndexOptions,
+  type RepairIndexResult,
+  type RepairSnapshotsOptions,
+  type RepairSnapshotsResult,
+} from './repair';
 export { applyPolicy, groupSnapshots, policyIsEmpty, type KeepPolicy } from './forget';
 export { listTree, type ListedNode } from './ls';
 export { EngineError, IntegrityError } from './errors';

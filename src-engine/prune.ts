@@ -34,24 +34,52 @@ export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<
 
 async function runPrune(repo: Repository, opts: PruneOptions): Promise<PruneResult> {
   await repo.loadIndex();
+  // Prune deletes what no snapshot uses, so it must see every index file and every snapshot: a pack
+  // described only by an unreadable index file, or used only by an unreadable snapshot, would look unused.
+  // restic refuses in the same cases (its index loading fails on any unreadable index file).
+  if (repo.unreadableIndexFiles.length > 0) {
+    throw new EngineError(
+      'CORRUPT',
+      `refusing to prune: ${repo.unreadableIndexFiles.length} index file(s) cannot be read (${repo.unreadableIndexFiles
+        .map((f) => f.slice(0, 16))
+        .join(', ')}); run \`strongroom-backup repair index\` first. Nothing was deleted.`,
+    );
+  }
+  const snapshots = await repo.listSnapshots();
+  if (repo.unreadableSnapshots.size > 0) {
+    const ids = [...repo.unreadableSnapshots.keys()].map((id) => id.slice(0, 8));
+    throw new EngineError(
+      'CORRUPT',
+      `refusing to prune: snapshot file(s) ${ids.join(', ')} cannot be read, and the data they use would look unused; ` +
+        `if they are beyond recovery, remove them with \`strongroom-backup forget ${ids.join(' ')}\`. Nothing was deleted.`,
+    );
+  }
   const used = new Set<string>();
   const seenTrees = new Set<string>();
-  const walk = async (treeId: string): Promise<void> => {
+  const walk = async (treeId: string, where: string): Promise<void> => {
     if (seenTrees.has(treeId)) return;
     seenTrees.add(treeId);
     used.add(treeId);
-    const tree = await repo.readTree(treeId);
+    let tree;
+    try {
+      tree = await repo.readTree(treeId);
+    } catch (err) {
+      throw new EngineError(
+        'CORRUPT',
+        `refusing to prune: ${where}: ${(err as Error).message}; run \`strongroom-backup check\` and the repair it names (\`repair snapshots\`). Nothing was deleted.`,
+      );
+    }
     for (const n of tree.nodes) {
       for (const id of n.content ?? []) used.add(id);
-      if (n.type === 'dir' && n.subtree) await walk(n.subtree);
+      if (n.type === 'dir' && n.subtree) await walk(n.subtree, `${where}/${n.name}`);
     }
   };
-  for (const s of await repo.listSnapshots()) await walk(s.tree);
+  for (const s of snapshots) await walk(s.tree, `snapshot ${s.id.slice(0, 8)}`);
   for (const id of used) {
     if (!repo.index.has(id)) {
       throw new EngineError(
         'CORRUPT',
-        `a snapshot uses blob ${id.slice(0, 16)} that no pack holds; run check before pruning`,
+        `refusing to prune: a snapshot uses blob ${id.slice(0, 16)} that no pack holds; run \`strongroom-backup check\` and the repair it names (\`repair snapshots\`). Nothing was deleted.`,
       );
     }
   }

@@ -26,7 +26,7 @@ import {
   type PackEntry,
   type BlobType,
 } from './pack';
-import { packName, type Storage } from './storage';
+import { packName, type FileKind, type Storage } from './storage';
 import { decodeTree, type Tree } from './tree';
 import { RepositoryLock, type LockInfo, type LockPort } from './lock';
 
@@ -80,7 +80,29 @@ export interface Snapshot {
   partial: boolean;
   warnings: string[];
   summary: SnapshotSummary;
+  /** Set by `repair snapshots`: this snapshot replaces `original`, without the paths in `dropped`. */
+  repaired?: SnapshotRepair;
 }
+
+export interface SnapshotRepair {
+  original: string;
+  time: string;
+  /** "path: why" for each file or folder left out (the first 1000). */
+  dropped: string[];
+  droppedCount: number;
+}
+
+/** A repository file that could not be used, and why: reported, then skipped. */
+export interface RepositoryProblem {
+  /** e.g. "index/0a1b…" or "snapshots/.DS_Store" */
+  file: string;
+  reason: string;
+}
+
+/** Index, snapshot and pack files are named by the SHA-256 of their bytes. */
+const OBJECT_NAME = /^[0-9a-f]{64}$/;
+/** Key and lock files have random 128-bit names. */
+const RANDOM_NAME = /^[0-9a-f]{32}$/;
 
 export type IndexEntry = PackEntry & { pack: string };
 
@@ -93,11 +115,24 @@ const kindAad = (kind: string) => Buffer.from(`strongroom ${kind} v1`);
 
 export class Repository implements LockPort {
   readonly index = new Map<string, IndexEntry>();
+  /** Further copies of tree blobs, in other packs, beside the one `index` names. */
+  private readonly duplicates = new Map<string, IndexEntry[]>();
+  /** Blobs found damaged when read, taken out of `index` (see readTree). */
+  readonly damagedBlobs = new Map<string, IndexEntry>();
   /** Every pack the index knows (from index files or recovered from headers). */
   readonly packs = new Map<string, PackEntry[]>();
   /** Packs found on disk with no index file: left by an interrupted backup; the next index write covers them. */
   readonly recoveredPacks: PackRecord[] = [];
   readonly indexFiles: string[] = [];
+  /** Index files that exist but could not be read (damaged, or not an index): `repair index` replaces them. */
+  readonly unreadableIndexFiles: string[] = [];
+  /** Snapshot files that exist but could not be read, with why. */
+  readonly unreadableSnapshots = new Map<string, string>();
+  /** Every file skipped so far because it could not be used; see `onProblem`. */
+  readonly problems: RepositoryProblem[] = [];
+  /** Told of each problem once, as it is found (the CLI prints them as warnings). */
+  onProblem: ((p: RepositoryProblem) => void) | undefined;
+  private readonly strayReported = new Set<string>();
   private indexLoaded = false;
   private readonly treeCache = new Map<string, Tree>();
   private readonly treePackCache = new Map<string, Buffer>();
@@ -197,21 +232,64 @@ export class Repository implements LockPort {
     return this.writeKeySlot(password, params);
   }
 
+  /** The readable key files; damaged ones and stray names are reported and left out. */
   async listKeys(): Promise<{ id: string; created: string; host: string; username: string }[]> {
     const out = [];
-    for (const id of await this.storage.list('keys')) {
-      const s = JSON.parse((await this.storage.read(`keys/${id}`)).toString('utf8')) as KeySlot;
-      out.push({ id, created: s.created, host: s.host, username: s.username });
+    for (const id of await this.listNames('keys')) {
+      try {
+        const s = JSON.parse((await this.storage.read(`keys/${id}`)).toString('utf8')) as KeySlot;
+        if (typeof s?.masterKey !== 'string') throw new Error('not a key file');
+        out.push({ id, created: s.created, host: s.host, username: s.username });
+      } catch (err) {
+        this.problem(`keys/${id}`, `cannot be read: ${(err as Error).message}`);
+      }
     }
     return out;
   }
 
   async removeKey(id: string): Promise<void> {
-    const ids = await this.storage.list('keys');
-    const match = ids.filter((k) => k.startsWith(id));
+    if (!/^[0-9a-f]+$/.test(id)) throw new EngineError('INVALID_ARGUMENT', `"${id}" is not a key id`);
+    const keys = await this.listKeys();
+    const match = keys.filter((k) => k.id.startsWith(id));
     if (match.length !== 1) throw new EngineError('NOT_FOUND', `no single key matches ${id}`);
-    if (ids.length === 1) throw new EngineError('INVALID_ARGUMENT', 'refusing to remove the last key');
-    await this.storage.remove(`keys/${match[0]}`);
+    // Only readable keys count: a damaged key file opens nothing, so it is no spare.
+    if (keys.length === 1) {
+      throw new EngineError(
+        'INVALID_ARGUMENT',
+        'refusing to remove the last key: without it no password opens the repository (add another with `key add` first)',
+      );
+    }
+    await this.storage.remove(`keys/${match[0]!.id}`);
+  }
+
+  // ---- listing and damage ----
+
+  private problem(file: string, reason: string): void {
+    if (this.problems.some((p) => p.file === file)) return;
+    const p = { file, reason };
+    this.problems.push(p);
+    this.onProblem?.(p);
+  }
+
+  /**
+   * File names of one kind that can be repository files. Anything else (`.DS_Store`, `Thumbs.db`, an
+   * editor's backup) is reported once and ignored: it is not ours, so it never stops a command.
+   */
+  async listNames(kind: FileKind): Promise<string[]> {
+    const pattern = kind === 'keys' || kind === 'locks' ? RANDOM_NAME : OBJECT_NAME;
+    const out: string[] = [];
+    for (const name of await this.storage.list(kind)) {
+      if (pattern.test(name)) out.push(name);
+      else {
+        // Pack names come without their prefix folder; a stray one's folder is unknown, hence the `*`.
+        const file = kind === 'packs' ? `packs/*/${name}` : `${kind}/${name}`;
+        if (!this.strayReported.has(file)) {
+          this.strayReported.add(file);
+          this.problem(file, 'not a repository file; ignored');
+        }
+      }
+    }
+    return out;
   }
 
   // ---- sealed files ----
@@ -255,17 +333,36 @@ export class Repository implements LockPort {
   addPack(packId: string, entries: PackEntry[]): void {
     if (this.packs.has(packId)) return;
     this.packs.set(packId, entries);
-    for (const e of entries) if (!this.index.has(e.id)) this.index.set(e.id, { ...e, pack: packId });
+    for (const e of entries) {
+      if (!this.index.has(e.id)) this.index.set(e.id, { ...e, pack: packId });
+      else if (e.type === BLOB_TREE) {
+        // Another copy of a tree (a backup stored it again after the first proved damaged): kept, so
+        // readTree can fall back to it whichever copy the index files happen to name first.
+        const list = this.duplicates.get(e.id);
+        if (list) list.push({ ...e, pack: packId });
+        else this.duplicates.set(e.id, [{ ...e, pack: packId }]);
+      }
+    }
   }
 
   /**
    * Loads every index file, then reads the header of each pack no index mentions (an interrupted backup's
-   * work), so its blobs are reused rather than written again.
+   * work), so its blobs are reused rather than written again. An index file that cannot be read is
+   * reported and skipped; the headers of the packs it described are then read even with `recover: false`,
+   * so nothing it indexed is lost to the command. `strict` never reads headers (check reports instead).
    */
-  async loadIndex(opts: { recover?: boolean } = {}): Promise<void> {
+  async loadIndex(opts: { recover?: boolean; strict?: boolean } = {}): Promise<void> {
     if (this.indexLoaded) return;
-    for (const id of await this.storage.list('index')) {
-      const idx = await this.loadObject<IndexFile>('index', 'index', id);
+    for (const id of await this.listNames('index')) {
+      let idx: IndexFile;
+      try {
+        idx = await this.loadObject<IndexFile>('index', 'index', id);
+        if (idx?.version !== 1 || !Array.isArray(idx.packs)) throw new Error('not an index file');
+      } catch (err) {
+        this.unreadableIndexFiles.push(id);
+        this.problem(`index/${id}`, `cannot be read (${(err as Error).message}); run \`repair index\``);
+        continue;
+      }
       for (const p of idx.packs) {
         this.addPack(
           p.id,
@@ -281,19 +378,36 @@ export class Repository implements LockPort {
       }
       this.indexFiles.push(id);
     }
-    if (opts.recover !== false) {
-      for (const packId of await this.storage.list('packs')) {
+    const recover = opts.strict ? false : opts.recover !== false || this.unreadableIndexFiles.length > 0;
+    if (recover) {
+      for (const packId of await this.listNames('packs')) {
         if (this.packs.has(packId)) continue;
         try {
           const entries = await readPackHeader(this.storage, this.keys, packId);
           this.addPack(packId, entries);
           this.recoveredPacks.push({ packId, entries });
-        } catch {
-          // An unreadable pack is reported by check; it is never used for new snapshots.
+        } catch (err) {
+          // Never used for new snapshots; check names it, `repair index` leaves it out of the index.
+          this.problem(packName(packId), `header cannot be read (${(err as Error).message}); not used`);
         }
       }
     }
     this.indexLoaded = true;
+  }
+
+  /** Forgets the loaded index, so the next `loadIndex` reads the repository again. */
+  clearIndex(): void {
+    this.index.clear();
+    this.duplicates.clear();
+    this.damagedBlobs.clear();
+    this.packs.clear();
+    this.recoveredPacks.length = 0;
+    this.indexFiles.length = 0;
+    this.unreadableIndexFiles.length = 0;
+    this.treeCache.clear();
+    this.treePackCache.clear();
+    this.treePackCacheBytes = 0;
+    this.indexLoaded = false;
   }
 
   async writeIndex(packs: PackRecord[]): Promise<string | undefined> {
@@ -319,12 +433,37 @@ export class Repository implements LockPort {
     return decryptBlob(this.keys, e, sealed, `pack ${e.pack.slice(0, 16)}`);
   }
 
+  /**
+   * A tree, from its primary copy or, when that cannot be read, from another copy some pack holds (the
+   * one that works becomes primary). When none can be read the tree leaves the in-memory index, so a
+   * backup in this process stores it again instead of naming the damaged copy; `damagedBlobs` keeps it.
+   */
   async readTree(id: string): Promise<Tree> {
     const cached = this.treeCache.get(id);
     if (cached) return cached;
     const e = this.index.get(id);
     if (!e) throw new EngineError('CORRUPT', `tree ${id.slice(0, 16)} is not in the index`);
     if (e.type !== BLOB_TREE) throw new EngineError('CORRUPT', `blob ${id.slice(0, 16)} is not a tree`);
+    let firstError: unknown;
+    for (const copy of [e, ...(this.duplicates.get(id) ?? [])]) {
+      try {
+        const t = await this.readTreeCopy(id, copy);
+        if (copy !== e) this.index.set(id, copy);
+        if (this.treeCache.size > 10000) this.treeCache.clear();
+        this.treeCache.set(id, t);
+        return t;
+      } catch (err) {
+        firstError ??= err;
+      }
+    }
+    if (firstError instanceof IntegrityError) {
+      this.index.delete(id);
+      this.damagedBlobs.set(id, e);
+    }
+    throw firstError;
+  }
+
+  private async readTreeCopy(id: string, e: IndexEntry): Promise<Tree> {
     // Tree blobs share packs of their own, so one read of the pack serves a whole directory walk.
     let bytes = this.treePackCache.get(e.pack);
     if (!bytes) {
@@ -340,25 +479,39 @@ export class Repository implements LockPort {
     }
     const sealed = bytes.subarray(e.offset, e.offset + e.length);
     const plain = decryptBlob(this.keys, e, sealed, `pack ${e.pack.slice(0, 16)}`);
-    const t = decodeTree(plain, `tree ${id.slice(0, 16)}`);
-    if (this.treeCache.size > 10000) this.treeCache.clear();
-    this.treeCache.set(id, t);
-    return t;
+    try {
+      return decodeTree(plain, `tree ${id.slice(0, 16)}`);
+    } catch (err) {
+      throw new IntegrityError(`tree ${id.slice(0, 16)}`, (err as Error).message);
+    }
   }
 
   // ---- snapshots ----
 
+  /** Every readable snapshot, oldest first. One that cannot be read is reported and left out. */
   async listSnapshots(): Promise<(Snapshot & { id: string })[]> {
     const out: (Snapshot & { id: string })[] = [];
-    for (const id of await this.storage.list('snapshots')) {
-      out.push({ ...(await this.loadObject<Snapshot>('snapshots', 'snapshot', id)), id });
+    for (const id of await this.listNames('snapshots')) {
+      try {
+        const s = await this.loadObject<Snapshot>('snapshots', 'snapshot', id);
+        if (typeof s?.tree !== 'string' || typeof s.time !== 'string') throw new Error('not a snapshot');
+        out.push({ ...s, id });
+        this.unreadableSnapshots.delete(id);
+      } catch (err) {
+        const reason = (err as Error).message;
+        this.unreadableSnapshots.set(id, reason);
+        this.problem(
+          `snapshots/${id}`,
+          `cannot be read (${reason}); left out (\`forget ${id.slice(0, 8)}\` removes it)`,
+        );
+      }
     }
     return out.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
   }
 
-  /** `latest`, or a unique prefix of a snapshot id. */
-  async findSnapshot(ref: string): Promise<Snapshot & { id: string }> {
-    const all = await this.listSnapshots();
+  /** `latest`, or a unique prefix of a snapshot id, among `among` (default: every readable snapshot). */
+  async findSnapshot(ref: string, among?: (Snapshot & { id: string })[]): Promise<Snapshot & { id: string }> {
+    const all = among ?? (await this.listSnapshots());
     if (ref === 'latest') {
       const last = all[all.length - 1];
       if (!last) throw new EngineError('NOT_FOUND', 'the repository has no snapshots yet');
@@ -367,7 +520,16 @@ export class Repository implements LockPort {
     if (!/^[0-9a-f]{4,64}$/.test(ref))
       throw new EngineError('INVALID_ARGUMENT', `"${ref}" is not a snapshot id`);
     const m = all.filter((s) => s.id.startsWith(ref));
-    if (m.length === 0) throw new EngineError('NOT_FOUND', `no snapshot ${ref}`);
+    if (m.length === 0) {
+      const damaged = [...this.unreadableSnapshots].find(([id]) => id.startsWith(ref));
+      if (damaged) {
+        throw new EngineError(
+          'CORRUPT',
+          `snapshot ${damaged[0].slice(0, 8)} cannot be read (${damaged[1]}); \`forget ${damaged[0].slice(0, 8)}\` removes it`,
+        );
+      }
+      throw new EngineError('NOT_FOUND', `no snapshot ${ref}`);
+    }
     if (m.length > 1) throw new EngineError('INVALID_ARGUMENT', `snapshot prefix ${ref} is ambiguous`);
     return m[0]!;
   }
@@ -396,7 +558,7 @@ export class Repository implements LockPort {
     }
   }
   listLocks(): Promise<string[]> {
-    return this.storage.list('locks');
+    return this.listNames('locks');
   }
   removeLock(id: string): Promise<void> {
     return this.storage.remove(`locks/${id}`);

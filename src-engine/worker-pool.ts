@@ -36,7 +36,7 @@ const workerUrl = import.meta.url.endsWith('.ts')
 export class ChunkWorkerPool {
   private readonly slots: Slot[] = [];
   private readonly queue: {
-    path: string;
+    path: string | Uint8Array;
     size: number;
     resolve: (r: FileResult) => void;
     reject: (e: Error) => void;
@@ -156,7 +156,7 @@ export class ChunkWorkerPool {
   }
 
   /** Chunks and stores one file; resolves with its blob ids, or with `error` when it could not be read. */
-  processFile(path: string, size: number): Promise<FileResult> {
+  processFile(path: string | Uint8Array, size: number): Promise<FileResult> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.queue.push({ path, size, resolve, reject });

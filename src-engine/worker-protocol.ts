@@ -16,7 +16,7 @@ export interface WorkerInit {
 export type ToWorker =
   /** SharedIdSet memory: every blob id the repository has or a worker has claimed; sent before any file. */
   | { t: 'ids'; buffer: SharedArrayBuffer; capacity: number }
-  | { t: 'file'; task: number; path: string; size: number }
+  | { t: 'file'; task: number; path: string | Uint8Array; size: number }
   | { t: 'flush'; req: number };
 
 export type FromWorker =

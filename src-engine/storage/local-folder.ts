@@ -162,9 +162,11 @@ export class LocalFolderStorage implements Storage {
     try {
       if (kind !== 'packs') return (await fsp.readdir(dir)).filter((n) => !n.endsWith(TMP_SUFFIX));
       const out: string[] = [];
-      for (const sub of await fsp.readdir(dir)) {
-        if (sub.endsWith(TMP_SUFFIX)) continue;
-        for (const n of await fsp.readdir(path.join(dir, sub))) if (!n.endsWith(TMP_SUFFIX)) out.push(n);
+      for (const sub of await fsp.readdir(dir, { withFileTypes: true })) {
+        // packs/ holds only the 256 prefix folders (and packs being written); a stray file such as
+        // .DS_Store there is no pack and must not stop the listing.
+        if (!sub.isDirectory()) continue;
+        for (const n of await fsp.readdir(path.join(dir, sub.name))) if (!n.endsWith(TMP_SUFFIX)) out.push(n);
       }
       return out;
     } catch (err) {
@@ -178,11 +180,13 @@ export class LocalFolderStorage implements Storage {
       for (const n of await fsp.readdir(path.join(this.root, kind)))
         if (n.endsWith(TMP_SUFFIX)) out.push(`${kind}/${n}`);
     }
-    for (const sub of await fsp.readdir(path.join(this.root, 'packs'))) {
+    for (const entry of await fsp.readdir(path.join(this.root, 'packs'), { withFileTypes: true })) {
+      const sub = entry.name;
       if (sub.endsWith(TMP_SUFFIX)) {
         out.push(`packs/${sub}`);
         continue;
       }
+      if (!entry.isDirectory()) continue;
       for (const n of await fsp.readdir(path.join(this.root, 'packs', sub))) {
         if (n.endsWith(TMP_SUFFIX)) out.push(`packs/${sub}/${n}`);
       }

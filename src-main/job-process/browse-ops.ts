@@ -89,7 +89,8 @@ export async function lsOp(request: Extract<JobRequest, { op: 'ls' }>, ctx: JobC
   const entries: LsEntry[] = tree.nodes.map((n) => ({
     name: n.name,
     path: folder === '/' ? `/${n.name}` : `${folder}/${n.name}`,
-    type: n.type,
+    // FIFOs and device files are kept by the engine; the browser shows them as 'other'.
+    type: n.type === 'file' || n.type === 'dir' || n.type === 'symlink' ? n.type : 'other',
     size: n.type === 'file' ? (n.size ?? 0) : null,
     mtime: new Date(Number(BigInt(n.mtimeNs) / 1_000_000n)).toISOString(),
   }));

@@ -1,5 +1,6 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { ConcurrencyLimit } from '../../src-shared/concurrency-limit';
 
 /** Port for password hashing, so tests can count the work done (no account enumeration). */
 export interface PasswordHasher {
@@ -37,7 +38,7 @@ function scryptAsync(password: string, salt: Buffer, params: ScryptParams): Prom
  * and can be raised later: old hashes still verify and are rehashed at the next sign-in.
  */
 export class ScryptPasswordHasher implements PasswordHasher {
-  private readonly gate: Semaphore;
+  private readonly gate: ConcurrencyLimit;
 
   /**
    * `maxConcurrent` hashes run at once (default: one core fewer than the machine has), so a
@@ -47,7 +48,7 @@ export class ScryptPasswordHasher implements PasswordHasher {
     readonly params: ScryptParams = OWASP_SCRYPT,
     maxConcurrent: number = Math.max(1, availableParallelism() - 1),
   ) {
-    this.gate = new Semaphore(maxConcurrent);
+    this.gate = new ConcurrencyLimit(maxConcurrent);
   }
 
   async hash(password: string): Promise<string> {
@@ -86,25 +87,4 @@ function parse(stored: string): { params: ScryptParams; salt: Buffer; key: Buffe
     salt: Buffer.from(parts[4]!, 'base64'),
     key: Buffer.from(parts[5]!, 'base64'),
   };
-}
-
-/** First come, first served: at most `limit` tasks run at once. */
-export class Semaphore {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(private readonly limit: number) {}
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.active++;
-    try {
-      return await task();
-    } finally {
-      const next = this.waiting.shift();
-      // Hand the slot straight to the next waiter, so `active` stays the number running.
-      if (next) next();
-      else this.active--;
-    }
-  }
 }

@@ -126,7 +126,15 @@ describe('tampering', () => {
     const snap = path.join(repoDir, 'snapshots', snapshotId);
     const undo = flip(snap, 30);
     try {
-      await expect((await openRepo(repoDir)).listSnapshots()).rejects.toThrow(/snapshots/);
+      // A damaged snapshot file is reported and left out (it must not hide the others), and check fails.
+      const repo = await openRepo(repoDir);
+      expect((await repo.listSnapshots()).map((s) => s.id)).not.toContain(snapshotId);
+      expect(repo.problems.map((p) => p.file)).toContain(`snapshots/${snapshotId}`);
+      const res = await check(await openRepo(repoDir));
+      expect(res.ok).toBe(false);
+      expect(res.errors.join('\n')).toMatch(
+        new RegExp(`snapshot file ${snapshotId.slice(0, 16)} cannot be read`),
+      );
     } finally {
       undo();
     }

@@ -6,7 +6,6 @@ import { openServices } from '../../src-server/app';
 import {
   OWASP_SCRYPT,
   ScryptPasswordHasher,
-  Semaphore,
   parseScryptParams,
 } from '../../src-server/services/password-hasher';
 import { TEST_SCRYPT } from '../support/account-server';
@@ -55,25 +54,6 @@ describe('password hashing', () => {
     for (const stored of ['', 'plain', 'scrypt$x$8$1$a$b', 'argon2id$v=19$...']) {
       expect(await hasher.verify('anything at all', stored)).toBe(false);
     }
-  });
-
-  it('runs at most the allowed number of hashes at once, in arrival order', async () => {
-    const gate = new Semaphore(2);
-    let running = 0;
-    let most = 0;
-    const order: number[] = [];
-    const task = (i: number) => async () => {
-      running++;
-      most = Math.max(most, running);
-      order.push(i);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      running--;
-      return i;
-    };
-    const results = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => gate.run(task(i))));
-    expect(results).toEqual([0, 1, 2, 3, 4, 5]);
-    expect(most).toBe(2);
-    expect(order).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
   it('keeps OWASP_SCRYPT as the constant the server defaults to', () => {

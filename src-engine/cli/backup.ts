@@ -1,0 +1,63 @@
+/** `backup PATH...`: save a snapshot; exit 3 when some files could not be read. */
+import { backup, type BackupProgress } from '../backup';
+import { flag, flags, has, UsageError } from './args';
+import type { RepositoryCommand } from './command';
+import { EXIT, fmtBytes, fmtEta, shortId, type Output } from './output';
+
+function showProgress(out: Output, pr: BackupProgress): void {
+  if (pr.phase === 'scan') {
+    out.progress(`scanning: ${pr.filesTotal} files, ${fmtBytes(pr.bytesTotal)}`);
+    return;
+  }
+  const pct = pr.bytesTotal ? Math.min(100, (pr.bytesDone / pr.bytesTotal) * 100) : 100;
+  const w = 20;
+  const fill = Math.round((pct / 100) * w);
+  out.progress(
+    `[${'#'.repeat(fill)}${'.'.repeat(w - fill)}] ${pct.toFixed(0)}% ${pr.filesDone}/${pr.filesTotal} files ` +
+      `${fmtBytes(pr.bytesDone)}/${fmtBytes(pr.bytesTotal)} ${fmtBytes(pr.rate)}/s ETA ${fmtEta(pr.eta)} ${pr.currentFile}`,
+  );
+}
+
+export const backupCommand: RepositoryCommand = {
+  name: 'backup',
+  usage: 'backup PATH... [--exclude PATTERN]... [--tag TAG]... [--host NAME] [--parent ID | --force]',
+  flags: { value: ['exclude', 'tag', 'host', 'parent'], bool: ['force'] },
+  opensRepository: true,
+  async run({ repo, args, out, signal, breakLock }) {
+    if (args.positional.length === 0) throw new UsageError('backup needs at least one PATH');
+    if (has(args, 'force') && has(args, 'parent'))
+      throw new UsageError('--force and --parent exclude each other');
+    // Paths already named by a warning as it happened are not listed again at the end.
+    const warned = new Set<string>();
+    const r = await backup(repo, {
+      paths: args.positional,
+      excludes: flags(args, 'exclude') ?? [],
+      tags: flags(args, 'tag') ?? [],
+      host: flag(args, 'host'),
+      parent: has(args, 'force') ? null : flag(args, 'parent'),
+      breakLock,
+      signal,
+      onWarning: (m) => {
+        warned.add(m);
+        out.warn(m);
+      },
+      onProgress: (pr) => showProgress(out, pr),
+    });
+    out.endProgress();
+    const missing = r.failures;
+    for (const f of missing) {
+      if (!out.json && warned.has(`${f.path}: ${f.reason}`)) continue;
+      out.notice(`not backed up: ${f.path}: ${f.reason}`);
+    }
+    const s = r.snapshot.summary;
+    const incomplete = r.snapshot.partial || missing.length > 0;
+    out.result(
+      `snapshot ${shortId(r.snapshotId)} saved${r.snapshot.partial ? ' (PARTIAL: some files could not be read)' : ''}\n` +
+        `files: ${s.filesNew} new, ${s.filesChanged} changed, ${s.filesUnmodified} unmodified; ${s.dirs} dirs\n` +
+        `read ${fmtBytes(s.bytesProcessed)}, added ${fmtBytes(s.bytesAdded)} to the repository in ${(s.durationMs / 1000).toFixed(1)} s` +
+        (missing.length ? `\n${missing.length} paths left out or incomplete (listed above)` : ''),
+      { id: r.snapshotId, ...r.snapshot, failures: missing },
+    );
+    return incomplete ? EXIT.incomplete : EXIT.ok;
+  },
+};

@@ -1,0 +1,49 @@
+/** `check`: structure always, data on request; names the damage, what it affects and the repair to run. */
+import { check, type CheckResult } from '../check';
+import { flag, has, UsageError } from './args';
+import type { RepositoryCommand } from './command';
+import { EXIT } from './output';
+
+function readDataPercent(args: Parameters<typeof flag>[0]): number {
+  let pct = has(args, 'read-data') ? 100 : 0;
+  const subset = flag(args, 'read-data-subset');
+  if (subset !== undefined) {
+    const m = /^(\d+(?:\.\d+)?)%?$/.exec(subset);
+    if (!m || Number(m[1]) <= 0 || Number(m[1]) > 100)
+      throw new UsageError('--read-data-subset takes a percentage, e.g. 10%');
+    pct = Number(m[1]);
+  }
+  return pct;
+}
+
+function report(r: CheckResult, pct: number): string {
+  return [
+    `checked ${r.packsChecked} packs, ${r.snapshots} snapshots${pct ? `, read ${r.packsRead} packs in full` : ''}`,
+    ...r.damagedPacks.map(
+      (d) => `DAMAGED pack ${d.pack}: ${d.reason}\n  affects: ${d.affects.join(', ') || '(no snapshot)'}`,
+    ),
+    ...r.errors.filter((e) => !e.startsWith('damaged pack')).map((e) => `error: ${e}`),
+    r.ok ? 'no errors were found' : `${r.errors.length} errors found`,
+    ...(r.repairs.length ? ['to repair, run in this order:', ...r.repairs.map((c) => `  ${c}`)] : []),
+  ].join('\n');
+}
+
+export const checkCommand: RepositoryCommand = {
+  name: 'check',
+  usage: 'check [--read-data | --read-data-subset N%]',
+  flags: { value: ['read-data-subset'], bool: ['read-data'] },
+  opensRepository: true,
+  async run({ repo, args, out, breakLock }) {
+    const pct = readDataPercent(args);
+    const r = await check(repo, {
+      readDataPercent: pct,
+      breakLock,
+      onProgress: (d, t, phase) => out.progress(`check ${phase}: ${d}/${t} packs`),
+    });
+    out.endProgress();
+    // Files the repository already reported as skipped are not said twice.
+    for (const w of r.warnings) if (!repo.problems.some((x) => w.startsWith(`${x.file}:`))) out.warn(w);
+    out.result(report(r, pct), r);
+    return r.ok ? EXIT.ok : EXIT.error;
+  },
+};

@@ -1,0 +1,59 @@
+/** `restore SNAPSHOT --target DIR`: every path not restored is named with its reason, and exits 3. */
+import path from 'node:path';
+import { restore, type ConflictMode } from '../restore';
+import { flag, flags, UsageError } from './args';
+import type { RepositoryCommand } from './command';
+import { EXIT, fmtBytes, fmtEta } from './output';
+
+const CONFLICT_MODES: readonly string[] = ['skip', 'overwrite', 'keep-both'];
+
+export const restoreCommand: RepositoryCommand = {
+  name: 'restore',
+  usage: 'restore SNAPSHOT --target DIR [--include PATH]... [--conflict overwrite|skip|keep-both]',
+  flags: { value: ['target', 'include', 'conflict'], bool: [] },
+  opensRepository: true,
+  async run({ repo, args, out, signal, breakLock }) {
+    const ref = args.positional[0];
+    const target = flag(args, 'target');
+    if (!ref) throw new UsageError('restore needs a SNAPSHOT (an id or "latest")');
+    if (!target) throw new UsageError('restore needs --target DIR (use --target / for the original place)');
+    const conflict = flag(args, 'conflict') ?? 'overwrite';
+    if (!CONFLICT_MODES.includes(conflict))
+      throw new UsageError('--conflict is overwrite, skip or keep-both');
+    // Paths already named by a warning as it happened are not listed again at the end.
+    const warned = new Set<string>();
+    const r = await restore(repo, ref, {
+      target,
+      include: flags(args, 'include'),
+      conflict: conflict as ConflictMode,
+      signal,
+      breakLock,
+      onWarning: (m) => {
+        warned.add(m);
+        out.warn(m);
+      },
+      onProgress: (pr) => {
+        const pct = pr.bytesTotal ? Math.min(100, (pr.bytesDone / pr.bytesTotal) * 100) : 100;
+        out.progress(
+          `restoring ${pct.toFixed(0)}% ${pr.filesDone}/${pr.filesTotal} files ${fmtBytes(pr.bytesDone)}/${fmtBytes(pr.bytesTotal)} ${fmtBytes(pr.rate)}/s ETA ${fmtEta(pr.eta)}`,
+        );
+      },
+    });
+    out.endProgress();
+    const failures = r.failures;
+    for (const f of failures) {
+      if (!out.json && warned.has(`${f.path}: ${f.reason}`)) continue;
+      out.notice(`${f.kind === 'metadata' ? 'metadata not kept' : 'not restored'}: ${f.path}: ${f.reason}`);
+    }
+    const missing = failures.filter((f) => f.kind !== 'metadata').length;
+    const partly = failures.length - missing;
+    out.result(
+      `restored ${r.filesRestored} files (${fmtBytes(r.bytesRestored)}), ${r.dirs} dirs, ${r.symlinks} symlinks to ${path.resolve(target)}` +
+        (r.filesSkipped ? `; skipped ${r.filesSkipped} existing files` : '') +
+        (missing ? `\nINCOMPLETE: ${missing} paths were not restored (listed above)` : '') +
+        (partly ? `\n${partly} paths were restored without some of their metadata (listed above)` : ''),
+      { ...r, failures },
+    );
+    return failures.length > 0 ? EXIT.incomplete : EXIT.ok;
+  },
+};

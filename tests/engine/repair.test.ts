@@ -1,0 +1,250 @@
+/**
+ * `repair index` and `repair snapshots` on each kind of damage: everything intact stays restorable, what
+ * was dropped is said (in the result and in the rewritten snapshot), and check passes afterwards.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { backup, check, restore, type Repository } from '../../src-engine/index';
+import { repairIndex, repairSnapshots } from '../../src-engine/repair';
+import { REPAIR_INDEX, REPAIR_INDEX_READ_ALL, REPAIR_SNAPSHOTS } from '../../src-engine/check';
+import { readPackHeader, BLOB_DATA } from '../../src-engine/pack';
+import { newRepo, openRepo, packFiles, PASSWORD, prng, runCli, tempDir, writeFile } from './helpers';
+
+let work: string;
+beforeAll(async () => {
+  work = await tempDir('repair');
+});
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+const CONTENT: Record<string, Buffer | string> = {
+  'keep.txt': 'intact\n',
+  'docs/one.bin': prng('one', 150_000),
+  'docs/two.bin': prng('two', 150_000),
+  'media/three.bin': prng('three', 150_000),
+  'media/sub/four.txt': 'four\n',
+};
+
+interface Fixture {
+  base: string;
+  repoDir: string;
+  src: string;
+  snapshotId: string;
+}
+
+async function fixture(label: string): Promise<Fixture> {
+  const base = path.join(work, label);
+  const src = path.join(base, 'src');
+  for (const [rel, data] of Object.entries(CONTENT)) writeFile(path.join(src, rel), data);
+  const repoDir = path.join(base, 'repo');
+  const { snapshotId } = await backup(await newRepo(repoDir), { paths: [src] });
+  return { base, repoDir, src, snapshotId };
+}
+
+/** The pack holding the first data blob of `rel` (packs are small here, so each file has its own). */
+async function packOf(repo: Repository, src: string, rel: string): Promise<{ pack: string; offset: number }> {
+  await repo.loadIndex();
+  let tree = await repo.readTree((await repo.findSnapshot('latest')).tree);
+  const parts = [...src.split('/').filter(Boolean), ...rel.split('/')];
+  for (const part of parts.slice(0, -1))
+    tree = await repo.readTree(tree.nodes.find((n) => n.name === part)!.subtree!);
+  const blob = tree.nodes.find((n) => n.name === parts[parts.length - 1])!.content![0]!;
+  const e = repo.index.get(blob)!;
+  return { pack: e.pack, offset: e.offset };
+}
+
+function packPath(repoDir: string, pack: string): string {
+  return path.join(repoDir, 'packs', pack.slice(0, 2), pack);
+}
+
+/** Restores a snapshot and returns the relative paths (under src) of the files that came back intact. */
+async function restoredIntact(f: Fixture, snapshot: string, label: string): Promise<string[]> {
+  const target = path.join(f.base, label);
+  await restore(await openRepo(f.repoDir), snapshot, { target });
+  return Object.entries(CONTENT)
+    .filter(([rel, data]) => {
+      const p = path.join(target, f.src, rel);
+      return fs.existsSync(p) && fs.readFileSync(p).equals(Buffer.from(data));
+    })
+    .map(([rel]) => rel)
+    .sort();
+}
+
+describe('repair index', () => {
+  it('finds nothing to change in a sound repository', async () => {
+    const f = await fixture('sound');
+    const before = fs.readdirSync(path.join(f.repoDir, 'index'));
+    const r = await repairIndex(await openRepo(f.repoDir));
+    expect(r).toMatchObject({ newIndex: undefined, packsAdded: [], packsReindexed: [], packsMissing: [] });
+    expect(fs.readdirSync(path.join(f.repoDir, 'index'))).toEqual(before);
+  });
+
+  it('rebuilds a lost index from the packs, so check passes and everything restores', async () => {
+    const f = await fixture('lost-index');
+    for (const n of fs.readdirSync(path.join(f.repoDir, 'index')))
+      fs.rmSync(path.join(f.repoDir, 'index', n));
+    const r = await repairIndex(await openRepo(f.repoDir));
+    expect(r.packsAdded.sort()).toEqual(packFiles(f.repoDir).map((p) => path.basename(p)));
+    expect(r.newIndex).toMatch(/^[0-9a-f]{64}$/);
+    const after = await check(await openRepo(f.repoDir), { readDataPercent: 100 });
+    expect(after.errors).toEqual([]);
+    expect(after.warnings).toEqual([]);
+    expect(await restoredIntact(f, f.snapshotId, 'out')).toEqual(Object.keys(CONTENT).sort());
+  });
+
+  it('with --read-all-packs, copies a damaged pack’s intact blobs to a new pack, drops the damaged one and says so', async () => {
+    const f = await fixture('damaged-pack');
+    const repo = await openRepo(f.repoDir);
+    const { pack, offset } = await packOf(repo, f.src, 'docs/one.bin');
+    const file = packPath(f.repoDir, pack);
+    const fd = fs.openSync(file, 'r+');
+    fs.writeSync(fd, Buffer.from('XXXX'), 0, 4, offset + 100);
+    fs.closeSync(fd);
+    const headerCount = (await readPackHeader(repo.storage, repo.keys, pack)).length;
+
+    const checked = await check(await openRepo(f.repoDir), { readDataPercent: 100 });
+    expect(checked.ok).toBe(false);
+    expect(checked.repairs).toEqual([REPAIR_INDEX_READ_ALL, REPAIR_SNAPSHOTS]);
+    // Every pack read is counted, the damaged one included.
+    expect(checked.packsRead).toBe(packFiles(f.repoDir).length);
+    expect(checked.damagedPacks.map((d) => d.pack)).toEqual([pack]);
+
+    const dry = await repairIndex(await openRepo(f.repoDir), { readAllPacks: true, dryRun: true });
+    expect(dry.packsSalvaged.map((s) => s.pack)).toEqual([pack]);
+    expect(fs.existsSync(file)).toBe(true);
+
+    const r = await repairIndex(await openRepo(f.repoDir), { readAllPacks: true });
+    expect(r.packsSalvaged).toHaveLength(1);
+    expect(r.packsSalvaged[0]!.blobsLost).toHaveLength(1);
+    expect(r.packsSalvaged[0]!.blobsCopied).toBe(headerCount - 1);
+    expect(fs.existsSync(file)).toBe(false);
+
+    // The index no longer offers the damaged blob; the snapshot still names it until repaired.
+    const missing = await check(await openRepo(f.repoDir), { readDataPercent: 100 });
+    expect(missing.damagedPacks).toEqual([]);
+    expect(missing.errors.join('\n')).toMatch(/docs\/one\.bin: blob [0-9a-f]+ is missing/);
+    expect(missing.repairs).toEqual([REPAIR_SNAPSHOTS]);
+
+    const rs = await repairSnapshots(await openRepo(f.repoDir));
+    expect(rs.repaired).toHaveLength(1);
+    expect(rs.repaired[0]!.dropped).toEqual([
+      expect.stringMatching(
+        new RegExp(`^${f.src}/docs/one\\.bin: 1 of \\d+ pieces are missing; file left out$`),
+      ),
+    ]);
+    expect((await check(await openRepo(f.repoDir), { readDataPercent: 100 })).errors).toEqual([]);
+    const intact = await restoredIntact(f, rs.repaired[0]!.newId!, 'out');
+    expect(intact).toEqual(
+      Object.keys(CONTENT)
+        .filter((k) => k !== 'docs/one.bin')
+        .sort(),
+    );
+  });
+});
+
+describe('repair snapshots', () => {
+  it('rewrites a snapshot that lost a pack without the files it held, records what was dropped, replaces the original', async () => {
+    const f = await fixture('missing-pack');
+    const { pack } = await packOf(await openRepo(f.repoDir), f.src, 'media/three.bin');
+    const header = await (async () => {
+      const repo = await openRepo(f.repoDir);
+      return readPackHeader(repo.storage, repo.keys, pack);
+    })();
+    expect(header.every((e) => e.type === BLOB_DATA)).toBe(true);
+    fs.rmSync(packPath(f.repoDir, pack));
+
+    const idx = await repairIndex(await openRepo(f.repoDir));
+    expect(idx.packsMissing).toEqual([pack]);
+    const checked = await check(await openRepo(f.repoDir));
+    expect(checked.repairs).toEqual([REPAIR_SNAPSHOTS]);
+
+    const snapFiles = () => fs.readdirSync(path.join(f.repoDir, 'snapshots')).sort();
+    const before = snapFiles();
+    const dry = await repairSnapshots(await openRepo(f.repoDir), { dryRun: true });
+    expect(dry.repaired.map((s) => s.id)).toEqual([f.snapshotId]);
+    expect(dry.repaired[0]!.newId).toBeUndefined();
+    expect(snapFiles()).toEqual(before);
+
+    const r = await repairSnapshots(await openRepo(f.repoDir), { snapshots: [f.snapshotId.slice(0, 8)] });
+    const dropped = r.repaired[0]!.dropped;
+    expect(dropped.length).toBeGreaterThan(0);
+    expect(dropped.every((d) => / pieces are missing; file left out$/.test(d))).toBe(true);
+    expect(dropped.some((d) => d.startsWith(`${f.src}/media/three.bin:`))).toBe(true);
+    const newId = r.repaired[0]!.newId!;
+    expect(snapFiles()).toEqual([newId]);
+
+    const repo = await openRepo(f.repoDir);
+    const snap = await repo.findSnapshot(newId);
+    expect(snap.repaired).toMatchObject({ original: f.snapshotId, droppedCount: dropped.length, dropped });
+    expect(snap.paths).toEqual([f.src]);
+    expect((await check(repo, { readDataPercent: 100 })).errors).toEqual([]);
+    const intact = await restoredIntact(f, newId, 'out');
+    const lost = dropped.map((d) => path.relative(f.src, d.slice(0, d.indexOf(':'))));
+    expect(intact).toEqual(
+      Object.keys(CONTENT)
+        .filter((k) => !lost.includes(k))
+        .sort(),
+    );
+    expect(intact).toContain('keep.txt');
+    expect(intact).toContain('media/sub/four.txt');
+  });
+
+  it('keeps an unreadable folder as an empty one, and its siblings intact', async () => {
+    const f = await fixture('bad-tree');
+    const repo = await openRepo(f.repoDir);
+    await repo.loadIndex();
+    let tree = await repo.readTree((await repo.findSnapshot('latest')).tree);
+    for (const part of f.src.split('/').filter(Boolean))
+      tree = await repo.readTree(tree.nodes.find((n) => n.name === part)!.subtree!);
+    const media = tree.nodes.find((n) => n.name === 'media')!.subtree!;
+    const e = repo.index.get(media)!;
+    const fd = fs.openSync(packPath(f.repoDir, e.pack), 'r+');
+    fs.writeSync(fd, Buffer.from('XXXX'), 0, 4, e.offset + Math.floor(e.length / 2));
+    fs.closeSync(fd);
+
+    // The order check names: first the index stops offering the damaged tree, then the snapshot is rewritten.
+    expect((await check(await openRepo(f.repoDir))).repairs).toEqual([
+      REPAIR_INDEX_READ_ALL,
+      REPAIR_SNAPSHOTS,
+    ]);
+    await repairIndex(await openRepo(f.repoDir), { readAllPacks: true });
+    const r = await repairSnapshots(await openRepo(f.repoDir));
+    expect(r.repaired[0]!.dropped).toEqual([
+      expect.stringMatching(new RegExp(`^${f.src}/media/: folder cannot be read .*kept as an empty folder$`)),
+    ]);
+    expect((await check(await openRepo(f.repoDir), { readDataPercent: 100 })).errors).toEqual([]);
+    const intact = await restoredIntact(f, r.repaired[0]!.newId!, 'out');
+    expect(intact).toEqual(['docs/one.bin', 'docs/two.bin', 'keep.txt']);
+    expect(fs.readdirSync(path.join(f.base, 'out', f.src, 'media'))).toEqual([]);
+  });
+
+  it('through the CLI: check names the repairs, and each repair prints what it dropped', async () => {
+    const f = await fixture('cli');
+    const { pack } = await packOf(await openRepo(f.repoDir), f.src, 'docs/two.bin');
+    fs.rmSync(packPath(f.repoDir, pack));
+    const env = { STRONGROOM_PASSWORD: PASSWORD };
+
+    const ck = await runCli(['-r', f.repoDir, 'check'], env);
+    expect(ck.code).toBe(1);
+    expect(ck.stdout).toContain(`to repair, run in this order:\n  ${REPAIR_INDEX}\n  ${REPAIR_SNAPSHOTS}`);
+
+    const idx = await runCli(['-r', f.repoDir, 'repair', 'index'], env);
+    expect(idx.code, idx.stderr).toBe(0);
+    expect(idx.stdout).toContain(`DROPPED pack ${pack.slice(0, 16)}: in the index but not in the repository`);
+    expect(idx.stdout).toContain('run `strongroom-backup repair snapshots`');
+
+    const dry = await runCli(['-r', f.repoDir, 'repair', 'snapshots', '--dry-run'], env);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(new RegExp(`dropped ${f.src}/docs/two\\.bin: .*file left out`));
+    expect(dry.stdout).toContain('would modify 1');
+
+    const real = await runCli(['-r', f.repoDir, 'repair', 'snapshots'], env);
+    expect(real.code, real.stderr).toBe(0);
+    expect(real.stdout).toMatch(new RegExp(`snapshot ${f.snapshotId.slice(0, 8)} replaced by [0-9a-f]{8}`));
+    const list = await runCli(['-r', f.repoDir, 'snapshots'], env);
+    expect(list.stdout).toMatch(new RegExp(`\\(repaired from ${f.snapshotId.slice(0, 8)}: \\d+ dropped\\)`));
+    expect((await runCli(['-r', f.repoDir, 'check', '--read-data'], env)).code).toBe(0);
+    const bad = await runCli(['-r', f.repoDir, 'repair', 'everything'], env);
+    expect(bad.code).toBe(2);
+  });
+});
