@@ -101,8 +101,8 @@ export interface RepositoryProblem {
 
 /** Index, snapshot and pack files are named by the SHA-256 of their bytes. */
 const OBJECT_NAME = /^[0-9a-f]{64}$/;
-/** Key and lock files have random 128-bit names. */
-const RANDOM_NAME = /^[0-9a-f]{32}$/;
+/** Key and lock files have random names: 256-bit now (the REST server takes only 64 hex), 128-bit in older repositories. */
+const RANDOM_NAME = /^(?:[0-9a-f]{32}|[0-9a-f]{64})$/;
 
 export type IndexEntry = PackEntry & { pack: string };
 
