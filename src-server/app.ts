@@ -232,6 +232,10 @@ export async function startAccountServer(options: AccountServerOptions): Promise
     http: { requireHostHeader: false },
     ...(https ? { https: { cert: options.tlsCert!, key: options.tlsKey!, requireHostHeader: false } } : {}),
     requestTimeout: 30_000,
+    // Closing ends every connection, in-flight ones too (an upload cut here is never committed):
+    // with the default, only idle keep-alive connections, and after a panel POST followed by a
+    // storage GET on the same connection, close() waited forever (tests/server/storage-deletion).
+    forceCloseConnections: true,
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
     // Strict schemas: an unknown or mistyped field is an error, never silently dropped or coerced.
