@@ -56,6 +56,29 @@ export interface JobRecord {
   bytesAdded: number;
 }
 
+/** What identifies a job when it is queued; everything else starts empty. */
+export type NewJobFields = Pick<
+  JobRecord,
+  'id' | 'kind' | 'itemId' | 'vaultId' | 'itemName' | 'vaultName' | 'trigger' | 'status' | 'queuedAt'
+>;
+
+/** A job record with no start, end, message, snapshot or counts yet. */
+export function newJobRecord(fields: NewJobFields): JobRecord {
+  return {
+    ...fields,
+    startedAt: null,
+    endedAt: null,
+    message: null,
+    snapshotId: null,
+    filesTotal: 0,
+    filesDone: 0,
+    filesFailed: 0,
+    bytesTotal: 0,
+    bytesDone: 0,
+    bytesAdded: 0,
+  };
+}
+
 export type JobLogLevel = 'info' | 'warning' | 'error';
 export interface JobLogEntry {
   at: string;

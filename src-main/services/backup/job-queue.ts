@@ -9,7 +9,13 @@
  * runner resolves it so); the next job starts a fresh process.
  */
 import crypto from 'node:crypto';
-import type { JobKind, JobProgress, JobRecord, JobTrigger } from '../../../src-shared/backup-jobs';
+import {
+  newJobRecord,
+  type JobKind,
+  type JobProgress,
+  type JobRecord,
+  type JobTrigger,
+} from '../../../src-shared/backup-jobs';
 import type { JobOutcome, JobRequest } from '../../../src-shared/job-protocol';
 import type { Clock, TimerHandle } from '../ports';
 import { emptyOutcome, type EngineRunner } from './engine-runner';
@@ -68,7 +74,7 @@ export class JobQueue {
 
   enqueue(spec: JobSpec): JobRecord {
     if (this.stopped) throw new Error('The job queue has stopped (Strongroom is quitting).');
-    const job: JobRecord = {
+    const job = newJobRecord({
       id: crypto.randomUUID(),
       kind: spec.kind,
       itemId: spec.itemId,
@@ -78,17 +84,7 @@ export class JobQueue {
       trigger: spec.trigger,
       status: 'waiting',
       queuedAt: this.iso(),
-      startedAt: null,
-      endedAt: null,
-      message: null,
-      snapshotId: null,
-      filesTotal: 0,
-      filesDone: 0,
-      filesFailed: 0,
-      bytesTotal: 0,
-      bytesDone: 0,
-      bytesAdded: 0,
-    };
+    });
     this.o.history.insert(job);
     this.entries.push({ id: job.id, spec, abort: new AbortController(), waitTimer: null });
     this.changed(job);

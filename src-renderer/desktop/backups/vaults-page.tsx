@@ -1,4 +1,5 @@
 import { useEffect, useId, useState } from 'react';
+import { newJobRecord } from '../../../src-shared/backup-jobs';
 import type { IpcError, VaultView } from '../../../src-shared/ipc-contract';
 import { ConfirmDialog } from '../../components/confirm-dialog';
 import { ErrorMessage } from '../../components/error-message';
@@ -219,12 +220,19 @@ function VaultCard({ vault }: { vault: VaultView }) {
       {shownVerifyId && verifyRunning && (
         <JobProgressView
           job={
-            verifyJob ?? {
-              ...PLACEHOLDER_JOB,
+            // Shown for the moment between vault:verify answering and its first onJobChanged.
+            verifyJob ??
+            newJobRecord({
               id: shownVerifyId,
+              kind: 'verify',
+              itemId: null,
               vaultId: vault.id,
+              itemName: null,
               vaultName: vault.name,
-            }
+              trigger: 'manual',
+              status: 'running',
+              queuedAt: new Date(0).toISOString(),
+            })
           }
           progress={progress[shownVerifyId] ?? null}
           label={`Verify progress of ${vault.name}`}
@@ -349,23 +357,3 @@ function VaultCard({ vault }: { vault: VaultView }) {
     </article>
   );
 }
-
-/** Shown for the moment between vault:verify answering and its first onJobChanged. */
-const PLACEHOLDER_JOB = {
-  kind: 'verify' as const,
-  itemId: null,
-  itemName: null,
-  trigger: 'manual' as const,
-  status: 'running' as const,
-  queuedAt: new Date(0).toISOString(),
-  startedAt: null,
-  endedAt: null,
-  message: null,
-  snapshotId: null,
-  filesTotal: 0,
-  filesDone: 0,
-  filesFailed: 0,
-  bytesTotal: 0,
-  bytesDone: 0,
-  bytesAdded: 0,
-};

@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, useState } from 'react';
+import { newJobRecord } from '../../../src-shared/backup-jobs';
 import type { IpcError } from '../../../src-shared/ipc-contract';
 import type { LsEntry } from '../../../src-shared/job-protocol';
 import { ErrorMessage } from '../../components/error-message';
@@ -401,7 +402,8 @@ function RunningStep() {
       <h2>Restoring {source?.label}</h2>
       <JobProgressView
         job={
-          job ?? {
+          job ??
+          newJobRecord({
             id: jobId,
             kind: 'restore',
             itemId: source?.itemId ?? null,
@@ -411,17 +413,7 @@ function RunningStep() {
             trigger: 'manual',
             status: 'running',
             queuedAt: new Date(0).toISOString(),
-            startedAt: null,
-            endedAt: null,
-            message: null,
-            snapshotId: null,
-            filesTotal: 0,
-            filesDone: 0,
-            filesFailed: 0,
-            bytesTotal: 0,
-            bytesDone: 0,
-            bytesAdded: 0,
-          }
+          })
         }
         progress={progress}
         label="Restore progress"
