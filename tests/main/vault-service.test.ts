@@ -8,14 +8,14 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import keytar from 'keytar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElectronStoreSettings } from '../../src-main/adapters/electron-store-settings';
 import { ForkedEngineRunner } from '../../src-main/adapters/forked-engine-runner';
-import { KeytarSecretStore, loadKeytar } from '../../src-main/adapters/keytar-secret-store';
+import { KeytarSecretStore } from '../../src-main/adapters/keytar-secret-store';
 import { composeServices, type Services } from '../../src-main/compose';
 import { AccountClient } from '../../src-main/services/account-client';
 import type { VaultView } from '../../src-shared/ipc-contract';
+import { probeKeychain } from '../support/keychain';
 import { startTestAccountServer, totpCode, type TestAccountServer } from '../support/account-server';
 import { ManualClock, RecordingShell } from './fakes';
 
@@ -23,23 +23,7 @@ const SERVICE = `Strongroom-test-${crypto.randomBytes(4).toString('hex')}`;
 const PASSWORD = 'correct horse battery';
 const VAULT_PASSWORD = 'a long vault password';
 
-const loaded = loadKeytar();
-
-async function keychainProblem(): Promise<string | null> {
-  if (!loaded.ok) return loaded.reason;
-  if (process.platform === 'linux' && !process.env.DBUS_SESSION_BUS_ADDRESS) {
-    return 'no D-Bus session bus; run under /work/tools/with-keyring or `npm test`';
-  }
-  try {
-    const probe = new KeytarSecretStore(loaded.keytar, SERVICE, 5_000);
-    await probe.set('probe', 'probe');
-    await probe.delete('probe');
-    return null;
-  } catch (error) {
-    return `the Secret Service did not work: ${(error as Error).message}`;
-  }
-}
-const problem = await keychainProblem();
+const { keytar, problem } = await probeKeychain(SERVICE);
 if (problem) console.warn(`[skipped] vault keychain tests: ${problem}`);
 
 let server: TestAccountServer;
@@ -74,8 +58,8 @@ beforeAll(async () => {
     dataDir: path.join(tmp, 'app'),
     runner: new ForkedEngineRunner(),
     store: new ElectronStoreSettings({ cwd: path.join(tmp, 'app') }),
-    // Reached only where keytar loaded (problem is null).
-    secrets: new KeytarSecretStore((loaded as Extract<typeof loaded, { ok: true }>).keytar, SERVICE),
+    // Used only where the keychain works (problem is null); the tests below skip otherwise.
+    secrets: new KeytarSecretStore(keytar!, SERVICE),
     secretStoreKind: 'keychain',
     clock: new ManualClock(),
     shell: new RecordingShell(),
@@ -87,8 +71,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   services?.dispose();
-  for (const c of await keytar.findCredentials(SERVICE).catch(() => [])) {
-    await keytar.deletePassword(SERVICE, c.account);
+  for (const c of (await keytar?.findCredentials(SERVICE).catch(() => [])) ?? []) {
+    await keytar!.deletePassword(SERVICE, c.account);
   }
   await server.close();
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -101,7 +85,7 @@ describe.skipIf(problem !== null)('vault passwords (real keychain)', { timeout: 
   it('keeps the password of a vault in the keychain as "vault:<id>", usable while locked', async () => {
     await unlock();
     kept = await call<VaultView>('vault:create', vaultInput('kept', true));
-    expect(await keytar.getPassword(SERVICE, `vault:${kept.id}`)).toBe(VAULT_PASSWORD);
+    expect(await keytar!.getPassword(SERVICE, `vault:${kept.id}`)).toBe(VAULT_PASSWORD);
     services.lock.lock('manual');
     expect(await services.vaults.get(kept.id)).toBe(VAULT_PASSWORD);
   });
@@ -109,7 +93,7 @@ describe.skipIf(problem !== null)('vault passwords (real keychain)', { timeout: 
   it('holds a password that is not kept in memory only, and forgets it when the app locks', async () => {
     await unlock();
     notKept = await call<VaultView>('vault:create', vaultInput('not-kept', false));
-    expect(await keytar.getPassword(SERVICE, `vault:${notKept.id}`)).toBeNull();
+    expect(await keytar!.getPassword(SERVICE, `vault:${notKept.id}`)).toBeNull();
     expect(await services.vaults.get(notKept.id)).toBe(VAULT_PASSWORD);
     services.lock.lock('idle');
     expect(await services.vaults.get(notKept.id)).toBeNull();
@@ -141,7 +125,7 @@ describe.skipIf(problem !== null)('vault passwords (real keychain)', { timeout: 
 
   it('removing a vault deletes its keychain entry and never its repository', async () => {
     await call('vault:remove', { vaultId: kept.id });
-    expect(await keytar.getPassword(SERVICE, `vault:${kept.id}`)).toBeNull();
+    expect(await keytar!.getPassword(SERVICE, `vault:${kept.id}`)).toBeNull();
     expect(fs.readdirSync(path.join(tmp, 'kept')).length).toBeGreaterThan(0);
     expect((await call<{ vaults: VaultView[] }>('backup:overview')).vaults.map((v) => v.id)).toEqual([
       notKept.id,
