@@ -190,6 +190,23 @@ describe('BackgroundPresence', () => {
     };
   }
 
+  function enqueueVerify(queue: JobQueue) {
+    return queue.enqueue({
+      kind: 'backup',
+      trigger: 'manual',
+      vaultId: 'vault-000001',
+      vaultName: 'USB',
+      itemId: 'item-000001',
+      itemName: 'Documents',
+      request: (password) => ({
+        op: 'verify',
+        repo: { kind: 'local', path: '/x' },
+        password,
+        readData: false,
+      }),
+    });
+  }
+
   it('shows the tray and turns on start-at-login only while a schedule exists (unless turned off)', () => {
     const t = presence(true);
     configure([item({ schedule: { kind: 'manual' } })]);
@@ -210,20 +227,7 @@ describe('BackgroundPresence', () => {
     const t = presence(true);
     history.insert(ended('warning', { endedAt: '2026-11-28T02:00:10.000Z' }));
     expect(t.p.statusLine()).toBe('Last backup: 02:00, Warning');
-    const job = t.queue.enqueue({
-      kind: 'backup',
-      trigger: 'manual',
-      vaultId: 'vault-000001',
-      vaultName: 'USB',
-      itemId: 'item-000001',
-      itemName: 'Documents',
-      request: (password) => ({
-        op: 'verify',
-        repo: { kind: 'local', path: '/x' },
-        password,
-        readData: false,
-      }),
-    });
+    const job = enqueueVerify(t.queue);
     await new Promise((r) => setImmediate(r));
     expect(t.p.statusLine()).toBe('Backing up…');
     expect(
@@ -250,43 +254,13 @@ describe('BackgroundPresence', () => {
   it('"Keep running" at the quit question does not quit', async () => {
     configure([item()]);
     const t = presence(false);
-    t.queue.enqueue({
-      kind: 'backup',
-      trigger: 'manual',
-      vaultId: 'vault-000001',
-      vaultName: 'USB',
-      itemId: 'item-000001',
-      itemName: 'Documents',
-      request: (password) => ({
-        op: 'verify',
-        repo: { kind: 'local', path: '/x' },
-        password,
-        readData: false,
-      }),
-    });
+    enqueueVerify(t.queue);
     await new Promise((r) => setImmediate(r));
     expect(await t.p.requestQuit()).toBe(false);
     expect(t.quits).toBe(0);
     expect(t.queue.isRunning()).toBe(true);
     t.runner.finish?.(emptyOutcome('success', 'ok', null));
   });
-
-  function enqueueVerify(queue: JobQueue) {
-    return queue.enqueue({
-      kind: 'backup',
-      trigger: 'manual',
-      vaultId: 'vault-000001',
-      vaultName: 'USB',
-      itemId: 'item-000001',
-      itemName: 'Documents',
-      request: (password) => ({
-        op: 'verify',
-        repo: { kind: 'local', path: '/x' },
-        password,
-        readData: false,
-      }),
-    });
-  }
 
   it("the app menu's Quit (before-quit) asks once while a job runs, and goes through once confirmed", async () => {
     configure([item()]);
