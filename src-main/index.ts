@@ -146,24 +146,37 @@ async function main(): Promise<void> {
       onClose: () => lock.lockForClose(),
     });
     window = win;
+    services.presence.windowOpened();
     win.on('closed', () => {
       if (window === win) window = null;
     });
     // Windows log-off/shutdown ends the session without always closing windows first.
-    win.on('session-end', () => lock.lockForClose());
+    win.on('session-end', () => {
+      services.presence.allowQuit();
+      lock.lockForClose();
+    });
   }
 
   app.on('second-instance', () => openWindow());
   // macOS: a click on the Dock icon while Strongroom runs in the tray with no window.
   app.on('activate', () => openWindow());
-  powerMonitor.on('shutdown', () => lock.lockForClose());
-  app.on('before-quit', () => lock.lockForClose());
+  powerMonitor.on('shutdown', () => {
+    services.presence.allowQuit();
+    lock.lockForClose();
+  });
+  // The app menu's Quit and Cmd+Q ask first while a job runs, as the tray's Quit does.
+  app.on('before-quit', (event) => {
+    if (!services.presence.beforeQuit()) {
+      event.preventDefault();
+      return;
+    }
+    lock.lockForClose();
+  });
 
   // Closing the window locks (its close handler). With a schedule, Strongroom keeps running in the
-  // tray so backups happen on time; without one, closing quits, on every platform.
-  app.on('window-all-closed', () => {
-    if (!services.presence.hasSchedule()) app.quit();
-  });
+  // tray so backups happen on time; without one, closing quits, on every platform, once a running
+  // job has finished.
+  app.on('window-all-closed', () => services.presence.lastWindowClosed());
 
   let serverStopped = false;
   app.on('will-quit', (event) => {

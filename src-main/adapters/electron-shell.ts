@@ -1,7 +1,7 @@
 /** The services' AppShell, RendererEvents, PowerEvents and PowerSource ports on Electron's window and powerMonitor. */
 import type { BrowserWindow, PowerMonitor } from 'electron';
 import { events, type EventName, type EventPayloads, type LockReason } from '../../src-shared/ipc-contract';
-import type { AppShell, PowerEvents, PowerSource, RendererEvents } from '../services/ports';
+import type { AppShell, PowerEventName, PowerEvents, PowerSource, RendererEvents } from '../services/ports';
 
 export class ElectronAppShell implements AppShell {
   constructor(private readonly window: () => BrowserWindow | null) {}
@@ -51,7 +51,7 @@ export class ElectronPowerEvents implements PowerEvents {
     private readonly pollMs = SCREEN_LOCK_POLL_MS,
   ) {}
 
-  on(event: 'suspend' | 'lock-screen' | 'resume', listener: () => void): () => void {
+  on(event: PowerEventName, listener: () => void): () => void {
     // Electron emits 'lock-screen' on macOS and Windows only; on Linux the idle state says
     // "locked" where the desktop reports it, so it is polled and each change to locked counts.
     if (event === 'lock-screen' && this.platform === 'linux') return this.pollScreenLock(listener);

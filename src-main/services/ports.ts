@@ -64,9 +64,13 @@ export interface AppShell {
   close(): void;
 }
 
-/** System events: suspend and screen lock lock the app ("lock on suspend"); resume catches up missed backups. */
+/**
+ * System events: suspend and screen lock lock the app ("lock on suspend"); resume catches up missed
+ * backups; on-ac (plugged in again) runs backups that were put off on battery.
+ */
+export type PowerEventName = 'suspend' | 'lock-screen' | 'resume' | 'on-ac';
 export interface PowerEvents {
-  on(event: 'suspend' | 'lock-screen' | 'resume', listener: () => void): () => void;
+  on(event: PowerEventName, listener: () => void): () => void;
 }
 
 /** Whether the computer runs on battery now (a protected item may skip its runs then). */

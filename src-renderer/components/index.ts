@@ -16,3 +16,4 @@ export { groupKey, recoveryCodesFileName, recoveryCodesFileText, sanitizeTotpCod
 export { TotpCodeInput, type TotpCodeInputProps } from './totp-code-input';
 export { TotpEnrolment, type TotpEnrolmentProps } from './totp-enrolment';
 export { useRetryCountdown } from './use-retry-countdown';
+export { USERNAME_RULE, UsernameField, type UsernameFieldProps } from './username-field';

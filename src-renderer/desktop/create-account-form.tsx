@@ -3,6 +3,7 @@ import type { IpcError } from '../../src-shared/ipc-contract';
 import { ErrorMessage } from '../components/error-message';
 import { PasswordField } from '../components/password-field';
 import { useRetryCountdown } from '../components/use-retry-countdown';
+import { USERNAME_RULE, UsernameField } from '../components/username-field';
 import { call, desktopApi, failure } from './api';
 import { createAccountProblem } from './backups/form-rules';
 import { useDesktop } from './store';
@@ -15,7 +16,6 @@ export function CreateAccountForm({ onBack }: { onBack(): void }) {
   const unlocked = useDesktop((s) => s.unlocked);
   const ids = {
     username: useId(),
-    usernameHint: useId(),
     password: useId(),
     repeat: useId(),
     error: useId(),
@@ -69,21 +69,14 @@ export function CreateAccountForm({ onBack }: { onBack(): void }) {
         password safe.
       </p>
       <div className="field">
-        <label htmlFor={ids.username}>Username</label>
-        <input
+        <UsernameField
           id={ids.username}
-          ref={usernameRef}
-          autoComplete="username"
-          autoCapitalize="none"
-          spellCheck={false}
+          inputRef={usernameRef}
           value={username}
-          aria-describedby={ids.usernameHint}
-          onChange={(e) => setUsername(e.target.value)}
+          onChange={setUsername}
+          hint={USERNAME_RULE}
           disabled={busy}
         />
-        <p className="hint" id={ids.usernameHint}>
-          2 to 64 characters: letters, digits, dot, dash or underscore.
-        </p>
       </div>
       <div className="field">
         <PasswordField

@@ -4,6 +4,7 @@ import type { ChannelInput, IpcError, LockReason, LockStatus } from '../../src-s
 import { ErrorMessage } from '../components/error-message';
 import { TotpCodeInput } from '../components/totp-code-input';
 import { useRetryCountdown } from '../components/use-retry-countdown';
+import { UsernameField } from '../components/username-field';
 import { call, desktopApi, failure } from './api';
 import { CreateAccountForm } from './create-account-form';
 import { useDesktop } from './store';
@@ -209,17 +210,13 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
             )}
           </div>
           <div className="field">
-            <label htmlFor={ids.username}>Username</label>
-            <input
+            <UsernameField
               id={ids.username}
-              ref={usernameRef}
-              autoComplete="username"
-              autoCapitalize="none"
-              spellCheck={false}
+              inputRef={usernameRef}
               value={username}
-              onChange={(e) => {
+              onChange={(value) => {
                 edited();
-                setUsername(e.target.value);
+                setUsername(value);
               }}
             />
           </div>

@@ -4,6 +4,7 @@ import type { Problem } from '../components/action-result';
 import { ErrorMessage } from '../components/error-message';
 import { PasswordField } from '../components/password-field';
 import { useRetryCountdown } from '../components/use-retry-countdown';
+import { USERNAME_RULE, UsernameField } from '../components/username-field';
 import { navigate, routePaths } from './hash-route';
 import { useClient, usePanel } from './panel-context';
 
@@ -53,24 +54,15 @@ export function CreateAccountPage() {
         Create account
       </h1>
       <form onSubmit={(e) => void submit(e)} noValidate aria-label="Create account">
-        <div className="sr-field">
-          <label htmlFor="create-username">Username</label>
-          <input
-            id="create-username"
-            autoComplete="username"
-            autoCapitalize="none"
-            spellCheck={false}
-            value={username}
-            onChange={(e) => setUsername(e.target.value)}
-            aria-describedby="create-username-hint"
-            disabled={busy}
-            required
-            autoFocus
-          />
-          <span className="sr-hint" id="create-username-hint">
-            2 to 64 characters: letters, digits, dot, dash or underscore.
-          </span>
-        </div>
+        <UsernameField
+          id="create-username"
+          value={username}
+          onChange={setUsername}
+          hint={USERNAME_RULE}
+          disabled={busy}
+          required
+          autoFocus
+        />
         <PasswordField
           id="create-password"
           label="Password"

@@ -4,6 +4,7 @@ import { ErrorMessage } from '../components/error-message';
 import { PasswordField } from '../components/password-field';
 import { SecondFactorInput, type SecondFactorMode } from '../components/second-factor-input';
 import { useRetryCountdown } from '../components/use-retry-countdown';
+import { UsernameField } from '../components/username-field';
 import { navigate, routePaths } from './hash-route';
 import { useClient, usePanel } from './panel-context';
 
@@ -127,21 +128,15 @@ export function SignInPage() {
       >
         {step === 'password' ? (
           <>
-            <div className="sr-field">
-              <label htmlFor="sign-in-username">Username</label>
-              <input
-                id="sign-in-username"
-                name="username"
-                autoComplete="username"
-                autoCapitalize="none"
-                spellCheck={false}
-                value={username}
-                onChange={(e) => setUsername(e.target.value)}
-                disabled={busy}
-                required
-                autoFocus={!prefill}
-              />
-            </div>
+            <UsernameField
+              id="sign-in-username"
+              name="username"
+              value={username}
+              onChange={setUsername}
+              disabled={busy}
+              required
+              autoFocus={!prefill}
+            />
             <PasswordField
               id="sign-in-password"
               name="password"

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BackgroundPresence } from '../../src-main/services/backup/background-presence';
 import { BackupConfigStore } from '../../src-main/services/backup/backup-config-store';
 import { BackupNotifier, STALE_CHECK_MS } from '../../src-main/services/backup/backup-notifier';
@@ -190,6 +190,23 @@ describe('BackgroundPresence', () => {
     };
   }
 
+  function enqueueVerify(queue: JobQueue) {
+    return queue.enqueue({
+      kind: 'backup',
+      trigger: 'manual',
+      vaultId: 'vault-000001',
+      vaultName: 'USB',
+      itemId: 'item-000001',
+      itemName: 'Documents',
+      request: (password) => ({
+        op: 'verify',
+        repo: { kind: 'local', path: '/x' },
+        password,
+        readData: false,
+      }),
+    });
+  }
+
   it('shows the tray and turns on start-at-login only while a schedule exists (unless turned off)', () => {
     const t = presence(true);
     configure([item({ schedule: { kind: 'manual' } })]);
@@ -210,20 +227,7 @@ describe('BackgroundPresence', () => {
     const t = presence(true);
     history.insert(ended('warning', { endedAt: '2026-11-28T02:00:10.000Z' }));
     expect(t.p.statusLine()).toBe('Last backup: 02:00, Warning');
-    const job = t.queue.enqueue({
-      kind: 'backup',
-      trigger: 'manual',
-      vaultId: 'vault-000001',
-      vaultName: 'USB',
-      itemId: 'item-000001',
-      itemName: 'Documents',
-      request: (password) => ({
-        op: 'verify',
-        repo: { kind: 'local', path: '/x' },
-        password,
-        readData: false,
-      }),
-    });
+    const job = enqueueVerify(t.queue);
     await new Promise((r) => setImmediate(r));
     expect(t.p.statusLine()).toBe('Backing up…');
     expect(
@@ -250,24 +254,80 @@ describe('BackgroundPresence', () => {
   it('"Keep running" at the quit question does not quit', async () => {
     configure([item()]);
     const t = presence(false);
-    t.queue.enqueue({
-      kind: 'backup',
-      trigger: 'manual',
-      vaultId: 'vault-000001',
-      vaultName: 'USB',
-      itemId: 'item-000001',
-      itemName: 'Documents',
-      request: (password) => ({
-        op: 'verify',
-        repo: { kind: 'local', path: '/x' },
-        password,
-        readData: false,
-      }),
-    });
+    enqueueVerify(t.queue);
     await new Promise((r) => setImmediate(r));
     expect(await t.p.requestQuit()).toBe(false);
     expect(t.quits).toBe(0);
     expect(t.queue.isRunning()).toBe(true);
     t.runner.finish?.(emptyOutcome('success', 'ok', null));
+  });
+
+  it("the app menu's Quit (before-quit) asks once while a job runs, and goes through once confirmed", async () => {
+    configure([item()]);
+    const t = presence(true);
+    expect(t.p.beforeQuit()).toBe(true); // nothing running: no question
+    expect(t.asked).toHaveLength(0);
+    enqueueVerify(t.queue);
+    await new Promise((r) => setImmediate(r));
+    expect(t.p.beforeQuit()).toBe(false);
+    expect(t.p.beforeQuit()).toBe(false); // a second Quit while asking: still one question
+    await vi.waitFor(() => expect(t.quits).toBe(1));
+    expect(t.asked).toHaveLength(1);
+    // The quit the confirmed answer starts passes before-quit without asking again.
+    expect(t.p.beforeQuit()).toBe(true);
+    expect(t.asked).toHaveLength(1);
+    t.runner.finish?.(emptyOutcome('cancelled', 'Cancelled.', null));
+  });
+
+  it('"Keep running" at the app menu\'s Quit keeps the job; the OS shutting down never asks', async () => {
+    configure([item()]);
+    const t = presence(false);
+    enqueueVerify(t.queue);
+    await new Promise((r) => setImmediate(r));
+    expect(t.p.beforeQuit()).toBe(false);
+    await vi.waitFor(() => expect(t.asked).toHaveLength(1));
+    expect(t.quits).toBe(0);
+    expect(t.queue.isRunning()).toBe(true);
+    t.p.allowQuit();
+    expect(t.p.beforeQuit()).toBe(true);
+    expect(t.asked).toHaveLength(1);
+    t.runner.finish?.(emptyOutcome('success', 'ok', null));
+  });
+
+  it('closing the last window with nothing scheduled lets a running job finish, then quits', async () => {
+    configure([item({ schedule: { kind: 'manual' } })]);
+    const t = presence(true);
+    t.queue.onChanged(() => t.p.refresh());
+    enqueueVerify(t.queue);
+    await new Promise((r) => setImmediate(r));
+    t.p.lastWindowClosed();
+    expect(t.quits).toBe(0);
+    t.runner.finish?.(emptyOutcome('success', 'ok', null));
+    await vi.waitFor(() => expect(t.quits).toBe(1));
+    expect(t.asked).toHaveLength(0);
+    expect(t.p.beforeQuit()).toBe(true);
+  });
+
+  it('opening the window again while that job runs keeps Strongroom running after it', async () => {
+    configure([item({ schedule: { kind: 'manual' } })]);
+    const t = presence(true);
+    t.queue.onChanged(() => t.p.refresh());
+    enqueueVerify(t.queue);
+    await new Promise((r) => setImmediate(r));
+    t.p.lastWindowClosed();
+    t.p.windowOpened();
+    t.runner.finish?.(emptyOutcome('success', 'ok', null));
+    await new Promise((r) => setImmediate(r));
+    expect(t.quits).toBe(0);
+  });
+
+  it('closing the last window quits at once when nothing runs, and never with a schedule', () => {
+    configure([item()]);
+    const t = presence(true);
+    t.p.lastWindowClosed();
+    expect(t.quits).toBe(0);
+    configure([item({ schedule: { kind: 'manual' } })]);
+    t.p.lastWindowClosed();
+    expect(t.quits).toBe(1);
   });
 });

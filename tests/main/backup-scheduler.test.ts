@@ -13,6 +13,7 @@ import { EMPTY_BACKUP_CONFIG, type ProtectedItem, type Schedule } from '../../sr
 import { BackupConfigStore } from '../../src-main/services/backup/backup-config-store';
 import {
   BackupScheduler,
+  RECHECK_MS,
   RESUME_DELAY_MS,
   type ScheduleTarget,
 } from '../../src-main/services/backup/backup-scheduler';
@@ -253,9 +254,9 @@ describe('BackupScheduler', () => {
     expect(runs).toHaveLength(3);
   });
 
-  it('skips on battery when the item asks for it, and says so', () => {
+  it('skips on battery when the item asks for it, and says so (no catch-up: the next slot on AC runs)', () => {
     configure([
-      item({ kind: 'hourly', everyHours: 2 }, { conditions: { catchUpMissed: true, skipOnBattery: true } }),
+      item({ kind: 'hourly', everyHours: 2 }, { conditions: { catchUpMissed: false, skipOnBattery: true } }),
     ]);
     scheduler.start();
     onBattery = true;
@@ -263,8 +264,57 @@ describe('BackupScheduler', () => {
     expect(runs).toEqual([]);
     expect(skips.map((s) => s.message)).toEqual(['Skipped: this computer was running on battery.']);
     onBattery = false;
+    power.emit('on-ac');
+    expect(runs).toEqual([]);
     clock.advance(2 * HOUR);
     expect(runs).toHaveLength(1);
+  });
+
+  it('a run put off on battery runs once, as a catch-up, as soon as the computer is plugged in', () => {
+    configure([
+      item({ kind: 'hourly', everyHours: 1 }, { conditions: { catchUpMissed: true, skipOnBattery: true } }),
+    ]);
+    scheduler.start();
+    onBattery = true;
+    clock.advance(3 * HOUR + 10 * 60_000); // three slots on battery
+    expect(runs).toEqual([]);
+    expect(skips.map((s) => s.message)).toEqual(
+      Array(3).fill('Put off: this computer is running on battery. It runs when the computer is plugged in.'),
+    );
+    onBattery = false;
+    power.emit('on-ac');
+    expect(runs.map((r) => r.trigger)).toEqual(['catch-up']); // once, however many were put off
+    expect(runs[0]!.at).toBe(local(2026, 6, 1, 15, 10));
+    clock.advance(10 * 60_000);
+    expect(runs).toHaveLength(1);
+  });
+
+  it('without the on-ac event, the next look (at most a minute later) runs what was put off', () => {
+    configure([
+      item({ kind: 'hourly', everyHours: 2 }, { conditions: { catchUpMissed: true, skipOnBattery: true } }),
+    ]);
+    scheduler.start();
+    onBattery = true;
+    clock.advance(2 * HOUR);
+    onBattery = false;
+    clock.advance(RECHECK_MS);
+    expect(runs.map((r) => r.trigger)).toEqual(['catch-up']);
+  });
+
+  it('a run put off on battery is forgotten when the item is made manual before the power comes back', () => {
+    configure([
+      item({ kind: 'hourly', everyHours: 2 }, { conditions: { catchUpMissed: true, skipOnBattery: true } }),
+    ]);
+    scheduler.start();
+    onBattery = true;
+    clock.advance(2 * HOUR);
+    config.update((c) => {
+      c.items[0]!.schedule = { kind: 'manual' };
+    });
+    onBattery = false;
+    power.emit('on-ac');
+    clock.advance(4 * HOUR);
+    expect(runs).toEqual([]);
   });
 
   it('a changed schedule counts from the change', () => {

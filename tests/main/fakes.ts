@@ -3,6 +3,7 @@ import type { LockReason } from '../../src-shared/ipc-contract';
 import type {
   AppShell,
   Clock,
+  PowerEventName,
   PowerEvents,
   SecretStore,
   SettingsStore,
@@ -87,13 +88,13 @@ export class RecordingShell implements AppShell {
 
 export class FakePowerEvents implements PowerEvents {
   private readonly listeners = new Map<string, Set<() => void>>();
-  on(event: 'suspend' | 'lock-screen' | 'resume', listener: () => void) {
+  on(event: PowerEventName, listener: () => void) {
     const set = this.listeners.get(event) ?? new Set();
     set.add(listener);
     this.listeners.set(event, set);
     return () => set.delete(listener);
   }
-  emit(event: 'suspend' | 'lock-screen' | 'resume') {
+  emit(event: PowerEventName) {
     for (const l of this.listeners.get(event) ?? []) l();
   }
 }

@@ -38,6 +38,11 @@ export interface BackgroundPresenceOptions {
 export class BackgroundPresence {
   private lastStatus = '';
   private trayShown = false;
+  /** The person (or the OS shutting down) has agreed to quit: before-quit lets it through. */
+  private quitConfirmed = false;
+  /** The last window closed with no schedule while a job ran: quit once the queue is empty. */
+  private quitWhenDone = false;
+  private asking: Promise<boolean> | null = null;
 
   constructor(private readonly o: BackgroundPresenceOptions) {}
 
@@ -52,6 +57,8 @@ export class BackgroundPresence {
 
   /** Call when the configuration or a job changed: shows or hides the tray, sets the login item. */
   refresh(): void {
+    // After the job's own follow-up (retention, the catalogue) has had its chance to queue.
+    if (this.quitWhenDone) queueMicrotask(() => this.quitIfDone());
     this.syncLoginItem();
     if (!this.o.tray) return;
     this.trayShown = this.hasSchedule();
@@ -93,16 +100,65 @@ export class BackgroundPresence {
   }
 
   /** "Quit Strongroom": asks first while a job runs; true when it quit. */
-  async requestQuit(): Promise<boolean> {
+  requestQuit(): Promise<boolean> {
+    // A second Quit while the question is open answers with the same question, not a second one.
+    this.asking ??= this.askAndQuit().finally(() => (this.asking = null));
+    return this.asking;
+  }
+
+  private async askAndQuit(): Promise<boolean> {
     if (this.o.queue.isRunning()) {
       const ok = await this.o.dialogs.confirmQuit(
         'A backup job is running. Quit Strongroom anyway? The job stops and can run again later.',
       );
       if (!ok) return false;
     }
+    this.quitConfirmed = true;
     this.o.queue.cancelAll();
     this.o.quit();
     return true;
+  }
+
+  /**
+   * Every other way of quitting (the app menu's Quit, Cmd+Q, the system asking the app to quit)
+   * passes here from Electron's before-quit: true lets it go on; false while a job runs, and the
+   * person is asked first (a confirmed answer quits through `quit`, which then passes).
+   */
+  beforeQuit(): boolean {
+    if (this.quitConfirmed || !this.o.queue.isRunning()) return true;
+    void this.requestQuit();
+    return false;
+  }
+
+  /** The OS is shutting down or ending the session: never ask, never hold it up. */
+  allowQuit(): void {
+    this.quitConfirmed = true;
+  }
+
+  /**
+   * The last window closed and nothing is scheduled: quit, but let a running or waiting job
+   * (a "Back up now", a restore) finish first rather than stopping it behind the person's back.
+   * Opening the window again (windowOpened) keeps Strongroom running.
+   */
+  lastWindowClosed(): void {
+    if (this.hasSchedule()) return;
+    if (this.o.queue.active().length === 0) {
+      this.quitConfirmed = true;
+      this.o.quit();
+      return;
+    }
+    this.quitWhenDone = true;
+  }
+
+  private quitIfDone(): void {
+    if (!this.quitWhenDone || this.o.queue.active().length > 0) return;
+    this.quitWhenDone = false;
+    this.quitConfirmed = true;
+    this.o.quit();
+  }
+
+  windowOpened(): void {
+    this.quitWhenDone = false;
   }
 
   private syncLoginItem(): void {

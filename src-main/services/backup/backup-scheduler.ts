@@ -6,6 +6,9 @@
  *
  * After the computer resumes, nothing runs for RESUME_DELAY_MS, so the network and drives are back
  * before missed runs are caught up (one run per item, however many were missed).
+ *
+ * A run due while on battery, for an item that skips on battery, is recorded as skipped; if the
+ * item catches up missed runs, it runs (once) as soon as the computer is plugged in again.
  */
 import type { JobTrigger } from '../../../src-shared/backup-jobs';
 import type { ProtectedItem } from '../../../src-shared/backup-config';
@@ -38,6 +41,8 @@ export interface BackupSchedulerOptions {
 export class BackupScheduler {
   private timer: TimerHandle | null = null;
   private holdUntil = 0;
+  /** Items whose run was put off on battery, to run once on AC (in memory: a restart forgets them). */
+  private readonly deferredOnBattery = new Set<string>();
   private running = false;
   private readonly disposers: (() => void)[] = [];
 
@@ -46,7 +51,10 @@ export class BackupScheduler {
   start(): void {
     if (this.running) return;
     this.running = true;
-    if (this.o.power) this.disposers.push(this.o.power.on('resume', () => this.resumed()));
+    if (this.o.power) {
+      this.disposers.push(this.o.power.on('resume', () => this.resumed()));
+      this.disposers.push(this.o.power.on('on-ac', () => this.evaluate()));
+    }
     this.disposers.push(this.o.config.onChange(() => this.evaluate()));
     this.evaluate();
   }
@@ -94,6 +102,7 @@ export class BackupScheduler {
       return;
     }
     let earliest = now + RECHECK_MS;
+    this.runDeferred(items);
     for (const item of items) {
       if (item.schedule.kind === 'manual') continue;
       const decision = decide(item.schedule, this.lastSlot(item), now, item.conditions.catchUpMissed);
@@ -111,14 +120,35 @@ export class BackupScheduler {
           `Missed the run of ${new Date(decision.slot).toLocaleString()}: Strongroom was not running, and catching up missed runs is off.`,
         );
       } else if (item.conditions.skipOnBattery && this.onBattery()) {
-        this.o.target.skip(item, trigger, 'Skipped: this computer was running on battery.');
+        const later = item.conditions.catchUpMissed;
+        this.o.target.skip(
+          item,
+          trigger,
+          later
+            ? 'Put off: this computer is running on battery. It runs when the computer is plugged in.'
+            : 'Skipped: this computer was running on battery.',
+        );
+        if (later) this.deferredOnBattery.add(item.id);
       } else {
+        this.deferredOnBattery.delete(item.id);
         this.o.target.run(item, trigger);
       }
       const next = nextSlotAfter(item.schedule, decision.slot);
       if (next !== null) earliest = Math.min(earliest, next);
     }
     this.arm(Math.max(0, earliest - now));
+  }
+
+  /** Runs put off on battery, now that the computer is plugged in (one run each, however many were put off). */
+  private runDeferred(items: ProtectedItem[]): void {
+    if (this.deferredOnBattery.size === 0 || this.onBattery()) return;
+    for (const id of [...this.deferredOnBattery]) {
+      this.deferredOnBattery.delete(id);
+      const item = items.find((i) => i.id === id);
+      // Removed, made manual, or no longer catching up since: nothing to make up for.
+      if (!item || item.schedule.kind === 'manual' || !item.conditions.catchUpMissed) continue;
+      this.o.target.run(item, 'catch-up');
+    }
   }
 
   private resumed(): void {

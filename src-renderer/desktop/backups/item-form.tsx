@@ -230,7 +230,8 @@ export function ItemForm({ itemId }: { itemId: string | null }) {
             <label htmlFor={ids.catchUp}>Catch up missed runs</label>
           </div>
           <p className="hint" id={ids.catchUpHint}>
-            When the computer was asleep or off at the scheduled time, back up as soon as it is back.
+            When the computer was asleep, off or on battery at the scheduled time, back up as soon as it is
+            back (or plugged in).
           </p>
           <div className="field checkbox">
             <input
