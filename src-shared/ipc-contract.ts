@@ -10,7 +10,13 @@
  * TOTP enrolment, which must show the person the QR image and the manual key once.
  */
 import { z } from 'zod';
-import { password as accountPassword, recoveryCode, totpCode, username as accountUsername } from './http-api';
+import {
+  password as accountPassword,
+  recoveryCode,
+  repositoryName,
+  totpCode,
+  username as accountUsername,
+} from './http-api';
 import {
   backupPreferences,
   configId,
@@ -165,6 +171,7 @@ const filePath = z
   .max(4096, 'That path is too long.')
   .refine((p) => !p.includes('\0'), 'A path cannot contain a NUL character.');
 const vaultPassword = z.string().min(1, 'Enter the vault password.').max(1024);
+const vaultName = z.string().trim().min(1, 'Give the vault a name.').max(80);
 const jobId = z.string().regex(/^[a-z0-9-]{6,64}$/, 'Not a job id.');
 const snapshotIdInput = z.string().regex(/^[0-9a-f]{8,64}$/, 'Not a backup id.');
 
@@ -251,19 +258,35 @@ export const channels = {
     output: null as unknown as BackupPreferences,
     whileLocked: false,
   },
-  /** Creates a new repository in the folder ("new") or opens the one there ("existing"). */
+  /**
+   * Creates a new repository ("new") or opens the one already there ("existing"): in a folder
+   * ("local"), or as account storage on the server the app is signed in to ("account", repository
+   * /storage/<username>/<repository>/, authenticated by this device's token).
+   */
   'vault:create': {
-    input: z
-      .object({
-        type: z.literal('local'),
-        name: z.string().trim().min(1, 'Give the vault a name.').max(80),
-        path: filePath,
-        mode: z.enum(['new', 'existing']),
-        password: vaultPassword,
-        /** Keep the password in the OS keychain so scheduled backups run while the app is locked. */
-        storePassword: z.boolean(),
-      })
-      .strict(),
+    input: z.discriminatedUnion('type', [
+      z
+        .object({
+          type: z.literal('local'),
+          name: vaultName,
+          path: filePath,
+          mode: z.enum(['new', 'existing']),
+          password: vaultPassword,
+          /** Keep the password in the OS keychain so scheduled backups run while the app is locked. */
+          storePassword: z.boolean(),
+        })
+        .strict(),
+      z
+        .object({
+          type: z.literal('account'),
+          name: vaultName,
+          repository: repositoryName,
+          mode: z.enum(['new', 'existing']),
+          password: vaultPassword,
+          storePassword: z.boolean(),
+        })
+        .strict(),
+    ]),
     output: null as unknown as VaultView,
     whileLocked: false,
   },
