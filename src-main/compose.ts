@@ -8,6 +8,7 @@ import { createDispatch, type Dispatch } from './ipc/dispatch';
 import { createHandlers } from './ipc/handlers';
 import { AccountClient } from './services/account-client';
 import { AccountService } from './services/account-service';
+import { AccountStorageAccess } from './services/backup/account-storage';
 import { BackgroundPresence } from './services/backup/background-presence';
 import { BackupConfigStore } from './services/backup/backup-config-store';
 import { BackupNotifier } from './services/backup/backup-notifier';
@@ -116,6 +117,7 @@ export function composeServices(ports: Ports): Services {
     secrets: ports.secrets,
     runner: ports.runner,
     clock: ports.clock,
+    accountStorage: new AccountStorageAccess(lock),
   });
   const queue = new JobQueue({
     history,

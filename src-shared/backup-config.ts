@@ -79,6 +79,8 @@ export const accountVault = z
 
 export const vault = z.discriminatedUnion('type', [localVault, accountVault]);
 export type Vault = z.infer<typeof vault>;
+export type LocalVault = z.infer<typeof localVault>;
+export type AccountVault = z.infer<typeof accountVault>;
 export type VaultType = Vault['type'];
 
 // ---- Protected items ------------------------------------------------------------------------

@@ -168,6 +168,34 @@ export class LockService {
     return this.unlock({ username: input.username, password: input.password });
   }
 
+  /**
+   * The account this installation signs in to (the remembered username on the remembered or
+   * default server), locked or not: account-storage vaults belong to it. Null before the first
+   * unlock here.
+   */
+  async signedInAccount(): Promise<{ serverUrl: string; username: string } | null> {
+    const remembered = this.o.settings.remembered();
+    if (!remembered.username) return null;
+    const url = remembered.serverUrl ?? (await this.defaultServer()).url;
+    return { serverUrl: new URL(url).origin, username: remembered.username };
+  }
+
+  /**
+   * This device's token for that account: from the keychain (so background work runs while
+   * locked), else the one this session could not keep there. For main and the job process only.
+   */
+  async deviceToken(account: { serverUrl: string; username: string }): Promise<string | null> {
+    try {
+      const kept = await this.o.secrets.get(deviceTokenAccount(account.serverUrl, account.username));
+      if (kept) return kept;
+    } catch {
+      // No keychain: only an unkept token of the current session can serve.
+    }
+    const s = this.session;
+    const same = s && s.serverUrl === account.serverUrl && s.username === account.username;
+    return same ? (s.unkeptDeviceToken ?? null) : null;
+  }
+
   /** Runs `listener` each time the app locks (vault passwords held in memory are forgotten then). */
   onLock(listener: (reason: LockReason) => void): () => void {
     this.lockListeners.add(listener);

@@ -18,6 +18,7 @@ import {
 } from '../../../src-shared/backup-jobs';
 import type { JobOutcome, JobRequest } from '../../../src-shared/job-protocol';
 import type { Clock, TimerHandle } from '../ports';
+import { ServiceError } from '../service-error';
 import { emptyOutcome, type EngineRunner } from './engine-runner';
 import type { JobHistoryStore } from './job-history-store';
 
@@ -30,8 +31,12 @@ export interface JobSpec {
   vaultName: string;
   itemId: string | null;
   itemName: string | null;
-  /** The engine request, built when the job starts (with the password available then). */
-  request(password: string): JobRequest;
+  /**
+   * The engine request, built when the job starts (with the password available then, and for
+   * account storage the device token and the check that the app still signs in to its account).
+   * A ServiceError thrown here fails the job with its message.
+   */
+  request(password: string): JobRequest | Promise<JobRequest>;
   /** Runs after the job ended (e.g. retention after a successful backup). */
   after?(job: JobRecord, outcome: JobOutcome): void;
 }
@@ -250,13 +255,20 @@ export class JobQueue {
     this.changed(
       this.o.history.update(entry.id, { status: 'running', startedAt: this.iso(), message: null }),
     );
+    void this.run(entry, password);
+  }
+
+  private async run(entry: Entry, password: string): Promise<void> {
     let request: JobRequest;
     try {
-      request = entry.spec.request(password);
+      request = await entry.spec.request(password);
     } catch (error) {
-      this.end(entry, emptyOutcome('failed', `This job could not start: ${messageOf(error)}`, 'internal'));
+      const message =
+        error instanceof ServiceError ? error.message : `This job could not start: ${messageOf(error)}`;
+      this.end(entry, emptyOutcome('failed', message, 'internal'));
       return;
     }
+    if (this.stopped) return; // quit while the request was being built
     const run = this.o.runner.run(
       request,
       {
