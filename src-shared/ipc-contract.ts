@@ -140,6 +140,14 @@ export interface VaultView {
   createdAt: string;
 }
 
+/** An account-storage vault's account, as the server counts it (every repository of the account). */
+export interface AccountStorageUsage {
+  serverUrl: string;
+  usedBytes: number;
+  /** Null: no quota. */
+  quotaBytes: number | null;
+}
+
 export interface ProtectedItemView {
   item: ProtectedItem;
   vaultName: string;
@@ -312,6 +320,12 @@ export const channels = {
   'vault:verify': {
     input: z.object({ vaultId: configId, readData: z.boolean() }).strict(),
     output: null as unknown as { jobId: string },
+    whileLocked: false,
+  },
+  /** The storage used (and the quota) of an account-storage vault's account, from the server. */
+  'vault:storageUsage': {
+    input: z.object({ vaultId: configId }).strict(),
+    output: null as unknown as AccountStorageUsage,
     whileLocked: false,
   },
   /** Writes the recovery kit (location, repository id, password, how to restore) to a file. */

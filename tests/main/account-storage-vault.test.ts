@@ -218,6 +218,17 @@ describe('an account-storage vault', { timeout: 240_000 }, () => {
     expect(entries.map((e) => e.name).sort()).toEqual(['docs', 'random.bin']);
   });
 
+  it("shows the account's storage use from the server, with the device token", async () => {
+    const account = server.server.services.accounts.byUsername('alice')!;
+    const used = server.server.services.storage.usedBytes(account.id);
+    expect(used).toBeGreaterThan(700_000);
+    expect(await call('vault:storageUsage', { vaultId: vault.id })).toEqual({
+      serverUrl: server.url,
+      usedBytes: used,
+      quotaBytes: null,
+    });
+  });
+
   it('writes a recovery kit with the server, username, repository, id and the rest: commands, no token', async () => {
     const file = path.join(tmp, 'kit.txt');
     await call('vault:saveRecoveryKit', {
@@ -257,6 +268,7 @@ describe('an account-storage vault', { timeout: 240_000 }, () => {
     );
     const browse = await refused('restore:snapshots', { vaultId: vault.id });
     expect(browse).toMatchObject({ code: 'conflict' });
+    expect(await refused('vault:storageUsage', { vaultId: vault.id })).toMatchObject({ code: 'conflict' });
     await call('auth:unlock', { username: 'alice', password: PASSWORD });
   });
 

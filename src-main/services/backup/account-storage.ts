@@ -6,6 +6,8 @@
  * account. The token goes only to the job process, never to a log or the renderer.
  */
 import type { AccountVault } from '../../../src-shared/backup-config';
+import type { DeviceStorageUsage } from '../../../src-shared/http-api';
+import type { AccountStorageUsage } from '../../../src-shared/ipc-contract';
 import type { RepoLocation } from '../../../src-shared/job-protocol';
 import { ServiceError } from '../service-error';
 import { accountRepositoryUrl } from './repo-location';
@@ -24,8 +26,18 @@ export interface DeviceAccount {
   deviceToken(account: SignedInAccount): Promise<string | null>;
 }
 
+export interface AccountStorageAccessOptions {
+  device: DeviceAccount;
+  /** The account server's device-scoped storage figures (AccountClient.deviceStorage). */
+  usage(serverUrl: string, deviceToken: string): Promise<DeviceStorageUsage>;
+}
+
 export class AccountStorageAccess {
-  constructor(private readonly device: DeviceAccount) {}
+  private readonly device: DeviceAccount;
+
+  constructor(private readonly o: AccountStorageAccessOptions) {
+    this.device = o.device;
+  }
 
   /** The account a new account-storage vault is made on, with the token to reach it. */
   async current(): Promise<SignedInAccount & { token: string }> {
@@ -56,6 +68,15 @@ export class AccountStorageAccess {
       url: accountRepositoryUrl(vault.serverUrl, vault.username, vault.repository),
       token: await this.token(account),
     };
+  }
+
+  /** How much of the account's storage is used, and its quota, as the server counts them. */
+  async usage(vault: AccountVault): Promise<AccountStorageUsage> {
+    const location = await this.locationFor(vault);
+    if (location.kind !== 'account') throw new Error('unreachable: account vaults have account locations');
+    const serverUrl = new URL(vault.serverUrl).origin;
+    const figures = await this.o.usage(serverUrl, location.token);
+    return { serverUrl, usedBytes: figures.usedBytes, quotaBytes: figures.quotaBytes };
   }
 
   private async token(account: SignedInAccount): Promise<string> {

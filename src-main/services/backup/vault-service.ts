@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { isAbsolutePath, type Vault } from '../../../src-shared/backup-config';
-import type { ChannelInput, VaultView } from '../../../src-shared/ipc-contract';
+import type { AccountStorageUsage, ChannelInput, VaultView } from '../../../src-shared/ipc-contract';
 import type { JobOutcome, JobRequest, RepoLocation } from '../../../src-shared/job-protocol';
 import type { Clock, SecretStore } from '../ports';
 import { ServiceError } from '../service-error';
@@ -153,6 +153,15 @@ export class VaultService implements VaultPasswords {
     return vault.type === 'local'
       ? { kind: 'local', path: vault.path }
       : this.o.accountStorage.locationFor(vault);
+  }
+
+  /** An account-storage vault's storage use and quota, from its server. */
+  storageUsage(vaultId: string): Promise<AccountStorageUsage> {
+    const vault = this.find(vaultId);
+    if (vault.type !== 'account') {
+      throw new ServiceError('bad_request', `The vault "${vault.name}" is a folder, not account storage.`);
+    }
+    return this.o.accountStorage.usage(vault);
   }
 
   rename(vaultId: string, name: string): VaultView {
