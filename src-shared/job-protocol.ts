@@ -169,6 +169,9 @@ export const jobOutcome = z
     bytesTotal: z.number().nonnegative(),
     bytesDone: z.number().nonnegative(),
     bytesAdded: z.number().nonnegative(),
+    /** Backup: files new and changed since the parent snapshot (for the server's job report). */
+    filesNew: z.number().nonnegative().optional(),
+    filesChanged: z.number().nonnegative().optional(),
     value: z
       .union([
         z.object({ repositoryId: z.string() }).strict(),

@@ -69,6 +69,8 @@ export async function backupOp(
     bytesTotal: totals.bytesTotal,
     bytesDone: s.bytesProcessed,
     bytesAdded: s.bytesAdded,
+    filesNew: s.filesNew,
+    filesChanged: s.filesChanged,
     value: null,
   };
 }

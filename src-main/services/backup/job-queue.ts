@@ -69,6 +69,7 @@ export class JobQueue {
   private readonly running = new Set<string>();
   private readonly progressById = new Map<string, JobProgress>();
   private readonly changeListeners = new Set<(job: JobRecord) => void>();
+  private readonly endListeners = new Set<(job: JobRecord, outcome: JobOutcome) => void>();
   private readonly progressListeners = new Set<(progress: JobProgress) => void>();
   private pumping = false;
   /** After shutdown(): outcomes that still arrive are ignored (the history is closed). */
@@ -165,6 +166,12 @@ export class JobQueue {
   onChanged(listener: (job: JobRecord) => void): () => void {
     this.changeListeners.add(listener);
     return () => this.changeListeners.delete(listener);
+  }
+
+  /** A job that ran has ended (not one cancelled or skipped before it started), with its outcome. */
+  onEnded(listener: (job: JobRecord, outcome: JobOutcome) => void): () => void {
+    this.endListeners.add(listener);
+    return () => this.endListeners.delete(listener);
   }
 
   onProgress(listener: (progress: JobProgress) => void): () => void {
@@ -308,10 +315,12 @@ export class JobQueue {
     });
     if (job) {
       this.changed(job);
-      try {
-        entry.spec.after?.(job, outcome);
-      } catch (error) {
-        this.o.log?.(`after-job step failed: ${messageOf(error)}`);
+      for (const l of [...this.endListeners, (j: JobRecord, o: JobOutcome) => entry.spec.after?.(j, o)]) {
+        try {
+          l(job, outcome);
+        } catch (error) {
+          this.o.log?.(`after-job step failed: ${messageOf(error)}`);
+        }
       }
     }
     void this.pump();
