@@ -196,6 +196,8 @@ export function composeServices(ports: Ports): Services {
   config.onChange(() => presence.refresh());
   // Each job that ran is reported to the account server (figures only), in the background.
   queue.onEnded((job, outcome) => reporter.jobEnded(job, outcome));
+  // Reports held back by a refused token go as soon as an unlock brings a fresh one.
+  lock.onUnlock(() => void reporter.flush());
 
   const dispatch = createDispatch({
     handlers: createHandlers({

@@ -103,6 +103,7 @@ export class LockService {
   private lastActivity: number;
   private readonly disposers: (() => void)[] = [];
   private readonly lockListeners = new Set<(reason: LockReason) => void>();
+  private readonly unlockListeners = new Set<() => void>();
   private readonly log: Logger;
 
   constructor(private readonly o: LockServiceOptions) {
@@ -202,6 +203,12 @@ export class LockService {
     return () => this.lockListeners.delete(listener);
   }
 
+  /** Runs `listener` after each unlock, once the device token is kept (work waiting for it may go). */
+  onUnlock(listener: () => void): () => void {
+    this.unlockListeners.add(listener);
+    return () => this.unlockListeners.delete(listener);
+  }
+
   private async canCreateAccount(
     server: { url: string; isLocal: boolean },
     lastUsername: string | null,
@@ -263,6 +270,13 @@ export class LockService {
         signIn.sessionToken,
         signIn.deviceToken,
       );
+    }
+    for (const listener of [...this.unlockListeners]) {
+      try {
+        listener();
+      } catch (error) {
+        this.log.warn(`an unlock listener failed: ${errorName(error)}`);
+      }
     }
     return toAccountView(signIn.account, serverUrl);
   }

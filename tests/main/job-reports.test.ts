@@ -14,7 +14,8 @@ import { ElectronStoreSettings } from '../../src-main/adapters/electron-store-se
 import { ForkedEngineRunner } from '../../src-main/adapters/forked-engine-runner';
 import { composeServices, type Services } from '../../src-main/compose';
 import { JobReportOutbox, MAX_PENDING_REPORTS } from '../../src-main/services/backup/job-report-outbox';
-import { REPORT_RETRY_MS } from '../../src-main/services/backup/job-reporter';
+import { jobReport, REPORT_RETRY_MS } from '../../src-main/services/backup/job-reporter';
+import { newJobRecord } from '../../src-shared/backup-jobs';
 import { deviceTokenAccount } from '../../src-main/services/lock-service';
 import { startAccountServer, type AccountServer } from '../../src-server/app';
 import type { JobRecord } from '../../src-shared/backup-jobs';
@@ -184,7 +185,7 @@ describe('job reports to the account server', { timeout: 180_000 }, () => {
     expect(pendingInOutbox()).toBe(0);
   });
 
-  it('keeps reports while the device token is refused, and sends them after the next unlock', async () => {
+  it('keeps reports while the device token is refused, and sends them at the next unlock', async () => {
     const token = secrets.entries.get(deviceTokenAccount(server.url, 'alice'))!;
     await fetch(`${server.url}${routes.deviceSignOut.path}`, {
       method: 'DELETE',
@@ -193,11 +194,47 @@ describe('job reports to the account server', { timeout: 180_000 }, () => {
     expect((await backUp()).status).toBe('success');
     await vi.waitFor(() => expect(pendingInOutbox()).toBe(1), { timeout: 20_000, interval: 100 });
     services.lock.lock('manual');
+    // The unlock itself sends them (no retry timer needed: the clock does not move here).
     await call('auth:unlock', { username: 'alice', password: PASSWORD });
-    clock.advance(REPORT_RETRY_MS);
     await vi.waitFor(() => expect(pendingInOutbox()).toBe(0), { timeout: 20_000, interval: 100 });
     // The new device (same name) holds the report sent after the unlock.
     expect((await panelReports()).some((r) => r.kind === 'backup' && r.filesProcessed === 3)).toBe(true);
+  });
+});
+
+describe('a job as a report', () => {
+  const ended = (patch: Partial<JobRecord>): JobRecord => ({
+    ...newJobRecord({
+      id: 'job-1',
+      kind: 'verify',
+      itemId: null,
+      vaultId: 'v',
+      itemName: null,
+      vaultName: 'Drive',
+      trigger: 'manual',
+      status: 'warning',
+      queuedAt: '2026-11-28T09:00:00.000Z',
+    }),
+    startedAt: '2026-11-28T09:00:01.000Z',
+    endedAt: '2026-11-28T09:00:03.500Z',
+    ...patch,
+  });
+  it('names a vault job by its vault, maps kinds and statuses, and measures the duration', () => {
+    expect(jobReport(ended({}))).toMatchObject({
+      item: 'Drive',
+      kind: 'check',
+      status: 'partial',
+      durationMs: 2500,
+      filesNew: 0,
+    });
+    expect(jobReport(ended({ kind: 'retention', status: 'cancelled' }))).toMatchObject({
+      kind: 'prune',
+      status: 'cancelled',
+    });
+  });
+  it('reports no job that never ran or has not ended', () => {
+    expect(jobReport(ended({ status: 'skipped' }))).toBeNull();
+    expect(jobReport(ended({ status: 'running', endedAt: null }))).toBeNull();
   });
 });
 
