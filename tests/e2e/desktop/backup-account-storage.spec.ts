@@ -73,6 +73,9 @@ test('account storage: create, back up, delete by retention, restore from the pa
     await expect(page.getByRole('heading', { name: 'Save the recovery kit' })).toBeVisible({
       timeout: 60_000,
     });
+    await expect(page.getByRole('region', { name: 'Save the recovery kit' })).toContainText(
+      'not the account server (it never had the password)',
+    );
     await page.getByRole('button', { name: 'Not now' }).click();
     const vault = page.getByRole('article', { name: 'Account storage' });
     await expect(vault).toContainText('Strongroom account storage');
