@@ -8,7 +8,7 @@ export {
   type RepositoryProblem,
   type SnapshotRepair,
 } from './repository';
-export { LocalFolderStorage, type Storage, type StorageDescriptor } from './storage';
+export { LocalFolderStorage, RestHttpStorage, type Storage, type StorageDescriptor } from './storage';
 export {
   backup,
   type BackupOptions,

@@ -8,6 +8,7 @@ import { createDispatch, type Dispatch } from './ipc/dispatch';
 import { createHandlers } from './ipc/handlers';
 import { AccountClient } from './services/account-client';
 import { AccountService } from './services/account-service';
+import { AccountStorageAccess } from './services/backup/account-storage';
 import { BackgroundPresence } from './services/backup/background-presence';
 import { BackupConfigStore } from './services/backup/backup-config-store';
 import { BackupNotifier } from './services/backup/backup-notifier';
@@ -16,6 +17,8 @@ import { BackupService } from './services/backup/backup-service';
 import type { EngineRunner } from './services/backup/engine-runner';
 import { JobHistoryStore } from './services/backup/job-history-store';
 import { JobQueue } from './services/backup/job-queue';
+import { JobReportOutbox } from './services/backup/job-report-outbox';
+import { JobReporter } from './services/backup/job-reporter';
 import { ProtectedItemService } from './services/backup/protected-item-service';
 import { VaultService } from './services/backup/vault-service';
 import { LockService, type Logger } from './services/lock-service';
@@ -110,12 +113,25 @@ export function composeServices(ports: Ports): Services {
   const warn = (m: string) => (ports.log ?? console).warn(m);
 
   const config = new BackupConfigStore(ports.store);
-  const history = new JobHistoryStore(path.join(ports.dataDir, 'jobs.sqlite'), () => ports.clock.now());
+  const jobsFile = path.join(ports.dataDir, 'jobs.sqlite');
+  const history = new JobHistoryStore(jobsFile, () => ports.clock.now());
+  const outbox = new JobReportOutbox(jobsFile);
+  const reporter = new JobReporter({
+    outbox,
+    device: lock,
+    send: (serverUrl, token, report) => client.reportJob(serverUrl, token, report),
+    clock: ports.clock,
+    log: warn,
+  });
   const vaults = new VaultService({
     config,
     secrets: ports.secrets,
     runner: ports.runner,
     clock: ports.clock,
+    accountStorage: new AccountStorageAccess({
+      device: lock,
+      usage: (serverUrl, token) => client.deviceStorage(serverUrl, token),
+    }),
   });
   const queue = new JobQueue({
     history,
@@ -178,6 +194,10 @@ export function composeServices(ports: Ports): Services {
     presence.progressChanged(progress);
   });
   config.onChange(() => presence.refresh());
+  // Each job that ran is reported to the account server (figures only), in the background.
+  queue.onEnded((job, outcome) => reporter.jobEnded(job, outcome));
+  // Reports held back by a refused token go as soon as an unlock brings a fresh one.
+  lock.onUnlock(() => void reporter.flush());
 
   const dispatch = createDispatch({
     handlers: createHandlers({
@@ -197,6 +217,7 @@ export function composeServices(ports: Ports): Services {
   scheduler.start();
   notifier?.start();
   presence.refresh();
+  void reporter.flush(); // reports a previous run could not send
 
   let disposed = false;
   return {
@@ -219,7 +240,9 @@ export function composeServices(ports: Ports): Services {
       scheduler.stop();
       notifier?.stop();
       queue.shutdown();
+      reporter.stop();
       lock.dispose();
+      outbox.close();
       history.close();
     },
   };

@@ -28,6 +28,7 @@ export const CHANNELS = [
   'vault:remove',
   'vault:enterPassword',
   'vault:verify',
+  'vault:storageUsage',
   'vault:saveRecoveryKit',
   'item:save',
   'item:remove',

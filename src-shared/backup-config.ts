@@ -6,6 +6,7 @@
  * live in the OS keychain under "vault:<vault id>".
  */
 import { z } from 'zod';
+import { repositoryName } from './http-api';
 
 export const BACKUP_CONFIG_VERSION = 1;
 
@@ -52,9 +53,34 @@ export const localVault = z
   })
   .strict();
 
-/** Issue 8 adds the account-storage vault to this union. */
-export const vault = z.discriminatedUnion('type', [localVault]);
+/**
+ * "Strongroom account storage": a repository kept by the account server the app signs in to, under
+ * /storage/<username>/<repository>/ (restic's REST protocol). The repository password stays on this
+ * computer (the server only ever holds encrypted bytes); the device token from the keychain
+ * authenticates, so scheduled backups to it run while the app is locked. A vault belongs to the
+ * server and account it was made with: runs refuse (and say so) when the app signs in elsewhere.
+ */
+export const accountVault = z
+  .object({
+    id: configId,
+    type: z.literal('account'),
+    name: name('vault'),
+    /** The account server's base URL when the vault was made (as the lock service keeps it). */
+    serverUrl: z.string().url().max(2048),
+    /** The account's username on that server (the path's first segment). */
+    username: z.string().min(1).max(64),
+    /** The repository's name on the server. */
+    repository: repositoryName,
+    repositoryId: z.string().regex(/^[0-9a-f]{16,64}$/, 'Not a repository id.'),
+    passwordStored: z.boolean(),
+    createdAt: isoTime,
+  })
+  .strict();
+
+export const vault = z.discriminatedUnion('type', [localVault, accountVault]);
 export type Vault = z.infer<typeof vault>;
+export type LocalVault = z.infer<typeof localVault>;
+export type AccountVault = z.infer<typeof accountVault>;
 export type VaultType = Vault['type'];
 
 // ---- Protected items ------------------------------------------------------------------------

@@ -401,6 +401,17 @@ export const jobReportInput = z
 export type JobReportInput = z.input<typeof jobReportInput>;
 export type JobReport = z.output<typeof jobReportInput> & { receivedAt: string };
 
+/**
+ * GET /api/device/storage (device token): the account's storage figures, so the desktop can show
+ * how much of the quota its account-storage vaults use without a session.
+ */
+export interface DeviceStorageUsage {
+  /** Null: no quota. */
+  quotaBytes: number | null;
+  /** Every stored byte of the account, recently deleted files included. */
+  usedBytes: number;
+}
+
 /** GET /api/account/job-reports -> the latest reports of each device, newest first. */
 export interface JobReportList {
   devices: Array<{ deviceId: string; deviceName: string; revoked: boolean; reports: JobReport[] }>;
@@ -434,6 +445,7 @@ export const routes = {
   revokeStorageToken: { method: 'DELETE', path: '/api/account/storage-tokens/:id' },
   jobReports: { method: 'GET', path: '/api/account/job-reports' },
   reportJob: { method: 'POST', path: '/api/device/job-reports' },
+  deviceStorage: { method: 'GET', path: '/api/device/storage' },
 } as const;
 
 /** Restic's REST protocol, served under this prefix (see docs/server.md). */

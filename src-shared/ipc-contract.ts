@@ -10,7 +10,13 @@
  * TOTP enrolment, which must show the person the QR image and the manual key once.
  */
 import { z } from 'zod';
-import { password as accountPassword, recoveryCode, totpCode, username as accountUsername } from './http-api';
+import {
+  password as accountPassword,
+  recoveryCode,
+  repositoryName,
+  totpCode,
+  username as accountUsername,
+} from './http-api';
 import {
   backupPreferences,
   configId,
@@ -134,6 +140,14 @@ export interface VaultView {
   createdAt: string;
 }
 
+/** An account-storage vault's account, as the server counts it (every repository of the account). */
+export interface AccountStorageUsage {
+  serverUrl: string;
+  usedBytes: number;
+  /** Null: no quota. */
+  quotaBytes: number | null;
+}
+
 export interface ProtectedItemView {
   item: ProtectedItem;
   vaultName: string;
@@ -165,6 +179,7 @@ const filePath = z
   .max(4096, 'That path is too long.')
   .refine((p) => !p.includes('\0'), 'A path cannot contain a NUL character.');
 const vaultPassword = z.string().min(1, 'Enter the vault password.').max(1024);
+const vaultName = z.string().trim().min(1, 'Give the vault a name.').max(80);
 const jobId = z.string().regex(/^[a-z0-9-]{6,64}$/, 'Not a job id.');
 const snapshotIdInput = z.string().regex(/^[0-9a-f]{8,64}$/, 'Not a backup id.');
 
@@ -251,19 +266,35 @@ export const channels = {
     output: null as unknown as BackupPreferences,
     whileLocked: false,
   },
-  /** Creates a new repository in the folder ("new") or opens the one there ("existing"). */
+  /**
+   * Creates a new repository ("new") or opens the one already there ("existing"): in a folder
+   * ("local"), or as account storage on the server the app is signed in to ("account", repository
+   * /storage/<username>/<repository>/, authenticated by this device's token).
+   */
   'vault:create': {
-    input: z
-      .object({
-        type: z.literal('local'),
-        name: z.string().trim().min(1, 'Give the vault a name.').max(80),
-        path: filePath,
-        mode: z.enum(['new', 'existing']),
-        password: vaultPassword,
-        /** Keep the password in the OS keychain so scheduled backups run while the app is locked. */
-        storePassword: z.boolean(),
-      })
-      .strict(),
+    input: z.discriminatedUnion('type', [
+      z
+        .object({
+          type: z.literal('local'),
+          name: vaultName,
+          path: filePath,
+          mode: z.enum(['new', 'existing']),
+          password: vaultPassword,
+          /** Keep the password in the OS keychain so scheduled backups run while the app is locked. */
+          storePassword: z.boolean(),
+        })
+        .strict(),
+      z
+        .object({
+          type: z.literal('account'),
+          name: vaultName,
+          repository: repositoryName,
+          mode: z.enum(['new', 'existing']),
+          password: vaultPassword,
+          storePassword: z.boolean(),
+        })
+        .strict(),
+    ]),
     output: null as unknown as VaultView,
     whileLocked: false,
   },
@@ -289,6 +320,12 @@ export const channels = {
   'vault:verify': {
     input: z.object({ vaultId: configId, readData: z.boolean() }).strict(),
     output: null as unknown as { jobId: string },
+    whileLocked: false,
+  },
+  /** The storage used (and the quota) of an account-storage vault's account, from the server. */
+  'vault:storageUsage': {
+    input: z.object({ vaultId: configId }).strict(),
+    output: null as unknown as AccountStorageUsage,
     whileLocked: false,
   },
   /** Writes the recovery kit (location, repository id, password, how to restore) to a file. */

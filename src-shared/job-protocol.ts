@@ -13,9 +13,24 @@ import { z } from 'zod';
 
 export const JOB_PROTOCOL_VERSION = 1;
 
-/** Where a repository lives. Issue 8 adds `{ kind: 'account', ... }` (REST over HTTP). */
+/**
+ * Where a repository lives: a local folder, or account storage on the account server (restic's REST
+ * protocol; `url` is the repository's base, http(s)://host/storage/<username>/<repository>/, and
+ * `token` the device token, sent as a Bearer header and never logged).
+ */
 export const repoLocation = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('local'), path: z.string().min(1).max(4096) }).strict(),
+  z
+    .object({
+      kind: z.literal('account'),
+      url: z
+        .string()
+        .url()
+        .max(4096)
+        .refine((u) => /^https?:\/\//.test(u), 'http or https only'),
+      token: z.string().min(1).max(4096),
+    })
+    .strict(),
 ]);
 export type RepoLocation = z.infer<typeof repoLocation>;
 
@@ -154,6 +169,9 @@ export const jobOutcome = z
     bytesTotal: z.number().nonnegative(),
     bytesDone: z.number().nonnegative(),
     bytesAdded: z.number().nonnegative(),
+    /** Backup: files new and changed since the parent snapshot (for the server's job report). */
+    filesNew: z.number().nonnegative().optional(),
+    filesChanged: z.number().nonnegative().optional(),
     value: z
       .union([
         z.object({ repositoryId: z.string() }).strict(),

@@ -66,6 +66,7 @@ export function createHandlers({
     },
     'vault:enterPassword': (input) => vaults.enterPassword(input.vaultId, input.password),
     'vault:verify': (input) => backup.verify(input.vaultId, input.readData),
+    'vault:storageUsage': (input) => vaults.storageUsage(input.vaultId),
     'vault:saveRecoveryKit': (input) => backup.saveRecoveryKit(input),
     'item:save': (input) => backup.itemView(items.save(input)),
     'item:remove': (input) => {

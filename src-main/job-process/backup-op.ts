@@ -8,6 +8,7 @@ import { backup, type BackupProgress } from '../../src-engine/index';
 import type { JobOutcome, JobRequest } from '../../src-shared/job-protocol';
 import { formatBytes, formatCount } from './format';
 import type { JobContext } from './job-context';
+import { repoPlace } from '../services/backup/repo-location';
 import { openRepository } from './repository-ops';
 
 export async function backupOp(
@@ -15,7 +16,7 @@ export async function backupOp(
   ctx: JobContext,
 ): Promise<JobOutcome> {
   const repo = await openRepository(request, ctx);
-  ctx.log('info', null, `Backing up ${request.paths.join(', ')} to ${request.repo.path}.`);
+  ctx.log('info', null, `Backing up ${request.paths.join(', ')} to the vault ${repoPlace(request.repo)}.`);
   let scanLogged = false;
   const { snapshotId, snapshot } = await backup(repo, {
     paths: request.paths,
@@ -68,6 +69,8 @@ export async function backupOp(
     bytesTotal: totals.bytesTotal,
     bytesDone: s.bytesProcessed,
     bytesAdded: s.bytesAdded,
+    filesNew: s.filesNew,
+    filesChanged: s.filesChanged,
     value: null,
   };
 }

@@ -1,12 +1,16 @@
 /**
  * Turns what the engine throws into an outcome a person can read: a sentence in plain words and a
  * machine-readable errorCode. Engine messages are written for the command line; the common failures
- * (wrong password, no vault there, folder not empty, locked) get the desktop's own words here.
+ * (wrong password, no vault there, folder not empty, locked) get the desktop's own words here, and so
+ * do account storage's own: the device token refused (401), the quota full (507), the server
+ * unreachable. Those are told apart by the engine's code and words (src-engine/storage/http.ts),
+ * because only a code and a message cross from the engine's worker threads.
  */
 import { EngineError } from '../../src-engine/index';
 import type { JobOutcome, JobRequest } from '../../src-shared/job-protocol';
 import type { EngineErrorCode } from '../services/backup/engine-runner';
 import { emptyOutcome } from '../services/backup/engine-runner';
+import { accountRepositoryParts, repoPlace } from '../services/backup/repo-location';
 
 const CODES: Record<EngineError['code'], EngineErrorCode | 'cancelled'> = {
   WRONG_PASSWORD: 'wrong_password',
@@ -52,9 +56,52 @@ export interface Failure {
   message: string;
 }
 
-/** What went wrong, in words that name the vault's location; never contains the password. */
+/** Account storage's own failures, in words that name the server; null for the others. */
+function accountFailure(
+  err: EngineError,
+  repo: Extract<JobRequest['repo'], { kind: 'account' }>,
+): Failure | null {
+  const { origin } = accountRepositoryParts(repo.url);
+  if (err.code === 'DISK_FULL') {
+    return {
+      status: 'failed',
+      errorCode: 'storage_full',
+      message:
+        `Your account storage on ${origin} is full: the server refused more data (the account's quota, or ` +
+        "the server's disk). Nothing already stored was lost. Keep fewer backups (a retention policy), " +
+        "or ask the server's administrator for more space.",
+    };
+  }
+  if (err.code === 'IO' && /\(401\)/.test(err.message)) {
+    return {
+      status: 'failed',
+      errorCode: 'unauthorized',
+      message:
+        `The account server ${origin} refused this computer's device token: it was revoked (in the web ` +
+        "panel's devices) or the account's password was changed. Unlock Strongroom to sign in again; " +
+        'backups to account storage run again after that.',
+    };
+  }
+  if (err.code === 'IO' && /failed after \d+ attempts/.test(err.message)) {
+    const cause = /: ([^:]*)$/.exec(err.message)?.[1]?.trim();
+    return {
+      status: 'failed',
+      errorCode: 'unreachable',
+      message:
+        `Cannot reach the account server ${origin}${cause ? ` (${cause})` : ''}. Check the connection ` +
+        'and that the server is running; the next scheduled run tries again.',
+    };
+  }
+  return null;
+}
+
+/** What went wrong, in words that name the vault's location; never contains the password or token. */
 export function describeFailure(err: unknown, request: JobRequest): Failure {
-  const where = request.repo.path;
+  const at = repoPlace(request.repo);
+  if (err instanceof EngineError && request.repo.kind === 'account') {
+    const own = accountFailure(err, request.repo);
+    if (own) return own;
+  }
   if (err instanceof EngineError) {
     const code = CODES[err.code];
     switch (code) {
@@ -64,25 +111,31 @@ export function describeFailure(err: unknown, request: JobRequest): Failure {
         return {
           status: 'failed',
           errorCode: code,
-          message: `Wrong password: it does not open the vault at ${where}.`,
+          message: `Wrong password: it does not open the vault ${at}.`,
         };
       case 'not_a_repository':
         return {
           status: 'failed',
           errorCode: code,
-          message: `There is no Strongroom vault at ${where} (the folder is missing or holds something else).`,
+          message:
+            request.repo.kind === 'local'
+              ? `There is no Strongroom vault ${at} (the folder is missing or holds something else).`
+              : `There is no Strongroom vault ${at} (it was never created there, or holds something else).`,
         };
       case 'already_exists':
         return {
           status: 'failed',
           errorCode: code,
-          message: `${where} is not empty: choose an empty folder for a new vault, or open the vault that is there.`,
+          message:
+            request.repo.kind === 'local'
+              ? `${request.repo.path} is not empty: choose an empty folder for a new vault, or open the vault that is there.`
+              : `There is already a vault ${at}: choose another repository name for a new vault, or open the one that is there.`,
         };
       case 'locked':
         return {
           status: 'failed',
           errorCode: code,
-          message: `The vault at ${where} is in use by another job or computer (${err.message.replace(/^repository is locked:?\s*/, '')}). Try again when it has finished.`,
+          message: `The vault ${at} is in use by another job or computer (${err.message.replace(/^repository is locked:?\s*/, '')}). Try again when it has finished.`,
         };
       default:
         return { status: 'failed', errorCode: code, message: sentence(err.message) };

@@ -1,13 +1,18 @@
 /** Creating and opening a vault's repository: `init`, `open`, and the opening every other op starts with. */
-import { LocalFolderStorage, Repository, type Storage } from '../../src-engine/index';
+import { LocalFolderStorage, Repository, RestHttpStorage, type Storage } from '../../src-engine/index';
 import type { JobOutcome, JobRequest, RepoLocation } from '../../src-shared/job-protocol';
 import { emptyOutcome } from '../services/backup/engine-runner';
+import { repoPlace } from '../services/backup/repo-location';
 import type { JobContext } from './job-context';
 
+/** The one place a RepoLocation becomes the engine's Storage. */
 export function storageFor(location: RepoLocation): Storage {
   switch (location.kind) {
     case 'local':
       return new LocalFolderStorage(location.path);
+    case 'account':
+      // The device token goes as a Bearer header; it is in no message the storage writes.
+      return new RestHttpStorage(location.url, location.token);
   }
 }
 
@@ -22,9 +27,10 @@ export async function initOp(
   ctx: JobContext,
 ): Promise<JobOutcome> {
   const repo = await Repository.init(storageFor(request.repo), request.password);
-  ctx.log('info', null, `Created a new vault at ${request.repo.path}.`);
+  const message = `Created a new vault ${repoPlace(request.repo)}.`;
+  ctx.log('info', null, message);
   return {
-    ...emptyOutcome('success', `Created a new vault at ${request.repo.path}.`, null),
+    ...emptyOutcome('success', message, null),
     value: { repositoryId: repo.config.id },
   };
 }
@@ -35,7 +41,7 @@ export async function openOp(
 ): Promise<JobOutcome> {
   const repo = await openRepository(request, ctx);
   return {
-    ...emptyOutcome('success', `Opened the vault at ${request.repo.path}.`, null),
+    ...emptyOutcome('success', `Opened the vault ${repoPlace(request.repo)}.`, null),
     value: { repositoryId: repo.config.id },
   };
 }

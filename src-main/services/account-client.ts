@@ -14,7 +14,9 @@ import {
   type DeviceRegistration,
   type DeviceSignIn,
   type DeviceSignInInput,
+  type DeviceStorageUsage,
   type ErrorCode,
+  type JobReportInput,
   type RecoveryCodes,
   type RegenerateRecoveryCodesInput,
   type RegisterDeviceInput,
@@ -136,6 +138,16 @@ export class AccountClient {
     input: RegisterDeviceInput,
   ): Promise<DeviceRegistration> {
     return this.request(baseUrl, routes.registerDevice, { token: sessionToken, body: input });
+  }
+
+  /** The account's storage use and quota, with the device token (GET /api/device/storage). */
+  deviceStorage(baseUrl: string, deviceToken: string): Promise<DeviceStorageUsage> {
+    return this.request(baseUrl, routes.deviceStorage, { token: deviceToken });
+  }
+
+  /** One finished job's figures, with the device token (POST /api/device/job-reports). */
+  async reportJob(baseUrl: string, deviceToken: string, report: JobReportInput): Promise<void> {
+    await this.request(baseUrl, routes.reportJob, { token: deviceToken, body: report });
   }
 
   account(baseUrl: string, sessionToken: string): Promise<AccountSummary> {

@@ -103,6 +103,7 @@ export class LockService {
   private lastActivity: number;
   private readonly disposers: (() => void)[] = [];
   private readonly lockListeners = new Set<(reason: LockReason) => void>();
+  private readonly unlockListeners = new Set<() => void>();
   private readonly log: Logger;
 
   constructor(private readonly o: LockServiceOptions) {
@@ -168,10 +169,44 @@ export class LockService {
     return this.unlock({ username: input.username, password: input.password });
   }
 
+  /**
+   * The account this installation signs in to (the remembered username on the remembered or
+   * default server), locked or not: account-storage vaults belong to it. Null before the first
+   * unlock here.
+   */
+  async signedInAccount(): Promise<{ serverUrl: string; username: string } | null> {
+    const remembered = this.o.settings.remembered();
+    if (!remembered.username) return null;
+    const url = remembered.serverUrl ?? (await this.defaultServer()).url;
+    return { serverUrl: new URL(url).origin, username: remembered.username };
+  }
+
+  /**
+   * This device's token for that account: from the keychain (so background work runs while
+   * locked), else the one this session could not keep there. For main and the job process only.
+   */
+  async deviceToken(account: { serverUrl: string; username: string }): Promise<string | null> {
+    try {
+      const kept = await this.o.secrets.get(deviceTokenAccount(account.serverUrl, account.username));
+      if (kept) return kept;
+    } catch {
+      // No keychain: only an unkept token of the current session can serve.
+    }
+    const s = this.session;
+    const same = s && s.serverUrl === account.serverUrl && s.username === account.username;
+    return same ? (s.unkeptDeviceToken ?? null) : null;
+  }
+
   /** Runs `listener` each time the app locks (vault passwords held in memory are forgotten then). */
   onLock(listener: (reason: LockReason) => void): () => void {
     this.lockListeners.add(listener);
     return () => this.lockListeners.delete(listener);
+  }
+
+  /** Runs `listener` after each unlock, once the device token is kept (work waiting for it may go). */
+  onUnlock(listener: () => void): () => void {
+    this.unlockListeners.add(listener);
+    return () => this.unlockListeners.delete(listener);
   }
 
   private async canCreateAccount(
@@ -235,6 +270,13 @@ export class LockService {
         signIn.sessionToken,
         signIn.deviceToken,
       );
+    }
+    for (const listener of [...this.unlockListeners]) {
+      try {
+        listener();
+      } catch (error) {
+        this.log.warn(`an unlock listener failed: ${errorName(error)}`);
+      }
     }
     return toAccountView(signIn.account, serverUrl);
   }

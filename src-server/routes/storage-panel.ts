@@ -14,6 +14,7 @@ import {
   restoreDeletedInput,
   routes,
   type CreatedStorageToken,
+  type DeviceStorageUsage,
   type FileCount,
   type JobReportList,
   type StorageOverview,
@@ -224,5 +225,11 @@ export function registerStoragePanelRoutes(app: FastifyInstance, deps: StoragePa
     const auth = gate.device(request);
     jobs.add(auth.account.id, auth.device.id, request.body as z.output<typeof jobReportInput>);
     return reply.code(201).send();
+  });
+
+  // The desktop shows its account's storage use beside its account-storage vaults (device scope).
+  app.get(routes.deviceStorage.path, async (request): Promise<DeviceStorageUsage> => {
+    const auth = gate.device(request);
+    return { quotaBytes: storage.quotaBytes(auth.account.id), usedBytes: storage.usedBytes(auth.account.id) };
   });
 }

@@ -96,6 +96,7 @@ const validInput: { [C in Channel]: unknown } = {
   'vault:remove': { vaultId: VAULT_ID },
   'vault:enterPassword': { vaultId: VAULT_ID, password: 'vault password' },
   'vault:verify': { vaultId: VAULT_ID, readData: false },
+  'vault:storageUsage': { vaultId: VAULT_ID },
   'vault:saveRecoveryKit': {
     vaultId: VAULT_ID,
     accountPassword: 'correct horse battery',
@@ -223,6 +224,23 @@ describe('input validation', () => {
     ['vault:create', { ...(validInput['vault:create'] as object), password: '' }],
     ['vault:create', { ...(validInput['vault:create'] as object), path: '' }],
     ['vault:create', { ...(validInput['vault:create'] as object), type: 's3' }],
+    [
+      'vault:create',
+      { type: 'account', name: 'x', repository: '../etc', mode: 'new', password: 'p', storePassword: true },
+    ],
+    [
+      'vault:create',
+      {
+        type: 'account',
+        name: 'x',
+        repository: 'laptop',
+        path: '/x',
+        mode: 'new',
+        password: 'p',
+        storePassword: true,
+      },
+    ],
+    ['vault:storageUsage', { vaultId: VAULT_ID, token: 'x' }],
     ['vault:rename', { vaultId: '../etc', name: 'x' }],
     ['vault:rename', { vaultId: VAULT_ID, name: '  ' }],
     ['vault:remove', { vaultId: 'X' }],

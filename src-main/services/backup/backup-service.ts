@@ -25,6 +25,7 @@ import type { JobHistoryStore, JobListQuery } from './job-history-store';
 import type { JobQueue, JobSpec } from './job-queue';
 import type { ProtectedItemService } from './protected-item-service';
 import { checkKitDestination, recoveryKitText, writeRecoveryKit } from './recovery-kit';
+import { vaultPlace } from './repo-location';
 import { engineError, type VaultService } from './vault-service';
 
 export const DAY_MS = 24 * 3_600_000;
@@ -121,7 +122,12 @@ export class BackupService implements ScheduleTarget {
     const job = this.o.queue.enqueue({
       ...this.jobBase(vault, null, 'manual'),
       kind: 'verify',
-      request: (password) => ({ op: 'verify', repo: repoOf(vault), password, readData }),
+      request: async (password) => ({
+        op: 'verify',
+        repo: await this.o.vaults.repoLocation(vault),
+        password,
+        readData,
+      }),
     });
     return { jobId: job.id };
   }
@@ -146,9 +152,9 @@ export class BackupService implements ScheduleTarget {
 
   async snapshots(vaultId: string, itemId?: string): Promise<SnapshotInfo[]> {
     const vault = this.o.vaults.find(vaultId);
-    const value = await this.query(vault, (password) => ({
+    const value = await this.query(vault, async (password) => ({
       op: 'snapshots',
-      repo: repoOf(vault),
+      repo: await this.o.vaults.repoLocation(vault),
       password,
       ...(itemId ? { tag: itemTag(itemId) } : {}),
     }));
@@ -157,9 +163,9 @@ export class BackupService implements ScheduleTarget {
 
   async browse(vaultId: string, snapshotId: string, dir: string): Promise<LsEntry[]> {
     const vault = this.o.vaults.find(vaultId);
-    const value = await this.query(vault, (password) => ({
+    const value = await this.query(vault, async (password) => ({
       op: 'ls',
-      repo: repoOf(vault),
+      repo: await this.o.vaults.repoLocation(vault),
       password,
       snapshotId,
       path: dir,
@@ -177,9 +183,9 @@ export class BackupService implements ScheduleTarget {
     const job = this.o.queue.enqueue({
       ...this.jobBase(vault, item, 'manual'),
       kind: 'restore',
-      request: (password) => ({
+      request: async (password) => ({
         op: 'restore',
-        repo: repoOf(vault),
+        repo: await this.o.vaults.repoLocation(vault),
         password,
         snapshotId: input.snapshotId,
         include: input.include,
@@ -208,9 +214,9 @@ export class BackupService implements ScheduleTarget {
     return this.o.queue.enqueue({
       ...this.jobBase(vault, item, trigger),
       kind: 'backup',
-      request: (password) => ({
+      request: async (password) => ({
         op: 'backup',
-        repo: repoOf(vault),
+        repo: await this.o.vaults.repoLocation(vault),
         password,
         paths: item.paths,
         excludes,
@@ -242,9 +248,9 @@ export class BackupService implements ScheduleTarget {
     this.o.queue.enqueue({
       ...this.jobBase(vault, item, trigger),
       kind: 'retention',
-      request: (password) => ({
+      request: async (password) => ({
         op: 'retention',
-        repo: repoOf(vault),
+        repo: await this.o.vaults.repoLocation(vault),
         password,
         tag: itemTag(item.id),
         policy,
@@ -267,25 +273,21 @@ export class BackupService implements ScheduleTarget {
     };
   }
 
-  private async query(vault: Vault, build: (password: string) => JobRequest) {
+  private async query(vault: Vault, build: (password: string) => Promise<JobRequest>) {
     const password = await this.o.vaults.get(vault.id);
     if (password === null) throw new ServiceError('wrong_password', this.o.vaults.missingReason(vault.id));
     const outcome = await this.o.runner.run(
-      build(password),
+      await build(password),
       { onProgress: () => {}, onLog: () => {} },
       new AbortController().signal,
     );
-    if (outcome.status !== 'success') throw engineError(outcome, vault.path);
+    if (outcome.status !== 'success') throw engineError(outcome, vaultPlace(vault));
     return outcome.value;
   }
 }
 
 export function itemTag(itemId: string): string {
   return `item:${itemId}`;
-}
-
-function repoOf(vault: Vault): JobRequest['repo'] {
-  return { kind: 'local', path: vault.path };
 }
 
 /** A restore destination: absolute; made if missing when its parent exists. */

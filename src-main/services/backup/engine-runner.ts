@@ -41,6 +41,12 @@ export const ENGINE_ERROR_CODES = [
   'corrupt',
   'invalid_argument',
   'io',
+  /** Account storage: the server refused this device's token (revoked, or the password changed). */
+  'unauthorized',
+  /** Account storage: the server could not be reached (or kept failing). */
+  'unreachable',
+  /** Account storage: the account's quota (or the server's disk) is full. */
+  'storage_full',
   /** The job process exited or crashed before it answered. */
   'process_crashed',
   'internal',

@@ -18,6 +18,7 @@ import {
 } from '../../../src-shared/backup-jobs';
 import type { JobOutcome, JobRequest } from '../../../src-shared/job-protocol';
 import type { Clock, TimerHandle } from '../ports';
+import { ServiceError } from '../service-error';
 import { emptyOutcome, type EngineRunner } from './engine-runner';
 import type { JobHistoryStore } from './job-history-store';
 
@@ -30,8 +31,12 @@ export interface JobSpec {
   vaultName: string;
   itemId: string | null;
   itemName: string | null;
-  /** The engine request, built when the job starts (with the password available then). */
-  request(password: string): JobRequest;
+  /**
+   * The engine request, built when the job starts (with the password available then, and for
+   * account storage the device token and the check that the app still signs in to its account).
+   * A ServiceError thrown here fails the job with its message.
+   */
+  request(password: string): JobRequest | Promise<JobRequest>;
   /** Runs after the job ended (e.g. retention after a successful backup). */
   after?(job: JobRecord, outcome: JobOutcome): void;
 }
@@ -64,6 +69,7 @@ export class JobQueue {
   private readonly running = new Set<string>();
   private readonly progressById = new Map<string, JobProgress>();
   private readonly changeListeners = new Set<(job: JobRecord) => void>();
+  private readonly endListeners = new Set<(job: JobRecord, outcome: JobOutcome) => void>();
   private readonly progressListeners = new Set<(progress: JobProgress) => void>();
   private pumping = false;
   /** After shutdown(): outcomes that still arrive are ignored (the history is closed). */
@@ -162,6 +168,12 @@ export class JobQueue {
     return () => this.changeListeners.delete(listener);
   }
 
+  /** A job that ran has ended (not one cancelled or skipped before it started), with its outcome. */
+  onEnded(listener: (job: JobRecord, outcome: JobOutcome) => void): () => void {
+    this.endListeners.add(listener);
+    return () => this.endListeners.delete(listener);
+  }
+
   onProgress(listener: (progress: JobProgress) => void): () => void {
     this.progressListeners.add(listener);
     return () => this.progressListeners.delete(listener);
@@ -250,13 +262,20 @@ export class JobQueue {
     this.changed(
       this.o.history.update(entry.id, { status: 'running', startedAt: this.iso(), message: null }),
     );
+    void this.run(entry, password);
+  }
+
+  private async run(entry: Entry, password: string): Promise<void> {
     let request: JobRequest;
     try {
-      request = entry.spec.request(password);
+      request = await entry.spec.request(password);
     } catch (error) {
-      this.end(entry, emptyOutcome('failed', `This job could not start: ${messageOf(error)}`, 'internal'));
+      const message =
+        error instanceof ServiceError ? error.message : `This job could not start: ${messageOf(error)}`;
+      this.end(entry, emptyOutcome('failed', message, 'internal'));
       return;
     }
+    if (this.stopped) return; // quit while the request was being built
     const run = this.o.runner.run(
       request,
       {
@@ -296,10 +315,12 @@ export class JobQueue {
     });
     if (job) {
       this.changed(job);
-      try {
-        entry.spec.after?.(job, outcome);
-      } catch (error) {
-        this.o.log?.(`after-job step failed: ${messageOf(error)}`);
+      for (const l of [...this.endListeners, (j: JobRecord, o: JobOutcome) => entry.spec.after?.(j, o)]) {
+        try {
+          l(job, outcome);
+        } catch (error) {
+          this.o.log?.(`after-job step failed: ${messageOf(error)}`);
+        }
       }
     }
     void this.pump();

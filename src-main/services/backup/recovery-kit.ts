@@ -1,6 +1,8 @@
 /**
  * The recovery kit: a small text file with what it takes to restore a vault without this computer
- * (its location, repository id, password, and the `strongroom-backup` commands). Written only after
+ * (its location, or for account storage the server, username and repository; repository id,
+ * password, and the `strongroom-backup` commands). Never this device's token: restoring elsewhere
+ * uses a storage token made in the panel. Written only after
  * the account password was checked again; mode 0600; never over an existing file (the person
  * chooses another name), so an older kit or anything else is never replaced by surprise.
  */
@@ -8,10 +10,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Vault } from '../../../src-shared/backup-config';
 import { ServiceError } from '../service-error';
+import { accountRepositoryUrl } from './repo-location';
 
 export function recoveryKitText(vault: Vault, password: string, createdAt: Date): string {
-  const repo = shellQuote(vault.path);
-  return [
+  const head = [
     'STRONGROOM RECOVERY KIT',
     '=======================',
     '',
@@ -20,21 +22,54 @@ export function recoveryKitText(vault: Vault, password: string, createdAt: Date)
     'them: not you, not Strongroom, not anyone.',
     '',
     `Vault:          ${vault.name}`,
-    `Location:       ${vault.path}`,
+  ];
+  const facts = [
     `Repository id:  ${vault.repositoryId}`,
     `Password:       ${password}`,
     `Kit made:       ${createdAt.toISOString()}`,
     '',
     'How to restore without the app',
     '------------------------------',
-    'With the strongroom-backup command (it comes with Strongroom), and the vault folder reachable:',
-    '',
-    `  strongroom-backup --repo ${repo} snapshots`,
-    `  strongroom-backup --repo ${repo} restore latest --target /path/to/restore/into`,
-    '',
+  ];
+  const tail = [
     'It asks for the password above (or reads it from the STRONGROOM_PASSWORD environment',
     'variable). To restore one backup, use its id from "snapshots" instead of "latest".',
     '',
+  ];
+  if (vault.type === 'local') {
+    const repo = shellQuote(vault.path);
+    return [
+      ...head,
+      `Location:       ${vault.path}`,
+      ...facts,
+      'With the strongroom-backup command (it comes with Strongroom), and the vault folder reachable:',
+      '',
+      `  strongroom-backup --repo ${repo} snapshots`,
+      `  strongroom-backup --repo ${repo} restore latest --target /path/to/restore/into`,
+      '',
+      ...tail,
+    ].join('\n');
+  }
+  const server = new URL(vault.serverUrl).origin;
+  const repo = shellQuote(`rest:${accountRepositoryUrl(vault.serverUrl, vault.username, vault.repository)}`);
+  return [
+    ...head,
+    'Type:           Strongroom account storage (the server keeps only encrypted data)',
+    `Server:         ${server}`,
+    `Username:       ${vault.username}`,
+    `Repository:     ${vault.repository}`,
+    ...facts,
+    'From any computer, with the strongroom-backup command (it comes with Strongroom):',
+    '',
+    `1. Sign in to the web panel at ${server} as ${vault.username}, open Storage, and create a`,
+    "   storage token (it is shown once). This computer's own device token is not in this kit.",
+    '2. Give the token to the command through the environment (never on the command line):',
+    '',
+    '     export STRONGROOM_STORAGE_TOKEN=<the storage token>',
+    `     strongroom-backup --repo ${repo} snapshots`,
+    `     strongroom-backup --repo ${repo} restore latest --target /path/to/restore/into`,
+    '',
+    ...tail,
   ].join('\n');
 }
 

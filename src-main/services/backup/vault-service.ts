@@ -1,21 +1,24 @@
 /**
  * Storage vaults: create ("new" makes a repository through the EngineRunner, "existing" opens one
- * to check its password and read its id), rename, remove (forgets the vault, never touches the
- * repository), and their passwords: in the OS keychain ("vault:<id>") when the person keeps it on
- * this computer, so scheduled backups run while locked; otherwise in memory from entry until the
- * app locks. Passwords never leave main except to the job process.
+ * to check its password and read its id), in a folder or as account storage on the account server
+ * the app signs in to; rename, remove (forgets the vault, never touches the repository), and their
+ * passwords: in the OS keychain ("vault:<id>") when the person keeps it on this computer, so
+ * scheduled backups run while locked; otherwise in memory from entry until the app locks.
+ * Passwords (and the device token) never leave main except to the job process.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { isAbsolutePath, type Vault } from '../../../src-shared/backup-config';
-import type { ChannelInput, VaultView } from '../../../src-shared/ipc-contract';
-import type { JobOutcome, JobRequest } from '../../../src-shared/job-protocol';
+import type { AccountStorageUsage, ChannelInput, VaultView } from '../../../src-shared/ipc-contract';
+import type { JobOutcome, JobRequest, RepoLocation } from '../../../src-shared/job-protocol';
 import type { Clock, SecretStore } from '../ports';
 import { ServiceError } from '../service-error';
+import type { AccountStorageAccess } from './account-storage';
 import type { BackupConfigStore } from './backup-config-store';
 import type { EngineRunner } from './engine-runner';
 import type { VaultPasswords } from './job-queue';
+import { accountRepositoryUrl, vaultLocation, vaultPlace } from './repo-location';
 
 export type CreateVaultInput = ChannelInput<'vault:create'>;
 
@@ -32,6 +35,8 @@ export interface VaultServiceOptions {
   secrets: SecretStore;
   runner: EngineRunner;
   clock: Clock;
+  /** The account server's storage, for account-storage vaults. */
+  accountStorage: AccountStorageAccess;
 }
 
 export class VaultService implements VaultPasswords {
@@ -56,7 +61,7 @@ export class VaultService implements VaultPasswords {
       id: vault.id,
       name: vault.name,
       type: vault.type,
-      location: vault.path,
+      location: vaultLocation(vault),
       repositoryId: vault.repositoryId,
       passwordStored: vault.passwordStored,
       passwordAvailable: vault.passwordStored || this.memory.has(vault.id),
@@ -66,19 +71,59 @@ export class VaultService implements VaultPasswords {
   }
 
   async create(input: CreateVaultInput): Promise<VaultView> {
-    const folder = checkedFolder(input.path);
     const config = this.o.config.get();
-    const same = config.vaults.find((v) => path.resolve(v.path) === folder);
-    if (same) throw new ServiceError('conflict', `The vault "${same.name}" already uses ${folder}.`);
-    if (input.mode === 'new') prepareNewRepositoryFolder(folder);
-    else checkExistingRepositoryFolder(folder);
+    let target: { place: string; repo: RepoLocation; vault: DistributiveOmit<Vault, 'repositoryId'> };
+    const base = {
+      id: newConfigId(),
+      name: input.name,
+      passwordStored: input.storePassword,
+      createdAt: new Date(this.o.clock.now()).toISOString(),
+    };
+    if (input.type === 'local') {
+      const folder = checkedFolder(input.path);
+      const same = config.vaults.find((v) => v.type === 'local' && path.resolve(v.path) === folder);
+      if (same) throw new ServiceError('conflict', `The vault "${same.name}" already uses ${folder}.`);
+      if (input.mode === 'new') prepareNewRepositoryFolder(folder);
+      else checkExistingRepositoryFolder(folder);
+      target = {
+        place: `in ${folder}`,
+        repo: { kind: 'local', path: folder },
+        vault: { ...base, type: 'local', path: folder },
+      };
+    } else {
+      const account = await this.o.accountStorage.current();
+      const same = config.vaults.find(
+        (v) =>
+          v.type === 'account' &&
+          new URL(v.serverUrl).origin === account.serverUrl &&
+          v.username === account.username &&
+          v.repository === input.repository,
+      );
+      if (same) {
+        throw new ServiceError(
+          'conflict',
+          `The vault "${same.name}" already uses the repository "${input.repository}" on ${account.serverUrl}.`,
+        );
+      }
+      const url = accountRepositoryUrl(account.serverUrl, account.username, input.repository);
+      target = {
+        place: `in the account storage "${input.repository}" on ${account.serverUrl}`,
+        repo: { kind: 'account', url, token: account.token },
+        vault: {
+          ...base,
+          type: 'account',
+          serverUrl: account.serverUrl,
+          username: account.username,
+          repository: input.repository,
+        },
+      };
+    }
 
-    const id = newConfigId();
-    const account = vaultSecretAccount(id);
+    const secretAccount = vaultSecretAccount(base.id);
     if (input.storePassword) {
       // Before the repository exists: a keychain that cannot keep it fails early, with nothing made.
       try {
-        await this.o.secrets.set(account, input.password);
+        await this.o.secrets.set(secretAccount, input.password);
       } catch {
         throw new ServiceError(
           'internal',
@@ -89,30 +134,34 @@ export class VaultService implements VaultPasswords {
     let repositoryId: string;
     try {
       repositoryId = await this.repositoryId(
-        {
-          op: input.mode === 'new' ? 'init' : 'open',
-          repo: { kind: 'local', path: folder },
-          password: input.password,
-        },
-        folder,
+        { op: input.mode === 'new' ? 'init' : 'open', repo: target.repo, password: input.password },
+        target.place,
       );
     } catch (error) {
-      if (input.storePassword) await this.o.secrets.delete(account).catch(() => false);
+      if (input.storePassword) await this.o.secrets.delete(secretAccount).catch(() => false);
       throw error;
     }
-    const vault: Vault = {
-      id,
-      type: 'local',
-      name: input.name,
-      path: folder,
-      repositoryId,
-      passwordStored: input.storePassword,
-      createdAt: new Date(this.o.clock.now()).toISOString(),
-    };
+    const vault = { ...target.vault, repositoryId } as Vault;
     this.o.config.update((c) => void c.vaults.push(vault));
-    if (!input.storePassword) this.memory.set(id, input.password);
+    if (!input.storePassword) this.memory.set(base.id, input.password);
     this.passwordsChanged();
     return this.view(vault);
+  }
+
+  /** Where the job process finds the vault's repository (with the device token for account storage). */
+  async repoLocation(vault: Vault): Promise<RepoLocation> {
+    return vault.type === 'local'
+      ? { kind: 'local', path: vault.path }
+      : this.o.accountStorage.locationFor(vault);
+  }
+
+  /** An account-storage vault's storage use and quota, from its server. */
+  storageUsage(vaultId: string): Promise<AccountStorageUsage> {
+    const vault = this.find(vaultId);
+    if (vault.type !== 'account') {
+      throw new ServiceError('bad_request', `The vault "${vault.name}" is a folder, not account storage.`);
+    }
+    return this.o.accountStorage.usage(vault);
   }
 
   rename(vaultId: string, name: string): VaultView {
@@ -145,14 +194,12 @@ export class VaultService implements VaultPasswords {
   /** Checks the password against the repository, then holds it in memory until the app locks. */
   async enterPassword(vaultId: string, password: string): Promise<VaultView> {
     const vault = this.find(vaultId);
-    const id = await this.repositoryId(
-      { op: 'open', repo: { kind: 'local', path: vault.path }, password },
-      vault.path,
-    );
+    const place = vaultPlace(vault);
+    const id = await this.repositoryId({ op: 'open', repo: await this.repoLocation(vault), password }, place);
     if (id !== vault.repositoryId) {
       throw new ServiceError(
         'conflict',
-        `The repository in ${vault.path} is not the one this vault was created with (its id changed).`,
+        `The repository ${place} is not the one this vault was created with (its id changed).`,
       );
     }
     this.memory.set(vaultId, password);
@@ -190,7 +237,7 @@ export class VaultService implements VaultPasswords {
     for (const l of [...this.listeners]) l();
   }
 
-  private async repositoryId(request: JobRequest, folder: string): Promise<string> {
+  private async repositoryId(request: JobRequest, place: string): Promise<string> {
     const outcome = await this.o.runner.run(
       request,
       { onProgress: () => {}, onLog: () => {} },
@@ -199,35 +246,39 @@ export class VaultService implements VaultPasswords {
     if (outcome.status === 'success' && outcome.value && 'repositoryId' in outcome.value) {
       return outcome.value.repositoryId;
     }
-    throw engineError(outcome, folder);
+    throw engineError(outcome, place);
   }
 }
 
-/** An engine outcome that failed, as words a person acts on. */
-export function engineError(outcome: JobOutcome, folder: string): ServiceError {
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/**
+ * An engine outcome that failed, as words a person acts on. `place` says where the repository is,
+ * as it follows "the backup repository": "in /media/backup", "in the account storage "photos" on …".
+ */
+export function engineError(outcome: JobOutcome, place: string): ServiceError {
   switch (outcome.errorCode) {
     case 'wrong_password':
       return new ServiceError(
         'wrong_password',
-        `That password does not open the backup repository in ${folder}.`,
+        `That password does not open the backup repository ${place}.`,
       );
     case 'not_a_repository':
-      return new ServiceError('not_found', `There is no Strongroom backup repository in ${folder}.`);
+      return new ServiceError('not_found', `There is no Strongroom backup repository ${place}.`);
     case 'already_exists':
       return new ServiceError(
         'conflict',
-        `There is already a backup repository in ${folder}. Add it as an existing vault.`,
+        `There is already a backup repository ${place}. Add it as an existing vault.`,
       );
     case 'locked':
       return new ServiceError(
         'conflict',
-        `The repository in ${folder} is busy (locked by another backup). Try again later.`,
+        `The repository ${place} is busy (locked by another backup). Try again later.`,
       );
+    case 'unreachable':
+      return new ServiceError('unreachable', outcome.message);
     default:
-      return new ServiceError(
-        'internal',
-        outcome.message || `The repository in ${folder} could not be used.`,
-      );
+      return new ServiceError('internal', outcome.message || `The repository ${place} could not be used.`);
   }
 }
 

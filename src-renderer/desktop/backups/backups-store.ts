@@ -1,6 +1,7 @@
 import { create } from 'zustand';
 import type { JobProgress, JobRecord } from '../../../src-shared/backup-jobs';
 import type {
+  AccountStorageUsage,
   BackupOverview,
   ChannelInput,
   IpcError,
@@ -42,6 +43,8 @@ export interface BackupsState {
   removeVault(vaultId: string): Promise<Result<null>>;
   enterVaultPassword(vaultId: string, password: string): Promise<Result<VaultView>>;
   verifyVault(vaultId: string, readData: boolean): Promise<Result<{ jobId: string }>>;
+  /** An account-storage vault's storage use and quota, asked from its server. */
+  storageUsage(vaultId: string): Promise<Result<AccountStorageUsage>>;
 }
 
 /** An item's card follows its own backup jobs: the running one, then the last one finished. */
@@ -162,5 +165,6 @@ export const useBackups = create<BackupsState>()((set, get) => {
     enterVaultPassword: async (vaultId, password) =>
       reloadAfter(await request((api) => api.vaultEnterPassword({ vaultId, password }))),
     verifyVault: (vaultId, readData) => request((api) => api.vaultVerify({ vaultId, readData })),
+    storageUsage: (vaultId) => request((api) => api.vaultStorageUsage({ vaultId })),
   };
 });

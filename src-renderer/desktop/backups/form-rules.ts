@@ -34,6 +34,15 @@ export function pathProblem(p: string): string | null {
   return null;
 }
 
+/** As src-shared/http-api.ts repositoryName: an account-storage repository's name on the server. */
+const REPOSITORY_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export function repositoryNameProblem(name: string): string | null {
+  return REPOSITORY_NAME_PATTERN.test(name)
+    ? null
+    : 'Repository name: 1 to 64 letters, digits, dot, dash or underscore, starting with a letter or digit.';
+}
+
 /** As backup-config.ts EXCLUDE_PRESETS, with the words a person reads. */
 export const EXCLUDE_PRESET_CHOICES: { id: ExcludePreset; label: string; hint: string }[] = [
   { id: 'caches', label: 'Caches', hint: 'Application and browser caches (.cache, Caches, __pycache__…)' },

@@ -10,6 +10,12 @@ import { PathField } from './path-list-input';
 /** What a person must understand before choosing "Not now". */
 export const RECOVERY_KIT_WARNING =
   'Without the vault password nobody can restore these backups: not you, not Strongroom, not anyone who finds the drive. The recovery kit holds the vault location, its id, the password and how to restore with strongroom-backup. Keep it somewhere safe away from this computer, or print it.';
+const ACCOUNT_KIT_WARNING =
+  'Without the vault password nobody can restore these backups: not you, not Strongroom, not the account server (it never had the password). The recovery kit holds the server, your username, the repository, its id, the password and how to restore with strongroom-backup from any computer. Keep it somewhere safe away from this computer, or print it.';
+
+function kitWarning(vault: VaultView): string {
+  return vault.type === 'account' ? ACCOUNT_KIT_WARNING : RECOVERY_KIT_WARNING;
+}
 
 /** "Save recovery kit": the account password again (the kit holds the vault password), then where. */
 export function RecoveryKitDialog({
@@ -70,7 +76,7 @@ export function RecoveryKitDialog({
         onClose(null);
       }}
     >
-      <p>{RECOVERY_KIT_WARNING}</p>
+      <p>{kitWarning(vault)}</p>
       <PasswordField
         id={ids.password}
         label="Account password"
@@ -108,7 +114,7 @@ export function RecoveryKitOffer({ vault, onDone }: { vault: VaultView; onDone()
   return (
     <section className="notice warning kit-offer" aria-labelledby={titleId}>
       <h2 id={titleId}>Save the recovery kit</h2>
-      <p>{RECOVERY_KIT_WARNING}</p>
+      <p>{kitWarning(vault)}</p>
       {saved && (
         <p className="saved" role="status">
           Recovery kit saved to <span className="mono">{saved}</span>.

@@ -2,17 +2,21 @@ import { useId, useState, type FormEvent } from 'react';
 import type { IpcError, VaultView } from '../../../src-shared/ipc-contract';
 import { ErrorMessage } from '../../components/error-message';
 import { PasswordField } from '../../components/password-field';
+import { useDesktop } from '../store';
 import { useBackups } from './backups-store';
-import { pathProblem } from './form-rules';
+import { pathProblem, repositoryNameProblem } from './form-rules';
 import { passwordStrength, VAULT_PASSWORD_MIN } from './password-strength';
 import { PathField } from './path-list-input';
 
-type Field = 'name' | 'path' | 'password' | 'repeat';
+type Field = 'name' | 'path' | 'repository' | 'password' | 'repeat';
+type VaultKind = 'local' | 'account';
 
 /**
- * "Add storage vault": a folder or drive, then either a new vault there (password twice, with a
- * strength hint) or the vault already there (its password), and whether this computer keeps the
- * password so scheduled backups run while Strongroom is locked.
+ * "Add storage vault": a folder or drive, or a repository in the account storage of the server
+ * Strongroom signs in to; then either a new vault there (password twice, with a strength hint) or
+ * the vault already there (its password), and whether this computer keeps the password so
+ * scheduled backups run while Strongroom is locked. For account storage the form says what the
+ * server sees: encrypted data only, never the password or the files.
  */
 export function VaultCreateForm({
   onCreated,
@@ -24,9 +28,14 @@ export function VaultCreateForm({
   submitLabel?: string;
 }) {
   const createVault = useBackups((s) => s.createVault);
+  const screen = useDesktop((s) => s.screen);
+  const account = screen.kind === 'unlocked' ? screen.account : null;
   const ids = {
     name: useId(),
+    kind: useId(),
     path: useId(),
+    repository: useId(),
+    repositoryHint: useId(),
     password: useId(),
     repeat: useId(),
     strength: useId(),
@@ -35,7 +44,9 @@ export function VaultCreateForm({
     mode: useId(),
   };
   const [name, setName] = useState('Backup drive');
+  const [kind, setKind] = useState<VaultKind>('local');
   const [path, setPath] = useState('');
+  const [repository, setRepository] = useState('');
   const [mode, setMode] = useState<'new' | 'existing'>('new');
   const [password, setPassword] = useState('');
   const [repeat, setRepeat] = useState('');
@@ -46,8 +57,13 @@ export function VaultCreateForm({
 
   const localProblem = (): { field: Field; text: string } | null => {
     if (!name.trim()) return { field: 'name', text: 'Give the vault a name.' };
-    const wrongPath = pathProblem(path);
-    if (wrongPath) return { field: 'path', text: wrongPath };
+    if (kind === 'local') {
+      const wrongPath = pathProblem(path);
+      if (wrongPath) return { field: 'path', text: wrongPath };
+    } else {
+      const wrongName = repositoryNameProblem(repository.trim());
+      if (wrongName) return { field: 'repository', text: wrongName };
+    }
     if (!password) return { field: 'password', text: 'Enter the vault password.' };
     if (mode === 'new') {
       if (password.length < VAULT_PASSWORD_MIN)
@@ -72,14 +88,12 @@ export function VaultCreateForm({
     }
     setBusy(true);
     setProblem(null);
-    const result = await createVault({
-      type: 'local',
-      name: name.trim(),
-      path: path.trim(),
-      mode,
-      password,
-      storePassword: keep,
-    });
+    const common = { name: name.trim(), mode, password, storePassword: keep };
+    const result = await createVault(
+      kind === 'local'
+        ? { type: 'local', path: path.trim(), ...common }
+        : { type: 'account', repository: repository.trim(), ...common },
+    );
     setBusy(false);
     if (result.ok) {
       setPassword('');
@@ -104,28 +118,79 @@ export function VaultCreateForm({
           onChange={(e) => setName(e.target.value)}
         />
       </div>
-      <fieldset className="field">
+      <fieldset className="field choice-group">
         <legend>Type</legend>
         <label className="radio">
-          <input type="radio" checked readOnly />
+          <input
+            type="radio"
+            name={ids.kind}
+            checked={kind === 'local'}
+            onChange={() => {
+              setKind('local');
+              setProblem(null);
+            }}
+          />
           Folder or drive
         </label>
-        <p className="hint">A folder on this computer, a USB drive or a network drive mounted here.</p>
+        <p className="hint indent">A folder on this computer, a USB drive or a network drive mounted here.</p>
+        <label className="radio">
+          <input
+            type="radio"
+            name={ids.kind}
+            checked={kind === 'account'}
+            onChange={() => {
+              setKind('account');
+              setProblem(null);
+            }}
+          />
+          Strongroom account storage
+        </label>
+        <p className="hint indent">
+          {account
+            ? `On the account server you sign in to (${account.serverUrl}), in ${account.username}'s storage.`
+            : 'On the account server you sign in to.'}
+        </p>
       </fieldset>
-      <PathField
-        id={ids.path}
-        label="Folder"
-        value={path}
-        onChange={(v) => {
-          setPath(v);
-          setProblem(null);
-        }}
-        purpose="folder"
-        pickerTitle="Choose the folder for the vault"
-        placeholder="/media/me/Backup"
-        hint="Full path of the folder. Best on another drive than the files it protects."
-        invalid={problem?.field === 'path'}
-      />
+      {kind === 'local' ? (
+        <PathField
+          id={ids.path}
+          label="Folder"
+          value={path}
+          onChange={(v) => {
+            setPath(v);
+            setProblem(null);
+          }}
+          purpose="folder"
+          pickerTitle="Choose the folder for the vault"
+          placeholder="/media/me/Backup"
+          hint="Full path of the folder. Best on another drive than the files it protects."
+          invalid={problem?.field === 'path'}
+        />
+      ) : (
+        <div className="field">
+          <label htmlFor={ids.repository}>Repository name</label>
+          <input
+            id={ids.repository}
+            value={repository}
+            maxLength={64}
+            autoCapitalize="off"
+            spellCheck={false}
+            placeholder="laptop"
+            aria-describedby={ids.repositoryHint}
+            aria-invalid={problem?.field === 'repository' || undefined}
+            onChange={(e) => {
+              setRepository(e.target.value);
+              setProblem(null);
+            }}
+          />
+          <p className="hint" id={ids.repositoryHint}>
+            Letters, digits, dot, dash or underscore (for example the computer&apos;s name). The vault
+            password stays on this computer: the server never sees it, nor your files, only encrypted data.
+            This computer&apos;s sign-in (its device token) lets scheduled backups reach the server while
+            Strongroom is locked.
+          </p>
+        </div>
+      )}
       <fieldset className="field choice-group">
         <legend>Vault</legend>
         <label className="radio">
@@ -138,7 +203,7 @@ export function VaultCreateForm({
               setProblem(null);
             }}
           />
-          Create a new vault in this folder
+          {kind === 'local' ? 'Create a new vault in this folder' : 'Create a new repository on the server'}
         </label>
         <label className="radio">
           <input
@@ -150,7 +215,9 @@ export function VaultCreateForm({
               setProblem(null);
             }}
           />
-          Open the vault already in this folder
+          {kind === 'local'
+            ? 'Open the vault already in this folder'
+            : 'Open a repository already on the server'}
         </label>
       </fieldset>
       <div className="field">

@@ -1,6 +1,6 @@
 import { useEffect, useId, useState } from 'react';
 import { newJobRecord } from '../../../src-shared/backup-jobs';
-import type { IpcError, VaultView } from '../../../src-shared/ipc-contract';
+import type { AccountStorageUsage, IpcError, VaultView } from '../../../src-shared/ipc-contract';
 import { ConfirmDialog } from '../../components/confirm-dialog';
 import { ErrorMessage } from '../../components/error-message';
 import { FormDialog } from '../../components/form-dialog';
@@ -8,7 +8,7 @@ import { PasswordField } from '../../components/password-field';
 import { useDesktop } from '../store';
 import { useFocusOnMount } from '../use-focus-on-mount';
 import { useBackups } from './backups-store';
-import { formatDateTime, isEnded, JOB_STATUS_LABELS } from './format';
+import { formatBytes, formatDateTime, isEnded, JOB_STATUS_LABELS } from './format';
 import { JobProgressView } from './job-progress-view';
 import { RecoveryKitDialog, RecoveryKitOffer } from './recovery-kit';
 import { VaultCreateForm } from './vault-create-form';
@@ -43,7 +43,7 @@ export function VaultsPage() {
       </div>
       <p className="lead">
         A storage vault is where backups go: an encrypted store in a folder, on a USB drive or on a network
-        drive. Several protected items can share one.
+        drive, or in your account storage on the account server. Several protected items can share one.
       </p>
       {loadError && (
         <div className="load-problem">
@@ -88,6 +88,35 @@ export function VaultFormPage() {
 }
 
 type Dialog = 'rename' | 'verify' | 'kit' | 'remove' | 'password' | null;
+
+/** "Account storage used": the account's figure on its server (every repository counts), and the quota. */
+function StorageUsageFact({ vaultId }: { vaultId: string }) {
+  const storageUsage = useBackups((s) => s.storageUsage);
+  const [usage, setUsage] = useState<AccountStorageUsage | IpcError | null>(null);
+  useEffect(() => {
+    let current = true;
+    void storageUsage(vaultId).then((r) => {
+      if (current) setUsage(r.ok ? r.value : r.error);
+    });
+    return () => {
+      current = false;
+    };
+  }, [storageUsage, vaultId]);
+  let text = 'Asking the server…';
+  if (usage && 'code' in usage) text = `Not available: ${usage.message}`;
+  else if (usage && usage.quotaBytes === null) text = `${formatBytes(usage.usedBytes)} (no quota)`;
+  else if (usage && usage.quotaBytes !== null) {
+    const share =
+      usage.quotaBytes > 0 ? Math.min(100, Math.round((usage.usedBytes / usage.quotaBytes) * 100)) : 100;
+    text = `${formatBytes(usage.usedBytes)} of ${formatBytes(usage.quotaBytes)} (${share} %)`;
+  }
+  return (
+    <div>
+      <dt>Account storage used</dt>
+      <dd>{text}</dd>
+    </div>
+  );
+}
 
 function VaultCard({ vault }: { vault: VaultView }) {
   const renameVault = useBackups((s) => s.renameVault);
@@ -181,12 +210,13 @@ function VaultCard({ vault }: { vault: VaultView }) {
       <dl className="card-facts">
         <div>
           <dt>Type</dt>
-          <dd>Folder or drive</dd>
+          <dd>{vault.type === 'account' ? 'Strongroom account storage' : 'Folder or drive'}</dd>
         </div>
         <div>
           <dt>Location</dt>
           <dd className="mono path-text">{vault.location}</dd>
         </div>
+        {vault.type === 'account' && <StorageUsageFact vaultId={vault.id} />}
         <div>
           <dt>Vault id</dt>
           <dd className="mono">{vault.repositoryId.slice(0, 16)}</dd>
@@ -346,11 +376,19 @@ function VaultCard({ vault }: { vault: VaultView }) {
         onConfirm={() => void run(() => removeVault(vault.id))}
         onCancel={close}
       >
-        <p>
-          Strongroom forgets this vault. The backups in it are not deleted: they stay in{' '}
-          <span className="mono">{vault.location}</span>, and you can add the vault again later with
-          &quot;Open the vault already in this folder&quot; and its password.
-        </p>
+        {vault.type === 'account' ? (
+          <p>
+            Strongroom forgets this vault. The backups in it are not deleted: they stay on the server (
+            <span className="mono">{vault.location}</span>), and you can add the vault again later with
+            &quot;Open a repository already on the server&quot; and its password.
+          </p>
+        ) : (
+          <p>
+            Strongroom forgets this vault. The backups in it are not deleted: they stay in{' '}
+            <span className="mono">{vault.location}</span>, and you can add the vault again later with
+            &quot;Open the vault already in this folder&quot; and its password.
+          </p>
+        )}
         {vault.itemCount > 0 && <p>Protected items still back up to it: change or remove them first.</p>}
         <ErrorMessage error={error} />
       </ConfirmDialog>

@@ -9,13 +9,14 @@ import {
   protectedItem,
   timeOfDay,
 } from '../../../src-shared/backup-config';
-import { signupInput } from '../../../src-shared/http-api';
+import { repositoryName, signupInput } from '../../../src-shared/http-api';
 import {
   createAccountProblem,
   EXCLUDE_PRESET_CHOICES,
   isAbsolutePath,
   itemProblem,
   parsePatterns,
+  repositoryNameProblem,
   timeProblem,
   type ItemDraft,
 } from '../../../src-renderer/desktop/backups/form-rules';
@@ -38,6 +39,25 @@ describe('create account', () => {
     expect(createAccountProblem('nora', 'correct horse', 'correct hose')).toBe(
       'The two passwords are not the same. Type the password again.',
     );
+  });
+});
+
+describe('account-storage repository names', () => {
+  it.each([
+    'laptop',
+    'Work.2026',
+    'a',
+    'x'.repeat(64),
+    'x'.repeat(65),
+    '-dash',
+    '.hidden',
+    'a/b',
+    'a b',
+    '',
+    'é',
+  ])('agrees with the shared schema on %j', (name) => {
+    const parsed = repositoryName.safeParse(name);
+    expect(repositoryNameProblem(name)).toBe(parsed.success ? null : parsed.error.issues[0]!.message);
   });
 });
 
