@@ -37,5 +37,9 @@ export {
 } from './repair';
 export { applyPolicy, groupSnapshots, policyIsEmpty, type KeepPolicy } from './forget';
 export { listTree, type ListedNode } from './ls';
+export { walkTree, type WalkEntry, type WalkOptions } from './walk';
+export { contentKey } from './content-key';
+export type { TreeNode, NodeType } from './tree';
+export type { FsPath } from './fs-names';
 export { EngineError, IntegrityError } from './errors';
 export { DEFAULT_CHUNKER, type ChunkerParams } from './chunker';

@@ -18,6 +18,7 @@ import { JobHistoryStore } from './services/backup/job-history-store';
 import { JobQueue } from './services/backup/job-queue';
 import { ProtectedItemService } from './services/backup/protected-item-service';
 import { VaultService } from './services/backup/vault-service';
+import { CatalogueService } from './services/catalogue/catalogue-service';
 import { LockService, type Logger } from './services/lock-service';
 import type {
   AppShell,
@@ -78,6 +79,7 @@ export interface Services {
   backup: BackupService;
   scheduler: BackupScheduler;
   presence: BackgroundPresence;
+  catalogue: CatalogueService;
   dispatch: Dispatch;
   /** Stops timers and closes the job history (quit). Running jobs are cancelled. */
   dispose(): void;
@@ -149,6 +151,15 @@ export function composeServices(ports: Ports): Services {
       lock.withSession((s) => client.verifyPassword(s.serverUrl, s.username, password)),
   });
 
+  const catalogue = new CatalogueService({
+    dataDir: ports.dataDir,
+    config,
+    vaults,
+    queue,
+    history,
+    log: warn,
+  });
+
   const dialogs = ports.dialogs ?? noDialogs;
   const presence = new BackgroundPresence({
     config,
@@ -166,6 +177,8 @@ export function composeServices(ports: Ports): Services {
 
   // Vault passwords entered since the unlock are forgotten at lock; jobs keep running.
   lock.onLock(() => vaults.forgetEnteredPasswords());
+  // Vaults never catalogued get their catalogue once a person is here to search it.
+  lock.onUnlock(() => void catalogue.catalogueNew());
   vaults.onPasswordsChanged(() => queue.passwordsChanged());
   // The renderer hears about jobs only while unlocked (a locked page must learn nothing).
   queue.onChanged((job) => {
@@ -188,6 +201,7 @@ export function composeServices(ports: Ports): Services {
       backup,
       vaults,
       items,
+      catalogue,
       dialogs,
     }),
     isLocked: () => lock.isLocked(),
@@ -195,6 +209,7 @@ export function composeServices(ports: Ports): Services {
   });
 
   scheduler.start();
+  catalogue.start();
   notifier?.start();
   presence.refresh();
 
@@ -212,6 +227,7 @@ export function composeServices(ports: Ports): Services {
     backup,
     scheduler,
     presence,
+    catalogue,
     dispatch,
     dispose() {
       if (disposed) return;
@@ -219,6 +235,7 @@ export function composeServices(ports: Ports): Services {
       scheduler.stop();
       notifier?.stop();
       queue.shutdown();
+      catalogue.dispose();
       lock.dispose();
       history.close();
     },

@@ -103,6 +103,7 @@ export class LockService {
   private lastActivity: number;
   private readonly disposers: (() => void)[] = [];
   private readonly lockListeners = new Set<(reason: LockReason) => void>();
+  private readonly unlockListeners = new Set<() => void>();
   private readonly log: Logger;
 
   constructor(private readonly o: LockServiceOptions) {
@@ -174,6 +175,12 @@ export class LockService {
     return () => this.lockListeners.delete(listener);
   }
 
+  /** Runs `listener` each time the app unlocks (after the session is in place). */
+  onUnlock(listener: () => void): () => void {
+    this.unlockListeners.add(listener);
+    return () => this.unlockListeners.delete(listener);
+  }
+
   private async canCreateAccount(
     server: { url: string; isLocal: boolean },
     lastUsername: string | null,
@@ -227,6 +234,13 @@ export class LockService {
     });
     this.lastActivity = this.o.clock.now();
     this.armIdleTimer();
+    for (const listener of [...this.unlockListeners]) {
+      try {
+        listener();
+      } catch (error) {
+        this.log.warn(`an unlock listener failed: ${errorName(error)}`);
+      }
+    }
 
     if (signIn.deviceToken) {
       await this.adoptDeviceToken(
