@@ -461,7 +461,7 @@ function DestinationStep() {
           Back
         </button>
         <button type="button" className="primary" onClick={() => void go()} disabled={busy}>
-          {busy ? 'Starting…' : 'Restore'}
+          {busy ? 'Starting…' : destination.mode === 'copy-as' ? 'Save the copy' : 'Restore'}
         </button>
       </div>
     </>
