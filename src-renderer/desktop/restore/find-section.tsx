@@ -18,8 +18,10 @@ export function FindSection() {
   const query = useFind((s) => s.query);
   const setQuery = useFind((s) => s.setQuery);
   const loadStatuses = useFind((s) => s.loadStatuses);
+  // Each time the page opens, fresh answers: catalogues may have changed while it was away.
   useEffect(() => {
     void loadStatuses();
+    if (useFind.getState().query.trim()) void useFind.getState().search();
   }, [loadStatuses]);
 
   return (

@@ -53,6 +53,7 @@ export function WhatChangedView() {
         <label htmlFor={ids.source}>Backups of</label>
         <select
           id={ids.source}
+          className="diff-source"
           value={chosenKey}
           onChange={(e) => void choose(sources.find((s) => s.key === e.target.value)?.source ?? null)}
         >
@@ -84,7 +85,12 @@ export function WhatChangedView() {
         >
           <div className="field">
             <label htmlFor={ids.from}>From backup</label>
-            <select id={ids.from} value={diffFrom ?? ''} onChange={(e) => setPair(e.target.value, diffTo)}>
+            <select
+              id={ids.from}
+              className="backup-select"
+              value={diffFrom ?? ''}
+              onChange={(e) => setPair(e.target.value, diffTo)}
+            >
               {snaps.map((s) => (
                 <option key={s.id} value={s.id}>
                   {formatFullDateTime(s.time)}
@@ -94,7 +100,12 @@ export function WhatChangedView() {
           </div>
           <div className="field">
             <label htmlFor={ids.to}>To backup</label>
-            <select id={ids.to} value={diffTo ?? ''} onChange={(e) => setPair(diffFrom, e.target.value)}>
+            <select
+              id={ids.to}
+              className="backup-select"
+              value={diffTo ?? ''}
+              onChange={(e) => setPair(diffFrom, e.target.value)}
+            >
               {snaps.map((s) => (
                 <option key={s.id} value={s.id}>
                   {formatFullDateTime(s.time)}

@@ -3,7 +3,8 @@
  * the real catalogue and engine: one file is changed, deleted and recreated between four backups;
  * Restore's search finds it with three versions and the gap; the middle version is restored to
  * another folder (its bytes are what was backed up then); the first is saved as a copy under a
- * chosen name; "What changed" between two backups lists it, and opens to its versions.
+ * chosen name; "What changed" between two backups lists it, and opens to its versions; a lost
+ * catalogue is noted and rebuilt.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -141,6 +142,25 @@ test('finds a file in every backup, restores its middle version, saves a copy, a
     ).toBeVisible();
     await page.getByRole('button', { name: 'Back to what changed' }).click();
     await expect(modified).toBeVisible();
+
+    // The catalogue is lost (a new computer, a cleaned data folder): the page says so, and
+    // Rebuild catalogue brings the same answers back, with its progress as a job.
+    await page.getByRole('button', { name: 'Back to the search' }).click();
+    const catalogues = fs
+      .readdirSync(dataDir, { recursive: true, encoding: 'utf8' })
+      .filter((f) => /(^|\/)catalogue-[a-z0-9-]+\.sqlite$/.test(f));
+    expect(catalogues).toHaveLength(1);
+    fs.rmSync(path.join(dataDir, catalogues[0]!));
+    await openSection(page, 'Backups');
+    await openSection(page, 'Restore');
+    const notes = page.getByRole('list', { name: 'File catalogues' });
+    await expect(notes).toContainText('The file catalogue of “Backup drive” has not been built yet');
+    await screenshot(page, '46-catalogue-missing');
+    await notes.getByRole('button', { name: 'Rebuild catalogue' }).click();
+    await expect(notes).toBeHidden({ timeout: 120_000 });
+    await expect(match).toBeVisible();
+    await field.fill('report.txt');
+    await expect(match).toBeVisible();
   } finally {
     // What the harness printed (its services' warnings), beside the trace when the journey fails.
     await test.info().attach('harness output', { body: harness.output(), contentType: 'text/plain' });
