@@ -1,4 +1,4 @@
-import { useEffect, useId } from 'react';
+import { useEffect, useId, useRef } from 'react';
 import { newJobRecord } from '../../../src-shared/backup-jobs';
 import type { CatalogueStatus } from '../../../src-shared/ipc-contract';
 import { ErrorMessage } from '../../components/error-message';
@@ -18,8 +18,12 @@ export function FindSection() {
   const query = useFind((s) => s.query);
   const setQuery = useFind((s) => s.setQuery);
   const loadStatuses = useFind((s) => s.loadStatuses);
-  // Each time the page opens, fresh answers: catalogues may have changed while it was away.
+  const input = useRef<HTMLInputElement>(null);
+  // Each time the page opens, fresh answers: catalogues may have changed while it was away. Back
+  // from a file's versions lands in the field; on opening Restore the page's heading (focused by
+  // the page after this) comes first.
   useEffect(() => {
+    input.current?.focus();
     void loadStatuses();
     if (useFind.getState().query.trim()) void useFind.getState().search();
   }, [loadStatuses]);
@@ -33,6 +37,7 @@ export function FindSection() {
         <label htmlFor={ids.field}>Find a file or folder in your backups</label>
         <input
           id={ids.field}
+          ref={input}
           type="search"
           className="find-field"
           autoComplete="off"

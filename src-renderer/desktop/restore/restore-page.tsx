@@ -500,7 +500,7 @@ function RunningStep() {
 }
 
 function ResultStep() {
-  const { job, log, destination, snapshot, everything, selected } = useRestore();
+  const { job, log, destination, snapshot, everything, selected, origin } = useRestore();
   const reset = useRestore((s) => s.reset);
   const [shown, setShown] = useState<string | null>(null);
   if (!job) return null;
@@ -523,21 +523,27 @@ function ResultStep() {
   return (
     <>
       <div className={ok ? 'sr-success' : 'sr-warning'} role="status">
-        <p>
-          <strong>Restore {JOB_STATUS_LABELS[job.status].toLowerCase()}.</strong>{' '}
-          {job.status === 'cancelled' ? 'Stopped before the end: ' : ''}
-          {destination.mode === 'copy-as' ? 'Saved as a copy: ' : ''}
-          {formatFiles(job.filesDone)} restored ({formatBytes(job.bytesDone)})
-          {where ? (
-            <>
-              {' '}
-              to <span className="mono">{where}</span>
-            </>
-          ) : (
-            ' to their original location'
-          )}
-          .
-        </p>
+        {destination.mode === 'copy-as' ? (
+          // The job's own sentence says where the copy went (keep both may have given it a new name).
+          <p>
+            <strong>Save a copy: {JOB_STATUS_LABELS[job.status].toLowerCase()}.</strong>
+          </p>
+        ) : (
+          <p>
+            <strong>Restore {JOB_STATUS_LABELS[job.status].toLowerCase()}.</strong>{' '}
+            {job.status === 'cancelled' ? 'Stopped before the end: ' : ''}
+            {formatFiles(job.filesDone)} restored ({formatBytes(job.bytesDone)})
+            {where ? (
+              <>
+                {' '}
+                to <span className="mono">{where}</span>
+              </>
+            ) : (
+              ' to their original location'
+            )}
+            .
+          </p>
+        )}
         {job.filesFailed > 0 && <p>{formatFiles(job.filesFailed)} could not be restored: see below.</p>}
         {job.message && <p>{job.message}</p>}
       </div>
@@ -562,7 +568,7 @@ function ResultStep() {
           </button>
         )}
         <button type="button" className="secondary" onClick={reset}>
-          Restore something else
+          {origin === 'find' ? 'Back to the versions' : 'Restore something else'}
         </button>
       </div>
     </>

@@ -107,21 +107,21 @@ test('finds a file in every backup, restores its middle version, saves a copy, a
     await screenshot(page, '43-find-restore-result');
 
     // Back at its versions: save the first draft as a copy under a chosen name.
-    await page.getByRole('button', { name: 'Restore something else' }).click();
+    await page.getByRole('button', { name: 'Back to the versions' }).click();
     const first = versions.getByRole('listitem', { name: 'Version 1' });
     await first.getByRole('button', { name: 'Save a copy as…' }).click();
     await expect(page.getByRole('radio', { name: 'Save a copy as…' })).toBeChecked();
     const copy = path.join(work.root, 'first draft.txt');
     await page.getByLabel('Save the copy as', { exact: true }).fill(copy);
     await page.getByRole('button', { name: 'Save the copy', exact: true }).click();
-    await expect(page.getByRole('status').filter({ hasText: 'Restore success.' })).toContainText(copy, {
+    await expect(page.getByRole('status').filter({ hasText: 'Save a copy: success.' })).toContainText(copy, {
       timeout: 120_000,
     });
     expect(fs.readFileSync(copy, 'utf8')).toBe(V1);
     await screenshot(page, '44-find-save-copy');
 
     // What changed: between the last two backups the file came back; between the first two it changed.
-    await page.getByRole('button', { name: 'Restore something else' }).click();
+    await page.getByRole('button', { name: 'Back to the versions' }).click();
     await page.getByRole('button', { name: 'Back to the search' }).click();
     await page.getByRole('button', { name: 'What changed between two backups…' }).click();
     await page.getByLabel('Backups of').selectOption({ label: 'Documents (in Backup drive)' });
@@ -146,6 +146,7 @@ test('finds a file in every backup, restores its middle version, saves a copy, a
     // The catalogue is lost (a new computer, a cleaned data folder): the page says so, and
     // Rebuild catalogue brings the same answers back, with its progress as a job.
     await page.getByRole('button', { name: 'Back to the search' }).click();
+    await expect(field).toBeFocused();
     const catalogues = fs
       .readdirSync(dataDir, { recursive: true, encoding: 'utf8' })
       .filter((f) => /(^|\/)catalogue-[a-z0-9-]+\.sqlite$/.test(f));
