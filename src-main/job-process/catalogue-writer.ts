@@ -70,9 +70,11 @@ export class CatalogueWriter {
     this.s = {
       pathByName: db.prepare('SELECT id FROM path WHERE parent = ? AND name = ?').pluck(),
       insertPath: db.prepare('INSERT INTO path (parent, name, full) VALUES (?, ?, ?)'),
+      // CROSS JOIN: the folder's children first (by parent), then each one's spans (by path); the
+      // other way round SQLite may scan every span of the lineage.
       openChildren: db.prepare(
         `SELECT p.id AS pathId, p.name AS name, s.id AS spanId, s.type AS type, s.content AS content
-         FROM path p JOIN span s ON s.path = p.id
+         FROM path p CROSS JOIN span s ON s.path = p.id
          WHERE p.parent = ? AND s.lineage = ? AND s.last_pos IS NULL`,
       ),
       insertSpan: db.prepare(
