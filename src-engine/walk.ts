@@ -57,11 +57,13 @@ interface Level {
   seen: Set<string>;
 }
 
-function childPath(parent: string, name: string): string {
+/** `parent/name` for snapshot paths (the root is `/`). */
+export function childPath(parent: string, name: string): string {
   return parent === '/' ? `/${name}` : `${parent}/${name}`;
 }
 
-function childFsPath(parent: FsPath, n: TreeNode): FsPath {
+/** The exact path of node `n` of the directory `parent`: a string while every name is UTF-8. */
+export function childFsPath(parent: FsPath, n: TreeNode): FsPath {
   const name = nodeName(n);
   if (typeof parent === 'string' && typeof name === 'string') return childPath(parent, name);
   const p = Buffer.from(parent);
@@ -125,4 +127,9 @@ export async function* walkTree(
       await push(n.subtree, entry.path, entry.fsPath, entry.depth);
     }
   }
+}
+
+/** A stored time (nanoseconds since the epoch, decimal) as an ISO 8601 string, to the millisecond. */
+export function nsToIso(ns: string): string {
+  return new Date(Number(BigInt(ns) / 1_000_000n)).toISOString();
 }

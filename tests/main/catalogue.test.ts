@@ -273,7 +273,10 @@ describe('the file catalogue of one vault', { timeout: 120_000 }, () => {
     fs.renameSync(snapFile, `${snapFile}.away`);
     expect((await catalogue()).value).toEqual({ added: 0, dropped: 1, catalogued: 1 });
     fs.renameSync(`${snapFile}.away`, snapFile);
-    expect((await catalogue()).value).toMatchObject({ dropped: 0, catalogued: 2 });
+    const rec = new RunRecorder();
+    expect((await catalogue(false, rec)).value).toMatchObject({ dropped: 0, catalogued: 2 });
+    expect(rec.logs.map((l) => l.message).join('\n')).toMatch(/Re-cataloguing the 2 backups/);
+    expect(rec.progress.at(-1)).toMatchObject({ phase: 'catalogue', filesDone: 2, filesTotal: 2 });
     expect(answers()).toEqual(reference);
   });
 

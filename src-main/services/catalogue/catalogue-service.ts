@@ -238,6 +238,11 @@ export class CatalogueService {
     } catch (error) {
       if (error instanceof ServiceError) throw error;
       if (error instanceof CatalogueUnusableError && error.reason === 'missing') return null;
+      // A running update may be replacing the file under this reader: read it again once it ends.
+      if (this.activeJob(vaultId, 'running')) {
+        this.closeReader(vaultId);
+        return null;
+      }
       this.markDamaged(vaultId, error);
       return null;
     }
@@ -282,7 +287,7 @@ export class CatalogueService {
     }
   }
 
-  private activeJob(vaultId: string, status?: 'waiting'): JobRecord | null {
+  private activeJob(vaultId: string, status?: 'waiting' | 'running'): JobRecord | null {
     return (
       this.o.queue
         .active()
