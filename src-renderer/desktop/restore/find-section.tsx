@@ -123,6 +123,9 @@ const STATE_WORDS: Record<Exclude<CatalogueStatus['state'], 'ready'>, string> = 
   damaged: 'was found damaged; until it is rebuilt the search does not look in its backups',
 };
 
+const UPDATING =
+  'is being brought up to date with its backups; until then the search may miss the newest files';
+
 /** One note per vault whose catalogue is not complete: why, and Rebuild catalogue (or its progress). */
 function CatalogueNotes() {
   const statuses = useFind((s) => s.statuses);
@@ -136,7 +139,10 @@ function CatalogueNotes() {
   const noted = new Map<string, string>();
   for (const s of statuses ?? []) if (s.state !== 'ready') noted.set(s.vaultId, STATE_WORDS[s.state]);
   for (const id of incomplete ?? []) if (!noted.has(id)) noted.set(id, STATE_WORDS.stale);
-  for (const id of Object.keys(rebuilds)) if (!noted.has(id)) noted.set(id, 'is being brought up to date');
+  // A routine update (after a backup) is not a problem: said as what it is.
+  for (const id of Object.keys(rebuilds)) {
+    if (!noted.has(id) || noted.get(id) === STATE_WORDS.stale) noted.set(id, UPDATING);
+  }
   if (statusError) return <ErrorMessage error={statusError} />;
   if (noted.size === 0) return null;
   const nameOf = (id: string) => vaults?.find((v) => v.id === id)?.name ?? 'a vault';
