@@ -11,7 +11,8 @@
 //                             bundled in (electron-builder unpacks these files from the asar archive,
 //                             and node_modules stays inside it) except the zstd codecs, which load a
 //                             .node addon or a .wasm file from their own folder (unpacked too), as in
-//                             the CLI's bundle (bin/strongroom-backup.js). It must not import electron.
+//                             the CLI's bundle (bin/strongroom-backup.js), and better-sqlite3 (the
+//                             file catalogue), unpacked with its helpers. It must not import electron.
 import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -59,7 +60,8 @@ await build({
   splitting: true,
   outExtension: { '.js': '.mjs' },
   chunkNames: 'job-process-shared-[hash]',
-  external: ['zstd-napi', '@bokuweb/zstd-wasm', 'electron'],
+  // better-sqlite3 (the file catalogue) finds its .node addon from its own folder, as main's does.
+  external: ['zstd-napi', '@bokuweb/zstd-wasm', 'better-sqlite3', 'electron'],
 });
 
 // Fail the build if the job process would load electron: it runs the same code under plain Node.

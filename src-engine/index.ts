@@ -37,5 +37,29 @@ export {
 } from './repair';
 export { applyPolicy, groupSnapshots, policyIsEmpty, type KeepPolicy } from './forget';
 export { listTree, type ListedNode } from './ls';
+export { walkTree, type WalkEntry, type WalkOptions } from './walk';
+export { contentKey } from './content-key';
+export {
+  findInSnapshots,
+  type FindOptions,
+  type FindResult,
+  type FoundPath,
+  type FoundVersion,
+  type SnapshotRef,
+} from './find';
+export {
+  diffTrees,
+  emptySummary,
+  type ChangeKind,
+  type DiffChange,
+  type DiffCounts,
+  type DiffOptions,
+  type DiffSide,
+  type DiffSummary,
+} from './diff';
+export { compileFindPattern, type FindPattern } from './find-pattern';
+export { selectSnapshots, type SnapshotFilter } from './snapshot-filter';
+export type { TreeNode, NodeType } from './tree';
+export type { FsPath } from './fs-names';
 export { EngineError, IntegrityError } from './errors';
 export { DEFAULT_CHUNKER, type ChunkerParams } from './chunker';

@@ -21,6 +21,7 @@ import { JobReportOutbox } from './services/backup/job-report-outbox';
 import { JobReporter } from './services/backup/job-reporter';
 import { ProtectedItemService } from './services/backup/protected-item-service';
 import { VaultService } from './services/backup/vault-service';
+import { CatalogueService } from './services/catalogue/catalogue-service';
 import { LockService, type Logger } from './services/lock-service';
 import type {
   AppShell,
@@ -81,6 +82,7 @@ export interface Services {
   backup: BackupService;
   scheduler: BackupScheduler;
   presence: BackgroundPresence;
+  catalogue: CatalogueService;
   dispatch: Dispatch;
   /** Stops timers and closes the job history (quit). Running jobs are cancelled. */
   dispose(): void;
@@ -165,6 +167,15 @@ export function composeServices(ports: Ports): Services {
       lock.withSession((s) => client.verifyPassword(s.serverUrl, s.username, password)),
   });
 
+  const catalogue = new CatalogueService({
+    dataDir: ports.dataDir,
+    config,
+    vaults,
+    queue,
+    history,
+    log: warn,
+  });
+
   const dialogs = ports.dialogs ?? noDialogs;
   const presence = new BackgroundPresence({
     config,
@@ -182,6 +193,8 @@ export function composeServices(ports: Ports): Services {
 
   // Vault passwords entered since the unlock are forgotten at lock; jobs keep running.
   lock.onLock(() => vaults.forgetEnteredPasswords());
+  // Vaults never catalogued get their catalogue once a person is here to search it.
+  lock.onUnlock(() => void catalogue.catalogueNew());
   vaults.onPasswordsChanged(() => queue.passwordsChanged());
   // The renderer hears about jobs only while unlocked (a locked page must learn nothing).
   queue.onChanged((job) => {
@@ -208,6 +221,7 @@ export function composeServices(ports: Ports): Services {
       backup,
       vaults,
       items,
+      catalogue,
       dialogs,
     }),
     isLocked: () => lock.isLocked(),
@@ -215,6 +229,7 @@ export function composeServices(ports: Ports): Services {
   });
 
   scheduler.start();
+  catalogue.start();
   notifier?.start();
   presence.refresh();
   void reporter.flush(); // reports a previous run could not send
@@ -233,6 +248,7 @@ export function composeServices(ports: Ports): Services {
     backup,
     scheduler,
     presence,
+    catalogue,
     dispatch,
     dispose() {
       if (disposed) return;
@@ -241,6 +257,7 @@ export function composeServices(ports: Ports): Services {
       notifier?.stop();
       queue.shutdown();
       reporter.stop();
+      catalogue.dispose();
       lock.dispose();
       outbox.close();
       history.close();

@@ -41,6 +41,11 @@ export const CHANNELS = [
   'restore:start',
   'dialog:choosePath',
   'shell:showInFolder',
+  'catalogue:search',
+  'catalogue:versions',
+  'catalogue:diff',
+  'catalogue:status',
+  'catalogue:update',
 ] as const satisfies readonly Channel[];
 
 export const EVENTS = {

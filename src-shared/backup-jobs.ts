@@ -1,8 +1,9 @@
 /**
- * Jobs as the history and the renderer see them: one run of backup, restore, verify or retention,
+ * Jobs as the history and the renderer see them: one run of backup, restore, verify, retention or
+ * catalogue (bringing the file catalogue up to date),
  * its outcome, counts, and its log. Shared by main's JobHistoryStore, the IPC contract and the page.
  */
-export const JOB_KINDS = ['backup', 'restore', 'verify', 'retention'] as const;
+export const JOB_KINDS = ['backup', 'restore', 'verify', 'retention', 'catalogue'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 /**
@@ -88,7 +89,8 @@ export interface JobLogEntry {
   message: string;
 }
 
-export type JobPhase = 'waiting' | 'scan' | 'backup' | 'restore' | 'verify' | 'retention' | 'finish';
+export type JobPhase =
+  'waiting' | 'scan' | 'backup' | 'restore' | 'verify' | 'retention' | 'catalogue' | 'finish';
 
 /** Live progress of a running job (also what the tray's status line shows). */
 export interface JobProgress {

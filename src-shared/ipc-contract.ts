@@ -173,6 +173,89 @@ export interface BackupOverview {
 
 export type PathPurpose = 'folder' | 'file-or-folder' | 'save-file';
 
+// ---- File catalogue (issue 9) -----------------------------------------------------------------
+
+export type CatalogueEntryType = 'file' | 'dir' | 'symlink' | 'other';
+/** A backup as the catalogue knows it. */
+export interface SnapshotRef {
+  id: string;
+  time: string;
+}
+export interface CatalogueMatch {
+  vaultId: string;
+  vaultName: string;
+  /** The protected item whose backups hold it (from the snapshot's "item:<id>" tag); null: made elsewhere. */
+  itemId: string | null;
+  itemName: string | null;
+  /** The full path as backed up. */
+  path: string;
+  type: CatalogueEntryType;
+  /** Distinct contents it has had across the catalogued backups. */
+  versionCount: number;
+  /** The newest backup holding it. */
+  lastSeen: SnapshotRef;
+  /** Held by the newest backup of its item; false: deleted since. */
+  inLatest: boolean;
+}
+export interface CatalogueSearchResult {
+  matches: CatalogueMatch[];
+  /** More matched than `limit`. */
+  truncated: boolean;
+  /** Vaults whose catalogue is missing backups, so the answer may be incomplete. */
+  incompleteVaults: string[];
+}
+/** One distinct content of a path: consecutive or not, every backup holding exactly this. */
+export interface FileVersion {
+  /** Identifies the content (a hash of its blob ids); equal keys, equal bytes. */
+  contentKey: string;
+  type: CatalogueEntryType;
+  size: number | null;
+  mtime: string | null;
+  backupCount: number;
+  first: SnapshotRef;
+  last: SnapshotRef;
+}
+/** A stretch of backups without the path: from the first backup missing it until the first holding it again. */
+export interface FileAbsence {
+  from: SnapshotRef;
+  /** null: still absent in the newest backup. */
+  until: SnapshotRef | null;
+}
+export interface FileVersions {
+  vaultId: string;
+  itemId: string | null;
+  path: string;
+  /** Oldest first. */
+  versions: FileVersion[];
+  absences: FileAbsence[];
+}
+export interface DiffEntry {
+  path: string;
+  type: CatalogueEntryType;
+  sizeBefore: number | null;
+  sizeAfter: number | null;
+}
+export interface SnapshotDiff {
+  from: SnapshotRef;
+  to: SnapshotRef;
+  added: DiffEntry[];
+  removed: DiffEntry[];
+  modified: DiffEntry[];
+  /** More changes than `limit` (counted in `totals`). */
+  truncated: boolean;
+  totals: { added: number; removed: number; modified: number };
+}
+export interface CatalogueStatus {
+  vaultId: string;
+  /** Backups catalogued. */
+  snapshots: number;
+  updatedAt: string | null;
+  /** ready: up to date with the last update; stale: a backup was made or removed since; missing: never built; damaged: found unreadable (being rebuilt). */
+  state: 'ready' | 'stale' | 'missing' | 'damaged';
+  /** The running or waiting catalogue job, if any. */
+  jobId: string | null;
+}
+
 const filePath = z
   .string()
   .min(1, 'Choose a folder.')
@@ -404,10 +487,62 @@ export const channels = {
         destination: z.discriminatedUnion('mode', [
           z.object({ mode: z.literal('original') }).strict(),
           z.object({ mode: z.literal('folder'), path: filePath }).strict(),
+          /** "Save a copy as…": `include` must be exactly one file; it is written to this file path. */
+          z.object({ mode: z.literal('copy-as'), path: filePath }).strict(),
         ]),
         conflict: z.enum(['overwrite', 'skip', 'keep-both']),
       })
       .strict(),
+    output: null as unknown as { jobId: string },
+    whileLocked: false,
+  },
+
+  // ---- File catalogue (issue 9): find a file in every backup and pick its version -----------
+  // Answered from the vault's local catalogue (SQLite in the app's data directory), so they work
+  // offline; a vault whose catalogue is not up to date says so in its status, and catalogue:update
+  // brings it up to date as a job (kind "catalogue", with progress, in the History).
+
+  /** Paths matching part of a name or path (case-insensitive; `*` and `?` wildcards), across all vaults or one. */
+  'catalogue:search': {
+    input: z
+      .object({
+        query: z.string().trim().min(1, 'Type part of a file or folder name.').max(500),
+        vaultId: configId.optional(),
+        limit: z.number().int().min(1).max(1000).optional(),
+      })
+      .strict(),
+    output: null as unknown as CatalogueSearchResult,
+    whileLocked: false,
+  },
+  /** Every distinct version of one path in one vault (and item), with the backups holding each and the gaps. */
+  'catalogue:versions': {
+    input: z
+      .object({ vaultId: configId, itemId: configId.nullable(), path: z.string().min(1).max(4096) })
+      .strict(),
+    output: null as unknown as FileVersions,
+    whileLocked: false,
+  },
+  /** What changed between two backups of the same vault: added, removed and modified paths. */
+  'catalogue:diff': {
+    input: z
+      .object({
+        vaultId: configId,
+        fromSnapshotId: snapshotIdInput,
+        toSnapshotId: snapshotIdInput,
+        limit: z.number().int().min(1).max(100_000).optional(),
+      })
+      .strict(),
+    output: null as unknown as SnapshotDiff,
+    whileLocked: false,
+  },
+  'catalogue:status': {
+    input: z.undefined(),
+    output: null as unknown as CatalogueStatus[],
+    whileLocked: false,
+  },
+  /** Brings a vault's catalogue up to date (rebuild: from scratch) as a job. */
+  'catalogue:update': {
+    input: z.object({ vaultId: configId, rebuild: z.boolean() }).strict(),
     output: null as unknown as { jobId: string },
     whileLocked: false,
   },

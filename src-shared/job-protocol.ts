@@ -77,6 +77,11 @@ export const jobRequest = z.discriminatedUnion('op', [
       /** Absolute folder; "/" with original paths restores to the original location. */
       target: z.string().min(1),
       conflict: z.enum(['overwrite', 'skip', 'keep-both']),
+      /**
+       * "Save a copy as…": `include` is exactly one file, written to this absolute file path (not
+       * under its snapshot path); `target` is then the file's folder. Conflict rules apply to it.
+       */
+      saveAs: z.string().min(1).max(4096).optional(),
     })
     .strict(),
   z.object({ op: z.literal('verify'), repo: repoLocation, password: secret, readData: z.boolean() }).strict(),
@@ -94,6 +99,21 @@ export const jobRequest = z.discriminatedUnion('op', [
   /** Snapshots in the repository, newest first, optionally only those with a tag. */
   z
     .object({ op: z.literal('snapshots'), repo: repoLocation, password: secret, tag: z.string().optional() })
+    .strict(),
+  /**
+   * Brings the vault's local file catalogue (issue 9; a SQLite file in the app's data directory) up
+   * to date with the repository: catalogues snapshots it lacks (oldest first), drops those no
+   * longer in the repository; `rebuild` empties it first (the "Rebuild catalogue" action, or a
+   * catalogue found damaged). The job process writes the file; main only reads it.
+   */
+  z
+    .object({
+      op: z.literal('catalogue'),
+      repo: repoLocation,
+      password: secret,
+      catalogueFile: z.string().min(1).max(4096),
+      rebuild: z.boolean(),
+    })
     .strict(),
   /** One folder level of a snapshot (lazy browsing). */
   z
@@ -119,7 +139,7 @@ export type ToJobProcess = z.infer<typeof toJobProcess>;
 
 export const progressMessage = z
   .object({
-    phase: z.enum(['scan', 'backup', 'restore', 'verify', 'retention', 'finish']),
+    phase: z.enum(['scan', 'backup', 'restore', 'verify', 'retention', 'catalogue', 'finish']),
     filesDone: z.number().nonnegative(),
     filesTotal: z.number().nonnegative(),
     bytesDone: z.number().nonnegative(),
@@ -178,6 +198,8 @@ export const jobOutcome = z
         z.object({ snapshots: z.array(snapshotInfo) }).strict(),
         z.object({ entries: z.array(lsEntry) }).strict(),
         z.object({ forgotten: z.number(), kept: z.number(), prunedBytes: z.number() }).strict(),
+        /** catalogue: snapshots added and dropped, and how many it now holds. */
+        z.object({ added: z.number(), dropped: z.number(), catalogued: z.number() }).strict(),
       ])
       .nullable(),
   })

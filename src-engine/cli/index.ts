@@ -21,6 +21,8 @@ import { pruneCommand } from './prune';
 import { unlockCommand } from './unlock';
 import { keyCommand } from './key';
 import { repairCommand } from './repair';
+import { findCommand } from './find';
+import { diffCommand } from './diff';
 
 export type { CliIo } from './output';
 export { EXIT } from './output';
@@ -30,6 +32,8 @@ const COMMANDS: CliCommand[] = [
   backupCommand,
   snapshotsCommand,
   lsCommand,
+  findCommand,
+  diffCommand,
   restoreCommand,
   checkCommand,
   forgetCommand,

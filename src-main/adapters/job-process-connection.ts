@@ -48,6 +48,7 @@ const OP_WORDS: Record<JobRequest['op'], string> = {
   retention: 'the retention clean-up',
   snapshots: 'listing the backups',
   ls: 'listing the folder',
+  catalogue: 'updating the file catalogue',
 };
 
 export function runOverJobProcess(

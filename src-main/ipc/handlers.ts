@@ -3,6 +3,7 @@ import type { AccountService } from '../services/account-service';
 import type { BackupService } from '../services/backup/backup-service';
 import type { ProtectedItemService } from '../services/backup/protected-item-service';
 import type { VaultService } from '../services/backup/vault-service';
+import type { CatalogueService } from '../services/catalogue/catalogue-service';
 import type { Dialogs } from '../services/ports';
 import type { LockService } from '../services/lock-service';
 import type { SecretStoreKind } from '../../src-shared/ipc-contract';
@@ -18,6 +19,7 @@ export interface HandlerServices {
   backup: BackupService;
   vaults: VaultService;
   items: ProtectedItemService;
+  catalogue: CatalogueService;
   dialogs: Dialogs;
   /** Runs after the answer to lock:lockAndClose has been sent, so the renderer sees it first. */
   defer?: (fn: () => void) => void;
@@ -31,6 +33,7 @@ export function createHandlers({
   backup,
   vaults,
   items,
+  catalogue,
   dialogs,
   defer = (fn) => setTimeout(fn, 0),
 }: HandlerServices): Handlers {
@@ -80,6 +83,11 @@ export function createHandlers({
     'restore:snapshots': (input) => backup.snapshots(input.vaultId, input.itemId),
     'restore:browse': (input) => backup.browse(input.vaultId, input.snapshotId, input.path),
     'restore:start': (input) => backup.restore(input),
+    'catalogue:search': (input) => catalogue.search(input),
+    'catalogue:versions': (input) => catalogue.versions(input),
+    'catalogue:diff': (input) => catalogue.diff(input),
+    'catalogue:status': () => catalogue.status(),
+    'catalogue:update': (input) => catalogue.update(input.vaultId, input.rebuild),
     'dialog:choosePath': (input) => dialogs.choosePath(input),
     'shell:showInFolder': async (input) => ({ shown: await dialogs.showInFolder(input.path) }),
   };

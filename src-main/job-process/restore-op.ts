@@ -3,17 +3,20 @@
  * were). Files already there are overwritten, skipped or kept beside the restored copy. Each file that
  * could not be written is logged with its path and reason; the job then ends with status 'warning'
  * and says how many. A damaged pack fails the job, after everything else was restored.
+ * With `saveAs` it is "Save a copy as…" (save-copy-op.ts): one file, to exactly that path.
  */
 import { restore } from '../../src-engine/index';
 import type { JobOutcome, JobRequest } from '../../src-shared/job-protocol';
 import { formatBytes, formatCount } from './format';
 import type { JobContext } from './job-context';
 import { openRepository } from './repository-ops';
+import { saveCopyOp } from './save-copy-op';
 
 export async function restoreOp(
   request: Extract<JobRequest, { op: 'restore' }>,
   ctx: JobContext,
 ): Promise<JobOutcome> {
+  if (request.saveAs !== undefined) return saveCopyOp(request, request.saveAs, ctx);
   const repo = await openRepository(request, ctx);
   const what = request.include.length > 0 ? request.include.join(', ') : 'everything';
   ctx.log(

@@ -5,6 +5,7 @@
 import type { JobOutcome, JobRequest } from '../../src-shared/job-protocol';
 import { backupOp } from './backup-op';
 import { lsOp, snapshotsOp } from './browse-ops';
+import { catalogueOp } from './catalogue-op';
 import { describeFailure, failureOutcome } from './failure';
 import type { JobContext } from './job-context';
 import { initOp, openOp } from './repository-ops';
@@ -30,6 +31,8 @@ function dispatch(request: JobRequest, ctx: JobContext): Promise<JobOutcome> {
       return snapshotsOp(request, ctx);
     case 'ls':
       return lsOp(request, ctx);
+    case 'catalogue':
+      return catalogueOp(request, ctx);
   }
 }
 

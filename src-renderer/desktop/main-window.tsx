@@ -11,6 +11,7 @@ import { ItemForm } from './backups/item-form';
 import { VaultFormPage, VaultsPage } from './backups/vaults-page';
 import { HistoryPage } from './history/history-page';
 import { useHistory } from './history/history-store';
+import { useFind } from './restore/find-store';
 import { RestorePage } from './restore/restore-page';
 import { useRestore } from './restore/restore-store';
 import { useDesktop, type View } from './store';
@@ -59,11 +60,13 @@ export function MainWindow({ account, serverIsLocal }: { account: AccountView; s
     const offProgress = bridge?.onJobProgress((progress) => {
       useBackups.getState().jobProgress(progress);
       useRestore.getState().jobProgress(progress);
+      useFind.getState().jobProgress(progress);
     });
     const offChanged = bridge?.onJobChanged((job) => {
       useBackups.getState().jobChanged(job);
       useHistory.getState().jobChanged(job);
       useRestore.getState().jobChanged(job);
+      useFind.getState().jobChanged(job);
     });
     return () => {
       offProgress?.();
@@ -71,6 +74,7 @@ export function MainWindow({ account, serverIsLocal }: { account: AccountView; s
       useBackups.getState().reset();
       useHistory.getState().reset();
       useRestore.getState().reset();
+      useFind.getState().reset();
     };
   }, []);
 

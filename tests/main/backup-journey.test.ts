@@ -222,6 +222,40 @@ describe('backing up and restoring through the IPC gate', { timeout: 180_000 }, 
     expect(fs.readFileSync(path.join(target, file), 'utf8')).toBe('first version');
   });
 
+  it('saves a copy of the first version as a chosen file; refuses two files and a folder as the name', async () => {
+    const file = path.join(tmp, 'data', 'docs', 'a.txt');
+    const saveAs = path.join(tmp, 'a from the first backup.txt');
+    const start = async (include: string[], to: string) =>
+      (await services.dispatch(
+        'restore:start',
+        {
+          vaultId: vault.id,
+          itemId: item.item.id,
+          snapshotId: firstJob.snapshotId,
+          include,
+          destination: { mode: 'copy-as', path: to },
+          conflict: 'keep-both',
+        },
+        true,
+      ))!;
+    const two = await start([file, path.join(tmp, 'data', 'b.bin')], saveAs);
+    expect(two).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    expect(!two.ok && two.error.message).toContain('Save a copy as… saves one file');
+    const folderAsName = await start([file], tmp);
+    expect(folderAsName).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    expect(!folderAsName.ok && folderAsName.error.message).toContain('is a folder');
+    const relative = await start([file], 'a.txt');
+    expect(relative).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    expect(fs.existsSync(saveAs)).toBe(false);
+
+    const started = await start([file], saveAs);
+    if (!started.ok) throw new Error(JSON.stringify(started));
+    const job = await ended((started.value as { jobId: string }).jobId);
+    expect(job).toMatchObject({ status: 'success', kind: 'restore', filesDone: 1 });
+    expect(job.message).toContain(`as ${saveAs}`);
+    expect(fs.readFileSync(saveAs, 'utf8')).toBe('first version');
+  });
+
   it('browses a backup one folder at a time', async () => {
     const entries = await call<{ name: string; type: string }[]>('restore:browse', {
       vaultId: vault.id,

@@ -73,7 +73,7 @@ describe('the Electron bundle', () => {
     expect(fs.readdirSync(path.join(dataDir, 'server'))).toContain('strongroom.sqlite');
   });
 
-  it('emits the job process beside main.js; in plain Node it creates a vault and backs up through its chunk workers', async () => {
+  it('emits the job process beside main.js; in plain Node it creates a vault, backs up through its chunk workers and catalogues the backup', async () => {
     const files = fs.readdirSync(out);
     expect(files).toEqual(expect.arrayContaining(['job-process.mjs', 'chunk-worker.mjs']));
     for (const f of files.filter((n) => /^(job-process|chunk-worker).*\.mjs$/.test(n))) {
@@ -98,6 +98,14 @@ describe('the Electron bundle', () => {
         signal,
       );
       expect(backup).toMatchObject({ status: 'success', filesDone: 2, bytesDone: 40 * 1024 * 1024 + 7 });
+      // The file catalogue: better-sqlite3 loads in the bundled job process too.
+      const catalogueFile = path.join(work, 'app', 'catalogue-bundle-vault.sqlite');
+      const catalogue = await runner.run(
+        { op: 'catalogue', repo, password: 'bundle password', catalogueFile, rebuild: false },
+        handlers,
+        signal,
+      );
+      expect(catalogue).toMatchObject({ status: 'success', value: { added: 1, catalogued: 1 } });
     } finally {
       fs.rmSync(work, { recursive: true, force: true, maxRetries: 10 });
     }

@@ -128,6 +128,16 @@ const validInput: { [C in Channel]: unknown } = {
   },
   'dialog:choosePath': { purpose: 'folder', title: 'Choose a folder' },
   'shell:showInFolder': { path: '/tmp/restored' },
+  'catalogue:search': { query: 'taxes/2025*.pdf', vaultId: VAULT_ID, limit: 50 },
+  'catalogue:versions': { vaultId: VAULT_ID, itemId: ITEM_ID, path: '/home/alice/taxes/2025.pdf' },
+  'catalogue:diff': {
+    vaultId: VAULT_ID,
+    fromSnapshotId: 'abcdef0123456789',
+    toSnapshotId: '0123456789abcdef',
+    limit: 500,
+  },
+  'catalogue:status': undefined,
+  'catalogue:update': { vaultId: VAULT_ID, rebuild: true },
 };
 
 describe('registration', () => {
@@ -264,6 +274,19 @@ describe('input validation', () => {
     ['restore:start', { ...(validInput['restore:start'] as object), destination: { mode: 'elsewhere' } }],
     ['dialog:choosePath', { purpose: 'anything', title: 't' }],
     ['shell:showInFolder', { path: 'a\u0000b' }],
+    ['catalogue:search', { query: '   ' }],
+    ['catalogue:search', { query: 'x'.repeat(501) }],
+    ['catalogue:search', { query: 'taxes', limit: 0 }],
+    ['catalogue:search', { query: 'taxes', limit: 1001 }],
+    ['catalogue:search', { query: 'taxes', vaultId: '../etc' }],
+    ['catalogue:search', { query: 'taxes', everything: true }],
+    ['catalogue:versions', { vaultId: VAULT_ID, path: '/home/alice/a.txt' }],
+    ['catalogue:versions', { vaultId: VAULT_ID, itemId: null, path: '' }],
+    ['catalogue:diff', { vaultId: VAULT_ID, fromSnapshotId: 'latest', toSnapshotId: '0123456789abcdef' }],
+    ['catalogue:diff', { ...(validInput['catalogue:diff'] as object), limit: 100_001 }],
+    ['catalogue:status', { vaultId: VAULT_ID }],
+    ['catalogue:update', { vaultId: VAULT_ID }],
+    ['catalogue:update', { vaultId: VAULT_ID, rebuild: 'yes' }],
   ];
   it.each(invalid)('refuses %s with %j before any service runs', async (channel, input) => {
     const result = (await call(channel, input)) as { ok: boolean; error: { code: string } };

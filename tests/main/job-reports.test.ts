@@ -235,6 +235,8 @@ describe('a job as a report', () => {
   it('reports no job that never ran or has not ended', () => {
     expect(jobReport(ended({ status: 'skipped' }))).toBeNull();
     expect(jobReport(ended({ status: 'running', endedAt: null }))).toBeNull();
+    // The file catalogue is this computer's own index: not a backup job the provider hears about.
+    expect(jobReport(ended({ kind: 'catalogue' }))).toBeNull();
   });
 });
 

@@ -177,8 +177,18 @@ export class BackupService implements ScheduleTarget {
     const vault = this.o.vaults.find(input.vaultId);
     const item = input.itemId ? (this.o.config.get().items.find((i) => i.id === input.itemId) ?? null) : null;
     let target = '/';
+    let saveAs: string | undefined;
     if (input.destination.mode === 'folder') {
       target = restoreFolder(input.destination.path);
+    } else if (input.destination.mode === 'copy-as') {
+      if (input.include.length !== 1) {
+        throw new ServiceError(
+          'bad_request',
+          `Save a copy as… saves one file: choose exactly one (${input.include.length} chosen).`,
+        );
+      }
+      saveAs = copyDestination(input.destination.path);
+      target = path.dirname(saveAs);
     }
     const job = this.o.queue.enqueue({
       ...this.jobBase(vault, item, 'manual'),
@@ -191,6 +201,7 @@ export class BackupService implements ScheduleTarget {
         include: input.include,
         target,
         conflict: input.conflict,
+        ...(saveAs ? { saveAs } : {}),
       }),
     });
     return { jobId: job.id };
@@ -302,6 +313,19 @@ function restoreFolder(raw: string): string {
   }
   fs.mkdirSync(folder, { mode: 0o700 });
   return folder;
+}
+
+/** "Save a copy as…": a full file path (not a folder) whose folder exists. */
+function copyDestination(raw: string): string {
+  if (!path.isAbsolute(raw)) throw new ServiceError('bad_request', 'Use a full path for the copy.');
+  const file = path.resolve(raw);
+  if (statOrNull(file)?.isDirectory()) {
+    throw new ServiceError('bad_request', `${file} is a folder: add the name of the file to save.`);
+  }
+  if (!statOrNull(path.dirname(file))?.isDirectory()) {
+    throw new ServiceError('not_found', `The folder ${path.dirname(file)} does not exist.`);
+  }
+  return file;
 }
 
 function statOrNull(p: string): fs.Stats | null {

@@ -211,6 +211,24 @@ export class JobHistoryStore {
     return row ? fromRow(row) : null;
   }
 
+  /**
+   * The newest ended job of this vault among `kinds` with one of `statuses`, and its place in the
+   * history (`seq`: later jobs have larger ones), e.g. "was there a backup since the last catalogue update?".
+   */
+  newestEndedOfVault(
+    vaultId: string,
+    kinds: readonly JobKind[],
+    statuses: readonly JobStatus[],
+  ): { job: JobRecord; seq: number } | null {
+    const row = this.db
+      .prepare(
+        `SELECT * FROM jobs WHERE vault_id = ? AND kind IN (${kinds.map(() => '?').join(', ')})
+         AND status IN (${statuses.map(() => '?').join(', ')}) ORDER BY seq DESC LIMIT 1`,
+      )
+      .get(vaultId, ...kinds, ...statuses) as (JobRow & { seq: number }) | undefined;
+    return row ? { job: fromRow(row), seq: row.seq } : null;
+  }
+
   /** When this item's newest successful (or partially successful) backup ended. */
   lastSuccessAt(itemId: string): string | null {
     const row = this.db

@@ -26,11 +26,13 @@ export interface JobReporterOptions {
   log?: (message: string) => void;
 }
 
-const KINDS: Record<JobRecord['kind'], JobReportInput['kind']> = {
+/** null: not reported (the file catalogue is this computer's own index, not a backup job). */
+const KINDS: Record<JobRecord['kind'], JobReportInput['kind'] | null> = {
   backup: 'backup',
   restore: 'restore',
   verify: 'check',
   retention: 'prune',
+  catalogue: null,
 };
 const STATUSES: Partial<Record<JobRecord['status'], JobReportInput['status']>> = {
   success: 'succeeded',
@@ -42,12 +44,13 @@ const STATUSES: Partial<Record<JobRecord['status'], JobReportInput['status']>> =
 /** The figures of a finished job, or null for one that never ran (skipped) or has not ended. */
 export function jobReport(job: JobRecord, outcome?: JobOutcome): JobReportInput | null {
   const status = STATUSES[job.status];
-  if (!status || !job.endedAt) return null;
+  const kind = KINDS[job.kind];
+  if (!status || !kind || !job.endedAt) return null;
   const startedAt = job.startedAt ?? job.queuedAt;
   const int = (n: number | undefined) => Math.max(0, Math.round(n ?? 0));
   return {
     item: (job.itemName ?? job.vaultName).trim().slice(0, 200) || 'Strongroom',
-    kind: KINDS[job.kind],
+    kind,
     status,
     startedAt,
     durationMs: int(Date.parse(job.endedAt) - Date.parse(startedAt)),

@@ -9,7 +9,11 @@ import { formatBytes, formatFiles, formatFullDateTime, JOB_STATUS_LABELS } from 
 import { JobProgressView } from '../backups/job-progress-view';
 import { PathField } from '../backups/path-list-input';
 import { request } from '../request';
+import { FindSection } from './find-section';
+import { useFind } from './find-store';
 import { includeList, isCovered, useRestore, type RestoreStep } from './restore-store';
+import { VersionsView } from './versions-view';
+import { WhatChangedView } from './what-changed';
 
 const STEPS: { id: RestoreStep; label: string }[] = [
   { id: 'source', label: 'What' },
@@ -20,9 +24,13 @@ const STEPS: { id: RestoreStep; label: string }[] = [
   { id: 'result', label: 'Done' },
 ];
 
-/** Restore, as a wizard: source -> backup -> files -> where -> progress -> result. */
+/**
+ * Restore: the search field (a file's versions, "What changed") above the wizard, source -> backup
+ * -> files -> where -> progress -> result. A version found by the search enters the wizard at "where".
+ */
 export function RestorePage() {
   const step = useRestore((s) => s.step);
+  const findView = useFind((s) => s.view);
   const heading = useRef<HTMLHeadingElement>(null);
   const at = STEPS.findIndex((s) => s.id === step);
 
@@ -31,25 +39,49 @@ export function RestorePage() {
     heading.current?.focus();
   }, [step]);
 
+  const steps = (
+    <ol className="wizard-steps" aria-label="Steps">
+      {STEPS.map((s, i) => (
+        <li key={s.id} aria-current={i === at ? 'step' : undefined} className={i < at ? 'done' : undefined}>
+          {s.label}
+        </li>
+      ))}
+    </ol>
+  );
+
   return (
     <section className="page wide-page" aria-labelledby="restore-title">
       <h1 id="restore-title" ref={heading} tabIndex={-1}>
         Restore
       </h1>
-      <ol className="wizard-steps" aria-label="Steps">
-        {STEPS.map((s, i) => (
-          <li key={s.id} aria-current={i === at ? 'step' : undefined} className={i < at ? 'done' : undefined}>
-            {s.label}
-          </li>
-        ))}
-      </ol>
-      {step === 'source' && <SourceStep />}
+      {step === 'source' && findView === 'search' && (
+        <>
+          <FindSection />
+          <WhatChangedEntry />
+          {steps}
+          <SourceStep />
+        </>
+      )}
+      {step === 'source' && findView === 'versions' && <VersionsView />}
+      {step === 'source' && findView === 'diff' && <WhatChangedView />}
+      {step !== 'source' && steps}
       {step === 'snapshot' && <SnapshotStep />}
       {step === 'select' && <SelectStep />}
       {step === 'destination' && <DestinationStep />}
       {step === 'running' && <RunningStep />}
       {step === 'result' && <ResultStep />}
     </section>
+  );
+}
+
+function WhatChangedEntry() {
+  const openDiff = useFind((s) => s.openDiff);
+  return (
+    <p>
+      <button type="button" className="secondary" onClick={openDiff}>
+        What changed between two backups…
+      </button>
+    </p>
   );
 }
 
@@ -285,13 +317,15 @@ function TreeRow({ entry, depth }: { entry: LsEntry; depth: number }) {
 }
 
 function DestinationStep() {
-  const { destination, conflict, startError } = useRestore();
+  const { destination, conflict, startError, origin, oneFile, snapshot, selected } = useRestore();
   const setDestination = useRestore((s) => s.setDestination);
   const setConflict = useRestore((s) => s.setConflict);
   const start = useRestore((s) => s.start);
   const back = useRestore((s) => s.back);
-  const ids = { where: useId(), conflict: useId(), path: useId() };
+  const ids = { where: useId(), conflict: useId(), path: useId(), copy: useId() };
   const [typed, setTyped] = useState(destination.mode === 'folder' ? destination.path : '');
+  const [copyPath, setCopyPath] = useState(destination.mode === 'copy-as' ? destination.path : '');
+  const chosen = includeList(selected);
   const [problem, setProblem] = useState<IpcError | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -304,6 +338,14 @@ function DestinationStep() {
         return;
       }
     }
+    if (destination.mode === 'copy-as') {
+      const wrong = pathProblem(copyPath);
+      if (wrong) {
+        setProblem({ code: 'bad_request', message: `Save the copy as: ${wrong}` });
+        document.getElementById(ids.copy)?.focus();
+        return;
+      }
+    }
     setProblem(null);
     setBusy(true);
     await start();
@@ -313,6 +355,12 @@ function DestinationStep() {
   return (
     <>
       <h2>Where to restore</h2>
+      {origin === 'find' && snapshot && (
+        <p>
+          <span className="mono path-text">{chosen[0]}</span> as it was in the backup of{' '}
+          {formatFullDateTime(snapshot.time)}.
+        </p>
+      )}
       <fieldset className="field choice-group">
         <legend className="visually-hidden">Where to restore</legend>
         <label className="radio">
@@ -333,6 +381,17 @@ function DestinationStep() {
           />
           To another folder
         </label>
+        {oneFile && (
+          <label className="radio">
+            <input
+              type="radio"
+              name={ids.where}
+              checked={destination.mode === 'copy-as'}
+              onChange={() => setDestination({ mode: 'copy-as', path: copyPath.trim() })}
+            />
+            Save a copy as…
+          </label>
+        )}
       </fieldset>
       {destination.mode === 'folder' && (
         <PathField
@@ -348,6 +407,22 @@ function DestinationStep() {
           pickerTitle="Choose the folder to restore into"
           placeholder="/home/me/Restored"
           hint="Files keep their folders from the backup inside it."
+        />
+      )}
+      {destination.mode === 'copy-as' && (
+        <PathField
+          id={ids.copy}
+          label="Save the copy as"
+          value={copyPath}
+          onChange={(v) => {
+            setCopyPath(v);
+            setDestination({ mode: 'copy-as', path: v.trim() });
+            setProblem(null);
+          }}
+          purpose="save-file"
+          pickerTitle="Save a copy as"
+          placeholder={`/home/me/${chosen[0]?.split('/').pop() ?? 'copy'}`}
+          hint="The full path of the file to write, its name included."
         />
       )}
       <fieldset className="field choice-group">
@@ -386,7 +461,7 @@ function DestinationStep() {
           Back
         </button>
         <button type="button" className="primary" onClick={() => void go()} disabled={busy}>
-          {busy ? 'Starting…' : 'Restore'}
+          {busy ? 'Starting…' : destination.mode === 'copy-as' ? 'Save the copy' : 'Restore'}
         </button>
       </div>
     </>
@@ -425,12 +500,12 @@ function RunningStep() {
 }
 
 function ResultStep() {
-  const { job, log, destination, snapshot, everything, selected } = useRestore();
+  const { job, log, destination, snapshot, everything, selected, origin } = useRestore();
   const reset = useRestore((s) => s.reset);
   const [shown, setShown] = useState<string | null>(null);
   if (!job) return null;
   const problems = (log ?? []).filter((e) => e.level !== 'info');
-  const where = destination.mode === 'folder' ? destination.path : null;
+  const where = destination.mode === 'original' ? null : destination.path;
   // "Show in folder" opens where the files went: the chosen folder, or the first original path.
   const showPath = where ?? (everything ? snapshot?.paths[0] : includeList(selected)[0]) ?? null;
   const ok = job.status === 'success';
@@ -448,20 +523,27 @@ function ResultStep() {
   return (
     <>
       <div className={ok ? 'sr-success' : 'sr-warning'} role="status">
-        <p>
-          <strong>Restore {JOB_STATUS_LABELS[job.status].toLowerCase()}.</strong>{' '}
-          {job.status === 'cancelled' ? 'Stopped before the end: ' : ''}
-          {formatFiles(job.filesDone)} restored ({formatBytes(job.bytesDone)})
-          {where ? (
-            <>
-              {' '}
-              to <span className="mono">{where}</span>
-            </>
-          ) : (
-            ' to their original location'
-          )}
-          .
-        </p>
+        {destination.mode === 'copy-as' ? (
+          // The job's own sentence says where the copy went (keep both may have given it a new name).
+          <p>
+            <strong>Save a copy: {JOB_STATUS_LABELS[job.status].toLowerCase()}.</strong>
+          </p>
+        ) : (
+          <p>
+            <strong>Restore {JOB_STATUS_LABELS[job.status].toLowerCase()}.</strong>{' '}
+            {job.status === 'cancelled' ? 'Stopped before the end: ' : ''}
+            {formatFiles(job.filesDone)} restored ({formatBytes(job.bytesDone)})
+            {where ? (
+              <>
+                {' '}
+                to <span className="mono">{where}</span>
+              </>
+            ) : (
+              ' to their original location'
+            )}
+            .
+          </p>
+        )}
         {job.filesFailed > 0 && <p>{formatFiles(job.filesFailed)} could not be restored: see below.</p>}
         {job.message && <p>{job.message}</p>}
       </div>
@@ -486,7 +568,7 @@ function ResultStep() {
           </button>
         )}
         <button type="button" className="secondary" onClick={reset}>
-          Restore something else
+          {origin === 'find' ? 'Back to the versions' : 'Restore something else'}
         </button>
       </div>
     </>

@@ -7,7 +7,15 @@ import { request } from '../request';
 
 export type RestoreStep = 'source' | 'snapshot' | 'select' | 'destination' | 'running' | 'result';
 export type Conflict = 'overwrite' | 'skip' | 'keep-both';
-export type Destination = { mode: 'original' } | { mode: 'folder'; path: string };
+export type Destination =
+  | { mode: 'original' }
+  | { mode: 'folder'; path: string }
+  /** "Save a copy as…": one file, written to exactly this path. */
+  | { mode: 'copy-as'; path: string };
+/** The backup restored from: a snapshot listed by the wizard, or the one holding a version found by search. */
+export type RestorePoint = Pick<SnapshotInfo, 'id' | 'time' | 'paths'>;
+/** wizard: chosen step by step; find: one version of a path, from the search (Back returns there). */
+export type RestoreOrigin = 'wizard' | 'find';
 
 export interface RestoreSource {
   vaultId: string;
@@ -25,14 +33,18 @@ export interface FolderState {
 
 /**
  * The Restore wizard: source -> backup -> what to restore -> where -> progress -> result. Folders
- * of the backup are read one level at a time, when opened.
+ * of the backup are read one level at a time, when opened. A version found by the search enters
+ * at "where" with its backup and path chosen (restoreVersion).
  */
 export interface RestoreState {
   step: RestoreStep;
   source: RestoreSource | null;
   snapshots: SnapshotInfo[] | null;
   snapshotsError: IpcError | null;
-  snapshot: SnapshotInfo | null;
+  snapshot: RestorePoint | null;
+  origin: RestoreOrigin;
+  /** Exactly one file is chosen: "Save a copy as…" is offered. */
+  oneFile: boolean;
   folders: Record<string, FolderState>;
   expanded: Record<string, true>;
   /** Chosen snapshot paths; a folder stands for everything under it. Ignored with `everything`. */
@@ -50,6 +62,14 @@ export interface RestoreState {
   chooseSource(source: RestoreSource): Promise<void>;
   loadSnapshots(): Promise<void>;
   chooseSnapshot(snapshot: SnapshotInfo): Promise<void>;
+  /** From the search: restore (or save a copy of) one path as it was in one backup. */
+  restoreVersion(version: {
+    source: RestoreSource;
+    snapshot: { id: string; time: string };
+    path: string;
+    isFile: boolean;
+    saveCopy: boolean;
+  }): void;
   loadFolder(path: string): Promise<void>;
   toggleExpanded(path: string): void;
   toggleSelected(path: string): void;
@@ -110,6 +130,8 @@ const INITIAL = {
   snapshots: null,
   snapshotsError: null,
   snapshot: null,
+  origin: 'wizard' as RestoreOrigin,
+  oneFile: false,
   folders: {},
   expanded: {},
   selected: {},
@@ -155,6 +177,20 @@ export const useRestore = create<RestoreState>()((set, get) => ({
     await Promise.all([...chain].map((a) => get().loadFolder(a)));
   },
 
+  restoreVersion({ source, snapshot, path, isFile, saveCopy }) {
+    set({
+      ...INITIAL,
+      origin: 'find',
+      source,
+      snapshot: { ...snapshot, paths: [path] },
+      selected: { [path]: true },
+      everything: false,
+      oneFile: isFile,
+      destination: saveCopy && isFile ? { mode: 'copy-as', path: '' } : { mode: 'folder', path: '' },
+      step: 'destination',
+    });
+  },
+
   async loadFolder(path) {
     const { source, snapshot } = get();
     if (!source || !snapshot) return;
@@ -194,7 +230,15 @@ export const useRestore = create<RestoreState>()((set, get) => ({
   },
 
   toDestination() {
-    set({ step: 'destination', startError: null });
+    const { everything, selected, folders } = get();
+    const chosen = everything ? [] : includeList(selected);
+    set({
+      step: 'destination',
+      startError: null,
+      oneFile: chosen.length === 1 && isFileIn(folders, chosen[0]!),
+    });
+    if (get().destination.mode === 'copy-as' && !get().oneFile)
+      set({ destination: { mode: 'folder', path: '' } });
   },
 
   setDestination(destination) {
@@ -206,6 +250,11 @@ export const useRestore = create<RestoreState>()((set, get) => ({
   },
 
   back() {
+    // A version from the search: Back returns to its versions (the search keeps them).
+    if (get().origin === 'find' && get().step === 'destination') {
+      set(INITIAL);
+      return;
+    }
     const order: RestoreStep[] = ['source', 'snapshot', 'select', 'destination'];
     const at = order.indexOf(get().step);
     if (at > 0) set({ step: order[at - 1]!, startError: null });
@@ -222,7 +271,7 @@ export const useRestore = create<RestoreState>()((set, get) => ({
         ...(source.itemId ? { itemId: source.itemId } : {}),
         snapshotId: snapshot.id,
         include,
-        destination: destination.mode === 'original' ? { mode: 'original' } : destination,
+        destination,
         conflict,
       }),
     );
@@ -271,6 +320,12 @@ export const useRestore = create<RestoreState>()((set, get) => ({
     set(INITIAL);
   },
 }));
+
+/** True when the folder listing already read shows `path` as a file. */
+function isFileIn(folders: Record<string, FolderState>, path: string): boolean {
+  const parent = ancestors(path).pop() ?? '/';
+  return folders[parent]?.entries?.find((e) => e.path === path)?.type === 'file';
+}
 
 /** The job ended: read its log (what was not restored, and why) and show the result. */
 async function finish(job: JobRecord): Promise<void> {

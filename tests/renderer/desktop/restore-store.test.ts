@@ -117,6 +117,42 @@ describe('the wizard', () => {
     expect(useRestore.getState().job?.filesFailed).toBe(1);
   });
 
+  it('offers Save a copy as… only when exactly one file is selected', async () => {
+    scriptBridge({
+      restoreSnapshots: () => ok([SNAPSHOT]),
+      restoreBrowse: (input) => {
+        const dir = (input as { path: string }).path;
+        return ok(
+          dir === '/home/me/Documents'
+            ? [
+                { name: 'a.txt', path: `${dir}/a.txt`, type: 'file', size: 3, mtime: null },
+                { name: 'sub', path: `${dir}/sub`, type: 'dir', size: null, mtime: null },
+              ]
+            : [],
+        );
+      },
+    });
+    const s = useRestore.getState();
+    await s.chooseSource({ vaultId: 'vault-000001', itemId: 'item-000001', label: 'Documents' });
+    await s.chooseSnapshot(SNAPSHOT);
+    s.toggleSelected('/home/me/Documents/a.txt');
+    s.toDestination();
+    expect(useRestore.getState().oneFile).toBe(true);
+    s.setDestination({ mode: 'copy-as', path: '/tmp/a copy.txt' });
+    s.back();
+    s.toggleSelected('/home/me/Documents/sub');
+    s.toDestination();
+    expect(useRestore.getState()).toMatchObject({
+      oneFile: false,
+      destination: { mode: 'folder', path: '' },
+    });
+    s.back();
+    s.toggleSelected('/home/me/Documents/a.txt');
+    s.toDestination();
+    // One folder alone is not one file either.
+    expect(useRestore.getState().oneFile).toBe(false);
+  });
+
   it('shows why a restore could not start and stays on the destination step', async () => {
     scriptBridge({
       restoreSnapshots: () => ok([SNAPSHOT]),

@@ -1,0 +1,203 @@
+/**
+ * A synthetic backup history for the find benchmarks (issue 9): a tree of `paths` paths (folders
+ * `area-NN/proj-NNNN`, about a hundred small files `note-NNNNN.txt` in each), backed up `snapshots` times
+ * by the engine and by restic into repositories of their own, with `changeRatio` of the files rewritten
+ * between two backups (and a few deleted, then brought back a step later, so some paths have gaps).
+ * Everything is deterministic, so both tools see the same source at every step.
+ *
+ * Used by bench/find.ts (find and diff against restic) and by the catalogue's own figures: call
+ * `buildFindHistory` with a `dir` and the same parameters to reuse a history already built there.
+ */
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { backup, LocalFolderStorage, Repository } from '../src-engine/index';
+
+export interface FindHistoryParams {
+  /** Snapshots per tool (100 in the issue). */
+  snapshots: number;
+  /** Paths in the tree, folders included (100,000 in the issue). */
+  paths: number;
+  /** Share of the files rewritten between two snapshots (0.01 in the issue). */
+  changeRatio: number;
+  /** Also back the history up with restic (default true). */
+  restic?: boolean;
+}
+
+export interface FindHistory {
+  params: FindHistoryParams;
+  /** The folder everything lives in. */
+  dir: string;
+  /** The backed-up folder, as it is after the last step. */
+  source: string;
+  /** The password of both repositories. */
+  password: string;
+  strongroomRepo: string;
+  /** Engine snapshot ids, oldest first. */
+  strongroomSnapshots: string[];
+  resticRepo: string | undefined;
+  resticSnapshots: string[];
+  /** Layout, for choosing patterns: files and folders in the tree. */
+  files: number;
+  leafDirs: number;
+  /** Zero-padded width of the numbers in file names. */
+  fileDigits: number;
+  /** Seconds spent backing up each tool's history (not a benchmark figure: progress only). */
+  buildSeconds: { strongroom: number; restic: number };
+}
+
+export const HISTORY_PASSWORD = 'benchmark password';
+
+/** The tree's shape: how many leaf folders and files a path budget gives. */
+export function historyLayout(paths: number): {
+  areas: number;
+  leafDirs: number;
+  files: number;
+  fileDigits: number;
+  dirOf(file: number): { area: number; leaf: number };
+} {
+  const leafDirs = Math.max(1, Math.round(paths / 100));
+  const areas = Math.max(1, Math.round(leafDirs / 40));
+  const files = Math.max(1, paths - leafDirs - areas);
+  const perDir = Math.ceil(files / leafDirs);
+  const perArea = Math.ceil(leafDirs / areas);
+  return {
+    areas,
+    leafDirs,
+    files,
+    fileDigits: Math.max(5, String(files).length),
+    dirOf: (file) => {
+      const leaf = Math.floor(file / perDir);
+      return { area: Math.floor(leaf / perArea), leaf };
+    },
+  };
+}
+
+export function filePath(layout: ReturnType<typeof historyLayout>, file: number): string {
+  const { area, leaf } = layout.dirOf(file);
+  return path.join(
+    `area-${String(area).padStart(2, '0')}`,
+    `proj-${String(leaf).padStart(4, '0')}`,
+    `note-${String(file).padStart(layout.fileDigits, '0')}.txt`,
+  );
+}
+
+/** A file's bytes at a given version: 40 to 400 bytes of text, different for every (file, version). */
+function contents(file: number, version: number): Buffer {
+  const h = crypto.createHash('sha256').update(`${file}:${version}`).digest();
+  const size = 40 + (h.readUInt16LE(0) % 360);
+  const line = `note ${file} version ${version} ${h.toString('hex')}\n`;
+  return Buffer.from(line.repeat(Math.ceil(size / line.length)).slice(0, size));
+}
+
+/** Deterministic choice of `count` distinct files for step `step`. */
+function pick(step: number, count: number, files: number): number[] {
+  const out = new Set<number>();
+  let i = 0;
+  while (out.size < Math.min(count, files)) {
+    const h = crypto.createHash('sha256').update(`step ${step} pick ${i++}`).digest();
+    out.add(h.readUInt32LE(0) % files);
+  }
+  return [...out];
+}
+
+function sameParams(a: FindHistoryParams, b: FindHistoryParams): boolean {
+  return (
+    a.snapshots === b.snapshots &&
+    a.paths === b.paths &&
+    a.changeRatio === b.changeRatio &&
+    (a.restic ?? true) === (b.restic ?? true)
+  );
+}
+
+/**
+ * Builds the history in `dir` (or returns the one already there when `dir/history.json` has the same
+ * parameters). `onStep` is told after each snapshot pair.
+ */
+export async function buildFindHistory(
+  dir: string,
+  params: FindHistoryParams,
+  onStep?: (done: number, total: number) => void,
+): Promise<FindHistory> {
+  const record = path.join(dir, 'history.json');
+  if (fs.existsSync(record)) {
+    const old = JSON.parse(fs.readFileSync(record, 'utf8')) as FindHistory;
+    if (sameParams(old.params, params)) return old;
+    throw new Error(`${dir} holds a history with other parameters; choose another --dir`);
+  }
+  const withRestic = params.restic ?? true;
+  const layout = historyLayout(params.paths);
+  const source = path.join(dir, 'src');
+  const strongroomRepo = path.join(dir, 'strongroom-repo');
+  const resticRepo = path.join(dir, 'restic-repo');
+  const env = { ...process.env, RESTIC_PASSWORD: HISTORY_PASSWORD };
+  fs.mkdirSync(source, { recursive: true });
+  const version = new Uint32Array(layout.files);
+  for (let f = 0; f < layout.files; f++) {
+    const p = path.join(source, filePath(layout, f));
+    if (f === 0 || layout.dirOf(f).leaf !== layout.dirOf(f - 1).leaf)
+      fs.mkdirSync(path.dirname(p), { recursive: true });
+    fs.writeFileSync(p, contents(f, 0));
+  }
+  const repo = await Repository.init(new LocalFolderStorage(strongroomRepo), HISTORY_PASSWORD);
+  if (withRestic) execFileSync('restic', ['-r', resticRepo, 'init', '--quiet'], { env, stdio: 'pipe' });
+  const strongroomSnapshots: string[] = [];
+  const resticSnapshots: string[] = [];
+  const buildSeconds = { strongroom: 0, restic: 0 };
+  const changes = Math.max(1, Math.round(layout.files * params.changeRatio));
+  // A few files are deleted at one step and come back (with their old bytes) at the next.
+  let deleted: number[] = [];
+  for (let step = 0; step < params.snapshots; step++) {
+    if (step > 0) {
+      for (const f of deleted)
+        fs.writeFileSync(path.join(source, filePath(layout, f)), contents(f, version[f]!));
+      const chosen = pick(step, changes, layout.files);
+      for (const f of chosen) {
+        version[f] = version[f]! + 1;
+        fs.writeFileSync(path.join(source, filePath(layout, f)), contents(f, version[f]!));
+      }
+      deleted = pick(-step, Math.max(1, Math.round(changes / 100)), layout.files).filter(
+        (f) => !chosen.includes(f),
+      );
+      for (const f of deleted) fs.rmSync(path.join(source, filePath(layout, f)));
+    }
+    let t = process.hrtime.bigint();
+    const r = await backup(repo, { paths: [source] });
+    strongroomSnapshots.push(r.snapshotId);
+    buildSeconds.strongroom += Number(process.hrtime.bigint() - t) / 1e9;
+    if (withRestic) {
+      t = process.hrtime.bigint();
+      const out = execFileSync('restic', ['-r', resticRepo, 'backup', '--json', '--quiet', source], {
+        env,
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      const summary = out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { message_type: string; snapshot_id?: string })
+        .find((m) => m.message_type === 'summary');
+      if (!summary?.snapshot_id) throw new Error(`restic backup gave no snapshot id:\n${out.slice(-2000)}`);
+      resticSnapshots.push(summary.snapshot_id);
+      buildSeconds.restic += Number(process.hrtime.bigint() - t) / 1e9;
+    }
+    onStep?.(step + 1, params.snapshots);
+  }
+  const history: FindHistory = {
+    params,
+    dir,
+    source,
+    password: HISTORY_PASSWORD,
+    strongroomRepo,
+    strongroomSnapshots,
+    resticRepo: withRestic ? resticRepo : undefined,
+    resticSnapshots,
+    files: layout.files,
+    leafDirs: layout.leafDirs,
+    fileDigits: layout.fileDigits,
+    buildSeconds,
+  };
+  fs.writeFileSync(record, JSON.stringify(history, null, 2));
+  return history;
+}

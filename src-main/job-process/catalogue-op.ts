@@ -1,0 +1,129 @@
+/**
+ * The `catalogue` op: brings a vault's file catalogue up to date with its repository. Backups no
+ * longer in the repository are dropped (with the versions only they held); new ones are appended to
+ * their lineage oldest first. A lineage is rebuilt from its first backup when that is the simple
+ * truth: its newest catalogued backup was removed, or a backup older than it appeared (copied in
+ * from elsewhere). `rebuild`, or a catalogue found damaged, foreign or from another repository,
+ * starts from an empty file.
+ */
+import type { JobOutcome, JobRequest } from '../../src-shared/job-protocol';
+import { openCatalogueForWriting } from '../services/catalogue/catalogue-file';
+import { emptyOutcome } from '../services/backup/engine-runner';
+import { CatalogueWriter, byTime, lineageOf, type LineageRow, type RepoSnapshot } from './catalogue-writer';
+import { formatCount } from './format';
+import type { JobContext } from './job-context';
+import { openRepository } from './repository-ops';
+
+export async function catalogueOp(
+  request: Extract<JobRequest, { op: 'catalogue' }>,
+  ctx: JobContext,
+): Promise<JobOutcome> {
+  const repo = await openRepository(request, ctx);
+  await repo.loadIndex({ recover: false });
+  const inRepo = await repo.listSnapshots();
+  const opened = openCatalogueForWriting(request.catalogueFile, repo.config.id, request.rebuild);
+  if (opened.recreated === 'damaged') {
+    ctx.log(
+      'warning',
+      null,
+      `The file catalogue was damaged (${opened.problem}); it is rebuilt from the vault.`,
+    );
+  } else if (opened.recreated === 'other-repository') {
+    ctx.log('warning', null, 'The file catalogue was of another repository; it is rebuilt from this vault.');
+  }
+  const db = opened.db;
+  try {
+    const writer = new CatalogueWriter(db);
+    const catalogued = writer.snapshots();
+    const repoIds = new Set(inRepo.map((s) => s.id));
+    const gone = [...catalogued.values()].filter((s) => !repoIds.has(s.id));
+
+    // Per lineage: what to append, and whether to start it again.
+    const byLineage = new Map<string, { itemId: string | null; all: RepoSnapshot[] }>();
+    for (const s of inRepo) {
+      const { key, itemId } = lineageOf(s);
+      const entry = byLineage.get(key) ?? { itemId, all: [] };
+      entry.all.push(s);
+      byLineage.set(key, entry);
+    }
+    const lineages = writer.lineages();
+    const plan: { lineage: LineageRow; append: RepoSnapshot[] }[] = [];
+    let emptied = false;
+    for (const lineage of lineages.values()) {
+      if (byLineage.has(lineage.key)) continue;
+      writer.clearLineage(lineage, true); // none of its backups is left
+      emptied = true;
+    }
+    for (const [key, { itemId, all }] of byLineage) {
+      all.sort(byTime);
+      const lineage = lineages.get(key) ?? writer.lineage(key, itemId);
+      const mine = [...catalogued.values()].filter((c) => c.lineage === lineage.id);
+      const head = mine.find((c) => c.pos === lineage.headPos) ?? null;
+      const fresh = all.filter((s) => !catalogued.has(s.id));
+      const rebuild = head !== null && (!repoIds.has(head.id) || fresh.some((s) => byTime(s, head) < 0));
+      if (rebuild) {
+        ctx.log(
+          'info',
+          null,
+          `Re-cataloguing the ${formatCount(all.length, 'backup')} of one protected item (its backups were reordered or its newest was removed).`,
+        );
+        writer.clearLineage(lineage, false);
+        emptied = true;
+        plan.push({ lineage, append: all });
+      } else {
+        for (const g of gone.filter((c) => c.lineage === lineage.id)) writer.removeSnapshot(g.id);
+        plan.push({ lineage, append: fresh });
+      }
+    }
+    if (emptied) writer.dropUnheldPaths();
+
+    const total = plan.reduce((n, p) => n + p.append.length, 0);
+    let done = 0;
+    const progress = (currentFile: string | null) =>
+      ctx.progress({
+        phase: 'catalogue',
+        filesDone: done,
+        filesTotal: total,
+        bytesDone: 0,
+        bytesTotal: 0,
+        currentFile,
+        rate: 0,
+        eta: null,
+      });
+    progress(null);
+    for (const { lineage, append } of plan) {
+      for (const snap of append) {
+        ctx.throwIfCancelled();
+        await writer.append(repo, lineage, snap, {
+          onEntries: (_walked, path) => {
+            ctx.throwIfCancelled();
+            progress(path);
+          },
+          onUnreadable: (path, err) =>
+            ctx.log(
+              'warning',
+              path,
+              `Backup ${snap.id.slice(0, 8)}: this folder cannot be read (${err.message}); it is catalogued as empty.`,
+            ),
+        });
+        done++;
+        progress(null);
+      }
+    }
+    writer.setUpdatedAt(new Date().toISOString());
+    const count = writer.snapshots().size;
+    const message =
+      done === 0 && gone.length === 0
+        ? `The file catalogue is up to date (${formatCount(count, 'backup')}).`
+        : `File catalogue updated: ${formatCount(done, 'backup')} added, ${gone.length} removed; ${formatCount(count, 'backup')} catalogued.`;
+    ctx.log('info', null, message);
+    return {
+      ...emptyOutcome('success', message, null),
+      filesTotal: total,
+      filesDone: done,
+      value: { added: done, dropped: gone.length, catalogued: count },
+    };
+  } finally {
+    db.close();
+  }
+}

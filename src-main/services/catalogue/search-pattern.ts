@@ -1,0 +1,37 @@
+/**
+ * What a person types in the search field, as a SQL LIKE pattern: part of a name (case-insensitive),
+ * `*` for any characters and `?` for one, and a path fragment when it contains "/" ("taxes/2025").
+ * A pattern without "/" is matched against names only, so "report" finds files and folders named
+ * like it rather than everything inside a folder called "reports".
+ */
+export interface SearchPattern {
+  /** Which column of `path` it is matched against. */
+  column: 'name' | 'full';
+  /** For `LIKE ? ESCAPE '\'`. */
+  like: string;
+  /**
+   * SQLite's LIKE folds only ASCII letters; a pattern with other letters is matched against
+   * fold(column) (a function the reader registers) with this already folded.
+   */
+  needsFold: boolean;
+}
+
+export function compileSearchPattern(query: string): SearchPattern {
+  const q = query.trim();
+  if (q === '') throw new Error('Type part of a file or folder name.');
+  const needsFold = [...q].some((ch) => ch.charCodeAt(0) > 0x7f);
+  const text = needsFold ? foldCase(q) : q;
+  let like = '';
+  for (const ch of text) {
+    if (ch === '*') like += '%';
+    else if (ch === '?') like += '_';
+    else if (ch === '%' || ch === '_' || ch === '\\') like += `\\${ch}`;
+    else like += ch;
+  }
+  return { column: q.includes('/') ? 'full' : 'name', like: `%${like}%`, needsFold };
+}
+
+/** Case folding for matching (Unicode-aware, unlike SQLite's LIKE). */
+export function foldCase(s: string): string {
+  return s.toLowerCase();
+}

@@ -1,0 +1,245 @@
+/**
+ * The file catalogue through the IPC gate, as the Restore page calls it: real account server, real
+ * settings and job history files, the real engine in forked job processes, catalogue files in the
+ * app's data directory. Catalogue updates are queued by themselves (after backups, at unlock for
+ * vaults never catalogued, and as a rebuild when main finds a catalogue damaged).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ElectronStoreSettings } from '../../src-main/adapters/electron-store-settings';
+import { ForkedEngineRunner } from '../../src-main/adapters/forked-engine-runner';
+import { composeServices, type Services } from '../../src-main/compose';
+import { catalogueFileFor } from '../../src-main/services/catalogue/catalogue-file';
+import type { JobRecord } from '../../src-shared/backup-jobs';
+import type {
+  CatalogueSearchResult,
+  CatalogueStatus,
+  FileVersions,
+  ProtectedItemView,
+  SnapshotDiff,
+  VaultView,
+} from '../../src-shared/ipc-contract';
+import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
+import { ManualClock, MemorySecretStore, RecordingShell } from './fakes';
+
+const PASSWORD = 'correct horse battery';
+const VAULT_PASSWORD = 'vault password for tests';
+let server: TestAccountServer;
+let tmp: string;
+let services: Services;
+const secrets = new MemorySecretStore();
+
+function compose(): Services {
+  return composeServices({
+    dataDir: path.join(tmp, 'app'),
+    runner: new ForkedEngineRunner(),
+    store: new ElectronStoreSettings({ cwd: path.join(tmp, 'app') }),
+    secrets,
+    clock: new ManualClock(),
+    shell: new RecordingShell(),
+    localServer: null,
+    defaultServerUrl: server.url,
+    secretStoreKind: 'memory',
+    deviceName: 'test-host',
+    log: { warn: () => undefined },
+  });
+}
+async function call<T>(channel: string, input?: unknown): Promise<T> {
+  const result = await services.dispatch(channel, input, true);
+  if (!result || !result.ok) throw new Error(`${channel}: ${JSON.stringify(result)}`);
+  return result.value as T;
+}
+async function refused(channel: string, input?: unknown) {
+  const result = await services.dispatch(channel, input, true);
+  if (!result || result.ok) throw new Error(`${channel} was not refused`);
+  return result.error;
+}
+async function ended(jobId: string): Promise<JobRecord> {
+  let job: JobRecord | null = null;
+  await vi.waitFor(
+    async () => {
+      job = (await call<{ job: JobRecord }>('job:get', { jobId })).job;
+      expect(['waiting', 'running']).not.toContain(job.status);
+    },
+    { timeout: 60_000, interval: 100 },
+  );
+  return job!;
+}
+/** Waits until the vault's catalogue is up to date (its update jobs, queued by themselves, have run). */
+async function catalogueReady(vaultId: string): Promise<CatalogueStatus> {
+  let status: CatalogueStatus | undefined;
+  await vi.waitFor(
+    async () => {
+      status = (await call<CatalogueStatus[]>('catalogue:status')).find((s) => s.vaultId === vaultId);
+      expect(status).toMatchObject({ state: 'ready', jobId: null });
+    },
+    { timeout: 60_000, interval: 100 },
+  );
+  return status!;
+}
+
+beforeAll(async () => {
+  server = await startTestAccountServer();
+  await server.createUser('alice', PASSWORD);
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'strongroom-catalogue-service-'));
+  fs.mkdirSync(path.join(tmp, 'data', 'taxes', '2025'), { recursive: true });
+  fs.writeFileSync(path.join(tmp, 'data', 'taxes', '2025', 'Return.pdf'), 'first draft');
+  fs.writeFileSync(path.join(tmp, 'data', 'notes.txt'), 'notes');
+  services = compose();
+});
+afterAll(async () => {
+  services.dispose();
+  await server.close();
+  fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 10 });
+});
+
+describe('finding files in every backup through the IPC gate', { timeout: 240_000 }, () => {
+  let vault: VaultView;
+  let item: ProtectedItemView;
+  const snapshots: string[] = [];
+
+  it('refuses the catalogue while locked', async () => {
+    expect((await refused('catalogue:search', { query: 'x' })).code).toBe('locked');
+    expect((await refused('catalogue:status')).code).toBe('locked');
+    await call('auth:unlock', { username: 'alice', password: PASSWORD });
+    expect(await call('catalogue:status')).toEqual([]);
+  });
+
+  it('catalogues a vault after each backup by itself, and finds its files', async () => {
+    vault = await call<VaultView>('vault:create', {
+      type: 'local',
+      name: 'USB drive',
+      path: path.join(tmp, 'vault'),
+      mode: 'new',
+      password: VAULT_PASSWORD,
+      storePassword: true,
+    });
+    expect(await call('catalogue:status')).toEqual([
+      { vaultId: vault.id, snapshots: 0, updatedAt: null, state: 'missing', jobId: null },
+    ]);
+    item = await call<ProtectedItemView>('item:save', {
+      name: 'Papers',
+      paths: [path.join(tmp, 'data')],
+      excludes: [],
+      excludePresets: [],
+      vaultId: vault.id,
+      schedule: { kind: 'manual' },
+      retention: { mode: 'keep-all' },
+      conditions: { catchUpMissed: true, skipOnBattery: false },
+    });
+    for (const content of [null, 'second draft, longer']) {
+      if (content) fs.writeFileSync(path.join(tmp, 'data', 'taxes', '2025', 'Return.pdf'), content);
+      const job = await ended(
+        (await call<{ jobId: string }>('job:backupNow', { itemId: item.item.id })).jobId,
+      );
+      expect(job.status).toBe('success');
+      snapshots.push(job.snapshotId!);
+      expect((await catalogueReady(vault.id)).snapshots).toBe(snapshots.length);
+    }
+    const catalogueJobs = await call<JobRecord[]>('job:list', { kind: 'catalogue' });
+    expect(catalogueJobs).toHaveLength(2);
+    expect(catalogueJobs[0]).toMatchObject({ vaultId: vault.id, vaultName: 'USB drive', status: 'success' });
+    expect(fs.statSync(catalogueFileFor(path.join(tmp, 'app'), vault.id)).mode & 0o777).toBe(0o600);
+
+    const found = await call<CatalogueSearchResult>('catalogue:search', { query: 'taxes/2025/*.PDF' });
+    expect(found).toEqual({
+      matches: [
+        {
+          vaultId: vault.id,
+          vaultName: 'USB drive',
+          itemId: item.item.id,
+          itemName: 'Papers',
+          path: path.join(tmp, 'data', 'taxes', '2025', 'Return.pdf'),
+          type: 'file',
+          versionCount: 2,
+          lastSeen: { id: snapshots[1], time: expect.any(String) },
+          inLatest: true,
+        },
+      ],
+      truncated: false,
+      incompleteVaults: [],
+    });
+    const inVault = await call<CatalogueSearchResult>('catalogue:search', {
+      query: 'e',
+      vaultId: vault.id,
+      limit: 1,
+    });
+    expect(inVault).toMatchObject({ truncated: true, matches: [{ vaultId: vault.id }] });
+  });
+
+  it('answers versions and what changed', async () => {
+    const file = path.join(tmp, 'data', 'taxes', '2025', 'Return.pdf');
+    const v = await call<FileVersions>('catalogue:versions', {
+      vaultId: vault.id,
+      itemId: item.item.id,
+      path: file,
+    });
+    expect(v.versions.map((x) => [x.size, x.backupCount])).toEqual([
+      [11, 1],
+      [20, 1],
+    ]);
+    const diff = await call<SnapshotDiff>('catalogue:diff', {
+      vaultId: vault.id,
+      fromSnapshotId: snapshots[0],
+      toSnapshotId: snapshots[1],
+    });
+    expect(diff.modified.map((e) => e.path)).toEqual([file]);
+    expect(diff.totals).toEqual({ added: 0, removed: 0, modified: 1 });
+    expect(
+      await refused('catalogue:diff', {
+        vaultId: vault.id,
+        fromSnapshotId: 'deadbeef',
+        toSnapshotId: snapshots[1],
+      }),
+    ).toMatchObject({ code: 'not_found' });
+    expect(
+      await refused('catalogue:versions', { vaultId: 'no-such-vault', itemId: null, path: '/x' }),
+    ).toMatchObject({
+      code: 'not_found',
+    });
+  });
+
+  it('rebuilds on request, as a job, with the same answers', async () => {
+    const before = await call<CatalogueSearchResult>('catalogue:search', { query: '*' });
+    const { jobId } = await call<{ jobId: string }>('catalogue:update', { vaultId: vault.id, rebuild: true });
+    expect(await ended(jobId)).toMatchObject({ kind: 'catalogue', status: 'success' });
+    expect(await call('catalogue:search', { query: '*' })).toEqual(before);
+  });
+
+  it('catalogues a vault without a catalogue at unlock, and rebuilds one found damaged', async () => {
+    const file = catalogueFileFor(path.join(tmp, 'app'), vault.id);
+    const before = await call<CatalogueSearchResult>('catalogue:search', { query: '*' });
+    // Restart without the catalogue: the unlock queues it.
+    services.dispose();
+    fs.rmSync(file);
+    services = compose();
+    await call('auth:unlock', { username: 'alice', password: PASSWORD });
+    expect((await catalogueReady(vault.id)).snapshots).toBe(2);
+    expect(await call('catalogue:search', { query: '*' })).toEqual(before);
+
+    // Restart with garbage in it: never read; a rebuild is queued and then answers again.
+    services.dispose();
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
+    fs.writeFileSync(file, Buffer.alloc(4096, 0xa5));
+    services = compose();
+    await call('auth:unlock', { username: 'alice', password: PASSWORD });
+    const during = await call<CatalogueSearchResult>('catalogue:search', { query: '*' });
+    expect(during).toEqual({ matches: [], truncated: false, incompleteVaults: [vault.id] });
+    const status = (await call<CatalogueStatus[]>('catalogue:status'))[0]!;
+    expect(status.state).toBe('damaged');
+    expect(status.jobId).not.toBeNull();
+    await catalogueReady(vault.id);
+    expect(await call('catalogue:search', { query: '*' })).toEqual(before);
+  });
+
+  it('deletes the catalogue with the vault', async () => {
+    const file = catalogueFileFor(path.join(tmp, 'app'), vault.id);
+    expect(fs.existsSync(file)).toBe(true);
+    await call('item:remove', { itemId: item.item.id });
+    await call('vault:remove', { vaultId: vault.id });
+    expect(fs.readdirSync(path.join(tmp, 'app')).filter((n) => n.startsWith('catalogue-'))).toEqual([]);
+    expect(await call('catalogue:status')).toEqual([]);
+  });
+});
