@@ -1,8 +1,14 @@
-/** `npm run bench -- <auth|lock|engine|desktop> [args]`: runs one benchmark, which prints its own figures. */
+/** `npm run bench -- <auth|lock|engine|desktop|storage> [args]`: runs one benchmark, which prints its own figures. */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const benches = { auth: 'auth.ts', lock: 'lock.ts', engine: 'engine.ts', desktop: 'desktop.ts' } as const;
+const benches = {
+  auth: 'auth.ts',
+  lock: 'lock.ts',
+  engine: 'engine.ts',
+  desktop: 'desktop.ts',
+  storage: 'storage.ts',
+} as const;
 const [name, ...rest] = process.argv.slice(2);
 if (!name || !(name in benches)) {
   console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [options]`);
