@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- storage [--size-mib N] [--runs N] [--only a,b,...] [--dir DIR] [--keep]`
+ * `npm run bench -- storage [--size-mib N] [--runs N] [--only a,b,...] [--dir DIR] [--keep] [--profile-server DIR]`
  *
  * The account storage (issue 8) against a yardstick, in the same run, on the engine benchmark's
  * mixed dataset (~1 GiB: thousands of small text files, 8 MiB binaries, duplicates, two 128 MiB
@@ -119,7 +119,10 @@ function running(child: ChildProcess): Running {
 async function startStrongroom(
   dataDir: string,
 ): Promise<Running & { port: number; username: string; token: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER_ENTRY, dataDir], {
+  // --profile-server DIR: a V8 CPU profile of the account server, written when it stops.
+  const profile = opt('profile-server');
+  const nodeArgs = profile ? [`--cpu-prof`, `--cpu-prof-dir=${path.resolve(profile)}`] : [];
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', SERVER_ENTRY, dataDir], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const line = await new Promise<string>((resolve, reject) => {
