@@ -1,4 +1,4 @@
-/** `npm run bench -- <auth|lock|engine|desktop|find> [args]`: runs one benchmark, which prints its own figures. */
+/** `npm run bench -- <auth|lock|engine|desktop|find|storage> [args]`: runs one benchmark, which prints its own figures. */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -8,6 +8,7 @@ const benches = {
   engine: 'engine.ts',
   desktop: 'desktop.ts',
   find: 'find.ts',
+  storage: 'storage.ts',
 } as const;
 const [name, ...rest] = process.argv.slice(2);
 if (!name || !(name in benches)) {

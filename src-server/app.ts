@@ -45,6 +45,18 @@ export const DEFAULT_PORT = 8437;
 /** JSON bodies here are a few hundred bytes; 16 KiB leaves room and refuses floods of data. */
 export const BODY_LIMIT_BYTES = 16 * 1024;
 export const DATABASE_FILE = 'strongroom.sqlite';
+/**
+ * A connection that sends and receives nothing for this long is closed: a stalled upload or a
+ * slow-loris. An idle timeout, not a total one, so a large upload on a slow link goes on as long
+ * as its bytes keep coming.
+ */
+export const IDLE_TIMEOUT_MS = 30_000;
+/**
+ * Node's own request timeouts, given when the server is made: Node reads requestTimeout there
+ * (Fastify's later assignment did not shorten its 300 s default), and a total bound is what a slow
+ * upload must not have. Headers still have to arrive within a minute (slow-loris).
+ */
+const NODE_TIMEOUTS = { requestTimeout: 0, headersTimeout: 60_000 };
 export const KEY_FILE = 'server.key';
 
 export interface AccountServerOptions extends StorageOptions {
@@ -80,6 +92,8 @@ export interface AccountServerOptions extends StorageOptions {
   logger?: boolean;
   /** Folder of the Vite build (panel/index.html, assets/); default dist/renderer of this checkout. */
   rendererDir?: string;
+  /** Closes a connection silent for this long (default IDLE_TIMEOUT_MS; shorter only for tests). */
+  idleTimeoutMs?: number;
 }
 
 export interface AccountServer {
@@ -229,9 +243,16 @@ export async function startAccountServer(options: AccountServerOptions): Promise
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy,
     // Without Host, Node answers a bare 400 itself; the Host check answers it in our shape instead.
-    http: { requireHostHeader: false },
-    ...(https ? { https: { cert: options.tlsCert!, key: options.tlsKey!, requireHostHeader: false } } : {}),
-    requestTimeout: 30_000,
+    http: { requireHostHeader: false, ...NODE_TIMEOUTS },
+    ...(https
+      ? {
+          https: { cert: options.tlsCert!, key: options.tlsKey!, requireHostHeader: false, ...NODE_TIMEOUTS },
+        }
+      : {}),
+    // No bound on a whole request (a pack upload on a slow link may take minutes): a connection
+    // is cut when it goes silent instead (Node's socket timeout).
+    requestTimeout: 0,
+    connectionTimeout: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
     // Closing ends every connection, in-flight ones too (an upload cut here is never committed):
     // with the default, only idle keep-alive connections, and after a panel POST followed by a
     // storage GET on the same connection, close() waited forever (tests/server/storage-deletion).

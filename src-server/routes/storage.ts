@@ -181,6 +181,10 @@ export async function registerStorageRoutes(app: FastifyInstance, deps: StorageR
         message = 'The upload was cut off.';
       } else request.log.error({ err: error }, 'storage request failed');
       void reply.code(status).headers(headers).header('cache-control', 'no-store');
+      // A refused upload whose body was not read to the end (the disk filled up half-way): the
+      // rest of it is still on the connection, which Node would neither read nor reuse. Closing
+      // it after the answer lets the client see the status and open a fresh connection.
+      if (!request.raw.complete) void reply.header('connection', 'close');
       return reply.type('text/plain; charset=utf-8').send(`${message}\n`);
     });
 

@@ -39,13 +39,29 @@ export class BodyCheck extends Transform {
   }
 }
 
+/** Bodies arrive in pieces of up to 64 KiB; they are written to disk in batches of this many bytes. */
+const WRITE_BATCH = 1024 * 1024;
+
 /** Copies the body through the check into an open file (the caller verifies, syncs and closes). */
 export async function writeChecked(body: Readable, check: BodyCheck, file: FileHandle): Promise<void> {
   // pipe() does not pass errors on: a cut-off upload must end the loop, not hang it.
   body.once('error', (error) => check.destroy(error));
   body.once('aborted', () => check.destroy(new Error('The upload was cut off.')));
-  for await (const chunk of body.pipe(check) as AsyncIterable<Buffer>) {
+  // One write per MiB instead of one per piece: a sixteenth of the system calls and thread-pool
+  // round trips, for one copy of each byte.
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const flush = async () => {
+    const batch = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
     let offset = 0;
-    while (offset < chunk.length) offset += (await file.write(chunk, offset)).bytesWritten;
+    while (offset < batch.length) offset += (await file.write(batch, offset)).bytesWritten;
+  };
+  for await (const chunk of body.pipe(check) as AsyncIterable<Buffer>) {
+    pending.push(chunk);
+    pendingBytes += chunk.length;
+    if (pendingBytes >= WRITE_BATCH) await flush();
   }
+  if (pendingBytes > 0) await flush();
 }

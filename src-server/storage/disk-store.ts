@@ -4,10 +4,11 @@
  * hard-linked to its name, which fails if the name exists: create-only, without a race.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, open as openCallback } from 'node:fs';
 import { link, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { BodyCheck, writeChecked } from './body-check';
 import {
   ObjectExistsError,
@@ -20,6 +21,13 @@ import {
 } from './object-store';
 
 const TMP_DIR = 'tmp';
+/**
+ * Reads of 1 MiB: a pack is sent in a few large reads and socket writes instead of sixteen
+ * times as many 64 KiB ones (the default), which was most of the server's CPU on a restore.
+ */
+const READ_CHUNK = 1024 * 1024;
+/** A plain descriptor: the stream then reads with callbacks, not a promise per chunk (FileHandle). */
+const openFd = promisify(openCallback);
 
 export class DiskObjectStore implements ObjectStore {
   readonly root: string;
@@ -79,11 +87,15 @@ export class DiskObjectStore implements ObjectStore {
 
   async get(key: string, range?: ByteRange): Promise<Readable> {
     const file = this.path(key);
-    const handle = await open(file, 'r').catch((error: NodeJS.ErrnoException) => {
+    const fd = await openFd(file, 'r').catch((error: NodeJS.ErrnoException) => {
       throw error.code === 'ENOENT' ? new ObjectNotFoundError(key) : error;
     });
-    // The handle is opened first so a missing file is a clear error here, not a stream error later.
-    return createReadStream(file, { fd: handle, ...(range ? { start: range.start, end: range.end } : {}) });
+    // Opened first so a missing file is a clear error here, not a stream error later.
+    return createReadStream(file, {
+      fd,
+      highWaterMark: READ_CHUNK,
+      ...(range ? { start: range.start, end: range.end } : {}),
+    });
   }
 
   async stat(key: string): Promise<{ size: number } | null> {

@@ -40,6 +40,8 @@ export interface S3StoreOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string };
   /** Where bodies are spooled and checked before the upload. */
   spoolDir: string;
+  /** Bodies above this go up in parts of this size (default MULTIPART_THRESHOLD; S3's minimum is 5 MiB). */
+  multipartThreshold?: number;
 }
 
 /** Parses `s3://BUCKET/PREFIX`. */
@@ -56,12 +58,20 @@ export class S3ObjectStore implements ObjectStore {
   private readonly prefix: string;
   private readonly conditionalWrites: boolean;
   private readonly spoolDir: string;
+  private readonly multipartThreshold: number;
+  /**
+   * Uploads in progress by key. A second upload of the same key waits for the first and then
+   * finds the name taken: create-only within this server even where the store ignores
+   * `If-None-Match` (s3rver, older MinIO and Ceph), between the HEAD check and the upload.
+   */
+  private readonly inFlight = new Map<string, Promise<unknown>>();
 
   constructor(opts: S3StoreOptions) {
     this.bucket = opts.bucket;
     this.prefix = opts.prefix === '' ? '' : `${opts.prefix}/`;
     this.conditionalWrites = opts.conditionalWrites ?? true;
     this.spoolDir = opts.spoolDir;
+    this.multipartThreshold = opts.multipartThreshold ?? MULTIPART_THRESHOLD;
     this.clientOptions = {
       ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
       region: opts.region ?? process.env.AWS_REGION ?? 'us-east-1',
@@ -92,6 +102,19 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async putIfAbsent(key: string, body: Readable, opts: PutOptions): Promise<void> {
+    for (let earlier = this.inFlight.get(key); earlier; earlier = this.inFlight.get(key)) {
+      await earlier.catch(() => undefined);
+    }
+    const put = this.putChecked(key, body, opts);
+    this.inFlight.set(key, put);
+    try {
+      await put;
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+
+  private async putChecked(key: string, body: Readable, opts: PutOptions): Promise<void> {
     if (await this.stat(key)) {
       body.resume();
       throw new ObjectExistsError(key);
@@ -123,13 +146,19 @@ export class S3ObjectStore implements ObjectStore {
     const params = { Bucket: this.bucket, Key: this.fullKey(key), ContentLength: size };
     const { s3, sdk } = await this.sdk();
     try {
-      if (size > MULTIPART_THRESHOLD) {
+      if (size > this.multipartThreshold) {
         const { Upload } = await import('@aws-sdk/lib-storage');
-        // A multipart upload is only visible once completed; the HEAD check above guards the name.
+        // A multipart upload is only visible once completed; lib-storage passes If-None-Match on
+        // to CompleteMultipartUpload (AWS, MinIO), and the HEAD check above guards the rest.
         await new Upload({
           client: s3,
-          params: { Bucket: params.Bucket, Key: params.Key, Body: createReadStream(spool) },
-          partSize: MULTIPART_THRESHOLD,
+          params: {
+            Bucket: params.Bucket,
+            Key: params.Key,
+            Body: createReadStream(spool),
+            ...(this.conditionalWrites ? { IfNoneMatch: '*' } : {}),
+          },
+          partSize: this.multipartThreshold,
           queueSize: 2,
         }).done();
       } else {

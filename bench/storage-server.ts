@@ -1,0 +1,32 @@
+/**
+ * The account server as the storage benchmark runs it: its own process (so its CPU time and peak
+ * memory can be read from /proc), the real server on loopback with disk storage in `<dataDir>`,
+ * one account and one device token. Prints one JSON line `{ port, username, token }` when ready
+ * and closes on SIGTERM.
+ *
+ *   node --import tsx bench/storage-server.ts <dataDir>
+ */
+import { startAccountServer } from '../src-server/app';
+
+const dataDir = process.argv[2];
+if (!dataDir) {
+  console.error('usage: storage-server.ts <dataDir>');
+  process.exit(2);
+}
+const username = 'bench';
+const server = await startAccountServer({
+  dataDir,
+  host: '127.0.0.1',
+  port: 0,
+  // The one password hash is made at start-up, never during a measured step: keep it cheap.
+  scrypt: { N: 2 ** 10, r: 8, p: 1 },
+});
+const { accounts, sessions } = server.services;
+await accounts.create(username, 'benchmark password');
+const account = accounts.byUsername(username)!;
+const { token } = sessions.createDevice(account.id, 'benchmark');
+process.stdout.write(`${JSON.stringify({ port: server.port, username, token })}\n`);
+
+process.once('SIGTERM', () => {
+  void server.close().then(() => process.exit(0));
+});
