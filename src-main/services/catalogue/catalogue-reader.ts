@@ -228,12 +228,6 @@ export class CatalogueReader {
     };
   }
 
-  /** The catalogued backups (existing ones), for callers that need ids and times. */
-  snapshot(id: string): SnapshotRef | null {
-    const s = this.state().byId.get(id);
-    return s ? ref(s) : null;
-  }
-
   private findByPrefix(prefix: string): SnapshotRow {
     const found = [...this.state().byId.values()].filter((s) => s.id.startsWith(prefix));
     if (found.length === 1) return found[0]!;
