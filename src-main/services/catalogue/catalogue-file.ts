@@ -26,7 +26,7 @@ import Database from 'better-sqlite3';
 /** "SRCT" (Strongroom catalogue): PRAGMA application_id, so a foreign SQLite file is recognised. */
 export const CATALOGUE_APPLICATION_ID = 0x53524354;
 /** Bumped with every change of the tables below; an older file is rebuilt, never migrated. */
-export const CATALOGUE_SCHEMA_VERSION = 1;
+export const CATALOGUE_SCHEMA_VERSION = 2;
 
 /** Entry types as stored (span.type). */
 export const ENTRY_TYPES = ['file', 'dir', 'symlink', 'other'] as const;
@@ -74,6 +74,15 @@ CREATE TABLE span (
   -- milliseconds since the epoch
   mtime INTEGER
 );
+-- Search: a trigram index of names and full paths (kept in step with path by the triggers), so a
+-- substring is found without reading every path; the text itself is stored once, in path.
+CREATE VIRTUAL TABLE path_text USING fts5(name, full, tokenize = 'trigram', content = 'path', content_rowid = 'id');
+CREATE TRIGGER path_text_insert AFTER INSERT ON path BEGIN
+  INSERT INTO path_text (rowid, name, full) VALUES (new.id, new.name, new.full);
+END;
+CREATE TRIGGER path_text_delete AFTER DELETE ON path BEGIN
+  INSERT INTO path_text (path_text, rowid, name, full) VALUES ('delete', old.id, old.name, old.full);
+END;
 CREATE INDEX span_path ON span (path, lineage, first_pos);
 CREATE INDEX span_first ON span (lineage, first_pos);
 CREATE INDEX span_last ON span (lineage, last_pos) WHERE last_pos IS NOT NULL;

@@ -83,9 +83,19 @@ export class CatalogueReader {
     const { lineages } = this.state();
     const column = pattern.needsFold ? `fold(${pattern.column})` : pattern.column;
     // In path order; a path is at least one hit, so limit + 1 paths tell whether there are more.
-    const paths = this.db
-      .prepare(`SELECT id, full FROM path WHERE ${column} LIKE ? ESCAPE '\\' ORDER BY full LIMIT ?`)
-      .all(pattern.like, limit + 1) as { id: number; full: string }[];
+    const paths = (
+      pattern.match
+        ? this.db
+            .prepare(
+              `SELECT p.id, p.full FROM path_text t JOIN path p ON p.id = t.rowid
+               WHERE path_text MATCH ? AND ${column.replace(pattern.column, `p.${pattern.column}`)} LIKE ? ESCAPE '\\'
+               ORDER BY p.full LIMIT ?`,
+            )
+            .all(pattern.match, pattern.like, limit + 1)
+        : this.db
+            .prepare(`SELECT id, full FROM path WHERE ${column} LIKE ? ESCAPE '\\' ORDER BY full LIMIT ?`)
+            .all(pattern.like, limit + 1)
+    ) as { id: number; full: string }[];
     const spansOf = this.db.prepare('SELECT * FROM span WHERE path = ? ORDER BY lineage, first_pos');
     const hits: CatalogueHit[] = [];
     for (const p of paths) {
@@ -216,12 +226,6 @@ export class CatalogueReader {
       truncated: totals.added > limit || totals.removed > limit || totals.modified > limit,
       totals,
     };
-  }
-
-  /** The catalogued backups (existing ones), for callers that need ids and times. */
-  snapshot(id: string): SnapshotRef | null {
-    const s = this.state().byId.get(id);
-    return s ? ref(s) : null;
   }
 
   private findByPrefix(prefix: string): SnapshotRow {

@@ -14,6 +14,12 @@ export interface SearchPattern {
    * fold(column) (a function the reader registers) with this already folded.
    */
   needsFold: boolean;
+  /**
+   * For the trigram index (path_text): the literal runs of 3 characters or more, as an FTS5 MATCH
+   * on the column (case-insensitive), which narrows the candidates before LIKE decides. null: no
+   * run is long enough (e.g. "a*b"), every path is read.
+   */
+  match: string | null;
 }
 
 export function compileSearchPattern(query: string): SearchPattern {
@@ -28,7 +34,12 @@ export function compileSearchPattern(query: string): SearchPattern {
     else if (ch === '%' || ch === '_' || ch === '\\') like += `\\${ch}`;
     else like += ch;
   }
-  return { column: q.includes('/') ? 'full' : 'name', like: `%${like}%`, needsFold };
+  const column = q.includes('/') ? 'full' : 'name';
+  const runs = q.split(/[*?]/).filter((r) => [...r].length >= 3);
+  const match = runs.length
+    ? runs.map((r) => `${column} : "${r.replaceAll('"', '""')}"`).join(' AND ')
+    : null;
+  return { column, like: `%${like}%`, needsFold, match };
 }
 
 /** Case folding for matching (Unicode-aware, unlike SQLite's LIKE). */
