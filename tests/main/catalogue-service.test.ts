@@ -234,6 +234,20 @@ describe('finding files in every backup through the IPC gate', { timeout: 240_00
     expect(await call('catalogue:search', { query: '*' })).toEqual(before);
   });
 
+  it('never answers from a catalogue deleted under an open reader', async () => {
+    const file = catalogueFileFor(path.join(tmp, 'app'), vault.id);
+    expect((await call<CatalogueSearchResult>('catalogue:search', { query: '*' })).matches).not.toEqual([]);
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
+    const after = await call<CatalogueSearchResult>('catalogue:search', { query: '*' });
+    expect(after).toEqual({ matches: [], truncated: false, incompleteVaults: [vault.id] });
+    const { jobId } = await call<{ jobId: string }>('catalogue:update', {
+      vaultId: vault.id,
+      rebuild: false,
+    });
+    expect(await ended(jobId)).toMatchObject({ kind: 'catalogue', status: 'success' });
+    expect((await call<CatalogueSearchResult>('catalogue:search', { query: '*' })).matches).not.toEqual([]);
+  });
+
   it('deletes the catalogue with the vault', async () => {
     const file = catalogueFileFor(path.join(tmp, 'app'), vault.id);
     expect(fs.existsSync(file)).toBe(true);

@@ -228,10 +228,16 @@ export class CatalogueService {
    */
   private read<T>(vaultId: string, query: (reader: CatalogueReader) => T): T | null {
     if (this.damaged.has(vaultId)) return null;
+    const file = catalogueFileFor(this.o.dataDir, vaultId);
+    // Deleted from under an open reader (by hand, or a cleaner): never answer from the unlinked file.
+    if (!fs.existsSync(file)) {
+      this.closeReader(vaultId);
+      return null;
+    }
     let reader = this.readers.get(vaultId);
     try {
       if (!reader) {
-        reader = new CatalogueReader(catalogueFileFor(this.o.dataDir, vaultId));
+        reader = new CatalogueReader(file);
         this.readers.set(vaultId, reader);
       }
       return query(reader);
