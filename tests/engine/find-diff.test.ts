@@ -58,9 +58,9 @@ describe('compileFindPattern', () => {
 function countTreeReads(repo: Repository): Map<string, number> {
   const reads = new Map<string, number>();
   const original = repo.readTree.bind(repo);
-  repo.readTree = async (id: string) => {
+  repo.readTree = async (id: string, opts?: { keep?: boolean }) => {
     reads.set(id, (reads.get(id) ?? 0) + 1);
-    return original(id);
+    return original(id, opts);
   };
   return reads;
 }
