@@ -143,7 +143,10 @@ export async function* diffTrees(
   async function* compare(a: string, b: string, dir: string, fsDir: FsPath): AsyncGenerator<DiffChange> {
     if (a === b) return;
     opts.signal?.throwIfAborted();
-    const [ta, tb] = await Promise.all([repo.readTree(a), repo.readTree(b)]);
+    const [ta, tb] = await Promise.all([
+      repo.readTree(a, { keep: false }),
+      repo.readTree(b, { keep: false }),
+    ]);
     const before = new Map(ta.nodes.map((n) => [nodeKey(n), n]));
     const after = new Map(tb.nodes.map((n) => [nodeKey(n), n]));
     const keys = [...new Set([...before.keys(), ...after.keys()])].sort((x, y) => {

@@ -99,7 +99,7 @@ class TreeSearch {
     this.signal?.throwIfAborted();
     let nodes: TreeNode[];
     try {
-      nodes = (await this.repo.readTree(treeId)).nodes;
+      nodes = (await this.repo.readTree(treeId, { keep: false })).nodes;
     } catch (err) {
       this.unreadable.push(`snapshot ${snapshotId.slice(0, 8)}: ${dir}: ${(err as Error).message}`);
       return null;

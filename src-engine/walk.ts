@@ -72,8 +72,9 @@ export function childFsPath(parent: FsPath, n: TreeNode): FsPath {
 
 /**
  * Every node under the tree `treeId` (a snapshot's `tree` for a whole snapshot), depth first, each
- * directory's entries in stored (byte) order, a directory before its contents. Trees are read through
- * the repository's bounded tree cache, so a tree shared by many snapshots is usually read once.
+ * directory's entries in stored (byte) order, a directory before its contents. Each tree is read once
+ * and not kept (only the repository's pack cache, at most 64 MiB, is shared between reads): memory stays
+ * one listing per level of depth. Skip subtrees already seen to avoid reading them again.
  * A name listed twice in one tree (only a crafted tree has that) is yielded once, as restore does.
  */
 export async function* walkTree(
@@ -87,7 +88,7 @@ export async function* walkTree(
     opts.signal?.throwIfAborted();
     let nodes: TreeNode[];
     try {
-      nodes = (await repo.readTree(id)).nodes;
+      nodes = (await repo.readTree(id, { keep: false })).nodes;
     } catch (err) {
       if (!opts.onUnreadable) throw err;
       opts.onUnreadable(path, id, err as Error);

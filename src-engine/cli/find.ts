@@ -43,7 +43,7 @@ export const findCommand: RepositoryCommand = {
   name: 'find',
   usage:
     'find PATTERN [--snapshot ID]... [--host NAME]... [--tag TAG]... [--path PATH]...\n' +
-    '                                         every version of matching files in every snapshot',
+    '                                       every version of matching files in every snapshot',
   flags: { value: ['snapshot', 'host', 'tag', 'path'], bool: [] },
   opensRepository: true,
   async run({ repo, args, out, signal }) {

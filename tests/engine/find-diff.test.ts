@@ -58,9 +58,9 @@ describe('compileFindPattern', () => {
 function countTreeReads(repo: Repository): Map<string, number> {
   const reads = new Map<string, number>();
   const original = repo.readTree.bind(repo);
-  repo.readTree = async (id: string) => {
+  repo.readTree = async (id: string, opts?: { keep?: boolean }) => {
     reads.set(id, (reads.get(id) ?? 0) + 1);
-    return original(id);
+    return original(id, opts);
   };
   return reads;
 }
@@ -98,6 +98,32 @@ describe('findInSnapshots', () => {
       expect(changed.versions[1]!.snapshots[0]!.id).toBe(last.snapshotId);
       expect(r.matches).toHaveLength(4);
     }
+  });
+});
+
+describe('find and diff with names that are not UTF-8', () => {
+  it('name the path printably and give its exact bytes', async () => {
+    const src = path.join(work, 'bytes');
+    fs.mkdirSync(src, { recursive: true });
+    const name = Buffer.from([0x72, 0xe9, 0x73, 0x75, 0x6d, 0xe9, 0x2e, 0x74, 0x78, 0x74]); // résumé.txt, Latin-1
+    const file = Buffer.concat([Buffer.from(`${src}/`), name]);
+    fs.writeFileSync(file, 'v1');
+    const repoDir = path.join(work, 'bytes-repo');
+    const w = await newRepo(repoDir);
+    const one = await backup(w, { paths: [src] });
+    fs.writeFileSync(file, 'v2');
+    const two = await backup(w, { paths: [src] });
+
+    const repo = await openRepo(repoDir);
+    const r = await findInSnapshots(repo, 'SUM\\xe9.txt');
+    expect(r.matches.map((m) => [m.path, Buffer.from(m.pathBytes!, 'base64')])).toEqual([
+      [`${src}/r\\xe9sum\\xe9.txt`, file],
+    ]);
+    expect(r.matches[0]!.versions).toHaveLength(2);
+    const changes = [];
+    for await (const c of diffTrees(repo, one.snapshot.tree, two.snapshot.tree))
+      if (c.kind !== 'metadata') changes.push([c.kind, Buffer.from(c.pathBytes!, 'base64')]);
+    expect(changes).toEqual([['modified', file]]);
   });
 });
 
