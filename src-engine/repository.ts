@@ -437,8 +437,9 @@ export class Repository implements LockPort {
    * A tree, from its primary copy or, when that cannot be read, from another copy some pack holds (the
    * one that works becomes primary). When none can be read the tree leaves the in-memory index, so a
    * backup in this process stores it again instead of naming the damaged copy; `damagedBlobs` keeps it.
+   * `keep: false` leaves the tree out of the cache (a backup reads each tree of its parent once).
    */
-  async readTree(id: string): Promise<Tree> {
+  async readTree(id: string, opts: { keep?: boolean } = {}): Promise<Tree> {
     const cached = this.treeCache.get(id);
     if (cached) return cached;
     const e = this.index.get(id);
@@ -449,8 +450,10 @@ export class Repository implements LockPort {
       try {
         const t = await this.readTreeCopy(id, copy);
         if (copy !== e) this.index.set(id, copy);
-        if (this.treeCache.size > 10000) this.treeCache.clear();
-        this.treeCache.set(id, t);
+        if (opts.keep !== false) {
+          if (this.treeCache.size > 10000) this.treeCache.clear();
+          this.treeCache.set(id, t);
+        }
         return t;
       } catch (err) {
         firstError ??= err;
