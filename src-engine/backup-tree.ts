@@ -18,12 +18,14 @@ import type { FileSaver } from './backup-files';
 import { BackupXattrs } from './backup-xattrs';
 import type { Xattr } from './fs-xattrs';
 import { HeapBudget } from './memory';
-import { nodeKey, sortNodes, type Tree, type TreeNode } from './tree';
+import { nodeKey, type Tree, type TreeNode } from './tree';
 
 interface Subdir {
   entry: ScanDir;
-  node: TreeNode;
-  prevId: string | undefined;
+  /** Where this folder's node sits in `nodes` (the parent's own node while its metadata match). */
+  at: number;
+  /** The parent snapshot's node of this name, if it was a folder: its subtree is the comparison. */
+  prev: TreeNode | undefined;
   path: FsPath;
 }
 
@@ -62,19 +64,34 @@ export class TreeSaver {
     this.turn = mine.catch(() => undefined);
     const d = await mine;
     const [subIds, nodes, xattrs] = await Promise.all([
-      settleAll(d.subdirs.map((s) => this.save(s.entry, s.path, s.prevId))),
+      settleAll(
+        d.subdirs.map((s) => this.save(s.entry, s.path, s.prev?.type === 'dir' ? s.prev.subtree : undefined)),
+      ),
       settleAll(d.nodes.map((n) => Promise.resolve(n))),
       d.xattrs,
     ]);
-    d.subdirs.forEach((s, i) => (s.node.subtree = subIds[i]));
-    const withAttrs = nodes.slice();
-    d.xattrAt.forEach((at, i) => {
-      const n = withAttrs[at];
-      if (n && xattrs[i]) withAttrs[at] = { ...n, xattrs: xattrs[i] };
+    d.subdirs.forEach((s, i) => {
+      const n = nodes[s.at]!;
+      // The parent's own node stands for this folder only if its tree came out the same.
+      if (n === s.prev && n.subtree === subIds[i]) return;
+      nodes[s.at] = n === s.prev ? { ...n, subtree: subIds[i] } : Object.assign(n, { subtree: subIds[i] });
     });
-    const tree: Tree = { nodes: withAttrs.filter((n): n is TreeNode => n !== undefined) };
-    if (prevId && d.prevTree && sameTree(tree, d.prevTree) && this.repo.index.has(prevId)) return prevId;
-    return this.packs.saveTree(tree);
+    d.xattrAt.forEach((at, i) => {
+      const n = nodes[at];
+      if (n && xattrs[i]) nodes[at] = { ...n, xattrs: xattrs[i] };
+    });
+    const kept = nodes.filter((n): n is TreeNode => n !== undefined);
+    // Every node is the parent's own object: the tree would encode to the parent's bytes.
+    const prevNodes = d.prevTree?.nodes;
+    if (
+      prevId &&
+      prevNodes &&
+      kept.length === prevNodes.length &&
+      this.repo.index.has(prevId) &&
+      samePrevious(kept, prevNodes)
+    )
+      return prevId;
+    return this.packs.saveTree({ nodes: kept });
   }
 
   private async dispatch(
@@ -90,7 +107,8 @@ export class TreeSaver {
     const prevTree =
       given ??
       (prevId ? await this.repo.readTree(prevId, { keep: false }).catch(() => undefined) : undefined);
-    const old = new Map((prevTree?.nodes ?? []).map((n) => [nodeKey(n), n]));
+    const old = new Map<string, TreeNode>();
+    for (const n of prevTree?.nodes ?? []) old.set(nodeKey(n), n);
     const keyOf = (name: FsPath) => (typeof name === 'string' ? name : `\0${name.toString('base64')}`);
 
     const others: TreeNode[] = [];
@@ -99,43 +117,41 @@ export class TreeSaver {
     // Entries whose attributes must be read: their names, and where their node sits (others, then files).
     const attrNames: FsPath[] = [];
     const attrOf: { list: 'others' | 'files'; at: number }[] = [];
-    const attrs = (
-      prev: TreeNode | undefined,
-      c: { name: FsPath; meta: NodeMeta },
-      list: 'others' | 'files',
-    ) => {
-      if (BackupXattrs.unchanged(prev, c.meta)) return prev.xattrs ? { xattrs: prev.xattrs } : {};
-      attrNames.push(c.name);
+    /** The parent's attributes when they still hold, else undefined and the entry is queued for reading. */
+    const attrs = (prev: TreeNode | undefined, name: FsPath, meta: NodeMeta, list: 'others' | 'files') => {
+      if (BackupXattrs.unchanged(prev, meta)) return prev.xattrs;
+      attrNames.push(name);
       attrOf.push({ list, at: list === 'others' ? others.length : fileNodes.length });
-      return {};
+      return undefined;
     };
 
     for (const c of dir.children) {
       if (c.kind === 'file' || !c.meta) continue;
       const prev = old.get(keyOf(c.name));
+      const same = prev !== undefined && sameMeta(prev, c.meta);
       if (c.kind === 'dir') {
-        const node: TreeNode = { ...c.meta, type: 'dir', subtree: '' };
-        const x = attrs(prev, { name: c.name, meta: c.meta }, 'others');
-        others.push(x.xattrs ? Object.assign(node, x) : node);
         subdirs.push({
           entry: c,
-          node,
-          prevId: prev?.type === 'dir' ? prev.subtree : undefined,
+          at: others.length,
+          prev: prev?.type === 'dir' ? prev : undefined,
           path: joinPath(dirPath, c.name),
         });
+        if (same && prev.type === 'dir') others.push(prev);
+        else others.push(node(c.meta, 'dir', { subtree: '' }, attrs(prev, c.name, c.meta, 'others')));
       } else if (c.kind === 'symlink') {
         const t = c.target;
-        const x = attrs(prev, c, 'others');
-        others.push({
-          ...c.meta,
-          type: 'symlink',
-          target: displayName(t),
-          ...(typeof t === 'string' ? {} : { targetBytes: t.toString('base64') }),
-          ...x,
-        });
+        const target = displayName(t);
+        const targetBytes = typeof t === 'string' ? undefined : t.toString('base64');
+        if (same && prev.type === 'symlink' && prev.target === target && prev.targetBytes === targetBytes)
+          others.push(prev);
+        else
+          others.push(
+            node(c.meta, 'symlink', { target, targetBytes }, attrs(prev, c.name, c.meta, 'others')),
+          );
       } else {
-        const x = attrs(prev, c, 'others');
-        others.push({ ...c.meta, type: c.type, ...(c.type === 'fifo' ? {} : { rdev: c.rdev }), ...x });
+        const rdev = c.type === 'fifo' ? undefined : c.rdev;
+        if (same && prev.type === c.type && prev.rdev === rdev) others.push(prev);
+        else others.push(node(c.meta, c.type, { rdev }, attrs(prev, c.name, c.meta, 'others')));
       }
     }
 
@@ -143,12 +159,6 @@ export class TreeSaver {
       if (c.kind !== 'file') continue;
       heap.check();
       const prev = old.get(keyOf(c.name));
-      const base: TreeNode = {
-        ...c.meta,
-        type: 'file',
-        size: c.size,
-        ...(c.hardlink !== undefined ? { hardlink: c.hardlink } : {}),
-      };
       if (
         prev?.type === 'file' &&
         prev.size === c.size &&
@@ -160,11 +170,20 @@ export class TreeSaver {
         summary.filesUnmodified++;
         progress.filesDone++;
         progress.bytesDone += c.size;
-        const x = attrs(prev, c, 'files');
-        fileNodes.push({ ...base, content: prev.content ?? [], ...x });
+        // Unchanged data and attributes; the parent's node itself when nothing else changed either.
+        if (sameMeta(prev, c.meta) && prev.hardlink === c.hardlink && prev.content) fileNodes.push(prev);
+        else
+          fileNodes.push(
+            node(
+              c.meta,
+              'file',
+              { size: c.size, hardlink: c.hardlink, content: prev.content ?? [] },
+              prev.xattrs,
+            ),
+          );
         continue;
       }
-      const x = attrs(prev, c, 'files');
+      const x = attrs(prev, c.name, c.meta, 'files');
       const file = joinPath(dirPath, c.name);
       await this.files.admit();
       fileNodes.push(
@@ -179,7 +198,7 @@ export class TreeSaver {
           }
           if (prev?.type === 'file') summary.filesChanged++;
           else summary.filesNew++;
-          return { ...base, size: r.size, content: r.content, ...x };
+          return node(c.meta, 'file', { size: r.size, hardlink: c.hardlink, content: r.content }, x);
         }),
       );
     }
@@ -191,6 +210,38 @@ export class TreeSaver {
   }
 }
 
+/** The node's own fields, in the order they are encoded; undefined ones are left out. */
+function node(
+  meta: NodeMeta,
+  type: TreeNode['type'],
+  fields: Pick<TreeNode, 'size' | 'hardlink' | 'content' | 'subtree' | 'target' | 'targetBytes' | 'rdev'>,
+  xattrs: Xattr[] | undefined,
+): TreeNode {
+  const n = { ...meta, type } as TreeNode;
+  // Order as backups have always written them (a changed order would change every tree id).
+  if (fields.size !== undefined) n.size = fields.size;
+  if (fields.hardlink !== undefined) n.hardlink = fields.hardlink;
+  if (fields.content !== undefined) n.content = fields.content;
+  if (fields.subtree !== undefined) n.subtree = fields.subtree;
+  if (fields.target !== undefined) n.target = fields.target;
+  if (fields.targetBytes !== undefined) n.targetBytes = fields.targetBytes;
+  if (fields.rdev !== undefined) n.rdev = fields.rdev;
+  if (xattrs) n.xattrs = xattrs;
+  return n;
+}
+
+/** Same metadata (the name is the same by lookup); a changed ctime or inode also means re-read attributes. */
+function sameMeta(prev: TreeNode, m: NodeMeta): boolean {
+  return (
+    prev.mode === m.mode &&
+    prev.mtimeNs === m.mtimeNs &&
+    prev.ctimeNs === m.ctimeNs &&
+    prev.inode === m.inode &&
+    prev.uid === m.uid &&
+    prev.gid === m.gid
+  );
+}
+
 /** Like Promise.all, but rejects (with the first error) only once every promise has settled. */
 async function settleAll<T>(ps: Promise<T>[]): Promise<T[]> {
   const rs = await Promise.allSettled(ps);
@@ -199,22 +250,8 @@ async function settleAll<T>(ps: Promise<T>[]): Promise<T[]> {
   return rs.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
-/** Whether `tree` encodes to exactly the bytes of `prev` (same nodes, fields in the same order). */
-function sameTree(tree: Tree, prev: Tree): boolean {
-  if (tree.nodes.length !== prev.nodes.length) return false;
-  const a = sortNodes(tree.nodes);
-  return a.every((n, i) => sameJson(n, prev.nodes[i]));
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a))
-    return Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJson(x, b[i]));
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  if (ka.length !== kb.length) return false;
-  const ra = a as Record<string, unknown>;
-  const rb = b as Record<string, unknown>;
-  return ka.every((k, i) => k === kb[i] && sameJson(ra[k], rb[k]));
+/** Whether every node is one of the parent tree's own node objects (so the tree would encode the same). */
+function samePrevious(nodes: TreeNode[], prev: TreeNode[]): boolean {
+  const set = new Set(prev);
+  return nodes.every((n) => set.has(n));
 }

@@ -334,7 +334,17 @@ export class Repository implements LockPort {
     if (this.packs.has(packId)) return;
     this.packs.set(packId, entries);
     for (const e of entries) {
-      if (!this.index.has(e.id)) this.index.set(e.id, { ...e, pack: packId });
+      // Written out, not spread: this runs once per blob of the repository on every command.
+      if (!this.index.has(e.id))
+        this.index.set(e.id, {
+          type: e.type,
+          codec: e.codec,
+          id: e.id,
+          offset: e.offset,
+          length: e.length,
+          rawLength: e.rawLength,
+          pack: packId,
+        });
       else if (e.type === BLOB_TREE) {
         // Another copy of a tree (a backup stored it again after the first proved damaged): kept, so
         // readTree can fall back to it whichever copy the index files happen to name first.
