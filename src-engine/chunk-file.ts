@@ -14,6 +14,15 @@ export interface ChunkFileOptions {
   chunker: ChunkerParams;
   blobIdKey: Buffer;
   onChunk(idBytes: Buffer, id: string, chunk: Buffer): Promise<void> | void;
+  /** Asked before every read window (1 MiB): true stops the file with a `ChunkingStopped` error. */
+  stop?: () => boolean;
+}
+
+/** Thrown by `chunkFile` when `stop` said so: a cancelled backup, not an unreadable file. */
+export class ChunkingStopped extends Error {
+  constructor() {
+    super('stopped in the middle of the file (the backup was cancelled)');
+  }
 }
 
 /**
@@ -47,6 +56,7 @@ export async function chunkFile(
     const finder = new ChunkBoundaryFinder(opts.gear, chunker);
     let filled = 0;
     for (;;) {
+      if (opts.stop?.()) throw new ChunkingStopped();
       const room = Math.min(READ_SIZE, buf.length - filled);
       const bytesRead = fs.readSync(fd, buf, filled, room, null);
       if (bytesRead === 0) break;

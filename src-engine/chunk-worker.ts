@@ -5,13 +5,14 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { gearTable } from './chunker';
-import { chunkFile } from './chunk-file';
+import { ChunkingStopped, chunkFile } from './chunk-file';
 import type { Subkeys } from './crypto';
 import { initCodec } from './codec';
+import { HeapBudget } from './memory';
 import { BLOB_DATA, PackWriter, encryptBlob } from './pack';
 import { openStorage } from './storage';
 import { SharedIdSet } from './shared-id-set';
-import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol';
+import type { FileOutcome, FileTask, FromWorker, ToWorker, WorkerInit } from './worker-protocol';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -30,6 +31,8 @@ function post(m: FromWorker): void {
 }
 
 let known: SharedIdSet | undefined;
+/** Batches run one after another: two files interleaving would share `unreported` and the pack. */
+let queue: Promise<void> = Promise.resolve();
 const PROGRESS_EVERY = 4 * 1024 * 1024;
 
 function flushPack(): Promise<void> {
@@ -45,13 +48,16 @@ function flushPack(): Promise<void> {
   return tracked;
 }
 
-async function processFile(task: number, path: string | Uint8Array, expectedSize: number): Promise<void> {
-  let unreported = 0;
+const stop = new Int32Array(init.stop);
+
+/** Chunks one file; a read error is this file's outcome, a repository failure is posted as fatal. */
+async function processFile(path: string | Uint8Array, expectedSize: number): Promise<FileOutcome> {
   try {
     const { content, size } = await chunkFile(path, expectedSize, {
       gear,
       chunker: init.chunker,
       blobIdKey: keys.blobId,
+      stop: () => Atomics.load(stop, 0) === 1,
       onChunk: async (idBytes, id, chunk) => {
         // Exactly one thread wins the claim for a new id; only it compresses, encrypts and stores the blob.
         if (known!.claim(idBytes)) {
@@ -73,25 +79,34 @@ async function processFile(task: number, path: string | Uint8Array, expectedSize
         }
       },
     });
-    post({ t: 'done', task, content, size, bytes: unreported });
+    return { content, size };
   } catch (err) {
+    if (err instanceof ChunkingStopped) return { content: [], size: 0, stopped: true };
     const e = err as NodeJS.ErrnoException;
-    post({
-      t: 'done',
-      task,
-      content: [],
-      size: 0,
-      bytes: unreported,
-      error: `${e.code ?? 'error'}: ${e.message}`,
-    });
+    return { content: [], size: 0, error: `${e.code ?? 'error'}: ${e.message}` };
   }
+}
+
+let unreported = 0;
+const heap = new HeapBudget(32 * 1024 * 1024);
+
+/** The files of one message, in order; once stopped, the rest are not opened. */
+async function processBatch(task: number, files: FileTask[]): Promise<void> {
+  const results: FileOutcome[] = [];
+  for (const f of files) {
+    heap.check();
+    if (Atomics.load(stop, 0) === 1) results.push({ content: [], size: 0, stopped: true });
+    else results.push(await processFile(f.path, f.size));
+  }
+  post({ t: 'done', task, results, bytes: unreported });
+  unreported = 0;
 }
 
 port.on('message', (m: ToWorker) => {
   if (m.t === 'ids') {
     known = SharedIdSet.attach(m.buffer, m.capacity);
-  } else if (m.t === 'file') {
-    void processFile(m.task, m.path, m.size);
+  } else if (m.t === 'files') {
+    queue = queue.then(() => processBatch(m.task, m.files));
   } else if (m.t === 'flush') {
     void (async () => {
       try {

@@ -42,12 +42,28 @@ def put(p, attrs):
     return {'e': '; '.join(bad)} if bad else {}
 for line in sys.stdin:
     m = json.loads(line)
+    if m['op'] == 'dir':
+        d = base64.b64decode(m['d'])
+        r = {}
+        for i, n in enumerate(m['n']):
+            a = get(os.path.join(d, base64.b64decode(n)))
+            if a.get('x') != []: r[i] = a
+        sys.stdout.write(json.dumps({'id': m['id'], 'd': r}) + '\n')
+        sys.stdout.flush()
+        continue
     paths = [base64.b64decode(p) for p in m['p']]
     if m['op'] == 'get': r = [get(p) for p in paths]
     else: r = [put(p, a) for p, a in zip(paths, m['a'])]
     sys.stdout.write(json.dumps({'id': m['id'], 'r': r}) + '\n')
     sys.stdout.flush()
 `;
+
+/** One directory's entries (the answer lists only those that have attributes, or an error). */
+interface DirRequest {
+  dir: string;
+  names: string[];
+  resolve: (r: Record<string, { x?: [string, string][]; e?: string }>) => void;
+}
 
 interface Pending {
   path: string;
@@ -60,6 +76,7 @@ const BATCH = 512;
 export class XattrHelper {
   private queue: { op: 'get' | 'set'; items: Pending[] }[] = [];
   private waiting = new Map<number, Pending[]>();
+  private waitingDirs = new Map<number, DirRequest>();
   private nextId = 0;
   private buffered = '';
   private scheduled = false;
@@ -99,6 +116,34 @@ export class XattrHelper {
       xattrs.map((x) => [x.name, x.value]),
     );
     return r.e || undefined;
+  }
+
+  /**
+   * The attributes of each entry of one folder, in the order of `names`: one message for the whole
+   * folder, and only entries that have attributes (or cannot be read) come back, so a folder of
+   * thousands of plain files costs one small answer.
+   */
+  async getDir(dir: FsPath, names: FsPath[]): Promise<{ xattrs?: Xattr[]; error?: string }[]> {
+    const out: { xattrs?: Xattr[]; error?: string }[] = names.map(() => ({ xattrs: [] }));
+    if (names.length === 0) return out;
+    const answer = await new Promise<Record<string, { x?: [string, string][]; e?: string }>>((resolve) => {
+      if (this.failed) return resolve(Object.fromEntries(names.map((_, i) => [i, { e: this.failed }])));
+      const id = this.nextId++;
+      const req: DirRequest = {
+        dir: Buffer.from(dir).toString('base64'),
+        names: names.map((n) => Buffer.from(n).toString('base64')),
+        resolve,
+      };
+      this.waitingDirs.set(id, req);
+      this.child.stdin.write(`${JSON.stringify({ id, op: 'dir', d: req.dir, n: req.names })}\n`);
+    });
+    for (const [i, r] of Object.entries(answer)) {
+      out[Number(i)] =
+        r.e !== undefined
+          ? { error: r.e }
+          : { xattrs: (r.x ?? []).map(([name, value]) => ({ name, value })) };
+    }
+    return out;
   }
 
   close(): void {
@@ -142,7 +187,16 @@ export class XattrHelper {
     while ((nl = this.buffered.indexOf('\n')) >= 0) {
       const line = this.buffered.slice(0, nl);
       this.buffered = this.buffered.slice(nl + 1);
-      const m = JSON.parse(line) as { id: number; r: { x?: [string, string][]; e?: string }[] };
+      const m = JSON.parse(line) as {
+        id: number;
+        r: { x?: [string, string][]; e?: string }[];
+        d?: Record<string, { x?: [string, string][]; e?: string }>;
+      };
+      if (m.d) {
+        this.waitingDirs.get(m.id)?.resolve(m.d);
+        this.waitingDirs.delete(m.id);
+        continue;
+      }
       const items = this.waiting.get(m.id) ?? [];
       this.waiting.delete(m.id);
       items.forEach((it, i) => it.resolve(m.r[i] ?? { e: 'no answer from the helper' }));
@@ -153,6 +207,9 @@ export class XattrHelper {
     this.failed ??= why;
     for (const items of this.waiting.values()) for (const it of items) it.resolve({ e: this.failed });
     this.waiting.clear();
+    for (const d of this.waitingDirs.values())
+      d.resolve(Object.fromEntries(d.names.map((_, i) => [i, { e: this.failed }])));
+    this.waitingDirs.clear();
     for (const b of this.queue.splice(0)) for (const it of b.items) it.resolve({ e: this.failed });
   }
 }

@@ -32,3 +32,25 @@ export class MemoryBudget {
     collector()?.();
   }
 }
+
+/**
+ * Keeps a heap near its live size on a machine with plenty of memory, where V8 would otherwise let
+ * garbage pile up to hundreds of MiB before collecting (an unchanged backup of 50,000 small files peaked
+ * at 370 MiB; under a 64 MiB heap cap it ran in 150 MiB and with less CPU). `check` is cheap: call it
+ * often; it collects when the heap has grown `slackBytes` past what the last collection left.
+ */
+export class HeapBudget {
+  private floor = v8.getHeapStatistics().used_heap_size;
+  private calls = 0;
+  constructor(private readonly slackBytes = 48 * 1024 * 1024) {}
+
+  check(): void {
+    if (++this.calls % 256 !== 0) return;
+    const used = v8.getHeapStatistics().used_heap_size;
+    if (used < this.floor + this.slackBytes) return;
+    const gc = collector();
+    if (!gc) return;
+    gc();
+    this.floor = v8.getHeapStatistics().used_heap_size;
+  }
+}

@@ -42,9 +42,13 @@ export interface Tree {
   nodes: TreeNode[];
 }
 
+/** The order of nodes in an encoded tree: by name (a stable sort keeps ties as given). */
+export function sortNodes(nodes: TreeNode[]): TreeNode[] {
+  return [...nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
 export function encodeTree(tree: Tree): Buffer {
-  const nodes = [...tree.nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return Buffer.from(JSON.stringify({ nodes }));
+  return Buffer.from(JSON.stringify({ nodes: sortNodes(tree.nodes) }));
 }
 
 export function decodeTree(buf: Buffer, where: string): Tree {

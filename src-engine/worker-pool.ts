@@ -13,6 +13,13 @@ export interface FileResult {
   error?: string;
 }
 
+interface Queued {
+  path: string | Uint8Array;
+  size: number;
+  resolve: (r: FileResult) => void;
+  reject: (e: Error) => void;
+}
+
 export interface PoolHooks {
   onPack(packId: string, entries: PackEntry[]): void;
   onBytes(bytes: number): void;
@@ -24,6 +31,10 @@ interface Slot {
 }
 
 const TASKS_PER_WORKER = 4;
+/** A batch (one message each way) holds files up to this size, at most BATCH_FILES of them and BATCH_BYTES in all. */
+const SMALL_FILE = 256 * 1024;
+const BATCH_FILES = 64;
+const BATCH_BYTES = 1024 * 1024;
 
 /**
  * From source (tsx, vitest) workers start at worker-entry.mjs, which loads the TypeScript through tsx; from
@@ -35,16 +46,12 @@ const workerUrl = import.meta.url.endsWith('.ts')
 
 export class ChunkWorkerPool {
   private readonly slots: Slot[] = [];
-  private readonly queue: {
-    path: string | Uint8Array;
-    size: number;
-    resolve: (r: FileResult) => void;
-    reject: (e: Error) => void;
-  }[] = [];
-  private readonly tasks = new Map<
-    number,
-    { slot: Slot; resolve: (r: FileResult) => void; reject: (e: Error) => void }
-  >();
+  private queue: Queued[] = [];
+  private queueHead = 0;
+  private readonly tasks = new Map<number, { slot: Slot; files: Queued[] }>();
+  /** Set to 1 to stop every worker at its next read window (see chunk-file.ts). */
+  private readonly stopFlag = new Int32Array(new SharedArrayBuffer(4));
+  private stopError: Error | undefined;
   private readonly flushes = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   private nextTask = 1;
   private failure: Error | undefined;
@@ -66,6 +73,7 @@ export class ChunkWorkerPool {
       chunker: repo.config.chunker,
       packSize: repo.config.packSize,
       level: repo.config.compressionLevel,
+      stop: pool.stopFlag.buffer as SharedArrayBuffer,
     };
     await Promise.all(
       Array.from({ length: size }, () => {
@@ -116,7 +124,12 @@ export class ChunkWorkerPool {
         this.tasks.delete(m.task);
         slot.busy--;
         this.hooks.onBytes(m.bytes);
-        t?.resolve({ content: m.content, size: m.size, error: m.error });
+        t?.files.forEach((f, i) => {
+          const r = m.results[i];
+          if (!r) f.reject(new Error('internal: a chunk worker answered fewer files than it was sent'));
+          else if (r.stopped) f.reject(this.stopError ?? new EngineError('CANCELLED', 'backup cancelled'));
+          else f.resolve({ content: r.content, size: r.size, error: r.error });
+        });
         this.pump();
         break;
       }
@@ -136,37 +149,68 @@ export class ChunkWorkerPool {
   private fail(err: Error): void {
     if (this.failure) return;
     this.failure = err;
-    for (const t of this.tasks.values()) t.reject(err);
+    for (const t of this.tasks.values()) for (const f of t.files) f.reject(err);
     this.tasks.clear();
-    for (const q of this.queue.splice(0)) q.reject(err);
+    for (const q of this.takeQueue()) q.reject(err);
     for (const f of this.flushes.values()) f.reject(err);
     this.flushes.clear();
   }
 
+  private takeQueue(): Queued[] {
+    const rest = this.queue.slice(this.queueHead);
+    this.queue = [];
+    this.queueHead = 0;
+    return rest;
+  }
+
   private pump(): void {
-    while (this.queue.length > 0) {
+    while (this.queueHead < this.queue.length) {
       const slot = this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
       if (slot.busy >= TASKS_PER_WORKER) return;
-      const job = this.queue.shift()!;
+      // Consecutive small files travel together; a large file travels alone.
+      const files: Queued[] = [this.queue[this.queueHead++]!];
+      let bytes = files[0]!.size;
+      while (
+        bytes <= BATCH_BYTES &&
+        files.length < BATCH_FILES &&
+        this.queueHead < this.queue.length &&
+        this.queue[this.queueHead]!.size <= SMALL_FILE &&
+        files[0]!.size <= SMALL_FILE
+      ) {
+        const next = this.queue[this.queueHead++]!;
+        files.push(next);
+        bytes += next.size;
+      }
+      if (this.queueHead === this.queue.length) {
+        this.queue = [];
+        this.queueHead = 0;
+      }
       const task = this.nextTask++;
       slot.busy++;
-      this.tasks.set(task, { slot, resolve: job.resolve, reject: job.reject });
-      this.send(slot, { t: 'file', task, path: job.path, size: job.size });
+      this.tasks.set(task, { slot, files });
+      this.send(slot, { t: 'files', task, files: files.map((f) => ({ path: f.path, size: f.size })) });
     }
   }
 
   /** Chunks and stores one file; resolves with its blob ids, or with `error` when it could not be read. */
   processFile(path: string | Uint8Array, size: number): Promise<FileResult> {
     if (this.failure) return Promise.reject(this.failure);
+    if (this.stopError) return Promise.reject(this.stopError);
     return new Promise((resolve, reject) => {
       this.queue.push({ path, size, resolve, reject });
-      this.pump();
+      // Files asked for in the same turn are batched: the pump runs once they are all queued.
+      if (this.queue.length - this.queueHead === 1) queueMicrotask(() => this.pump());
     });
   }
 
-  /** Drops files not yet started (cancellation); files in progress finish. */
-  cancelQueued(err: Error): void {
-    for (const q of this.queue.splice(0)) q.reject(err);
+  /**
+   * Cancellation: files not yet started are dropped and every file being chunked stops at its next read
+   * window, all rejecting with `err`. Blobs already stored stay in the workers' packs (flush writes them).
+   */
+  stop(err: Error): void {
+    this.stopError ??= err;
+    Atomics.store(this.stopFlag, 0, 1);
+    for (const q of this.takeQueue()) q.reject(err);
   }
 
   /** Waits for in-flight files, then makes every worker write its open pack. */
