@@ -10,15 +10,15 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElectronStoreSettings } from '../../src-main/adapters/electron-store-settings';
 import { ForkedEngineRunner } from '../../src-main/adapters/forked-engine-runner';
 import { composeServices, type Services } from '../../src-main/compose';
 import { deviceTokenAccount } from '../../src-main/services/lock-service';
-import type { JobRecord } from '../../src-shared/backup-jobs';
 import type { ProtectedItemView, VaultView } from '../../src-shared/ipc-contract';
 import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
 import { ManualClock, MemorySecretStore, RecordingShell } from './fakes';
+import { gateCalls } from './gate-calls';
 
 const PASSWORD = 'correct horse battery';
 const VAULT_PASSWORD = 'vault password for account storage';
@@ -28,27 +28,7 @@ let services: Services;
 let secrets: MemorySecretStore;
 const warnings: string[] = [];
 
-async function call<T>(channel: string, input?: unknown): Promise<T> {
-  const result = await services.dispatch(channel, input, true);
-  if (!result || !result.ok) throw new Error(`${channel}: ${JSON.stringify(result)}`);
-  return result.value as T;
-}
-async function refused(channel: string, input?: unknown) {
-  const result = await services.dispatch(channel, input, true);
-  if (!result || result.ok) throw new Error(`${channel} was not refused`);
-  return result.error;
-}
-async function ended(jobId: string): Promise<JobRecord> {
-  let job: JobRecord | null = null;
-  await vi.waitFor(
-    () => {
-      job = services.history.get(jobId);
-      expect(['waiting', 'running']).not.toContain(job?.status);
-    },
-    { timeout: 90_000, interval: 100 },
-  );
-  return job!;
-}
+const { call, refused, ended } = gateCalls(() => services, { jobTimeoutMs: 90_000 });
 const backUp = async (itemId: string) => ended(services.backup.backupNow(itemId).jobId);
 const aliceToken = () => secrets.entries.get(deviceTokenAccount(server.url, 'alice'));
 

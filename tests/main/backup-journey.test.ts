@@ -16,6 +16,7 @@ import type { ProtectedItemView, VaultView } from '../../src-shared/ipc-contract
 import type { SnapshotInfo } from '../../src-shared/job-protocol';
 import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
 import { ManualClock, MemorySecretStore, RecordingShell } from './fakes';
+import { gateCalls } from './gate-calls';
 
 const PASSWORD = 'correct horse battery';
 const VAULT_PASSWORD = 'vault password for tests';
@@ -25,27 +26,7 @@ let services: Services;
 let secrets: MemorySecretStore;
 const sent: { name: string; payload: unknown }[] = [];
 
-async function call<T>(channel: string, input?: unknown): Promise<T> {
-  const result = await services.dispatch(channel, input, true);
-  if (!result || !result.ok) throw new Error(`${channel}: ${JSON.stringify(result)}`);
-  return result.value as T;
-}
-async function refused(channel: string, input?: unknown) {
-  const result = await services.dispatch(channel, input, true);
-  if (!result || result.ok) throw new Error(`${channel} was not refused`);
-  return result.error;
-}
-async function ended(jobId: string): Promise<JobRecord> {
-  let job: JobRecord | null = null;
-  await vi.waitFor(
-    async () => {
-      job = (await call<{ job: JobRecord }>('job:get', { jobId })).job;
-      expect(['waiting', 'running']).not.toContain(job.status);
-    },
-    { timeout: 60_000, interval: 100 },
-  );
-  return job!;
-}
+const { call, refused, ended } = gateCalls(() => services);
 
 beforeAll(async () => {
   server = await startTestAccountServer();

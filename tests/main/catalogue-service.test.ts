@@ -23,6 +23,7 @@ import type {
 } from '../../src-shared/ipc-contract';
 import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
 import { ManualClock, MemorySecretStore, RecordingShell } from './fakes';
+import { gateCalls } from './gate-calls';
 
 const PASSWORD = 'correct horse battery';
 const VAULT_PASSWORD = 'vault password for tests';
@@ -46,27 +47,7 @@ function compose(): Services {
     log: { warn: () => undefined },
   });
 }
-async function call<T>(channel: string, input?: unknown): Promise<T> {
-  const result = await services.dispatch(channel, input, true);
-  if (!result || !result.ok) throw new Error(`${channel}: ${JSON.stringify(result)}`);
-  return result.value as T;
-}
-async function refused(channel: string, input?: unknown) {
-  const result = await services.dispatch(channel, input, true);
-  if (!result || result.ok) throw new Error(`${channel} was not refused`);
-  return result.error;
-}
-async function ended(jobId: string): Promise<JobRecord> {
-  let job: JobRecord | null = null;
-  await vi.waitFor(
-    async () => {
-      job = (await call<{ job: JobRecord }>('job:get', { jobId })).job;
-      expect(['waiting', 'running']).not.toContain(job.status);
-    },
-    { timeout: 60_000, interval: 100 },
-  );
-  return job!;
-}
+const { call, refused, ended } = gateCalls(() => services);
 /** Waits until the vault's catalogue is up to date (its update jobs, queued by themselves, have run). */
 async function catalogueReady(vaultId: string): Promise<CatalogueStatus> {
   let status: CatalogueStatus | undefined;

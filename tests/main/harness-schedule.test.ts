@@ -12,6 +12,7 @@ import { SkippableClock } from '../../src-harness/skippable-clock';
 import type { JobRecord } from '../../src-shared/backup-jobs';
 import type { ProtectedItemView, VaultView } from '../../src-shared/ipc-contract';
 import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
+import { gateCalls } from './gate-calls';
 
 const PASSWORD = 'correct horse battery';
 let server: TestAccountServer;
@@ -19,11 +20,7 @@ let tmp: string;
 let harness: Harness;
 const clock = new SkippableClock();
 
-async function call<T>(channel: string, input?: unknown): Promise<T> {
-  const result = await harness.services.dispatch(channel, input, true);
-  if (!result || !result.ok) throw new Error(`${channel}: ${JSON.stringify(result)}`);
-  return result.value as T;
-}
+const { call } = gateCalls(() => harness.services);
 
 beforeAll(async () => {
   server = await startTestAccountServer();

@@ -29,6 +29,7 @@ import {
 import type { ProtectedItemView, VaultView } from '../../src-shared/ipc-contract';
 import { TEST_SCRYPT } from '../support/account-server';
 import { ManualClock, MemorySecretStore, RecordingShell } from './fakes';
+import { gateCalls } from './gate-calls';
 
 const PASSWORD = 'correct horse battery';
 let server: AccountServer;
@@ -45,11 +46,7 @@ const start = async () => {
   port = Number(new URL(server.url).port);
 };
 
-async function call<T>(channel: string, input?: unknown): Promise<T> {
-  const result = await services.dispatch(channel, input, true);
-  if (!result || !result.ok) throw new Error(`${channel}: ${JSON.stringify(result)}`);
-  return result.value as T;
-}
+const { call } = gateCalls(() => services);
 async function backUp(): Promise<JobRecord> {
   const { jobId } = services.backup.backupNow(item.item.id);
   let job: JobRecord | null = null;

@@ -18,6 +18,7 @@ import type { VaultView } from '../../src-shared/ipc-contract';
 import { probeKeychain } from '../support/keychain';
 import { startTestAccountServer, totpCode, type TestAccountServer } from '../support/account-server';
 import { ManualClock, RecordingShell } from './fakes';
+import { gateCalls } from './gate-calls';
 
 const SERVICE = `Strongroom-test-${crypto.randomBytes(4).toString('hex')}`;
 const PASSWORD = 'correct horse battery';
@@ -30,16 +31,7 @@ let server: TestAccountServer;
 let tmp: string;
 let services: Services;
 
-async function call<T>(channel: string, input?: unknown): Promise<T> {
-  const result = await services.dispatch(channel, input, true);
-  if (!result || !result.ok) throw new Error(`${channel}: ${JSON.stringify(result)}`);
-  return result.value as T;
-}
-async function refused(channel: string, input?: unknown) {
-  const result = await services.dispatch(channel, input, true);
-  if (!result || result.ok) throw new Error(`${channel} was not refused`);
-  return result.error;
-}
+const { call, refused } = gateCalls(() => services);
 const unlock = () => call('auth:unlock', { username: 'alice', password: PASSWORD });
 const vaultInput = (name: string, storePassword: boolean) => ({
   type: 'local',
