@@ -258,6 +258,10 @@ describe('with the real default parameters', () => {
 // Root reads mode-000 files, so as root (CI) the "unreadable file" case runs as an unprivileged user.
 const asRoot = process.getuid?.() === 0;
 const unprivileged = asRoot ? nobodyUser() : null;
+if (asRoot)
+  console.warn(
+    '[skipped] mode-000 file as this user: root reads any file; the case runs as "nobody" instead',
+  );
 if (asRoot && 'problem' in unprivileged!)
   console.warn(`[skipped] unreadable file as an unprivileged user: ${unprivileged.problem}`);
 

@@ -33,7 +33,7 @@ import {
 
 const binary = findElectronBinary();
 const skipReason = binary.missing !== undefined ? SKIP_REASON(binary.missing) : displayMissing();
-test.skip(skipReason !== null, skipReason ?? '');
+test.skip(skipReason !== null, skipReason ?? undefined);
 // Also said on the console: the list reporter shows skips without their reason.
 if (skipReason !== null) console.log(`[electron project] ${skipReason}`);
 test.setTimeout(300_000);

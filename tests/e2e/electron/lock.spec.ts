@@ -28,7 +28,7 @@ async function openAccount(page: Page) {
 const PASSWORD = 'correct horse battery';
 const binary = findElectronBinary();
 const skipReason = binary.missing !== undefined ? SKIP_REASON(binary.missing) : displayMissing();
-test.skip(skipReason !== null, skipReason ?? '');
+test.skip(skipReason !== null, skipReason ?? undefined);
 // Also said on the console: the list reporter shows skips without their reason.
 if (skipReason !== null) console.log(`[electron project] ${skipReason}`);
 
