@@ -11,13 +11,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ElectronStoreSettings } from '../../src-main/adapters/electron-store-settings';
-import { ForkedEngineRunner } from '../../src-main/adapters/forked-engine-runner';
-import { composeServices, type Services } from '../../src-main/compose';
+import type { Services } from '../../src-main/compose';
 import { deviceTokenAccount } from '../../src-main/services/lock-service';
 import type { ProtectedItemView, VaultView } from '../../src-shared/ipc-contract';
 import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
-import { ManualClock, MemorySecretStore, RecordingShell } from './fakes';
+import { MemorySecretStore } from './fakes';
+import { composeTestServices } from './composed-services';
 import { gateCalls } from './gate-calls';
 
 const PASSWORD = 'correct horse battery';
@@ -54,16 +53,10 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(tmp, 'data', 'docs', 'note.txt'), 'account storage, first version');
   fs.writeFileSync(path.join(tmp, 'data', 'random.bin'), crypto.randomBytes(700_000));
   secrets = new MemorySecretStore();
-  services = composeServices({
-    dataDir: path.join(tmp, 'app'),
-    runner: new ForkedEngineRunner(),
-    store: new ElectronStoreSettings({ cwd: path.join(tmp, 'app') }),
+  services = composeTestServices({
+    dir: tmp,
+    serverUrl: server.url,
     secrets,
-    clock: new ManualClock(),
-    shell: new RecordingShell(),
-    localServer: null,
-    defaultServerUrl: server.url,
-    secretStoreKind: 'memory',
     deviceName: 'test-laptop',
     log: { warn: (m) => warnings.push(m) },
   });

@@ -8,14 +8,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ElectronStoreSettings } from '../../src-main/adapters/electron-store-settings';
-import { ForkedEngineRunner } from '../../src-main/adapters/forked-engine-runner';
-import { composeServices, type Services } from '../../src-main/compose';
+import type { Services } from '../../src-main/compose';
 import type { JobRecord } from '../../src-shared/backup-jobs';
 import type { ProtectedItemView, VaultView } from '../../src-shared/ipc-contract';
 import type { SnapshotInfo } from '../../src-shared/job-protocol';
 import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
-import { ManualClock, MemorySecretStore, RecordingShell } from './fakes';
+import { MemorySecretStore } from './fakes';
+import { composeTestServices } from './composed-services';
 import { gateCalls } from './gate-calls';
 
 const PASSWORD = 'correct horse battery';
@@ -36,19 +35,11 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(tmp, 'data', 'docs', 'a.txt'), 'first version');
   fs.writeFileSync(path.join(tmp, 'data', 'b.bin'), Buffer.alloc(200_000, 7));
   secrets = new MemorySecretStore();
-  services = composeServices({
-    dataDir: path.join(tmp, 'app'),
-    runner: new ForkedEngineRunner(),
-    store: new ElectronStoreSettings({ cwd: path.join(tmp, 'app') }),
+  services = composeTestServices({
+    dir: tmp,
+    serverUrl: server.url,
     secrets,
-    clock: new ManualClock(),
-    shell: new RecordingShell(),
-    localServer: null,
-    defaultServerUrl: server.url,
-    secretStoreKind: 'memory',
-    deviceName: 'test-host',
     events: { send: (name, payload) => sent.push({ name, payload }) },
-    log: { warn: () => undefined },
   });
 });
 afterAll(async () => {

@@ -8,9 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ElectronStoreSettings } from '../../src-main/adapters/electron-store-settings';
-import { ForkedEngineRunner } from '../../src-main/adapters/forked-engine-runner';
-import { composeServices, type Services } from '../../src-main/compose';
+import type { Services } from '../../src-main/compose';
 import { catalogueFileFor } from '../../src-main/services/catalogue/catalogue-file';
 import type { JobRecord } from '../../src-shared/backup-jobs';
 import type {
@@ -22,7 +20,8 @@ import type {
   VaultView,
 } from '../../src-shared/ipc-contract';
 import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
-import { ManualClock, MemorySecretStore, RecordingShell } from './fakes';
+import { MemorySecretStore } from './fakes';
+import { composeTestServices } from './composed-services';
 import { gateCalls } from './gate-calls';
 
 const PASSWORD = 'correct horse battery';
@@ -33,19 +32,7 @@ let services: Services;
 const secrets = new MemorySecretStore();
 
 function compose(): Services {
-  return composeServices({
-    dataDir: path.join(tmp, 'app'),
-    runner: new ForkedEngineRunner(),
-    store: new ElectronStoreSettings({ cwd: path.join(tmp, 'app') }),
-    secrets,
-    clock: new ManualClock(),
-    shell: new RecordingShell(),
-    localServer: null,
-    defaultServerUrl: server.url,
-    secretStoreKind: 'memory',
-    deviceName: 'test-host',
-    log: { warn: () => undefined },
-  });
+  return composeTestServices({ dir: tmp, serverUrl: server.url, secrets });
 }
 const { call, refused, ended } = gateCalls(() => services);
 /** Waits until the vault's catalogue is up to date (its update jobs, queued by themselves, have run). */

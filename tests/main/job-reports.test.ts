@@ -10,9 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ElectronStoreSettings } from '../../src-main/adapters/electron-store-settings';
-import { ForkedEngineRunner } from '../../src-main/adapters/forked-engine-runner';
-import { composeServices, type Services } from '../../src-main/compose';
+import type { Services } from '../../src-main/compose';
 import { JobReportOutbox, MAX_PENDING_REPORTS } from '../../src-main/services/backup/job-report-outbox';
 import { jobReport, REPORT_RETRY_MS } from '../../src-main/services/backup/job-reporter';
 import { newJobRecord } from '../../src-shared/backup-jobs';
@@ -28,7 +26,8 @@ import {
 } from '../../src-shared/http-api';
 import type { ProtectedItemView, VaultView } from '../../src-shared/ipc-contract';
 import { TEST_SCRYPT } from '../support/account-server';
-import { ManualClock, MemorySecretStore, RecordingShell } from './fakes';
+import { ManualClock, MemorySecretStore } from './fakes';
+import { composeTestServices } from './composed-services';
 import { gateCalls } from './gate-calls';
 
 const PASSWORD = 'correct horse battery';
@@ -97,18 +96,12 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(tmp, 'data', 'b.bin'), Buffer.alloc(50_000, 3));
   clock = new ManualClock();
   secrets = new MemorySecretStore();
-  services = composeServices({
-    dataDir: path.join(tmp, 'app'),
-    runner: new ForkedEngineRunner(),
-    store: new ElectronStoreSettings({ cwd: path.join(tmp, 'app') }),
+  services = composeTestServices({
+    dir: tmp,
+    serverUrl: server.url,
     secrets,
     clock,
-    shell: new RecordingShell(),
-    localServer: null,
-    defaultServerUrl: server.url,
-    secretStoreKind: 'memory',
     deviceName: 'reporting-laptop',
-    log: { warn: () => undefined },
   });
   await call('auth:unlock', { username: 'alice', password: PASSWORD });
   const vault = await call<VaultView>('vault:create', {
