@@ -161,6 +161,11 @@ export async function buildFindHistory(
     // of this one, so it is extended rather than built again (an hour saved on the full size).
     if (!extendable(old.params, params))
       throw new Error(`${dir} holds a history with other parameters; choose another --dir`);
+    // Its backups name the folder they were made from: moved, the new ones would be another tree.
+    if (path.resolve(old.source) !== path.resolve(dir, 'src'))
+      throw new Error(
+        `${dir} holds a history made in ${path.dirname(old.source)}; it cannot be extended here`,
+      );
     earlier = old;
   }
   const withRestic = params.restic ?? true;
