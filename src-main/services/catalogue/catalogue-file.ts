@@ -96,6 +96,9 @@ END;
 CREATE TRIGGER path_text_delete AFTER DELETE ON path BEGIN
   INSERT INTO path_text (path_text, rowid, name, full) VALUES ('delete', old.id, old.name, old.full);
 END;
+-- Search walks paths in this order and stops at its limit (without it, every match is sorted);
+-- versions find a path with one lookup.
+CREATE INDEX path_full ON path (full);
 CREATE INDEX span_first ON span (lineage, first_pos);
 CREATE INDEX span_last ON span (lineage, last_pos) WHERE last_pos IS NOT NULL;
 `;
