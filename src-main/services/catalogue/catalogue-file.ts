@@ -117,10 +117,13 @@ export function deleteCatalogueFiles(file: string): void {
   for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) fs.rmSync(f, { force: true });
 }
 
-/** Why a catalogue file cannot be used. */
+/**
+ * Why a catalogue file cannot be used: none yet, damaged (or not a catalogue at all), or a sound
+ * catalogue of another schema version (made by an older or newer Strongroom: rebuilt, not migrated).
+ */
 export class CatalogueUnusableError extends Error {
   constructor(
-    readonly reason: 'missing' | 'damaged',
+    readonly reason: 'missing' | 'damaged' | 'other-version',
     message: string,
   ) {
     super(message);
@@ -137,7 +140,7 @@ export function checkHeader(db: Database.Database): void {
   }
   if (version !== CATALOGUE_SCHEMA_VERSION) {
     throw new CatalogueUnusableError(
-      'damaged',
+      'other-version',
       `catalogue schema ${version}, expected ${CATALOGUE_SCHEMA_VERSION}`,
     );
   }
@@ -176,7 +179,7 @@ export function createCatalogue(file: string, repositoryId: string): Database.Da
 export type OpenedForWriting = {
   db: Database.Database;
   /** Why it was started afresh; null: the existing catalogue was sound and is updated. */
-  recreated: null | 'missing' | 'damaged' | 'other-repository' | 'rebuild';
+  recreated: null | 'missing' | 'damaged' | 'other-version' | 'other-repository' | 'rebuild';
   /** What was wrong with a damaged file (for the job's log). */
   problem: string | null;
 };
@@ -210,12 +213,16 @@ export function openCatalogueForWriting(
   } catch (error) {
     db?.close();
     const problem = error instanceof Error ? error.message : String(error);
-    return { db: createCatalogue(file, repositoryId), recreated: 'damaged', problem };
+    const recreated =
+      error instanceof CatalogueUnusableError && error.reason === 'other-version'
+        ? 'other-version'
+        : 'damaged';
+    return { db: createCatalogue(file, repositoryId), recreated, problem };
   }
 }
 
 /**
- * Main's way in: read-only, header checked. Throws CatalogueUnusableError ('missing' or 'damaged');
+ * Main's way in: read-only, header checked. Throws CatalogueUnusableError (any reason);
  * any later SQLite error while reading also means "damaged" to the caller.
  */
 export function openCatalogueForReading(file: string): Database.Database {
