@@ -189,6 +189,7 @@ export class CatalogueWriter {
       if (nodes === null) unread.push(dir);
       const old = readListing(this.s.listing.get(lineageId, dir.pathId) as Buffer | undefined);
       const now: NewEntry[] = [];
+      const subdirs: PendingDir[] = [];
       const seen = new Set<string>();
       for (const n of nodes ?? []) {
         // Only a crafted tree lists a name twice; the first one counts, as in restore.
@@ -222,7 +223,7 @@ export class CatalogueWriter {
             tokenFrom: Buffer.from(token),
             tokenAt: 0,
           });
-          pending.push({
+          subdirs.push({
             pathId: was.pathId,
             parentId: dir.pathId,
             name: n.name,
@@ -244,10 +245,13 @@ export class CatalogueWriter {
         );
         now.push({ name: n.name, type, pathId, firstPos: pos, tokenFrom: Buffer.from(token), tokenAt: 0 });
         if (type === DIR)
-          pending.push({ pathId, parentId: dir.pathId, name: n.name, path: full, tree: n.subtree ?? null });
+          subdirs.push({ pathId, parentId: dir.pathId, name: n.name, path: full, tree: n.subtree ?? null });
       }
       for (const gone of old.values()) this.close(gone, pos, lineageId);
       this.s.setListing.run(lineageId, dir.pathId, encodeListing(now));
+      // Reversed onto the stack, so folders are taken in the tree's order: new paths then go into
+      // the path indexes mostly in ascending order, which keeps their pages full.
+      for (let i = subdirs.length - 1; i >= 0; i--) pending.push(subdirs[i]!);
     }
     // A folder that could not be read is catalogued as empty; its parent's listing says so, so that
     // the next backup reads it again even if it did not change (a repaired repository, a passing error).
