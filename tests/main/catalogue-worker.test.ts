@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CatalogueWorkerThread } from '../../src-main/adapters/catalogue-worker-thread';
 import { ForkedEngineRunner } from '../../src-main/adapters/forked-engine-runner';
@@ -223,5 +224,32 @@ describe('the catalogue worker thread', { timeout: 60_000 }, () => {
     await worker.dispose();
     expect(await pending).toMatchObject({ code: 'internal' });
     expect(await worker.query(file, { op: 'info' }).catch((e) => e)).toMatchObject({ code: 'internal' });
+  });
+});
+
+describe('the reader’s search plans', { timeout: 60_000 }, () => {
+  it('answers the same searches, in the same order, when paths are indexed by full path', () => {
+    // A search without a trigram walks path_full in order (to stop at its limit) when it exists.
+    const indexed = path.join(tmp, 'app', 'catalogue-indexed-vault.sqlite');
+    fs.copyFileSync(file, indexed);
+    const db = new Database(indexed);
+    db.exec('CREATE INDEX path_full ON path (full)');
+    db.close();
+    const plain = new CatalogueReader(file);
+    const withIndex = new CatalogueReader(indexed);
+    try {
+      for (const query of ['*', 'e', 'no', '*.t?t', 'x?y', 'a*b', '?', 'été', 'S/?', 'docs/', 'report']) {
+        for (const limit of [1, 2, 100]) {
+          const expected = plain.search(compileSearchPattern(query), limit);
+          expect(withIndex.search(compileSearchPattern(query), limit)).toEqual(expected);
+        }
+      }
+      expect(plain.search(compileSearchPattern('*.t?t'), 100).hits.map((h) => h.path)).toEqual(
+        ['docs/Report.TXT', 'docs/a.txt', 'new.txt', 'notes.txt', 'Été.txt'].map((rel) => `${src}/${rel}`),
+      );
+    } finally {
+      plain.close();
+      withIndex.close();
+    }
   });
 });

@@ -66,6 +66,8 @@ export interface CatalogueHit {
 export class CatalogueReader {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
+  /** Whether paths are indexed by full path (path_full), so that a scan in path order reads the index. */
+  private readonly fullIndexed: boolean;
   private cache: {
     dataVersion: number;
     lineages: Map<number, Lineage>;
@@ -77,6 +79,9 @@ export class CatalogueReader {
     this.db.function('fold', { deterministic: true }, (s: unknown) =>
       typeof s === 'string' ? foldCase(s) : s,
     );
+    this.fullIndexed =
+      this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'path_full'").get() !==
+      undefined;
   }
 
   close(): void {
@@ -105,9 +110,10 @@ export class CatalogueReader {
       ).all({ match: pattern.match, like: pattern.like, limit: limit + 1 }) as typeof paths;
     } else {
       // Nothing to narrow with: paths in path order until the limit. A name that matches means its
-      // path does too, which an index of full paths answers before the row is read.
+      // path does too, which an index of full paths answers before the row is read (without that
+      // index, the extra test would only cost).
       const where =
-        pattern.column === 'name' && !pattern.needsFold
+        this.fullIndexed && pattern.column === 'name' && !pattern.needsFold
           ? `${like('full')} AND ${like('name')}`
           : like(pattern.column);
       paths = this.sql(`SELECT id, full FROM path WHERE ${where} ORDER BY full LIMIT @limit`).all({
