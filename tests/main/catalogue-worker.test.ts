@@ -229,13 +229,19 @@ describe('the catalogue worker thread', { timeout: 60_000 }, () => {
 
 describe('the reader’s search plans', { timeout: 60_000 }, () => {
   it('answers the same searches, in the same order, when paths are indexed by full path', () => {
-    // A search without a trigram walks path_full in order (to stop at its limit) when it exists.
-    const indexed = path.join(tmp, 'app', 'catalogue-indexed-vault.sqlite');
-    fs.copyFileSync(file, indexed);
-    const db = new Database(indexed);
-    db.exec('CREATE INDEX path_full ON path (full)');
-    db.close();
-    const plain = new CatalogueReader(file);
+    // A search without a trigram walks path_full in order (to stop at its limit) where it exists;
+    // the same catalogue with and without that index.
+    const copy = (name: string, sql: string) => {
+      const to = path.join(tmp, 'app', `catalogue-${name}-vault.sqlite`);
+      fs.copyFileSync(file, to);
+      const db = new Database(to);
+      db.exec(sql);
+      db.close();
+      return to;
+    };
+    const indexed = copy('indexed', 'CREATE INDEX IF NOT EXISTS path_full ON path (full)');
+    const unindexed = copy('unindexed', 'DROP INDEX IF EXISTS path_full');
+    const plain = new CatalogueReader(unindexed);
     const withIndex = new CatalogueReader(indexed);
     try {
       for (const query of ['*', 'e', 'no', '*.t?t', 'x?y', 'a*b', '?', 'été', 'S/?', 'docs/', 'report']) {

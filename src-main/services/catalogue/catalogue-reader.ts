@@ -37,7 +37,6 @@ interface Lineage {
   snapshots: SnapshotRow[];
 }
 interface SpanRow {
-  id: number;
   path: number;
   lineage: number;
   first_pos: number;
@@ -51,7 +50,7 @@ interface SpanRow {
 
 /** A span's columns, the content key as hex. */
 const SPAN = (s: string) =>
-  `${s}.id, ${s}.path, ${s}.lineage, ${s}.first_pos, ${s}.last_pos, ${s}.type, lower(hex(${s}.content)) AS content, ${s}.size, ${s}.mtime`;
+  `${s}.path, ${s}.lineage, ${s}.first_pos, ${s}.last_pos, ${s}.type, lower(hex(${s}.content)) AS content, ${s}.size, ${s}.mtime`;
 
 /** One path in one lineage, as search finds it. */
 export interface CatalogueHit {
