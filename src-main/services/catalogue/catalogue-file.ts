@@ -11,7 +11,8 @@
  * backup). Contents are the engine's content keys (contentKey: a file's blob ids hashed; a folder's
  * key is its subtree id hashed, so an equal key means nothing below it changed). A new backup in
  * which 1 % of the files changed closes and opens ~1 % of the spans (and those of their folders),
- * and a folder whose open span has the same key is not walked at all.
+ * and a folder whose open span has the same key is not walked at all; a changed folder's entries
+ * are compared with its `listing`, one row, rather than with a row per entry.
  * Counts always come from the backups that still exist: a span whose backups were all removed is
  * dropped, and with it any path no span holds.
  *
@@ -26,7 +27,7 @@ import Database from 'better-sqlite3';
 /** "SRCT" (Strongroom catalogue): PRAGMA application_id, so a foreign SQLite file is recognised. */
 export const CATALOGUE_APPLICATION_ID = 0x53524354;
 /** Bumped with every change of the tables below; an older file is rebuilt, never migrated. */
-export const CATALOGUE_SCHEMA_VERSION = 2;
+export const CATALOGUE_SCHEMA_VERSION = 3;
 
 /** Entry types as stored (span.type). */
 export const ENTRY_TYPES = ['file', 'dir', 'symlink', 'other'] as const;
@@ -60,8 +61,9 @@ CREATE TABLE path (
   full TEXT NOT NULL,
   UNIQUE (parent, name)
 );
+-- Ordered by path, so a path's spans are together (versions read one range) and a changed path's
+-- closing and opening touch the same page.
 CREATE TABLE span (
-  id INTEGER PRIMARY KEY,
   path INTEGER NOT NULL,
   lineage INTEGER NOT NULL,
   first_pos INTEGER NOT NULL,
@@ -72,7 +74,18 @@ CREATE TABLE span (
   content BLOB NOT NULL,
   size INTEGER,
   -- milliseconds since the epoch
-  mtime INTEGER
+  mtime INTEGER,
+  PRIMARY KEY (path, lineage, first_pos)
+) WITHOUT ROWID;
+-- The writer's view of each folder in the lineage's head: its entries, their open spans and what
+-- to compare them by, one row per folder (encoding: src-main/job-process/catalogue-listing.ts).
+-- Derived from the open spans, rewritten with them in the same transaction.
+CREATE TABLE listing (
+  lineage INTEGER NOT NULL,
+  -- the folder's path id (0: the top of the backup)
+  dir INTEGER NOT NULL,
+  entries BLOB NOT NULL,
+  PRIMARY KEY (lineage, dir)
 );
 -- Search: a trigram index of names and full paths (kept in step with path by the triggers), so a
 -- substring is found without reading every path; the text itself is stored once, in path.
@@ -83,7 +96,9 @@ END;
 CREATE TRIGGER path_text_delete AFTER DELETE ON path BEGIN
   INSERT INTO path_text (path_text, rowid, name, full) VALUES ('delete', old.id, old.name, old.full);
 END;
-CREATE INDEX span_path ON span (path, lineage, first_pos);
+-- Search walks paths in this order and stops at its limit (without it, every match is sorted);
+-- versions find a path with one lookup.
+CREATE INDEX path_full ON path (full);
 CREATE INDEX span_first ON span (lineage, first_pos);
 CREATE INDEX span_last ON span (lineage, last_pos) WHERE last_pos IS NOT NULL;
 `;
