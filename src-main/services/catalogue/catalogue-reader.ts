@@ -9,7 +9,7 @@
  * What keeps the slow end of the latencies down (bench/find-catalogue.ts): statements are prepared
  * once per reader (preparing cost more than a versions query itself), content keys come out of
  * SQLite as hex text (no Buffer per row, less garbage to collect), and a search without a trigram
- * to narrow it walks paths in path order so that it stops at the limit (with an index on path.full).
+ * to narrow it walks paths in path order (the path_full index) so that it stops at the limit.
  */
 import type Database from 'better-sqlite3';
 import type {
@@ -65,8 +65,6 @@ export interface CatalogueHit {
 export class CatalogueReader {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
-  /** Whether paths are indexed by full path (path_full), so that a scan in path order reads the index. */
-  private readonly fullIndexed: boolean;
   private cache: {
     dataVersion: number;
     lineages: Map<number, Lineage>;
@@ -78,9 +76,6 @@ export class CatalogueReader {
     this.db.function('fold', { deterministic: true }, (s: unknown) =>
       typeof s === 'string' ? foldCase(s) : s,
     );
-    this.fullIndexed =
-      this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'path_full'").get() !==
-      undefined;
   }
 
   close(): void {
@@ -108,11 +103,10 @@ export class CatalogueReader {
          WHERE path_text MATCH @match AND ${like(`p.${pattern.column}`)} ORDER BY p.full LIMIT @limit`,
       ).all({ match: pattern.match, like: pattern.like, limit: limit + 1 }) as typeof paths;
     } else {
-      // Nothing to narrow with: paths in path order until the limit. A name that matches means its
-      // path does too, which an index of full paths answers before the row is read (without that
-      // index, the extra test would only cost).
+      // Nothing to narrow with: paths in path order (path_full) until the limit. A name that matches
+      // means its path does too, which path_full answers before the row is read.
       const where =
-        this.fullIndexed && pattern.column === 'name' && !pattern.needsFold
+        pattern.column === 'name' && !pattern.needsFold
           ? `${like('full')} AND ${like('name')}`
           : like(pattern.column);
       paths = this.sql(`SELECT id, full FROM path WHERE ${where} ORDER BY full LIMIT @limit`).all({
