@@ -207,31 +207,35 @@ export class CatalogueReader {
     }
     const lineage = lineages.get(from.lineage)!;
     const [lo, hi] = from.pos <= to.pos ? [from.pos, to.pos] : [to.pos, from.pos];
-    // Spans that hold a path at `hi` but began after `lo`, and spans that held one at `lo` but ended before `hi`.
+    // Spans that hold a path at `hi` but began after `lo`, and spans that held one at `lo` but ended
+    // before `hi`. Most paths are in both (changed), so only the first brings the path's name; the
+    // few only in the second (gone by `hi`) look theirs up: a wide diff reads half the names.
     const startedBetween = this.sql(
       `SELECT ${SPAN('s')}, p.full FROM span s JOIN path p ON p.id = s.path
        WHERE s.lineage = ? AND s.first_pos > ? AND s.first_pos <= ? AND (s.last_pos IS NULL OR s.last_pos >= ?)`,
     ).all(lineage.id, lo, hi, hi) as (SpanRow & { full: string })[];
     const endedBetween = this.sql(
-      `SELECT ${SPAN('s')}, p.full FROM span s JOIN path p ON p.id = s.path
+      `SELECT ${SPAN('s')} FROM span s
        WHERE s.lineage = ? AND s.last_pos >= ? AND s.last_pos < ? AND s.first_pos <= ?`,
-    ).all(lineage.id, lo, hi, lo) as (SpanRow & { full: string })[];
+    ).all(lineage.id, lo, hi, lo) as SpanRow[];
     const atHi = new Map(startedBetween.map((s) => [s.path, s]));
     const atLo = new Map(endedBetween.map((s) => [s.path, s]));
+    const fullOf = this.sql('SELECT full FROM path WHERE id = ?').pluck();
+    const pathOf = (pathId: number) => atHi.get(pathId)?.full ?? (fullOf.get(pathId) as string);
     const [atFrom, atTo] = from.pos <= to.pos ? [atLo, atHi] : [atHi, atLo];
     const added: DiffEntry[] = [];
     const removed: DiffEntry[] = [];
     const modified: DiffEntry[] = [];
     for (const [pathId, after] of atTo) {
       const before = atFrom.get(pathId);
-      if (!before) added.push(diffEntry(after.full, null, after));
+      if (!before) added.push(diffEntry(pathOf(pathId), null, after));
       // A folder's key changes with anything below it: those changes are listed themselves.
       else if (contentOf(before) !== contentOf(after) && !(isDir(before) && isDir(after))) {
-        modified.push(diffEntry(after.full, before, after));
+        modified.push(diffEntry(pathOf(pathId), before, after));
       }
     }
     for (const [pathId, before] of atFrom) {
-      if (!atTo.has(pathId)) removed.push(diffEntry(before.full, before, null));
+      if (!atTo.has(pathId)) removed.push(diffEntry(pathOf(pathId), before, null));
     }
     const byPath = (a: DiffEntry, b: DiffEntry) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
     const totals = { added: added.length, removed: removed.length, modified: modified.length };
