@@ -214,12 +214,12 @@ export class CatalogueService {
   }
 
   private async vaultStatus(vault: Vault): Promise<CatalogueStatus> {
-    const active = this.activeJob(vault.id);
     const file = catalogueFileFor(this.o.dataDir, vault.id);
+    const info =
+      this.damaged.has(vault.id) || !fs.existsSync(file) ? null : await this.read(vault.id, { op: 'info' });
+    // The jobs as they are once the answer is in (one may have ended meanwhile).
+    const active = this.activeJob(vault.id);
     const base = { vaultId: vault.id, jobId: active?.id ?? null };
-    if (this.damaged.has(vault.id)) return { ...base, snapshots: 0, updatedAt: null, state: 'damaged' };
-    if (!fs.existsSync(file)) return { ...base, snapshots: 0, updatedAt: null, state: 'missing' };
-    const info = await this.read(vault.id, { op: 'info' });
     if (!info) {
       return {
         ...base,
