@@ -8,6 +8,9 @@
  * backups, at unlock for vaults never catalogued (whose password is available), and when main finds
  * a catalogue damaged (then as a rebuild; a damaged file is never read from). A vault's catalogue
  * is deleted when the vault is removed from the configuration (and any left over at start-up).
+ *
+ * Every read goes through `reads` (the catalogue worker thread, which holds the readers), so a long
+ * query never stops main's event loop; the answers are promises.
  */
 import fs from 'node:fs';
 import type { BackupConfig, Vault } from '../../../src-shared/backup-config';
@@ -31,7 +34,7 @@ import {
   deleteCatalogueFiles,
   vaultIdOfCatalogueFile,
 } from './catalogue-file';
-import { CatalogueReader } from './catalogue-reader';
+import type { CatalogueAnswer, CatalogueQuery } from '../../catalogue-worker/protocol';
 import { compileSearchPattern } from './search-pattern';
 
 export const DEFAULT_SEARCH_LIMIT = 200;
@@ -41,6 +44,14 @@ export const DEFAULT_DIFF_LIMIT = 1000;
 const CHANGING_KINDS = ['backup', 'retention'] as const;
 const CHANGED_STATUSES = ['success', 'warning'] as const;
 
+/** Answers queries on catalogue files away from main's event loop (CatalogueWorkerThread). */
+export interface CatalogueReads {
+  query<Q extends CatalogueQuery>(file: string, query: Q): Promise<CatalogueAnswer<Q>>;
+  /** Forget any open reader of the file (it was replaced or deleted). */
+  close(file: string): void;
+  dispose(): Promise<void>;
+}
+
 export interface CatalogueServiceOptions {
   /** The app's data directory: catalogues are <dataDir>/catalogue-<vault id>.sqlite. */
   dataDir: string;
@@ -48,11 +59,11 @@ export interface CatalogueServiceOptions {
   vaults: Pick<VaultService, 'find' | 'get' | 'repoLocation'>;
   queue: JobQueue;
   history: JobHistoryStore;
+  reads: CatalogueReads;
   log?: (message: string) => void;
 }
 
 export class CatalogueService {
-  private readonly readers = new Map<string, CatalogueReader>();
   /** Vaults whose catalogue main found unreadable; cleared by the next successful update. */
   private readonly damaged = new Set<string>();
   /** Queued catalogue jobs that rebuild from scratch. */
@@ -74,15 +85,17 @@ export class CatalogueService {
 
   dispose(): void {
     for (const d of this.disposers.splice(0)) d();
-    for (const r of this.readers.values()) r.close();
-    this.readers.clear();
+    void this.o.reads.dispose();
   }
 
-  status(): CatalogueStatus[] {
-    return this.o.config.get().vaults.map((v) => this.vaultStatus(v));
+  async status(): Promise<CatalogueStatus[]> {
+    const vaults = this.o.config.get().vaults;
+    const out: CatalogueStatus[] = [];
+    for (const v of vaults) out.push(await this.vaultStatus(v));
+    return out;
   }
 
-  search(input: ChannelInput<'catalogue:search'>): CatalogueSearchResult {
+  async search(input: ChannelInput<'catalogue:search'>): Promise<CatalogueSearchResult> {
     const config = this.o.config.get();
     const vaults = input.vaultId ? [this.o.vaults.find(input.vaultId)] : config.vaults;
     const limit = input.limit ?? DEFAULT_SEARCH_LIMIT;
@@ -96,8 +109,8 @@ export class CatalogueService {
     const incompleteVaults: string[] = [];
     let truncated = false;
     for (const vault of vaults) {
-      if (this.vaultStatus(vault).state !== 'ready') incompleteVaults.push(vault.id);
-      const found = this.read(vault.id, (r) => r.search(pattern, limit - matches.length + 1));
+      if ((await this.vaultStatus(vault)).state !== 'ready') incompleteVaults.push(vault.id);
+      const found = await this.read(vault.id, { op: 'search', pattern, limit: limit - matches.length + 1 });
       if (!found) continue;
       for (const hit of found.hits) {
         if (matches.length === limit) {
@@ -122,9 +135,13 @@ export class CatalogueService {
     return { matches, truncated, incompleteVaults };
   }
 
-  versions(input: ChannelInput<'catalogue:versions'>): FileVersions {
+  async versions(input: ChannelInput<'catalogue:versions'>): Promise<FileVersions> {
     this.o.vaults.find(input.vaultId);
-    const found = this.read(input.vaultId, (r) => r.versions(input.itemId, input.path));
+    const found = await this.read(input.vaultId, {
+      op: 'versions',
+      itemId: input.itemId,
+      path: input.path,
+    });
     return {
       vaultId: input.vaultId,
       itemId: input.itemId,
@@ -134,11 +151,14 @@ export class CatalogueService {
     };
   }
 
-  diff(input: ChannelInput<'catalogue:diff'>): SnapshotDiff {
+  async diff(input: ChannelInput<'catalogue:diff'>): Promise<SnapshotDiff> {
     this.o.vaults.find(input.vaultId);
-    const found = this.read(input.vaultId, (r) =>
-      r.diff(input.fromSnapshotId, input.toSnapshotId, input.limit ?? DEFAULT_DIFF_LIMIT),
-    );
+    const found = await this.read(input.vaultId, {
+      op: 'diff',
+      fromSnapshotId: input.fromSnapshotId,
+      toSnapshotId: input.toSnapshotId,
+      limit: input.limit ?? DEFAULT_DIFF_LIMIT,
+    });
     if (!found) {
       throw new ServiceError(
         'not_found',
@@ -193,13 +213,13 @@ export class CatalogueService {
     }
   }
 
-  private vaultStatus(vault: Vault): CatalogueStatus {
-    const active = this.activeJob(vault.id);
+  private async vaultStatus(vault: Vault): Promise<CatalogueStatus> {
     const file = catalogueFileFor(this.o.dataDir, vault.id);
+    const info =
+      this.damaged.has(vault.id) || !fs.existsSync(file) ? null : await this.read(vault.id, { op: 'info' });
+    // The jobs as they are once the answer is in (one may have ended meanwhile).
+    const active = this.activeJob(vault.id);
     const base = { vaultId: vault.id, jobId: active?.id ?? null };
-    if (this.damaged.has(vault.id)) return { ...base, snapshots: 0, updatedAt: null, state: 'damaged' };
-    if (!fs.existsSync(file)) return { ...base, snapshots: 0, updatedAt: null, state: 'missing' };
-    const info = this.read(vault.id, (r) => r.info());
     if (!info) {
       return {
         ...base,
@@ -223,24 +243,17 @@ export class CatalogueService {
   }
 
   /**
-   * Runs a query on the vault's catalogue. null: there is none yet, or it is damaged (a rebuild is
+   * Runs a query on the vault's catalogue. null: there is none yet (or it was deleted from under an
+   * open reader: the worker never answers from an unlinked file), or it is damaged (a rebuild is
    * then queued, and it is not read from again until that has run).
    */
-  private read<T>(vaultId: string, query: (reader: CatalogueReader) => T): T | null {
+  private async read<Q extends CatalogueQuery>(
+    vaultId: string,
+    query: Q,
+  ): Promise<CatalogueAnswer<Q> | null> {
     if (this.damaged.has(vaultId)) return null;
-    const file = catalogueFileFor(this.o.dataDir, vaultId);
-    // Deleted from under an open reader (by hand, or a cleaner): never answer from the unlinked file.
-    if (!fs.existsSync(file)) {
-      this.closeReader(vaultId);
-      return null;
-    }
-    let reader = this.readers.get(vaultId);
     try {
-      if (!reader) {
-        reader = new CatalogueReader(file);
-        this.readers.set(vaultId, reader);
-      }
-      return query(reader);
+      return await this.o.reads.query(catalogueFileFor(this.o.dataDir, vaultId), query);
     } catch (error) {
       if (error instanceof ServiceError) throw error;
       if (error instanceof CatalogueUnusableError && error.reason === 'missing') return null;
@@ -332,7 +345,6 @@ export class CatalogueService {
   }
 
   private closeReader(vaultId: string): void {
-    this.readers.get(vaultId)?.close();
-    this.readers.delete(vaultId);
+    this.o.reads.close(catalogueFileFor(this.o.dataDir, vaultId));
   }
 }
