@@ -29,7 +29,7 @@ export type FromCatalogueWorker =
   { t: 'answer'; id: number; value: unknown } | { t: 'failed'; id: number; error: WireError };
 
 export type WireError =
-  | { kind: 'unusable'; reason: 'missing' | 'damaged'; message: string }
+  | { kind: 'unusable'; reason: CatalogueUnusableError['reason']; message: string }
   | { kind: 'service'; code: IpcErrorCode; message: string }
   | { kind: 'other'; message: string };
 

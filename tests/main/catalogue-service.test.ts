@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Services } from '../../src-main/compose';
 import { catalogueFileFor } from '../../src-main/services/catalogue/catalogue-file';
@@ -259,6 +260,26 @@ describe('finding files in every backup through the IPC gate', { timeout: 240_00
     expect(status.jobId).not.toBeNull();
     await catalogueReady(vault.id);
     expect(await call('catalogue:search', { query: '*' })).toEqual(before);
+  });
+
+  it('rebuilds a catalogue of another version at unlock without calling it damaged', async () => {
+    const file = catalogueFileFor(path.join(tmp, 'app'), vault.id);
+    const before = await call<CatalogueSearchResult>('catalogue:search', { query: '*' });
+    // As every catalogue is after an update that changes its tables: sound, but schema 2.
+    services.dispose();
+    const old = new Database(file);
+    old.pragma('user_version = 2');
+    old.close();
+    services = compose();
+    await call('auth:unlock', { username: 'alice', password: PASSWORD });
+    const status = (await call<CatalogueStatus[]>('catalogue:status'))[0]!;
+    expect(status.state).not.toBe('damaged');
+    await catalogueReady(vault.id);
+    expect(await call('catalogue:search', { query: '*' })).toEqual(before);
+    const [rebuilt] = await call<JobRecord[]>('job:list', { kind: 'catalogue', limit: 1 });
+    expect(rebuilt).toMatchObject({ status: 'success' });
+    const { log } = await call<{ log: { message: string }[] }>('job:get', { jobId: rebuilt!.id });
+    expect(log.map((l) => l.message).join('\n')).toMatch(/made by another version of Strongroom/);
   });
 
   it('never answers from a catalogue deleted under an open reader', async () => {

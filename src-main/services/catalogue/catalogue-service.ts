@@ -66,6 +66,11 @@ export interface CatalogueServiceOptions {
 export class CatalogueService {
   /** Vaults whose catalogue main found unreadable; cleared by the next successful update. */
   private readonly damaged = new Set<string>();
+  /**
+   * Vaults whose catalogue is sound but of another schema version (every catalogue after an update
+   * that changes the tables): rebuilt like a damaged one, but shown as not built yet, not as damaged.
+   */
+  private readonly otherVersion = new Set<string>();
   /** Queued catalogue jobs that rebuild from scratch. */
   private readonly rebuildJobs = new Set<string>();
   private readonly disposers: (() => void)[] = [];
@@ -193,7 +198,11 @@ export class CatalogueService {
     return { jobId: job.id };
   }
 
-  /** At unlock: vaults whose catalogue was never built get one, where their password is at hand. */
+  /**
+   * At unlock: vaults whose catalogue was never built get one, where their password is at hand; an
+   * existing one is opened once, so that one of another version (after an update) or damaged is
+   * rebuilt now rather than when Restore is next opened.
+   */
   async catalogueNew(): Promise<void> {
     let vaults: Vault[];
     try {
@@ -202,9 +211,13 @@ export class CatalogueService {
       return;
     }
     for (const vault of vaults) {
-      if (fs.existsSync(catalogueFileFor(this.o.dataDir, vault.id)) || this.activeJob(vault.id)) continue;
+      if (this.activeJob(vault.id)) continue;
       const password = await this.o.vaults.get(vault.id).catch(() => null);
       if (password === null) continue;
+      if (fs.existsSync(catalogueFileFor(this.o.dataDir, vault.id))) {
+        await this.read(vault.id, { op: 'info' }).catch(() => null);
+        continue;
+      }
       try {
         this.update(vault.id, false, 'catch-up');
       } catch (error) {
@@ -225,7 +238,7 @@ export class CatalogueService {
         ...base,
         snapshots: 0,
         updatedAt: null,
-        state: this.damaged.has(vault.id) ? 'damaged' : 'missing',
+        state: this.damaged.has(vault.id) && !this.otherVersion.has(vault.id) ? 'damaged' : 'missing',
       };
     }
     const lastUpdate = this.o.history.newestEndedOfVault(vault.id, ['catalogue'], ['success']);
@@ -268,13 +281,22 @@ export class CatalogueService {
   }
 
   private markDamaged(vaultId: string, error: unknown): void {
-    this.o.log?.(
-      `the file catalogue of vault ${vaultId} is damaged (${(error as Error).message}); rebuilding it`,
-    );
+    if (error instanceof CatalogueUnusableError && error.reason === 'other-version') {
+      this.otherVersion.add(vaultId);
+      this.o.log?.(
+        `the file catalogue of vault ${vaultId} is of another version (${error.message}); rebuilding it`,
+      );
+    } else {
+      this.o.log?.(
+        `the file catalogue of vault ${vaultId} is damaged (${(error as Error).message}); rebuilding it`,
+      );
+    }
     this.closeReader(vaultId);
     this.damaged.add(vaultId);
     try {
-      this.update(vaultId, true, 'manual');
+      // Another version: the job finds that itself (and says so in its log) and starts afresh.
+      if (this.otherVersion.has(vaultId)) this.update(vaultId, false, 'catch-up');
+      else this.update(vaultId, true, 'manual');
     } catch (e) {
       this.o.log?.(`catalogue rebuild not queued: ${(e as Error).message}`);
     }
@@ -286,7 +308,10 @@ export class CatalogueService {
       // The job process may have replaced the file: read it afresh.
       this.closeReader(job.vaultId);
       this.rebuildJobs.delete(job.id);
-      if (job.status === 'success') this.damaged.delete(job.vaultId);
+      if (job.status === 'success') {
+        this.damaged.delete(job.vaultId);
+        this.otherVersion.delete(job.vaultId);
+      }
       if (!this.vaultExists(job.vaultId)) deleteCatalogueFiles(catalogueFileFor(this.o.dataDir, job.vaultId));
       return;
     }
@@ -340,6 +365,7 @@ export class CatalogueService {
       }
       this.closeReader(vaultId);
       this.damaged.delete(vaultId);
+      this.otherVersion.delete(vaultId);
       deleteCatalogueFiles(catalogueFileFor(this.o.dataDir, vaultId));
     }
   }
