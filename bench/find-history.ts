@@ -124,6 +124,16 @@ function resticBackup(repo: string, source: string, env: NodeJS.ProcessEnv): Pro
   });
 }
 
+/** A history `a` that is the beginning of `b`. */
+function extendable(a: FindHistoryParams, b: FindHistoryParams): boolean {
+  return (
+    a.snapshots < b.snapshots &&
+    a.paths === b.paths &&
+    a.changeRatio === b.changeRatio &&
+    (a.restic ?? true) === (b.restic ?? true)
+  );
+}
+
 function sameParams(a: FindHistoryParams, b: FindHistoryParams): boolean {
   return (
     a.snapshots === b.snapshots &&
@@ -143,10 +153,20 @@ export async function buildFindHistory(
   onStep?: (done: number, total: number) => void,
 ): Promise<FindHistory> {
   const record = path.join(dir, 'history.json');
+  let earlier: FindHistory | null = null;
   if (fs.existsSync(record)) {
     const old = JSON.parse(fs.readFileSync(record, 'utf8')) as FindHistory;
     if (sameParams(old.params, params)) return old;
-    throw new Error(`${dir} holds a history with other parameters; choose another --dir`);
+    // The history is deterministic: a shorter one with the same tree and change ratio is the start
+    // of this one, so it is extended rather than built again (an hour saved on the full size).
+    if (!extendable(old.params, params))
+      throw new Error(`${dir} holds a history with other parameters; choose another --dir`);
+    // Its backups name the folder they were made from: moved, the new ones would be another tree.
+    if (path.resolve(old.source) !== path.resolve(dir, 'src'))
+      throw new Error(
+        `${dir} holds a history made in ${path.dirname(old.source)}; it cannot be extended here`,
+      );
+    earlier = old;
   }
   const withRestic = params.restic ?? true;
   const layout = historyLayout(params.paths);
@@ -154,36 +174,60 @@ export async function buildFindHistory(
   const strongroomRepo = path.join(dir, 'strongroom-repo');
   const resticRepo = path.join(dir, 'restic-repo');
   const env = { ...process.env, RESTIC_PASSWORD: HISTORY_PASSWORD };
-  fs.mkdirSync(source, { recursive: true });
   const version = new Uint32Array(layout.files);
-  for (let f = 0; f < layout.files; f++) {
-    const p = path.join(source, filePath(layout, f));
-    if (f === 0 || layout.dirOf(f).leaf !== layout.dirOf(f - 1).leaf)
-      fs.mkdirSync(path.dirname(p), { recursive: true });
-    fs.writeFileSync(p, contents(f, 0));
-  }
-  const repo = await Repository.init(new LocalFolderStorage(strongroomRepo), HISTORY_PASSWORD);
-  if (withRestic) execFileSync('restic', ['-r', resticRepo, 'init', '--quiet'], { env, stdio: 'pipe' });
-  const strongroomSnapshots: string[] = [];
-  const resticSnapshots: string[] = [];
-  const buildSeconds = { strongroom: 0, restic: 0 };
   const changes = Math.max(1, Math.round(layout.files * params.changeRatio));
-  // A few files are deleted at one step and come back (with their old bytes) at the next.
-  let deleted: number[] = [];
-  for (let step = 0; step < params.snapshots; step++) {
-    if (step > 0) {
+  const step = (n: number, write: boolean, deleted: number[]): number[] => {
+    if (write)
       for (const f of deleted)
         fs.writeFileSync(path.join(source, filePath(layout, f)), contents(f, version[f]!));
-      const chosen = pick(step, changes, layout.files);
-      for (const f of chosen) {
-        version[f] = version[f]! + 1;
-        fs.writeFileSync(path.join(source, filePath(layout, f)), contents(f, version[f]!));
-      }
-      deleted = pick(-step, Math.max(1, Math.round(changes / 100)), layout.files).filter(
-        (f) => !chosen.includes(f),
-      );
-      for (const f of deleted) fs.rmSync(path.join(source, filePath(layout, f)));
+    const chosen = pick(n, changes, layout.files);
+    for (const f of chosen) {
+      version[f] = version[f]! + 1;
+      if (write) fs.writeFileSync(path.join(source, filePath(layout, f)), contents(f, version[f]!));
     }
+    const gone = pick(-n, Math.max(1, Math.round(changes / 100)), layout.files).filter(
+      (f) => !chosen.includes(f),
+    );
+    if (write) for (const f of gone) fs.rmSync(path.join(source, filePath(layout, f)), { force: true });
+    return gone;
+  };
+  // A few files are deleted at one step and come back (with their old bytes) at the next.
+  let deleted: number[] = [];
+  let repo: Repository;
+  if (earlier) {
+    // The source already is as it was at the earlier history's last step: replay the choices only.
+    for (let n = 1; n < earlier.params.snapshots; n++) deleted = step(n, false, deleted);
+    repo = await Repository.open(new LocalFolderStorage(strongroomRepo), HISTORY_PASSWORD);
+  } else {
+    fs.mkdirSync(source, { recursive: true });
+    for (let f = 0; f < layout.files; f++) {
+      const p = path.join(source, filePath(layout, f));
+      if (f === 0 || layout.dirOf(f).leaf !== layout.dirOf(f - 1).leaf)
+        fs.mkdirSync(path.dirname(p), { recursive: true });
+      fs.writeFileSync(p, contents(f, 0));
+    }
+    repo = await Repository.init(new LocalFolderStorage(strongroomRepo), HISTORY_PASSWORD);
+    if (withRestic) execFileSync('restic', ['-r', resticRepo, 'init', '--quiet'], { env, stdio: 'pipe' });
+  }
+  const strongroomSnapshots: string[] = [...(earlier?.strongroomSnapshots ?? [])];
+  const resticSnapshots: string[] = [...(earlier?.resticSnapshots ?? [])];
+  const buildSeconds = { ...(earlier?.buildSeconds ?? { strongroom: 0, restic: 0 }) };
+  let history: FindHistory = {
+    params,
+    dir,
+    source,
+    password: HISTORY_PASSWORD,
+    strongroomRepo,
+    strongroomSnapshots,
+    resticRepo: withRestic ? resticRepo : undefined,
+    resticSnapshots,
+    files: layout.files,
+    leafDirs: layout.leafDirs,
+    fileDigits: layout.fileDigits,
+    buildSeconds,
+  };
+  for (let n = earlier?.params.snapshots ?? 0; n < params.snapshots; n++) {
+    if (n > 0) deleted = step(n, true, deleted);
     // The two tools back up the same source at once (neither writes to it), which halves the wait.
     const timed = async <T>(f: () => Promise<T>): Promise<[T, number]> => {
       const t = process.hrtime.bigint();
@@ -200,22 +244,16 @@ export async function buildFindHistory(
       resticSnapshots.push(resticId);
       buildSeconds.restic += resticSeconds;
     }
-    onStep?.(step + 1, params.snapshots);
+    // Recorded after every step, so a stopped build is resumed (as a shorter history) next time.
+    history = {
+      ...history,
+      params: { ...params, snapshots: n + 1 },
+      strongroomSnapshots,
+      resticSnapshots,
+      buildSeconds,
+    };
+    fs.writeFileSync(record, JSON.stringify(history, null, 2));
+    onStep?.(n + 1, params.snapshots);
   }
-  const history: FindHistory = {
-    params,
-    dir,
-    source,
-    password: HISTORY_PASSWORD,
-    strongroomRepo,
-    strongroomSnapshots,
-    resticRepo: withRestic ? resticRepo : undefined,
-    resticSnapshots,
-    files: layout.files,
-    leafDirs: layout.leafDirs,
-    fileDigits: layout.fileDigits,
-    buildSeconds,
-  };
-  fs.writeFileSync(record, JSON.stringify(history, null, 2));
   return history;
 }

@@ -13,6 +13,10 @@
 //                             .node addon or a .wasm file from their own folder (unpacked too), as in
 //                             the CLI's bundle (bin/strongroom-backup.js), and better-sqlite3 (the
 //                             file catalogue), unpacked with its helpers. It must not import electron.
+//   dist/electron/catalogue-worker.mjs
+//                             main's worker thread that answers file catalogue queries (search,
+//                             versions, what changed) off main's event loop. better-sqlite3 stays
+//                             external and loads from node_modules, unpacked, as for the job process.
 import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -64,15 +68,25 @@ await build({
   external: ['zstd-napi', '@bokuweb/zstd-wasm', 'better-sqlite3', 'electron'],
 });
 
+await build({
+  ...common,
+  entryPoints: [path.join(root, 'src-main', 'catalogue-worker', 'entry.ts')],
+  outfile: path.join(out, 'catalogue-worker.mjs'),
+  format: 'esm',
+  external: ['better-sqlite3', 'electron'],
+});
+
 // Fail the build if the job process would load electron: it runs the same code under plain Node.
-const jobFiles = fs.readdirSync(out).filter((f) => /^(job-process|chunk-worker).*\.mjs$/.test(f));
+const jobFiles = fs
+  .readdirSync(out)
+  .filter((f) => /^(job-process|chunk-worker|catalogue-worker).*\.mjs$/.test(f));
 for (const file of jobFiles) {
   if (
     /\bfrom\s*["']electron["']|\brequire\(["']electron["']\)|import\(["']electron["']\)/.test(
       fs.readFileSync(path.join(out, file), 'utf8'),
     )
   ) {
-    console.error(`${file} imports electron: the job process must run under plain Node too`);
+    console.error(`${file} imports electron: the job process and workers must run under plain Node too`);
     process.exit(1);
   }
 }
@@ -85,7 +99,13 @@ if (foreign.length > 0) {
   console.error(`preload.cjs requires ${foreign.join(', ')}: a sandboxed preload can only require electron`);
   process.exit(1);
 }
-for (const file of ['main.js', 'preload.cjs', 'job-process.mjs', 'chunk-worker.mjs']) {
+for (const file of [
+  'main.js',
+  'preload.cjs',
+  'job-process.mjs',
+  'chunk-worker.mjs',
+  'catalogue-worker.mjs',
+]) {
   const size = fs.statSync(path.join(out, file)).size;
   console.log(`${path.relative(root, path.join(out, file))}  ${(size / 1024).toFixed(1)} KiB`);
 }

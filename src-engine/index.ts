@@ -37,8 +37,8 @@ export {
 } from './repair';
 export { applyPolicy, groupSnapshots, policyIsEmpty, type KeepPolicy } from './forget';
 export { listTree, type ListedNode } from './ls';
-export { walkTree, type WalkEntry, type WalkOptions } from './walk';
-export { contentKey } from './content-key';
+export { childPath, walkTree, type WalkEntry, type WalkOptions } from './walk';
+export { contentKey, contentKeyBytes } from './content-key';
 export {
   findInSnapshots,
   type FindOptions,

@@ -101,6 +101,8 @@ export interface RepositoryProblem {
 
 /** Index, snapshot and pack files are named by the SHA-256 of their bytes. */
 const OBJECT_NAME = /^[0-9a-f]{64}$/;
+/** Index files read ahead of the one being added (loadIndex). */
+const INDEX_READ_AHEAD = 8;
 /** Key and lock files have random names: 256-bit now (the REST server takes only 64 hex), 128-bit in older repositories. */
 const RANDOM_NAME = /^(?:[0-9a-f]{32}|[0-9a-f]{64})$/;
 
@@ -322,7 +324,11 @@ export class Repository implements LockPort {
   }
 
   async loadObject<T>(dir: 'index' | 'snapshots', kind: string, id: string): Promise<T> {
-    const bytes = await this.storage.read(`${dir}/${id}`);
+    return this.openObject<T>(dir, kind, id, await this.storage.read(`${dir}/${id}`));
+  }
+
+  /** A stored object's bytes, checked against its name and decrypted. */
+  private openObject<T>(dir: 'index' | 'snapshots', kind: string, id: string, bytes: Buffer): T {
     if (sha256Hex(bytes) !== id)
       throw new IntegrityError(`${dir}/${id}`, `${dir}/${id}: contents do not match its name`);
     return this.unseal<T>(kind, bytes, `${dir}/${id.slice(0, 16)}`);
@@ -363,10 +369,24 @@ export class Repository implements LockPort {
    */
   async loadIndex(opts: { recover?: boolean; strict?: boolean } = {}): Promise<void> {
     if (this.indexLoaded) return;
-    for (const id of await this.listNames('index')) {
+    const ids = await this.listNames('index');
+    // Read a few files ahead while earlier ones are decrypted and added, in their listed order (the
+    // first copy of a blob wins): on a local disk this hides the waits, over HTTP or S3 the latency.
+    const reads = new Map<number, Promise<Buffer>>();
+    const readAhead = (i: number) => {
+      if (i >= ids.length) return;
+      const read = this.storage.read(`index/${ids[i]}`);
+      read.catch(() => undefined); // handled where it is awaited, in order
+      reads.set(i, read);
+    };
+    for (let i = 0; i < INDEX_READ_AHEAD; i++) readAhead(i);
+    for (const [i, id] of ids.entries()) {
+      const read = reads.get(i)!;
+      reads.delete(i);
+      readAhead(i + INDEX_READ_AHEAD);
       let idx: IndexFile;
       try {
-        idx = await this.loadObject<IndexFile>('index', 'index', id);
+        idx = this.openObject<IndexFile>('index', 'index', id, await read);
         if (idx?.version !== 1 || !Array.isArray(idx.packs)) throw new Error('not an index file');
       } catch (err) {
         this.unreadableIndexFiles.push(id);

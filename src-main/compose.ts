@@ -21,6 +21,7 @@ import { JobReportOutbox } from './services/backup/job-report-outbox';
 import { JobReporter } from './services/backup/job-reporter';
 import { ProtectedItemService } from './services/backup/protected-item-service';
 import { VaultService } from './services/backup/vault-service';
+import { CatalogueWorkerThread, type CatalogueWorkerOptions } from './adapters/catalogue-worker-thread';
 import { CatalogueService } from './services/catalogue/catalogue-service';
 import { LockService, type Logger } from './services/lock-service';
 import type {
@@ -56,6 +57,8 @@ export interface Ports {
   dataDir: string;
   /** Runs engine requests in the job process. */
   runner: EngineRunner;
+  /** The worker thread that answers catalogue queries; default: from the TypeScript sources. */
+  catalogueWorker?: CatalogueWorkerOptions;
   /** Job events to the renderer; sent only while unlocked. */
   events?: RendererEvents;
   notifier?: Notifier;
@@ -173,6 +176,7 @@ export function composeServices(ports: Ports): Services {
     vaults,
     queue,
     history,
+    reads: new CatalogueWorkerThread(ports.catalogueWorker),
     log: warn,
   });
 

@@ -30,6 +30,7 @@ import {
   ElectronRendererEvents,
 } from './adapters/electron-shell';
 import { ElectronTrayIcon } from './adapters/electron-tray';
+import { bundledCatalogueWorkerPath } from './adapters/catalogue-worker-thread';
 import { UtilityProcessEngineRunner, bundledJobProcessPath } from './adapters/utility-process-engine-runner';
 import type { SecretStoreKind } from '../src-shared/ipc-contract';
 import { ElectronStoreSettings } from './adapters/electron-store-settings';
@@ -106,6 +107,7 @@ async function main(): Promise<void> {
       (modulePath, args, options) => utilityProcess.fork(modulePath, args, options),
       bundledJobProcessPath(import.meta.url),
     ),
+    catalogueWorker: { entry: bundledCatalogueWorkerPath(import.meta.url) },
     events: new ElectronRendererEvents(() => window),
     notifier: new ElectronNotifier(Notification),
     dialogs: new ElectronDialogs(dialog, shell, () => window),

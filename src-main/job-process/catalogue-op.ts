@@ -28,6 +28,12 @@ export async function catalogueOp(
       null,
       `The file catalogue was damaged (${opened.problem}); it is rebuilt from the vault.`,
     );
+  } else if (opened.recreated === 'other-version') {
+    ctx.log(
+      'info',
+      null,
+      'The file catalogue was made by another version of Strongroom; it is rebuilt from the vault.',
+    );
   } else if (opened.recreated === 'other-repository') {
     ctx.log('warning', null, 'The file catalogue was of another repository; it is rebuilt from this vault.');
   }

@@ -1,15 +1,32 @@
 /**
  * Writes a vault's file catalogue (tables: src-main/services/catalogue/catalogue-file.ts) in the
- * job process. A backup is appended to its lineage by walking its tree with the engine's walkTree,
- * comparing each entry's content key with the path's open span: equal, nothing is written (and a
- * folder with an equal key is not walked: nothing below it changed); different, the old span is
- * closed at the previous position and a new one opened; a path the backup no longer has is closed
- * with everything below it. Each backup is one transaction, so a stopped job leaves a consistent
- * catalogue of the backups it finished.
+ * job process. A backup is appended to its lineage folder by folder, from its root tree down:
+ * each entry is compared with the folder's listing in the lineage's head (catalogue-listing.ts);
+ * unchanged, nothing is written (and an unchanged folder is not read at all: nothing below it
+ * changed); changed, its open span is closed at the previous position and a new one opened; a path
+ * the backup no longer has is closed with everything below it. Each backup is one transaction, so a
+ * stopped job leaves a consistent catalogue of the backups it finished.
  */
 import type Database from 'better-sqlite3';
-import { contentKey, walkTree, type Repository, type Snapshot } from '../../src-engine/index';
+import {
+  childPath,
+  contentKeyBytes,
+  type Repository,
+  type Snapshot,
+  type TreeNode,
+} from '../../src-engine/index';
 import { ENTRY_TYPES } from '../services/catalogue/catalogue-file';
+import {
+  TOKEN_BYTES,
+  encodeListing,
+  markUnread,
+  readListing,
+  sameToken,
+  unreadBefore,
+  writeToken,
+  type ListedEntry,
+  type NewEntry,
+} from './catalogue-listing';
 
 export type RepoSnapshot = Snapshot & { id: string };
 
@@ -44,16 +61,14 @@ export interface LineageRow {
   headPos: number;
 }
 
-interface OpenChild {
+/** A changed folder still to compare: its path and the tree that lists its contents now. */
+interface PendingDir {
   pathId: number;
-  spanId: number;
-  type: number;
-  content: Buffer;
-}
-interface OpenDir {
-  pathId: number;
-  /** Open spans of its children not seen yet in this backup, by name. */
-  children: Map<string, OpenChild>;
+  parentId: number;
+  name: string;
+  path: string;
+  /** null: a folder stored without a tree (nothing in it). */
+  tree: string | null;
 }
 
 export interface AppendHooks {
@@ -61,7 +76,7 @@ export interface AppendHooks {
   onEntries?(walked: number, path: string): void;
   /** A folder whose tree cannot be read: its contents count as absent from this backup. */
   onUnreadable?(path: string, err: Error): void;
-  /** The benchmark's split: time spent in the engine's walk (reading trees) as against writing. */
+  /** The benchmark's split: time spent reading trees from the repository as against the rest. */
   timing?: { walkNs: bigint };
 }
 
@@ -72,22 +87,28 @@ export class CatalogueWriter {
     this.s = {
       pathByName: db.prepare('SELECT id FROM path WHERE parent = ? AND name = ?').pluck(),
       insertPath: db.prepare('INSERT INTO path (parent, name, full) VALUES (?, ?, ?)'),
-      // CROSS JOIN: the folder's children first (by parent), then each one's spans (by path); the
-      // other way round SQLite may scan every span of the lineage.
-      openChildren: db.prepare(
-        `SELECT p.id AS pathId, p.name AS name, s.id AS spanId, s.type AS type, s.content AS content
-         FROM path p CROSS JOIN span s ON s.path = p.id
-         WHERE p.parent = ? AND s.lineage = ? AND s.last_pos IS NULL`,
+      listing: db.prepare('SELECT entries FROM listing WHERE lineage = ? AND dir = ?').pluck(),
+      setListing: db.prepare(
+        `INSERT INTO listing (lineage, dir, entries) VALUES (?, ?, ?)
+         ON CONFLICT (lineage, dir) DO UPDATE SET entries = excluded.entries`,
       ),
       insertSpan: db.prepare(
         'INSERT INTO span (path, lineage, first_pos, last_pos, type, content, size, mtime) VALUES (?, ?, ?, NULL, ?, ?, ?, ?)',
       ),
-      closeSpan: db.prepare('UPDATE span SET last_pos = ? WHERE id = ?'),
+      closeSpan: db.prepare(
+        'UPDATE span SET last_pos = ? WHERE path = ? AND lineage = ? AND first_pos = ? AND last_pos IS NULL',
+      ),
+      // A folder gone (or now a file): every open span below it ends, and its listings go.
       closeBelow: db.prepare(
         `WITH RECURSIVE under(id) AS (
            SELECT id FROM path WHERE parent = ?
            UNION ALL SELECT p.id FROM path p JOIN under u ON p.parent = u.id)
          UPDATE span SET last_pos = ? WHERE lineage = ? AND last_pos IS NULL AND path IN (SELECT id FROM under)`,
+      ),
+      dropListingsBelow: db.prepare(
+        `WITH RECURSIVE under(id) AS (
+           VALUES (?) UNION ALL SELECT p.id FROM path p JOIN under u ON p.parent = u.id)
+         DELETE FROM listing WHERE lineage = ? AND dir IN (SELECT id FROM under)`,
       ),
       insertSnapshot: db.prepare(
         'INSERT INTO snapshot (id, lineage, pos, time, tree) VALUES (?, ?, ?, ?, ?)',
@@ -136,6 +157,7 @@ export class CatalogueWriter {
       .pluck()
       .get(lineage.id, lineage.headPos) as string | undefined;
     let walked = 0;
+    await repo.loadIndex({ recover: false });
     this.db.exec('BEGIN');
     try {
       this.s.insertSnapshot.run(snap.id, lineage.id, pos, snap.time, snap.tree);
@@ -158,53 +180,110 @@ export class CatalogueWriter {
     tree: string,
     hooks: AppendHooks,
   ): Promise<number> {
-    // openDirs[d]: the folder whose entries are at depth d + 1 (0: the backup's root).
-    const openDirs: OpenDir[] = [{ pathId: 0, children: this.openChildrenOf(0, lineageId) }];
-    const finish = (dir: OpenDir) => {
-      for (const gone of dir.children.values()) this.close(gone, pos, lineageId);
-    };
     let walked = 0;
-    const entries = walkTree(repo, tree, {
-      onUnreadable: (path, _treeId, err) => hooks.onUnreadable?.(path, err),
-    });
-    for (;;) {
-      const started = hooks.timing ? process.hrtime.bigint() : 0n;
-      const next = await entries.next();
-      if (hooks.timing) hooks.timing.walkNs += process.hrtime.bigint() - started;
-      if (next.done) break;
-      const e = next.value;
-      while (openDirs.length > e.depth) finish(openDirs.pop()!);
-      const parent = openDirs[e.depth - 1]!;
-      const old = parent.children.get(e.name);
-      if (old) parent.children.delete(e.name);
-      const type = typeIndex(e.type);
-      const key = Buffer.from(contentKey(e.node), 'hex');
-      const pathId = old?.pathId ?? this.pathId(parent.pathId, e.name, e.path);
-      const same = old !== undefined && old.type === type && old.content.equals(key);
-      if (!same) {
-        if (old) this.close(old, pos, lineageId, type !== DIR);
-        this.s.insertSpan.run(pathId, lineageId, pos, type, key, e.size ?? null, mtimeMs(e.mtimeNs));
+    const token = Buffer.alloc(TOKEN_BYTES);
+    const pending: PendingDir[] = [{ pathId: 0, parentId: -1, name: '', path: '/', tree }];
+    const unread: PendingDir[] = [];
+    for (let dir = pending.pop(); dir; dir = pending.pop()) {
+      const nodes = await this.readNodes(repo, dir, hooks);
+      if (nodes === null) unread.push(dir);
+      const old = readListing(this.s.listing.get(lineageId, dir.pathId) as Buffer | undefined);
+      const now: NewEntry[] = [];
+      const subdirs: PendingDir[] = [];
+      const seen = new Set<string>();
+      for (const n of nodes ?? []) {
+        // Only a crafted tree lists a name twice; the first one counts, as in restore.
+        if (seen.has(n.name)) continue;
+        seen.add(n.name);
+        if (++walked % 500 === 0) hooks.onEntries?.(walked, childPath(dir.path, n.name));
+        const was = old.get(n.name);
+        if (was) old.delete(n.name);
+        const type = typeIndex(n.type);
+        writeToken(n, token);
+        // Unchanged: this entry, and for a folder everything below it, is as it was; its span stays open.
+        if (was !== undefined && was.type === type && sameToken(was, token)) {
+          now.push({
+            name: n.name,
+            type,
+            pathId: was.pathId,
+            firstPos: was.firstPos,
+            tokenFrom: was.listing,
+            tokenAt: was.token,
+          });
+          continue;
+        }
+        const full = childPath(dir.path, n.name);
+        if (was !== undefined && was.type === type && unreadBefore(was, token)) {
+          // The same folder, unreadable last time: its span stays, its contents are compared now.
+          now.push({
+            name: n.name,
+            type,
+            pathId: was.pathId,
+            firstPos: was.firstPos,
+            tokenFrom: Buffer.from(token),
+            tokenAt: 0,
+          });
+          subdirs.push({
+            pathId: was.pathId,
+            parentId: dir.pathId,
+            name: n.name,
+            path: full,
+            tree: n.subtree ?? null,
+          });
+          continue;
+        }
+        const pathId = was?.pathId ?? this.pathId(dir.pathId, n.name, full);
+        if (was) this.close(was, pos, lineageId, type !== DIR);
+        this.s.insertSpan.run(
+          pathId,
+          lineageId,
+          pos,
+          type,
+          contentKeyBytes(n),
+          n.type === 'file' ? (n.size ?? 0) : null,
+          mtimeMs(n.mtimeNs),
+        );
+        now.push({ name: n.name, type, pathId, firstPos: pos, tokenFrom: Buffer.from(token), tokenAt: 0 });
+        if (type === DIR)
+          subdirs.push({ pathId, parentId: dir.pathId, name: n.name, path: full, tree: n.subtree ?? null });
       }
-      if (type === DIR) {
-        // An equal folder key: the whole subtree is as it was, and its spans stay open.
-        if (same) e.skip();
-        else openDirs.push({ pathId, children: this.openChildrenOf(pathId, lineageId) });
-      }
-      if (++walked % 500 === 0) hooks.onEntries?.(walked, e.path);
+      for (const gone of old.values()) this.close(gone, pos, lineageId);
+      this.s.setListing.run(lineageId, dir.pathId, encodeListing(now));
+      // Reversed onto the stack, so folders are taken in the tree's order: new paths then go into
+      // the path indexes mostly in ascending order, which keeps their pages full.
+      for (let i = subdirs.length - 1; i >= 0; i--) pending.push(subdirs[i]!);
     }
-    while (openDirs.length > 0) finish(openDirs.pop()!);
+    // A folder that could not be read is catalogued as empty; its parent's listing says so, so that
+    // the next backup reads it again even if it did not change (a repaired repository, a passing error).
+    for (const dir of unread) {
+      const listing = this.s.listing.get(lineageId, dir.parentId) as Buffer | undefined;
+      if (listing && markUnread(listing, dir.name)) this.s.setListing.run(lineageId, dir.parentId, listing);
+    }
     return walked;
   }
 
-  /** Ends an open span at the position before `pos`; a folder's end (or change into a file) ends everything below it. */
-  private close(span: OpenChild, pos: number, lineageId: number, belowToo = true): void {
-    this.s.closeSpan.run(pos - 1, span.spanId);
-    if (span.type === DIR && belowToo) this.s.closeBelow.run(span.pathId, pos - 1, lineageId);
+  /** A folder's entries; null: its tree cannot be read (and the hooks were told: it counts as empty). */
+  private async readNodes(repo: Repository, dir: PendingDir, hooks: AppendHooks): Promise<TreeNode[] | null> {
+    if (dir.tree === null) return [];
+    const started = hooks.timing ? process.hrtime.bigint() : 0n;
+    try {
+      return (await repo.readTree(dir.tree, { keep: false })).nodes;
+    } catch (error) {
+      if (!hooks.onUnreadable) throw error;
+      hooks.onUnreadable(dir.path, error as Error);
+      return null;
+    } finally {
+      if (hooks.timing) hooks.timing.walkNs += process.hrtime.bigint() - started;
+    }
   }
 
-  private openChildrenOf(pathId: number, lineageId: number): Map<string, OpenChild> {
-    const rows = this.s.openChildren.all(pathId, lineageId) as (OpenChild & { name: string })[];
-    return new Map(rows.map((r) => [r.name, r]));
+  /** Ends an open span at the position before `pos`; a folder's end (or change into a file) ends everything below it. */
+  private close(entry: ListedEntry, pos: number, lineageId: number, belowToo = true): void {
+    this.s.closeSpan.run(pos - 1, entry.pathId, lineageId, entry.firstPos);
+    if (entry.type === DIR && belowToo) {
+      this.s.closeBelow.run(entry.pathId, pos - 1, lineageId);
+      this.s.dropListingsBelow.run(entry.pathId, lineageId);
+    }
   }
 
   private pathId(parent: number, name: string, full: string): number {
@@ -247,6 +326,7 @@ export class CatalogueWriter {
   clearLineage(lineage: LineageRow, removeRow: boolean): void {
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM span WHERE lineage = ?').run(lineage.id);
+      this.db.prepare('DELETE FROM listing WHERE lineage = ?').run(lineage.id);
       this.db.prepare('DELETE FROM snapshot WHERE lineage = ?').run(lineage.id);
       if (removeRow) this.db.prepare('DELETE FROM lineage WHERE id = ?').run(lineage.id);
       else this.s.setHead.run(0, lineage.id);

@@ -3,9 +3,18 @@
  * content keys (equal for equal bytes, different otherwise), on real snapshots.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { backup, contentKey, walkTree, type Repository, type WalkEntry } from '../../src-engine/index';
+import {
+  backup,
+  contentKey,
+  contentKeyBytes,
+  walkTree,
+  type Repository,
+  type TreeNode,
+  type WalkEntry,
+} from '../../src-engine/index';
 import { newRepo, openRepo, prng, tempDir, writeFile } from './helpers';
 
 let work: string;
@@ -169,5 +178,26 @@ describe('contentKey', () => {
     expect(again.get('/d1')).toBe(key.get('/d1'));
     expect(again.get('/d2')).not.toBe(key.get('/d2'));
     expect(again.get('/one.bin')).toBe(key.get('/one.bin'));
+  });
+
+  it('is the SHA-256 of the documented fields, whatever way it is computed', () => {
+    const sha = (b: Buffer | string) => crypto.createHash('sha256').update(b).digest('hex');
+    const id = (c: string) => c.repeat(64);
+    const cases: [Partial<TreeNode>, Buffer | string][] = [
+      [{ type: 'file', content: [] }, 'file'],
+      [{ type: 'file', content: [id('a'), id('b')] }, `file\0${id('a')}\0${id('b')}`],
+      [{ type: 'dir', subtree: id('c') }, `dir\0${id('c')}`],
+      [{ type: 'symlink', target: 'été/../x' }, 'symlink\0été/../x'],
+      [
+        { type: 'symlink', targetBytes: Buffer.from([0xff, 0, 0x41]).toString('base64') },
+        Buffer.from([...Buffer.from('symlink\0'), 0xff, 0, 0x41]),
+      ],
+      [{ type: 'chardev', rdev: '1025' }, 'chardev\u00001025'],
+      [{ type: 'fifo' }, 'fifo\0'],
+    ];
+    for (const [node, input] of cases) {
+      expect(contentKey(node as TreeNode)).toBe(sha(input));
+      expect(contentKeyBytes(node as TreeNode).toString('hex')).toBe(sha(input));
+    }
   });
 });

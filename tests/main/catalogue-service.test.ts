@@ -7,6 +7,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Services } from '../../src-main/compose';
 import { catalogueFileFor } from '../../src-main/services/catalogue/catalogue-file';
@@ -30,9 +32,23 @@ let server: TestAccountServer;
 let tmp: string;
 let services: Services;
 const secrets = new MemorySecretStore();
+/** The catalogue worker's test gate (CatalogueWorkerData): [0] 1 = queries run; [1] = queries held. */
+const gate = new Int32Array(new SharedArrayBuffer(8));
+gate[0] = 1;
+const workers: Worker[] = [];
+const holdQueries = () => Atomics.store(gate, 0, 0);
+const releaseQueries = () => {
+  Atomics.store(gate, 0, 1);
+  Atomics.notify(gate, 0);
+};
 
 function compose(): Services {
-  return composeTestServices({ dir: tmp, serverUrl: server.url, secrets });
+  return composeTestServices({
+    dir: tmp,
+    serverUrl: server.url,
+    secrets,
+    catalogueWorker: { gate: gate.buffer as SharedArrayBuffer, onSpawn: (w) => workers.push(w) },
+  });
 }
 const { call, refused, ended } = gateCalls(() => services);
 /** Waits until the vault's catalogue is up to date (its update jobs, queued by themselves, have run). */
@@ -169,6 +185,50 @@ describe('finding files in every backup through the IPC gate', { timeout: 240_00
     });
   });
 
+  it('answers other calls while a catalogue query runs in its worker thread', async () => {
+    const file = path.join(tmp, 'data', 'taxes', '2025', 'Return.pdf');
+    holdQueries();
+    let settled = false;
+    const diff = call<SnapshotDiff>('catalogue:diff', {
+      vaultId: vault.id,
+      fromSnapshotId: snapshots[0],
+      toSnapshotId: snapshots[1],
+    }).finally(() => {
+      settled = true;
+    });
+    try {
+      // The worker's thread is blocked inside the query; main still answers the lock and the jobs.
+      await vi.waitFor(() => expect(Atomics.load(gate, 1)).toBe(1), { timeout: 30_000, interval: 10 });
+      expect(await call('lock:status')).toMatchObject({ locked: false });
+      expect(await call<JobRecord[]>('job:list', { kind: 'catalogue' })).toHaveLength(2);
+      expect(settled).toBe(false);
+    } finally {
+      releaseQueries();
+    }
+    expect((await diff).modified.map((e) => e.path)).toEqual([file]);
+  });
+
+  it('fails a query clearly when its worker dies, not as a damaged catalogue; the next one works', async () => {
+    holdQueries();
+    const search = refused('catalogue:search', { query: 'Return' });
+    try {
+      await vi.waitFor(() => expect(Atomics.load(gate, 1)).toBe(1), { timeout: 30_000, interval: 10 });
+      await workers.at(-1)!.terminate();
+      expect(await search).toMatchObject({
+        code: 'internal',
+        message: expect.stringMatching(/file catalogue stopped before answering/),
+      });
+    } finally {
+      releaseQueries();
+    }
+    const started = workers.length;
+    expect((await call<CatalogueStatus[]>('catalogue:status'))[0]).toMatchObject({ state: 'ready' });
+    expect((await call<CatalogueSearchResult>('catalogue:search', { query: 'Return' })).matches).toHaveLength(
+      1,
+    );
+    expect(workers).toHaveLength(started + 1);
+  });
+
   it('rebuilds on request, as a job, with the same answers', async () => {
     const before = await call<CatalogueSearchResult>('catalogue:search', { query: '*' });
     const { jobId } = await call<{ jobId: string }>('catalogue:update', { vaultId: vault.id, rebuild: true });
@@ -200,6 +260,26 @@ describe('finding files in every backup through the IPC gate', { timeout: 240_00
     expect(status.jobId).not.toBeNull();
     await catalogueReady(vault.id);
     expect(await call('catalogue:search', { query: '*' })).toEqual(before);
+  });
+
+  it('rebuilds a catalogue of another version at unlock without calling it damaged', async () => {
+    const file = catalogueFileFor(path.join(tmp, 'app'), vault.id);
+    const before = await call<CatalogueSearchResult>('catalogue:search', { query: '*' });
+    // As every catalogue is after an update that changes its tables: sound, but schema 2.
+    services.dispose();
+    const old = new Database(file);
+    old.pragma('user_version = 2');
+    old.close();
+    services = compose();
+    await call('auth:unlock', { username: 'alice', password: PASSWORD });
+    const status = (await call<CatalogueStatus[]>('catalogue:status'))[0]!;
+    expect(status.state).not.toBe('damaged');
+    await catalogueReady(vault.id);
+    expect(await call('catalogue:search', { query: '*' })).toEqual(before);
+    const [rebuilt] = await call<JobRecord[]>('job:list', { kind: 'catalogue', limit: 1 });
+    expect(rebuilt).toMatchObject({ status: 'success' });
+    const { log } = await call<{ log: { message: string }[] }>('job:get', { jobId: rebuilt!.id });
+    expect(log.map((l) => l.message).join('\n')).toMatch(/made by another version of Strongroom/);
   });
 
   it('never answers from a catalogue deleted under an open reader', async () => {

@@ -307,7 +307,14 @@ describe('the file catalogue of one vault', { timeout: 120_000 }, () => {
     db.pragma('user_version = 99');
     db.close();
     expect(() => read((r) => r.info())).toThrow(/schema 99/);
-    expect(await catalogue()).toMatchObject({ status: 'success' });
+    expect(() => read((r) => r.info())).toThrow(
+      expect.objectContaining({ reason: 'other-version' }) as unknown as Error,
+    );
+    const versionRec = new RunRecorder();
+    expect(await catalogue(false, versionRec)).toMatchObject({ status: 'success' });
+    expect(versionRec.logs.map((l) => l.message).join('\n')).toMatch(
+      /made by another version of Strongroom; it is rebuilt/,
+    );
     expect(answers()).toEqual(reference);
 
     // Some other program's SQLite file.

@@ -4,7 +4,8 @@
  * better-sqlite3, electron-store, fastify), the embedded account server starts, the window's close
  * writes the lock state and quits. And the preload is one CommonJS file requiring only electron.
  * The job process is bundled beside it (job-process.mjs, chunk-worker.mjs) and runs the engine in
- * plain Node: it imports no electron.
+ * plain Node: it imports no electron. So is main's catalogue worker thread (catalogue-worker.mjs),
+ * which answers file catalogue queries with better-sqlite3 loaded from node_modules.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,7 +13,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CatalogueWorkerThread } from '../../src-main/adapters/catalogue-worker-thread';
 import { ForkedEngineRunner } from '../../src-main/adapters/forked-engine-runner';
+import { compileSearchPattern } from '../../src-main/services/catalogue/search-pattern';
 import { channels } from '../../src-shared/ipc-contract';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -75,8 +78,10 @@ describe('the Electron bundle', () => {
 
   it('emits the job process beside main.js; in plain Node it creates a vault, backs up through its chunk workers and catalogues the backup', async () => {
     const files = fs.readdirSync(out);
-    expect(files).toEqual(expect.arrayContaining(['job-process.mjs', 'chunk-worker.mjs']));
-    for (const f of files.filter((n) => /^(job-process|chunk-worker).*\.mjs$/.test(n))) {
+    expect(files).toEqual(
+      expect.arrayContaining(['job-process.mjs', 'chunk-worker.mjs', 'catalogue-worker.mjs']),
+    );
+    for (const f of files.filter((n) => /^(job-process|chunk-worker|catalogue-worker).*\.mjs$/.test(n))) {
       expect(fs.readFileSync(path.join(out, f), 'utf8')).not.toMatch(/from\s*["']electron["']/);
     }
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'strongroom-bundle-job-'));
@@ -106,6 +111,19 @@ describe('the Electron bundle', () => {
         signal,
       );
       expect(catalogue).toMatchObject({ status: 'success', value: { added: 1, catalogued: 1 } });
+      // Main reads it through the bundled catalogue worker thread.
+      const reads = new CatalogueWorkerThread({ entry: path.join(out, 'catalogue-worker.mjs') });
+      try {
+        expect(
+          await reads.query(catalogueFile, {
+            op: 'search',
+            pattern: compileSearchPattern('note'),
+            limit: 10,
+          }),
+        ).toMatchObject({ hits: [{ path: path.join(src, 'note.txt'), type: 'file' }], truncated: false });
+      } finally {
+        await reads.dispose();
+      }
     } finally {
       fs.rmSync(work, { recursive: true, force: true, maxRetries: 10 });
     }

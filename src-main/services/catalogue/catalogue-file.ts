@@ -11,7 +11,8 @@
  * backup). Contents are the engine's content keys (contentKey: a file's blob ids hashed; a folder's
  * key is its subtree id hashed, so an equal key means nothing below it changed). A new backup in
  * which 1 % of the files changed closes and opens ~1 % of the spans (and those of their folders),
- * and a folder whose open span has the same key is not walked at all.
+ * and a folder whose open span has the same key is not walked at all; a changed folder's entries
+ * are compared with its `listing`, one row, rather than with a row per entry.
  * Counts always come from the backups that still exist: a span whose backups were all removed is
  * dropped, and with it any path no span holds.
  *
@@ -26,7 +27,7 @@ import Database from 'better-sqlite3';
 /** "SRCT" (Strongroom catalogue): PRAGMA application_id, so a foreign SQLite file is recognised. */
 export const CATALOGUE_APPLICATION_ID = 0x53524354;
 /** Bumped with every change of the tables below; an older file is rebuilt, never migrated. */
-export const CATALOGUE_SCHEMA_VERSION = 2;
+export const CATALOGUE_SCHEMA_VERSION = 3;
 
 /** Entry types as stored (span.type). */
 export const ENTRY_TYPES = ['file', 'dir', 'symlink', 'other'] as const;
@@ -60,8 +61,9 @@ CREATE TABLE path (
   full TEXT NOT NULL,
   UNIQUE (parent, name)
 );
+-- Ordered by path, so a path's spans are together (versions read one range) and a changed path's
+-- closing and opening touch the same page.
 CREATE TABLE span (
-  id INTEGER PRIMARY KEY,
   path INTEGER NOT NULL,
   lineage INTEGER NOT NULL,
   first_pos INTEGER NOT NULL,
@@ -72,7 +74,18 @@ CREATE TABLE span (
   content BLOB NOT NULL,
   size INTEGER,
   -- milliseconds since the epoch
-  mtime INTEGER
+  mtime INTEGER,
+  PRIMARY KEY (path, lineage, first_pos)
+) WITHOUT ROWID;
+-- The writer's view of each folder in the lineage's head: its entries, their open spans and what
+-- to compare them by, one row per folder (encoding: src-main/job-process/catalogue-listing.ts).
+-- Derived from the open spans, rewritten with them in the same transaction.
+CREATE TABLE listing (
+  lineage INTEGER NOT NULL,
+  -- the folder's path id (0: the top of the backup)
+  dir INTEGER NOT NULL,
+  entries BLOB NOT NULL,
+  PRIMARY KEY (lineage, dir)
 );
 -- Search: a trigram index of names and full paths (kept in step with path by the triggers), so a
 -- substring is found without reading every path; the text itself is stored once, in path.
@@ -83,7 +96,9 @@ END;
 CREATE TRIGGER path_text_delete AFTER DELETE ON path BEGIN
   INSERT INTO path_text (path_text, rowid, name, full) VALUES ('delete', old.id, old.name, old.full);
 END;
-CREATE INDEX span_path ON span (path, lineage, first_pos);
+-- Search walks paths in this order and stops at its limit (without it, every match is sorted);
+-- versions find a path with one lookup.
+CREATE INDEX path_full ON path (full);
 CREATE INDEX span_first ON span (lineage, first_pos);
 CREATE INDEX span_last ON span (lineage, last_pos) WHERE last_pos IS NOT NULL;
 `;
@@ -102,10 +117,13 @@ export function deleteCatalogueFiles(file: string): void {
   for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) fs.rmSync(f, { force: true });
 }
 
-/** Why a catalogue file cannot be used. */
+/**
+ * Why a catalogue file cannot be used: none yet, damaged (or not a catalogue at all), or a sound
+ * catalogue of another schema version (made by an older or newer Strongroom: rebuilt, not migrated).
+ */
 export class CatalogueUnusableError extends Error {
   constructor(
-    readonly reason: 'missing' | 'damaged',
+    readonly reason: 'missing' | 'damaged' | 'other-version',
     message: string,
   ) {
     super(message);
@@ -122,7 +140,7 @@ export function checkHeader(db: Database.Database): void {
   }
   if (version !== CATALOGUE_SCHEMA_VERSION) {
     throw new CatalogueUnusableError(
-      'damaged',
+      'other-version',
       `catalogue schema ${version}, expected ${CATALOGUE_SCHEMA_VERSION}`,
     );
   }
@@ -161,7 +179,7 @@ export function createCatalogue(file: string, repositoryId: string): Database.Da
 export type OpenedForWriting = {
   db: Database.Database;
   /** Why it was started afresh; null: the existing catalogue was sound and is updated. */
-  recreated: null | 'missing' | 'damaged' | 'other-repository' | 'rebuild';
+  recreated: null | 'missing' | 'damaged' | 'other-version' | 'other-repository' | 'rebuild';
   /** What was wrong with a damaged file (for the job's log). */
   problem: string | null;
 };
@@ -195,12 +213,16 @@ export function openCatalogueForWriting(
   } catch (error) {
     db?.close();
     const problem = error instanceof Error ? error.message : String(error);
-    return { db: createCatalogue(file, repositoryId), recreated: 'damaged', problem };
+    const recreated =
+      error instanceof CatalogueUnusableError && error.reason === 'other-version'
+        ? 'other-version'
+        : 'damaged';
+    return { db: createCatalogue(file, repositoryId), recreated, problem };
   }
 }
 
 /**
- * Main's way in: read-only, header checked. Throws CatalogueUnusableError ('missing' or 'damaged');
+ * Main's way in: read-only, header checked. Throws CatalogueUnusableError (any reason);
  * any later SQLite error while reading also means "damaged" to the caller.
  */
 export function openCatalogueForReading(file: string): Database.Database {

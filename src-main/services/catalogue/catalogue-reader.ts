@@ -3,7 +3,13 @@
  * the versions of one path, what changed between two backups, and counts. Every answer counts only
  * the backups that still exist in the catalogue, so a backup removed by retention leaves no trace.
  * Queries go through indexes; the list of backups per lineage (small) is cached until another
- * connection (the job process) commits a change.
+ * connection (the job process) commits a change. Synchronous: main runs it in its catalogue worker
+ * thread (src-main/catalogue-worker), the benchmark and tests directly.
+ *
+ * What keeps the slow end of the latencies down (bench/find-catalogue.ts): statements are prepared
+ * once per reader (preparing cost more than a versions query itself), content keys come out of
+ * SQLite as hex text (no Buffer per row, less garbage to collect), and a search without a trigram
+ * to narrow it walks paths in path order (the path_full index) so that it stops at the limit.
  */
 import type Database from 'better-sqlite3';
 import type {
@@ -31,16 +37,20 @@ interface Lineage {
   snapshots: SnapshotRow[];
 }
 interface SpanRow {
-  id: number;
   path: number;
   lineage: number;
   first_pos: number;
   last_pos: number | null;
   type: number;
-  content: Buffer;
+  /** The content key, lower-case hex. */
+  content: string;
   size: number | null;
   mtime: number | null;
 }
+
+/** A span's columns, the content key as hex. */
+const SPAN = (s: string) =>
+  `${s}.path, ${s}.lineage, ${s}.first_pos, ${s}.last_pos, ${s}.type, lower(hex(${s}.content)) AS content, ${s}.size, ${s}.mtime`;
 
 /** One path in one lineage, as search finds it. */
 export interface CatalogueHit {
@@ -54,6 +64,7 @@ export interface CatalogueHit {
 
 export class CatalogueReader {
   private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
   private cache: {
     dataVersion: number;
     lineages: Map<number, Lineage>;
@@ -73,7 +84,7 @@ export class CatalogueReader {
 
   /** Backups catalogued, and when the job process last finished an update (null: never). */
   info(): { snapshots: number; updatedAt: string | null } {
-    const updated = this.db.prepare("SELECT value FROM meta WHERE key = 'updated_at'").get() as
+    const updated = this.sql("SELECT value FROM meta WHERE key = 'updated_at'").get() as
       { value: string } | undefined;
     return { snapshots: this.state().byId.size, updatedAt: updated?.value ?? null };
   }
@@ -81,22 +92,31 @@ export class CatalogueReader {
   /** Paths matching the pattern, one hit per path and lineage; at most `limit` (+ whether there were more). */
   search(pattern: SearchPattern, limit: number): { hits: CatalogueHit[]; truncated: boolean } {
     const { lineages } = this.state();
-    const column = pattern.needsFold ? `fold(${pattern.column})` : pattern.column;
+    const like = (column: string) =>
+      `${pattern.needsFold ? `fold(${column})` : column} LIKE @like ESCAPE '\\'`;
     // In path order; a path is at least one hit, so limit + 1 paths tell whether there are more.
-    const paths = (
-      pattern.match
-        ? this.db
-            .prepare(
-              `SELECT p.id, p.full FROM path_text t JOIN path p ON p.id = t.rowid
-               WHERE path_text MATCH ? AND ${column.replace(pattern.column, `p.${pattern.column}`)} LIKE ? ESCAPE '\\'
-               ORDER BY p.full LIMIT ?`,
-            )
-            .all(pattern.match, pattern.like, limit + 1)
-        : this.db
-            .prepare(`SELECT id, full FROM path WHERE ${column} LIKE ? ESCAPE '\\' ORDER BY full LIMIT ?`)
-            .all(pattern.like, limit + 1)
-    ) as { id: number; full: string }[];
-    const spansOf = this.db.prepare('SELECT * FROM span WHERE path = ? ORDER BY lineage, first_pos');
+    let paths: { id: number; full: string }[];
+    if (pattern.match) {
+      // The trigram index narrows (CROSS JOIN keeps it first), LIKE decides.
+      paths = this.sql(
+        `SELECT p.id, p.full FROM path_text t CROSS JOIN path p ON p.id = t.rowid
+         WHERE path_text MATCH @match AND ${like(`p.${pattern.column}`)} ORDER BY p.full LIMIT @limit`,
+      ).all({ match: pattern.match, like: pattern.like, limit: limit + 1 }) as typeof paths;
+    } else {
+      // Nothing to narrow with: paths in path order (path_full) until the limit. A name that matches
+      // means its path does too, which path_full answers before the row is read.
+      const where =
+        pattern.column === 'name' && !pattern.needsFold
+          ? `${like('full')} AND ${like('name')}`
+          : like(pattern.column);
+      paths = this.sql(`SELECT id, full FROM path WHERE ${where} ORDER BY full LIMIT @limit`).all({
+        like: pattern.like,
+        limit: limit + 1,
+      }) as typeof paths;
+    }
+    const spansOf = this.sql(
+      `SELECT ${SPAN('s')} FROM span s WHERE s.path = ? ORDER BY s.lineage, s.first_pos`,
+    );
     const hits: CatalogueHit[] = [];
     for (const p of paths) {
       const byLineage = groupBy(spansOf.all(p.id) as SpanRow[], (s) => s.lineage);
@@ -129,7 +149,9 @@ export class CatalogueReader {
     const pathId = this.pathId(fullPath);
     const mine = [...lineages.values()].filter((l) => l.itemId === itemId);
     if (pathId === null || mine.length === 0) return { versions: [], absences: [] };
-    const spansOf = this.db.prepare('SELECT * FROM span WHERE path = ? AND lineage = ? ORDER BY first_pos');
+    const spansOf = this.sql(
+      `SELECT ${SPAN('s')} FROM span s WHERE s.path = ? AND s.lineage = ? ORDER BY s.first_pos`,
+    );
     const groups = new Map<string, { version: FileVersion; firstPos: number }>();
     const absences: FileAbsence[] = [];
     for (const lineage of mine) {
@@ -147,7 +169,7 @@ export class CatalogueReader {
           groups.set(key, {
             firstPos: snaps[0]!.pos,
             version: {
-              contentKey: span.content.toString('hex'),
+              contentKey: span.content,
               type: ENTRY_TYPES[span.type] ?? 'other',
               size: span.size,
               mtime: span.mtime === null ? null : new Date(span.mtime).toISOString(),
@@ -185,35 +207,35 @@ export class CatalogueReader {
     }
     const lineage = lineages.get(from.lineage)!;
     const [lo, hi] = from.pos <= to.pos ? [from.pos, to.pos] : [to.pos, from.pos];
-    // Spans that hold a path at `hi` but began after `lo`, and spans that held one at `lo` but ended before `hi`.
-    const startedBetween = this.db
-      .prepare(
-        `SELECT s.*, p.full FROM span s JOIN path p ON p.id = s.path
-         WHERE s.lineage = ? AND s.first_pos > ? AND s.first_pos <= ? AND (s.last_pos IS NULL OR s.last_pos >= ?)`,
-      )
-      .all(lineage.id, lo, hi, hi) as (SpanRow & { full: string })[];
-    const endedBetween = this.db
-      .prepare(
-        `SELECT s.*, p.full FROM span s JOIN path p ON p.id = s.path
-         WHERE s.lineage = ? AND s.last_pos >= ? AND s.last_pos < ? AND s.first_pos <= ?`,
-      )
-      .all(lineage.id, lo, hi, lo) as (SpanRow & { full: string })[];
+    // Spans that hold a path at `hi` but began after `lo`, and spans that held one at `lo` but ended
+    // before `hi`. Most paths are in both (changed), so only the first brings the path's name; the
+    // few only in the second (gone by `hi`) look theirs up: a wide diff reads half the names.
+    const startedBetween = this.sql(
+      `SELECT ${SPAN('s')}, p.full FROM span s JOIN path p ON p.id = s.path
+       WHERE s.lineage = ? AND s.first_pos > ? AND s.first_pos <= ? AND (s.last_pos IS NULL OR s.last_pos >= ?)`,
+    ).all(lineage.id, lo, hi, hi) as (SpanRow & { full: string })[];
+    const endedBetween = this.sql(
+      `SELECT ${SPAN('s')} FROM span s
+       WHERE s.lineage = ? AND s.last_pos >= ? AND s.last_pos < ? AND s.first_pos <= ?`,
+    ).all(lineage.id, lo, hi, lo) as SpanRow[];
     const atHi = new Map(startedBetween.map((s) => [s.path, s]));
     const atLo = new Map(endedBetween.map((s) => [s.path, s]));
+    const fullOf = this.sql('SELECT full FROM path WHERE id = ?').pluck();
+    const pathOf = (pathId: number) => atHi.get(pathId)?.full ?? (fullOf.get(pathId) as string);
     const [atFrom, atTo] = from.pos <= to.pos ? [atLo, atHi] : [atHi, atLo];
     const added: DiffEntry[] = [];
     const removed: DiffEntry[] = [];
     const modified: DiffEntry[] = [];
     for (const [pathId, after] of atTo) {
       const before = atFrom.get(pathId);
-      if (!before) added.push(diffEntry(after.full, null, after));
+      if (!before) added.push(diffEntry(pathOf(pathId), null, after));
       // A folder's key changes with anything below it: those changes are listed themselves.
       else if (contentOf(before) !== contentOf(after) && !(isDir(before) && isDir(after))) {
-        modified.push(diffEntry(after.full, before, after));
+        modified.push(diffEntry(pathOf(pathId), before, after));
       }
     }
     for (const [pathId, before] of atFrom) {
-      if (!atTo.has(pathId)) removed.push(diffEntry(before.full, before, null));
+      if (!atTo.has(pathId)) removed.push(diffEntry(pathOf(pathId), before, null));
     }
     const byPath = (a: DiffEntry, b: DiffEntry) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
     const totals = { added: added.length, removed: removed.length, modified: modified.length };
@@ -240,7 +262,7 @@ export class CatalogueReader {
   }
 
   private pathId(fullPath: string): number | null {
-    const byName = this.db.prepare('SELECT id FROM path WHERE parent = ? AND name = ?');
+    const byName = this.sql('SELECT id FROM path WHERE parent = ? AND name = ?');
     let id = 0;
     for (const name of fullPath.split('/').filter(Boolean)) {
       const row = byName.get(id, name) as { id: number } | undefined;
@@ -250,21 +272,31 @@ export class CatalogueReader {
     return id === 0 ? null : id;
   }
 
+  /** A statement prepared once for this reader. */
+  private sql(source: string): Database.Statement {
+    let statement = this.statements.get(source);
+    if (!statement) {
+      statement = this.db.prepare(source);
+      this.statements.set(source, statement);
+    }
+    return statement;
+  }
+
   /** The lineages and their existing backups, reloaded when the job process has committed since. */
   private state() {
-    const dataVersion = this.db.pragma('data_version', { simple: true }) as number;
+    const dataVersion = this.sql('PRAGMA data_version').pluck().get() as number;
     if (this.cache?.dataVersion === dataVersion) return this.cache;
     const lineages = new Map<number, Lineage>();
-    for (const l of this.db.prepare('SELECT id, item_id FROM lineage').all() as {
+    for (const l of this.sql('SELECT id, item_id FROM lineage').all() as {
       id: number;
       item_id: string | null;
     }[]) {
       lineages.set(l.id, { id: l.id, itemId: l.item_id, snapshots: [] });
     }
     const byId = new Map<string, SnapshotRow>();
-    for (const s of this.db
-      .prepare('SELECT id, lineage, pos, time FROM snapshot ORDER BY lineage, pos')
-      .all() as SnapshotRow[]) {
+    for (const s of this.sql(
+      'SELECT id, lineage, pos, time FROM snapshot ORDER BY lineage, pos',
+    ).all() as SnapshotRow[]) {
       lineages.get(s.lineage)?.snapshots.push(s);
       byId.set(s.id, s);
     }
@@ -312,7 +344,7 @@ function lowerBound(snaps: SnapshotRow[], pos: number): number {
 
 /** Versions are told apart by content, and by type (a folder that became a file is another version). */
 function contentOf(span: SpanRow): string {
-  return `${span.type}:${span.content.toString('hex')}`;
+  return `${span.type}:${span.content}`;
 }
 
 function isDir(span: SpanRow): boolean {

@@ -8,6 +8,9 @@
  * backups, at unlock for vaults never catalogued (whose password is available), and when main finds
  * a catalogue damaged (then as a rebuild; a damaged file is never read from). A vault's catalogue
  * is deleted when the vault is removed from the configuration (and any left over at start-up).
+ *
+ * Every read goes through `reads` (the catalogue worker thread, which holds the readers), so a long
+ * query never stops main's event loop; the answers are promises.
  */
 import fs from 'node:fs';
 import type { BackupConfig, Vault } from '../../../src-shared/backup-config';
@@ -31,7 +34,7 @@ import {
   deleteCatalogueFiles,
   vaultIdOfCatalogueFile,
 } from './catalogue-file';
-import { CatalogueReader } from './catalogue-reader';
+import type { CatalogueAnswer, CatalogueQuery } from '../../catalogue-worker/protocol';
 import { compileSearchPattern } from './search-pattern';
 
 export const DEFAULT_SEARCH_LIMIT = 200;
@@ -41,6 +44,14 @@ export const DEFAULT_DIFF_LIMIT = 1000;
 const CHANGING_KINDS = ['backup', 'retention'] as const;
 const CHANGED_STATUSES = ['success', 'warning'] as const;
 
+/** Answers queries on catalogue files away from main's event loop (CatalogueWorkerThread). */
+export interface CatalogueReads {
+  query<Q extends CatalogueQuery>(file: string, query: Q): Promise<CatalogueAnswer<Q>>;
+  /** Forget any open reader of the file (it was replaced or deleted). */
+  close(file: string): void;
+  dispose(): Promise<void>;
+}
+
 export interface CatalogueServiceOptions {
   /** The app's data directory: catalogues are <dataDir>/catalogue-<vault id>.sqlite. */
   dataDir: string;
@@ -48,13 +59,18 @@ export interface CatalogueServiceOptions {
   vaults: Pick<VaultService, 'find' | 'get' | 'repoLocation'>;
   queue: JobQueue;
   history: JobHistoryStore;
+  reads: CatalogueReads;
   log?: (message: string) => void;
 }
 
 export class CatalogueService {
-  private readonly readers = new Map<string, CatalogueReader>();
   /** Vaults whose catalogue main found unreadable; cleared by the next successful update. */
   private readonly damaged = new Set<string>();
+  /**
+   * Vaults whose catalogue is sound but of another schema version (every catalogue after an update
+   * that changes the tables): rebuilt like a damaged one, but shown as not built yet, not as damaged.
+   */
+  private readonly otherVersion = new Set<string>();
   /** Queued catalogue jobs that rebuild from scratch. */
   private readonly rebuildJobs = new Set<string>();
   private readonly disposers: (() => void)[] = [];
@@ -74,15 +90,17 @@ export class CatalogueService {
 
   dispose(): void {
     for (const d of this.disposers.splice(0)) d();
-    for (const r of this.readers.values()) r.close();
-    this.readers.clear();
+    void this.o.reads.dispose();
   }
 
-  status(): CatalogueStatus[] {
-    return this.o.config.get().vaults.map((v) => this.vaultStatus(v));
+  async status(): Promise<CatalogueStatus[]> {
+    const vaults = this.o.config.get().vaults;
+    const out: CatalogueStatus[] = [];
+    for (const v of vaults) out.push(await this.vaultStatus(v));
+    return out;
   }
 
-  search(input: ChannelInput<'catalogue:search'>): CatalogueSearchResult {
+  async search(input: ChannelInput<'catalogue:search'>): Promise<CatalogueSearchResult> {
     const config = this.o.config.get();
     const vaults = input.vaultId ? [this.o.vaults.find(input.vaultId)] : config.vaults;
     const limit = input.limit ?? DEFAULT_SEARCH_LIMIT;
@@ -96,8 +114,8 @@ export class CatalogueService {
     const incompleteVaults: string[] = [];
     let truncated = false;
     for (const vault of vaults) {
-      if (this.vaultStatus(vault).state !== 'ready') incompleteVaults.push(vault.id);
-      const found = this.read(vault.id, (r) => r.search(pattern, limit - matches.length + 1));
+      if ((await this.vaultStatus(vault)).state !== 'ready') incompleteVaults.push(vault.id);
+      const found = await this.read(vault.id, { op: 'search', pattern, limit: limit - matches.length + 1 });
       if (!found) continue;
       for (const hit of found.hits) {
         if (matches.length === limit) {
@@ -122,9 +140,13 @@ export class CatalogueService {
     return { matches, truncated, incompleteVaults };
   }
 
-  versions(input: ChannelInput<'catalogue:versions'>): FileVersions {
+  async versions(input: ChannelInput<'catalogue:versions'>): Promise<FileVersions> {
     this.o.vaults.find(input.vaultId);
-    const found = this.read(input.vaultId, (r) => r.versions(input.itemId, input.path));
+    const found = await this.read(input.vaultId, {
+      op: 'versions',
+      itemId: input.itemId,
+      path: input.path,
+    });
     return {
       vaultId: input.vaultId,
       itemId: input.itemId,
@@ -134,11 +156,14 @@ export class CatalogueService {
     };
   }
 
-  diff(input: ChannelInput<'catalogue:diff'>): SnapshotDiff {
+  async diff(input: ChannelInput<'catalogue:diff'>): Promise<SnapshotDiff> {
     this.o.vaults.find(input.vaultId);
-    const found = this.read(input.vaultId, (r) =>
-      r.diff(input.fromSnapshotId, input.toSnapshotId, input.limit ?? DEFAULT_DIFF_LIMIT),
-    );
+    const found = await this.read(input.vaultId, {
+      op: 'diff',
+      fromSnapshotId: input.fromSnapshotId,
+      toSnapshotId: input.toSnapshotId,
+      limit: input.limit ?? DEFAULT_DIFF_LIMIT,
+    });
     if (!found) {
       throw new ServiceError(
         'not_found',
@@ -173,7 +198,11 @@ export class CatalogueService {
     return { jobId: job.id };
   }
 
-  /** At unlock: vaults whose catalogue was never built get one, where their password is at hand. */
+  /**
+   * At unlock: vaults whose catalogue was never built get one, where their password is at hand; an
+   * existing one is opened once, so that one of another version (after an update) or damaged is
+   * rebuilt now rather than when Restore is next opened.
+   */
   async catalogueNew(): Promise<void> {
     let vaults: Vault[];
     try {
@@ -182,9 +211,13 @@ export class CatalogueService {
       return;
     }
     for (const vault of vaults) {
-      if (fs.existsSync(catalogueFileFor(this.o.dataDir, vault.id)) || this.activeJob(vault.id)) continue;
+      if (this.activeJob(vault.id)) continue;
       const password = await this.o.vaults.get(vault.id).catch(() => null);
       if (password === null) continue;
+      if (fs.existsSync(catalogueFileFor(this.o.dataDir, vault.id))) {
+        await this.read(vault.id, { op: 'info' }).catch(() => null);
+        continue;
+      }
       try {
         this.update(vault.id, false, 'catch-up');
       } catch (error) {
@@ -193,19 +226,19 @@ export class CatalogueService {
     }
   }
 
-  private vaultStatus(vault: Vault): CatalogueStatus {
-    const active = this.activeJob(vault.id);
+  private async vaultStatus(vault: Vault): Promise<CatalogueStatus> {
     const file = catalogueFileFor(this.o.dataDir, vault.id);
+    const info =
+      this.damaged.has(vault.id) || !fs.existsSync(file) ? null : await this.read(vault.id, { op: 'info' });
+    // The jobs as they are once the answer is in (one may have ended meanwhile).
+    const active = this.activeJob(vault.id);
     const base = { vaultId: vault.id, jobId: active?.id ?? null };
-    if (this.damaged.has(vault.id)) return { ...base, snapshots: 0, updatedAt: null, state: 'damaged' };
-    if (!fs.existsSync(file)) return { ...base, snapshots: 0, updatedAt: null, state: 'missing' };
-    const info = this.read(vault.id, (r) => r.info());
     if (!info) {
       return {
         ...base,
         snapshots: 0,
         updatedAt: null,
-        state: this.damaged.has(vault.id) ? 'damaged' : 'missing',
+        state: this.damaged.has(vault.id) && !this.otherVersion.has(vault.id) ? 'damaged' : 'missing',
       };
     }
     const lastUpdate = this.o.history.newestEndedOfVault(vault.id, ['catalogue'], ['success']);
@@ -223,24 +256,17 @@ export class CatalogueService {
   }
 
   /**
-   * Runs a query on the vault's catalogue. null: there is none yet, or it is damaged (a rebuild is
+   * Runs a query on the vault's catalogue. null: there is none yet (or it was deleted from under an
+   * open reader: the worker never answers from an unlinked file), or it is damaged (a rebuild is
    * then queued, and it is not read from again until that has run).
    */
-  private read<T>(vaultId: string, query: (reader: CatalogueReader) => T): T | null {
+  private async read<Q extends CatalogueQuery>(
+    vaultId: string,
+    query: Q,
+  ): Promise<CatalogueAnswer<Q> | null> {
     if (this.damaged.has(vaultId)) return null;
-    const file = catalogueFileFor(this.o.dataDir, vaultId);
-    // Deleted from under an open reader (by hand, or a cleaner): never answer from the unlinked file.
-    if (!fs.existsSync(file)) {
-      this.closeReader(vaultId);
-      return null;
-    }
-    let reader = this.readers.get(vaultId);
     try {
-      if (!reader) {
-        reader = new CatalogueReader(file);
-        this.readers.set(vaultId, reader);
-      }
-      return query(reader);
+      return await this.o.reads.query(catalogueFileFor(this.o.dataDir, vaultId), query);
     } catch (error) {
       if (error instanceof ServiceError) throw error;
       if (error instanceof CatalogueUnusableError && error.reason === 'missing') return null;
@@ -255,13 +281,22 @@ export class CatalogueService {
   }
 
   private markDamaged(vaultId: string, error: unknown): void {
-    this.o.log?.(
-      `the file catalogue of vault ${vaultId} is damaged (${(error as Error).message}); rebuilding it`,
-    );
+    if (error instanceof CatalogueUnusableError && error.reason === 'other-version') {
+      this.otherVersion.add(vaultId);
+      this.o.log?.(
+        `the file catalogue of vault ${vaultId} is of another version (${error.message}); rebuilding it`,
+      );
+    } else {
+      this.o.log?.(
+        `the file catalogue of vault ${vaultId} is damaged (${(error as Error).message}); rebuilding it`,
+      );
+    }
     this.closeReader(vaultId);
     this.damaged.add(vaultId);
     try {
-      this.update(vaultId, true, 'manual');
+      // Another version: the job finds that itself (and says so in its log) and starts afresh.
+      if (this.otherVersion.has(vaultId)) this.update(vaultId, false, 'catch-up');
+      else this.update(vaultId, true, 'manual');
     } catch (e) {
       this.o.log?.(`catalogue rebuild not queued: ${(e as Error).message}`);
     }
@@ -273,7 +308,10 @@ export class CatalogueService {
       // The job process may have replaced the file: read it afresh.
       this.closeReader(job.vaultId);
       this.rebuildJobs.delete(job.id);
-      if (job.status === 'success') this.damaged.delete(job.vaultId);
+      if (job.status === 'success') {
+        this.damaged.delete(job.vaultId);
+        this.otherVersion.delete(job.vaultId);
+      }
       if (!this.vaultExists(job.vaultId)) deleteCatalogueFiles(catalogueFileFor(this.o.dataDir, job.vaultId));
       return;
     }
@@ -327,12 +365,12 @@ export class CatalogueService {
       }
       this.closeReader(vaultId);
       this.damaged.delete(vaultId);
+      this.otherVersion.delete(vaultId);
       deleteCatalogueFiles(catalogueFileFor(this.o.dataDir, vaultId));
     }
   }
 
   private closeReader(vaultId: string): void {
-    this.readers.get(vaultId)?.close();
-    this.readers.delete(vaultId);
+    this.o.reads.close(catalogueFileFor(this.o.dataDir, vaultId));
   }
 }

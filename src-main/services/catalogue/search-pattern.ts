@@ -15,9 +15,10 @@ export interface SearchPattern {
    */
   needsFold: boolean;
   /**
-   * For the trigram index (path_text): the literal runs of 3 characters or more, as an FTS5 MATCH
-   * on the column (case-insensitive), which narrows the candidates before LIKE decides. null: no
-   * run is long enough (e.g. "a*b"), every path is read.
+   * For the trigram index (path_text): the longest literal run of 3 characters or more, as an FTS5
+   * MATCH on the column (case-insensitive), which narrows the candidates before LIKE decides. One
+   * run, not all: a common one ("/note") makes FTS5 read a long list of paths for nothing that LIKE
+   * does not decide anyway. null: no run is long enough (e.g. "a*b").
    */
   match: string | null;
 }
@@ -35,10 +36,10 @@ export function compileSearchPattern(query: string): SearchPattern {
     else like += ch;
   }
   const column = q.includes('/') ? 'full' : 'name';
-  const runs = q.split(/[*?]/).filter((r) => [...r].length >= 3);
-  const match = runs.length
-    ? runs.map((r) => `${column} : "${r.replaceAll('"', '""')}"`).join(' AND ')
-    : null;
+  const longest = q
+    .split(/[*?]/)
+    .reduce((best, run) => ([...run].length > [...best].length ? run : best), '');
+  const match = [...longest].length >= 3 ? `${column} : "${longest.replaceAll('"', '""')}"` : null;
   return { column, like: `%${like}%`, needsFold, match };
 }
 
