@@ -12,6 +12,7 @@
 import { contentKeyBytes, type TreeNode } from '../../src-engine/index';
 
 export const TOKEN_BYTES = 33;
+const ID = /^[0-9a-f]{64}$/;
 const FIXED_BYTES = 1 + TOKEN_BYTES + 6 + 4 + 4;
 
 /** Token kinds: what the 32 bytes after the kind are. */
@@ -46,7 +47,10 @@ export interface NewEntry {
 export function writeToken(node: TreeNode, out: Buffer): void {
   const blobs = node.type === 'file' ? (node.content ?? []) : null;
   const id = blobs?.length === 1 ? blobs[0]! : node.type === 'dir' ? node.subtree : undefined;
-  if (id !== undefined && id.length === 64 && out.write(id, 1, 32, 'hex') === 32) {
+  // Ids as the engine writes them; anything else (only a crafted tree) is keyed by its content key,
+  // which tells "AB…" from "ab…" where the hex bytes would not.
+  if (id !== undefined && ID.test(id)) {
+    out.write(id, 1, 32, 'hex');
     out[0] = blobs ? TOKEN_BLOB : TOKEN_TREE;
     return;
   }
@@ -60,12 +64,14 @@ export function readListing(listing: Buffer | undefined): Map<string, ListedEntr
   if (!listing) return out;
   let at = 0;
   while (at < listing.length) {
+    if (at + FIXED_BYTES > listing.length) break;
     const type = listing[at]!;
     const token = at + 1;
     const pathId = listing.readUIntLE(token + TOKEN_BYTES, 6);
     const firstPos = listing.readUInt32LE(token + TOKEN_BYTES + 6);
     const nameLength = listing.readUInt32LE(token + TOKEN_BYTES + 10);
     const nameAt = at + FIXED_BYTES;
+    if (nameAt + nameLength > listing.length) break;
     out.set(listing.toString('utf8', nameAt, nameAt + nameLength), {
       type,
       pathId,
@@ -96,12 +102,22 @@ export function unreadBefore(entry: ListedEntry, token: Buffer): boolean {
   );
 }
 
-/** Marks the folder `name` of a listing as not read (see unreadBefore); false if it has no such entry. */
-export function markUnread(listing: Buffer, name: string): boolean {
-  const entry = readListing(listing).get(name);
-  if (entry?.listing[entry.token] !== TOKEN_TREE) return false;
-  listing[entry.token] = TOKEN_UNREAD;
-  return true;
+/** Whether any entry of the listing is a folder marked unread. */
+export function hasUnread(listing: Buffer): boolean {
+  for (const entry of readListing(listing).values())
+    if (entry.listing[entry.token] === TOKEN_UNREAD) return true;
+  return false;
+}
+
+/** Marks these folders of a listing as not read (see unreadBefore); false if it has none of them. */
+export function markUnread(listing: Buffer, names: Set<string>): boolean {
+  let marked = false;
+  for (const [name, entry] of readListing(listing)) {
+    if (!names.has(name) || entry.listing[entry.token] !== TOKEN_TREE) continue;
+    listing[entry.token] = TOKEN_UNREAD;
+    marked = true;
+  }
+  return marked;
 }
 
 /** The bytes of a listing holding `entries`, in their order. */

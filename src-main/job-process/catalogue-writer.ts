@@ -19,6 +19,7 @@ import { ENTRY_TYPES } from '../services/catalogue/catalogue-file';
 import {
   TOKEN_BYTES,
   encodeListing,
+  hasUnread,
   markUnread,
   readListing,
   sameToken,
@@ -88,6 +89,7 @@ export class CatalogueWriter {
       pathByName: db.prepare('SELECT id FROM path WHERE parent = ? AND name = ?').pluck(),
       insertPath: db.prepare('INSERT INTO path (parent, name, full) VALUES (?, ?, ?)'),
       listing: db.prepare('SELECT entries FROM listing WHERE lineage = ? AND dir = ?').pluck(),
+      dropListing: db.prepare('DELETE FROM listing WHERE lineage = ? AND dir = ?'),
       setListing: db.prepare(
         `INSERT INTO listing (lineage, dir, entries) VALUES (?, ?, ?)
          ON CONFLICT (lineage, dir) DO UPDATE SET entries = excluded.entries`,
@@ -161,8 +163,12 @@ export class CatalogueWriter {
     this.db.exec('BEGIN');
     try {
       this.s.insertSnapshot.run(snap.id, lineage.id, pos, snap.time, snap.tree);
-      // The same root tree as the head: nothing at all changed (a re-run with no changes).
-      if (head !== snap.tree) walked = await this.walkChanges(repo, lineage.id, pos, snap.tree, hooks);
+      // The same root tree as the head: nothing at all changed (a re-run with no changes), unless
+      // a folder of the head could not be read: then the top has no listing (it was the top) or
+      // lists a folder marked unread (markUnreadFolders), and the walk goes down to it again.
+      const top = this.s.listing.get(lineage.id, 0) as Buffer | undefined;
+      if (head !== snap.tree || top === undefined || hasUnread(top))
+        walked = await this.walkChanges(repo, lineage.id, pos, snap.tree, hooks);
       this.s.setHead.run(pos, lineage.id);
       this.db.exec('COMMIT');
     } catch (error) {
@@ -183,8 +189,11 @@ export class CatalogueWriter {
     let walked = 0;
     const token = Buffer.alloc(TOKEN_BYTES);
     const pending: PendingDir[] = [{ pathId: 0, parentId: -1, name: '', path: '/', tree }];
+    // Every folder compared in this append, by path id (to find an unreadable one's parents).
+    const walkedDirs = new Map<number, PendingDir>();
     const unread: PendingDir[] = [];
     for (let dir = pending.pop(); dir; dir = pending.pop()) {
+      walkedDirs.set(dir.pathId, dir);
       const nodes = await this.readNodes(repo, dir, hooks);
       if (nodes === null) unread.push(dir);
       const old = readListing(this.s.listing.get(lineageId, dir.pathId) as Buffer | undefined);
@@ -192,18 +201,19 @@ export class CatalogueWriter {
       const subdirs: PendingDir[] = [];
       const seen = new Set<string>();
       for (const n of nodes ?? []) {
+        const name = wellFormed(n.name);
         // Only a crafted tree lists a name twice; the first one counts, as in restore.
-        if (seen.has(n.name)) continue;
-        seen.add(n.name);
-        if (++walked % 500 === 0) hooks.onEntries?.(walked, childPath(dir.path, n.name));
-        const was = old.get(n.name);
-        if (was) old.delete(n.name);
+        if (seen.has(name)) continue;
+        seen.add(name);
+        if (++walked % 500 === 0) hooks.onEntries?.(walked, childPath(dir.path, name));
+        const was = old.get(name);
+        if (was) old.delete(name);
         const type = typeIndex(n.type);
         writeToken(n, token);
         // Unchanged: this entry, and for a folder everything below it, is as it was; its span stays open.
         if (was !== undefined && was.type === type && sameToken(was, token)) {
           now.push({
-            name: n.name,
+            name: name,
             type,
             pathId: was.pathId,
             firstPos: was.firstPos,
@@ -212,11 +222,11 @@ export class CatalogueWriter {
           });
           continue;
         }
-        const full = childPath(dir.path, n.name);
+        const full = childPath(dir.path, name);
         if (was !== undefined && was.type === type && unreadBefore(was, token)) {
           // The same folder, unreadable last time: its span stays, its contents are compared now.
           now.push({
-            name: n.name,
+            name: name,
             type,
             pathId: was.pathId,
             firstPos: was.firstPos,
@@ -226,13 +236,13 @@ export class CatalogueWriter {
           subdirs.push({
             pathId: was.pathId,
             parentId: dir.pathId,
-            name: n.name,
+            name: name,
             path: full,
             tree: n.subtree ?? null,
           });
           continue;
         }
-        const pathId = was?.pathId ?? this.pathId(dir.pathId, n.name, full);
+        const pathId = was?.pathId ?? this.pathId(dir.pathId, name, full);
         if (was) this.close(was, pos, lineageId, type !== DIR);
         this.s.insertSpan.run(
           pathId,
@@ -243,9 +253,9 @@ export class CatalogueWriter {
           n.type === 'file' ? (n.size ?? 0) : null,
           mtimeMs(n.mtimeNs),
         );
-        now.push({ name: n.name, type, pathId, firstPos: pos, tokenFrom: Buffer.from(token), tokenAt: 0 });
+        now.push({ name: name, type, pathId, firstPos: pos, tokenFrom: Buffer.from(token), tokenAt: 0 });
         if (type === DIR)
-          subdirs.push({ pathId, parentId: dir.pathId, name: n.name, path: full, tree: n.subtree ?? null });
+          subdirs.push({ pathId, parentId: dir.pathId, name: name, path: full, tree: n.subtree ?? null });
       }
       for (const gone of old.values()) this.close(gone, pos, lineageId);
       this.s.setListing.run(lineageId, dir.pathId, encodeListing(now));
@@ -253,13 +263,34 @@ export class CatalogueWriter {
       // the path indexes mostly in ascending order, which keeps their pages full.
       for (let i = subdirs.length - 1; i >= 0; i--) pending.push(subdirs[i]!);
     }
-    // A folder that could not be read is catalogued as empty; its parent's listing says so, so that
-    // the next backup reads it again even if it did not change (a repaired repository, a passing error).
-    for (const dir of unread) {
-      const listing = this.s.listing.get(lineageId, dir.parentId) as Buffer | undefined;
-      if (listing && markUnread(listing, dir.name)) this.s.setListing.run(lineageId, dir.parentId, listing);
-    }
+    this.markUnreadFolders(lineageId, unread, walkedDirs);
     return walked;
+  }
+
+  /**
+   * A folder that could not be read is catalogued as empty. So that the next backup reads it again
+   * even if nothing changed (a repaired repository, a passing error), its entry and those of all its
+   * parents are marked unread in their listings (an unchanged parent would otherwise not be walked);
+   * an unreadable top loses its listing, which makes the next append walk from the top. Each listing
+   * is rewritten once, however many of its folders were unreadable (a lost pack takes many trees).
+   */
+  private markUnreadFolders(lineageId: number, unread: PendingDir[], walked: Map<number, PendingDir>): void {
+    const byParent = new Map<number, Set<string>>();
+    for (const folder of unread) {
+      if (folder.pathId === 0) this.s.dropListing.run(lineageId, 0);
+      let dir: PendingDir | undefined = folder;
+      while (dir && dir.parentId >= 0) {
+        const names = byParent.get(dir.parentId) ?? new Set<string>();
+        if (names.has(dir.name)) break; // this folder's parents are marked already
+        names.add(dir.name);
+        byParent.set(dir.parentId, names);
+        dir = walked.get(dir.parentId);
+      }
+    }
+    for (const [parentId, names] of byParent) {
+      const listing = this.s.listing.get(lineageId, parentId) as Buffer | undefined;
+      if (listing && markUnread(listing, names)) this.s.setListing.run(lineageId, parentId, listing);
+    }
   }
 
   /** A folder's entries; null: its tree cannot be read (and the hooks were told: it counts as empty). */
@@ -361,4 +392,12 @@ function mtimeMs(ns: string): number | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The name as the catalogue keeps it: a name with a lone surrogate (only a crafted tree has one)
+ * with U+FFFD in its place, as UTF-8 would store it, so the listing and the path table agree.
+ */
+function wellFormed(name: string): string {
+  return name.isWellFormed() ? name : name.toWellFormed();
 }

@@ -153,28 +153,34 @@ describe('CatalogueWriter', { timeout: 120_000 }, () => {
     await expectConsistent();
   });
 
-  it('catalogues a folder it cannot read as empty, and reads it again with the next backup', async () => {
-    // A new folder d/, appended through an opening whose index has lost its tree.
+  it('catalogues folders it cannot read as empty, and reads them again with the next backup', async () => {
+    // New folders d/ and p/q/e/, appended through an opening whose index has lost their trees.
     writeFile(at('d/one.txt'), 'one');
     writeFile(at('d/two/three.txt'), 'three');
+    writeFile(at('p/q/e/four.txt'), 'four');
+    writeFile(at('p/q/other.txt'), 'other');
     const r = await backup(repo, { paths: [src], tags: ['item:writer-test'], host: 'h', workers: 1 });
     const damaged = await openRepo(repoDir);
     await damaged.loadIndex();
-    const d = (await collect(damaged, r.snapshot.tree)).find((e) => e.path === at('d'))!;
-    damaged.index.delete(d.subtree!);
+    const entries = await collect(damaged, r.snapshot.tree);
+    for (const lost of ['d', 'p/q/e'])
+      damaged.index.delete(entries.find((e) => e.path === at(lost))!.subtree!);
     const snap = { ...r.snapshot, id: r.snapshotId };
     made.push(snap);
     const skipped = new Set<string>();
     unreadable.set(snap.id, skipped);
     await writer.append(damaged, lineage, snap, { onUnreadable: (p) => skipped.add(p) });
-    expect([...skipped]).toEqual([at('d')]);
+    expect([...skipped].sort()).toEqual([at('d'), at('p/q/e')]);
     expect(catalogued(made.length - 1).has(at('d/one.txt'))).toBe(false);
+    expect(catalogued(made.length - 1).has(at('p/q/e/four.txt'))).toBe(false);
+    expect(catalogued(made.length - 1).has(at('p/q/other.txt'))).toBe(true);
     await expectConsistent();
 
-    // d/ has not changed, but this time its tree can be read: its contents are back.
-    writeFile(at('c/z.txt'), 'z changed a third time');
+    // Nothing changed under src (p/ and p/q/ are as they were; the whole backup may even have the same
+    // tree), but this time the trees can be read: what they hold is catalogued.
     await backupAndAppend(await openRepo(repoDir));
     expect(catalogued(made.length - 1).has(at('d/two/three.txt'))).toBe(true);
+    expect(catalogued(made.length - 1).has(at('p/q/e/four.txt'))).toBe(true);
     await expectConsistent();
   });
 });
