@@ -9,14 +9,15 @@ import { pathToFileURL } from 'node:url';
 import { expect, test } from '@playwright/test';
 
 const builtPage = path.resolve('dist/renderer/desktop/index.html');
-const notBuilt = fs.existsSync(builtPage) ? null : 'dist/renderer is not built: run npm run build:renderer';
+const NOT_BUILT = 'dist/renderer is not built: run npm run build:renderer';
+const built = fs.existsSync(builtPage);
 // Also said on the console: the list reporter shows skips without their reason.
-if (notBuilt) console.log(`[file-url] skipped: ${notBuilt}`);
+if (!built) console.log(`[file-url] skipped: ${NOT_BUILT}`);
 
 test('the built desktop page starts from file:// under its CSP and shows the unlock screen', async ({
   playwright,
 }, testInfo) => {
-  test.skip(notBuilt !== null, notBuilt ?? undefined);
+  test.skip(!built, NOT_BUILT);
   // Electron lets a file:// page load its own module scripts and stylesheets; plain Chromium
   // only with this switch (without it, every file:// URL is an origin of its own).
   const launch = testInfo.project.use.launchOptions ?? {};

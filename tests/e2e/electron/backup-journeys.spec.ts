@@ -22,20 +22,9 @@ import {
   unlock,
   waitForHistory,
 } from '../desktop/backup-journey-helpers';
-import {
-  SKIP_REASON,
-  displayMissing,
-  ensureBuilt,
-  findElectronBinary,
-  launchApp,
-  type RunningApp,
-} from './electron-app';
+import { electronOrSkip, ensureBuilt, launchApp, type RunningApp } from './electron-app';
 
-const binary = findElectronBinary();
-const skipReason = binary.missing !== undefined ? SKIP_REASON(binary.missing) : displayMissing();
-test.skip(skipReason !== null, skipReason ?? undefined);
-// Also said on the console: the list reporter shows skips without their reason.
-if (skipReason !== null) console.log(`[electron project] ${skipReason}`);
+const electronBinary = electronOrSkip();
 test.setTimeout(300_000);
 
 let dataDir: string;
@@ -58,7 +47,7 @@ test('first run: create account, guide, back up, see it in History, restore an o
   const work = makeWorkspace(160);
   try {
     // No server chosen: the app starts its embedded account server, with no account yet.
-    running = await launchApp(binary.path!, { dataDir });
+    running = await launchApp(electronBinary, { dataDir });
     await firstRunJourney(running.window, work);
   } finally {
     work.remove();
@@ -70,7 +59,7 @@ test('a backup started before Lock… finishes with the window closed; reopened 
   await server.createUser('hugo', ACCOUNT_PASSWORD);
   const work = makeWorkspace(400);
   try {
-    running = await launchApp(binary.path!, { dataDir, serverUrl: server.url });
+    running = await launchApp(electronBinary, { dataDir, serverUrl: server.url });
     const page = running.window;
     await unlock(page, 'hugo');
     await addVault(page, work.vault);

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { _electron as electron, type ElectronApplication, type Page } from '@playwright/test';
+import { _electron as electron, test, type ElectronApplication, type Page } from '@playwright/test';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -30,14 +30,29 @@ export function findElectronBinary(): ElectronBinary {
 }
 
 /** Electron needs a display; on a headless Linux machine run the project under xvfb-run. */
-export function displayMissing(): string | null {
+function displayMissing(): string | null {
   return process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY
     ? 'Electron is installed but there is no display: run `xvfb-run npx playwright test --project electron`'
     : null;
 }
 
-export const SKIP_REASON = (missing: string) =>
+const SKIP_REASON = (missing: string) =>
   `Electron binary not installed on this machine (cannot be downloaded here): ${missing}`;
+
+/**
+ * The Electron binary for a spec file, called at the file's top: where it cannot run (no binary,
+ * no display), every test of the file is skipped with the reason, also printed on the console
+ * (the list reporter shows skips without their reason).
+ */
+export function electronOrSkip(): string {
+  const binary = findElectronBinary();
+  const reason = binary.path === undefined ? SKIP_REASON(binary.missing) : displayMissing();
+  if (reason !== null) {
+    console.log(`[electron project] skipped: ${reason}`);
+    test.skip(true, reason);
+  }
+  return binary.path ?? '';
+}
 
 /**
  * Builds the renderer when it is not built yet (npm test builds it just before), and the main

@@ -10,11 +10,9 @@ import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { startTestAccountServer, totpCode, type TestAccountServer } from '../../support/account-server';
 import {
-  SKIP_REASON,
-  displayMissing,
+  electronOrSkip,
   ensureBuilt,
   exited,
-  findElectronBinary,
   launchApp,
   lockStateOnDisk,
   type RunningApp,
@@ -26,11 +24,7 @@ async function openAccount(page: Page) {
 }
 
 const PASSWORD = 'correct horse battery';
-const binary = findElectronBinary();
-const skipReason = binary.missing !== undefined ? SKIP_REASON(binary.missing) : displayMissing();
-test.skip(skipReason !== null, skipReason ?? undefined);
-// Also said on the console: the list reporter shows skips without their reason.
-if (skipReason !== null) console.log(`[electron project] ${skipReason}`);
+const electronBinary = electronOrSkip();
 
 let server: TestAccountServer;
 let dataDir: string;
@@ -49,7 +43,7 @@ test.afterEach(async () => {
 });
 
 async function launch(): Promise<Page> {
-  running = await launchApp(binary.path!, { dataDir, serverUrl: server.url });
+  running = await launchApp(electronBinary, { dataDir, serverUrl: server.url });
   return running.window;
 }
 
