@@ -17,7 +17,7 @@ import type { ProtectedItemView, VaultView } from '../../src-shared/ipc-contract
 import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
 import { MemorySecretStore } from './fakes';
 import { composeTestServices } from './composed-services';
-import { gateCalls } from './gate-calls';
+import { gateCalls, manualItem } from './gate-calls';
 
 const PASSWORD = 'correct horse battery';
 const VAULT_PASSWORD = 'vault password for account storage';
@@ -149,16 +149,10 @@ describe('an account-storage vault', { timeout: 240_000 }, () => {
   });
 
   it('backs up through the job process to the server and restores byte for byte', async () => {
-    item = await call<ProtectedItemView>('item:save', {
-      name: 'Documents',
-      paths: [path.join(tmp, 'data')],
-      excludes: [],
-      excludePresets: [],
-      vaultId: vault.id,
-      schedule: { kind: 'manual' },
-      retention: { mode: 'keep-all' },
-      conditions: { catchUpMissed: true, skipOnBattery: false },
-    });
+    item = await call<ProtectedItemView>(
+      'item:save',
+      manualItem('Documents', [path.join(tmp, 'data')], vault.id),
+    );
     const job = await backUp(item.item.id);
     expect(job).toMatchObject({ status: 'success', filesDone: 2 });
     const log = services.history.log(job.id).map((e) => e.message);

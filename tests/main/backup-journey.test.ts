@@ -15,7 +15,7 @@ import type { SnapshotInfo } from '../../src-shared/job-protocol';
 import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
 import { MemorySecretStore } from './fakes';
 import { composeTestServices } from './composed-services';
-import { gateCalls } from './gate-calls';
+import { gateCalls, manualItem } from './gate-calls';
 
 const PASSWORD = 'correct horse battery';
 const VAULT_PASSWORD = 'vault password for tests';
@@ -248,16 +248,10 @@ describe('backing up and restoring through the IPC gate', { timeout: 180_000 }, 
   });
 
   it('removing a protected item keeps its history', async () => {
-    const other = await call<ProtectedItemView>('item:save', {
-      name: 'Short-lived',
-      paths: [path.join(tmp, 'data', 'docs')],
-      excludes: [],
-      excludePresets: [],
-      vaultId: vault.id,
-      schedule: { kind: 'manual' },
-      retention: { mode: 'keep-all' },
-      conditions: { catchUpMissed: true, skipOnBattery: false },
-    });
+    const other = await call<ProtectedItemView>(
+      'item:save',
+      manualItem('Short-lived', [path.join(tmp, 'data', 'docs')], vault.id),
+    );
     const job = await ended(
       (await call<{ jobId: string }>('job:backupNow', { itemId: other.item.id })).jobId,
     );

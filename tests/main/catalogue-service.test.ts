@@ -24,7 +24,7 @@ import type {
 import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
 import { MemorySecretStore } from './fakes';
 import { composeTestServices } from './composed-services';
-import { gateCalls } from './gate-calls';
+import { gateCalls, manualItem } from './gate-calls';
 
 const PASSWORD = 'correct horse battery';
 const VAULT_PASSWORD = 'vault password for tests';
@@ -103,16 +103,10 @@ describe('finding files in every backup through the IPC gate', { timeout: 240_00
     expect(await call('catalogue:status')).toEqual([
       { vaultId: vault.id, snapshots: 0, updatedAt: null, state: 'missing', jobId: null },
     ]);
-    item = await call<ProtectedItemView>('item:save', {
-      name: 'Papers',
-      paths: [path.join(tmp, 'data')],
-      excludes: [],
-      excludePresets: [],
-      vaultId: vault.id,
-      schedule: { kind: 'manual' },
-      retention: { mode: 'keep-all' },
-      conditions: { catchUpMissed: true, skipOnBattery: false },
-    });
+    item = await call<ProtectedItemView>(
+      'item:save',
+      manualItem('Papers', [path.join(tmp, 'data')], vault.id),
+    );
     for (const content of [null, 'second draft, longer']) {
       if (content) fs.writeFileSync(path.join(tmp, 'data', 'taxes', '2025', 'Return.pdf'), content);
       const job = await ended(

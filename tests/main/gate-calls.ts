@@ -36,3 +36,17 @@ export function gateCalls(
   }
   return { call, refused, ended };
 }
+
+/** item:save's input for a protected item backed up only on demand, keeping every backup. */
+export function manualItem(name: string, paths: string[], vaultId: string) {
+  return {
+    name,
+    paths,
+    excludes: [],
+    excludePresets: [],
+    vaultId,
+    schedule: { kind: 'manual' },
+    retention: { mode: 'keep-all' },
+    conditions: { catchUpMissed: true, skipOnBattery: false },
+  };
+}

@@ -28,7 +28,7 @@ import type { ProtectedItemView, VaultView } from '../../src-shared/ipc-contract
 import { TEST_SCRYPT } from '../support/account-server';
 import { ManualClock, MemorySecretStore } from './fakes';
 import { composeTestServices } from './composed-services';
-import { gateCalls } from './gate-calls';
+import { gateCalls, manualItem } from './gate-calls';
 
 const PASSWORD = 'correct horse battery';
 let server: AccountServer;
@@ -112,16 +112,7 @@ beforeAll(async () => {
     password: 'vault password',
     storePassword: true,
   });
-  item = await call<ProtectedItemView>('item:save', {
-    name: 'Plans',
-    paths: [path.join(tmp, 'data')],
-    excludes: [],
-    excludePresets: [],
-    vaultId: vault.id,
-    schedule: { kind: 'manual' },
-    retention: { mode: 'keep-all' },
-    conditions: { catchUpMissed: true, skipOnBattery: false },
-  });
+  item = await call<ProtectedItemView>('item:save', manualItem('Plans', [path.join(tmp, 'data')], vault.id));
 });
 afterAll(async () => {
   services?.dispose();
