@@ -9,6 +9,7 @@ import { CatalogueUnusableError } from '../services/catalogue/catalogue-file';
 import { CatalogueReader } from '../services/catalogue/catalogue-reader';
 import { ServiceError } from '../services/service-error';
 import {
+  answerQuery,
   toWireError,
   type CatalogueQuery,
   type CatalogueWorkerData,
@@ -38,16 +39,7 @@ function answer(file: string, query: CatalogueQuery): unknown {
     reader = new CatalogueReader(file);
     readers.set(file, reader);
   }
-  switch (query.op) {
-    case 'search':
-      return reader.search(query.pattern, query.limit);
-    case 'versions':
-      return reader.versions(query.itemId, query.path);
-    case 'diff':
-      return reader.diff(query.fromSnapshotId, query.toSnapshotId, query.limit);
-    case 'info':
-      return reader.info();
-  }
+  return answerQuery(reader, query);
 }
 
 function waitAtGate(): void {

@@ -20,6 +20,20 @@ export type CatalogueQuery =
 
 export type CatalogueAnswer<Q extends CatalogueQuery> = ReturnType<CatalogueReader[Q['op']]>;
 
+/** The query answered by the reader's method of that name. */
+export function answerQuery(reader: CatalogueReader, query: CatalogueQuery): unknown {
+  switch (query.op) {
+    case 'search':
+      return reader.search(query.pattern, query.limit);
+    case 'versions':
+      return reader.versions(query.itemId, query.path);
+    case 'diff':
+      return reader.diff(query.fromSnapshotId, query.toSnapshotId, query.limit);
+    case 'info':
+      return reader.info();
+  }
+}
+
 export type ToCatalogueWorker =
   | { t: 'query'; id: number; file: string; query: CatalogueQuery }
   /** Forget the reader of this file (the job process replaced it, or the vault is gone). */

@@ -16,7 +16,7 @@ import { CatalogueReader } from '../../src-main/services/catalogue/catalogue-rea
 import { compileSearchPattern } from '../../src-main/services/catalogue/search-pattern';
 import { ServiceError } from '../../src-main/services/service-error';
 import { backup, type Repository } from '../../src-engine/index';
-import type { CatalogueQuery } from '../../src-main/catalogue-worker/protocol';
+import { answerQuery, type CatalogueQuery } from '../../src-main/catalogue-worker/protocol';
 import { newRepo, PASSWORD, tempDir, writeFile } from '../engine/helpers';
 import { RunRecorder } from './job-process-helpers';
 
@@ -71,16 +71,7 @@ afterAll(() => {
 function inProcess(query: CatalogueQuery): unknown {
   const reader = new CatalogueReader(file);
   try {
-    switch (query.op) {
-      case 'search':
-        return reader.search(query.pattern, query.limit);
-      case 'versions':
-        return reader.versions(query.itemId, query.path);
-      case 'diff':
-        return reader.diff(query.fromSnapshotId, query.toSnapshotId, query.limit);
-      case 'info':
-        return reader.info();
-    }
+    return answerQuery(reader, query);
   } finally {
     reader.close();
   }
