@@ -83,36 +83,20 @@ export function WhatChangedView() {
             void compare();
           }}
         >
-          <div className="field">
-            <label htmlFor={ids.from}>From backup</label>
-            <select
-              id={ids.from}
-              className="backup-select"
-              value={diffFrom ?? ''}
-              onChange={(e) => setPair(e.target.value, diffTo)}
-            >
-              {snaps.map((s) => (
-                <option key={s.id} value={s.id}>
-                  {formatFullDateTime(s.time)}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="field">
-            <label htmlFor={ids.to}>To backup</label>
-            <select
-              id={ids.to}
-              className="backup-select"
-              value={diffTo ?? ''}
-              onChange={(e) => setPair(diffFrom, e.target.value)}
-            >
-              {snaps.map((s) => (
-                <option key={s.id} value={s.id}>
-                  {formatFullDateTime(s.time)}
-                </option>
-              ))}
-            </select>
-          </div>
+          <BackupSelect
+            id={ids.from}
+            label="From backup"
+            snaps={snaps}
+            value={diffFrom}
+            onChange={(id) => setPair(id, diffTo)}
+          />
+          <BackupSelect
+            id={ids.to}
+            label="To backup"
+            snaps={snaps}
+            value={diffTo}
+            onChange={(id) => setPair(diffFrom, id)}
+          />
           <div className="actions">
             <button type="submit" className="primary" disabled={diffLoading}>
               {diffLoading ? 'Comparing…' : 'Show what changed'}
@@ -132,6 +116,33 @@ export function WhatChangedView() {
 }
 
 const count = (n: number) => n.toLocaleString('en-US');
+
+/** One end of the comparison: a backup of the item, by its time. */
+function BackupSelect(props: {
+  id: string;
+  label: string;
+  snaps: { id: string; time: string }[];
+  value: string | null;
+  onChange(snapshotId: string): void;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={props.id}>{props.label}</label>
+      <select
+        id={props.id}
+        className="backup-select"
+        value={props.value ?? ''}
+        onChange={(e) => props.onChange(e.target.value)}
+      >
+        {props.snaps.map((s) => (
+          <option key={s.id} value={s.id}>
+            {formatFullDateTime(s.time)}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
 
 function DiffResult({ diff }: { diff: SnapshotDiff }) {
   const none = diff.totals.added + diff.totals.removed + diff.totals.modified === 0;
