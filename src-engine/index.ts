@@ -63,3 +63,4 @@ export type { TreeNode, NodeType } from './tree';
 export type { FsPath } from './fs-names';
 export { EngineError, IntegrityError } from './errors';
 export { DEFAULT_CHUNKER, type ChunkerParams } from './chunker';
+export type { TransferProgress } from './progress';

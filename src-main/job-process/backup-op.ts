@@ -7,7 +7,7 @@
 import { backup, type BackupProgress } from '../../src-engine/index';
 import type { JobOutcome, JobRequest } from '../../src-shared/job-protocol';
 import { formatBytes, formatCount } from './format';
-import type { JobContext } from './job-context';
+import { transferProgress, type JobContext } from './job-context';
 import { repoPlace } from '../services/backup/repo-location';
 import { openRepository } from './repository-ops';
 
@@ -35,16 +35,7 @@ export async function backupOp(
           `Found ${formatCount(p.filesTotal, 'file')} (${formatBytes(p.bytesTotal)}) to back up.`,
         );
       }
-      ctx.progress({
-        phase: p.phase,
-        filesDone: p.filesDone,
-        filesTotal: p.filesTotal,
-        bytesDone: p.bytesDone,
-        bytesTotal: p.bytesTotal,
-        currentFile: p.currentFile || null,
-        rate: p.rate,
-        eta: p.eta ?? null,
-      });
+      ctx.progress(transferProgress(p.phase, p));
     },
   });
   const s = snapshot.summary;

@@ -6,12 +6,30 @@
  */
 import type { JobOutcome, progressMessage } from '../../src-shared/job-protocol';
 import type { z } from 'zod';
-import { EngineError } from '../../src-engine/index';
+import { EngineError, type TransferProgress } from '../../src-engine/index';
 import { parseEngineWarning } from './engine-warnings';
 import { ProgressThrottle } from './progress-throttle';
 
 export type ProgressMessage = z.infer<typeof progressMessage>;
 export type LogLevel = 'info' | 'warning' | 'error';
+
+/** The engine's progress of a backup or restore as the job's (`currentFile`: what to show instead). */
+export function transferProgress(
+  phase: ProgressMessage['phase'],
+  p: TransferProgress,
+  currentFile: string | null = p.currentFile || null,
+): ProgressMessage {
+  return {
+    phase,
+    filesDone: p.filesDone,
+    filesTotal: p.filesTotal,
+    bytesDone: p.bytesDone,
+    bytesTotal: p.bytesTotal,
+    currentFile,
+    rate: p.rate,
+    eta: p.eta ?? null,
+  };
+}
 
 export interface JobReporter {
   progress(p: ProgressMessage): void;

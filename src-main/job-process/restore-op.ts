@@ -8,7 +8,7 @@
 import { restore } from '../../src-engine/index';
 import type { JobOutcome, JobRequest } from '../../src-shared/job-protocol';
 import { formatBytes, formatCount } from './format';
-import type { JobContext } from './job-context';
+import { transferProgress, type JobContext } from './job-context';
 import { openRepository } from './repository-ops';
 import { saveCopyOp } from './save-copy-op';
 
@@ -31,17 +31,7 @@ export async function restoreOp(
     breakLock: true,
     signal: ctx.signal,
     onWarning: (line) => ctx.engineWarning(line),
-    onProgress: (p) =>
-      ctx.progress({
-        phase: 'restore',
-        filesDone: p.filesDone,
-        filesTotal: p.filesTotal,
-        bytesDone: p.bytesDone,
-        bytesTotal: p.bytesTotal,
-        currentFile: p.currentFile || null,
-        rate: p.rate,
-        eta: p.eta ?? null,
-      }),
+    onProgress: (p) => ctx.progress(transferProgress('restore', p)),
   });
   const totals = ctx.countsSoFar();
   const failed = ctx.filesFailed;

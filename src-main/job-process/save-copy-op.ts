@@ -12,7 +12,7 @@ import { EngineError, restore } from '../../src-engine/index';
 import type { JobOutcome, JobRequest } from '../../src-shared/job-protocol';
 import { emptyOutcome } from '../services/backup/engine-runner';
 import { formatBytes } from './format';
-import type { JobContext } from './job-context';
+import { transferProgress, type JobContext } from './job-context';
 import { openRepository } from './repository-ops';
 import { findNode, normaliseSnapshotPath } from './snapshot-path';
 
@@ -62,8 +62,8 @@ export async function saveCopyOp(
       'invalid_argument',
     );
   }
-  if (existing && request.conflict === 'skip') {
-    const message = `${dest} is already there and was kept: nothing was saved.`;
+  // The file at the destination stays as it is (conflict "skip"): a success that saved nothing.
+  const kept = (message: string): JobOutcome => {
     ctx.log('info', dest, message);
     return {
       ...emptyOutcome('success', message, null),
@@ -71,6 +71,9 @@ export async function saveCopyOp(
       filesTotal: 1,
       bytesTotal: size,
     };
+  };
+  if (existing && request.conflict === 'skip') {
+    return kept(`${dest} is already there and was kept: nothing was saved.`);
   }
 
   ctx.log('info', null, `Saving a copy of ${snapPath} from snapshot ${snap.id.slice(0, 8)} as ${dest}.`);
@@ -84,17 +87,7 @@ export async function saveCopyOp(
       signal: ctx.signal,
       // The engine names the staged file; the person knows it by the destination.
       onWarning: (line) => ctx.engineWarning(line.split(path.join(staging, snapPath)).join(dest)),
-      onProgress: (p) =>
-        ctx.progress({
-          phase: 'restore',
-          filesDone: p.filesDone,
-          filesTotal: p.filesTotal,
-          bytesDone: p.bytesDone,
-          bytesTotal: p.bytesTotal,
-          currentFile: dest,
-          rate: p.rate,
-          eta: p.eta ?? null,
-        }),
+      onProgress: (p) => ctx.progress(transferProgress('restore', p, dest)),
     });
     const staged = path.join(staging, snapPath);
     if (r.filesRestored !== 1 || !lstatOrNull(staged)?.isFile()) {
@@ -109,14 +102,7 @@ export async function saveCopyOp(
     }
     const savedAt = placeFile(staged, dest, request.conflict);
     if (savedAt === null) {
-      const message = `${dest} appeared while the copy was restored and was kept: nothing was saved.`;
-      ctx.log('info', dest, message);
-      return {
-        ...emptyOutcome('success', message, null),
-        snapshotId: snap.id,
-        filesTotal: 1,
-        bytesTotal: size,
-      };
+      return kept(`${dest} appeared while the copy was restored and was kept: nothing was saved.`);
     }
     const message = `Saved a copy of ${snapPath} (${formatBytes(size)}) as ${savedAt}.`;
     ctx.log('info', savedAt, message);
