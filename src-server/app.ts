@@ -164,9 +164,9 @@ export function openServices(
   const hasher = opts.passwordHasher ?? new ScryptPasswordHasher(opts.scrypt ?? OWASP_SCRYPT);
   const totp = new TotpVerifier();
   const accounts = new AccountRecords({ db, clock, hasher, requireTotp: opts.requireTotp ?? false });
-  const totpCodes = new TotpCodeCheck(db, clock, key, totp);
+  const totpCodes = new TotpCodeCheck(accounts.table, clock, key, totp);
   const recoveryCodes = new RecoveryCodes({ db, clock, key, throttle, audit, totpCodes });
-  const signIn = new SignIn({ db, accounts, hasher, throttle, audit, totpCodes, recoveryCodes });
+  const signIn = new SignIn({ accounts, hasher, throttle, audit, totpCodes, recoveryCodes });
   const signUp = new SignUp(accounts, throttle);
   const passwords = new PasswordChanges({ db, accounts, hasher, throttle, audit, sessions });
   const totpEnrolment = new TotpEnrolment({
