@@ -13,12 +13,16 @@ import { prepareDataDir } from './data-dir';
 import { openDatabase, type Db } from './db/database';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandler } from './http/errors';
 import { HostPolicy, installHostAndOriginCheck, parsePublicUrl } from './http/host-and-origin';
+import { AuthGate } from './http/auth';
 import { registerPanel } from './http/panel';
+import { installReplyCheck, registerRoutes } from './http/register-routes';
 import { installSecurityHeaders } from './http/security-headers';
-import { registerApiRoutes } from './routes/api';
+import { routes } from '../src-shared/http-api';
+import { accountHandlers } from './routes/account';
 import { AccountRecords } from './services/account-records';
 import { AuditLog } from './services/audit-log';
 import { systemClock, type Clock } from './services/clock';
+import { JobReportStore } from './services/job-reports';
 import {
   OWASP_SCRYPT,
   ScryptPasswordHasher,
@@ -27,6 +31,7 @@ import {
 } from './services/password-hasher';
 import { PasswordChanges } from './services/password-changes';
 import { RecoveryCodes } from './services/recovery-codes';
+import { SecondFactor } from './services/second-factor';
 import { ServerKey } from './services/server-key';
 import { SessionStore } from './services/sessions';
 import { SignIn } from './services/sign-in';
@@ -36,7 +41,7 @@ import { TotpVerifier } from './services/totp';
 import { TotpCodeCheck } from './services/totp-code-check';
 import { TotpEnrolment } from './services/totp-enrolment';
 import { registerStorageRoutes } from './routes/storage';
-import { registerStoragePanelRoutes } from './routes/storage-panel';
+import { storagePanelHandlers } from './routes/storage-panel';
 import { openStorageService, type StorageOptions } from './storage/open-storage';
 import type { StorageService } from './storage/storage-service';
 
@@ -94,6 +99,8 @@ export interface AccountServerOptions extends StorageOptions {
   rendererDir?: string;
   /** Closes a connection silent for this long (default IDLE_TIMEOUT_MS; shorter only for tests). */
   idleTimeoutMs?: number;
+  /** Tests: check every /api answer against the contract; mismatches land in `replyProblems`. */
+  validateReplies?: boolean;
 }
 
 export interface AccountServer {
@@ -104,6 +111,10 @@ export interface AccountServer {
   signup: boolean;
   app: FastifyInstance;
   services: AccountServerServices;
+  /** Every route registered, as Fastify has it (the route-table test compares it with the table). */
+  registeredRoutes: Array<{ method: string; url: string }>;
+  /** With `validateReplies`: each answer that did not match the contract. */
+  replyProblems: string[];
   close(): Promise<void>;
 }
 
@@ -115,12 +126,14 @@ export interface AccountServerServices {
   passwords: PasswordChanges;
   totpEnrolment: TotpEnrolment;
   recoveryCodes: RecoveryCodes;
+  secondFactor: SecondFactor;
   sessions: SessionStore;
   throttle: ThrottleStore;
   audit: AuditLog;
   key: ServerKey;
   clock: Clock;
   storage: StorageService;
+  jobReports: JobReportStore;
 }
 
 export function isLoopbackHost(host: string): boolean {
@@ -181,7 +194,9 @@ export function openServices(
     recoveryCodes,
     accounts,
   });
+  const secondFactor = new SecondFactor({ throttle, audit, totpCodes, recoveryCodes });
   const storage = openStorageService(db, clock, audit, dataDir, opts);
+  const jobReports = new JobReportStore(db, clock);
   return {
     db,
     accounts,
@@ -190,12 +205,14 @@ export function openServices(
     passwords,
     totpEnrolment,
     recoveryCodes,
+    secondFactor,
     sessions,
     throttle,
     audit,
     key,
     clock,
     storage,
+    jobReports,
   };
 }
 
@@ -281,13 +298,23 @@ export async function startAccountServer(options: AccountServerOptions): Promise
       tlsCert: options.tlsCert,
     }),
   );
-  registerApiRoutes(app, {
-    ...services,
-    signup,
-    version: packageVersion(),
+  const registeredRoutes: AccountServer['registeredRoutes'] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) registeredRoutes.push({ method, url: route.url });
   });
-  await registerStorageRoutes(app, services);
-  registerStoragePanelRoutes(app, services);
+  const replyProblems: string[] = [];
+  if (options.validateReplies) installReplyCheck(app, routes, replyProblems);
+  const gate = new AuthGate(services);
+  await registerRoutes(
+    app,
+    routes,
+    {
+      ...accountHandlers({ ...services, signup, version: packageVersion() }),
+      ...storagePanelHandlers(services),
+    },
+    gate,
+  );
+  await registerStorageRoutes(app, { ...services, gate });
   registerPanel(app, options.rendererDir ?? defaultRendererDir());
 
   const sweep = setInterval(
@@ -321,6 +348,8 @@ export async function startAccountServer(options: AccountServerOptions): Promise
     signup,
     app,
     services,
+    registeredRoutes,
+    replyProblems,
     async close() {
       clearInterval(sweep);
       await app.close();

@@ -48,17 +48,20 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     const status = (error as FastifyError).statusCode;
     if ((error as FastifyError).validation) {
-      return reply.code(400).send({ error: 'bad_request', message: `Invalid request: ${error.message}` });
+      return send(reply, 'bad_request', `Invalid request: ${error.message}`);
     }
-    if (status === 413) {
-      return reply.code(413).send({ error: 'payload_too_large', message: 'The request body is too large.' });
-    }
+    if (status === 413) return send(reply, 'payload_too_large', 'The request body is too large.');
     if (status !== undefined && status >= 400 && status < 500) {
-      return reply.code(status).send({ error: 'bad_request', message: error.message });
+      return reply.code(status).send({ error: 'bad_request', message: error.message } satisfies ApiError);
     }
     request.log.error({ err: error }, 'request failed');
-    return reply.code(500).send({ error: 'internal', message: 'Something went wrong on the server.' });
+    // Any other fault (SQLITE_IOERR, a bug): the server's problem, never the caller's credentials.
+    return send(reply, 'internal', 'Something went wrong on the server. Try again in a moment.');
   });
+}
+
+function send(reply: FastifyReply, code: ErrorCode, message: string): FastifyReply {
+  return reply.code(STATUS[code]).send({ error: code, message } satisfies ApiError);
 }
 
 /**

@@ -19,6 +19,11 @@ export interface SessionRow {
   device_id: string | null;
   created_at: number;
   last_seen_at: number;
+  /**
+   * When this session passed a full sign-in (password and, with TOTP on, a code; or a TOTP
+   * enrolment confirmed in it). Null for one that has not, e.g. held at enrolment by --require-totp.
+   */
+  full_at: number | null;
 }
 
 export interface DeviceRow {
@@ -32,6 +37,8 @@ export interface DeviceRow {
   revoked_reason: string | null;
   /** 'storage': a named token made in the panel for command-line storage use (restic). */
   kind: 'device' | 'storage';
+  /** A storage token made from a desktop session: the device it belongs to (revoked with it). */
+  creator_device_id: string | null;
 }
 
 /** Why a sign-in was ended for the account, told to whoever presents its token afterwards. */
@@ -61,10 +68,12 @@ export class SessionStore {
     private readonly key: ServerKey,
   ) {}
 
+  /** `full`: opened by a full sign-in (see SessionRow.full_at). */
   create(
     accountId: number,
     kind: 'cookie' | 'bearer',
-    deviceId: string | null = null,
+    deviceId: string | null,
+    full: boolean,
   ): { token: string; row: SessionRow } {
     const token = (kind === 'bearer' ? SESSION_TOKEN_PREFIX : '') + newSecretToken();
     const now = this.clock.now();
@@ -75,13 +84,27 @@ export class SessionStore {
       device_id: deviceId,
       created_at: now,
       last_seen_at: now,
+      full_at: full ? now : null,
     };
     this.db
       .prepare(
-        'INSERT INTO sessions (id_hash, account_id, kind, device_id, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT INTO sessions (id_hash, account_id, kind, device_id, created_at, last_seen_at, full_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       )
-      .run(row.id_hash, row.account_id, row.kind, row.device_id, row.created_at, row.last_seen_at);
+      .run(
+        row.id_hash,
+        row.account_id,
+        row.kind,
+        row.device_id,
+        row.created_at,
+        row.last_seen_at,
+        row.full_at,
+      );
     return { token, row };
+  }
+
+  /** The session has now passed a full sign-in (a TOTP enrolment confirmed in it). */
+  markFull(idHash: string): void {
+    this.db.prepare('UPDATE sessions SET full_at = ? WHERE id_hash = ?').run(this.clock.now(), idHash);
   }
 
   expiresAt(row: SessionRow): number {
@@ -171,26 +194,52 @@ export class SessionStore {
 
   // ---- devices ----------------------------------------------------------------------
 
+  /** Issues a device token (backup work: /api/device/* and the storage). */
+  createDevice(accountId: number, name: string): { id: string; token: string } {
+    return this.insertDevice(accountId, name, 'device', null);
+  }
+
   /**
-   * Issues a device-scope token. Storage tokens are the same machinery (same scope, same
-   * revocation), listed apart: they are made in the panel for restic and never signed in.
+   * Issues a storage token: the same machinery as a device token, listed apart (made in the panel
+   * for restic, never signed in) and reaching only the storage. `creatorDeviceId`: the device of
+   * the session that made it, so revoking that device revokes it too.
    */
-  createDevice(
+  createStorageToken(
     accountId: number,
     name: string,
-    kind: DeviceRow['kind'] = 'device',
+    creatorDeviceId: string | null,
+  ): { id: string; token: string } {
+    return this.insertDevice(accountId, name, 'storage', creatorDeviceId);
+  }
+
+  private insertDevice(
+    accountId: number,
+    name: string,
+    kind: DeviceRow['kind'],
+    creatorDeviceId: string | null,
   ): { id: string; token: string } {
     const id = randomBytes(12).toString('base64url');
     const token = DEVICE_TOKEN_PREFIX + newSecretToken();
     const now = this.clock.now();
     this.db
       .prepare(
-        'INSERT INTO devices (id, account_id, name, token_hash, created_at, last_seen_at, kind) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        `INSERT INTO devices (id, account_id, name, token_hash, created_at, last_seen_at, kind, creator_device_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(id, accountId, name, hashToken(token), now, kind === 'storage' ? null : now, kind);
+      .run(
+        id,
+        accountId,
+        name,
+        hashToken(token),
+        now,
+        kind === 'storage' ? null : now,
+        kind,
+        creatorDeviceId,
+      );
     return { id, token };
   }
 
+  /** Finds a live device or storage token and marks it used. */
   resumeDevice(token: string): DeviceRow {
     const row = this.db
       .prepare<[string], DeviceRow>('SELECT * FROM devices WHERE token_hash = ?')
@@ -226,7 +275,10 @@ export class SessionStore {
       }));
   }
 
-  /** Revokes a device token and ends the sessions opened by that device's sign-in. */
+  /**
+   * Revokes a device or storage token. A device takes with it the sessions opened by its sign-in
+   * and the storage tokens made from those sessions: whoever held them loses them with the device.
+   */
   revokeDevice(accountId: number, deviceId: string, kind: DeviceRow['kind'] = 'device'): DeviceRow {
     return this.db.transaction(() => {
       const row = this.db
@@ -235,7 +287,13 @@ export class SessionStore {
         )
         .get(deviceId, accountId, kind);
       if (!row) throw new ServiceError('not_found', 'No such device.');
-      this.db.prepare('UPDATE devices SET revoked_at = ? WHERE id = ?').run(this.clock.now(), deviceId);
+      const now = this.clock.now();
+      this.db.prepare('UPDATE devices SET revoked_at = ? WHERE id = ?').run(now, deviceId);
+      this.db
+        .prepare(
+          "UPDATE devices SET revoked_at = ? WHERE creator_device_id = ? AND kind = 'storage' AND revoked_at IS NULL",
+        )
+        .run(now, deviceId);
       this.db.prepare('DELETE FROM sessions WHERE device_id = ?').run(deviceId);
       return row;
     })();
