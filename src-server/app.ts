@@ -23,6 +23,7 @@ import { AccountRecords } from './services/account-records';
 import { AuditLog } from './services/audit-log';
 import { systemClock, type Clock } from './services/clock';
 import { JobReportStore } from './services/job-reports';
+import { LAST_SEEN_FLUSH_MS } from './services/last-seen';
 import {
   OWASP_SCRYPT,
   ScryptPasswordHasher,
@@ -101,6 +102,8 @@ export interface AccountServerOptions extends StorageOptions {
   idleTimeoutMs?: number;
   /** Tests: check every /api answer against the contract; mismatches land in `replyProblems`. */
   validateReplies?: boolean;
+  /** Tests: wraps the database once opened (e.g. to make its writes fail as on a full disk). */
+  wrapDatabase?: (db: Db) => Db;
 }
 
 export interface AccountServer {
@@ -164,12 +167,14 @@ export function openServices(
     requireTotp?: boolean;
     scrypt?: ScryptParams;
     passwordHasher?: PasswordHasher;
+    wrapDatabase?: (db: Db) => Db;
   } & StorageOptions = {},
 ): AccountServerServices {
   prepareDataDir(dataDir);
   const clock = opts.clock ?? systemClock;
   const key = ServerKey.loadOrCreate(join(dataDir, KEY_FILE));
-  const db = openDatabase(join(dataDir, DATABASE_FILE));
+  const opened = openDatabase(join(dataDir, DATABASE_FILE));
+  const db = opts.wrapDatabase ? opts.wrapDatabase(opened) : opened;
   restrictToOwner(dataDir);
   const throttle = new ThrottleStore(db, clock, key);
   const audit = new AuditLog(db, clock);
@@ -319,20 +324,28 @@ export async function startAccountServer(options: AccountServerOptions): Promise
 
   const sweep = setInterval(
     () => {
-      services.sessions.sweep();
-      services.audit.sweep();
-      services.throttle.sweep();
+      try {
+        services.sessions.sweep();
+        services.audit.sweep();
+        services.throttle.sweep();
+      } catch (error) {
+        // A full disk refuses deletes too; the next hour tries again, and the server stays up.
+        process.stderr.write(`housekeeping failed: ${(error as Error).message}\n`);
+      }
       void sweepStorage(services);
     },
     60 * 60 * 1000,
   );
   sweep.unref();
+  const lastSeen = setInterval(() => services.sessions.flushLastSeen(), LAST_SEEN_FLUSH_MS);
+  lastSeen.unref();
 
   try {
     await app.listen({ host, port });
   } catch (error) {
     // e.g. EADDRINUSE: release everything, and let the caller see the original error.
     clearInterval(sweep);
+    clearInterval(lastSeen);
     await app.close().catch(() => undefined);
     services.db.close();
     throw error;
@@ -352,7 +365,9 @@ export async function startAccountServer(options: AccountServerOptions): Promise
     replyProblems,
     async close() {
       clearInterval(sweep);
+      clearInterval(lastSeen);
       await app.close();
+      services.sessions.flushLastSeen();
       services.db.close();
     },
   };

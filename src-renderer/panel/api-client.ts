@@ -63,6 +63,8 @@ export function problemFromApiError(
     not_found: 'That item no longer exists. Reload the page.',
     reauthentication_required:
       'For this, sign out and sign in again first (it needs a sign-in from the last 15 minutes).',
+    server_out_of_space:
+      'The server is out of disk space, so it cannot save this now. Tell its administrator; reading still works.',
     internal: 'The server ran into a problem. Try again in a moment.',
   };
   const message =

@@ -69,8 +69,9 @@ export interface AuthGateDeps {
  * token, is the account held at TOTP enrolment by --require-totp, and for `fresh` routes, was
  * the full sign-in recent (and the second factor given again where the route asks).
  *
- * It refuses with a ServiceError only for what the caller presented; anything else it meets (the
- * database failing) goes up as the server's fault, never as "not signed in".
+ * It refuses with a ServiceError only for what the caller presented; it writes nothing, and
+ * anything else it meets (the database failing) goes up as the server's fault, never as
+ * "not signed in".
  */
 export class AuthGate {
   constructor(private readonly d: AuthGateDeps) {}

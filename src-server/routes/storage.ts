@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { STORAGE_PREFIX } from '../../src-shared/http-api';
 import type { AuthGate, DeviceAuth } from '../http/auth';
-import { STATUS } from '../http/errors';
+import { isOutOfSpace, OUT_OF_SPACE_MESSAGE, STATUS } from '../http/errors';
 import type { AccountRecords } from '../services/account-records';
 import type { RequestContext } from '../services/audit-log';
 import { ServiceError } from '../services/service-error';
@@ -179,6 +179,9 @@ export async function registerStorageRoutes(app: FastifyInstance, deps: StorageR
       } else if (error instanceof ServiceError) {
         status = STATUS[error.code];
         message = error.message;
+      } else if (isOutOfSpace(error)) {
+        status = 507;
+        message = OUT_OF_SPACE_MESSAGE;
       } else if ((error as { code?: string }).code === 'ECONNRESET' || request.raw.aborted) {
         status = 400;
         message = 'The upload was cut off.';

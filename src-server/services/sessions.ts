@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Device } from '../../src-shared/http-api';
 import type { Db } from '../db/database';
 import type { Clock } from './clock';
+import { LastSeen } from './last-seen';
 import type { ServerKey } from './server-key';
 import { ServiceError } from './service-error';
 
@@ -62,11 +63,16 @@ export function hashToken(token: string): string {
  * tokens (device scope). Only hashes are stored.
  */
 export class SessionStore {
+  /** Uses not yet written; flushLastSeen() writes them (the server calls it every few seconds). */
+  readonly lastSeen: LastSeen;
+
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
     private readonly key: ServerKey,
-  ) {}
+  ) {
+    this.lastSeen = new LastSeen(db);
+  }
 
   /** `full`: opened by a full sign-in (see SessionRow.full_at). */
   create(
@@ -111,7 +117,10 @@ export class SessionStore {
     return Math.min(row.last_seen_at + SESSION_IDLE_MS, row.created_at + SESSION_MAX_MS);
   }
 
-  /** Finds a live session and marks it used; an idle or too-old one is ended and refused. */
+  /**
+   * Finds a live session and marks it used (in memory); an idle or too-old one is refused, and
+   * left for the sweep: checking a token writes nothing.
+   */
   resume(token: string, kind: 'cookie' | 'bearer'): SessionRow {
     const row = this.db
       .prepare<[string, string], SessionRow>('SELECT * FROM sessions WHERE id_hash = ? AND kind = ?')
@@ -124,16 +133,26 @@ export class SessionStore {
       throw new ServiceError('not_signed_in', 'Please sign in.');
     }
     const now = this.clock.now();
-    if (now >= this.expiresAt(row)) {
-      this.end(token);
+    const used = {
+      ...row,
+      last_seen_at: Math.max(row.last_seen_at, this.lastSeen.pendingSession(row.id_hash) ?? 0),
+    };
+    if (now >= this.expiresAt(used)) {
       throw new ServiceError('session_expired', 'Your session has expired. Please sign in again.');
     }
-    this.db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?').run(now, row.id_hash);
-    return { ...row, last_seen_at: now };
+    this.lastSeen.session(row.id_hash, now);
+    return { ...used, last_seen_at: now };
   }
 
   end(token: string): void {
-    this.db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(hashToken(token));
+    const idHash = hashToken(token);
+    this.db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(idHash);
+    this.lastSeen.forgetSession(idHash);
+  }
+
+  /** Writes the batched last-seen times; false (and they are kept) if the database refused. */
+  flushLastSeen(): boolean {
+    return this.lastSeen.flush();
   }
 
   /** Ends every session of the account but the one given (device tokens stay). */
@@ -239,7 +258,7 @@ export class SessionStore {
     return { id, token };
   }
 
-  /** Finds a live device or storage token and marks it used. */
+  /** Finds a live device or storage token and marks it used (in memory: no write). */
   resumeDevice(token: string): DeviceRow {
     const row = this.db
       .prepare<[string], DeviceRow>('SELECT * FROM devices WHERE token_hash = ?')
@@ -250,7 +269,7 @@ export class SessionStore {
     if (!row || row.revoked_at !== null)
       throw new ServiceError('not_signed_in', 'This device is not signed in.');
     const now = this.clock.now();
-    this.db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?').run(now, row.id);
+    this.lastSeen.device(row.id, now);
     return { ...row, last_seen_at: now };
   }
 
@@ -267,12 +286,15 @@ export class SessionStore {
         'SELECT * FROM devices WHERE account_id = ? AND kind = ? AND revoked_at IS NULL ORDER BY created_at DESC, id',
       )
       .all(accountId, kind)
-      .map((d) => ({
-        id: d.id,
-        name: d.name,
-        createdAt: new Date(d.created_at).toISOString(),
-        lastSeenAt: d.last_seen_at === null ? null : new Date(d.last_seen_at).toISOString(),
-      }));
+      .map((d) => {
+        const lastSeen = Math.max(d.last_seen_at ?? 0, this.lastSeen.pendingDevice(d.id) ?? 0);
+        return {
+          id: d.id,
+          name: d.name,
+          createdAt: new Date(d.created_at).toISOString(),
+          lastSeenAt: lastSeen === 0 ? null : new Date(lastSeen).toISOString(),
+        };
+      });
   }
 
   /**
@@ -304,6 +326,7 @@ export class SessionStore {
    * stay a while so a returning person is told "session expired" rather than "sign in".
    */
   sweep(): void {
+    this.flushLastSeen();
     const cutoff = this.clock.now() - 24 * 60 * 60 * 1000;
     this.db
       .prepare('DELETE FROM sessions WHERE last_seen_at <= ? OR created_at <= ?')

@@ -26,6 +26,8 @@ export const errorCode = z.enum([
   'password_changed',
   /** 403: the route needs a full sign-in (password and second factor) in the last 15 minutes. */
   'reauthentication_required',
+  /** 507: the server's own disk is full (not the account's quota); reading still works. */
+  'server_out_of_space',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof errorCode>;
