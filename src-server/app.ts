@@ -13,12 +13,17 @@ import { prepareDataDir } from './data-dir';
 import { openDatabase, type Db } from './db/database';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandler } from './http/errors';
 import { HostPolicy, installHostAndOriginCheck, parsePublicUrl } from './http/host-and-origin';
+import { AuthGate } from './http/auth';
 import { registerPanel } from './http/panel';
+import { installReplyCheck, registerRoutes } from './http/register-routes';
 import { installSecurityHeaders } from './http/security-headers';
-import { registerApiRoutes } from './routes/api';
+import { routes } from '../src-shared/http-api';
+import { accountHandlers } from './routes/account';
 import { AccountRecords } from './services/account-records';
 import { AuditLog } from './services/audit-log';
 import { systemClock, type Clock } from './services/clock';
+import { JobReportStore } from './services/job-reports';
+import { LAST_SEEN_FLUSH_MS } from './services/last-seen';
 import {
   OWASP_SCRYPT,
   ScryptPasswordHasher,
@@ -27,6 +32,7 @@ import {
 } from './services/password-hasher';
 import { PasswordChanges } from './services/password-changes';
 import { RecoveryCodes } from './services/recovery-codes';
+import { SecondFactor } from './services/second-factor';
 import { ServerKey } from './services/server-key';
 import { SessionStore } from './services/sessions';
 import { SignIn } from './services/sign-in';
@@ -36,7 +42,7 @@ import { TotpVerifier } from './services/totp';
 import { TotpCodeCheck } from './services/totp-code-check';
 import { TotpEnrolment } from './services/totp-enrolment';
 import { registerStorageRoutes } from './routes/storage';
-import { registerStoragePanelRoutes } from './routes/storage-panel';
+import { storagePanelHandlers } from './routes/storage-panel';
 import { openStorageService, type StorageOptions } from './storage/open-storage';
 import type { StorageService } from './storage/storage-service';
 
@@ -94,6 +100,10 @@ export interface AccountServerOptions extends StorageOptions {
   rendererDir?: string;
   /** Closes a connection silent for this long (default IDLE_TIMEOUT_MS; shorter only for tests). */
   idleTimeoutMs?: number;
+  /** Tests: check every /api answer against the contract; mismatches land in `replyProblems`. */
+  validateReplies?: boolean;
+  /** Tests: wraps the database once opened (e.g. to make its writes fail as on a full disk). */
+  wrapDatabase?: (db: Db) => Db;
 }
 
 export interface AccountServer {
@@ -104,6 +114,10 @@ export interface AccountServer {
   signup: boolean;
   app: FastifyInstance;
   services: AccountServerServices;
+  /** Every route registered, as Fastify has it (the route-table test compares it with the table). */
+  registeredRoutes: Array<{ method: string; url: string }>;
+  /** With `validateReplies`: each answer that did not match the contract. */
+  replyProblems: string[];
   close(): Promise<void>;
 }
 
@@ -115,12 +129,14 @@ export interface AccountServerServices {
   passwords: PasswordChanges;
   totpEnrolment: TotpEnrolment;
   recoveryCodes: RecoveryCodes;
+  secondFactor: SecondFactor;
   sessions: SessionStore;
   throttle: ThrottleStore;
   audit: AuditLog;
   key: ServerKey;
   clock: Clock;
   storage: StorageService;
+  jobReports: JobReportStore;
 }
 
 export function isLoopbackHost(host: string): boolean {
@@ -151,12 +167,14 @@ export function openServices(
     requireTotp?: boolean;
     scrypt?: ScryptParams;
     passwordHasher?: PasswordHasher;
+    wrapDatabase?: (db: Db) => Db;
   } & StorageOptions = {},
 ): AccountServerServices {
   prepareDataDir(dataDir);
   const clock = opts.clock ?? systemClock;
   const key = ServerKey.loadOrCreate(join(dataDir, KEY_FILE));
-  const db = openDatabase(join(dataDir, DATABASE_FILE));
+  const opened = openDatabase(join(dataDir, DATABASE_FILE));
+  const db = opts.wrapDatabase ? opts.wrapDatabase(opened) : opened;
   restrictToOwner(dataDir);
   const throttle = new ThrottleStore(db, clock, key);
   const audit = new AuditLog(db, clock);
@@ -164,9 +182,9 @@ export function openServices(
   const hasher = opts.passwordHasher ?? new ScryptPasswordHasher(opts.scrypt ?? OWASP_SCRYPT);
   const totp = new TotpVerifier();
   const accounts = new AccountRecords({ db, clock, hasher, requireTotp: opts.requireTotp ?? false });
-  const totpCodes = new TotpCodeCheck(db, clock, key, totp);
+  const totpCodes = new TotpCodeCheck(accounts.table, clock, key, totp);
   const recoveryCodes = new RecoveryCodes({ db, clock, key, throttle, audit, totpCodes });
-  const signIn = new SignIn({ db, accounts, hasher, throttle, audit, totpCodes, recoveryCodes });
+  const signIn = new SignIn({ accounts, hasher, throttle, audit, totpCodes, recoveryCodes });
   const signUp = new SignUp(accounts, throttle);
   const passwords = new PasswordChanges({ db, accounts, hasher, throttle, audit, sessions });
   const totpEnrolment = new TotpEnrolment({
@@ -181,7 +199,9 @@ export function openServices(
     recoveryCodes,
     accounts,
   });
+  const secondFactor = new SecondFactor({ throttle, audit, totpCodes, recoveryCodes });
   const storage = openStorageService(db, clock, audit, dataDir, opts);
+  const jobReports = new JobReportStore(db, clock);
   return {
     db,
     accounts,
@@ -190,12 +210,14 @@ export function openServices(
     passwords,
     totpEnrolment,
     recoveryCodes,
+    secondFactor,
     sessions,
     throttle,
     audit,
     key,
     clock,
     storage,
+    jobReports,
   };
 }
 
@@ -281,31 +303,49 @@ export async function startAccountServer(options: AccountServerOptions): Promise
       tlsCert: options.tlsCert,
     }),
   );
-  registerApiRoutes(app, {
-    ...services,
-    signup,
-    version: packageVersion(),
+  const registeredRoutes: AccountServer['registeredRoutes'] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) registeredRoutes.push({ method, url: route.url });
   });
-  await registerStorageRoutes(app, services);
-  registerStoragePanelRoutes(app, services);
+  const replyProblems: string[] = [];
+  if (options.validateReplies) installReplyCheck(app, routes, replyProblems);
+  const gate = new AuthGate(services);
+  await registerRoutes(
+    app,
+    routes,
+    {
+      ...accountHandlers({ ...services, signup, version: packageVersion() }),
+      ...storagePanelHandlers(services),
+    },
+    gate,
+  );
+  await registerStorageRoutes(app, { ...services, gate });
   registerPanel(app, options.rendererDir ?? defaultRendererDir());
 
   const sweep = setInterval(
     () => {
-      services.sessions.sweep();
-      services.audit.sweep();
-      services.throttle.sweep();
+      try {
+        services.sessions.sweep();
+        services.audit.sweep();
+        services.throttle.sweep();
+      } catch (error) {
+        // A full disk refuses deletes too; the next hour tries again, and the server stays up.
+        process.stderr.write(`housekeeping failed: ${(error as Error).message}\n`);
+      }
       void sweepStorage(services);
     },
     60 * 60 * 1000,
   );
   sweep.unref();
+  const lastSeen = setInterval(() => services.sessions.flushLastSeen(), LAST_SEEN_FLUSH_MS);
+  lastSeen.unref();
 
   try {
     await app.listen({ host, port });
   } catch (error) {
     // e.g. EADDRINUSE: release everything, and let the caller see the original error.
     clearInterval(sweep);
+    clearInterval(lastSeen);
     await app.close().catch(() => undefined);
     services.db.close();
     throw error;
@@ -321,9 +361,13 @@ export async function startAccountServer(options: AccountServerOptions): Promise
     signup,
     app,
     services,
+    registeredRoutes,
+    replyProblems,
     async close() {
       clearInterval(sweep);
+      clearInterval(lastSeen);
       await app.close();
+      services.sessions.flushLastSeen();
       services.db.close();
     },
   };

@@ -1,5 +1,5 @@
 /**
- * HTTP client of the account server (src-shared/http-api.ts). Answers are typed by the contract;
+ * HTTP client of the account server (src-shared/http-api/). Answers are typed by the contract;
  * every failure becomes a ServiceError with an IpcError code: the server's own error codes where
  * the renderer needs them, 'unreachable' for connection errors, timeouts and answers that are not
  * from a Strongroom server.
@@ -11,6 +11,7 @@ import {
   SESSION_COOKIE,
   type AccountSummary,
   type ApiError,
+  type BodyInput,
   type DeviceRegistration,
   type DeviceSignIn,
   type DeviceSignInInput,
@@ -20,7 +21,8 @@ import {
   type RecoveryCodes,
   type RegenerateRecoveryCodesInput,
   type RegisterDeviceInput,
-  type PanelSession,
+  type ReplyOf,
+  type RouteDef,
   type ServerInfo,
   type SignupInput,
   type TotpConfirmInput,
@@ -28,8 +30,6 @@ import {
   type TotpEnrolment,
 } from '../../src-shared/http-api';
 import { ServiceError } from './service-error';
-
-type Route = { method: string; path: string };
 
 export interface AccountClientOptions {
   fetch?: typeof fetch;
@@ -100,9 +100,9 @@ export class AccountClient {
    */
   async verifyPassword(baseUrl: string, username: string, password: string): Promise<void> {
     let cookie: string | null = null;
-    let session: PanelSession;
+    let session: ReplyOf<typeof routes.panelSignIn>;
     try {
-      session = await this.request<PanelSession>(baseUrl, routes.panelSignIn, {
+      session = await this.request(baseUrl, routes.panelSignIn, {
         body: { username, password },
         onResponse: (response) => (cookie = sessionCookie(response)),
       });
@@ -174,16 +174,17 @@ export class AccountClient {
     return this.request(baseUrl, routes.regenerateRecoveryCodes, { token: sessionToken, body: input });
   }
 
-  private async request<T>(
+  /** The answer's type is the route's reply schema's, from the contract. */
+  private async request<D extends RouteDef>(
     baseUrl: string,
-    route: Route,
+    route: D,
     options: {
       token?: string;
-      body?: unknown;
+      body?: BodyInput<D>;
       headers?: Record<string, string>;
       onResponse?: (response: Response) => void;
     } = {},
-  ): Promise<T> {
+  ): Promise<ReplyOf<D>> {
     const url = new URL(route.path, baseUrl);
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
@@ -206,7 +207,7 @@ export class AccountClient {
 
     options.onResponse?.(response);
     const text = await response.text().catch(() => '');
-    if (response.status === 204) return undefined as T;
+    if (response.status === 204) return undefined as ReplyOf<D>;
     let body: unknown;
     let isJson = true;
     try {
@@ -216,7 +217,7 @@ export class AccountClient {
     }
     if (response.ok) {
       if (!isJson) throw unreachable(baseUrl, true);
-      return body as T;
+      return body as ReplyOf<D>;
     }
     throw toServiceError(response, body, baseUrl);
   }

@@ -1,6 +1,6 @@
 import type { Ref } from 'react';
 
-/** The hint where an account is made (the rule itself is the shared schema's, in http-api.ts). */
+/** The hint where an account is made (the rule itself is the shared schema's, in src-shared/http-api/fields.ts). */
 export const USERNAME_RULE = '2 to 64 characters: letters, digits, dot, dash or underscore.';
 
 export interface UsernameFieldProps {

@@ -1,5 +1,5 @@
 /**
- * The web panel's client of the account server, typed by src-shared/http-api.ts. It sends the
+ * The web panel's client of the account server, typed by src-shared/http-api/. It sends the
  * session cookie (same-origin), adds the CSRF token from the session answer to every
  * state-changing request, and turns every ApiError into a Problem whose message a person can act
  * on. It never throws: a dropped connection is a Problem too.
@@ -7,31 +7,19 @@
 import {
   CSRF_HEADER,
   routes,
-  type AccountSummary,
   type ApiError,
-  type AuditLog,
+  type BodyInput,
   type ChangePasswordInput,
-  type DeviceList,
-  type PanelSession,
+  type CreateStorageTokenInput,
   type PanelSignInInput,
-  type RecoveryCodes,
-  type ServerInfo,
+  type PurgeDeletedInput,
+  type ReplyOf,
+  type RestoreDeletedInput,
+  type RouteDef,
   type SignupInput,
   type TotpDisableInput,
-  type TotpEnrolment,
-  type CreateStorageTokenInput,
-  type CreatedStorageToken,
-  type FileCount,
-  type JobReportList,
-  type PurgeDeletedInput,
-  type RestoreDeletedInput,
-  type StorageOverview,
-  type StorageRepositoryDetail,
-  type StorageTokenList,
 } from '../../src-shared/http-api';
 import type { ActionResult, Problem } from '../components/action-result';
-
-type Route = (typeof routes)[keyof typeof routes];
 
 /** Words for each error code. The server's own message is kept where it is the most precise
  * (bad_request carries the field's validation message). */
@@ -74,7 +62,9 @@ export function problemFromApiError(
     forbidden_scope: 'This needs a fresh sign-in. Sign out and sign in again.',
     not_found: 'That item no longer exists. Reload the page.',
     reauthentication_required:
-      'For this, sign out and sign in again first (it needs a session opened in the last 15 minutes).',
+      'For this, sign out and sign in again first (it needs a sign-in from the last 15 minutes).',
+    server_out_of_space:
+      'The server is out of disk space, so it cannot save this now. Tell its administrator; reading still works.',
     internal: 'The server ran into a problem. Try again in a moment.',
   };
   const message =
@@ -125,83 +115,84 @@ export class PanelApiClient {
   }
 
   serverInfo() {
-    return this.call<ServerInfo>(routes.serverInfo, { signedIn: false });
+    return this.call(routes.serverInfo, { signedIn: false });
   }
   /** The current session, if the cookie still holds one; a Problem 'not_signed_in' otherwise. */
   async currentSession() {
-    const r = await this.call<PanelSession>(routes.currentSession, { signedIn: false });
+    const r = await this.call(routes.currentSession, { signedIn: false });
     this.csrfToken = r.ok ? r.value.csrfToken : null;
     return r;
   }
   async signIn(input: PanelSignInInput) {
-    const r = await this.call<PanelSession>(routes.panelSignIn, { body: input, signedIn: false });
+    const r = await this.call(routes.panelSignIn, { body: input, signedIn: false });
     if (r.ok) this.csrfToken = r.value.csrfToken;
     return r;
   }
   signUp(input: SignupInput) {
-    return this.call<AccountSummary>(routes.signup, { body: input, signedIn: false });
+    return this.call(routes.signup, { body: input, signedIn: false });
   }
   async signOut() {
-    const r = await this.call<null>(routes.signOut, { signedIn: false });
+    const r = await this.call(routes.signOut, { signedIn: false });
     this.csrfToken = null;
     return r;
   }
   account() {
-    return this.call<AccountSummary>(routes.account);
+    return this.call(routes.account);
   }
   totpBegin() {
-    return this.call<TotpEnrolment>(routes.totpBegin, { body: {} });
+    return this.call(routes.totpBegin, { body: {} });
   }
   totpConfirm(code: string) {
-    return this.call<RecoveryCodes>(routes.totpConfirm, { body: { code } });
+    return this.call(routes.totpConfirm, { body: { code } });
   }
   totpDisable(input: TotpDisableInput) {
-    return this.call<null>(routes.totpDisable, { body: input });
+    return this.call(routes.totpDisable, { body: input });
   }
   regenerateRecoveryCodes(code: string) {
-    return this.call<RecoveryCodes>(routes.regenerateRecoveryCodes, { body: { code } });
+    return this.call(routes.regenerateRecoveryCodes, { body: { code } });
   }
   changePassword(input: ChangePasswordInput) {
-    return this.call<null>(routes.changePassword, { body: input });
+    return this.call(routes.changePassword, { body: input });
   }
   audit() {
-    return this.call<AuditLog>(routes.audit);
+    return this.call(routes.audit);
   }
   devices() {
-    return this.call<DeviceList>(routes.devices);
+    return this.call(routes.devices);
   }
   revokeDevice(id: string) {
-    return this.call<null>(routes.revokeDevice, { params: { id } });
+    return this.call(routes.revokeDevice, { params: { id } });
   }
   storageOverview() {
-    return this.call<StorageOverview>(routes.storageOverview);
+    return this.call(routes.storageOverview);
   }
   storageRepository(name: string) {
-    return this.call<StorageRepositoryDetail>(routes.storageRepository, { params: { name } });
+    return this.call(routes.storageRepository, { params: { name } });
   }
   restoreDeleted(name: string, input: RestoreDeletedInput = {}) {
-    return this.call<FileCount>(routes.storageRestore, { params: { name }, body: input });
+    return this.call(routes.storageRestore, { params: { name }, body: input });
   }
   purgeDeleted(name: string, input: PurgeDeletedInput) {
-    return this.call<FileCount>(routes.storagePurge, { params: { name }, body: input });
+    return this.call(routes.storagePurge, { params: { name }, body: input });
   }
   storageTokens() {
-    return this.call<StorageTokenList>(routes.storageTokens);
+    return this.call(routes.storageTokens);
   }
   createStorageToken(input: CreateStorageTokenInput) {
-    return this.call<CreatedStorageToken>(routes.createStorageToken, { body: input });
+    return this.call(routes.createStorageToken, { body: input });
   }
   revokeStorageToken(id: string) {
-    return this.call<null>(routes.revokeStorageToken, { params: { id } });
+    return this.call(routes.revokeStorageToken, { params: { id } });
   }
   jobReports() {
-    return this.call<JobReportList>(routes.jobReports);
+    return this.call(routes.jobReports);
   }
 
-  private async call<T>(
-    route: Route,
-    opts: { body?: unknown; params?: Record<string, string>; signedIn?: boolean } = {},
-  ): Promise<ActionResult<T>> {
+  /** The answer's type is the route's reply schema's, from the contract. */
+  private async call<D extends RouteDef>(
+    route: D,
+    opts: { body?: BodyInput<D>; params?: Record<string, string>; signedIn?: boolean } = {},
+  ): Promise<ActionResult<ReplyOf<D>>> {
     const signedIn = opts.signedIn ?? true;
     let path: string = route.path;
     for (const [k, v] of Object.entries(opts.params ?? {}))
@@ -232,7 +223,7 @@ export class PanelApiClient {
         json = null;
       }
     }
-    if (res.ok) return { ok: true, value: (json ?? null) as T };
+    if (res.ok) return { ok: true, value: (json ?? null) as ReplyOf<D> };
 
     const problem = problemFromApiError(
       res.status,

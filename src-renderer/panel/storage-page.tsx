@@ -10,7 +10,7 @@ import type { Problem } from '../components/action-result';
 import { ErrorMessage } from '../components/error-message';
 import { PasswordField } from '../components/password-field';
 import { formatTime } from './format';
-import { useClient } from './panel-context';
+import { useClient, usePanel } from './panel-context';
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -276,9 +276,11 @@ function PurgeForm({ name, onDone }: { name: string; onDone: (count: number) => 
 
 function StorageTokensSection() {
   const client = useClient();
+  const totpEnabled = usePanel((s) => s.account?.totpEnabled ?? false);
   const [tokens, setTokens] = useState<StorageToken[] | null>(null);
   const [created, setCreated] = useState<CreatedStorageToken | null>(null);
   const [name, setName] = useState('');
+  const [code, setCode] = useState('');
   const [error, setError] = useState<Problem | null>(null);
   const [reload, setReload] = useState(0);
 
@@ -296,7 +298,14 @@ function StorageTokensSection() {
 
   const create = async (e: FormEvent) => {
     e.preventDefault();
-    const r = await client.createStorageToken({ name });
+    const trimmed = code.replace(/\s+/g, '');
+    const secondFactor = !totpEnabled
+      ? {}
+      : /^\d{6}$/.test(trimmed)
+        ? { code: trimmed }
+        : { recoveryCode: code };
+    const r = await client.createStorageToken({ name, ...secondFactor });
+    setCode('');
     if (r.ok) {
       setCreated(r.value);
       setName('');
@@ -315,6 +324,10 @@ function StorageTokensSection() {
     <section className="panel-section" aria-labelledby="tokens-title">
       <h2 id="tokens-title">Storage tokens</h2>
       <p>For restic or scripts: a token can read and add backups and never erase them at once.</p>
+      <p>
+        Making one needs a sign-in from the last 15 minutes
+        {totpEnabled ? ' and a current two-factor code (or a recovery code)' : ''}.
+      </p>
       <ErrorMessage error={error} />
       {created && (
         <div role="status" className="sr-success">
@@ -327,6 +340,17 @@ function StorageTokensSection() {
           Token name
           <input value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} />
         </label>
+        {totpEnabled && (
+          <label>
+            Two-factor code or recovery code
+            <input
+              value={code}
+              onChange={(e) => setCode(e.target.value)}
+              autoComplete="one-time-code"
+              required
+            />
+          </label>
+        )}
         <button type="submit">Create token</button>
       </form>
       {tokens && tokens.length > 0 && (

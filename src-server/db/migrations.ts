@@ -125,4 +125,12 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX job_reports_device ON job_reports(device_id, received_at);
   `,
+  // 4: sessions record when they passed a full sign-in (password and second factor, or a TOTP
+  // enrolment confirmed in them), for the routes that need a recent one; a storage token records
+  // the device whose session made it, so revoking that device revokes the token too.
+  `
+  ALTER TABLE sessions ADD COLUMN full_at INTEGER;
+  ALTER TABLE devices ADD COLUMN creator_device_id TEXT REFERENCES devices(id);
+  CREATE INDEX devices_creator ON devices(creator_device_id) WHERE creator_device_id IS NOT NULL;
+  `,
 ];

@@ -1,7 +1,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CSRF_HEADER, SESSION_COOKIE } from '../../src-shared/http-api';
+import {
+  CSRF_HEADER,
+  FRESH_SESSION_MS,
+  SESSION_COOKIE,
+  type Auth,
+  type AuthKind,
+} from '../../src-shared/http-api';
 import type { AccountRecords, AccountRow } from '../services/account-records';
 import type { RequestContext } from '../services/audit-log';
+import type { Clock } from '../services/clock';
+import type { SecondFactor, SecondFactorInput } from '../services/second-factor';
 import { ServiceError } from '../services/service-error';
 import { SessionStore, type DeviceRow, type SessionRow } from '../services/sessions';
 
@@ -19,6 +27,16 @@ export interface DeviceAuth {
   device: DeviceRow;
   ctx: RequestContext;
 }
+
+/** What the gate hands a handler, by the route's auth kind. */
+export interface AuthResults {
+  public: null;
+  session: SessionAuth;
+  fresh: SessionAuth;
+  device: DeviceAuth;
+  storage: DeviceAuth;
+}
+export type AuthResult<K extends AuthKind = AuthKind> = AuthResults[K];
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -38,16 +56,47 @@ export function requestContext(
   return { address: request.ip, client, device };
 }
 
+export interface AuthGateDeps {
+  sessions: SessionStore;
+  accounts: AccountRecords;
+  clock: Clock;
+  secondFactor: SecondFactor;
+}
+
 /**
- * The one gate in front of every signed-in route: who is this (cookie or bearer), is the
- * session alive, is the token of the right scope, did a cookie request carry its CSRF token,
- * and is the account held at TOTP enrolment by --require-totp.
+ * The one gate in front of every route but the public ones: who is this (cookie or bearer), is
+ * the session or token alive, is it of the right scope, did a cookie request carry its CSRF
+ * token, is the account held at TOTP enrolment by --require-totp, and for `fresh` routes, was
+ * the full sign-in recent (and the second factor given again where the route asks).
+ *
+ * It refuses with a ServiceError only for what the caller presented; it writes nothing, and
+ * anything else it meets (the database failing) goes up as the server's fault, never as
+ * "not signed in".
  */
 export class AuthGate {
-  constructor(
-    private readonly sessions: SessionStore,
-    private readonly accounts: AccountRecords,
-  ) {}
+  constructor(private readonly d: AuthGateDeps) {}
+
+  /** The check for a route's auth kind; the body is the parsed one (for the second factor). */
+  check(auth: Auth, request: FastifyRequest): AuthResult {
+    switch (auth.kind) {
+      case 'public':
+        return null;
+      case 'session':
+        return this.session(request, { duringEnrolment: auth.duringEnrolment === true });
+      case 'fresh':
+        return this.fresh(request, { secondFactor: auth.secondFactor === true });
+      case 'device':
+        return this.device(request, { duringEnrolment: auth.duringEnrolment === true });
+      case 'storage': {
+        const bearer = bearerToken(request);
+        if (bearer === null)
+          throw new ServiceError('not_signed_in', 'This route needs a device or storage token.');
+        const caller = this.storageToken(bearer, request);
+        this.holdAtEnrolment(caller.account, false);
+        return caller;
+      }
+    }
+  }
 
   /** Session scope: account settings. `duringEnrolment` marks routes allowed before TOTP is set up. */
   session(request: FastifyRequest, opts: { duringEnrolment?: boolean } = {}): SessionAuth {
@@ -69,23 +118,18 @@ export class AuthGate {
       token = cookie;
       via = 'cookie';
     }
-    const session = this.sessions.resume(token, via);
+    const session = this.d.sessions.resume(token, via);
     // Cookies ride along on cross-site requests; bearer headers cannot be forged by a page.
     if (via === 'cookie' && STATE_CHANGING.has(request.method)) {
       const presented = request.headers[CSRF_HEADER];
-      if (!this.sessions.csrfMatches(token, typeof presented === 'string' ? presented : undefined)) {
+      if (!this.d.sessions.csrfMatches(token, typeof presented === 'string' ? presented : undefined)) {
         throw new ServiceError('csrf', 'Missing or wrong CSRF token. Reload the page and try again.');
       }
     }
-    const account = this.accounts.byId(session.account_id);
+    const account = this.d.accounts.byId(session.account_id);
     if (!account) throw new ServiceError('not_signed_in', 'Please sign in.');
-    if (!opts.duringEnrolment && this.accounts.mustEnrollTotp(account)) {
-      throw new ServiceError(
-        'totp_enrollment_required',
-        'This server requires two-factor authentication. Set it up to continue.',
-      );
-    }
-    const device = session.device_id ? this.sessions.deviceName(session.device_id) : null;
+    this.holdAtEnrolment(account, opts.duringEnrolment === true);
+    const device = session.device_id ? this.d.sessions.deviceName(session.device_id) : null;
     return {
       account,
       session,
@@ -96,9 +140,29 @@ export class AuthGate {
   }
 
   /**
-   * Device scope: backup work only, with a device token. Under --require-totp a device signed in
-   * before the account had TOTP (or after an administrator turned it off) is held too, except for
-   * signing itself out (`duringEnrolment`).
+   * A session whose full sign-in was within FRESH_SESSION_MS: a stolen session that has lived a
+   * while cannot do what lasts. With `secondFactor`, an account with TOTP on also gives a current
+   * code or a recovery code (`code` / `recoveryCode` in the parsed body).
+   */
+  fresh(request: FastifyRequest, opts: { secondFactor?: boolean } = {}): SessionAuth {
+    const auth = this.session(request);
+    const fullAt = auth.session.full_at;
+    if (fullAt === null || this.d.clock.now() - fullAt > FRESH_SESSION_MS) {
+      throw new ServiceError(
+        'reauthentication_required',
+        `Sign out and sign in again: this needs a sign-in from the last ${FRESH_SESSION_MS / 60_000} minutes.`,
+      );
+    }
+    if (opts.secondFactor) {
+      this.d.secondFactor.check(auth.account, (request.body ?? {}) as SecondFactorInput, auth.ctx);
+    }
+    return auth;
+  }
+
+  /**
+   * Device scope: backup work only, with a device token (not a storage token). Under
+   * --require-totp a device signed in before the account had TOTP (or after an administrator
+   * turned it off) is held too, except for signing itself out (`duringEnrolment`).
    */
   device(request: FastifyRequest, opts: { duringEnrolment?: boolean } = {}): DeviceAuth {
     const bearer = bearerToken(request);
@@ -106,16 +170,35 @@ export class AuthGate {
     if (!SessionStore.isDeviceBearer(bearer)) {
       throw new ServiceError('forbidden_scope', 'This route needs a device token, not a session.');
     }
-    const device = this.sessions.resumeDevice(bearer);
-    const account = this.accounts.byId(device.account_id);
+    const caller = this.storageToken(bearer, request);
+    if (caller.device.kind !== 'device') {
+      throw new ServiceError('forbidden_scope', 'A storage token reaches the storage only, not this route.');
+    }
+    this.holdAtEnrolment(caller.account, opts.duringEnrolment === true);
+    return caller;
+  }
+
+  /**
+   * A device or storage token, as the storage protocol takes it (routes/storage.ts adds its own
+   * answers: Basic auth's username, the path's account, the enrolment hold as a 403).
+   */
+  storageToken(token: string, request: FastifyRequest): DeviceAuth {
+    if (!SessionStore.isDeviceBearer(token)) {
+      throw new ServiceError('not_signed_in', 'A device or storage token is needed.');
+    }
+    const device = this.d.sessions.resumeDevice(token);
+    const account = this.d.accounts.byId(device.account_id);
     if (!account) throw new ServiceError('not_signed_in', 'This device is not signed in.');
-    if (!opts.duringEnrolment && this.accounts.mustEnrollTotp(account)) {
+    return { account, device, ctx: requestContext(request, 'desktop', device.name) };
+  }
+
+  private holdAtEnrolment(account: AccountRow, allowed: boolean): void {
+    if (!allowed && this.d.accounts.mustEnrollTotp(account)) {
       throw new ServiceError(
         'totp_enrollment_required',
-        'This server requires two-factor authentication. Sign in and set it up to continue.',
+        'This server requires two-factor authentication. Set it up to continue.',
       );
     }
-    return { account, device, ctx: requestContext(request, 'desktop', device.name) };
   }
 }
 

@@ -28,8 +28,22 @@ export const STATUS: Record<ErrorCode, number> = {
   unknown_host: 421,
   password_changed: 401,
   reauthentication_required: 403,
+  server_out_of_space: 507,
   internal: 500,
 };
+
+export const OUT_OF_SPACE_MESSAGE =
+  'The server is out of disk space, so it cannot save this now. Reading works; tell its administrator.';
+
+/**
+ * The server's own disk is full: SQLite says SQLITE_FULL (a write that needed a new page), the
+ * file system ENOSPC. Told apart from other faults because the person can do something about it
+ * (ask the administrator), and it is not their quota.
+ */
+export function isOutOfSpace(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_FULL' || code === 'ENOSPC';
+}
 
 /**
  * One error shape for every refusal. Service refusals keep their code; anything Fastify
@@ -48,17 +62,24 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     const status = (error as FastifyError).statusCode;
     if ((error as FastifyError).validation) {
-      return reply.code(400).send({ error: 'bad_request', message: `Invalid request: ${error.message}` });
+      return send(reply, 'bad_request', `Invalid request: ${error.message}`);
     }
-    if (status === 413) {
-      return reply.code(413).send({ error: 'payload_too_large', message: 'The request body is too large.' });
-    }
+    if (status === 413) return send(reply, 'payload_too_large', 'The request body is too large.');
     if (status !== undefined && status >= 400 && status < 500) {
-      return reply.code(status).send({ error: 'bad_request', message: error.message });
+      return reply.code(status).send({ error: 'bad_request', message: error.message } satisfies ApiError);
+    }
+    if (isOutOfSpace(error)) {
+      request.log.error({ err: error }, 'out of disk space');
+      return send(reply, 'server_out_of_space', OUT_OF_SPACE_MESSAGE);
     }
     request.log.error({ err: error }, 'request failed');
-    return reply.code(500).send({ error: 'internal', message: 'Something went wrong on the server.' });
+    // Any other fault (SQLITE_IOERR, a bug): the server's problem, never the caller's credentials.
+    return send(reply, 'internal', 'Something went wrong on the server. Try again in a moment.');
   });
+}
+
+function send(reply: FastifyReply, code: ErrorCode, message: string): FastifyReply {
+  return reply.code(STATUS[code]).send({ error: code, message } satisfies ApiError);
 }
 
 /**

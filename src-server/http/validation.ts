@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { RouteDef } from '../../src-shared/http-api';
 import { ServiceError } from '../services/service-error';
 
 /** Fastify's Ajv speaks draft-07; drop the 2020-12 marker z.toJSONSchema adds. */
@@ -23,25 +24,25 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.ou
 }
 
 /**
- * Route options validating the body with the contract's zod schema (which also normalizes it:
- * usernames lower-cased, spaces dropped from codes) and declaring the same schema to Fastify
- * as JSON Schema, which its Ajv then checks on the normalized body.
+ * Route options validating a route's input with its zod schemas (which also normalise it:
+ * usernames lower-cased, spaces dropped from codes), params first, then query, then body; and
+ * declaring the same schemas to Fastify as JSON Schema, which its Ajv then checks on the
+ * normalised input. Runs before the gate (preHandler), so a handler only ever sees parsed input.
  */
-export function withBody<S extends z.ZodType>(schema: S, opts: { emptyIsObject?: boolean } = {}) {
+export function routeInput(def: RouteDef) {
+  const schema: Record<string, unknown> = {};
+  if (def.params) schema.params = jsonSchema(def.params);
+  if (def.query) schema.querystring = jsonSchema(def.query);
+  if (def.body) schema.body = jsonSchema(def.body);
   return {
-    schema: { body: jsonSchema(schema) },
+    schema,
     preValidation: async (request: FastifyRequest) => {
-      const raw = request.body === undefined && opts.emptyIsObject ? {} : request.body;
-      request.body = parseInput(schema, raw);
-    },
-  };
-}
-
-export function withParams<S extends z.ZodType>(schema: S) {
-  return {
-    schema: { params: jsonSchema(schema) },
-    preValidation: async (request: FastifyRequest) => {
-      request.params = parseInput(schema, request.params);
+      if (def.params) request.params = parseInput(def.params, request.params);
+      if (def.query) request.query = parseInput(def.query, request.query);
+      if (def.body) {
+        const raw = request.body === undefined && def.bodyOptional ? {} : request.body;
+        request.body = parseInput(def.body, raw);
+      }
     },
   };
 }

@@ -6,10 +6,12 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { STORAGE_PREFIX } from '../../src-shared/http-api';
+import type { AuthGate, DeviceAuth } from '../http/auth';
+import { isOutOfSpace, OUT_OF_SPACE_MESSAGE, STATUS } from '../http/errors';
 import type { AccountRecords } from '../services/account-records';
 import type { RequestContext } from '../services/audit-log';
 import { ServiceError } from '../services/service-error';
-import { SessionStore, type DeviceRow } from '../services/sessions';
+import type { DeviceRow, SessionStore } from '../services/sessions';
 import { BodyMismatchError, StoreFullError, type ByteRange } from '../storage/object-store';
 import type { FileType } from '../storage/object-table';
 import {
@@ -27,6 +29,7 @@ export interface StorageRouteDeps {
   storage: StorageService;
   sessions: SessionStore;
   accounts: AccountRecords;
+  gate: AuthGate;
 }
 
 /** A protocol answer: status and a short text, as rest-server gives. */
@@ -96,15 +99,15 @@ function authenticate(request: FastifyRequest, deps: StorageRouteDeps, pathUser:
     basicUser = decoded.slice(0, colon);
     token = decoded.slice(colon + 1);
   } else throw UNAUTHORIZED();
-  if (!SessionStore.isDeviceBearer(token)) throw UNAUTHORIZED();
-  let device: DeviceRow;
+  let auth: DeviceAuth;
   try {
-    device = deps.sessions.resumeDevice(token);
-  } catch {
-    throw UNAUTHORIZED();
+    auth = deps.gate.storageToken(token, request);
+  } catch (error) {
+    // Only a refusal of the token is the caller's problem; the database failing is the server's.
+    if (error instanceof ServiceError) throw UNAUTHORIZED();
+    throw error;
   }
-  const account = deps.accounts.byId(device.account_id);
-  if (!account) throw UNAUTHORIZED();
+  const { account, device } = auth;
   if (basicUser !== null && basicUser !== account.username) throw UNAUTHORIZED();
   // Another account's path: not found, so nothing about that account shows through.
   if (pathUser !== account.username) throw new ProtocolError(404, 'Not Found');
@@ -174,8 +177,11 @@ export async function registerStorageRoutes(app: FastifyInstance, deps: StorageR
         status = 507;
         message = error.message;
       } else if (error instanceof ServiceError) {
-        status = 401;
+        status = STATUS[error.code];
         message = error.message;
+      } else if (isOutOfSpace(error)) {
+        status = 507;
+        message = OUT_OF_SPACE_MESSAGE;
       } else if ((error as { code?: string }).code === 'ECONNRESET' || request.raw.aborted) {
         status = 400;
         message = 'The upload was cut off.';

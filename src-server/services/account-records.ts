@@ -1,26 +1,20 @@
 /**
- * Account records: the accounts table, looked up, listed, summarised and created. Everything
- * else about an account (its password, its second factor, signing in) has a file of its own.
+ * Account records: accounts looked up, listed, summarised and created. Everything else about an
+ * account (its password, its second factor, signing in) has a file of its own; all of them store
+ * through `table` (src-server/db/accounts-table.ts), the one module with SQL on accounts.
  */
 import {
   password as passwordSchema,
   username as usernameSchema,
   type AccountSummary,
 } from '../../src-shared/http-api';
+import { AccountsTable, type AccountRow } from '../db/accounts-table';
 import type { Db } from '../db/database';
 import type { Clock } from './clock';
 import type { PasswordHasher } from './password-hasher';
 import { ServiceError, parseOrThrow } from './service-error';
 
-export interface AccountRow {
-  id: number;
-  username: string;
-  password_hash: string;
-  created_at: number;
-  totp_secret_enc: string | null;
-  totp_enabled_at: number | null;
-  totp_last_step: number | null;
-}
+export type { AccountRow };
 
 export interface AccountRecordsDeps {
   db: Db;
@@ -31,6 +25,7 @@ export interface AccountRecordsDeps {
 }
 
 export class AccountRecords {
+  readonly table: AccountsTable;
   private readonly db: Db;
   private readonly clock: Clock;
   private readonly hasher: PasswordHasher;
@@ -38,14 +33,15 @@ export class AccountRecords {
 
   constructor(deps: AccountRecordsDeps) {
     ({ db: this.db, clock: this.clock, hasher: this.hasher, requireTotp: this.requireTotp } = deps);
+    this.table = new AccountsTable(deps.db);
   }
 
   byUsername(username: string): AccountRow | undefined {
-    return this.db.prepare<[string], AccountRow>('SELECT * FROM accounts WHERE username = ?').get(username);
+    return this.table.byUsername(username);
   }
 
   byId(id: number): AccountRow | undefined {
-    return this.db.prepare<[number], AccountRow>('SELECT * FROM accounts WHERE id = ?').get(id);
+    return this.table.byId(id);
   }
 
   /** The account named by an administrator's command; not_found names the account. */
@@ -77,14 +73,11 @@ export class AccountRecords {
   }
 
   list(): Array<{ username: string; totpEnabled: boolean; createdAt: string }> {
-    return this.db
-      .prepare<[], AccountRow>('SELECT * FROM accounts ORDER BY username')
-      .all()
-      .map((a) => ({
-        username: a.username,
-        totpEnabled: a.totp_secret_enc !== null,
-        createdAt: new Date(a.created_at).toISOString(),
-      }));
+    return this.table.all().map((a) => ({
+      username: a.username,
+      totpEnabled: a.totp_secret_enc !== null,
+      createdAt: new Date(a.created_at).toISOString(),
+    }));
   }
 
   /** Creates an account (no throttle here: the admin CLI calls this; sign-up charges first). */
@@ -94,9 +87,7 @@ export class AccountRecords {
     if (this.byUsername(username)) throw new ServiceError('username_taken', 'That username is taken.');
     const hash = await this.hasher.hash(password);
     try {
-      this.db
-        .prepare('INSERT INTO accounts (username, password_hash, created_at) VALUES (?, ?, ?)')
-        .run(username, hash, this.clock.now());
+      this.table.insert(username, hash, this.clock.now());
     } catch (error) {
       // Two concurrent sign-ups for one name: the UNIQUE constraint decides.
       if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {

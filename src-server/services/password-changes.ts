@@ -40,7 +40,7 @@ export class PasswordChanges {
     }
     const hash = await hasher.hash(newPassword);
     db.transaction(() => {
-      db.prepare('UPDATE accounts SET password_hash = ? WHERE id = ?').run(hash, account.id);
+      this.d.accounts.table.setPasswordHash(account.id, hash);
       this.d.sessions.endAllForPasswordChange(account.id, keepSessionHash);
     })();
     throttle.success(ticket);
@@ -54,7 +54,7 @@ export class PasswordChanges {
     const password = parseOrThrow(passwordSchema, rawPassword);
     const hash = await hasher.hash(password);
     db.transaction(() => {
-      db.prepare('UPDATE accounts SET password_hash = ? WHERE id = ?').run(hash, account.id);
+      this.d.accounts.table.setPasswordHash(account.id, hash);
       this.d.sessions.endAllForPasswordChange(account.id, null);
       this.d.throttle.clear(accountKey(account.username));
     })();

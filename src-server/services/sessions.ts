@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Device } from '../../src-shared/http-api';
 import type { Db } from '../db/database';
 import type { Clock } from './clock';
+import { LastSeen } from './last-seen';
 import type { ServerKey } from './server-key';
 import { ServiceError } from './service-error';
 
@@ -19,6 +20,11 @@ export interface SessionRow {
   device_id: string | null;
   created_at: number;
   last_seen_at: number;
+  /**
+   * When this session passed a full sign-in (password and, with TOTP on, a code; or a TOTP
+   * enrolment confirmed in it). Null for one that has not, e.g. held at enrolment by --require-totp.
+   */
+  full_at: number | null;
 }
 
 export interface DeviceRow {
@@ -32,6 +38,8 @@ export interface DeviceRow {
   revoked_reason: string | null;
   /** 'storage': a named token made in the panel for command-line storage use (restic). */
   kind: 'device' | 'storage';
+  /** A storage token made from a desktop session: the device it belongs to (revoked with it). */
+  creator_device_id: string | null;
 }
 
 /** Why a sign-in was ended for the account, told to whoever presents its token afterwards. */
@@ -55,16 +63,23 @@ export function hashToken(token: string): string {
  * tokens (device scope). Only hashes are stored.
  */
 export class SessionStore {
+  /** Uses not yet written; flushLastSeen() writes them (the server calls it every few seconds). */
+  readonly lastSeen: LastSeen;
+
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
     private readonly key: ServerKey,
-  ) {}
+  ) {
+    this.lastSeen = new LastSeen(db);
+  }
 
+  /** `full`: opened by a full sign-in (see SessionRow.full_at). */
   create(
     accountId: number,
     kind: 'cookie' | 'bearer',
-    deviceId: string | null = null,
+    deviceId: string | null,
+    full: boolean,
   ): { token: string; row: SessionRow } {
     const token = (kind === 'bearer' ? SESSION_TOKEN_PREFIX : '') + newSecretToken();
     const now = this.clock.now();
@@ -75,20 +90,37 @@ export class SessionStore {
       device_id: deviceId,
       created_at: now,
       last_seen_at: now,
+      full_at: full ? now : null,
     };
     this.db
       .prepare(
-        'INSERT INTO sessions (id_hash, account_id, kind, device_id, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT INTO sessions (id_hash, account_id, kind, device_id, created_at, last_seen_at, full_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       )
-      .run(row.id_hash, row.account_id, row.kind, row.device_id, row.created_at, row.last_seen_at);
+      .run(
+        row.id_hash,
+        row.account_id,
+        row.kind,
+        row.device_id,
+        row.created_at,
+        row.last_seen_at,
+        row.full_at,
+      );
     return { token, row };
+  }
+
+  /** The session has now passed a full sign-in (a TOTP enrolment confirmed in it). */
+  markFull(idHash: string): void {
+    this.db.prepare('UPDATE sessions SET full_at = ? WHERE id_hash = ?').run(this.clock.now(), idHash);
   }
 
   expiresAt(row: SessionRow): number {
     return Math.min(row.last_seen_at + SESSION_IDLE_MS, row.created_at + SESSION_MAX_MS);
   }
 
-  /** Finds a live session and marks it used; an idle or too-old one is ended and refused. */
+  /**
+   * Finds a live session and marks it used (in memory); an idle or too-old one is refused, and
+   * left for the sweep: checking a token writes nothing.
+   */
   resume(token: string, kind: 'cookie' | 'bearer'): SessionRow {
     const row = this.db
       .prepare<[string, string], SessionRow>('SELECT * FROM sessions WHERE id_hash = ? AND kind = ?')
@@ -101,16 +133,26 @@ export class SessionStore {
       throw new ServiceError('not_signed_in', 'Please sign in.');
     }
     const now = this.clock.now();
-    if (now >= this.expiresAt(row)) {
-      this.end(token);
+    const used = {
+      ...row,
+      last_seen_at: Math.max(row.last_seen_at, this.lastSeen.pendingSession(row.id_hash) ?? 0),
+    };
+    if (now >= this.expiresAt(used)) {
       throw new ServiceError('session_expired', 'Your session has expired. Please sign in again.');
     }
-    this.db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?').run(now, row.id_hash);
-    return { ...row, last_seen_at: now };
+    this.lastSeen.session(row.id_hash, now);
+    return { ...used, last_seen_at: now };
   }
 
   end(token: string): void {
-    this.db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(hashToken(token));
+    const idHash = hashToken(token);
+    this.db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(idHash);
+    this.lastSeen.forgetSession(idHash);
+  }
+
+  /** Writes the batched last-seen times; false (and they are kept) if the database refused. */
+  flushLastSeen(): boolean {
+    return this.lastSeen.flush();
   }
 
   /** Ends every session of the account but the one given (device tokens stay). */
@@ -171,26 +213,52 @@ export class SessionStore {
 
   // ---- devices ----------------------------------------------------------------------
 
+  /** Issues a device token (backup work: /api/device/* and the storage). */
+  createDevice(accountId: number, name: string): { id: string; token: string } {
+    return this.insertDevice(accountId, name, 'device', null);
+  }
+
   /**
-   * Issues a device-scope token. Storage tokens are the same machinery (same scope, same
-   * revocation), listed apart: they are made in the panel for restic and never signed in.
+   * Issues a storage token: the same machinery as a device token, listed apart (made in the panel
+   * for restic, never signed in) and reaching only the storage. `creatorDeviceId`: the device of
+   * the session that made it, so revoking that device revokes it too.
    */
-  createDevice(
+  createStorageToken(
     accountId: number,
     name: string,
-    kind: DeviceRow['kind'] = 'device',
+    creatorDeviceId: string | null,
+  ): { id: string; token: string } {
+    return this.insertDevice(accountId, name, 'storage', creatorDeviceId);
+  }
+
+  private insertDevice(
+    accountId: number,
+    name: string,
+    kind: DeviceRow['kind'],
+    creatorDeviceId: string | null,
   ): { id: string; token: string } {
     const id = randomBytes(12).toString('base64url');
     const token = DEVICE_TOKEN_PREFIX + newSecretToken();
     const now = this.clock.now();
     this.db
       .prepare(
-        'INSERT INTO devices (id, account_id, name, token_hash, created_at, last_seen_at, kind) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        `INSERT INTO devices (id, account_id, name, token_hash, created_at, last_seen_at, kind, creator_device_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(id, accountId, name, hashToken(token), now, kind === 'storage' ? null : now, kind);
+      .run(
+        id,
+        accountId,
+        name,
+        hashToken(token),
+        now,
+        kind === 'storage' ? null : now,
+        kind,
+        creatorDeviceId,
+      );
     return { id, token };
   }
 
+  /** Finds a live device or storage token and marks it used (in memory: no write). */
   resumeDevice(token: string): DeviceRow {
     const row = this.db
       .prepare<[string], DeviceRow>('SELECT * FROM devices WHERE token_hash = ?')
@@ -201,7 +269,7 @@ export class SessionStore {
     if (!row || row.revoked_at !== null)
       throw new ServiceError('not_signed_in', 'This device is not signed in.');
     const now = this.clock.now();
-    this.db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?').run(now, row.id);
+    this.lastSeen.device(row.id, now);
     return { ...row, last_seen_at: now };
   }
 
@@ -218,15 +286,21 @@ export class SessionStore {
         'SELECT * FROM devices WHERE account_id = ? AND kind = ? AND revoked_at IS NULL ORDER BY created_at DESC, id',
       )
       .all(accountId, kind)
-      .map((d) => ({
-        id: d.id,
-        name: d.name,
-        createdAt: new Date(d.created_at).toISOString(),
-        lastSeenAt: d.last_seen_at === null ? null : new Date(d.last_seen_at).toISOString(),
-      }));
+      .map((d) => {
+        const lastSeen = Math.max(d.last_seen_at ?? 0, this.lastSeen.pendingDevice(d.id) ?? 0);
+        return {
+          id: d.id,
+          name: d.name,
+          createdAt: new Date(d.created_at).toISOString(),
+          lastSeenAt: lastSeen === 0 ? null : new Date(lastSeen).toISOString(),
+        };
+      });
   }
 
-  /** Revokes a device token and ends the sessions opened by that device's sign-in. */
+  /**
+   * Revokes a device or storage token. A device takes with it the sessions opened by its sign-in
+   * and the storage tokens made from those sessions: whoever held them loses them with the device.
+   */
   revokeDevice(accountId: number, deviceId: string, kind: DeviceRow['kind'] = 'device'): DeviceRow {
     return this.db.transaction(() => {
       const row = this.db
@@ -235,7 +309,13 @@ export class SessionStore {
         )
         .get(deviceId, accountId, kind);
       if (!row) throw new ServiceError('not_found', 'No such device.');
-      this.db.prepare('UPDATE devices SET revoked_at = ? WHERE id = ?').run(this.clock.now(), deviceId);
+      const now = this.clock.now();
+      this.db.prepare('UPDATE devices SET revoked_at = ? WHERE id = ?').run(now, deviceId);
+      this.db
+        .prepare(
+          "UPDATE devices SET revoked_at = ? WHERE creator_device_id = ? AND kind = 'storage' AND revoked_at IS NULL",
+        )
+        .run(now, deviceId);
       this.db.prepare('DELETE FROM sessions WHERE device_id = ?').run(deviceId);
       return row;
     })();
@@ -246,6 +326,7 @@ export class SessionStore {
    * stay a while so a returning person is told "session expired" rather than "sign in".
    */
   sweep(): void {
+    this.flushLastSeen();
     const cutoff = this.clock.now() - 24 * 60 * 60 * 1000;
     this.db
       .prepare('DELETE FROM sessions WHERE last_seen_at <= ? OR created_at <= ?')

@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto';
 import type { AccountRecords, AccountRow } from './account-records';
 import { chargeAccountAttempt } from './attempt-charge';
 import type { AuditLog, RequestContext } from './audit-log';
-import type { Db } from '../db/database';
 import type { PasswordHasher } from './password-hasher';
 import type { RecoveryCodes } from './recovery-codes';
 import { ServiceError } from './service-error';
@@ -24,7 +23,6 @@ export interface Credentials {
 }
 
 export interface SignInDeps {
-  db: Db;
   accounts: AccountRecords;
   hasher: PasswordHasher;
   throttle: ThrottleStore;
@@ -99,9 +97,6 @@ export class SignIn {
    */
   private async rehash(account: AccountRow, password: string): Promise<boolean> {
     const hash = await this.d.hasher.hash(password);
-    const result = this.d.db
-      .prepare('UPDATE accounts SET password_hash = ? WHERE id = ? AND password_hash = ?')
-      .run(hash, account.id, account.password_hash);
-    return result.changes === 1;
+    return this.d.accounts.table.replacePasswordHash(account.id, hash, account.password_hash);
   }
 }

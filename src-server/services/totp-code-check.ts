@@ -1,19 +1,17 @@
 import { Secret } from 'otpauth';
-import type { Db } from '../db/database';
-import type { AccountRow } from './account-records';
+import type { AccountRow, AccountsTable } from '../db/accounts-table';
 import type { Clock } from './clock';
 import type { ServerKey } from './server-key';
 import type { TotpVerifier } from './totp';
 
 /**
  * Checks a TOTP code against an account's secret (decrypted with the server key). A code passes
- * if it matches a step within ±1 of now that is later than the last accepted one. The conditional
- * UPDATE is the atomic check-and-set: of two concurrent requests with the same code, only one
- * changes the row.
+ * if it matches a step within ±1 of now that is later than the last accepted one. Of two concurrent
+ * requests with the same code only one passes (AccountsTable.advanceTotpStep).
  */
 export class TotpCodeCheck {
   constructor(
-    private readonly db: Db,
+    private readonly accounts: AccountsTable,
     private readonly clock: Clock,
     private readonly key: ServerKey,
     private readonly totp: TotpVerifier,
@@ -25,11 +23,6 @@ export class TotpCodeCheck {
     const secret = new Secret({ buffer: new Uint8Array(bytes).buffer });
     const step = this.totp.matchStep(secret, code, this.clock.now());
     if (step === null) return false;
-    const result = this.db
-      .prepare(
-        'UPDATE accounts SET totp_last_step = ? WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)',
-      )
-      .run(step, account.id, step);
-    return result.changes === 1;
+    return this.accounts.advanceTotpStep(account.id, step);
   }
 }

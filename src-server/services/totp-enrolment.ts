@@ -86,13 +86,8 @@ export class TotpEnrolment {
       throw new ServiceError('wrong_code', 'That code is not right. Enter the current code from the app.');
     }
     const codes = db.transaction(() => {
-      const changed = db
-        .prepare(
-          `UPDATE accounts SET totp_secret_enc = ?, totp_enabled_at = ?, totp_last_step = ?
-           WHERE id = ? AND totp_secret_enc IS NULL`,
-        )
-        .run(this.d.key.encrypt(bytes, `totp:${account.id}`), now, step, account.id);
-      if (changed.changes !== 1) {
+      const secretEnc = this.d.key.encrypt(bytes, `totp:${account.id}`);
+      if (!this.d.accounts.table.enableTotp(account.id, secretEnc, now, step)) {
         throw new ServiceError('totp_already_enabled', 'Two-factor authentication is already on.');
       }
       db.prepare('DELETE FROM totp_pending WHERE account_id = ?').run(account.id);
@@ -146,10 +141,7 @@ export class TotpEnrolment {
   private turnOff(accountId: number): void {
     const { db } = this.d;
     db.transaction(() => {
-      // totp_last_step stays: harmless with a new secret, and it keeps replays of old codes out.
-      db.prepare('UPDATE accounts SET totp_secret_enc = NULL, totp_enabled_at = NULL WHERE id = ?').run(
-        accountId,
-      );
+      this.d.accounts.table.disableTotp(accountId);
       this.d.recoveryCodes.clear(accountId);
       db.prepare('DELETE FROM totp_pending WHERE account_id = ?').run(accountId);
     })();

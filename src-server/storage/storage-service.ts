@@ -10,7 +10,15 @@ import type { AuditLog, RequestContext } from '../services/audit-log';
 import type { Clock } from '../services/clock';
 import { BodyCheck } from './body-check';
 import { ObjectExistsError, ObjectNotFoundError, type ByteRange, type ObjectStore } from './object-store';
-import type { FileType, ObjectRow, ObjectTable, RepoRow, Writer } from './object-table';
+import type {
+  DeletionAlertRow,
+  FileType,
+  ObjectRow,
+  ObjectTable,
+  RepoFigures,
+  RepoRow,
+  Writer,
+} from './object-table';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_GRACE_DAYS = 30;
@@ -97,6 +105,29 @@ export class StorageService {
 
   listRepos(accountId: number): RepoRow[] {
     return this.table.listRepos(accountId);
+  }
+
+  // ---- the panel's view ----------------------------------------------------------------
+
+  findRepo(accountId: number, name: string): RepoRow | undefined {
+    return this.table.findRepo(accountId, name);
+  }
+
+  figures(repoId: number): RepoFigures {
+    return this.table.figures(repoId);
+  }
+
+  /** Every snapshot file as received, recently deleted ones included. */
+  receivedSnapshots(repoId: number): ObjectRow[] {
+    return this.table.listByType(repoId, 'snapshots');
+  }
+
+  recentlyDeleted(repoId: number): ObjectRow[] {
+    return this.table.listDeleted(repoId);
+  }
+
+  deletionAlerts(accountId: number, since: number): Array<DeletionAlertRow & { repo_name: string }> {
+    return this.table.alerts(accountId, since);
   }
 
   // ---- reading -------------------------------------------------------------------------

@@ -1,5 +1,10 @@
-/** Helpers for the server's vitest files: a settable clock, a counting hasher, an HTTP client. */
+/**
+ * Helpers for the server's vitest files: a settable clock, a counting hasher, an HTTP client, a
+ * database that fails on demand.
+ */
+import Database, { type Statement } from 'better-sqlite3';
 import { CSRF_HEADER, SESSION_COOKIE } from '../../src-shared/http-api';
+import type { Db } from '../../src-server/db/database';
 import type { Clock } from '../../src-server/services/clock';
 import {
   ScryptPasswordHasher,
@@ -113,4 +118,46 @@ export async function bearer(
   });
   const text = await response.text();
   return { status: response.status, body: text === '' ? null : JSON.parse(text), headers: response.headers };
+}
+
+/**
+ * Wraps the server's database so that, while `fail` says so, its writes (or all statements) throw
+ * as SQLite does on a full disk (SQLITE_FULL) or a failing one (SQLITE_IOERR).
+ */
+export class FailingDatabase {
+  fail: 'none' | 'writes-full' | 'all-ioerr' = 'none';
+
+  wrap = (db: Db): Db => {
+    const wrapStatement = (statement: Statement): Statement =>
+      new Proxy(statement, {
+        get: (target, key, receiver) => {
+          const value = Reflect.get(target, key, receiver) as unknown;
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) => {
+            this.check(key === 'run' || !target.reader);
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
+    return new Proxy(db, {
+      get: (target, key, receiver) => {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        if (key === 'prepare') return (sql: string) => wrapStatement(target.prepare(sql));
+        if (key === 'exec') {
+          return (sql: string) => {
+            this.check(true);
+            return target.exec(sql);
+          };
+        }
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  };
+
+  private check(write: boolean): void {
+    if (this.fail === 'writes-full' && write) {
+      throw new Database.SqliteError('database or disk is full', 'SQLITE_FULL');
+    }
+    if (this.fail === 'all-ioerr') throw new Database.SqliteError('disk I/O error', 'SQLITE_IOERR');
+  }
 }

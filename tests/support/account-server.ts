@@ -52,6 +52,8 @@ export async function startTestAccountServer(
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'strongroom-server-test-'));
   const server = await startAccountServer({
     scrypt: TEST_SCRYPT,
+    // Every /api answer of every test is checked against the contract's reply schemas.
+    validateReplies: true,
     ...opts,
     dataDir,
     host: '127.0.0.1',
@@ -82,6 +84,9 @@ export async function startTestAccountServer(
     async close() {
       await server.close();
       if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+      if (server.replyProblems.length > 0) {
+        throw new Error(`Answers that do not match the contract:\n${server.replyProblems.join('\n')}`);
+      }
     },
   };
 }

@@ -5,7 +5,7 @@
  */
 import type { ExcludePreset, Retention, Schedule } from '../../../src-shared/backup-config';
 
-/** As src-shared/http-api.ts: USERNAME_PATTERN, PASSWORD_MIN, PASSWORD_MAX. */
+/** As src-shared/http-api/fields.ts: USERNAME_PATTERN, PASSWORD_MIN, PASSWORD_MAX. */
 const USERNAME_PATTERN = /^[a-z0-9][a-z0-9._-]{1,63}$/;
 export const ACCOUNT_PASSWORD_MIN = 8;
 const ACCOUNT_PASSWORD_MAX = 1024;
@@ -34,7 +34,7 @@ export function pathProblem(p: string): string | null {
   return null;
 }
 
-/** As src-shared/http-api.ts repositoryName: an account-storage repository's name on the server. */
+/** As src-shared/http-api/storage.ts repositoryName: an account-storage repository's name on the server. */
 const REPOSITORY_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export function repositoryNameProblem(name: string): string | null {

@@ -1,14 +1,15 @@
 /**
  * The Storage page against the real server process: a storage token made in the panel, restic
  * (Debian's package) backs up with it, the page shows the repository and its snapshot, restic
- * forgets the snapshot, and "Restore deleted files" brings it back for restic.
+ * forgets the snapshot, and "Restore deleted files" brings it back for restic. With two-factor
+ * on, making a token asks for a code.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { signInWithPassword } from './panel-helpers';
+import { completeEnrolment, openMyAccount, signInWithPassword, wrongCode } from './panel-helpers';
 import { startServerProcess, type ServerProcess } from './server-process';
 
 function restic(repo: string, args: string[]): Promise<string> {
@@ -81,5 +82,28 @@ test.describe('Storage page', () => {
     await expect(section.getByRole('status')).toHaveText('1 file restored.');
     const back = JSON.parse(await restic(repo, ['snapshots', '--json'])) as Array<{ id: string }>;
     expect(back.map((s) => s.id)).toEqual([snapshot!.id]);
+  });
+
+  test('asks for a two-factor code to make a token when two-factor is on', async ({ page }) => {
+    server.addUser('erin', 'erin password 1234');
+    await page.goto(server.url);
+    await signInWithPassword(page, 'erin', 'erin password 1234');
+    await openMyAccount(page);
+    await page.getByRole('checkbox', { name: 'Two-factor authentication (TOTP)' }).check();
+    const { secret, recoveryCodes } = await completeEnrolment(page);
+
+    await page.getByRole('link', { name: 'Storage' }).click();
+    const tokens = page.getByRole('region', { name: 'Storage tokens' });
+    await tokens.getByLabel('Token name').fill('restic on the NAS');
+    await tokens.getByLabel('Two-factor code or recovery code').fill(wrongCode(secret));
+    await tokens.getByRole('button', { name: 'Create token' }).click();
+    await expect(tokens.getByRole('alert')).toContainText('code is not right');
+    await expect(tokens.getByLabel('New storage token')).toHaveCount(0);
+
+    // The code from the enrolment was used up; a recovery code does instead of waiting for the next.
+    await tokens.getByLabel('Two-factor code or recovery code').fill(recoveryCodes[0]!);
+    await tokens.getByRole('button', { name: 'Create token' }).click();
+    await expect(tokens.getByLabel('New storage token')).toHaveText(/^srd_/);
+    await expect(tokens.getByRole('listitem')).toContainText(['restic on the NAS']);
   });
 });

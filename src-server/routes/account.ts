@@ -1,0 +1,181 @@
+/**
+ * The handlers of the account routes (src-shared/http-api/account.ts). The gate has already run
+ * and the input is parsed: handlers stay thin, calling a service and shaping its answer.
+ */
+import { SESSION_COOKIE, type DeviceRegistration, type accountRoutes } from '../../src-shared/http-api';
+import { clearSessionCookie, requestContext, setSessionCookie } from '../http/auth';
+import type { Handlers } from '../http/register-routes';
+import type { AccountRecords, AccountRow } from '../services/account-records';
+import type { AuditLog, RequestContext } from '../services/audit-log';
+import { ServiceError } from '../services/service-error';
+import type { PasswordChanges } from '../services/password-changes';
+import type { RecoveryCodes as RecoveryCodeService } from '../services/recovery-codes';
+import type { SessionStore } from '../services/sessions';
+import type { SignIn } from '../services/sign-in';
+import type { SignUp } from '../services/sign-up';
+import type { TotpEnrolment } from '../services/totp-enrolment';
+
+export interface AccountRouteDeps {
+  accounts: AccountRecords;
+  signIn: SignIn;
+  signUp: SignUp;
+  passwords: PasswordChanges;
+  totpEnrolment: TotpEnrolment;
+  recoveryCodes: RecoveryCodeService;
+  sessions: SessionStore;
+  audit: AuditLog;
+  signup: boolean;
+  version: string;
+}
+
+export function accountHandlers(deps: AccountRouteDeps): Handlers<typeof accountRoutes> {
+  const { accounts, signIn, signUp, passwords, totpEnrolment, recoveryCodes, sessions, audit } = deps;
+
+  /** The one place a device token is issued: device sign-in and registration from a session. */
+  const issueDevice = (account: AccountRow, name: string): DeviceRegistration => {
+    const { id, token } = sessions.createDevice(account.id, name);
+    return { deviceId: id, deviceToken: token };
+  };
+
+  /**
+   * A sign-in that passed the password (and the code, with TOTP on) is a full one, unless the
+   * account is held at enrolment: then it has not passed a second factor the server requires.
+   */
+  const isFull = (account: AccountRow) => !accounts.mustEnrollTotp(account);
+
+  return {
+    // ---- public ----------------------------------------------------------------------
+
+    serverInfo: () => ({
+      name: 'Strongroom',
+      version: deps.version,
+      signup: deps.signup,
+      requireTotp: accounts.requireTotp,
+    }),
+
+    signup: async ({ body, request }) => {
+      if (!deps.signup) {
+        throw new ServiceError(
+          'signup_disabled',
+          'Accounts are created by the administrator on this server.',
+        );
+      }
+      const account = await signUp.signUp(
+        body.username,
+        body.password,
+        requestContext(request, 'panel', null),
+      );
+      return accounts.summary(account);
+    },
+
+    // ---- sign-in and sessions --------------------------------------------------------
+
+    panelSignIn: async ({ body, request, reply }) => {
+      const account = await signIn.signIn(body, requestContext(request, 'panel', null));
+      // A new session id at every sign-in: a planted cookie (session fixation) is worth nothing.
+      const previous = request.cookies[SESSION_COOKIE];
+      if (previous) sessions.end(previous);
+      const { token, row } = sessions.create(account.id, 'cookie', null, isFull(account));
+      setSessionCookie(request, reply, token);
+      return {
+        account: accounts.summary(account),
+        csrfToken: sessions.csrfToken(token),
+        expiresAt: new Date(sessions.expiresAt(row)).toISOString(),
+      };
+    },
+
+    currentSession: ({ auth }) => ({
+      account: accounts.summary(auth.account),
+      csrfToken: sessions.csrfToken(auth.token),
+      expiresAt: new Date(sessions.expiresAt(auth.session)).toISOString(),
+    }),
+
+    signOut: ({ auth, request, reply }) => {
+      sessions.end(auth.token);
+      if (auth.via === 'cookie') clearSessionCookie(request, reply);
+    },
+
+    deviceSignIn: async ({ body, request }) => {
+      const account = await signIn.signIn(body, requestContext(request, 'desktop', body.deviceName));
+      // Under --require-totp an account without TOTP gets only a session, to enrol with.
+      const device = isFull(account) ? issueDevice(account, body.deviceName) : null;
+      const { token, row } = sessions.create(account.id, 'bearer', device?.deviceId ?? null, isFull(account));
+      return {
+        account: accounts.summary(account),
+        sessionToken: token,
+        sessionExpiresAt: new Date(sessions.expiresAt(row)).toISOString(),
+        deviceToken: device?.deviceToken ?? null,
+        deviceId: device?.deviceId ?? null,
+      };
+    },
+
+    // ---- account settings (session scope) --------------------------------------------
+
+    account: ({ auth }) => accounts.summary(auth.account),
+
+    totpBegin: ({ auth }) => totpEnrolment.begin(auth.account),
+
+    totpConfirm: ({ auth, body }) => {
+      const codes = totpEnrolment.confirm(auth.account, body.code, auth.ctx);
+      // This session has now given the second factor: a full sign-in, as of now.
+      sessions.markFull(auth.session.id_hash);
+      // Sessions opened with the password alone (perhaps by whoever made the person turn this on)
+      // end now; the one that enrolled stays. Device tokens stay: they are listed with Revoke.
+      sessions.endOthers(auth.account.id, auth.session.id_hash);
+      return { recoveryCodes: codes };
+    },
+
+    totpDisable: async ({ auth, body }) => {
+      await totpEnrolment.disable(auth.account, body, auth.ctx);
+    },
+
+    regenerateRecoveryCodes: ({ auth, body }) => ({
+      recoveryCodes: recoveryCodes.regenerate(auth.account, body.code, auth.ctx),
+    }),
+
+    changePassword: async ({ auth, body }) => {
+      await passwords.change(
+        auth.account,
+        body.currentPassword,
+        body.newPassword,
+        auth.ctx,
+        auth.session.id_hash,
+      );
+    },
+
+    audit: ({ auth }) => ({ events: audit.list(auth.account.id) }),
+
+    devices: ({ auth }) => ({ devices: sessions.listDevices(auth.account.id) }),
+
+    // A session whose sign-in got no device token (held at enrolment by --require-totp) gets one
+    // once enrolled. Session scope only: the gate refuses device tokens and accounts still held.
+    registerDevice: ({ auth, body }) => {
+      const device = issueDevice(auth.account, body.deviceName);
+      // A desktop session belongs to the device it registered, as after a device sign-in; a panel
+      // session (a browser) does not, so revoking the device leaves the panel signed in.
+      if (auth.via === 'bearer') sessions.linkDevice(auth.session.id_hash, device.deviceId);
+      // Recorded as a device sign-in is: a success, from this client, naming the new device.
+      const ctx: RequestContext = { ...auth.ctx, device: body.deviceName };
+      audit.record(auth.account.id, 'sign_in_success', ctx);
+      return device;
+    },
+
+    revokeDevice: ({ auth, params }) => {
+      const device = sessions.revokeDevice(auth.account.id, params.id, 'device');
+      audit.record(auth.account.id, 'device_revoked', { ...auth.ctx, device: device.name });
+    },
+
+    // ---- backup work (device scope) --------------------------------------------------
+
+    deviceMe: ({ auth }) => ({
+      username: auth.account.username,
+      deviceId: auth.device.id,
+      deviceName: auth.device.name,
+    }),
+
+    deviceSignOut: ({ auth }) => {
+      sessions.revokeDevice(auth.account.id, auth.device.id, 'device');
+      audit.record(auth.account.id, 'device_revoked', auth.ctx);
+    },
+  };
+}
