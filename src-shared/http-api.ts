@@ -292,8 +292,17 @@ export interface StorageRepositorySummary {
 export interface StorageDeletionAlert {
   repository: string;
   at: string;
+  /**
+   * What was deleted: `config` or `keys` (any one, at once: without them the backups cannot be
+   * read), `snapshots` (over a quarter of them within a day), `index` (over a quarter of the
+   * index bytes within a day, net of index written), `bytes` (over half of all bytes within a day).
+   */
+  kind: 'bytes' | 'config' | 'keys' | 'snapshots' | 'index';
   deletedBytes: number;
   repositoryBytes: number;
+  /** Files of that kind deleted, and how many there were. */
+  deletedFiles: number;
+  repositoryFiles: number;
   device: string | null;
 }
 

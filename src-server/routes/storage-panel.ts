@@ -98,13 +98,7 @@ export function registerStoragePanelRoutes(app: FastifyInstance, deps: StoragePa
       usedBytes: storage.usedBytes(id),
       graceDays: storage.graceMs / DAY_MS,
       repositories: storage.listRepos(id).map(summary),
-      deletionAlerts: storage.table.alerts(id, clock.now() - 30 * DAY_MS).map((a) => ({
-        repository: a.repo_name,
-        at: new Date(a.at).toISOString(),
-        deletedBytes: a.deleted_bytes,
-        repositoryBytes: a.repo_bytes,
-        device: a.device,
-      })),
+      deletionAlerts: storage.deletionAlerts(id),
     };
   });
 
