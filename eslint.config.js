@@ -5,6 +5,27 @@ import globals from 'globals';
 
 const nodeBuiltins = ['node:*', 'fs', 'path', 'child_process', 'crypto', 'os', 'net', 'http', 'https'];
 
+// The engine's folders are layers: cli -> backup, restore, maintenance, query -> repository -> storage, fs.
+// An import may only run down (errors.ts, beside index.ts, is below them all). `index.ts` is the public API,
+// for the app and the tests, never for the engine's own folders.
+const noElectron = { name: 'electron', message: 'Services and shared code run without Electron.' };
+const engineImportsBelow = (folders, layer) => [
+  'error',
+  {
+    paths: [noElectron],
+    patterns: [
+      {
+        regex: `^(\\.\\./)+(${folders.join('|')})(/|$)`,
+        message: `${layer} may not import from ${folders.join('/, ')}/, a layer above; move what it needs down.`,
+      },
+      {
+        regex: '^\\.\\.(/\\.\\.)*/?(index(\\.ts)?)?$',
+        message: "The engine's folders import modules, not the public API in src-engine/index.ts.",
+      },
+    ],
+  },
+];
+
 export default tseslint.config(
   { ignores: ['node_modules', 'dist', 'out', 'coverage', 'test-results', 'playwright-report'] },
   js.configs.recommended,
@@ -26,9 +47,49 @@ export default tseslint.config(
       'src-engine/**',
     ],
     rules: {
+      'no-restricted-imports': ['error', { paths: [noElectron] }],
+    },
+  },
+  {
+    files: ['src-engine/repository/**'],
+    rules: {
+      'no-restricted-imports': engineImportsBelow(
+        ['backup', 'restore', 'maintenance', 'query', 'cli'],
+        'repository/',
+      ),
+    },
+  },
+  {
+    files: ['src-engine/storage/**', 'src-engine/fs/**'],
+    rules: {
+      'no-restricted-imports': engineImportsBelow(
+        ['repository', 'backup', 'restore', 'maintenance', 'query', 'cli'],
+        'storage/ and fs/',
+      ),
+    },
+  },
+  {
+    files: [
+      'src-engine/backup/**',
+      'src-engine/restore/**',
+      'src-engine/maintenance/**',
+      'src-engine/query/**',
+    ],
+    rules: {
+      'no-restricted-imports': engineImportsBelow(['cli'], 'backup/, restore/, maintenance/ and query/'),
+    },
+  },
+  {
+    files: ['src-engine/errors.ts'],
+    rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [{ name: 'electron', message: 'Services and shared code run without Electron.' }] },
+        {
+          paths: [noElectron],
+          patterns: [
+            { regex: '^\\.', message: 'errors.ts is the bottom of the engine: it imports none of it.' },
+          ],
+        },
       ],
     },
   },

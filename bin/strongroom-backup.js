@@ -31,7 +31,7 @@ async function bundled() {
     await esbuild.build({
       entryPoints: {
         cli: path.join(srcDir, 'cli', 'index.ts'),
-        'chunk-worker': path.join(srcDir, 'chunk-worker.ts'),
+        'chunk-worker': path.join(srcDir, 'backup', 'chunk-worker.ts'),
       },
       bundle: true,
       splitting: true,

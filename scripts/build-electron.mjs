@@ -57,7 +57,7 @@ await build({
   ...common,
   entryPoints: {
     'job-process': path.join(root, 'src-main', 'job-process', 'entry.ts'),
-    'chunk-worker': path.join(root, 'src-engine', 'chunk-worker.ts'),
+    'chunk-worker': path.join(root, 'src-engine', 'backup', 'chunk-worker.ts'),
   },
   outdir: out,
   format: 'esm',

@@ -7,7 +7,7 @@ export {
   type InitOptions,
   type RepositoryProblem,
   type SnapshotRepair,
-} from './repository';
+} from './repository/repository';
 export { LocalFolderStorage, RestHttpStorage, type Storage, type StorageDescriptor } from './storage';
 export {
   backup,
@@ -15,7 +15,7 @@ export {
   type BackupProgress,
   type BackupResult,
   type BackupFailure,
-} from './backup';
+} from './backup/backup';
 export {
   restore,
   RestoreIncompleteError,
@@ -24,9 +24,9 @@ export {
   type RestoreResult,
   type RestoreProgress,
   type ConflictMode,
-} from './restore';
-export { check, type CheckOptions, type CheckResult } from './check';
-export { prune, type PruneOptions, type PruneResult } from './prune';
+} from './restore/restore';
+export { check, type CheckOptions, type CheckResult } from './maintenance/check';
+export { prune, type PruneOptions, type PruneResult } from './maintenance/prune';
 export {
   repairIndex,
   repairSnapshots,
@@ -34,11 +34,11 @@ export {
   type RepairIndexResult,
   type RepairSnapshotsOptions,
   type RepairSnapshotsResult,
-} from './repair';
-export { applyPolicy, groupSnapshots, policyIsEmpty, type KeepPolicy } from './forget';
-export { listTree, type ListedNode } from './ls';
-export { childPath, walkTree, type WalkEntry, type WalkOptions } from './walk';
-export { contentKey, contentKeyBytes } from './content-key';
+} from './maintenance/repair';
+export { applyPolicy, groupSnapshots, policyIsEmpty, type KeepPolicy } from './maintenance/forget';
+export { listTree, type ListedNode } from './query/ls';
+export { childPath, walkTree, type WalkEntry, type WalkOptions } from './query/walk';
+export { contentKey, contentKeyBytes } from './query/content-key';
 export {
   findInSnapshots,
   type FindOptions,
@@ -46,7 +46,7 @@ export {
   type FoundPath,
   type FoundVersion,
   type SnapshotRef,
-} from './find';
+} from './query/find';
 export {
   diffTrees,
   emptySummary,
@@ -56,11 +56,11 @@ export {
   type DiffOptions,
   type DiffSide,
   type DiffSummary,
-} from './diff';
-export { compileFindPattern, type FindPattern } from './find-pattern';
-export { selectSnapshots, type SnapshotFilter } from './snapshot-filter';
-export type { TreeNode, NodeType } from './tree';
-export type { FsPath } from './fs-names';
+} from './query/diff';
+export { compileFindPattern, type FindPattern } from './query/find-pattern';
+export { selectSnapshots, type SnapshotFilter } from './query/snapshot-filter';
+export type { TreeNode, NodeType } from './repository/tree';
+export type { FsPath } from './fs/fs-names';
 export { EngineError, IntegrityError } from './errors';
-export { DEFAULT_CHUNKER, type ChunkerParams } from './chunker';
-export type { TransferProgress } from './progress';
+export { DEFAULT_CHUNKER, type ChunkerParams } from './repository/chunker-params';
+export type { TransferProgress } from './repository/progress';

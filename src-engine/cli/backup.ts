@@ -1,5 +1,5 @@
 /** `backup PATH...`: save a snapshot; exit 3 when some files could not be read. */
-import { backup, type BackupProgress } from '../backup';
+import { backup, type BackupProgress } from '../backup/backup';
 import { flag, flags, has, UsageError } from './args';
 import type { RepositoryCommand } from './command';
 import { EXIT, fmtBytes, fmtEta, shortId, type Output } from './output';

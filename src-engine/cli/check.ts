@@ -1,5 +1,5 @@
 /** `check`: structure always, data on request; names the damage, what it affects and the repair to run. */
-import { check, type CheckResult } from '../check';
+import { check, type CheckResult } from '../maintenance/check';
 import { flag, has, UsageError } from './args';
 import type { RepositoryCommand } from './command';
 import { EXIT } from './output';

@@ -1,5 +1,5 @@
 /** What a command module provides, and what the runner hands it. */
-import type { Repository } from '../repository';
+import type { Repository } from '../repository/repository';
 import type { Storage } from '../storage';
 import type { FlagSpec, Parsed } from './args';
 import type { CliIo, Output } from './output';

@@ -2,9 +2,9 @@
  * `diff SNAPSHOT1 SNAPSHOT2`: what changed from the first to the second, like restic diff: one line per
  * change (`+` added, `-` removed, `M` content modified, `T` type changed, `U` metadata only, shown with
  * --metadata), folders with a trailing `/`, then a summary. `--json` prints one object `{ from, to,
- * changes: DiffChange[], summary: DiffSummary }` (see src-engine/diff.ts).
+ * changes: DiffChange[], summary: DiffSummary }` (see src-engine/query/diff.ts).
  */
-import { diffTrees, emptySummary, type ChangeKind, type DiffChange, type DiffCounts } from '../diff';
+import { diffTrees, emptySummary, type ChangeKind, type DiffChange, type DiffCounts } from '../query/diff';
 import { has, UsageError } from './args';
 import type { RepositoryCommand } from './command';
 import { EXIT, fmtBytes, shortId } from './output';

@@ -1,13 +1,13 @@
 /**
  * `find PATTERN`: every path matching PATTERN in the chosen snapshots, grouped by path and then by
  * version (distinct content). Exit 1 when nothing matches. `--json` prints the `FindResult` (see
- * src-engine/find.ts and README: one object `{ pattern, snapshotsSearched, snapshotsMatching,
+ * src-engine/query/find.ts and README: one object `{ pattern, snapshotsSearched, snapshotsMatching,
  * treesSearched, matches: [{ path, pathBytes?, versions: [{ contentKey, type, size?, mtime,
  * snapshots: [{ id, time }] }] }], unreadable }`).
  */
 import { EngineError } from '../errors';
-import { findInSnapshots, type FoundPath, type FoundVersion, type SnapshotRef } from '../find';
-import { selectSnapshots } from '../snapshot-filter';
+import { findInSnapshots, type FoundPath, type FoundVersion, type SnapshotRef } from '../query/find';
+import { selectSnapshots } from '../query/snapshot-filter';
 import { flags, UsageError, type Parsed } from './args';
 import type { RepositoryCommand } from './command';
 import { EXIT, fmtBytes, shortId } from './output';

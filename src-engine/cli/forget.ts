@@ -3,9 +3,9 @@
  * `--host` restricts which snapshots the ids may name (an id of another host is refused, nothing removed).
  */
 import { EngineError } from '../errors';
-import { applyPolicy, groupSnapshots, policyIsEmpty, type KeepPolicy } from '../forget';
-import { prune } from '../prune';
-import type { Repository, Snapshot } from '../repository';
+import { applyPolicy, groupSnapshots, policyIsEmpty, type KeepPolicy } from '../maintenance/forget';
+import { prune } from '../maintenance/prune';
+import type { Repository, Snapshot } from '../repository/repository';
 import { flag, flags, has, int, UsageError, type Parsed } from './args';
 import type { RepositoryCommand } from './command';
 import { EXIT, fmtBytes, shortId } from './output';

@@ -4,7 +4,7 @@
  * STRONGROOM_PASSWORD, --password-file or a terminal prompt, never from argv.
  */
 import { EngineError } from '../errors';
-import { Repository } from '../repository';
+import { Repository } from '../repository/repository';
 import { openRepositoryStorage } from '../storage';
 import { checkFlags, GLOBAL_FLAGS, has, flag, parseArgs as parseWith, UsageError, type Parsed } from './args';
 import type { CliCommand } from './command';

@@ -1,5 +1,5 @@
 /** `init`: create a repository in an empty or absent folder. */
-import { Repository } from '../repository';
+import { Repository } from '../repository/repository';
 import type { StorageCommand } from './command';
 import { getPassword } from './password';
 import { EXIT } from './output';

@@ -1,5 +1,5 @@
 /** `ls SNAPSHOT [PATH]`: a snapshot's files, depth first. */
-import { listTree, type ListedNode } from '../ls';
+import { listTree, type ListedNode } from '../query/ls';
 import { UsageError } from './args';
 import type { RepositoryCommand } from './command';
 import { EXIT } from './output';

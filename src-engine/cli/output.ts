@@ -3,7 +3,7 @@
  * and the progress line on stderr, and the exit codes. Formatting of a command's own result lives with
  * the command.
  */
-import type { RepositoryProblem } from '../repository';
+import type { RepositoryProblem } from '../repository/repository';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;

@@ -1,5 +1,5 @@
 /** `prune`: delete data no snapshot uses (exclusive lock); refuses while the index or a snapshot is unreadable. */
-import { prune } from '../prune';
+import { prune } from '../maintenance/prune';
 import { has } from './args';
 import type { RepositoryCommand } from './command';
 import { EXIT, fmtBytes } from './output';

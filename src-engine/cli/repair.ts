@@ -2,7 +2,12 @@
  * `repair index [--read-all-packs]` and `repair snapshots [SNAPSHOT...]`, both with --dry-run: each prints
  * everything it dropped, so no repair loses anything without saying so.
  */
-import { repairIndex, repairSnapshots, type RepairIndexResult, type RepairSnapshotsResult } from '../repair';
+import {
+  repairIndex,
+  repairSnapshots,
+  type RepairIndexResult,
+  type RepairSnapshotsResult,
+} from '../maintenance/repair';
 import { has, UsageError } from './args';
 import type { RepositoryCommand } from './command';
 import { EXIT, shortId } from './output';

@@ -1,6 +1,6 @@
 /** `restore SNAPSHOT --target DIR`: every path not restored is named with its reason, and exits 3. */
 import path from 'node:path';
-import { restore, type ConflictMode } from '../restore';
+import { restore, type ConflictMode } from '../restore/restore';
 import { flag, flags, UsageError } from './args';
 import type { RepositoryCommand } from './command';
 import { EXIT, fmtBytes, fmtEta } from './output';

@@ -1,5 +1,5 @@
 /** `snapshots`: list snapshots, oldest first. */
-import type { Snapshot } from '../repository';
+import type { Snapshot } from '../repository/repository';
 import { flag, flags } from './args';
 import type { RepositoryCommand } from './command';
 import { EXIT, shortId } from './output';

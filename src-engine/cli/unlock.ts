@@ -1,5 +1,5 @@
 /** `unlock [--remove-all]`: remove stale locks, or every lock. */
-import { describeLock, isStale } from '../lock';
+import { describeLock, isStale } from '../repository/lock';
 import { has } from './args';
 import type { RepositoryCommand } from './command';
 import { EXIT } from './output';

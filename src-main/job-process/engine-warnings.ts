@@ -12,7 +12,7 @@ export interface FileProblem {
   fileMissing: boolean;
 }
 
-// The reasons the engine writes after "<path>: " (src-engine/backup.ts, restore.ts).
+// The reasons the engine writes after "<path>: " (src-engine/backup/backup.ts, restore/restore.ts).
 const REASON = /^(.*?): ((?:cannot |not restored|special file|skipping ).*)$/s;
 const NOT_MISSING = /^(special file skipped|cannot set metadata)/;
 

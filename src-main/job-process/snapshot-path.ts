@@ -1,7 +1,7 @@
 /** Following a snapshot path down its trees, for the ops that look at one entry or one folder. */
 import path from 'node:path';
 import type { Repository } from '../../src-engine/index';
-import type { TreeNode } from '../../src-engine/tree';
+import type { TreeNode } from '../../src-engine/repository/tree';
 
 /** "/a/b/" and "a//b" -> "/a/b"; "" -> "/". */
 export function normaliseSnapshotPath(p: string): string {

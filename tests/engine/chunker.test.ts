@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import crypto from 'node:crypto';
-import {
-  ChunkBoundaryFinder,
-  DEFAULT_CHUNKER,
-  chunkLengths,
-  gearTable,
-  type ChunkerParams,
-} from '../../src-engine/chunker';
+import { ChunkBoundaryFinder, chunkLengths, gearTable } from '../../src-engine/backup/chunker';
+import { DEFAULT_CHUNKER, type ChunkerParams } from '../../src-engine/repository/chunker-params';
 import { prng } from './helpers';
 
 const gear = gearTable(crypto.createHash('sha256').update('test gear').digest());

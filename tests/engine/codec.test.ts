@@ -10,7 +10,7 @@ import {
   zstdBackendName,
   ZSTD_BACKENDS,
   type ZstdBackend,
-} from '../../src-engine/codec';
+} from '../../src-engine/repository/codec';
 import fs from 'node:fs';
 import path from 'node:path';
 import { newRepo, PASSWORD, prng, runCli, tempDir, writeFile } from './helpers';

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { backup, check, listTree, prune, restore } from '../../src-engine/index';
-import { repairIndex } from '../../src-engine/repair';
-import { REPAIR_INDEX } from '../../src-engine/check';
+import { repairIndex } from '../../src-engine/maintenance/repair';
+import { REPAIR_INDEX } from '../../src-engine/maintenance/check';
 import { newRepo, openRepo, packFiles, PASSWORD, prng, runCli, tempDir, writeFile } from './helpers';
 
 let work: string;

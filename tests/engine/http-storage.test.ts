@@ -5,10 +5,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backup } from '../../src-engine/backup';
-import { check } from '../../src-engine/check';
-import { Repository } from '../../src-engine/repository';
-import { restore } from '../../src-engine/restore';
+import { backup } from '../../src-engine/backup/backup';
+import { check } from '../../src-engine/maintenance/check';
+import { Repository } from '../../src-engine/repository/repository';
+import { restore } from '../../src-engine/restore/restore';
 import { openRepositoryStorage, parseRestUrl, RestHttpStorage } from '../../src-engine/storage';
 import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
 import { PASSWORD, SMALL, prng, tempDir, writeFile } from './helpers';

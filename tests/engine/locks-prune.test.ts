@@ -12,7 +12,7 @@ import {
   type Snapshot,
 } from '../../src-engine/index';
 import { newRepo, openRepo, packFiles, prng, runCli, tempDir, writeFile, PASSWORD } from './helpers';
-import { isStale, type LockInfo } from '../../src-engine/lock';
+import { isStale, type LockInfo } from '../../src-engine/repository/lock';
 
 /** What prune reports on a repository whose every pack is still referenced. */
 const NOTHING_TO_PRUNE = {

@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { backup, check, restore, type Repository } from '../../src-engine/index';
-import { repairIndex, repairSnapshots } from '../../src-engine/repair';
-import { REPAIR_INDEX, REPAIR_INDEX_READ_ALL, REPAIR_SNAPSHOTS } from '../../src-engine/check';
-import { readPackHeader, BLOB_DATA } from '../../src-engine/pack';
+import { repairIndex, repairSnapshots } from '../../src-engine/maintenance/repair';
+import { REPAIR_INDEX, REPAIR_INDEX_READ_ALL, REPAIR_SNAPSHOTS } from '../../src-engine/maintenance/check';
+import { readPackHeader, BLOB_DATA } from '../../src-engine/repository/pack';
 import { newRepo, openRepo, packFiles, PASSWORD, prng, runCli, tempDir, writeFile } from './helpers';
 
 let work: string;

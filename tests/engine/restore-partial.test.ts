@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { backup, IntegrityError, restore } from '../../src-engine/index';
-import type { RestoreResult } from '../../src-engine/restore';
+import type { RestoreResult } from '../../src-engine/restore/restore';
 import { newRepo, openRepo, packFiles, tempDir, writeFile } from './helpers';
 
 let work: string;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { backup, restore, type Repository } from '../../src-engine/index';
-import { blobId } from '../../src-engine/crypto';
+import { blobId } from '../../src-engine/repository/crypto';
 import { newRepo, prng, tempDir, writeFile, SMALL } from './helpers';
 
 let work: string;

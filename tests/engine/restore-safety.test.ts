@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { backup, restore, type Repository } from '../../src-engine/index';
-import { decodeTree } from '../../src-engine/tree';
+import { decodeTree } from '../../src-engine/repository/tree';
 import { describeTree, newRepo, tempDir, writeFile } from './helpers';
 
 let work: string;

@@ -1,0 +1,164 @@
+/**
+ * Reads the files a backup must read and stores their chunks: a re-run that reads only a few MiB does it
+ * on the main thread (starting worker threads would cost more than the work); everything else goes to
+ * the chunk worker pool, small files batched into one message. At most MAX_IN_FLIGHT files are queued
+ * or being read at any time, so memory stays bounded however many files the tree holds. `stop` cancels:
+ * queued files are dropped and a file being chunked stops at its next read window.
+ */
+import { ChunkingStopped, chunkFile } from './chunk-file';
+import { gearTable } from './chunker';
+import { EngineError } from '../errors';
+import type { FsPath } from '../fs/fs-names';
+import type { Repository } from '../repository/repository';
+import type { BackupPacks } from './backup-packs';
+import type { BackupReport } from './backup-report';
+import { ChunkWorkerPool, type FileResult } from './worker-pool';
+
+export type { FileResult } from './worker-pool';
+
+/** Bytes a run may chunk on its main thread before it starts the workers. */
+const INLINE_BUDGET = 32 * 1024 * 1024;
+/** Files queued or being read at once: enough to keep every worker busy while folders are assembled. */
+const MAX_IN_FLIGHT = 4096;
+
+export class FileSaver {
+  private poolStarting: Promise<ChunkWorkerPool> | undefined;
+  private begun: Promise<ChunkWorkerPool> | undefined;
+  private pool: ChunkWorkerPool | undefined;
+  private scanned = false;
+  private inlineBytes = 0;
+  private inlineGear: Int32Array | undefined;
+  private inlineChain: Promise<unknown> = Promise.resolve();
+  private storeFailure: unknown;
+  private stopped: Error | undefined;
+  private inFlight = 0;
+  private readonly roomWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly repo: Repository,
+    private readonly packs: BackupPacks,
+    private readonly report: BackupReport,
+    private readonly workers: number | undefined,
+  ) {}
+
+  /** Starts the workers now (a first backup), so they load while the scan runs. */
+  warmUp(): void {
+    void this.spawnPool().catch(() => undefined);
+  }
+
+  /** The scan has counted files and bytes: the shared id set can be sized and files saved. */
+  scanDone(): void {
+    this.scanned = true;
+  }
+
+  /** Waits until another file may be queued (throws once the backup is stopped). */
+  async admit(): Promise<void> {
+    while (this.inFlight >= MAX_IN_FLIGHT && !this.stopped)
+      await new Promise<void>((r) => this.roomWaiters.push(r));
+    if (this.stopped) throw this.stopped;
+    this.inFlight++;
+  }
+
+  /** Chunks and stores one file (after `admit`); resolves with its blob ids, or `error` when unreadable. */
+  save(file: FsPath, size: number): Promise<FileResult> {
+    const run =
+      this.poolStarting === undefined && this.inlineBytes + size <= INLINE_BUDGET
+        ? ((this.inlineBytes += size), this.saveInline(file, size))
+        : this.getPool().then((p) => p.processFile(file, size));
+    return run.finally(() => {
+      this.inFlight--;
+      this.roomWaiters.shift()?.();
+    });
+  }
+
+  /** Cancellation: nothing new starts, and files being read stop at their next read window. */
+  stop(err: Error): void {
+    this.stopped ??= err;
+    this.pool?.stop(err);
+    for (const w of this.roomWaiters.splice(0)) w();
+  }
+
+  /** After every file: waits for the workers' last packs and writes the main thread's. */
+  async finish(): Promise<void> {
+    if (this.poolStarting) await (await this.poolStarting).flush();
+    await this.inlineChain;
+    await this.packs.flushData();
+  }
+
+  /**
+   * After a failure or cancellation: whatever packs can still be written are written (and so indexed, for
+   * the next run to reuse), and the workers end.
+   */
+  async abandon(): Promise<void> {
+    const p = this.pool ?? (await this.poolStarting?.catch(() => undefined));
+    if (p && !p.error) await p.flush().catch(() => undefined);
+    await p?.close();
+    await this.inlineChain;
+    await this.packs.flushData().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    await (await this.poolStarting?.catch(() => undefined))?.close();
+  }
+
+  private spawnPool(): Promise<ChunkWorkerPool> {
+    return (this.poolStarting ??= ChunkWorkerPool.start(
+      this.repo,
+      {
+        onPack: (packId, entries) => this.packs.addPack(packId, entries),
+        onBytes: (n) => this.report.bytesRead(n),
+      },
+      this.workers,
+    ));
+  }
+
+  private getPool(): Promise<ChunkWorkerPool> {
+    return (this.begun ??= this.spawnPool().then((p) => {
+      if (!this.scanned) throw new Error('internal: files dispatched before the scan finished');
+      const { bytesTotal, filesTotal } = this.report.progress;
+      // Each file yields at most size/min + 1 chunks: the shared id set can never fill up.
+      p.begin(
+        this.repo,
+        Math.ceil(bytesTotal / this.repo.config.chunker.min) + filesTotal + this.packs.reserved.size,
+        this.packs.reserved,
+      );
+      this.pool = p;
+      if (this.stopped) p.stop(this.stopped);
+      return p;
+    }));
+  }
+
+  private saveInline(file: FsPath, size: number): Promise<FileResult> {
+    const run = this.inlineChain.then(async (): Promise<FileResult> => {
+      if (this.stopped) throw this.stopped;
+      this.inlineGear ??= gearTable(this.repo.keys.gear);
+      try {
+        const r = await chunkFile(file, size, {
+          gear: this.inlineGear,
+          chunker: this.repo.config.chunker,
+          blobIdKey: this.repo.keys.blobId,
+          stop: () => this.stopped !== undefined,
+          onChunk: async (idBytes, id, chunk) => {
+            try {
+              await this.packs.saveData(idBytes, id, chunk);
+            } catch (err) {
+              this.storeFailure = err;
+              throw err;
+            }
+            this.report.bytesRead(chunk.length);
+          },
+        });
+        return { content: r.content, size: r.size };
+      } catch (err) {
+        // The repository's disk failing ends the backup; an unreadable file is only a warning.
+        if (this.storeFailure) throw this.storeFailure;
+        if (err instanceof ChunkingStopped)
+          throw this.stopped ?? new EngineError('CANCELLED', 'backup cancelled');
+        const e = err as NodeJS.ErrnoException;
+        return { content: [], size: 0, error: `${e.code ?? 'error'}: ${e.message}` };
+      }
+    });
+    this.inlineChain = run.catch(() => undefined);
+    return run;
+  }
+}

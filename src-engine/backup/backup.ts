@@ -1,0 +1,174 @@
+/**
+ * Backup: scan the roots (totals for progress), then save files through the file saver and folders as
+ * tree blobs, bottom-up (backup-tree.ts). Files whose size, mtime, ctime and inode match the parent
+ * snapshot reuse its blob list without being read. Write order: packs, then the index naming them, then
+ * the snapshot.
+ *
+ *   backup-scan.ts    walks the roots with lstat: what to save, and the totals
+ *   backup-tree.ts    compares each folder with the parent snapshot's and stores its tree
+ *   backup-files.ts   reads files: inline for a small re-run, else the chunk worker pool; cancel
+ *   backup-xattrs.ts  extended attributes: reused from the parent or read per folder
+ *   backup-packs.ts   where new blobs go, and the index of this run's packs
+ *   backup-report.ts  progress, summary, warnings and failures
+ */
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { EngineError } from '../errors';
+import { ExcludeMatcher } from './exclude';
+import type { Repository, Snapshot } from '../repository/repository';
+import { scanRoots, type ScanDir } from './backup-scan';
+import { BackupReport, type BackupFailure, type BackupProgress } from './backup-report';
+import { BackupPacks } from './backup-packs';
+import { FileSaver } from './backup-files';
+import { BackupXattrs } from './backup-xattrs';
+import { TreeSaver } from './backup-tree';
+
+export type { BackupFailure, BackupProgress } from './backup-report';
+
+export interface BackupOptions {
+  paths: string[];
+  excludes?: string[];
+  tags?: string[];
+  host?: string;
+  /** A snapshot id to compare against; `null` reads every file (no parent); default: the latest of the same host and paths. */
+  parent?: string | null;
+  signal?: AbortSignal;
+  onProgress?: (p: BackupProgress) => void;
+  onWarning?: (message: string) => void;
+  workers?: number;
+  breakLock?: boolean;
+  /** Minimum time between progress events (default 100 ms). */
+  progressIntervalMs?: number;
+}
+
+export interface BackupResult {
+  snapshotId: string;
+  snapshot: Snapshot;
+  /**
+   * Every path that could not be read, or only in part (a folder that could not be listed), with the
+   * reason; `snapshot.partial` is true when any is here. Empty when the snapshot holds everything.
+   */
+  failures: BackupFailure[];
+}
+
+export async function backup(repo: Repository, opts: BackupOptions): Promise<BackupResult> {
+  if (opts.paths.length === 0) throw new EngineError('INVALID_ARGUMENT', 'backup needs at least one path');
+  const started = Date.now();
+  const roots = [...new Set(opts.paths.map((p) => path.resolve(p)))].sort();
+  for (const r of roots) {
+    try {
+      await fsp.lstat(r);
+    } catch {
+      throw new EngineError('NOT_FOUND', `cannot back up ${r}: it does not exist or cannot be read`);
+    }
+  }
+  const lock = await repo.lock(false, 'backup', { breakStale: opts.breakLock });
+  const report = new BackupReport(started, opts.onWarning, opts.onProgress, opts.progressIntervalMs);
+  const xattrs = new BackupXattrs(report);
+  try {
+    return await runBackup(repo, opts, roots, report, xattrs);
+  } finally {
+    await xattrs.close();
+    await lock.release();
+  }
+}
+
+async function runBackup(
+  repo: Repository,
+  opts: BackupOptions,
+  roots: string[],
+  report: BackupReport,
+  xattrs: BackupXattrs,
+): Promise<BackupResult> {
+  const host = opts.host ?? os.hostname();
+  await repo.loadIndex();
+  let parent: (Snapshot & { id: string }) | undefined;
+  if (opts.parent) parent = await repo.findSnapshot(opts.parent);
+  else if (opts.parent === undefined) {
+    const same = (await repo.listSnapshots()).filter((s) => s.host === host && sameSet(s.paths, roots));
+    parent = same[same.length - 1];
+  }
+  const cancelled = () => new EngineError('CANCELLED', 'backup cancelled');
+  const checkCancel = () => {
+    if (opts.signal?.aborted) throw cancelled();
+  };
+
+  const packs = new BackupPacks(repo, report);
+  const files = new FileSaver(repo, packs, report, opts.workers);
+  // Workers start on the first file that must be read (an unchanged re-run never pays for them), or
+  // right away for a first backup, so they load while the scan runs.
+  if (!parent) files.warmUp();
+  let top: ScanDir;
+  try {
+    top = await scanRoots(roots, new ExcludeMatcher(opts.excludes ?? []), {
+      warn: (what, reason, missingData) => report.warn(what, reason, missingData),
+      checkCancel,
+      onFile: (size) => {
+        report.progress.filesTotal++;
+        report.progress.bytesTotal += size;
+        report.emit();
+      },
+    });
+  } catch (err) {
+    // Cancelled or failed during the scan: workers started early must not outlive the backup.
+    await files.close();
+    throw err;
+  }
+  files.scanDone();
+
+  report.phase('backup');
+  const abort = () => files.stop(cancelled());
+  opts.signal?.addEventListener('abort', abort);
+  let treeId: string;
+  try {
+    // A damaged parent costs only the comparison: every file is then read again.
+    const parentTree = parent
+      ? await repo.readTree(parent.tree).catch((err: Error) => {
+          report.warn(
+            `parent snapshot ${parent!.id.slice(0, 8)}`,
+            `cannot be compared (${err.message}); every file is read`,
+            false,
+          );
+          return undefined;
+        })
+      : undefined;
+    const trees = new TreeSaver(repo, packs, files, xattrs, report, checkCancel);
+    treeId = await trees.save(top, '/', parentTree && parent?.tree, parentTree);
+    report.phase('finish');
+    await files.finish();
+    await packs.flushTrees();
+    checkCancel();
+  } catch (err) {
+    // Whatever packs were written stay usable: index them so the next run reuses them.
+    await files.abandon();
+    await packs.writeIndex().catch(() => undefined);
+    throw err;
+  } finally {
+    opts.signal?.removeEventListener('abort', abort);
+  }
+  await files.close();
+  await packs.writeIndex();
+  const { summary } = report;
+  summary.durationMs = Date.now() - report.started;
+  const snapshot: Snapshot = {
+    version: 1,
+    time: new Date().toISOString(),
+    host,
+    username: os.userInfo().username,
+    paths: roots,
+    tags: opts.tags ?? [],
+    excludes: opts.excludes ?? [],
+    ...(parent ? { parent: parent.id } : {}),
+    tree: treeId,
+    partial: report.partial,
+    warnings: report.warnings.slice(0, 1000),
+    summary,
+  };
+  const snapshotId = await repo.saveSnapshot(snapshot);
+  return { snapshotId, snapshot, failures: report.failures };
+}
+
+function sameSet(a: string[], b: string[]): boolean {
+  return a.length === b.length && [...a].sort().every((x, i) => x === b[i]);
+}

@@ -1,0 +1,45 @@
+/** Messages between the backup's main thread and its chunk workers. */
+import type { ChunkerParams } from '../repository/chunker-params';
+import type { PackEntry } from '../repository/pack';
+import type { StorageDescriptor } from '../storage';
+
+export interface WorkerInit {
+  storage: StorageDescriptor;
+  encryptKey: Uint8Array;
+  blobIdKey: Uint8Array;
+  gearKey: Uint8Array;
+  chunker: ChunkerParams;
+  packSize: number;
+  level: number;
+  /** Int32 flag shared with the main thread: 1 stops every file at its next read window (cancel). */
+  stop: SharedArrayBuffer;
+}
+
+/** One file of a batch: its path (bytes when the name is not UTF-8) and the size the scan saw. */
+export interface FileTask {
+  path: string | Uint8Array;
+  size: number;
+}
+
+/** What became of one file: its blob ids, or why it could not be read, or that the backup stopped. */
+export interface FileOutcome {
+  content: string[];
+  size: number;
+  error?: string;
+  stopped?: boolean;
+}
+
+export type ToWorker =
+  /** SharedIdSet memory: every blob id the repository has or a worker has claimed; sent before any file. */
+  | { t: 'ids'; buffer: SharedArrayBuffer; capacity: number }
+  /** Several small files go in one message (or one large file alone): a message per file cost more than the file. */
+  | { t: 'files'; task: number; files: FileTask[] }
+  | { t: 'flush'; req: number };
+
+export type FromWorker =
+  | { t: 'ready' }
+  | { t: 'progress'; bytes: number }
+  | { t: 'pack'; packId: string; entries: PackEntry[] }
+  | { t: 'done'; task: number; results: FileOutcome[]; bytes: number }
+  | { t: 'flushed'; req: number; error?: string }
+  | { t: 'fatal'; error: string; code?: string };

@@ -1,0 +1,110 @@
+/**
+ * Folders under the restore target: created parents first, each checked with lstat so restore never
+ * writes through a symlink someone left in the target; their metadata is set last, deepest first.
+ * A folder that cannot be used (a symlink or file in the way, a path too long for the target) is a
+ * named failure, and so, implicitly, is everything under it; its siblings go on.
+ */
+import fs from 'node:fs';
+import { constants as fsc } from 'node:fs';
+import { describeIoError } from '../errors';
+import { displayName, type FsPath } from '../fs/fs-names';
+import { setTimesFd } from '../fs/fs-meta';
+import type { DirPlan, FailureLog, RestorePlan } from './restore-plan';
+
+/** Why an error of a single path is not restorable, in words (ENAMETOOLONG, EACCES, ...). */
+export function describePathError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'ENAMETOOLONG') return 'its path or name is too long for the target (ENAMETOOLONG)';
+  if (e.code === 'EACCES' || e.code === 'EPERM') return `permission denied (${e.code})`;
+  if (e.code === 'EISDIR') return 'a directory is in the way';
+  return e.message ?? String(err);
+}
+
+/**
+ * Makes `dir` a real directory if nothing is there; returns why it cannot be used when something else
+ * is (a symlink is never followed, whatever it points at), and whether this call created it.
+ */
+function ensureRealDir(dir: FsPath): { why?: string; created: boolean } {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.mkdirSync(dir, { mode: 0o700 });
+      return { created: true };
+    } catch (err) {
+      // Created by someone else, or there before: look at what it is.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    try {
+      const st = fs.lstatSync(dir);
+      if (st.isSymbolicLink()) return { why: 'a symlink is in the way; it was not followed', created: false };
+      if (!st.isDirectory())
+        return { why: 'something that is not a directory is in the way', created: false };
+      return { created: false };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  return { why: 'it keeps changing while being restored', created: false };
+}
+
+/** Creates the target and every planned folder; marks which ones are usable and which are fresh. */
+export function createDirs(plan: RestorePlan, log: FailureLog): number {
+  try {
+    fs.mkdirSync(plan.target.dest, { recursive: true });
+    const st = fs.lstatSync(plan.target.dest);
+    if (!st.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+  } catch (err) {
+    throw describeIoError(err, 'creating the restore target', displayName(plan.target.dest));
+  }
+  plan.target.usable = true;
+  let created = 0;
+  for (const d of plan.dirs) {
+    const parent = d.parent!;
+    if (!parent.usable) continue; // an ancestor failed, and was named
+    try {
+      // In a folder this restore created, nothing can be in the way yet.
+      const r = ensureRealDir(d.dest);
+      if (r.why) {
+        log.notRestored(d.snapPath, d.dest, `${r.why}; nothing under it was restored`);
+        continue;
+      }
+      d.fresh = r.created;
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'ENOSPC' || e.code === 'EDQUOT')
+        throw describeIoError(err, 'restoring', displayName(d.dest));
+      log.notRestored(d.snapPath, d.dest, `${describePathError(err)}; nothing under it was restored`);
+      continue;
+    }
+    d.usable = true;
+    created++;
+  }
+  return created;
+}
+
+/**
+ * Owner (as root), mode and times of every usable folder, deepest first: setting a parent's mtime
+ * before writing into it would be undone. Through a descriptor opened with O_NOFOLLOW, so a folder
+ * swapped for a symlink since is never followed.
+ */
+export function applyDirMetadata(dirs: DirPlan[], asRoot: boolean, log: FailureLog): void {
+  const usable = dirs.filter((d) => d.usable && d.node);
+  usable.sort((a, b) => b.depth - a.depth);
+  for (const d of usable) {
+    const node = d.node!;
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(d.dest, fsc.O_RDONLY | fsc.O_DIRECTORY | fsc.O_NOFOLLOW);
+      if (asRoot) fs.fchownSync(fd, node.uid, node.gid);
+      fs.fchmodSync(fd, node.mode & 0o7777);
+      setTimesFd(fd, d.dest, node.mtimeNs);
+    } catch (err) {
+      log.metadata(
+        d.snapPath,
+        d.dest,
+        `its owner, mode or times could not be set (${describePathError(err)})`,
+      );
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
+    }
+  }
+}

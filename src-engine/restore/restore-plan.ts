@@ -1,0 +1,280 @@
+/**
+ * Restore planning: what goes where. Walks the snapshot's trees (a damaged tree costs only its own
+ * folder, named as a failure), applies --include, then, once the folders exist, resolves conflicts with
+ * what is already in the target and lists, per pack, which blobs go to which offsets of which files.
+ * Nothing here writes to the target.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { IndexEntry, Repository } from '../repository/repository';
+import { displayName, joinPath, type FsPath } from '../fs/fs-names';
+import { nodeKey, nodeName, type TreeNode } from '../repository/tree';
+import type { ConflictMode } from './restore';
+
+/** One path the restore left out, or restored without some of its metadata. */
+export interface RestoreFailure {
+  /** Path inside the snapshot, as `ls` shows it (bytes of a non-UTF-8 name as \xNN). */
+  path: string;
+  /** Where it was to be written (under the target), printable. */
+  dest: string;
+  /**
+   * `not-restored`: absent from the target (a folder: with everything under it).
+   * `metadata`: restored, but something about it was not kept (owner, mode, times, ...).
+   */
+  kind: 'not-restored' | 'metadata';
+  /** Why, in words a person can act on. */
+  reason: string;
+}
+
+/** Damage found in the repository: which pack or tree, and the snapshot paths it cost. */
+export interface Damage {
+  where: string;
+  reason: string;
+  paths: string[];
+}
+
+/** Collects failures and damage for the summary; every entry is also passed to onWarning. */
+export class FailureLog {
+  readonly failures: RestoreFailure[] = [];
+  readonly damage: Damage[] = [];
+  constructor(private readonly warn: (m: string) => void) {}
+
+  notRestored(snapPath: string, dest: FsPath, reason: string): void {
+    this.failures.push({ path: snapPath, dest: displayName(dest), kind: 'not-restored', reason });
+    this.warn(`${displayName(dest)}: not restored (${reason})`);
+  }
+
+  metadata(snapPath: string, dest: FsPath, reason: string): void {
+    this.failures.push({ path: snapPath, dest: displayName(dest), kind: 'metadata', reason });
+    this.warn(`${displayName(dest)}: restored, but ${reason}`);
+  }
+
+  damaged(where: string, reason: string, paths: string[]): void {
+    this.damage.push({ where, reason, paths });
+  }
+}
+
+export interface DirPlan {
+  snapPath: string;
+  dest: FsPath;
+  /** Absent for the target itself. */
+  node?: TreeNode;
+  parent?: DirPlan;
+  depth: number;
+  /** Set when created or checked: a real directory (never a symlink) that files may go into. */
+  usable: boolean;
+  /** Created by this restore: nothing was in it before, so its entries need no conflict checks. */
+  fresh: boolean;
+}
+
+export interface EntryPlan {
+  snapPath: string;
+  dest: FsPath;
+  parent: DirPlan;
+  node: TreeNode;
+  /** Created in the target. */
+  done?: boolean;
+}
+
+export interface FilePlan extends EntryPlan {
+  /** Blobs not yet written. */
+  remaining: number;
+  /** Why it cannot be restored, once known: no further blob is written to it. */
+  failed?: string;
+  /** It failed because the repository's data was damaged (listed with the damage, not on its own). */
+  damaged?: boolean;
+}
+
+export interface HardlinkPlan extends EntryPlan {
+  leader: FilePlan;
+}
+
+/** One needed blob: where it is, and every file and offset it goes to. */
+export interface BlobTarget {
+  entry: IndexEntry;
+  targets: { file: FilePlan; offset: number }[];
+}
+
+export interface RestorePlan {
+  target: DirPlan;
+  /** Parents before children. */
+  dirs: DirPlan[];
+  files: FilePlan[];
+  hardlinks: HardlinkPlan[];
+  symlinks: EntryPlan[];
+  specials: EntryPlan[];
+  /** Packs holding the walked trees (their headers are checked too). */
+  treePacks: Set<string>;
+  matched: boolean;
+}
+
+export function normalizeSnapPath(p: string): string {
+  const n = path.posix.normalize(`/${p}`);
+  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+}
+
+/** Walks the snapshot's trees from `rootTree`: every folder, file, link and special file to restore. */
+export async function walkSnapshot(
+  repo: Repository,
+  rootTree: string,
+  targetDir: string,
+  include: string[],
+  log: FailureLog,
+  warn: (m: string) => void,
+): Promise<RestorePlan> {
+  const includes = include.map(normalizeSnapPath);
+  const wanted = (p: string) =>
+    includes.length === 0 || includes.some((i) => i === '/' || p === i || p.startsWith(`${i}/`));
+  const onTheWay = (p: string) => includes.some((i) => i.startsWith(`${p}/`));
+  const target: DirPlan = { snapPath: '/', dest: targetDir, depth: 0, usable: false, fresh: false };
+  const plan: RestorePlan = {
+    target,
+    dirs: [],
+    files: [],
+    hardlinks: [],
+    symlinks: [],
+    specials: [],
+    treePacks: new Set(),
+    matched: false,
+  };
+  const walk = async (treeId: string, dir: DirPlan): Promise<void> => {
+    let nodes: TreeNode[];
+    try {
+      nodes = (await repo.readTree(treeId)).nodes;
+    } catch (err) {
+      // The folder itself is created (its entry in the parent was intact); its contents are lost.
+      const reason = `its contents are damaged in the repository: ${(err as Error).message}`;
+      log.damaged(`tree ${treeId.slice(0, 16)}`, (err as Error).message, [dir.snapPath]);
+      log.notRestored(dir.snapPath, dir.dest, reason);
+      return;
+    }
+    const te = repo.index.get(treeId);
+    if (te) plan.treePacks.add(te.pack);
+    const seen = new Set<string>();
+    for (const node of nodes) {
+      // decodeTree refuses names with '/', '.', '..' or ''; a name twice in one tree is refused here,
+      // so one entry can never stand in the path of another.
+      const key = nodeKey(node);
+      if (seen.has(key)) {
+        warn(`${dir.snapPath}: skipping duplicate entry ${JSON.stringify(node.name)}`);
+        continue;
+      }
+      seen.add(key);
+      const sp = dir.snapPath === '/' ? `/${node.name}` : `${dir.snapPath}/${node.name}`;
+      const take = wanted(sp);
+      if (!take && !(node.type === 'dir' && onTheWay(sp))) continue;
+      if (take) plan.matched = true;
+      const dest = joinPath(dir.dest, nodeName(node));
+      if (node.type === 'dir') {
+        const d: DirPlan = {
+          snapPath: sp,
+          dest,
+          node,
+          parent: dir,
+          depth: dir.depth + 1,
+          usable: false,
+          fresh: false,
+        };
+        plan.dirs.push(d);
+        if (node.subtree) await walk(node.subtree, d);
+      } else if (!take) {
+        continue;
+      } else if (node.type === 'symlink') {
+        plan.symlinks.push({ snapPath: sp, dest, parent: dir, node });
+      } else if (node.type === 'file') {
+        plan.files.push({ snapPath: sp, dest, parent: dir, node, remaining: 0 });
+      } else {
+        plan.specials.push({ snapPath: sp, dest, parent: dir, node });
+      }
+    }
+  };
+  await walk(rootTree, target);
+  return plan;
+}
+
+function exists(p: FsPath): boolean {
+  try {
+    fs.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `name (restored).ext`, `name (restored 2).ext`, ...: the first that is free. */
+export function uniqueName(dest: FsPath): FsPath {
+  const s = typeof dest === 'string' ? dest : dest.toString('latin1');
+  const ext = path.extname(s);
+  const base = s.slice(0, s.length - ext.length);
+  for (let i = 1; ; i++) {
+    const candidate = `${base} (restored${i > 1 ? ` ${i}` : ''})${ext}`;
+    const p = typeof dest === 'string' ? candidate : Buffer.from(candidate, 'latin1');
+    if (!exists(p)) return p;
+  }
+}
+
+/**
+ * Applies the conflict mode to what is already at each destination (only in folders this restore did
+ * not create), drops entries under unusable folders (already named as failures), and maps the files'
+ * blobs by pack in order of first use. Returns how many existing files were skipped.
+ */
+export function resolveEntries(
+  repo: Repository,
+  plan: RestorePlan,
+  conflict: ConflictMode,
+  log: FailureLog,
+): { skipped: number; blobsByPack: Map<string, Map<string, BlobTarget>> } {
+  let skipped = 0;
+  const resolve = <T extends EntryPlan>(e: T): T | undefined => {
+    if (!e.parent.usable) return undefined;
+    if (e.parent.fresh || !exists(e.dest)) return e;
+    if (conflict === 'skip') {
+      skipped++;
+      return undefined;
+    }
+    if (conflict === 'keep-both') e.dest = uniqueName(e.dest);
+    return e;
+  };
+  plan.symlinks = plan.symlinks.flatMap((e) => resolve(e) ?? []);
+  plan.specials = plan.specials.flatMap((e) => resolve(e) ?? []);
+  const files: FilePlan[] = [];
+  const leaders = new Map<string, FilePlan>();
+  const blobsByPack = new Map<string, Map<string, BlobTarget>>();
+  for (const f of plan.files) {
+    if (!resolve(f)) continue;
+    // A further name of a file already planned: linked to it once it is restored, its data not rewritten.
+    const leader = f.node.hardlink ? leaders.get(f.node.hardlink) : undefined;
+    if (leader) {
+      plan.hardlinks.push({ ...f, leader });
+      continue;
+    }
+    if (f.node.hardlink) leaders.set(f.node.hardlink, f);
+    files.push(f);
+    let offset = 0;
+    const wants: [IndexEntry, number][] = [];
+    for (const id of f.node.content ?? []) {
+      const e = repo.index.get(id);
+      if (!e) {
+        f.failed = `blob ${id.slice(0, 16)} is missing from the repository`;
+        break;
+      }
+      wants.push([e, offset]);
+      offset += e.rawLength;
+    }
+    if (f.failed) {
+      f.damaged = true;
+      log.damaged(`index`, f.failed, [f.snapPath]);
+      continue;
+    }
+    for (const [e, off] of wants) {
+      let m = blobsByPack.get(e.pack);
+      if (!m) blobsByPack.set(e.pack, (m = new Map()));
+      let bt = m.get(e.id);
+      if (!bt) m.set(e.id, (bt = { entry: e, targets: [] }));
+      bt.targets.push({ file: f, offset: off });
+      f.remaining++;
+    }
+  }
+  plan.files = files;
+  return { skipped, blobsByPack };
+}

@@ -1,0 +1,214 @@
+/**
+ * Restore, in the shape of restic's restorer:
+ * - the planner (restore-plan.ts) walks the snapshot's trees and decides what goes where;
+ * - folders are created and checked (restore-dirs.ts), never through a symlink left in the target;
+ * - the file restorer (restore-files.ts) reads each needed pack once, authenticates every blob, and
+ *   hands it to the writer (restore-writer.ts), which owns the open files and their limit;
+ * - hard links, special files and symlinks follow (restore-entries.ts), folder metadata last.
+ *
+ * Nothing is lost silently: every path not restored, or restored without some of its metadata, is in
+ * `RestoreResult.failures` with the reason. Damaged repository data (a pack or a tree) ends in a
+ * `RestoreIncompleteError` thrown after everything intact was restored.
+ */
+import { EngineError, IntegrityError } from '../errors';
+import { readPackHeader } from '../repository/pack';
+import type { Repository, Snapshot } from '../repository/repository';
+import { progressEmitter, type TransferProgress } from '../repository/progress';
+import { FailureLog, resolveEntries, walkSnapshot, type RestoreFailure } from './restore-plan';
+import { applyDirMetadata, createDirs } from './restore-dirs';
+import { FileWriter } from './restore-writer';
+import { FileRestorer, cancelled } from './restore-files';
+import { createHardlinks, createSpecials, createSymlinks } from './restore-entries';
+import { restoreXattrs } from './restore-xattrs';
+import path from 'node:path';
+
+export type { RestoreFailure } from './restore-plan';
+
+export type ConflictMode = 'skip' | 'overwrite' | 'keep-both';
+
+export type RestoreProgress = TransferProgress;
+
+export interface RestoreOptions {
+  target: string;
+  /** Snapshot paths (as `ls` shows them) to restore, with everything under them; default: everything. */
+  include?: string[];
+  conflict?: ConflictMode;
+  signal?: AbortSignal;
+  onProgress?: (p: RestoreProgress) => void;
+  onWarning?: (m: string) => void;
+  breakLock?: boolean;
+  /** Most restored files open at once (default 64): keeps any restore inside the open-file limit. */
+  maxOpenFiles?: number;
+}
+
+export interface RestoreResult {
+  filesRestored: number;
+  /** Existing files left alone (--conflict skip), and files under a folder that could not be used. */
+  filesSkipped: number;
+  dirs: number;
+  symlinks: number;
+  /** FIFOs and device files. */
+  specials: number;
+  bytesRestored: number;
+  /** Files restored as hard links of another restored file (counted in filesRestored too). */
+  hardlinks: number;
+  /**
+   * Every path this restore left out (`not-restored`; a folder stands for everything under it) or
+   * restored without some of its metadata (`metadata`), with the reason. Empty when nothing was lost;
+   * anything else is an incomplete restore (the CLI exits 3).
+   */
+  failures: RestoreFailure[];
+}
+
+/** Damaged repository data cost some paths; everything else was restored. `result.failures` names them all. */
+export class RestoreIncompleteError extends IntegrityError {
+  constructor(
+    where: string,
+    message: string,
+    readonly result: RestoreResult,
+  ) {
+    super(where, message);
+    this.name = 'RestoreIncompleteError';
+  }
+}
+
+export async function restore(
+  repo: Repository,
+  snapshotRef: string,
+  opts: RestoreOptions,
+): Promise<RestoreResult> {
+  const lock = await repo.lock(false, 'restore', { breakStale: opts.breakLock });
+  try {
+    await repo.loadIndex({ recover: false });
+    const snap = await repo.findSnapshot(snapshotRef);
+    return await runRestore(repo, snap, opts);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runRestore(
+  repo: Repository,
+  snap: Snapshot & { id: string },
+  opts: RestoreOptions,
+): Promise<RestoreResult> {
+  const started = Date.now();
+  const conflict = opts.conflict ?? 'overwrite';
+  // As restic does: owners are restored only when running as root (anyone else cannot give files away).
+  const asRoot = process.getuid?.() === 0;
+  const warn = (m: string) => opts.onWarning?.(m);
+  const log = new FailureLog(warn);
+  const includes = opts.include ?? [];
+
+  const plan = await walkSnapshot(repo, snap.tree, path.resolve(opts.target), includes, log, warn);
+  if (includes.length > 0 && !plan.matched) {
+    throw new EngineError(
+      'NOT_FOUND',
+      `nothing in snapshot ${snap.id.slice(0, 8)} matches ${includes.join(', ')}`,
+    );
+  }
+  const result: RestoreResult = {
+    filesRestored: 0,
+    filesSkipped: 0,
+    dirs: 0,
+    symlinks: 0,
+    specials: 0,
+    bytesRestored: 0,
+    hardlinks: 0,
+    failures: log.failures,
+  };
+  result.dirs = createDirs(plan, log);
+  const underUnusable = [...plan.files, ...plan.symlinks, ...plan.specials].filter(
+    (e) => !e.parent.usable,
+  ).length;
+  const { skipped, blobsByPack } = resolveEntries(repo, plan, conflict, log);
+  result.filesSkipped = skipped + underUnusable;
+  // Tree blobs were authenticated as they were read; the headers of packs holding only trees are checked
+  // too, so damage anywhere in a pack this restore depends on is reported.
+  for (const packId of plan.treePacks) {
+    if (blobsByPack.has(packId)) continue;
+    try {
+      const header = await readPackHeader(repo.storage, repo.keys, packId);
+      const known = new Set(header.map((e) => `${e.id}:${e.offset}:${e.length}`));
+      for (const e of repo.packs.get(packId) ?? []) {
+        if (!known.has(`${e.id}:${e.offset}:${e.length}`))
+          throw new Error(`pack ${packId.slice(0, 16)}: header does not match the index`);
+      }
+    } catch (err) {
+      log.damaged(`pack ${packId.slice(0, 16)}`, (err as Error).message, []);
+    }
+  }
+
+  const progress: RestoreProgress = {
+    filesDone: 0,
+    filesTotal: plan.files.length,
+    bytesDone: 0,
+    bytesTotal: plan.files.reduce((n, f) => n + (f.node.size ?? 0), 0),
+    currentFile: '',
+    rate: 0,
+    eta: undefined,
+  };
+  const emit = progressEmitter(progress, started, opts.onProgress);
+  const writer = new FileWriter({ maxOpen: opts.maxOpenFiles, asRoot, log });
+  const restorer = new FileRestorer(
+    repo,
+    writer,
+    log,
+    {
+      onBytes: (n) => {
+        progress.bytesDone += n;
+        emit();
+      },
+      onFileDone: (f) => {
+        progress.filesDone++;
+        progress.currentFile = typeof f.dest === 'string' ? f.dest : f.snapPath;
+        if (f.done) {
+          result.filesRestored++;
+          result.bytesRestored += f.node.size ?? 0;
+        }
+        emit();
+      },
+    },
+    opts.signal,
+  );
+  try {
+    await restorer.run(plan.files, blobsByPack);
+  } finally {
+    // Cancelled, a full disk, or files whose blobs never came: no temporary file stays behind.
+    writer.abandonAll();
+  }
+  if (opts.signal?.aborted) throw cancelled();
+
+  result.hardlinks = createHardlinks(plan.hardlinks, log);
+  result.filesRestored += result.hardlinks;
+  result.specials = createSpecials(plan.specials, plan.target, asRoot, log);
+  result.symlinks = createSymlinks(plan.symlinks, asRoot, log);
+  await restoreXattrs(plan, asRoot, log);
+  applyDirMetadata(plan.dirs, asRoot, log);
+  emit(true);
+
+  if (log.damage.length > 0) {
+    // Files lost to damage are named with the damage, once.
+    for (const d of log.damage) {
+      for (const p of d.paths) {
+        if (!log.failures.some((f) => f.path === p)) {
+          log.failures.push({
+            path: p,
+            dest: path.join(path.resolve(opts.target), p),
+            kind: 'not-restored',
+            reason: `damaged in the repository: ${d.reason}`,
+          });
+        }
+      }
+    }
+    const lines = log.damage.map(
+      (d) => `${d.where}: ${d.reason}${d.paths.length ? `; affects ${d.paths.join(', ')}` : ''}`,
+    );
+    throw new RestoreIncompleteError(
+      log.damage[0]!.where,
+      `restore found damaged data (those paths were not written; everything else was restored):\n  ${lines.join('\n  ')}`,
+      result,
+    );
+  }
+  return result;
+}
