@@ -6,9 +6,10 @@
  * purges them after; and the recovery of uploads a crash left half-way.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { Writable, type Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { StorageDeletionAlert } from '../../src-shared/http-api';
+import { KEY_FILE_MAX_BYTES, parseKeyFile } from '../../src-shared/repository-key-files';
 import type { AuditLog, RequestContext } from '../services/audit-log';
 import type { Clock } from '../services/clock';
 import { BodyCheck } from './body-check';
@@ -54,6 +55,11 @@ export const LOCK_FILE_MAX_BYTES = 16 * 1024;
  * far more than concurrent clients ever hold, and keeps a flood of locks from slowing them all.
  */
 export const MAX_LOCKS_PER_REPO = 100;
+/**
+ * Live key files per repository. restic gives up after trying 20 keys (maxKeys in its global.go):
+ * with more, keys added by a stolen token could push the owner's own past that point.
+ */
+export const MAX_KEYS_PER_REPO = 20;
 /** Rows per page of a listing: about a millisecond of work, then other requests get their turn. */
 const LISTING_PAGE = 1000;
 
@@ -283,7 +289,8 @@ export class StorageService {
     );
     const key = StorageService.key(account, repo, type, name);
     try {
-      const source = this.pace ? paced(body, this.pace, onHeldBack) : body;
+      let source = this.pace ? paced(body, this.pace, onHeldBack) : body;
+      if (type === 'keys') source = Readable.from([await this.checkedKeyFile(source, size)]);
       try {
         await this.store.putIfAbsent(key, source, {
           size,
@@ -346,21 +353,56 @@ export class StorageService {
     check.verify();
   }
 
-  /** Lock files: small, and a bounded number per repository. */
+  /**
+   * Key and lock files are not named by their hash, so nothing else checks what they hold: both
+   * are small and bounded in number per repository, and a key file must be one a client can use.
+   */
   private checkSmallFile(repo: RepoRow, type: FileType, size: number): void {
-    if (type !== 'locks') return;
-    if (size > LOCK_FILE_MAX_BYTES) {
+    if (type !== 'locks' && type !== 'keys') return;
+    const [what, maxBytes, maxFiles, advice] =
+      type === 'locks'
+        ? [
+            'lock file',
+            LOCK_FILE_MAX_BYTES,
+            MAX_LOCKS_PER_REPO,
+            'remove stale ones (restic unlock, strongroom-backup unlock) first',
+          ]
+        : [
+            'key file',
+            KEY_FILE_MAX_BYTES,
+            MAX_KEYS_PER_REPO,
+            'remove one you no longer use (restic key remove, strongroom-backup key remove) first',
+          ];
+    if (size > maxBytes) {
       throw new StorageRefusal(
         'bad_request',
-        `A lock file is at most ${LOCK_FILE_MAX_BYTES} bytes; this one would be ${size}.`,
+        `A ${what} is at most ${maxBytes} bytes; this one would be ${size}.`,
       );
     }
-    if (this.table.counts(repo.id, 'locks').liveFiles >= MAX_LOCKS_PER_REPO) {
+    if (this.table.counts(repo.id, type).liveFiles >= maxFiles) {
+      throw new StorageRefusal('limit', `This repository already holds ${maxFiles} ${what}s: ${advice}.`);
+    }
+  }
+
+  /**
+   * Reads a key file (at most KEY_FILE_MAX_BYTES) and refuses it unless it is restic's key or one of
+   * the engine's kinds with scrypt parameters inside the shared bound: one upload of anything else
+   * would make every client fail to open the repository, or allocate gigabytes trying.
+   */
+  private async checkedKeyFile(body: Readable, size: number): Promise<Buffer> {
+    const check = new BodyCheck({ size });
+    const chunks: Buffer[] = [];
+    for await (const chunk of body.pipe(check) as AsyncIterable<Buffer>) chunks.push(chunk);
+    check.verify();
+    const bytes = Buffer.concat(chunks);
+    const parsed = parseKeyFile(bytes);
+    if (!parsed.ok) {
       throw new StorageRefusal(
-        'limit',
-        `This repository already holds ${MAX_LOCKS_PER_REPO} lock files: remove stale ones (restic unlock, strongroom-backup unlock) first.`,
+        'bad_request',
+        `Not a key file restic or Strongroom can use (${parsed.reason}): nothing was stored.`,
       );
     }
+    return bytes;
   }
 
   /** Takes an upload slot and reserves its bytes against the quota; the returned function gives both back. */
