@@ -22,6 +22,7 @@ import {
   type ObjectStore,
 } from './object-store';
 import type { AlertKind, FileType, ObjectRow, ObjectTable, RepoRow, Writer } from './object-table';
+import { keyFamily, resticKeyProblem, type KeyFamily } from './key-file-check';
 import { paced, type PaceOptions } from './upload-pace';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
@@ -270,7 +271,13 @@ export class StorageService {
       if (!isContentAddressed(type) || existing.size !== size) {
         throw new StorageRefusal('exists', `${label} already exists.`);
       }
-      await this.verifyOnly(body, size, name);
+      // An upload like any other while it lasts (a slot, the pace), though it stores nothing new.
+      const release = this.admit(account.id, 0);
+      try {
+        await this.verifyOnly(this.pace ? paced(body, this.pace, onHeldBack) : body, size, name);
+      } finally {
+        release();
+      }
       if (existing.deleted_at !== null) dbWrite(() => this.table.undelete(repoRow.id, type, name));
       return;
     }
@@ -290,7 +297,8 @@ export class StorageService {
     const key = StorageService.key(account, repo, type, name);
     try {
       let source = this.pace ? paced(body, this.pace, onHeldBack) : body;
-      if (type === 'keys') source = Readable.from([await this.checkedKeyFile(source, size)]);
+      if (type === 'keys')
+        source = Readable.from([await this.checkedKeyFile(account, repoRow, source, size)]);
       try {
         await this.store.putIfAbsent(key, source, {
           size,
@@ -385,24 +393,59 @@ export class StorageService {
   }
 
   /**
-   * Reads a key file (at most KEY_FILE_MAX_BYTES) and refuses it unless it is restic's key or one of
-   * the engine's kinds with scrypt parameters inside the shared bound: one upload of anything else
-   * would make every client fail to open the repository, or allocate gigabytes trying.
+   * Reads a key file (at most KEY_FILE_MAX_BYTES) and refuses it unless every client of the
+   * repository can get past it: restic's key or one of the engine's kinds, scrypt inside the shared
+   * bound, of the same family as the repository's other keys, and for restic in the exact form its
+   * parser takes. Anything else would make a client fail to open the repository (restic stops at
+   * the first key file it cannot read), or allocate gigabytes trying.
    */
-  private async checkedKeyFile(body: Readable, size: number): Promise<Buffer> {
+  private async checkedKeyFile(
+    account: StorageAccount,
+    repo: RepoRow,
+    body: Readable,
+    size: number,
+  ): Promise<Buffer> {
     const check = new BodyCheck({ size });
     const chunks: Buffer[] = [];
     for await (const chunk of body.pipe(check) as AsyncIterable<Buffer>) chunks.push(chunk);
     check.verify();
     const bytes = Buffer.concat(chunks);
-    const parsed = parseKeyFile(bytes);
-    if (!parsed.ok) {
-      throw new StorageRefusal(
+    const refuse = (reason: string) =>
+      new StorageRefusal(
         'bad_request',
-        `Not a key file restic or Strongroom can use (${parsed.reason}): nothing was stored.`,
+        `Not a key file restic or Strongroom can use (${reason}): nothing was stored.`,
+      );
+    const parsed = parseKeyFile(bytes);
+    if (!parsed.ok) throw refuse(parsed.reason);
+    if (parsed.key.kind === 'restic') {
+      const problem = resticKeyProblem(bytes.toString('utf8'), parsed.key.file);
+      if (problem) throw refuse(`restic could not read it: ${problem}`);
+    }
+    const family = keyFamily(parsed.key);
+    const existing = await this.repoKeyFamily(account, repo);
+    if (existing !== null && existing !== family) {
+      throw refuse(
+        `this repository's key files are ${existing === 'restic' ? "restic's" : "Strongroom's"}, and restic stops at a key file of another kind`,
       );
     }
     return bytes;
+  }
+
+  /** The family of the repository's first live key file that is a key file (null: none yet). */
+  private async repoKeyFamily(account: StorageAccount, repo: RepoRow): Promise<KeyFamily | null> {
+    for (const { name } of this.table.listLivePage(repo.id, 'keys', '', MAX_KEYS_PER_REPO)) {
+      try {
+        const stream = await this.store.get(StorageService.key(account, repo.name, 'keys', name));
+        const chunks: Buffer[] = [];
+        for await (const chunk of stream) chunks.push(chunk as Buffer);
+        const parsed = parseKeyFile(Buffer.concat(chunks));
+        // Stored before the server checked key files, perhaps: the next one tells.
+        if (parsed.ok) return keyFamily(parsed.key);
+      } catch (error) {
+        if (!(error instanceof ObjectNotFoundError)) throw error;
+      }
+    }
+    return null;
   }
 
   /** Takes an upload slot and reserves its bytes against the quota; the returned function gives both back. */
@@ -416,7 +459,7 @@ export class StorageService {
     }
     const quota = this.quotaBytes(accountId);
     const inFlight = this.reserved.get(accountId) ?? 0;
-    if (quota !== null && this.usedBytes(accountId) + inFlight + bytes > quota) {
+    if (bytes > 0 && quota !== null && this.usedBytes(accountId) + inFlight + bytes > quota) {
       throw new StorageRefusal('quota', 'The storage quota of this account is full.');
     }
     this.reserved.set(accountId, inFlight + bytes);
@@ -791,13 +834,12 @@ export class StorageService {
     for (const upload of this.table.uploads()) {
       const repo = this.table.repoById(upload.repo_id);
       const username = repo && usernameOf(repo.account_id);
-      if (repo && username !== undefined) {
-        const key = StorageService.key(
-          { id: repo.account_id, username },
-          repo.name,
-          upload.type,
-          upload.name,
-        );
+      if (!repo || username === undefined) {
+        this.table.endUpload(upload.id);
+        continue;
+      }
+      const key = StorageService.key({ id: repo.account_id, username }, repo.name, upload.type, upload.name);
+      try {
         const stored = await this.store.stat(key);
         if (stored && stored.size === upload.size && !this.table.get(repo.id, upload.type, upload.name)) {
           this.table.insert({
@@ -814,8 +856,11 @@ export class StorageService {
           await this.store.abandon(key);
           abandoned++;
         }
+        this.table.endUpload(upload.id);
+      } catch (error) {
+        // The store is unreachable: the server starts anyway, and the next start tries again.
+        process.stderr.write(`storage: could not settle the upload of ${key}: ${(error as Error).message}\n`);
       }
-      this.table.endUpload(upload.id);
     }
     return { temporary, committed, abandoned };
   }

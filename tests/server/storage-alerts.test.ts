@@ -50,6 +50,22 @@ async function alerts(alice: StorageAccountFixture): Promise<Array<Record<string
   return overview.body.deletionAlerts as Array<Record<string, unknown>>;
 }
 
+/** A key file as restic writes it (the server takes nothing else in keys/). */
+const resticKey = () =>
+  Buffer.from(
+    JSON.stringify({
+      created: new Date().toISOString(),
+      username: 'alice',
+      hostname: 'laptop',
+      kdf: 'scrypt',
+      N: 32768,
+      r: 8,
+      p: 1,
+      salt: randomBytes(64).toString('base64'),
+      data: randomBytes(128).toString('base64'),
+    }),
+  );
+
 const kinds = async (alice: StorageAccountFixture) => (await alerts(alice)).map((a) => a.kind).sort();
 
 describe('deletion alerts by kind', () => {
@@ -58,7 +74,7 @@ describe('deletion alerts by kind', () => {
     const pack = randomBytes(1024 * 1024);
     await put(alice, `data/${sha256(pack)}`, pack);
     await put(alice, 'config', randomBytes(200));
-    const keys = [randomBytes(450), randomBytes(450)];
+    const keys = [resticKey(), resticKey()];
     for (const k of keys) await put(alice, `keys/${sha256(k)}`, k);
     expect(await alerts(alice)).toEqual([]);
 
@@ -167,7 +183,7 @@ describe('deletion alerts by kind', () => {
     const pack = randomBytes(5000);
     await put(alice, `data/${sha256(pack)}`, pack);
     await put(alice, 'config', randomBytes(200));
-    const keys = [randomBytes(450), randomBytes(450)];
+    const keys = [resticKey(), resticKey()];
     for (const k of keys) await put(alice, `keys/${sha256(k)}`, k);
     await del(alice, `keys/${sha256(keys[0]!)}`);
     clock.advance(31 * DAY_MS);

@@ -86,11 +86,43 @@ describe('key files', () => {
     expect(huge.body.toString()).toMatch(/MiB/);
     expect((await putKey(resticKey({ N: 2 ** 24 }))).status).toBe(400);
     expect((await putKey(resticKey({ p: 1000 }))).status).toBe(400);
-    // restic's and the engine's own files are stored.
-    expect(await putKey(resticKey({})).then((a) => a.status)).toBe(200);
-    expect((await putKey(enginePasswordSlot({ N: 32768, r: 8, p: 2 }))).status).toBe(200);
+    // restic's own form is stored.
+    expect((await putKey(resticKey({}))).status).toBe(200);
     await resticOk(repo, ['snapshots', '--json']);
   }, 60_000);
+
+  it('refuses what restic would stop at instead of skipping: an engine key, a bad time, salt, data, number or padding', async () => {
+    const refused: Array<[string, string, RegExp]> = [
+      ['an engine key in a restic repository', enginePasswordSlot({ N: 32768, r: 8, p: 2 }), /restic stops/],
+      ['created not a time', resticKey({ created: 'yesterday' }), /created/],
+      ['30 February', resticKey({ created: '2024-02-30T00:00:00Z' }), /created/],
+      ['a 32-byte salt', resticKey({ salt: b64(32) }), /salt is not 64 bytes/],
+      ['data without room for nonce and MAC', resticKey({ data: b64(20) }), /nonce/],
+      ['N written as 1024.0', resticKey({}).replace('"N":32768', '"N":32768.0'), /N is not written/],
+      ['unpadded base64', resticKey({ salt: b64(64).replace(/=+$/, '') }), /padded/],
+    ];
+    for (const [what, body, words] of refused) {
+      const answer = await putKey(body);
+      expect(answer.status, what).toBe(400);
+      expect(answer.body.toString(), what).toMatch(words);
+    }
+    await resticOk(repo, ['snapshots', '--json']);
+  }, 60_000);
+
+  it("takes the engine's key files in a repository of the engine's", async () => {
+    const base = `${server.url}/storage/alice/engine/`;
+    await rest(`${base}?create=true`, 'POST', { auth: bearerAuth(alice.token) });
+    const post = (body: string) =>
+      rest(`${base}keys/${sha256(randomBytes(16))}`, 'POST', {
+        auth: bearerAuth(alice.token),
+        body: Buffer.from(body),
+      });
+    expect((await post(enginePasswordSlot({ N: 32768, r: 8, p: 2 }))).status).toBe(200);
+    expect((await post(enginePasswordSlot({ N: 65536, r: 8, p: 1 }))).status).toBe(200);
+    const other = await post(resticKey({}));
+    expect(other.status).toBe(400);
+    expect(other.body.toString()).toMatch(/key files are Strongroom's/);
+  });
 
   it('adds a key with restic, and stops at 20 live keys per repository', async () => {
     const env = { RESTIC_NEW_PASSWORD_FILE: join(work, 'new-password') };

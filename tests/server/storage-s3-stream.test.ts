@@ -14,7 +14,8 @@ import { accountWithDevice, bearerAuth, rest, sha256, type StorageAccountFixture
 const MiB = 1024 * 1024;
 /** S3's smallest part: bodies above it go up in parts. */
 const THRESHOLD = 5 * MiB;
-const IDLE_MS = 1_000;
+/** Long enough that a loaded test machine does not stall past it; the hold below is three times it. */
+const IDLE_MS = 2_000;
 
 let s3: TestS3;
 let proxy: S3Proxy;

@@ -74,6 +74,32 @@ describe('uploads keep a minimum pace', () => {
     expect((await put(alice, randomBytes(200 * KiB))).status).toBe(200);
   }, 20_000);
 
+  it('holds a resent file (already stored) to the same pace', async () => {
+    const alice = await setup();
+    const data = randomBytes(64 * KiB);
+    expect((await put(alice, data)).status).toBe(200);
+    const req = http.request(`${alice.base}data/${sha256(data)}`, {
+      method: 'POST',
+      headers: { authorization: bearerAuth(alice.token), 'content-length': String(data.length) },
+    });
+    const done = new Promise<Outcome>((resolve) => {
+      req.once('response', (res) => {
+        res.resume();
+        resolve({ status: res.statusCode!, body: '' });
+      });
+      req.once('error', (error) => resolve({ error }));
+    });
+    req.flushHeaders();
+    const drip = setInterval(() => req.write(data.subarray(0, 1)), 100);
+    try {
+      const outcome = await done;
+      expect('error' in outcome || outcome.status === 408).toBe(true);
+    } finally {
+      clearInterval(drip);
+      req.destroy();
+    }
+  }, 20_000);
+
   it('keeps an upload that goes at the minimum pace or faster, however long it takes', async () => {
     const alice = await setup();
     const body = randomBytes(96 * KiB);
