@@ -138,7 +138,7 @@ export function registerStoragePanelRoutes(app: FastifyInstance, deps: StoragePa
       const { name } = request.params as z.output<typeof repositoryParam>;
       const input = request.body as z.output<typeof restoreDeletedInput>;
       findRepo(auth.account.id, name);
-      return { count: storage.restore(auth.account, name, input.files) };
+      return { count: await storage.restore(auth.account, name, input.files) };
     },
   );
 

@@ -121,6 +121,12 @@ export interface ObjectTable {
   ): Array<{ name: string; size: number }>;
   listByType(repoId: number, type: FileType): ObjectRow[];
   listDeleted(repoId: number): ObjectRow[];
+  /** Recently deleted files in (type, name) order after `after` (null: from the start), at most `limit`. */
+  listDeletedPage(
+    repoId: number,
+    after: { type: FileType; name: string } | null,
+    limit: number,
+  ): Array<{ type: FileType; name: string }>;
   markDeleted(repoId: number, type: FileType, name: string, at: number, by: Writer): boolean;
   undelete(repoId: number, type: FileType, name: string): boolean;
   remove(repoId: number, type: FileType, name: string): void;
@@ -268,6 +274,18 @@ export class SqliteObjectTable implements ObjectTable {
     return this.statement<[number], ObjectRow>(
       'SELECT * FROM storage_objects WHERE repo_id = ? AND deleted_at IS NOT NULL ORDER BY deleted_at DESC, type, name',
     ).all(repoId);
+  }
+
+  listDeletedPage(
+    repoId: number,
+    after: { type: FileType; name: string } | null,
+    limit: number,
+  ): Array<{ type: FileType; name: string }> {
+    // Walks the primary key from `after`: each page starts where the last one ended.
+    return this.statement<[number, string, string, number], { type: FileType; name: string }>(
+      `SELECT type, name FROM storage_objects
+       WHERE repo_id = ? AND (type, name) > (?, ?) AND deleted_at IS NOT NULL ORDER BY type, name LIMIT ?`,
+    ).all(repoId, after?.type ?? '', after?.name ?? '', limit);
   }
 
   markDeleted(repoId: number, type: FileType, name: string, at: number, by: Writer): boolean {

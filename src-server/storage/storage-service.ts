@@ -612,13 +612,36 @@ export class StorageService {
     }));
   }
 
-  /** Puts recently deleted files back (all of the repository's, or the ones named). */
-  restore(account: StorageAccount, repo: string, files?: Array<{ type: FileType; name: string }>): number {
+  /**
+   * Puts recently deleted files back (all of the repository's, or the ones named), a page at a
+   * time with a turn of the event loop between pages.
+   */
+  async restore(
+    account: StorageAccount,
+    repo: string,
+    files?: Array<{ type: FileType; name: string }>,
+  ): Promise<number> {
     const repoRow = this.table.findRepo(account.id, repo);
     if (!repoRow) throw new StorageRefusal('not_found', `There is no repository ${repo}.`);
-    const targets = files ?? this.table.listDeleted(repoRow.id);
     let n = 0;
-    for (const f of targets) if (this.table.undelete(repoRow.id, f.type, f.name)) n++;
+    const undelete = (page: Array<{ type: FileType; name: string }>) =>
+      dbWrite(() => {
+        for (const f of page) if (this.table.undelete(repoRow.id, f.type, f.name)) n++;
+      });
+    if (files) {
+      for (let i = 0; i < files.length; i += LISTING_PAGE) {
+        undelete(files.slice(i, i + LISTING_PAGE));
+        await nextTurn();
+      }
+    } else {
+      for (let after = null as { type: FileType; name: string } | null; ;) {
+        const page = this.table.listDeletedPage(repoRow.id, after, LISTING_PAGE);
+        if (page.length === 0) break;
+        undelete(page);
+        after = page[page.length - 1]!;
+        await nextTurn();
+      }
+    }
     // A repository its owner deleted comes back with its files.
     if (repoRow.deleted_at !== null && n > 0) this.table.markRepoDeleted(repoRow.id, null);
     return n;

@@ -173,7 +173,7 @@ describe('deletion alerts by kind', () => {
     const left = storage.table.listDeleted(repoRow.id).map((r) => r.type);
     expect(left.sort()).toEqual(['config', 'keys']);
     // Restored, they open the packs again: restic can read the repository (index rebuilt from packs).
-    storage.restore({ id: repoRow.account_id, username: 'alice' }, 'main');
+    await storage.restore({ id: repoRow.account_id, username: 'alice' }, 'main');
     await resticOk(repo, ['rebuild-index']);
     await resticOk(repo, ['check', '--read-data']);
   }, 120_000);

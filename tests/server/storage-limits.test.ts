@@ -174,7 +174,7 @@ describe('the owner’s repository deletion and delayed purge (service methods f
     expect((await rest(`${alice.base}config`, 'HEAD', { auth: bearerAuth(alice.token) })).status).toBe(404);
     // Not to be made again under the same name while its files are kept.
     expect((await create(alice, 'main')).status).toBe(403);
-    expect(storage.restore(aliceAccount(), 'main')).toBe(2);
+    expect(await storage.restore(aliceAccount(), 'main')).toBe(2);
     expect(
       (await rest(`${alice.base}data/${sha256(data)}`, 'GET', { auth: bearerAuth(alice.token) })).body,
     ).toEqual(data);

@@ -118,4 +118,38 @@ describe('one account cannot stall the others', () => {
     expect(files.map((f) => f.name)).toEqual(files.map((f) => f.name).sort());
     expect(files[0]).toEqual({ name: expect.stringMatching(/^[0-9a-f]{64}$/), size: expect.any(Number) });
   }, 60_000);
+
+  it('restores 20,000 recently deleted files in pieces, answering another user in between', async () => {
+    const { storage, accounts, db } = server.server.services;
+    const account = { id: accounts.byUsername('alice')!.id, username: 'alice' };
+    const repoId = storage.table.findRepo(account.id, 'big')!.id;
+    db.transaction(() => {
+      for (let i = 1000; i < 21_000; i++) {
+        storage.table.markDeleted(repoId, 'data', nameOf('big', i), Date.now(), { id: 'x', name: 'x' });
+      }
+    })();
+    const reads: number[] = [];
+    const original = storage.table.listDeletedPage.bind(storage.table);
+    const spy = vi.spyOn(storage.table, 'listDeletedPage').mockImplementation((...args) => {
+      reads.push(performance.now());
+      return original(...args);
+    });
+    let restored = false;
+    const restoring = storage.restore(account, 'big').finally(() => (restored = true));
+    const answered: number[] = [];
+    while (!restored) {
+      const other = await rest(`${server.url}/storage/bob/main/config`, 'HEAD', {
+        auth: bearerAuth(bob.token),
+      });
+      expect(other.status).toBe(404);
+      answered.push(performance.now());
+    }
+    spy.mockRestore();
+    expect(await restoring).toBeGreaterThanOrEqual(20_000);
+    const during = answered.filter((t) => t > reads[0]! && t < reads[reads.length - 1]!).length;
+    expect(
+      during,
+      `bob's answers during the restore: ${during} of ${answered.length}`,
+    ).toBeGreaterThanOrEqual(3);
+  }, 60_000);
 });
