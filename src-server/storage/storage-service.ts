@@ -283,17 +283,23 @@ export class StorageService {
     }
     this.checkSmallFile(repoRow, type, size);
     const release = this.admit(account.id, chargedBytes(size));
-    const uploadId = dbWrite(() =>
-      this.table.beginUpload({
-        repo_id: repoRow.id,
-        type,
-        name,
-        size,
-        started_at: this.clock.now(),
-        writer_id: writer.id,
-        writer_name: writer.name,
-      }),
-    );
+    let uploadId: number;
+    try {
+      uploadId = dbWrite(() =>
+        this.table.beginUpload({
+          repo_id: repoRow.id,
+          type,
+          name,
+          size,
+          started_at: this.clock.now(),
+          writer_id: writer.id,
+          writer_name: writer.name,
+        }),
+      );
+    } catch (error) {
+      release();
+      throw error;
+    }
     const key = StorageService.key(account, repo, type, name);
     try {
       let source = this.pace ? paced(body, this.pace, onHeldBack) : body;

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
 import { restic, resticOk } from './restic';
 import { accountWithDevice, bearerAuth, rest, sha256, type StorageAccountFixture } from './storage-helpers';
@@ -100,4 +100,33 @@ describe.skipIf(mountError !== null)('the account server with its data directory
     },
     60_000,
   );
+});
+
+describe('a database that cannot write (SQLITE_FULL, injected)', () => {
+  it('answers 507 in the server’s words and gives the upload’s reservation back', async () => {
+    const own = await startTestAccountServer({ defaultQuotaBytes: 1024 * 1024 });
+    try {
+      const bob = await accountWithDevice(own, 'bob');
+      await rest(`${bob.base}?create=true`, 'POST', { auth: bearerAuth(bob.token) });
+      const { storage, accounts } = own.server.services;
+      const full = vi.spyOn(storage.table, 'beginUpload').mockImplementation(() => {
+        throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+      });
+      const data = randomBytes(600 * 1024);
+      const refused = await rest(`${bob.base}data/${sha256(data)}`, 'POST', {
+        auth: bearerAuth(bob.token),
+        body: data,
+      });
+      expect(refused.status).toBe(507);
+      expect(refused.body.toString()).toMatch(/server is out of disk space \(this is not your quota\)/);
+      expect(storage.reservedBytes(accounts.byUsername('bob')!.id)).toBe(0);
+      full.mockRestore();
+      expect(
+        (await rest(`${bob.base}data/${sha256(data)}`, 'POST', { auth: bearerAuth(bob.token), body: data }))
+          .status,
+      ).toBe(200);
+    } finally {
+      await own.close();
+    }
+  });
 });
