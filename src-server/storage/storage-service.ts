@@ -413,7 +413,17 @@ export class StorageService {
   ): Promise<Buffer> {
     const check = new BodyCheck({ size });
     const chunks: Buffer[] = [];
-    for await (const chunk of body.pipe(check) as AsyncIterable<Buffer>) chunks.push(chunk);
+    // pipeline, not pipe: a body that fails (too slow, cut off) must end the read with its error.
+    await pipeline(
+      body,
+      check,
+      new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          chunks.push(chunk);
+          callback();
+        },
+      }),
+    );
     check.verify();
     const bytes = Buffer.concat(chunks);
     const refuse = (reason: string) =>

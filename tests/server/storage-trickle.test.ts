@@ -100,6 +100,31 @@ describe('uploads keep a minimum pace', () => {
     }
   }, 20_000);
 
+  it('stops a key file that trickles, as any other upload', async () => {
+    const alice = await setup();
+    const req = http.request(`${alice.base}keys/${sha256(randomBytes(8))}`, {
+      method: 'POST',
+      headers: { authorization: bearerAuth(alice.token), 'content-length': '400' },
+    });
+    const done = new Promise<Outcome>((resolve) => {
+      req.once('response', (res) => {
+        res.resume();
+        resolve({ status: res.statusCode!, body: '' });
+      });
+      req.once('error', (error) => resolve({ error }));
+    });
+    req.flushHeaders();
+    const drip = setInterval(() => req.write('{'), 100);
+    try {
+      const outcome = await done;
+      expect('error' in outcome || outcome.status === 408).toBe(true);
+      expect(server.server.services.storage.reservedBytes(accountId())).toBe(0);
+    } finally {
+      clearInterval(drip);
+      req.destroy();
+    }
+  }, 20_000);
+
   it('keeps an upload that goes at the minimum pace or faster, however long it takes', async () => {
     const alice = await setup();
     const body = randomBytes(96 * KiB);
