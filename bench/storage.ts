@@ -1,9 +1,14 @@
 /**
- * `npm run bench -- storage [--size-mib N] [--runs N] [--only a,b,...] [--dir DIR] [--keep] [--profile-server DIR]`
+ * `npm run bench -- storage [--tables clients,parallel,prune,s3] [--size-mib N] [--runs N]
+ *   [--only a,b,...] [--parallel-clients N] [--parallel-size-mib N] [--prune-files N]
+ *   [--s3-pack-mib N] [--dir DIR] [--keep] [--profile-server DIR]`
  *
- * The account storage (issue 8) against a yardstick, in the same run, on the engine benchmark's
- * mixed dataset (~1 GiB: thousands of small text files, 8 MiB binaries, duplicates, two 128 MiB
- * files), all over loopback:
+ * The account storage against yardsticks, in the same run, all over loopback. Four tables (all by
+ * default; --tables picks some), each printing the load average before and after, as the machine
+ * may be shared:
+ *
+ * clients: the engine benchmark's mixed dataset (~1 GiB: thousands of small text files, 8 MiB
+ * binaries, duplicates, two 128 MiB files) backed up and restored by
  * - restic-strongroom: Debian's restic into the account server (restic's REST protocol, a device token);
  * - restic-rclone:     the same restic into `rclone serve restic` on a local folder (Debian's rclone);
  * - engine-strongroom: Strongroom's engine (`strongroom-backup --repo rest:...`) into the account server;
@@ -11,137 +16,56 @@
  * Steps: first backup into an empty repository, an unchanged re-run, a full restore (checked
  * identical with diff -r). The clients' wall time, CPU and peak memory come from `/usr/bin/time -v`
  * around each command; the servers' CPU seconds and peak memory from /proc (utime + stime, and
- * VmHWM after resetting it through clear_refs before each step). Targets (issue 8): restic into
- * the account server at least as fast as into rclone's; the engine over HTTP within 1.2x of the
- * engine to a local folder. Each step runs `--runs` times (the configurations taking turns) and the
- * fastest is kept.
+ * VmHWM after resetting it through clear_refs before each step). Targets: restic into the account
+ * server at least as fast as into rclone's; the engine over HTTP within 1.2x of the engine to a
+ * local folder. Each step runs `--runs` times (the configurations taking turns) and the fastest is
+ * kept.
+ *
+ * parallel, prune, s3: bench/storage-scale.ts (8 restic clients at once, another user's latency
+ * during a 10,000-file prune, a 2 GiB pack through the S3 store).
  */
-import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { makeDataset } from './datasets';
 import { duBytes, measure, sameTree, type Measure } from './measure';
+import {
+  loadAverage,
+  resetPeak,
+  serverStats,
+  startRclone,
+  startStrongroom,
+  type Running,
+  type StrongroomServer,
+} from './storage-procs';
+import { SCALE_TABLES, runScaleTables } from './storage-scale';
 
 const args = process.argv.slice(2);
 const opt = (name: string): string | undefined => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : undefined;
 };
+const TABLES = ['clients', ...SCALE_TABLES] as const;
+const tables = (opt('tables') ?? TABLES.join(',')).split(',');
+for (const t of tables) {
+  if (!(TABLES as readonly string[]).includes(t))
+    throw new Error(`--tables: unknown table ${t} (${TABLES.join(', ')})`);
+}
 const sizeMiB = Number(opt('size-mib') ?? 1024);
 const runs = Math.max(1, Number(opt('runs') ?? 2));
 const keep = args.includes('--keep');
 if (!(sizeMiB > 0)) throw new Error(`--size-mib must be a positive number, not ${opt('size-mib')}`);
 const base = fs.mkdtempSync(path.join(opt('dir') ?? os.tmpdir(), 'strongroom-bench-storage-'));
 const CLI = fileURLToPath(new URL('../bin/strongroom-backup.js', import.meta.url));
-const SERVER_ENTRY = fileURLToPath(new URL('./storage-server.ts', import.meta.url));
 const PASSWORD = 'benchmark password';
 const MiB = 1024 * 1024;
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 for (const bin of ['restic', 'rclone']) {
   if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) {
     throw new Error(`${bin} is missing: install Debian's package (apt-get install ${bin})`);
   }
-}
-
-// ---------- server processes ----------
-interface ServerStats {
-  cpuSeconds: number;
-  peakMiB: number;
-}
-
-/** CPU seconds so far and peak resident memory since the last resetPeak, from /proc. */
-function serverStats(pid: number): ServerStats {
-  // Fields after the command name (which is in parentheses and may hold spaces): utime is the 14th.
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { cpuSeconds, peakMiB: Number(hwm?.[1] ?? 0) / 1024 };
-}
-
-/** Resets VmHWM to the current resident size, so the next reading is this step's peak. */
-function resetPeak(pid: number): void {
-  fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number, child: ChildProcess, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what} did not listen on ${port}`);
-}
-
-interface Running {
-  child: ChildProcess;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-function running(child: ChildProcess): Running {
-  return {
-    child,
-    pid: child.pid!,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
-async function startStrongroom(
-  dataDir: string,
-): Promise<Running & { port: number; username: string; token: string }> {
-  // --profile-server DIR: a V8 CPU profile of the account server, written when it stops.
-  const profile = opt('profile-server');
-  const nodeArgs = profile ? [`--cpu-prof`, `--cpu-prof-dir=${path.resolve(profile)}`] : [];
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', SERVER_ENTRY, dataDir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const line = await new Promise<string>((resolve, reject) => {
-    const rl = readline.createInterface({ input: child.stdout! });
-    rl.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`the account server exited with ${code}`)));
-  });
-  const info = JSON.parse(line) as { port: number; username: string; token: string };
-  return { ...running(child), ...info };
-}
-
-async function startRclone(folder: string): Promise<Running & { port: number }> {
-  const port = await freePort();
-  fs.mkdirSync(folder, { recursive: true });
-  const child = spawn('rclone', ['serve', 'restic', '--addr', `127.0.0.1:${port}`, folder], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  await waitForPort(port, child, 'rclone serve restic');
-  return { ...running(child), port };
 }
 
 // ---------- configurations ----------
@@ -155,12 +79,32 @@ interface Config {
 
 async function run(): Promise<void> {
   console.log(`benchmark directory: ${base}`);
+  try {
+    if (tables.includes('clients')) await clientsTable();
+    await runScaleTables({
+      base,
+      tables,
+      parallelClients: Number(opt('parallel-clients') ?? 8),
+      parallelSizeMiB: Number(opt('parallel-size-mib') ?? 256),
+      pruneFiles: Number(opt('prune-files') ?? 10_000),
+      s3PackMiB: Number(opt('s3-pack-mib') ?? 2048),
+      password: PASSWORD,
+    });
+  } finally {
+    if (!keep) fs.rmSync(base, { recursive: true, force: true });
+    else console.log(`kept ${base}`);
+  }
+}
+
+async function clientsTable(): Promise<void> {
+  console.log(`\n## clients (${loadAverage()} before)`);
   const t0 = Date.now();
   const ds = makeDataset(path.join(base, 'data'), sizeMiB);
   console.log(
     `dataset: ${ds.files.length} files, ${(ds.bytes / MiB).toFixed(0)} MiB, made in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
   );
-  const sr = await startStrongroom(path.join(base, 'strongroom-server'));
+  const profileDir = opt('profile-server');
+  const sr = await startStrongroom(path.join(base, 'strongroom-server'), profileDir ? { profileDir } : {});
   const rc = await startRclone(path.join(base, 'rclone-folder'));
   const servers = { strongroom: sr, rclone: rc };
   try {
@@ -168,14 +112,14 @@ async function run(): Promise<void> {
   } finally {
     await sr.stop();
     await rc.stop();
-    if (!keep) fs.rmSync(base, { recursive: true, force: true });
-    else console.log(`kept ${base}`);
+    fs.rmSync(path.join(base, 'data'), { recursive: true, force: true });
+    console.log(`(${loadAverage()} after)`);
   }
 }
 
 async function bench(
   ds: { root: string; files: string[]; bytes: number },
-  sr: Running & { port: number; username: string; token: string },
+  sr: StrongroomServer,
   rc: Running & { port: number },
   servers: Record<'strongroom' | 'rclone', Running>,
 ): Promise<void> {

@@ -259,6 +259,8 @@ export async function startAccountServer(options: AccountServerOptions): Promise
   const signup = options.signup ?? (isLoopbackHost(host) && trustProxy === false);
   const services = openServices(options.dataDir, options);
   await services.signIn.ready();
+  // Before the first request: the temporary files and uploads a crash left half-way.
+  await services.storage.recover((id) => services.accounts.byId(id)?.username);
 
   const app = Fastify({
     logger: options.logger ? { level: 'info', stream: process.stderr } : false,

@@ -44,12 +44,17 @@ const USAGE = `Usage:
       --no-s3-conditional-writes  for stores that refuse If-None-Match on uploads
       --deletion-grace-days N   files deleted by a device stay restorable N days (default 30)
       --default-quota SIZE  storage quota of accounts without their own (e.g. 100G; default none)
+      --max-repositories N  repositories per account (default 100)
+      --min-upload-rate SIZE  slowest average upload pace over a minute (default 16K; 0: none)
   npm run server -- user add NAME [--data-dir DIR]             password from stdin or the terminal
   npm run server -- user list [--data-dir DIR]
   npm run server -- user reset-password NAME [--data-dir DIR]  password from stdin or the terminal
   npm run server -- user disable-totp NAME [--data-dir DIR]    for a user who lost the phone
   npm run server -- user set-quota NAME SIZE|none [--data-dir DIR]   storage quota (e.g. 50G)
   npm run server -- storage reindex [--data-dir DIR] [--storage ...]  rebuild the object table
+  npm run server -- storage purge USER [REPO] [--yes]   remove recently deleted files now (says
+                            what it would remove; --yes removes it)
+  npm run server -- storage purge USER REPO --delete-repository [--yes]   the whole repository
 `;
 
 class UsageError extends Error {}
@@ -231,7 +236,7 @@ async function storageAdmin(dataDir: string, values: StorageFlagValues, args: st
       if (!name || !size) throw new UsageError('user set-quota needs a NAME and a SIZE.');
       if (extra.length > 0) throw new UsageError(`Unexpected argument: ${extra[0]}`);
       process.stdout.write(setQuotaCommand(services, name, size));
-    } else process.stdout.write(await storageCommand(services, args));
+    } else process.stdout.write(await storageCommand(services, args, values));
   } finally {
     services.db.close();
   }

@@ -1,5 +1,6 @@
 /** The serve command's storage flags (parseArgs options) and their translation to server options. */
 import type { StorageOptions } from './storage/open-storage';
+import { DEFAULT_UPLOAD_PACE } from './storage/upload-pace';
 import { parseSize } from './storage-cli';
 
 export const STORAGE_FLAGS = {
@@ -9,6 +10,11 @@ export const STORAGE_FLAGS = {
   'no-s3-conditional-writes': { type: 'boolean' },
   'deletion-grace-days': { type: 'string' },
   'default-quota': { type: 'string' },
+  'max-repositories': { type: 'string' },
+  'min-upload-rate': { type: 'string' },
+  // storage purge
+  yes: { type: 'boolean' },
+  'delete-repository': { type: 'boolean' },
 } as const;
 
 export interface StorageFlagValues {
@@ -18,6 +24,10 @@ export interface StorageFlagValues {
   'no-s3-conditional-writes'?: boolean;
   'deletion-grace-days'?: string;
   'default-quota'?: string;
+  'max-repositories'?: string;
+  'min-upload-rate'?: string;
+  yes?: boolean;
+  'delete-repository'?: boolean;
 }
 
 export function storageOptions(values: StorageFlagValues): StorageOptions {
@@ -35,6 +45,17 @@ export function storageOptions(values: StorageFlagValues): StorageOptions {
   }
   if (values['default-quota'] !== undefined) {
     opts.defaultQuotaBytes = parseSize(values['default-quota'], '--default-quota');
+  }
+  if (values['max-repositories'] !== undefined) {
+    if (!/^\d+$/.test(values['max-repositories'])) {
+      throw new Error(`--max-repositories: not a whole number: ${values['max-repositories']}`);
+    }
+    opts.maxRepositories = Number(values['max-repositories']);
+  }
+  if (values['min-upload-rate'] !== undefined) {
+    const rate = parseSize(values['min-upload-rate'].replace(/\/s$/i, ''), '--min-upload-rate');
+    opts.uploadPace =
+      rate === null || rate === 0 ? null : { ...DEFAULT_UPLOAD_PACE, minBytesPerSecond: rate };
   }
   return opts;
 }

@@ -133,4 +133,112 @@ export const migrations: readonly string[] = [
   ALTER TABLE devices ADD COLUMN creator_device_id TEXT REFERENCES devices(id);
   CREATE INDEX devices_creator ON devices(creator_device_id) WHERE creator_device_id IS NOT NULL;
   `,
+  // 5: account storage at provider scale. Per-type counters of each repository, kept by triggers
+  // so no request sums the object table (a DELETE in a 100,000-file repository scanned it); the
+  // last write per repository; hourly write/delete activity for the deletion alerts; alerts by
+  // kind; uploads in flight (reconciled at start); repositories their owner deleted; purges
+  // scheduled for later.
+  `
+  CREATE TABLE storage_type_stats (
+    repo_id INTEGER NOT NULL REFERENCES storage_repos(id) ON DELETE CASCADE,
+    type TEXT NOT NULL,
+    live_files INTEGER NOT NULL DEFAULT 0,
+    live_bytes INTEGER NOT NULL DEFAULT 0,
+    deleted_files INTEGER NOT NULL DEFAULT 0,
+    deleted_bytes INTEGER NOT NULL DEFAULT 0,
+    -- What the quota counts: every stored file (recently deleted too), each at least one 4 KiB
+    -- block (MIN_CHARGED_BYTES in src-server/storage/storage-service.ts).
+    charged_bytes INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (repo_id, type)
+  ) WITHOUT ROWID;
+  INSERT INTO storage_type_stats
+    SELECT repo_id, type,
+      SUM(deleted_at IS NULL), SUM(CASE WHEN deleted_at IS NULL THEN size ELSE 0 END),
+      SUM(deleted_at IS NOT NULL), SUM(CASE WHEN deleted_at IS NOT NULL THEN size ELSE 0 END),
+      SUM(MAX(size, 4096))
+    FROM storage_objects GROUP BY repo_id, type;
+  CREATE TRIGGER storage_objects_counted_insert AFTER INSERT ON storage_objects BEGIN
+    INSERT OR IGNORE INTO storage_type_stats (repo_id, type) VALUES (NEW.repo_id, NEW.type);
+    UPDATE storage_type_stats SET
+      live_files = live_files + (NEW.deleted_at IS NULL),
+      live_bytes = live_bytes + CASE WHEN NEW.deleted_at IS NULL THEN NEW.size ELSE 0 END,
+      deleted_files = deleted_files + (NEW.deleted_at IS NOT NULL),
+      deleted_bytes = deleted_bytes + CASE WHEN NEW.deleted_at IS NOT NULL THEN NEW.size ELSE 0 END,
+      charged_bytes = charged_bytes + MAX(NEW.size, 4096)
+    WHERE repo_id = NEW.repo_id AND type = NEW.type;
+    UPDATE storage_repos SET last_write_at = NEW.created_at, last_write_by = NEW.writer_name
+    WHERE id = NEW.repo_id AND NEW.type != 'locks'
+      AND (last_write_at IS NULL OR last_write_at <= NEW.created_at);
+  END;
+  CREATE TRIGGER storage_objects_counted_delete AFTER DELETE ON storage_objects BEGIN
+    UPDATE storage_type_stats SET
+      live_files = live_files - (OLD.deleted_at IS NULL),
+      live_bytes = live_bytes - CASE WHEN OLD.deleted_at IS NULL THEN OLD.size ELSE 0 END,
+      deleted_files = deleted_files - (OLD.deleted_at IS NOT NULL),
+      deleted_bytes = deleted_bytes - CASE WHEN OLD.deleted_at IS NOT NULL THEN OLD.size ELSE 0 END,
+      charged_bytes = charged_bytes - MAX(OLD.size, 4096)
+    WHERE repo_id = OLD.repo_id AND type = OLD.type;
+  END;
+  CREATE TRIGGER storage_objects_counted_update AFTER UPDATE OF deleted_at, size ON storage_objects BEGIN
+    UPDATE storage_type_stats SET
+      live_files = live_files - (OLD.deleted_at IS NULL) + (NEW.deleted_at IS NULL),
+      live_bytes = live_bytes - CASE WHEN OLD.deleted_at IS NULL THEN OLD.size ELSE 0 END
+                              + CASE WHEN NEW.deleted_at IS NULL THEN NEW.size ELSE 0 END,
+      deleted_files = deleted_files - (OLD.deleted_at IS NOT NULL) + (NEW.deleted_at IS NOT NULL),
+      deleted_bytes = deleted_bytes - CASE WHEN OLD.deleted_at IS NOT NULL THEN OLD.size ELSE 0 END
+                                    + CASE WHEN NEW.deleted_at IS NOT NULL THEN NEW.size ELSE 0 END,
+      charged_bytes = charged_bytes - MAX(OLD.size, 4096) + MAX(NEW.size, 4096)
+    WHERE repo_id = NEW.repo_id AND type = NEW.type;
+  END;
+  ALTER TABLE storage_repos ADD COLUMN last_write_at INTEGER;
+  ALTER TABLE storage_repos ADD COLUMN last_write_by TEXT;
+  -- Set when the owner deletes the whole repository: its files are recently deleted, and the row
+  -- goes when the sweep has purged the last of them.
+  ALTER TABLE storage_repos ADD COLUMN deleted_at INTEGER;
+  UPDATE storage_repos SET
+    last_write_at = (SELECT MAX(created_at) FROM storage_objects o
+                     WHERE o.repo_id = storage_repos.id AND o.type != 'locks'),
+    last_write_by = (SELECT writer_name FROM storage_objects o
+                     WHERE o.repo_id = storage_repos.id AND o.type != 'locks'
+                     ORDER BY created_at DESC LIMIT 1);
+  -- Files written and deleted per repository, type and hour (ms / 3,600,000): the deletion alerts
+  -- sum the last day's 24 rows instead of the objects.
+  CREATE TABLE storage_activity (
+    repo_id INTEGER NOT NULL REFERENCES storage_repos(id) ON DELETE CASCADE,
+    type TEXT NOT NULL,
+    hour INTEGER NOT NULL,
+    written_files INTEGER NOT NULL DEFAULT 0,
+    written_bytes INTEGER NOT NULL DEFAULT 0,
+    deleted_files INTEGER NOT NULL DEFAULT 0,
+    deleted_bytes INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (repo_id, type, hour)
+  ) WITHOUT ROWID;
+  ALTER TABLE storage_deletion_alerts ADD COLUMN kind TEXT NOT NULL DEFAULT 'bytes'
+    CHECK (kind IN ('bytes', 'config', 'keys', 'snapshots', 'index'));
+  ALTER TABLE storage_deletion_alerts ADD COLUMN deleted_files INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE storage_deletion_alerts ADD COLUMN repo_files INTEGER NOT NULL DEFAULT 0;
+  -- An upload between its first byte and its row: after a crash, an object the store committed
+  -- is given its row at start, and a multipart upload left open is aborted.
+  CREATE TABLE storage_uploads (
+    id INTEGER PRIMARY KEY,
+    repo_id INTEGER NOT NULL REFERENCES storage_repos(id) ON DELETE CASCADE,
+    type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    started_at INTEGER NOT NULL,
+    writer_id TEXT,
+    writer_name TEXT
+  );
+  -- A purge the owner asked for, carried out by the sweep at due_at unless cancelled first.
+  CREATE TABLE storage_purge_requests (
+    id INTEGER PRIMARY KEY,
+    repo_id INTEGER NOT NULL REFERENCES storage_repos(id) ON DELETE CASCADE,
+    requested_at INTEGER NOT NULL,
+    due_at INTEGER NOT NULL,
+    -- JSON [{ "type", "name" }], or NULL for every recently deleted file of the repository.
+    files TEXT,
+    requested_by TEXT
+  );
+  CREATE INDEX storage_purge_requests_due ON storage_purge_requests(due_at);
+  `,
 ];

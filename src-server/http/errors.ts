@@ -32,18 +32,9 @@ export const STATUS: Record<ErrorCode, number> = {
   internal: 500,
 };
 
-export const OUT_OF_SPACE_MESSAGE =
-  'The server is out of disk space, so it cannot save this now. Reading works; tell its administrator.';
+import { OUT_OF_SPACE as OUT_OF_SPACE_MESSAGE, isOutOfSpace } from '../storage/object-store';
 
-/**
- * The server's own disk is full: SQLite says SQLITE_FULL (a write that needed a new page), the
- * file system ENOSPC. Told apart from other faults because the person can do something about it
- * (ask the administrator), and it is not their quota.
- */
-export function isOutOfSpace(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === 'SQLITE_FULL' || code === 'ENOSPC';
-}
+export { OUT_OF_SPACE_MESSAGE, isOutOfSpace };
 
 /**
  * One error shape for every refusal. Service refusals keep their code; anything Fastify

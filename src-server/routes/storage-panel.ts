@@ -27,7 +27,7 @@ export interface StoragePanelDeps {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function storagePanelHandlers(deps: StoragePanelDeps): Handlers<typeof storageRoutes> {
-  const { signIn, sessions, audit, storage, clock, jobReports } = deps;
+  const { signIn, sessions, audit, storage, jobReports } = deps;
 
   const summary = (repo: RepoRow): StorageRepositorySummary => {
     const f = storage.figures(repo.id);
@@ -56,13 +56,7 @@ export function storagePanelHandlers(deps: StoragePanelDeps): Handlers<typeof st
         usedBytes: storage.usedBytes(id),
         graceDays: storage.graceMs / DAY_MS,
         repositories: storage.listRepos(id).map(summary),
-        deletionAlerts: storage.deletionAlerts(id, clock.now() - 30 * DAY_MS).map((a) => ({
-          repository: a.repo_name,
-          at: new Date(a.at).toISOString(),
-          deletedBytes: a.deleted_bytes,
-          repositoryBytes: a.repo_bytes,
-          device: a.device,
-        })),
+        deletionAlerts: storage.deletionAlerts(id),
       };
     },
 
@@ -88,9 +82,9 @@ export function storagePanelHandlers(deps: StoragePanelDeps): Handlers<typeof st
       };
     },
 
-    storageRestore: ({ auth, params, body }) => {
+    storageRestore: async ({ auth, params, body }) => {
       findRepo(auth.account.id, params.name);
-      return { count: storage.restore(auth.account, params.name, body.files) };
+      return { count: await storage.restore(auth.account, params.name, body.files) };
     },
 
     // The gate has checked that the session's full sign-in is recent; this asks for the

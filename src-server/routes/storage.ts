@@ -4,23 +4,33 @@
  * streamed, never parsed. A device or storage token authenticates, as HTTP Basic
  * (username:token, for restic's URL) or Bearer (the engine); it reaches its own account only.
  */
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { STORAGE_PREFIX } from '../../src-shared/http-api';
 import type { AuthGate, DeviceAuth } from '../http/auth';
-import { isOutOfSpace, OUT_OF_SPACE_MESSAGE, STATUS } from '../http/errors';
+import { STATUS } from '../http/errors';
+import { securityHeaders } from '../http/security-headers';
 import type { AccountRecords } from '../services/account-records';
 import type { RequestContext } from '../services/audit-log';
 import { ServiceError } from '../services/service-error';
 import type { DeviceRow, SessionStore } from '../services/sessions';
-import { BodyMismatchError, StoreFullError, type ByteRange } from '../storage/object-store';
+import {
+  BodyMismatchError,
+  OUT_OF_SPACE,
+  StoreFullError,
+  type ByteRange,
+  isOutOfSpace,
+} from '../storage/object-store';
 import type { FileType } from '../storage/object-table';
 import {
   OBJECT_NAME_PATTERN,
   REPO_NAME_PATTERN,
   StorageRefusal,
+  type RefusalReason,
   type StorageAccount,
   type StorageService,
 } from '../storage/storage-service';
+import { UploadCutOffError, UploadTooSlowError } from '../storage/upload-pace';
 
 export const MIME_V1 = 'application/vnd.x.restic.rest.v1';
 export const MIME_V2 = 'application/vnd.x.restic.rest.v2';
@@ -73,8 +83,8 @@ export function parseStoragePath(url: string): Parsed | null {
   return { username, repo, target: { kind: 'file', type, name: match[2]! } };
 }
 
-const UNAUTHORIZED = () =>
-  new ProtocolError(401, 'A device or storage token is needed.', {
+const UNAUTHORIZED = (message = 'A device or storage token is needed.') =>
+  new ProtocolError(401, message, {
     'www-authenticate': 'Basic realm="Strongroom storage", charset="UTF-8"',
   });
 
@@ -103,12 +113,14 @@ function authenticate(request: FastifyRequest, deps: StorageRouteDeps, pathUser:
   try {
     auth = deps.gate.storageToken(token, request);
   } catch (error) {
-    // Only a refusal of the token is the caller's problem; the database failing is the server's.
-    if (error instanceof ServiceError) throw UNAUTHORIZED();
+    // A token the server refuses is a 401 with its reason; anything else (the database failing)
+    // is the server's fault and must not look like a wrong token.
+    if (error instanceof ServiceError && STATUS[error.code] === 401) throw UNAUTHORIZED(error.message);
     throw error;
   }
   const { account, device } = auth;
-  if (basicUser !== null && basicUser !== account.username) throw UNAUTHORIZED();
+  // Usernames are stored lower-case and typed in any case.
+  if (basicUser !== null && basicUser.trim().toLowerCase() !== account.username) throw UNAUTHORIZED();
   // Another account's path: not found, so nothing about that account shows through.
   if (pathUser !== account.username) throw new ProtocolError(404, 'Not Found');
   if (deps.accounts.mustEnrollTotp(account)) {
@@ -168,7 +180,15 @@ export async function registerStorageRoutes(app: FastifyInstance, deps: StorageR
       let headers: Record<string, string> = {};
       if (error instanceof ProtocolError) ({ status, message, headers } = error);
       else if (error instanceof StorageRefusal) {
-        status = { not_found: 404, exists: 403, quota: 507, bad_request: 400, range: 416 }[error.reason];
+        status = REFUSAL_STATUS[error.reason];
+        message = error.message;
+        // restic and the engine retry a 429 with their own backoff; this says how soon.
+        if (error.reason === 'busy') headers = { 'retry-after': '5' };
+      } else if (error instanceof UploadTooSlowError) {
+        status = 408;
+        message = error.message;
+      } else if (error instanceof UploadCutOffError) {
+        status = 400;
         message = error.message;
       } else if (error instanceof BodyMismatchError) {
         status = 400;
@@ -176,12 +196,14 @@ export async function registerStorageRoutes(app: FastifyInstance, deps: StorageR
       } else if (error instanceof StoreFullError) {
         status = 507;
         message = error.message;
+      } else if (isOutOfSpace(error)) {
+        // The database or the disk could not write: the server's space, not the account's quota.
+        status = 507;
+        message = OUT_OF_SPACE;
       } else if (error instanceof ServiceError) {
+        // The host and origin checks run before this scope's routes: 421 unknown_host, 403 csrf.
         status = STATUS[error.code];
         message = error.message;
-      } else if (isOutOfSpace(error)) {
-        status = 507;
-        message = OUT_OF_SPACE_MESSAGE;
       } else if ((error as { code?: string }).code === 'ECONNRESET' || request.raw.aborted) {
         status = 400;
         message = 'The upload was cut off.';
@@ -222,9 +244,11 @@ export async function registerStorageRoutes(app: FastifyInstance, deps: StorageR
 
     if (target.kind === 'folder') {
       if (method !== 'GET') throw methodNotAllowed(['GET']);
-      const files = storage.list(account, repo, target.type);
-      if (request.headers.accept === MIME_V2) return reply.type(MIME_V2).send(JSON.stringify(files));
-      return reply.type(MIME_V1).send(JSON.stringify(files.map((f) => f.name)));
+      const v2 = request.headers.accept === MIME_V2;
+      const pages = storage.list(account, repo, target.type);
+      // The first page before the status: a missing repository is still a 404.
+      const first = await pages.next();
+      return reply.type(v2 ? MIME_V2 : MIME_V1).send(Readable.from(listingJson(first, pages, v2)));
     }
 
     const type: FileType = target.kind === 'config' ? 'config' : target.type;
@@ -235,6 +259,7 @@ export async function registerStorageRoutes(app: FastifyInstance, deps: StorageR
         // Hijacked so the Content-Length is the file's size, as restic's Stat reads it.
         reply.hijack();
         reply.raw.writeHead(200, {
+          ...securityHeaders(request.protocol === 'https'),
           'content-length': String(row.size),
           'content-type': 'application/octet-stream',
           'accept-ranges': 'bytes',
@@ -259,7 +284,8 @@ export async function registerStorageRoutes(app: FastifyInstance, deps: StorageR
       }
       case 'POST': {
         const size = contentLength(request);
-        await storage.write(account, repo, type, name, request.raw, size, writer);
+        const idle = keepAliveUntilAnswered(request, reply);
+        await storage.write(account, repo, type, name, request.raw, size, writer, idle);
         return reply.code(200).send();
       }
       case 'DELETE':
@@ -269,6 +295,56 @@ export async function registerStorageRoutes(app: FastifyInstance, deps: StorageR
         throw methodNotAllowed(['HEAD', 'GET', 'POST', 'DELETE']);
     }
   }
+}
+
+const REFUSAL_STATUS: Record<RefusalReason, number> = {
+  not_found: 404,
+  exists: 403,
+  quota: 507,
+  bad_request: 400,
+  range: 416,
+  limit: 403,
+  busy: 429,
+  too_slow: 408,
+};
+
+/**
+ * The connection's idle timeout is for a client that went silent, not for a server that is busy:
+ * it stops while the server holds the body back (the store is slow, or an upload of the same name
+ * is completing) and once the whole body is in (an S3 multipart upload completing), so the client
+ * is not cut off with its file stored and no reply. The returned function tells it which.
+ */
+function keepAliveUntilAnswered(request: FastifyRequest, reply: FastifyReply): (held: boolean) => void {
+  const socket = request.raw.socket;
+  const idle = (socket as { timeout?: number }).timeout ?? 0;
+  let answered = false;
+  request.raw.once('end', () => socket.setTimeout(0));
+  reply.raw.once('close', () => {
+    answered = true;
+    if (!socket.destroyed) socket.setTimeout(idle);
+  });
+  return (held) => {
+    if (!answered && !request.raw.complete && !socket.destroyed) socket.setTimeout(held ? 0 : idle);
+  };
+}
+
+/** A listing as JSON, page by page: v1 names, v2 names and sizes. */
+async function* listingJson(
+  first: IteratorResult<Array<{ name: string; size: number }>>,
+  rest: AsyncIterator<Array<{ name: string; size: number }>>,
+  v2: boolean,
+): AsyncGenerator<string> {
+  yield '[';
+  let separator = '';
+  for (let page = first; !page.done; page = await rest.next()) {
+    let text = '';
+    for (const f of page.value) {
+      text += separator + (v2 ? JSON.stringify({ name: f.name, size: f.size }) : JSON.stringify(f.name));
+      separator = ',';
+    }
+    yield text;
+  }
+  yield ']';
 }
 
 function methodNotAllowed(allowed: string[]): ProtocolError {

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, open as openCallback } from 'node:fs';
-import { link, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -13,6 +13,7 @@ import { BodyCheck, writeChecked } from './body-check';
 import {
   ObjectExistsError,
   ObjectNotFoundError,
+  OUT_OF_SPACE,
   StoreFullError,
   type ByteRange,
   type ObjectStore,
@@ -20,7 +21,14 @@ import {
   type StoredObject,
 } from './object-store';
 
-const TMP_DIR = 'tmp';
+/**
+ * Temporary files live beside the accounts' folders, on the same file system (a hard link cannot
+ * cross one). The dot keeps the name out of the accounts' namespace: usernames start with a letter
+ * or a digit, so `tmp` is a user like any other.
+ */
+export const TMP_DIR = '.tmp';
+/** Where temporary files were kept before, when a user named tmp could store nothing; emptied at start. */
+const OLD_TMP_DIR = 'tmp';
 /**
  * Reads of 1 MiB: a pack is sent in a few large reads and socket writes instead of sixteen
  * times as many 64 KiB ones (the default), which was most of the server's CPU on a restore.
@@ -51,10 +59,8 @@ export class DiskObjectStore implements ObjectStore {
 
   async putIfAbsent(key: string, body: Readable, opts: PutOptions): Promise<void> {
     const final = this.path(key);
-    if (await this.stat(key)) {
-      body.resume();
-      throw new ObjectExistsError(key);
-    }
+    // The body is left unread: the caller may still check it against the name (a retry).
+    if (await this.stat(key)) throw new ObjectExistsError(key);
     const tmpDir = join(this.root, TMP_DIR);
     await mkdir(tmpDir, { recursive: true, mode: 0o700 });
     const tmp = join(tmpDir, `${randomBytes(12).toString('hex')}.part`);
@@ -70,10 +76,10 @@ export class DiskObjectStore implements ObjectStore {
         await link(tmp, final);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EEXIST') throw new ObjectExistsError(key);
+        if (code === 'EEXIST') throw new ObjectExistsError(key, true);
         // File systems without hard links (FAT, some network mounts): the checked rename.
         if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw error;
-        if (await this.stat(key)) throw new ObjectExistsError(key);
+        if (await this.stat(key)) throw new ObjectExistsError(key, true);
         await rename(tmp, final);
       }
       await syncDir(dirname(final));
@@ -116,6 +122,31 @@ export class DiskObjectStore implements ObjectStore {
     }
   }
 
+  async removeTemporary(): Promise<number> {
+    let n = 0;
+    // The old folder also holds the files of a user named tmp: only its *.part files go.
+    for (const dir of [TMP_DIR, OLD_TMP_DIR]) {
+      let entries;
+      try {
+        entries = await readdir(join(this.root, dir), { withFileTypes: true });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw error;
+      }
+      for (const entry of entries) {
+        if (!entry.isFile() || !entry.name.endsWith('.part')) continue;
+        await rm(join(this.root, dir, entry.name), { force: true });
+        n++;
+      }
+    }
+    await rmdir(join(this.root, OLD_TMP_DIR)).catch(() => undefined);
+    return n;
+  }
+
+  async abandon(): Promise<void> {
+    // An upload that never committed left only its temporary file, which removeTemporary() took.
+  }
+
   async *list(prefix: string): AsyncIterable<StoredObject> {
     const start = prefix === '' ? this.root : this.path(prefix.replace(/\/$/, ''));
     yield* this.walk(start);
@@ -142,7 +173,7 @@ export class DiskObjectStore implements ObjectStore {
 
 function mapDiskError(error: unknown): unknown {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return new StoreFullError('The server is out of disk space.');
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new StoreFullError(OUT_OF_SPACE);
   return error;
 }
 

@@ -40,10 +40,32 @@ export interface ObjectStore {
   delete(key: string): Promise<void>;
   /** Every object under the prefix (for reindexing only: listings come from the object table). */
   list(prefix: string): AsyncIterable<StoredObject>;
+  /** At start, before any upload: removes the temporary files a crash left; how many. */
+  removeTemporary(): Promise<number>;
+  /** At start: cleans what an upload of this key that never committed left in the store. */
+  abandon(key: string): Promise<void>;
+}
+
+/** The words of a 507 for lack of server space, so nobody mistakes it for the account's quota. */
+export const OUT_OF_SPACE =
+  'The server is out of disk space (this is not your quota): try again later, or tell the administrator of the server. Reading still works.';
+
+/**
+ * The server's own disk is full: SQLite says SQLITE_FULL (a write that needed a new page), the
+ * file system ENOSPC or EDQUOT. Told apart from other faults because the person can do something
+ * about it (ask the administrator), and it is not their quota.
+ */
+export function isOutOfSpace(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT';
 }
 
 export class ObjectExistsError extends Error {
-  constructor(key: string) {
+  /** `verified`: this upload's body was read and matched its size and hash before the name was found taken. */
+  constructor(
+    key: string,
+    readonly verified = false,
+  ) {
     super(`${key} already exists`);
     this.name = 'ObjectExistsError';
   }

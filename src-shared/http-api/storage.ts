@@ -38,8 +38,17 @@ export type StorageRepositorySummary = z.infer<typeof storageRepositorySummary>;
 export const storageDeletionAlert = z.strictObject({
   repository: z.string(),
   at: isoTime,
+  /**
+   * What was deleted: `config` or `keys` (any one, at once: without them the backups cannot be
+   * read), `snapshots` (over a quarter of them within a day), `index` (over a quarter of the
+   * index bytes within a day, net of index written), `bytes` (over half of all bytes within a day).
+   */
+  kind: z.enum(['bytes', 'config', 'keys', 'snapshots', 'index']),
   deletedBytes: z.number().int().min(0),
   repositoryBytes: z.number().int().min(0),
+  /** Files of that kind deleted, and how many there were. */
+  deletedFiles: z.number().int().min(0),
+  repositoryFiles: z.number().int().min(0),
   device: z.string().nullable(),
 });
 export type StorageDeletionAlert = z.infer<typeof storageDeletionAlert>;

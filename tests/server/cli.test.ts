@@ -55,7 +55,8 @@ function serve(args: string[]): Promise<{ child: ChildProcess; firstLine: string
   });
 }
 
-describe('the server CLI', () => {
+// Each step starts the CLI through tsx (a few seconds each on a busy 2-core machine).
+describe('the server CLI', { timeout: 120_000 }, () => {
   it('user add reads the password from stdin (hashed at OWASP’s parameters); serve prints one listening line', async () => {
     const dir = dataDir();
     const added = await cli(['user', 'add', 'Alice', '--data-dir', dir], `${PASSWORD}\n`);

@@ -38,7 +38,8 @@ describe('a device reads its account storage figures', () => {
     const account = server.server.services.accounts.byUsername('alice')!;
     server.server.services.storage.table.setQuota(account.id, 5_000_000);
     const mine = await usage(alice.token);
-    expect(mine.body).toEqual({ quotaBytes: 5_000_000, usedBytes: blob.length });
+    // A file counts as at least one 4 KiB block.
+    expect(mine.body).toEqual({ quotaBytes: 5_000_000, usedBytes: 4096 });
     expect((await usage(bob.token)).body).toEqual({ quotaBytes: null, usedBytes: 0 });
   });
 

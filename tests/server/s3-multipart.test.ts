@@ -1,7 +1,8 @@
 /**
- * The S3 store's multipart path (@aws-sdk/lib-storage), against s3rver: bodies above the part
- * threshold (5 MiB here, S3's smallest part; 64 MiB in the server) go up in parts, and keep the
- * same guarantees as single PUTs: checked before anything is uploaded, never replacing a name.
+ * The S3 store's multipart path, against s3rver: bodies above the threshold (5 MiB here, S3's
+ * smallest part; 64 MiB in the server) go up in parts as they arrive, and keep the same guarantees
+ * as single PUTs: nothing becomes visible before the whole body was checked, and a name is never
+ * replaced.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -72,7 +73,7 @@ describe('S3ObjectStore, bodies above the multipart threshold', () => {
     expect(spoolLeftovers()).toEqual([]);
   });
 
-  it('refuses a body whose SHA-256 does not match before uploading any part', async () => {
+  it('refuses a body whose SHA-256 does not match, and commits nothing of it', async () => {
     const data = randomBytes(PART + 1000);
     await expect(
       store.putIfAbsent('u/r/data/bb/bad', body(data), { size: data.length, sha256: sha(randomBytes(8)) }),

@@ -165,22 +165,22 @@ describe('deletion grace', () => {
 describe('quotas', () => {
   it('answers 507 when the announced size would pass the quota, and counts recently deleted bytes', async () => {
     const { alice } = await setup();
-    setQuotaCommand(server.server.services, 'alice', '3000');
-    expect((await put(alice, 'data', randomBytes(2000))).status).toBe(200);
-    const over = randomBytes(1500);
+    setQuotaCommand(server.server.services, 'alice', '30000');
+    expect((await put(alice, 'data', randomBytes(20000))).status).toBe(200);
+    const over = randomBytes(15000);
     expect((await put(alice, 'data', over)).status).toBe(507);
-    const fits = randomBytes(1000);
+    const fits = randomBytes(10000);
     expect((await put(alice, 'data', fits)).status).toBe(200);
     await del(alice, 'data', fits);
     expect((await put(alice, 'data', randomBytes(10))).status).toBe(507);
     const client = await panel(alice);
     const overview = await client.request('GET', '/api/account/storage');
-    expect(overview.body).toEqual(expect.objectContaining({ quotaBytes: 3000, usedBytes: 3000 }));
+    expect(overview.body).toEqual(expect.objectContaining({ quotaBytes: 30000, usedBytes: 30000 }));
   });
 
   it('refuses parallel uploads that together would pass the quota', async () => {
-    const { alice } = await setup({ defaultQuotaBytes: 5000 });
-    const bodies = Array.from({ length: 4 }, () => randomBytes(2000));
+    const { alice } = await setup({ defaultQuotaBytes: 50000 });
+    const bodies = Array.from({ length: 4 }, () => randomBytes(20000));
     const results = await Promise.all(bodies.map((b) => put(alice, 'data', b)));
     expect(results.filter((r) => r.status === 200)).toHaveLength(2);
     expect(results.filter((r) => r.status === 507)).toHaveLength(2);
@@ -258,14 +258,20 @@ describe('storage tokens, job reports and reindex', () => {
     await del(alice, 'snapshots', b);
     const { storage, accounts, db } = server.server.services;
     db.prepare("DELETE FROM storage_objects WHERE type = 'data'").run();
-    expect(storage.list({ id: accounts.byUsername('alice')!.id, username: 'alice' }, 'main', 'data')).toEqual(
-      [],
-    );
+    const listData = async () => {
+      const files = [];
+      for await (const page of storage.list(
+        { id: accounts.byUsername('alice')!.id, username: 'alice' },
+        'main',
+        'data',
+      ))
+        files.push(...page);
+      return files;
+    };
+    expect(await listData()).toEqual([]);
     const result = await reindexStorage(storage, accounts, clock);
     expect(result).toEqual(expect.objectContaining({ objects: 2, added: 1, dropped: 0 }));
-    expect(storage.list({ id: accounts.byUsername('alice')!.id, username: 'alice' }, 'main', 'data')).toEqual(
-      [{ name: sha256(a), size: 100 }],
-    );
+    expect(await listData()).toEqual([{ name: sha256(a), size: 100 }]);
     const repo = storage.table.findRepo(accounts.byUsername('alice')!.id, 'main')!;
     expect(storage.table.get(repo.id, 'snapshots', sha256(b))?.deleted_at).not.toBeNull();
   });

@@ -54,7 +54,7 @@ describe.skipIf(mountError !== null)('the account storage on a full disk', () =>
     expect(
       (await rest(`${alice.base}data/${sha256(tooBig)}`, 'HEAD', { auth: bearerAuth(alice.token) })).status,
     ).toBe(404);
-    expect(readdirSync(join(mountPoint, 'tmp'))).toEqual([]);
+    expect(readdirSync(join(mountPoint, '.tmp'))).toEqual([]);
 
     // The space the refused upload took is free again: a file that fits is stored.
     const fits = randomBytes(256 * 1024);

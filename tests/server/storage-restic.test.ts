@@ -78,7 +78,7 @@ describe('restic (Debian package) against the account storage', () => {
     expect(deleted.every((d) => d.deleter_name === 'laptop')).toBe(true);
 
     // The owner restores the deleted files: the forgotten snapshot restores byte for byte.
-    expect(storage.restore(account, 'main')).toBe(deleted.length);
+    expect(await storage.restore(account, 'main')).toBe(deleted.length);
     const target = join(work, 'restore-first');
     await resticOk(repo, ['restore', first, '--target', target]);
     expectRestored(target, source, firstFiles);

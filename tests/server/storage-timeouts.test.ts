@@ -51,7 +51,7 @@ function upload(url: string, size: number): Upload {
 
 const tmpLeftovers = () => {
   try {
-    return readdirSync(join(server.dataDir, 'storage', 'tmp'));
+    return readdirSync(join(server.dataDir, 'storage', '.tmp'));
   } catch {
     return [];
   }
