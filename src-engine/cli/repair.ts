@@ -60,6 +60,12 @@ function snapshotsReport(r: RepairSnapshotsResult): string {
     );
   }
   for (const s of r.repaired) {
+    if (s.alreadyReplacedBy) {
+      lines.push(
+        `snapshot ${shortId(s.id)} was already replaced by ${shortId(s.alreadyReplacedBy)} (an earlier repair stopped before removing it): ${r.dryRun ? 'would remove' : 'removed'} it`,
+      );
+      continue;
+    }
     if (s.unrepairable) {
       lines.push(`snapshot ${shortId(s.id)}: ${s.unrepairable}`);
       continue;
@@ -71,7 +77,7 @@ function snapshotsReport(r: RepairSnapshotsResult): string {
     );
     lines.push(...s.dropped.map((d) => `  dropped ${d}`));
   }
-  const changed = r.repaired.filter((s) => !s.unrepairable).length;
+  const changed = r.repaired.filter((s) => !s.unrepairable && !s.alreadyReplacedBy).length;
   lines.push(
     changed === 0
       ? `checked ${r.snapshotsChecked} snapshots: ${r.dryRun ? 'none would be' : 'none were'} modified`

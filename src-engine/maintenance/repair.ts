@@ -10,8 +10,9 @@
  * - `repairSnapshots` rewrites snapshots whose trees use blobs the index does not hold: a file with a missing
  *   piece is left out (restic keeps the remaining pieces; that restores a file with the wrong content
  *   under its own name), an unreadable folder becomes an empty one. Everything intact stays restorable.
- *   The rewritten snapshot records what it lost, and the original is removed only after it is written.
- *   It trusts the index, so `repair index` comes first.
+ *   The rewritten snapshot records what it lost and which snapshot it replaces, and the original is
+ *   removed only after it is written; run again after stopping in between, it finds that record and
+ *   removes the original rather than writing a second copy. It trusts the index, so `repair index` comes first.
  *
  * Both write the new files before removing old ones: a crash in between leaves a readable repository.
  */
@@ -233,6 +234,11 @@ export interface RepairedSnapshot {
   dropped: string[];
   /** Set when nothing of the snapshot can be kept: its root folder cannot be read. */
   unrepairable?: string;
+  /**
+   * Set when a repaired copy of this snapshot already exists (an earlier repair stopped before removing
+   * the original): the original is removed (unless a dry run), not repaired again.
+   */
+  alreadyReplacedBy?: string;
 }
 
 export interface RepairSnapshotsResult {
@@ -280,6 +286,13 @@ async function runRepairSnapshots(
   const chosen = opts.snapshots?.length
     ? await Promise.all(opts.snapshots.map((ref) => repo.findSnapshot(ref, all)))
     : all;
+  // Which snapshots a readable repaired copy already replaces: a repair stopped between writing the
+  // copy and removing the original leaves both, and running it again must not make a second copy.
+  const replacedBy = new Map<string, string>();
+  for (const s of all) {
+    const replaced = s.repaired ? (s.repaired.replaces ?? s.repaired.original) : undefined;
+    if (replaced && replaced !== s.id) replacedBy.set(replaced, s.id);
+  }
 
   const packer = new PackWriter(repo.storage, repo.keys, repo.config.packSize);
   const newPacks: PackRecord[] = [];
@@ -344,6 +357,12 @@ async function runRepairSnapshots(
 
   for (const snap of chosen) {
     res.snapshotsChecked++;
+    const copy = replacedBy.get(snap.id);
+    if (copy) {
+      res.repaired.push({ id: snap.id, newId: undefined, dropped: [], alreadyReplacedBy: copy });
+      if (!opts.dryRun) await repo.removeSnapshot(snap.id);
+      continue;
+    }
     let result: { id: string; dropped: string[] };
     try {
       result = await rewrite(snap.tree, '');
@@ -369,6 +388,7 @@ async function runRepairSnapshots(
       tree: result.id,
       repaired: {
         original: snap.repaired?.original ?? snap.id,
+        replaces: snap.id,
         time: new Date().toISOString(),
         dropped: [...(snap.repaired?.dropped ?? []), ...result.dropped].slice(0, DROPPED_LISTED),
         droppedCount: (snap.repaired?.droppedCount ?? 0) + result.dropped.length,

@@ -85,7 +85,13 @@ export interface Snapshot {
 }
 
 export interface SnapshotRepair {
+  /** The snapshot as the backup wrote it (the first of a chain of repairs). */
   original: string;
+  /**
+   * The snapshot this one directly replaces (absent in snapshots repaired before it was recorded: then
+   * `original`). A repair that finds it still present removes it rather than repairing it again.
+   */
+  replaces?: string;
   time: string;
   /** "path: why" for each file or folder left out (the first 1000). */
   dropped: string[];

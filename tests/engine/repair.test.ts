@@ -189,6 +189,60 @@ describe('repair snapshots', () => {
     expect(intact).toContain('media/sub/four.txt');
   });
 
+  it('run again after it was stopped between writing a repaired snapshot and removing the original, removes the original instead of writing a second copy', async () => {
+    const f = await fixture('interrupted-repair');
+    const { pack } = await packOf(await openRepo(f.repoDir), f.src, 'docs/one.bin');
+    fs.rmSync(packPath(f.repoDir, pack));
+    await repairIndex(await openRepo(f.repoDir));
+    const snapFiles = () => fs.readdirSync(path.join(f.repoDir, 'snapshots')).sort();
+
+    // Stopped (killed) right after the repaired snapshot was written: the original is still there.
+    const stopped = await openRepo(f.repoDir);
+    const remove = stopped.storage.remove.bind(stopped.storage);
+    stopped.storage.remove = async (name: string) => {
+      if (name.startsWith('snapshots/')) throw new Error('killed');
+      return remove(name);
+    };
+    await expect(repairSnapshots(stopped)).rejects.toThrow('killed');
+    const afterKill = snapFiles();
+    expect(afterKill).toHaveLength(2);
+    expect(afterKill).toContain(f.snapshotId);
+    const copy = afterKill.find((id) => id !== f.snapshotId)!;
+
+    const dry = await repairSnapshots(await openRepo(f.repoDir), { dryRun: true });
+    expect(dry.repaired).toEqual([
+      expect.objectContaining({ id: f.snapshotId, alreadyReplacedBy: copy, newId: undefined }),
+    ]);
+    expect(snapFiles()).toEqual(afterKill);
+
+    const again = await repairSnapshots(await openRepo(f.repoDir));
+    expect(again.repaired).toEqual([
+      expect.objectContaining({ id: f.snapshotId, alreadyReplacedBy: copy, newId: undefined }),
+    ]);
+    expect(snapFiles()).toEqual([copy]);
+    const third = await repairSnapshots(await openRepo(f.repoDir));
+    expect(third.repaired).toEqual([]);
+    expect(snapFiles()).toEqual([copy]);
+    expect((await check(await openRepo(f.repoDir))).errors).toEqual([]);
+
+    // A repaired snapshot repaired once more names the one it replaces, and the first original too.
+    const { pack: second } = await packOf(await openRepo(f.repoDir), f.src, 'docs/two.bin');
+    fs.rmSync(packPath(f.repoDir, second));
+    await repairIndex(await openRepo(f.repoDir));
+    const stoppedAgain = await openRepo(f.repoDir);
+    stoppedAgain.storage.remove = stopped.storage.remove;
+    await expect(repairSnapshots(stoppedAgain)).rejects.toThrow('killed');
+    expect(snapFiles()).toHaveLength(2);
+    await repairSnapshots(await openRepo(f.repoDir));
+    const [last] = snapFiles();
+    expect(snapFiles()).toHaveLength(1);
+    const snap = await (await openRepo(f.repoDir)).findSnapshot(last!);
+    expect(snap.repaired).toMatchObject({ original: f.snapshotId, replaces: copy });
+    const lost = snap.repaired!.dropped.map((d) => d.slice(0, d.indexOf(':')));
+    expect(lost).toEqual(expect.arrayContaining([`${f.src}/docs/one.bin`, `${f.src}/docs/two.bin`]));
+    expect(snap.repaired!.droppedCount).toBe(lost.length);
+  });
+
   it('keeps an unreadable folder as an empty one, and its siblings intact', async () => {
     const f = await fixture('bad-tree');
     const repo = await openRepo(f.repoDir);
