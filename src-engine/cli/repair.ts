@@ -20,9 +20,9 @@ function indexReport(r: RepairIndexResult): string {
     ...r.packsMissing.map(
       (p) => `DROPPED pack ${p.slice(0, 16)}: in the index but not in the repository; its blobs are lost`,
     ),
-    ...r.packsUnreadable.map(
+    ...r.packsSetAside.map(
       (u) =>
-        `DROPPED pack ${u.pack.slice(0, 16)}: ${u.reason}; none of its blobs can be used (the file is left in place)`,
+        `DROPPED pack ${u.pack.slice(0, 16)}: ${u.reason}; none of its blobs can be used: ${would}set it aside (no command uses it; \`strongroom-backup prune\` deletes it)`,
     ),
     ...r.packsReindexed.map(
       (p) => `pack ${p.slice(0, 16)} does not match its index entry: ${would}index it from its header`,
@@ -36,7 +36,7 @@ function indexReport(r: RepairIndexResult): string {
   ];
   const lost =
     r.packsMissing.length +
-    r.packsUnreadable.length +
+    r.packsSetAside.length +
     r.packsSalvaged.reduce((n, s) => n + s.blobsLost.length, 0);
   if (r.newIndex)
     lines.push(

@@ -6,7 +6,8 @@
  *   but that are gone are dropped. With `readAllPacks` every pack is read in full and only blobs that
  *   authenticate are indexed; a damaged pack's intact blobs are copied to a new pack and the damaged file
  *   removed (restic's `repair packs`), so a damaged blob is no longer offered to backups (which store it
- *   again where the file still exists).
+ *   again where the file still exists). A pack whose header cannot be read is set aside: the new index
+ *   records it, so no command reads or warns about it again, and prune deletes it.
  * - `repairSnapshots` rewrites snapshots whose trees use blobs the index does not hold: a file with a missing
  *   piece is left out (restic keeps the remaining pieces; that restores a file with the wrong content
  *   under its own name), an unreadable folder becomes an empty one. Everything intact stays restorable.
@@ -59,8 +60,11 @@ export interface RepairIndexResult {
   packsReindexed: string[];
   /** Packs an index named that are not in the repository: their blobs are no longer indexed. */
   packsMissing: string[];
-  /** Packs whose header cannot be read: none of their blobs can be used (the file is left in place). */
-  packsUnreadable: { pack: string; reason: string }[];
+  /**
+   * Packs whose header cannot be read, newly set aside: none of their blobs can be used, so the index
+   * records them as set aside; no command reads or warns about them again, and prune deletes them.
+   */
+  packsSetAside: { pack: string; reason: string }[];
   /** With readAllPacks: damaged packs, replaced by new packs with their intact blobs, then removed. */
   packsSalvaged: SalvagedPack[];
   packsIndexed: number;
@@ -97,7 +101,7 @@ async function runRepairIndex(repo: Repository, opts: RepairIndexOptions): Promi
     packsAdded: [],
     packsReindexed: [],
     packsMissing: [],
-    packsUnreadable: [],
+    packsSetAside: [],
     packsSalvaged: [],
     packsIndexed: 0,
     blobsIndexed: 0,
@@ -110,8 +114,13 @@ async function runRepairIndex(repo: Repository, opts: RepairIndexOptions): Promi
   res.unreadableIndexFiles = [...repo.unreadableIndexFiles];
   const oldIndexFiles = [...repo.indexFiles, ...repo.unreadableIndexFiles];
   const indexed = new Map(repo.packs);
-  const onDisk = await repo.listNames('packs');
-  const onDiskSet = new Set(onDisk);
+  const listed = await repo.listNames('packs');
+  const onDiskSet = new Set(listed);
+  // Packs set aside before stay set aside (while they exist) and are not read again.
+  const setAside = [...repo.setAsidePacks]
+    .filter(([id]) => onDiskSet.has(id) && !indexed.has(id))
+    .map(([id, reason]) => ({ id, reason }));
+  const onDisk = listed.filter((p) => indexed.has(p) || !repo.setAsidePacks.has(p));
   for (const packId of indexed.keys()) if (!onDiskSet.has(packId)) res.packsMissing.push(packId);
 
   const kept = new Map<string, PackEntry[]>();
@@ -185,7 +194,7 @@ async function runRepairIndex(repo: Repository, opts: RepairIndexOptions): Promi
         }
       }
     } catch (err) {
-      res.packsUnreadable.push({ pack: packId, reason: (err as Error).message });
+      res.packsSetAside.push({ pack: packId, reason: (err as Error).message });
     }
   }
   const last = await writer.flush();
@@ -200,15 +209,19 @@ async function runRepairIndex(repo: Repository, opts: RepairIndexOptions): Promi
     res.packsReindexed.length > 0 ||
     res.packsMissing.length > 0 ||
     res.packsSalvaged.length > 0 ||
-    // Packs with no readable header that an index still names.
-    res.packsUnreadable.some((u) => indexed.has(u.pack)) ||
+    res.packsSetAside.length > 0 ||
+    // Set-aside packs that prune has deleted since.
+    repo.setAsidePacks.size !== setAside.length ||
     // --read-all-packs rewrites the index from what it read, even when every pack was sound.
     (opts.readAllPacks === true && oldIndexFiles.length > 0);
   repo.clearIndex();
   if (!changed || opts.dryRun) return res;
   // The complete new index first, then the old files: a crash in between leaves both, which is harmless
   // (the same packs described twice). Damaged packs go last, once their intact blobs are indexed elsewhere.
-  res.newIndex = await repo.writeIndex([...kept].map(([packId, entries]) => ({ packId, entries })));
+  res.newIndex = await repo.writeIndex(
+    [...kept].map(([packId, entries]) => ({ packId, entries })),
+    [...setAside, ...res.packsSetAside.map((u) => ({ id: u.pack, reason: u.reason }))],
+  );
   for (const f of oldIndexFiles) {
     if (f === res.newIndex) continue;
     await repo.storage.remove(`index/${f}`);

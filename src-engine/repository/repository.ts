@@ -132,6 +132,11 @@ export class Repository implements LockPort {
   /** Packs found on disk with no index file: left by an interrupted backup; the next index write covers them. */
   readonly recoveredPacks: PackRecord[] = [];
   readonly indexFiles: string[] = [];
+  /**
+   * Packs `repair index` set aside because their header cannot be read (pack id -> why): no command uses
+   * or warns about them again; prune deletes them.
+   */
+  readonly setAsidePacks = new Map<string, string>();
   /** Index files that exist but could not be read (damaged, or not an index): `repair index` replaces them. */
   readonly unreadableIndexFiles: string[] = [];
   /** Snapshot files that exist but could not be read, with why. */
@@ -399,6 +404,8 @@ export class Repository implements LockPort {
         this.problem(`index/${id}`, `cannot be read (${(err as Error).message}); run \`repair index\``);
         continue;
       }
+      for (const a of Array.isArray(idx.setAside) ? idx.setAside : [])
+        if (typeof a?.id === 'string') this.setAsidePacks.set(a.id, String(a.reason));
       for (const p of idx.packs) {
         this.addPack(
           p.id,
@@ -417,14 +424,17 @@ export class Repository implements LockPort {
     const recover = opts.strict ? false : opts.recover !== false || this.unreadableIndexFiles.length > 0;
     if (recover) {
       for (const packId of await this.listNames('packs')) {
-        if (this.packs.has(packId)) continue;
+        if (this.packs.has(packId) || this.setAsidePacks.has(packId)) continue;
         try {
           const entries = await readPackHeader(this.storage, this.keys, packId);
           this.addPack(packId, entries);
           this.recoveredPacks.push({ packId, entries });
         } catch (err) {
-          // Never used for new snapshots; check names it, `repair index` leaves it out of the index.
-          this.problem(packName(packId), `header cannot be read (${(err as Error).message}); not used`);
+          // Never used for new snapshots; check names it, `repair index` sets it aside.
+          this.problem(
+            packName(packId),
+            `header cannot be read (${(err as Error).message}); not used (\`repair index\` sets it aside)`,
+          );
         }
       }
     }
@@ -440,20 +450,26 @@ export class Repository implements LockPort {
     this.recoveredPacks.length = 0;
     this.indexFiles.length = 0;
     this.unreadableIndexFiles.length = 0;
+    this.setAsidePacks.clear();
     this.treeCache.clear();
     this.treePackCache.clear();
     this.treePackCacheBytes = 0;
     this.indexLoaded = false;
   }
 
-  async writeIndex(packs: PackRecord[]): Promise<string | undefined> {
-    if (packs.length === 0) return undefined;
+  /** Writes one index file naming `packs` (and, from `repair index`, the packs it sets aside). */
+  async writeIndex(
+    packs: PackRecord[],
+    setAside: { id: string; reason: string }[] = [],
+  ): Promise<string | undefined> {
+    if (packs.length === 0 && setAside.length === 0) return undefined;
     const file: IndexFile = {
       version: 1,
       packs: packs.map((p) => ({
         id: p.packId,
         blobs: p.entries.map((e) => [e.type, e.codec, e.id, e.offset, e.length, e.rawLength]),
       })),
+      ...(setAside.length ? { setAside } : {}),
     };
     const id = await this.saveObject('index', 'index', file);
     this.indexFiles.push(id);
@@ -607,4 +623,6 @@ export class Repository implements LockPort {
 interface IndexFile {
   version: 1;
   packs: { id: string; blobs: [number, number, string, number, number, number][] }[];
+  /** Packs whose header cannot be read, kept (unused) until prune deletes them. */
+  setAside?: { id: string; reason: string }[];
 }

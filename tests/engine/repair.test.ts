@@ -142,6 +142,80 @@ describe('repair index', () => {
   });
 });
 
+describe('a pack whose header is damaged', () => {
+  it('is set aside by repair index, never warned about again by any command, and deleted by prune', async () => {
+    const f = await fixture('damaged-header');
+    const { pack } = await packOf(await openRepo(f.repoDir), f.src, 'docs/one.bin');
+    const file = packPath(f.repoDir, pack);
+    const size = fs.statSync(file).size;
+    const fd = fs.openSync(file, 'r+');
+    fs.writeSync(fd, Buffer.from('XX'), 0, 2, size - 100);
+    fs.closeSync(fd);
+    const env = { STRONGROOM_PASSWORD: PASSWORD };
+
+    const r = await repairIndex(await openRepo(f.repoDir), { readAllPacks: true });
+    expect(r.packsSetAside).toEqual([{ pack, reason: expect.stringMatching(/header/) }]);
+    expect(fs.existsSync(file)).toBe(true);
+    const cliRepair = await runCli(['-r', f.repoDir, 'repair', 'index', '--read-all-packs'], env);
+    expect(cliRepair.code, cliRepair.stderr).toBe(0);
+    // Already set aside: the second run reads it no more and has nothing to say about it.
+    expect(cliRepair.stdout).not.toContain(pack.slice(0, 16));
+    await repairSnapshots(await openRepo(f.repoDir));
+
+    // Check names it once, as set aside until prune, and claims no backup or repair will index it.
+    const checked = await check(await openRepo(f.repoDir));
+    expect(checked.errors).toEqual([]);
+    expect(checked.warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^pack ${pack.slice(0, 16)} was set aside by \`repair index\` \\(.*header.*\\); no command uses it, and \`prune\` deletes it$`,
+        ),
+      ),
+    ]);
+    // Every other command is silent about it.
+    const repo = await openRepo(f.repoDir);
+    writeFile(path.join(f.src, 'new.txt'), 'new');
+    await backup(repo, { paths: [f.src] });
+    expect(repo.problems).toEqual([]);
+    const ls = await runCli(['-r', f.repoDir, 'snapshots'], env);
+    expect(ls.stderr).toBe('');
+
+    const pruned = await runCli(['-r', f.repoDir, 'prune'], env);
+    expect(pruned.code, pruned.stderr).toBe(0);
+    expect(fs.existsSync(file)).toBe(false);
+    const after = await check(await openRepo(f.repoDir), { readDataPercent: 100 });
+    expect(after.errors).toEqual([]);
+    expect(after.warnings).toEqual([]);
+  });
+
+  it('when no index names it, check says `repair index` sets it aside rather than that a backup will index it', async () => {
+    const f = await fixture('unindexed-damaged-header');
+    const { pack } = await packOf(await openRepo(f.repoDir), f.src, 'docs/two.bin');
+    const file = packPath(f.repoDir, pack);
+    const fd = fs.openSync(file, 'r+');
+    fs.writeSync(fd, Buffer.from('XX'), 0, 2, fs.statSync(file).size - 100);
+    fs.closeSync(fd);
+    for (const n of fs.readdirSync(path.join(f.repoDir, 'index')))
+      fs.rmSync(path.join(f.repoDir, 'index', n));
+    const checked = await check(await openRepo(f.repoDir));
+    const all = [...checked.errors, ...checked.warnings].join('\n');
+    expect(all).not.toMatch(new RegExp(`${pack.slice(0, 16)}.*indexes it`));
+    expect(checked.errors).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^pack ${pack.slice(0, 16)} is in no index file and its header cannot be read .*repair index\` sets it aside`,
+        ),
+      ),
+    );
+    expect(checked.repairs[0]).toBe(REPAIR_INDEX);
+    await repairIndex(await openRepo(f.repoDir));
+    await repairSnapshots(await openRepo(f.repoDir));
+    const after = await check(await openRepo(f.repoDir));
+    expect(after.errors).toEqual([]);
+    expect(after.warnings).toEqual([expect.stringMatching(/was set aside by `repair index`/)]);
+  });
+});
+
 describe('repair snapshots', () => {
   it('rewrites a snapshot that lost a pack without the files it held, records what was dropped, replaces the original', async () => {
     const f = await fixture('missing-pack');
