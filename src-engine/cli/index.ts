@@ -85,9 +85,10 @@ export async function runCli(argv: string[], io: CliIo, signal?: AbortSignal): P
     const storage = openRepositoryStorage(repoDir, io.env);
     const ctx = { args: p, io, out, storage, signal, breakLock: has(p, 'break-lock') };
     if (!command.opensRepository) return await command.run(ctx);
-    const repo = await Repository.open(storage, await getPassword(io, p, false));
     // Files skipped because they cannot be used are said as they are found, whatever the command.
-    repo.onProblem = (problem) => out.problem(problem);
+    const repo = await Repository.open(storage, await getPassword(io, p, false), {
+      onProblem: (problem) => out.problem(problem),
+    });
     return await command.run({ ...ctx, repo });
   } catch (err) {
     out.endProgress();
