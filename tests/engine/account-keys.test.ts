@@ -18,6 +18,7 @@ import {
   type EngineEnvelope,
 } from '../../src-engine/index';
 import {
+  formatRecoveryKey,
   keyIdOf,
   newAccountMasterKey,
   newRecoveryKey,
@@ -29,7 +30,7 @@ import {
 } from '../../src-shared/account-crypto';
 import { envelopeFileName } from '../../src-shared/repository-key-files';
 import type { VaultRecord } from '../../src-shared/account-keys';
-import { newRepo, openRepo, PASSWORD, prng, tempDir, writeFile } from './helpers';
+import { newRepo, openRepo, PASSWORD, prng, runCli, tempDir, writeFile } from './helpers';
 
 let work: string;
 beforeAll(async () => {
@@ -225,5 +226,85 @@ describe('the drive envelope', () => {
     );
     const http = new RestHttpStorage('rest:http://127.0.0.1:9/storage/ann/vault/', 'token');
     await expect(writeEnvelope(http, envelope)).rejects.toThrow(/belongs only in a folder vault/);
+  });
+});
+
+describe('the CLI with the recovery key', () => {
+  it('restores a file from a folder vault with nothing but the account recovery key', async () => {
+    const { base, repoDir, repo, src } = await repoWithData('cli-recovery');
+    const [passwordSlot] = fs.readdirSync(path.join(repoDir, 'keys'));
+    const amk = newAccountMasterKey();
+    await repo.addAccountSlot(amk, recordFor(repo));
+    const { envelope, recovery } = await envelopeFor(amk, 2);
+    await writeEnvelope(repo.storage, envelope);
+    // No password slot left: only the account (through the envelope) opens it.
+    await repo.removeKey(passwordSlot!);
+    const text = await formatRecoveryKey(recovery);
+
+    const target = path.join(base, 'restored');
+    const r = await runCli(['-r', repoDir, 'restore', 'latest', '--target', target], {
+      STRONGROOM_RECOVERY_KEY: text.toLowerCase(),
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(target, src, 'photo.jpg'))).toEqual(
+      fs.readFileSync(path.join(src, 'photo.jpg')),
+    );
+    expect(r.stdout + r.stderr).not.toContain(text);
+
+    const file = path.join(base, 'recovery-key.txt');
+    fs.writeFileSync(file, `${text}\n`);
+    const list = await runCli(['-r', repoDir, '--recovery-key-file', file, 'key', 'list']);
+    expect(list.code, list.stderr).toBe(0);
+    const lines = list.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(
+      lines.find((l) => l.includes(' account ')),
+      list.stdout,
+    ).toContain('key id ');
+    expect(lines.find((l) => l.includes(' envelope '))).toContain(
+      `account ${envelope.accountUid}, generation 2`,
+    );
+
+    const wrong = await runCli(['-r', repoDir, 'snapshots', '--json'], {
+      STRONGROOM_RECOVERY_KEY: await formatRecoveryKey(newRecoveryKey()),
+    });
+    expect(wrong.code).toBe(1);
+    expect(JSON.parse(wrong.stdout)).toEqual({
+      error: {
+        code: 'WRONG_PASSWORD',
+        message: expect.stringMatching(/the recovery key opens no drive envelope/),
+      },
+    });
+    const typo = await runCli(['-r', repoDir, 'snapshots'], {
+      STRONGROOM_RECOVERY_KEY: `${text.slice(0, -1)}Z`,
+    });
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toMatch(/typo/);
+    expect(typo.stderr).not.toContain(text.slice(0, 20));
+    const both = await runCli(['-r', repoDir, '--recovery-key-file', file, 'snapshots'], {
+      STRONGROOM_PASSWORD: PASSWORD,
+    });
+    expect(both.code).toBe(2);
+    expect((await runCli(['-r', repoDir, 'snapshots', '--recovery-key', text])).code).toBe(2);
+  });
+
+  it('key list names each kind, and a damaged key file, in text and --json', async () => {
+    const { repoDir, repo } = await repoWithData('cli-list');
+    const amk = newAccountMasterKey();
+    await repo.addAccountSlot(amk, recordFor(repo));
+    const { envelope } = await envelopeFor(amk, 9);
+    await writeEnvelope(repo.storage, envelope);
+    const damaged = toHex(randomBytes(32));
+    fs.writeFileSync(keyFile(repoDir, damaged), '{"version": 1,');
+    const env = { STRONGROOM_PASSWORD: PASSWORD };
+    const text = await runCli(['-r', repoDir, 'key', 'list'], env);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/ password {2}/);
+    expect(text.stdout).toMatch(/ account {3}key id [0-9a-f ]{39} /);
+    expect(text.stdout).toContain(`envelope  account ${envelope.accountUid}, generation 9`);
+    expect(text.stdout).toContain(`${damaged.slice(0, 8)}  DAMAGED   not JSON (damaged or truncated)`);
+    const json = await runCli(['-r', repoDir, 'key', 'list', '--json'], env);
+    const kinds = (JSON.parse(json.stdout) as { kind: string }[]).map((k) => k.kind).sort();
+    expect(kinds).toEqual(['account', 'damaged', 'envelope', 'password']);
   });
 });
