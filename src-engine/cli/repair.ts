@@ -14,13 +14,16 @@ import { EXIT, shortId } from './output';
 
 function indexReport(r: RepairIndexResult): string {
   const would = r.dryRun ? 'would ' : '';
+  // Set-aside packs whose blobs were found through the index are reported with the salvaged ones.
+  const salvaged = new Set(r.packsSalvaged.map((s) => s.pack));
+  const unusable = r.packsSetAside.filter((u) => !salvaged.has(u.pack));
   const lines = [
     ...r.unreadableIndexFiles.map((f) => `index file ${f.slice(0, 16)} cannot be read: ${would}replace it`),
     ...r.packsAdded.map((p) => `pack ${p.slice(0, 16)} was in no index: ${would}add it from its header`),
     ...r.packsMissing.map(
       (p) => `DROPPED pack ${p.slice(0, 16)}: in the index but not in the repository; its blobs are lost`,
     ),
-    ...r.packsSetAside.map(
+    ...unusable.map(
       (u) =>
         `DROPPED pack ${u.pack.slice(0, 16)}: ${u.reason}; none of its blobs can be used: ${would}set it aside (no command uses it; \`strongroom-backup prune\` deletes it)`,
     ),
@@ -28,16 +31,16 @@ function indexReport(r: RepairIndexResult): string {
       (p) => `pack ${p.slice(0, 16)} does not match its index entry: ${would}index it from its header`,
     ),
     ...r.packsSalvaged.flatMap((s) => [
-      `damaged pack ${s.pack.slice(0, 16)}: ${would}copy its ${s.blobsCopied} intact blobs to a new pack and remove it`,
+      s.setAside
+        ? `damaged pack ${s.pack.slice(0, 16)}: its header cannot be read; ${would}copy its ${s.blobsCopied} intact blobs, found through the index, to a new pack and set it aside (\`strongroom-backup prune\` deletes it)`
+        : `damaged pack ${s.pack.slice(0, 16)}: ${would}copy its ${s.blobsCopied} intact blobs to a new pack and remove it`,
       ...s.blobsLost.map(
         (b) => `DROPPED blob ${b.blob.slice(0, 16)} of pack ${s.pack.slice(0, 16)}: ${b.reason}`,
       ),
     ]),
   ];
   const lost =
-    r.packsMissing.length +
-    r.packsSetAside.length +
-    r.packsSalvaged.reduce((n, s) => n + s.blobsLost.length, 0);
+    r.packsMissing.length + unusable.length + r.packsSalvaged.reduce((n, s) => n + s.blobsLost.length, 0);
   if (r.newIndex)
     lines.push(
       `wrote index ${r.newIndex.slice(0, 16)} (${r.packsIndexed} packs, ${r.blobsIndexed} blobs); removed ${r.indexFilesRemoved} old index files`,

@@ -89,6 +89,8 @@ async function runCheck(repo: Repository, opts: CheckOptions): Promise<CheckResu
   const repairs = new Set<string>();
   const damaged = new Map<string, Damage>();
   const missing = new Set<string>();
+  /** Indexed packs whose header cannot be read: --read-data finds their blobs where the index says. */
+  const headerless = new Set<string>();
   const fail = (m: string) => {
     res.errors.push(m);
   };
@@ -156,7 +158,12 @@ async function runCheck(repo: Repository, opts: CheckOptions): Promise<CheckResu
         });
       }
     } catch (err) {
-      damaged.set(packId, { reason: (err as Error).message, blobs: 'all' });
+      const why = (err as Error).message;
+      // Read in full below when asked; otherwise every blob counts as lost, and the reason says so.
+      const more =
+        (opts.readDataPercent ?? 0) > 0 ? '' : ' (`check --read-data` tells which of its blobs are intact)';
+      damaged.set(packId, { reason: `${why}${more}`, blobs: 'all' });
+      headerless.add(packId);
     }
     res.packsChecked++;
   }
@@ -223,12 +230,18 @@ async function runCheck(repo: Repository, opts: CheckOptions): Promise<CheckResu
     const chosen = pct >= 100 ? ordered : ordered.filter(() => crypto.randomInt(0, 1_000_000) < pct * 10_000);
     if (pct < 100 && chosen.length === 0 && ordered.length > 0)
       chosen.push(ordered[crypto.randomInt(0, ordered.length)]!);
+    // Known damaged already, but which of their blobs are lost is worth reading for.
+    chosen.push(...headerless);
     done = 0;
     for (const packId of chosen) {
       opts.onProgress?.(done++, chosen.length, 'read-data');
       // Counted whether or not it turns out damaged: the count says how much was read.
       res.packsRead++;
-      const d = await readWholePack(repo, packId);
+      const d = await readWholePack(
+        repo,
+        packId,
+        headerless.has(packId) ? repo.packs.get(packId) : undefined,
+      );
       if (d) damaged.set(packId, d);
     }
   }
@@ -270,20 +283,33 @@ async function runCheck(repo: Repository, opts: CheckOptions): Promise<CheckResu
 
 /**
  * Reads a pack whole and authenticates its header and every blob on its own, so that damage costs only
- * the blobs it is in. Undefined when the pack is sound.
+ * the blobs it is in. A pack whose header cannot be read has its blobs looked for where `indexed` (the
+ * index's entries) says: `repair index --read-all-packs` keeps those that authenticate. Undefined when
+ * the pack is sound.
  */
-async function readWholePack(repo: Repository, packId: string): Promise<Damage | undefined> {
+async function readWholePack(
+  repo: Repository,
+  packId: string,
+  indexed?: PackEntry[],
+): Promise<Damage | undefined> {
   const where = `pack ${packId.slice(0, 16)}`;
   let bytes: Buffer;
   let header: PackEntry[];
+  let headerProblem: string | undefined;
   try {
     bytes = await repo.storage.read(packName(packId));
+  } catch (err) {
+    return { reason: `${where}: ${(err as Error).message}`, blobs: 'all' };
+  }
+  try {
     const h = decodeHeader(repo.keys, packId, bytes, bytes.length);
     if (typeof h === 'number') throw new IntegrityError(packId, `${where}: header truncated`);
     header = h;
   } catch (err) {
     const m = (err as Error).message;
-    return { reason: err instanceof IntegrityError ? m : `${where}: ${m}`, blobs: 'all' };
+    headerProblem = err instanceof IntegrityError ? m : `${where}: ${m}`;
+    if (!indexed) return { reason: headerProblem, blobs: 'all' };
+    header = indexed;
   }
   const bad = new Set<string>();
   let first = '';
@@ -294,6 +320,14 @@ async function readWholePack(repo: Repository, packId: string): Promise<Damage |
       bad.add(e.id);
       first ||= (err as Error).message;
     }
+  }
+  if (headerProblem) {
+    const intact = header.length - bad.size;
+    const saved =
+      bad.size === 0
+        ? `all ${intact} of its blobs are intact`
+        : `${intact} of its ${header.length} blobs are intact (the first damaged: ${first})`;
+    return { reason: `${headerProblem}; ${saved}`, blobs: bad };
   }
   if (bad.size === 1) return { reason: first, blobs: bad };
   if (bad.size > 1) return { reason: `${bad.size} blobs are damaged (the first: ${first})`, blobs: bad };

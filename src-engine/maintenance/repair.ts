@@ -49,6 +49,11 @@ export interface SalvagedPack {
   blobsCopied: number;
   /** Blobs that failed authentication, with why: these are lost. */
   blobsLost: { blob: string; reason: string }[];
+  /**
+   * Its header cannot be read, so its blobs were found where the index said: the pack is set aside
+   * (see `packsSetAside`) rather than removed.
+   */
+  setAside?: true;
 }
 
 export interface RepairIndexResult {
@@ -157,9 +162,20 @@ async function runRepairIndex(repo: Repository, opts: RepairIndexOptions): Promi
       }
       const bytes = await repo.storage.read(packName(packId));
       // Not parsePack: a pack whose bytes no longer match its name still holds intact blobs, each
-      // authenticated on its own below.
-      const header = decodeHeader(repo.keys, packId, bytes, bytes.length);
-      if (typeof header === 'number') throw new Error('header truncated');
+      // authenticated on its own below. With its header unreadable, an index file may still say where
+      // its blobs are; each is authenticated (tag and id) all the same.
+      let header: PackEntry[];
+      let headerProblem: string | undefined;
+      try {
+        const h = decodeHeader(repo.keys, packId, bytes, bytes.length);
+        if (typeof h === 'number') throw new Error('header truncated');
+        header = h;
+      } catch (err) {
+        const listed = indexed.get(packId);
+        if (!listed) throw err;
+        headerProblem = (err as Error).message;
+        header = listed;
+      }
       const good: PackEntry[] = [];
       const lost: SalvagedPack['blobsLost'] = [];
       for (const e of header) {
@@ -172,13 +188,19 @@ async function runRepairIndex(repo: Repository, opts: RepairIndexOptions): Promi
         }
       }
       if (!indexed.has(packId)) res.packsAdded.push(packId);
-      if (lost.length === 0 && sha256Hex(bytes) === packId) {
+      if (!headerProblem && lost.length === 0 && sha256Hex(bytes) === packId) {
         kept.set(packId, good);
         continue;
       }
       // Damaged: its intact blobs go to new packs, so the damaged file can go and check passes again.
-      res.packsSalvaged.push({ pack: packId, blobsCopied: good.length, blobsLost: lost });
-      damagedPacks.push(packId);
+      // One whose header is damaged is set aside instead: whoever looks into it finds it until prune.
+      if (headerProblem) {
+        res.packsSalvaged.push({ pack: packId, blobsCopied: good.length, blobsLost: lost, setAside: true });
+        res.packsSetAside.push({ pack: packId, reason: headerProblem });
+      } else {
+        res.packsSalvaged.push({ pack: packId, blobsCopied: good.length, blobsLost: lost });
+        damagedPacks.push(packId);
+      }
       if (opts.dryRun) continue;
       for (const e of good) {
         writer.add(

@@ -188,6 +188,34 @@ describe('a pack whose header is damaged', () => {
     expect(after.warnings).toEqual([]);
   });
 
+  it('keeps its intact blobs, found where the index said they are: check --read-data names nothing lost, and everything restores', async () => {
+    const f = await fixture('salvaged-header');
+    const before = await openRepo(f.repoDir);
+    const { pack } = await packOf(before, f.src, 'docs/one.bin');
+    const blobs = before.packs.get(pack)!.length;
+    const file = packPath(f.repoDir, pack);
+    const fd = fs.openSync(file, 'r+');
+    fs.writeSync(fd, Buffer.from('XX'), 0, 2, fs.statSync(file).size - 100);
+    fs.closeSync(fd);
+
+    const structure = await check(await openRepo(f.repoDir));
+    expect(structure.damagedPacks.map((d) => d.pack)).toEqual([pack]);
+    const full = await check(await openRepo(f.repoDir), { readDataPercent: 100 });
+    const d = full.damagedPacks.find((x) => x.pack === pack)!;
+    expect(d.reason).toMatch(new RegExp(`header.*; all ${blobs} of its blobs are intact`));
+    expect(d.lost).toEqual([]);
+    expect(full.repairs).toEqual([REPAIR_INDEX_READ_ALL]);
+
+    const r = await repairIndex(await openRepo(f.repoDir), { readAllPacks: true });
+    expect(r.packsSetAside).toEqual([{ pack, reason: expect.stringMatching(/header/) }]);
+    expect(r.packsSalvaged).toEqual([{ pack, blobsCopied: blobs, blobsLost: [], setAside: true }]);
+    expect(fs.existsSync(file)).toBe(true);
+    const after = await check(await openRepo(f.repoDir), { readDataPercent: 100 });
+    expect(after.errors).toEqual([]);
+    expect((await repairSnapshots(await openRepo(f.repoDir))).repaired).toEqual([]);
+    expect(await restoredIntact(f, f.snapshotId, 'out')).toEqual(Object.keys(CONTENT).sort());
+  });
+
   it('when no index names it, check says `repair index` sets it aside rather than that a backup will index it', async () => {
     const f = await fixture('unindexed-damaged-header');
     const { pack } = await packOf(await openRepo(f.repoDir), f.src, 'docs/two.bin');
