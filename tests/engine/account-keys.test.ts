@@ -286,7 +286,7 @@ describe('the CLI with the recovery key', () => {
     });
     expect(both.code).toBe(2);
     expect((await runCli(['-r', repoDir, 'snapshots', '--recovery-key', text])).code).toBe(2);
-  });
+  }, 120_000);
 
   it('key list names each kind, and a damaged key file, in text and --json', async () => {
     const { repoDir, repo } = await repoWithData('cli-list');
@@ -306,5 +306,5 @@ describe('the CLI with the recovery key', () => {
     const json = await runCli(['-r', repoDir, 'key', 'list', '--json'], env);
     const kinds = (JSON.parse(json.stdout) as { kind: string }[]).map((k) => k.kind).sort();
     expect(kinds).toEqual(['account', 'damaged', 'envelope', 'password']);
-  });
+  }, 60_000);
 });

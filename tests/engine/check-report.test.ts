@@ -61,7 +61,7 @@ describe('an index file lost while its packs are intact', () => {
     const after = await check(await openRepo(repoDir));
     expect(after.errors).toEqual([]);
     expect(after.warnings).toEqual([]);
-  });
+  }, 60_000);
 });
 
 describe('a damaged data pack shared by two snapshots', () => {
@@ -98,7 +98,7 @@ describe('a damaged data pack shared by two snapshots', () => {
       .map((n) => `${src}/many/${n.name}`);
     // More files than any list shows in full.
     expect(inPack.length).toBeGreaterThan(200);
-  });
+  }, 120_000);
 
   it('--read-data names both snapshots and only the file whose blob is damaged', async () => {
     const repo = await openRepo(repoDir);
@@ -127,7 +127,7 @@ describe('a damaged data pack shared by two snapshots', () => {
     } finally {
       fs.writeFileSync(file, original);
     }
-  });
+  }, 60_000);
 
   it('a missing pack names every file it held in both snapshots, and the CLI says how many more it did not list', async () => {
     const file = packPath(repoDir, pack);
@@ -147,5 +147,5 @@ describe('a damaged data pack shared by two snapshots', () => {
     } finally {
       fs.renameSync(moved, file);
     }
-  });
+  }, 60_000);
 });

@@ -186,7 +186,7 @@ describe('a pack whose header is damaged', () => {
     const after = await check(await openRepo(f.repoDir), { readDataPercent: 100 });
     expect(after.errors).toEqual([]);
     expect(after.warnings).toEqual([]);
-  });
+  }, 60_000);
 
   it('keeps its intact blobs, found where the index said they are: check --read-data names nothing lost, and everything restores', async () => {
     const f = await fixture('salvaged-header');
