@@ -8,6 +8,9 @@ export {
   type RepositoryProblem,
   type SnapshotRepair,
 } from './repository/repository';
+export { readEnvelope, writeEnvelope, type KeyListing } from './repository/keys';
+export type { EngineEnvelope } from '../src-shared/repository-key-files';
+export type { OpenOptions } from './repository/repository';
 export { LocalFolderStorage, RestHttpStorage, type Storage, type StorageDescriptor } from './storage';
 export {
   backup,

@@ -18,7 +18,7 @@ export interface FlagSpec {
 
 /** Flags every command accepts. */
 export const GLOBAL_FLAGS: FlagSpec = {
-  value: ['repo', 'password-file'],
+  value: ['repo', 'password-file', 'recovery-key-file'],
   bool: ['json', 'break-lock', 'help', 'quiet', 'no-progress'],
 };
 
@@ -51,6 +51,11 @@ export function parseArgs(argv: string[], spec: FlagSpec): Parsed {
         name = name.slice(0, eq);
       }
       name = ALIASES[name] ?? name;
+      if (name === 'recovery-key') {
+        throw new UsageError(
+          'recovery keys are never accepted on the command line (other users can read it); use STRONGROOM_RECOVERY_KEY or --recovery-key-file FILE',
+        );
+      }
       if (name === 'password' || name === 'p') {
         throw new UsageError(
           'passwords are never accepted on the command line (other users can read it); use STRONGROOM_PASSWORD or --password-file FILE',

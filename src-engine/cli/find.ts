@@ -8,7 +8,7 @@
 import { EngineError } from '../errors';
 import { findInSnapshots, type FoundPath, type FoundVersion, type SnapshotRef } from '../query/find';
 import { selectSnapshots } from '../query/snapshot-filter';
-import { flags, UsageError, type Parsed } from './args';
+import { flags, has, UsageError, type Parsed } from './args';
 import type { RepositoryCommand } from './command';
 import { EXIT, fmtBytes, shortId } from './output';
 
@@ -42,9 +42,10 @@ export function snapshotFilterOf(args: Parsed) {
 export const findCommand: RepositoryCommand = {
   name: 'find',
   usage:
-    'find PATTERN [--snapshot ID]... [--host NAME]... [--tag TAG]... [--path PATH]...\n' +
-    '                                       every version of matching files in every snapshot',
-  flags: { value: ['snapshot', 'host', 'tag', 'path'], bool: [] },
+    'find PATTERN [--exact] [--snapshot ID]... [--host NAME]... [--tag TAG]... [--path PATH]...\n' +
+    '                                       every version of matching files in every snapshot\n' +
+    '                                       (case and accents ignored unless --exact)',
+  flags: { value: ['snapshot', 'host', 'tag', 'path'], bool: ['exact'] },
   opensRepository: true,
   async run({ repo, args, out, signal }) {
     const pattern = args.positional[0];
@@ -56,6 +57,7 @@ export const findCommand: RepositoryCommand = {
     if (snapshots.length === 0) throw new EngineError('NOT_FOUND', 'no snapshots to search');
     const r = await findInSnapshots(repo, pattern, {
       snapshots,
+      exact: has(args, 'exact'),
       signal,
       onProgress: (d, t) => out.progress(`searching snapshot ${d}/${t}`),
     });

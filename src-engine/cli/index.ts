@@ -1,15 +1,15 @@
 /**
  * strongroom-backup: the engine's command line, shaped like restic's, one module per command (restic's
  * cmd_*.go). This file parses, opens the repository and maps errors to exit codes. Passwords come from
- * STRONGROOM_PASSWORD, --password-file or a terminal prompt, never from argv.
+ * STRONGROOM_PASSWORD, --password-file or a terminal prompt, recovery keys from STRONGROOM_RECOVERY_KEY
+ * or --recovery-key-file (open-repository.ts), never from argv.
  */
 import { EngineError } from '../errors';
-import { Repository } from '../repository/repository';
 import { openRepositoryStorage } from '../storage';
 import { checkFlags, GLOBAL_FLAGS, has, flag, parseArgs as parseWith, UsageError, type Parsed } from './args';
 import type { CliCommand } from './command';
 import { EXIT, Output, type CliIo } from './output';
-import { getPassword } from './password';
+import { openRepository, takeRecoveryKeyText } from './open-repository';
 import { initCommand } from './init';
 import { backupCommand } from './backup';
 import { snapshotsCommand } from './snapshots';
@@ -43,12 +43,13 @@ const COMMANDS: CliCommand[] = [
   repairCommand,
 ];
 
-const USAGE = `usage: strongroom-backup --repo DIR [--password-file FILE] [--json] [--break-lock] COMMAND [options]
+const USAGE = `usage: strongroom-backup --repo DIR [--password-file FILE | --recovery-key-file FILE] [--json] [--break-lock] COMMAND [options]
 
 commands:
 ${COMMANDS.map((c) => `  ${c.usage.replace(/\n/g, '\n  ')}`).join('\n')}
 
-The password: STRONGROOM_PASSWORD, --password-file FILE, or a prompt on a terminal.
+The password: STRONGROOM_PASSWORD, --password-file FILE, or a prompt on a terminal. A folder vault made
+by the app also opens with its account's recovery key: --recovery-key-file FILE or STRONGROOM_RECOVERY_KEY.
 The repository: --repo DIR (-r DIR) or STRONGROOM_REPOSITORY.
 Exit codes: 0 ok, 1 error, 2 usage error, 3 incomplete (backup: some files could not be read;
 restore: some paths could not be restored; each is listed on stderr).`;
@@ -84,10 +85,14 @@ export async function runCli(argv: string[], io: CliIo, signal?: AbortSignal): P
     if (!repoDir) throw new UsageError('no repository: pass --repo DIR or set STRONGROOM_REPOSITORY');
     const storage = openRepositoryStorage(repoDir, io.env);
     const ctx = { args: p, io, out, storage, signal, breakLock: has(p, 'break-lock') };
-    if (!command.opensRepository) return await command.run(ctx);
-    const repo = await Repository.open(storage, await getPassword(io, p, false));
+    const recoveryKey = takeRecoveryKeyText(io, p);
+    if (!command.opensRepository) {
+      if (recoveryKey !== undefined)
+        throw new UsageError(`${command.name} takes a password; a recovery key opens an existing vault`);
+      return await command.run(ctx);
+    }
     // Files skipped because they cannot be used are said as they are found, whatever the command.
-    repo.onProblem = (problem) => out.problem(problem);
+    const repo = await openRepository(storage, io, p, out, recoveryKey);
     return await command.run({ ...ctx, repo });
   } catch (err) {
     out.endProgress();

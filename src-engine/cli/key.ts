@@ -1,9 +1,30 @@
-/** `key list | add | remove ID`: the passwords (key files) that open the repository. */
+/**
+ * `key list | add | remove ID`: the key files: password slots, account slots, the drive envelope (and
+ * any that are damaged or restic's, which open nothing here).
+ */
+import { formatKeyId } from '../../src-shared/account-crypto';
 import { EngineError } from '../errors';
+import type { KeyListing } from '../repository/keys';
 import { flag, UsageError } from './args';
 import type { RepositoryCommand } from './command';
 import { EXIT, shortId } from './output';
 import { promptPassword, readPasswordFile } from './password';
+
+function keyLine(k: KeyListing): string {
+  const id = shortId(k.id);
+  switch (k.kind) {
+    case 'password':
+      return `${id}  password  ${k.created}  ${k.username}@${k.host}`;
+    case 'account':
+      return `${id}  account   key id ${formatKeyId(k.keyId)}  ${k.created}  ${k.username}@${k.host}`;
+    case 'envelope':
+      return `${id}  envelope  account ${k.accountUid}, generation ${k.generation}, key id ${formatKeyId(k.keyId)}  ${k.created}  ${k.server}`;
+    case 'restic':
+      return `${id}  restic    not usable here  ${k.created}  ${k.username}@${k.host}`;
+    case 'damaged':
+      return `${id}  DAMAGED   ${k.reason}; it opens nothing (\`key remove ${id}\` removes it)`;
+  }
+}
 
 export const keyCommand: RepositoryCommand = {
   name: 'key',
@@ -14,7 +35,7 @@ export const keyCommand: RepositoryCommand = {
     const sub = args.positional[0];
     if (sub === 'list') {
       const keys = await repo.listKeys();
-      out.result(keys.map((k) => `${shortId(k.id)}  ${k.created}  ${k.username}@${k.host}`).join('\n'), keys);
+      out.result(keys.map(keyLine).join('\n'), keys);
       return EXIT.ok;
     }
     if (sub === 'add') {

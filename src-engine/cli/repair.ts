@@ -14,30 +14,33 @@ import { EXIT, shortId } from './output';
 
 function indexReport(r: RepairIndexResult): string {
   const would = r.dryRun ? 'would ' : '';
+  // Set-aside packs whose blobs were found through the index are reported with the salvaged ones.
+  const salvaged = new Set(r.packsSalvaged.map((s) => s.pack));
+  const unusable = r.packsSetAside.filter((u) => !salvaged.has(u.pack));
   const lines = [
     ...r.unreadableIndexFiles.map((f) => `index file ${f.slice(0, 16)} cannot be read: ${would}replace it`),
     ...r.packsAdded.map((p) => `pack ${p.slice(0, 16)} was in no index: ${would}add it from its header`),
     ...r.packsMissing.map(
       (p) => `DROPPED pack ${p.slice(0, 16)}: in the index but not in the repository; its blobs are lost`,
     ),
-    ...r.packsUnreadable.map(
+    ...unusable.map(
       (u) =>
-        `DROPPED pack ${u.pack.slice(0, 16)}: ${u.reason}; none of its blobs can be used (the file is left in place)`,
+        `DROPPED pack ${u.pack.slice(0, 16)}: ${u.reason}; none of its blobs can be used: ${would}set it aside (no command uses it; \`strongroom-backup prune\` deletes it)`,
     ),
     ...r.packsReindexed.map(
       (p) => `pack ${p.slice(0, 16)} does not match its index entry: ${would}index it from its header`,
     ),
     ...r.packsSalvaged.flatMap((s) => [
-      `damaged pack ${s.pack.slice(0, 16)}: ${would}copy its ${s.blobsCopied} intact blobs to a new pack and remove it`,
+      s.setAside
+        ? `damaged pack ${s.pack.slice(0, 16)}: its header cannot be read; ${would}copy its ${s.blobsCopied} intact blobs, found through the index, to a new pack and set it aside (\`strongroom-backup prune\` deletes it)`
+        : `damaged pack ${s.pack.slice(0, 16)}: ${would}copy its ${s.blobsCopied} intact blobs to a new pack and remove it`,
       ...s.blobsLost.map(
         (b) => `DROPPED blob ${b.blob.slice(0, 16)} of pack ${s.pack.slice(0, 16)}: ${b.reason}`,
       ),
     ]),
   ];
   const lost =
-    r.packsMissing.length +
-    r.packsUnreadable.length +
-    r.packsSalvaged.reduce((n, s) => n + s.blobsLost.length, 0);
+    r.packsMissing.length + unusable.length + r.packsSalvaged.reduce((n, s) => n + s.blobsLost.length, 0);
   if (r.newIndex)
     lines.push(
       `wrote index ${r.newIndex.slice(0, 16)} (${r.packsIndexed} packs, ${r.blobsIndexed} blobs); removed ${r.indexFilesRemoved} old index files`,
@@ -60,6 +63,12 @@ function snapshotsReport(r: RepairSnapshotsResult): string {
     );
   }
   for (const s of r.repaired) {
+    if (s.alreadyReplacedBy) {
+      lines.push(
+        `snapshot ${shortId(s.id)} was already replaced by ${shortId(s.alreadyReplacedBy)} (an earlier repair stopped before removing it): ${r.dryRun ? 'would remove' : 'removed'} it`,
+      );
+      continue;
+    }
     if (s.unrepairable) {
       lines.push(`snapshot ${shortId(s.id)}: ${s.unrepairable}`);
       continue;
@@ -71,7 +80,7 @@ function snapshotsReport(r: RepairSnapshotsResult): string {
     );
     lines.push(...s.dropped.map((d) => `  dropped ${d}`));
   }
-  const changed = r.repaired.filter((s) => !s.unrepairable).length;
+  const changed = r.repaired.filter((s) => !s.unrepairable && !s.alreadyReplacedBy).length;
   lines.push(
     changed === 0
       ? `checked ${r.snapshotsChecked} snapshots: ${r.dryRun ? 'none would be' : 'none were'} modified`

@@ -1,11 +1,12 @@
 /**
  * Check: the structure always (every index file, pack header, snapshot and tree decrypts and agrees; every
  * referenced blob is indexed), and on request the data itself: every byte of all packs, or a random
- * percentage of them. Damage is reported with the snapshots and files it touches.
+ * percentage of them. Damage is reported with every snapshot it touches and the files that lose data.
  */
 import crypto from 'node:crypto';
 import { IntegrityError } from '../errors';
-import { parsePack, readPackHeader, decryptBlob, BLOB_TREE } from '../repository/pack';
+import { sha256Hex } from '../repository/crypto';
+import { decodeHeader, readPackHeader, decryptBlob, BLOB_TREE, type PackEntry } from '../repository/pack';
 import type { Repository } from '../repository/repository';
 import { packName } from '../storage';
 
@@ -16,12 +17,31 @@ export interface CheckOptions {
   breakLock?: boolean;
 }
 
+/** A path that loses data to a damaged pack. */
+export interface LostPath {
+  /** The path in the snapshots (absolute, as backed up). */
+  path: string;
+  /**
+   * `file`: some of its content is in the damaged part; `folder`: its listing (tree) is, so nothing in
+   * it can be restored (what it held is not known from here).
+   */
+  kind: 'file' | 'folder';
+  /** The snapshots that hold this path with the damaged data, oldest first. */
+  snapshots: string[];
+}
+
 export interface DamagedPack {
   pack: string;
   reason: string;
-  /** "snapshot-id:/path" of files (and trees) using blobs in this pack */
-  affects: string[];
+  /** Every snapshot that uses damaged data of this pack, oldest first. */
+  snapshots: string[];
+  /** The paths that lose data, by path; the first LOST_LISTED of them (`lostCount` says how many). */
+  lost: LostPath[];
+  lostCount: number;
 }
+
+/** How many lost paths a damaged pack lists (the count is always exact). */
+export const LOST_LISTED = 1000;
 
 export interface CheckResult {
   ok: boolean;
@@ -49,6 +69,12 @@ export async function check(repo: Repository, opts: CheckOptions = {}): Promise<
   }
 }
 
+/** Why a pack cannot be fully used, and which of its blobs are lost ('all': none can be used). */
+interface Damage {
+  reason: string;
+  blobs: Set<string> | 'all';
+}
+
 async function runCheck(repo: Repository, opts: CheckOptions): Promise<CheckResult> {
   const res: CheckResult = {
     ok: true,
@@ -61,12 +87,14 @@ async function runCheck(repo: Repository, opts: CheckOptions): Promise<CheckResu
     repairs: [],
   };
   const repairs = new Set<string>();
-  const damaged = new Map<string, string>();
+  const damaged = new Map<string, Damage>();
   const missing = new Set<string>();
+  /** Indexed packs whose header cannot be read: --read-data finds their blobs where the index says. */
+  const headerless = new Set<string>();
   const fail = (m: string) => {
     res.errors.push(m);
   };
-  // Strict: report what the index files say; reading unindexed pack headers is what `repair index` does.
+  // Strict: what the index files say. Packs they do not name are looked at below, on their own.
   const seenProblems = repo.problems.length;
   try {
     await repo.loadIndex({ strict: true });
@@ -79,19 +107,41 @@ async function runCheck(repo: Repository, opts: CheckOptions): Promise<CheckResu
     repairs.add(REPAIR_INDEX);
   }
   const onDisk = new Set(await repo.listNames('packs'));
-  for (const p of onDisk) {
-    if (!repo.packs.has(p)) {
+  const packIds = [...repo.packs.keys()];
+  for (const [p, reason] of repo.setAsidePacks) {
+    if (onDisk.has(p) && !repo.packs.has(p))
       res.warnings.push(
-        `pack ${p.slice(0, 16)} is not in any index (left by an interrupted backup, or its index file was lost); the next backup or \`${REPAIR_INDEX}\` indexes it`,
+        `pack ${p.slice(0, 16)} was set aside by \`repair index\` (${reason}); no command uses it, and \`prune\` deletes it`,
       );
+  }
+  // Packs no index file names: their headers say whether their blobs are usable (then only the index is
+  // missing, and `repair index` is the remedy) or not (then `repair index` sets them aside). Their blobs
+  // join the in-memory index so the walk below can tell a blob that is only unindexed from a lost one.
+  const unindexed = new Map<string, Set<string>>();
+  for (const p of onDisk) {
+    if (repo.packs.has(p) || repo.setAsidePacks.has(p)) continue;
+    try {
+      repo.addPack(p, await readPackHeader(repo.storage, repo.keys, p));
+      unindexed.set(p, new Set());
+    } catch (err) {
+      fail(
+        `pack ${p.slice(0, 16)} is in no index file and its header cannot be read (${(err as Error).message}): none of its blobs can be used; \`${REPAIR_INDEX}\` sets it aside`,
+      );
+      repairs.add(REPAIR_INDEX);
     }
   }
-  const packIds = [...repo.packs.keys()];
+  const use = (id: string) => {
+    const pack = repo.index.get(id)?.pack;
+    if (pack !== undefined) unindexed.get(pack)?.add(id);
+  };
   let done = 0;
   for (const packId of packIds) {
     opts.onProgress?.(done++, packIds.length, 'structure');
     if (!onDisk.has(packId)) {
-      damaged.set(packId, `pack ${packId.slice(0, 16)} is in the index but missing from the repository`);
+      damaged.set(packId, {
+        reason: `pack ${packId.slice(0, 16)} is in the index but missing from the repository`,
+        blobs: 'all',
+      });
       missing.add(packId);
       continue;
     }
@@ -102,10 +152,18 @@ async function runCheck(repo: Repository, opts: CheckOptions): Promise<CheckResu
         `${e.id}:${e.offset}:${e.length}:${e.type}`;
       const hs = new Set(header.map(key));
       if (header.length !== indexed.length || !indexed.every((e) => hs.has(key(e)))) {
-        damaged.set(packId, `pack ${packId.slice(0, 16)}: header does not match the index`);
+        damaged.set(packId, {
+          reason: `pack ${packId.slice(0, 16)}: header does not match the index`,
+          blobs: 'all',
+        });
       }
     } catch (err) {
-      damaged.set(packId, (err as Error).message);
+      const why = (err as Error).message;
+      // Read in full below when asked; otherwise every blob counts as lost, and the reason says so.
+      const more =
+        (opts.readDataPercent ?? 0) > 0 ? '' : ' (`check --read-data` tells which of its blobs are intact)';
+      damaged.set(packId, { reason: `${why}${more}`, blobs: 'all' });
+      headerless.add(packId);
     }
     res.packsChecked++;
   }
@@ -129,6 +187,7 @@ async function runCheck(repo: Repository, opts: CheckOptions): Promise<CheckResu
   const walk = async (treeId: string, where: string): Promise<void> => {
     if (seenTrees.has(treeId)) return;
     seenTrees.add(treeId);
+    use(treeId);
     let tree;
     try {
       tree = await repo.readTree(treeId);
@@ -142,82 +201,72 @@ async function runCheck(repo: Repository, opts: CheckOptions): Promise<CheckResu
     for (const n of tree.nodes) {
       const p = `${where === '/' ? '' : where}/${n.name}`;
       if (n.type === 'dir' && n.subtree) await walk(n.subtree, p);
-      for (const id of n.content ?? [])
+      for (const id of n.content ?? []) {
         if (!repo.index.has(id)) {
           fail(`${p}: blob ${id.slice(0, 16)} is missing`);
           repairs.add(REPAIR_SNAPSHOTS);
-        }
+        } else use(id);
+      }
     }
   };
   for (const s of snapshots) await walk(s.tree, '/');
+  for (const [p, used] of unindexed) {
+    if (used.size > 0) {
+      fail(
+        `pack ${p.slice(0, 16)} is in no index file, yet snapshots use ${used.size} of its blobs (its index file was lost or cannot be read): \`${REPAIR_INDEX}\` indexes it`,
+      );
+      repairs.add(REPAIR_INDEX);
+    } else {
+      res.warnings.push(
+        `pack ${p.slice(0, 16)} is not in any index (left by an interrupted backup, or its index file was lost); the next backup or \`${REPAIR_INDEX}\` indexes it`,
+      );
+    }
+  }
 
   // Data: read whole packs, verify name, header and every blob's MAC and id.
   const pct = Math.max(0, Math.min(100, opts.readDataPercent ?? 0));
   if (pct > 0) {
-    const ordered = [...packIds].filter((p) => onDisk.has(p) && !damaged.has(p));
+    const ordered = [...packIds, ...unindexed.keys()].filter((p) => onDisk.has(p) && !damaged.has(p));
     const chosen = pct >= 100 ? ordered : ordered.filter(() => crypto.randomInt(0, 1_000_000) < pct * 10_000);
     if (pct < 100 && chosen.length === 0 && ordered.length > 0)
       chosen.push(ordered[crypto.randomInt(0, ordered.length)]!);
+    // Known damaged already, but which of their blobs are lost is worth reading for.
+    chosen.push(...headerless);
     done = 0;
     for (const packId of chosen) {
       opts.onProgress?.(done++, chosen.length, 'read-data');
       // Counted whether or not it turns out damaged: the count says how much was read.
       res.packsRead++;
-      try {
-        const bytes = await repo.storage.read(packName(packId));
-        const entries = parsePack(repo.keys, packId, bytes);
-        for (const e of entries)
-          decryptBlob(
-            repo.keys,
-            e,
-            bytes.subarray(e.offset, e.offset + e.length),
-            `pack ${packId.slice(0, 16)}`,
-            true,
-          );
-      } catch (err) {
-        damaged.set(
-          packId,
-          err instanceof IntegrityError
-            ? err.message
-            : `pack ${packId.slice(0, 16)}: ${(err as Error).message}`,
-        );
-      }
+      const d = await readWholePack(
+        repo,
+        packId,
+        headerless.has(packId) ? repo.packs.get(packId) : undefined,
+      );
+      if (d) damaged.set(packId, d);
     }
   }
 
   if (damaged.size > 0) {
-    // Name what the damage touches: walk all snapshots once more, collecting users of damaged blobs.
-    const affects = new Map<string, string[]>([...damaged.keys()].map((p) => [p, []]));
-    const packOf = (id: string) => (repo.index.get(id) ?? repo.damagedBlobs.get(id))?.pack;
-    const note = (id: string, label: string) => {
-      const p = packOf(id);
-      if (p && affects.has(p)) {
-        const list = affects.get(p)!;
-        if (list.length < 200 && !list.includes(label)) list.push(label);
-      }
-    };
-    for (const s of snapshots) {
-      const visit = async (treeId: string, where: string): Promise<void> => {
-        note(treeId, `${s.id.slice(0, 8)}:${where}`);
-        const tree = await repo.readTree(treeId).catch(() => undefined);
-        if (!tree) return;
-        for (const n of tree.nodes) {
-          const p = `${where === '/' ? '' : where}/${n.name}`;
-          for (const id of n.content ?? []) note(id, `${s.id.slice(0, 8)}:${p}`);
-          if (n.type === 'dir' && n.subtree) await visit(n.subtree, p);
-        }
-      };
-      await visit(s.tree, '/');
-    }
-    for (const [pack, reason] of damaged) {
-      res.damagedPacks.push({ pack, reason, affects: affects.get(pack) ?? [] });
-      fail(`damaged pack ${pack}: ${reason}`);
+    const lost = await lostPaths(repo, snapshots, damaged);
+    for (const [pack, d] of damaged) {
+      const l = lost.get(pack);
+      const paths = [...(l?.paths ?? [])]
+        .map(([path, v]) => ({ path, kind: v.kind, snapshots: v.snapshots }))
+        .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      res.damagedPacks.push({
+        pack,
+        reason: d.reason,
+        snapshots: l?.snapshots ?? [],
+        lost: paths.slice(0, LOST_LISTED),
+        lostCount: paths.length,
+      });
+      fail(`damaged pack ${pack}: ${d.reason}`);
     }
     // First the index must stop offering the damaged blobs (so a backup stores them again where the
     // files still exist), then the snapshots that use them are rewritten without them.
     // A pack that is only missing needs no reading of the others: plain `repair index` drops it.
     repairs.add([...damaged.keys()].every((p) => missing.has(p)) ? REPAIR_INDEX : REPAIR_INDEX_READ_ALL);
-    repairs.add(REPAIR_SNAPSHOTS);
+    if (lost.size > 0) repairs.add(REPAIR_SNAPSHOTS);
   }
   // Tree blobs stored as data (or the reverse) would mean a confused index.
   for (const t of seenTrees) {
@@ -230,4 +279,126 @@ async function runCheck(repo: Repository, opts: CheckOptions): Promise<CheckResu
     res.repairs = res.repairs.filter((r) => r !== REPAIR_INDEX);
   res.ok = res.errors.length === 0;
   return res;
+}
+
+/**
+ * Reads a pack whole and authenticates its header and every blob on its own, so that damage costs only
+ * the blobs it is in. A pack whose header cannot be read has its blobs looked for where `indexed` (the
+ * index's entries) says: `repair index --read-all-packs` keeps those that authenticate. Undefined when
+ * the pack is sound.
+ */
+async function readWholePack(
+  repo: Repository,
+  packId: string,
+  indexed?: PackEntry[],
+): Promise<Damage | undefined> {
+  const where = `pack ${packId.slice(0, 16)}`;
+  let bytes: Buffer;
+  let header: PackEntry[];
+  let headerProblem: string | undefined;
+  try {
+    bytes = await repo.storage.read(packName(packId));
+  } catch (err) {
+    return { reason: `${where}: ${(err as Error).message}`, blobs: 'all' };
+  }
+  try {
+    const h = decodeHeader(repo.keys, packId, bytes, bytes.length);
+    if (typeof h === 'number') throw new IntegrityError(packId, `${where}: header truncated`);
+    header = h;
+  } catch (err) {
+    const m = (err as Error).message;
+    headerProblem = err instanceof IntegrityError ? m : `${where}: ${m}`;
+    if (!indexed) return { reason: headerProblem, blobs: 'all' };
+    header = indexed;
+  }
+  const bad = new Set<string>();
+  let first = '';
+  for (const e of header) {
+    try {
+      decryptBlob(repo.keys, e, bytes.subarray(e.offset, e.offset + e.length), where, true);
+    } catch (err) {
+      bad.add(e.id);
+      first ||= (err as Error).message;
+    }
+  }
+  if (headerProblem) {
+    const intact = header.length - bad.size;
+    const saved =
+      bad.size === 0
+        ? `all ${intact} of its blobs are intact`
+        : `${intact} of its ${header.length} blobs are intact (the first damaged: ${first})`;
+    return { reason: `${headerProblem}; ${saved}`, blobs: bad };
+  }
+  if (bad.size === 1) return { reason: first, blobs: bad };
+  if (bad.size > 1) return { reason: `${bad.size} blobs are damaged (the first: ${first})`, blobs: bad };
+  // Every byte is under some tag or the checked header length, so this is only a safeguard.
+  if (sha256Hex(bytes) !== packId)
+    return { reason: `${where}: contents do not match its name (SHA-256)`, blobs: new Set() };
+  return undefined;
+}
+
+interface PackLoss {
+  snapshots: string[];
+  paths: Map<string, { kind: LostPath['kind']; snapshots: string[] }>;
+}
+
+/**
+ * Which snapshots and paths lose data to each damaged pack: files with a lost blob in their content,
+ * folders whose tree is lost. Each distinct tree is looked at once, however many snapshots share it.
+ */
+async function lostPaths(
+  repo: Repository,
+  snapshots: { id: string; tree: string }[],
+  damaged: Map<string, Damage>,
+): Promise<Map<string, PackLoss>> {
+  const lostIn = (id: string): string | undefined => {
+    const e = repo.index.get(id) ?? repo.damagedBlobs.get(id);
+    const d = e && damaged.get(e.pack);
+    return d && (d.blobs === 'all' || d.blobs.has(id)) ? e.pack : undefined;
+  };
+  interface Lost {
+    pack: string;
+    path: string;
+    kind: LostPath['kind'];
+  }
+  // Relative to the tree: "/name", "/sub/name".
+  const memo = new Map<string, Lost[]>();
+  const below = async (treeId: string): Promise<Lost[]> => {
+    const known = memo.get(treeId);
+    if (known) return known;
+    const out: Lost[] = [];
+    // A tree that cannot be read for another reason is named by the walk above.
+    const tree = await repo.readTree(treeId).catch(() => undefined);
+    for (const n of tree?.nodes ?? []) {
+      const rel = `/${n.name}`;
+      if (n.type === 'dir' && n.subtree) {
+        const pack = lostIn(n.subtree);
+        if (pack) out.push({ pack, path: rel, kind: 'folder' });
+        else for (const l of await below(n.subtree)) out.push({ ...l, path: `${rel}${l.path}` });
+        continue;
+      }
+      const packs = new Set<string>();
+      for (const id of n.content ?? []) {
+        const pack = lostIn(id);
+        if (pack) packs.add(pack);
+      }
+      for (const pack of packs) out.push({ pack, path: rel, kind: 'file' });
+    }
+    memo.set(treeId, out);
+    return out;
+  };
+  const result = new Map<string, PackLoss>();
+  for (const s of snapshots) {
+    const rootPack = lostIn(s.tree);
+    const lost: Lost[] = rootPack ? [{ pack: rootPack, path: '/', kind: 'folder' }] : await below(s.tree);
+    for (const l of lost) {
+      let r = result.get(l.pack);
+      if (!r) result.set(l.pack, (r = { snapshots: [], paths: new Map() }));
+      if (r.snapshots[r.snapshots.length - 1] !== s.id) r.snapshots.push(s.id);
+      const p = r.paths.get(l.path);
+      if (!p) r.paths.set(l.path, { kind: l.kind, snapshots: [s.id] });
+      else if (p.snapshots[p.snapshots.length - 1] !== s.id) p.snapshots.push(s.id);
+    }
+  }
+  return result;
 }

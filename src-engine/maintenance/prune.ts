@@ -108,9 +108,19 @@ async function runPrune(repo: Repository, opts: PruneOptions): Promise<PruneResu
       res.blobsRemoved += entries.length;
     } else repack.push({ packId, entries, keep });
   }
+  // Packs `repair index` set aside (their header cannot be read): nothing uses them, so they go first;
+  // stopping right after leaves set-aside entries naming packs that are gone, which nothing reads.
+  const setAside = [...repo.setAsidePacks.keys()].filter((p) => !repo.packs.has(p));
+  for (const p of setAside) {
+    const size = await repo.storage.size(packName(p)).catch(() => undefined);
+    if (size === undefined) continue;
+    res.packsDeleted++;
+    res.bytesFreed += size;
+    if (!opts.dryRun) await repo.storage.remove(packName(p));
+  }
   if (opts.dryRun) {
     res.packsRepacked = repack.length;
-    res.bytesFreed = removePacks.reduce((n, p) => n + (sizes.get(p) ?? 0), 0);
+    res.bytesFreed += removePacks.reduce((n, p) => n + (sizes.get(p) ?? 0), 0);
     for (const r of repack) {
       res.blobsRemoved += r.entries.length - r.keep.length;
       res.bytesFreed +=

@@ -6,12 +6,14 @@
  *   but that are gone are dropped. With `readAllPacks` every pack is read in full and only blobs that
  *   authenticate are indexed; a damaged pack's intact blobs are copied to a new pack and the damaged file
  *   removed (restic's `repair packs`), so a damaged blob is no longer offered to backups (which store it
- *   again where the file still exists).
+ *   again where the file still exists). A pack whose header cannot be read is set aside: the new index
+ *   records it, so no command reads or warns about it again, and prune deletes it.
  * - `repairSnapshots` rewrites snapshots whose trees use blobs the index does not hold: a file with a missing
  *   piece is left out (restic keeps the remaining pieces; that restores a file with the wrong content
  *   under its own name), an unreadable folder becomes an empty one. Everything intact stays restorable.
- *   The rewritten snapshot records what it lost, and the original is removed only after it is written.
- *   It trusts the index, so `repair index` comes first.
+ *   The rewritten snapshot records what it lost and which snapshot it replaces, and the original is
+ *   removed only after it is written; run again after stopping in between, it finds that record and
+ *   removes the original rather than writing a second copy. It trusts the index, so `repair index` comes first.
  *
  * Both write the new files before removing old ones: a crash in between leaves a readable repository.
  */
@@ -47,6 +49,11 @@ export interface SalvagedPack {
   blobsCopied: number;
   /** Blobs that failed authentication, with why: these are lost. */
   blobsLost: { blob: string; reason: string }[];
+  /**
+   * Its header cannot be read, so its blobs were found where the index said: the pack is set aside
+   * (see `packsSetAside`) rather than removed.
+   */
+  setAside?: true;
 }
 
 export interface RepairIndexResult {
@@ -58,8 +65,11 @@ export interface RepairIndexResult {
   packsReindexed: string[];
   /** Packs an index named that are not in the repository: their blobs are no longer indexed. */
   packsMissing: string[];
-  /** Packs whose header cannot be read: none of their blobs can be used (the file is left in place). */
-  packsUnreadable: { pack: string; reason: string }[];
+  /**
+   * Packs whose header cannot be read, newly set aside: none of their blobs can be used, so the index
+   * records them as set aside; no command reads or warns about them again, and prune deletes them.
+   */
+  packsSetAside: { pack: string; reason: string }[];
   /** With readAllPacks: damaged packs, replaced by new packs with their intact blobs, then removed. */
   packsSalvaged: SalvagedPack[];
   packsIndexed: number;
@@ -96,7 +106,7 @@ async function runRepairIndex(repo: Repository, opts: RepairIndexOptions): Promi
     packsAdded: [],
     packsReindexed: [],
     packsMissing: [],
-    packsUnreadable: [],
+    packsSetAside: [],
     packsSalvaged: [],
     packsIndexed: 0,
     blobsIndexed: 0,
@@ -109,8 +119,13 @@ async function runRepairIndex(repo: Repository, opts: RepairIndexOptions): Promi
   res.unreadableIndexFiles = [...repo.unreadableIndexFiles];
   const oldIndexFiles = [...repo.indexFiles, ...repo.unreadableIndexFiles];
   const indexed = new Map(repo.packs);
-  const onDisk = await repo.listNames('packs');
-  const onDiskSet = new Set(onDisk);
+  const listed = await repo.listNames('packs');
+  const onDiskSet = new Set(listed);
+  // Packs set aside before stay set aside (while they exist) and are not read again.
+  const setAside = [...repo.setAsidePacks]
+    .filter(([id]) => onDiskSet.has(id) && !indexed.has(id))
+    .map(([id, reason]) => ({ id, reason }));
+  const onDisk = listed.filter((p) => indexed.has(p) || !repo.setAsidePacks.has(p));
   for (const packId of indexed.keys()) if (!onDiskSet.has(packId)) res.packsMissing.push(packId);
 
   const kept = new Map<string, PackEntry[]>();
@@ -147,9 +162,20 @@ async function runRepairIndex(repo: Repository, opts: RepairIndexOptions): Promi
       }
       const bytes = await repo.storage.read(packName(packId));
       // Not parsePack: a pack whose bytes no longer match its name still holds intact blobs, each
-      // authenticated on its own below.
-      const header = decodeHeader(repo.keys, packId, bytes, bytes.length);
-      if (typeof header === 'number') throw new Error('header truncated');
+      // authenticated on its own below. With its header unreadable, an index file may still say where
+      // its blobs are; each is authenticated (tag and id) all the same.
+      let header: PackEntry[];
+      let headerProblem: string | undefined;
+      try {
+        const h = decodeHeader(repo.keys, packId, bytes, bytes.length);
+        if (typeof h === 'number') throw new Error('header truncated');
+        header = h;
+      } catch (err) {
+        const listed = indexed.get(packId);
+        if (!listed) throw err;
+        headerProblem = (err as Error).message;
+        header = listed;
+      }
       const good: PackEntry[] = [];
       const lost: SalvagedPack['blobsLost'] = [];
       for (const e of header) {
@@ -162,13 +188,19 @@ async function runRepairIndex(repo: Repository, opts: RepairIndexOptions): Promi
         }
       }
       if (!indexed.has(packId)) res.packsAdded.push(packId);
-      if (lost.length === 0 && sha256Hex(bytes) === packId) {
+      if (!headerProblem && lost.length === 0 && sha256Hex(bytes) === packId) {
         kept.set(packId, good);
         continue;
       }
       // Damaged: its intact blobs go to new packs, so the damaged file can go and check passes again.
-      res.packsSalvaged.push({ pack: packId, blobsCopied: good.length, blobsLost: lost });
-      damagedPacks.push(packId);
+      // One whose header is damaged is set aside instead: whoever looks into it finds it until prune.
+      if (headerProblem) {
+        res.packsSalvaged.push({ pack: packId, blobsCopied: good.length, blobsLost: lost, setAside: true });
+        res.packsSetAside.push({ pack: packId, reason: headerProblem });
+      } else {
+        res.packsSalvaged.push({ pack: packId, blobsCopied: good.length, blobsLost: lost });
+        damagedPacks.push(packId);
+      }
       if (opts.dryRun) continue;
       for (const e of good) {
         writer.add(
@@ -184,7 +216,7 @@ async function runRepairIndex(repo: Repository, opts: RepairIndexOptions): Promi
         }
       }
     } catch (err) {
-      res.packsUnreadable.push({ pack: packId, reason: (err as Error).message });
+      res.packsSetAside.push({ pack: packId, reason: (err as Error).message });
     }
   }
   const last = await writer.flush();
@@ -199,15 +231,19 @@ async function runRepairIndex(repo: Repository, opts: RepairIndexOptions): Promi
     res.packsReindexed.length > 0 ||
     res.packsMissing.length > 0 ||
     res.packsSalvaged.length > 0 ||
-    // Packs with no readable header that an index still names.
-    res.packsUnreadable.some((u) => indexed.has(u.pack)) ||
+    res.packsSetAside.length > 0 ||
+    // Set-aside packs that prune has deleted since.
+    repo.setAsidePacks.size !== setAside.length ||
     // --read-all-packs rewrites the index from what it read, even when every pack was sound.
     (opts.readAllPacks === true && oldIndexFiles.length > 0);
   repo.clearIndex();
   if (!changed || opts.dryRun) return res;
   // The complete new index first, then the old files: a crash in between leaves both, which is harmless
   // (the same packs described twice). Damaged packs go last, once their intact blobs are indexed elsewhere.
-  res.newIndex = await repo.writeIndex([...kept].map(([packId, entries]) => ({ packId, entries })));
+  res.newIndex = await repo.writeIndex(
+    [...kept].map(([packId, entries]) => ({ packId, entries })),
+    [...setAside, ...res.packsSetAside.map((u) => ({ id: u.pack, reason: u.reason }))],
+  );
   for (const f of oldIndexFiles) {
     if (f === res.newIndex) continue;
     await repo.storage.remove(`index/${f}`);
@@ -233,6 +269,11 @@ export interface RepairedSnapshot {
   dropped: string[];
   /** Set when nothing of the snapshot can be kept: its root folder cannot be read. */
   unrepairable?: string;
+  /**
+   * Set when a repaired copy of this snapshot already exists (an earlier repair stopped before removing
+   * the original): the original is removed (unless a dry run), not repaired again.
+   */
+  alreadyReplacedBy?: string;
 }
 
 export interface RepairSnapshotsResult {
@@ -280,6 +321,13 @@ async function runRepairSnapshots(
   const chosen = opts.snapshots?.length
     ? await Promise.all(opts.snapshots.map((ref) => repo.findSnapshot(ref, all)))
     : all;
+  // Which snapshots a readable repaired copy already replaces: a repair stopped between writing the
+  // copy and removing the original leaves both, and running it again must not make a second copy.
+  const replacedBy = new Map<string, string>();
+  for (const s of all) {
+    const replaced = s.repaired ? (s.repaired.replaces ?? s.repaired.original) : undefined;
+    if (replaced && replaced !== s.id) replacedBy.set(replaced, s.id);
+  }
 
   const packer = new PackWriter(repo.storage, repo.keys, repo.config.packSize);
   const newPacks: PackRecord[] = [];
@@ -344,6 +392,12 @@ async function runRepairSnapshots(
 
   for (const snap of chosen) {
     res.snapshotsChecked++;
+    const copy = replacedBy.get(snap.id);
+    if (copy) {
+      res.repaired.push({ id: snap.id, newId: undefined, dropped: [], alreadyReplacedBy: copy });
+      if (!opts.dryRun) await repo.removeSnapshot(snap.id);
+      continue;
+    }
     let result: { id: string; dropped: string[] };
     try {
       result = await rewrite(snap.tree, '');
@@ -369,6 +423,7 @@ async function runRepairSnapshots(
       tree: result.id,
       repaired: {
         original: snap.repaired?.original ?? snap.id,
+        replaces: snap.id,
         time: new Date().toISOString(),
         dropped: [...(snap.repaired?.dropped ?? []), ...result.dropped].slice(0, DROPPED_LISTED),
         droppedCount: (snap.repaired?.droppedCount ?? 0) + result.dropped.length,

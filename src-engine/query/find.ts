@@ -53,6 +53,8 @@ export interface FindResult {
 export interface FindOptions {
   /** The snapshots to search, oldest first (default: every readable one; see `selectSnapshots`). */
   snapshots?: (Snapshot & { id: string })[];
+  /** Compare case and accents exactly (see `compileFindPattern`). */
+  exact?: boolean;
   signal?: AbortSignal;
   onProgress?: (snapshotsDone: number, snapshotsTotal: number) => void;
 }
@@ -127,7 +129,7 @@ export async function findInSnapshots(
   pattern: string,
   opts: FindOptions = {},
 ): Promise<FindResult> {
-  const compiled = compileFindPattern(pattern);
+  const compiled = compileFindPattern(pattern, { exact: opts.exact });
   await repo.loadIndex({ recover: false });
   const snaps = opts.snapshots ?? (await repo.listSnapshots());
   const search = new TreeSearch(repo, compiled, opts.signal);

@@ -4,6 +4,7 @@
  */
 import crypto from 'node:crypto';
 import { IntegrityError, EngineError } from '../errors';
+import { scryptProblem } from '../../src-shared/repository-key-files';
 
 export const NONCE_BYTES = 12;
 export const TAG_BYTES = 16;
@@ -76,25 +77,10 @@ export interface ScryptParams {
  */
 export const DEFAULT_SCRYPT: ScryptParams = { N: 2 ** 15, r: 8, p: 2 };
 
-export function validateScrypt(p: ScryptParams): void {
-  const ok =
-    Number.isInteger(p.N) &&
-    p.N >= 2 ** 10 &&
-    p.N <= 2 ** 22 &&
-    (p.N & (p.N - 1)) === 0 &&
-    Number.isInteger(p.r) &&
-    p.r >= 1 &&
-    p.r <= 32 &&
-    Number.isInteger(p.p) &&
-    p.p >= 1 &&
-    p.p <= 16;
-  // Bounds keep a crafted key file from making us allocate gigabytes or spin for hours.
-  if (!ok)
-    throw new EngineError('CORRUPT', `key file has unacceptable scrypt parameters ${JSON.stringify(p)}`);
-}
-
+/** scrypt(NFC(password)); parameters beyond the shared bound are refused before anything is allocated. */
 export function deriveWrappingKey(password: string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
-  validateScrypt(params);
+  const problem = scryptProblem(params);
+  if (problem) return Promise.reject(new EngineError('INVALID_ARGUMENT', problem));
   return new Promise((resolve, reject) => {
     crypto.scrypt(
       password.normalize('NFC'),

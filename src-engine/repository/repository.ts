@@ -3,10 +3,8 @@
  * sealed files (config, index, snapshots, locks). See docs/repository-format.md.
  */
 import crypto from 'node:crypto';
-import os from 'node:os';
 import {
   deriveSubkeys,
-  deriveWrappingKey,
   open,
   randomHex,
   seal,
@@ -15,6 +13,22 @@ import {
   type ScryptParams,
   type Subkeys,
 } from './crypto';
+import {
+  amkFromRecoveryKey,
+  describeKeyFile,
+  openAccountSlot,
+  openPasswordSlot,
+  opensRepository,
+  readAccountSlotMetadata,
+  readKeyFiles,
+  writeAccountSlot,
+  writePasswordSlot,
+  RANDOM_NAME,
+  type KeyListing,
+  type KeyProblem,
+} from './keys';
+import { scryptProblem } from '../../src-shared/repository-key-files';
+import type { VaultRecord } from '../../src-shared/account-keys';
 import { DEFAULT_CHUNKER, validateChunkerParams, type ChunkerParams } from './chunker-params';
 import { decode, initCodec, maybeCompress, DEFAULT_LEVEL } from './codec';
 import { EngineError, IntegrityError } from '../errors';
@@ -46,16 +60,6 @@ export interface InitOptions {
   compressionLevel?: number;
 }
 
-interface KeySlot {
-  version: 1;
-  created: string;
-  host: string;
-  username: string;
-  kdf: { name: 'scrypt'; N: number; r: number; p: number; salt: string };
-  /** base64 of nonce | AES-256-GCM(master key) | tag */
-  masterKey: string;
-}
-
 export interface SnapshotSummary {
   filesNew: number;
   filesChanged: number;
@@ -85,11 +89,32 @@ export interface Snapshot {
 }
 
 export interface SnapshotRepair {
+  /** The snapshot as the backup wrote it (the first of a chain of repairs). */
   original: string;
+  /**
+   * The snapshot this one directly replaces (absent in snapshots repaired before it was recorded: then
+   * `original`). A repair that finds it still present removes it rather than repairing it again.
+   */
+  replaces?: string;
   time: string;
   /** "path: why" for each file or folder left out (the first 1000). */
   dropped: string[];
   droppedCount: number;
+}
+
+export interface OpenOptions {
+  /** Told of each file that cannot be used, from the key files on (see `Repository.onProblem`). */
+  onProblem?: (p: RepositoryProblem) => void;
+}
+
+/** Records a problem found while opening, and says it at once. */
+function collect(problems: RepositoryProblem[], opts: OpenOptions): KeyProblem {
+  return (file, reason) => {
+    if (problems.some((p) => p.file === file)) return;
+    const p = { file, reason };
+    problems.push(p);
+    opts.onProblem?.(p);
+  };
 }
 
 /** A repository file that could not be used, and why: reported, then skipped. */
@@ -103,8 +128,6 @@ export interface RepositoryProblem {
 const OBJECT_NAME = /^[0-9a-f]{64}$/;
 /** Index files read ahead of the one being added (loadIndex). */
 const INDEX_READ_AHEAD = 8;
-/** Key and lock files have random names: 256-bit now (the REST server takes only 64 hex), 128-bit in older repositories. */
-const RANDOM_NAME = /^(?:[0-9a-f]{32}|[0-9a-f]{64})$/;
 
 export type IndexEntry = PackEntry & { pack: string };
 
@@ -126,6 +149,11 @@ export class Repository implements LockPort {
   /** Packs found on disk with no index file: left by an interrupted backup; the next index write covers them. */
   readonly recoveredPacks: PackRecord[] = [];
   readonly indexFiles: string[] = [];
+  /**
+   * Packs `repair index` set aside because their header cannot be read (pack id -> why): no command uses
+   * or warns about them again; prune deletes them.
+   */
+  readonly setAsidePacks = new Map<string, string>();
   /** Index files that exist but could not be read (damaged, or not an index): `repair index` replaces them. */
   readonly unreadableIndexFiles: string[] = [];
   /** Snapshot files that exist but could not be read, with why. */
@@ -155,6 +183,9 @@ export class Repository implements LockPort {
     if (!(packSize >= 1024 && packSize <= 256 * 1024 * 1024)) {
       throw new EngineError('INVALID_ARGUMENT', 'pack size must be between 1 KiB and 256 MiB');
     }
+    const scrypt = opts.scrypt ?? DEFAULT_SCRYPT;
+    const problem = scryptProblem(scrypt);
+    if (problem) throw new EngineError('INVALID_ARGUMENT', problem);
     await initCodec();
     await storage.create();
     const master = crypto.randomBytes(32);
@@ -167,39 +198,59 @@ export class Repository implements LockPort {
       created: new Date().toISOString(),
     };
     const repo = new Repository(storage, deriveSubkeys(master), config, master);
-    await repo.writeKeySlot(password, opts.scrypt ?? DEFAULT_SCRYPT);
+    await writePasswordSlot(storage, master, password, scrypt);
     await storage.write('config', repo.sealObject('config', config));
     return repo;
   }
 
-  static async open(storage: Storage, password: string): Promise<Repository> {
+  /**
+   * Opens with the repository password: every password slot is tried in turn. Key files that cannot be
+   * used (damaged, out of the scrypt bound, restic's) are named through `onProblem` and kept in
+   * `problems`; account slots and envelopes are not password slots and are passed over.
+   */
+  static async open(storage: Storage, password: string, opts: OpenOptions = {}): Promise<Repository> {
+    const problems: RepositoryProblem[] = [];
+    const { master } = await openPasswordSlot(storage, password, collect(problems, opts));
+    return Repository.withMaster(storage, master, problems, opts);
+  }
+
+  /** Opens with an account master key (AMK): the account slot whose key id is the AMK's. */
+  static async openWithAccountKey(
+    storage: Storage,
+    amk: Uint8Array,
+    opts: OpenOptions = {},
+  ): Promise<Repository> {
+    const problems: RepositoryProblem[] = [];
+    const { master } = await openAccountSlot(storage, amk, collect(problems, opts));
+    return Repository.withMaster(storage, master, problems, opts);
+  }
+
+  /**
+   * Opens a folder vault with nothing but its account's recovery key: the drive envelope gives the AMK,
+   * which opens the account slot. The AMK is wiped once the master key is out.
+   */
+  static async openWithRecoveryKey(
+    storage: Storage,
+    recoveryKey: Uint8Array,
+    opts: OpenOptions = {},
+  ): Promise<Repository> {
+    const problems: RepositoryProblem[] = [];
+    const amk = await amkFromRecoveryKey(storage, recoveryKey, collect(problems, opts));
+    try {
+      const { master } = await openAccountSlot(storage, amk, collect(problems, opts));
+      return await Repository.withMaster(storage, master, problems, opts);
+    } finally {
+      amk.fill(0);
+    }
+  }
+
+  private static async withMaster(
+    storage: Storage,
+    master: Buffer,
+    problems: RepositoryProblem[],
+    opts: OpenOptions,
+  ): Promise<Repository> {
     await initCodec();
-    if (!(await storage.exists('config')) || !(await storage.exists('keys'))) {
-      throw new EngineError('NO_REPOSITORY', `no Strongroom repository at ${storage.location}`);
-    }
-    const slots = await storage.list('keys');
-    if (slots.length === 0)
-      throw new EngineError('CORRUPT', `repository ${storage.location} has no key files`);
-    let master: Buffer | undefined;
-    for (const slotId of slots) {
-      let slot: KeySlot;
-      try {
-        slot = JSON.parse((await storage.read(`keys/${slotId}`)).toString('utf8')) as KeySlot;
-      } catch {
-        continue; // A damaged slot must not stop the others from opening the repository.
-      }
-      if (slot?.kdf?.name !== 'scrypt' || typeof slot.masterKey !== 'string') continue;
-      const wrap = await deriveWrappingKey(password, Buffer.from(slot.kdf.salt, 'base64'), slot.kdf);
-      try {
-        master = open(wrap, Buffer.from(slot.masterKey, 'base64'), kindAad(`key ${slotId}`), 'key');
-        break;
-      } catch {
-        // wrong password for this slot; try the next
-      }
-    }
-    if (!master || master.length !== 32) {
-      throw new EngineError('WRONG_PASSWORD', `wrong password: no key in ${storage.location} opens with it`);
-    }
     const keys = deriveSubkeys(master);
     const config = JSON.parse(
       Repository.unsealWith(keys, 'config', await storage.read('config'), 'config').toString('utf8'),
@@ -207,58 +258,70 @@ export class Repository implements LockPort {
     if (config.version !== 1)
       throw new EngineError('CORRUPT', `unsupported repository version ${config.version}`);
     validateChunkerParams(config.chunker);
-    return new Repository(storage, keys, config, master);
+    const repo = new Repository(storage, keys, config, master);
+    // Said already, as they were found; kept so a caller can list them with the rest.
+    repo.problems.push(...problems);
+    repo.onProblem = opts.onProblem;
+    return repo;
   }
 
-  // ---- key slots ----
+  // ---- key files (keys.ts) ----
 
-  private async writeKeySlot(password: string, params: ScryptParams): Promise<string> {
-    // 256 bits, like restic's names: the account storage takes only 64-hex file names.
-    const id = randomHex(32);
-    const salt = crypto.randomBytes(32);
-    const wrap = await deriveWrappingKey(password, salt, params);
-    const slot: KeySlot = {
-      version: 1,
-      created: new Date().toISOString(),
-      host: os.hostname(),
-      username: os.userInfo().username,
-      kdf: { name: 'scrypt', ...params, salt: salt.toString('base64') },
-      masterKey: seal(wrap, this.master, kindAad(`key ${id}`)).toString('base64'),
-    };
-    await this.storage.write(`keys/${id}`, Buffer.from(JSON.stringify(slot, null, 2)));
-    return id;
-  }
-
+  /** Adds a password slot for this repository's master key, so another password opens it too. */
   async addKey(password: string, params: ScryptParams = DEFAULT_SCRYPT): Promise<string> {
-    if (!password) throw new EngineError('INVALID_ARGUMENT', 'the new password must not be empty');
-    return this.writeKeySlot(password, params);
+    if (!password) throw new EngineError('INVALID_ARGUMENT', 'the password must not be empty');
+    return writePasswordSlot(this.storage, this.master, password, params);
   }
 
-  /** The readable key files; damaged ones and stray names are reported and left out. */
-  async listKeys(): Promise<{ id: string; created: string; host: string; username: string }[]> {
-    const out = [];
-    for (const id of await this.listNames('keys')) {
-      try {
-        const s = JSON.parse((await this.storage.read(`keys/${id}`)).toString('utf8')) as KeySlot;
-        if (typeof s?.masterKey !== 'string') throw new Error('not a key file');
-        out.push({ id, created: s.created, host: s.host, username: s.username });
-      } catch (err) {
-        this.problem(`keys/${id}`, `cannot be read: ${(err as Error).message}`);
-      }
-    }
-    return out;
-  }
-
-  async removeKey(id: string): Promise<void> {
-    if (!/^[0-9a-f]+$/.test(id)) throw new EngineError('INVALID_ARGUMENT', `"${id}" is not a key id`);
-    const keys = await this.listKeys();
-    const match = keys.filter((k) => k.id.startsWith(id));
-    if (match.length !== 1) throw new EngineError('NOT_FOUND', `no single key matches ${id}`);
-    // Only readable keys count: a damaged key file opens nothing, so it is no spare.
-    if (keys.length === 1) {
+  /**
+   * Adds an account slot: the master key and the vault's directory record, sealed under the AMK's
+   * vault slot key. The record must name this repository.
+   */
+  async addAccountSlot(amk: Uint8Array, record: VaultRecord): Promise<string> {
+    if (record?.repositoryId !== this.config.id) {
       throw new EngineError(
         'INVALID_ARGUMENT',
-        'refusing to remove the last key: without it no password opens the repository (add another with `key add` first)',
+        `the vault record names repository ${String(record?.repositoryId)}, not this one (${this.config.id})`,
+      );
+    }
+    return writeAccountSlot(this.storage, this.master, amk, record);
+  }
+
+  /** The vault record in this repository's account slot of the AMK's account. */
+  async readAccountMetadata(amk: Uint8Array): Promise<VaultRecord> {
+    const record = await readAccountSlotMetadata(
+      this.storage,
+      await this.listNames('keys'),
+      this.master,
+      amk,
+    );
+    if (record.repositoryId !== this.config.id) {
+      throw new EngineError(
+        'CORRUPT',
+        `the vault record in ${this.storage.location} names another repository`,
+      );
+    }
+    return record;
+  }
+
+  /** Every key file with its kind; damaged ones are listed (and named as problems) too. */
+  async listKeys(): Promise<KeyListing[]> {
+    const files = await readKeyFiles(this.storage, await this.listNames('keys'));
+    for (const f of files) if (!f.ok) this.problem(`keys/${f.id}`, `${f.reason}; it opens nothing`);
+    return files.map(describeKeyFile);
+  }
+
+  /** Removes a key file by id prefix; never the last one that opens the repository (password or account). */
+  async removeKey(id: string): Promise<void> {
+    if (!/^[0-9a-f]+$/.test(id)) throw new EngineError('INVALID_ARGUMENT', `"${id}" is not a key id`);
+    const files = await readKeyFiles(this.storage, await this.listNames('keys'));
+    const match = files.filter((k) => k.id.startsWith(id));
+    if (match.length !== 1) throw new EngineError('NOT_FOUND', `no single key matches ${id}`);
+    // A damaged key file opens nothing, so it is no spare (and may always go).
+    if (opensRepository(match[0]!) && files.filter(opensRepository).length === 1) {
+      throw new EngineError(
+        'INVALID_ARGUMENT',
+        'refusing to remove the last key: without it neither a password nor an account opens the repository (add another with `key add` first)',
       );
     }
     await this.storage.remove(`keys/${match[0]!.id}`);
@@ -393,6 +456,8 @@ export class Repository implements LockPort {
         this.problem(`index/${id}`, `cannot be read (${(err as Error).message}); run \`repair index\``);
         continue;
       }
+      for (const a of Array.isArray(idx.setAside) ? idx.setAside : [])
+        if (typeof a?.id === 'string') this.setAsidePacks.set(a.id, String(a.reason));
       for (const p of idx.packs) {
         this.addPack(
           p.id,
@@ -411,14 +476,17 @@ export class Repository implements LockPort {
     const recover = opts.strict ? false : opts.recover !== false || this.unreadableIndexFiles.length > 0;
     if (recover) {
       for (const packId of await this.listNames('packs')) {
-        if (this.packs.has(packId)) continue;
+        if (this.packs.has(packId) || this.setAsidePacks.has(packId)) continue;
         try {
           const entries = await readPackHeader(this.storage, this.keys, packId);
           this.addPack(packId, entries);
           this.recoveredPacks.push({ packId, entries });
         } catch (err) {
-          // Never used for new snapshots; check names it, `repair index` leaves it out of the index.
-          this.problem(packName(packId), `header cannot be read (${(err as Error).message}); not used`);
+          // Never used for new snapshots; check names it, `repair index` sets it aside.
+          this.problem(
+            packName(packId),
+            `header cannot be read (${(err as Error).message}); not used (\`repair index\` sets it aside)`,
+          );
         }
       }
     }
@@ -434,20 +502,26 @@ export class Repository implements LockPort {
     this.recoveredPacks.length = 0;
     this.indexFiles.length = 0;
     this.unreadableIndexFiles.length = 0;
+    this.setAsidePacks.clear();
     this.treeCache.clear();
     this.treePackCache.clear();
     this.treePackCacheBytes = 0;
     this.indexLoaded = false;
   }
 
-  async writeIndex(packs: PackRecord[]): Promise<string | undefined> {
-    if (packs.length === 0) return undefined;
+  /** Writes one index file naming `packs` (and, from `repair index`, the packs it sets aside). */
+  async writeIndex(
+    packs: PackRecord[],
+    setAside: { id: string; reason: string }[] = [],
+  ): Promise<string | undefined> {
+    if (packs.length === 0 && setAside.length === 0) return undefined;
     const file: IndexFile = {
       version: 1,
       packs: packs.map((p) => ({
         id: p.packId,
         blobs: p.entries.map((e) => [e.type, e.codec, e.id, e.offset, e.length, e.rawLength]),
       })),
+      ...(setAside.length ? { setAside } : {}),
     };
     const id = await this.saveObject('index', 'index', file);
     this.indexFiles.push(id);
@@ -601,4 +675,6 @@ export class Repository implements LockPort {
 interface IndexFile {
   version: 1;
   packs: { id: string; blobs: [number, number, string, number, number, number][] }[];
+  /** Packs whose header cannot be read, kept (unused) until prune deletes them. */
+  setAside?: { id: string; reason: string }[];
 }

@@ -43,13 +43,20 @@ export async function verifyOp(
   });
   for (const w of result.warnings) ctx.log('warning', null, w);
   for (const e of result.errors) ctx.log('error', null, e);
-  for (const d of result.damagedPacks)
-    for (const a of d.affects)
+  for (const d of result.damagedPacks) {
+    for (const l of d.lost)
       ctx.log(
         'error',
-        a.replace(/^[0-9a-f]+:/, ''),
-        `affected by damaged pack ${d.pack.slice(0, 16)} (snapshot ${a.split(':')[0]})`,
+        l.path,
+        `${l.kind === 'folder' ? 'folder lost' : 'lost'} to damaged pack ${d.pack.slice(0, 16)} (snapshots ${l.snapshots.map((s) => s.slice(0, 8)).join(', ')})`,
       );
+    if (d.lostCount > d.lost.length)
+      ctx.log(
+        'error',
+        null,
+        `damaged pack ${d.pack.slice(0, 16)}: and ${d.lostCount - d.lost.length} more paths`,
+      );
+  }
   const scope = request.readData
     ? `${formatCount(result.packsRead, 'pack')} (${formatBytes(packBytes)}) read in full`
     : 'structure checked';

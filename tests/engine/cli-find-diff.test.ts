@@ -125,6 +125,33 @@ describe('find', () => {
     expect(rel(await findJson(`${src}/thing`))).toEqual(['/thing']);
   });
 
+  it('takes a wildcard folder pattern ending in / as it takes a plain one', async () => {
+    expect(rel(await findJson('photo*/'))).toEqual(['/photos/img1.jpg', '/photos/img22.jpg']);
+    expect(rel(await findJson('t?xes/2025/'))).toEqual([
+      '/taxes/2025/Return.pdf',
+      '/taxes/2025/Return.pdf.bak',
+    ]);
+  });
+
+  it('finds a name stored in NFD when typed in NFC and the reverse; --exact tells case and accents apart', async () => {
+    // compileFindPattern's tests cover the comparisons; here, that the CLI uses them and takes --exact.
+    const base = path.join(work, 'nfd');
+    const nfdRepo = path.join(base, 'repo');
+    writeFile(path.join(base, 'src', 'dossie\u0301', 'a.txt'), 'nfd');
+    writeFile(path.join(base, 'src', 'R\u00e9sum\u00e9.txt'), 'nfc');
+    await backup(await newRepo(nfdRepo), { paths: [path.join(base, 'src')] });
+    const find = async (...args: string[]) => {
+      const r = await runCli(['-r', nfdRepo, 'find', ...args, '--json'], env);
+      if (r.code !== 0) return [];
+      return (JSON.parse(r.stdout) as FindResult).matches.map((m) => path.basename(m.path)).sort();
+    };
+    // NFC typed, NFD stored; NFD typed, NFC stored; no accents or case typed at all.
+    expect(await find('dossi\u00e9/')).toEqual(['a.txt']);
+    expect(await find('*SUME*')).toEqual(['R\u00e9sum\u00e9.txt']);
+    expect(await find('re\u0301sume\u0301', '--exact')).toEqual([]);
+    expect(await find('R\u00e9sum\u00e9', '--exact')).toEqual(['R\u00e9sum\u00e9.txt']);
+  }, 60_000);
+
   it('says when nothing matches, with exit status 1, in text and in --json', async () => {
     const r = await cli('find', 'no-such-file');
     expect(r.code).toBe(1);

@@ -49,6 +49,37 @@ describe('compileFindPattern', () => {
     expect(m('taxes/*.pdf', '/h/taxes/sub/a.pdf')).toBe(false);
   });
 
+  it('matches a wildcard pattern ending in / against the entries inside the folders it matches', () => {
+    expect(m('u*/', '/s/u/x')).toBe(true);
+    expect(m('u*/', '/s/users/x')).toBe(true);
+    expect(m('u*/', '/s/u')).toBe(false);
+    expect(m('u*/', '/s/u/y/z')).toBe(false);
+    expect(m('u*/', '/s/mu/x')).toBe(false);
+    expect(m('taxes/20??/', '/h/taxes/2025/a.pdf')).toBe(true);
+  });
+
+  it('compares names in one normalisation, ignoring case and accents unless exact', () => {
+    const nfc = 'dossi\u00e9';
+    const nfd = 'dossie\u0301';
+    // Stored in one form, typed in the other, both ways round, by name and by path.
+    expect(m(`${nfc}/`, `/s/${nfd}/a.txt`)).toBe(true);
+    expect(m(`${nfd}/`, `/s/${nfc}/a.txt`)).toBe(true);
+    expect(m(nfc, `/s/${nfd}`)).toBe(true);
+    expect(m(`${nfc}*`, `/s/${nfd}-2`)).toBe(true);
+    expect(m('DOSSIE', `/s/${nfd}`)).toBe(true);
+    expect(m('dossie/', `/s/DOSSI\u00c9/a.txt`)).toBe(true);
+    expect(m('cafe?.txt', '/s/Caf\u00e91.txt')).toBe(true);
+    const exact = (pattern: string, fullPath: string) =>
+      compileFindPattern(pattern, { exact: true }).matches(path.posix.basename(fullPath), fullPath);
+    // Exact still takes NFC and NFD as the same name, but tells case and accents apart.
+    expect(exact(`${nfc}/`, `/s/${nfd}/a.txt`)).toBe(true);
+    expect(exact(nfd, `/s/${nfc}`)).toBe(true);
+    expect(exact('dossie', `/s/${nfd}`)).toBe(false);
+    expect(exact('Dossi\u00e9', `/s/${nfc}`)).toBe(false);
+    expect(exact('*.PDF', '/s/a.pdf')).toBe(false);
+    expect(exact('*.pdf', '/s/a.pdf')).toBe(true);
+  });
+
   it('refuses an empty pattern, naming it', () => {
     expect(() => compileFindPattern('')).toThrow(/pattern must not be empty/);
   });

@@ -142,6 +142,108 @@ describe('repair index', () => {
   });
 });
 
+describe('a pack whose header is damaged', () => {
+  it('is set aside by repair index, never warned about again by any command, and deleted by prune', async () => {
+    const f = await fixture('damaged-header');
+    const { pack } = await packOf(await openRepo(f.repoDir), f.src, 'docs/one.bin');
+    const file = packPath(f.repoDir, pack);
+    const size = fs.statSync(file).size;
+    const fd = fs.openSync(file, 'r+');
+    fs.writeSync(fd, Buffer.from('XX'), 0, 2, size - 100);
+    fs.closeSync(fd);
+    const env = { STRONGROOM_PASSWORD: PASSWORD };
+
+    const r = await repairIndex(await openRepo(f.repoDir), { readAllPacks: true });
+    expect(r.packsSetAside).toEqual([{ pack, reason: expect.stringMatching(/header/) }]);
+    expect(fs.existsSync(file)).toBe(true);
+    const cliRepair = await runCli(['-r', f.repoDir, 'repair', 'index', '--read-all-packs'], env);
+    expect(cliRepair.code, cliRepair.stderr).toBe(0);
+    // Already set aside: the second run reads it no more and has nothing to say about it.
+    expect(cliRepair.stdout).not.toContain(pack.slice(0, 16));
+    await repairSnapshots(await openRepo(f.repoDir));
+
+    // Check names it once, as set aside until prune, and claims no backup or repair will index it.
+    const checked = await check(await openRepo(f.repoDir));
+    expect(checked.errors).toEqual([]);
+    expect(checked.warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^pack ${pack.slice(0, 16)} was set aside by \`repair index\` \\(.*header.*\\); no command uses it, and \`prune\` deletes it$`,
+        ),
+      ),
+    ]);
+    // Every other command is silent about it.
+    const repo = await openRepo(f.repoDir);
+    writeFile(path.join(f.src, 'new.txt'), 'new');
+    await backup(repo, { paths: [f.src] });
+    expect(repo.problems).toEqual([]);
+    const ls = await runCli(['-r', f.repoDir, 'snapshots'], env);
+    expect(ls.stderr).toBe('');
+
+    const pruned = await runCli(['-r', f.repoDir, 'prune'], env);
+    expect(pruned.code, pruned.stderr).toBe(0);
+    expect(fs.existsSync(file)).toBe(false);
+    const after = await check(await openRepo(f.repoDir), { readDataPercent: 100 });
+    expect(after.errors).toEqual([]);
+    expect(after.warnings).toEqual([]);
+  }, 60_000);
+
+  it('keeps its intact blobs, found where the index said they are: check --read-data names nothing lost, and everything restores', async () => {
+    const f = await fixture('salvaged-header');
+    const before = await openRepo(f.repoDir);
+    const { pack } = await packOf(before, f.src, 'docs/one.bin');
+    const blobs = before.packs.get(pack)!.length;
+    const file = packPath(f.repoDir, pack);
+    const fd = fs.openSync(file, 'r+');
+    fs.writeSync(fd, Buffer.from('XX'), 0, 2, fs.statSync(file).size - 100);
+    fs.closeSync(fd);
+
+    const structure = await check(await openRepo(f.repoDir));
+    expect(structure.damagedPacks.map((d) => d.pack)).toEqual([pack]);
+    const full = await check(await openRepo(f.repoDir), { readDataPercent: 100 });
+    const d = full.damagedPacks.find((x) => x.pack === pack)!;
+    expect(d.reason).toMatch(new RegExp(`header.*; all ${blobs} of its blobs are intact`));
+    expect(d.lost).toEqual([]);
+    expect(full.repairs).toEqual([REPAIR_INDEX_READ_ALL]);
+
+    const r = await repairIndex(await openRepo(f.repoDir), { readAllPacks: true });
+    expect(r.packsSetAside).toEqual([{ pack, reason: expect.stringMatching(/header/) }]);
+    expect(r.packsSalvaged).toEqual([{ pack, blobsCopied: blobs, blobsLost: [], setAside: true }]);
+    expect(fs.existsSync(file)).toBe(true);
+    const after = await check(await openRepo(f.repoDir), { readDataPercent: 100 });
+    expect(after.errors).toEqual([]);
+    expect((await repairSnapshots(await openRepo(f.repoDir))).repaired).toEqual([]);
+    expect(await restoredIntact(f, f.snapshotId, 'out')).toEqual(Object.keys(CONTENT).sort());
+  });
+
+  it('when no index names it, check says `repair index` sets it aside rather than that a backup will index it', async () => {
+    const f = await fixture('unindexed-damaged-header');
+    const { pack } = await packOf(await openRepo(f.repoDir), f.src, 'docs/two.bin');
+    const file = packPath(f.repoDir, pack);
+    const fd = fs.openSync(file, 'r+');
+    fs.writeSync(fd, Buffer.from('XX'), 0, 2, fs.statSync(file).size - 100);
+    fs.closeSync(fd);
+    for (const n of fs.readdirSync(path.join(f.repoDir, 'index')))
+      fs.rmSync(path.join(f.repoDir, 'index', n));
+    const checked = await check(await openRepo(f.repoDir));
+    const all = [...checked.errors, ...checked.warnings].join('\n');
+    expect(all).not.toMatch(new RegExp(`${pack.slice(0, 16)}.*indexes it`));
+    expect(checked.errors).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^pack ${pack.slice(0, 16)} is in no index file and its header cannot be read .*repair index\` sets it aside`,
+        ),
+      ),
+    );
+    expect(checked.repairs[0]).toBe(REPAIR_INDEX);
+    await repairIndex(await openRepo(f.repoDir));
+    await repairSnapshots(await openRepo(f.repoDir));
+    const after = await check(await openRepo(f.repoDir));
+    expect(after.errors).toEqual([]);
+    expect(after.warnings).toEqual([expect.stringMatching(/was set aside by `repair index`/)]);
+  });
+});
+
 describe('repair snapshots', () => {
   it('rewrites a snapshot that lost a pack without the files it held, records what was dropped, replaces the original', async () => {
     const f = await fixture('missing-pack');
@@ -187,6 +289,60 @@ describe('repair snapshots', () => {
     );
     expect(intact).toContain('keep.txt');
     expect(intact).toContain('media/sub/four.txt');
+  });
+
+  it('run again after it was stopped between writing a repaired snapshot and removing the original, removes the original instead of writing a second copy', async () => {
+    const f = await fixture('interrupted-repair');
+    const { pack } = await packOf(await openRepo(f.repoDir), f.src, 'docs/one.bin');
+    fs.rmSync(packPath(f.repoDir, pack));
+    await repairIndex(await openRepo(f.repoDir));
+    const snapFiles = () => fs.readdirSync(path.join(f.repoDir, 'snapshots')).sort();
+
+    // Stopped (killed) right after the repaired snapshot was written: the original is still there.
+    const stopped = await openRepo(f.repoDir);
+    const remove = stopped.storage.remove.bind(stopped.storage);
+    stopped.storage.remove = async (name: string) => {
+      if (name.startsWith('snapshots/')) throw new Error('killed');
+      return remove(name);
+    };
+    await expect(repairSnapshots(stopped)).rejects.toThrow('killed');
+    const afterKill = snapFiles();
+    expect(afterKill).toHaveLength(2);
+    expect(afterKill).toContain(f.snapshotId);
+    const copy = afterKill.find((id) => id !== f.snapshotId)!;
+
+    const dry = await repairSnapshots(await openRepo(f.repoDir), { dryRun: true });
+    expect(dry.repaired).toEqual([
+      expect.objectContaining({ id: f.snapshotId, alreadyReplacedBy: copy, newId: undefined }),
+    ]);
+    expect(snapFiles()).toEqual(afterKill);
+
+    const again = await repairSnapshots(await openRepo(f.repoDir));
+    expect(again.repaired).toEqual([
+      expect.objectContaining({ id: f.snapshotId, alreadyReplacedBy: copy, newId: undefined }),
+    ]);
+    expect(snapFiles()).toEqual([copy]);
+    const third = await repairSnapshots(await openRepo(f.repoDir));
+    expect(third.repaired).toEqual([]);
+    expect(snapFiles()).toEqual([copy]);
+    expect((await check(await openRepo(f.repoDir))).errors).toEqual([]);
+
+    // A repaired snapshot repaired once more names the one it replaces, and the first original too.
+    const { pack: second } = await packOf(await openRepo(f.repoDir), f.src, 'docs/two.bin');
+    fs.rmSync(packPath(f.repoDir, second));
+    await repairIndex(await openRepo(f.repoDir));
+    const stoppedAgain = await openRepo(f.repoDir);
+    stoppedAgain.storage.remove = stopped.storage.remove;
+    await expect(repairSnapshots(stoppedAgain)).rejects.toThrow('killed');
+    expect(snapFiles()).toHaveLength(2);
+    await repairSnapshots(await openRepo(f.repoDir));
+    const [last] = snapFiles();
+    expect(snapFiles()).toHaveLength(1);
+    const snap = await (await openRepo(f.repoDir)).findSnapshot(last!);
+    expect(snap.repaired).toMatchObject({ original: f.snapshotId, replaces: copy });
+    const lost = snap.repaired!.dropped.map((d) => d.slice(0, d.indexOf(':')));
+    expect(lost).toEqual(expect.arrayContaining([`${f.src}/docs/one.bin`, `${f.src}/docs/two.bin`]));
+    expect(snap.repaired!.droppedCount).toBe(lost.length);
   });
 
   it('keeps an unreadable folder as an empty one, and its siblings intact', async () => {

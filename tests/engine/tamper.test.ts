@@ -97,7 +97,9 @@ describe('tampering', () => {
     try {
       const res = await check(await openRepo(repoDir), { readDataPercent: 100 });
       const d = res.damagedPacks.find((x) => x.pack === e.pack)!;
-      expect(d.affects.some((a) => a.startsWith(snapshotId.slice(0, 8)) && a.includes(src))).toBe(true);
+      expect(d.snapshots).toEqual([snapshotId]);
+      expect(d.lost.length).toBeGreaterThan(0);
+      expect(d.lost.every((l) => l.path.startsWith(`${src}/`) && l.snapshots[0] === snapshotId)).toBe(true);
     } finally {
       undo();
     }

@@ -1,0 +1,468 @@
+/**
+ * The files in `keys/`: password slots, account slots, the drive envelope, and restic's keys, which
+ * are named and never used (docs/repository-format.md, "Keys"). src-shared/repository-key-files.ts is
+ * the one parser, and holds the one scrypt bound: a file outside it is skipped, and named, before any
+ * memory is allocated. Everything here reads or writes key files; sealed repository files are elsewhere.
+ */
+import crypto from 'node:crypto';
+import os from 'node:os';
+import {
+  KEY_FILE_MAX_BYTES,
+  engineEnvelope,
+  envelopeFileName,
+  parseKeyFile,
+  type EngineAccountSlot,
+  type EngineEnvelope,
+  type EnginePasswordSlot,
+  type KeyFile,
+} from '../../src-shared/repository-key-files';
+import {
+  AccountKeyError,
+  keyIdOf,
+  parseRecoveryKey,
+  recoveryKeys,
+  unwrapAmk,
+  vaultSlotKey,
+} from '../../src-shared/account-crypto';
+import { vaultRecord, type VaultRecord } from '../../src-shared/account-keys';
+import { EngineError } from '../errors';
+import type { Storage } from '../storage';
+import { deriveWrappingKey, open, randomHex, seal, type ScryptParams } from './crypto';
+
+/** Key and lock files have random names: 256-bit now (the REST server takes only 64 hex), 128-bit in older repositories. */
+export const RANDOM_NAME = /^(?:[0-9a-f]{32}|[0-9a-f]{64})$/;
+
+/** Told of each key file that cannot be used (`keys/<id>`, why). */
+export type KeyProblem = (file: string, reason: string) => void;
+
+/** One file of `keys/`: its kind and fields, or why it cannot be used. */
+export type KeyFileEntry = { id: string } & ({ ok: true; key: KeyFile } | { ok: false; reason: string });
+
+/** What `key list` shows of each key file: enough to tell them apart, nothing secret. */
+export type KeyListing =
+  | { id: string; kind: 'password'; created: string; host: string; username: string }
+  | { id: string; kind: 'account'; keyId: string; created: string; host: string; username: string }
+  | {
+      id: string;
+      kind: 'envelope';
+      accountUid: string;
+      keyId: string;
+      generation: number;
+      server: string;
+      created: string;
+      username: string;
+    }
+  | { id: string; kind: 'restic'; created: string; host: string; username: string }
+  | { id: string; kind: 'damaged'; reason: string };
+
+const slotAad = (id: string) => Buffer.from(`strongroom key ${id} v1`);
+const accountAad = (id: string) => Buffer.from(`strongroom key ${id} account v1`);
+const metadataAad = (id: string) => Buffer.from(`strongroom key ${id} account metadata v1`);
+
+const RESTIC_KEY = 'a restic key, not usable here';
+
+/**
+ * The key files among `names`, each parsed. The size is asked first, so a huge file is never read
+ * into memory; a file that cannot be read at all counts as unusable, like a damaged one.
+ */
+export async function readKeyFiles(storage: Storage, names: string[]): Promise<KeyFileEntry[]> {
+  const out: KeyFileEntry[] = [];
+  for (const id of names) {
+    const file = `keys/${id}`;
+    try {
+      const size = await storage.size(file);
+      if (size > KEY_FILE_MAX_BYTES) {
+        out.push({ id, ok: false, reason: `larger than ${KEY_FILE_MAX_BYTES} bytes, so not a key file` });
+        continue;
+      }
+      const parsed = parseKeyFile(await storage.read(file));
+      out.push(parsed.ok ? { id, ok: true, key: parsed.key } : { id, ok: false, reason: parsed.reason });
+    } catch (err) {
+      out.push({ id, ok: false, reason: `cannot be read (${(err as Error).message})` });
+    }
+  }
+  return out;
+}
+
+/** The key files of a storage, before a repository is open: stray names are named and left out. */
+async function keyFilesOf(storage: Storage, problem: KeyProblem): Promise<KeyFileEntry[]> {
+  if (!(await storage.exists('config')) || !(await storage.exists('keys'))) {
+    throw new EngineError('NO_REPOSITORY', `no Strongroom repository at ${storage.location}`);
+  }
+  const names: string[] = [];
+  for (const name of await storage.list('keys')) {
+    if (RANDOM_NAME.test(name)) names.push(name);
+    else problem(`keys/${name}`, 'not a repository file; ignored');
+  }
+  if (names.length === 0) throw new EngineError('CORRUPT', `repository ${storage.location} has no key files`);
+  return readKeyFiles(storage, names);
+}
+
+const short = (id: string) => `keys/${id.slice(0, 16)}`;
+
+/**
+ * The master key from the first password slot the password opens. Account slots and envelopes are not
+ * password slots and are passed over silently; every other file that cannot be used is named. Only
+ * when some usable slot was tried is the answer "wrong password".
+ */
+export async function openPasswordSlot(
+  storage: Storage,
+  password: string,
+  problem: KeyProblem,
+): Promise<{ master: Buffer; slot: string }> {
+  const files = await keyFilesOf(storage, problem);
+  // Every file that cannot be used is named, whichever slot opens.
+  const unusable: string[] = [];
+  for (const f of files) {
+    const why = !f.ok ? f.reason : f.key.kind === 'restic' ? RESTIC_KEY : undefined;
+    if (why === undefined) continue;
+    problem(`keys/${f.id}`, `${why}; skipped`);
+    unusable.push(`${short(f.id)}: ${why}`);
+  }
+  let tried = 0;
+  let accountSlots = 0;
+  for (const f of files) {
+    if (!f.ok) continue;
+    if (f.key.kind === 'account') accountSlots++;
+    if (f.key.kind !== 'password') continue;
+    tried++;
+    const master = await tryPasswordSlot(f.id, f.key.file, password);
+    if (master) return { master, slot: f.id };
+  }
+  if (tried > 0) {
+    throw new EngineError(
+      'WRONG_PASSWORD',
+      `wrong password: no key in ${storage.location} opens with it` +
+        (unusable.length ? ` (skipped: ${unusable.join('; ')})` : ''),
+    );
+  }
+  if (unusable.length === 0) {
+    throw new EngineError(
+      'NOT_FOUND',
+      `${storage.location} has no password key: it opens with the key of the account that owns it` +
+        (accountSlots ? '' : ' (and has no account key either)'),
+    );
+  }
+  throw new EngineError(
+    'CORRUPT',
+    `no key file in ${storage.location} can be used: ${unusable.join('; ')}` +
+      (accountSlots ? `; ${accountSlots} account key(s) open only with the account's key` : ''),
+  );
+}
+
+async function tryPasswordSlot(
+  id: string,
+  slot: EnginePasswordSlot,
+  password: string,
+): Promise<Buffer | undefined> {
+  // The parser already held N, r and p to the shared bound; deriveWrappingKey checks again.
+  const wrap = await deriveWrappingKey(password, Buffer.from(slot.kdf.salt, 'base64'), slot.kdf);
+  try {
+    const master = open(wrap, Buffer.from(slot.masterKey, 'base64'), slotAad(id), `keys/${id}`);
+    return master.length === 32 ? master : undefined;
+  } catch {
+    return undefined; // wrong password for this slot; the caller tries the next
+  }
+}
+
+/** Writes a new password slot for `master`; returns its id. */
+export async function writePasswordSlot(
+  storage: Storage,
+  master: Buffer,
+  password: string,
+  params: ScryptParams,
+): Promise<string> {
+  if (!password) throw new EngineError('INVALID_ARGUMENT', 'the password must not be empty');
+  // 256 bits, like restic's names: the account storage takes only 64-hex file names.
+  const id = randomHex(32);
+  const salt = crypto.randomBytes(32);
+  const wrap = await deriveWrappingKey(password, salt, params);
+  const slot: EnginePasswordSlot = {
+    version: 1,
+    created: new Date().toISOString(),
+    host: os.hostname(),
+    username: os.userInfo().username,
+    kdf: { name: 'scrypt', N: params.N, r: params.r, p: params.p, salt: salt.toString('base64') },
+    masterKey: seal(wrap, master, slotAad(id)).toString('base64'),
+  };
+  await writeKeyFile(storage, id, slot);
+  return id;
+}
+
+/** Writes a key file only if the one parser takes it back as what it is. */
+async function writeKeyFile(storage: Storage, id: string, file: KeyFile['file']): Promise<void> {
+  const bytes = Buffer.from(JSON.stringify(file, null, 2));
+  const parsed = parseKeyFile(bytes);
+  if (!parsed.ok) throw new EngineError('INVALID_ARGUMENT', `refusing to write keys/${id}: ${parsed.reason}`);
+  await storage.write(`keys/${id}`, bytes);
+}
+
+// ---- account slots ----
+
+async function slotKeyOf(amk: Uint8Array): Promise<Buffer> {
+  if (amk.length !== 32) throw new EngineError('INVALID_ARGUMENT', 'an account master key is 32 bytes');
+  return Buffer.from(await vaultSlotKey(amk));
+}
+
+/**
+ * The master key from the account slot whose key id is the AMK's. A slot with another key id is never
+ * tried; a slot with this key id that does not open was changed or damaged.
+ */
+export async function openAccountSlot(
+  storage: Storage,
+  amk: Uint8Array,
+  problem: KeyProblem,
+): Promise<{ master: Buffer; slot: string }> {
+  const slotKey = await slotKeyOf(amk);
+  const keyId = await keyIdOf(amk);
+  const files = await keyFilesOf(storage, problem);
+  for (const f of files) if (!f.ok) problem(`keys/${f.id}`, `${f.reason}; skipped`);
+  let matching = 0;
+  for (const f of files) {
+    if (!f.ok || f.key.kind !== 'account' || f.key.file.keyId !== keyId) continue;
+    matching++;
+    const master = openAccountMaster(f.id, f.key.file, slotKey);
+    if (master) return { master, slot: f.id };
+    problem(`keys/${f.id}`, 'the account key of this account does not open it (changed or damaged); skipped');
+  }
+  if (matching > 0) {
+    throw new EngineError(
+      'CORRUPT',
+      `the key of this account in ${storage.location} does not open: it was changed or damaged`,
+    );
+  }
+  throw new EngineError('NOT_FOUND', `no key of this account in ${storage.location}`);
+}
+
+function openAccountMaster(id: string, slot: EngineAccountSlot, slotKey: Buffer): Buffer | undefined {
+  try {
+    const master = open(slotKey, Buffer.from(slot.masterKey, 'base64'), accountAad(id), `keys/${id}`);
+    return master.length === 32 ? master : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes an account slot for `master`, with the vault's directory record sealed beside it; returns its id. */
+export async function writeAccountSlot(
+  storage: Storage,
+  master: Buffer,
+  amk: Uint8Array,
+  record: VaultRecord,
+): Promise<string> {
+  const checked = vaultRecord.safeParse(record);
+  if (!checked.success) {
+    throw new EngineError('INVALID_ARGUMENT', `not a vault record: ${checked.error.issues[0]?.message}`);
+  }
+  const slotKey = await slotKeyOf(amk);
+  const id = randomHex(32);
+  const slot: EngineAccountSlot = {
+    version: 1,
+    type: 'strongroom-account',
+    created: new Date().toISOString(),
+    host: os.hostname(),
+    username: os.userInfo().username,
+    keyId: await keyIdOf(amk),
+    masterKey: seal(slotKey, master, accountAad(id)).toString('base64'),
+    metadata: seal(slotKey, Buffer.from(JSON.stringify(checked.data)), metadataAad(id)).toString('base64'),
+  };
+  await writeKeyFile(storage, id, slot);
+  return id;
+}
+
+/**
+ * The vault record sealed in the account slot of this AMK that holds `master`. Its associated data
+ * names its slot, so a record moved from another slot does not open.
+ */
+export async function readAccountSlotMetadata(
+  storage: Storage,
+  names: string[],
+  master: Buffer,
+  amk: Uint8Array,
+): Promise<VaultRecord> {
+  const slotKey = await slotKeyOf(amk);
+  const keyId = await keyIdOf(amk);
+  let found: string | undefined;
+  for (const f of await readKeyFiles(storage, names)) {
+    if (!f.ok || f.key.kind !== 'account' || f.key.file.keyId !== keyId) continue;
+    const opened = openAccountMaster(f.id, f.key.file, slotKey);
+    if (!opened?.equals(master)) continue;
+    found = f.id;
+    let json: unknown;
+    try {
+      const plain = open(
+        slotKey,
+        Buffer.from(f.key.file.metadata, 'base64'),
+        metadataAad(f.id),
+        `keys/${f.id}`,
+      );
+      json = JSON.parse(plain.toString('utf8'));
+    } catch {
+      continue; // changed, or moved here from another slot; another slot of this account may hold it
+    }
+    const record = vaultRecord.safeParse(json);
+    if (record.success) return record.data;
+  }
+  if (found) {
+    throw new EngineError(
+      'CORRUPT',
+      `the vault record in keys/${found} does not open or is not a vault record (changed, damaged or moved from another key)`,
+    );
+  }
+  throw new EngineError('NOT_FOUND', `no key of this account in ${storage.location}`);
+}
+
+// ---- listing ----
+
+export function describeKeyFile(f: KeyFileEntry): KeyListing {
+  if (!f.ok) return { id: f.id, kind: 'damaged', reason: f.reason };
+  const k = f.key;
+  switch (k.kind) {
+    case 'password':
+      return {
+        id: f.id,
+        kind: 'password',
+        created: k.file.created,
+        host: k.file.host,
+        username: k.file.username,
+      };
+    case 'account':
+      return {
+        id: f.id,
+        kind: 'account',
+        keyId: k.file.keyId,
+        created: k.file.created,
+        host: k.file.host,
+        username: k.file.username,
+      };
+    case 'envelope':
+      return {
+        id: f.id,
+        kind: 'envelope',
+        accountUid: k.file.accountUid,
+        keyId: k.file.keyId,
+        generation: k.file.generation,
+        server: k.file.server,
+        created: k.file.created,
+        username: k.file.username,
+      };
+    case 'restic':
+      return {
+        id: f.id,
+        kind: 'restic',
+        created: k.file.created,
+        host: k.file.hostname,
+        username: k.file.username,
+      };
+  }
+}
+
+/** Password and account slots: the key files that open the repository. */
+export const opensRepository = (f: KeyFileEntry): boolean =>
+  f.ok && (f.key.kind === 'password' || f.key.kind === 'account');
+
+// ---- the drive envelope ----
+
+/** The account's envelope in `storage`, or undefined when there is none. A damaged one is an error. */
+export async function readEnvelope(
+  storage: Storage,
+  accountUid: string,
+): Promise<EngineEnvelope | undefined> {
+  const id = await envelopeFileName(accountUid);
+  if (!(await storage.exists(`keys/${id}`))) return undefined;
+  const [f] = await readKeyFiles(storage, [id]);
+  if (!f!.ok) throw new EngineError('CORRUPT', `the drive envelope keys/${id} is damaged: ${f!.reason}`);
+  if (f!.key.kind !== 'envelope' || f!.key.file.accountUid !== accountUid) {
+    throw new EngineError('CORRUPT', `keys/${id} is not this account's drive envelope`);
+  }
+  return f!.key.file;
+}
+
+/**
+ * Writes the account's envelope into a folder vault, over one of a lower generation only (or a damaged
+ * one, which opens nothing). The folder storage writes a temporary file and renames it over the old
+ * one, so a reader sees the old envelope or the new one, never a mix. Only folder vaults carry one:
+ * account storage keeps its wraps on the server, which never overwrites a file.
+ */
+export async function writeEnvelope(storage: Storage, envelope: EngineEnvelope): Promise<void> {
+  if (storage.descriptor.kind !== 'local') {
+    throw new EngineError(
+      'INVALID_ARGUMENT',
+      `a drive envelope belongs only in a folder vault; ${storage.location} is not one`,
+    );
+  }
+  const checked = engineEnvelope.safeParse(envelope);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    throw new EngineError(
+      'INVALID_ARGUMENT',
+      `not a drive envelope (${issue?.path.join('.')}): ${issue?.message}`,
+    );
+  }
+  if (!(await storage.exists('config')) || !(await storage.exists('keys'))) {
+    throw new EngineError('NO_REPOSITORY', `no Strongroom repository at ${storage.location}`);
+  }
+  const existing = await readEnvelope(storage, envelope.accountUid).catch((err: unknown) => {
+    if (err instanceof EngineError && err.code === 'CORRUPT') return undefined;
+    throw err;
+  });
+  if (existing && existing.generation >= checked.data.generation) {
+    throw new EngineError(
+      'INVALID_ARGUMENT',
+      `the drive envelope in ${storage.location} is at generation ${existing.generation}; refusing to replace it with generation ${checked.data.generation}`,
+    );
+  }
+  await writeKeyFile(storage, await envelopeFileName(envelope.accountUid), checked.data);
+}
+
+/**
+ * The AMK, from the envelope in `storage` that the account's recovery key opens (each envelope is
+ * tried: a drive may carry the envelopes of several accounts).
+ */
+export async function amkFromRecoveryKey(
+  storage: Storage,
+  recoveryKey: Uint8Array,
+  problem: KeyProblem,
+): Promise<Uint8Array> {
+  const envelopes = (await keyFilesOf(storage, problem)).flatMap((f) =>
+    f.ok && f.key.kind === 'envelope' ? [f.key.file] : [],
+  );
+  if (envelopes.length === 0) {
+    throw new EngineError(
+      'NOT_FOUND',
+      `no drive envelope in ${storage.location}: it does not open with a recovery key (only with its password, or from the account)`,
+    );
+  }
+  const { wrapKey } = await recoveryKeys(recoveryKey);
+  try {
+    for (const env of envelopes) {
+      const ctx = {
+        accountUid: env.accountUid,
+        kind: 'recovery' as const,
+        generation: env.recoveryWrap.generation,
+        keyId: env.keyId,
+      };
+      try {
+        return await unwrapAmk(env.recoveryWrap.sealed, wrapKey, ctx);
+      } catch (err) {
+        if (!(err instanceof AccountKeyError)) throw err;
+      }
+    }
+  } finally {
+    wrapKey.fill(0);
+  }
+  throw new EngineError(
+    'WRONG_PASSWORD',
+    `the recovery key opens no drive envelope in ${storage.location} (it belongs to another account, or is newer than the envelope)`,
+  );
+}
+
+/** A typed recovery key as bytes; a typo is an error that never repeats the key. */
+export async function recoveryKeyFromText(text: string): Promise<Uint8Array> {
+  try {
+    return await parseRecoveryKey(text);
+  } catch (err) {
+    if (err instanceof AccountKeyError) throw new EngineError('INVALID_ARGUMENT', err.message);
+    throw err;
+  }
+}
