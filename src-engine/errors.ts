@@ -1,24 +1,20 @@
 /** Errors the engine raises on purpose: each names what is wrong, and the CLI maps `code` to its message. */
-export type EngineErrorCode =
-  | 'WRONG_PASSWORD'
-  | 'NO_REPOSITORY'
-  | 'REPOSITORY_EXISTS'
-  | 'CORRUPT'
-  | 'LOCKED'
-  | 'NOT_FOUND'
-  | 'DISK_FULL'
-  | 'INVALID_ARGUMENT'
-  | 'CANCELLED'
-  | 'IO';
+import type { EngineErrorCode } from '../src-shared/engine-records';
+
+export type { EngineErrorCode } from '../src-shared/engine-records';
 
 export class EngineError extends Error {
+  /** The HTTP status behind a storage server's refusal (401, 404, 507, ...), where there is one. */
+  readonly status: number | undefined;
+
   constructor(
     readonly code: EngineErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; status?: number },
   ) {
     super(message, options);
     this.name = 'EngineError';
+    this.status = options?.status;
   }
 }
 
