@@ -49,3 +49,9 @@ export function describeIoError(err: unknown, action: string, path: string): Eng
   const msg = err instanceof Error ? err.message : String(err);
   return new EngineError('IO', `${action} ${path} failed: ${msg}`, { cause: err });
 }
+
+/** The errno code of a file-system error (EACCES, ENOSPC), if it has one. */
+export function errnoOf(err: unknown): string | undefined {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : undefined;
+}

@@ -9,17 +9,11 @@ export {
   type SnapshotRepair,
 } from './repository/repository';
 export { LocalFolderStorage, RestHttpStorage, type Storage, type StorageDescriptor } from './storage';
-export {
-  backup,
-  type BackupOptions,
-  type BackupProgress,
-  type BackupResult,
-  type BackupFailure,
-} from './backup/backup';
+export { backup, type BackupOptions, type BackupProgress, type BackupResult } from './backup/backup';
+export type { EngineProblem, ProblemKind } from '../src-shared/engine-records';
 export {
   restore,
   RestoreIncompleteError,
-  type RestoreFailure,
   type RestoreOptions,
   type RestoreResult,
   type RestoreProgress,

@@ -5,7 +5,7 @@
  * or being read at any time, so memory stays bounded however many files the tree holds. `stop` cancels:
  * queued files are dropped and a file being chunked stops at its next read window.
  */
-import { ChunkingStopped, chunkFile } from './chunk-file';
+import { ChunkingStopped, chunkFile, unreadable } from './chunk-file';
 import { gearTable } from './chunker';
 import { EngineError } from '../errors';
 import type { FsPath } from '../fs/fs-names';
@@ -154,8 +154,7 @@ export class FileSaver {
         if (this.storeFailure) throw this.storeFailure;
         if (err instanceof ChunkingStopped)
           throw this.stopped ?? new EngineError('CANCELLED', 'backup cancelled');
-        const e = err as NodeJS.ErrnoException;
-        return { content: [], size: 0, error: `${e.code ?? 'error'}: ${e.message}` };
+        return { content: [], size: 0, error: unreadable(err) };
       }
     });
     this.inlineChain = run.catch(() => undefined);

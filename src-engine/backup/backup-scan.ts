@@ -12,6 +12,7 @@ import fsp from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import path from 'node:path';
 import type { ExcludeMatcher } from './exclude';
+import { errnoOf } from '../errors';
 import { displayName, fromBytes, joinPath, type FsPath } from '../fs/fs-names';
 import type { TreeNode } from '../repository/tree';
 import { HeapBudget } from '../repository/memory';
@@ -32,8 +33,8 @@ export type ScanEntry =
 export type ScanDir = Extract<ScanEntry, { kind: 'dir' }>;
 
 export interface ScanEvents {
-  /** A path left out (`missingData`: its data is lost to the snapshot) or a note about it. */
-  warn(what: FsPath, reason: string, missingData?: boolean): void;
+  /** A path left out (`not-stored`) or a note about it. */
+  problem(kind: 'not-stored' | 'note', what: FsPath, reason: string, errno?: string): void;
   onFile(size: number): void;
   /** Throws to stop the scan (cancellation). */
   checkCancel(): void;
@@ -106,7 +107,7 @@ async function scan(
   try {
     st = await lstat(abs);
   } catch (err) {
-    ev.warn(abs, `cannot read metadata (${(err as Error).message}); skipped`);
+    ev.problem('not-stored', abs, `cannot read metadata (${(err as Error).message}); skipped`, errnoOf(err));
     return undefined;
   }
   const e = await entryOf(abs, name, st, ev);
@@ -126,7 +127,7 @@ async function entryOf(
       const target = fromBytes(await fsp.readlink(abs, { encoding: 'buffer' }));
       return { kind: 'symlink', name, meta: nodeMeta(name, st), target };
     } catch (err) {
-      ev.warn(abs, `cannot read link (${(err as Error).message}); skipped`);
+      ev.problem('not-stored', abs, `cannot read link (${(err as Error).message}); skipped`, errnoOf(err));
       return undefined;
     }
   }
@@ -148,7 +149,7 @@ async function entryOf(
   if (special)
     return { kind: 'special', name, meta: nodeMeta(name, st), type: special, rdev: st.rdev.toString() };
   // A socket belongs to the program that listens on it; like restic's restore, not recreated.
-  ev.warn(abs, 'socket not backed up (a socket is recreated by the program that uses it)', false);
+  ev.problem('note', abs, 'socket not backed up (a socket is recreated by the program that uses it)');
   return undefined;
 }
 
@@ -169,7 +170,12 @@ async function scanDir(
       // As bytes: a name that is not UTF-8 stays exactly what it is (a string would mangle it).
       names = (await fsp.readdir(abs, { encoding: 'buffer' })).map(fromBytes);
     } catch (err) {
-      ev.warn(abs, `cannot list directory (${(err as Error).message}); its contents are missing`);
+      ev.problem(
+        'not-stored',
+        abs,
+        `cannot list directory (${(err as Error).message}); its contents are missing`,
+        errnoOf(err),
+      );
       return false;
     }
     for (let i = 0; i < names.length; i += 256) {
@@ -181,7 +187,7 @@ async function scanDir(
       const stats = await Promise.all(
         batch.map((x) =>
           lstat(x.p).catch((err: Error) => {
-            ev.warn(x.p, `cannot read metadata (${err.message}); skipped`);
+            ev.problem('not-stored', x.p, `cannot read metadata (${err.message}); skipped`, errnoOf(err));
             return undefined;
           }),
         ),

@@ -193,7 +193,7 @@ export class TreeSaver {
           // Bytes were counted as chunks arrived; true up for files that changed size while read.
           progress.bytesDone += c.size - r.size;
           if (r.error) {
-            this.report.warn(file, `cannot read (${r.error}); not in this snapshot`);
+            this.report.problem('not-stored', file, r.error.reason, r.error.errno);
             return undefined;
           }
           if (prev?.type === 'file') summary.filesChanged++;

@@ -9,7 +9,7 @@
  *   backup-files.ts   reads files: inline for a small re-run, else the chunk worker pool; cancel
  *   backup-xattrs.ts  extended attributes: reused from the parent or read per folder
  *   backup-packs.ts   where new blobs go, and the index of this run's packs
- *   backup-report.ts  progress, summary, warnings and failures
+ *   backup-report.ts  progress, summary, and the problem records
  */
 import fsp from 'node:fs/promises';
 import os from 'node:os';
@@ -18,13 +18,14 @@ import { EngineError } from '../errors';
 import { ExcludeMatcher } from './exclude';
 import type { Repository, Snapshot } from '../repository/repository';
 import { scanRoots, type ScanDir } from './backup-scan';
-import { BackupReport, type BackupFailure, type BackupProgress } from './backup-report';
+import type { EngineProblem } from '../../src-shared/engine-records';
+import { BackupReport, type BackupProgress } from './backup-report';
 import { BackupPacks } from './backup-packs';
 import { FileSaver } from './backup-files';
 import { BackupXattrs } from './backup-xattrs';
 import { TreeSaver } from './backup-tree';
 
-export type { BackupFailure, BackupProgress } from './backup-report';
+export type { BackupProgress } from './backup-report';
 
 export interface BackupOptions {
   paths: string[];
@@ -35,7 +36,8 @@ export interface BackupOptions {
   parent?: string | null;
   signal?: AbortSignal;
   onProgress?: (p: BackupProgress) => void;
-  onWarning?: (message: string) => void;
+  /** Each problem as it is found: a path not stored, stored while it changed, or a note. */
+  onProblem?: (problem: EngineProblem) => void;
   workers?: number;
   breakLock?: boolean;
   /** Minimum time between progress events (default 100 ms). */
@@ -46,10 +48,11 @@ export interface BackupResult {
   snapshotId: string;
   snapshot: Snapshot;
   /**
-   * Every path that could not be read, or only in part (a folder that could not be listed), with the
-   * reason; `snapshot.partial` is true when any is here. Empty when the snapshot holds everything.
+   * Every problem, in the order found: `not-stored` (a path left out; `snapshot.partial` is then true),
+   * `changed` (stored while it kept changing), `metadata` (stored without its extended attributes) and
+   * `note`s. Empty when the snapshot holds everything exactly.
    */
-  failures: BackupFailure[];
+  problems: EngineProblem[];
 }
 
 export async function backup(repo: Repository, opts: BackupOptions): Promise<BackupResult> {
@@ -64,7 +67,7 @@ export async function backup(repo: Repository, opts: BackupOptions): Promise<Bac
     }
   }
   const lock = await repo.lock(false, 'backup', { breakStale: opts.breakLock });
-  const report = new BackupReport(started, opts.onWarning, opts.onProgress, opts.progressIntervalMs);
+  const report = new BackupReport(started, opts.onProblem, opts.onProgress, opts.progressIntervalMs);
   const xattrs = new BackupXattrs(report);
   try {
     return await runBackup(repo, opts, roots, report, xattrs);
@@ -102,7 +105,7 @@ async function runBackup(
   let top: ScanDir;
   try {
     top = await scanRoots(roots, new ExcludeMatcher(opts.excludes ?? []), {
-      warn: (what, reason, missingData) => report.warn(what, reason, missingData),
+      problem: (kind, what, reason, errno) => report.problem(kind, what, reason, errno),
       checkCancel,
       onFile: (size) => {
         report.progress.filesTotal++;
@@ -125,10 +128,10 @@ async function runBackup(
     // A damaged parent costs only the comparison: every file is then read again.
     const parentTree = parent
       ? await repo.readTree(parent.tree).catch((err: Error) => {
-          report.warn(
+          report.problem(
+            'note',
             `parent snapshot ${parent!.id.slice(0, 8)}`,
             `cannot be compared (${err.message}); every file is read`,
-            false,
           );
           return undefined;
         })
@@ -166,7 +169,7 @@ async function runBackup(
     summary,
   };
   const snapshotId = await repo.saveSnapshot(snapshot);
-  return { snapshotId, snapshot, failures: report.failures };
+  return { snapshotId, snapshot, problems: report.problems };
 }
 
 function sameSet(a: string[], b: string[]): boolean {

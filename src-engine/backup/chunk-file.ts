@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { ChunkBoundaryFinder } from './chunker';
 import type { ChunkerParams } from '../repository/chunker-params';
 import { blobId } from '../repository/crypto';
+import type { FileRefusal } from './worker-protocol';
 
 const READ_SIZE = 1024 * 1024;
 
@@ -24,6 +25,15 @@ export class ChunkingStopped extends Error {
   constructor() {
     super('stopped in the middle of the file (the backup was cancelled)');
   }
+}
+
+/** Why a file that could not be read is not in the snapshot. */
+export function unreadable(err: unknown): FileRefusal {
+  const e = err as NodeJS.ErrnoException;
+  return {
+    reason: `cannot read (${e.code ?? 'error'}: ${e.message}); not in this snapshot`,
+    ...(typeof e.code === 'string' ? { errno: e.code } : {}),
+  };
 }
 
 /**

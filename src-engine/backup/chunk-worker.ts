@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { gearTable } from './chunker';
-import { ChunkingStopped, chunkFile } from './chunk-file';
+import { ChunkingStopped, chunkFile, unreadable } from './chunk-file';
 import type { Subkeys } from '../repository/crypto';
 import { initCodec } from '../repository/codec';
 import { HeapBudget } from '../repository/memory';
@@ -82,8 +82,7 @@ async function processFile(path: string | Uint8Array, expectedSize: number): Pro
     return { content, size };
   } catch (err) {
     if (err instanceof ChunkingStopped) return { content: [], size: 0, stopped: true };
-    const e = err as NodeJS.ErrnoException;
-    return { content: [], size: 0, error: `${e.code ?? 'error'}: ${e.message}` };
+    return { content: [], size: 0, error: unreadable(err) };
   }
 }
 

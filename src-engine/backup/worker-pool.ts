@@ -5,13 +5,9 @@ import { EngineError, type EngineErrorCode } from '../errors';
 import type { PackEntry } from '../repository/pack';
 import { SharedIdSet } from './shared-id-set';
 import type { Repository } from '../repository/repository';
-import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol';
+import type { FileOutcome, FromWorker, ToWorker, WorkerInit } from './worker-protocol';
 
-export interface FileResult {
-  content: string[];
-  size: number;
-  error?: string;
-}
+export type FileResult = Omit<FileOutcome, 'stopped'>;
 
 interface Queued {
   path: string | Uint8Array;
@@ -128,7 +124,10 @@ export class ChunkWorkerPool {
           const r = m.results[i];
           if (!r) f.reject(new Error('internal: a chunk worker answered fewer files than it was sent'));
           else if (r.stopped) f.reject(this.stopError ?? new EngineError('CANCELLED', 'backup cancelled'));
-          else f.resolve({ content: r.content, size: r.size, error: r.error });
+          else {
+            const { stopped: _, ...result } = r;
+            f.resolve(result);
+          }
         });
         this.pump();
         break;

@@ -21,11 +21,17 @@ export interface FileTask {
   size: number;
 }
 
+/** Why a file is not in the snapshot: words for a person, and the errno code behind them. */
+export interface FileRefusal {
+  reason: string;
+  errno?: string;
+}
+
 /** What became of one file: its blob ids, or why it could not be read, or that the backup stopped. */
 export interface FileOutcome {
   content: string[];
   size: number;
-  error?: string;
+  error?: FileRefusal;
   stopped?: boolean;
 }
 

@@ -50,8 +50,9 @@ ${COMMANDS.map((c) => `  ${c.usage.replace(/\n/g, '\n  ')}`).join('\n')}
 
 The password: STRONGROOM_PASSWORD, --password-file FILE, or a prompt on a terminal.
 The repository: --repo DIR (-r DIR) or STRONGROOM_REPOSITORY.
-Exit codes: 0 ok, 1 error, 2 usage error, 3 incomplete (backup: some files could not be read;
-restore: some paths could not be restored; each is listed on stderr).`;
+Exit codes: 0 ok, 1 error, 2 usage error, 3 incomplete (backup: some files could not be read, or
+changed while they were read; restore: some paths could not be restored; each is listed on stderr).
+Notes and metadata that could not be kept are listed too, and exit 0.`;
 
 /** Every flag of every command: a flag's kind (value or switch) must be known before the command is. */
 const ALL_FLAGS = {

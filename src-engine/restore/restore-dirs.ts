@@ -72,7 +72,7 @@ export function createDirs(plan: RestorePlan, log: FailureLog): number {
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'ENOSPC' || e.code === 'EDQUOT')
         throw describeIoError(err, 'restoring', displayName(d.dest));
-      log.notRestored(d.snapPath, d.dest, `${describePathError(err)}; nothing under it was restored`);
+      log.notRestored(d.snapPath, d.dest, `${describePathError(err)}; nothing under it was restored`, err);
       continue;
     }
     d.usable = true;
@@ -102,6 +102,7 @@ export function applyDirMetadata(dirs: DirPlan[], asRoot: boolean, log: FailureL
         d.snapPath,
         d.dest,
         `its owner, mode or times could not be set (${describePathError(err)})`,
+        err,
       );
     } finally {
       if (fd !== undefined) fs.closeSync(fd);

@@ -120,6 +120,7 @@ export class FileWriter {
         f.snapPath,
         f.dest,
         `its owner, mode or times could not be set (${describePathError(metaError)})`,
+        metaError,
       );
     }
     return true;
@@ -212,6 +213,6 @@ export class FileWriter {
     f.failed = describePathError(err);
     // A full disk ends the restore: every further file would fail the same way.
     if (code === 'ENOSPC' || code === 'EDQUOT') throw describeIoError(err, 'restoring', displayName(f.dest));
-    this.opts.log.notRestored(f.snapPath, f.dest, f.failed);
+    this.opts.log.notRestored(f.snapPath, f.dest, f.failed, err);
   }
 }

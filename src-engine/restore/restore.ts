@@ -6,23 +6,22 @@
  *   hands it to the writer (restore-writer.ts), which owns the open files and their limit;
  * - hard links, special files and symlinks follow (restore-entries.ts), folder metadata last.
  *
- * Nothing is lost silently: every path not restored, or restored without some of its metadata, is in
- * `RestoreResult.failures` with the reason. Damaged repository data (a pack or a tree) ends in a
+ * Nothing is lost silently: every path not restored, or restored without some of its metadata, is a
+ * problem record in `RestoreResult.problems` with the reason. Damaged repository data (a pack or a tree) ends in a
  * `RestoreIncompleteError` thrown after everything intact was restored.
  */
 import { EngineError, IntegrityError } from '../errors';
 import { readPackHeader } from '../repository/pack';
 import type { Repository, Snapshot } from '../repository/repository';
 import { progressEmitter, type TransferProgress } from '../repository/progress';
-import { FailureLog, resolveEntries, walkSnapshot, type RestoreFailure } from './restore-plan';
+import type { EngineProblem } from '../../src-shared/engine-records';
+import { FailureLog, resolveEntries, walkSnapshot } from './restore-plan';
 import { applyDirMetadata, createDirs } from './restore-dirs';
 import { FileWriter } from './restore-writer';
 import { FileRestorer, cancelled } from './restore-files';
 import { createHardlinks, createSpecials, createSymlinks } from './restore-entries';
 import { restoreXattrs } from './restore-xattrs';
 import path from 'node:path';
-
-export type { RestoreFailure } from './restore-plan';
 
 export type ConflictMode = 'skip' | 'overwrite' | 'keep-both';
 
@@ -35,7 +34,8 @@ export interface RestoreOptions {
   conflict?: ConflictMode;
   signal?: AbortSignal;
   onProgress?: (p: RestoreProgress) => void;
-  onWarning?: (m: string) => void;
+  /** Each problem as it happens: a path not restored, or restored without some of its metadata. */
+  onProblem?: (problem: EngineProblem) => void;
   breakLock?: boolean;
   /** Most restored files open at once (default 64): keeps any restore inside the open-file limit. */
   maxOpenFiles?: number;
@@ -54,13 +54,13 @@ export interface RestoreResult {
   hardlinks: number;
   /**
    * Every path this restore left out (`not-restored`; a folder stands for everything under it) or
-   * restored without some of its metadata (`metadata`), with the reason. Empty when nothing was lost;
-   * anything else is an incomplete restore (the CLI exits 3).
+   * restored without some of its metadata (`metadata`), with the reason; the path is where it was to
+   * be written. A `not-restored` record makes the restore incomplete (the CLI exits 3).
    */
-  failures: RestoreFailure[];
+  problems: EngineProblem[];
 }
 
-/** Damaged repository data cost some paths; everything else was restored. `result.failures` names them all. */
+/** Damaged repository data cost some paths; everything else was restored. `result.problems` names them all. */
 export class RestoreIncompleteError extends IntegrityError {
   constructor(
     where: string,
@@ -96,11 +96,10 @@ async function runRestore(
   const conflict = opts.conflict ?? 'overwrite';
   // As restic does: owners are restored only when running as root (anyone else cannot give files away).
   const asRoot = process.getuid?.() === 0;
-  const warn = (m: string) => opts.onWarning?.(m);
-  const log = new FailureLog(warn);
+  const log = new FailureLog((p) => opts.onProblem?.(p));
   const includes = opts.include ?? [];
 
-  const plan = await walkSnapshot(repo, snap.tree, path.resolve(opts.target), includes, log, warn);
+  const plan = await walkSnapshot(repo, snap.tree, path.resolve(opts.target), includes, log);
   if (includes.length > 0 && !plan.matched) {
     throw new EngineError(
       'NOT_FOUND',
@@ -115,7 +114,7 @@ async function runRestore(
     specials: 0,
     bytesRestored: 0,
     hardlinks: 0,
-    failures: log.failures,
+    problems: log.problems,
   };
   result.dirs = createDirs(plan, log);
   const underUnusable = [...plan.files, ...plan.symlinks, ...plan.specials].filter(
@@ -191,14 +190,12 @@ async function runRestore(
     // Files lost to damage are named with the damage, once.
     for (const d of log.damage) {
       for (const p of d.paths) {
-        if (!log.failures.some((f) => f.path === p)) {
-          log.failures.push({
-            path: p,
-            dest: path.join(path.resolve(opts.target), p),
-            kind: 'not-restored',
-            reason: `damaged in the repository: ${d.reason}`,
-          });
-        }
+        if (!log.named(p))
+          log.notRestored(
+            p,
+            path.join(path.resolve(opts.target), p),
+            `damaged in the repository: ${d.reason}`,
+          );
       }
     }
     const lines = log.damage.map(

@@ -25,7 +25,7 @@ export async function backupOp(
     host: request.host,
     breakLock: true,
     signal: ctx.signal,
-    onWarning: (line) => ctx.engineWarning(line),
+    onProblem: (p) => ctx.engineProblem(p),
     onProgress: (p: BackupProgress) => {
       if (p.phase !== 'scan' && !scanLogged) {
         scanLogged = true;
