@@ -1,11 +1,11 @@
 /**
  * Reads the files a backup must read and stores their chunks: a re-run that reads only a few MiB does it
- * on the main thread (starting worker threads would cost more than the work); everything else goes to
- * the chunk worker pool, small files batched into one message. At most MAX_IN_FLIGHT files are queued
+ * on the main thread (starting worker threads would cost more than the work), as does every run told
+ * to use no workers; everything else goes to the chunk worker pool, small files batched into one message. At most MAX_IN_FLIGHT files are queued
  * or being read at any time, so memory stays bounded however many files the tree holds. `stop` cancels:
  * queued files are dropped and a file being chunked stops at its next read window.
  */
-import { ChunkingStopped, chunkFile, unreadable } from './chunk-file';
+import { ChunkingStopped, saveFile, unreadable } from './chunk-file';
 import { gearTable } from './chunker';
 import { EngineError } from '../errors';
 import type { FsPath } from '../fs/fs-names';
@@ -13,6 +13,7 @@ import type { Repository } from '../repository/repository';
 import type { BackupPacks } from './backup-packs';
 import type { BackupReport } from './backup-report';
 import { ChunkWorkerPool, type FileResult } from './worker-pool';
+import type { FileIdentity } from './worker-protocol';
 
 export type { FileResult } from './worker-pool';
 
@@ -38,11 +39,15 @@ export class FileSaver {
     private readonly repo: Repository,
     private readonly packs: BackupPacks,
     private readonly report: BackupReport,
+    /** Worker threads; 0 reads every file on the main thread. */
     private readonly workers: number | undefined,
+    /** Called after each read window of a file read on the main thread (see chunk-file.ts). */
+    private readonly afterWindow?: (file: FsPath, bytesRead: number) => void,
   ) {}
 
   /** Starts the workers now (a first backup), so they load while the scan runs. */
   warmUp(): void {
+    if (this.workers === 0) return;
     void this.spawnPool().catch(() => undefined);
   }
 
@@ -59,12 +64,15 @@ export class FileSaver {
     this.inFlight++;
   }
 
-  /** Chunks and stores one file (after `admit`); resolves with its blob ids, or `error` when unreadable. */
-  save(file: FsPath, size: number): Promise<FileResult> {
+  /**
+   * Chunks and stores the file the scan saw as `seen` (after `admit`); resolves with its blob ids, or
+   * `error` when it is unreadable or no longer that file.
+   */
+  save(file: FsPath, seen: FileIdentity): Promise<FileResult> {
     const run =
-      this.poolStarting === undefined && this.inlineBytes + size <= INLINE_BUDGET
-        ? ((this.inlineBytes += size), this.saveInline(file, size))
-        : this.getPool().then((p) => p.processFile(file, size));
+      this.workers === 0 || (this.poolStarting === undefined && this.inlineBytes + seen.size <= INLINE_BUDGET)
+        ? ((this.inlineBytes += seen.size), this.saveInline(file, seen))
+        : this.getPool().then((p) => p.processFile({ path: file, ...seen }));
     return run.finally(() => {
       this.inFlight--;
       this.roomWaiters.shift()?.();
@@ -128,12 +136,13 @@ export class FileSaver {
     }));
   }
 
-  private saveInline(file: FsPath, size: number): Promise<FileResult> {
+  private saveInline(file: FsPath, seen: FileIdentity): Promise<FileResult> {
     const run = this.inlineChain.then(async (): Promise<FileResult> => {
       if (this.stopped) throw this.stopped;
       this.inlineGear ??= gearTable(this.repo.keys.gear);
+      const afterWindow = this.afterWindow;
       try {
-        const r = await chunkFile(file, size, {
+        const { stopped: _, ...r } = await saveFile(file, seen, {
           gear: this.inlineGear,
           chunker: this.repo.config.chunker,
           blobIdKey: this.repo.keys.blobId,
@@ -147,8 +156,9 @@ export class FileSaver {
             }
             this.report.bytesRead(chunk.length);
           },
+          ...(afterWindow ? { afterWindow: (n: number) => afterWindow(file, n) } : {}),
         });
-        return { content: r.content, size: r.size };
+        return r;
       } catch (err) {
         // The repository's disk failing ends the backup; an unreadable file is only a warning.
         if (this.storeFailure) throw this.storeFailure;

@@ -26,7 +26,15 @@ export type NodeMeta = Pick<
 
 export type ScanEntry =
   | { kind: 'dir'; name: FsPath; meta: NodeMeta | undefined; children: ScanEntry[] }
-  | { kind: 'file'; name: FsPath; meta: NodeMeta; size: number; hardlink: string | undefined }
+  | {
+      kind: 'file';
+      name: FsPath;
+      meta: NodeMeta;
+      size: number;
+      hardlink: string | undefined;
+      /** The device it is on: with the inode, what the read checks it still is. */
+      dev: string;
+    }
   | { kind: 'symlink'; name: FsPath; meta: NodeMeta; target: FsPath }
   | { kind: 'special'; name: FsPath; meta: NodeMeta; type: 'fifo' | 'chardev' | 'blockdev'; rdev: string };
 
@@ -136,7 +144,7 @@ async function entryOf(
     ev.onFile(size);
     // Only for files with several links, so every other tree (and its id) stays as it was.
     const hardlink = st.nlink > 1n ? `${st.dev}:${st.ino}` : undefined;
-    return { kind: 'file', name, meta: nodeMeta(name, st), size, hardlink };
+    return { kind: 'file', name, meta: nodeMeta(name, st), size, hardlink, dev: st.dev.toString() };
   }
   if (st.isDirectory()) return 'dir';
   const special = st.isFIFO()

@@ -15,6 +15,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { EngineError } from '../errors';
+import { displayName } from '../fs/fs-names';
 import { ExcludeMatcher } from './exclude';
 import type { Repository, Snapshot } from '../repository/repository';
 import { scanRoots, type ScanDir } from './backup-scan';
@@ -27,6 +28,17 @@ import { TreeSaver } from './backup-tree';
 
 export type { BackupProgress } from './backup-report';
 
+/**
+ * Ways in for tests, to change a file at a known moment: between the scan and the read of a file, and
+ * between two read windows of it.
+ */
+export interface BackupReadHooks {
+  /** Before a file the scan saw is handed to be read. */
+  beforeRead?(path: string): void | Promise<void>;
+  /** After each read window (1 MiB) of a file; only for files read on the main thread (`workers: 0`). */
+  afterWindow?(path: string, bytesRead: number): void;
+}
+
 export interface BackupOptions {
   paths: string[];
   excludes?: string[];
@@ -38,8 +50,10 @@ export interface BackupOptions {
   onProgress?: (p: BackupProgress) => void;
   /** Each problem as it is found: a path not stored, stored while it changed, or a note. */
   onProblem?: (problem: EngineProblem) => void;
+  /** Chunk worker threads (default: one per core, at most 8); 0 reads every file on the main thread. */
   workers?: number;
   breakLock?: boolean;
+  readHooks?: BackupReadHooks;
   /** Minimum time between progress events (default 100 ms). */
   progressIntervalMs?: number;
 }
@@ -98,7 +112,14 @@ async function runBackup(
   };
 
   const packs = new BackupPacks(repo, report);
-  const files = new FileSaver(repo, packs, report, opts.workers);
+  const afterWindow = opts.readHooks?.afterWindow;
+  const files = new FileSaver(
+    repo,
+    packs,
+    report,
+    opts.workers,
+    afterWindow && ((file, n) => afterWindow(displayName(file), n)),
+  );
   // Workers start on the first file that must be read (an unchanged re-run never pays for them), or
   // right away for a first backup, so they load while the scan runs.
   if (!parent) files.warmUp();
@@ -136,7 +157,7 @@ async function runBackup(
           return undefined;
         })
       : undefined;
-    const trees = new TreeSaver(repo, packs, files, xattrs, report, checkCancel);
+    const trees = new TreeSaver(repo, packs, files, xattrs, report, checkCancel, opts.readHooks?.beforeRead);
     treeId = await trees.save(top, '/', parentTree && parent?.tree, parentTree);
     report.phase('finish');
     await files.finish();
