@@ -64,7 +64,9 @@ export function nodeMeta(name: FsPath, st: BigIntStats | undefined): NodeMeta {
 
 /**
  * The root tree: the roots' absolute components as folders (with their real metadata) down to each
- * root. A root inside another root is covered by the outer one.
+ * root. A root inside another root is covered by the outer one. A component that is a symlink to a
+ * folder (`/x/link/doc`) is followed, as the path itself is: the snapshot holds the real folder's
+ * metadata there (as restic does), never the link's 0777.
  */
 export async function scanRoots(roots: string[], excludes: ExcludeMatcher, ev: ScanEvents): Promise<ScanDir> {
   const top: ScanDir = { kind: 'dir', name: '', meta: undefined, children: [] };
@@ -76,7 +78,7 @@ export async function scanRoots(roots: string[], excludes: ExcludeMatcher, ev: S
       abs = path.join(abs, parts[i]!);
       let next = dir.children.find((c): c is ScanDir => c.kind === 'dir' && c.name === parts[i]);
       if (!next) {
-        const st = await fsp.lstat(abs, { bigint: true });
+        const st = await fsp.stat(abs, { bigint: true });
         next = { kind: 'dir', name: parts[i]!, meta: nodeMeta(parts[i]!, st), children: [] };
         dir.children.push(next);
       }

@@ -1,6 +1,10 @@
 /**
  * Folders under the restore target: created parents first, each checked with lstat so restore never
  * writes through a symlink someone left in the target; their metadata is set last, deepest first.
+ * The one exception is a folder the snapshot holds only on the way to a backed-up path (`/x/link` of a
+ * backup of `/x/link/doc`): a symlink to a folder there is followed, as the backup followed it, when
+ * it belongs to this user or to root (so nobody else can have put it there to redirect the restore);
+ * that folder's own metadata is then left as it is.
  * A folder that cannot be used (a symlink or file in the way, a path too long for the target) is a
  * named failure, and so, implicitly, is everything under it; its siblings go on.
  */
@@ -22,9 +26,12 @@ export function describePathError(err: unknown): string {
 
 /**
  * Makes `dir` a real directory if nothing is there; returns why it cannot be used when something else
- * is (a symlink is never followed, whatever it points at), and whether this call created it.
+ * is (a symlink is followed only for `followLink`, see above), and whether this call created it.
  */
-function ensureRealDir(dir: FsPath): { why?: string; created: boolean } {
+function ensureRealDir(
+  dir: FsPath,
+  followLink: boolean,
+): { why?: string; created: boolean; viaLink?: boolean } {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       fs.mkdirSync(dir, { mode: 0o700 });
@@ -35,7 +42,17 @@ function ensureRealDir(dir: FsPath): { why?: string; created: boolean } {
     }
     try {
       const st = fs.lstatSync(dir);
-      if (st.isSymbolicLink()) return { why: 'a symlink is in the way; it was not followed', created: false };
+      if (st.isSymbolicLink()) {
+        if (!followLink) return { why: 'a symlink is in the way; it was not followed', created: false };
+        if (st.uid !== 0 && st.uid !== process.geteuid?.())
+          return {
+            why: `a symlink of another user (uid ${st.uid}) is in the way; it was not followed`,
+            created: false,
+          };
+        if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory())
+          return { why: 'a symlink to something that is not a directory is in the way', created: false };
+        return { created: false, viaLink: true };
+      }
       if (!st.isDirectory())
         return { why: 'something that is not a directory is in the way', created: false };
       return { created: false };
@@ -62,12 +79,13 @@ export function createDirs(plan: RestorePlan, log: FailureLog): number {
     if (!parent.usable) continue; // an ancestor failed, and was named
     try {
       // In a folder this restore created, nothing can be in the way yet.
-      const r = ensureRealDir(d.dest);
+      const r = ensureRealDir(d.dest, d.parentOnly === true);
       if (r.why) {
         log.notRestored(d.snapPath, d.dest, `${r.why}; nothing under it was restored`);
         continue;
       }
       d.fresh = r.created;
+      if (r.viaLink) d.viaLink = true;
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'ENOSPC' || e.code === 'EDQUOT')
@@ -87,7 +105,7 @@ export function createDirs(plan: RestorePlan, log: FailureLog): number {
  * swapped for a symlink since is never followed.
  */
 export function applyDirMetadata(dirs: DirPlan[], asRoot: boolean, log: FailureLog): void {
-  const usable = dirs.filter((d) => d.usable && d.node);
+  const usable = dirs.filter((d) => d.usable && d.node && !d.viaLink);
   usable.sort((a, b) => b.depth - a.depth);
   for (const d of usable) {
     const node = d.node!;

@@ -69,6 +69,13 @@ export interface DirPlan {
   usable: boolean;
   /** Created by this restore: nothing was in it before, so its entries need no conflict checks. */
   fresh: boolean;
+  /**
+   * The snapshot holds this folder only on the way to a backed-up path (a parent of one of its paths),
+   * so a symlink to a folder found in its place may be followed, as the backup followed it.
+   */
+  parentOnly?: boolean;
+  /** Reached through such a symlink: the person's own folder, whose metadata restore leaves alone. */
+  viaLink?: boolean;
 }
 
 export interface EntryPlan {
@@ -124,11 +131,15 @@ export async function walkSnapshot(
   targetDir: string,
   include: string[],
   log: FailureLog,
+  /** The snapshot's backed-up paths: the folders above them are only on their way. */
+  snapshotPaths: string[] = [],
 ): Promise<RestorePlan> {
   const includes = include.map(normalizeSnapPath);
   const wanted = (p: string) =>
     includes.length === 0 || includes.some((i) => i === '/' || p === i || p.startsWith(`${i}/`));
   const onTheWay = (p: string) => includes.some((i) => i.startsWith(`${p}/`));
+  const roots = snapshotPaths.map(normalizeSnapPath);
+  const parentOnly = (p: string) => roots.some((r) => r.startsWith(`${p}/`));
   const target: DirPlan = { snapPath: '/', dest: targetDir, depth: 0, usable: false, fresh: false };
   const plan: RestorePlan = {
     target,
@@ -181,6 +192,7 @@ export async function walkSnapshot(
           depth: dir.depth + 1,
           usable: false,
           fresh: false,
+          ...(parentOnly(sp) ? { parentOnly: true } : {}),
         };
         plan.dirs.push(d);
         if (node.subtree) await walk(node.subtree, d);

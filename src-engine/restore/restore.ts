@@ -99,7 +99,7 @@ async function runRestore(
   const log = new FailureLog((p) => opts.onProblem?.(p));
   const includes = opts.include ?? [];
 
-  const plan = await walkSnapshot(repo, snap.tree, path.resolve(opts.target), includes, log);
+  const plan = await walkSnapshot(repo, snap.tree, path.resolve(opts.target), includes, log, snap.paths);
   if (includes.length > 0 && !plan.matched) {
     throw new EngineError(
       'NOT_FOUND',
