@@ -43,6 +43,8 @@ export function describeIoError(err: unknown, action: string, path: string): Eng
   }
   if (code === 'ENOENT')
     return new EngineError('NOT_FOUND', `${path} does not exist (${action})`, { cause: err });
+  if (code === 'EROFS')
+    return new EngineError('IO', `${path} is on a read-only file system (${action})`, { cause: err });
   if (code === 'EACCES' || code === 'EPERM') {
     return new EngineError('IO', `permission denied while ${action} ${path}`, { cause: err });
   }

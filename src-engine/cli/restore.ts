@@ -41,7 +41,8 @@ export const restoreCommand: RepositoryCommand = {
       `restored ${r.filesRestored} files (${fmtBytes(r.bytesRestored)}), ${r.dirs} dirs, ${r.symlinks} symlinks to ${path.resolve(target)}` +
         (r.filesSkipped ? `; skipped ${r.filesSkipped} existing files` : '') +
         (n['not-restored']
-          ? `\nINCOMPLETE: ${n['not-restored']} paths were not restored (listed above)`
+          ? `\nINCOMPLETE: ${n['not-restored']} paths were not restored (listed above)` +
+            (r.filesNotRestored ? `, ${r.filesNotRestored} files in all` : '')
           : '') +
         (n.metadata
           ? `\n${n.metadata} paths were restored without some of their metadata (listed above)`

@@ -10,6 +10,7 @@
  */
 import fs from 'node:fs';
 import { constants as fsc } from 'node:fs';
+import path from 'node:path';
 import { describeIoError } from '../errors';
 import { displayName, type FsPath } from '../fs/fs-names';
 import { setTimesFd } from '../fs/fs-meta';
@@ -21,7 +22,29 @@ export function describePathError(err: unknown): string {
   if (e.code === 'ENAMETOOLONG') return 'its path or name is too long for the target (ENAMETOOLONG)';
   if (e.code === 'EACCES' || e.code === 'EPERM') return `permission denied (${e.code})`;
   if (e.code === 'EISDIR') return 'a directory is in the way';
+  if (e.code === 'ENOSPC') return 'the disk is full (ENOSPC)';
+  if (e.code === 'EDQUOT') return 'the disk quota is used up (EDQUOT)';
+  if (e.code === 'EROFS') return 'the target is on a read-only file system (EROFS)';
   return e.message ?? String(err);
+}
+
+/**
+ * Creates the restore target and its missing parents. Node's recursive mkdir answers ENOENT for a
+ * parent it could not create whatever the reason (a read-only file system, no permission): the first
+ * missing parent is then created alone, for the error that says why.
+ */
+function makeTarget(dest: FsPath): void {
+  try {
+    fs.mkdirSync(dest, { recursive: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || typeof dest !== 'string') throw err;
+    let missing = dest;
+    while (path.dirname(missing) !== missing && !fs.existsSync(path.dirname(missing)))
+      missing = path.dirname(missing);
+    // Throws the error that says why; if it works now after all, so does the rest.
+    fs.mkdirSync(missing);
+    fs.mkdirSync(dest, { recursive: true });
+  }
 }
 
 /**
@@ -66,7 +89,7 @@ function ensureRealDir(
 /** Creates the target and every planned folder; marks which ones are usable and which are fresh. */
 export function createDirs(plan: RestorePlan, log: FailureLog): number {
   try {
-    fs.mkdirSync(plan.target.dest, { recursive: true });
+    makeTarget(plan.target.dest);
     const st = fs.lstatSync(plan.target.dest);
     if (!st.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
   } catch (err) {
@@ -87,9 +110,7 @@ export function createDirs(plan: RestorePlan, log: FailureLog): number {
       d.fresh = r.created;
       if (r.viaLink) d.viaLink = true;
     } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      if (e.code === 'ENOSPC' || e.code === 'EDQUOT')
-        throw describeIoError(err, 'restoring', displayName(d.dest));
+      // A full disk too: the folders and files that still fit are restored, and this one is named.
       log.notRestored(d.snapPath, d.dest, `${describePathError(err)}; nothing under it was restored`, err);
       continue;
     }

@@ -43,8 +43,13 @@ export interface RestoreOptions {
 
 export interface RestoreResult {
   filesRestored: number;
-  /** Existing files left alone (--conflict skip), and files under a folder that could not be used. */
+  /** Existing files left alone (--conflict skip). */
   filesSkipped: number;
+  /**
+   * Files (hard links among them) this restore was to write and did not: each is named by a
+   * `not-restored` record, itself or through a folder that could not be created.
+   */
+  filesNotRestored: number;
   dirs: number;
   symlinks: number;
   /** FIFOs and device files. */
@@ -109,6 +114,7 @@ async function runRestore(
   const result: RestoreResult = {
     filesRestored: 0,
     filesSkipped: 0,
+    filesNotRestored: 0,
     dirs: 0,
     symlinks: 0,
     specials: 0,
@@ -117,11 +123,9 @@ async function runRestore(
     problems: log.problems,
   };
   result.dirs = createDirs(plan, log);
-  const underUnusable = [...plan.files, ...plan.symlinks, ...plan.specials].filter(
-    (e) => !e.parent.usable,
-  ).length;
+  const filesPlanned = plan.files.length;
   const { skipped, blobsByPack } = resolveEntries(repo, plan, conflict, log);
-  result.filesSkipped = skipped + underUnusable;
+  result.filesSkipped = skipped;
   // Tree blobs were authenticated as they were read; the headers of packs holding only trees are checked
   // too, so damage anywhere in a pack this restore depends on is reported.
   for (const packId of plan.treePacks) {
@@ -184,6 +188,7 @@ async function runRestore(
   result.symlinks = createSymlinks(plan.symlinks, asRoot, log);
   await restoreXattrs(plan, asRoot, log);
   applyDirMetadata(plan.dirs, asRoot, log);
+  result.filesNotRestored = filesPlanned - result.filesSkipped - result.filesRestored;
   emit(true);
 
   if (log.damage.length > 0) {
