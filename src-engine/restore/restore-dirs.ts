@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import { constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { describeIoError } from '../errors';
-import { displayName, type FsPath } from '../fs/fs-names';
+import { displayName, isLeftoverTmpName, joinPath, type FsPath } from '../fs/fs-names';
 import { setTimesFd } from '../fs/fs-meta';
 import type { DirPlan, FailureLog, RestorePlan } from './restore-plan';
 
@@ -90,7 +90,9 @@ function ensureRealDir(
 export function createDirs(plan: RestorePlan, log: FailureLog): number {
   try {
     makeTarget(plan.target.dest);
-    const st = fs.lstatSync(plan.target.dest);
+    // The target is the person's own choice: a symlink to a folder there is followed, as it is
+    // when it stands earlier in the target's path.
+    const st = fs.statSync(plan.target.dest);
     if (!st.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
   } catch (err) {
     throw describeIoError(err, 'creating the restore target', displayName(plan.target.dest));
@@ -118,6 +120,32 @@ export function createDirs(plan: RestorePlan, log: FailureLog): number {
     created++;
   }
   return created;
+}
+
+/**
+ * Removes what an earlier restore that was killed left in the folders this one writes into: its
+ * temporary files (`.sr` names, see restoreTmpName), never a folder, never another process's that is
+ * alive (see isLeftoverTmpName). Folders this restore created hold none.
+ */
+export function removeLeftovers(plan: RestorePlan): void {
+  for (const d of [plan.target, ...plan.dirs]) {
+    if (!d.usable || d.fresh) continue;
+    let names: string[];
+    try {
+      names = fs.readdirSync(d.dest, { encoding: 'utf8' });
+    } catch {
+      continue; // unreadable: its entries fail, and are named, on their own
+    }
+    for (const name of names) {
+      if (!isLeftoverTmpName(name)) continue;
+      const p = joinPath(d.dest, name);
+      try {
+        if (!fs.lstatSync(p).isDirectory()) fs.rmSync(p, { force: true });
+      } catch {
+        // Gone already, or not ours to remove: it stays, and is nothing this restore relies on.
+      }
+    }
+  }
 }
 
 /**

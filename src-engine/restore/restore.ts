@@ -16,7 +16,7 @@ import type { Repository, Snapshot } from '../repository/repository';
 import { progressEmitter, type TransferProgress } from '../repository/progress';
 import type { EngineProblem } from '../../src-shared/engine-records';
 import { FailureLog, resolveEntries, walkSnapshot } from './restore-plan';
-import { applyDirMetadata, createDirs } from './restore-dirs';
+import { applyDirMetadata, createDirs, removeLeftovers } from './restore-dirs';
 import { FileWriter } from './restore-writer';
 import { FileRestorer, cancelled } from './restore-files';
 import { createHardlinks, createSpecials, createSymlinks } from './restore-entries';
@@ -123,6 +123,7 @@ async function runRestore(
     problems: log.problems,
   };
   result.dirs = createDirs(plan, log);
+  removeLeftovers(plan);
   const filesPlanned = plan.files.length;
   const { skipped, blobsByPack } = resolveEntries(repo, plan, conflict, log);
   result.filesSkipped = skipped;
