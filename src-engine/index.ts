@@ -14,6 +14,7 @@ export type { EngineProblem, ProblemKind } from '../src-shared/engine-records';
 export {
   restore,
   RestoreIncompleteError,
+  RestoreInterruptedError,
   type RestoreOptions,
   type RestoreResult,
   type RestoreProgress,

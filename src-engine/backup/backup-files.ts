@@ -95,14 +95,15 @@ export class FileSaver {
 
   /**
    * After a failure or cancellation: whatever packs can still be written are written (and so indexed, for
-   * the next run to reuse), and the workers end.
+   * the next run to reuse), and the workers end. `storageGone`: nothing is written.
    */
-  async abandon(): Promise<void> {
+  async abandon(storageGone = false): Promise<void> {
     const p = this.pool ?? (await this.poolStarting?.catch(() => undefined));
-    if (p && !p.error) await p.flush().catch(() => undefined);
+    // With the storage gone, writing would only wait on it again.
+    if (p && !p.error && !storageGone) await p.flush().catch(() => undefined);
     await p?.close();
-    await this.inlineChain;
-    await this.packs.flushData().catch(() => undefined);
+    await this.inlineChain.catch(() => undefined);
+    if (!storageGone) await this.packs.flushData().catch(() => undefined);
   }
 
   async close(): Promise<void> {

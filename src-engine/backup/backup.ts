@@ -17,6 +17,7 @@ import path from 'node:path';
 import { EngineError } from '../errors';
 import { displayName } from '../fs/fs-names';
 import { ExcludeMatcher } from './exclude';
+import { storageGone, underLock } from '../repository/lock';
 import type { Repository, Snapshot } from '../repository/repository';
 import { scanRoots, type ScanDir } from './backup-scan';
 import type { EngineProblem } from '../../src-shared/engine-records';
@@ -83,12 +84,16 @@ export async function backup(repo: Repository, opts: BackupOptions): Promise<Bac
   const lock = await repo.lock(false, 'backup', { breakStale: opts.breakLock });
   const report = new BackupReport(started, opts.onProblem, opts.onProgress, opts.progressIntervalMs);
   const xattrs = new BackupXattrs(report);
-  try {
-    return await runBackup(repo, opts, roots, report, xattrs);
-  } finally {
-    await xattrs.close();
-    await lock.release();
-  }
+  return underLock(
+    lock,
+    () => runBackup(repo, opts, roots, report, xattrs).finally(() => xattrs.close()),
+    (err) =>
+      report.problem(
+        'note',
+        `lock ${lock.id.slice(0, 8)}`,
+        `the snapshot is saved, but its lock could not be removed (${err.message}); it counts as stale once this backup has ended`,
+      ),
+  );
 }
 
 async function runBackup(
@@ -164,9 +169,10 @@ async function runBackup(
     await packs.flushTrees();
     checkCancel();
   } catch (err) {
-    // Whatever packs were written stay usable: index them so the next run reuses them.
-    await files.abandon();
-    await packs.writeIndex().catch(() => undefined);
+    // Whatever packs were written stay usable: index them so the next run reuses them (unless the
+    // storage is gone: the index could not be written either).
+    await files.abandon(storageGone(err));
+    if (!storageGone(err)) await packs.writeIndex().catch(() => undefined);
     throw err;
   } finally {
     opts.signal?.removeEventListener('abort', abort);

@@ -41,6 +41,11 @@ export class FailureLog {
     this.add('metadata', dest, reason, cause);
   }
 
+  /** A note about the restore as a whole (`what`: the thing it is about). */
+  note(what: string, reason: string): void {
+    this.add('note', what, reason, undefined);
+  }
+
   /** Whether this snapshot path was already named as not restored. */
   named(snapPath: string): boolean {
     return this.missing.has(snapPath);

@@ -11,6 +11,7 @@
  * `RestoreIncompleteError` thrown after everything intact was restored.
  */
 import { EngineError, IntegrityError } from '../errors';
+import { storageGone, underLock } from '../repository/lock';
 import { readPackHeader } from '../repository/pack';
 import type { Repository, Snapshot } from '../repository/repository';
 import { progressEmitter, type TransferProgress } from '../repository/progress';
@@ -77,31 +78,54 @@ export class RestoreIncompleteError extends IntegrityError {
   }
 }
 
+/**
+ * The storage stopped answering (or refused this client) part-way: everything restored so far stays,
+ * and `result.problems` names every file that was not restored. The code is the storage's
+ * (UNREACHABLE, UNAUTHORIZED), the message its own.
+ */
+export class RestoreInterruptedError extends EngineError {
+  constructor(
+    cause: EngineError,
+    readonly result: RestoreResult,
+  ) {
+    super(cause.code, cause.message, { cause, status: cause.status });
+    this.name = 'RestoreInterruptedError';
+  }
+}
+
 export async function restore(
   repo: Repository,
   snapshotRef: string,
   opts: RestoreOptions,
 ): Promise<RestoreResult> {
   const lock = await repo.lock(false, 'restore', { breakStale: opts.breakLock });
-  try {
-    await repo.loadIndex({ recover: false });
-    const snap = await repo.findSnapshot(snapshotRef);
-    return await runRestore(repo, snap, opts);
-  } finally {
-    await lock.release();
-  }
+  let log: FailureLog | undefined;
+  return underLock(
+    lock,
+    async () => {
+      await repo.loadIndex({ recover: false });
+      const snap = await repo.findSnapshot(snapshotRef);
+      log = new FailureLog((p) => opts.onProblem?.(p));
+      return runRestore(repo, snap, opts, log);
+    },
+    (err) =>
+      log?.note(
+        `lock ${lock.id.slice(0, 8)}`,
+        `the restore is done, but its lock could not be removed (${err.message}); it counts as stale once this restore has ended`,
+      ),
+  );
 }
 
 async function runRestore(
   repo: Repository,
   snap: Snapshot & { id: string },
   opts: RestoreOptions,
+  log: FailureLog,
 ): Promise<RestoreResult> {
   const started = Date.now();
   const conflict = opts.conflict ?? 'overwrite';
   // As restic does: owners are restored only when running as root (anyone else cannot give files away).
   const asRoot = process.getuid?.() === 0;
-  const log = new FailureLog((p) => opts.onProblem?.(p));
   const includes = opts.include ?? [];
 
   const plan = await walkSnapshot(repo, snap.tree, path.resolve(opts.target), includes, log, snap.paths);
@@ -175,13 +199,23 @@ async function runRestore(
     },
     opts.signal,
   );
+  let interrupted: EngineError | undefined;
   try {
     await restorer.run(plan.files, blobsByPack);
+  } catch (err) {
+    if (!storageGone(err)) throw err;
+    interrupted = err as EngineError;
   } finally {
-    // Cancelled, a full disk, or files whose blobs never came: no temporary file stays behind.
+    // Cancelled, the storage gone, or files whose blobs never came: no temporary file stays behind.
     writer.abandonAll();
   }
   if (opts.signal?.aborted) throw cancelled();
+  if (interrupted) {
+    for (const f of plan.files) {
+      if (!f.done && !f.failed)
+        log.notRestored(f.snapPath, f.dest, `its data could not be read: ${interrupted.message}`);
+    }
+  }
 
   result.hardlinks = createHardlinks(plan.hardlinks, log);
   result.filesRestored += result.hardlinks;
@@ -192,18 +226,15 @@ async function runRestore(
   result.filesNotRestored = filesPlanned - result.filesSkipped - result.filesRestored;
   emit(true);
 
-  if (log.damage.length > 0) {
-    // Files lost to damage are named with the damage, once.
-    for (const d of log.damage) {
-      for (const p of d.paths) {
-        if (!log.named(p))
-          log.notRestored(
-            p,
-            path.join(path.resolve(opts.target), p),
-            `damaged in the repository: ${d.reason}`,
-          );
-      }
+  // Files lost to damage are named with the damage, once.
+  for (const d of log.damage) {
+    for (const p of d.paths) {
+      if (!log.named(p))
+        log.notRestored(p, path.join(path.resolve(opts.target), p), `damaged in the repository: ${d.reason}`);
     }
+  }
+  if (interrupted) throw new RestoreInterruptedError(interrupted, result);
+  if (log.damage.length > 0) {
     const lines = log.damage.map(
       (d) => `${d.where}: ${d.reason}${d.paths.length ? `; affects ${d.paths.join(', ')}` : ''}`,
     );
