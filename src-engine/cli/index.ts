@@ -99,9 +99,11 @@ export async function runCli(argv: string[], io: CliIo, signal?: AbortSignal): P
       return EXIT.usage;
     }
     const code = err instanceof EngineError ? err.code : 'INTERNAL';
+    const status = err instanceof EngineError ? err.status : undefined;
     const message = (err as Error).message;
     io.stderr.write(`strongroom-backup: ${message}\n`);
-    if (out.json) io.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
+    if (out.json)
+      io.stdout.write(`${JSON.stringify({ error: { code, message, ...(status ? { status } : {}) } })}\n`);
     return EXIT.error;
   }
 }

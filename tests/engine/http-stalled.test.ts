@@ -19,7 +19,7 @@ import {
   type EngineProblem,
 } from '../../src-engine/index';
 import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
-import { PASSWORD, prng, SMALL, tempDir, writeFile } from './helpers';
+import { PASSWORD, prng, runCli, SMALL, tempDir, writeFile } from './helpers';
 
 /** Short waits, so that a stalled or dead server is given up in about a second. */
 const QUICK = { timeoutMs: 300, retries: 2, retryDelayMs: 20 };
@@ -195,6 +195,12 @@ describe('refusals', () => {
       Repository.open(new RestHttpStorage(url, 'srd_not-a-token', QUICK), PASSWORD),
     );
     expect(revoked).toMatchObject({ code: 'UNAUTHORIZED', status: 401 });
+    const cli = await runCli(['-r', url, '--json', 'snapshots'], {
+      STRONGROOM_PASSWORD: PASSWORD,
+      STRONGROOM_STORAGE_TOKEN: 'srd_not-a-token',
+    });
+    expect(cli.code).toBe(1);
+    expect(JSON.parse(cli.stdout)).toMatchObject({ error: { code: 'UNAUTHORIZED', status: 401 } });
 
     const account = server.server.services.accounts.byUsername('alice')!;
     const storage = server.server.services.storage;
