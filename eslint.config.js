@@ -27,7 +27,9 @@ const engineImportsBelow = (folders, layer) => [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'out', 'coverage', 'test-results', 'playwright-report'] },
+  {
+    ignores: ['node_modules', 'dist', 'out', 'coverage', 'test-results', 'playwright-report', 'native/build'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
