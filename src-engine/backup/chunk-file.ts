@@ -29,7 +29,7 @@ export interface ChunkFileOptions {
   afterWindow?: (bytesRead: number) => void;
 }
 
-/** Thrown by `chunkFile` when `stop` said so: a cancelled backup, not an unreadable file. */
+/** Thrown by `saveFile` when `stop` said so: a cancelled backup, not an unreadable file. */
 export class ChunkingStopped extends Error {
   constructor() {
     super('stopped in the middle of the file (the backup was cancelled)');
