@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { EngineProblem } from '../../src-shared/engine-records';
 import { errnoOf } from '../errors';
+import { storageGone } from '../repository/lock';
 import type { IndexEntry, Repository } from '../repository/repository';
 import { displayName, joinPath, type FsPath } from '../fs/fs-names';
 import { nodeKey, nodeName, type TreeNode } from '../repository/tree';
@@ -161,6 +162,8 @@ export async function walkSnapshot(
     try {
       nodes = (await repo.readTree(treeId)).nodes;
     } catch (err) {
+      // Not damage: the storage is gone, and nothing is restored yet.
+      if (storageGone(err)) throw err;
       // The folder itself is created (its entry in the parent was intact); its contents are lost.
       const reason = `its contents are damaged in the repository: ${(err as Error).message}`;
       log.damaged(`tree ${treeId.slice(0, 16)}`, (err as Error).message, [dir.snapPath]);

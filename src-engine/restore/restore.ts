@@ -151,6 +151,8 @@ async function runRestore(
   const filesPlanned = plan.files.length;
   const { skipped, blobsByPack } = resolveEntries(repo, plan, conflict, log);
   result.filesSkipped = skipped;
+  // The storage gone part-way: everything that can still be done is, then every file not restored is named.
+  let interrupted: EngineError | undefined;
   // Tree blobs were authenticated as they were read; the headers of packs holding only trees are checked
   // too, so damage anywhere in a pack this restore depends on is reported.
   for (const packId of plan.treePacks) {
@@ -163,6 +165,10 @@ async function runRestore(
           throw new Error(`pack ${packId.slice(0, 16)}: header does not match the index`);
       }
     } catch (err) {
+      if (storageGone(err)) {
+        interrupted = err as EngineError;
+        break;
+      }
       log.damaged(`pack ${packId.slice(0, 16)}`, (err as Error).message, []);
     }
   }
@@ -199,9 +205,8 @@ async function runRestore(
     },
     opts.signal,
   );
-  let interrupted: EngineError | undefined;
   try {
-    await restorer.run(plan.files, blobsByPack);
+    if (!interrupted) await restorer.run(plan.files, blobsByPack);
   } catch (err) {
     if (!storageGone(err)) throw err;
     interrupted = err as EngineError;

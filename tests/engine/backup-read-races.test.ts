@@ -95,7 +95,7 @@ describe('a file swapped between the scan and the read', () => {
     ]);
     expect(b.snapshot.partial).toBe(true);
     expect(fs.readdirSync(path.join(repoDir, 'locks'))).toEqual([]);
-  }, 15_000);
+  });
 
   it('for another file (a new inode) is refused by name', async () => {
     const { src, repo, victim } = await setup('inode');
