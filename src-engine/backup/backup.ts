@@ -49,7 +49,10 @@ export interface BackupOptions {
   parent?: string | null;
   signal?: AbortSignal;
   onProgress?: (p: BackupProgress) => void;
-  /** Each problem as it is found: a path not stored, stored while it changed, or a note. */
+  /**
+   * Each problem as it is found: a path not stored, stored while it changed or without some metadata,
+   * or a note.
+   */
   onProblem?: (problem: EngineProblem) => void;
   /** Chunk worker threads (default: one per core, at most 8); 0 reads every file on the main thread. */
   workers?: number;
