@@ -1,9 +1,10 @@
 /**
  * Reads the files a backup must read and stores their chunks: a re-run that reads only a few MiB does it
  * on the main thread (starting worker threads would cost more than the work), as does every run told
- * to use no workers; everything else goes to the chunk worker pool, small files batched into one message. At most MAX_IN_FLIGHT files are queued
- * or being read at any time, so memory stays bounded however many files the tree holds. `stop` cancels:
- * queued files are dropped and a file being chunked stops at its next read window.
+ * to use no workers; everything else goes to the chunk worker pool, small files batched into one
+ * message. At most MAX_IN_FLIGHT files are queued or being read at any time, so memory stays bounded
+ * however many files the tree holds. `stop` cancels: queued files are dropped and a file being chunked
+ * stops at its next read window.
  */
 import { ChunkingStopped, saveFile, unreadable } from './chunk-file';
 import { gearTable } from './chunker';

@@ -7,8 +7,9 @@
  * - hard links, special files and symlinks follow (restore-entries.ts), folder metadata last.
  *
  * Nothing is lost silently: every path not restored, or restored without some of its metadata, is a
- * problem record in `RestoreResult.problems` with the reason. Damaged repository data (a pack or a tree) ends in a
- * `RestoreIncompleteError` thrown after everything intact was restored.
+ * problem record in `RestoreResult.problems` with the reason. Damaged repository data (a pack or a
+ * tree) ends in a `RestoreIncompleteError` thrown after everything intact was restored; a storage that
+ * stops answering, in a `RestoreInterruptedError` after everything that could still be done was.
  */
 import { EngineError, IntegrityError } from '../errors';
 import { storageGone, underLock } from '../repository/lock';
