@@ -206,6 +206,8 @@ function reportOptionalModules() {
       "keytar (the OS keychain) is not built here: the desktop app keeps its device token with Electron's safeStorage instead, the harness keeps it in memory only, and the keytar tests say they are skipped. Install libsecret (see above) and run `npm run setup` again to build it.",
     'zstd-napi':
       "zstd-napi (native zstd) is not built here: the engine uses Node's zlib zstd or the WebAssembly build instead.",
+    'strongroom-native-fs':
+      "the engine's own addon (native/, built with node-gyp) is not built here: restores set modification times to the microsecond instead of the nanosecond. With python3, make and a C compiler installed, `npm run setup` again builds it (or run `node build.mjs` in native/).",
   };
   for (const name of optionalTopLevel) {
     if (!fs.existsSync(path.join(root, 'node_modules', name, 'package.json')))

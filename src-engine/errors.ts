@@ -1,24 +1,20 @@
 /** Errors the engine raises on purpose: each names what is wrong, and the CLI maps `code` to its message. */
-export type EngineErrorCode =
-  | 'WRONG_PASSWORD'
-  | 'NO_REPOSITORY'
-  | 'REPOSITORY_EXISTS'
-  | 'CORRUPT'
-  | 'LOCKED'
-  | 'NOT_FOUND'
-  | 'DISK_FULL'
-  | 'INVALID_ARGUMENT'
-  | 'CANCELLED'
-  | 'IO';
+import type { EngineErrorCode } from '../src-shared/engine-records';
+
+export type { EngineErrorCode } from '../src-shared/engine-records';
 
 export class EngineError extends Error {
+  /** The HTTP status behind a storage server's refusal (401, 404, 507, ...), where there is one. */
+  readonly status: number | undefined;
+
   constructor(
     readonly code: EngineErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; status?: number },
   ) {
     super(message, options);
     this.name = 'EngineError';
+    this.status = options?.status;
   }
 }
 
@@ -47,9 +43,17 @@ export function describeIoError(err: unknown, action: string, path: string): Eng
   }
   if (code === 'ENOENT')
     return new EngineError('NOT_FOUND', `${path} does not exist (${action})`, { cause: err });
+  if (code === 'EROFS')
+    return new EngineError('IO', `${path} is on a read-only file system (${action})`, { cause: err });
   if (code === 'EACCES' || code === 'EPERM') {
     return new EngineError('IO', `permission denied while ${action} ${path}`, { cause: err });
   }
   const msg = err instanceof Error ? err.message : String(err);
   return new EngineError('IO', `${action} ${path} failed: ${msg}`, { cause: err });
+}
+
+/** The errno code of a file-system error (EACCES, ENOSPC), if it has one. */
+export function errnoOf(err: unknown): string | undefined {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : undefined;
 }

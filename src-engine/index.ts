@@ -12,17 +12,12 @@ export { readEnvelope, writeEnvelope, type KeyListing } from './repository/keys'
 export type { EngineEnvelope } from '../src-shared/repository-key-files';
 export type { OpenOptions } from './repository/repository';
 export { LocalFolderStorage, RestHttpStorage, type Storage, type StorageDescriptor } from './storage';
-export {
-  backup,
-  type BackupOptions,
-  type BackupProgress,
-  type BackupResult,
-  type BackupFailure,
-} from './backup/backup';
+export { backup, type BackupOptions, type BackupProgress, type BackupResult } from './backup/backup';
+export type { EngineProblem, ProblemKind } from '../src-shared/engine-records';
 export {
   restore,
   RestoreIncompleteError,
-  type RestoreFailure,
+  RestoreInterruptedError,
   type RestoreOptions,
   type RestoreResult,
   type RestoreProgress,

@@ -1,11 +1,12 @@
 /**
  * Reads the files a backup must read and stores their chunks: a re-run that reads only a few MiB does it
- * on the main thread (starting worker threads would cost more than the work); everything else goes to
- * the chunk worker pool, small files batched into one message. At most MAX_IN_FLIGHT files are queued
- * or being read at any time, so memory stays bounded however many files the tree holds. `stop` cancels:
- * queued files are dropped and a file being chunked stops at its next read window.
+ * on the main thread (starting worker threads would cost more than the work), as does every run told
+ * to use no workers; everything else goes to the chunk worker pool, small files batched into one
+ * message. At most MAX_IN_FLIGHT files are queued or being read at any time, so memory stays bounded
+ * however many files the tree holds. `stop` cancels: queued files are dropped and a file being chunked
+ * stops at its next read window.
  */
-import { ChunkingStopped, chunkFile } from './chunk-file';
+import { ChunkingStopped, saveFile, unreadable } from './chunk-file';
 import { gearTable } from './chunker';
 import { EngineError } from '../errors';
 import type { FsPath } from '../fs/fs-names';
@@ -13,6 +14,7 @@ import type { Repository } from '../repository/repository';
 import type { BackupPacks } from './backup-packs';
 import type { BackupReport } from './backup-report';
 import { ChunkWorkerPool, type FileResult } from './worker-pool';
+import type { FileIdentity } from './worker-protocol';
 
 export type { FileResult } from './worker-pool';
 
@@ -38,11 +40,15 @@ export class FileSaver {
     private readonly repo: Repository,
     private readonly packs: BackupPacks,
     private readonly report: BackupReport,
+    /** Worker threads; 0 reads every file on the main thread. */
     private readonly workers: number | undefined,
+    /** Called after each read window of a file read on the main thread (see chunk-file.ts). */
+    private readonly afterWindow?: (file: FsPath, bytesRead: number) => void,
   ) {}
 
   /** Starts the workers now (a first backup), so they load while the scan runs. */
   warmUp(): void {
+    if (this.workers === 0) return;
     void this.spawnPool().catch(() => undefined);
   }
 
@@ -59,12 +65,15 @@ export class FileSaver {
     this.inFlight++;
   }
 
-  /** Chunks and stores one file (after `admit`); resolves with its blob ids, or `error` when unreadable. */
-  save(file: FsPath, size: number): Promise<FileResult> {
+  /**
+   * Chunks and stores the file the scan saw as `seen` (after `admit`); resolves with its blob ids, or
+   * `error` when it is unreadable or no longer that file.
+   */
+  save(file: FsPath, seen: FileIdentity): Promise<FileResult> {
     const run =
-      this.poolStarting === undefined && this.inlineBytes + size <= INLINE_BUDGET
-        ? ((this.inlineBytes += size), this.saveInline(file, size))
-        : this.getPool().then((p) => p.processFile(file, size));
+      this.workers === 0 || (this.poolStarting === undefined && this.inlineBytes + seen.size <= INLINE_BUDGET)
+        ? ((this.inlineBytes += seen.size), this.saveInline(file, seen))
+        : this.getPool().then((p) => p.processFile({ path: file, ...seen }));
     return run.finally(() => {
       this.inFlight--;
       this.roomWaiters.shift()?.();
@@ -87,14 +96,15 @@ export class FileSaver {
 
   /**
    * After a failure or cancellation: whatever packs can still be written are written (and so indexed, for
-   * the next run to reuse), and the workers end.
+   * the next run to reuse), and the workers end. `storageGone`: nothing is written.
    */
-  async abandon(): Promise<void> {
+  async abandon(storageGone = false): Promise<void> {
     const p = this.pool ?? (await this.poolStarting?.catch(() => undefined));
-    if (p && !p.error) await p.flush().catch(() => undefined);
+    // With the storage gone, writing would only wait on it again.
+    if (p && !p.error && !storageGone) await p.flush().catch(() => undefined);
     await p?.close();
-    await this.inlineChain;
-    await this.packs.flushData().catch(() => undefined);
+    await this.inlineChain.catch(() => undefined);
+    if (!storageGone) await this.packs.flushData().catch(() => undefined);
   }
 
   async close(): Promise<void> {
@@ -128,12 +138,13 @@ export class FileSaver {
     }));
   }
 
-  private saveInline(file: FsPath, size: number): Promise<FileResult> {
+  private saveInline(file: FsPath, seen: FileIdentity): Promise<FileResult> {
     const run = this.inlineChain.then(async (): Promise<FileResult> => {
       if (this.stopped) throw this.stopped;
       this.inlineGear ??= gearTable(this.repo.keys.gear);
+      const afterWindow = this.afterWindow;
       try {
-        const r = await chunkFile(file, size, {
+        const { stopped: _, ...r } = await saveFile(file, seen, {
           gear: this.inlineGear,
           chunker: this.repo.config.chunker,
           blobIdKey: this.repo.keys.blobId,
@@ -147,15 +158,15 @@ export class FileSaver {
             }
             this.report.bytesRead(chunk.length);
           },
+          ...(afterWindow ? { afterWindow: (n: number) => afterWindow(file, n) } : {}),
         });
-        return { content: r.content, size: r.size };
+        return r;
       } catch (err) {
         // The repository's disk failing ends the backup; an unreadable file is only a warning.
         if (this.storeFailure) throw this.storeFailure;
         if (err instanceof ChunkingStopped)
           throw this.stopped ?? new EngineError('CANCELLED', 'backup cancelled');
-        const e = err as NodeJS.ErrnoException;
-        return { content: [], size: 0, error: `${e.code ?? 'error'}: ${e.message}` };
+        return { content: [], size: 0, error: unreadable(err) };
       }
     });
     this.inlineChain = run.catch(() => undefined);

@@ -1,7 +1,9 @@
 /**
- * What one backup tells: its progress (counts, rate, ETA), the snapshot's summary, and every warning and
- * failure, with whether the snapshot is partial. Every part of the backup reports through one of these.
+ * What one backup tells: its progress (counts, rate, ETA), the snapshot's summary, and every problem as
+ * a record (kind, path, reason), with whether the snapshot is partial. Every part of the backup reports
+ * through one of these.
  */
+import type { EngineProblem, ProblemKind } from '../../src-shared/engine-records';
 import { displayName, type FsPath } from '../fs/fs-names';
 import { progressEmitter, type TransferProgress } from '../repository/progress';
 import type { SnapshotSummary } from '../repository/repository';
@@ -10,16 +12,14 @@ export interface BackupProgress extends TransferProgress {
   phase: 'scan' | 'backup' | 'finish';
 }
 
-/** One source path left out of the snapshot (or stored without something it had), with why. */
-export interface BackupFailure {
-  /** The source path (bytes of a name that is not UTF-8 as \xNN). */
-  path: string;
-  reason: string;
-}
+/** A backup's problems are the kinds that concern a source path. */
+export type BackupProblemKind = Extract<ProblemKind, 'not-stored' | 'changed' | 'metadata' | 'note'>;
 
 export class BackupReport {
+  /** The problems as text, as the snapshot keeps them. */
   readonly warnings: string[] = [];
-  readonly failures: BackupFailure[] = [];
+  readonly problems: EngineProblem[] = [];
+  /** Some path is missing from the snapshot (a `not-stored` problem). */
   partial = false;
   readonly summary: SnapshotSummary = {
     filesNew: 0,
@@ -46,22 +46,20 @@ export class BackupReport {
 
   constructor(
     readonly started: number,
-    private readonly onWarning: ((message: string) => void) | undefined,
+    private readonly onProblem: ((p: EngineProblem) => void) | undefined,
     onProgress: ((p: BackupProgress) => void) | undefined,
     progressIntervalMs: number | undefined,
   ) {
     this.emit = progressEmitter(this.progress, started, onProgress, progressIntervalMs);
   }
 
-  /** `what` is the path; a failure (missing data) makes the snapshot partial, a note does not. */
-  warn(what: FsPath, reason: string, missingData = true): void {
-    const m = `${displayName(what)}: ${reason}`;
-    this.warnings.push(m);
-    if (missingData) {
-      this.partial = true;
-      this.failures.push({ path: displayName(what), reason });
-    }
-    this.onWarning?.(m);
+  /** One problem with the source path `what`; only `not-stored` makes the snapshot partial. */
+  problem(kind: BackupProblemKind, what: FsPath, reason: string, errno?: string): void {
+    const p: EngineProblem = { kind, path: displayName(what), reason, ...(errno ? { errno } : {}) };
+    this.problems.push(p);
+    this.warnings.push(`${p.path}: ${reason}`);
+    if (kind === 'not-stored') this.partial = true;
+    this.onProblem?.(p);
   }
 
   /** File bytes read (and chunked), whether or not they were new to the repository. */

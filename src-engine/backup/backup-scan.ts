@@ -12,6 +12,7 @@ import fsp from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import path from 'node:path';
 import type { ExcludeMatcher } from './exclude';
+import { errnoOf } from '../errors';
 import { displayName, fromBytes, joinPath, type FsPath } from '../fs/fs-names';
 import type { TreeNode } from '../repository/tree';
 import { HeapBudget } from '../repository/memory';
@@ -25,15 +26,23 @@ export type NodeMeta = Pick<
 
 export type ScanEntry =
   | { kind: 'dir'; name: FsPath; meta: NodeMeta | undefined; children: ScanEntry[] }
-  | { kind: 'file'; name: FsPath; meta: NodeMeta; size: number; hardlink: string | undefined }
+  | {
+      kind: 'file';
+      name: FsPath;
+      meta: NodeMeta;
+      size: number;
+      hardlink: string | undefined;
+      /** The device it is on: with the inode, what the read checks it still is. */
+      dev: string;
+    }
   | { kind: 'symlink'; name: FsPath; meta: NodeMeta; target: FsPath }
   | { kind: 'special'; name: FsPath; meta: NodeMeta; type: 'fifo' | 'chardev' | 'blockdev'; rdev: string };
 
 export type ScanDir = Extract<ScanEntry, { kind: 'dir' }>;
 
 export interface ScanEvents {
-  /** A path left out (`missingData`: its data is lost to the snapshot) or a note about it. */
-  warn(what: FsPath, reason: string, missingData?: boolean): void;
+  /** A path left out (`not-stored`) or a note about it. */
+  problem(kind: 'not-stored' | 'note', what: FsPath, reason: string, errno?: string): void;
   onFile(size: number): void;
   /** Throws to stop the scan (cancellation). */
   checkCancel(): void;
@@ -55,7 +64,9 @@ export function nodeMeta(name: FsPath, st: BigIntStats | undefined): NodeMeta {
 
 /**
  * The root tree: the roots' absolute components as folders (with their real metadata) down to each
- * root. A root inside another root is covered by the outer one.
+ * root. A root inside another root is covered by the outer one. A component that is a symlink to a
+ * folder (`/x/link/doc`) is followed, as the path itself is: the snapshot holds the real folder's
+ * metadata there (as restic does), never the link's 0777.
  */
 export async function scanRoots(roots: string[], excludes: ExcludeMatcher, ev: ScanEvents): Promise<ScanDir> {
   const top: ScanDir = { kind: 'dir', name: '', meta: undefined, children: [] };
@@ -67,7 +78,7 @@ export async function scanRoots(roots: string[], excludes: ExcludeMatcher, ev: S
       abs = path.join(abs, parts[i]!);
       let next = dir.children.find((c): c is ScanDir => c.kind === 'dir' && c.name === parts[i]);
       if (!next) {
-        const st = await fsp.lstat(abs, { bigint: true });
+        const st = await fsp.stat(abs, { bigint: true });
         next = { kind: 'dir', name: parts[i]!, meta: nodeMeta(parts[i]!, st), children: [] };
         dir.children.push(next);
       }
@@ -106,7 +117,7 @@ async function scan(
   try {
     st = await lstat(abs);
   } catch (err) {
-    ev.warn(abs, `cannot read metadata (${(err as Error).message}); skipped`);
+    ev.problem('not-stored', abs, `cannot read metadata (${(err as Error).message}); skipped`, errnoOf(err));
     return undefined;
   }
   const e = await entryOf(abs, name, st, ev);
@@ -126,7 +137,7 @@ async function entryOf(
       const target = fromBytes(await fsp.readlink(abs, { encoding: 'buffer' }));
       return { kind: 'symlink', name, meta: nodeMeta(name, st), target };
     } catch (err) {
-      ev.warn(abs, `cannot read link (${(err as Error).message}); skipped`);
+      ev.problem('not-stored', abs, `cannot read link (${(err as Error).message}); skipped`, errnoOf(err));
       return undefined;
     }
   }
@@ -135,7 +146,7 @@ async function entryOf(
     ev.onFile(size);
     // Only for files with several links, so every other tree (and its id) stays as it was.
     const hardlink = st.nlink > 1n ? `${st.dev}:${st.ino}` : undefined;
-    return { kind: 'file', name, meta: nodeMeta(name, st), size, hardlink };
+    return { kind: 'file', name, meta: nodeMeta(name, st), size, hardlink, dev: st.dev.toString() };
   }
   if (st.isDirectory()) return 'dir';
   const special = st.isFIFO()
@@ -148,7 +159,7 @@ async function entryOf(
   if (special)
     return { kind: 'special', name, meta: nodeMeta(name, st), type: special, rdev: st.rdev.toString() };
   // A socket belongs to the program that listens on it; like restic's restore, not recreated.
-  ev.warn(abs, 'socket not backed up (a socket is recreated by the program that uses it)', false);
+  ev.problem('note', abs, 'socket not backed up (a socket is recreated by the program that uses it)');
   return undefined;
 }
 
@@ -169,7 +180,12 @@ async function scanDir(
       // As bytes: a name that is not UTF-8 stays exactly what it is (a string would mangle it).
       names = (await fsp.readdir(abs, { encoding: 'buffer' })).map(fromBytes);
     } catch (err) {
-      ev.warn(abs, `cannot list directory (${(err as Error).message}); its contents are missing`);
+      ev.problem(
+        'not-stored',
+        abs,
+        `cannot list directory (${(err as Error).message}); its contents are missing`,
+        errnoOf(err),
+      );
       return false;
     }
     for (let i = 0; i < names.length; i += 256) {
@@ -181,7 +197,7 @@ async function scanDir(
       const stats = await Promise.all(
         batch.map((x) =>
           lstat(x.p).catch((err: Error) => {
-            ev.warn(x.p, `cannot read metadata (${err.message}); skipped`);
+            ev.problem('not-stored', x.p, `cannot read metadata (${err.message}); skipped`, errnoOf(err));
             return undefined;
           }),
         ),

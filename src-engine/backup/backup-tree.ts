@@ -52,6 +52,7 @@ export class TreeSaver {
     private readonly xattrs: BackupXattrs,
     private readonly report: BackupReport,
     private readonly checkCancel: () => void,
+    private readonly beforeRead?: (path: string) => void | Promise<void>,
   ) {}
 
   /**
@@ -186,20 +187,28 @@ export class TreeSaver {
       const x = attrs(prev, c.name, c.meta, 'files');
       const file = joinPath(dirPath, c.name);
       await this.files.admit();
+      await this.beforeRead?.(displayName(file));
       fileNodes.push(
-        this.files.save(file, c.size).then((r): TreeNode | undefined => {
-          progress.filesDone++;
-          progress.currentFile = displayName(file);
-          // Bytes were counted as chunks arrived; true up for files that changed size while read.
-          progress.bytesDone += c.size - r.size;
-          if (r.error) {
-            this.report.warn(file, `cannot read (${r.error}); not in this snapshot`);
-            return undefined;
-          }
-          if (prev?.type === 'file') summary.filesChanged++;
-          else summary.filesNew++;
-          return node(c.meta, 'file', { size: r.size, hardlink: c.hardlink, content: r.content }, x);
-        }),
+        this.files
+          .save(file, { size: c.size, dev: c.dev, ino: c.meta.inode })
+          .then((r): TreeNode | undefined => {
+            progress.filesDone++;
+            progress.currentFile = displayName(file);
+            // Bytes were counted as chunks arrived; true up for files that changed size while read, and
+            // for a first read thrown away.
+            progress.bytesDone += c.size - r.size - (r.reread ?? 0);
+            if (r.error) {
+              this.report.problem('not-stored', file, r.error.reason, r.error.errno);
+              return undefined;
+            }
+            if (r.changed) this.report.problem('changed', file, r.changed);
+            if (prev?.type === 'file') summary.filesChanged++;
+            else summary.filesNew++;
+            // The times of the version stored, which may be newer than the scan's.
+            const meta =
+              r.mtimeNs && r.ctimeNs ? { ...c.meta, mtimeNs: r.mtimeNs, ctimeNs: r.ctimeNs } : c.meta;
+            return node(meta, 'file', { size: r.size, hardlink: c.hardlink, content: r.content }, x);
+          }),
       );
     }
     // The scan's entries are no longer needed: the tree is held once, as nodes, from here on.

@@ -9,22 +9,36 @@
  *   backup-files.ts   reads files: inline for a small re-run, else the chunk worker pool; cancel
  *   backup-xattrs.ts  extended attributes: reused from the parent or read per folder
  *   backup-packs.ts   where new blobs go, and the index of this run's packs
- *   backup-report.ts  progress, summary, warnings and failures
+ *   backup-report.ts  progress, summary, and the problem records
  */
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { EngineError } from '../errors';
+import { displayName } from '../fs/fs-names';
 import { ExcludeMatcher } from './exclude';
+import { storageGone, underLock } from '../repository/lock';
 import type { Repository, Snapshot } from '../repository/repository';
 import { scanRoots, type ScanDir } from './backup-scan';
-import { BackupReport, type BackupFailure, type BackupProgress } from './backup-report';
+import type { EngineProblem } from '../../src-shared/engine-records';
+import { BackupReport, type BackupProgress } from './backup-report';
 import { BackupPacks } from './backup-packs';
 import { FileSaver } from './backup-files';
 import { BackupXattrs } from './backup-xattrs';
 import { TreeSaver } from './backup-tree';
 
-export type { BackupFailure, BackupProgress } from './backup-report';
+export type { BackupProgress } from './backup-report';
+
+/**
+ * Ways in for tests, to change a file at a known moment: between the scan and the read of a file, and
+ * between two read windows of it.
+ */
+export interface BackupReadHooks {
+  /** Before a file the scan saw is handed to be read. */
+  beforeRead?(path: string): void | Promise<void>;
+  /** After each read window (1 MiB) of a file; only for files read on the main thread (`workers: 0`). */
+  afterWindow?(path: string, bytesRead: number): void;
+}
 
 export interface BackupOptions {
   paths: string[];
@@ -35,9 +49,15 @@ export interface BackupOptions {
   parent?: string | null;
   signal?: AbortSignal;
   onProgress?: (p: BackupProgress) => void;
-  onWarning?: (message: string) => void;
+  /**
+   * Each problem as it is found: a path not stored, stored while it changed or without some metadata,
+   * or a note.
+   */
+  onProblem?: (problem: EngineProblem) => void;
+  /** Chunk worker threads (default: one per core, at most 8); 0 reads every file on the main thread. */
   workers?: number;
   breakLock?: boolean;
+  readHooks?: BackupReadHooks;
   /** Minimum time between progress events (default 100 ms). */
   progressIntervalMs?: number;
 }
@@ -46,10 +66,11 @@ export interface BackupResult {
   snapshotId: string;
   snapshot: Snapshot;
   /**
-   * Every path that could not be read, or only in part (a folder that could not be listed), with the
-   * reason; `snapshot.partial` is true when any is here. Empty when the snapshot holds everything.
+   * Every problem, in the order found: `not-stored` (a path left out; `snapshot.partial` is then true),
+   * `changed` (stored while it kept changing), `metadata` (stored without its extended attributes) and
+   * `note`s. Empty when the snapshot holds everything exactly.
    */
-  failures: BackupFailure[];
+  problems: EngineProblem[];
 }
 
 export async function backup(repo: Repository, opts: BackupOptions): Promise<BackupResult> {
@@ -64,14 +85,18 @@ export async function backup(repo: Repository, opts: BackupOptions): Promise<Bac
     }
   }
   const lock = await repo.lock(false, 'backup', { breakStale: opts.breakLock });
-  const report = new BackupReport(started, opts.onWarning, opts.onProgress, opts.progressIntervalMs);
+  const report = new BackupReport(started, opts.onProblem, opts.onProgress, opts.progressIntervalMs);
   const xattrs = new BackupXattrs(report);
-  try {
-    return await runBackup(repo, opts, roots, report, xattrs);
-  } finally {
-    await xattrs.close();
-    await lock.release();
-  }
+  return underLock(
+    lock,
+    () => runBackup(repo, opts, roots, report, xattrs).finally(() => xattrs.close()),
+    (err) =>
+      report.problem(
+        'note',
+        `lock ${lock.id.slice(0, 8)}`,
+        `the snapshot is saved, but its lock could not be removed (${err.message}); it counts as stale once this backup has ended`,
+      ),
+  );
 }
 
 async function runBackup(
@@ -95,14 +120,21 @@ async function runBackup(
   };
 
   const packs = new BackupPacks(repo, report);
-  const files = new FileSaver(repo, packs, report, opts.workers);
+  const afterWindow = opts.readHooks?.afterWindow;
+  const files = new FileSaver(
+    repo,
+    packs,
+    report,
+    opts.workers,
+    afterWindow && ((file, n) => afterWindow(displayName(file), n)),
+  );
   // Workers start on the first file that must be read (an unchanged re-run never pays for them), or
   // right away for a first backup, so they load while the scan runs.
   if (!parent) files.warmUp();
   let top: ScanDir;
   try {
     top = await scanRoots(roots, new ExcludeMatcher(opts.excludes ?? []), {
-      warn: (what, reason, missingData) => report.warn(what, reason, missingData),
+      problem: (kind, what, reason, errno) => report.problem(kind, what, reason, errno),
       checkCancel,
       onFile: (size) => {
         report.progress.filesTotal++;
@@ -125,24 +157,25 @@ async function runBackup(
     // A damaged parent costs only the comparison: every file is then read again.
     const parentTree = parent
       ? await repo.readTree(parent.tree).catch((err: Error) => {
-          report.warn(
+          report.problem(
+            'note',
             `parent snapshot ${parent!.id.slice(0, 8)}`,
             `cannot be compared (${err.message}); every file is read`,
-            false,
           );
           return undefined;
         })
       : undefined;
-    const trees = new TreeSaver(repo, packs, files, xattrs, report, checkCancel);
+    const trees = new TreeSaver(repo, packs, files, xattrs, report, checkCancel, opts.readHooks?.beforeRead);
     treeId = await trees.save(top, '/', parentTree && parent?.tree, parentTree);
     report.phase('finish');
     await files.finish();
     await packs.flushTrees();
     checkCancel();
   } catch (err) {
-    // Whatever packs were written stay usable: index them so the next run reuses them.
-    await files.abandon();
-    await packs.writeIndex().catch(() => undefined);
+    // Whatever packs were written stay usable: index them so the next run reuses them (unless the
+    // storage is gone: the index could not be written either).
+    await files.abandon(storageGone(err));
+    if (!storageGone(err)) await packs.writeIndex().catch(() => undefined);
     throw err;
   } finally {
     opts.signal?.removeEventListener('abort', abort);
@@ -166,7 +199,7 @@ async function runBackup(
     summary,
   };
   const snapshotId = await repo.saveSnapshot(snapshot);
-  return { snapshotId, snapshot, failures: report.failures };
+  return { snapshotId, snapshot, problems: report.problems };
 }
 
 function sameSet(a: string[], b: string[]): boolean {

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { gearTable } from './chunker';
-import { ChunkingStopped, chunkFile } from './chunk-file';
+import { ChunkingStopped, saveFile, unreadable } from './chunk-file';
 import type { Subkeys } from '../repository/crypto';
 import { initCodec } from '../repository/codec';
 import { HeapBudget } from '../repository/memory';
@@ -41,7 +41,8 @@ function flushPack(): Promise<void> {
       if (r) post({ t: 'pack', packId: r.packId, entries: r.entries });
     },
     // A failed pack write (disk full, I/O error) ends the backup; the repository keeps what it had.
-    (err: Error & { code?: string }) => post({ t: 'fatal', error: err.message, code: err.code }),
+    (err: Error & { code?: string; status?: number }) =>
+      post({ t: 'fatal', error: err.message, code: err.code, status: err.status }),
   );
   const tracked = p.finally(() => pendingWrites.delete(tracked));
   pendingWrites.add(tracked);
@@ -51,9 +52,9 @@ function flushPack(): Promise<void> {
 const stop = new Int32Array(init.stop);
 
 /** Chunks one file; a read error is this file's outcome, a repository failure is posted as fatal. */
-async function processFile(path: string | Uint8Array, expectedSize: number): Promise<FileOutcome> {
+async function processFile(f: FileTask): Promise<FileOutcome> {
   try {
-    const { content, size } = await chunkFile(path, expectedSize, {
+    return await saveFile(f.path, f, {
       gear,
       chunker: init.chunker,
       blobIdKey: keys.blobId,
@@ -66,8 +67,8 @@ async function processFile(path: string | Uint8Array, expectedSize: number): Pro
             packer.add(BLOB_DATA, id, codec, sealed, chunk.length);
           } catch (err) {
             // The repository's disk, not this file, failed (full, I/O error): that ends the backup.
-            const e = err as Error & { code?: string };
-            post({ t: 'fatal', error: e.message, code: e.code });
+            const e = err as Error & { code?: string; status?: number };
+            post({ t: 'fatal', error: e.message, code: e.code, status: e.status });
             throw err;
           }
           if (packer.full) await flushPack();
@@ -79,11 +80,9 @@ async function processFile(path: string | Uint8Array, expectedSize: number): Pro
         }
       },
     });
-    return { content, size };
   } catch (err) {
     if (err instanceof ChunkingStopped) return { content: [], size: 0, stopped: true };
-    const e = err as NodeJS.ErrnoException;
-    return { content: [], size: 0, error: `${e.code ?? 'error'}: ${e.message}` };
+    return { content: [], size: 0, error: unreadable(err) };
   }
 }
 
@@ -96,7 +95,7 @@ async function processBatch(task: number, files: FileTask[]): Promise<void> {
   for (const f of files) {
     heap.check();
     if (Atomics.load(stop, 0) === 1) results.push({ content: [], size: 0, stopped: true });
-    else results.push(await processFile(f.path, f.size));
+    else results.push(await processFile(f));
   }
   post({ t: 'done', task, results, bytes: unreported });
   unreported = 0;

@@ -5,17 +5,11 @@ import { EngineError, type EngineErrorCode } from '../errors';
 import type { PackEntry } from '../repository/pack';
 import { SharedIdSet } from './shared-id-set';
 import type { Repository } from '../repository/repository';
-import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol';
+import type { FileOutcome, FileTask, FromWorker, ToWorker, WorkerInit } from './worker-protocol';
 
-export interface FileResult {
-  content: string[];
-  size: number;
-  error?: string;
-}
+export type FileResult = Omit<FileOutcome, 'stopped'>;
 
-interface Queued {
-  path: string | Uint8Array;
-  size: number;
+interface Queued extends FileTask {
   resolve: (r: FileResult) => void;
   reject: (e: Error) => void;
 }
@@ -128,7 +122,10 @@ export class ChunkWorkerPool {
           const r = m.results[i];
           if (!r) f.reject(new Error('internal: a chunk worker answered fewer files than it was sent'));
           else if (r.stopped) f.reject(this.stopError ?? new EngineError('CANCELLED', 'backup cancelled'));
-          else f.resolve({ content: r.content, size: r.size, error: r.error });
+          else {
+            const { stopped: _, ...result } = r;
+            f.resolve(result);
+          }
         });
         this.pump();
         break;
@@ -141,7 +138,7 @@ export class ChunkWorkerPool {
         break;
       }
       case 'fatal':
-        this.fail(new EngineError((m.code as EngineErrorCode) ?? 'IO', m.error));
+        this.fail(new EngineError((m.code as EngineErrorCode) ?? 'IO', m.error, { status: m.status }));
         break;
     }
   }
@@ -188,16 +185,20 @@ export class ChunkWorkerPool {
       const task = this.nextTask++;
       slot.busy++;
       this.tasks.set(task, { slot, files });
-      this.send(slot, { t: 'files', task, files: files.map((f) => ({ path: f.path, size: f.size })) });
+      this.send(slot, {
+        t: 'files',
+        task,
+        files: files.map((f) => ({ path: f.path, size: f.size, dev: f.dev, ino: f.ino })),
+      });
     }
   }
 
   /** Chunks and stores one file; resolves with its blob ids, or with `error` when it could not be read. */
-  processFile(path: string | Uint8Array, size: number): Promise<FileResult> {
+  processFile(file: FileTask): Promise<FileResult> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.stopError) return Promise.reject(this.stopError);
     return new Promise((resolve, reject) => {
-      this.queue.push({ path, size, resolve, reject });
+      this.queue.push({ ...file, resolve, reject });
       // Files asked for in the same turn are batched: the pump runs once they are all queued.
       if (this.queue.length - this.queueHead === 1) queueMicrotask(() => this.pump());
     });

@@ -15,17 +15,37 @@ export interface WorkerInit {
   stop: SharedArrayBuffer;
 }
 
-/** One file of a batch: its path (bytes when the name is not UTF-8) and the size the scan saw. */
-export interface FileTask {
-  path: string | Uint8Array;
+/** The file the scan saw: its size, and the device and inode numbers (decimal) that make it that file. */
+export interface FileIdentity {
   size: number;
+  dev: string;
+  ino: string;
+}
+
+/** One file of a batch: its path (bytes when the name is not UTF-8) and what the scan saw there. */
+export interface FileTask extends FileIdentity {
+  path: string | Uint8Array;
+}
+
+/** Why a file is not in the snapshot: words for a person, and the errno code behind them. */
+export interface FileRefusal {
+  reason: string;
+  errno?: string;
 }
 
 /** What became of one file: its blob ids, or why it could not be read, or that the backup stopped. */
 export interface FileOutcome {
   content: string[];
   size: number;
-  error?: string;
+  /** The times of the version stored (the descriptor's, after reading it). */
+  mtimeNs?: string;
+  ctimeNs?: string;
+  /** Not stored, and why. */
+  error?: FileRefusal;
+  /** Stored, but it changed while it was read, twice: why, in words. */
+  changed?: string;
+  /** Bytes of a first read that were thrown away because the file moved (read again). */
+  reread?: number;
   stopped?: boolean;
 }
 
@@ -42,4 +62,4 @@ export type FromWorker =
   | { t: 'pack'; packId: string; entries: PackEntry[] }
   | { t: 'done'; task: number; results: FileOutcome[]; bytes: number }
   | { t: 'flushed'; req: number; error?: string }
-  | { t: 'fatal'; error: string; code?: string };
+  | { t: 'fatal'; error: string; code?: string; status?: number };

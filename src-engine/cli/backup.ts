@@ -1,8 +1,9 @@
-/** `backup PATH...`: save a snapshot; exit 3 when some files could not be read. */
+/** `backup PATH...`: save a snapshot; exit 3 when some files could not be read or kept changing. */
+import { problemsLeaveRunIncomplete } from '../../src-shared/engine-records';
 import { backup, type BackupProgress } from '../backup/backup';
 import { flag, flags, has, UsageError } from './args';
 import type { RepositoryCommand } from './command';
-import { EXIT, fmtBytes, fmtEta, shortId, type Output } from './output';
+import { countKinds, EXIT, fmtBytes, fmtEta, shortId, type Output } from './output';
 
 function showProgress(out: Output, pr: BackupProgress): void {
   if (pr.phase === 'scan') {
@@ -27,8 +28,6 @@ export const backupCommand: RepositoryCommand = {
     if (args.positional.length === 0) throw new UsageError('backup needs at least one PATH');
     if (has(args, 'force') && has(args, 'parent'))
       throw new UsageError('--force and --parent exclude each other');
-    // Paths already named by a warning as it happened are not listed again at the end.
-    const warned = new Set<string>();
     const r = await backup(repo, {
       paths: args.positional,
       excludes: flags(args, 'exclude') ?? [],
@@ -37,27 +36,24 @@ export const backupCommand: RepositoryCommand = {
       parent: has(args, 'force') ? null : flag(args, 'parent'),
       breakLock,
       signal,
-      onWarning: (m) => {
-        warned.add(m);
-        out.warn(m);
-      },
+      onProblem: (p) => out.fileProblem(p),
       onProgress: (pr) => showProgress(out, pr),
     });
     out.endProgress();
-    const missing = r.failures;
-    for (const f of missing) {
-      if (!out.json && warned.has(`${f.path}: ${f.reason}`)) continue;
-      out.notice(`not backed up: ${f.path}: ${f.reason}`);
-    }
     const s = r.snapshot.summary;
-    const incomplete = r.snapshot.partial || missing.length > 0;
-    out.result(
-      `snapshot ${shortId(r.snapshotId)} saved${r.snapshot.partial ? ' (PARTIAL: some files could not be read)' : ''}\n` +
-        `files: ${s.filesNew} new, ${s.filesChanged} changed, ${s.filesUnmodified} unmodified; ${s.dirs} dirs\n` +
-        `read ${fmtBytes(s.bytesProcessed)}, added ${fmtBytes(s.bytesAdded)} to the repository in ${(s.durationMs / 1000).toFixed(1)} s` +
-        (missing.length ? `\n${missing.length} paths left out or incomplete (listed above)` : ''),
-      { id: r.snapshotId, ...r.snapshot, failures: missing },
-    );
+    const n = countKinds(r.problems);
+    const lines = [
+      `snapshot ${shortId(r.snapshotId)} saved${r.snapshot.partial ? ' (PARTIAL: some files could not be read)' : ''}`,
+      `files: ${s.filesNew} new, ${s.filesChanged} changed, ${s.filesUnmodified} unmodified; ${s.dirs} dirs`,
+      `read ${fmtBytes(s.bytesProcessed)}, added ${fmtBytes(s.bytesAdded)} to the repository in ${(s.durationMs / 1000).toFixed(1)} s`,
+    ];
+    if (n['not-stored']) lines.push(`${n['not-stored']} paths left out or incomplete (listed above)`);
+    if (n.changed)
+      lines.push(`${n.changed} files changed while they were read: stored as read, listed above`);
+    if (n.metadata) lines.push(`${n.metadata} paths stored without some of their metadata (listed above)`);
+    if (n.note) lines.push(`${n.note} notes (above); nothing is missing for them`);
+    out.result(lines.join('\n'), { id: r.snapshotId, ...r.snapshot, problems: r.problems });
+    const incomplete = problemsLeaveRunIncomplete(r.problems);
     return incomplete ? EXIT.incomplete : EXIT.ok;
   },
 };

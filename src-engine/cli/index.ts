@@ -51,8 +51,9 @@ ${COMMANDS.map((c) => `  ${c.usage.replace(/\n/g, '\n  ')}`).join('\n')}
 The password: STRONGROOM_PASSWORD, --password-file FILE, or a prompt on a terminal. A folder vault made
 by the app also opens with its account's recovery key: --recovery-key-file FILE or STRONGROOM_RECOVERY_KEY.
 The repository: --repo DIR (-r DIR) or STRONGROOM_REPOSITORY.
-Exit codes: 0 ok, 1 error, 2 usage error, 3 incomplete (backup: some files could not be read;
-restore: some paths could not be restored; each is listed on stderr).`;
+Exit codes: 0 ok, 1 error, 2 usage error, 3 incomplete (backup: some files could not be read, or
+changed while they were read; restore: some paths could not be restored; each is listed on stderr).
+Notes and metadata that could not be kept are listed too, and exit 0.`;
 
 /** Every flag of every command: a flag's kind (value or switch) must be known before the command is. */
 const ALL_FLAGS = {
@@ -103,9 +104,11 @@ export async function runCli(argv: string[], io: CliIo, signal?: AbortSignal): P
       return EXIT.usage;
     }
     const code = err instanceof EngineError ? err.code : 'INTERNAL';
+    const status = err instanceof EngineError ? err.status : undefined;
     const message = (err as Error).message;
     io.stderr.write(`strongroom-backup: ${message}\n`);
-    if (out.json) io.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
+    if (out.json)
+      io.stdout.write(`${JSON.stringify({ error: { code, message, ...(status ? { status } : {}) } })}\n`);
     return EXIT.error;
   }
 }

@@ -3,6 +3,7 @@
  * and the progress line on stderr, and the exit codes. Formatting of a command's own result lives with
  * the command.
  */
+import type { EngineProblem, ProblemKind } from '../../src-shared/engine-records';
 import type { RepositoryProblem } from '../repository/repository';
 
 export interface CliIo {
@@ -17,9 +18,38 @@ export const EXIT = {
   ok: 0,
   error: 1,
   usage: 2,
-  /** The command finished, but some files were left out (backup: not read; restore: not written). */
+  /**
+   * The command finished, but some files were left out or may not be as they were (backup: not read,
+   * or changed while read; restore: not written). Metadata problems and notes alone exit 0.
+   */
   incomplete: 3,
 } as const;
+
+const PROBLEM_LABEL: Record<ProblemKind, string> = {
+  'not-stored': 'not backed up',
+  changed: 'changed while backed up',
+  'not-restored': 'not restored',
+  metadata: 'metadata not kept',
+  note: 'note',
+};
+
+/** A problem record as one line of text: its kind in words, the path, the reason. */
+export function problemLine(p: EngineProblem): string {
+  return `${PROBLEM_LABEL[p.kind]}: ${p.path}: ${p.reason}`;
+}
+
+/** How many problems of each kind. */
+export function countKinds(problems: readonly EngineProblem[]): Record<ProblemKind, number> {
+  const n: Record<ProblemKind, number> = {
+    'not-stored': 0,
+    changed: 0,
+    'not-restored': 0,
+    metadata: 0,
+    note: 0,
+  };
+  for (const p of problems) n[p.kind]++;
+  return n;
+}
 
 export class Output {
   private readonly showProgress: boolean;
@@ -49,6 +79,11 @@ export class Output {
   notice(message: string): void {
     this.endProgress();
     this.io.stderr.write(`${message}\n`);
+  }
+
+  /** A backup's or restore's problem with one path, as it happens: always said, in --json too. */
+  fileProblem(p: EngineProblem): void {
+    this.notice(problemLine(p));
   }
 
   /** A repository file skipped because it cannot be used: always said, in --json too. */

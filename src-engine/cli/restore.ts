@@ -1,9 +1,10 @@
 /** `restore SNAPSHOT --target DIR`: every path not restored is named with its reason, and exits 3. */
 import path from 'node:path';
+import { problemsLeaveRunIncomplete } from '../../src-shared/engine-records';
 import { restore, type ConflictMode } from '../restore/restore';
 import { flag, flags, UsageError } from './args';
 import type { RepositoryCommand } from './command';
-import { EXIT, fmtBytes, fmtEta } from './output';
+import { countKinds, EXIT, fmtBytes, fmtEta } from './output';
 
 const CONFLICT_MODES: readonly string[] = ['skip', 'overwrite', 'keep-both'];
 
@@ -20,18 +21,13 @@ export const restoreCommand: RepositoryCommand = {
     const conflict = flag(args, 'conflict') ?? 'overwrite';
     if (!CONFLICT_MODES.includes(conflict))
       throw new UsageError('--conflict is overwrite, skip or keep-both');
-    // Paths already named by a warning as it happened are not listed again at the end.
-    const warned = new Set<string>();
     const r = await restore(repo, ref, {
       target,
       include: flags(args, 'include'),
       conflict: conflict as ConflictMode,
       signal,
       breakLock,
-      onWarning: (m) => {
-        warned.add(m);
-        out.warn(m);
-      },
+      onProblem: (p) => out.fileProblem(p),
       onProgress: (pr) => {
         const pct = pr.bytesTotal ? Math.min(100, (pr.bytesDone / pr.bytesTotal) * 100) : 100;
         out.progress(
@@ -40,20 +36,19 @@ export const restoreCommand: RepositoryCommand = {
       },
     });
     out.endProgress();
-    const failures = r.failures;
-    for (const f of failures) {
-      if (!out.json && warned.has(`${f.path}: ${f.reason}`)) continue;
-      out.notice(`${f.kind === 'metadata' ? 'metadata not kept' : 'not restored'}: ${f.path}: ${f.reason}`);
-    }
-    const missing = failures.filter((f) => f.kind !== 'metadata').length;
-    const partly = failures.length - missing;
+    const n = countKinds(r.problems);
     out.result(
       `restored ${r.filesRestored} files (${fmtBytes(r.bytesRestored)}), ${r.dirs} dirs, ${r.symlinks} symlinks to ${path.resolve(target)}` +
         (r.filesSkipped ? `; skipped ${r.filesSkipped} existing files` : '') +
-        (missing ? `\nINCOMPLETE: ${missing} paths were not restored (listed above)` : '') +
-        (partly ? `\n${partly} paths were restored without some of their metadata (listed above)` : ''),
-      { ...r, failures },
+        (n['not-restored']
+          ? `\nINCOMPLETE: ${n['not-restored']} paths were not restored (listed above)` +
+            (r.filesNotRestored ? `, ${r.filesNotRestored} files in all` : '')
+          : '') +
+        (n.metadata
+          ? `\n${n.metadata} paths were restored without some of their metadata (listed above)`
+          : ''),
+      r,
     );
-    return failures.length > 0 ? EXIT.incomplete : EXIT.ok;
+    return problemsLeaveRunIncomplete(r.problems) ? EXIT.incomplete : EXIT.ok;
   },
 };

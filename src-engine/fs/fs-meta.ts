@@ -2,15 +2,17 @@
  * File-system metadata Node only half supports: times before 1970 and below the millisecond, and
  * special files (FIFOs, devices) that Node cannot create.
  *
- * Times: Node's utimes takes seconds as a number and replaces a negative number with *now* (the
- * pre-1970 loss); given a decimal string it keeps the sign and passes microseconds on. So times are
- * set from a string, to the microsecond (the repository keeps nanoseconds; the last three digits are
- * what Node cannot set). libuv clamps seconds below -2^31 (before 1901-12-13); those rare times are set
- * with `touch -h -d @S.N`, which keeps nanoseconds.
+ * Times: with the engine's native addon (fs-native.ts) they are set exactly, to the nanosecond the
+ * repository keeps, through futimens and utimensat. Without it, Node's utimes: it takes seconds as a
+ * number and replaces a negative number with *now* (the pre-1970 loss); given a decimal string it
+ * keeps the sign and passes microseconds on. So times are then set from a string, to the microsecond
+ * (the last three digits are what Node cannot set). libuv clamps seconds below -2^31 (before
+ * 1901-12-13); those rare times are set with `touch -h -d @S.N`, which keeps nanoseconds.
  */
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import type { FsPath } from './fs-names';
+import { nativeFs, splitNs } from './fs-native';
 
 const INT32_MIN_NS = -2147483648n * 1_000_000_000n;
 
@@ -43,7 +45,11 @@ export function touchTime(p: FsPath, ns: string): void {
 
 /** Sets atime and mtime (both to `mtimeNs`) through a descriptor. */
 export function setTimesFd(fd: number, p: FsPath, mtimeNs: string): void {
-  if (nodeCanSetTime(mtimeNs)) {
+  const native = nativeFs();
+  if (native) {
+    const { sec, nsec } = splitNs(mtimeNs);
+    native.futimens(fd, sec, nsec);
+  } else if (nodeCanSetTime(mtimeNs)) {
     const t = utimesArg(mtimeNs);
     fs.futimesSync(fd, t as unknown as number, t as unknown as number);
   } else touchTime(p, mtimeNs);
@@ -51,7 +57,11 @@ export function setTimesFd(fd: number, p: FsPath, mtimeNs: string): void {
 
 /** Sets a symlink's own times (never its target's). */
 export function setLinkTimes(p: FsPath, mtimeNs: string): void {
-  if (nodeCanSetTime(mtimeNs)) {
+  const native = nativeFs();
+  if (native) {
+    const { sec, nsec } = splitNs(mtimeNs);
+    native.lutimens(p, sec, nsec);
+  } else if (nodeCanSetTime(mtimeNs)) {
     const t = utimesArg(mtimeNs);
     fs.lutimesSync(p, t as unknown as number, t as unknown as number);
   } else touchTime(p, mtimeNs);

@@ -55,3 +55,14 @@ export function restoreTmpName(): string {
   }
   return `.sr${tmpPrefix}${(tmpCounter++).toString(36)}`;
 }
+
+const TMP_NAME = /^\.sr([0-9a-f]{6})[0-9a-z]{1,6}$/;
+
+/**
+ * Whether `name` is one of `restoreTmpName`'s, drawn by another process: a restore that was killed
+ * left it (this process's own are in use, and never taken for leftovers).
+ */
+export function isLeftoverTmpName(name: string): boolean {
+  const m = TMP_NAME.exec(name);
+  return m !== null && m[1] !== tmpPrefix;
+}

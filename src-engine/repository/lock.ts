@@ -111,10 +111,44 @@ export class RepositoryLock {
     await this.port.writeLock(this.id, this.info).catch(() => undefined);
   }
 
+  /** Stops refreshing without removing the lock (the storage cannot be reached to remove it). */
+  abandon(): void {
+    this.released = true;
+    if (this.timer) clearInterval(this.timer);
+  }
+
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
     if (this.timer) clearInterval(this.timer);
     await this.port.removeLock(this.id);
   }
+}
+
+/** The storage is gone or refuses this client: a lock cannot be removed there either. */
+export function storageGone(err: unknown): boolean {
+  return err instanceof EngineError && (err.code === 'UNREACHABLE' || err.code === 'UNAUTHORIZED');
+}
+
+/**
+ * Runs `work` under `lock`, then releases it. A release that fails never hides what `work` threw (the
+ * lock stays, stale once this process is gone); after a success it is only told to
+ * `onReleaseFailure`, since what `work` did is done. When `work` failed because the storage is gone,
+ * no release is tried: it would only wait on the same silence again.
+ */
+export async function underLock<T>(
+  lock: RepositoryLock,
+  work: () => Promise<T>,
+  onReleaseFailure: (err: Error) => void,
+): Promise<T> {
+  let result: T;
+  try {
+    result = await work();
+  } catch (err) {
+    if (storageGone(err)) lock.abandon();
+    else await lock.release().catch(() => undefined);
+    throw err;
+  }
+  await lock.release().catch((err: Error) => onReleaseFailure(err));
+  return result;
 }

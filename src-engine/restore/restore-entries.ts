@@ -39,7 +39,7 @@ export function createHardlinks(links: HardlinkPlan[], log: FailureLog): number 
       moveIntoPlace(tmp, h.dest);
       made++;
     } catch (err) {
-      log.notRestored(h.snapPath, h.dest, `cannot create hard link (${describePathError(err)})`);
+      log.notRestored(h.snapPath, h.dest, `cannot create hard link (${describePathError(err)})`, err);
     }
   }
   return made;
@@ -55,13 +55,18 @@ export function createSymlinks(links: EntryPlan[], asRoot: boolean, log: Failure
         if (asRoot) fs.lchownSync(tmp, l.node.uid, l.node.gid);
         setLinkTimes(tmp, l.node.mtimeNs);
       } catch (err) {
-        log.metadata(l.snapPath, l.dest, `its owner or times could not be set (${describePathError(err)})`);
+        log.metadata(
+          l.snapPath,
+          l.dest,
+          `its owner or times could not be set (${describePathError(err)})`,
+          err,
+        );
       }
       moveIntoPlace(tmp, l.dest);
       l.done = true;
       made++;
     } catch (err) {
-      log.notRestored(l.snapPath, l.dest, `cannot create symlink (${describePathError(err)})`);
+      log.notRestored(l.snapPath, l.dest, `cannot create symlink (${describePathError(err)})`, err);
     }
   }
   return made;
@@ -103,6 +108,7 @@ export function createSpecials(
           e.snapPath,
           e.dest,
           `its owner, mode or times could not be set (${describePathError(err)})`,
+          err,
         );
       }
       moveIntoPlace(tmp, e.dest);
@@ -111,7 +117,7 @@ export function createSpecials(
     } catch (err) {
       fs.rmSync(tmp, { force: true });
       const msg = (err as { stderr?: Buffer }).stderr?.toString().trim() || describePathError(err);
-      log.notRestored(e.snapPath, e.dest, `cannot create the ${type} (${msg})`);
+      log.notRestored(e.snapPath, e.dest, `cannot create the ${type} (${msg})`, err);
     }
   }
   return made;

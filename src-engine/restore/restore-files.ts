@@ -5,8 +5,11 @@
  * the next range read while this one is decrypted and written. Files are finished as soon as their last
  * blob is written, so the many small files of one range are written, closed and renamed together, in
  * pack order, without a task of their own. Memory is about two ranges plus one decrypted blob.
+ * Unreadable or damaged data costs the files that hold it; a storage that stopped answering (or
+ * refuses this client) ends the run with that error.
  */
 import { EngineError } from '../errors';
+import { storageGone } from '../repository/lock';
 import { decryptBlob, readPackHeader, type PackEntry } from '../repository/pack';
 import type { Repository } from '../repository/repository';
 import { packName } from '../storage';
@@ -75,6 +78,8 @@ export class FileRestorer {
         const got = await next!;
         next = i + 1 < packOrder.length ? readHeader(packOrder[i + 1]!) : undefined;
         const needs = blobsByPack.get(packId)!;
+        // The storage gone is not damage: the restore stops, and says what it did not restore.
+        if (storageGone(got.err)) throw got.err;
         if (!got.header) {
           this.failBlobs(packId, needs.values(), got.err?.message ?? 'unreadable');
           continue;
@@ -113,6 +118,7 @@ export class FileRestorer {
         const read = await nextRange!;
         nextRange = ri + 1 < ranges.length ? readRange(ranges[ri + 1]!) : undefined;
         const bytes = read.bytes;
+        if (storageGone(read.err)) throw read.err;
         if (!bytes || bytes.length !== range.end - range.start) {
           this.failBlobs(
             packId,

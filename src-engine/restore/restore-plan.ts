@@ -6,25 +6,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { EngineProblem } from '../../src-shared/engine-records';
+import { errnoOf } from '../errors';
+import { storageGone } from '../repository/lock';
 import type { IndexEntry, Repository } from '../repository/repository';
 import { displayName, joinPath, type FsPath } from '../fs/fs-names';
 import { nodeKey, nodeName, type TreeNode } from '../repository/tree';
 import type { ConflictMode } from './restore';
-
-/** One path the restore left out, or restored without some of its metadata. */
-export interface RestoreFailure {
-  /** Path inside the snapshot, as `ls` shows it (bytes of a non-UTF-8 name as \xNN). */
-  path: string;
-  /** Where it was to be written (under the target), printable. */
-  dest: string;
-  /**
-   * `not-restored`: absent from the target (a folder: with everything under it).
-   * `metadata`: restored, but something about it was not kept (owner, mode, times, ...).
-   */
-  kind: 'not-restored' | 'metadata';
-  /** Why, in words a person can act on. */
-  reason: string;
-}
 
 /** Damage found in the repository: which pack or tree, and the snapshot paths it cost. */
 export interface Damage {
@@ -33,24 +21,46 @@ export interface Damage {
   paths: string[];
 }
 
-/** Collects failures and damage for the summary; every entry is also passed to onWarning. */
+/**
+ * Collects the restore's problem records, each also passed to `onProblem` as it happens, and the damage
+ * found in the repository. A record's path is where the entry was to be written (under the target).
+ */
 export class FailureLog {
-  readonly failures: RestoreFailure[] = [];
+  readonly problems: EngineProblem[] = [];
   readonly damage: Damage[] = [];
-  constructor(private readonly warn: (m: string) => void) {}
+  /** Snapshot paths named as not restored, so damage does not name one twice. */
+  private readonly missing = new Set<string>();
+  constructor(private readonly onProblem: (p: EngineProblem) => void) {}
 
-  notRestored(snapPath: string, dest: FsPath, reason: string): void {
-    this.failures.push({ path: snapPath, dest: displayName(dest), kind: 'not-restored', reason });
-    this.warn(`${displayName(dest)}: not restored (${reason})`);
+  /** `cause`: the error behind it, for its errno code. */
+  notRestored(snapPath: string, dest: FsPath, reason: string, cause?: unknown): void {
+    this.missing.add(snapPath);
+    this.add('not-restored', dest, reason, cause);
   }
 
-  metadata(snapPath: string, dest: FsPath, reason: string): void {
-    this.failures.push({ path: snapPath, dest: displayName(dest), kind: 'metadata', reason });
-    this.warn(`${displayName(dest)}: restored, but ${reason}`);
+  metadata(_snapPath: string, dest: FsPath, reason: string, cause?: unknown): void {
+    this.add('metadata', dest, reason, cause);
+  }
+
+  /** A note about the restore as a whole (`what`: the thing it is about). */
+  note(what: string, reason: string): void {
+    this.add('note', what, reason, undefined);
+  }
+
+  /** Whether this snapshot path was already named as not restored. */
+  named(snapPath: string): boolean {
+    return this.missing.has(snapPath);
   }
 
   damaged(where: string, reason: string, paths: string[]): void {
     this.damage.push({ where, reason, paths });
+  }
+
+  private add(kind: EngineProblem['kind'], dest: FsPath, reason: string, cause: unknown): void {
+    const errno = errnoOf(cause);
+    const p: EngineProblem = { kind, path: displayName(dest), reason, ...(errno ? { errno } : {}) };
+    this.problems.push(p);
+    this.onProblem(p);
   }
 }
 
@@ -65,6 +75,13 @@ export interface DirPlan {
   usable: boolean;
   /** Created by this restore: nothing was in it before, so its entries need no conflict checks. */
   fresh: boolean;
+  /**
+   * The snapshot holds this folder only on the way to a backed-up path (a parent of one of its paths),
+   * so a symlink to a folder found in its place may be followed, as the backup followed it.
+   */
+  parentOnly?: boolean;
+  /** Reached through such a symlink: the person's own folder, whose metadata restore leaves alone. */
+  viaLink?: boolean;
 }
 
 export interface EntryPlan {
@@ -120,12 +137,15 @@ export async function walkSnapshot(
   targetDir: string,
   include: string[],
   log: FailureLog,
-  warn: (m: string) => void,
+  /** The snapshot's backed-up paths: the folders above them are only on their way. */
+  snapshotPaths: string[] = [],
 ): Promise<RestorePlan> {
   const includes = include.map(normalizeSnapPath);
   const wanted = (p: string) =>
     includes.length === 0 || includes.some((i) => i === '/' || p === i || p.startsWith(`${i}/`));
   const onTheWay = (p: string) => includes.some((i) => i.startsWith(`${p}/`));
+  const roots = snapshotPaths.map(normalizeSnapPath);
+  const parentOnly = (p: string) => roots.some((r) => r.startsWith(`${p}/`));
   const target: DirPlan = { snapPath: '/', dest: targetDir, depth: 0, usable: false, fresh: false };
   const plan: RestorePlan = {
     target,
@@ -142,10 +162,12 @@ export async function walkSnapshot(
     try {
       nodes = (await repo.readTree(treeId)).nodes;
     } catch (err) {
+      // Not damage: the storage is gone, and nothing is restored yet.
+      if (storageGone(err)) throw err;
       // The folder itself is created (its entry in the parent was intact); its contents are lost.
       const reason = `its contents are damaged in the repository: ${(err as Error).message}`;
       log.damaged(`tree ${treeId.slice(0, 16)}`, (err as Error).message, [dir.snapPath]);
-      log.notRestored(dir.snapPath, dir.dest, reason);
+      log.notRestored(dir.snapPath, dir.dest, reason, err);
       return;
     }
     const te = repo.index.get(treeId);
@@ -156,7 +178,11 @@ export async function walkSnapshot(
       // so one entry can never stand in the path of another.
       const key = nodeKey(node);
       if (seen.has(key)) {
-        warn(`${dir.snapPath}: skipping duplicate entry ${JSON.stringify(node.name)}`);
+        log.notRestored(
+          dir.snapPath,
+          joinPath(dir.dest, nodeName(node)),
+          'the snapshot holds a second entry of this name; only the first was restored',
+        );
         continue;
       }
       seen.add(key);
@@ -174,6 +200,7 @@ export async function walkSnapshot(
           depth: dir.depth + 1,
           usable: false,
           fresh: false,
+          ...(parentOnly(sp) ? { parentOnly: true } : {}),
         };
         plan.dirs.push(d);
         if (node.subtree) await walk(node.subtree, d);

@@ -12,8 +12,7 @@
  */
 import fs from 'node:fs';
 import { constants as fsc } from 'node:fs';
-import { describeIoError } from '../errors';
-import { displayName, joinPath, restoreTmpName, type FsPath } from '../fs/fs-names';
+import { joinPath, restoreTmpName, type FsPath } from '../fs/fs-names';
 import { setTimesFd } from '../fs/fs-meta';
 import { describePathError } from './restore-dirs';
 import type { FailureLog, FilePlan } from './restore-plan';
@@ -120,6 +119,7 @@ export class FileWriter {
         f.snapPath,
         f.dest,
         `its owner, mode or times could not be set (${describePathError(metaError)})`,
+        metaError,
       );
     }
     return true;
@@ -206,12 +206,13 @@ export class FileWriter {
     fs.closeSync(fd);
   }
 
+  /**
+   * This file is not restored: its temporary file goes (on a full disk that frees its space, so the
+   * smaller files after it may still fit), and it is named.
+   */
   private fail(f: FilePlan, err: unknown): void {
-    const code = (err as NodeJS.ErrnoException).code;
     this.abandon(f);
     f.failed = describePathError(err);
-    // A full disk ends the restore: every further file would fail the same way.
-    if (code === 'ENOSPC' || code === 'EDQUOT') throw describeIoError(err, 'restoring', displayName(f.dest));
-    this.opts.log.notRestored(f.snapPath, f.dest, f.failed);
+    this.opts.log.notRestored(f.snapPath, f.dest, f.failed, err);
   }
 }

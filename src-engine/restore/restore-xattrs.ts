@@ -23,7 +23,7 @@ export async function restoreXattrs(plan: RestorePlan, asRoot: boolean, log: Fai
   for (const e of [...plan.symlinks, ...plan.specials])
     if (e.done && e.node.xattrs?.length) items.push({ ...e, file: false });
   for (const d of plan.dirs)
-    if (d.usable && d.node?.xattrs?.length)
+    if (d.usable && !d.viaLink && d.node?.xattrs?.length)
       items.push({ snapPath: d.snapPath, dest: d.dest, node: d.node, file: false });
   if (items.length === 0) return;
   const { helper, unavailable } = await XattrHelper.start();

@@ -6,23 +6,24 @@
  *   hands it to the writer (restore-writer.ts), which owns the open files and their limit;
  * - hard links, special files and symlinks follow (restore-entries.ts), folder metadata last.
  *
- * Nothing is lost silently: every path not restored, or restored without some of its metadata, is in
- * `RestoreResult.failures` with the reason. Damaged repository data (a pack or a tree) ends in a
- * `RestoreIncompleteError` thrown after everything intact was restored.
+ * Nothing is lost silently: every path not restored, or restored without some of its metadata, is a
+ * problem record in `RestoreResult.problems` with the reason. Damaged repository data (a pack or a
+ * tree) ends in a `RestoreIncompleteError` thrown after everything intact was restored; a storage that
+ * stops answering, in a `RestoreInterruptedError` after everything that could still be done was.
  */
 import { EngineError, IntegrityError } from '../errors';
+import { storageGone, underLock } from '../repository/lock';
 import { readPackHeader } from '../repository/pack';
 import type { Repository, Snapshot } from '../repository/repository';
 import { progressEmitter, type TransferProgress } from '../repository/progress';
-import { FailureLog, resolveEntries, walkSnapshot, type RestoreFailure } from './restore-plan';
-import { applyDirMetadata, createDirs } from './restore-dirs';
+import type { EngineProblem } from '../../src-shared/engine-records';
+import { FailureLog, resolveEntries, walkSnapshot } from './restore-plan';
+import { applyDirMetadata, createDirs, removeLeftovers } from './restore-dirs';
 import { FileWriter } from './restore-writer';
 import { FileRestorer, cancelled } from './restore-files';
 import { createHardlinks, createSpecials, createSymlinks } from './restore-entries';
 import { restoreXattrs } from './restore-xattrs';
 import path from 'node:path';
-
-export type { RestoreFailure } from './restore-plan';
 
 export type ConflictMode = 'skip' | 'overwrite' | 'keep-both';
 
@@ -35,7 +36,8 @@ export interface RestoreOptions {
   conflict?: ConflictMode;
   signal?: AbortSignal;
   onProgress?: (p: RestoreProgress) => void;
-  onWarning?: (m: string) => void;
+  /** Each problem as it happens: a path not restored, or restored without some of its metadata. */
+  onProblem?: (problem: EngineProblem) => void;
   breakLock?: boolean;
   /** Most restored files open at once (default 64): keeps any restore inside the open-file limit. */
   maxOpenFiles?: number;
@@ -43,8 +45,13 @@ export interface RestoreOptions {
 
 export interface RestoreResult {
   filesRestored: number;
-  /** Existing files left alone (--conflict skip), and files under a folder that could not be used. */
+  /** Existing files left alone (--conflict skip). */
   filesSkipped: number;
+  /**
+   * Files (hard links among them) this restore was to write and did not: each is named by a
+   * `not-restored` record, itself or through a folder that could not be created.
+   */
+  filesNotRestored: number;
   dirs: number;
   symlinks: number;
   /** FIFOs and device files. */
@@ -54,13 +61,13 @@ export interface RestoreResult {
   hardlinks: number;
   /**
    * Every path this restore left out (`not-restored`; a folder stands for everything under it) or
-   * restored without some of its metadata (`metadata`), with the reason. Empty when nothing was lost;
-   * anything else is an incomplete restore (the CLI exits 3).
+   * restored without some of its metadata (`metadata`), with the reason; the path is where it was to
+   * be written. A `not-restored` record makes the restore incomplete (the CLI exits 3).
    */
-  failures: RestoreFailure[];
+  problems: EngineProblem[];
 }
 
-/** Damaged repository data cost some paths; everything else was restored. `result.failures` names them all. */
+/** Damaged repository data cost some paths; everything else was restored. `result.problems` names them all. */
 export class RestoreIncompleteError extends IntegrityError {
   constructor(
     where: string,
@@ -72,35 +79,57 @@ export class RestoreIncompleteError extends IntegrityError {
   }
 }
 
+/**
+ * The storage stopped answering (or refused this client) part-way: everything restored so far stays,
+ * and `result.problems` names every file that was not restored. The code is the storage's
+ * (UNREACHABLE, UNAUTHORIZED), the message its own.
+ */
+export class RestoreInterruptedError extends EngineError {
+  constructor(
+    cause: EngineError,
+    readonly result: RestoreResult,
+  ) {
+    super(cause.code, cause.message, { cause, status: cause.status });
+    this.name = 'RestoreInterruptedError';
+  }
+}
+
 export async function restore(
   repo: Repository,
   snapshotRef: string,
   opts: RestoreOptions,
 ): Promise<RestoreResult> {
   const lock = await repo.lock(false, 'restore', { breakStale: opts.breakLock });
-  try {
-    await repo.loadIndex({ recover: false });
-    const snap = await repo.findSnapshot(snapshotRef);
-    return await runRestore(repo, snap, opts);
-  } finally {
-    await lock.release();
-  }
+  let log: FailureLog | undefined;
+  return underLock(
+    lock,
+    async () => {
+      await repo.loadIndex({ recover: false });
+      const snap = await repo.findSnapshot(snapshotRef);
+      log = new FailureLog((p) => opts.onProblem?.(p));
+      return runRestore(repo, snap, opts, log);
+    },
+    (err) =>
+      log?.note(
+        `lock ${lock.id.slice(0, 8)}`,
+        `the restore is done, but its lock could not be removed (${err.message}); it counts as stale once this restore has ended`,
+      ),
+  );
 }
 
 async function runRestore(
   repo: Repository,
   snap: Snapshot & { id: string },
   opts: RestoreOptions,
+  log: FailureLog,
 ): Promise<RestoreResult> {
   const started = Date.now();
   const conflict = opts.conflict ?? 'overwrite';
   // As restic does: owners are restored only when running as root (anyone else cannot give files away).
   const asRoot = process.getuid?.() === 0;
-  const warn = (m: string) => opts.onWarning?.(m);
-  const log = new FailureLog(warn);
   const includes = opts.include ?? [];
 
-  const plan = await walkSnapshot(repo, snap.tree, path.resolve(opts.target), includes, log, warn);
+  const plan = await walkSnapshot(repo, snap.tree, path.resolve(opts.target), includes, log, snap.paths);
   if (includes.length > 0 && !plan.matched) {
     throw new EngineError(
       'NOT_FOUND',
@@ -110,19 +139,21 @@ async function runRestore(
   const result: RestoreResult = {
     filesRestored: 0,
     filesSkipped: 0,
+    filesNotRestored: 0,
     dirs: 0,
     symlinks: 0,
     specials: 0,
     bytesRestored: 0,
     hardlinks: 0,
-    failures: log.failures,
+    problems: log.problems,
   };
   result.dirs = createDirs(plan, log);
-  const underUnusable = [...plan.files, ...plan.symlinks, ...plan.specials].filter(
-    (e) => !e.parent.usable,
-  ).length;
+  removeLeftovers(plan);
+  const filesPlanned = plan.files.length;
   const { skipped, blobsByPack } = resolveEntries(repo, plan, conflict, log);
-  result.filesSkipped = skipped + underUnusable;
+  result.filesSkipped = skipped;
+  // The storage gone part-way: everything that can still be done is, then every file not restored is named.
+  let interrupted: EngineError | undefined;
   // Tree blobs were authenticated as they were read; the headers of packs holding only trees are checked
   // too, so damage anywhere in a pack this restore depends on is reported.
   for (const packId of plan.treePacks) {
@@ -135,6 +166,10 @@ async function runRestore(
           throw new Error(`pack ${packId.slice(0, 16)}: header does not match the index`);
       }
     } catch (err) {
+      if (storageGone(err)) {
+        interrupted = err as EngineError;
+        break;
+      }
       log.damaged(`pack ${packId.slice(0, 16)}`, (err as Error).message, []);
     }
   }
@@ -172,12 +207,21 @@ async function runRestore(
     opts.signal,
   );
   try {
-    await restorer.run(plan.files, blobsByPack);
+    if (!interrupted) await restorer.run(plan.files, blobsByPack);
+  } catch (err) {
+    if (!storageGone(err)) throw err;
+    interrupted = err as EngineError;
   } finally {
-    // Cancelled, a full disk, or files whose blobs never came: no temporary file stays behind.
+    // Cancelled, the storage gone, or files whose blobs never came: no temporary file stays behind.
     writer.abandonAll();
   }
   if (opts.signal?.aborted) throw cancelled();
+  if (interrupted) {
+    for (const f of plan.files) {
+      if (!f.done && !f.failed)
+        log.notRestored(f.snapPath, f.dest, `its data could not be read: ${interrupted.message}`);
+    }
+  }
 
   result.hardlinks = createHardlinks(plan.hardlinks, log);
   result.filesRestored += result.hardlinks;
@@ -185,22 +229,18 @@ async function runRestore(
   result.symlinks = createSymlinks(plan.symlinks, asRoot, log);
   await restoreXattrs(plan, asRoot, log);
   applyDirMetadata(plan.dirs, asRoot, log);
+  result.filesNotRestored = filesPlanned - result.filesSkipped - result.filesRestored;
   emit(true);
 
-  if (log.damage.length > 0) {
-    // Files lost to damage are named with the damage, once.
-    for (const d of log.damage) {
-      for (const p of d.paths) {
-        if (!log.failures.some((f) => f.path === p)) {
-          log.failures.push({
-            path: p,
-            dest: path.join(path.resolve(opts.target), p),
-            kind: 'not-restored',
-            reason: `damaged in the repository: ${d.reason}`,
-          });
-        }
-      }
+  // Files lost to damage are named with the damage, once.
+  for (const d of log.damage) {
+    for (const p of d.paths) {
+      if (!log.named(p))
+        log.notRestored(p, path.join(path.resolve(opts.target), p), `damaged in the repository: ${d.reason}`);
     }
+  }
+  if (interrupted) throw new RestoreInterruptedError(interrupted, result);
+  if (log.damage.length > 0) {
     const lines = log.damage.map(
       (d) => `${d.where}: ${d.reason}${d.paths.length ? `; affects ${d.paths.join(', ')}` : ''}`,
     );

@@ -1,7 +1,9 @@
 /**
  * The account server's storage over HTTP: restic's REST protocol v2 (see docs/server.md), with
- * the device or storage token as a Bearer header. Packs map to data/. Transient failures
- * (network errors, 429, 5xx) are retried with backoff; 401, 403, 404 and 507 are explained.
+ * the device or storage token as a Bearer header. Packs map to data/. Every request has a timeout;
+ * transient failures (network errors, silence, 429, 5xx) are retried with backoff, and the last one
+ * names the server (UNREACHABLE). Refusals carry their HTTP status and a code: 401 and 403
+ * UNAUTHORIZED, 404 NOT_FOUND, 507 QUOTA.
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -10,8 +12,31 @@ import { EngineError } from '../errors';
 import type { FileKind, Storage, StorageDescriptor } from './storage';
 
 const MIME_V2 = 'application/vnd.x.restic.rest.v2';
-const RETRIES = 4;
-const RETRY_BASE_MS = 500;
+
+/** How long to wait and how often to try again (the defaults suit a slow line; tests shorten them). */
+export interface RestTimeouts {
+  /** A request whose connection moves no byte for this long is given up (default 60 s). */
+  timeoutMs?: number;
+  /** Attempts after the first, for network errors, timeouts, 429 and 5xx (default 4). */
+  retries?: number;
+  /** The first pause between attempts, doubled each time (default 500 ms). */
+  retryDelayMs?: number;
+}
+
+const DEFAULTS: Required<RestTimeouts> = { timeoutMs: 60_000, retries: 4, retryDelayMs: 500 };
+
+/** A request given up because its connection was silent for too long. */
+class RequestTimeout extends Error {
+  constructor(ms: number) {
+    super(`no answer for ${ms / 1000} s`);
+  }
+}
+
+interface Answer {
+  status: number;
+  body: Buffer;
+  headers: http.IncomingHttpHeaders;
+}
 
 /** `rest:http(s)://host:port/storage/<user>/<repo>/`: the part after `rest:`, ending in '/'. */
 export function parseRestUrl(repo: string): string {
@@ -70,17 +95,20 @@ export class RestHttpStorage implements Storage {
   readonly base: string;
   /** Locks this process wrote: refreshing one replaces it (the server never overwrites). */
   private readonly ownLocks = new Set<string>();
-  /** Uploads keep their connections open between packs, as fetch does for everything else. */
+  /** Connections stay open between requests. */
   private readonly agent: http.Agent;
+  private readonly timeouts: Required<RestTimeouts>;
 
   constructor(
     url: string,
     private readonly token: string,
+    timeouts: RestTimeouts = {},
   ) {
     this.base = parseRestUrl(url);
     this.agent = this.base.startsWith('https:')
       ? new https.Agent({ keepAlive: true })
       : new http.Agent({ keepAlive: true });
+    this.timeouts = { ...DEFAULTS, ...timeouts };
   }
 
   get location(): string {
@@ -88,182 +116,185 @@ export class RestHttpStorage implements Storage {
   }
 
   get descriptor(): StorageDescriptor {
-    return { kind: 'rest', url: this.base, token: this.token };
+    const { timeoutMs, retries, retryDelayMs } = this.timeouts;
+    return {
+      kind: 'rest',
+      url: this.base,
+      token: this.token,
+      timeouts: { timeoutMs, retries, retryDelayMs },
+    };
   }
 
-  private async request(
-    method: string,
-    path: string,
-    opts: { body?: Buffer; headers?: Record<string, string>; what: string },
-  ): Promise<Response> {
-    let lastError: unknown;
-    for (let attempt = 0; attempt <= RETRIES; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, RETRY_BASE_MS * 2 ** (attempt - 1)));
-      let response: Response;
-      try {
-        response = await fetch(this.base + path, {
-          method,
-          headers: { authorization: `Bearer ${this.token}`, accept: MIME_V2, ...opts.headers },
-          ...(opts.body ? { body: opts.body as Uint8Array<ArrayBuffer> } : {}),
-        });
-      } catch (err) {
-        lastError = err;
-        continue;
-      }
-      if (response.status === 429 || response.status >= 500) {
-        if (response.status === 507) return response;
-        lastError = new Error(`HTTP ${response.status}`);
-        await response.arrayBuffer().catch(() => undefined);
-        continue;
-      }
-      return response;
-    }
-    throw new EngineError(
-      'IO',
-      `${opts.what} ${this.base}${path} failed after ${RETRIES + 1} attempts: ${(lastError as Error)?.message ?? lastError}`,
-      { cause: lastError },
-    );
+  /** The server as a person names it: its origin. */
+  private get server(): string {
+    return new URL(this.base).origin;
   }
 
   /**
-   * One request through node:http, for the two that move bytes: a pack is sent from the blobs it
-   * was built of, never concatenated into one 16 MiB buffer and copied again into fetch's body
-   * stream, and a read collects the answer's chunks and joins them once, without fetch's web
-   * stream step per 64 KiB (together most of the client's extra CPU over HTTP).
+   * One request through node:http. A pack is sent from the blobs it was built of, never concatenated
+   * into one buffer first, and an answer's chunks are joined once. A connection silent for `timeoutMs`
+   * (a stalled server) is given up: nothing waits for ever.
    */
   private send(
-    method: 'GET' | 'POST',
+    method: string,
     path: string,
     opts: { parts?: Uint8Array[]; headers?: Record<string, string> } = {},
-  ): Promise<{ status: number; body: Buffer }> {
+  ): Promise<Answer> {
     const url = new URL(this.base + path);
     const request = url.protocol === 'https:' ? https.request : http.request;
-    const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, ...opts.headers };
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.token}`,
+      accept: MIME_V2,
+      ...opts.headers,
+    };
     if (opts.parts) {
       headers['content-type'] = 'application/octet-stream';
       headers['content-length'] = String(opts.parts.reduce((n, p) => n + p.length, 0));
     }
+    const { timeoutMs } = this.timeouts;
     return new Promise((resolve, reject) => {
       const req = request(url, { method, agent: this.agent, headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.once('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        res.once('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers }),
+        );
         res.once('error', reject);
+        res.once('close', () => {
+          if (!res.complete) reject(new Error('the answer was cut off'));
+        });
       });
+      req.setTimeout(timeoutMs, () => req.destroy(new RequestTimeout(timeoutMs)));
       req.once('error', reject);
       for (const p of opts.parts ?? []) req.write(p);
       req.end();
     });
   }
 
-  /** `send` with the same retries as `request`; `retried` says an earlier attempt may have landed. */
-  private async sendWithRetries(
-    method: 'GET' | 'POST',
+  /**
+   * `send` with retries for what may pass (network errors, silence, 429, 5xx other than 507);
+   * `retried` says an earlier attempt may have landed. When every attempt failed, the error names
+   * the server and what the last attempt met.
+   */
+  private async request(
+    method: string,
     path: string,
     what: string,
     opts: { parts?: Uint8Array[]; headers?: Record<string, string> } = {},
-  ): Promise<{ status: number; body: Buffer; retried: boolean }> {
+  ): Promise<Answer & { retried: boolean }> {
+    const { retries, retryDelayMs } = this.timeouts;
     let lastError: unknown;
-    for (let attempt = 0; attempt <= RETRIES; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, RETRY_BASE_MS * 2 ** (attempt - 1)));
-      let answer: { status: number; body: Buffer };
+    let lastStatus: number | undefined;
+    for (let attempt = 0; attempt <= retries; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, retryDelayMs * 2 ** (attempt - 1)));
+      let answer: Answer;
       try {
         answer = await this.send(method, path, opts);
       } catch (err) {
         lastError = err;
+        lastStatus = undefined;
         continue;
       }
       if (answer.status === 429 || (answer.status >= 500 && answer.status !== 507)) {
         lastError = new Error(`HTTP ${answer.status}`);
+        lastStatus = answer.status;
         continue;
       }
       return { ...answer, retried: attempt > 0 };
     }
+    const attempts = `${retries + 1} attempt${retries === 0 ? '' : 's'}`;
+    const cause = (lastError as Error)?.message ?? String(lastError);
+    // A server that answers, but only with errors, is there: an I/O error; one that does not answer
+    // (or says it cannot, 502-504) is unreachable.
+    const unreachable = lastStatus === undefined || (lastStatus >= 502 && lastStatus <= 504);
     throw new EngineError(
-      'IO',
-      `${what} ${this.base}${path} failed after ${RETRIES + 1} attempts: ${(lastError as Error)?.message ?? lastError}`,
-      { cause: lastError },
+      unreachable ? 'UNREACHABLE' : 'IO',
+      unreachable
+        ? `the server ${this.server} did not answer (${cause}; ${attempts}) while ${what} ${this.base}${path}`
+        : `the server ${this.server} kept failing (${cause}; ${attempts}) while ${what} ${this.base}${path}`,
+      { cause: lastError, ...(lastStatus ? { status: lastStatus } : {}) },
     );
   }
 
-  /** Turns a refusal into an error a person can act on. */
-  private async refuse(response: Response, what: string, path: string): Promise<never> {
-    return this.refuseWith(response.status, await response.text().catch(() => ''), what, path);
-  }
-
-  private refuseWith(status: number, body: string, what: string, path: string): never {
-    const text = body.trim();
+  /** Turns a refusal into an error a person can act on, with its code and status. */
+  private refuse(answer: Answer, what: string, path: string): never {
+    const { status } = answer;
+    const text = answer.body.toString('utf8').trim();
     const where = `${this.base}${path}`;
     switch (status) {
       case 401:
         throw new EngineError(
-          'IO',
+          'UNAUTHORIZED',
           `the server refused the token (401) for ${where}: it was revoked or is wrong`,
+          { status },
         );
       case 403:
-        throw new EngineError('IO', `the server refused ${what} ${where} (403): ${text || 'forbidden'}`);
+        throw new EngineError(
+          'UNAUTHORIZED',
+          `the server refused ${what} ${where} (403): ${text || 'forbidden'}`,
+          {
+            status,
+          },
+        );
       case 404:
-        throw new EngineError('NOT_FOUND', `${where} does not exist (${what})`);
+        throw new EngineError('NOT_FOUND', `${where} does not exist (${what})`, { status });
       case 507:
         throw new EngineError(
-          'DISK_FULL',
-          `the server's storage is full (507: quota or disk) while ${what} ${where}`,
+          'QUOTA',
+          `the server's storage is full (507: the account's quota or the server's disk) while ${what} ${where}`,
+          { status },
         );
       default:
-        throw new EngineError('IO', `${what} ${where} failed: HTTP ${status} ${text}`);
+        throw new EngineError('IO', `${what} ${where} failed: HTTP ${status} ${text}`, { status });
     }
   }
 
   async create(): Promise<void> {
-    const head = await this.request('HEAD', 'config', { what: 'checking' });
+    const head = await this.request('HEAD', 'config', 'checking');
     if (head.status === 200) {
       throw new EngineError(
         'REPOSITORY_EXISTS',
         `${this.base} already holds a repository; refusing to create one`,
       );
     }
-    const response = await this.request('POST', '?create=true', { what: 'creating repository' });
-    if (response.status !== 200) await this.refuse(response, 'creating repository', '');
-    await response.arrayBuffer();
+    const answer = await this.request('POST', '?create=true', 'creating repository');
+    if (answer.status !== 200) this.refuse(answer, 'creating repository', '');
   }
 
   async exists(name: string): Promise<boolean> {
     // A kind's folder exists once the repository was created: ask for its listing.
     const isFolder = ['keys', 'index', 'snapshots', 'locks', 'packs'].includes(name);
     const path = isFolder ? `${folderOf(name as FileKind)}/` : remotePath(name);
-    const response = await this.request(isFolder ? 'GET' : 'HEAD', path, { what: 'checking' });
-    await response.arrayBuffer().catch(() => undefined);
-    if (response.status === 200) return true;
-    if (response.status === 404) return false;
-    return this.refuse(response, 'checking', path);
+    const answer = await this.request(isFolder ? 'GET' : 'HEAD', path, 'checking');
+    if (answer.status === 200) return true;
+    if (answer.status === 404) return false;
+    return this.refuse(answer, 'checking', path);
   }
 
   async read(name: string): Promise<Buffer> {
     const path = remotePath(name);
-    const answer = await this.sendWithRetries('GET', path, 'reading');
-    if (answer.status !== 200) this.refuseWith(answer.status, answer.body.toString('utf8'), 'reading', path);
+    const answer = await this.request('GET', path, 'reading');
+    if (answer.status !== 200) this.refuse(answer, 'reading', path);
     return answer.body;
   }
 
   async readRange(name: string, offset: number, length: number): Promise<Buffer> {
     if (length === 0) return Buffer.alloc(0);
     const path = remotePath(name);
-    const answer = await this.sendWithRetries('GET', path, 'reading', {
+    const answer = await this.request('GET', path, 'reading', {
       headers: { range: `bytes=${offset}-${offset + length - 1}` },
     });
     if (answer.status === 416) return Buffer.alloc(0);
-    if (answer.status !== 206 && answer.status !== 200) {
-      this.refuseWith(answer.status, answer.body.toString('utf8'), 'reading', path);
-    }
+    if (answer.status !== 206 && answer.status !== 200) this.refuse(answer, 'reading', path);
     // A server that ignores Range sends the whole file: cut out the part asked for.
     return answer.status === 200 ? answer.body.subarray(offset, offset + length) : answer.body;
   }
 
   async size(name: string): Promise<number> {
     const path = remotePath(name);
-    const response = await this.request('HEAD', path, { what: 'reading' });
-    if (response.status !== 200) await this.refuse(response, 'reading', path);
-    const length = Number(response.headers.get('content-length'));
+    const answer = await this.request('HEAD', path, 'reading');
+    if (answer.status !== 200) this.refuse(answer, 'reading', path);
+    const length = Number(answer.headers['content-length']);
     if (!Number.isInteger(length))
       throw new EngineError('IO', `the server gave no size for ${this.base}${path}`);
     return length;
@@ -276,30 +307,28 @@ export class RestHttpStorage implements Storage {
       // may really delete the locks it created).
       await this.remove(name);
     }
-    const answer = await this.sendWithRetries('POST', path, 'writing', {
+    const answer = await this.request('POST', path, 'writing', {
       parts: Array.isArray(data) ? data : [data],
     });
     // A 403 after a retry: an earlier attempt reached the server before the connection failed,
     // so the file is there.
-    if (answer.status !== 200 && !(answer.status === 403 && answer.retried)) {
-      this.refuseWith(answer.status, answer.body.toString('utf8'), 'writing', path);
-    }
+    if (answer.status !== 200 && !(answer.status === 403 && answer.retried))
+      this.refuse(answer, 'writing', path);
     if (name.startsWith('locks/')) this.ownLocks.add(name);
   }
 
   async list(kind: FileKind): Promise<string[]> {
     const path = `${folderOf(kind)}/`;
-    const response = await this.request('GET', path, { what: 'listing' });
-    if (response.status !== 200) await this.refuse(response, 'listing', path);
-    const body = (await response.json()) as Array<{ name: string } | string>;
+    const answer = await this.request('GET', path, 'listing');
+    if (answer.status !== 200) this.refuse(answer, 'listing', path);
+    const body = JSON.parse(answer.body.toString('utf8')) as Array<{ name: string } | string>;
     return body.map((e) => (typeof e === 'string' ? e : e.name));
   }
 
   async remove(name: string): Promise<void> {
     const path = remotePath(name);
-    const response = await this.request('DELETE', path, { what: 'removing' });
-    if (response.status !== 200 && response.status !== 404) await this.refuse(response, 'removing', path);
-    await response.arrayBuffer().catch(() => undefined);
+    const answer = await this.request('DELETE', path, 'removing');
+    if (answer.status !== 200 && answer.status !== 404) this.refuse(answer, 'removing', path);
     this.ownLocks.delete(name);
   }
 

@@ -4,11 +4,11 @@ import { LocalFolderStorage } from './local-folder';
 import type { Storage, StorageDescriptor } from './storage';
 
 export { LocalFolderStorage } from './local-folder';
-export { RestHttpStorage, parseRestUrl, storageTokenFromEnv } from './http';
+export { RestHttpStorage, parseRestUrl, storageTokenFromEnv, type RestTimeouts } from './http';
 export { packName, type FileKind, type Storage, type StorageDescriptor, type TempFile } from './storage';
 
 export function openStorage(d: StorageDescriptor): Storage {
-  return d.kind === 'rest' ? new RestHttpStorage(d.url, d.token) : new LocalFolderStorage(d.path);
+  return d.kind === 'rest' ? new RestHttpStorage(d.url, d.token, d.timeouts) : new LocalFolderStorage(d.path);
 }
 
 /** The CLI's --repo: a folder, or rest:http(s)://... with the token from the environment. */

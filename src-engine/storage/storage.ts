@@ -37,7 +37,14 @@ export interface TempFile {
 
 /** What a worker thread needs to open the same storage (the token travels in memory, never argv). */
 export type StorageDescriptor =
-  { kind: 'local'; path: string } | { kind: 'rest'; url: string; token: string };
+  | { kind: 'local'; path: string }
+  | {
+      kind: 'rest';
+      url: string;
+      token: string;
+      /** As RestTimeouts in http.ts (defaults when absent). */
+      timeouts?: { timeoutMs?: number; retries?: number; retryDelayMs?: number };
+    };
 
 export function packName(id: string): string {
   return `packs/${id.slice(0, 2)}/${id}`;

@@ -1,23 +1,25 @@
 /**
- * The engine reports each problem with a file as one line, "<path>: <reason>" (backup: a file that
- * could not be read; restore: a file that could not be written). The job log wants the path and the
- * reason apart, and the outcome wants to know whether the problem left a file out.
+ * The engine reports each problem with a path as a record (kind, path, reason; src-shared/engine-records.ts).
+ * The job log wants the path and a message apart, and the outcome wants to know whether the problem
+ * left a file out.
  */
+import type { EngineProblem } from '../../src-shared/engine-records';
 
 export interface FileProblem {
-  path: string | null;
+  path: string;
   reason: string;
-  /** The file (or folder) is missing from the snapshot or the restore; false for notes such as a
-   * skipped socket or metadata that could not be set. */
+  /** The file (or folder) is missing from the snapshot or the restore; false for notes, metadata that
+   * could not be set, and a file stored while it changed. */
   fileMissing: boolean;
+  /** Only said: nothing is wrong with the file (a socket skipped by design). */
+  note: boolean;
 }
 
-// The reasons the engine writes after "<path>: " (src-engine/backup/backup.ts, restore/restore.ts).
-const REASON = /^(.*?): ((?:cannot |not restored|special file|skipping ).*)$/s;
-const NOT_MISSING = /^(special file skipped|cannot set metadata)/;
-
-export function parseEngineWarning(line: string): FileProblem {
-  const m = REASON.exec(line);
-  if (!m) return { path: null, reason: line, fileMissing: true };
-  return { path: m[1]!, reason: m[2]!, fileMissing: !NOT_MISSING.test(m[2]!) };
+export function fileProblem(p: EngineProblem): FileProblem {
+  return {
+    path: p.path,
+    reason: p.kind === 'not-restored' ? `not restored (${p.reason})` : p.reason,
+    fileMissing: p.kind === 'not-stored' || p.kind === 'not-restored',
+    note: p.kind === 'note',
+  };
 }

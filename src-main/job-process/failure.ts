@@ -3,8 +3,7 @@
  * machine-readable errorCode. Engine messages are written for the command line; the common failures
  * (wrong password, no vault there, folder not empty, locked) get the desktop's own words here, and so
  * do account storage's own: the device token refused (401), the quota full (507), the server
- * unreachable. Those are told apart by the engine's code and words (src-engine/storage/http.ts),
- * because only a code and a message cross from the engine's worker threads.
+ * unreachable. Those are told apart by the engine's code and HTTP status (src-engine/storage/http.ts).
  */
 import { EngineError } from '../../src-engine/index';
 import type { JobOutcome, JobRequest } from '../../src-shared/job-protocol';
@@ -19,6 +18,9 @@ const CODES: Record<EngineError['code'], EngineErrorCode | 'cancelled'> = {
   LOCKED: 'locked',
   NOT_FOUND: 'not_found',
   DISK_FULL: 'disk_full',
+  QUOTA: 'storage_full',
+  UNAUTHORIZED: 'unauthorized',
+  UNREACHABLE: 'unreachable',
   CORRUPT: 'corrupt',
   INVALID_ARGUMENT: 'invalid_argument',
   IO: 'io',
@@ -62,7 +64,7 @@ function accountFailure(
   repo: Extract<JobRequest['repo'], { kind: 'account' }>,
 ): Failure | null {
   const { origin } = accountRepositoryParts(repo.url);
-  if (err.code === 'DISK_FULL') {
+  if (err.code === 'QUOTA') {
     return {
       status: 'failed',
       errorCode: 'storage_full',
@@ -72,7 +74,7 @@ function accountFailure(
         "or ask the server's administrator for more space.",
     };
   }
-  if (err.code === 'IO' && /\(401\)/.test(err.message)) {
+  if (err.code === 'UNAUTHORIZED' && err.status === 401) {
     return {
       status: 'failed',
       errorCode: 'unauthorized',
@@ -82,8 +84,8 @@ function accountFailure(
         'backups to account storage run again after that.',
     };
   }
-  if (err.code === 'IO' && /failed after \d+ attempts/.test(err.message)) {
-    const cause = /: ([^:]*)$/.exec(err.message)?.[1]?.trim();
+  if (err.code === 'UNREACHABLE') {
+    const cause = err.cause instanceof Error ? err.cause.message : undefined;
     return {
       status: 'failed',
       errorCode: 'unreachable',

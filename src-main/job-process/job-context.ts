@@ -1,13 +1,14 @@
 /**
  * What an operation of the job process reports through: throttled progress, log entries, the file
- * problems the engine warns about (counted, so a partial snapshot says how many files it lacks), and
+ * problems the engine reports (counted, so a partial snapshot says how many files it lacks), and
  * the cancel signal. It remembers the latest counts, so a job that fails or is cancelled half-way
  * still reports how far it got.
  */
 import type { JobOutcome, progressMessage } from '../../src-shared/job-protocol';
 import type { z } from 'zod';
 import { EngineError, type TransferProgress } from '../../src-engine/index';
-import { parseEngineWarning } from './engine-warnings';
+import type { EngineProblem } from '../../src-shared/engine-records';
+import { fileProblem } from './engine-warnings';
 import { ProgressThrottle } from './progress-throttle';
 
 export type ProgressMessage = z.infer<typeof progressMessage>;
@@ -69,11 +70,11 @@ export class JobContext {
     this.reporter.log(level, path, message.length > MAX_LOG ? `${message.slice(0, MAX_LOG)}…` : message);
   }
 
-  /** One of the engine's "<path>: <reason>" warnings: logged with its path, counted if a file is missing. */
-  engineWarning(line: string): void {
-    const w = parseEngineWarning(line);
+  /** One of the engine's problem records: logged with its path, counted if a file is missing. */
+  engineProblem(p: EngineProblem): void {
+    const w = fileProblem(p);
     if (w.fileMissing) this.filesFailed++;
-    this.log('warning', w.path, w.reason);
+    this.log(w.note ? 'info' : 'warning', w.path, w.reason);
   }
 
   /** Throws the engine's cancel error when cancel was asked; for engine calls that take no signal. */

@@ -30,7 +30,7 @@ export async function restoreOp(
     conflict: request.conflict,
     breakLock: true,
     signal: ctx.signal,
-    onWarning: (line) => ctx.engineWarning(line),
+    onProblem: (p) => ctx.engineProblem(p),
     onProgress: (p) => ctx.progress(transferProgress('restore', p)),
   });
   const totals = ctx.countsSoFar();

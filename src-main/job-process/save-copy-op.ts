@@ -86,7 +86,8 @@ export async function saveCopyOp(
       breakLock: true,
       signal: ctx.signal,
       // The engine names the staged file; the person knows it by the destination.
-      onWarning: (line) => ctx.engineWarning(line.split(path.join(staging, snapPath)).join(dest)),
+      onProblem: (p) =>
+        ctx.engineProblem({ ...p, path: p.path.split(path.join(staging, snapPath)).join(dest) }),
       onProgress: (p) => ctx.progress(transferProgress('restore', p, dest)),
     });
     const staged = path.join(staging, snapPath);

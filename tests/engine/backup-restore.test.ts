@@ -173,7 +173,7 @@ describe('backup and restore', () => {
     let removed = false;
     const r = await backup(repo, {
       paths: [dir],
-      onWarning: (m) => warnings.push(m),
+      onProblem: (p) => warnings.push(`${p.path}: ${p.reason}`),
       // A file removed between scan and read (mode-000 files: below, as a user who cannot read them).
       onProgress: (p) => {
         if (p.phase === 'backup' && !removed) {
@@ -284,7 +284,7 @@ describe('a file the backup may not read (mode 000)', () => {
     writeFile(path.join(dir, 'ok.txt'), 'fine');
     writeFile(path.join(dir, 'locked.txt'), 'no access', 0o000);
     const warnings: string[] = [];
-    const r = await backup(repo, { paths: [dir], onWarning: (m) => warnings.push(m) });
+    const r = await backup(repo, { paths: [dir], onProblem: (p) => warnings.push(`${p.path}: ${p.reason}`) });
     expect(r.snapshot.partial).toBe(true);
     expect(warnings.some((w) => w.includes('locked.txt'))).toBe(true);
     const names = (await listTree(repo, r.snapshot.tree, dir)).map((n) => path.basename(n.path));

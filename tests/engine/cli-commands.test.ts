@@ -198,8 +198,8 @@ describe('exit code 3', () => {
     expect(fs.readFileSync(path.join(target, src, 'sibling.txt'), 'utf8')).toBe('beside\n');
     const json = await runCli(['-r', repoDir, 'restore', 'latest', '--target', target, '--json'], env);
     expect(json.code).toBe(3);
-    const res = JSON.parse(json.stdout) as { failures: { path: string; reason: string }[] };
-    expect(res.failures.length).toBeGreaterThan(0);
+    const res = JSON.parse(json.stdout) as { problems: { path: string; reason: string }[] };
+    expect(res.problems.length).toBeGreaterThan(0);
     expect(json.stderr).toMatch(/not restored: .*too long/i);
   });
 });

@@ -61,7 +61,7 @@ function repoFiles(repoDir: string): string[] {
 
 async function expectRestored(repoDir: string, snapshot: string, src: string, target: string): Promise<void> {
   const r = await restore(await openRepo(repoDir), snapshot, { target });
-  expect((r as { failures?: unknown[] }).failures ?? []).toEqual([]);
+  expect(r.problems).toEqual([]);
   for (const [rel, data] of Object.entries(CONTENT)) {
     expect(fs.readFileSync(path.join(target, src, rel)).equals(Buffer.from(data)), rel).toBe(true);
   }
@@ -193,7 +193,7 @@ describe('a damaged tree of the parent snapshot', () => {
     const warnings: string[] = [];
     const next = await backup(await openRepo(f.repoDir), {
       paths: [f.src],
-      onWarning: (m) => warnings.push(m),
+      onProblem: (p) => warnings.push(`${p.path}: ${p.reason}`),
     });
     expect(next.snapshot.parent).toBe(f.second);
     expect(next.snapshot.summary.filesUnmodified).toBe(0);

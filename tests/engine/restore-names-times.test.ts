@@ -36,7 +36,7 @@ it('restores names of 227 to 255 bytes under their own name', async () => {
   expect(fs.readFileSync(path.join(target, src, 'd'.repeat(255), 'f'.repeat(255)), 'utf8')).toBe('deep\n');
   // No temporary file is left behind.
   expect(fs.readdirSync(path.join(target, src)).sort()).toEqual([...names, 'd'.repeat(255)].sort());
-  expect(res.failures).toEqual([]);
+  expect(res.problems).toEqual([]);
 });
 
 it('backs up and restores names and symlink targets that are not UTF-8, byte for byte', async () => {
@@ -55,13 +55,13 @@ it('backs up and restores names and symlink targets that are not UTF-8, byte for
   fs.writeFileSync(path.join(src, 'plain.txt'), 'utf-8 name\n');
 
   const warnings: string[] = [];
-  const b = await backup(repo, { paths: [src], onWarning: (m) => warnings.push(m) });
+  const b = await backup(repo, { paths: [src], onProblem: (p) => warnings.push(`${p.path}: ${p.reason}`) });
   expect(warnings).toEqual([]);
   expect(b.snapshot.partial).toBe(false);
 
   const target = path.join(work, 'out-latin1');
   const res = await restore(repo, 'latest', { target });
-  expect(res.failures).toEqual([]);
+  expect(res.problems).toEqual([]);
   const out = Buffer.from(path.join(target, src));
   const outJoin = (...parts: Buffer[]) =>
     Buffer.concat([out, ...parts.flatMap((p) => [Buffer.from('/'), p])]);
@@ -105,5 +105,5 @@ it('keeps modification times before 1970 and to the microsecond', async () => {
   for (const [name, ns] of before) {
     expect(fs.lstatSync(path.join(target, src, name), { bigint: true }).mtimeNs, name).toBe(ns);
   }
-  expect(res.failures).toEqual([]);
+  expect(res.problems).toEqual([]);
 });

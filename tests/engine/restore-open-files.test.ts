@@ -38,12 +38,12 @@ it('restores every one of 3,000 files with `ulimit -n 256`, and says nothing is 
   );
   const out = JSON.parse(stdout) as {
     partial: boolean;
-    restore: { filesRestored: number; failures?: unknown[] };
+    restore: { filesRestored: number; problems?: unknown[] };
     warnings: string[];
   };
   expect(out.warnings).toEqual([]);
   expect(out.partial).toBe(false);
-  expect(out.restore.failures).toEqual([]);
+  expect(out.restore.problems).toEqual([]);
   expect(out.restore.filesRestored).toBe(FILES);
   let found = 0;
   for (let d = 0; d < 30; d++) found += fs.readdirSync(path.join(target, src, `d${d}`)).length;

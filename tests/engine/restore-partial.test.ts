@@ -35,11 +35,13 @@ it('restores everything else when some paths are too long for the target, and na
   expect(fs.readFileSync(path.join(target, src, 'sibling.txt'), 'utf8')).toBe('beside\n');
   expect(fs.readFileSync(path.join(target, src, seg('a'), 'shallow.txt'), 'utf8')).toBe('near the top\n');
   expect(res.filesRestored).toBe(2);
-  const missing = res.failures.filter((f) => f.kind === 'not-restored');
+  const missing = res.problems.filter((f) => f.kind === 'not-restored');
   expect(missing.length).toBeGreaterThan(0);
-  // The first folder that could not be created is named, with why; nothing under it is restored silently.
+  // The first folder that could not be created is named where it was to go, with why; nothing under it
+  // is restored silently.
   expect(missing.every((f) => /too long/i.test(f.reason))).toBe(true);
-  expect(missing.some((f) => f.path === deep || deep.startsWith(`${f.path}/`))).toBe(true);
+  const deepDest = path.join(target, deep);
+  expect(missing.some((f) => f.path === deepDest || deepDest.startsWith(`${f.path}/`))).toBe(true);
 });
 
 it('restores intact folders beside a damaged tree blob, then fails naming the damaged folder', async () => {
@@ -69,7 +71,7 @@ it('restores intact folders beside a damaged tree blob, then fails naming the da
   expect(err).toBeInstanceOf(IntegrityError);
   expect((err as Error).message).toContain(path.join(src, 'bad'));
   const result = (err as IntegrityError & { result: RestoreResult }).result;
-  expect(result.failures.map((f) => f.path)).toEqual([path.join(src, 'bad')]);
+  expect(result.problems.map((f) => f.path)).toEqual([path.join(target, src, 'bad')]);
   expect(fs.readFileSync(path.join(target, src, 'good/one.txt'), 'utf8')).toBe('good one\n');
   expect(fs.readFileSync(path.join(target, src, 'good/two.txt'), 'utf8')).toBe('good two\n');
   expect(fs.readFileSync(path.join(target, src, 'top.txt'), 'utf8')).toBe('top\n');

@@ -22,7 +22,7 @@ it('keeps FIFOs, and device files when restoring as root (else names them as not
   execFileSync('mkfifo', ['-m', '0640', path.join(src, 'pipe')]);
   if (asRoot) execFileSync('mknod', ['-m', '0600', path.join(src, 'null-like'), 'c', '1', '3']);
   const warnings: string[] = [];
-  const b = await backup(repo, { paths: [src], onWarning: (m) => warnings.push(m) });
+  const b = await backup(repo, { paths: [src], onProblem: (p) => warnings.push(`${p.path}: ${p.reason}`) });
   expect(warnings).toEqual([]);
   expect(b.snapshot.partial).toBe(false);
   const target = path.join(work, 'out-special');
@@ -34,7 +34,7 @@ it('keeps FIFOs, and device files when restoring as root (else names them as not
     const dev = fs.lstatSync(path.join(target, src, 'null-like'));
     expect(dev.isCharacterDevice()).toBe(true);
     expect(dev.rdev).toBe(fs.lstatSync(path.join(src, 'null-like')).rdev);
-    expect(res.failures).toEqual([]);
+    expect(res.problems).toEqual([]);
   }
   expect(fs.readFileSync(path.join(target, src, 'regular.txt'), 'utf8')).toBe('regular\n');
 });
@@ -51,7 +51,7 @@ it('restores a 64 MiB file with a hole as a sparse file', async () => {
   await backup(repo, { paths: [src] });
   const target = path.join(work, 'out-sparse');
   const res = await restore(repo, 'latest', { target });
-  expect(res.failures).toEqual([]);
+  expect(res.problems).toEqual([]);
   const out = path.join(target, file);
   expect(fs.statSync(out).size).toBe(64 * 1024 * 1024);
   expect(fs.readFileSync(out).equals(fs.readFileSync(file))).toBe(true);

@@ -59,14 +59,14 @@ beforeAll(async () => {
   if (asRoot) setXattr(path.join(src, 'tagged.txt'), 'system.posix_acl_access', ACL);
   repo = await newRepo(path.join(work, 'repo'));
   const b = await backup(repo, { paths: [src] });
-  expect(b.failures).toEqual([]);
+  expect(b.problems).toEqual([]);
 });
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 it('restores extended attributes and ACLs of files and folders', async () => {
   const target = path.join(work, 'out');
   const res = await restore(repo, 'latest', { target });
-  expect(res.failures).toEqual([]);
+  expect(res.problems).toEqual([]);
   for (const p of ['tagged.txt', 'readonly.txt', 'folder', 'folder/plain.txt']) {
     expect(readXattrs(path.join(target, src, p)), p).toEqual(readXattrs(path.join(src, p)));
   }
@@ -80,11 +80,11 @@ it('names every path whose attributes could not be restored', async () => {
   process.env.PATH = path.join(work, 'empty-path'); // no python3 to be found
   try {
     const res = await restore(repo, 'latest', { target });
-    const named = res.failures.filter((f) => f.kind === 'metadata' && /extended attributes/.test(f.reason));
+    const named = res.problems.filter((f) => f.kind === 'metadata' && /extended attributes/.test(f.reason));
     expect(named.map((f) => f.path).sort()).toEqual(
       [src, 'folder', 'readonly.txt', 'tagged.txt']
         .slice(1)
-        .map((p) => path.join(src, p))
+        .map((p) => path.join(target, src, p))
         .sort(),
     );
   } finally {

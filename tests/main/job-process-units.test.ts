@@ -1,42 +1,42 @@
-/** The job process's small parts: the engine's warning lines split into path and reason, the progress throttle, failure words. */
+/** The job process's small parts: the engine's problem records as log entries, the progress throttle, failure words. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EngineError } from '../../src-engine/index';
-import { parseEngineWarning } from '../../src-main/job-process/engine-warnings';
+import { fileProblem } from '../../src-main/job-process/engine-warnings';
 import { describeFailure } from '../../src-main/job-process/failure';
 import { ProgressThrottle } from '../../src-main/job-process/progress-throttle';
 import type { JobRequest } from '../../src-shared/job-protocol';
 
-describe('parseEngineWarning', () => {
-  it('splits the path from the reason, even when the path holds a colon', () => {
+describe('fileProblem', () => {
+  it('keeps the path and the reason apart; a file not stored or not restored is missing', () => {
     expect(
-      parseEngineWarning('/home/me/a: b.txt: cannot read (EACCES: permission denied); not in this snapshot'),
+      fileProblem({
+        kind: 'not-stored',
+        path: '/home/me/a: b.txt',
+        reason: 'cannot read (EACCES: permission denied); not in this snapshot',
+        errno: 'EACCES',
+      }),
     ).toEqual({
       path: '/home/me/a: b.txt',
       reason: 'cannot read (EACCES: permission denied); not in this snapshot',
       fileMissing: true,
+      note: false,
     });
+    expect(
+      fileProblem({ kind: 'not-restored', path: '/t/f', reason: 'a directory is in the way' }),
+    ).toMatchObject({ reason: 'not restored (a directory is in the way)', fileMissing: true });
   });
 
-  it('a skipped socket or metadata that could not be set leaves no file missing', () => {
-    expect(parseEngineWarning('/run/x.sock: special file skipped')).toMatchObject({
+  it('a skipped socket, metadata not set or a file stored while it changed leaves no file missing', () => {
+    expect(fileProblem({ kind: 'note', path: '/run/x.sock', reason: 'socket not backed up' })).toMatchObject({
       path: '/run/x.sock',
       fileMissing: false,
+      note: true,
     });
-    expect(parseEngineWarning('/t/dir: cannot set metadata (EPERM)')).toMatchObject({ fileMissing: false });
-    expect(
-      parseEngineWarning('/t/f: not restored (it is a hard link of /t/g, which was not restored)'),
-    ).toMatchObject({
-      path: '/t/f',
-      fileMissing: true,
-    });
-  });
-
-  it('a line in no known shape is kept whole, with no path', () => {
-    expect(parseEngineWarning('something else happened')).toEqual({
-      path: null,
-      reason: 'something else happened',
-      fileMissing: true,
-    });
+    for (const kind of ['metadata', 'changed'] as const)
+      expect(fileProblem({ kind, path: '/t/dir', reason: 'x' })).toMatchObject({
+        fileMissing: false,
+        note: false,
+      });
   });
 });
 
