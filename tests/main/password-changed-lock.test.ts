@@ -93,7 +93,7 @@ describe('a password changed elsewhere', () => {
     await server.createUser('rita', PASSWORD);
     const { lock, account, shell } = build();
     await lock.unlock({ username: 'rita', password: PASSWORD });
-    await server.server.services.passwords.reset('rita', NEW_PASSWORD);
+    await server.changePassword('rita', NEW_PASSWORD);
     await expect(account.get()).rejects.toMatchObject({ code: 'locked' });
     expect(shell.locked).toEqual(['password-changed']);
   });
