@@ -4,6 +4,7 @@
  * compare-and-swap on the generation (exactly one winner), directory and profile rows by version.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { SEALED_MAX_CHARS } from '../../src-shared/account-keys';
 import { startTestAccountServer, totpCode, type TestAccountServer } from '../support/account-server';
 import { derivedKeys, testKdf } from '../support/derived-keys';
 import { ManualClock, PanelClient, bearer } from './helpers';
@@ -292,7 +293,18 @@ describe('credential changes', () => {
     expect((await bearer(s.url, 'GET', '/api/account/keys', desktop.sessionToken)).body).toMatchObject({
       passwordWrapCurrent: true,
       keyId: keys.keyId,
-    });
+    }); // The history says what happened, in order.
+    const kinds = s.server.services.audit
+      .list(s.server.services.accounts.byUsername('alice')!.id)
+      .map((e) => e.kind)
+      .filter((k) => !k.startsWith('sign_in'))
+      .reverse();
+    expect(kinds).toEqual([
+      'account_key_created',
+      'password_reset',
+      'temporary_password_replaced',
+      'account_key_rewrapped',
+    ]);
   });
 
   it('lets the panel replace a temporary password of an account without an AMK (the seed’s first steps)', async () => {
@@ -384,6 +396,20 @@ describe('directory and profiles', () => {
       sealed: string;
     };
     expect(row.sealed).not.toContain(SEALED.slice(3, 20));
+  });
+
+  it('takes a sealed row up to the contract’s bound (beyond the 16 KiB of other bodies), and no more', async () => {
+    const { s } = await start();
+    const { desktop } = await withAccountKey(s.url, 'alice', PASSWORD);
+    const put = (sealed: string) =>
+      bearer(s.url, 'PUT', `/api/account/directory/vaults/${VAULT}`, desktop.sessionToken, {
+        version: 1,
+        sealed,
+      });
+    const tooLong = await put(`v1.${'A'.repeat(SEALED_MAX_CHARS)}`);
+    expect([tooLong.status, tooLong.body.error]).toEqual([400, 'bad_request']);
+    const big = await put(`v1.${'A'.repeat(SEALED_MAX_CHARS - 3)}`);
+    expect([big.status, big.body.sealed.length]).toEqual([200, SEALED_MAX_CHARS]);
   });
 
   it('writes a directory row from a session that passed the full sign-in at any time in its life', async () => {
