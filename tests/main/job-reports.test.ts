@@ -25,6 +25,7 @@ import {
   type PanelSession,
 } from '../../src-shared/http-api';
 import type { ProtectedItemView, VaultView } from '../../src-shared/ipc-contract';
+import { signInCredentials } from '../support/account-server';
 import { derivedKeys, testKdf } from '../support/derived-keys';
 import { ManualClock, MemorySecretStore } from './fakes';
 import { composeTestServices } from './composed-services';
@@ -64,7 +65,7 @@ async function panelReports(): Promise<JobReport[]> {
   const signIn = await fetch(`${server.url}${routes.panelSignIn.path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'alice', password: PASSWORD }),
+    body: JSON.stringify({ username: 'alice', ...(await signInCredentials(server.url, 'alice', PASSWORD)) }),
   });
   const cookie = signIn.headers.getSetCookie()[0]!.split(';')[0]!;
   const session = (await signIn.json()) as PanelSession;
