@@ -10,6 +10,8 @@ export default defineConfig({
   root: here('./src-renderer'),
   base: './',
   plugins: [react()],
+  // The panel's key-derivation worker is a module worker (new Worker(..., { type: 'module' })).
+  worker: { format: 'es' },
   build: {
     outDir: here('./dist/renderer'),
     emptyOutDir: true,

@@ -18,19 +18,20 @@ import { registerPanel } from './http/panel';
 import { installReplyCheck, registerRoutes } from './http/register-routes';
 import { installSecurityHeaders } from './http/security-headers';
 import { routes } from '../src-shared/http-api';
+import { AccountKeysTable } from './db/account-keys-table';
+import { AccountsTable } from './db/accounts-table';
 import { accountHandlers } from './routes/account';
+import { keyHandlers } from './routes/keys';
+import { AccountKeys } from './services/account-keys';
 import { AccountRecords } from './services/account-records';
 import { AuditLog } from './services/audit-log';
+import { AuthKeys } from './services/auth-keys';
 import { systemClock, type Clock } from './services/clock';
+import { ForgottenPassword } from './services/forgotten-password';
 import { JobReportStore } from './services/job-reports';
 import { LAST_SEEN_FLUSH_MS } from './services/last-seen';
-import {
-  OWASP_SCRYPT,
-  ScryptPasswordHasher,
-  type PasswordHasher,
-  type ScryptParams,
-} from './services/password-hasher';
 import { PasswordChanges } from './services/password-changes';
+import { RateLimit } from './services/rate-limit';
 import { RecoveryCodes } from './services/recovery-codes';
 import { SecondFactor } from './services/second-factor';
 import { ServerKey } from './services/server-key';
@@ -90,10 +91,13 @@ export interface AccountServerOptions extends StorageOptions {
   tlsCert?: string | Buffer;
   tlsKey?: string | Buffer;
   clock?: Clock;
-  /** scrypt cost; default OWASP's N=2^17, r=8, p=1. Lower only for tests. */
-  scrypt?: ScryptParams;
-  /** Replaces the scrypt hasher entirely (tests count the work through it). */
-  passwordHasher?: PasswordHasher;
+  /**
+   * The old sign-in (the legacy proof of accounts made before the auth key) is taken until this
+   * time (ms since the epoch); then it is refused for every account. Default: no end.
+   */
+  legacySignInUntil?: number | null;
+  /** Sign-in parameter requests allowed per client address and minute (default 60). */
+  signInParamsPerMinute?: number;
   /** Fastify's request log (to stderr); off by default. Bodies and headers are never logged. */
   logger?: boolean;
   /** Folder of the Vite build (panel/index.html, assets/); default dist/renderer of this checkout. */
@@ -124,9 +128,12 @@ export interface AccountServer {
 export interface AccountServerServices {
   db: Db;
   accounts: AccountRecords;
+  authKeys: AuthKeys;
+  keys: AccountKeys;
   signIn: SignIn;
   signUp: SignUp;
   passwords: PasswordChanges;
+  forgottenPassword: ForgottenPassword;
   totpEnrolment: TotpEnrolment;
   recoveryCodes: RecoveryCodes;
   secondFactor: SecondFactor;
@@ -165,8 +172,8 @@ export function openServices(
   opts: {
     clock?: Clock;
     requireTotp?: boolean;
-    scrypt?: ScryptParams;
-    passwordHasher?: PasswordHasher;
+    legacySignInUntil?: number | null;
+    signInParamsPerMinute?: number;
     wrapDatabase?: (db: Db) => Db;
   } & StorageOptions = {},
 ): AccountServerServices {
@@ -179,19 +186,31 @@ export function openServices(
   const throttle = new ThrottleStore(db, clock, key);
   const audit = new AuditLog(db, clock);
   const sessions = new SessionStore(db, clock, key);
-  const hasher = opts.passwordHasher ?? new ScryptPasswordHasher(opts.scrypt ?? OWASP_SCRYPT);
+  const authKeys = new AuthKeys(key);
+  sealLegacyHashes(db, authKeys);
   const totp = new TotpVerifier();
-  const accounts = new AccountRecords({ db, clock, hasher, requireTotp: opts.requireTotp ?? false });
+  const accounts = new AccountRecords({ db, clock, authKeys, requireTotp: opts.requireTotp ?? false });
   const totpCodes = new TotpCodeCheck(accounts.table, clock, key, totp);
   const recoveryCodes = new RecoveryCodes({ db, clock, key, throttle, audit, totpCodes });
-  const signIn = new SignIn({ accounts, hasher, throttle, audit, totpCodes, recoveryCodes });
+  const signIn = new SignIn({
+    accounts,
+    authKeys,
+    throttle,
+    audit,
+    totpCodes,
+    recoveryCodes,
+    clock,
+    paramsLimit: new RateLimit(clock, opts.signInParamsPerMinute ?? 60, 'sign-in attempts'),
+    legacySignInUntil: opts.legacySignInUntil ?? null,
+  });
   const signUp = new SignUp(accounts, throttle);
-  const passwords = new PasswordChanges({ db, accounts, hasher, throttle, audit, sessions });
+  const keyRows = new AccountKeysTable(db);
+  const keys = new AccountKeys({ db, clock, key, authKeys, accounts, keyRows, audit });
   const totpEnrolment = new TotpEnrolment({
     db,
     clock,
     key,
-    hasher,
+    authKeys,
     throttle,
     audit,
     totp,
@@ -199,15 +218,41 @@ export function openServices(
     recoveryCodes,
     accounts,
   });
+  const passwords = new PasswordChanges({
+    db,
+    accounts,
+    authKeys,
+    keys,
+    signIn,
+    throttle,
+    audit,
+    sessions,
+    turnOffTotp: (id) => totpEnrolment.turnOff(id),
+  });
+  const forgottenPassword = new ForgottenPassword({
+    db,
+    clock,
+    accounts,
+    authKeys,
+    keys,
+    keyRows,
+    signIn,
+    throttle,
+    audit,
+    sessions,
+  });
   const secondFactor = new SecondFactor({ throttle, audit, totpCodes, recoveryCodes });
   const storage = openStorageService(db, clock, audit, dataDir, opts);
   const jobReports = new JobReportStore(db, clock);
   return {
     db,
     accounts,
+    authKeys,
+    keys,
     signIn,
     signUp,
     passwords,
+    forgottenPassword,
     totpEnrolment,
     recoveryCodes,
     secondFactor,
@@ -221,7 +266,26 @@ export function openServices(
   };
 }
 
-/** The database holds password hashes: owner-only, like the key file (no-op on Windows). */
+/**
+ * Accounts not yet migrated keep their old `scrypt$…` hash until their next sign-in. Its hash part
+ * is turned into a MAC under the server key once, at the first start of this server (idempotent:
+ * a turned hash no longer starts with `scrypt$`), so a stolen database cannot pass the hash as a
+ * legacy proof. The old bytes are then checkpointed out of the write-ahead log.
+ */
+function sealLegacyHashes(db: Db, authKeys: AuthKeys): void {
+  const table = new AccountsTable(db);
+  const rows = table.plainLegacyHashes();
+  if (rows.length === 0) return;
+  db.transaction(() => {
+    for (const row of rows) {
+      const sealed = authKeys.sealLegacyHash(row.legacy_hash);
+      if (sealed !== null) table.replaceLegacyHash(row.id, row.legacy_hash, sealed);
+    }
+  }).immediate();
+  db.pragma('wal_checkpoint(TRUNCATE)');
+}
+
+/** The database holds verifiers and sealed key rows: owner-only, like the key file (no-op on Windows). */
 function restrictToOwner(dataDir: string): void {
   if (process.platform === 'win32') return;
   for (const name of [DATABASE_FILE, `${DATABASE_FILE}-wal`, `${DATABASE_FILE}-shm`]) {
@@ -249,7 +313,7 @@ export async function startAccountServer(options: AccountServerOptions): Promise
   const trustProxy = trustProxySetting(options.trustProxy);
   if (options.publicUrl !== undefined) parsePublicUrl(options.publicUrl);
   if (!isLoopbackHost(host) && !https && trustProxy === false) {
-    // Passwords and codes must never cross a network in clear by accident.
+    // Auth keys (sign-in credentials) and codes must never cross a network in clear by accident.
     throw new Error(
       `Refusing to listen on ${host} over plain HTTP: give --tls-cert and --tls-key, or run behind an HTTPS reverse proxy with --trust-proxy.`,
     );
@@ -258,7 +322,6 @@ export async function startAccountServer(options: AccountServerOptions): Promise
   // off unless asked for, so a public server never lets strangers make accounts by default.
   const signup = options.signup ?? (isLoopbackHost(host) && trustProxy === false);
   const services = openServices(options.dataDir, options);
-  await services.signIn.ready();
   // Before the first request: the temporary files and uploads a crash left half-way.
   await services.storage.recover((id) => services.accounts.byId(id)?.username);
 
@@ -317,6 +380,7 @@ export async function startAccountServer(options: AccountServerOptions): Promise
     routes,
     {
       ...accountHandlers({ ...services, signup, version: packageVersion() }),
+      ...keyHandlers(services),
       ...storagePanelHandlers(services),
     },
     gate,
@@ -330,6 +394,7 @@ export async function startAccountServer(options: AccountServerOptions): Promise
         services.sessions.sweep();
         services.audit.sweep();
         services.throttle.sweep();
+        services.keys.sweep();
       } catch (error) {
         // A full disk refuses deletes too; the next hour tries again, and the server stays up.
         process.stderr.write(`housekeeping failed: ${(error as Error).message}\n`);

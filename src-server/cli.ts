@@ -1,11 +1,15 @@
 /**
  * `npm run server -- [serve] [options]`      runs the account server and its web panel
  * `npm run server -- user add|list|reset-password|disable-totp ...`   account administration
+ * `npm run server -- storage token add|reindex ...`                   account storage administration
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { newPasswordKdf, passwordKeys, toBase64url } from '../src-shared/account-crypto';
+import type { PasswordKdf } from '../src-shared/account-keys';
+import { password as passwordSchema } from '../src-shared/http-api';
 import {
   DEFAULT_HOST,
   DEFAULT_PORT,
@@ -16,7 +20,8 @@ import {
 } from './app';
 import { defaultDataDir } from './data-dir';
 import { parsePublicUrl } from './http/host-and-origin';
-import { ServiceError } from './services/service-error';
+import { ADMIN_CONTEXT } from './services/audit-log';
+import { ServiceError, parseOrThrow } from './services/service-error';
 import { STORAGE_FLAGS, storageOptions, type StorageFlagValues } from './storage-flags';
 import { setQuotaCommand, storageCommand } from './storage-cli';
 
@@ -46,11 +51,19 @@ const USAGE = `Usage:
       --default-quota SIZE  storage quota of accounts without their own (e.g. 100G; default none)
       --max-repositories N  repositories per account (default 100)
       --min-upload-rate SIZE  slowest average upload pace over a minute (default 16K; 0: none)
-  npm run server -- user add NAME [--data-dir DIR]             password from stdin or the terminal
+      --legacy-sign-in-until YYYY-MM-DD   accounts made before client-side key derivation may
+                            sign in the old way (and are upgraded by it) through that day (UTC);
+                            after it they need a password reset (default: no end)
+  npm run server -- user add NAME [--data-dir DIR]             a temporary password from stdin or
+                            the terminal: the first sign-in sets the account's own
   npm run server -- user list [--data-dir DIR]
-  npm run server -- user reset-password NAME [--data-dir DIR]  password from stdin or the terminal
+  npm run server -- user reset-password NAME [--reset-totp] [--data-dir DIR]   a temporary
+                            password (stdin or the terminal); the account's keys stay; signs out
+                            every session, device and storage token; --reset-totp turns TOTP off
   npm run server -- user disable-totp NAME [--data-dir DIR]    for a user who lost the phone
   npm run server -- user set-quota NAME SIZE|none [--data-dir DIR]   storage quota (e.g. 50G)
+  npm run server -- storage token add USER [--name NAME] [--data-dir DIR]   prints a new storage
+                            token (restic, scripts) alone on its last line
   npm run server -- storage reindex [--data-dir DIR] [--storage ...]  rebuild the object table
   npm run server -- storage purge USER [REPO] [--yes]   remove recently deleted files now (says
                             what it would remove; --yes removes it)
@@ -76,6 +89,9 @@ async function main(argv: string[]): Promise<number> {
       'public-url': { type: 'string' },
       log: { type: 'boolean' },
       'no-build-panel': { type: 'boolean' },
+      'legacy-sign-in-until': { type: 'string' },
+      'reset-totp': { type: 'boolean' },
+      name: { type: 'string' },
       ...STORAGE_FLAGS,
       help: { type: 'boolean', short: 'h' },
     },
@@ -91,7 +107,8 @@ async function main(argv: string[]): Promise<number> {
     return serve(dataDir, values);
   }
   if (command === 'user' && rest[0] === 'set-quota') return storageAdmin(dataDir, values, rest);
-  if (command === 'user') return user(dataDir, rest);
+  if (command === 'user') return user(dataDir, rest, { resetTotp: values['reset-totp'] === true });
+  if (command === 'storage' && rest[0] === 'token') return storageToken(dataDir, rest, values.name);
   if (command === 'storage') return storageAdmin(dataDir, values, rest);
   throw new UsageError(`Unknown command: ${command}`);
 }
@@ -110,6 +127,7 @@ async function serve(
     'public-url'?: string;
     log?: boolean;
     'no-build-panel'?: boolean;
+    'legacy-sign-in-until'?: string;
   } & StorageFlagValues,
 ): Promise<number> {
   const host = values.host ?? DEFAULT_HOST;
@@ -141,6 +159,7 @@ async function serve(
         'whose host is a loopback name with this port (127.0.0.1, localhost, [::1]) are answered.\n',
     );
   }
+  const legacySignInUntil = legacyEnd(values['legacy-sign-in-until']);
   const rendererDir = defaultRendererDir();
   if (!values['no-build-panel']) await ensurePanelBuilt(rendererDir);
   const server = await startAccountServer({
@@ -155,6 +174,7 @@ async function serve(
     tlsKey: values['tls-key'] === undefined ? undefined : readFileSync(values['tls-key']),
     logger: values.log ?? false,
     rendererDir,
+    legacySignInUntil,
     ...storageOptions(values),
   });
   process.stdout.write(`listening on ${server.url}\n`);
@@ -165,6 +185,17 @@ async function serve(
   });
   await server.close();
   return 0;
+}
+
+/** --legacy-sign-in-until YYYY-MM-DD: open through that whole day (UTC), so the end of the day in ms. */
+function legacyEnd(value: string | undefined): number | null {
+  if (value === undefined) return null;
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  const start = match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : NaN;
+  if (!match || Number.isNaN(start) || new Date(start).toISOString().slice(0, 10) !== value) {
+    throw new UsageError(`--legacy-sign-in-until: not a date (YYYY-MM-DD): ${value}`);
+  }
+  return start + 24 * 60 * 60 * 1000;
 }
 
 /** `npm install && npm run server` on a fresh checkout: build the panel once if it is missing. */
@@ -184,27 +215,34 @@ async function ensurePanelBuilt(rendererDir: string): Promise<void> {
   }
 }
 
-async function user(dataDir: string, args: string[]): Promise<number> {
+async function user(dataDir: string, args: string[], opts: { resetTotp: boolean }): Promise<number> {
   const [action, name, ...extra] = args;
   if (extra.length > 0) throw new UsageError(`Unexpected argument: ${extra[0]}`);
   const needsName = action === 'add' || action === 'reset-password' || action === 'disable-totp';
   if (needsName && !name) throw new UsageError(`user ${action} needs a NAME.`);
   if (!needsName && action !== 'list') throw new UsageError(`Unknown user command: ${action ?? '(none)'}`);
   if (action === 'list' && name) throw new UsageError(`Unexpected argument: ${name}`);
+  if (opts.resetTotp && action !== 'reset-password')
+    throw new UsageError('--reset-totp goes with user reset-password.');
 
-  // Read the password before opening anything, so a refused input changes nothing.
-  const password = action === 'add' || action === 'reset-password' ? await readPassword(name!) : '';
+  // Read the password and derive its auth key before opening anything, so a refused input
+  // changes nothing. The server keeps only the key's verifier, as if a client had signed up.
+  const credentials = action === 'add' || action === 'reset-password' ? await deriveCredentials(name!) : null;
   const services = openServices(dataDir);
   try {
     switch (action) {
       case 'add':
-        await services.accounts.create(name!, password);
-        process.stdout.write(`Created account ${name!.trim().toLowerCase()}.\n`);
+        services.accounts.create(name!, credentials!.kdf, credentials!.authKey, { temporary: true });
+        process.stdout.write(
+          `Created account ${name!.trim().toLowerCase()}; its password is temporary: the first sign-in sets a new one.\n`,
+        );
         break;
       case 'reset-password':
-        await services.passwords.reset(name!, password);
+        services.passwords.reset(name!, credentials!.kdf, credentials!.authKey, opts);
         process.stdout.write(
-          `New password set for ${name!.trim().toLowerCase()}; every session and device of the account was signed out.\n`,
+          `Temporary password set for ${name!.trim().toLowerCase()} (the next sign-in sets a new one); every session, device and storage token of the account was signed out` +
+            (opts.resetTotp ? '; two-factor authentication is off' : '') +
+            '.\n',
         );
         break;
       case 'disable-totp':
@@ -237,6 +275,39 @@ async function storageAdmin(dataDir: string, values: StorageFlagValues, args: st
       if (extra.length > 0) throw new UsageError(`Unexpected argument: ${extra[0]}`);
       process.stdout.write(setQuotaCommand(services, name, size));
     } else process.stdout.write(await storageCommand(services, args, values));
+  } finally {
+    services.db.close();
+  }
+  return 0;
+}
+
+/** A new password for the administrator's commands: checked as a person's own, derived here (Argon2id). */
+async function deriveCredentials(name: string): Promise<{ kdf: PasswordKdf; authKey: string }> {
+  const password = parseOrThrow(passwordSchema, await readPassword(name));
+  const kdf = newPasswordKdf();
+  const keys = await passwordKeys(password, kdf);
+  keys.wrapKey.fill(0);
+  const authKey = toBase64url(keys.authKey);
+  keys.authKey.fill(0);
+  return { kdf, authKey };
+}
+
+/** `storage token add USER [--name NAME]`: the token alone on the last line, for scripts to read. */
+async function storageToken(dataDir: string, args: string[], name: string | undefined): Promise<number> {
+  const [, action, username, ...extra] = args;
+  if (action !== 'add') throw new UsageError(`Unknown storage token command: ${action ?? '(none)'}`);
+  if (!username) throw new UsageError('storage token add needs a USER.');
+  if (extra.length > 0) throw new UsageError(`Unexpected argument: ${extra[0]}`);
+  const tokenName = (name ?? 'command line').trim();
+  if (tokenName === '' || tokenName.length > 100) throw new UsageError('--name: 1 to 100 characters.');
+  const services = openServices(dataDir);
+  try {
+    const account = services.accounts.require(username);
+    const { token } = services.sessions.createStorageToken(account.id, tokenName, null);
+    services.audit.record(account.id, 'storage_token_created', { ...ADMIN_CONTEXT, device: tokenName });
+    process.stdout.write(
+      `Storage token "${tokenName}" for ${account.username} (listed and revoked in the web panel under Storage):\n${token}\n`,
+    );
   } finally {
     services.db.close();
   }

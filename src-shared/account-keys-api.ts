@@ -244,6 +244,8 @@ export interface KeyRoute {
   auth: KeyRouteAuth;
   /** Open to a session signed in with an administrator's temporary password. */
   temporaryOk?: boolean;
+  /** Open while the account is held at TOTP enrolment by --require-totp. */
+  duringEnrolment?: boolean;
   /** The panel's cookie sessions are refused (`use_the_app`). */
   bearerOnly?: boolean;
   params?: z.ZodType;
@@ -285,6 +287,8 @@ export const keyRoutes = {
     path: '/api/account/password/temporary',
     auth: 'session',
     temporaryOk: true,
+    // A new account under --require-totp sets its password first, then enrols.
+    duringEnrolment: true,
     input: replaceTemporaryPasswordInput,
     reply: accountKeyStatus,
   },

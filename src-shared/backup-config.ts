@@ -6,7 +6,8 @@
  * live in the OS keychain under "vault:<vault id>".
  */
 import { z } from 'zod';
-import { repositoryName } from './http-api';
+// The field module alone: http-api's index imports this module (through the account keys' schemas).
+import { repositoryName } from './http-api/fields';
 
 export const BACKUP_CONFIG_VERSION = 1;
 

@@ -3,7 +3,19 @@
  * every failure becomes a ServiceError with an IpcError code: the server's own error codes where
  * the renderer needs them, 'unreachable' for connection errors, timeouts and answers that are not
  * from a Strongroom server.
+ *
+ * The password never leaves this process: every call that needs it derives the auth key here
+ * (src-shared/account-crypto.ts) with the parameters the server answers for the username, and
+ * sends that instead.
  */
+import {
+  legacyProofOf,
+  newPasswordKdf,
+  passwordKeys,
+  randomBytes,
+  toBase64url,
+  toHex,
+} from '../../src-shared/account-crypto';
 import type { IpcErrorCode } from '../../src-shared/ipc-contract';
 import {
   routes,
@@ -24,9 +36,7 @@ import {
   type ReplyOf,
   type RouteDef,
   type ServerInfo,
-  type SignupInput,
   type TotpConfirmInput,
-  type TotpDisableInput,
   type TotpEnrolment,
 } from '../../src-shared/http-api';
 import { ServiceError } from './service-error';
@@ -35,6 +45,7 @@ export interface AccountClientOptions {
   fetch?: typeof fetch;
   /** Per request; a server that does not answer in time counts as unreachable. */
   timeoutMs?: number;
+  computerId?: string;
 }
 
 /** Server error codes the desktop passes through as they are; the rest map below. */
@@ -77,19 +88,45 @@ const defaultWords: Partial<Record<IpcErrorCode, string>> = {
 export class AccountClient {
   private readonly fetchImpl: typeof fetch;
   private readonly timeoutMs: number;
+  /** This installation's id as device sign-in names it; made per process where nothing keeps one. */
+  private readonly computerId: string;
 
   constructor(options: AccountClientOptions = {}) {
     this.fetchImpl = options.fetch ?? fetch;
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.computerId = options.computerId ?? toHex(randomBytes(16));
   }
 
   serverInfo(baseUrl: string): Promise<ServerInfo> {
     return this.request(baseUrl, routes.serverInfo);
   }
 
-  /** Creates an account (POST /api/signup), where the server has sign-up on. */
-  signup(baseUrl: string, input: SignupInput): Promise<AccountSummary> {
-    return this.request(baseUrl, routes.signup, { body: input });
+  /** Creates an account (POST /api/signup), where the server has sign-up on: new parameters, the auth key. */
+  async signup(baseUrl: string, input: { username: string; password: string }): Promise<AccountSummary> {
+    const kdf = newPasswordKdf();
+    const keys = await passwordKeys(input.password, kdf);
+    keys.wrapKey.fill(0);
+    return this.request(baseUrl, routes.signup, {
+      body: { username: input.username, kdf, authKey: toBase64url(keys.authKey) },
+    });
+  }
+
+  /**
+   * What is sent instead of the password: the auth key derived with the server's parameters for
+   * this username, and, while the server still answers legacy parameters, the legacy proof (an
+   * account made before client-side derivation moves to the auth key with it).
+   */
+  private async credentials(
+    baseUrl: string,
+    username: string,
+    password: string,
+  ): Promise<{ authKey: string; legacyProof?: string }> {
+    const params = await this.request(baseUrl, routes.signInParams, { body: { username } });
+    const keys = await passwordKeys(password, params.kdf);
+    keys.wrapKey.fill(0);
+    const authKey = toBase64url(keys.authKey);
+    if (params.legacy === null) return { authKey };
+    return { authKey, legacyProof: toBase64url(await legacyProofOf(password, params.legacy)) };
   }
 
   /**
@@ -103,7 +140,7 @@ export class AccountClient {
     let session: ReplyOf<typeof routes.panelSignIn>;
     try {
       session = await this.request(baseUrl, routes.panelSignIn, {
-        body: { username, password },
+        body: { username, ...(await this.credentials(baseUrl, username, password)) },
         onResponse: (response) => (cookie = sessionCookie(response)),
       });
     } catch (error) {
@@ -117,8 +154,15 @@ export class AccountClient {
   }
 
   /** Registers this device and opens a session (POST /api/device-sign-in). */
-  deviceSignIn(baseUrl: string, input: DeviceSignInInput): Promise<DeviceSignIn> {
-    return this.request(baseUrl, routes.deviceSignIn, { body: input });
+  async deviceSignIn(
+    baseUrl: string,
+    input: Omit<DeviceSignInInput, 'authKey' | 'legacyProof' | 'computerId'> & { password: string },
+  ): Promise<DeviceSignIn> {
+    const { password, ...rest } = input;
+    const credentials = await this.credentials(baseUrl, input.username, password);
+    return this.request(baseUrl, routes.deviceSignIn, {
+      body: { ...rest, ...credentials, computerId: this.computerId },
+    });
   }
 
   /** Ends the session (DELETE /api/session). */
@@ -162,8 +206,15 @@ export class AccountClient {
     return this.request(baseUrl, routes.totpConfirm, { token: sessionToken, body: input });
   }
 
-  async totpDisable(baseUrl: string, sessionToken: string, input: TotpDisableInput): Promise<void> {
-    await this.request(baseUrl, routes.totpDisable, { token: sessionToken, body: input });
+  async totpDisable(
+    baseUrl: string,
+    sessionToken: string,
+    username: string,
+    input: { password: string; code?: string; recoveryCode?: string },
+  ): Promise<void> {
+    const { password, ...codes } = input;
+    const { authKey } = await this.credentials(baseUrl, username, password);
+    await this.request(baseUrl, routes.totpDisable, { token: sessionToken, body: { authKey, ...codes } });
   }
 
   regenerateRecoveryCodes(

@@ -43,7 +43,7 @@ export class AccountService {
 
   totpDisable(input: { password: string; code?: string; recoveryCode?: string }): Promise<null> {
     return this.lock.withSession(async (s) => {
-      await this.client.totpDisable(s.serverUrl, s.sessionToken, input);
+      await this.client.totpDisable(s.serverUrl, s.sessionToken, s.username, input);
       return null;
     });
   }

@@ -9,7 +9,6 @@ import {
   routes,
   type ApiError,
   type BodyInput,
-  type ChangePasswordInput,
   type CreateStorageTokenInput,
   type PanelSignInInput,
   type PurgeDeletedInput,
@@ -66,6 +65,11 @@ export function problemFromApiError(
     server_out_of_space:
       'The server is out of disk space, so it cannot save this now. Tell its administrator; reading still works.',
     internal: 'The server ran into a problem. Try again in a moment.',
+    password_change_required: 'The administrator set your password: choose a new one first.',
+    use_the_app: 'Do this in the Strongroom app: the web panel never handles your account’s keys.',
+    legacy_sign_in_closed:
+      'This server no longer takes the sign-in this account was made with. Ask its administrator to reset your password.',
+    generation_conflict: 'Your account’s credentials were changed meanwhile. Reload the page and try again.',
   };
   const message =
     code === 'bad_request'
@@ -131,6 +135,14 @@ export class PanelApiClient {
   signUp(input: SignupInput) {
     return this.call(routes.signup, { body: input, signedIn: false });
   }
+  /** What to derive the auth key with; answered alike for every username. */
+  signInParams(username: string) {
+    return this.call(routes.signInParams, { body: { username }, signedIn: false });
+  }
+  /** Replaces a password the administrator set (only while the account has no key; else the app does). */
+  replaceTemporaryPassword(input: BodyInput<typeof routes.replaceTemporaryPassword>) {
+    return this.call(routes.replaceTemporaryPassword, { body: input });
+  }
   async signOut() {
     const r = await this.call(routes.signOut, { signedIn: false });
     this.csrfToken = null;
@@ -150,9 +162,6 @@ export class PanelApiClient {
   }
   regenerateRecoveryCodes(code: string) {
     return this.call(routes.regenerateRecoveryCodes, { body: { code } });
-  }
-  changePassword(input: ChangePasswordInput) {
-    return this.call(routes.changePassword, { body: input });
   }
   audit() {
     return this.call(routes.audit);

@@ -1,14 +1,22 @@
 import { useState, type FormEvent } from 'react';
-import { signupInput } from '../../src-shared/http-api';
+import { z } from 'zod';
+import { password as passwordSchema, username as usernameSchema } from '../../src-shared/http-api';
 import type { Problem } from '../components/action-result';
 import { ErrorMessage } from '../components/error-message';
 import { PasswordField } from '../components/password-field';
 import { useRetryCountdown } from '../components/use-retry-countdown';
 import { USERNAME_RULE, UsernameField } from '../components/username-field';
 import { navigate, routePaths } from './hash-route';
+import { newPasswordCredentials } from './key-derivation';
 import { useClient, usePanel } from './panel-context';
 
-/** Shown only when GET /api/server-info says signup is on (by default: the server is on loopback). */
+/** The contract's own rules, so the words match what the app would say; checked here, never sent. */
+const newAccount = z.object({ username: usernameSchema, password: passwordSchema });
+
+/**
+ * Shown only when GET /api/server-info says signup is on (by default: the server is on loopback).
+ * The password's auth key is derived here (a Web Worker) with new parameters; only that is sent.
+ */
 export function CreateAccountPage() {
   const client = useClient();
   const accountCreated = usePanel((s) => s.accountCreated);
@@ -21,8 +29,7 @@ export function CreateAccountPage() {
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    // The contract's own schema, so the words match what the server would answer.
-    const parsed = signupInput.safeParse({ username, password });
+    const parsed = newAccount.safeParse({ username, password });
     if (!parsed.success) {
       setError({ code: 'bad_request', message: parsed.error.issues[0]?.message ?? 'Check the form.' });
       return;
@@ -36,7 +43,15 @@ export function CreateAccountPage() {
     }
     setBusy(true);
     setError(null);
-    const r = await client.signUp(parsed.data);
+    let derived: Awaited<ReturnType<typeof newPasswordCredentials>>;
+    try {
+      derived = await newPasswordCredentials(parsed.data.password);
+    } catch (err) {
+      setBusy(false);
+      setError({ code: 'bad_request', message: (err as Error).message });
+      return;
+    }
+    const r = await client.signUp({ username: parsed.data.username, ...derived });
     setBusy(false);
     if (!r.ok) {
       setError(r.error);

@@ -17,6 +17,17 @@ const KIND_WORDS: Record<AuditEventKind, string> = {
   storage_deletion_burst: 'Many backup files deleted in a day',
   storage_purged: 'Deleted backup files removed for good',
   storage_token_created: 'Storage token created',
+  account_migrated: 'Sign-in upgraded: the server no longer keeps a hash of the password',
+  password_reset: 'Password reset by the administrator (temporary)',
+  temporary_password_replaced: 'Temporary password replaced',
+  password_recovery_begun: 'Forgotten password: recovery key accepted',
+  password_recovered: 'Forgotten password: new password set',
+  account_key_created: 'Account key made',
+  account_key_replaced: 'Account key replaced (started fresh)',
+  account_key_rewrapped: 'Account key wrapped with the new password',
+  recovery_key_changed: 'New account recovery key',
+  device_key_added: 'Computer remembered',
+  device_key_removed: 'Computer forgotten',
 };
 
 const CLIENT_WORDS: Record<AuditEvent['client'], string> = {

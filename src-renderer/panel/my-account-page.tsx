@@ -1,4 +1,3 @@
-import { useState } from 'react';
 import { DevicesSection } from './devices-section';
 import { formatTime } from './format';
 import { HistorySection } from './history-section';
@@ -11,8 +10,6 @@ export function MyAccountPage() {
   const account = usePanel((s) => s.account);
   const refresh = usePanel((s) => s.refreshAccount);
   const signOut = useSignOut();
-  // A password change signs every device out: the device list is loaded again after one.
-  const [devicesVersion, setDevicesVersion] = useState(0);
   if (!account) return null;
 
   if (account.mustEnrollTotp) {
@@ -50,8 +47,8 @@ export function MyAccountPage() {
         <p className="sr-hint">Created {formatTime(account.createdAt)}.</p>
       </section>
       <TwoFactorSection account={account} refresh={refresh} />
-      <PasswordSection onChanged={() => setDevicesVersion((v) => v + 1)} />
-      <DevicesSection key={devicesVersion} />
+      <PasswordSection />
+      <DevicesSection />
       <HistorySection changedAt={account} />
       <section className="panel-section" aria-labelledby="signout-title">
         <h2 id="signout-title">Sign out</h2>

@@ -3,6 +3,7 @@ import { ErrorMessage } from '../components/error-message';
 import { CreateAccountPage } from './create-account-page';
 import { navigate, routePaths, useRoute, type RouteName } from './hash-route';
 import { MyAccountPage } from './my-account-page';
+import { NewPasswordPage } from './new-password-page';
 import { OverviewPage } from './overview-page';
 import { usePanel, useSignOut } from './panel-context';
 import { SignInPage } from './sign-in-page';
@@ -22,6 +23,7 @@ export function PanelApp() {
   const load = usePanel((s) => s.load);
   const signup = usePanel((s) => s.serverInfo?.signup ?? false);
   const mustEnroll = usePanel((s) => s.account?.mustEnrollTotp ?? false);
+  const mustChangePassword = usePanel((s) => s.keys?.passwordChangeRequired ?? false);
   const route = useRoute();
 
   useEffect(() => {
@@ -31,18 +33,18 @@ export function PanelApp() {
   // Which page a route shows depends on the session: signed out, only sign-in and create account.
   let page: RouteName;
   if (status !== 'signed-in') page = route === 'create-account' && signup ? 'create-account' : 'sign-in';
-  else if (mustEnroll) page = 'account';
+  else if (mustEnroll || mustChangePassword) page = 'account';
   else page = route === 'sign-in' || route === 'create-account' ? 'home' : route;
 
   useEffect(() => {
     if (status === 'loading' || status === 'unreachable') return;
     // Keep the address bar honest; a signed-out visit to #/account comes back there after sign-in.
     if (page !== route && !(status !== 'signed-in' && route === 'account')) navigate(page);
-    document.title = `${TITLES[page]} · Strongroom`;
+    document.title = `${mustChangePassword && page === 'account' ? 'Choose your password' : TITLES[page]} · Strongroom`;
     // Move focus to a signed-in page's heading so screen readers announce the change (the sign-in
     // and create-account forms focus their first field instead).
     if (status === 'signed-in') document.getElementById('page-title')?.focus();
-  }, [page, route, status]);
+  }, [page, route, status, mustChangePassword]);
 
   if (status === 'loading') {
     return (
@@ -73,11 +75,12 @@ export function PanelApp() {
 
   return (
     <div className="panel-shell">
-      <Header signedIn={status === 'signed-in'} limited={mustEnroll} />
+      <Header signedIn={status === 'signed-in'} limited={mustEnroll || mustChangePassword} />
       {page === 'sign-in' && <SignInPage />}
       {page === 'create-account' && <CreateAccountPage />}
       {page === 'home' && <OverviewPage />}
-      {page === 'account' && <MyAccountPage />}
+      {/* A password the administrator set comes before anything else, two-factor set-up included. */}
+      {page === 'account' && (mustChangePassword ? <NewPasswordPage /> : <MyAccountPage />)}
       {page === 'storage' && <StoragePage />}
     </div>
   );

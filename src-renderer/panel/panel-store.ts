@@ -3,6 +3,7 @@
  * only here, in memory, and is dropped on sign-out or when the session is found gone.
  */
 import { createStore } from 'zustand/vanilla';
+import type { AccountKeyStatus } from '../../src-shared/account-keys-api';
 import type { AccountSummary, ServerInfo } from '../../src-shared/http-api';
 import type { Problem } from '../components/action-result';
 import type { PanelApiClient } from './api-client';
@@ -18,6 +19,8 @@ export interface PanelState {
   status: PanelStatus;
   serverInfo: ServerInfo | null;
   account: AccountSummary | null;
+  /** The account's key status: a password the administrator set must be replaced first. */
+  keys: AccountKeyStatus | null;
   /** What the sign-in page says on arrival: signed out, session expired, account created. */
   notice: SignInNotice | null;
   /** Username to put in the sign-in form (after creating an account). */
@@ -25,8 +28,9 @@ export interface PanelState {
   loadError: Problem | null;
 
   load(): Promise<void>;
-  signedIn(account: AccountSummary): void;
+  signedIn(account: AccountSummary, keys: AccountKeyStatus): void;
   setAccount(account: AccountSummary): void;
+  setKeys(keys: AccountKeyStatus): void;
   refreshAccount(): Promise<void>;
   signOut(): Promise<void>;
   sessionLost(problem: Problem): void;
@@ -39,6 +43,7 @@ export function createPanelStore(client: PanelApiClient) {
     status: 'loading',
     serverInfo: null,
     account: null,
+    keys: null,
     notice: null,
     prefillUsername: '',
     loadError: null,
@@ -51,7 +56,13 @@ export function createPanelStore(client: PanelApiClient) {
         return;
       }
       const session = await client.currentSession();
-      if (session.ok) set({ serverInfo: info.value, status: 'signed-in', account: session.value.account });
+      if (session.ok)
+        set({
+          serverInfo: info.value,
+          status: 'signed-in',
+          account: session.value.account,
+          keys: session.value.keys,
+        });
       else if (session.error.code === 'unreachable' || session.error.code === 'internal')
         set({ serverInfo: info.value, status: 'unreachable', loadError: session.error });
       else
@@ -59,6 +70,7 @@ export function createPanelStore(client: PanelApiClient) {
           serverInfo: info.value,
           status: 'signed-out',
           account: null,
+          keys: null,
           // Back after a long break (or a reload of a stale tab): say why sign-in is asked again.
           notice:
             session.error.code === 'session_expired' || session.error.code === 'password_changed'
@@ -66,11 +78,14 @@ export function createPanelStore(client: PanelApiClient) {
               : null,
         });
     },
-    signedIn(account) {
-      set({ status: 'signed-in', account, notice: null, prefillUsername: '' });
+    signedIn(account, keys) {
+      set({ status: 'signed-in', account, keys, notice: null, prefillUsername: '' });
     },
     setAccount(account) {
       set({ account });
+    },
+    setKeys(keys) {
+      set({ keys });
     },
     async refreshAccount() {
       const r = await client.account();
@@ -79,10 +94,20 @@ export function createPanelStore(client: PanelApiClient) {
     async signOut() {
       // Whatever the server answers (already expired, unreachable), the page forgets the session.
       await client.signOut();
-      set({ status: 'signed-out', account: null, notice: { kind: 'info', text: 'You have signed out.' } });
+      set({
+        status: 'signed-out',
+        account: null,
+        keys: null,
+        notice: { kind: 'info', text: 'You have signed out.' },
+      });
     },
     sessionLost(problem) {
-      set({ status: 'signed-out', account: null, notice: { kind: 'error', text: problem.message } });
+      set({
+        status: 'signed-out',
+        account: null,
+        keys: null,
+        notice: { kind: 'error', text: problem.message },
+      });
     },
     accountCreated(username) {
       set({

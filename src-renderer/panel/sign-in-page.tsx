@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import type { Problem } from '../components/action-result';
 import { ErrorMessage } from '../components/error-message';
 import { PasswordField } from '../components/password-field';
@@ -6,12 +6,14 @@ import { SecondFactorInput, type SecondFactorMode } from '../components/second-f
 import { useRetryCountdown } from '../components/use-retry-countdown';
 import { UsernameField } from '../components/username-field';
 import { navigate, routePaths } from './hash-route';
+import { rememberNewScheme, signInCredentials, type Credentials } from './key-derivation';
 import { useClient, usePanel } from './panel-context';
 
 /**
  * Username and password; when the server answers totp_required, a second step asks for the
- * two-factor code (or a recovery code). The password stays in this component's memory only
- * between the two steps, because the server checks all three together.
+ * two-factor code (or a recovery code). The password is never sent: its auth key is derived in a
+ * Web Worker with the parameters the server answers for the username, and only that key stays in
+ * this component's memory between the two steps, because the server checks all three together.
  */
 export function SignInPage() {
   const client = useClient();
@@ -29,6 +31,7 @@ export function SignInPage() {
   const [error, setError] = useState<Problem | null>(null);
   const [errorWords, setErrorWords] = useState<string | undefined>(undefined);
   const [busy, setBusy] = useState(false);
+  const credentials = useRef<Credentials | null>(null);
   const wait = useRetryCountdown(error);
 
   const fail = (p: Problem, words?: string) => {
@@ -37,6 +40,7 @@ export function SignInPage() {
   };
 
   const back = () => {
+    credentials.current = null;
     setStep('password');
     setPassword('');
     setSecond('');
@@ -49,14 +53,35 @@ export function SignInPage() {
     e.preventDefault();
     // "You have signed out" / "session expired" is about the last visit, not this attempt.
     clearNotice();
-    if (!username.trim() || !password) {
+    if (step === 'password' && (!username.trim() || !password)) {
       fail({ code: 'bad_request', message: 'Enter your username and password.' });
       return;
     }
-    const input: { username: string; password: string; totp?: string; recoveryCode?: string } = {
-      username,
-      password,
-    };
+    const name = username.trim().toLowerCase();
+    if (step === 'password') {
+      setBusy(true);
+      setError(null);
+      const params = await client.signInParams(name);
+      if (!params.ok) {
+        setBusy(false);
+        fail(params.error);
+        return;
+      }
+      try {
+        credentials.current = await signInCredentials(name, password, params.value);
+      } catch (err) {
+        setBusy(false);
+        fail({ code: 'bad_request', message: (err as Error).message });
+        return;
+      }
+    }
+    const input: {
+      username: string;
+      authKey: string;
+      legacyProof?: string;
+      totp?: string;
+      recoveryCode?: string;
+    } = { username: name, ...credentials.current! };
     if (step === 'code') {
       if (mode === 'totp' && second.length !== 6) {
         fail({ code: 'bad_request', message: 'Enter the six-digit code from your authenticator app.' });
@@ -74,21 +99,26 @@ export function SignInPage() {
     const r = await client.signIn(input);
     setBusy(false);
     if (r.ok) {
+      credentials.current = null;
       setPassword('');
       setSecond('');
-      signedIn(r.value.account);
+      rememberNewScheme(r.value.account.username);
+      signedIn(r.value.account, r.value.keys);
       if (r.value.account.mustEnrollTotp) navigate('account');
       return;
     }
     const p = r.error;
     if (p.code === 'totp_required') {
       if (step === 'password') {
+        // The key is right; the password itself is no longer needed.
+        setPassword('');
         setStep('code');
         setError(null);
       } else fail(p);
       return;
     }
     setSecond('');
+    if (step === 'password') credentials.current = null;
     if (p.code === 'invalid_credentials') {
       if (step === 'code') {
         // The password was right a moment ago, so it is the code that was refused.
@@ -100,6 +130,7 @@ export function SignInPage() {
         );
       } else {
         setPassword('');
+        credentials.current = null;
         fail(p, 'The username or password is not right.');
       }
       return;
@@ -183,6 +214,12 @@ export function SignInPage() {
           )}
         </div>
       </form>
+      {step === 'password' && (
+        <p className="sr-hint">
+          Forgot your password? Use “Forgot password?” in the Strongroom app with your account recovery kit:
+          the web panel never handles your account’s keys.
+        </p>
+      )}
       {signup && step === 'password' && (
         <p>
           No account yet? <a href={routePaths['create-account']}>Create account</a>

@@ -10,6 +10,7 @@ import type { Problem } from '../components/action-result';
 import { ErrorMessage } from '../components/error-message';
 import { PasswordField } from '../components/password-field';
 import { formatTime } from './format';
+import { passwordAgain } from './key-derivation';
 import { useClient, usePanel } from './panel-context';
 
 export function formatBytes(bytes: number): string {
@@ -225,6 +226,7 @@ function RepositorySection({ name, onChange }: { name: string; onChange: () => v
 
 function PurgeForm({ name, onDone }: { name: string; onDone: (count: number) => void }) {
   const client = useClient();
+  const username = usePanel((s) => s.account?.username ?? '');
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
   const [error, setError] = useState<Problem | null>(null);
@@ -234,9 +236,17 @@ function PurgeForm({ name, onDone }: { name: string; onDone: (count: number) => 
     e.preventDefault();
     setBusy(true);
     const trimmed = code.replace(/\s+/g, '');
+    const authKey = await passwordAgain(client, username, password);
+    if (!authKey.ok) {
+      setBusy(false);
+      setError(authKey.error);
+      return;
+    }
     const r = await client.purgeDeleted(
       name,
-      /^\d{6}$/.test(trimmed) ? { password, code: trimmed } : { password, recoveryCode: code },
+      /^\d{6}$/.test(trimmed)
+        ? { authKey: authKey.value, code: trimmed }
+        : { authKey: authKey.value, recoveryCode: code },
     );
     setBusy(false);
     if (r.ok) onDone(r.value.count);

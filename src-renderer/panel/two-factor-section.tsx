@@ -8,7 +8,8 @@ import { SecondFactorInput, type SecondFactorMode } from '../components/second-f
 import { TotpCodeInput } from '../components/totp-code-input';
 import { TotpEnrolment } from '../components/totp-enrolment';
 import { useRetryCountdown } from '../components/use-retry-countdown';
-import { useClient } from './panel-context';
+import { passwordAgain } from './key-derivation';
+import { useClient, usePanel } from './panel-context';
 
 type Mode = 'idle' | 'enrolling' | 'disabling' | 'regenerating';
 
@@ -117,6 +118,7 @@ export function TwoFactorSection({ account, refresh, forced = false }: TwoFactor
 
 function DisableForm({ onCancel, onDisabled }: { onCancel(): void; onDisabled(): void }) {
   const client = useClient();
+  const username = usePanel((s) => s.account?.username ?? '');
   const [password, setPassword] = useState('');
   const [mode, setMode] = useState<SecondFactorMode>('totp');
   const [second, setSecond] = useState('');
@@ -136,8 +138,16 @@ function DisableForm({ onCancel, onDisabled }: { onCancel(): void; onDisabled():
     }
     setBusy(true);
     setError(null);
+    const authKey = await passwordAgain(client, username, password);
+    if (!authKey.ok) {
+      setBusy(false);
+      setError(authKey.error);
+      return;
+    }
     const r = await client.totpDisable(
-      mode === 'totp' ? { password, code: second } : { password, recoveryCode: second },
+      mode === 'totp'
+        ? { authKey: authKey.value, code: second }
+        : { authKey: authKey.value, recoveryCode: second },
     );
     setBusy(false);
     setSecond('');

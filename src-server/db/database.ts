@@ -11,6 +11,9 @@ export function openDatabase(file: string): Db {
   // than per commit (every sign-in attempt commits a throttle update).
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
+  // Deleted and overwritten rows (an old hash, a replaced wrap, an ended session) are zeroed in
+  // the file rather than left in free pages for whoever copies it.
+  db.pragma('secure_delete = ON');
   // The admin CLI may write while the server runs; wait for the lock instead of failing.
   db.pragma('busy_timeout = 5000');
   migrate(db);

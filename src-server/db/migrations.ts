@@ -241,4 +241,67 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX storage_purge_requests_due ON storage_purge_requests(due_at);
   `,
+  // 6: the account is the key (docs/security-model.md). The server keeps a MAC of the auth key the
+  // client derives (never a password hash), the account's credential generation, and rows it
+  // cannot read: the wrapped account master key, the vault directory, the computer profiles.
+  // password_hash moves to legacy_hash until its account signs in once more; the server turns its
+  // hash part into a keyed MAC at start (SQL cannot reach the server key). Blobs are sealed again
+  // with the server key by the code that writes them.
+  `
+  ALTER TABLE accounts ADD COLUMN account_uid TEXT;
+  UPDATE accounts SET account_uid = lower(hex(randomblob(16)));
+  CREATE UNIQUE INDEX accounts_uid ON accounts(account_uid);
+  ALTER TABLE accounts ADD COLUMN auth_kdf TEXT;
+  ALTER TABLE accounts ADD COLUMN auth_verifier TEXT;
+  ALTER TABLE accounts ADD COLUMN legacy_hash TEXT;
+  UPDATE accounts SET legacy_hash = password_hash;
+  ALTER TABLE accounts DROP COLUMN password_hash;
+  ALTER TABLE accounts ADD COLUMN key_generation INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE accounts ADD COLUMN key_id TEXT;
+  ALTER TABLE accounts ADD COLUMN password_temporary INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE accounts ADD COLUMN password_wrap_current INTEGER NOT NULL DEFAULT 1;
+  -- One row per wrap of the AMK: the password's, the recovery key's, one per remembered computer
+  -- ('' for the first two). wrap_sealed: the row as the client sent it, sealed with the server key.
+  CREATE TABLE account_wraps (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('password', 'recovery', 'device')),
+    computer_id TEXT NOT NULL DEFAULT '',
+    generation INTEGER NOT NULL,
+    wrap_sealed TEXT NOT NULL,
+    -- recovery only: HMAC(server subkey, account uid | recovery proof)
+    proof_mac TEXT,
+    written_at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, kind, computer_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE vault_directory (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    vault_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    sealed TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    deleted_at INTEGER,
+    PRIMARY KEY (account_id, vault_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE computer_profiles (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    computer_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    sealed TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    deleted_at INTEGER,
+    PRIMARY KEY (account_id, computer_id)
+  ) WITHOUT ROWID;
+  -- The forgotten-password flow's single-use tickets: a hash of the ticket, bound to the
+  -- generation it was issued at.
+  CREATE TABLE recovery_tickets (
+    ticket_hash TEXT PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    generation INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER
+  );
+  CREATE INDEX recovery_tickets_expiry ON recovery_tickets(expires_at);
+  ALTER TABLE sessions ADD COLUMN computer_id TEXT;
+  ALTER TABLE devices ADD COLUMN computer_id TEXT;
+  `,
 ];

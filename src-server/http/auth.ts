@@ -32,6 +32,7 @@ export interface DeviceAuth {
 export interface AuthResults {
   public: null;
   session: SessionAuth;
+  full: SessionAuth;
   fresh: SessionAuth;
   device: DeviceAuth;
   storage: DeviceAuth;
@@ -63,11 +64,20 @@ export interface AuthGateDeps {
   secondFactor: SecondFactor;
 }
 
+/** What a session route allows besides a plain live session (route.ts's Auth flags). */
+export interface SessionRules {
+  duringEnrolment?: boolean;
+  temporaryOk?: boolean;
+  bearerOnly?: boolean;
+}
+
 /**
  * The one gate in front of every route but the public ones: who is this (cookie or bearer), is
  * the session or token alive, is it of the right scope, did a cookie request carry its CSRF
- * token, is the account held at TOTP enrolment by --require-totp, and for `fresh` routes, was
- * the full sign-in recent (and the second factor given again where the route asks).
+ * token, may the panel do this at all (`bearerOnly`), did the session sign in with a password
+ * the administrator set (only `temporaryOk` routes then), is the account held at TOTP enrolment
+ * by --require-totp, and for `full` and `fresh` routes, did the session pass the full sign-in
+ * (recently, for `fresh`; and the second factor given again where the route asks).
  *
  * It refuses with a ServiceError only for what the caller presented; it writes nothing, and
  * anything else it meets (the database failing) goes up as the server's fault, never as
@@ -82,9 +92,18 @@ export class AuthGate {
       case 'public':
         return null;
       case 'session':
-        return this.session(request, { duringEnrolment: auth.duringEnrolment === true });
+        return this.session(request, {
+          duringEnrolment: auth.duringEnrolment === true,
+          temporaryOk: auth.temporaryOk === true,
+          bearerOnly: auth.bearerOnly === true,
+        });
+      case 'full':
+        return this.full(request, { bearerOnly: auth.bearerOnly === true });
       case 'fresh':
-        return this.fresh(request, { secondFactor: auth.secondFactor === true });
+        return this.fresh(request, {
+          secondFactor: auth.secondFactor === true,
+          bearerOnly: auth.bearerOnly === true,
+        });
       case 'device':
         return this.device(request, { duringEnrolment: auth.duringEnrolment === true });
       case 'storage': {
@@ -98,8 +117,12 @@ export class AuthGate {
     }
   }
 
-  /** Session scope: account settings. `duringEnrolment` marks routes allowed before TOTP is set up. */
-  session(request: FastifyRequest, opts: { duringEnrolment?: boolean } = {}): SessionAuth {
+  /**
+   * Session scope: account settings. `duringEnrolment` marks routes allowed before TOTP is set up,
+   * `temporaryOk` those allowed before a temporary password is replaced; `bearerOnly` refuses the
+   * panel's cookie.
+   */
+  session(request: FastifyRequest, opts: SessionRules = {}): SessionAuth {
     const bearer = bearerToken(request);
     let token: string;
     let via: 'cookie' | 'bearer';
@@ -128,6 +151,16 @@ export class AuthGate {
     }
     const account = this.d.accounts.byId(session.account_id);
     if (!account) throw new ServiceError('not_signed_in', 'Please sign in.');
+    if (opts.bearerOnly && via === 'cookie') {
+      // The panel's JavaScript is served by the operator: it never handles the account's keys.
+      throw new ServiceError('use_the_app', 'Do this in the Strongroom app.');
+    }
+    if (account.password_temporary === 1 && !opts.temporaryOk) {
+      throw new ServiceError(
+        'password_change_required',
+        'The administrator set this password: choose a new one before anything else.',
+      );
+    }
     this.holdAtEnrolment(account, opts.duringEnrolment === true);
     const device = session.device_id ? this.d.sessions.deviceName(session.device_id) : null;
     return {
@@ -144,8 +177,8 @@ export class AuthGate {
    * while cannot do what lasts. With `secondFactor`, an account with TOTP on also gives a current
    * code or a recovery code (`code` / `recoveryCode` in the parsed body).
    */
-  fresh(request: FastifyRequest, opts: { secondFactor?: boolean } = {}): SessionAuth {
-    const auth = this.session(request);
+  fresh(request: FastifyRequest, opts: { secondFactor?: boolean; bearerOnly?: boolean } = {}): SessionAuth {
+    const auth = this.session(request, { bearerOnly: opts.bearerOnly });
     const fullAt = auth.session.full_at;
     if (fullAt === null || this.d.clock.now() - fullAt > FRESH_SESSION_MS) {
       throw new ServiceError(
@@ -155,6 +188,18 @@ export class AuthGate {
     }
     if (opts.secondFactor) {
       this.d.secondFactor.check(auth.account, (request.body ?? {}) as SecondFactorInput, auth.ctx);
+    }
+    return auth;
+  }
+
+  /** A session that passed the full sign-in at any time in its life (writes of the directory and profiles). */
+  full(request: FastifyRequest, opts: { bearerOnly?: boolean } = {}): SessionAuth {
+    const auth = this.session(request, { bearerOnly: opts.bearerOnly });
+    if (auth.session.full_at === null) {
+      throw new ServiceError(
+        'reauthentication_required',
+        'Sign in again with your password and two-factor code: this needs a full sign-in.',
+      );
     }
     return auth;
   }

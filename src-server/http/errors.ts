@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { KEY_ERROR_STATUS } from '../../src-shared/account-keys-api';
 import type { ApiError, ErrorCode } from '../../src-shared/http-api';
 import { ServiceError } from '../services/service-error';
 import { applySecurityHeaders, securityHeaders } from './security-headers';
@@ -29,6 +30,7 @@ export const STATUS: Record<ErrorCode, number> = {
   password_changed: 401,
   reauthentication_required: 403,
   server_out_of_space: 507,
+  ...KEY_ERROR_STATUS,
   internal: 500,
 };
 

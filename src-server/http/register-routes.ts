@@ -71,6 +71,7 @@ export async function registerRoutes<T extends Record<string, RouteDef>>(
           method: def.method,
           url: def.path,
           config: { routeName: name },
+          ...(def.bodyLimit === undefined ? {} : { bodyLimit: def.bodyLimit }),
           schema: input.schema,
           preValidation: input.preValidation,
           handler: async (request, reply) => {

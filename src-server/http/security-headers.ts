@@ -1,9 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-/** No inline script or style anywhere; images may be data: URLs (the TOTP QR code). */
+/**
+ * No inline script or style anywhere; images may be data: URLs (the TOTP QR code). WebAssembly
+ * may be compiled ('wasm-unsafe-eval', not 'unsafe-eval'): the panel's Web Worker runs Argon2id in
+ * it. Workers fall back to script-src (no worker-src): same-origin scripts only.
+ */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
-  "script-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self'",
   "img-src 'self' data:",
   "connect-src 'self'",

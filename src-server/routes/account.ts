@@ -8,7 +8,6 @@ import type { Handlers } from '../http/register-routes';
 import type { AccountRecords, AccountRow } from '../services/account-records';
 import type { AuditLog, RequestContext } from '../services/audit-log';
 import { ServiceError } from '../services/service-error';
-import type { PasswordChanges } from '../services/password-changes';
 import type { RecoveryCodes as RecoveryCodeService } from '../services/recovery-codes';
 import type { SessionStore } from '../services/sessions';
 import type { SignIn } from '../services/sign-in';
@@ -19,7 +18,6 @@ export interface AccountRouteDeps {
   accounts: AccountRecords;
   signIn: SignIn;
   signUp: SignUp;
-  passwords: PasswordChanges;
   totpEnrolment: TotpEnrolment;
   recoveryCodes: RecoveryCodeService;
   sessions: SessionStore;
@@ -29,11 +27,11 @@ export interface AccountRouteDeps {
 }
 
 export function accountHandlers(deps: AccountRouteDeps): Handlers<typeof accountRoutes> {
-  const { accounts, signIn, signUp, passwords, totpEnrolment, recoveryCodes, sessions, audit } = deps;
+  const { accounts, signIn, signUp, totpEnrolment, recoveryCodes, sessions, audit } = deps;
 
   /** The one place a device token is issued: device sign-in and registration from a session. */
-  const issueDevice = (account: AccountRow, name: string): DeviceRegistration => {
-    const { id, token } = sessions.createDevice(account.id, name);
+  const issueDevice = (account: AccountRow, name: string, computerId: string | null): DeviceRegistration => {
+    const { id, token } = sessions.createDevice(account.id, name, computerId);
     return { deviceId: id, deviceToken: token };
   };
 
@@ -53,16 +51,17 @@ export function accountHandlers(deps: AccountRouteDeps): Handlers<typeof account
       requireTotp: accounts.requireTotp,
     }),
 
-    signup: async ({ body, request }) => {
+    signup: ({ body, request }) => {
       if (!deps.signup) {
         throw new ServiceError(
           'signup_disabled',
           'Accounts are created by the administrator on this server.',
         );
       }
-      const account = await signUp.signUp(
+      const account = signUp.signUp(
         body.username,
-        body.password,
+        body.kdf,
+        body.authKey,
         requestContext(request, 'panel', null),
       );
       return accounts.summary(account);
@@ -70,8 +69,8 @@ export function accountHandlers(deps: AccountRouteDeps): Handlers<typeof account
 
     // ---- sign-in and sessions --------------------------------------------------------
 
-    panelSignIn: async ({ body, request, reply }) => {
-      const account = await signIn.signIn(body, requestContext(request, 'panel', null));
+    panelSignIn: ({ body, request, reply }) => {
+      const { account, migrated } = signIn.signIn(body, requestContext(request, 'panel', null));
       // A new session id at every sign-in: a planted cookie (session fixation) is worth nothing.
       const previous = request.cookies[SESSION_COOKIE];
       if (previous) sessions.end(previous);
@@ -79,6 +78,7 @@ export function accountHandlers(deps: AccountRouteDeps): Handlers<typeof account
       setSessionCookie(request, reply, token);
       return {
         account: accounts.summary(account),
+        keys: accounts.keyStatus(account, migrated),
         csrfToken: sessions.csrfToken(token),
         expiresAt: new Date(sessions.expiresAt(row)).toISOString(),
       };
@@ -86,6 +86,7 @@ export function accountHandlers(deps: AccountRouteDeps): Handlers<typeof account
 
     currentSession: ({ auth }) => ({
       account: accounts.summary(auth.account),
+      keys: accounts.keyStatus(auth.account),
       csrfToken: sessions.csrfToken(auth.token),
       expiresAt: new Date(sessions.expiresAt(auth.session)).toISOString(),
     }),
@@ -95,13 +96,24 @@ export function accountHandlers(deps: AccountRouteDeps): Handlers<typeof account
       if (auth.via === 'cookie') clearSessionCookie(request, reply);
     },
 
-    deviceSignIn: async ({ body, request }) => {
-      const account = await signIn.signIn(body, requestContext(request, 'desktop', body.deviceName));
-      // Under --require-totp an account without TOTP gets only a session, to enrol with.
-      const device = isFull(account) ? issueDevice(account, body.deviceName) : null;
-      const { token, row } = sessions.create(account.id, 'bearer', device?.deviceId ?? null, isFull(account));
+    deviceSignIn: ({ body, request }) => {
+      const { account, migrated } = signIn.signIn(body, requestContext(request, 'desktop', body.deviceName));
+      // Under --require-totp an account without TOTP gets only a session, to enrol with; with a
+      // temporary password, only a session to replace it with.
+      const device =
+        isFull(account) && account.password_temporary === 0
+          ? issueDevice(account, body.deviceName, body.computerId)
+          : null;
+      const { token, row } = sessions.create(
+        account.id,
+        'bearer',
+        device?.deviceId ?? null,
+        isFull(account),
+        body.computerId,
+      );
       return {
         account: accounts.summary(account),
+        keys: accounts.keyStatus(account, migrated),
         sessionToken: token,
         sessionExpiresAt: new Date(sessions.expiresAt(row)).toISOString(),
         deviceToken: device?.deviceToken ?? null,
@@ -125,23 +137,13 @@ export function accountHandlers(deps: AccountRouteDeps): Handlers<typeof account
       return { recoveryCodes: codes };
     },
 
-    totpDisable: async ({ auth, body }) => {
-      await totpEnrolment.disable(auth.account, body, auth.ctx);
+    totpDisable: ({ auth, body }) => {
+      totpEnrolment.disable(auth.account, body, auth.ctx);
     },
 
     regenerateRecoveryCodes: ({ auth, body }) => ({
       recoveryCodes: recoveryCodes.regenerate(auth.account, body.code, auth.ctx),
     }),
-
-    changePassword: async ({ auth, body }) => {
-      await passwords.change(
-        auth.account,
-        body.currentPassword,
-        body.newPassword,
-        auth.ctx,
-        auth.session.id_hash,
-      );
-    },
 
     audit: ({ auth }) => ({ events: audit.list(auth.account.id) }),
 
@@ -150,7 +152,7 @@ export function accountHandlers(deps: AccountRouteDeps): Handlers<typeof account
     // A session whose sign-in got no device token (held at enrolment by --require-totp) gets one
     // once enrolled. Session scope only: the gate refuses device tokens and accounts still held.
     registerDevice: ({ auth, body }) => {
-      const device = issueDevice(auth.account, body.deviceName);
+      const device = issueDevice(auth.account, body.deviceName, auth.session.computer_id);
       // A desktop session belongs to the device it registered, as after a device sign-in; a panel
       // session (a browser) does not, so revoking the device leaves the panel signed in.
       if (auth.via === 'bearer') sessions.linkDevice(auth.session.id_hash, device.deviceId);

@@ -88,7 +88,7 @@ export function storagePanelHandlers(deps: StoragePanelDeps): Handlers<typeof st
     },
 
     // The gate has checked that the session's full sign-in is recent; this asks for the
-    // password and a code again, with TOTP required: nothing can be undone after it.
+    // password (its auth key) and a code again, with TOTP required: nothing can be undone after it.
     storagePurge: async ({ auth, params, body }) => {
       findRepo(auth.account.id, params.name);
       if (auth.account.totp_secret_enc === null) {
@@ -100,14 +100,10 @@ export function storagePanelHandlers(deps: StoragePanelDeps): Handlers<typeof st
       if (body.code === undefined && body.recoveryCode === undefined) {
         throw new ServiceError('bad_request', 'Enter a two-factor code or a recovery code.');
       }
-      // The sign-in decision itself: throttled, replay-safe codes, one answer for any wrong part.
-      await signIn.signIn(
-        {
-          username: auth.account.username,
-          password: body.password,
-          totp: body.code,
-          recoveryCode: body.recoveryCode,
-        },
+      // Checked as a sign-in is: throttled, replay-safe codes, one answer for any wrong part.
+      signIn.confirm(
+        auth.account,
+        { authKey: body.authKey, totp: body.code, recoveryCode: body.recoveryCode },
         auth.ctx,
       );
       const count = await storage.purge(auth.account, params.name, body.files);

@@ -3,15 +3,14 @@
  * account (its password, its second factor, signing in) has a file of its own; all of them store
  * through `table` (src-server/db/accounts-table.ts), the one module with SQL on accounts.
  */
-import {
-  password as passwordSchema,
-  username as usernameSchema,
-  type AccountSummary,
-} from '../../src-shared/http-api';
+import { randomBytes } from 'node:crypto';
+import type { PasswordKdf } from '../../src-shared/account-keys';
+import type { AccountKeyStatus } from '../../src-shared/account-keys-api';
+import { username as usernameSchema, type AccountSummary } from '../../src-shared/http-api';
 import { AccountsTable, type AccountRow } from '../db/accounts-table';
 import type { Db } from '../db/database';
+import { acceptedKdf, type AuthKeys } from './auth-keys';
 import type { Clock } from './clock';
-import type { PasswordHasher } from './password-hasher';
 import { ServiceError, parseOrThrow } from './service-error';
 
 export type { AccountRow };
@@ -19,7 +18,7 @@ export type { AccountRow };
 export interface AccountRecordsDeps {
   db: Db;
   clock: Clock;
-  hasher: PasswordHasher;
+  authKeys: AuthKeys;
   /** --require-totp: accounts without TOTP must enrol before anything else. */
   requireTotp: boolean;
 }
@@ -28,11 +27,11 @@ export class AccountRecords {
   readonly table: AccountsTable;
   private readonly db: Db;
   private readonly clock: Clock;
-  private readonly hasher: PasswordHasher;
+  private readonly authKeys: AuthKeys;
   readonly requireTotp: boolean;
 
   constructor(deps: AccountRecordsDeps) {
-    ({ db: this.db, clock: this.clock, hasher: this.hasher, requireTotp: this.requireTotp } = deps);
+    ({ db: this.db, clock: this.clock, authKeys: this.authKeys, requireTotp: this.requireTotp } = deps);
     this.table = new AccountsTable(deps.db);
   }
 
@@ -68,6 +67,18 @@ export class AccountRecords {
     };
   }
 
+  /** What every sign-in answer says about the account's keys. */
+  keyStatus(account: AccountRow, migrated = false): AccountKeyStatus {
+    return {
+      accountUid: account.account_uid,
+      generation: account.key_generation,
+      keyId: account.key_id,
+      passwordChangeRequired: account.password_temporary === 1,
+      passwordWrapCurrent: account.password_wrap_current === 1,
+      migrated,
+    };
+  }
+
   mustEnrollTotp(account: AccountRow): boolean {
     return this.requireTotp && account.totp_secret_enc === null;
   }
@@ -80,14 +91,25 @@ export class AccountRecords {
     }));
   }
 
-  /** Creates an account (no throttle here: the admin CLI calls this; sign-up charges first). */
-  async create(rawUsername: string, rawPassword: string): Promise<AccountRow> {
+  /**
+   * Creates an account from the auth key its client derived (no throttle here: the admin CLI
+   * calls this; sign-up charges first). `temporary`: the administrator chose the password, so it
+   * must be replaced at the first sign-in.
+   */
+  create(rawUsername: string, kdf: PasswordKdf, authKey: string, opts: { temporary: boolean }): AccountRow {
     const username = parseOrThrow(usernameSchema, rawUsername);
-    const password = parseOrThrow(passwordSchema, rawPassword);
+    const authKdf = acceptedKdf(kdf);
     if (this.byUsername(username)) throw new ServiceError('username_taken', 'That username is taken.');
-    const hash = await this.hasher.hash(password);
+    const accountUid = randomBytes(16).toString('hex');
     try {
-      this.table.insert(username, hash, this.clock.now());
+      this.table.insert({
+        username,
+        accountUid,
+        authKdf,
+        authVerifier: this.authKeys.verifier(accountUid, authKey),
+        temporary: opts.temporary,
+        createdAt: this.clock.now(),
+      });
     } catch (error) {
       // Two concurrent sign-ups for one name: the UNIQUE constraint decides.
       if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {

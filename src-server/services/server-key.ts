@@ -1,12 +1,13 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 
 const KEY_BYTES = 32;
 
 /**
  * The server's 256-bit key, kept in a file of its own (mode 0600) in the data directory.
- * It encrypts TOTP secrets at rest (AES-256-GCM) and keys the HMACs of recovery codes and
- * CSRF tokens, so a stolen database alone reveals neither.
+ * It encrypts TOTP secrets and the account key rows at rest (AES-256-GCM), keys the HMACs of
+ * recovery codes and CSRF tokens, and gives the subkeys of the auth-key verifiers, so a stolen
+ * database alone reveals nothing to guess against.
  */
 export class ServerKey {
   private constructor(private readonly key: Buffer) {}
@@ -56,6 +57,16 @@ export class ServerKey {
     decipher.setAAD(Buffer.from(context, 'utf8'));
     decipher.setAuthTag(Buffer.from(tag, 'base64'));
     return Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]);
+  }
+
+  /**
+   * A key of its own for one purpose (HKDF-SHA256, the label as info): a MAC under one subkey
+   * says nothing about another, and none is the key that seals.
+   */
+  subkey(label: string): Buffer {
+    return Buffer.from(
+      hkdfSync('sha256', this.key, Buffer.alloc(0), `strongroom server ${label}`, KEY_BYTES),
+    );
   }
 
   /** Keyed hash for values that are looked up by equality (recovery codes, CSRF tokens). */

@@ -25,6 +25,8 @@ export interface SessionRow {
    * enrolment confirmed in it). Null for one that has not, e.g. held at enrolment by --require-totp.
    */
   full_at: number | null;
+  /** The computer (installation id) a desktop signed in from; null for the panel. */
+  computer_id: string | null;
 }
 
 export interface DeviceRow {
@@ -40,6 +42,8 @@ export interface DeviceRow {
   kind: 'device' | 'storage';
   /** A storage token made from a desktop session: the device it belongs to (revoked with it). */
   creator_device_id: string | null;
+  /** The computer a device signed in from; null for storage tokens and older devices. */
+  computer_id: string | null;
 }
 
 /** Why a sign-in was ended for the account, told to whoever presents its token afterwards. */
@@ -80,6 +84,7 @@ export class SessionStore {
     kind: 'cookie' | 'bearer',
     deviceId: string | null,
     full: boolean,
+    computerId: string | null = null,
   ): { token: string; row: SessionRow } {
     const token = (kind === 'bearer' ? SESSION_TOKEN_PREFIX : '') + newSecretToken();
     const now = this.clock.now();
@@ -91,10 +96,11 @@ export class SessionStore {
       created_at: now,
       last_seen_at: now,
       full_at: full ? now : null,
+      computer_id: computerId,
     };
     this.db
       .prepare(
-        'INSERT INTO sessions (id_hash, account_id, kind, device_id, created_at, last_seen_at, full_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO sessions (id_hash, account_id, kind, device_id, created_at, last_seen_at, full_at, computer_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       )
       .run(
         row.id_hash,
@@ -104,11 +110,12 @@ export class SessionStore {
         row.created_at,
         row.last_seen_at,
         row.full_at,
+        row.computer_id,
       );
     return { token, row };
   }
 
-  /** The session has now passed a full sign-in (a TOTP enrolment confirmed in it). */
+  /** The session has now passed a full sign-in (a TOTP enrolment confirmed in it, or a reauthentication). */
   markFull(idHash: string): void {
     this.db.prepare('UPDATE sessions SET full_at = ? WHERE id_hash = ?').run(this.clock.now(), idHash);
   }
@@ -161,8 +168,9 @@ export class SessionStore {
   }
 
   /**
-   * After a password change: every session of the account but `keepIdHash` (the one that made the
-   * change; null for the administrator's reset) ends, and every device token is revoked, each
+   * After a password change (its own, a temporary one replaced, a forgotten one, the
+   * administrator's reset): every session of the account but `keepIdHash` (the one that made the
+   * change; null when none stays) ends, and every device and storage token is revoked, each
    * remembering why, so its next request is told "password changed" rather than "sign in".
    */
   endAllForPasswordChange(accountId: number, keepIdHash: string | null): void {
@@ -214,8 +222,12 @@ export class SessionStore {
   // ---- devices ----------------------------------------------------------------------
 
   /** Issues a device token (backup work: /api/device/* and the storage). */
-  createDevice(accountId: number, name: string): { id: string; token: string } {
-    return this.insertDevice(accountId, name, 'device', null);
+  createDevice(
+    accountId: number,
+    name: string,
+    computerId: string | null = null,
+  ): { id: string; token: string } {
+    return this.insertDevice(accountId, name, 'device', null, computerId);
   }
 
   /**
@@ -228,7 +240,7 @@ export class SessionStore {
     name: string,
     creatorDeviceId: string | null,
   ): { id: string; token: string } {
-    return this.insertDevice(accountId, name, 'storage', creatorDeviceId);
+    return this.insertDevice(accountId, name, 'storage', creatorDeviceId, null);
   }
 
   private insertDevice(
@@ -236,14 +248,15 @@ export class SessionStore {
     name: string,
     kind: DeviceRow['kind'],
     creatorDeviceId: string | null,
+    computerId: string | null,
   ): { id: string; token: string } {
     const id = randomBytes(12).toString('base64url');
     const token = DEVICE_TOKEN_PREFIX + newSecretToken();
     const now = this.clock.now();
     this.db
       .prepare(
-        `INSERT INTO devices (id, account_id, name, token_hash, created_at, last_seen_at, kind, creator_device_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO devices (id, account_id, name, token_hash, created_at, last_seen_at, kind, creator_device_id, computer_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         id,
@@ -254,6 +267,7 @@ export class SessionStore {
         kind === 'storage' ? null : now,
         kind,
         creatorDeviceId,
+        computerId,
       );
     return { id, token };
   }
@@ -291,6 +305,7 @@ export class SessionStore {
         return {
           id: d.id,
           name: d.name,
+          computerId: d.computer_id,
           createdAt: new Date(d.created_at).toISOString(),
           lastSeenAt: lastSeen === 0 ? null : new Date(lastSeen).toISOString(),
         };

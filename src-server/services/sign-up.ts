@@ -1,10 +1,11 @@
 /**
- * Sign-up from the panel. Each one costs a full password hash from the pool sign-ins use, and its
- * "username taken" answer tells whether a name exists, so it is charged to the client's address
+ * Sign-up from the panel or the app's first run. Its "username taken" answer tells whether a name
+ * exists, and each one makes an account, so it is charged to the client's address
  * and to all sign-ups together before anything else, and refused with Retry-After past the limits.
  * Every sign-up counts, created or not: the counters only ever fall by being forgotten a day after
  * their wait ended (ThrottleStore).
  */
+import type { PasswordKdf } from '../../src-shared/account-keys';
 import type { AccountRecords, AccountRow } from './account-records';
 import { chargeOrRefuse } from './attempt-charge';
 import type { RequestContext } from './audit-log';
@@ -16,8 +17,9 @@ export class SignUp {
     private readonly throttle: ThrottleStore,
   ) {}
 
-  async signUp(username: string, password: string, ctx: RequestContext): Promise<AccountRow> {
+  /** The client chose the parameters and derived the auth key; the password is its own, not temporary. */
+  signUp(username: string, kdf: PasswordKdf, authKey: string, ctx: RequestContext): AccountRow {
     chargeOrRefuse(this.throttle, [addressKey(ctx.address, 'signup-address'), SIGN_UP_TOTAL_KEY], 'sign-ups');
-    return this.accounts.create(username, password);
+    return this.accounts.create(username, kdf, authKey, { temporary: false });
   }
 }

@@ -53,6 +53,7 @@ const SCHEDULES: Record<string, ThrottleSchedule> = {
   account: SIGN_IN_SCHEDULE,
   address: SIGN_IN_SCHEDULE,
   'signup-address': SIGN_UP_PER_ADDRESS_SCHEDULE,
+  'recovery-address': SIGN_IN_SCHEDULE,
   signup: SIGN_UP_TOTAL_SCHEDULE,
 };
 
@@ -65,7 +66,10 @@ function scheduleOf(key: string): ThrottleSchedule {
  * any address in it, so IPv6 is counted per /64 (otherwise each attempt could come from a fresh
  * address); an IPv4-mapped IPv6 address counts as the IPv4 address it is.
  */
-export function addressKey(address: string, kind: 'address' | 'signup-address' = 'address'): string {
+export function addressKey(
+  address: string,
+  kind: 'address' | 'signup-address' | 'recovery-address' = 'address',
+): string {
   return `${kind}:${networkOf(address)}`;
 }
 

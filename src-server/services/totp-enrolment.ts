@@ -1,6 +1,7 @@
 /**
  * Turning TOTP on (a pending secret shown as a QR image, confirmed with a current code) and off
- * (by the user with password and code, or by the administrator for a user who lost the phone).
+ * (by the user with the password's auth key and a code, or by the administrator for a user who
+ * lost the phone).
  */
 import QRCode from 'qrcode';
 import { Secret } from 'otpauth';
@@ -10,7 +11,7 @@ import type { AccountRecords, AccountRow } from './account-records';
 import { accountKey, chargeAccountAttempt } from './attempt-charge';
 import { ADMIN_CONTEXT, type AuditLog, type RequestContext } from './audit-log';
 import type { Clock } from './clock';
-import type { PasswordHasher } from './password-hasher';
+import type { AuthKeys } from './auth-keys';
 import type { RecoveryCodes } from './recovery-codes';
 import type { ServerKey } from './server-key';
 import { ServiceError } from './service-error';
@@ -24,7 +25,7 @@ export interface TotpEnrolmentDeps {
   db: Db;
   clock: Clock;
   key: ServerKey;
-  hasher: PasswordHasher;
+  authKeys: AuthKeys;
   throttle: ThrottleStore;
   audit: AuditLog;
   totp: TotpVerifier;
@@ -97,12 +98,12 @@ export class TotpEnrolment {
     return codes;
   }
 
-  /** Turning TOTP off needs the password and a current code or an unused recovery code. */
-  async disable(
+  /** Turning TOTP off needs the password (its auth key) and a current code or an unused recovery code. */
+  disable(
     account: AccountRow,
-    input: { password: string; code?: string | undefined; recoveryCode?: string | undefined },
+    input: { authKey: string; code?: string | undefined; recoveryCode?: string | undefined },
     ctx: RequestContext,
-  ): Promise<void> {
+  ): void {
     if (account.totp_secret_enc === null) {
       throw new ServiceError('totp_not_enabled', 'Two-factor authentication is not on.');
     }
@@ -110,7 +111,7 @@ export class TotpEnrolment {
       throw new ServiceError('bad_request', 'Enter a two-factor code or a recovery code.');
     }
     const ticket = chargeAccountAttempt(this.d.throttle, account.username, ctx);
-    if (!(await this.d.hasher.verify(input.password, account.password_hash))) {
+    if (!this.d.authKeys.verifierMatches(account, input.authKey)) {
       throw new ServiceError('invalid_credentials', 'The password is not right.');
     }
     const passed =
@@ -138,7 +139,8 @@ export class TotpEnrolment {
     this.d.audit.record(account.id, 'totp_disabled', ADMIN_CONTEXT);
   }
 
-  private turnOff(accountId: number): void {
+  /** TOTP off, its recovery codes and any pending enrolment gone (also the administrator's `--reset-totp`). */
+  turnOff(accountId: number): void {
     const { db } = this.d;
     db.transaction(() => {
       this.d.accounts.table.disableTotp(accountId);

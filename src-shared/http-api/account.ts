@@ -3,16 +3,9 @@
  * recovery codes, password, history, devices) and a device's own identity.
  */
 import { z } from 'zod';
-import {
-  currentPassword,
-  deviceName,
-  isoTime,
-  password,
-  recoveryCode,
-  secondFactorFields,
-  totpCode,
-  username,
-} from './fields';
+import { authKey, computerId } from '../account-keys';
+import { accountKeyStatus, keySignupInput, signInCredentials } from '../account-keys-api';
+import { deviceName, isoTime, secondFactorFields, totpCode } from './fields';
 import { noContent, route } from './route';
 
 // ---- schemas --------------------------------------------------------------------------
@@ -25,18 +18,16 @@ export const serverInfo = z.strictObject({
 });
 export type ServerInfo = z.infer<typeof serverInfo>;
 
-export const signupInput = z.object({ username, password }).strict();
+/** The client derives with parameters of its own (at least KDF_FLOOR) and sends the auth key, never the password. */
+export const signupInput = keySignupInput;
 export type SignupInput = z.input<typeof signupInput>;
 
-const credentials = {
-  username,
-  password: currentPassword,
-  totp: totpCode.optional(),
-  recoveryCode: recoveryCode.optional(),
-};
-
-/** Errors: invalid_credentials, totp_required (password right, code missing), throttled (429 + Retry-After). */
-export const panelSignInInput = z.object(credentials).strict();
+/**
+ * The auth key derived with POST /api/sign-in/params's answer (and the legacy proof while the
+ * account may still need migrating). Errors: invalid_credentials, totp_required (auth key right,
+ * code missing), legacy_sign_in_closed, throttled (429 + Retry-After).
+ */
+export const panelSignInInput = z.object(signInCredentials).strict();
 export type PanelSignInInput = z.input<typeof panelSignInInput>;
 
 export const accountSummary = z.strictObject({
@@ -51,20 +42,24 @@ export type AccountSummary = z.infer<typeof accountSummary>;
 
 export const panelSession = z.strictObject({
   account: accountSummary,
+  /** The account's key status; `passwordChangeRequired`: this session may only replace the password. */
+  keys: accountKeyStatus,
   csrfToken: z.string().min(1),
   expiresAt: isoTime,
 });
 export type PanelSession = z.infer<typeof panelSession>;
 
-export const deviceSignInInput = z.object({ ...credentials, deviceName }).strict();
+/** `computerId`: the installation's random id; the session and the device are tied to it. */
+export const deviceSignInInput = z.object({ ...signInCredentials, deviceName, computerId }).strict();
 export type DeviceSignInInput = z.input<typeof deviceSignInInput>;
 
 export const deviceSignIn = z.strictObject({
   account: accountSummary,
+  keys: accountKeyStatus,
   /** Account-settings scope; keep in memory only; DELETE /api/session revokes it. */
   sessionToken: z.string().min(1),
   sessionExpiresAt: isoTime,
-  /** Backup-work scope; keep in the OS keychain. Null while TOTP enrolment is required. */
+  /** Backup-work scope; keep in the OS keychain. Null while TOTP enrolment or a new password is required. */
   deviceToken: z.string().min(1).nullable(),
   deviceId: z.string().min(1).nullable(),
 });
@@ -97,15 +92,12 @@ export const recoveryCodes = z.strictObject({
 });
 export type RecoveryCodes = z.infer<typeof recoveryCodes>;
 
-/** Needs the password and a code or a recovery code. */
-export const totpDisableInput = z.object({ password: currentPassword, ...secondFactorFields }).strict();
+/** Needs the password (its auth key) and a code or a recovery code. */
+export const totpDisableInput = z.object({ authKey, ...secondFactorFields }).strict();
 export type TotpDisableInput = z.input<typeof totpDisableInput>;
 
 export const regenerateRecoveryCodesInput = z.object({ code: totpCode }).strict();
 export type RegenerateRecoveryCodesInput = z.input<typeof regenerateRecoveryCodesInput>;
-
-export const changePasswordInput = z.object({ currentPassword, newPassword: password }).strict();
-export type ChangePasswordInput = z.input<typeof changePasswordInput>;
 
 export const auditEventKind = z.enum([
   'sign_in_success',
@@ -116,6 +108,22 @@ export const auditEventKind = z.enum([
   'recovery_codes_regenerated',
   'device_revoked',
   'password_changed',
+  /** The first sign-in with the auth key replaced the account's old server-side hash. */
+  'account_migrated',
+  /** The administrator set a temporary password (`user reset-password`). */
+  'password_reset',
+  /** A password the administrator set was replaced by the account's own. */
+  'temporary_password_replaced',
+  /** The forgotten-password flow: a right recovery key and code (begun), then a new password (recovered). */
+  'password_recovery_begun',
+  'password_recovered',
+  'account_key_created',
+  /** "Start fresh" after a reset: a new account master key replaced the old one's wraps. */
+  'account_key_replaced',
+  'account_key_rewrapped',
+  'recovery_key_changed',
+  'device_key_added',
+  'device_key_removed',
   'storage_deletion_burst',
   'storage_purged',
   'storage_token_created',
@@ -138,6 +146,8 @@ export type AuditLog = z.infer<typeof auditLog>;
 export const device = z.strictObject({
   id: z.string(),
   name: z.string(),
+  /** The computer it signed in from (its installation id); null for one signed in before computers had ids. */
+  computerId: computerId.nullable(),
   createdAt: isoTime,
   lastSeenAt: isoTime.nullable(),
 });
@@ -180,14 +190,14 @@ export const accountRoutes = {
   currentSession: route({
     method: 'GET',
     path: '/api/session',
-    auth: { kind: 'session', duringEnrolment: true },
+    auth: { kind: 'session', duringEnrolment: true, temporaryOk: true },
     reply: panelSession,
   }),
   /** Ends the current session (cookie or bearer). */
   signOut: route({
     method: 'DELETE',
     path: '/api/session',
-    auth: { kind: 'session', duringEnrolment: true },
+    auth: { kind: 'session', duringEnrolment: true, temporaryOk: true },
     reply: noContent,
     status: 204,
   }),
@@ -202,7 +212,7 @@ export const accountRoutes = {
   account: route({
     method: 'GET',
     path: '/api/account',
-    auth: { kind: 'session', duringEnrolment: true },
+    auth: { kind: 'session', duringEnrolment: true, temporaryOk: true },
     reply: accountSummary,
   }),
   /** Starts TOTP enrolment (replaces any pending one). */
@@ -237,14 +247,6 @@ export const accountRoutes = {
     auth: { kind: 'session' },
     body: regenerateRecoveryCodesInput,
     reply: recoveryCodes,
-  }),
-  changePassword: route({
-    method: 'POST',
-    path: '/api/account/password',
-    auth: { kind: 'session' },
-    body: changePasswordInput,
-    reply: noContent,
-    status: 204,
   }),
   audit: route({ method: 'GET', path: '/api/account/audit', auth: { kind: 'session' }, reply: auditLog }),
   devices: route({

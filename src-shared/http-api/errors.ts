@@ -28,6 +28,14 @@ export const errorCode = z.enum([
   'reauthentication_required',
   /** 507: the server's own disk is full (not the account's quota); reading still works. */
   'server_out_of_space',
+  // The key routes' codes (src-shared/account-keys-api.ts KEY_ERROR_STATUS has their statuses).
+  'generation_conflict',
+  'version_conflict',
+  'keys_exist',
+  'password_change_required',
+  'use_the_app',
+  'legacy_sign_in_closed',
+  'ticket_expired',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof errorCode>;

@@ -16,9 +16,10 @@ export const username = z
   );
 /**
  * NIST SP 800-63B 5.1.1.2: a new password is normalised with NFKC (so "é" typed as one character
- * or as e + accent, or a full-width letter, is the same password, as the server's hasher always
- * hashed it), then counted in characters (code points, not UTF-16 units), and refused when it
- * is whitespace alone. Sign-in takes any string: the hasher normalises it the same way.
+ * or as e + accent, or a full-width letter, is the same password, as the client's key derivation
+ * normalises it), then counted in characters (code points, not UTF-16 units), and refused when it
+ * is whitespace alone. The server never sees it: clients check a new one with this schema, then
+ * derive its auth key (src-shared/account-crypto.ts).
  */
 export function normalizePassword(raw: string): string {
   return raw.normalize('NFKC');
@@ -64,3 +65,10 @@ export const secondFactorFields = {
 export const deviceName = z.string().trim().min(1).max(100);
 /** Times in replies: ISO 8601 in UTC, as Date.prototype.toISOString() writes them. */
 export const isoTime = z.iso.datetime();
+/** An account-storage repository's name (the path segment under /storage/<username>/). */
+export const repositoryName = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+    'Repository name: 1 to 64 letters, digits, dot, dash or underscore, starting with a letter or digit.',
+  );

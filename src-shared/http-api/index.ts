@@ -10,9 +10,13 @@
  * - Desktop: `Authorization: Bearer <token>`. A *session* token (from device sign-in, kept
  *   only in memory) may use the account routes; a *device* token (kept in the OS keychain)
  *   may only use /api/device/* and /storage/ (backup work). Bearer requests need no CSRF token.
- * - restic and scripts: a *storage* token made in the panel, for /storage/ only.
+ * - restic and scripts: a *storage* token made in the panel (or by `storage token add`), for
+ *   /storage/ only.
+ * - The password never crosses: every sign-in and re-authentication sends the auth key derived
+ *   on the client (src-shared/account-crypto.ts), and the key routes (keys.ts) hold only wraps.
  */
 import { accountRoutes } from './account';
+import { keyHttpRoutes } from './keys';
 import { storageRoutes } from './storage';
 
 export * from './fields';
@@ -20,8 +24,9 @@ export * from './errors';
 export * from './route';
 export * from './account';
 export * from './storage';
+export * from './keys';
 
-export const routes = { ...accountRoutes, ...storageRoutes };
+export const routes = { ...accountRoutes, ...keyHttpRoutes, ...storageRoutes };
 export type Routes = typeof routes;
 export type RouteName = keyof Routes;
 

@@ -11,41 +11,52 @@ import { z } from 'zod';
  * - session: a live session: the panel's cookie (with its CSRF token on state-changing requests)
  *   or the desktop's bearer session token. `duringEnrolment` lets it through while the account is
  *   held at TOTP enrolment by --require-totp.
- * - fresh: a session whose full sign-in (password and, with TOTP on, a code; or a TOTP enrolment
- *   confirmed in it) was within the last 15 minutes. With `secondFactor`, an account with TOTP on
- *   must also give a current code or a recovery code in the body (`code` / `recoveryCode`).
+ * - full: a session that passed the full sign-in (password and, with TOTP on, a code; or a TOTP
+ *   enrolment confirmed in it) at any time in its life.
+ * - fresh: the same within the last 15 minutes. With `secondFactor`, an account with TOTP on must
+ *   also give a current code or a recovery code in the body (`code` / `recoveryCode`).
+ * Session kinds also take `temporaryOk` (open to a session signed in with a password the
+ * administrator set; every other route answers `password_change_required` until it is replaced)
+ * and `bearerOnly` (the panel's cookie sessions get `use_the_app`: the panel never touches the
+ * account's keys).
  * - device: a device token (backup work), never a storage token. `duringEnrolment` as above.
  * - storage: a device or storage token: the callers of restic's REST protocol under /storage/.
  */
 export type Auth =
   | { kind: 'public' }
-  | { kind: 'session'; duringEnrolment?: true }
-  | { kind: 'fresh'; secondFactor?: true }
+  | { kind: 'session'; duringEnrolment?: true; temporaryOk?: true; bearerOnly?: true }
+  | { kind: 'full'; bearerOnly?: true }
+  | { kind: 'fresh'; secondFactor?: true; bearerOnly?: true }
   | { kind: 'device'; duringEnrolment?: true }
   | { kind: 'storage' };
 export type AuthKind = Auth['kind'];
 export const AUTH_KINDS = [
   'public',
   'session',
+  'full',
   'fresh',
   'device',
   'storage',
 ] as const satisfies readonly AuthKind[];
+/** The kinds answered to a session (cookie or bearer), never to a device or storage token. */
+export const SESSION_AUTH_KINDS = ['session', 'full', 'fresh'] as const satisfies readonly AuthKind[];
 
 /** How long a full sign-in keeps a session fresh (the `fresh` auth kind). */
 export const FRESH_SESSION_MS = 15 * 60 * 1000;
 
 export interface RouteDef {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   auth: Auth;
   /** Path parameters (every `:name` of the path). */
   params?: z.ZodType;
   query?: z.ZodType;
-  /** The JSON body; a POST always has one. */
+  /** The JSON body; a POST or PUT always has one, a DELETE may. */
   body?: z.ZodType;
   /** The body may be left out entirely, meaning `{}`. */
   bodyOptional?: true;
+  /** Bytes a body may have, when more than the server's default (16 KiB). */
+  bodyLimit?: number;
   /** The answer's body; `noContent` for an empty one. */
   reply: z.ZodType;
   /** The success status; 200 unless given. */

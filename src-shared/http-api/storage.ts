@@ -6,18 +6,13 @@
  */
 import { z } from 'zod';
 import { deviceIdParam } from './account';
-import { currentPassword, deviceName, isoTime, secondFactorFields } from './fields';
+import { authKey } from '../account-keys';
+import { deviceName, isoTime, repositoryName, secondFactorFields } from './fields';
 import { noContent, route } from './route';
 
 /** Restic's REST protocol, served under this prefix (see docs/server.md). */
 export const STORAGE_PREFIX = '/storage/';
 
-export const repositoryName = z
-  .string()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
-    'Repository name: 1 to 64 letters, digits, dot, dash or underscore, starting with a letter or digit.',
-  );
 export const storageFileType = z.enum(['config', 'data', 'keys', 'locks', 'snapshots', 'index']);
 export type StorageFileType = z.infer<typeof storageFileType>;
 export const repositoryParam = z.object({ name: repositoryName }).strict();
@@ -99,10 +94,10 @@ const fileRef = z.object({ type: storageFileType, name: z.string().regex(/^[0-9a
 export const restoreDeletedInput = z.object({ files: z.array(fileRef).max(100_000).optional() }).strict();
 export type RestoreDeletedInput = z.input<typeof restoreDeletedInput>;
 
-/** Needs two-factor on, the password and a current code or a recovery code. */
+/** Needs two-factor on, the password (its auth key) and a current code or a recovery code. */
 export const purgeDeletedInput = z
   .object({
-    password: currentPassword,
+    authKey,
     ...secondFactorFields,
     files: z.array(fileRef).max(100_000).optional(),
   })
@@ -198,7 +193,7 @@ export const storageRoutes = {
     bodyOptional: true,
     reply: fileCount,
   }),
-  /** Password and code checked by the route itself, as a sign-in: one answer for any wrong part. */
+  /** Auth key and code checked by the route itself, as a sign-in: one answer for any wrong part. */
   storagePurge: route({
     method: 'POST',
     path: '/api/account/storage/repositories/:name/purge',

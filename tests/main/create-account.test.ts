@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedAccountServer } from '../../src-main/adapters/embedded-account-server';
 import { ForkedEngineRunner } from '../../src-main/adapters/forked-engine-runner';
 import { composeServices, type Services } from '../../src-main/compose';
-import { TEST_SCRYPT, startTestAccountServer, type TestAccountServer } from '../support/account-server';
+import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
 import { ManualClock, MemorySecretStore, MemorySettingsStore, RecordingShell } from './fakes';
 
 const PASSWORD = 'correct horse battery staple';
@@ -46,7 +46,6 @@ beforeAll(async () => {
   local = new EmbeddedAccountServer({
     dataDir: path.join(tmp, 'server'),
     rendererDir: path.join(tmp, 'renderer'),
-    extra: { scrypt: TEST_SCRYPT },
   });
   services = compose({ localServer: local }, path.join(tmp, 'app'));
   remote = await startTestAccountServer();

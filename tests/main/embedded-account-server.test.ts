@@ -6,7 +6,6 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EmbeddedAccountServer } from '../../src-main/adapters/embedded-account-server';
 import { AccountClient } from '../../src-main/services/account-client';
-import { TEST_SCRYPT } from '../support/account-server';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -21,7 +20,6 @@ function embedded(preferredPort = 0) {
       dataDir: path.join(dir, 'server'),
       rendererDir: path.join(dir, 'renderer'),
       preferredPort,
-      extra: { scrypt: TEST_SCRYPT },
     }),
   };
 }

@@ -25,7 +25,8 @@ import {
   type PanelSession,
 } from '../../src-shared/http-api';
 import type { ProtectedItemView, VaultView } from '../../src-shared/ipc-contract';
-import { TEST_SCRYPT } from '../support/account-server';
+import { signInCredentials } from '../support/account-server';
+import { derivedKeys, testKdf } from '../support/derived-keys';
 import { ManualClock, MemorySecretStore } from './fakes';
 import { composeTestServices } from './composed-services';
 import { gateCalls, manualItem } from './gate-calls';
@@ -41,7 +42,7 @@ let secrets: MemorySecretStore;
 let item: ProtectedItemView;
 
 const start = async () => {
-  server = await startAccountServer({ scrypt: TEST_SCRYPT, dataDir: serverDir, host: '127.0.0.1', port });
+  server = await startAccountServer({ dataDir: serverDir, host: '127.0.0.1', port });
   port = Number(new URL(server.url).port);
 };
 
@@ -64,7 +65,7 @@ async function panelReports(): Promise<JobReport[]> {
   const signIn = await fetch(`${server.url}${routes.panelSignIn.path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'alice', password: PASSWORD }),
+    body: JSON.stringify({ username: 'alice', ...(await signInCredentials(server.url, 'alice', PASSWORD)) }),
   });
   const cookie = signIn.headers.getSetCookie()[0]!.split(';')[0]!;
   const session = (await signIn.json()) as PanelSession;
@@ -89,7 +90,10 @@ beforeAll(async () => {
   serverDir = fs.mkdtempSync(path.join(os.tmpdir(), 'strongroom-reports-server-'));
   port = 0;
   await start();
-  await server.services.accounts.create('alice', PASSWORD);
+  const kdf = testKdf(PASSWORD);
+  server.services.accounts.create('alice', kdf, (await derivedKeys(PASSWORD, kdf)).authKey, {
+    temporary: false,
+  });
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'strongroom-reports-'));
   fs.mkdirSync(path.join(tmp, 'data'), { recursive: true });
   fs.writeFileSync(path.join(tmp, 'data', 'secret-plans.txt'), 'a file name the server must never see');

@@ -52,27 +52,15 @@ async function deviceMe(token: string): Promise<{ status: number; error?: string
 }
 
 describe('a password changed elsewhere', () => {
-  it('on the web panel: locks the app in place saying so, and the kept device token is dead', async () => {
+  it('on another computer: locks the app in place saying so, and the kept device token is dead', async () => {
     await server.createUser('paula', PASSWORD);
     const { lock, account, shell, store, secrets } = build();
     await lock.unlock({ username: 'paula', password: PASSWORD });
     const deviceToken = (await secrets.get(deviceTokenAccount(server.url, 'paula')))!;
     expect((await deviceMe(deviceToken)).status).toBe(200);
 
-    // The person changes the password in a browser.
-    const signIn = await fetch(`${server.url}/api/session`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'paula', password: PASSWORD }),
-    });
-    const cookie = signIn.headers.getSetCookie()[0]!.split(';')[0]!;
-    const { csrfToken } = (await signIn.json()) as { csrfToken: string };
-    const change = await fetch(`${server.url}/api/account/password`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken },
-      body: JSON.stringify({ currentPassword: PASSWORD, newPassword: NEW_PASSWORD }),
-    });
-    expect(change.status).toBe(204);
+    // The person changes the password in the app on another computer.
+    await server.changePassword('paula', NEW_PASSWORD);
 
     await expect(account.get()).rejects.toMatchObject({ code: 'locked' });
     expect(lock.isLocked()).toBe(true);
@@ -93,7 +81,7 @@ describe('a password changed elsewhere', () => {
     await server.createUser('rita', PASSWORD);
     const { lock, account, shell } = build();
     await lock.unlock({ username: 'rita', password: PASSWORD });
-    await server.server.services.passwords.reset('rita', NEW_PASSWORD);
+    await server.changePassword('rita', NEW_PASSWORD);
     await expect(account.get()).rejects.toMatchObject({ code: 'locked' });
     expect(shell.locked).toEqual(['password-changed']);
   });

@@ -59,7 +59,7 @@ describe('PanelApiClient', () => {
       () => new Response(null, { status: 204 }),
     ]);
     const client = new PanelApiClient({ fetch: impl });
-    expect((await client.signIn({ username: 'alice', password: 'pw' })).ok).toBe(true);
+    expect((await client.signIn({ username: 'alice', authKey: 'A'.repeat(43) })).ok).toBe(true);
     await client.account();
     await client.totpBegin();
     const out = await client.signOut();
@@ -92,7 +92,7 @@ describe('PanelApiClient', () => {
     const client = new PanelApiClient({ fetch: impl });
     const lost: Problem[] = [];
     client.onSessionLost((p) => lost.push(p));
-    await client.signIn({ username: 'alice', password: 'pw' });
+    await client.signIn({ username: 'alice', authKey: 'A'.repeat(43) });
     const r = await client.devices();
     expect(r.ok).toBe(false);
     expect(lost).toHaveLength(1);
@@ -106,7 +106,7 @@ describe('PanelApiClient', () => {
     const client = new PanelApiClient({ fetch: impl });
     let lost = 0;
     client.onSessionLost(() => lost++);
-    const r = await client.signIn({ username: 'alice', password: 'wrong' });
+    const r = await client.signIn({ username: 'alice', authKey: 'B'.repeat(43) });
     expect(r).toEqual({
       ok: false,
       error: { code: 'invalid_credentials', message: 'The username or password is not right.' },
@@ -131,8 +131,8 @@ describe('PanelApiClient', () => {
       () => new Response('<html>proxy says no</html>', { status: 429, headers: { 'retry-after': '7' } }),
     ]);
     const client = new PanelApiClient({ fetch: impl });
-    const a = await client.signIn({ username: 'alice', password: 'pw' });
-    const b = await client.signIn({ username: 'alice', password: 'pw' });
+    const a = await client.signIn({ username: 'alice', authKey: 'A'.repeat(43) });
+    const b = await client.signIn({ username: 'alice', authKey: 'A'.repeat(43) });
     expect(a.ok || a.error).toMatchObject({ code: 'throttled', retryAfterSeconds: 42 });
     expect(b.ok || b.error).toMatchObject({ code: 'throttled', retryAfterSeconds: 7 });
   });

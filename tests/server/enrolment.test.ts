@@ -4,9 +4,12 @@ import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestAccountServer, totpCode, type TestAccountServer } from '../support/account-server';
+import { derivedKeys, testKdf } from '../support/derived-keys';
 import { ManualClock, PanelClient } from './helpers';
 
 const PASSWORD = 'correct horse battery';
+/** The auth key a client derives from `password` with alice's parameters. */
+const keyOf = async (password: string) => (await derivedKeys(password, testKdf(PASSWORD))).authKey;
 let server: TestAccountServer | undefined;
 afterEach(async () => {
   await server?.close();
@@ -158,15 +161,16 @@ describe('turning TOTP off and recovery codes', () => {
 
   it('needs the password and a current code', async () => {
     const { client, clock, secret } = await withTotp();
-    const noCode = await client.request('POST', '/api/account/totp/disable', { password: PASSWORD });
+    const authKey = await keyOf(PASSWORD);
+    const noCode = await client.request('POST', '/api/account/totp/disable', { authKey });
     expect([noCode.status, noCode.body.error]).toEqual([400, 'bad_request']);
     const badPassword = await client.request('POST', '/api/account/totp/disable', {
-      password: 'wrong password',
+      authKey: await keyOf('wrong password'),
       code: totpCode(secret, clock.now()),
     });
     expect(badPassword.body.error).toBe('invalid_credentials');
     const ok = await client.request('POST', '/api/account/totp/disable', {
-      password: PASSWORD,
+      authKey,
       code: totpCode(secret, clock.now()),
     });
     expect(ok.status).toBe(204);
@@ -179,7 +183,7 @@ describe('turning TOTP off and recovery codes', () => {
   it('can use a recovery code instead of the code, once', async () => {
     const { client, codes } = await withTotp();
     const ok = await client.request('POST', '/api/account/totp/disable', {
-      password: PASSWORD,
+      authKey: await keyOf(PASSWORD),
       recoveryCode: codes[3],
     });
     expect(ok.status).toBe(204);

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
+import { startTestAccountServer, type TestAccountServer, deviceSignInBody } from '../support/account-server';
 import { FailingDatabase, ManualClock, PanelClient, bearer } from './helpers';
 import { accountWithDevice, bearerAuth, rest, sha256, type StorageAccountFixture } from './storage-helpers';
 
@@ -21,7 +21,7 @@ async function deviceSignIn(url: string) {
   const answer = await fetch(`${url}/api/device-sign-in`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'alice', password: PASSWORD, deviceName: 'Desktop' }),
+    body: JSON.stringify(await deviceSignInBody(url, 'alice', PASSWORD, 'Desktop')),
   });
   return { status: answer.status, body: (await answer.json()) as { error?: string; message?: string } };
 }

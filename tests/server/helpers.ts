@@ -1,18 +1,12 @@
 /**
- * Helpers for the server's vitest files: a settable clock, a counting hasher, an HTTP client, a
- * database that fails on demand.
+ * Helpers for the server's vitest files: a settable clock, an HTTP client that signs in as the
+ * app and the panel do (the auth key, derived), a database that fails on demand.
  */
 import Database, { type Statement } from 'better-sqlite3';
 import { CSRF_HEADER, SESSION_COOKIE } from '../../src-shared/http-api';
 import type { Db } from '../../src-server/db/database';
 import type { Clock } from '../../src-server/services/clock';
-import {
-  ScryptPasswordHasher,
-  parseScryptParams,
-  type PasswordHasher,
-  type ScryptParams,
-} from '../../src-server/services/password-hasher';
-import { TEST_SCRYPT } from '../support/account-server';
+import { signInCredentials } from '../support/account-server';
 
 /** A clock tests move by hand; starts in the middle of a TOTP step so ±30 s stays in one step. */
 export class ManualClock implements Clock {
@@ -22,30 +16,6 @@ export class ManualClock implements Clock {
   }
   advance(ms: number): void {
     this.ms += ms;
-  }
-}
-
-/**
- * Wraps the real hasher and records each verification with the scrypt parameters it ran at:
- * the proof that an unknown user costs the same hash work as a wrong password.
- */
-export class CountingHasher implements PasswordHasher {
-  verifies = 0;
-  /** Parameters of each verification, in order (null: the stored hash was not a real one). */
-  verifiedWith: Array<ScryptParams | null> = [];
-  hashes = 0;
-  private readonly inner = new ScryptPasswordHasher(TEST_SCRYPT);
-  hash(password: string): Promise<string> {
-    this.hashes++;
-    return this.inner.hash(password);
-  }
-  verify(password: string, stored: string): Promise<boolean> {
-    this.verifies++;
-    this.verifiedWith.push(parseScryptParams(stored));
-    return this.inner.verify(password, stored);
-  }
-  needsRehash(stored: string): boolean {
-    return this.inner.needsRehash(stored);
   }
 }
 
@@ -96,8 +66,18 @@ export class PanelClient {
     return { status: response.status, body: parsed, headers: response.headers };
   }
 
-  signIn(username: string, password: string, extra: Record<string, string> = {}): Promise<Answer> {
-    return this.request('POST', '/api/session', { username, password, ...extra });
+  /** The panel's sign-in: the parameters asked for, the auth key derived from `password`. */
+  async signIn(
+    username: string,
+    password: string,
+    extra: Record<string, string> = {},
+    opts: { legacy?: boolean } = {},
+  ): Promise<Answer> {
+    const credentials = await signInCredentials(this.baseUrl, username, password, {
+      headers: this.extraHeaders,
+      legacy: opts.legacy,
+    });
+    return this.request('POST', '/api/session', { username, ...credentials, ...extra });
   }
 }
 

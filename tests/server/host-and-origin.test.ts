@@ -9,7 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HostPolicy } from '../../src-server/http/host-and-origin';
-import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
+import {
+  deviceSignInBody,
+  signInCredentials,
+  startTestAccountServer,
+  type TestAccountServer,
+} from '../support/account-server';
+import { signupBody } from '../support/derived-keys';
 import { ManualClock } from './helpers';
 
 const PASSWORD = 'correct horse battery';
@@ -73,7 +79,7 @@ describe('the Host check', () => {
       'POST',
       '/api/signup',
       { host: evil, origin: `http://${evil}` },
-      { username: 'mallory', password: PASSWORD },
+      await signupBody('mallory', PASSWORD),
     );
     expect(answer.status).toBe(421);
     expect(answer.body).toMatchObject({
@@ -178,7 +184,7 @@ describe('the Origin check', () => {
       'POST',
       '/api/session',
       { host, origin: 'https://attacker.example' },
-      { username: 'alice', password: PASSWORD },
+      { username: 'alice', ...(await signInCredentials(server.url, 'alice', PASSWORD)) },
     );
     expect([crossSite.status, crossSite.body.error]).toEqual([403, 'csrf']);
     const nullOrigin = await raw(
@@ -186,7 +192,7 @@ describe('the Origin check', () => {
       'POST',
       '/api/signup',
       { host, origin: 'null' },
-      { username: 'mallory', password: PASSWORD },
+      await signupBody('mallory', PASSWORD),
     );
     expect([nullOrigin.status, nullOrigin.body.error]).toEqual([403, 'csrf']);
     const otherPort = await raw(
@@ -194,7 +200,7 @@ describe('the Origin check', () => {
       'POST',
       '/api/signup',
       { host, origin: 'http://127.0.0.1:1' },
-      { username: 'mallory', password: PASSWORD },
+      await signupBody('mallory', PASSWORD),
     );
     expect(otherPort.status).toBe(403);
     const fetchMetadata = await raw(
@@ -202,7 +208,7 @@ describe('the Origin check', () => {
       'POST',
       '/api/signup',
       { host, 'sec-fetch-site': 'cross-site' },
-      { username: 'mallory', password: PASSWORD },
+      await signupBody('mallory', PASSWORD),
     );
     expect(fetchMetadata.status).toBe(403);
     expect(server.server.services.accounts.byUsername('mallory')).toBeUndefined();
@@ -213,13 +219,13 @@ describe('the Origin check', () => {
       'POST',
       '/api/session',
       { host, origin: server.url, 'sec-fetch-site': 'same-origin' },
-      { username: 'alice', password: PASSWORD },
+      { username: 'alice', ...(await signInCredentials(server.url, 'alice', PASSWORD)) },
     );
     expect(sameOrigin.status).toBe(200);
     const noOrigin = await fetch(`${server.url}/api/device-sign-in`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'alice', password: PASSWORD, deviceName: 'laptop' }),
+      body: JSON.stringify(await deviceSignInBody(server.url, 'alice', PASSWORD, 'laptop')),
     });
     expect(noOrigin.status).toBe(200);
     // A cross-site GET of public data is not state-changing (CORS still keeps its answer from the page).

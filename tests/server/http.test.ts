@@ -6,9 +6,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { routes } from '../../src-shared/http-api';
 import { startAccountServer } from '../../src-server/app';
 import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
+import { signupBody } from '../support/derived-keys';
 import { ManualClock, PanelClient } from './helpers';
 
 const PASSWORD = 'correct horse battery';
+/** Shaped as an auth key (32 bytes, base64url): the schema passes it, the verifier does not. */
+const AUTH = 'A'.repeat(43);
 let server: TestAccountServer | undefined;
 afterEach(async () => {
   await server?.close();
@@ -29,24 +32,34 @@ describe('bad input', () => {
     const cases: Array<[string, string, unknown, Record<string, string>?]> = [
       ['POST', '/api/session', '{"username":', undefined],
       ['POST', '/api/session', { username: 'alice' }],
-      ['POST', '/api/session', { username: 'alice', password: 12345678 }],
-      ['POST', '/api/session', { username: 'alice', password: PASSWORD, admin: true }],
-      ['POST', '/api/session', { username: 'alice', password: PASSWORD, totp: '12345' }],
-      ['POST', '/api/session', { username: 'alice', password: PASSWORD, totp: 123456 }],
-      ['POST', '/api/session', { username: 'a', password: PASSWORD }],
-      ['POST', '/api/session', { username: 'alice', password: 'x'.repeat(1025) }],
+      ['POST', '/api/session', { username: 'alice', authKey: 12345678 }],
+      ['POST', '/api/session', { username: 'alice', authKey: AUTH, admin: true }],
+      ['POST', '/api/session', { username: 'alice', authKey: AUTH, totp: '12345' }],
+      ['POST', '/api/session', { username: 'alice', authKey: AUTH, totp: 123456 }],
+      ['POST', '/api/session', { username: 'a', authKey: AUTH }],
+      ['POST', '/api/session', { username: 'alice', authKey: 'x'.repeat(44) }],
+      ['POST', '/api/session', { username: 'alice', authKey: AUTH, legacyProof: 'x+y' }],
+      // The password itself is not a field of any route: refused, never read.
+      ['POST', '/api/session', { username: 'alice', password: PASSWORD }],
       ['POST', '/api/session', [1, 2, 3]],
       ['POST', '/api/session', 'null'],
       ['POST', '/api/session', '"text"'],
-      ['POST', '/api/session', '{"__proto__":{"x":1},"username":"alice","password":"correct horse battery"}'],
+      ['POST', '/api/session', `{"__proto__":{"x":1},"username":"alice","authKey":"${AUTH}"}`],
       ['POST', '/api/signup', { username: 'bob', password: 'short' }],
-      ['POST', '/api/device-sign-in', { username: 'alice', password: PASSWORD }],
-      ['POST', '/api/device-sign-in', { username: 'alice', password: PASSWORD, deviceName: '' }],
+      ['POST', '/api/signup', { username: 'bob', authKey: AUTH }],
+      ['POST', '/api/device-sign-in', { username: 'alice', authKey: AUTH }],
+      ['POST', '/api/device-sign-in', { username: 'alice', authKey: AUTH, deviceName: 'Laptop' }],
+      [
+        'POST',
+        '/api/device-sign-in',
+        { username: 'alice', authKey: AUTH, deviceName: '', computerId: '0'.repeat(32) },
+      ],
       ['POST', '/api/account/totp/confirm', { code: 'abcdef' }],
       ['POST', '/api/account/totp/confirm', {}],
       ['POST', '/api/account/totp/begin', { extra: 1 }],
       ['POST', '/api/account/recovery-codes', { code: '1234567' }],
-      ['POST', '/api/account/totp/disable', { password: PASSWORD, recoveryCode: 'short' }],
+      ['POST', '/api/account/totp/disable', { authKey: AUTH, recoveryCode: 'short' }],
+      ['POST', '/api/sign-in/params', { username: 'alice', extra: 1 }],
       ['DELETE', '/api/account/devices/..%2F..', undefined],
       ['DELETE', '/api/account/devices/x', undefined],
     ];
@@ -67,13 +80,13 @@ describe('bad input', () => {
     const client = await signedIn();
     const answer = await client.request('POST', '/api/session', {
       username: 'alice',
-      password: PASSWORD,
+      authKey: AUTH,
       totp: '12 34',
     });
     expect(answer.body.message).toBe('The two-factor code is six digits.');
     const extra = await client.request('POST', '/api/session', {
       username: 'alice',
-      password: PASSWORD,
+      authKey: AUTH,
       role: 'x',
     });
     expect(extra.body.message).toMatch(/role/);
@@ -81,18 +94,18 @@ describe('bad input', () => {
 
   it('refuses a body that is not JSON, and one that is too large', async () => {
     const client = await signedIn();
-    const form = await client.request('POST', '/api/session', 'username=alice&password=x', {
+    const form = await client.request('POST', '/api/session', `username=alice&authKey=${AUTH}`, {
       'content-type': 'application/x-www-form-urlencoded',
     });
     expect([form.status, form.body.error]).toEqual([415, 'bad_request']);
     // What a cross-site <form enctype="text/plain"> sends: refused before any handler sees it.
-    const text = await client.request('POST', '/api/signup', '{"username":"mallory","password":"x="}', {
+    const text = await client.request('POST', '/api/signup', `{"username":"mallory","authKey":"${AUTH}"}`, {
       'content-type': 'text/plain',
     });
     expect([text.status, text.body.error]).toEqual([415, 'bad_request']);
     const huge = await client.request('POST', '/api/session', {
       username: 'alice',
-      password: 'x'.repeat(20_000),
+      authKey: 'x'.repeat(20_000),
     });
     expect([huge.status, huge.body.error]).toEqual([413, 'payload_too_large']);
   });
@@ -106,7 +119,16 @@ describe('bad input', () => {
       fc.json(),
       fc
         .dictionary(
-          fc.constantFrom('username', 'password', 'totp', 'code', 'recoveryCode', 'deviceName', 'x'),
+          fc.constantFrom(
+            'username',
+            'authKey',
+            'legacyProof',
+            'totp',
+            'code',
+            'recoveryCode',
+            'deviceName',
+            'x',
+          ),
           fc.jsonValue(),
         )
         .map((o) => JSON.stringify(o)),
@@ -175,9 +197,9 @@ describe('server info and sign-up', () => {
       signup: true,
       requireTotp: false,
     });
-    const created = await client.request('POST', '/api/signup', { username: ' Bob ', password: PASSWORD });
+    const created = await client.request('POST', '/api/signup', await signupBody(' Bob ', PASSWORD));
     expect([created.status, created.body.username, created.body.totpEnabled]).toEqual([201, 'bob', false]);
-    const again = await client.request('POST', '/api/signup', { username: 'BOB', password: PASSWORD });
+    const again = await client.request('POST', '/api/signup', await signupBody('BOB', PASSWORD));
     expect([again.status, again.body.error]).toEqual([409, 'username_taken']);
     expect((await client.signIn('Bob', PASSWORD)).status).toBe(200);
   });
@@ -186,7 +208,7 @@ describe('server info and sign-up', () => {
     server = await startTestAccountServer({ trustProxy: true });
     const client = new PanelClient(server.url);
     expect((await client.request('GET', '/api/server-info')).body.signup).toBe(false);
-    const answer = await client.request('POST', '/api/signup', { username: 'bob', password: PASSWORD });
+    const answer = await client.request('POST', '/api/signup', await signupBody('bob', PASSWORD));
     expect([answer.status, answer.body.error]).toEqual([403, 'signup_disabled']);
   });
 
@@ -194,7 +216,7 @@ describe('server info and sign-up', () => {
     server = await startTestAccountServer({ signup: false });
     const client = new PanelClient(server.url);
     expect((await client.request('GET', '/api/server-info')).body.signup).toBe(false);
-    const answer = await client.request('POST', '/api/signup', { username: 'bob', password: PASSWORD });
+    const answer = await client.request('POST', '/api/signup', await signupBody('bob', PASSWORD));
     expect([answer.status, answer.body.error]).toEqual([403, 'signup_disabled']);
   });
 

@@ -20,7 +20,7 @@ describe('database migrations', () => {
     const file = tempFile();
     const db = openDatabase(file);
     expect(schemaVersion(db)).toBe(migrations.length);
-    db.prepare("INSERT INTO accounts (username, password_hash, created_at) VALUES ('a1', 'h', 1)").run();
+    db.prepare("INSERT INTO accounts (username, account_uid, created_at) VALUES ('a1', 'u', 1)").run();
     db.close();
     const again = openDatabase(file);
     expect(schemaVersion(again)).toBe(migrations.length);

@@ -1,10 +1,14 @@
 /**
- * A password change ends every other sign-in of the account: sessions and device tokens (which
- * reach backup storage), telling them why; only the session that made the change stays.
+ * A password change ends every other sign-in of the account: sessions, device tokens and storage
+ * tokens (which reach backup storage), telling them why; only the session that made the change
+ * stays. The change itself happens in the app (a bearer session): the AMK is re-wrapped by the
+ * new password.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
+import { derivedKeys, testKdf } from '../support/derived-keys';
 import { ManualClock, PanelClient, bearer } from './helpers';
+import { desktopSignIn, passwordWrap, withAccountKey } from './key-helpers';
 
 const PASSWORD = 'correct horse battery';
 const NEW_PASSWORD = 'a brand new password';
@@ -15,71 +19,93 @@ afterEach(async () => {
 });
 
 async function everySignIn(s: TestAccountServer) {
-  const changer = new PanelClient(s.url);
-  expect((await changer.signIn('alice', PASSWORD)).status).toBe(200);
+  const { desktop: changer, keys, generation } = await withAccountKey(s.url, 'alice', PASSWORD);
   const otherPanel = new PanelClient(s.url);
   expect((await otherPanel.signIn('alice', PASSWORD)).status).toBe(200);
-  const desktop = await new PanelClient(s.url).request('POST', '/api/device-sign-in', {
-    username: 'alice',
-    password: PASSWORD,
-    deviceName: 'laptop',
-  });
-  expect(desktop.status).toBe(200);
-  const { sessionToken, deviceToken } = desktop.body as { sessionToken: string; deviceToken: string };
-  expect((await bearer(s.url, 'GET', '/api/device/me', deviceToken)).status).toBe(200);
-  return { changer, otherPanel, sessionToken, deviceToken };
+  const other = await desktopSignIn(s.url, 'alice', PASSWORD);
+  expect((await bearer(s.url, 'GET', '/api/device/me', other.deviceToken!)).status).toBe(200);
+  const account = s.server.services.accounts.byUsername('alice')!;
+  const storage = s.server.services.sessions.createStorageToken(account.id, 'restic', null);
+  return { changer, keys, generation, otherPanel, other, storageToken: storage.token };
 }
 
 describe('signing out everywhere on a password change', () => {
-  it('POST /api/account/password ends the device tokens and other sessions, not the one that changed it', async () => {
+  it('POST /api/account/password ends the device and storage tokens and other sessions, not the one that changed it', async () => {
     server = await startTestAccountServer({ clock: new ManualClock() });
     await server.createUser('alice', PASSWORD);
     await server.createUser('bob', PASSWORD);
-    const bobDesktop = await new PanelClient(server.url).request('POST', '/api/device-sign-in', {
-      username: 'bob',
-      password: PASSWORD,
-      deviceName: 'bob laptop',
-    });
-    const { changer, otherPanel, sessionToken, deviceToken } = await everySignIn(server);
+    const bob = await desktopSignIn(server.url, 'bob', PASSWORD);
+    const { changer, keys, generation, otherPanel, other, storageToken } = await everySignIn(server);
 
-    const changed = await changer.request('POST', '/api/account/password', {
-      currentPassword: PASSWORD,
-      newPassword: NEW_PASSWORD,
+    const kdf = testKdf(NEW_PASSWORD);
+    const changed = await bearer(server.url, 'POST', '/api/account/password', changer.sessionToken, {
+      currentAuthKey: (await derivedKeys(PASSWORD, testKdf(PASSWORD))).authKey,
+      generation,
+      kdf,
+      authKey: (await derivedKeys(NEW_PASSWORD, kdf)).authKey,
+      passwordWrap: await passwordWrap(keys, NEW_PASSWORD, kdf, {
+        accountUid: changer.keys.accountUid,
+        generation: generation + 1,
+      }),
     });
-    expect(changed.status).toBe(204);
+    expect([changed.status, changed.body]).toEqual([200, { generation: generation + 1 }]);
 
-    const device = await bearer(server.url, 'GET', '/api/device/me', deviceToken);
+    const device = await bearer(server.url, 'GET', '/api/device/me', other.deviceToken!);
     expect([device.status, device.body.error]).toEqual([401, 'password_changed']);
     expect(device.body.message).toMatch(/password/i);
-    const desktopSession = await bearer(server.url, 'GET', '/api/account', sessionToken);
+    const desktopSession = await bearer(server.url, 'GET', '/api/account', other.sessionToken);
     expect([desktopSession.status, desktopSession.body.error]).toEqual([401, 'password_changed']);
     const panel = await otherPanel.request('GET', '/api/account');
     expect([panel.status, panel.body.error]).toEqual([401, 'password_changed']);
-    expect((await changer.request('GET', '/api/account')).status).toBe(200);
-    expect((await changer.request('GET', '/api/account/devices')).body.devices).toEqual([]);
-    // Other accounts keep theirs.
+    const storage = await fetch(`${server.url}/storage/alice/main/config`, {
+      headers: { authorization: `Bearer ${storageToken}` },
+    });
+    expect(storage.status).toBe(401);
+    expect((await bearer(server.url, 'GET', '/api/account', changer.sessionToken)).status).toBe(200);
     expect(
-      (await bearer(server.url, 'GET', '/api/device/me', bobDesktop.body.deviceToken as string)).status,
-    ).toBe(200);
+      (await bearer(server.url, 'GET', '/api/account/devices', changer.sessionToken)).body.devices,
+    ).toEqual([]);
+    // The new password signs in; the old one no longer does. Other accounts keep theirs.
+    expect((await new PanelClient(server.url).signIn('alice', NEW_PASSWORD)).status).toBe(200);
+    expect((await new PanelClient(server.url).signIn('alice', PASSWORD)).status).toBe(401);
+    expect((await bearer(server.url, 'GET', '/api/device/me', bob.deviceToken!)).status).toBe(200);
   });
 
-  it('the administrator’s reset-password ends every session and device token of the account', async () => {
+  it('is refused to the panel (use_the_app): the panel never wraps the account key', async () => {
     server = await startTestAccountServer({ clock: new ManualClock() });
     await server.createUser('alice', PASSWORD);
-    const { changer, otherPanel, sessionToken, deviceToken } = await everySignIn(server);
+    const panel = new PanelClient(server.url);
+    await panel.signIn('alice', PASSWORD);
+    const kdf = testKdf(NEW_PASSWORD);
+    const answer = await panel.request('POST', '/api/account/password', {
+      currentAuthKey: (await derivedKeys(PASSWORD, testKdf(PASSWORD))).authKey,
+      generation: 1,
+      kdf,
+      authKey: (await derivedKeys(NEW_PASSWORD, kdf)).authKey,
+      passwordWrap: { kind: 'password', generation: 2, kdf, sealed: `v1.${'A'.repeat(60)}` },
+    });
+    expect([answer.status, answer.body.error]).toEqual([403, 'use_the_app']);
+  });
 
-    await server.server.services.passwords.reset('alice', NEW_PASSWORD);
+  it('the administrator’s reset-password ends every session, device and storage token of the account', async () => {
+    server = await startTestAccountServer({ clock: new ManualClock() });
+    await server.createUser('alice', PASSWORD);
+    const { changer, otherPanel, other, storageToken } = await everySignIn(server);
 
-    expect((await bearer(server.url, 'GET', '/api/device/me', deviceToken)).body.error).toBe(
-      'password_changed',
-    );
-    expect((await bearer(server.url, 'GET', '/api/account', sessionToken)).body.error).toBe(
-      'password_changed',
-    );
-    for (const panel of [changer, otherPanel]) {
-      expect((await panel.request('GET', '/api/account')).body.error).toBe('password_changed');
+    const kdf = testKdf(NEW_PASSWORD);
+    server.server.services.passwords.reset('alice', kdf, (await derivedKeys(NEW_PASSWORD, kdf)).authKey, {
+      resetTotp: false,
+    });
+
+    for (const token of [other.deviceToken!, storageToken]) {
+      expect((await bearer(server.url, 'GET', '/api/device/me', token)).body.error).toBe('password_changed');
     }
+    for (const token of [changer.sessionToken, other.sessionToken]) {
+      expect((await bearer(server.url, 'GET', '/api/account', token)).body.error).toBe('password_changed');
+    }
+    expect((await otherPanel.request('GET', '/api/account')).body.error).toBe('password_changed');
     const fresh = new PanelClient(server.url);
-    expect((await fresh.signIn('alice', NEW_PASSWORD)).status).toBe(200);
+    const signIn = await fresh.signIn('alice', NEW_PASSWORD);
+    expect([signIn.status, signIn.body.keys.passwordChangeRequired]).toEqual([200, true]);
   });
 });

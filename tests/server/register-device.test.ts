@@ -1,7 +1,12 @@
 /** POST /api/account/devices: a device token for a session whose sign-in got none (--require-totp). */
 import { afterEach, describe, expect, it } from 'vitest';
 import { hashToken } from '../../src-server/services/sessions';
-import { startTestAccountServer, totpCode, type TestAccountServer } from '../support/account-server';
+import {
+  startTestAccountServer,
+  totpCode,
+  type TestAccountServer,
+  deviceSignInBody,
+} from '../support/account-server';
 import { ManualClock, PanelClient, bearer } from './helpers';
 
 const PASSWORD = 'correct horse battery';
@@ -22,7 +27,7 @@ async function deviceSignIn(): Promise<{ sessionToken: string; deviceToken: stri
   const answer = await fetch(`${server!.url}/api/device-sign-in`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'alice', password: PASSWORD, deviceName: 'Laptop' }),
+    body: JSON.stringify(await deviceSignInBody(server!.url, 'alice', PASSWORD, 'Laptop')),
   });
   return (await answer.json()) as { sessionToken: string; deviceToken: string | null };
 }
@@ -67,6 +72,8 @@ describe('registering a device from a session', () => {
       {
         id: registered.body.deviceId,
         name: 'Laptop',
+        // The computer the session signed in from.
+        computerId: 'c0ffee'.padEnd(32, '0'),
         createdAt: new Date(clock.now()).toISOString(),
         lastSeenAt: new Date(clock.now()).toISOString(),
       },

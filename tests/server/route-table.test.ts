@@ -5,8 +5,10 @@
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import { keyRoutes } from '../../src-shared/account-keys-api';
 import {
   AUTH_KINDS,
+  keyHttpRoutes,
   noContent,
   route,
   routes,
@@ -23,21 +25,56 @@ import { startTestAccountServer, type TestAccountServer } from '../support/accou
 import { PanelClient, bearer } from './helpers';
 
 const table = Object.entries(routes) as Array<[RouteName, RouteDef]>;
-const PASSWORD = 'correct horse battery';
+const AUTH = 'A'.repeat(43);
+const KDF = { alg: 'argon2id', v: 0x13, m: 65536, t: 3, p: 1, salt: 'A'.repeat(22) } as const;
+const SEALED = `v1.${'A'.repeat(60)}`;
+const COMPUTER = 'c'.repeat(32);
+const passwordWrap = { kind: 'password', generation: 2, kdf: KDF, sealed: SEALED } as const;
+const recovery = { proof: AUTH, wrap: { kind: 'recovery', generation: 2, sealed: SEALED } } as const;
 
 /** A valid body for each route that takes one, so a refusal can only come from the gate. */
 const samples: { [K in RouteName]?: BodyInput<Routes[K]> } = {
-  signup: { username: 'someone', password: PASSWORD },
-  panelSignIn: { username: 'someone', password: PASSWORD },
-  deviceSignIn: { username: 'someone', password: PASSWORD, deviceName: 'Laptop' },
+  signup: { username: 'someone', kdf: KDF, authKey: AUTH },
+  panelSignIn: { username: 'someone', authKey: AUTH },
+  deviceSignIn: { username: 'someone', authKey: AUTH, deviceName: 'Laptop', computerId: COMPUTER },
   totpBegin: {},
   totpConfirm: { code: '123456' },
-  totpDisable: { password: PASSWORD, code: '123456' },
+  totpDisable: { authKey: AUTH, code: '123456' },
   regenerateRecoveryCodes: { code: '123456' },
-  changePassword: { currentPassword: PASSWORD, newPassword: 'another long password' },
   registerDevice: { deviceName: 'Laptop' },
   storageRestore: {},
-  storagePurge: { password: PASSWORD, code: '123456' },
+  storagePurge: { authKey: AUTH, code: '123456' },
+  signInParams: { username: 'someone' },
+  forgotPasswordBegin: { username: 'someone', recoveryProof: AUTH, totp: '123456' },
+  forgotPasswordFinish: {
+    ticket: 'A'.repeat(43),
+    generation: 1,
+    kdf: KDF,
+    authKey: AUTH,
+    passwordWrap,
+    recovery,
+  },
+  reauthenticate: { authKey: AUTH, totp: '123456' },
+  replaceTemporaryPassword: { generation: 1, kdf: KDF, authKey: AUTH },
+  changePassword: {
+    currentAuthKey: AUTH,
+    totp: '123456',
+    generation: 1,
+    kdf: KDF,
+    authKey: AUTH,
+    passwordWrap,
+  },
+  createAccountKeys: { generation: 1, keyId: 'a'.repeat(32), passwordWrap, recovery },
+  rewrapPassword: { generation: 1, passwordWrap },
+  newRecoveryKey: { authKey: AUTH, generation: 1, recovery },
+  putDeviceWrap: {
+    generation: 1,
+    wrap: { kind: 'device', computerId: COMPUTER, generation: 2, sealed: SEALED },
+  },
+  putDirectoryRow: { version: 1, sealed: SEALED },
+  deleteDirectoryRow: { version: 2 },
+  putProfile: { version: 1, sealed: SEALED },
+  deleteProfile: { version: 2 },
   createStorageToken: { name: 'restic', code: '123456' },
   reportJob: {
     item: 'Documents',
@@ -53,7 +90,12 @@ const samples: { [K in RouteName]?: BodyInput<Routes[K]> } = {
     bytesAdded: 0,
   },
 };
-const samplePath = (path: string) => path.replace(':id', 'AAAAAAAAAAAA').replace(':name', 'main');
+const samplePath = (path: string) =>
+  path
+    .replace(':id', 'AAAAAAAAAAAA')
+    .replace(':name', 'main')
+    .replace(':computerId', COMPUTER)
+    .replace(':vaultId', '84bd0e19-abc1-42bf-b142-40b1178f1dc0');
 
 describe('the route table', () => {
   it.each(table)('%s declares its auth kind, its input and its reply', (name, def) => {
@@ -65,11 +107,10 @@ describe('the route table', () => {
       expect(def.params).toBeInstanceOf(z.ZodObject);
       expect(Object.keys((def.params as z.ZodObject).shape).sort()).toEqual(names.sort());
     } else expect(def.params).toBeUndefined();
-    // A POST takes a body; GET and DELETE never do.
-    if (def.method === 'POST') {
-      expect(def.body).toBeInstanceOf(z.ZodType);
-      expect(def.body!.safeParse(samples[name]).success).toBe(true);
-    } else expect(def.body).toBeUndefined();
+    // A POST or PUT takes a body, a DELETE may (a row's version), a GET never does.
+    if (def.method === 'POST' || def.method === 'PUT') expect(def.body).toBeInstanceOf(z.ZodType);
+    if (def.method === 'GET') expect(def.body).toBeUndefined();
+    if (def.body) expect(def.body.safeParse(samples[name]).success).toBe(true);
     expect(def.reply).toBeInstanceOf(z.ZodType);
     if (def.status === 204) expect(def.reply).toBe(noContent);
   });
@@ -82,6 +123,56 @@ describe('the route table', () => {
         expect.arrayContaining(['code', 'recoveryCode']),
       );
     }
+  });
+
+  it('says of each key route what src-shared/account-keys-api.ts says (the desktop calls those)', () => {
+    expect(Object.keys(keyHttpRoutes).sort()).toEqual(Object.keys(keyRoutes).sort());
+    for (const [name, key] of Object.entries(keyRoutes)) {
+      const def = keyHttpRoutes[name as keyof typeof keyHttpRoutes] as RouteDef;
+      const auth = def.auth as {
+        kind: string;
+        temporaryOk?: true;
+        bearerOnly?: true;
+        duringEnrolment?: true;
+      };
+      expect({ name, method: def.method, path: def.path, kind: auth.kind }).toEqual({
+        name,
+        method: key.method,
+        path: key.path,
+        kind: key.auth,
+      });
+      const k = key as { temporaryOk?: boolean; bearerOnly?: boolean; duringEnrolment?: boolean };
+      expect([
+        name,
+        auth.temporaryOk === true,
+        auth.bearerOnly === true,
+        auth.duringEnrolment === true,
+      ]).toEqual([name, k.temporaryOk === true, k.bearerOnly === true, k.duringEnrolment === true]);
+      const k2 = key as { input?: z.ZodType; params?: z.ZodType; reply: z.ZodType | null };
+      expect(def.body).toBe(k2.input);
+      expect(def.params).toBe(k2.params);
+      expect(def.reply).toBe(k2.reply ?? noContent);
+    }
+  });
+
+  it('opens only sign-out, the account and its session, and the password replacement to a temporary password', () => {
+    const open = table.filter(([, def]) => 'temporaryOk' in def.auth).map(([name]) => name);
+    expect(open.sort()).toEqual(['account', 'currentSession', 'replaceTemporaryPassword', 'signOut']);
+  });
+
+  it('keeps every write of a key, the directory or a profile from the panel (bearer only)', () => {
+    const keyWrites = [
+      'changePassword',
+      'createAccountKeys',
+      'rewrapPassword',
+      'newRecoveryKey',
+      'putDeviceWrap',
+    ];
+    const rowWrites = ['putDirectoryRow', 'deleteDirectoryRow', 'putProfile', 'deleteProfile'];
+    const bearerOnly = table.filter(([, def]) => 'bearerOnly' in def.auth).map(([name]) => name);
+    expect(bearerOnly.sort()).toEqual([...keyWrites, ...rowWrites].sort());
+    for (const name of rowWrites) expect(routes[name as RouteName].auth.kind).toBe('full');
+    for (const name of ['accountKeys', 'directory'] as const) expect(routes[name].auth.kind).toBe('fresh');
   });
 
   it('has one route per method and path', () => {
@@ -109,7 +200,7 @@ describe('the server', () => {
   });
 
   it('refuses every non-public route without credentials, and with the wrong kind of token', async () => {
-    await server.createUser('gatekeeper', PASSWORD);
+    await server.createUser('gatekeeper', 'correct horse battery');
     const { services } = server.server;
     const account = services.accounts.byUsername('gatekeeper')!;
     const device = services.sessions.createDevice(account.id, 'Laptop');

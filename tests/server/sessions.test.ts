@@ -5,10 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../src-server/services/sessions';
-import { startTestAccountServer, totpCode, type TestAccountServer } from '../support/account-server';
+import {
+  signInCredentials,
+  startTestAccountServer,
+  totpCode,
+  type TestAccountServer,
+} from '../support/account-server';
+import { derivedKeys, testKdf } from '../support/derived-keys';
 import { ManualClock, PanelClient, bearer } from './helpers';
 
 const PASSWORD = 'correct horse battery';
+const COMPUTER = 'c'.repeat(32);
 let server: TestAccountServer | undefined;
 afterEach(async () => {
   await server?.close();
@@ -115,9 +122,7 @@ describe('housekeeping', () => {
     const { startAccountServer } = await import('../../src-server/app');
     const dataDir = mkdtempSync(join(tmpdir(), 'strongroom-busy-'));
     try {
-      await expect(
-        startAccountServer({ dataDir, port, scrypt: { N: 1024, r: 8, p: 1 } }),
-      ).rejects.toMatchObject({
+      await expect(startAccountServer({ dataDir, port })).rejects.toMatchObject({
         code: 'EADDRINUSE',
       });
     } finally {
@@ -135,7 +140,7 @@ describe('CSRF', () => {
     client.csrf = null;
     for (const [method, path, body] of [
       ['POST', '/api/account/totp/begin', {}],
-      ['POST', '/api/account/password', { currentPassword: PASSWORD, newPassword: 'another long one' }],
+      ['POST', '/api/account/reauthenticate', { authKey: 'A'.repeat(43) }],
       ['DELETE', '/api/session', undefined],
     ] as const) {
       const missing = await client.request(method, path, body);
@@ -156,7 +161,12 @@ describe('desktop tokens and scopes', () => {
     const answer = await fetch(`${server!.url}/api/device-sign-in`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'alice', password: PASSWORD, deviceName: 'Laptop' }),
+      body: JSON.stringify({
+        username: 'alice',
+        ...(await signInCredentials(server!.url, 'alice', PASSWORD)),
+        deviceName: 'Laptop',
+        computerId: COMPUTER,
+      }),
     });
     return { status: answer.status, body: await answer.json() };
   }
@@ -203,6 +213,7 @@ describe('desktop tokens and scopes', () => {
       {
         id: body.deviceId,
         name: 'Laptop',
+        computerId: COMPUTER,
         createdAt: new Date(clock.now() - 60_000).toISOString(),
         lastSeenAt: new Date(clock.now()).toISOString(),
       },
@@ -249,11 +260,10 @@ describe('--require-totp', () => {
       const refused = await client.request('GET', path);
       expect([refused.status, refused.body.error]).toEqual([403, 'totp_enrollment_required']);
     }
-    const pw = await client.request('POST', '/api/account/password', {
-      currentPassword: PASSWORD,
-      newPassword: 'x'.repeat(12),
+    const again = await client.request('POST', '/api/account/reauthenticate', {
+      ...(await signInCredentials(server!.url, 'alice', PASSWORD)),
     });
-    expect(pw.body.error).toBe('totp_enrollment_required');
+    expect(again.body.error).toBe('totp_enrollment_required');
     const begin = await client.request('POST', '/api/account/totp/begin', {});
     expect(begin.status).toBe(200);
     await client.request('POST', '/api/account/totp/confirm', {
@@ -268,7 +278,12 @@ describe('--require-totp', () => {
     const answer = await fetch(`${server!.url}/api/device-sign-in`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'alice', password: PASSWORD, deviceName: 'Laptop' }),
+      body: JSON.stringify({
+        username: 'alice',
+        ...(await signInCredentials(server!.url, 'alice', PASSWORD)),
+        deviceName: 'Laptop',
+        computerId: COMPUTER,
+      }),
     });
     const body = await answer.json();
     expect(body.deviceToken).toBeNull();
@@ -306,7 +321,12 @@ describe('--require-totp switched on later', () => {
       const signIn = await fetch(`${server.url}/api/device-sign-in`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: 'alice', password: PASSWORD, deviceName: 'Laptop' }),
+        body: JSON.stringify({
+          username: 'alice',
+          ...(await signInCredentials(server!.url, 'alice', PASSWORD)),
+          deviceName: 'Laptop',
+          computerId: COMPUTER,
+        }),
       });
       const { deviceToken } = (await signIn.json()) as { deviceToken: string };
       expect((await bearer(server.url, 'GET', '/api/device/me', deviceToken)).status).toBe(200);
@@ -324,32 +344,23 @@ describe('--require-totp switched on later', () => {
   });
 });
 
-describe('password change', () => {
-  it('needs the current password, and ends the account’s other sessions', async () => {
-    await start();
+describe('reauthentication', () => {
+  it('needs the password (its auth key) again, and makes the session fresh from then on', async () => {
+    const { clock } = await start();
     const mine = new PanelClient(server!.url);
-    const other = new PanelClient(server!.url);
     await mine.signIn('alice', PASSWORD);
-    await other.signIn('alice', PASSWORD);
-    const wrong = await mine.request('POST', '/api/account/password', {
-      currentPassword: 'not it at all',
-      newPassword: 'a brand new password',
+    clock.advance(16 * 60 * 1000);
+    const stale = await mine.request('POST', '/api/account/storage-tokens', { name: 'restic' });
+    expect([stale.status, stale.body.error]).toEqual([403, 'reauthentication_required']);
+    const wrong = await mine.request('POST', '/api/account/reauthenticate', {
+      authKey: (await signInCredentials(server!.url, 'alice', 'not it at all')).authKey,
     });
-    expect(wrong.body.error).toBe('invalid_credentials');
-    const short = await mine.request('POST', '/api/account/password', {
-      currentPassword: PASSWORD,
-      newPassword: 'short',
-    });
-    expect([short.status, short.body.error]).toEqual([400, 'bad_request']);
-    const ok = await mine.request('POST', '/api/account/password', {
-      currentPassword: PASSWORD,
-      newPassword: 'a brand new password',
+    expect([wrong.status, wrong.body.error]).toEqual([401, 'invalid_credentials']);
+    const ok = await mine.request('POST', '/api/account/reauthenticate', {
+      authKey: (await signInCredentials(server!.url, 'alice', PASSWORD)).authKey,
     });
     expect(ok.status).toBe(204);
-    expect((await mine.request('GET', '/api/account')).status).toBe(200);
-    expect((await other.request('GET', '/api/account')).status).toBe(401);
-    expect((await new PanelClient(server!.url).signIn('alice', PASSWORD)).status).toBe(401);
-    expect((await new PanelClient(server!.url).signIn('alice', 'a brand new password')).status).toBe(200);
+    expect((await mine.request('POST', '/api/account/storage-tokens', { name: 'restic' })).status).toBe(201);
   });
 });
 
@@ -371,6 +382,7 @@ describe('HTTPS', () => {
 
   it('serves HTTPS with a Secure cookie and HSTS', async () => {
     await start({ tlsCert: cert, tlsKey: key });
+    const { authKey } = await derivedKeys(PASSWORD, testKdf(PASSWORD));
     expect(server!.url.startsWith('https://')).toBe(true);
     const answer = await new Promise<{
       status: number;
@@ -385,7 +397,7 @@ describe('HTTPS', () => {
         },
       );
       req.on('error', reject);
-      req.end(JSON.stringify({ username: 'alice', password: PASSWORD }));
+      req.end(JSON.stringify({ username: 'alice', authKey }));
     });
     expect(answer.status).toBe(200);
     expect(String(answer.headers['set-cookie'])).toMatch(/HttpOnly.*Secure|Secure.*HttpOnly/);

@@ -1,7 +1,11 @@
-/** Sign-up costs a full password hash: it is throttled per client address and in total, before any hashing. */
-import { afterEach, describe, expect, it } from 'vitest';
+/**
+ * Sign-up makes an account and its "taken" answer tells whether a name exists: it is throttled per
+ * client address and in total, before anything is looked up or made.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
-import { CountingHasher, ManualClock, PanelClient } from './helpers';
+import { signupBody } from '../support/derived-keys';
+import { ManualClock, PanelClient } from './helpers';
 
 const PASSWORD = 'correct horse battery';
 let server: TestAccountServer | undefined;
@@ -11,21 +15,21 @@ afterEach(async () => {
 });
 
 describe('sign-up throttling', () => {
-  it('refuses a flood of concurrent sign-ups from one address before hashing, with Retry-After', async () => {
-    const hasher = new CountingHasher();
-    server = await startTestAccountServer({ clock: new ManualClock(), passwordHasher: hasher });
-    const hashesBefore = hasher.hashes;
+  it('refuses a flood of concurrent sign-ups from one address before making any, with Retry-After', async () => {
+    server = await startTestAccountServer({ clock: new ManualClock() });
+    const creates = vi.spyOn(server.server.services.accounts, 'create');
     const client = new PanelClient(server.url);
+    const body = await signupBody('user', PASSWORD);
     const answers = await Promise.all(
       Array.from({ length: 24 }, (_, i) =>
-        client.request('POST', '/api/signup', { username: `user${i}`, password: PASSWORD }),
+        client.request('POST', '/api/signup', { ...body, username: `user${i}` }),
       ),
     );
     const created = answers.filter((a) => a.status === 201);
     const refused = answers.filter((a) => a.status === 429);
     expect(created).toHaveLength(5);
     expect(refused).toHaveLength(19);
-    expect(hasher.hashes - hashesBefore).toBe(5);
+    expect(creates).toHaveBeenCalledTimes(5);
     for (const a of refused) {
       expect(a.body).toMatchObject({ error: 'throttled', retryAfterSeconds: expect.any(Number) });
       expect(Number(a.headers.get('retry-after'))).toBeGreaterThan(0);
@@ -37,43 +41,41 @@ describe('sign-up throttling', () => {
     server = await startTestAccountServer({ clock });
     await server.createUser('alice', PASSWORD);
     const client = new PanelClient(server.url);
+    const body = await signupBody('alice', PASSWORD);
     for (let i = 0; i < 5; i++) {
-      const taken = await client.request('POST', '/api/signup', { username: 'alice', password: PASSWORD });
+      const taken = await client.request('POST', '/api/signup', body);
       expect(taken.body.error).toBe('username_taken');
     }
-    const refused = await client.request('POST', '/api/signup', { username: 'alice', password: PASSWORD });
+    const refused = await client.request('POST', '/api/signup', body);
     expect([refused.status, refused.headers.get('retry-after')]).toEqual([429, '1']);
     clock.advance(1000);
-    expect(
-      (await client.request('POST', '/api/signup', { username: 'bob', password: PASSWORD })).status,
-    ).toBe(201);
-    expect(
-      (await client.request('POST', '/api/signup', { username: 'carol', password: PASSWORD })).status,
-    ).toBe(429);
+    expect((await client.request('POST', '/api/signup', { ...body, username: 'bob' })).status).toBe(201);
+    expect((await client.request('POST', '/api/signup', { ...body, username: 'carol' })).status).toBe(429);
   });
 
   it('limits sign-ups in total, whatever addresses they come from', async () => {
     const clock = new ManualClock();
-    const hasher = new CountingHasher();
-    server = await startTestAccountServer({ clock, passwordHasher: hasher, trustProxy: true, signup: true });
+    server = await startTestAccountServer({ clock, trustProxy: true, signup: true });
+    const creates = vi.spyOn(server.server.services.accounts, 'create');
+    const body = await signupBody('user', PASSWORD);
     const signUp = (i: number) =>
       new PanelClient(server!.url, { 'x-forwarded-for': `203.0.113.${i}` }).request('POST', '/api/signup', {
+        ...body,
         username: `user${i}`,
-        password: PASSWORD,
       });
     for (let i = 1; i <= 20; i++) expect((await signUp(i)).status).toBe(201);
-    const hashes = hasher.hashes;
     const refused = await signUp(21);
     expect([refused.status, refused.body.error]).toEqual([429, 'throttled']);
-    expect(hasher.hashes).toBe(hashes);
+    expect(creates).toHaveBeenCalledTimes(20);
   });
 
   it('does not throttle the administrator’s user add, nor sign-in because of sign-ups', async () => {
     server = await startTestAccountServer({ clock: new ManualClock() });
     for (let i = 0; i < 30; i++) await server.createUser(`admin${i}`, PASSWORD);
     const client = new PanelClient(server.url);
+    const body = await signupBody('flood', PASSWORD);
     for (let i = 0; i < 6; i++) {
-      await client.request('POST', '/api/signup', { username: `flood${i}`, password: PASSWORD });
+      await client.request('POST', '/api/signup', { ...body, username: `flood${i}` });
     }
     expect((await client.signIn('admin0', PASSWORD)).status).toBe(200);
   });

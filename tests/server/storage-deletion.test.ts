@@ -4,6 +4,7 @@ import { sweepStorage } from '../../src-server/app';
 import { reindexStorage } from '../../src-server/storage/reindex';
 import { parseSize, setQuotaCommand } from '../../src-server/storage-cli';
 import { startTestAccountServer, totpCode, type TestAccountServer } from '../support/account-server';
+import { derivedKeys, testKdf } from '../support/derived-keys';
 import { ManualClock, PanelClient } from './helpers';
 import {
   accountWithDevice,
@@ -15,6 +16,9 @@ import {
 } from './storage-helpers';
 
 const DAY = 24 * 60 * 60 * 1000;
+/** The auth key a client derives from `password` with the account's parameters (its own password's). */
+const keyOf = async (password: string) =>
+  (await derivedKeys(password, testKdf('correct horse battery'))).authKey;
 let server: TestAccountServer;
 afterEach(async () => {
   await server?.close();
@@ -80,7 +84,7 @@ describe('deletion grace', () => {
     expect(again.body.equals(snap)).toBe(true);
   });
 
-  it('deletes for good only with password and a current code in a fresh session', async () => {
+  it('deletes for good only with the password (its auth key) and a current code in a fresh session', async () => {
     const { clock, alice } = await setup();
     const data = randomBytes(100);
     await put(alice, 'index', data);
@@ -90,31 +94,32 @@ describe('deletion grace', () => {
     // Without two-factor on: refused.
     let client = await panel(alice);
     expect(
-      (await client.request('POST', path, { password: alice.password, code: '123456' })).body.error,
+      (await client.request('POST', path, { authKey: await keyOf(alice.password), code: '123456' })).body
+        .error,
     ).toBe('totp_not_enabled');
 
     const secret = await server.enableTotp('alice');
     client = await panel(alice, secret, clock.now());
     clock.advance(30_000);
-    expect((await client.request('POST', path, { password: alice.password })).status).toBe(400);
+    expect((await client.request('POST', path, { authKey: await keyOf(alice.password) })).status).toBe(400);
     expect(
       (
         await client.request('POST', path, {
-          password: 'wrong password',
+          authKey: await keyOf('wrong password'),
           code: totpCode(secret, clock.now()),
         })
       ).status,
     ).toBe(401);
     clock.advance(30_000);
-    expect((await client.request('POST', path, { password: alice.password, code: '000000' })).status).toBe(
-      401,
-    );
+    expect(
+      (await client.request('POST', path, { authKey: await keyOf(alice.password), code: '000000' })).status,
+    ).toBe(401);
 
     // A session older than 15 minutes must sign in again first, even with the right answers.
     clock.advance(16 * 60 * 1000);
     await client.request('GET', '/api/session');
     const stale = await client.request('POST', path, {
-      password: alice.password,
+      authKey: await keyOf(alice.password),
       code: totpCode(secret, clock.now()),
     });
     expect(stale.body.error).toBe('reauthentication_required');
@@ -128,7 +133,7 @@ describe('deletion grace', () => {
     client = await panel(alice, secret, clock.now());
     clock.advance(30_000);
     const ok = await client.request('POST', path, {
-      password: alice.password,
+      authKey: await keyOf(alice.password),
       code: totpCode(secret, clock.now()),
     });
     expect(ok.body).toEqual({ count: 1 });

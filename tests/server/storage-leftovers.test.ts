@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openServices } from '../../src-server/app';
-import { startTestAccountServer, TEST_SCRYPT, type TestAccountServer } from '../support/account-server';
+import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
+import { derivedKeys, testKdf } from '../support/derived-keys';
 import { startTestS3 } from '../support/s3rver';
 import { isCompleteMultipart, startS3Proxy, type S3Proxy } from './s3-proxy';
 import { bearerAuth, rest, sha256 } from './storage-helpers';
@@ -107,8 +108,11 @@ describe('leftovers of a crash', () => {
     const proxy: S3Proxy = await startS3Proxy(s3.endpoint);
     cleanups.push(() => proxy.close());
     const dataDir = tempDir();
-    const services = openServices(dataDir, { scrypt: TEST_SCRYPT });
-    await services.accounts.create('alice', 'correct horse battery');
+    const services = openServices(dataDir);
+    const kdf = testKdf('correct horse battery');
+    services.accounts.create('alice', kdf, (await derivedKeys('correct horse battery', kdf)).authKey, {
+      temporary: false,
+    });
     const { token } = services.sessions.createDevice(services.accounts.byUsername('alice')!.id, 'laptop');
     services.db.close();
 

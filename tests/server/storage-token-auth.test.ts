@@ -3,7 +3,13 @@
  * while, or one without the second factor, cannot mint tokens that outlive it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTestAccountServer, totpCode, type TestAccountServer } from '../support/account-server';
+import {
+  startTestAccountServer,
+  totpCode,
+  type TestAccountServer,
+  deviceSignInBody,
+} from '../support/account-server';
+import { derivedKeys, testKdf } from '../support/derived-keys';
 import { ManualClock, PanelClient, bearer } from './helpers';
 import { basicAuth, rest } from './storage-helpers';
 
@@ -112,7 +118,7 @@ describe('making a storage token', () => {
     const signIn = await fetch(`${server.url}/api/device-sign-in`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'alice', password: PASSWORD, deviceName: 'Laptop' }),
+      body: JSON.stringify(await deviceSignInBody(server.url, 'alice', PASSWORD, 'Laptop')),
     });
     expect(signIn.status).toBe(200);
     const rows = server.server.services.db.prepare('SELECT full_at FROM sessions').all();
@@ -125,7 +131,7 @@ describe('what ends a storage token', () => {
     const answer = await fetch(`${server.url}/api/device-sign-in`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'alice', password: PASSWORD, deviceName: 'Laptop' }),
+      body: JSON.stringify(await deviceSignInBody(server.url, 'alice', PASSWORD, 'Laptop')),
     });
     return (await answer.json()) as { sessionToken: string; deviceToken: string; deviceId: string };
   }
@@ -165,16 +171,25 @@ describe('what ends a storage token', () => {
     await client.signIn('alice', PASSWORD);
     const token = (await create(client)).body.token as string;
     expect(await storageStatus(token)).toBe(200);
-    const changed = await client.request('POST', '/api/account/password', {
-      currentPassword: PASSWORD,
-      newPassword: 'a brand new password',
-    });
-    expect(changed.status).toBe(204);
+    const kdf = testKdf('a brand new password');
+    server.server.services.passwords.reset(
+      'alice',
+      kdf,
+      (await derivedKeys('a brand new password', kdf)).authKey,
+      { resetTotp: false },
+    );
     const after = await rest(`${server.url}/storage/alice/main/keys/`, 'GET', {
       auth: basicAuth('alice', token),
     });
     expect(after.status).toBe(401);
-    expect((await client.request('GET', '/api/account/storage-tokens')).body.tokens).toEqual([]);
+    const panel = new PanelClient(server.url);
+    await panel.signIn('alice', 'a brand new password');
+    await panel.request('POST', '/api/account/password/temporary', {
+      generation: 2,
+      kdf: testKdf(PASSWORD),
+      authKey: (await derivedKeys(PASSWORD, testKdf(PASSWORD))).authKey,
+    });
+    expect((await panel.request('GET', '/api/account/storage-tokens')).body.tokens).toEqual([]);
   });
 
   it('a storage token cannot do a device’s work', async () => {

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src-server/db/database';
 import { THROTTLE_FORGET_MS } from '../../src-server/services/throttle';
 import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
+import { signupBody } from '../support/derived-keys';
 import { ManualClock, PanelClient } from './helpers';
 
 const PASSWORD = 'correct horse battery';
@@ -35,7 +36,7 @@ describe('throttle rows', () => {
     const client = new PanelClient(s.url, { 'x-forwarded-for': '203.0.113.77' });
     await client.signIn('alice', 'wrong password');
     await client.signIn('no-such-person', 'wrong password');
-    await client.request('POST', '/api/signup', { username: 'newcomer', password: PASSWORD });
+    await client.request('POST', '/api/signup', await signupBody('newcomer', PASSWORD));
     const keys = rows(s).map((r) => r.key);
     expect(keys.length).toBeGreaterThanOrEqual(4);
     for (const key of keys) {

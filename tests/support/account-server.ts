@@ -3,7 +3,8 @@
  * data directory, for vitest and Playwright tests of the server, the panel and the desktop.
  *
  *   const server = await startTestAccountServer();
- *   await server.createUser('alice', 'correct horse battery');
+ *   await server.createUser('alice', 'correct horse battery');   // the account's own password
+ *   const body = await signInCredentials(server.url, 'alice', 'correct horse battery');
  *   const secret = await server.enableTotp('alice');       // base32, as a phone would hold it
  *   const code = totpCode(secret);                         // the current six-digit code
  *   ...
@@ -15,10 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAccountServer, type AccountServer, type AccountServerOptions } from '../../src-server/app';
 import type { RequestContext } from '../../src-server/services/audit-log';
-import type { ScryptParams } from '../../src-server/services/password-hasher';
-
-/** Cheap scrypt for tests (about 1 ms a hash); the default server uses OWASP's N=2^17. */
-export const TEST_SCRYPT: ScryptParams = { N: 2 ** 10, r: 8, p: 1 };
+import type { SignInParams } from '../../src-shared/account-keys-api';
+import { derivedKeys, legacyProof, testKdf } from './derived-keys';
 
 export type TestAccountServerOptions = Partial<Omit<AccountServerOptions, 'dataDir' | 'port'>> & {
   /** Reuse a data directory (e.g. to prove state survives a restart); it is then not deleted. */
@@ -29,7 +28,10 @@ export interface TestAccountServer {
   url: string;
   dataDir: string;
   server: AccountServer;
-  /** Creates an account exactly as `npm run server -- user add` does. */
+  /**
+   * Creates an account whose password is its own (not temporary, unlike `npm run server -- user
+   * add`), with the auth key derived as a client does (test parameters: testKdf).
+   */
   createUser(username: string, password: string): Promise<void>;
   /**
    * Turns TOTP on through the real begin/confirm enrolment and returns the base32 secret.
@@ -37,6 +39,11 @@ export interface TestAccountServer {
    * in straight away (as for a person whose phone runs a little behind).
    */
   enableTotp(username: string): Promise<string>;
+  /**
+   * Gives the account a new password of its own, as a password change elsewhere does (every
+   * session, device and storage token ends, each told "password changed").
+   */
+  changePassword(username: string, password: string): Promise<void>;
   /** Same, also returning the ten recovery codes shown at enrolment. */
   enableTotpWithRecoveryCodes(username: string): Promise<{ secret: string; recoveryCodes: string[] }>;
   /** Stops the server and deletes the temporary data directory (unless it was given). */
@@ -51,9 +58,12 @@ export async function startTestAccountServer(
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'strongroom-server-test-'));
   const server = await startAccountServer({
-    scrypt: TEST_SCRYPT,
     // Every /api answer of every test is checked against the contract's reply schemas.
     validateReplies: true,
+    // The old sign-in is off unless a test turns it on: no legacy proof to compute at every sign-in.
+    legacySignInUntil: 0,
+    // Tests sign in far more often than people; the budget itself has its own test.
+    signInParamsPerMinute: 100_000,
     ...opts,
     dataDir,
     host: '127.0.0.1',
@@ -75,7 +85,19 @@ export async function startTestAccountServer(
     dataDir,
     server,
     async createUser(username, password) {
-      await accounts.create(username, password);
+      const kdf = testKdf(password);
+      accounts.create(username, kdf, (await derivedKeys(password, kdf)).authKey, { temporary: false });
+    },
+    async changePassword(username, password) {
+      const kdf = testKdf(password);
+      const { passwords, db } = server.services;
+      const account = passwords.reset(username, kdf, (await derivedKeys(password, kdf)).authKey, {
+        resetTotp: false,
+      });
+      // The administrator's reset makes it temporary; a person's own change does not.
+      db.prepare('UPDATE accounts SET password_temporary = 0, password_wrap_current = 1 WHERE id = ?').run(
+        account.id,
+      );
     },
     async enableTotp(username) {
       return (await enable(username)).secret;
@@ -89,6 +111,40 @@ export async function startTestAccountServer(
       }
     },
   };
+}
+
+/**
+ * What a client sends instead of the password, derived as the app and the panel do: the server's
+ * parameters for the name, the auth key (cached across tests), and the legacy proof while the
+ * server answers legacy parameters (unless `legacy: false`, a client that has used the new scheme).
+ */
+export async function signInCredentials(
+  baseUrl: string,
+  username: string,
+  password: string,
+  opts: { legacy?: boolean; headers?: Record<string, string> } = {},
+): Promise<{ authKey: string; legacyProof?: string }> {
+  const response = await fetch(`${baseUrl}/api/sign-in/params`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...opts.headers },
+    body: JSON.stringify({ username }),
+  });
+  if (!response.ok) throw new Error(`sign-in parameters: ${response.status} ${await response.text()}`);
+  const params = (await response.json()) as SignInParams;
+  const { authKey } = await derivedKeys(password, params.kdf);
+  if (params.legacy === null || opts.legacy === false) return { authKey };
+  return { authKey, legacyProof: await legacyProof(password, params.legacy) };
+}
+
+/** The body of POST /api/device-sign-in as the app sends it (a fixed computer id unless given). */
+export async function deviceSignInBody(
+  baseUrl: string,
+  username: string,
+  password: string,
+  deviceName = 'Laptop',
+  computerId = 'c0ffee'.padEnd(32, '0'),
+): Promise<Record<string, string>> {
+  return { username, ...(await signInCredentials(baseUrl, username, password)), deviceName, computerId };
 }
 
 // ---- an independent TOTP (RFC 6238), so tests do not trust otpauth alone -----------------

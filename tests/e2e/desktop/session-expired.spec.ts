@@ -27,7 +27,7 @@ test('a session the server ended locks the app and asks to unlock again', async 
     await page.getByRole('button', { name: 'Change account settings' }).click();
     await page.getByRole('tab', { name: 'Two-factor authentication' }).click();
 
-    await server.server.services.passwords.reset('gus', 'a brand new password');
+    await server.changePassword('gus', 'a brand new password');
     // click, not check(): the answer locks the app and main reloads the page, so the box never gets
     // ticked; wait for that reload so the password typed below is not typed into the page it replaces.
     const reloaded = page.waitForEvent('load');

@@ -1,10 +1,13 @@
 /**
  * The rest of My Account against the real server process: new recovery codes, turning two-factor
- * authentication off, revoking a device, changing the password, and --require-totp.
+ * authentication off, revoking a device, where the password is changed (the app), and
+ * --require-totp. Accounts come from `user add`: their first sign-in sets a password of their own.
  */
 import { expect, test } from '@playwright/test';
+import { deviceSignInBody } from '../../support/account-server';
 import {
   completeEnrolment,
+  firstSignIn,
   openMyAccount,
   signInWithPassword,
   signOutFromHeader,
@@ -36,7 +39,7 @@ test.describe('My Account', () => {
     test.setTimeout(150_000);
     server.addUser('carol', 'carol password 1234');
     await page.goto(server.url);
-    await signInWithPassword(page, 'carol', 'carol password 1234');
+    await firstSignIn(page, 'carol', 'carol password 1234');
     await openMyAccount(page);
     const toggle = page.getByRole('checkbox', { name: 'Two-factor authentication (TOTP)' });
     await toggle.check();
@@ -87,18 +90,21 @@ test.describe('My Account', () => {
     await expect(page.getByText('Signed in as carol')).toBeVisible();
   });
 
-  test('revokes a desktop device after confirmation, and changes the password', async ({ page, request }) => {
+  test('revokes a desktop device after confirmation; the password is changed in the app', async ({
+    page,
+    request,
+  }) => {
     server.addUser('dave', 'dave password 1234');
+    await page.goto(server.url);
+    await firstSignIn(page, 'dave', 'dave password 1234');
     const signIn = await request.post(`${server.url}/api/device-sign-in`, {
-      data: { username: 'dave', password: 'dave password 1234', deviceName: 'Dave’s laptop' },
+      data: await deviceSignInBody(server.url, 'dave', 'dave password 1234', 'Dave’s laptop'),
     });
     expect(signIn.status()).toBe(200);
     const { deviceToken } = (await signIn.json()) as { deviceToken: string };
     const asDevice = { headers: { authorization: `Bearer ${deviceToken}` } };
     expect((await request.get(`${server.url}/api/device/me`, asDevice)).status()).toBe(200);
-
-    await page.goto(server.url);
-    await signInWithPassword(page, 'dave', 'dave password 1234');
+    await page.reload();
     // The menu by keyboard: Escape from inside it closes it and puts focus back on its button.
     const menuButton = page.getByRole('button', { name: 'Account settings' });
     await menuButton.focus();
@@ -143,35 +149,13 @@ test.describe('My Account', () => {
     await expect(page.getByText('No desktop app is signed in to this account.')).toBeVisible();
     expect((await request.get(`${server.url}/api/device/me`, asDevice)).status()).toBe(401);
 
-    // Change password: a wrong current password changes nothing; then the new one works.
-    const pw = page.getByRole('form', { name: 'Change password' });
-    await pw.getByRole('button', { name: 'Change password' }).click();
-    await expect(pw.getByRole('alert')).toHaveText('Enter your current password.');
-    await pw.getByLabel('Current password').fill('not my password');
-    await pw.getByLabel('New password', { exact: true }).fill('dave new password 5678');
-    await pw.getByLabel('Repeat new password').fill('dave new password 5678');
-    await pw.getByRole('button', { name: 'Change password' }).click();
-    await expect(pw.getByRole('alert')).toHaveText('The current password is not right. Nothing was changed.');
-    // A desktop app signed in since: the change signs it out, and the panel says so.
-    const second = await request.post(`${server.url}/api/device-sign-in`, {
-      data: { username: 'dave', password: 'dave password 1234', deviceName: 'Dave’s desktop' },
-    });
-    const secondDevice = { headers: { authorization: `Bearer ${(await second.json()).deviceToken}` } };
-    expect((await request.get(`${server.url}/api/device/me`, secondDevice)).status()).toBe(200);
-    await pw.getByLabel('Current password').fill('dave password 1234');
-    await pw.getByRole('button', { name: 'Change password' }).click();
-    await expect(pw.getByRole('status')).toHaveText(
-      'Your password has been changed. Every device and every other browser signed in to this account was signed out: the desktop app must be unlocked with the new password before it backs up again.',
-    );
-    const signedOut = await request.get(`${server.url}/api/device/me`, secondDevice);
-    expect([signedOut.status(), (await signedOut.json()).error]).toEqual([401, 'password_changed']);
-    await expect(page.getByText('No desktop app is signed in to this account.')).toBeVisible();
+    // The password is changed in the app, which re-wraps the account's key; the panel says so.
+    const section = page.getByRole('region', { name: 'Password and recovery kit' });
+    await expect(section).toContainText('Change your password in the Strongroom app');
+    await expect(page.getByRole('form', { name: 'Change password' })).toHaveCount(0);
 
-    // This session stays (the server ends only the account's other sessions); sign out and back in.
     await signOutFromHeader(page);
     await signInWithPassword(page, 'dave', 'dave password 1234');
-    await expect(page.getByRole('alert')).toHaveText('The username or password is not right.');
-    await signInWithPassword(page, 'dave', 'dave new password 5678');
     await expect(page.getByText('Signed in as dave')).toBeVisible();
   });
 });
@@ -189,7 +173,7 @@ test.describe('a computer whose clock is off', () => {
     server.addUser('frank', 'frank password 1234');
     await page.clock.install({ time: Date.now() + 20 * 60_000 });
     await page.goto(server.url);
-    await signInWithPassword(page, 'frank', 'frank password 1234');
+    await firstSignIn(page, 'frank', 'frank password 1234');
     await openMyAccount(page);
     await page.getByRole('checkbox', { name: 'Two-factor authentication (TOTP)' }).check();
     await expect(page.getByRole('img', { name: /QR code/ })).toBeVisible();
@@ -212,7 +196,8 @@ test.describe('with --require-totp', () => {
   test('shows only the two-factor set-up (and Sign out) until it is done', async ({ page }) => {
     server.addUser('erin', 'erin password 1234');
     await page.goto(server.url);
-    await signInWithPassword(page, 'erin', 'erin password 1234');
+    // The administrator's password is replaced first, then the two-factor set-up.
+    await firstSignIn(page, 'erin', 'erin password 1234', 'erin’s own password');
     await expect(
       page.getByRole('heading', { name: 'Set up two-factor authentication', level: 1 }),
     ).toBeVisible();

@@ -31,6 +31,24 @@ export async function signInWithPassword(page: Page, username: string, password:
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
+/**
+ * The first sign-in of an account the administrator made (`user add`): the panel asks for a
+ * password of the person's own before anything else.
+ */
+export async function chooseOwnPassword(page: Page, password: string) {
+  await expect(page.getByRole('heading', { name: 'Choose your password', level: 1 })).toBeVisible();
+  await page.getByLabel('New password', { exact: true }).fill(password);
+  await page.getByLabel('Repeat new password').fill(password);
+  await page.getByRole('button', { name: 'Save password' }).click();
+  await expect(page.getByRole('heading', { name: 'Choose your password', level: 1 })).toHaveCount(0);
+}
+
+/** Signs in with the administrator's password and replaces it with `own` (the same one by default). */
+export async function firstSignIn(page: Page, username: string, temporary: string, own = temporary) {
+  await signInWithPassword(page, username, temporary);
+  await chooseOwnPassword(page, own);
+}
+
 /** Account settings → My Account, from the panel's main navigation. */
 export async function openMyAccount(page: Page) {
   const nav = page.getByRole('navigation', { name: 'Main' });

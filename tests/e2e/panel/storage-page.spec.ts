@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { completeEnrolment, openMyAccount, signInWithPassword, wrongCode } from './panel-helpers';
+import { completeEnrolment, firstSignIn, openMyAccount, wrongCode } from './panel-helpers';
 import { startServerProcess, type ServerProcess } from './server-process';
 
 function restic(repo: string, args: string[]): Promise<string> {
@@ -46,7 +46,7 @@ test.describe('Storage page', () => {
     test.setTimeout(180_000);
     server.addUser('dora', 'dora password 1234');
     await page.goto(server.url);
-    await signInWithPassword(page, 'dora', 'dora password 1234');
+    await firstSignIn(page, 'dora', 'dora password 1234');
     await page.getByRole('link', { name: 'Storage' }).click();
     await expect(page.getByRole('heading', { name: 'Storage', level: 1 })).toBeVisible();
     await expect(page.getByText('No repository yet.')).toBeVisible();
@@ -87,7 +87,7 @@ test.describe('Storage page', () => {
   test('asks for a two-factor code to make a token when two-factor is on', async ({ page }) => {
     server.addUser('erin', 'erin password 1234');
     await page.goto(server.url);
-    await signInWithPassword(page, 'erin', 'erin password 1234');
+    await firstSignIn(page, 'erin', 'erin password 1234');
     await openMyAccount(page);
     await page.getByRole('checkbox', { name: 'Two-factor authentication (TOTP)' }).check();
     const { secret, recoveryCodes } = await completeEnrolment(page);

@@ -3,11 +3,21 @@
  * account server started as a process: create the account, sign in, open account settings → My
  * Account, enable "Two-factor authentication (TOTP)", scan the QR image (decoded here), enter the
  * code from the app (computed by Debian's oathtool, not by the server's TOTP code), Save, keep the
- * recovery codes, sign out, and sign in again with username, password and a fresh code.
+ * recovery codes, sign out, and sign in again with username, password and a fresh code. Every
+ * request the page makes is recorded: the password never crosses the wire, in any encoding (the
+ * panel sends the auth key derived in its Web Worker).
  */
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { decodeQr, openMyAccount, signInWithPassword, signOutFromHeader, wrongCode } from './panel-helpers';
+import type { Page } from '@playwright/test';
+import {
+  chooseOwnPassword,
+  decodeQr,
+  openMyAccount,
+  signInWithPassword,
+  signOutFromHeader,
+  wrongCode,
+} from './panel-helpers';
 import {
   oathtoolCode,
   startServerProcess,
@@ -23,6 +33,31 @@ test.describe.configure({ mode: 'serial' });
 
 let server: ServerProcess;
 let secret = '';
+
+/** Everything the page sends: URLs, headers and bodies of every request. */
+function recordWire(page: Page): Buffer[] {
+  const wire: Buffer[] = [];
+  page.on('request', (request) => {
+    wire.push(Buffer.from(`${request.method()} ${request.url()}\n${JSON.stringify(request.headers())}\n`));
+    const body = request.postDataBuffer();
+    if (body) wire.push(body);
+  });
+  return wire;
+}
+
+/** The password in every encoding a client might put it in. */
+function passwordEncodings(password: string): Buffer[] {
+  const bytes = Buffer.from(password, 'utf8');
+  return [
+    bytes,
+    Buffer.from(encodeURIComponent(password)),
+    Buffer.from(password.replace(/ /g, '+')),
+    Buffer.from(JSON.stringify(password)),
+    Buffer.from(bytes.toString('base64')),
+    Buffer.from(bytes.toString('base64url')),
+    Buffer.from(bytes.toString('hex')),
+  ];
+}
 let recoveryCodes: string[] = [];
 
 test.beforeAll(async () => {
@@ -44,6 +79,7 @@ test('turns on two-factor authentication from My Account and signs in again with
     if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
   });
   page.on('pageerror', (e) => cspViolations.push(`page error: ${e.message}`));
+  const wire = recordWire(page);
   await page.goto(server.url);
 
   // Create the account on the panel's own page (the server is on loopback, so signup is on).
@@ -156,6 +192,11 @@ test('turns on two-factor authentication from My Account and signs in again with
   await expect(page.getByRole('checkbox', { name: 'Two-factor authentication (TOTP)' })).toBeChecked();
   await signOutFromHeader(page);
   expect(cspViolations).toEqual([]);
+  // Create account, sign-in (parameters, auth key), TOTP set-up and sign-in with codes: no password.
+  expect(wire.length).toBeGreaterThan(10);
+  for (const needle of passwordEncodings(PASSWORD)) {
+    expect(wire.filter((chunk) => chunk.includes(needle))).toEqual([]);
+  }
 });
 
 test('a recovery code signs in once and not twice', async ({ page }) => {
@@ -186,11 +227,20 @@ test('a recovery code signs in once and not twice', async ({ page }) => {
 });
 
 test('an expired session sends the person back to sign-in, saying so', async ({ page, context }) => {
-  // An account made by the administrator on the command line, password on stdin.
+  // The seed's first steps: an account made by the administrator on the command line (password on
+  // stdin); its first sign-in asks for a password of the person's own.
   server.addUser('bob', 'bob password 1234');
+  const wire = recordWire(page);
   await page.goto(server.url);
   await signInWithPassword(page, 'bob', 'bob password 1234');
+  await chooseOwnPassword(page, 'bob’s own password');
   await expect(page.getByText('Signed in as bob')).toBeVisible();
+  for (const needle of [
+    ...passwordEncodings('bob password 1234'),
+    ...passwordEncodings('bob’s own password'),
+  ]) {
+    expect(wire.filter((chunk) => chunk.includes(needle))).toEqual([]);
+  }
   await openMyAccount(page);
   await expect(page.getByRole('heading', { name: 'My Account', level: 1 })).toBeVisible();
 
