@@ -3,6 +3,7 @@
  * the unlock screen, the Lock… journey of the reference page, and enabling two-factor
  * authentication from the app's settings. Elements are found by role and label, as a person would.
  */
+import { randomBytes } from 'node:crypto';
 import { expect, test, type Page } from '@playwright/test';
 import { startTestAccountServer, totpCode, type TestAccountServer } from '../../support/account-server';
 import { decodeQrDataUrl, oathtoolCode } from './authenticator';
@@ -161,7 +162,13 @@ test('shows throttling with a countdown and keeps Unlock disabled meanwhile', as
     fetch(`${server.url}/api/device-sign-in`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'erin', password: 'wrong password', deviceName: 'e2e' }),
+      // A wrong password reaches the server as an auth key that is not the account's.
+      body: JSON.stringify({
+        username: 'erin',
+        authKey: randomBytes(32).toString('base64url'),
+        deviceName: 'e2e',
+        computerId: randomBytes(16).toString('hex'),
+      }),
     }).then((r) => r.status);
   // Five free failures, then waits of 1, 2 and 4 s (refused until each is over): the next attempt must wait 8 s.
   for (let i = 0; i < 5; i++) expect(await failOnce()).toBe(401);
