@@ -11,17 +11,16 @@
  *     what the back-off schedule allows, and the p99 latency of other users' requests meanwhile.
  * Loopback only, bounded in time and requests.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { openServices } from '../src-server/app';
 import { newPasswordKdf, passwordKeys, toBase64url } from '../src-shared/account-crypto';
 import { FREE_FAILURES, waitAfterFailures } from '../src-server/services/throttle';
 import { totpCode } from '../tests/support/account-server';
+import { startServerChild } from './server-child';
 
 const { values } = parseArgs({
   options: {
@@ -37,31 +36,12 @@ const PASSWORD = 'bench password 1234';
 /** Every bench account gets the same parameters, so one derivation serves all their sign-ins. */
 const KDF = newPasswordKdf();
 const AUTH_KEY = toBase64url((await passwordKeys(PASSWORD, KDF)).authKey);
-const CLI = fileURLToPath(new URL('../src-server/cli.ts', import.meta.url));
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 const ms = (n: number) => `${n.toFixed(1)} ms`;
-
-async function startServer(dataDir: string): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', CLI, '--data-dir', dataDir, '--port', '0', '--trust-proxy', '--no-build-panel'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /^listening on (\S+)$/m.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  return { url, stop: () => child.kill('SIGTERM') };
-}
 
 let addressCounter = 0;
 /** A fresh documentation-range-free address per call: 10.x.y.z. */
@@ -134,7 +114,7 @@ async function createAccounts(dataDir: string, names: string[]): Promise<void> {
 
 async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'strongroom-bench-auth-'));
-  const server = await startServer(dataDir);
+  const server = await startServerChild(dataDir, ['--no-build-panel']);
   try {
     const cpuModel =
       /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model;

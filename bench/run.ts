@@ -1,4 +1,4 @@
-/** `npm run bench -- <auth|lock|engine|desktop|find|storage> [args]`: runs one benchmark, which prints its own figures. */
+/** `npm run bench -- <auth|lock|engine|desktop|find|storage|keys> [args]`: runs one benchmark, which prints its own figures. */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -9,6 +9,7 @@ const benches = {
   desktop: 'desktop.ts',
   find: 'find.ts',
   storage: 'storage.ts',
+  keys: 'keys.ts',
 } as const;
 const [name, ...rest] = process.argv.slice(2);
 if (!name || !(name in benches)) {
