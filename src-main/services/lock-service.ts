@@ -308,13 +308,14 @@ export class LockService {
         signIn = { ...signIn, keys };
         newPassword = input.newPassword;
       }
-      if (this.o.keys && !signIn.account.mustEnrollTotp) {
+      if (this.o.keys) {
         await this.o.keys.afterSignIn({
           serverUrl,
           username: signIn.account.username,
           serverIsLocal: this.isLocalServer(serverUrl),
           sessionToken: signIn.sessionToken,
           status: signIn.keys,
+          mustEnrollTotp: signIn.account.mustEnrollTotp,
           password,
           typedPassword: newPassword ?? input.password,
         });

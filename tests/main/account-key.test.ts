@@ -60,10 +60,10 @@ function nextCode(): string {
   return totpCode(secret, clock.now());
 }
 
-function computer(name: string) {
+function computer(name: string, serverUrl = server.url) {
   const store = new MemorySettingsStore();
   const secrets = new MemorySecretStore();
-  const services = composeTestServices({ dir: path.join(tmp, name), serverUrl: server.url, store, secrets });
+  const services = composeTestServices({ dir: path.join(tmp, name), serverUrl, store, secrets });
   open.push(services);
   const gate = gateCalls(() => services);
   const memory = new AccountKeyMemory(store);
@@ -492,6 +492,26 @@ describe('a password the administrator set (temporary)', () => {
       newPassword: OWN_AGAIN,
     });
     expect(view.accountKey).toMatchObject({ state: 'ready', keyId: firstKit.keyId });
+  });
+});
+
+describe('held at two-factor enrolment (--require-totp)', () => {
+  it('makes no key before the full sign-in, and says what to do', async () => {
+    const strict = await startTestAccountServer({ requireTotp: true });
+    try {
+      await strict.createUser('carol', PASSWORD);
+      const c = computer('strict', strict.url);
+      const view = await c.call<AccountView>('auth:unlock', { username: 'carol', password: PASSWORD });
+      expect(view).toMatchObject({ mustEnrollTotp: true, accountKey: { state: 'unavailable' } });
+      expect(view.accountKey.reason).toContain('turn it on, then lock Strongroom and unlock it again');
+      const row = strict.server.services.db
+        .prepare('SELECT key_id FROM accounts WHERE username = ?')
+        .get('carol');
+      expect(row).toEqual({ key_id: null });
+      c.services.lock.lock('manual');
+    } finally {
+      await strict.close();
+    }
   });
 });
 

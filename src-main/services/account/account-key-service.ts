@@ -48,6 +48,8 @@ export interface SignedIn {
   serverIsLocal: boolean;
   sessionToken: string;
   status: AccountKeyStatus;
+  /** Held at TOTP enrolment (--require-totp): not a full sign-in yet, so no key is made or opened. */
+  mustEnrollTotp: boolean;
   /** The current password's wrap key and parameters (from the sign-in's derivation); the caller zeroes it. */
   password: { wrapKey: Uint8Array; kdf: PasswordKdf };
   /**
@@ -463,6 +465,12 @@ export class AccountKeyService implements AccountKeyHolder {
 
   private async obtain(ctx: SignedIn): Promise<{ amk: Uint8Array; keyId: string; generation: number }> {
     const remembered = this.o.memory.get(ctx.serverUrl, ctx.username);
+    if (ctx.mustEnrollTotp) {
+      throw new ServiceError(
+        'key_unavailable',
+        "This server requires two-factor authentication: turn it on, then lock Strongroom and unlock it again to open the account's key.",
+      );
+    }
     if (ctx.status.passwordChangeRequired) {
       throw new ServiceError(
         'key_unavailable',
