@@ -13,13 +13,14 @@ import { AccountKeyMemory } from '../../src-main/services/account/account-key-me
 import { deviceTokenAccount } from '../../src-main/services/lock-service';
 import {
   formatRecoveryKey,
+  legacyProofOf,
   newRecoveryKey,
   parseRecoveryKey,
   passwordBytes,
   toBase64url,
   toHex,
 } from '../../src-shared/account-crypto';
-import { KDF_FLOOR } from '../../src-shared/account-keys';
+import { KDF_FLOOR, type LegacyKdf } from '../../src-shared/account-keys';
 import type { AccountKitView, AccountView } from '../../src-shared/ipc-contract';
 import { AccountClient } from '../../src-main/services/account-client';
 import { startTestAccountServer, totpCode, type TestAccountServer } from '../support/account-server';
@@ -40,6 +41,7 @@ let clock: ServerClock;
 let secret: string;
 let tmp: string;
 const open: Services[] = [];
+const workers: Argon2WorkerThread[] = [];
 
 beforeAll(async () => {
   clock = new ServerClock(Date.now());
@@ -50,6 +52,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const s of open.splice(0)) s.dispose();
+  for (const w of workers.splice(0)) await w.dispose();
   await server.close();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
@@ -521,10 +524,27 @@ describe('the old sign-in (legacy proof)', () => {
     try {
       await legacyServer.createUser('bob', PASSWORD);
       const memory = new AccountKeyMemory(new MemorySettingsStore());
-      const client = new AccountClient({ schemes: memory, timeoutMs: 5000 });
+      const worker = new Argon2WorkerThread();
+      workers.push(worker);
+      const client = new AccountClient({
+        schemes: memory,
+        timeoutMs: 5000,
+        argon2: worker.run,
+        legacyProof: worker.legacyProof,
+      });
       // Before: this client has never signed in to bob, and the server answers legacy parameters.
       const before = await client.deriveCredentials(legacyServer.url, 'bob', PASSWORD);
       expect(before.legacyProof).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      // Both derivations ran in the worker thread, and its scrypt is the one the server checks against.
+      expect(worker.answered).toBe(2);
+      const params = (await (
+        await fetch(`${legacyServer.url}/api/sign-in/params`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: 'bob' }),
+        })
+      ).json()) as { legacy: LegacyKdf };
+      expect(before.legacyProof).toBe(toBase64url(await legacyProofOf(PASSWORD, params.legacy)));
       await client.deviceSignInWith(legacyServer.url, {
         username: 'bob',
         authKey: before.authKey,
@@ -535,6 +555,7 @@ describe('the old sign-in (legacy proof)', () => {
       const after = await client.deriveCredentials(legacyServer.url, 'bob', PASSWORD);
       expect(after.legacyProof).toBeUndefined();
       expect(after.authKey).toBe(before.authKey);
+      expect(worker.answered).toBe(3);
     } finally {
       await legacyServer.close();
     }
