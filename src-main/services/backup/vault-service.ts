@@ -20,7 +20,9 @@ import type { EngineRunner } from './engine-runner';
 import type { VaultPasswords } from './job-queue';
 import { accountRepositoryUrl, vaultLocation, vaultPlace } from './repo-location';
 
-export type CreateVaultInput = ChannelInput<'vault:create'>;
+// The contract lets "new" omit the password (a random one made in main); until this service makes
+// it, the IPC handler refuses a missing one and this takes only inputs that have it.
+export type CreateVaultInput = ChannelInput<'vault:create'> & { password: string };
 
 export function vaultSecretAccount(vaultId: string): string {
   return `vault:${vaultId}`;
