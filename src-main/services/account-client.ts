@@ -17,6 +17,8 @@ import {
   toHex,
 } from '../../src-shared/account-crypto';
 import type { IpcErrorCode } from '../../src-shared/ipc-contract';
+import type { DirectoryVaultRow, ProfileRow } from '../../src-shared/account-keys';
+import type { AccountDirectory, AccountKeys } from '../../src-shared/account-keys-api';
 import {
   routes,
   CSRF_HEADER,
@@ -27,6 +29,7 @@ import {
   type DeviceRegistration,
   type DeviceSignIn,
   type DeviceSignInInput,
+  type DeviceList,
   type DeviceStorageUsage,
   type ErrorCode,
   type JobReportInput,
@@ -67,6 +70,7 @@ const passThrough: Partial<Record<ErrorCode, IpcErrorCode>> = {
   payload_too_large: 'bad_request',
   signup_disabled: 'bad_request',
   username_taken: 'conflict',
+  version_conflict: 'conflict',
 };
 
 const defaultWords: Partial<Record<IpcErrorCode, string>> = {
@@ -225,18 +229,100 @@ export class AccountClient {
     return this.request(baseUrl, routes.regenerateRecoveryCodes, { token: sessionToken, body: input });
   }
 
+  // ---- vault directory and computer profiles (sealed rows the server cannot read) ----
+
+  /** Every directory row and profile of the account, soft-deleted ones included (fresh session). */
+  directory(baseUrl: string, sessionToken: string): Promise<AccountDirectory> {
+    return this.request(baseUrl, routes.directory, { token: sessionToken });
+  }
+
+  /** Writes a vault's row at `version` (stored + 1, or 1); another version is `conflict`. */
+  putDirectoryRow(
+    baseUrl: string,
+    sessionToken: string,
+    vaultId: string,
+    body: { version: number; sealed: string },
+  ): Promise<DirectoryVaultRow> {
+    return this.request(baseUrl, routes.putDirectoryRow, { token: sessionToken, params: { vaultId }, body });
+  }
+
+  /** Marks a vault's row deleted at `version` (the row stays: deletions are soft). */
+  deleteDirectoryRow(
+    baseUrl: string,
+    sessionToken: string,
+    vaultId: string,
+    version: number,
+  ): Promise<DirectoryVaultRow> {
+    return this.request(baseUrl, routes.deleteDirectoryRow, {
+      token: sessionToken,
+      params: { vaultId },
+      body: { version },
+    });
+  }
+
+  /** Writes this computer's own profile at `version` (the server refuses another computer's). */
+  putProfile(
+    baseUrl: string,
+    sessionToken: string,
+    computerId: string,
+    body: { version: number; sealed: string },
+  ): Promise<ProfileRow> {
+    return this.request(baseUrl, routes.putProfile, { token: sessionToken, params: { computerId }, body });
+  }
+
+  /** Marks a computer's profile deleted (a takeover ends the old computer's profile). */
+  deleteProfile(
+    baseUrl: string,
+    sessionToken: string,
+    computerId: string,
+    version: number,
+  ): Promise<ProfileRow> {
+    return this.request(baseUrl, routes.deleteProfile, {
+      token: sessionToken,
+      params: { computerId },
+      body: { version },
+    });
+  }
+
+  /** The account's wrap rows (fresh session): what a drive envelope copies. */
+  accountKeyRows(baseUrl: string, sessionToken: string): Promise<AccountKeys> {
+    return this.request(baseUrl, routes.accountKeys, { token: sessionToken });
+  }
+
+  /** Forgets a computer's device wrap of the AMK. */
+  async deleteDeviceWrap(baseUrl: string, sessionToken: string, computerId: string): Promise<void> {
+    await this.request(baseUrl, routes.deleteDeviceWrap, { token: sessionToken, params: { computerId } });
+  }
+
+  /** The account's devices, each with the computer it signed in from. */
+  devices(baseUrl: string, sessionToken: string): Promise<DeviceList> {
+    return this.request(baseUrl, routes.devices, { token: sessionToken });
+  }
+
+  /** Revokes one device of the account (its token, its sign-in's sessions). */
+  async revokeDeviceById(baseUrl: string, sessionToken: string, deviceId: string): Promise<void> {
+    await this.request(baseUrl, routes.revokeDevice, { token: sessionToken, params: { id: deviceId } });
+  }
+
   /** The answer's type is the route's reply schema's, from the contract. */
   private async request<D extends RouteDef>(
     baseUrl: string,
     route: D,
     options: {
       token?: string;
+      /** Values for the path's `:name` segments, each URL-encoded. */
+      params?: Record<string, string>;
       body?: BodyInput<D>;
       headers?: Record<string, string>;
       onResponse?: (response: Response) => void;
     } = {},
   ): Promise<ReplyOf<D>> {
-    const url = new URL(route.path, baseUrl);
+    const routePath = route.path.replace(/:([A-Za-z]+)/g, (_, name: string) => {
+      const value = options.params?.[name];
+      if (value === undefined) throw new Error(`${route.path}: no value for :${name}`);
+      return encodeURIComponent(value);
+    });
+    const url = new URL(routePath, baseUrl);
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
