@@ -12,7 +12,7 @@ export interface SecretStore {
 }
 
 /** The keys the settings store holds; values are read back as `unknown` and validated by services. */
-export type StoreKey = 'lock' | 'settings' | 'remembered' | 'backup';
+export type StoreKey = 'lock' | 'settings' | 'remembered' | 'backup' | 'accountDirectory';
 
 /**
  * Persistent settings. `write` is synchronous on purpose: the lock state must be on disk before the
@@ -129,4 +129,20 @@ export interface LocalAccountServer {
   /** The URL when running, else null. */
   url(): string | null;
   stop(): Promise<void>;
+}
+
+/** The account's keys while unlocked; null while locked or when the AMK could not be had. */
+export interface AccountKeyHolder {
+  current(): UnlockedAccountKeys | null;
+  /** Called after every unlock that made the AMK available, and on lock (with null). */
+  onChange(listener: (keys: UnlockedAccountKeys | null) => void): () => void;
+}
+export interface UnlockedAccountKeys {
+  serverUrl: string;
+  username: string;
+  accountUid: string;
+  computerId: string;
+  keyId: string;
+  amk: Uint8Array; // never leaves main except as vaultSlotKey material to the job process
+  sessionToken: string; // for the directory and profile routes (fresh/full session)
 }
