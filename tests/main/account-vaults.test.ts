@@ -314,6 +314,37 @@ describe('a new computer gets the account’s backups back', { timeout: 240_000 
     expect((await repo.accountSlots(made.amk)).map((s) => s.record?.name)).toEqual(['USB drive']);
   });
 
+  it('A: a vault made while the key was away joins at the next unlock; removing one soft-deletes its row', async () => {
+    const held = a.holder.current()!;
+    a.holder.set(null);
+    const late = await a.services.vaults.create({
+      type: 'local',
+      name: 'Old drive',
+      path: path.join(a.dir, 'old-drive'),
+      mode: 'new',
+      password: 'a password of my own',
+      storePassword: false,
+    });
+    await a.directory.sync();
+    let rows = await a.services.client.directory(server.url, held.sessionToken);
+    expect(rows.vaults.map((r) => r.vaultId)).not.toContain(late.id);
+
+    a.holder.set(held);
+    await a.directory.sync();
+    rows = await a.services.client.directory(server.url, held.sessionToken);
+    expect(rows.vaults.find((r) => r.vaultId === late.id)).toMatchObject({ version: 1, deletedAt: null });
+    const { entries } = await a.directory.read(held);
+    // It joins with its current password (held in memory here, not kept on this computer).
+    expect(entries.get(late.id)?.record).toMatchObject({ repositoryPassword: 'a password of my own' });
+
+    await a.gate.call('vault:remove', { vaultId: late.id });
+    await a.directory.sync();
+    rows = await a.services.client.directory(server.url, held.sessionToken);
+    expect(rows.vaults.find((r) => r.vaultId === late.id)).toMatchObject({ version: 2 });
+    expect(rows.vaults.find((r) => r.vaultId === late.id)?.deletedAt).not.toBeNull();
+    await a.profiles.writeOwn();
+  });
+
   it('B: lists the laptop with its two vaults, neither on this computer yet', async () => {
     b = await startComputer('desktop');
     await holdKeys(b);
@@ -347,6 +378,7 @@ describe('a new computer gets the account’s backups back', { timeout: 240_000 
       ]),
     );
     expect(view.offerRestore).toBe(true);
+    expect(await b.profiles.offerRestore()).toBe(true);
     expect(view.problems).toEqual([]);
   });
 

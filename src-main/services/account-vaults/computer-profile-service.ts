@@ -160,9 +160,7 @@ export class ComputerProfileService {
   }
 
   /** Every profile row, opened and checked (older versions and rows that do not open are refused). */
-  private async readProfiles(
-    keys: UnlockedAccountKeys,
-  ): Promise<{
+  private async readProfiles(keys: UnlockedAccountKeys): Promise<{
     profiles: Map<string, ProfileEntry>;
     directory: Awaited<ReturnType<VaultDirectoryService['read']>>;
   }> {
@@ -203,6 +201,14 @@ export class ComputerProfileService {
         problem: `The account server's profile of the computer ${row.computerId} does not open with this account's key (made for another computer or account, or changed); it was refused.`,
       };
     }
+  }
+
+  /** True when the directory holds vaults this computer does not have ("This account has backups…"). */
+  async offerRestore(): Promise<boolean> {
+    const keys = this.o.keys.current();
+    if (!keys) return false;
+    const { entries } = await this.o.directory.read(keys);
+    return this.o.directory.views(entries).some((v) => !v.onThisComputer);
   }
 
   /** account:computers: which computers have backups, their vaults, and the vaults not here yet. */
