@@ -46,6 +46,18 @@ export const CHANNELS = [
   'catalogue:diff',
   'catalogue:status',
   'catalogue:update',
+  'accountKey:status',
+  'accountKit:get',
+  'accountKit:save',
+  'accountKit:confirmSaved',
+  'accountKit:new',
+  'account:reauthenticate',
+  'account:changePassword',
+  'auth:forgotPassword',
+  'account:computers',
+  'account:addVaults',
+  'account:connectDrive',
+  'account:takeOver',
 ] as const satisfies readonly Channel[];
 
 export const EVENTS = {

@@ -69,6 +69,20 @@ export type IpcErrorCode =
   | 'conflict'
   /** Backups: the vault (repository) password is wrong or not available. */
   | 'wrong_password'
+  /**
+   * The account server wants a fresh full sign-in (its 15-minute window passed): ask for the
+   * password (and a code when two-factor is on), call `account:reauthenticate`, then retry.
+   */
+  | 'reauthentication_required'
+  /**
+   * The password was set by the administrator (temporary): the unlock screen asks for a new one
+   * and calls `auth:unlock` again with `newPassword`.
+   */
+  | 'password_change_required'
+  /** "This account's key changed": the server answered a key with another key id than this computer remembers; nothing was used. */
+  | 'key_changed'
+  /** The account's keys are not in memory (they could not be unwrapped at this unlock); `accountKey:status` says why. */
+  | 'key_unavailable'
   | 'internal';
 
 export interface IpcError {
@@ -98,6 +112,79 @@ export interface AccountView {
   totpEnabled: boolean;
   mustEnrollTotp: boolean;
   recoveryCodesRemaining: number;
+  /**
+   * The account's keys as this unlock left them (also answered by `accountKey:status`): after
+   * `auth:unlock`, `auth:createAccount` and `auth:forgotPassword` the renderer shows the recovery
+   * kit dialog when `kitPending`, and "This account has backups from N computers" when `offerRestore`.
+   */
+  accountKey: AccountKeyView;
+}
+
+/** The account master key (AMK) as the renderer may know it: never the key, only its state and public id. */
+export interface AccountKeyView {
+  /** ready: the AMK is in main's memory; unavailable: it could not be had at this unlock (see `reason`). */
+  state: 'ready' | 'unavailable';
+  /** The key id formatted for reading ("1a2b 3c4d …"); null while unavailable and unknown. */
+  keyId: string | null;
+  /** A recovery kit was made and not yet confirmed saved: the dialog after unlock and the banner on Backups. */
+  kitPending: boolean;
+  /** The account lives on the embedded local server (on this computer, not off-site): the kit and the banner say so. */
+  serverIsLocal: boolean;
+  /** Why unavailable, in words a person can act on; null when ready. */
+  reason: string | null;
+  /** The account's vault directory holds vaults this computer does not have: offer "Restore files" / "Continue … on this computer". */
+  offerRestore: boolean;
+}
+
+/**
+ * The account recovery kit while one is pending (made at the first AMK, at a forgotten-password
+ * reset, or by `accountKit:new`). The recovery key lives in main only until the kit is confirmed
+ * saved or the app locks.
+ */
+export interface AccountKitView {
+  username: string;
+  serverUrl: string;
+  /** Formatted for reading, as `AccountKeyView.keyId`. */
+  keyId: string;
+  /** 56 characters of Crockford base32 in 14 groups of four, dash-separated ("7KQ2-M0ZD-…"). */
+  recoveryKey: string;
+  /** data:image/png;base64,… of the recovery key (as typed, with its dashes). */
+  qrPngDataUrl: string;
+  createdAt: string;
+}
+
+/** One computer of the account, from its sealed profile and the server's figures. */
+export interface ComputerView {
+  computerId: string;
+  name: string;
+  isThisComputer: boolean;
+  /** The newest backup report of any device of that computer; null: none. */
+  lastBackupAt: string | null;
+  /** The vaults its protected items use. */
+  vaultIds: string[];
+  /** Protected items in its profile. */
+  itemCount: number;
+  /** False: the computer has signed in but never written a profile (nothing to take over). */
+  hasProfile: boolean;
+}
+
+/** One vault of the account's directory as this computer sees it. */
+export interface DirectoryVaultView {
+  vaultId: string;
+  name: string;
+  kind: 'local' | 'account';
+  /** Already a vault of this computer's configuration. */
+  onThisComputer: boolean;
+  /** A folder or drive vault's last known path ("/media/usb/strongroom"); null for account storage. */
+  locationHint: string | null;
+  /** A folder or drive vault not on this computer: it needs `account:connectDrive` with its folder. */
+  needsFolder: boolean;
+}
+
+export interface AccountComputersView {
+  thisComputerId: string;
+  computers: ComputerView[];
+  vaults: DirectoryVaultView[];
 }
 
 export interface TotpEnrolmentView {
@@ -271,6 +358,21 @@ export const protectedItemInput = protectedItem
   .omit({ id: true, createdAt: true })
   .extend({ id: configId.optional() });
 
+/** A password being checked (not chosen): any non-empty string up to the maximum. */
+const enteredPassword = z.string().min(1, 'Enter your password.').max(1024);
+/** The two-factor code or a TOTP recovery code, when the account has two-factor on. */
+const secondFactor = { totp: totpCode.optional(), recoveryCode: recoveryCode.optional() };
+/**
+ * A typed recovery key: Crockford base32, case, spaces and dashes free (its checksum is checked in
+ * main, which says which kind of typo it is).
+ */
+const recoveryKeyInput = z
+  .string()
+  .trim()
+  .min(1, 'Enter the recovery key from your account recovery kit.')
+  .max(200, 'That is not a recovery key.')
+  .regex(/^[0-9A-Za-z\s-]+$/, 'A recovery key has only letters, digits and dashes.');
+
 const serverUrl = z
   .string()
   .trim()
@@ -289,6 +391,11 @@ export const channels = {
         password: z.string().min(1, 'Enter your password.').max(1024),
         totp: totpCode.optional(),
         recoveryCode: recoveryCode.optional(),
+        /**
+         * Only after `password_change_required` (a password the administrator set): the new
+         * password; main replaces the temporary one, then recovers the account's keys.
+         */
+        newPassword: accountPassword.optional(),
       })
       .strict(),
     output: null as unknown as AccountView,
@@ -362,21 +469,37 @@ export const channels = {
           name: vaultName,
           path: filePath,
           mode: z.enum(['new', 'existing']),
-          password: vaultPassword,
+          /** Required for "existing"; omitted for "new": main makes a random 256-bit one (the account keeps it). */
+          password: vaultPassword.optional(),
           /** Keep the password in the OS keychain so scheduled backups run while the app is locked. */
           storePassword: z.boolean(),
+          /**
+           * Put the account's password wrap in the drive envelope too, so the drive opens with the
+           * password alone (the recovery wrap is always there). Omitted: on for an account on the
+           * embedded local server only.
+           */
+          passwordWrapOnDrive: z.boolean().optional(),
         })
-        .strict(),
+        .strict()
+        .refine((v) => v.mode === 'new' || v.password !== undefined, {
+          message: 'Enter the vault password.',
+          path: ['password'],
+        }),
       z
         .object({
           type: z.literal('account'),
           name: vaultName,
           repository: repositoryName,
           mode: z.enum(['new', 'existing']),
-          password: vaultPassword,
+          /** As for "local". */
+          password: vaultPassword.optional(),
           storePassword: z.boolean(),
         })
-        .strict(),
+        .strict()
+        .refine((v) => v.mode === 'new' || v.password !== undefined, {
+          message: 'Enter the vault password.',
+          path: ['password'],
+        }),
     ]),
     output: null as unknown as VaultView,
     whileLocked: false,
@@ -544,6 +667,113 @@ export const channels = {
   'catalogue:update': {
     input: z.object({ vaultId: configId, rebuild: z.boolean() }).strict(),
     output: null as unknown as { jobId: string },
+    whileLocked: false,
+  },
+
+  // ---- Your account is your key: the account master key, its recovery kit, credentials ---------
+  // The AMK and the recovery key never cross to the renderer (the kit's recovery key is shown
+  // once, by design); passwords typed here are turned into auth keys in main and never sent.
+
+  /** The account key's state for the Backups banner, the kit dialog and the restore offer. */
+  'accountKey:status': {
+    input: z.undefined(),
+    output: null as unknown as AccountKeyView,
+    whileLocked: false,
+  },
+  /** The pending account recovery kit; `not_found` when none is pending. */
+  'accountKit:get': { input: z.undefined(), output: null as unknown as AccountKitView, whileLocked: false },
+  /** Writes the pending kit as text (mode 0600, never over an existing file). */
+  'accountKit:save': {
+    input: z.object({ destinationPath: filePath }).strict(),
+    output: null as unknown as { path: string },
+    whileLocked: false,
+  },
+  /** The person saved the kit: main forgets the recovery key and the banner goes (remembered in settings). */
+  'accountKit:confirmSaved': { input: z.undefined(), output: null as unknown as null, whileLocked: false },
+  /** A new recovery key and kit (the old key stops working); asks the password (and code) again. */
+  'accountKit:new': {
+    input: z.object({ password: enteredPassword, ...secondFactor }).strict(),
+    output: null as unknown as AccountKitView,
+    whileLocked: false,
+  },
+  /** Makes the session fresh again after `reauthentication_required`; then retry the call that got it. */
+  'account:reauthenticate': {
+    input: z.object({ password: enteredPassword, ...secondFactor }).strict(),
+    output: null as unknown as null,
+    whileLocked: false,
+  },
+  /**
+   * Changes the password in the app: the AMK is wrapped by the new one; every other session and
+   * every device and storage token of the account end; this computer stays signed in.
+   */
+  'account:changePassword': {
+    input: z
+      .object({
+        currentPassword: enteredPassword,
+        newPassword: accountPassword,
+        ...secondFactor,
+      })
+      .strict(),
+    output: null as unknown as null,
+    whileLocked: false,
+  },
+  /**
+   * "Forgot password?" on the unlock screen: the recovery key and a code set a new password; the
+   * app is then unlocked with it and a new recovery kit is pending.
+   */
+  'auth:forgotPassword': {
+    input: z
+      .object({
+        /** Omitted: the remembered server (the embedded local one by default). */
+        serverUrl: serverUrl.optional(),
+        username: accountUsername,
+        recoveryKey: recoveryKeyInput,
+        ...secondFactor,
+        newPassword: accountPassword,
+      })
+      .strict(),
+    output: null as unknown as AccountView,
+    whileLocked: true,
+  },
+  /** The account's computers and the vaults of its directory ("This account has backups from 2 computers"). */
+  'account:computers': {
+    input: z.undefined(),
+    output: null as unknown as AccountComputersView,
+    whileLocked: false,
+  },
+  /**
+   * "Restore files": adds directory vaults to this computer. Account-storage vaults are usable at
+   * once; folder or drive vaults come back in `needFolder` and need `account:connectDrive`.
+   */
+  'account:addVaults': {
+    input: z.object({ vaultIds: z.array(configId).min(1).max(200) }).strict(),
+    output: null as unknown as { added: VaultView[]; needFolder: DirectoryVaultView[] },
+    whileLocked: false,
+  },
+  /**
+   * "Connect the drive that holds 'USB backup'": opens the repository in that folder, and refuses
+   * one whose repository id is not the directory's.
+   */
+  'account:connectDrive': {
+    input: z.object({ vaultId: configId, path: filePath }).strict(),
+    output: null as unknown as VaultView,
+    whileLocked: false,
+  },
+  /**
+   * "Continue laptop's backups on this computer": the other computer's vaults are added and its
+   * items and schedules become this computer's, each folder mapped by `pathMap`. A path that does
+   * not exist here and is not mapped comes back in `missingPaths`, and nothing is taken until every
+   * one is mapped. With `revokeOld`, the old computer's device, profile and device wrap end.
+   */
+  'account:takeOver': {
+    input: z
+      .object({
+        computerId: z.string().regex(/^[0-9a-f]{32}$/, 'Not a computer id.'),
+        pathMap: z.array(z.object({ from: filePath, to: filePath }).strict()).max(500),
+        revokeOld: z.boolean(),
+      })
+      .strict(),
+    output: null as unknown as { items: ProtectedItemView[]; missingPaths: string[] },
     whileLocked: false,
   },
 

@@ -5,7 +5,7 @@
  */
 import type { AccountView, ChannelOutput, TotpEnrolmentView } from '../../src-shared/ipc-contract';
 import type { AccountClient } from './account-client';
-import { toAccountView, type LockService } from './lock-service';
+import { KEYS_NOT_LOADED, toAccountView, type LockService } from './lock-service';
 
 export class AccountService {
   constructor(
@@ -16,7 +16,7 @@ export class AccountService {
   get(): Promise<AccountView> {
     return this.lock.withSession(async (s) => {
       s.account = await this.client.account(s.serverUrl, s.sessionToken);
-      return toAccountView(s.account, s.serverUrl);
+      return toAccountView(s.account, s.serverUrl, KEYS_NOT_LOADED);
     });
   }
 

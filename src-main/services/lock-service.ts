@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import {
   LOCK_REASONS,
+  type AccountKeyView,
   type AccountView,
   type ChannelInput,
   type LockReason,
@@ -84,15 +85,30 @@ export function deviceTokenAccount(serverUrl: string, username: string): string 
   return `${new URL(serverUrl).origin}/${username}`;
 }
 
-export function toAccountView(account: AccountSummary, serverUrl: string): AccountView {
+export function toAccountView(
+  account: AccountSummary,
+  serverUrl: string,
+  accountKey: AccountKeyView,
+): AccountView {
   return {
     username: account.username,
     serverUrl,
     totpEnabled: account.totpEnabled,
     mustEnrollTotp: account.mustEnrollTotp,
     recoveryCodesRemaining: account.recoveryCodesRemaining,
+    accountKey,
   };
 }
+
+// TEMPORARY: replaced by the account key service's view in the next commit.
+export const KEYS_NOT_LOADED: AccountKeyView = {
+  state: 'unavailable',
+  keyId: null,
+  kitPending: false,
+  serverIsLocal: false,
+  reason: 'This version does not load the account key yet.',
+  offerRestore: false,
+};
 
 export class LockService {
   private state: PersistedLockState;
@@ -278,7 +294,7 @@ export class LockService {
         this.log.warn(`an unlock listener failed: ${errorName(error)}`);
       }
     }
-    return toAccountView(signIn.account, serverUrl);
+    return toAccountView(signIn.account, serverUrl, KEYS_NOT_LOADED);
   }
 
   /**

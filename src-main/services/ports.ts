@@ -131,18 +131,39 @@ export interface LocalAccountServer {
   stop(): Promise<void>;
 }
 
-/** The account's keys while unlocked; null while locked or when the AMK could not be had. */
+/**
+ * The account's keys while unlocked (docs/security-model.md, "Your account is your key"): held in
+ * main's memory from an unlock that could unwrap the account master key until the next lock.
+ */
+export interface UnlockedAccountKeys {
+  /** The account server's origin. */
+  serverUrl: string;
+  username: string;
+  /** The account's id in every associated data of its sealed rows. */
+  accountUid: string;
+  /** This installation's id (the session, device and profile are tied to it). */
+  computerId: string;
+  /** The AMK's key id, 32 hex characters (unformatted). */
+  keyId: string;
+  /** The AMK. Never leaves main except as vault slot key material to the job process; zeroed at lock. */
+  amk: Uint8Array;
+  /** The session of that unlock (a full sign-in), for the directory and profile routes. */
+  sessionToken: string;
+}
+
+/** Who holds the account's keys; services that seal or open directory rows and profiles read them here. */
 export interface AccountKeyHolder {
+  /** The account's keys while unlocked; null while locked or when the AMK could not be had. */
   current(): UnlockedAccountKeys | null;
   /** Called after every unlock that made the AMK available, and on lock (with null). */
   onChange(listener: (keys: UnlockedAccountKeys | null) => void): () => void;
 }
-export interface UnlockedAccountKeys {
-  serverUrl: string;
-  username: string;
-  accountUid: string;
-  computerId: string;
-  keyId: string;
-  amk: Uint8Array; // never leaves main except as vaultSlotKey material to the job process
-  sessionToken: string; // for the directory and profile routes (fresh/full session)
+
+/**
+ * Whether the account's vault directory holds vaults this computer does not have, so that the
+ * unlock offers "This account has backups from N computers". Answered by the vault directory
+ * service; without one (or when it cannot tell) the offer is not made.
+ */
+export interface RestoreOffer {
+  hasVaultsElsewhere(keys: UnlockedAccountKeys): Promise<boolean>;
 }

@@ -138,6 +138,31 @@ const validInput: { [C in Channel]: unknown } = {
   },
   'catalogue:status': undefined,
   'catalogue:update': { vaultId: VAULT_ID, rebuild: true },
+  'accountKey:status': undefined,
+  'accountKit:get': undefined,
+  'accountKit:save': { destinationPath: '/home/alice/strongroom-account-kit.txt' },
+  'accountKit:confirmSaved': undefined,
+  'accountKit:new': { password: 'correct horse battery', totp: '123456' },
+  'account:reauthenticate': { password: 'correct horse battery', recoveryCode: 'abcd-efgh-jk' },
+  'account:changePassword': {
+    currentPassword: 'correct horse battery',
+    newPassword: 'a brand new passphrase',
+    totp: '123456',
+  },
+  'auth:forgotPassword': {
+    username: 'alice',
+    recoveryKey: '7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD',
+    totp: '123456',
+    newPassword: 'a brand new passphrase',
+  },
+  'account:computers': undefined,
+  'account:addVaults': { vaultIds: [VAULT_ID] },
+  'account:connectDrive': { vaultId: VAULT_ID, path: '/media/usb/strongroom' },
+  'account:takeOver': {
+    computerId: '0123456789abcdef0123456789abcdef',
+    pathMap: [{ from: '/home/alice/Documents', to: '/home/alice2/Documents' }],
+    revokeOld: true,
+  },
 };
 
 describe('registration', () => {
@@ -250,7 +275,32 @@ describe('input validation', () => {
         storePassword: true,
       },
     ],
+    [
+      'vault:create',
+      { type: 'local', name: 'x', path: '/media/usb/x', mode: 'existing', storePassword: true },
+    ],
+    ['vault:create', { ...(validInput['vault:create'] as object), passwordWrapOnDrive: 'yes' }],
     ['vault:storageUsage', { vaultId: VAULT_ID, token: 'x' }],
+    ['accountKey:status', { keyId: 'x' }],
+    ['accountKit:save', { destinationPath: '' }],
+    ['accountKit:save', { destinationPath: '/tmp/kit.txt', overwrite: true }],
+    ['accountKit:new', { password: '' }],
+    ['accountKit:new', { password: 'pw', totp: '12' }],
+    ['account:reauthenticate', { password: 'pw', authKey: 'x' }],
+    ['account:changePassword', { currentPassword: 'pw', newPassword: 'short' }],
+    ['account:changePassword', { currentPassword: '', newPassword: 'a brand new passphrase' }],
+    ['auth:forgotPassword', { ...(validInput['auth:forgotPassword'] as object), recoveryKey: '' }],
+    ['auth:forgotPassword', { ...(validInput['auth:forgotPassword'] as object), recoveryKey: 'key; rm -rf' }],
+    ['auth:forgotPassword', { ...(validInput['auth:forgotPassword'] as object), newPassword: 'short' }],
+    ['auth:forgotPassword', { ...(validInput['auth:forgotPassword'] as object), username: '../x' }],
+    ['account:addVaults', { vaultIds: [] }],
+    ['account:addVaults', { vaultIds: ['../etc'] }],
+    ['account:connectDrive', { vaultId: VAULT_ID, path: '' }],
+    ['account:takeOver', { computerId: 'laptop', pathMap: [], revokeOld: false }],
+    [
+      'account:takeOver',
+      { computerId: '0123456789abcdef0123456789abcdef', pathMap: [{ from: '/a' }], revokeOld: false },
+    ],
     ['vault:rename', { vaultId: '../etc', name: 'x' }],
     ['vault:rename', { vaultId: VAULT_ID, name: '  ' }],
     ['vault:remove', { vaultId: 'X' }],
@@ -313,7 +363,7 @@ describe('input validation', () => {
 });
 
 describe('locked gate', () => {
-  it('refuses every channel except lock:status, auth:unlock and auth:createAccount while locked', async () => {
+  it('refuses every channel except lock:status, auth:unlock, auth:createAccount and auth:forgotPassword while locked', async () => {
     locked = true;
     for (const channel of allChannels) {
       const result = (await call(channel, validInput[channel])) as { ok: boolean; error?: { code: string } };
@@ -326,6 +376,7 @@ describe('locked gate', () => {
     }
     expect(allChannels.filter((c) => channels[c].whileLocked).sort()).toEqual([
       'auth:createAccount',
+      'auth:forgotPassword',
       'auth:unlock',
       'lock:status',
     ]);

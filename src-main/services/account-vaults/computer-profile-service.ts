@@ -13,13 +13,12 @@ import { AccountKeyError, openProfile, sealProfile } from '../../../src-shared/a
 import type { ComputerProfile, ProfileRow } from '../../../src-shared/account-keys';
 import type { AccountDirectory } from '../../../src-shared/account-keys-api';
 import type { BackupConfig, ProtectedItem } from '../../../src-shared/backup-config';
-import type { ProtectedItemView } from '../../../src-shared/ipc-contract';
+import type { AccountComputersView, ComputerView, ProtectedItemView } from '../../../src-shared/ipc-contract';
 import type { AccountClient } from '../account-client';
 import type { BackupConfigStore } from '../backup/backup-config-store';
 import type { AccountKeyHolder, Clock, UnlockedAccountKeys } from '../ports';
 import { ServiceError } from '../service-error';
 import type { DirectoryState } from './directory-state';
-import type { AccountComputersView, ComputerView } from './directory-views';
 import { canonical, keyUnavailable, type VaultDirectoryService } from './vault-directory-service';
 
 export type ProfileClient = Pick<

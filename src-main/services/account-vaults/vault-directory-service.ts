@@ -23,17 +23,16 @@ import {
 import type { VaultRecord } from '../../../src-shared/account-keys';
 import type { AccountDirectory, AccountKeys } from '../../../src-shared/account-keys-api';
 import type { Vault } from '../../../src-shared/backup-config';
-import type { IpcErrorCode, VaultView } from '../../../src-shared/ipc-contract';
+import type { DirectoryVaultView, VaultView } from '../../../src-shared/ipc-contract';
 import type { EngineEnvelope } from '../../../src-shared/repository-key-files';
 import type { AccountClient } from '../account-client';
 import type { BackupConfigStore } from '../backup/backup-config-store';
 import type { EngineRunner } from '../backup/engine-runner';
 import { vaultPlace } from '../backup/repo-location';
 import { checkedFolder, engineError, type VaultService } from '../backup/vault-service';
-import type { AccountKeyHolder, UnlockedAccountKeys } from '../ports';
+import type { AccountKeyHolder, RestoreOffer, UnlockedAccountKeys } from '../ports';
 import { ServiceError } from '../service-error';
 import type { DirectoryState } from './directory-state';
-import type { DirectoryVaultView } from './directory-views';
 
 /** The calls of AccountClient this service makes. */
 export type DirectoryClient = Pick<
@@ -69,11 +68,11 @@ export interface VaultDirectoryOptions {
 
 export const keyUnavailable = () =>
   new ServiceError(
-    'key_unavailable' as string as IpcErrorCode,
+    'key_unavailable',
     "This account's key is not available on this computer now: unlock Strongroom with the account's password.",
   );
 
-export class VaultDirectoryService {
+export class VaultDirectoryService implements RestoreOffer {
   /** The directory as last read in this unlock, so writes go on when a read needs a fresh session. */
   private entries = new Map<string, DirectoryEntry>();
   private wraps: AccountKeys | null = null;
@@ -103,6 +102,17 @@ export class VaultDirectoryService {
 
   dispose(): void {
     for (const d of this.disposers.splice(0)) d();
+  }
+
+  /** RestoreOffer: the directory holds vaults this computer does not have (false when it cannot tell). */
+  async hasVaultsElsewhere(keys: UnlockedAccountKeys): Promise<boolean> {
+    try {
+      const { entries } = await this.read(keys);
+      return this.views(entries).some((v) => !v.onThisComputer);
+    } catch (error) {
+      this.o.log?.(`vault directory not read: ${(error as Error).message}`);
+      return false;
+    }
   }
 
   /** Rows refused this unlock, in words (vault id → why). */

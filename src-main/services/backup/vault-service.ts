@@ -21,14 +21,10 @@ import type { VaultPasswords } from './job-queue';
 import { accountRepositoryUrl, vaultLocation, vaultPlace } from './repo-location';
 
 /**
- * vault:create's input. The password may be left out for a new repository (main then makes a
- * random one that the account's directory keeps); a folder vault may carry its choice of the
- * password wrap in its drive envelope.
+ * vault:create's input: "new" may leave the password out (main then makes a random one that the
+ * account's directory keeps); a folder vault may carry its choice of the drive's password wrap.
  */
-export type CreateVaultInput = DistributiveOmit<ChannelInput<'vault:create'>, 'password'> & {
-  password?: string;
-  passwordWrapOnDrive?: boolean;
-};
+export type CreateVaultInput = ChannelInput<'vault:create'>;
 
 /** A new vault's repository password when the person sets none: 256 random bits, base64url. */
 export function randomRepositoryPassword(): string {

@@ -21,6 +21,14 @@ const ACCOUNT: AccountView = {
   totpEnabled: true,
   mustEnrollTotp: false,
   recoveryCodesRemaining: 10,
+  accountKey: {
+    state: 'ready',
+    keyId: '1a2b 3c4d 5e6f 7081 92a3 b4c5 d6e7 f809',
+    kitPending: false,
+    serverIsLocal: true,
+    reason: null,
+    offerRestore: false,
+  },
 };
 const ok = <T>(value: T): Result<T> => ({ ok: true, value });
 const lockedError = { ok: false as const, error: { code: 'locked' as const, message: 'The app is locked.' } };
