@@ -37,7 +37,7 @@ import type { DirectoryState } from './directory-state';
 /** The calls of AccountClient this service makes. */
 export type DirectoryClient = Pick<
   AccountClient,
-  'directory' | 'putDirectoryRow' | 'deleteDirectoryRow' | 'accountKeyRows'
+  'directory' | 'putDirectoryRow' | 'deleteDirectoryRow' | 'accountKeys'
 >;
 
 /** One directory row as this computer reads it: its record, or why it was refused. */
@@ -203,7 +203,7 @@ export class VaultDirectoryService implements RestoreOffer {
       if (this.entries.size === 0) this.o.log?.(`vault directory not read: ${(error as Error).message}`);
     });
     if (!this.wraps) {
-      this.wraps = await this.o.client.accountKeyRows(keys.serverUrl, keys.sessionToken).catch(() => null);
+      this.wraps = await this.o.client.accountKeys(keys.serverUrl, keys.sessionToken).catch(() => null);
     }
     const vaults = this.o.config.get().vaults;
     for (const vault of vaults) {
