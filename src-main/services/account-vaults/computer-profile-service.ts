@@ -211,7 +211,7 @@ export class ComputerProfileService {
   }
 
   /** account:computers: which computers have backups, their vaults, and the vaults not here yet. */
-  async computers(): Promise<AccountComputersView & { offerRestore: boolean; problems: string[] }> {
+  async computers(): Promise<AccountComputersView> {
     const keys = this.requireKeys();
     const { profiles, directory } = await this.readProfiles(keys);
     const vaults = this.o.directory.views(directory.entries);
@@ -250,17 +250,8 @@ export class ComputerProfileService {
         (b.lastBackupAt ?? '').localeCompare(a.lastBackupAt ?? '') ||
         a.name.localeCompare(b.name),
     );
-    const problems = [
-      ...[...profiles.values()].flatMap((p) => (p.problem ? [p.problem] : [])),
-      ...[...directory.entries.values()].flatMap((e) => (e.problem ? [e.problem] : [])),
-    ];
-    return {
-      thisComputerId: keys.computerId,
-      computers,
-      vaults,
-      offerRestore: vaults.some((v) => !v.onThisComputer),
-      problems,
-    };
+    for (const p of profiles.values()) if (p.problem) this.o.log?.(p.problem);
+    return { thisComputerId: keys.computerId, computers, vaults };
   }
 
   /**
