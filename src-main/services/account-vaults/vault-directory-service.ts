@@ -97,6 +97,10 @@ export class VaultDirectoryService implements RestoreOffer {
       this.o.config.onChange(() => {
         if (this.o.keys.current()) void this.sync();
       }),
+      // A vault whose password was not at hand joins once it is entered.
+      this.o.vaults.onPasswordsChanged(() => {
+        if (this.o.keys.current()) void this.sync();
+      }),
     );
   }
 
