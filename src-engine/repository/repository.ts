@@ -14,6 +14,7 @@ import {
   type Subkeys,
 } from './crypto';
 import {
+  amkFromAccountPassword,
   amkFromRecoveryKey,
   describeKeyFile,
   findAccountSlots,
@@ -238,6 +239,26 @@ export class Repository implements LockPort {
   ): Promise<Repository> {
     const problems: RepositoryProblem[] = [];
     const amk = await amkFromRecoveryKey(storage, recoveryKey, collect(problems, opts));
+    try {
+      const { master } = await openAccountSlot(storage, amk, collect(problems, opts));
+      return await Repository.withMaster(storage, master, problems, opts);
+    } finally {
+      amk.fill(0);
+    }
+  }
+
+  /**
+   * Opens a folder vault with its account's password alone, where the person turned the drive's
+   * password wrap on: the envelope gives the AMK, which opens the account slot. The AMK is wiped once
+   * the master key is out.
+   */
+  static async openWithAccountPassword(
+    storage: Storage,
+    password: string,
+    opts: OpenOptions = {},
+  ): Promise<Repository> {
+    const problems: RepositoryProblem[] = [];
+    const amk = await amkFromAccountPassword(storage, password, collect(problems, opts));
     try {
       const { master } = await openAccountSlot(storage, amk, collect(problems, opts));
       return await Repository.withMaster(storage, master, problems, opts);

@@ -28,6 +28,7 @@ import { parseRecoveryKey, randomBytes, sealVaultRecord, toHex } from '../../src
 import type { VaultRecord } from '../../src-shared/account-keys';
 import type {
   AccountComputersView,
+  AccountKeyView,
   AccountKitView,
   CatalogueSearchResult,
   DirectoryVaultView,
@@ -130,6 +131,7 @@ describe('a new computer gets the account’s backups back', { timeout: 240_000 
   let aComputerId: string;
   let amk: Uint8Array;
   let recoveryKey: Uint8Array;
+  let oldDrive: VaultView;
   let photosItem: ProtectedItemView;
   const source = () => path.join(a.dir, 'home');
   const note = crypto.randomBytes(300_000);
@@ -231,7 +233,9 @@ describe('a new computer gets the account’s backups back', { timeout: 240_000 
       mode: 'new',
       password: 'a password of my own',
       storePassword: true,
+      passwordWrapOnDrive: true,
     });
+    oldDrive = late;
     await a.gate.call('auth:unlock', { username: 'ann', password: PASSWORD });
     await a.services.directory.sync();
     let rows = await a.services.client.directory(server.url, a.keys().sessionToken);
@@ -239,6 +243,14 @@ describe('a new computer gets the account’s backups back', { timeout: 240_000 
     const { entries } = await a.services.directory.read(a.keys());
     // It joins with its current password (from the keychain), not a new one.
     expect(entries.get(late.id)?.record).toMatchObject({ repositoryPassword: 'a password of my own' });
+    // Its drive envelope carries the password wrap too, as asked: an exact copy of the server's row.
+    const envelope = fs
+      .readdirSync(path.join(a.dir, 'old-drive', 'keys'))
+      .map((f) => JSON.parse(fs.readFileSync(path.join(a.dir, 'old-drive', 'keys', f), 'utf8')))
+      .find((k) => k.type === 'strongroom-envelope');
+    const rowsNow = await bearer(server.url, 'GET', '/api/account/keys', a.keys().sessionToken);
+    expect(envelope.passwordWrap).toEqual(rowsNow.body.passwordWrap);
+    expect(envelope.recoveryWrap).toEqual(rowsNow.body.recoveryWrap);
 
     await a.gate.call('vault:remove', { vaultId: late.id });
     await a.services.directory.sync();
@@ -281,6 +293,8 @@ describe('a new computer gets the account’s backups back', { timeout: 240_000 
       ]),
     );
     expect(await b.services.profiles.offerRestore()).toBe(true);
+    // The unlock said so too ("This account has backups from …").
+    expect((await b.gate.call<AccountKeyView>('accountKey:status')).offerRestore).toBe(true);
     expect(b.services.directory.problems().size).toBe(0);
   });
 
@@ -421,7 +435,88 @@ describe('a new computer gets the account’s backups back', { timeout: 240_000 
     expect(job.status).toBe('success');
   });
 
-  it('the folder vault opens from its repository alone with the recovery key (no server at all)', async () => {
+  describe('a hostile server', { timeout: 120_000 }, () => {
+    let c: Computer;
+    let keys: UnlockedAccountKeys;
+    let record: VaultRecord;
+    let vaultId: string;
+
+    beforeAll(async () => {
+      c = computers.find((x) => x.name === 'desktop')!;
+      keys = c.keys();
+      vaultId = c.services.config.get().vaults.find((v) => v.type === 'account')!.id;
+      const { entries } = await c.services.directory.read(keys);
+      record = entries.get(vaultId)!.record!;
+    });
+
+    /** Writes a row as a server could answer it (the routes store what they are given). */
+    async function plant(id: string, sealed: string): Promise<void> {
+      const rows = await c.services.client.directory(server.url, keys.sessionToken);
+      const version = (rows.vaults.find((r) => r.vaultId === id)?.version ?? 0) + 1;
+      await c.services.client.putDirectoryRow(server.url, keys.sessionToken, id, { version, sealed });
+    }
+
+    it('refuses a row sealed for another vault, and adds nothing', async () => {
+      const stolenFor = crypto.randomUUID();
+      // The account vault's record, sealed for its own id, planted under another vault's id.
+      await plant(
+        stolenFor,
+        await sealVaultRecord(keys.amk, record, { accountUid: keys.accountUid, version: 1 }),
+      );
+      const { entries } = await c.services.directory.read(keys);
+      expect(entries.get(stolenFor)?.problem).toContain('does not open with this account');
+      const before = c.services.config.get();
+      const refused = await c.gate.refused('account:addVaults', { vaultIds: [stolenFor] });
+      expect(refused.code).toBe('conflict');
+      expect(refused.message).toContain("does not open with this account's key");
+      expect(c.services.config.get()).toEqual(before);
+    });
+
+    it('refuses a row sealed for another account', async () => {
+      const otherId = crypto.randomUUID();
+      const theirs = { ...record, vaultId: otherId };
+      await plant(
+        otherId,
+        await sealVaultRecord(keys.amk, theirs, { accountUid: toHex(randomBytes(16)), version: 1 }),
+      );
+      const { entries } = await c.services.directory.read(keys);
+      expect(entries.get(otherId)).toMatchObject({ record: null });
+      expect(entries.get(otherId)?.problem).toContain('another vault or another account');
+      expect((await c.gate.refused('account:addVaults', { vaultIds: [otherId] })).message).toContain(
+        'another account',
+      );
+    });
+
+    it('refuses an older version of a row than this computer has seen, and writes nothing over it', async () => {
+      const rows = await c.services.client.directory(server.url, keys.sessionToken);
+      const row = rows.vaults.find((r) => r.vaultId === vaultId)!;
+      // As if the server rolled the row back: this computer has seen a newer one.
+      c.state.sawVault(keys.accountUid, vaultId, row.version + 5);
+      const { entries } = await c.services.directory.read(keys);
+      expect(entries.get(vaultId)?.problem).toContain(`older entry (version ${row.version})`);
+      await c.gate.call('vault:rename', { vaultId, name: 'Renamed while refused' });
+      await c.services.directory.sync();
+      const after = await c.services.client.directory(server.url, keys.sessionToken);
+      expect(after.vaults.find((r) => r.vaultId === vaultId)).toEqual(row);
+      expect(c.services.directory.problems().get(vaultId)).toContain('older entry');
+    });
+
+    it('refuses a record whose repository id is not the repository’s, and adds nothing', async () => {
+      // A record that opens (right vault id, version, account) but names another repository.
+      const newId = crypto.randomUUID();
+      const liar: VaultRecord = { ...record, vaultId: newId, name: 'Liar', repositoryId: 'ab'.repeat(16) };
+      await plant(newId, await sealVaultRecord(keys.amk, liar, { accountUid: keys.accountUid, version: 1 }));
+      const before = c.services.config.get();
+      expect((await c.gate.refused('account:addVaults', { vaultIds: [newId] })).message).toMatch(
+        /is another vault, not "Liar"; nothing was added/,
+      );
+      expect(c.services.config.get()).toEqual(before);
+      expect(await c.secrets.get(`vault:${newId}`)).toBeNull();
+    });
+  });
+
+  it('a folder vault opens from its repository alone (no server at all): recovery key; password where its wrap is on', async () => {
+    await server.close();
     const storage = new LocalFolderStorage(path.join(a.dir, 'usb'));
     const repo = await Repository.openWithRecoveryKey(storage, recoveryKey);
     expect(repo.config.id).toBe(folderVault.repositoryId);
@@ -430,85 +525,15 @@ describe('a new computer gets the account’s backups back', { timeout: 240_000 
     fs.mkdirSync(target);
     await restore(repo, snapshot!.id, { target });
     expect(restoredFile(target, 'photo.bin').equals(photo)).toBe(true);
-  });
-});
 
-describe('a hostile server', { timeout: 120_000 }, () => {
-  let c: Computer;
-  let keys: UnlockedAccountKeys;
-  let record: VaultRecord;
-  let vaultId: string;
-
-  beforeAll(async () => {
-    c = computers.find((x) => x.name === 'desktop')!;
-    keys = c.keys();
-    vaultId = c.services.config.get().vaults.find((v) => v.type === 'account')!.id;
-    const { entries } = await c.services.directory.read(keys);
-    record = entries.get(vaultId)!.record!;
-  });
-
-  /** Writes a row as a server could answer it (the routes store what they are given). */
-  async function plant(id: string, sealed: string): Promise<void> {
-    const rows = await c.services.client.directory(server.url, keys.sessionToken);
-    const version = (rows.vaults.find((r) => r.vaultId === id)?.version ?? 0) + 1;
-    await c.services.client.putDirectoryRow(server.url, keys.sessionToken, id, { version, sealed });
-  }
-
-  it('refuses a row sealed for another vault, and adds nothing', async () => {
-    const stolenFor = crypto.randomUUID();
-    // The account vault's record, sealed for its own id, planted under another vault's id.
-    await plant(
-      stolenFor,
-      await sealVaultRecord(keys.amk, record, { accountUid: keys.accountUid, version: 1 }),
+    // The USB drive's envelope has no password wrap (off by default for a server not on this computer).
+    await expect(Repository.openWithAccountPassword(storage, PASSWORD)).rejects.toThrow(
+      /carries the account password/,
     );
-    const { entries } = await c.services.directory.read(keys);
-    expect(entries.get(stolenFor)?.problem).toContain('does not open with this account');
-    const before = c.services.config.get();
-    const refused = await c.gate.refused('account:addVaults', { vaultIds: [stolenFor] });
-    expect(refused.code).toBe('conflict');
-    expect(refused.message).toContain("does not open with this account's key");
-    expect(c.services.config.get()).toEqual(before);
-  });
-
-  it('refuses a row sealed for another account', async () => {
-    const otherId = crypto.randomUUID();
-    const theirs = { ...record, vaultId: otherId };
-    await plant(
-      otherId,
-      await sealVaultRecord(keys.amk, theirs, { accountUid: toHex(randomBytes(16)), version: 1 }),
+    const old = new LocalFolderStorage(path.join(a.dir, 'old-drive'));
+    await expect(Repository.openWithAccountPassword(old, 'not the password')).rejects.toThrow(
+      /the account password opens no drive envelope/,
     );
-    const { entries } = await c.services.directory.read(keys);
-    expect(entries.get(otherId)).toMatchObject({ record: null });
-    expect(entries.get(otherId)?.problem).toContain('another vault or another account');
-    expect((await c.gate.refused('account:addVaults', { vaultIds: [otherId] })).message).toContain(
-      'another account',
-    );
-  });
-
-  it('refuses an older version of a row than this computer has seen, and writes nothing over it', async () => {
-    const rows = await c.services.client.directory(server.url, keys.sessionToken);
-    const row = rows.vaults.find((r) => r.vaultId === vaultId)!;
-    // As if the server rolled the row back: this computer has seen a newer one.
-    c.state.sawVault(keys.accountUid, vaultId, row.version + 5);
-    const { entries } = await c.services.directory.read(keys);
-    expect(entries.get(vaultId)?.problem).toContain(`older entry (version ${row.version})`);
-    await c.gate.call('vault:rename', { vaultId, name: 'Renamed while refused' });
-    await c.services.directory.sync();
-    const after = await c.services.client.directory(server.url, keys.sessionToken);
-    expect(after.vaults.find((r) => r.vaultId === vaultId)).toEqual(row);
-    expect(c.services.directory.problems().get(vaultId)).toContain('older entry');
-  });
-
-  it('refuses a record whose repository id is not the repository’s, and adds nothing', async () => {
-    // A record that opens (right vault id, version, account) but names another repository.
-    const newId = crypto.randomUUID();
-    const liar: VaultRecord = { ...record, vaultId: newId, name: 'Liar', repositoryId: 'ab'.repeat(16) };
-    await plant(newId, await sealVaultRecord(keys.amk, liar, { accountUid: keys.accountUid, version: 1 }));
-    const before = c.services.config.get();
-    expect((await c.gate.refused('account:addVaults', { vaultIds: [newId] })).message).toMatch(
-      /is another vault, not "Liar"; nothing was added/,
-    );
-    expect(c.services.config.get()).toEqual(before);
-    expect(await c.secrets.get(`vault:${newId}`)).toBeNull();
+    expect((await Repository.openWithAccountPassword(old, PASSWORD)).config.id).toBe(oldDrive.repositoryId);
   });
 });
