@@ -361,7 +361,10 @@ export function mapPath(p: string, pathMap: { from: string; to: string }[]): str
     const t = to.replace(/[\\/]+$/, '');
     if (f === '') continue;
     if (p === f) return t;
-    if (p.startsWith(`${f}/`) || p.startsWith(`${f}\\`)) return t + p.slice(f.length);
+    // The rest of the path takes the target's separator (a Windows computer's folders mapped here).
+    const sep = t.includes('\\') && !t.includes('/') ? '\\' : '/';
+    if (p.startsWith(`${f}\\`)) return t + p.slice(f.length).replace(/\\/g, sep);
+    if (p.startsWith(`${f}/`)) return t + p.slice(f.length).replace(/\//g, sep);
   }
   return null;
 }
