@@ -34,6 +34,8 @@ export function RestoreOffer() {
   const [connected, setConnected] = useState<string[]>([]);
   const [takingOver, setTakingOver] = useState<ComputerView | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  // Computers taken over in this session: their offer is done even if their profile stays.
+  const [tookOver, setTookOver] = useState<string[]>([]);
 
   const refresh = async () => {
     await Promise.all([loadBackups(), loadKey(), loadComputers()]);
@@ -69,12 +71,17 @@ export function RestoreOffer() {
     );
   };
 
-  const offered = directory ? computersToOffer(directory.computers, directory.vaults) : [];
-  const showOffer = !dismissed && status?.offerRestore === true && directory !== null && offered.length > 0;
-  const continuable = offered.filter((c) => c.itemCount > 0 || c.vaultIds.length > 0);
+  // The computers are read only when the unlock offered a restore; the offer then stays while
+  // something is left to restore or continue, so "Continue …" remains after "Restore files".
+  const offered = directory
+    ? computersToOffer(directory.computers, directory.vaults).filter((c) => !tookOver.includes(c.computerId))
+    : [];
+  const showOffer = !dismissed && directory !== null && offered.length > 0;
+  const missingVaults = directory ? directory.vaults.some((v) => !v.onThisComputer) : false;
+  const continuable = offered.filter((c) => c.hasProfile && c.itemCount > 0);
   const pendingDrives = (drives ?? []).filter((d) => !connected.includes(d.vaultId));
 
-  if (!showOffer && drives === null && !notice && !computersError) return null;
+  if (!showOffer && drives === null && !notice && !(computersError && status?.offerRestore)) return null;
 
   return (
     <section className="notice restore-offer" aria-labelledby={titleId}>
@@ -91,9 +98,11 @@ export function RestoreOffer() {
         <>
           <p>{backupsOfferSentence(offered)}</p>
           <div className="actions">
-            <button type="button" className="primary" disabled={busy} onClick={() => void restoreFiles()}>
-              {busy ? 'Adding the vaults…' : 'Restore files'}
-            </button>
+            {missingVaults && (
+              <button type="button" className="primary" disabled={busy} onClick={() => void restoreFiles()}>
+                {busy ? 'Adding the vaults…' : 'Restore files'}
+              </button>
+            )}
             {continuable.map((c) => (
               <button
                 key={c.computerId}
@@ -149,6 +158,7 @@ export function RestoreOffer() {
           onClose={() => setTakingOver(null)}
           onDone={async (itemCount) => {
             const name = takingOver.name;
+            setTookOver((t) => [...t, takingOver.computerId]);
             setTakingOver(null);
             await refresh();
             setDrives(waitingDrives([]));
