@@ -27,7 +27,7 @@ export function AccountKeySettings({ account }: { account: AccountView }) {
   return (
     <>
       <div className="field">
-        <span className="label">Password</span>
+        <span className="field-title">Password</span>
         <div className="inline">
           <button
             type="button"
@@ -46,7 +46,7 @@ export function AccountKeySettings({ account }: { account: AccountView }) {
         </p>
       </div>
       <div className="field">
-        <span className="label">Account recovery kit</span>
+        <span className="field-title">Account recovery kit</span>
         <div className="inline">
           <button
             type="button"

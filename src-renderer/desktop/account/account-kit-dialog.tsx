@@ -129,7 +129,7 @@ function KitBody({ kit, serverIsLocal }: { kit: AccountKitView; serverIsLocal: b
       </dl>
       <div className="kit-key">
         <h3 id={ids.key}>Recovery key</h3>
-        <p className="recovery-key mono selectable" aria-labelledby={ids.key}>
+        <p className="recovery-key mono selectable" role="group" aria-labelledby={ids.key}>
           {grouped.split(' ').map((group, i) => (
             <span key={i} className="key-group">
               {group}
@@ -137,15 +137,15 @@ function KitBody({ kit, serverIsLocal }: { kit: AccountKitView; serverIsLocal: b
           ))}
         </p>
         <div className="kit-key-actions">
-          <CopyButton text={kit.recoveryKey} ariaLabel="Copy recovery key" />
           <img
             className="sr-qr"
             src={kit.qrPngDataUrl}
             alt="QR code of the recovery key"
-            width={164}
-            height={164}
+            width={148}
+            height={148}
           />
         </div>
+        <CopyButton text={kit.recoveryKey} ariaLabel="Copy recovery key" />
       </div>
       {typing && (
         <div className="field">

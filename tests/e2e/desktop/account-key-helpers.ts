@@ -76,7 +76,9 @@ export async function saveKit(
   await expect(facts.nth(1)).toHaveText(expected.serverUrl);
   await expect(facts.nth(2)).toHaveText(/^[0-9a-f]{4}( [0-9a-f]{4}){7}$/);
   await expect(dialog.getByRole('img', { name: 'QR code of the recovery key' })).toBeVisible();
-  const shown = (await dialog.locator('.recovery-key').innerText()).replace(/\s+/g, ' ').trim();
+  const shown = (await dialog.getByRole('group', { name: 'Recovery key' }).innerText())
+    .replace(/\s+/g, ' ')
+    .trim();
   expect(shown).toMatch(/^[0-9A-Z]{4}( [0-9A-Z]{4}){13}$/);
 
   await dialog.getByRole('button', { name: 'Save recovery kit…' }).click();

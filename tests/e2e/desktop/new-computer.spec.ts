@@ -181,10 +181,10 @@ test('a new computer gets every backup back with username, password and code, th
     // Another folder (here: an empty one) is refused.
     const elsewhere = path.join(root, 'not-the-drive');
     fs.mkdirSync(elsewhere);
-    await connect.getByLabel('Folder of the vault').fill(elsewhere);
+    await connect.getByLabel('Folder of the vault', { exact: true }).fill(elsewhere);
     await connect.getByRole('button', { name: 'Connect' }).click();
     await expect(connect.getByRole('alert')).toBeVisible({ timeout: 30_000 });
-    await connect.getByLabel('Folder of the vault').fill(drive);
+    await connect.getByLabel('Folder of the vault', { exact: true }).fill(drive);
     await screenshot(page2, '63-connect-drive');
     await connect.getByRole('button', { name: 'Connect' }).click();
     await expect(connect).toHaveCount(0, { timeout: 60_000 });
