@@ -88,6 +88,8 @@ export function forgotPasswordErrorText(error: IpcError, serverUrl: string): str
       return 'This account uses two-factor authentication. Enter the six-digit code from your authenticator app (or a recovery code), and the new password again.';
     case 'wrong_code':
       return 'That two-factor code is wrong or was already used. Enter the newest code from your authenticator app and the new password again.';
+    case 'bad_request':
+      return error.message || 'Check the fields and try again.';
     case 'unreachable':
       return `Cannot reach the account server at ${serverUrl}. Check that it is running, then try again.`;
     case 'key_changed':

@@ -7,7 +7,7 @@ import { UsernameField } from '../../components/username-field';
 import { call, desktopApi, failure } from '../api';
 import { newPasswordProblem } from '../backups/form-rules';
 import { useDesktop } from '../store';
-import { forgotPasswordErrorText } from '../wording';
+import { forgotPasswordErrorText, unlockErrorText } from '../wording';
 import { groupRecoveryKey, normalizeRecoveryKey, recoveryKeyProblem } from './account-words';
 import { NewPasswordFields } from './new-password-fields';
 import { secondFactorInput, secondFactorProblem } from './second-factor';
@@ -15,7 +15,9 @@ import { secondFactorInput, secondFactorProblem } from './second-factor';
 /**
  * "Forgot password?": the username, the recovery key from the account recovery kit, a two-factor
  * code (or a recovery code) and a new password. Main opens the account's key with the recovery
- * key, sets the new password and a new recovery key, and unlocks; the new kit is shown next.
+ * key, sets the new password and a new recovery key, and unlocks; the new kit is shown next. With
+ * two-factor on, the code was spent on the reset, so the unlock with the new password asks for
+ * the next one here (`totp_required`), without typing the new password again.
  */
 export function ForgotPasswordForm({
   serverUrl,
@@ -46,6 +48,8 @@ export function ForgotPasswordForm({
   const [repeat, setRepeat] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<IpcError | null>(null);
+  // The new password is set; only the unlock with it is left (it needs the next code).
+  const [passwordSet, setPasswordSet] = useState<string | null>(null);
   const wait = useRetryCountdown(error?.code === 'throttled' ? error : null);
   const firstRef = useRef<HTMLInputElement>(null);
 
@@ -98,8 +102,81 @@ export function ForgotPasswordForm({
       unlocked(result.value);
       return;
     }
+    if (result.error.code === 'totp_required') {
+      // The reset went through: the recovery key is used up (a new kit comes after the unlock).
+      setRecoveryKey('');
+      setPasswordSet(input.newPassword);
+      setError(null);
+      return;
+    }
     setError(result.error);
   };
+
+  const unlockWithNewPassword = async (e: FormEvent) => {
+    e.preventDefault();
+    if (busy || wait > 0 || passwordSet === null) return;
+    const wrongCode = secondFactorProblem(mode, code, true);
+    if (wrongCode) {
+      setError({ code: 'bad_request', message: wrongCode });
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    const bridge = desktopApi();
+    const input = {
+      ...(serverChanged ? { serverUrl } : {}),
+      username: username.trim(),
+      password: passwordSet,
+      ...secondFactorInput(mode, code),
+    };
+    const result = bridge
+      ? await call(() => bridge.authUnlock(input))
+      : failure('internal', 'The app is not connected.');
+    setBusy(false);
+    setCode('');
+    if (result.ok) {
+      setPasswordSet(null);
+      unlocked(result.value);
+      return;
+    }
+    setError(result.error);
+  };
+
+  if (passwordSet !== null) {
+    return (
+      <form
+        onSubmit={(e) => void unlockWithNewPassword(e)}
+        noValidate
+        aria-label="Unlock with the new password"
+      >
+        <p className="sr-success" role="status">
+          Your new password is set. To unlock, enter the next code from your authenticator app (not the one
+          you just used).
+        </p>
+        <div className="field">
+          <SecondFactorInput
+            mode={mode}
+            onModeChange={setMode}
+            value={code}
+            onChange={setCode}
+            disabled={busy}
+            autoFocus
+            invalid={Boolean(error)}
+            errorId={ids.error}
+          />
+        </div>
+        <ErrorMessage
+          id={ids.error}
+          error={error}
+          secondsLeft={wait}
+          message={error ? unlockErrorText(error, { codeWasEntered: true, serverUrl }) : undefined}
+        />
+        <button type="submit" className="primary wide" disabled={busy || wait > 0}>
+          {busy ? 'Unlocking…' : 'Unlock'}
+        </button>
+      </form>
+    );
+  }
 
   return (
     <form onSubmit={(e) => void submit(e)} noValidate aria-label="Forgot password">

@@ -27,7 +27,9 @@ export function TemporaryPasswordForm({
 }) {
   const unlocked = useDesktop((s) => s.unlocked);
   const ids = { password: useId(), repeat: useId(), code: useId(), error: useId() };
-  const usedCode = Boolean(attempt.totp);
+  // The code (or recovery code) of the first attempt is spent: the same sign-in needs the next one.
+  const [askCode, setAskCode] = useState(Boolean(attempt.totp || attempt.recoveryCode));
+  const usedCode = askCode;
   const [password, setPassword] = useState('');
   const [repeat, setRepeat] = useState('');
   const [code, setCode] = useState('');
@@ -76,6 +78,7 @@ export function TemporaryPasswordForm({
       unlocked(result.value);
       return;
     }
+    if (result.error.code === 'totp_required') setAskCode(true);
     setError(result.error);
   };
 
@@ -100,7 +103,7 @@ export function TemporaryPasswordForm({
             id={ids.code}
             value={code}
             onChange={setCode}
-            hint="The newest code from your authenticator app: the one you typed is used up."
+            hint="The next code from your authenticator app: a code works only once."
             disabled={busy}
             invalid={error?.code === 'wrong_code'}
             errorId={ids.error}

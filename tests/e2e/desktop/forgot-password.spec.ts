@@ -2,8 +2,8 @@
  * "Forgot password?" with the recovery key from the account recovery kit, through the harness
  * against an account server with two-factor authentication: the kit saved at the first unlock is
  * the only thing kept; a key with a typo is caught before anything is sent; the right key (typed
- * in lower case with spaces), a code and a new password unlock, and a new kit is shown at once
- * (the old key no longer matches it). Afterwards the old password is refused and the new one works.
+ * in lower case with spaces), a code and a new password set the password; the next code unlocks
+ * with it, and a new kit is shown at once (its key is not the old one). Afterwards the old password is refused and the new one works.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -71,6 +71,13 @@ test('forgot password: the recovery key and a code set a new password, and a new
     await form.getByLabel('Repeat new password').fill(NEW_PASSWORD);
     await screenshot(page, '66-forgot-password');
     await form.getByRole('button', { name: 'Set new password' }).click();
+
+    // The code was spent on the reset: the unlock with the new password takes the next one,
+    // without typing the new password again.
+    const next = page.getByRole('form', { name: 'Unlock with the new password' });
+    await expect(next.getByRole('status')).toContainText('Your new password is set.', { timeout: 30_000 });
+    await next.getByLabel('Two-factor code (TOTP)').fill(await phone.nextCode());
+    await next.getByRole('button', { name: 'Unlock', exact: true }).click();
 
     // Unlocked, and the new recovery kit is shown at once: the old key is replaced.
     await expect(kit).toBeVisible({ timeout: 30_000 });
