@@ -17,6 +17,9 @@
 //                             main's worker thread that answers file catalogue queries (search,
 //                             versions, what changed) off main's event loop. better-sqlite3 stays
 //                             external and loads from node_modules, unpacked, as for the job process.
+//   dist/electron/argon2-worker.mjs
+//                             main's worker thread that runs Argon2id (the password's key derivation)
+//                             off main's event loop; hash-wasm is bundled in (its WebAssembly inline).
 import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -76,10 +79,18 @@ await build({
   external: ['better-sqlite3', 'electron'],
 });
 
+await build({
+  ...common,
+  entryPoints: [path.join(root, 'src-main', 'argon2-worker', 'entry.ts')],
+  outfile: path.join(out, 'argon2-worker.mjs'),
+  format: 'esm',
+  external: ['electron'],
+});
+
 // Fail the build if the job process would load electron: it runs the same code under plain Node.
 const jobFiles = fs
   .readdirSync(out)
-  .filter((f) => /^(job-process|chunk-worker|catalogue-worker).*\.mjs$/.test(f));
+  .filter((f) => /^(job-process|chunk-worker|catalogue-worker|argon2-worker).*\.mjs$/.test(f));
 for (const file of jobFiles) {
   if (
     /\bfrom\s*["']electron["']|\brequire\(["']electron["']\)|import\(["']electron["']\)/.test(
@@ -105,6 +116,7 @@ for (const file of [
   'job-process.mjs',
   'chunk-worker.mjs',
   'catalogue-worker.mjs',
+  'argon2-worker.mjs',
 ]) {
   const size = fs.statSync(path.join(out, file)).size;
   console.log(`${path.relative(root, path.join(out, file))}  ${(size / 1024).toFixed(1)} KiB`);

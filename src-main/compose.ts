@@ -22,6 +22,9 @@ import { JobReporter } from './services/backup/job-reporter';
 import { ProtectedItemService } from './services/backup/protected-item-service';
 import { VaultService } from './services/backup/vault-service';
 import { CatalogueWorkerThread, type CatalogueWorkerOptions } from './adapters/catalogue-worker-thread';
+import { Argon2WorkerThread, type Argon2WorkerOptions } from './adapters/argon2-worker-thread';
+import { AccountKeyMemory } from './services/account/account-key-memory';
+import { AccountKeyService } from './services/account/account-key-service';
 import { CatalogueService } from './services/catalogue/catalogue-service';
 import { LockService, type Logger } from './services/lock-service';
 import type {
@@ -52,7 +55,10 @@ export interface Ports {
   defaultServerUrl?: string;
   deviceName: string;
   log?: Logger;
+  /** Default: one with this installation's kept computer id, deriving in the Argon2id worker thread. */
   client?: AccountClient;
+  /** The worker thread that runs Argon2id; default: from the TypeScript sources. */
+  argon2Worker?: Argon2WorkerOptions;
   /** The app's data directory: the job history is <dataDir>/jobs.sqlite. */
   dataDir: string;
   /** Runs engine requests in the job process. */
@@ -77,6 +83,8 @@ export interface Services {
   lock: LockService;
   account: AccountService;
   client: AccountClient;
+  /** The account master key while unlocked (the AccountKeyHolder of the directory and profile services). */
+  keys: AccountKeyService;
   config: BackupConfigStore;
   history: JobHistoryStore;
   queue: JobQueue;
@@ -99,8 +107,19 @@ export const noDialogs: Dialogs = {
 };
 
 export function composeServices(ports: Ports): Services {
-  const client = ports.client ?? new AccountClient();
+  const memory = new AccountKeyMemory(ports.store);
+  const argon2 = new Argon2WorkerThread(ports.argon2Worker);
+  const client =
+    ports.client ??
+    new AccountClient({ computerId: memory.computerId(), argon2: argon2.run, schemes: memory });
   const settings = new SettingsService(ports.store);
+  const keys = new AccountKeyService({
+    client,
+    memory,
+    secrets: ports.secrets,
+    clock: ports.clock,
+    ...(ports.log ? { log: ports.log } : {}),
+  });
   const lock = new LockService({
     store: ports.store,
     settings,
@@ -113,8 +132,11 @@ export function composeServices(ports: Ports): Services {
     ...(ports.defaultServerUrl ? { defaultServerUrl: ports.defaultServerUrl } : {}),
     deviceName: ports.deviceName,
     ...(ports.log ? { log: ports.log } : {}),
+    keys,
   });
-  const account = new AccountService(lock, client);
+  const account = new AccountService(lock, client, keys);
+  // The AMK is zeroed and a pending kit's recovery key forgotten when the app locks.
+  lock.onLock(() => keys.forget());
   const warn = (m: string) => (ports.log ?? console).warn(m);
 
   const config = new BackupConfigStore(ports.store);
@@ -244,6 +266,7 @@ export function composeServices(ports: Ports): Services {
     lock,
     account,
     client,
+    keys,
     config,
     history,
     queue,
@@ -262,6 +285,8 @@ export function composeServices(ports: Ports): Services {
       queue.shutdown();
       reporter.stop();
       catalogue.dispose();
+      keys.forget();
+      void argon2.dispose();
       lock.dispose();
       outbox.close();
       history.close();

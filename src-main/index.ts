@@ -31,6 +31,7 @@ import {
 } from './adapters/electron-shell';
 import { ElectronTrayIcon } from './adapters/electron-tray';
 import { bundledCatalogueWorkerPath } from './adapters/catalogue-worker-thread';
+import { bundledArgon2WorkerPath } from './adapters/argon2-worker-thread';
 import { UtilityProcessEngineRunner, bundledJobProcessPath } from './adapters/utility-process-engine-runner';
 import type { SecretStoreKind } from '../src-shared/ipc-contract';
 import { ElectronStoreSettings } from './adapters/electron-store-settings';
@@ -108,6 +109,7 @@ async function main(): Promise<void> {
       bundledJobProcessPath(import.meta.url),
     ),
     catalogueWorker: { entry: bundledCatalogueWorkerPath(import.meta.url) },
+    argon2Worker: { entry: bundledArgon2WorkerPath(import.meta.url) },
     events: new ElectronRendererEvents(() => window),
     notifier: new ElectronNotifier(Notification),
     dialogs: new ElectronDialogs(dialog, shell, () => window),

@@ -97,16 +97,14 @@ export function createHandlers({
     'dialog:choosePath': (input) => dialogs.choosePath(input),
     'shell:showInFolder': async (input) => ({ shown: await dialogs.showInFolder(input.path) }),
 
-    // TEMPORARY (the lead removes these at merge): the account key channels answer
-    // "Not available" until their services are wired here.
-    'accountKey:status': notAvailable,
-    'accountKit:get': notAvailable,
-    'accountKit:save': notAvailable,
-    'accountKit:confirmSaved': notAvailable,
-    'accountKit:new': notAvailable,
-    'account:reauthenticate': notAvailable,
-    'account:changePassword': notAvailable,
-    'auth:forgotPassword': notAvailable,
+    'accountKey:status': () => account.keyStatus(),
+    'accountKit:get': () => account.kit(),
+    'accountKit:save': (input) => account.saveKit(input.destinationPath),
+    'accountKit:confirmSaved': () => account.confirmKitSaved(),
+    'accountKit:new': (input) => account.newKit(input),
+    'account:reauthenticate': (input) => account.reauthenticate(input),
+    'account:changePassword': (input) => account.changePassword(input),
+    'auth:forgotPassword': (input) => lock.forgotPassword(input),
     // TEMPORARY (the lead removes these at merge): keys-vaults's VaultDirectoryService and
     // ComputerProfileService answer these.
     'account:computers': notAvailable,

@@ -9,13 +9,29 @@
  * sends that instead.
  */
 import {
+  AccountKeyError,
+  argon2idInProcess,
   legacyProofOf,
   newPasswordKdf,
   passwordKeys,
   randomBytes,
   toBase64url,
   toHex,
+  type Argon2Runner,
+  type PasswordKeys,
 } from '../../src-shared/account-crypto';
+import type { PasswordKdf } from '../../src-shared/account-keys';
+import type { z } from 'zod';
+import type {
+  AccountKeyStatus,
+  AccountKeys,
+  createAccountKeysInput,
+  forgotPasswordFinishInput,
+  keyChangePasswordInput,
+  newRecoveryKeyInput,
+  rewrapPasswordInput,
+  deviceWrapInput,
+} from '../../src-shared/account-keys-api';
 import type { IpcErrorCode } from '../../src-shared/ipc-contract';
 import {
   routes,
@@ -46,12 +62,51 @@ export interface AccountClientOptions {
   /** Per request; a server that does not answer in time counts as unreachable. */
   timeoutMs?: number;
   computerId?: string;
+  /** Runs Argon2id; the app passes its worker thread's, so main's event loop never waits on it. */
+  argon2?: Argon2Runner;
+  /** Which server+username pairs have signed in with the auth key here (never the legacy proof again). */
+  schemes?: SignInSchemeMemory;
+}
+
+/**
+ * Remembers, per account server and username, that this client signed in with the auth key: from
+ * then on it never computes the legacy proof for them (a server asking for it is a downgrade).
+ */
+export interface SignInSchemeMemory {
+  usesNewScheme(serverUrl: string, username: string): boolean;
+  rememberNewScheme(serverUrl: string, username: string): void;
+}
+
+/** What a sign-in sends instead of the password, and the wrap key from the same derivation (kept in main). */
+export interface DerivedCredentials {
+  authKey: string;
+  legacyProof?: string;
+  /** Wraps the account master key; the caller zeroes it when done. */
+  wrapKey: Uint8Array;
+  /** The parameters it was derived with (the account's current password row). */
+  kdf: PasswordKdf;
+}
+
+/** A new password's rows: its parameters, auth key and wrap key. */
+export interface NewPasswordKeys {
+  kdf: PasswordKdf;
+  authKey: string;
+  wrapKey: Uint8Array;
 }
 
 /** Server error codes the desktop passes through as they are; the rest map below. */
 const passThrough: Partial<Record<ErrorCode, IpcErrorCode>> = {
   bad_request: 'bad_request',
   invalid_credentials: 'invalid_credentials',
+  reauthentication_required: 'reauthentication_required',
+  password_change_required: 'password_change_required',
+  generation_conflict: 'conflict',
+  version_conflict: 'conflict',
+  keys_exist: 'conflict',
+  use_the_app: 'bad_request',
+  legacy_sign_in_closed: 'invalid_credentials',
+  ticket_expired: 'bad_request',
+  not_found: 'not_found',
   totp_required: 'totp_required',
   throttled: 'throttled',
   session_expired: 'session_expired',
@@ -82,6 +137,8 @@ const defaultWords: Partial<Record<IpcErrorCode, string>> = {
   totp_not_enabled: 'Two-factor authentication is not on.',
   totp_enrollment_required: 'This server requires two-factor authentication: enable it first.',
   bad_request: 'The server refused that request.',
+  reauthentication_required: 'Enter your password (and code) again to continue.',
+  password_change_required: 'The administrator set this password: choose a new one to continue.',
   internal: 'The account server had a problem. Try again.',
 };
 
@@ -89,12 +146,32 @@ export class AccountClient {
   private readonly fetchImpl: typeof fetch;
   private readonly timeoutMs: number;
   /** This installation's id as device sign-in names it; made per process where nothing keeps one. */
-  private readonly computerId: string;
+  readonly computerId: string;
+  private readonly argon2: Argon2Runner;
+  private readonly schemes: SignInSchemeMemory | null;
 
   constructor(options: AccountClientOptions = {}) {
     this.fetchImpl = options.fetch ?? fetch;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.computerId = options.computerId ?? toHex(randomBytes(16));
+    this.argon2 = options.argon2 ?? argon2idInProcess;
+    this.schemes = options.schemes ?? null;
+  }
+
+  /** Argon2id (through the runner) and HKDF: the auth key and the wrap key of a password. */
+  async passwordKeys(password: string, kdf: PasswordKdf): Promise<PasswordKeys> {
+    try {
+      return await passwordKeys(password, kdf, this.argon2);
+    } catch (error) {
+      throw asServiceError(error);
+    }
+  }
+
+  /** A new password's parameters (a fresh salt) and keys. */
+  async newPasswordKeys(password: string): Promise<NewPasswordKeys> {
+    const kdf = newPasswordKdf();
+    const keys = await this.passwordKeys(password, kdf);
+    return { kdf, authKey: toBase64url(keys.authKey), wrapKey: keys.wrapKey };
   }
 
   serverInfo(baseUrl: string): Promise<ServerInfo> {
@@ -103,30 +180,44 @@ export class AccountClient {
 
   /** Creates an account (POST /api/signup), where the server has sign-up on: new parameters, the auth key. */
   async signup(baseUrl: string, input: { username: string; password: string }): Promise<AccountSummary> {
-    const kdf = newPasswordKdf();
-    const keys = await passwordKeys(input.password, kdf);
+    const keys = await this.newPasswordKeys(input.password);
     keys.wrapKey.fill(0);
-    return this.request(baseUrl, routes.signup, {
-      body: { username: input.username, kdf, authKey: toBase64url(keys.authKey) },
+    const summary = await this.request(baseUrl, routes.signup, {
+      body: { username: input.username, kdf: keys.kdf, authKey: keys.authKey },
     });
+    this.schemes?.rememberNewScheme(originOf(baseUrl), summary.username);
+    return summary;
   }
 
   /**
    * What is sent instead of the password: the auth key derived with the server's parameters for
-   * this username, and, while the server still answers legacy parameters, the legacy proof (an
-   * account made before client-side derivation moves to the auth key with it).
+   * this username, and, while the server still answers legacy parameters and this client has never
+   * signed in to this account with the auth key, the legacy proof too (an account made before
+   * client-side derivation moves to the auth key with it). Once it has, the legacy proof is never
+   * computed again for that account, whatever the server answers: a downgrade is refused.
    */
+  async deriveCredentials(baseUrl: string, username: string, password: string): Promise<DerivedCredentials> {
+    const params = await this.request(baseUrl, routes.signInParams, { body: { username } });
+    const keys = await this.passwordKeys(password, params.kdf);
+    const authKey = toBase64url(keys.authKey);
+    const base = { authKey, wrapKey: keys.wrapKey, kdf: params.kdf };
+    if (params.legacy === null || this.schemes?.usesNewScheme(originOf(baseUrl), username)) return base;
+    try {
+      return { ...base, legacyProof: toBase64url(await legacyProofOf(password, params.legacy)) };
+    } catch (error) {
+      keys.wrapKey.fill(0);
+      throw asServiceError(error);
+    }
+  }
+
   private async credentials(
     baseUrl: string,
     username: string,
     password: string,
   ): Promise<{ authKey: string; legacyProof?: string }> {
-    const params = await this.request(baseUrl, routes.signInParams, { body: { username } });
-    const keys = await passwordKeys(password, params.kdf);
-    keys.wrapKey.fill(0);
-    const authKey = toBase64url(keys.authKey);
-    if (params.legacy === null) return { authKey };
-    return { authKey, legacyProof: toBase64url(await legacyProofOf(password, params.legacy)) };
+    const { wrapKey, kdf: _kdf, ...sent } = await this.deriveCredentials(baseUrl, username, password);
+    wrapKey.fill(0);
+    return sent;
   }
 
   /**
@@ -160,9 +251,109 @@ export class AccountClient {
   ): Promise<DeviceSignIn> {
     const { password, ...rest } = input;
     const credentials = await this.credentials(baseUrl, input.username, password);
-    return this.request(baseUrl, routes.deviceSignIn, {
-      body: { ...rest, ...credentials, computerId: this.computerId },
+    return this.deviceSignInWith(baseUrl, { ...rest, ...credentials });
+  }
+
+  /** The same with credentials already derived (the unlock keeps the wrap key of that derivation). */
+  async deviceSignInWith(
+    baseUrl: string,
+    input: Omit<DeviceSignInInput, 'computerId'>,
+  ): Promise<DeviceSignIn> {
+    const signIn = await this.request(baseUrl, routes.deviceSignIn, {
+      body: { ...input, computerId: this.computerId },
     });
+    this.schemes?.rememberNewScheme(originOf(baseUrl), signIn.account.username);
+    return signIn;
+  }
+
+  // ---- the account's keys (src-shared/account-keys-api.ts) ---------------------------------------
+
+  /** POST /api/account/reauthenticate: the password's auth key (and a code) again; the session is fresh again. */
+  async reauthenticate(
+    baseUrl: string,
+    sessionToken: string,
+    input: { authKey: string; totp?: string; recoveryCode?: string },
+  ): Promise<void> {
+    await this.request(baseUrl, routes.reauthenticate, { token: sessionToken, body: input });
+  }
+
+  /** GET /api/account/keys (fresh session): the wrap rows, this computer's device wrap only. */
+  accountKeys(baseUrl: string, sessionToken: string): Promise<AccountKeys> {
+    return this.request(baseUrl, routes.accountKeys, { token: sessionToken });
+  }
+
+  /** POST /api/account/keys: the first AMK's wraps (or "start fresh" with `replace`). */
+  createAccountKeys(
+    baseUrl: string,
+    sessionToken: string,
+    input: z.input<typeof createAccountKeysInput>,
+  ): Promise<{ generation: number }> {
+    return this.request(baseUrl, routes.createAccountKeys, { token: sessionToken, body: input });
+  }
+
+  /** PUT /api/account/keys/password-wrap: the AMK wrapped by the current password (after a reset). */
+  rewrapPassword(
+    baseUrl: string,
+    sessionToken: string,
+    input: z.input<typeof rewrapPasswordInput>,
+  ): Promise<{ generation: number }> {
+    return this.request(baseUrl, routes.rewrapPassword, { token: sessionToken, body: input });
+  }
+
+  /** POST /api/account/keys/recovery: a new recovery key's proof and wrap; the old key stops working. */
+  newRecoveryKey(
+    baseUrl: string,
+    sessionToken: string,
+    input: z.input<typeof newRecoveryKeyInput>,
+  ): Promise<{ generation: number }> {
+    return this.request(baseUrl, routes.newRecoveryKey, { token: sessionToken, body: input });
+  }
+
+  /** PUT /api/account/keys/devices/:computerId: this computer's device wrap. */
+  putDeviceWrap(
+    baseUrl: string,
+    sessionToken: string,
+    input: z.input<typeof deviceWrapInput>,
+  ): Promise<{ generation: number }> {
+    return this.request(baseUrl, routes.putDeviceWrap, {
+      token: sessionToken,
+      params: { computerId: this.computerId },
+      body: input,
+    });
+  }
+
+  /** POST /api/account/password: the new password's verifier and wrap; other sessions and tokens end. */
+  changePassword(
+    baseUrl: string,
+    sessionToken: string,
+    input: z.input<typeof keyChangePasswordInput>,
+  ): Promise<{ generation: number }> {
+    return this.request(baseUrl, routes.changePassword, { token: sessionToken, body: input });
+  }
+
+  /** POST /api/account/password/temporary: replaces a password the administrator set (the verifier only). */
+  replaceTemporaryPassword(
+    baseUrl: string,
+    sessionToken: string,
+    input: { generation: number; kdf: PasswordKdf; authKey: string },
+  ): Promise<AccountKeyStatus> {
+    return this.request(baseUrl, routes.replaceTemporaryPassword, { token: sessionToken, body: input });
+  }
+
+  /** POST /api/forgot-password/begin: the recovery proof and a code answer a ticket and the recovery wrap. */
+  forgotPasswordBegin(
+    baseUrl: string,
+    input: { username: string; recoveryProof: string; totp?: string; recoveryCode?: string },
+  ): Promise<ReplyOf<typeof routes.forgotPasswordBegin>> {
+    return this.request(baseUrl, routes.forgotPasswordBegin, { body: input });
+  }
+
+  /** POST /api/forgot-password/finish: the new password's rows and a new recovery key, atomically. */
+  async forgotPasswordFinish(
+    baseUrl: string,
+    input: z.input<typeof forgotPasswordFinishInput>,
+  ): Promise<void> {
+    await this.request(baseUrl, routes.forgotPasswordFinish, { body: input });
   }
 
   /** Ends the session (DELETE /api/session). */
@@ -231,12 +422,19 @@ export class AccountClient {
     route: D,
     options: {
       token?: string;
+      /** Values of the path's `:name` parameters. */
+      params?: Record<string, string>;
       body?: BodyInput<D>;
       headers?: Record<string, string>;
       onResponse?: (response: Response) => void;
     } = {},
   ): Promise<ReplyOf<D>> {
-    const url = new URL(route.path, baseUrl);
+    const pathname = route.path.replace(/:([A-Za-z]+)/g, (_, name: string) => {
+      const value = options.params?.[name];
+      if (value === undefined) throw new Error(`${route.path}: no value for :${name}`);
+      return encodeURIComponent(value);
+    });
+    const url = new URL(pathname, baseUrl);
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
@@ -312,6 +510,22 @@ function toServiceError(response: Response, body: unknown, baseUrl: string): Ser
   if (code === 'throttled') return throttled(retryAfter(response, apiError.retryAfterSeconds));
   const message = apiError.message.trim() !== '' ? apiError.message : (defaultWords[code] ?? '');
   return new ServiceError(code, message || defaultWords.internal!);
+}
+
+/** Parameters or a recovery key refused by the client itself (a hostile server, a typo) as words a person can act on. */
+function asServiceError(error: unknown): unknown {
+  if (!(error instanceof AccountKeyError)) return error;
+  switch (error.code) {
+    case 'kdf_refused':
+    case 'legacy_refused':
+      return new ServiceError('unreachable', error.message);
+    case 'key_changed':
+      return new ServiceError('key_changed', error.message);
+    case 'recovery_key_typo':
+      return new ServiceError('bad_request', error.message);
+    case 'does_not_open':
+      return new ServiceError('key_unavailable', error.message);
+  }
 }
 
 function throttled(seconds: number): ServiceError {

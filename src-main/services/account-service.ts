@@ -3,20 +3,78 @@
  * authentication option. Every call needs the session of a fresh unlock (the device token in the
  * keychain cannot change account settings), so all of them are refused while locked.
  */
-import type { AccountView, ChannelOutput, TotpEnrolmentView } from '../../src-shared/ipc-contract';
+import type {
+  AccountKeyView,
+  AccountKitView,
+  AccountView,
+  ChannelOutput,
+  TotpEnrolmentView,
+} from '../../src-shared/ipc-contract';
 import type { AccountClient } from './account-client';
-import { KEYS_NOT_LOADED, toAccountView, type LockService } from './lock-service';
+import type { AccountKeyService } from './account/account-key-service';
+import { toAccountView, type LockService } from './lock-service';
+import { ServiceError } from './service-error';
 
 export class AccountService {
   constructor(
     private readonly lock: LockService,
     private readonly client: AccountClient,
+    private readonly keys: AccountKeyService | null = null,
   ) {}
+
+  keyStatus(): Promise<AccountKeyView> {
+    return this.lock.withSession(() => this.lock.keyView());
+  }
+
+  kit(): Promise<AccountKitView> {
+    return this.lock.withSession(() => this.requireKeys().kitView());
+  }
+
+  saveKit(destinationPath: string): Promise<{ path: string }> {
+    return this.lock.withSession(() => this.requireKeys().saveKit(destinationPath));
+  }
+
+  confirmKitSaved(): Promise<null> {
+    return this.lock.withSession(async () => {
+      this.requireKeys().confirmKitSaved();
+      return null;
+    });
+  }
+
+  newKit(input: { password: string; totp?: string; recoveryCode?: string }): Promise<AccountKitView> {
+    return this.lock.withSession((s) => this.requireKeys().newKit(s, input));
+  }
+
+  reauthenticate(input: { password: string; totp?: string; recoveryCode?: string }): Promise<null> {
+    return this.lock.withSession(async (s) => {
+      await this.requireKeys().reauthenticate(s, input);
+      return null;
+    });
+  }
+
+  /** The password change; then this computer's device token again (the change ended every one). */
+  changePassword(input: {
+    currentPassword: string;
+    newPassword: string;
+    totp?: string;
+    recoveryCode?: string;
+  }): Promise<null> {
+    return this.lock.withSession(async (s) => {
+      await this.requireKeys().changePassword(s, input);
+      await this.lock.registerDeviceAgain(s);
+      return null;
+    });
+  }
+
+  private requireKeys(): AccountKeyService {
+    if (!this.keys) throw new ServiceError('internal', 'Not available in this version.');
+    return this.keys;
+  }
 
   get(): Promise<AccountView> {
     return this.lock.withSession(async (s) => {
       s.account = await this.client.account(s.serverUrl, s.sessionToken);
-      return toAccountView(s.account, s.serverUrl, KEYS_NOT_LOADED);
+      return toAccountView(s.account, s.serverUrl, await this.lock.keyView());
     });
   }
 

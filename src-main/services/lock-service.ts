@@ -13,8 +13,9 @@ import {
   type LockReason,
   type LockStatus,
 } from '../../src-shared/ipc-contract';
-import type { AccountSummary } from '../../src-shared/http-api';
+import type { AccountSummary, DeviceSignIn } from '../../src-shared/http-api';
 import type { AccountClient } from './account-client';
+import type { AccountKeyService } from './account/account-key-service';
 import type {
   AppShell,
   Clock,
@@ -38,9 +39,17 @@ export interface Session {
   hasDeviceToken: boolean;
   /** A device token the keychain could not take: revoked when the session ends, never orphaned. */
   unkeptDeviceToken?: string;
+  /** The embedded local account server (on this computer, not off-site). */
+  serverIsLocal: boolean;
 }
 
-export type UnlockInput = Omit<ChannelInput<'auth:unlock'>, 'totp' | 'recoveryCode'> & {
+export type UnlockInput = Omit<ChannelInput<'auth:unlock'>, 'totp' | 'recoveryCode' | 'newPassword'> & {
+  totp?: string;
+  recoveryCode?: string;
+  newPassword?: string;
+};
+
+export type ForgotPasswordInput = Omit<ChannelInput<'auth:forgotPassword'>, 'totp' | 'recoveryCode'> & {
   totp?: string;
   recoveryCode?: string;
 };
@@ -64,6 +73,8 @@ export interface LockServiceOptions {
   /** Shown in the account's device list. */
   deviceName: string;
   log?: Logger;
+  /** The account's keys, loaded at every unlock; without it (tests of the lock alone) they stay unavailable. */
+  keys?: AccountKeyService;
 }
 
 export const SECRET_SERVICE_NAME = 'Strongroom';
@@ -100,13 +111,13 @@ export function toAccountView(
   };
 }
 
-// TEMPORARY: replaced by the account key service's view in the next commit.
-export const KEYS_NOT_LOADED: AccountKeyView = {
+/** The key view where no account key service is wired (the lock's own tests). */
+const NO_KEY_SERVICE: AccountKeyView = {
   state: 'unavailable',
   keyId: null,
   kitPending: false,
   serverIsLocal: false,
-  reason: 'This version does not load the account key yet.',
+  reason: "The account's keys are not loaded here.",
   offerRestore: false,
 };
 
@@ -244,19 +255,70 @@ export class LockService {
     const serverUrl = new URL(chosen ?? (await this.defaultServer()).url).origin;
     const username = input.username.trim().toLowerCase();
 
-    const signIn = await this.o.client.deviceSignIn(serverUrl, {
-      username,
-      password: input.password,
-      ...(input.totp !== undefined ? { totp: input.totp } : {}),
-      ...(input.recoveryCode !== undefined ? { recoveryCode: input.recoveryCode } : {}),
-      deviceName: this.o.deviceName,
-    });
+    // One derivation (in the Argon2id worker) gives the auth key sent and the wrap key kept here.
+    const credentials = await this.o.client.deriveCredentials(serverUrl, username, input.password);
+    let password = { wrapKey: credentials.wrapKey, kdf: credentials.kdf };
+    let signIn: DeviceSignIn;
+    try {
+      signIn = await this.o.client.deviceSignInWith(serverUrl, {
+        username,
+        authKey: credentials.authKey,
+        ...(credentials.legacyProof !== undefined ? { legacyProof: credentials.legacyProof } : {}),
+        ...(input.totp !== undefined ? { totp: input.totp } : {}),
+        ...(input.recoveryCode !== undefined ? { recoveryCode: input.recoveryCode } : {}),
+        deviceName: this.o.deviceName,
+      });
+    } catch (error) {
+      password.wrapKey.fill(0);
+      throw error;
+    }
 
-    if (generation !== this.generation) {
-      // Locked (closed, idle, suspend) while the sign-in was on its way: stay locked.
+    try {
+      if (generation !== this.generation) throw lockedError();
+      let newPassword: string | undefined;
+      if (signIn.keys.passwordChangeRequired) {
+        // A password the administrator set: nothing is unwrapped or wrapped with it. It is replaced
+        // first, from this session (its second factor is already spent), then the keys follow.
+        password.wrapKey.fill(0);
+        if (input.newPassword === undefined) {
+          throw new ServiceError(
+            'password_change_required',
+            'The administrator set this password. Choose a new password of your own to continue.',
+          );
+        }
+        const next = await this.o.client.newPasswordKeys(input.newPassword);
+        password = { wrapKey: next.wrapKey, kdf: next.kdf };
+        const keys = await this.o.client.replaceTemporaryPassword(serverUrl, signIn.sessionToken, {
+          generation: signIn.keys.generation,
+          kdf: next.kdf,
+          authKey: next.authKey,
+        });
+        signIn = { ...signIn, keys };
+        newPassword = input.newPassword;
+      }
+      if (this.o.keys && !signIn.account.mustEnrollTotp) {
+        await this.o.keys.afterSignIn({
+          serverUrl,
+          username: signIn.account.username,
+          serverIsLocal: this.isLocalServer(serverUrl),
+          sessionToken: signIn.sessionToken,
+          status: signIn.keys,
+          password,
+          ...(newPassword !== undefined ? { newPassword } : {}),
+        });
+      }
+      if (generation !== this.generation) {
+        // Locked (closed, idle, suspend) while the keys were on their way: keep nothing.
+        this.o.keys?.forget();
+        throw lockedError();
+      }
+    } catch (error) {
+      // Locked while the sign-in was on its way, or the temporary password not replaced: stay locked.
       void this.revokeSession(serverUrl, signIn.sessionToken);
       if (signIn.deviceToken) void this.revokeDevice(serverUrl, signIn.deviceToken);
-      throw lockedError();
+      throw error;
+    } finally {
+      password.wrapKey.fill(0);
     }
 
     const previous = this.session;
@@ -267,6 +329,7 @@ export class LockService {
       sessionToken: signIn.sessionToken,
       account: signIn.account,
       hasDeviceToken: signIn.deviceToken !== null,
+      serverIsLocal: this.isLocalServer(serverUrl),
     };
     this.state = { locked: false, lockedAt: null, reason: null };
     this.persist();
@@ -286,6 +349,9 @@ export class LockService {
         signIn.sessionToken,
         signIn.deviceToken,
       );
+    } else if (signIn.keys.passwordChangeRequired === false && !signIn.account.mustEnrollTotp) {
+      // The sign-in with a temporary password got no device token; the replaced one may.
+      await this.registerDeviceIfMissing(this.session);
     }
     for (const listener of [...this.unlockListeners]) {
       try {
@@ -294,7 +360,45 @@ export class LockService {
         this.log.warn(`an unlock listener failed: ${errorName(error)}`);
       }
     }
-    return toAccountView(signIn.account, serverUrl, KEYS_NOT_LOADED);
+    return toAccountView(signIn.account, serverUrl, await this.keyView());
+  }
+
+  /**
+   * "Forgot password?": the recovery key and a code set a new password (AccountKeyService), then
+   * the app unlocks with it. The code was spent on the recovery, so an account with two-factor
+   * on is asked for the next one (`totp_required`); the new kit waits for that unlock.
+   */
+  async forgotPassword(input: ForgotPasswordInput): Promise<AccountView> {
+    if (!this.o.keys) throw new ServiceError('internal', 'Not available in this version.');
+    const remembered = this.o.settings.remembered();
+    const chosen = input.serverUrl ?? remembered.serverUrl;
+    const serverUrl = new URL(chosen ?? (await this.defaultServer()).url).origin;
+    await this.o.keys.forgotPassword(serverUrl, input);
+    try {
+      return await this.unlock({ serverUrl, username: input.username, password: input.newPassword });
+    } catch (error) {
+      if (error instanceof ServiceError && error.code === 'totp_required') {
+        throw new ServiceError(
+          'totp_required',
+          'Your new password is set. To unlock, enter it with the next code from your authenticator app (not the one just used).',
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** The account key's view for this session (the unlock answer, account:get, accountKey:status). */
+  async keyView(): Promise<AccountKeyView> {
+    return this.o.keys ? this.o.keys.view() : NO_KEY_SERVICE;
+  }
+
+  /**
+   * After this computer changed the password (which ended every device token of the account, its
+   * own too): a new device token from the session that survived, kept as unlock does.
+   */
+  async registerDeviceAgain(session: Session): Promise<void> {
+    session.hasDeviceToken = false;
+    await this.registerDeviceIfMissing(session);
   }
 
   /**
@@ -390,6 +494,11 @@ export class LockService {
   dispose(): void {
     this.clearIdleTimer();
     for (const d of this.disposers.splice(0)) d();
+  }
+
+  private isLocalServer(origin: string): boolean {
+    const local = this.o.localServer?.url();
+    return !this.o.defaultServerUrl && !!local && originOrNull(local) === origin;
   }
 
   private isDefaultServer(origin: string): boolean {

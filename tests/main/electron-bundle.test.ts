@@ -5,7 +5,8 @@
  * writes the lock state and quits. And the preload is one CommonJS file requiring only electron.
  * The job process is bundled beside it (job-process.mjs, chunk-worker.mjs) and runs the engine in
  * plain Node: it imports no electron. So is main's catalogue worker thread (catalogue-worker.mjs),
- * which answers file catalogue queries with better-sqlite3 loaded from node_modules.
+ * which answers file catalogue queries with better-sqlite3 loaded from node_modules, and its Argon2id
+ * worker thread (argon2-worker.mjs), which derives the password's keys off main's event loop.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,7 +14,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Argon2WorkerThread } from '../../src-main/adapters/argon2-worker-thread';
 import { CatalogueWorkerThread } from '../../src-main/adapters/catalogue-worker-thread';
+import { argon2idInProcess, passwordBytes } from '../../src-shared/account-crypto';
+import { KDF_FLOOR } from '../../src-shared/account-keys';
 import { ForkedEngineRunner } from '../../src-main/adapters/forked-engine-runner';
 import { compileSearchPattern } from '../../src-main/services/catalogue/search-pattern';
 import { channels } from '../../src-shared/ipc-contract';
@@ -75,6 +79,27 @@ describe('the Electron bundle', () => {
     expect(onDisk.lock).toMatchObject({ locked: true, reason: 'close' });
     expect(fs.readdirSync(path.join(dataDir, 'server'))).toContain('strongroom.sqlite');
   });
+
+  it('emits the Argon2id worker beside main.js; it derives in plain Node exactly what main would', async () => {
+    expect(fs.readdirSync(out)).toContain('argon2-worker.mjs');
+    expect(fs.readFileSync(path.join(out, 'argon2-worker.mjs'), 'utf8')).not.toMatch(
+      /from\s*["']electron["']/,
+    );
+    const salt = new Uint8Array(16).fill(9);
+    const worker = new Argon2WorkerThread({ entry: path.join(out, 'argon2-worker.mjs') });
+    try {
+      const key = await worker.run({ password: passwordBytes('bundle password'), salt, ...KDF_FLOOR });
+      const expected = await argon2idInProcess({
+        password: passwordBytes('bundle password'),
+        salt,
+        ...KDF_FLOOR,
+      });
+      expect(Buffer.from(key).toString('hex')).toBe(Buffer.from(expected).toString('hex'));
+      expect(worker.answered).toBe(1);
+    } finally {
+      await worker.dispose();
+    }
+  }, 60_000);
 
   it('emits the job process beside main.js; in plain Node it creates a vault, backs up through its chunk workers and catalogues the backup', async () => {
     const files = fs.readdirSync(out);

@@ -30,8 +30,8 @@ class RecordingClient extends AccountClient {
   readonly signOuts: string[] = [];
   /** The order things happened in, for tests that are about order (shared with the test's own marks). */
   readonly events: string[] = [];
-  override async deviceSignIn(...args: Parameters<AccountClient['deviceSignIn']>) {
-    const result = await super.deviceSignIn(...args);
+  override async deviceSignInWith(...args: Parameters<AccountClient['deviceSignInWith']>) {
+    const result = await super.deviceSignInWith(...args);
     this.sessionTokens.push(result.sessionToken);
     return result;
   }

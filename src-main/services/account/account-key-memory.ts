@@ -1,0 +1,83 @@
+/**
+ * What this installation remembers about each account's keys, in the settings file (no secrets):
+ * this computer's id, and per account server and username the key id and the highest credential
+ * generation seen (a server that answers another key id or an older generation is refused), that
+ * the account signed in here with the auth key (the legacy proof is never computed for it again),
+ * and whether a recovery kit is waiting to be saved. Values are validated on read; a bad one falls
+ * back to "nothing remembered" (the next unlock then remembers what the server answers).
+ */
+import { z } from 'zod';
+import { randomBytes, toHex } from '../../../src-shared/account-crypto';
+import type { SignInSchemeMemory } from '../account-client';
+import type { SettingsStore } from '../ports';
+
+const hex32 = z.string().regex(/^[0-9a-f]{32}$/);
+
+const rememberedAccount = z.object({
+  keyId: hex32.nullable().catch(null),
+  generation: z.number().int().min(0).catch(0),
+  newScheme: z.boolean().catch(false),
+  kitPending: z.boolean().catch(false),
+});
+export type RememberedAccountKeys = z.infer<typeof rememberedAccount>;
+
+const stored = z.object({
+  computerId: hex32.optional().catch(undefined),
+  accounts: z.record(z.string(), rememberedAccount).catch({}),
+});
+type Stored = z.infer<typeof stored>;
+
+const NOTHING: RememberedAccountKeys = { keyId: null, generation: 0, newScheme: false, kitPending: false };
+
+/** "<server origin>/<username>", as the keychain names an account's device token. */
+export function accountName(serverUrl: string, username: string): string {
+  return `${new URL(serverUrl).origin}/${username.trim().toLowerCase()}`;
+}
+
+export class AccountKeyMemory implements SignInSchemeMemory {
+  constructor(private readonly store: SettingsStore) {}
+
+  /** This installation's id, made once and kept: the server ties sessions, devices and device wraps to it. */
+  computerId(): string {
+    const data = this.read();
+    if (data.computerId) return data.computerId;
+    const id = toHex(randomBytes(16));
+    this.write({ ...data, computerId: id });
+    return id;
+  }
+
+  get(serverUrl: string, username: string): RememberedAccountKeys {
+    return { ...(this.read().accounts[accountName(serverUrl, username)] ?? NOTHING) };
+  }
+
+  update(serverUrl: string, username: string, patch: Partial<RememberedAccountKeys>): RememberedAccountKeys {
+    const data = this.read();
+    const name = accountName(serverUrl, username);
+    const next = { ...(data.accounts[name] ?? NOTHING), ...patch };
+    this.write({ ...data, accounts: { ...data.accounts, [name]: next } });
+    return next;
+  }
+
+  usesNewScheme(serverUrl: string, username: string): boolean {
+    return this.get(serverUrl, username).newScheme;
+  }
+
+  rememberNewScheme(serverUrl: string, username: string): void {
+    if (!this.usesNewScheme(serverUrl, username)) this.update(serverUrl, username, { newScheme: true });
+  }
+
+  private read(): Stored {
+    let raw: unknown;
+    try {
+      raw = this.store.read('accountKeys');
+    } catch {
+      raw = undefined;
+    }
+    const parsed = stored.safeParse(typeof raw === 'object' && raw !== null ? raw : {});
+    return parsed.success ? parsed.data : { accounts: {} };
+  }
+
+  private write(data: Stored): void {
+    this.store.write('accountKeys', data);
+  }
+}

@@ -1,0 +1,901 @@
+/**
+ * The account master key (AMK) on this computer (docs/security-model.md, "Your account is your
+ * key"). At every unlock, after the full sign-in: the wrap rows are read (fresh session); the first
+ * time the app makes the AMK and a recovery key and sends only their wraps; otherwise the AMK is
+ * unwrapped with the password's wrap key (after an administrator's reset: with this computer's
+ * device key, or the previous password's wrap, then re-wrapped by the new password). Its key id is
+ * checked against the one this computer remembers for the account, and the generation against
+ * the highest seen; either mismatch is refused and nothing is used. The AMK stays in memory until
+ * the app locks (then zeroed); the recovery key of a new kit only until the kit is confirmed saved
+ * or the app locks.
+ *
+ * Key trouble never fails an unlock: the app opens (local backups need no AMK) and the view says
+ * why the account's keys are unavailable; every call that needs them is refused with that code.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import QRCode from 'qrcode';
+import {
+  AccountKeyError,
+  deviceWrapKey,
+  formatKeyId,
+  formatRecoveryKey,
+  fromBase64url,
+  keyIdOf,
+  newAccountMasterKey,
+  newRecoveryKey,
+  parseRecoveryKey,
+  randomBytes,
+  recoveryKeys,
+  toBase64url,
+  unwrapAmk,
+  wrapAmk,
+  type WrapKind,
+} from '../../../src-shared/account-crypto';
+import type { AccountKeys, AccountKeyStatus } from '../../../src-shared/account-keys-api';
+import type { DeviceWrap, PasswordKdf, PasswordWrap } from '../../../src-shared/account-keys';
+import type { AccountKeyView, AccountKitView } from '../../../src-shared/ipc-contract';
+import type { AccountClient } from '../account-client';
+import type { AccountKeyHolder, Clock, RestoreOffer, SecretStore, UnlockedAccountKeys } from '../ports';
+import { ServiceError } from '../service-error';
+import { accountName, type AccountKeyMemory } from './account-key-memory';
+
+/** What a full sign-in hands over: the session, the account's key status, the password's wrap key. */
+export interface SignedIn {
+  /** The server's origin. */
+  serverUrl: string;
+  username: string;
+  serverIsLocal: boolean;
+  sessionToken: string;
+  status: AccountKeyStatus;
+  /** The current password's wrap key and parameters (from the sign-in's derivation); the caller zeroes it. */
+  password: { wrapKey: Uint8Array; kdf: PasswordKdf };
+  /** Set when this unlock replaced a temporary password: the new one (tried against the previous password's wrap). */
+  newPassword?: string;
+}
+
+/** The session a call runs in (LockService's Session has these). */
+export interface KeySession {
+  serverUrl: string;
+  username: string;
+  sessionToken: string;
+}
+
+export interface AccountKeyServiceOptions {
+  client: AccountClient;
+  memory: AccountKeyMemory;
+  /** The keychain: this computer's device key ("Remember this computer"). */
+  secrets: SecretStore;
+  clock: Clock;
+  log?: { warn(message: string): void };
+}
+
+type UnavailableCode = 'key_changed' | 'key_unavailable';
+
+interface Held {
+  keys: UnlockedAccountKeys;
+  /** The account's credential generation as this computer last saw it. */
+  generation: number;
+  serverIsLocal: boolean;
+}
+
+interface PendingKit {
+  serverUrl: string;
+  username: string;
+  keyId: string;
+  recoveryKey: Uint8Array;
+  createdAt: string;
+}
+
+/** The keychain account of this computer's device key for an account. */
+export function deviceKeyAccount(serverUrl: string, username: string): string {
+  return `device-key:${accountName(serverUrl, username)}`;
+}
+
+const LOCKED_REASON = 'Strongroom is locked.';
+
+export class AccountKeyService implements AccountKeyHolder {
+  private held: Held | null = null;
+  private unavailable: {
+    code: UnavailableCode;
+    reason: string;
+    serverUrl: string;
+    username: string;
+    serverIsLocal: boolean;
+  } | null = null;
+  private kit: PendingKit | null = null;
+  /** Bumped by every forget(), so work that was on its way when the app locked keeps nothing. */
+  private epoch = 0;
+  private readonly listeners = new Set<(keys: UnlockedAccountKeys | null) => void>();
+  private restoreOffer: RestoreOffer | null = null;
+  private readonly log: { warn(message: string): void };
+
+  constructor(private readonly o: AccountKeyServiceOptions) {
+    this.log = o.log ?? { warn: (m) => console.warn(m) };
+  }
+
+  // ---- AccountKeyHolder ------------------------------------------------------------------------
+
+  current(): UnlockedAccountKeys | null {
+    return this.held?.keys ?? null;
+  }
+
+  onChange(listener: (keys: UnlockedAccountKeys | null) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The vault directory's answer to "does this account have backups this computer does not have?". */
+  setRestoreOffer(offer: RestoreOffer | null): void {
+    this.restoreOffer = offer;
+  }
+
+  // ---- unlock and lock ---------------------------------------------------------------------------
+
+  /**
+   * After a full sign-in: the AMK, made the first time. Never throws: whatever goes wrong leaves
+   * the keys unavailable with words that say why (and what to do).
+   */
+  async afterSignIn(ctx: SignedIn): Promise<void> {
+    const epoch = this.epoch;
+    this.dropHeld();
+    this.unavailable = null;
+    if (this.kit && (this.kit.serverUrl !== ctx.serverUrl || this.kit.username !== ctx.username)) {
+      this.dropKit();
+    }
+    let got: { amk: Uint8Array; keyId: string; generation: number };
+    try {
+      got = await this.obtain(ctx);
+    } catch (error) {
+      if (epoch !== this.epoch) return;
+      const { code, reason } = unavailableOf(error);
+      this.log.warn(
+        `account key unavailable at unlock (${error instanceof ServiceError ? error.code : code})`,
+      );
+      this.unavailable = {
+        code,
+        reason,
+        serverUrl: ctx.serverUrl,
+        username: ctx.username,
+        serverIsLocal: ctx.serverIsLocal,
+      };
+      return;
+    }
+    if (epoch !== this.epoch) {
+      got.amk.fill(0);
+      return;
+    }
+    if (this.kit && this.kit.keyId !== got.keyId) this.dropKit();
+    this.held = {
+      keys: {
+        serverUrl: ctx.serverUrl,
+        username: ctx.username,
+        accountUid: ctx.status.accountUid,
+        computerId: this.o.client.computerId,
+        keyId: got.keyId,
+        amk: got.amk,
+        sessionToken: ctx.sessionToken,
+      },
+      generation: got.generation,
+      serverIsLocal: ctx.serverIsLocal,
+    };
+    this.notify();
+  }
+
+  /** The app locked: the AMK is zeroed and the pending kit's recovery key forgotten. */
+  forget(): void {
+    this.epoch++;
+    const had = this.held !== null;
+    this.dropHeld();
+    this.dropKit();
+    this.unavailable = null;
+    if (had) this.notify();
+  }
+
+  async view(): Promise<AccountKeyView> {
+    const held = this.held;
+    if (held) {
+      const remembered = this.o.memory.get(held.keys.serverUrl, held.keys.username);
+      return {
+        state: 'ready',
+        keyId: formatKeyId(held.keys.keyId),
+        kitPending: remembered.kitPending,
+        serverIsLocal: held.serverIsLocal,
+        reason: null,
+        offerRestore: await this.offerRestore(held.keys),
+      };
+    }
+    const u = this.unavailable;
+    if (u) {
+      const remembered = this.o.memory.get(u.serverUrl, u.username);
+      return {
+        state: 'unavailable',
+        keyId: remembered.keyId ? formatKeyId(remembered.keyId) : null,
+        kitPending: remembered.kitPending,
+        serverIsLocal: u.serverIsLocal,
+        reason: u.reason,
+        offerRestore: false,
+      };
+    }
+    return {
+      state: 'unavailable',
+      keyId: null,
+      kitPending: false,
+      serverIsLocal: false,
+      reason: LOCKED_REASON,
+      offerRestore: false,
+    };
+  }
+
+  // ---- the account recovery kit ------------------------------------------------------------------
+
+  async kitView(): Promise<AccountKitView> {
+    const kit = this.pendingKit();
+    const recoveryKey = await formatRecoveryKey(kit.recoveryKey);
+    return {
+      username: kit.username,
+      serverUrl: kit.serverUrl,
+      keyId: formatKeyId(kit.keyId),
+      recoveryKey,
+      qrPngDataUrl: await QRCode.toDataURL(recoveryKey, { errorCorrectionLevel: 'M', margin: 2, scale: 6 }),
+      createdAt: kit.createdAt,
+    };
+  }
+
+  /** Writes the kit as text: mode 0600, never over an existing file. */
+  async saveKit(destinationPath: string): Promise<{ path: string }> {
+    const kit = this.pendingKit();
+    if (!path.isAbsolute(destinationPath)) {
+      throw new ServiceError(
+        'bad_request',
+        'Choose where to save the kit: a full path such as /home/you/kit.txt.',
+      );
+    }
+    const target = path.resolve(destinationPath);
+    const text = kitText({
+      username: kit.username,
+      serverUrl: kit.serverUrl,
+      keyId: formatKeyId(kit.keyId),
+      recoveryKey: await formatRecoveryKey(kit.recoveryKey),
+      createdAt: kit.createdAt,
+      serverIsLocal: this.held?.serverIsLocal ?? false,
+    });
+    try {
+      fs.writeFileSync(target, text, { mode: 0o600, flag: 'wx' });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') {
+        throw new ServiceError(
+          'conflict',
+          `${target} already exists. Choose another name; nothing was overwritten.`,
+        );
+      }
+      if (code === 'ENOENT') throw new ServiceError('not_found', `The folder of ${target} does not exist.`);
+      throw new ServiceError('internal', `The kit could not be written to ${target} (${code ?? 'error'}).`);
+    }
+    return { path: target };
+  }
+
+  /** The person saved the kit: the recovery key is forgotten and the banner goes. */
+  confirmKitSaved(): void {
+    const kit = this.pendingKit();
+    this.o.memory.update(kit.serverUrl, kit.username, { kitPending: false });
+    this.dropKit();
+  }
+
+  /** A new recovery key (the old one stops working) and its kit; the password and code again. */
+  async newKit(
+    session: KeySession,
+    input: { password: string; totp?: string; recoveryCode?: string },
+  ): Promise<AccountKitView> {
+    const held = this.require(session);
+    const authKey = await this.authKeyOf(session, input.password);
+    const recoveryKey = newRecoveryKey();
+    const write = async (generation: number) => {
+      const recovery = await this.recoveryRow(held, recoveryKey, generation + 1);
+      return this.o.client.newRecoveryKey(session.serverUrl, session.sessionToken, {
+        authKey,
+        ...codes(input),
+        generation,
+        recovery,
+      });
+    };
+    const { generation } = await this.withCurrentGeneration(held, write);
+    this.saw(held, generation, { kitPending: true });
+    this.dropKit();
+    this.kit = {
+      serverUrl: held.keys.serverUrl,
+      username: held.keys.username,
+      keyId: held.keys.keyId,
+      recoveryKey,
+      createdAt: new Date(this.o.clock.now()).toISOString(),
+    };
+    return this.kitView();
+  }
+
+  // ---- credentials -------------------------------------------------------------------------------
+
+  /** The password (and code) again: the session is fresh again for the key, directory and profile routes. */
+  async reauthenticate(
+    session: KeySession,
+    input: { password: string; totp?: string; recoveryCode?: string },
+  ): Promise<void> {
+    const authKey = await this.authKeyOf(session, input.password);
+    await this.o.client.reauthenticate(session.serverUrl, session.sessionToken, { authKey, ...codes(input) });
+  }
+
+  /**
+   * The password change: the AMK wrapped by the new password at generation + 1. The server ends
+   * every other session and every device and storage token; the caller registers this computer's
+   * device again from the session that survives.
+   */
+  async changePassword(
+    session: KeySession,
+    input: { currentPassword: string; newPassword: string; totp?: string; recoveryCode?: string },
+  ): Promise<void> {
+    const held = this.require(session);
+    const currentAuthKey = await this.authKeyOf(session, input.currentPassword);
+    const next = await this.o.client.newPasswordKeys(input.newPassword);
+    try {
+      const { generation } = await this.withCurrentGeneration(held, async (generation) =>
+        this.o.client.changePassword(session.serverUrl, session.sessionToken, {
+          currentAuthKey,
+          ...codes(input),
+          generation,
+          kdf: next.kdf,
+          authKey: next.authKey,
+          passwordWrap: await this.passwordRow(held.keys, next.wrapKey, next.kdf, generation + 1),
+        }),
+      );
+      this.saw(held, generation, {});
+    } finally {
+      next.wrapKey.fill(0);
+    }
+  }
+
+  /**
+   * "Forgot password?": the recovery key's proof and a code answer the recovery wrap; the AMK it
+   * opens (checked against the key id this computer remembers) is wrapped by the new password and
+   * a new recovery key, which replace the old rows at once. The new kit stays pending for the
+   * unlock with the new password that follows.
+   */
+  async forgotPassword(
+    serverUrl: string,
+    input: {
+      username: string;
+      recoveryKey: string;
+      newPassword: string;
+      totp?: string;
+      recoveryCode?: string;
+    },
+  ): Promise<void> {
+    const username = input.username.trim().toLowerCase();
+    let typed: Uint8Array;
+    try {
+      typed = await parseRecoveryKey(input.recoveryKey);
+    } catch (error) {
+      throw toServiceError(error);
+    }
+    const recovery = await recoveryKeys(typed);
+    typed.fill(0);
+    const remembered = this.o.memory.get(serverUrl, username);
+    let ticket: Awaited<ReturnType<AccountClient['forgotPasswordBegin']>>;
+    try {
+      ticket = await this.o.client.forgotPasswordBegin(serverUrl, {
+        username,
+        recoveryProof: toBase64url(recovery.proof),
+        ...codes(input),
+      });
+    } finally {
+      recovery.proof.fill(0);
+    }
+    let amk: Uint8Array;
+    try {
+      if (remembered.keyId !== null && ticket.keyId !== remembered.keyId) throw keyChanged();
+      checkGeneration(ticket.generation, remembered.generation);
+      amk = await unwrapAmk(
+        ticket.recoveryWrap.sealed,
+        recovery.wrapKey,
+        {
+          accountUid: ticket.accountUid,
+          kind: 'recovery',
+          generation: ticket.recoveryWrap.generation,
+          keyId: ticket.keyId,
+        },
+        remembered.keyId,
+      );
+    } catch (error) {
+      throw toServiceError(error);
+    } finally {
+      recovery.wrapKey.fill(0);
+    }
+    const next = await this.o.client.newPasswordKeys(input.newPassword);
+    const newKey = newRecoveryKey();
+    const at = ticket.generation + 1;
+    const keys = { accountUid: ticket.accountUid, keyId: ticket.keyId, amk };
+    try {
+      const newRecovery = await recoveryKeys(newKey);
+      await this.o.client.forgotPasswordFinish(serverUrl, {
+        ticket: ticket.ticket,
+        generation: ticket.generation,
+        kdf: next.kdf,
+        authKey: next.authKey,
+        passwordWrap: await this.passwordRow(keys, next.wrapKey, next.kdf, at),
+        recovery: {
+          proof: toBase64url(newRecovery.proof),
+          wrap: {
+            kind: 'recovery',
+            generation: at,
+            sealed: await wrapAmk(amk, newRecovery.wrapKey, wrapContext(keys, 'recovery', at)),
+          },
+        },
+      });
+      newRecovery.proof.fill(0);
+      newRecovery.wrapKey.fill(0);
+    } catch (error) {
+      newKey.fill(0);
+      throw error;
+    } finally {
+      amk.fill(0);
+      next.wrapKey.fill(0);
+    }
+    // The new password's sign-in uses the auth key: never the legacy proof again for this account.
+    this.o.memory.update(serverUrl, username, {
+      keyId: ticket.keyId,
+      generation: at,
+      kitPending: true,
+      newScheme: true,
+    });
+    this.dropKit();
+    this.kit = {
+      serverUrl,
+      username,
+      keyId: ticket.keyId,
+      recoveryKey: newKey,
+      createdAt: new Date(this.o.clock.now()).toISOString(),
+    };
+  }
+
+  // ---- inside ------------------------------------------------------------------------------------
+
+  private async obtain(ctx: SignedIn): Promise<{ amk: Uint8Array; keyId: string; generation: number }> {
+    const remembered = this.o.memory.get(ctx.serverUrl, ctx.username);
+    if (ctx.status.passwordChangeRequired) {
+      throw new ServiceError(
+        'key_unavailable',
+        'Choose a new password first: the administrator set this one.',
+      );
+    }
+    checkGeneration(ctx.status.generation, remembered.generation);
+    if (remembered.keyId !== null && ctx.status.keyId !== remembered.keyId) throw keyChanged();
+    const rows = await this.o.client.accountKeys(ctx.serverUrl, ctx.sessionToken);
+    if (rows.accountUid !== ctx.status.accountUid) {
+      throw new ServiceError(
+        'key_unavailable',
+        'The server answered the keys of another account; nothing was used.',
+      );
+    }
+    checkGeneration(rows.generation, remembered.generation);
+    if (rows.keyId === null) {
+      // The server forgetting a key this computer has seen is a changed key, not a first one.
+      if (remembered.keyId !== null) throw keyChanged();
+      return this.create(ctx, rows);
+    }
+    if (remembered.keyId !== null && rows.keyId !== remembered.keyId) throw keyChanged();
+    const keyId = rows.keyId;
+    const id = { accountUid: rows.accountUid, keyId };
+    let generation = rows.generation;
+    let amk: Uint8Array;
+    if (rows.passwordWrapCurrent) {
+      if (!rows.passwordWrap)
+        throw new ServiceError('key_unavailable', 'The server answered no password wrap.');
+      amk = await unwrapAmk(
+        rows.passwordWrap.sealed,
+        ctx.password.wrapKey,
+        wrapContext(id, 'password', rows.passwordWrap.generation),
+        remembered.keyId,
+      );
+    } else {
+      // After an administrator's reset: this computer's device key, then the previous password's
+      // wrap (when the new password is that one again); then re-wrapped by the current password.
+      const found =
+        (await this.fromDeviceKey(ctx, rows, id)) ??
+        (await this.fromPreviousPassword(ctx, rows.passwordWrap, id));
+      if (!found) {
+        throw new ServiceError(
+          'key_unavailable',
+          'This account\'s key could not be opened on this computer after the password was reset. Lock Strongroom and use "Forgot password?" with your account recovery kit.',
+        );
+      }
+      amk = found;
+      const { generation: after } = await this.o.client.rewrapPassword(ctx.serverUrl, ctx.sessionToken, {
+        generation,
+        passwordWrap: await this.passwordRow(
+          { ...id, amk },
+          ctx.password.wrapKey,
+          ctx.password.kdf,
+          generation + 1,
+        ),
+      });
+      generation = after;
+    }
+    if (!rows.deviceWrap || !(await this.deviceKey(ctx.serverUrl, ctx.username, false))) {
+      generation = await this.addDeviceWrap(ctx, { ...id, amk }, generation);
+    }
+    this.o.memory.update(ctx.serverUrl, ctx.username, { keyId, generation });
+    return { amk, keyId, generation };
+  }
+
+  /** The first AMK: made here, sent only wrapped (password, recovery key, this computer's device key). */
+  private async create(
+    ctx: SignedIn,
+    rows: AccountKeys,
+  ): Promise<{ amk: Uint8Array; keyId: string; generation: number }> {
+    const amk = newAccountMasterKey();
+    const keyId = await keyIdOf(amk);
+    const keys = { accountUid: rows.accountUid, keyId, amk };
+    const at = rows.generation + 1;
+    const recoveryKey = newRecoveryKey();
+    try {
+      const rk = await recoveryKeys(recoveryKey);
+      const deviceWrap = await this.deviceRow(ctx, keys, at);
+      const { generation } = await this.o.client.createAccountKeys(ctx.serverUrl, ctx.sessionToken, {
+        generation: rows.generation,
+        keyId,
+        passwordWrap: await this.passwordRow(keys, ctx.password.wrapKey, ctx.password.kdf, at),
+        recovery: {
+          proof: toBase64url(rk.proof),
+          wrap: {
+            kind: 'recovery',
+            generation: at,
+            sealed: await wrapAmk(amk, rk.wrapKey, wrapContext(keys, 'recovery', at)),
+          },
+        },
+        ...(deviceWrap ? { deviceWrap } : {}),
+      });
+      rk.proof.fill(0);
+      rk.wrapKey.fill(0);
+      this.o.memory.update(ctx.serverUrl, ctx.username, { keyId, generation, kitPending: true });
+      this.dropKit();
+      this.kit = {
+        serverUrl: ctx.serverUrl,
+        username: ctx.username,
+        keyId,
+        recoveryKey,
+        createdAt: new Date(this.o.clock.now()).toISOString(),
+      };
+      return { amk, keyId, generation };
+    } catch (error) {
+      amk.fill(0);
+      recoveryKey.fill(0);
+      throw error;
+    }
+  }
+
+  private async fromDeviceKey(
+    ctx: SignedIn,
+    rows: AccountKeys,
+    id: { accountUid: string; keyId: string },
+  ): Promise<Uint8Array | null> {
+    if (!rows.deviceWrap || rows.deviceWrap.computerId !== this.o.client.computerId) return null;
+    const deviceKey = await this.deviceKey(ctx.serverUrl, ctx.username, false);
+    if (!deviceKey) return null;
+    const key = await deviceWrapKey(deviceKey);
+    deviceKey.fill(0);
+    try {
+      return await unwrapAmk(
+        rows.deviceWrap.sealed,
+        key,
+        wrapContext(id, { device: this.o.client.computerId }, rows.deviceWrap.generation),
+        id.keyId,
+      );
+    } catch {
+      return null;
+    } finally {
+      key.fill(0);
+    }
+  }
+
+  private async fromPreviousPassword(
+    ctx: SignedIn,
+    wrap: PasswordWrap | null,
+    id: { accountUid: string; keyId: string },
+  ): Promise<Uint8Array | null> {
+    if (!wrap || ctx.newPassword === undefined) return null;
+    let keys: { authKey: Uint8Array; wrapKey: Uint8Array };
+    try {
+      keys = await this.o.client.passwordKeys(ctx.newPassword, wrap.kdf);
+    } catch {
+      return null;
+    }
+    keys.authKey.fill(0);
+    try {
+      return await unwrapAmk(
+        wrap.sealed,
+        keys.wrapKey,
+        wrapContext(id, 'password', wrap.generation),
+        id.keyId,
+      );
+    } catch {
+      return null;
+    } finally {
+      keys.wrapKey.fill(0);
+    }
+  }
+
+  /** "Remember this computer": best effort; the unlock does not depend on it. */
+  private async addDeviceWrap(
+    ctx: SignedIn,
+    keys: { accountUid: string; keyId: string; amk: Uint8Array },
+    generation: number,
+  ): Promise<number> {
+    try {
+      const wrap = await this.deviceRow(ctx, keys, generation + 1);
+      if (!wrap) return generation;
+      const answer = await this.o.client.putDeviceWrap(ctx.serverUrl, ctx.sessionToken, { generation, wrap });
+      return answer.generation;
+    } catch (error) {
+      this.log.warn(`this computer's device wrap was not stored (${errorCode(error)})`);
+      return generation;
+    }
+  }
+
+  /** This computer's device wrap at `at`, or null when the keychain cannot keep a device key. */
+  private async deviceRow(
+    ctx: SignedIn,
+    keys: { accountUid: string; keyId: string; amk: Uint8Array },
+    at: number,
+  ): Promise<DeviceWrap | null> {
+    const deviceKey = await this.deviceKey(ctx.serverUrl, ctx.username, true);
+    if (!deviceKey) return null;
+    const key = await deviceWrapKey(deviceKey);
+    deviceKey.fill(0);
+    try {
+      const computerId = this.o.client.computerId;
+      return {
+        kind: 'device',
+        computerId,
+        generation: at,
+        sealed: await wrapAmk(keys.amk, key, wrapContext(keys, { device: computerId }, at)),
+      };
+    } finally {
+      key.fill(0);
+    }
+  }
+
+  /** The device key from the keychain; with `make`, a new one is made and kept when there is none. */
+  private async deviceKey(serverUrl: string, username: string, make: boolean): Promise<Uint8Array | null> {
+    const account = deviceKeyAccount(serverUrl, username);
+    try {
+      const kept = await this.o.secrets.get(account);
+      if (kept && /^[A-Za-z0-9_-]{43}$/.test(kept)) return fromBase64url(kept);
+      if (!make) return null;
+      const key = randomBytes(32);
+      await this.o.secrets.set(account, toBase64url(key));
+      return key;
+    } catch (error) {
+      this.log.warn(`no device key: the keychain is unavailable (${errorCode(error)})`);
+      return null;
+    }
+  }
+
+  private async passwordRow(
+    keys: { accountUid: string; keyId: string; amk: Uint8Array },
+    wrapKey: Uint8Array,
+    kdf: PasswordKdf,
+    at: number,
+  ): Promise<PasswordWrap> {
+    return {
+      kind: 'password',
+      generation: at,
+      kdf,
+      sealed: await wrapAmk(keys.amk, wrapKey, wrapContext(keys, 'password', at)),
+    };
+  }
+
+  private async recoveryRow(held: Held, recoveryKey: Uint8Array, at: number) {
+    const rk = await recoveryKeys(recoveryKey);
+    try {
+      return {
+        proof: toBase64url(rk.proof),
+        wrap: {
+          kind: 'recovery' as const,
+          generation: at,
+          sealed: await wrapAmk(held.keys.amk, rk.wrapKey, wrapContext(held.keys, 'recovery', at)),
+        },
+      };
+    } finally {
+      rk.proof.fill(0);
+      rk.wrapKey.fill(0);
+    }
+  }
+
+  /**
+   * Runs a credential write at the generation this computer knows; when another computer moved it
+   * on meanwhile (`conflict`), reads the keys again (same key id, not older) and retries once.
+   */
+  private async withCurrentGeneration<T extends { generation: number }>(
+    held: Held,
+    write: (generation: number) => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await write(held.generation);
+    } catch (error) {
+      if (!(error instanceof ServiceError) || error.code !== 'conflict') throw error;
+    }
+    const rows = await this.o.client.accountKeys(held.keys.serverUrl, held.keys.sessionToken);
+    if (rows.keyId !== held.keys.keyId) throw keyChanged();
+    checkGeneration(rows.generation, held.generation);
+    this.saw(held, rows.generation, {});
+    return write(rows.generation);
+  }
+
+  private saw(held: Held, generation: number, patch: { kitPending?: boolean }): void {
+    held.generation = Math.max(held.generation, generation);
+    const remembered = this.o.memory.get(held.keys.serverUrl, held.keys.username);
+    this.o.memory.update(held.keys.serverUrl, held.keys.username, {
+      ...patch,
+      generation: Math.max(remembered.generation, generation),
+    });
+  }
+
+  private async authKeyOf(session: KeySession, password: string): Promise<string> {
+    const derived = await this.o.client.deriveCredentials(session.serverUrl, session.username, password);
+    derived.wrapKey.fill(0);
+    return derived.authKey;
+  }
+
+  /** The AMK of this session's account, or the reason it is not here. */
+  private require(session: KeySession): Held {
+    const held = this.held;
+    if (held && held.keys.serverUrl === session.serverUrl && held.keys.username === session.username)
+      return held;
+    const u = this.unavailable;
+    if (u) throw new ServiceError(u.code, u.reason);
+    throw new ServiceError(
+      'key_unavailable',
+      "This account's key is not available. Lock Strongroom and unlock it again.",
+    );
+  }
+
+  private pendingKit(): PendingKit {
+    const kit = this.kit;
+    const held = this.held;
+    if (!kit || !held || kit.keyId !== held.keys.keyId || kit.username !== held.keys.username) {
+      throw new ServiceError(
+        'not_found',
+        'No recovery kit is waiting. Make a new one from Account settings (it needs your password).',
+      );
+    }
+    return kit;
+  }
+
+  private async offerRestore(keys: UnlockedAccountKeys): Promise<boolean> {
+    if (!this.restoreOffer) return false;
+    try {
+      return await this.restoreOffer.hasVaultsElsewhere(keys);
+    } catch {
+      return false; // the offer comes back at the next unlock; nothing depends on it
+    }
+  }
+
+  private dropHeld(): void {
+    this.held?.keys.amk.fill(0);
+    this.held = null;
+  }
+
+  private dropKit(): void {
+    this.kit?.recoveryKey.fill(0);
+    this.kit = null;
+  }
+
+  private notify(): void {
+    const keys = this.current();
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(keys);
+      } catch (error) {
+        this.log.warn(`an account key listener failed: ${errorCode(error)}`);
+      }
+    }
+  }
+}
+
+function wrapContext(id: { accountUid: string; keyId: string }, kind: WrapKind, generation: number) {
+  return { accountUid: id.accountUid, keyId: id.keyId, kind, generation };
+}
+
+function codes(input: { totp?: string; recoveryCode?: string }): { totp?: string; recoveryCode?: string } {
+  return {
+    ...(input.totp !== undefined ? { totp: input.totp } : {}),
+    ...(input.recoveryCode !== undefined ? { recoveryCode: input.recoveryCode } : {}),
+  };
+}
+
+function keyChanged(): ServiceError {
+  return new ServiceError(
+    'key_changed',
+    "This account's key changed: the server answered with a key this computer does not know, so it was not used. Nothing was changed. If you did not start fresh on purpose, tell the server's administrator.",
+  );
+}
+
+/** A server answering an older generation than this computer has seen is replaying old rows. */
+function checkGeneration(answered: number, highestSeen: number): void {
+  if (answered < highestSeen) {
+    throw new ServiceError(
+      'key_unavailable',
+      'This server answered with older keys than this computer has seen, so they were not used. Nothing was changed.',
+    );
+  }
+}
+
+function toServiceError(error: unknown): unknown {
+  if (!(error instanceof AccountKeyError)) return error;
+  if (error.code === 'key_changed') return keyChanged();
+  if (error.code === 'recovery_key_typo') return new ServiceError('bad_request', error.message);
+  return new ServiceError('key_unavailable', "The account's key did not open; nothing was changed.");
+}
+
+function unavailableOf(error: unknown): { code: UnavailableCode; reason: string } {
+  const e = toServiceError(error);
+  if (e instanceof ServiceError) {
+    if (e.code === 'key_changed' || e.code === 'key_unavailable') return { code: e.code, reason: e.message };
+    return {
+      code: 'key_unavailable',
+      reason: `This account's key could not be loaded (${e.message}) Lock Strongroom and unlock it again.`,
+    };
+  }
+  return {
+    code: 'key_unavailable',
+    reason: "This account's key could not be loaded. Lock Strongroom and unlock it again.",
+  };
+}
+
+function errorCode(error: unknown): string {
+  if (error instanceof ServiceError) return error.code;
+  return error instanceof Error ? error.name : typeof error;
+}
+
+/** The kit's text: what it is, the recovery key, and the two ways to use it. */
+export function kitText(kit: {
+  username: string;
+  serverUrl: string;
+  keyId: string;
+  recoveryKey: string;
+  createdAt: string;
+  serverIsLocal: boolean;
+}): string {
+  const lines = [
+    'STRONGROOM ACCOUNT RECOVERY KIT',
+    '',
+    'Keep this somewhere safe and private (printed, or in a password manager). Anyone with this',
+    'recovery key and your two-factor codes can set a new password for your account and read your backups.',
+    '',
+    `Username:      ${kit.username}`,
+    `Server:        ${kit.serverUrl}`,
+    `Key id:        ${kit.keyId}`,
+    `Made:          ${kit.createdAt}`,
+    '',
+    'Recovery key:',
+    `  ${kit.recoveryKey}`,
+    '',
+    'If you forget your password: in the Strongroom app, choose "Forgot password?" on the unlock',
+    'screen and enter your username, this recovery key and a code from your authenticator app.',
+    '',
+    'To open a backup drive or folder with no account server at all: put the recovery key',
+    'alone in a file (say recovery-key.txt) and run',
+    "  strongroom-backup --repo <the vault's folder> --recovery-key-file recovery-key.txt snapshots",
+    '(then restore, ls, find: see "strongroom-backup --help").',
+    '',
+    'The key id lets you check that the app shows the same key (Account settings). A new kit',
+    'made later replaces this one: this recovery key then stops working.',
+  ];
+  if (kit.serverIsLocal) {
+    lines.push(
+      '',
+      'This account lives on the account server inside Strongroom on this computer: it is not',
+      'off-site. Keep your backup drives, and this kit, away from this computer.',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
