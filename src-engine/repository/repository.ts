@@ -16,6 +16,7 @@ import {
 import {
   amkFromRecoveryKey,
   describeKeyFile,
+  findAccountSlots,
   openAccountSlot,
   openPasswordSlot,
   opensRepository,
@@ -24,6 +25,7 @@ import {
   writeAccountSlot,
   writePasswordSlot,
   RANDOM_NAME,
+  type AccountKeyMaterial,
   type KeyListing,
   type KeyProblem,
 } from './keys';
@@ -217,7 +219,7 @@ export class Repository implements LockPort {
   /** Opens with an account master key (AMK): the account slot whose key id is the AMK's. */
   static async openWithAccountKey(
     storage: Storage,
-    amk: Uint8Array,
+    amk: AccountKeyMaterial,
     opts: OpenOptions = {},
   ): Promise<Repository> {
     const problems: RepositoryProblem[] = [];
@@ -277,7 +279,7 @@ export class Repository implements LockPort {
    * Adds an account slot: the master key and the vault's directory record, sealed under the AMK's
    * vault slot key. The record must name this repository.
    */
-  async addAccountSlot(amk: Uint8Array, record: VaultRecord): Promise<string> {
+  async addAccountSlot(amk: AccountKeyMaterial, record: VaultRecord): Promise<string> {
     if (record?.repositoryId !== this.config.id) {
       throw new EngineError(
         'INVALID_ARGUMENT',
@@ -288,7 +290,7 @@ export class Repository implements LockPort {
   }
 
   /** The vault record in this repository's account slot of the AMK's account. */
-  async readAccountMetadata(amk: Uint8Array): Promise<VaultRecord> {
+  async readAccountMetadata(amk: AccountKeyMaterial): Promise<VaultRecord> {
     const record = await readAccountSlotMetadata(
       this.storage,
       await this.listNames('keys'),
@@ -302,6 +304,11 @@ export class Repository implements LockPort {
       );
     }
     return record;
+  }
+
+  /** This repository's account slots of the key's account, each with its vault record (or null). */
+  async accountSlots(key: AccountKeyMaterial): Promise<{ id: string; record: VaultRecord | null }[]> {
+    return findAccountSlots(this.storage, await this.listNames('keys'), this.master, key);
   }
 
   /** Every key file with its kind; damaged ones are listed (and named as problems) too. */

@@ -3,6 +3,7 @@
  * failure in words (describeFailure) with the counts it reached. Never throws.
  */
 import type { JobOutcome, JobRequest } from '../../src-shared/job-protocol';
+import { accountSlotOp } from './account-slot-op';
 import { backupOp } from './backup-op';
 import { lsOp, snapshotsOp } from './browse-ops';
 import { catalogueOp } from './catalogue-op';
@@ -33,6 +34,8 @@ function dispatch(request: JobRequest, ctx: JobContext): Promise<JobOutcome> {
       return lsOp(request, ctx);
     case 'catalogue':
       return catalogueOp(request, ctx);
+    case 'accountSlot':
+      return accountSlotOp(request, ctx);
   }
 }
 
