@@ -85,6 +85,8 @@ export interface Services {
   client: AccountClient;
   /** The account master key while unlocked (the AccountKeyHolder of the directory and profile services). */
   keys: AccountKeyService;
+  /** The Argon2id worker thread the default client derives in. */
+  argon2: Argon2WorkerThread;
   config: BackupConfigStore;
   history: JobHistoryStore;
   queue: JobQueue;
@@ -267,6 +269,7 @@ export function composeServices(ports: Ports): Services {
     account,
     client,
     keys,
+    argon2,
     config,
     history,
     queue,
