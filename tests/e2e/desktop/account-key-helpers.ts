@@ -19,17 +19,18 @@ export class Phone {
   private lastStep: number;
   constructor(
     private readonly secret: string,
-    /** Enrolment confirmed the step before now (see the server fixture's enableTotp). */
-    lastStep = Math.floor(Date.now() / STEP_MS) - 1,
+    /** The server's clock (a test may move it ahead of the system's). */
+    private readonly now: () => number = Date.now,
   ) {
-    this.lastStep = lastStep;
+    // Enrolment confirmed the step before now (see the server fixture's enableTotp).
+    this.lastStep = Math.floor(now() / STEP_MS) - 1;
   }
 
   async nextCode(): Promise<string> {
     const step = this.lastStep + 1;
     // Accepted while the server's step is step - 1, step or step + 1: wait until at least step - 1.
     for (;;) {
-      const now = Math.floor(Date.now() / STEP_MS);
+      const now = Math.floor(this.now() / STEP_MS);
       if (step <= now + 1 && step >= now - 1) break;
       if (step < now - 1) {
         this.lastStep = now - 2;
