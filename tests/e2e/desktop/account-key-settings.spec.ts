@@ -63,7 +63,7 @@ test('new recovery kit, password change, and a temporary password replaced at un
     );
     expect(secondKey).toMatch(/^[0-9A-Z]{56}$/);
     expect(secondKey).not.toBe(firstKey);
-    await screenshot(page, '67-new-recovery-kit');
+    await screenshot(page, '71-new-recovery-kit');
     // Put off: the banner on Backups reminds, and opens the same kit.
     await kit.getByRole('button', { name: 'Later' }).click();
     await openSection(page, 'Backups');
@@ -86,7 +86,7 @@ test('new recovery kit, password change, and a temporary password replaced at un
     await change.getByLabel('New password', { exact: true }).fill(CHANGED);
     await change.getByLabel('Repeat new password').fill(CHANGED);
     await useRecoveryCode(change, recoveryCodes[2]!);
-    await screenshot(page, '68-change-password');
+    await screenshot(page, '72-change-password');
     await change.getByRole('button', { name: 'Change password' }).click();
     await expect(change).toBeHidden({ timeout: 30_000 });
     await expect(page.getByRole('status')).toContainText('Your password is changed.');
@@ -133,7 +133,7 @@ test('new recovery kit, password change, and a temporary password replaced at un
     await choose.getByLabel('New password', { exact: true }).fill(CHANGED);
     await choose.getByLabel('Repeat new password').fill(CHANGED);
     await choose.getByLabel('Two-factor code (TOTP)').fill(await phone.nextCode());
-    await screenshot(page, '69-temporary-password');
+    await screenshot(page, '73-temporary-password');
     await choose.getByRole('button', { name: 'Set new password and unlock' }).click();
     await expect(page.getByRole('heading', { name: 'Backups', level: 1 })).toBeVisible({ timeout: 30_000 });
     // The account's key came back: no new kit, nothing unavailable.

@@ -69,7 +69,7 @@ test('forgot password: the recovery key and a code set a new password, and a new
       'The two new passwords are not the same. Type the new password again.',
     );
     await form.getByLabel('Repeat new password').fill(NEW_PASSWORD);
-    await screenshot(page, '66-forgot-password');
+    await screenshot(page, '70-forgot-password');
     await form.getByRole('button', { name: 'Set new password' }).click();
 
     // The code was spent on the reset: the unlock with the new password takes the next one,

@@ -5,8 +5,9 @@
  * second (another data directory: a fresh install) signs in with username, password and code, is
  * offered those backups, "Restore files" (the folder vault asks for its folder and refuses one
  * that is not it), restores a file from each vault byte for byte, then "Continue … on this
- * computer" takes over the items, asking where a folder that does not exist here is now. No kit
- * and no vault password is used on the second computer.
+ * computer" takes over the items, asking where a folder that does not exist here is now. Past the
+ * server's fresh-session window, "Restore files" asks for the password and a code in place and goes
+ * on. No kit and no vault password is used on the second computer.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -80,7 +81,9 @@ async function restoreOneFile(
 test('a new computer gets every backup back with username, password and code, then continues them', async ({
   browser,
 }) => {
-  const server = await startTestAccountServer();
+  // The server's clock, moved ahead to pass its fresh-session window (15 minutes).
+  let ahead = 0;
+  const server = await startTestAccountServer({ clock: { now: () => Date.now() + ahead } });
   const root = fs.mkdtempSync(path.join(freshDataDir(), 'files-'));
   const documents = path.join(root, 'Documents');
   const photos = path.join(root, 'Photos');
@@ -105,7 +108,7 @@ test('a new computer gets every backup back with username, password and code, th
   const secondContext = await browser.newContext();
   try {
     await server.createUser('ada', ACCOUNT_PASSWORD);
-    const phone = new Phone(await server.enableTotp('ada'));
+    const phone = new Phone(await server.enableTotp('ada'), () => Date.now() + ahead);
 
     // ---- the first computer -------------------------------------------------------------------
     const page = await firstContext.newPage();
@@ -174,8 +177,19 @@ test('a new computer gets every backup back with username, password and code, th
     );
     await screenshot(page2, '62-new-computer-offer');
 
-    // Restore files: account storage opens at once; the drive vault asks for its folder.
+    // A while later (past the server's fresh-session window), Restore files needs the password
+    // and a code again: asked in place, then the action goes on.
+    ahead = 16 * 60_000;
     await offer.getByRole('button', { name: 'Restore files' }).click();
+    const again = page2.getByRole('dialog', { name: 'Enter your password to go on' });
+    await expect(again).toBeVisible({ timeout: 30_000 });
+    await again.getByLabel('Password', { exact: true }).fill(ACCOUNT_PASSWORD);
+    await again.getByLabel('Two-factor code (TOTP)').fill(await phone.nextCode());
+    await screenshot(page2, '63-password-again');
+    await again.getByRole('button', { name: 'Continue' }).click();
+    await expect(again).toBeHidden({ timeout: 30_000 });
+
+    // Restore files: account storage opens at once; the drive vault asks for its folder.
     const connect = offer.getByRole('region', { name: "Connect the drive that holds 'USB backup'" });
     await expect(connect).toContainText(drive);
     // Another folder (here: an empty one) is refused.
@@ -185,7 +199,7 @@ test('a new computer gets every backup back with username, password and code, th
     await connect.getByRole('button', { name: 'Connect' }).click();
     await expect(connect.getByRole('alert')).toBeVisible({ timeout: 30_000 });
     await connect.getByLabel('Folder of the vault', { exact: true }).fill(drive);
-    await screenshot(page2, '63-connect-drive');
+    await screenshot(page2, '64-connect-drive');
     await connect.getByRole('button', { name: 'Connect' }).click();
     await expect(connect).toHaveCount(0, { timeout: 60_000 });
     await expect(offer.getByRole('status')).toContainText("'USB backup' is connected");
@@ -214,7 +228,7 @@ test('a new computer gets every backup back with username, password and code, th
       timeout: 30_000,
     });
     await takeOver.getByLabel(`Folder for ${photos}`).fill(photosHere);
-    await screenshot(page2, '64-take-over-missing-folder');
+    await screenshot(page2, '65-take-over-missing-folder');
     await takeOver.getByRole('button', { name: 'Continue here' }).click();
     await expect(takeOver).toBeHidden({ timeout: 60_000 });
     await expect(offer.getByRole('status')).toContainText(
@@ -225,7 +239,7 @@ test('a new computer gets every backup back with username, password and code, th
     // And they run here: a backup of the moved folder to account storage.
     await itemCard(page2, 'Photos').getByRole('button', { name: 'Back up now' }).click();
     await expect(itemCard(page2, 'Photos').getByText('Success')).toBeVisible({ timeout: 120_000 });
-    await screenshot(page2, '65-taken-over');
+    await screenshot(page2, '66-taken-over');
   } finally {
     await firstContext.close();
     await secondContext.close();
