@@ -149,7 +149,11 @@ export function VaultCreateForm({
         </label>
         <p className="hint indent">
           {account
-            ? `On the account server you sign in to (${account.serverUrl}), in ${account.username}'s storage.`
+            ? `On the account server you sign in to (${account.serverUrl}), in ${account.username}'s storage.${
+                serverIsLocal
+                  ? ' That server runs on this computer: this storage is not off-site, and is lost with this computer.'
+                  : ''
+              }`
             : 'On the account server you sign in to.'}
         </p>
       </fieldset>
