@@ -1,10 +1,11 @@
 import { useId, useState } from 'react';
 import type { AccountView, IpcError } from '../../src-shared/ipc-contract';
 import { ConfirmDialog } from '../components/confirm-dialog';
+import { AccountKeySettings } from './account/account-key-settings';
 import { useDesktop } from './store';
 import { accountErrorText } from './wording';
 
-/** Account tab: the username (read-only) with "Lock…" to its right, and the server. */
+/** Account tab: the username (read-only) with "Lock…" to its right, the server, the password and the account recovery kit. */
 export function AccountTab({ account, serverIsLocal }: { account: AccountView; serverIsLocal: boolean }) {
   const lockAndClose = useDesktop((s) => s.lockAndClose);
   const usernameId = useId();
@@ -52,6 +53,7 @@ export function AccountTab({ account, serverIsLocal }: { account: AccountView; s
           readOnly
         />
       </div>
+      <AccountKeySettings account={account} />
 
       <ConfirmDialog
         open={confirming}

@@ -65,8 +65,8 @@ export function CreateAccountForm({ onBack }: { onBack(): void }) {
   return (
     <form onSubmit={(e) => void submit(e)} noValidate aria-label="Create account">
       <p className="hint">
-        The account lives on the account server on this computer. You unlock Strongroom with it; keep the
-        password safe.
+        The account and its account storage live on the account server on this computer, not off-site. You
+        unlock Strongroom with it; keep the password safe.
       </p>
       <div className="field">
         <UsernameField

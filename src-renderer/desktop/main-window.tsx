@@ -1,5 +1,9 @@
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import type { AccountView } from '../../src-shared/ipc-contract';
+import { AccountKitDialog } from './account/account-kit-dialog';
+import { useAccountKey } from './account/account-key-store';
+import { ReauthDialog } from './account/reauth-dialog';
+import { useReauth } from './account/reauth-store';
 import { AccountPage } from './account-page';
 import { AccountSettings } from './account-settings';
 import { ActivityReporter, watchActivity } from './activity';
@@ -78,6 +82,17 @@ export function MainWindow({ account, serverIsLocal }: { account: AccountView; s
     };
   }, []);
 
+  // The account's key: the recovery kit dialog right after the unlock that made it (or reset the
+  // password), and what the Backups page offers. Forgotten, with any prompt still open, on lock.
+  const firstKeyStatus = useRef(account.accountKey);
+  useEffect(() => {
+    void useAccountKey.getState().begin(firstKeyStatus.current);
+    return () => {
+      useReauth.getState().finish(false);
+      useAccountKey.getState().reset();
+    };
+  }, []);
+
   const section = sectionOf(view);
   const go = (target: View) => {
     // The menu opens a section at its start: History's list, not the job last opened.
@@ -124,6 +139,8 @@ export function MainWindow({ account, serverIsLocal }: { account: AccountView; s
       <main className="content">
         <Page view={view} account={account} serverIsLocal={serverIsLocal} />
       </main>
+      <AccountKitDialog serverIsLocal={serverIsLocal} />
+      <ReauthDialog totpEnabled={account.totpEnabled} />
     </div>
   );
 }

@@ -9,13 +9,11 @@ import type { SecondFactorMode } from '../components/second-factor-input';
 import { TotpCodeInput } from '../components/totp-code-input';
 import { TotpEnrolment } from '../components/totp-enrolment';
 import { useRetryCountdown } from '../components/use-retry-countdown';
-import { call, desktopApi, failure } from './api';
+import { request } from './request';
 import { useDesktop } from './store';
 import { accountErrorText } from './wording';
 
 type Mode = 'idle' | 'enrolling' | 'disabling';
-
-const notConnected = () => failure('internal', 'The app is not connected.');
 
 /**
  * The option "Two-factor authentication (TOTP)": turning it on runs the shared enrolment (QR image,
@@ -23,7 +21,6 @@ const notConnected = () => failure('internal', 'The app is not connected.');
  * password and a code; new recovery codes need a current code.
  */
 export function TwoFactorTab({ account }: { account: AccountView }) {
-  const guard = useDesktop((s) => s.guard);
   const refreshAccount = useDesktop((s) => s.refreshAccount);
   const optionId = useId();
   const optionHintId = useId();
@@ -71,12 +68,8 @@ export function TwoFactorTab({ account }: { account: AccountView }) {
       {mode === 'enrolling' && (
         <TotpEnrolment
           accountName={account.username}
-          begin={async () =>
-            guard(await call(() => desktopApi()?.totpBegin() ?? Promise.resolve(notConnected())))
-          }
-          confirm={async (code) =>
-            guard(await call(() => desktopApi()?.totpConfirm({ code }) ?? Promise.resolve(notConnected())))
-          }
+          begin={() => request((api) => api.totpBegin())}
+          confirm={(code) => request((api) => api.totpConfirm({ code }))}
           onEnabled={() => void refreshAccount()}
           onDone={() => setMode('idle')}
           onCancel={() => setMode('idle')}
@@ -100,7 +93,6 @@ export function TwoFactorTab({ account }: { account: AccountView }) {
 }
 
 function DisableForm({ onDisabled, onCancel }: { onDisabled(): void; onCancel(): void }) {
-  const guard = useDesktop((s) => s.guard);
   const passwordId = useId();
   const errorId = useId();
   const [password, setPassword] = useState('');
@@ -122,9 +114,8 @@ function DisableForm({ onDisabled, onCancel }: { onDisabled(): void; onCancel():
       return setError({ code: 'bad_request', message: 'Enter one of your recovery codes.' });
     setBusy(true);
     setError(null);
-    const bridge = desktopApi();
     const input = factor === 'totp' ? { password, code } : { password, recoveryCode: code.trim() };
-    const result = guard(bridge ? await call(() => bridge.totpDisable(input)) : notConnected());
+    const result = await request((api) => api.totpDisable(input));
     setBusy(false);
     setPassword('');
     setCode('');
@@ -177,7 +168,6 @@ function DisableForm({ onDisabled, onCancel }: { onDisabled(): void; onCancel():
 }
 
 function RecoveryCodesSection({ account }: { account: AccountView }) {
-  const guard = useDesktop((s) => s.guard);
   const refreshAccount = useDesktop((s) => s.refreshAccount);
   const errorId = useId();
   const [code, setCode] = useState('');
@@ -208,10 +198,7 @@ function RecoveryCodesSection({ account }: { account: AccountView }) {
       });
     setBusy(true);
     setError(null);
-    const bridge = desktopApi();
-    const result = guard(
-      bridge ? await call(() => bridge.totpRegenerateRecoveryCodes({ code })) : notConnected(),
-    );
+    const result = await request((api) => api.totpRegenerateRecoveryCodes({ code }));
     setBusy(false);
     setCode('');
     if (result.ok) setCodes(result.value.recoveryCodes);

@@ -6,6 +6,8 @@ import { TotpCodeInput } from '../components/totp-code-input';
 import { useRetryCountdown } from '../components/use-retry-countdown';
 import { UsernameField } from '../components/username-field';
 import { call, desktopApi, failure } from './api';
+import { ForgotPasswordForm } from './account/forgot-password-form';
+import { TemporaryPasswordForm } from './account/temporary-password-form';
 import { CreateAccountForm } from './create-account-form';
 import { useDesktop } from './store';
 import { lockReasonText, unlockErrorText } from './wording';
@@ -41,6 +43,11 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
   const [problem, setProblem] = useState<Failure | null>(null);
   // First run on the embedded server: the account can be made right here.
   const [creating, setCreating] = useState(false);
+  // "Forgot password?": the recovery-key form takes the card's place.
+  const [forgetting, setForgetting] = useState(false);
+  // The password was set by an administrator: the attempt that said so, to be sent again with a
+  // new password (kept only until that step ends).
+  const [temporary, setTemporary] = useState<UnlockInput | null>(null);
   // Only for "Retry" after the server could not be reached: it never saw this attempt. Dropped on
   // any edit, on success and on every other failure.
   const [retryInput, setRetryInput] = useState<UnlockInput | null>(null);
@@ -90,6 +97,13 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
       return;
     }
     const { error } = result;
+    if (error.code === 'password_change_required') {
+      setPassword('');
+      setRetryInput(null);
+      setCode('');
+      setTemporary(input);
+      return;
+    }
     const codeWasEntered = Boolean(input.totp || input.recoveryCode);
     setProblem({
       error,
@@ -137,6 +151,43 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
           </div>
           <h1 id="create-title">Create account</h1>
           <CreateAccountForm onBack={() => setCreating(false)} />
+        </div>
+      </main>
+    );
+  }
+
+  if (temporary) {
+    return (
+      <main className="unlock" aria-labelledby="temporary-title">
+        <div className="unlock-card">
+          <div className="brand-mark" aria-hidden="true">
+            <span className="brand-glyph" />
+          </div>
+          <h1 id="temporary-title">Choose a new password</h1>
+          <TemporaryPasswordForm
+            attempt={temporary}
+            serverUrl={temporary.serverUrl ?? status.serverUrl}
+            onBack={() => setTemporary(null)}
+          />
+        </div>
+      </main>
+    );
+  }
+
+  if (forgetting) {
+    return (
+      <main className="unlock" aria-labelledby="forgot-title">
+        <div className="unlock-card">
+          <div className="brand-mark" aria-hidden="true">
+            <span className="brand-glyph" />
+          </div>
+          <h1 id="forgot-title">Forgot password</h1>
+          <ForgotPasswordForm
+            serverUrl={serverChanged ? server.trim() : status.serverUrl}
+            serverChanged={serverChanged}
+            initialUsername={username.trim()}
+            onBack={() => setForgetting(false)}
+          />
         </div>
       </main>
     );
@@ -302,6 +353,18 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
             aria-describedby={problem ? ids.error : undefined}
           >
             {busy ? 'Unlocking…' : 'Unlock'}
+          </button>
+          <button
+            type="button"
+            className="sr-link-button back-link"
+            disabled={busy}
+            onClick={() => {
+              setPassword('');
+              setProblem(null);
+              setForgetting(true);
+            }}
+          >
+            Forgot password?
           </button>
         </form>
       </div>

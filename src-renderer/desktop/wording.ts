@@ -23,6 +23,11 @@ export function unlockErrorText(
       return `Cannot reach the account server at ${context.serverUrl}. Check that it is running and that the address is right, then Retry.`;
     case 'bad_request':
       return error.message || 'Check the fields and try again.';
+    case 'password_change_required':
+      return 'Your password was set by the server’s administrator and works only once. Choose a new password of your own to go on.';
+    case 'key_changed':
+    case 'key_unavailable':
+      return keyProblemText(error);
     default:
       return error.message || 'Unlock failed. Try again.';
   }
@@ -45,15 +50,53 @@ export function accountErrorText(error: IpcError): string {
     case 'password_changed':
       return 'The password of your account was changed elsewhere. Lock the app and unlock it with the new password.';
     case 'session_expired':
-      return 'Your sign-in for account settings has expired. Lock the app and unlock it again to change account settings.';
+      return 'Your sign-in on the account server has ended. Unlock Strongroom again to go on.';
     case 'throttled':
       return error.retryAfterSeconds
         ? `Too many failed attempts. Try again in ${error.retryAfterSeconds} s.`
         : 'Too many failed attempts. Try again in a while.';
     case 'unreachable':
       return 'Cannot reach the account server. Check your connection and try again.';
+    case 'reauthentication_required':
+      return 'This needs your password again. Try again and enter it when Strongroom asks.';
+    case 'key_changed':
+    case 'key_unavailable':
+      return keyProblemText(error);
     default:
       return error.message || 'That did not work. Try again.';
+  }
+}
+
+/**
+ * The account's key could not be used. key_changed: the server answered with another key than the
+ * one this computer (and the recovery kit) knows, so Strongroom refused it. key_unavailable: the
+ * keys could not be opened; main's message says why where it knows.
+ */
+export function keyProblemText(error: IpcError): string {
+  if (error.code === 'key_changed')
+    return 'This account’s key changed: the account server answered with a key that is not the one this computer knows (the Key ID on your recovery kit). Strongroom did not use it. Nothing on this computer was changed. If nobody reset this account on purpose, the server may have been tampered with: ask its administrator before you go on.';
+  const why = error.message ? ` ${error.message}` : '';
+  return `Strongroom could not open your account’s keys, so it cannot open vaults your account keeps or restore another computer’s backups.${why} Backups already set up on this computer keep running. Lock and unlock again; if this stays, use “Forgot password?” with your recovery kit.`;
+}
+
+/** "Forgot password?": what a refused reset means and what to do. */
+export function forgotPasswordErrorText(error: IpcError, serverUrl: string): string {
+  switch (error.code) {
+    case 'invalid_credentials':
+      return 'That username and recovery key do not go together. Check the username and each group of four against your account recovery kit.';
+    case 'totp_required':
+      return 'This account uses two-factor authentication. Enter the six-digit code from your authenticator app (or a recovery code), and the new password again.';
+    case 'wrong_code':
+      return 'That two-factor code is wrong or was already used. Enter the newest code from your authenticator app and the new password again.';
+    case 'bad_request':
+      return error.message || 'Check the fields and try again.';
+    case 'unreachable':
+      return `Cannot reach the account server at ${serverUrl}. Check that it is running, then try again.`;
+    case 'key_changed':
+    case 'key_unavailable':
+      return keyProblemText(error);
+    default:
+      return error.message || 'The password could not be reset. Try again.';
   }
 }
 

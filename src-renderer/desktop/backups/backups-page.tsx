@@ -1,9 +1,12 @@
 import { useEffect, useState } from 'react';
 import { ErrorMessage } from '../../components/error-message';
+import { AccountKitBanner } from '../account/account-kit-dialog';
+import { useAccountKey } from '../account/account-key-store';
 import { useDesktop } from '../store';
 import { useFocusOnMount } from '../use-focus-on-mount';
 import { useBackups } from './backups-store';
 import { ItemCard } from './item-card';
+import { RestoreOffer } from './restore-offer';
 
 /** "Today 14:05" must turn into "Yesterday" at midnight without a reload. */
 export function useNow(intervalMs = 30_000): Date {
@@ -23,6 +26,7 @@ export function BackupsPage() {
   const load = useBackups((s) => s.load);
   const heading = useFocusOnMount<HTMLHeadingElement>();
   const now = useNow();
+  const keyStatus = useAccountKey((s) => s.status);
 
   useEffect(() => {
     void load();
@@ -48,6 +52,17 @@ export function BackupsPage() {
           </button>
         </div>
       </div>
+
+      <AccountKitBanner />
+      {keyStatus?.state === 'unavailable' && (
+        <div className="notice warning" role="status">
+          <p>
+            Strongroom could not open your account’s keys, so vaults your account keeps and other computers’
+            backups cannot be opened here.{keyStatus.reason ? ` ${keyStatus.reason}` : ''}
+          </p>
+        </div>
+      )}
+      <RestoreOffer />
 
       {loadError && (
         <div className="load-problem">

@@ -20,6 +20,16 @@ export function createAccountProblem(username: string, password: string, repeat:
   return null;
 }
 
+/** A new account password typed twice (password change, forgotten or temporary password). */
+export function newPasswordProblem(password: string, repeat: string): string | null {
+  if (password.length < ACCOUNT_PASSWORD_MIN)
+    return `New password: at least ${ACCOUNT_PASSWORD_MIN} characters.`;
+  if (password.length > ACCOUNT_PASSWORD_MAX)
+    return `New password: at most ${ACCOUNT_PASSWORD_MAX} characters.`;
+  if (password !== repeat) return 'The two new passwords are not the same. Type the new password again.';
+  return null;
+}
+
 /** As src-shared/backup-config.ts isAbsolutePath: POSIX, Windows drive or UNC paths. */
 export function isAbsolutePath(p: string): boolean {
   return p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\');

@@ -9,9 +9,9 @@ import { PathField } from './path-list-input';
 
 /** What a person must understand before choosing "Not now". */
 export const RECOVERY_KIT_WARNING =
-  'Without the vault password nobody can restore these backups: not you, not Strongroom, not anyone who finds the drive. The recovery kit holds the vault location, its id, the password and how to restore with strongroom-backup. Keep it somewhere safe away from this computer, or print it.';
+  'Your account keeps this vault’s password, so signing in on any computer gets these backups back. The vault’s own recovery kit is a second way in that needs neither your account nor this app: it holds the vault location, its id, the password and how to restore with strongroom-backup. Keep it somewhere safe away from this computer, or print it.';
 const ACCOUNT_KIT_WARNING =
-  'Without the vault password nobody can restore these backups: not you, not Strongroom, not the account server (it never had the password). The recovery kit holds the server, your username, the repository, its id, the password and how to restore with strongroom-backup from any computer. Keep it somewhere safe away from this computer, or print it.';
+  'Your account keeps this vault’s password, sealed: the account server cannot read it, nor your files. The vault’s own recovery kit is a second way in with strongroom-backup from any computer: it holds the server, your username, the repository, its id and the password. Keep it somewhere safe away from this computer, or print it.';
 
 function kitWarning(vault: VaultView): string {
   return vault.type === 'account' ? ACCOUNT_KIT_WARNING : RECOVERY_KIT_WARNING;

@@ -5,18 +5,22 @@ import { PasswordField } from '../../components/password-field';
 import { useDesktop } from '../store';
 import { useBackups } from './backups-store';
 import { pathProblem, repositoryNameProblem } from './form-rules';
-import { passwordStrength, VAULT_PASSWORD_MIN } from './password-strength';
 import { PathField } from './path-list-input';
 
-type Field = 'name' | 'path' | 'repository' | 'password' | 'repeat';
+type Field = 'name' | 'path' | 'repository' | 'password';
+
+/** The price of a password wrap on a drive, in the words the security model gives. */
+export const DRIVE_PASSWORD_WARNING =
+  'Anyone with this drive or a copy of it can try to guess your password offline; two-factor does not apply; changing your password later does not protect copies already made.';
 type VaultKind = 'local' | 'account';
 
 /**
  * "Add storage vault": a folder or drive, or a repository in the account storage of the server
- * Strongroom signs in to; then either a new vault there (password twice, with a strength hint) or
- * the vault already there (its password), and whether this computer keeps the password so
- * scheduled backups run while Strongroom is locked. For account storage the form says what the
- * server sees: encrypted data only, never the password or the files.
+ * Strongroom signs in to; then either a new vault there (its password is made at random and kept
+ * by the account, so nobody types it) or the vault already there (its password), and whether this
+ * computer keeps the password so scheduled backups run while Strongroom is locked. A folder vault
+ * may also let the account password open it ("Let my password open this drive too"), with what
+ * that costs said plainly. For account storage the form says what the server sees.
  */
 export function VaultCreateForm({
   onCreated,
@@ -37,23 +41,25 @@ export function VaultCreateForm({
     repository: useId(),
     repositoryHint: useId(),
     password: useId(),
-    repeat: useId(),
-    strength: useId(),
     keep: useId(),
     keepHint: useId(),
     mode: useId(),
+    onDrive: useId(),
+    onDriveHint: useId(),
   };
+  const serverIsLocal = screen.kind === 'unlocked' && screen.serverIsLocal;
   const [name, setName] = useState('Backup drive');
   const [kind, setKind] = useState<VaultKind>('local');
   const [path, setPath] = useState('');
   const [repository, setRepository] = useState('');
   const [mode, setMode] = useState<'new' | 'existing'>('new');
   const [password, setPassword] = useState('');
-  const [repeat, setRepeat] = useState('');
   const [keep, setKeep] = useState(true);
+  // On by default only with the embedded local server: that server dies with this computer, so the
+  // drive must be openable without it.
+  const [passwordOnDrive, setPasswordOnDrive] = useState(serverIsLocal);
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<{ field: Field | null; error: IpcError } | null>(null);
-  const strength = passwordStrength(password);
 
   const localProblem = (): { field: Field; text: string } | null => {
     if (!name.trim()) return { field: 'name', text: 'Give the vault a name.' };
@@ -64,16 +70,7 @@ export function VaultCreateForm({
       const wrongName = repositoryNameProblem(repository.trim());
       if (wrongName) return { field: 'repository', text: wrongName };
     }
-    if (!password) return { field: 'password', text: 'Enter the vault password.' };
-    if (mode === 'new') {
-      if (password.length < VAULT_PASSWORD_MIN)
-        return {
-          field: 'password',
-          text: `The vault password needs at least ${VAULT_PASSWORD_MIN} characters.`,
-        };
-      if (password !== repeat)
-        return { field: 'repeat', text: 'The two passwords are not the same. Type the password again.' };
-    }
+    if (mode === 'existing' && !password) return { field: 'password', text: 'Enter the vault password.' };
     return null;
   };
 
@@ -88,16 +85,21 @@ export function VaultCreateForm({
     }
     setBusy(true);
     setProblem(null);
-    const common = { name: name.trim(), mode, password, storePassword: keep };
+    // A new vault's password is made in main and kept by the account: nothing typed is sent.
+    const common = {
+      name: name.trim(),
+      mode,
+      storePassword: keep,
+      ...(mode === 'existing' ? { password } : {}),
+    };
     const result = await createVault(
       kind === 'local'
-        ? { type: 'local', path: path.trim(), ...common }
+        ? { type: 'local', path: path.trim(), passwordWrapOnDrive: passwordOnDrive, ...common }
         : { type: 'account', repository: repository.trim(), ...common },
     );
     setBusy(false);
     if (result.ok) {
       setPassword('');
-      setRepeat('');
       onCreated(result.value);
     } else {
       setProblem({ field: null, error: result.error });
@@ -147,7 +149,11 @@ export function VaultCreateForm({
         </label>
         <p className="hint indent">
           {account
-            ? `On the account server you sign in to (${account.serverUrl}), in ${account.username}'s storage.`
+            ? `On the account server you sign in to (${account.serverUrl}), in ${account.username}'s storage.${
+                serverIsLocal
+                  ? ' That server runs on this computer: this storage is not off-site, and is lost with this computer.'
+                  : ''
+              }`
             : 'On the account server you sign in to.'}
         </p>
       </fieldset>
@@ -220,49 +226,46 @@ export function VaultCreateForm({
             : 'Open a repository already on the server'}
         </label>
       </fieldset>
-      <div className="field">
-        <PasswordField
-          id={ids.password}
-          label="Vault password"
-          autoComplete={mode === 'new' ? 'new-password' : 'current-password'}
-          value={password}
-          onChange={(v) => {
-            setPassword(v);
-            setProblem(null);
-          }}
-          hint={
-            mode === 'new'
-              ? 'It encrypts everything in the vault. Without it nobody can restore these backups: not you, not Strongroom.'
-              : 'The password this vault was created with.'
-          }
-        />
-        {mode === 'new' && password && (
-          <div className={`strength ${strength.level}`} id={ids.strength}>
-            <meter
-              min={0}
-              max={4}
-              low={2}
-              high={3}
-              optimum={4}
-              value={strength.score}
-              aria-label="Password strength"
-            />
-            <span role="status">{strength.text}</span>
-          </div>
-        )}
-        {mode === 'new' && (
+      {mode === 'existing' ? (
+        <div className="field">
           <PasswordField
-            id={ids.repeat}
-            label="Repeat vault password"
-            autoComplete="new-password"
-            value={repeat}
+            id={ids.password}
+            label="Vault password"
+            autoComplete="current-password"
+            value={password}
             onChange={(v) => {
-              setRepeat(v);
+              setPassword(v);
               setProblem(null);
             }}
+            hint="The password this vault was created with."
           />
-        )}
-      </div>
+        </div>
+      ) : (
+        <p className="hint" id={ids.password}>
+          Strongroom makes a strong random password for the new vault, and your account keeps it, sealed so
+          that the account server cannot read it. Sign in on any computer to restore: there is no vault
+          password to type or remember.
+        </p>
+      )}
+      {kind === 'local' && (
+        <>
+          <div className="field checkbox top">
+            <input
+              id={ids.onDrive}
+              type="checkbox"
+              checked={passwordOnDrive}
+              aria-describedby={ids.onDriveHint}
+              onChange={(e) => setPasswordOnDrive(e.target.checked)}
+            />
+            <label htmlFor={ids.onDrive}>Let my password open this drive too</label>
+          </div>
+          <p className="hint indent" id={ids.onDriveHint}>
+            {`With this on, your account password opens the vault even without the account server${
+              serverIsLocal ? ', which lives on this computer' : ''
+            }; your account recovery key always can. ${DRIVE_PASSWORD_WARNING}`}
+          </p>
+        </>
+      )}
       <div className="field checkbox top">
         <input
           id={ids.keep}

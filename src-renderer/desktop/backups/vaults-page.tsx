@@ -119,6 +119,8 @@ function StorageUsageFact({ vaultId }: { vaultId: string }) {
 }
 
 function VaultCard({ vault }: { vault: VaultView }) {
+  // Account storage on the embedded server lives on this computer: said where it is shown.
+  const localServer = useDesktop((s) => s.screen.kind === 'unlocked' && s.screen.serverIsLocal);
   const renameVault = useBackups((s) => s.renameVault);
   const removeVault = useBackups((s) => s.removeVault);
   const enterVaultPassword = useBackups((s) => s.enterVaultPassword);
@@ -210,7 +212,13 @@ function VaultCard({ vault }: { vault: VaultView }) {
       <dl className="card-facts">
         <div>
           <dt>Type</dt>
-          <dd>{vault.type === 'account' ? 'Strongroom account storage' : 'Folder or drive'}</dd>
+          <dd>
+            {vault.type === 'account'
+              ? localServer
+                ? 'Strongroom account storage, on this computer (not off-site)'
+                : 'Strongroom account storage'
+              : 'Folder or drive'}
+          </dd>
         </div>
         <div>
           <dt>Location</dt>

@@ -3,7 +3,8 @@
  * recovery code at the unlock screen, new recovery codes, turning two-factor authentication off,
  * and the auto-lock settings surviving a lock.
  */
-import { expect, test, type Page } from '@playwright/test';
+import { type Page } from '@playwright/test';
+import { expect, test } from './journey-test';
 import { startTestAccountServer, totpCode, type TestAccountServer } from '../../support/account-server';
 import { freshDataDir, removeDataDir, startHarness, type RunningHarness } from './harness-process';
 

@@ -4,7 +4,7 @@
  * progress seen → History shows Success with the file count → a file changes → back up again →
  * Restore the first backup's version of that file to another folder: its bytes are the first version.
  */
-import { test } from '@playwright/test';
+import { test } from './journey-test';
 import { firstRunJourney, makeWorkspace } from './backup-journey-helpers';
 import { freshDataDir, removeDataDir, startHarness } from './harness-process';
 

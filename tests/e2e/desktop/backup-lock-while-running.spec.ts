@@ -5,7 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import path from 'node:path';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './journey-test';
 import { startTestAccountServer } from '../../support/account-server';
 import {
   ACCOUNT_PASSWORD,

@@ -3,7 +3,7 @@
  * sets "Every day at" a time two hours from now, locks with Lock…, and the clock is moved past
  * that time. The decision to run is the real scheduler's; after unlocking, History shows the run.
  */
-import { expect, test } from '@playwright/test';
+import { expect, test } from './journey-test';
 import { startTestAccountServer } from '../../support/account-server';
 import {
   ACCOUNT_PASSWORD,

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './journey-test';
 import { startTestAccountServer } from '../../support/account-server';
 import {
   ACCOUNT_PASSWORD,

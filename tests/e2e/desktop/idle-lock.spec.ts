@@ -4,7 +4,8 @@
  * runs with --test-clock, so the minute is skipped rather than waited for; the decision to lock
  * is the real lock service's, driven by the setting the person chose in the page.
  */
-import { expect, test, type Page } from '@playwright/test';
+import { type Page } from '@playwright/test';
+import { expect, test } from './journey-test';
 import { startTestAccountServer } from '../../support/account-server';
 import { freshDataDir, removeDataDir, startHarness } from './harness-process';
 

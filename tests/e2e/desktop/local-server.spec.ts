@@ -2,7 +2,7 @@
  * The embedded default: with no server chosen, the harness (like the app) runs the account server
  * itself on loopback, and the unlock screen offers it as such.
  */
-import { expect, test } from '@playwright/test';
+import { expect, test } from './journey-test';
 import { freshDataDir, removeDataDir, startHarness } from './harness-process';
 
 test('offers the local account server by default and says so', async ({ page }) => {

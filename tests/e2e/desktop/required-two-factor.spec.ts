@@ -2,7 +2,7 @@
  * A server started with --require-totp: an account without two-factor authentication unlocks,
  * is told to set it up, and does so from the app with the key for manual entry.
  */
-import { expect, test } from '@playwright/test';
+import { expect, test } from './journey-test';
 import { startTestAccountServer } from '../../support/account-server';
 import { oathtoolCode } from './authenticator';
 import { freshDataDir, removeDataDir, startHarness } from './harness-process';

@@ -4,7 +4,8 @@
  * locks the app in place and the person lands on the unlock screen, told why (the password was
  * changed), instead of on a setting that can only fail.
  */
-import { expect, test, type Page } from '@playwright/test';
+import { type Page } from '@playwright/test';
+import { expect, test } from './journey-test';
 import { startTestAccountServer } from '../../support/account-server';
 import { freshDataDir, removeDataDir, startHarness } from './harness-process';
 

@@ -4,7 +4,8 @@
  * authentication from the app's settings. Elements are found by role and label, as a person would.
  */
 import { randomBytes } from 'node:crypto';
-import { expect, test, type Page } from '@playwright/test';
+import { type Page } from '@playwright/test';
+import { expect, test } from './journey-test';
 import { startTestAccountServer, totpCode, type TestAccountServer } from '../../support/account-server';
 import { decodeQrDataUrl, oathtoolCode } from './authenticator';
 import { freshDataDir, removeDataDir, startHarness, type RunningHarness } from './harness-process';

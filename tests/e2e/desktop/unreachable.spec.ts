@@ -3,7 +3,7 @@
  * locked. The harness is pointed at a loopback port where nothing listens.
  */
 import net from 'node:net';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './journey-test';
 import { freshDataDir, removeDataDir, startHarness } from './harness-process';
 
 /** A loopback port that was free a moment ago (bound, then released). */

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { _electron as electron, test, type ElectronApplication, type Page } from '@playwright/test';
+import { putOffAccountKit } from '../desktop/journey-test';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -89,6 +90,7 @@ export async function launchApp(
     timeout: 30_000,
   });
   const window = await app.firstWindow();
+  await putOffAccountKit(window);
   return { app, window };
 }
 

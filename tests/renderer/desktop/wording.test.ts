@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { lockReasonText, minutesLabel, unlockErrorText } from '../../../src-renderer/desktop/wording';
+import {
+  accountErrorText,
+  forgotPasswordErrorText,
+  lockReasonText,
+  minutesLabel,
+  unlockErrorText,
+} from '../../../src-renderer/desktop/wording';
 
 const ctx = { codeWasEntered: false, serverUrl: 'http://127.0.0.1:8437' };
 
@@ -23,6 +29,44 @@ describe('unlock error wording', () => {
   it("falls back to main's message for codes the screen does not expect", () => {
     expect(unlockErrorText({ code: 'internal', message: 'Keychain unavailable.' }, ctx)).toBe(
       'Keychain unavailable.',
+    );
+  });
+});
+
+describe("the account's key in words", () => {
+  it('says a changed key was refused and what to do, at unlock and anywhere else', () => {
+    const error = { code: 'key_changed' as const, message: '' };
+    for (const text of [unlockErrorText(error, ctx), accountErrorText(error)]) {
+      expect(text).toMatch(/^This account’s key changed/);
+      expect(text).toContain('Strongroom did not use it');
+      expect(text).toContain('ask its administrator');
+    }
+  });
+
+  it("passes on main's reason why the keys could not be opened", () => {
+    const text = accountErrorText({
+      code: 'key_unavailable',
+      message: 'The server has no key for this account yet.',
+    });
+    expect(text).toContain('The server has no key for this account yet.');
+    expect(text).toContain('Forgot password?');
+  });
+
+  it('asks for a new password after a temporary one, and for the password again rather than a relock', () => {
+    expect(unlockErrorText({ code: 'password_change_required', message: '' }, ctx)).toMatch(
+      /set by the server’s administrator.*Choose a new password/,
+    );
+    const again = accountErrorText({ code: 'reauthentication_required', message: '' });
+    expect(again).toContain('password again');
+    expect(again).not.toMatch(/[Ll]ock/);
+  });
+
+  it('tells a recovery key that does not fit the username apart from a wrong code', () => {
+    expect(forgotPasswordErrorText({ code: 'invalid_credentials', message: '' }, ctx.serverUrl)).toMatch(
+      /username and recovery key do not go together/,
+    );
+    expect(forgotPasswordErrorText({ code: 'wrong_code', message: '' }, ctx.serverUrl)).toMatch(
+      /two-factor code is wrong/,
     );
   });
 });
