@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import type { AuditEvent, AuditEventKind } from '../../src-shared/http-api';
 import type { Problem } from '../components/action-result';
 import { ErrorMessage } from '../components/error-message';
-import { formatTime } from './format';
+import { formatTime, visibleText } from './format';
 import { useClient } from './panel-context';
 
 const KIND_WORDS: Record<AuditEventKind, string> = {
@@ -110,7 +110,7 @@ export function HistorySection({ changedAt }: { changedAt?: unknown }) {
                     {CLIENT_WORDS[ev.client] ?? ev.client}
                   </td>
                   <td role="cell" data-label="Device">
-                    {ev.device ?? '—'}
+                    {ev.device === null ? '—' : visibleText(ev.device)}
                   </td>
                 </tr>
               ))}
