@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
+import Database from 'better-sqlite3';
 import { completeEnrolment, firstSignIn, openMyAccount, wrongCode } from './panel-helpers';
 import { startServerProcess, type ServerProcess } from './server-process';
 
@@ -92,6 +93,10 @@ test.describe('Storage page: the owner’s actions on a repository', () => {
     const data = randomBytes(5000);
     expect(await repo.call('POST', `data/${sha256(data)}`, data)).toBe(200);
     expect(await repo.call('DELETE', `data/${sha256(data)}`)).toBe(200);
+    // A token name from before the server refused text-direction characters.
+    const db = new Database(join(server.dataDir, 'strongroom.sqlite'));
+    db.prepare("UPDATE devices SET name = ? WHERE name = 'command line'").run('script\u202Etxt.exe');
+    db.close();
     await openStorage(page);
     const section = page.getByRole('region', { name: 'main' });
     await section.getByText('Details', { exact: true }).click();
@@ -100,6 +105,9 @@ test.describe('Storage page: the owner’s actions on a repository', () => {
     await expect(keys).toContainText('nas⟨U+202E⟩gnp.exe');
     await expect(keys).toContainText('gina');
     expect(await keys.textContent()).not.toContain('\u202E');
+    const tokens = page.getByRole('region', { name: 'Storage tokens' });
+    await expect(tokens.getByRole('listitem')).toContainText(['script⟨U+202E⟩txt.exe']);
+    expect(await tokens.textContent()).not.toContain('\u202E');
 
     await section.getByRole('button', { name: `Remove lock file ${repo.lock.slice(0, 8)}` }).click();
     await section
