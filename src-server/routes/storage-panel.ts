@@ -1,7 +1,8 @@
 /**
  * The handlers of the account storage's /api routes (src-shared/http-api/storage.ts): the panel's
- * view of repositories and their figures, snapshots as received, recently deleted files with
- * restore and permanent deletion, storage tokens; and the desktop's job reports and figures.
+ * view of repositories and their figures, snapshots as received, key and lock files (removable),
+ * recently deleted files with restore and permanent deletion (at once with two-factor, a day later
+ * without), deleting a whole repository, storage tokens; and the desktop's job reports and figures.
  * Everything goes through the storage service and the session store.
  */
 import {
@@ -12,6 +13,7 @@ import {
   type StorageRepositorySummary,
   type storageRoutes,
 } from '../../src-shared/http-api';
+import type { SessionAuth } from '../http/auth';
 import type { Handlers } from '../http/register-routes';
 import type { AuditLog } from '../services/audit-log';
 import type { Clock } from '../services/clock';
@@ -85,7 +87,7 @@ export function storagePanelHandlers(deps: StoragePanelDeps): Handlers<typeof st
 
   // Checked as a sign-in is: throttled, replay-safe codes, one answer for any wrong part.
   const confirmOwner = (
-    auth: Parameters<Handlers<typeof storageRoutes>['storagePurge']>[0]['auth'],
+    auth: SessionAuth,
     body: { authKey: string; code?: string | undefined; recoveryCode?: string | undefined },
   ) => {
     signIn.confirm(

@@ -222,8 +222,8 @@ export class StorageService {
   }
 
   /**
-   * The repository's first `maxKeys` live key files, each read (at most KEY_FILE_MAX_BYTES + 1
-   * bytes: one stored before the server checked key files may be any size) and parsed, and its
+   * The repository's first `maxKeys` live key files, each read and parsed (one larger than
+   * KEY_FILE_MAX_BYTES, stored before the server checked key files, is not read), and its
    * first `maxLocks` live lock files (sealed: named only), with how many of each there are.
    */
   async keyAndLockFiles(
@@ -235,27 +235,25 @@ export class StorageService {
     const repoRow = this.repo(account, repo);
     const keys: KeyFileEntry[] = [];
     for (const row of this.table.listLive(repoRow.id, 'keys', maxKeys)) {
-      let bytes: Buffer;
+      if (row.size > KEY_FILE_MAX_BYTES) {
+        keys.push({ row, parsed: { ok: false, reason: `larger than ${KEY_FILE_MAX_BYTES} bytes` } });
+        continue;
+      }
+      const chunks: Buffer[] = [];
       try {
-        const stream = await this.store.get(StorageService.key(account, repo, 'keys', row.name), {
-          start: 0,
-          end: Math.min(row.size, KEY_FILE_MAX_BYTES + 1) - 1,
-        });
-        const chunks: Buffer[] = [];
-        for await (const chunk of stream) chunks.push(chunk as Buffer);
-        bytes = Buffer.concat(chunks);
+        if (row.size > 0) {
+          const key = StorageService.key(account, repo, 'keys', row.name);
+          // The range bounds the read whatever the store holds under the name.
+          for await (const chunk of await this.store.get(key, { start: 0, end: row.size - 1 })) {
+            chunks.push(chunk as Buffer);
+          }
+        }
       } catch (error) {
         if (!(error instanceof ObjectNotFoundError)) throw error;
         keys.push({ row, parsed: { ok: false, reason: 'listed but missing from the store' } });
         continue;
       }
-      keys.push({
-        row,
-        parsed:
-          row.size > KEY_FILE_MAX_BYTES
-            ? { ok: false, reason: `larger than ${KEY_FILE_MAX_BYTES} bytes` }
-            : parseKeyFile(bytes),
-      });
+      keys.push({ row, parsed: parseKeyFile(Buffer.concat(chunks)) });
     }
     return {
       keys,

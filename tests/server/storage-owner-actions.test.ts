@@ -65,62 +65,73 @@ describe('key and lock files in the panel', () => {
     expect((await upload(alice, `keys/${key}`, Buffer.from(resticKey('nas')))).status).toBe(200);
     const lock = hexName();
     expect((await upload(alice, `locks/${lock}`, randomBytes(300))).status).toBe(200);
-    // A key file stored before the server checked them: put straight into the store and the table.
+    // Key files stored before the server checked them: put straight into the store and the table.
     const { storage, accounts } = server.server.services;
     const account = accounts.byUsername('alice')!;
     const repo = storage.table.findRepo(account.id, 'main')!;
-    const old = 'f'.repeat(64);
-    await storage.store.putIfAbsent(`alice/main/keys/${old}`, Readable.from([Buffer.from('garbage')]), {
-      size: 7,
-    });
-    storage.table.insert({
-      repo_id: repo.id,
-      type: 'keys',
-      name: old,
-      size: 7,
-      created_at: 0,
-      writer_id: null,
-      writer_name: null,
-    });
-
-    const client = await panel(alice);
-    const files = await client.request('GET', filesPath);
-    expect(files.status).toBe(200);
-    expect(files.body.keyFilesTotal).toBe(2);
-    expect(files.body.keys).toEqual([
-      expect.objectContaining({
-        name: key,
-        kind: 'restic',
-        host: 'nas',
-        username: 'alice',
-        created: '2026-03-01T10:00:00.123456789+01:00',
-        writtenBy: 'laptop',
-        problem: null,
-      }),
-      expect.objectContaining({ name: old, kind: 'unreadable', host: null, problem: expect.any(String) }),
-    ]);
-    expect(files.body.locks).toEqual([expect.objectContaining({ name: lock, sizeBytes: 300 })]);
-    expect(files.body.lockFilesTotal).toBe(1);
-
-    // More than the panel reads (only a repository from before the limit can have them).
-    for (let i = 0; i < 20; i++) {
-      const name = hexName();
-      await storage.store.putIfAbsent(`alice/main/keys/${name}`, Readable.from([Buffer.from('{}')]), {
-        size: 2,
+    const storeRaw = async (name: string, bytes: Buffer) => {
+      await storage.store.putIfAbsent(`alice/main/keys/${name}`, Readable.from([bytes]), {
+        size: bytes.length,
       });
       storage.table.insert({
         repo_id: repo.id,
         type: 'keys',
         name,
-        size: 2,
+        size: bytes.length,
         created_at: 0,
         writer_id: null,
         writer_name: null,
       });
-    }
+    };
+    const garbage = 'f'.repeat(64);
+    const empty = '0'.repeat(64);
+    const huge = 'e'.repeat(64);
+    await storeRaw(garbage, Buffer.from('garbage'));
+    await storeRaw(empty, Buffer.alloc(0));
+    await storeRaw(huge, randomBytes(20_000));
+
+    const client = await panel(alice);
+    const files = await client.request('GET', filesPath);
+    expect(files.status).toBe(200);
+    expect(files.body.keyFilesTotal).toBe(4);
+    expect(files.body.keys).toHaveLength(4);
+    expect(files.body.keys).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          name: key,
+          kind: 'restic',
+          host: 'nas',
+          username: 'alice',
+          created: '2026-03-01T10:00:00.123456789+01:00',
+          writtenBy: 'laptop',
+          problem: null,
+        }),
+        expect.objectContaining({
+          name: garbage,
+          kind: 'unreadable',
+          host: null,
+          problem: expect.stringMatching(/not JSON/),
+        }),
+        expect.objectContaining({
+          name: empty,
+          kind: 'unreadable',
+          problem: expect.stringMatching(/not JSON/),
+        }),
+        expect.objectContaining({
+          name: huge,
+          kind: 'unreadable',
+          problem: expect.stringMatching(/larger than 16384 bytes/),
+        }),
+      ]),
+    );
+    expect(files.body.locks).toEqual([expect.objectContaining({ name: lock, sizeBytes: 300 })]);
+    expect(files.body.lockFilesTotal).toBe(1);
+
+    // More than the panel reads (only a repository from before the limit can have them).
+    for (let i = 0; i < 20; i++) await storeRaw(hexName(), Buffer.from('{}'));
     const many = await client.request('GET', filesPath);
     expect(many.body.keys).toHaveLength(20);
-    expect(many.body.keyFilesTotal).toBe(22);
+    expect(many.body.keyFilesTotal).toBe(24);
   });
 
   it('removes a live key file (into recently deleted) or lock file only in a fresh session with the code', async () => {
