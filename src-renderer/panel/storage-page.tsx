@@ -38,8 +38,10 @@ const ALERT_WORDS: Record<StorageDeletionAlert['kind'], (a: StorageDeletionAlert
 
 /**
  * The account storage: repositories with their figures, snapshots as the server received them,
- * recently deleted files (restore, or delete for good with password and code), storage tokens
- * for restic, and the job reports of each device.
+ * key and lock files behind Details, recently deleted files (restore, or delete for good: at once
+ * with password and code, or a day later with the password alone when two-factor is off), the
+ * whole repository deleted into recently deleted, storage tokens for restic, and the job reports
+ * of each device.
  */
 export function StoragePage() {
   const client = useClient();
