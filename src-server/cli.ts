@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { newPasswordKdf, passwordKeys, toBase64url } from '../src-shared/account-crypto';
 import type { PasswordKdf } from '../src-shared/account-keys';
-import { password as passwordSchema } from '../src-shared/http-api';
+import { deviceName, password as passwordSchema } from '../src-shared/http-api';
 import {
   DEFAULT_HOST,
   DEFAULT_PORT,
@@ -298,8 +298,12 @@ async function storageToken(dataDir: string, args: string[], name: string | unde
   if (action !== 'add') throw new UsageError(`Unknown storage token command: ${action ?? '(none)'}`);
   if (!username) throw new UsageError('storage token add needs a USER.');
   if (extra.length > 0) throw new UsageError(`Unexpected argument: ${extra[0]}`);
-  const tokenName = (name ?? 'command line').trim();
-  if (tokenName === '' || tokenName.length > 100) throw new UsageError('--name: 1 to 100 characters.');
+  // The panel's own rule for names it shows (no control or text-direction characters).
+  const named = deviceName.safeParse(name ?? 'command line');
+  if (!named.success) {
+    throw new UsageError(`--name: 1 to 100 characters. ${named.error.issues[0]?.message ?? ''}`.trim());
+  }
+  const tokenName = named.data;
   const services = openServices(dataDir);
   try {
     const account = services.accounts.require(username);

@@ -10,6 +10,8 @@ import {
   type ApiError,
   type BodyInput,
   type CreateStorageTokenInput,
+  type OwnerConfirmationInput,
+  type RemoveStorageFileInput,
   type PanelSignInInput,
   type PurgeDeletedInput,
   type ReplyOf,
@@ -183,6 +185,22 @@ export class PanelApiClient {
   }
   purgeDeleted(name: string, input: PurgeDeletedInput) {
     return this.call(routes.storagePurge, { params: { name }, body: input });
+  }
+  /** The repository's key files as their format names them, and its lock files. */
+  storageRepositoryFiles(name: string) {
+    return this.call(routes.storageRepositoryFiles, { params: { name } });
+  }
+  removeStorageFile(name: string, input: RemoveStorageFileInput) {
+    return this.call(routes.storageRemoveFile, { params: { name }, body: input });
+  }
+  deleteRepository(name: string, input: OwnerConfirmationInput) {
+    return this.call(routes.storageDeleteRepository, { params: { name }, body: input });
+  }
+  requestPurge(name: string, input: OwnerConfirmationInput) {
+    return this.call(routes.storageRequestPurge, { params: { name }, body: input });
+  }
+  cancelPurge(name: string) {
+    return this.call(routes.storageCancelPurge, { params: { name } });
   }
   storageTokens() {
     return this.call(routes.storageTokens);

@@ -3,7 +3,7 @@ import type { Device } from '../../src-shared/http-api';
 import type { Problem } from '../components/action-result';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { ErrorMessage } from '../components/error-message';
-import { formatTime } from './format';
+import { formatTime, visibleText } from './format';
 import { useClient } from './panel-context';
 
 /** Desktop devices signed in to the account, each revocable (after a confirmation). */
@@ -37,7 +37,7 @@ export function DevicesSection() {
     setBusy(false);
     if (r.ok)
       setStatus(
-        `“${pending.name}” is revoked: it is signed out and cannot back up until someone signs in on it again.`,
+        `“${visibleText(pending.name)}” is revoked: it is signed out and cannot back up until someone signs in on it again.`,
       );
     else setError(r.error);
     setPending(null);
@@ -80,7 +80,7 @@ export function DevicesSection() {
             {devices.map((d) => (
               <tr key={d.id} role="row">
                 <th scope="row" role="rowheader">
-                  {d.name}
+                  {visibleText(d.name)}
                 </th>
                 <td role="cell" data-label="Added">
                   {formatTime(d.createdAt)}
@@ -89,7 +89,11 @@ export function DevicesSection() {
                   {d.lastSeenAt ? formatTime(d.lastSeenAt) : 'Never'}
                 </td>
                 <td role="cell">
-                  <button type="button" onClick={() => setPending(d)} aria-label={`Revoke ${d.name}`}>
+                  <button
+                    type="button"
+                    onClick={() => setPending(d)}
+                    aria-label={`Revoke ${visibleText(d.name)}`}
+                  >
                     Revoke
                   </button>
                 </td>
@@ -100,7 +104,7 @@ export function DevicesSection() {
       )}
       <ConfirmDialog
         open={pending !== null}
-        title={pending ? `Revoke “${pending.name}”?` : 'Revoke device?'}
+        title={pending ? `Revoke “${visibleText(pending.name)}”?` : 'Revoke device?'}
         confirmLabel="Revoke"
         danger
         busy={busy}

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import type { AuditEvent, AuditEventKind } from '../../src-shared/http-api';
 import type { Problem } from '../components/action-result';
 import { ErrorMessage } from '../components/error-message';
-import { formatTime } from './format';
+import { formatTime, visibleText } from './format';
 import { useClient } from './panel-context';
 
 const KIND_WORDS: Record<AuditEventKind, string> = {
@@ -17,6 +17,10 @@ const KIND_WORDS: Record<AuditEventKind, string> = {
   storage_deletion_burst: 'Many backup files deleted in a day',
   storage_purged: 'Deleted backup files removed for good',
   storage_token_created: 'Storage token created',
+  storage_file_removed: 'Key or lock file removed from a repository',
+  storage_repository_deleted: 'Repository deleted (restorable for the grace period)',
+  storage_purge_requested: 'Deleted backup files set to be removed for good in a day',
+  storage_purge_cancelled: 'Removal of deleted backup files cancelled',
   account_migrated: 'Sign-in upgraded: the server no longer keeps a hash of the password',
   password_reset: 'Password reset by the administrator (temporary)',
   temporary_password_replaced: 'Temporary password replaced',
@@ -106,7 +110,7 @@ export function HistorySection({ changedAt }: { changedAt?: unknown }) {
                     {CLIENT_WORDS[ev.client] ?? ev.client}
                   </td>
                   <td role="cell" data-label="Device">
-                    {ev.device ?? '—'}
+                    {ev.device === null ? '—' : visibleText(ev.device)}
                   </td>
                 </tr>
               ))}

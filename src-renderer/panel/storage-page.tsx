@@ -2,16 +2,17 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type {
   CreatedStorageToken,
   JobReportList,
+  StorageDeletionAlert,
   StorageOverview,
   StorageRepositoryDetail,
   StorageToken,
 } from '../../src-shared/http-api';
 import type { Problem } from '../components/action-result';
 import { ErrorMessage } from '../components/error-message';
-import { PasswordField } from '../components/password-field';
-import { formatTime } from './format';
-import { passwordAgain } from './key-derivation';
+import { formatTime, visibleText } from './format';
+import { OwnerConfirmForm } from './owner-confirm-form';
 import { useClient, usePanel } from './panel-context';
+import { RepositoryFiles } from './repository-files';
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -24,10 +25,23 @@ export function formatBytes(bytes: number): string {
   return `${value.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
 
+/** What each kind of deletion alert says (the server's kinds, src-shared/http-api/storage.ts). */
+const ALERT_WORDS: Record<StorageDeletionAlert['kind'], (a: StorageDeletionAlert) => string> = {
+  config: () => 'its config file (without it no backup of it can be read) was deleted',
+  keys: (a) => `a key file was deleted (${a.repositoryFiles - a.deletedFiles} left)`,
+  snapshots: (a) => `${a.deletedFiles} of ${a.repositoryFiles} snapshots were deleted within a day`,
+  index: (a) =>
+    `${formatBytes(a.deletedBytes)} of ${formatBytes(a.repositoryBytes)} of its index were deleted within a day`,
+  bytes: (a) =>
+    `${formatBytes(a.deletedBytes)} of ${formatBytes(a.repositoryBytes)} were deleted within a day`,
+};
+
 /**
  * The account storage: repositories with their figures, snapshots as the server received them,
- * recently deleted files (restore, or delete for good with password and code), storage tokens
- * for restic, and the job reports of each device.
+ * key and lock files behind Details, recently deleted files (restore, or delete for good: at once
+ * with password and code, or a day later with the password alone when two-factor is off), the
+ * whole repository deleted into recently deleted, storage tokens for restic, and the job reports
+ * of each device.
  */
 export function StoragePage() {
   const client = useClient();
@@ -65,13 +79,12 @@ export function StoragePage() {
           </p>
           {overview.deletionAlerts.length > 0 && (
             <div role="alert" className="sr-error">
-              <p>Many backup files were deleted within a day:</p>
+              <p>Backup files that matter were deleted:</p>
               <ul>
                 {overview.deletionAlerts.map((a) => (
-                  <li key={`${a.repository}-${a.at}`}>
-                    {a.repository}: {formatBytes(a.deletedBytes)} of {formatBytes(a.repositoryBytes)} on{' '}
-                    {formatTime(a.at)}
-                    {a.device ? ` by ${a.device}` : ''}. Check the recently deleted files below.
+                  <li key={`${a.repository}-${a.kind}-${a.at}`}>
+                    {a.repository}: {ALERT_WORDS[a.kind](a)} on {formatTime(a.at)}
+                    {a.device ? ` by ${visibleText(a.device)}` : ''}. Check the recently deleted files below.
                   </li>
                 ))}
               </ul>
@@ -92,13 +105,16 @@ export function StoragePage() {
   );
 }
 
+type RepositoryAction = 'purge-now' | 'purge-later' | 'delete' | null;
+
 function RepositorySection({ name, onChange }: { name: string; onChange: () => void }) {
   const client = useClient();
+  const totpEnabled = usePanel((s) => s.account?.totpEnabled ?? false);
   const [detail, setDetail] = useState<StorageRepositoryDetail | null>(null);
   const [error, setError] = useState<Problem | null>(null);
   const [status, setStatus] = useState('');
   const [reload, setReload] = useState(0);
-  const [purging, setPurging] = useState(false);
+  const [action, setAction] = useState<RepositoryAction>(null);
 
   useEffect(() => {
     let live = true;
@@ -112,14 +128,33 @@ function RepositorySection({ name, onChange }: { name: string; onChange: () => v
     };
   }, [client, name, reload]);
 
+  const changed = () => {
+    setReload((n) => n + 1);
+    onChange();
+  };
+  const files = (count: number) => `${count} file${count === 1 ? '' : 's'}`;
+
   const restore = async () => {
     const r = await client.restoreDeleted(name);
     if (r.ok) {
-      setStatus(`${r.value.count} file${r.value.count === 1 ? '' : 's'} restored.`);
+      setStatus(`${files(r.value.count)} restored.`);
       setError(null);
     } else setError(r.error);
-    setReload((n) => n + 1);
-    onChange();
+    changed();
+  };
+
+  const cancelPurge = async () => {
+    const r = await client.cancelPurge(name);
+    if (r.ok) {
+      setStatus('The removal for good is cancelled: the deleted files stay restorable.');
+      setError(null);
+    } else setError(r.error);
+    changed();
+  };
+
+  const toggle = (next: Exclude<RepositoryAction, null>) => {
+    setAction(action === next ? null : next);
+    setStatus('');
   };
 
   const headingId = `repo-${name}`;
@@ -134,6 +169,12 @@ function RepositorySection({ name, onChange }: { name: string; onChange: () => v
       )}
       {detail && (
         <>
+          {detail.deletedAt && (
+            <p className="sr-error">
+              You deleted this repository on {formatTime(detail.deletedAt)}. No client can reach it; its files
+              stay restorable until each one&apos;s grace period ends (below).
+            </p>
+          )}
           <dl className="panel-facts">
             <dt>Size</dt>
             <dd>{formatBytes(detail.sizeBytes)}</dd>
@@ -142,7 +183,7 @@ function RepositorySection({ name, onChange }: { name: string; onChange: () => v
             <dt>Last write</dt>
             <dd>
               {detail.lastWriteAt
-                ? `${formatTime(detail.lastWriteAt)}${detail.lastWriteBy ? ` by ${detail.lastWriteBy}` : ''}`
+                ? `${formatTime(detail.lastWriteAt)}${detail.lastWriteBy ? ` by ${visibleText(detail.lastWriteBy)}` : ''}`
                 : 'Never'}
             </dd>
           </dl>
@@ -161,13 +202,25 @@ function RepositorySection({ name, onChange }: { name: string; onChange: () => v
                 <tr key={s.id} role="row">
                   <th scope="row">{s.id.slice(0, 8)}</th>
                   <td>{formatTime(s.receivedAt)}</td>
-                  <td>{s.writtenBy ?? 'unknown'}</td>
+                  <td>{s.writtenBy === null ? 'unknown' : visibleText(s.writtenBy)}</td>
                   <td>{s.deletedAt ? `Deleted ${formatTime(s.deletedAt)}` : 'Kept'}</td>
                 </tr>
               ))}
             </tbody>
           </table>
+          {detail.deletedAt === null && <RepositoryFiles name={name} onChange={changed} />}
           <h4>Recently deleted</h4>
+          {detail.pendingPurges.map((p) => (
+            <div key={p.requestedAt} role="alert" className="sr-error">
+              <p>
+                The recently deleted files of {name} (those deleted by {formatTime(p.requestedAt)}) will be
+                removed for good on {formatTime(p.dueAt)}.
+              </p>
+              <button type="button" onClick={() => void cancelPurge()}>
+                Cancel the removal
+              </button>
+            </div>
+          ))}
           {detail.recentlyDeleted.length === 0 ? (
             <p>Nothing was deleted recently.</p>
           ) : (
@@ -191,7 +244,7 @@ function RepositorySection({ name, onChange }: { name: string; onChange: () => v
                       </th>
                       <td>{formatBytes(d.sizeBytes)}</td>
                       <td>{formatTime(d.deletedAt)}</td>
-                      <td>{d.deletedBy ?? 'unknown'}</td>
+                      <td>{d.deletedBy === null ? 'unknown' : visibleText(d.deletedBy)}</td>
                       <td>{formatTime(d.purgeAt)}</td>
                     </tr>
                   ))}
@@ -201,86 +254,110 @@ function RepositorySection({ name, onChange }: { name: string; onChange: () => v
                 <button type="button" className="sr-primary" onClick={() => void restore()}>
                   Restore deleted files
                 </button>
-                <button type="button" onClick={() => setPurging(!purging)} aria-expanded={purging}>
-                  Delete permanently now
-                </button>
+                {totpEnabled ? (
+                  <button
+                    type="button"
+                    onClick={() => toggle('purge-now')}
+                    aria-expanded={action === 'purge-now'}
+                  >
+                    Delete permanently now
+                  </button>
+                ) : (
+                  detail.pendingPurges.length === 0 && (
+                    <button
+                      type="button"
+                      onClick={() => toggle('purge-later')}
+                      aria-expanded={action === 'purge-later'}
+                    >
+                      Delete permanently in 24 hours
+                    </button>
+                  )
+                )}
               </div>
-              {purging && (
-                <PurgeForm
-                  name={name}
-                  onDone={(count) => {
-                    setStatus(`${count} file${count === 1 ? '' : 's'} deleted for good.`);
-                    setPurging(false);
-                    setReload((n) => n + 1);
-                    onChange();
-                  }}
-                />
-              )}
             </>
+          )}
+          {detail.deletedAt === null && (
+            <div className="sr-actions">
+              <button type="button" onClick={() => toggle('delete')} aria-expanded={action === 'delete'}>
+                Delete repository
+              </button>
+            </div>
+          )}
+          {action === 'purge-now' && (
+            <OwnerConfirmForm
+              label={`Delete the recently deleted files of ${name} for good`}
+              password
+              code
+              submitLabel="Delete for good"
+              onCancel={() => setAction(null)}
+              onSubmit={async (c) => {
+                const r = await client.purgeDeleted(name, { authKey: c.authKey!, ...c });
+                if (!r.ok) return r.error;
+                setStatus(`${files(r.value.count)} deleted for good.`);
+                setAction(null);
+                changed();
+                return null;
+              }}
+            >
+              <p>
+                These files cannot be restored afterwards. Confirm with your password and a current two-factor
+                code (or a recovery code).
+              </p>
+            </OwnerConfirmForm>
+          )}
+          {action === 'purge-later' && (
+            <OwnerConfirmForm
+              label={`Delete the recently deleted files of ${name} for good in 24 hours`}
+              password
+              code={false}
+              submitLabel="Delete in 24 hours"
+              onCancel={() => setAction(null)}
+              onSubmit={async (c) => {
+                const r = await client.requestPurge(name, { authKey: c.authKey! });
+                if (!r.ok) return r.error;
+                setStatus(
+                  `The recently deleted files will be removed for good on ${formatTime(r.value.dueAt)}.`,
+                );
+                setAction(null);
+                changed();
+                return null;
+              }}
+            >
+              <p>
+                Without two-factor authentication, only your password confirms this, so it waits 24 hours:
+                until then the files stay restorable and you can cancel it here. Turn on two-factor
+                authentication to delete for good at once.
+              </p>
+            </OwnerConfirmForm>
+          )}
+          {action === 'delete' && (
+            <OwnerConfirmForm
+              label={`Delete the repository ${name}`}
+              password
+              code={totpEnabled}
+              submitLabel="Delete repository"
+              onCancel={() => setAction(null)}
+              onSubmit={async (c) => {
+                const r = await client.deleteRepository(name, { authKey: c.authKey!, ...c });
+                if (!r.ok) return r.error;
+                setStatus(
+                  `${name} is deleted: ${files(r.value.count)} moved to recently deleted, restorable until the grace period ends.`,
+                );
+                setAction(null);
+                changed();
+                return null;
+              }}
+            >
+              <p>
+                Every file of {name} moves to the recently deleted files: no client can reach the repository,
+                and you can restore it until the grace period ends. Confirm with your password
+                {totpEnabled ? ' and a current two-factor code (or a recovery code)' : ''}.
+              </p>
+            </OwnerConfirmForm>
           )}
         </>
       )}
     </section>
-  );
-}
-
-function PurgeForm({ name, onDone }: { name: string; onDone: (count: number) => void }) {
-  const client = useClient();
-  const username = usePanel((s) => s.account?.username ?? '');
-  const [password, setPassword] = useState('');
-  const [code, setCode] = useState('');
-  const [error, setError] = useState<Problem | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    const trimmed = code.replace(/\s+/g, '');
-    const authKey = await passwordAgain(client, username, password);
-    if (!authKey.ok) {
-      setBusy(false);
-      setError(authKey.error);
-      return;
-    }
-    const r = await client.purgeDeleted(
-      name,
-      /^\d{6}$/.test(trimmed)
-        ? { authKey: authKey.value, code: trimmed }
-        : { authKey: authKey.value, recoveryCode: code },
-    );
-    setBusy(false);
-    if (r.ok) onDone(r.value.count);
-    else setError(r.error);
-  };
-
-  return (
-    <form
-      onSubmit={(e) => void submit(e)}
-      aria-label={`Delete the recently deleted files of ${name} for good`}
-    >
-      <p>
-        These files cannot be restored afterwards. Confirm with your password and a current two-factor code
-        (or a recovery code).
-      </p>
-      <ErrorMessage error={error} />
-      <PasswordField
-        id={`purge-password-${name}`}
-        label="Password"
-        value={password}
-        onChange={setPassword}
-        autoComplete="current-password"
-        required
-      />
-      <label>
-        Two-factor code or recovery code
-        <input value={code} onChange={(e) => setCode(e.target.value)} autoComplete="one-time-code" required />
-      </label>
-      <div className="sr-actions">
-        <button type="submit" className="sr-danger" disabled={busy}>
-          Delete for good
-        </button>
-      </div>
-    </form>
   );
 }
 
@@ -341,7 +418,7 @@ function StorageTokensSection() {
       <ErrorMessage error={error} />
       {created && (
         <div role="status" className="sr-success">
-          <p>Token “{created.name}” (shown only now; copy it):</p>
+          <p>Token “{visibleText(created.name)}” (shown only now; copy it):</p>
           <code aria-label="New storage token">{created.token}</code>
         </div>
       )}
@@ -367,9 +444,13 @@ function StorageTokensSection() {
         <ul>
           {tokens.map((t) => (
             <li key={t.id}>
-              {t.name} (created {formatTime(t.createdAt)}, last used{' '}
+              {visibleText(t.name)} (created {formatTime(t.createdAt)}, last used{' '}
               {t.lastUsedAt ? formatTime(t.lastUsedAt) : 'never'}){' '}
-              <button type="button" onClick={() => void revoke(t.id)} aria-label={`Revoke ${t.name}`}>
+              <button
+                type="button"
+                onClick={() => void revoke(t.id)}
+                aria-label={`Revoke ${visibleText(t.name)}`}
+              >
                 Revoke
               </button>
             </li>
@@ -405,7 +486,7 @@ function JobReportsSection() {
       {reports?.devices.map((d) => (
         <table key={d.deviceId} className="panel-table" role="table">
           <caption>
-            {d.deviceName}
+            {visibleText(d.deviceName)}
             {d.revoked ? ' (revoked)' : ''}
           </caption>
           <thead role="rowgroup">
@@ -422,7 +503,7 @@ function JobReportsSection() {
           <tbody role="rowgroup">
             {d.reports.map((r) => (
               <tr key={`${r.receivedAt}-${r.item}`} role="row">
-                <th scope="row">{r.item}</th>
+                <th scope="row">{visibleText(r.item)}</th>
                 <td>{r.kind}</td>
                 <td>
                   {r.status}

@@ -120,6 +120,8 @@ export interface ObjectTable {
     limit: number,
   ): Array<{ name: string; size: number }>;
   listByType(repoId: number, type: FileType): ObjectRow[];
+  /** The first `limit` live rows of a type, in name order. */
+  listLive(repoId: number, type: FileType, limit: number): ObjectRow[];
   listDeleted(repoId: number): ObjectRow[];
   /** Recently deleted files in (type, name) order after `after` (null: from the start), at most `limit`. */
   listDeletedPage(
@@ -262,6 +264,12 @@ export class SqliteObjectTable implements ObjectTable {
          WHERE repo_id = ? AND type = ? AND name ${after === '' ? '>=' : '>'} ? AND deleted_at IS NULL
          ORDER BY name LIMIT ?`,
     ).all(repoId, type, after, limit);
+  }
+
+  listLive(repoId: number, type: FileType, limit: number): ObjectRow[] {
+    return this.statement<[number, string, number], ObjectRow>(
+      'SELECT * FROM storage_objects WHERE repo_id = ? AND type = ? AND deleted_at IS NULL ORDER BY name LIMIT ?',
+    ).all(repoId, type, limit);
   }
 
   listByType(repoId: number, type: FileType): ObjectRow[] {

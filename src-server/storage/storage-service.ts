@@ -9,7 +9,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { StorageDeletionAlert } from '../../src-shared/http-api';
-import { KEY_FILE_MAX_BYTES, parseKeyFile } from '../../src-shared/repository-key-files';
+import { KEY_FILE_MAX_BYTES, parseKeyFile, type KeyFile } from '../../src-shared/repository-key-files';
 import type { AuditLog, RequestContext } from '../services/audit-log';
 import type { Clock } from '../services/clock';
 import { BodyCheck } from './body-check';
@@ -119,6 +119,12 @@ export interface StorageServiceOptions {
   uploadPace?: PaceOptions | null;
 }
 
+/** A live key file and what its bytes are: a key file of one kind, or why they are none. */
+export interface KeyFileEntry {
+  row: ObjectRow;
+  parsed: { ok: true; key: KeyFile } | { ok: false; reason: string };
+}
+
 /** What an administrator's or the owner's purge would remove, or removed. */
 export interface PurgeSummary {
   repositories: Array<{ name: string; files: number; bytes: number; wholeRepository: boolean }>;
@@ -213,6 +219,48 @@ export class StorageService {
 
   recentlyDeleted(repoId: number): ObjectRow[] {
     return this.table.listDeleted(repoId);
+  }
+
+  /**
+   * The repository's first `maxKeys` live key files, each read and parsed (one larger than
+   * KEY_FILE_MAX_BYTES, stored before the server checked key files, is not read), and its
+   * first `maxLocks` live lock files (sealed: named only), with how many of each there are.
+   */
+  async keyAndLockFiles(
+    account: StorageAccount,
+    repo: string,
+    maxKeys: number,
+    maxLocks: number,
+  ): Promise<{ keys: KeyFileEntry[]; keyFilesTotal: number; locks: ObjectRow[]; lockFilesTotal: number }> {
+    const repoRow = this.repo(account, repo);
+    const keys: KeyFileEntry[] = [];
+    for (const row of this.table.listLive(repoRow.id, 'keys', maxKeys)) {
+      if (row.size > KEY_FILE_MAX_BYTES) {
+        keys.push({ row, parsed: { ok: false, reason: `larger than ${KEY_FILE_MAX_BYTES} bytes` } });
+        continue;
+      }
+      const chunks: Buffer[] = [];
+      try {
+        if (row.size > 0) {
+          const key = StorageService.key(account, repo, 'keys', row.name);
+          // The range bounds the read whatever the store holds under the name.
+          for await (const chunk of await this.store.get(key, { start: 0, end: row.size - 1 })) {
+            chunks.push(chunk as Buffer);
+          }
+        }
+      } catch (error) {
+        if (!(error instanceof ObjectNotFoundError)) throw error;
+        keys.push({ row, parsed: { ok: false, reason: 'listed but missing from the store' } });
+        continue;
+      }
+      keys.push({ row, parsed: parseKeyFile(Buffer.concat(chunks)) });
+    }
+    return {
+      keys,
+      keyFilesTotal: this.table.counts(repoRow.id, 'keys').liveFiles,
+      locks: this.table.listLive(repoRow.id, 'locks', maxLocks),
+      lockFilesTotal: this.table.counts(repoRow.id, 'locks').liveFiles,
+    };
   }
 
   // ---- reading -------------------------------------------------------------------------
@@ -713,11 +761,40 @@ export class StorageService {
     return n;
   }
 
-  /** Removes recently deleted files for good, now (the caller has re-authenticated the owner). */
+  /**
+   * The owner removes one live key or lock file (one that locks clients out, a stale lock): a key
+   * file moves to recently deleted like a token's deletion, restorable, without an alert (the
+   * owner did it, and the audit log says so); a lock file holds no backup data and is removed.
+   * The caller has checked a fresh sign-in and the code. Returns 1, or 0 for no such live file.
+   */
+  async removeByOwner(
+    account: StorageAccount,
+    repo: string,
+    type: 'keys' | 'locks',
+    name: string,
+    by: Writer,
+  ): Promise<number> {
+    const repoRow = this.repo(account, repo);
+    const row = this.table.get(repoRow.id, type, name);
+    if (!row || row.deleted_at !== null) return 0;
+    if (type === 'locks') {
+      dbWrite(() => this.table.remove(repoRow.id, type, name));
+      await this.store.delete(StorageService.key(account, repo, type, name));
+      return 1;
+    }
+    return dbWrite(() => (this.table.markDeleted(repoRow.id, type, name, this.clock.now(), by) ? 1 : 0));
+  }
+
+  /**
+   * Removes recently deleted files for good, now (the caller has re-authenticated the owner):
+   * all of them, the ones named, or (a delayed purge) those deleted by `deletedUpTo`, so a file
+   * deleted after the owner asked still gets its grace period.
+   */
   async purge(
     account: StorageAccount,
     repo: string,
     files?: Array<{ type: FileType; name: string }>,
+    deletedUpTo?: number,
   ): Promise<number> {
     const repoRow = this.table.findRepo(account.id, repo);
     if (!repoRow) throw new StorageRefusal('not_found', `There is no repository ${repo}.`);
@@ -726,15 +803,14 @@ export class StorageService {
     let n = 0;
     for (const row of deleted) {
       if (wanted && !wanted.has(`${row.type}/${row.name}`)) continue;
+      if (deletedUpTo !== undefined && row.deleted_at! > deletedUpTo) continue;
       await this.store.delete(StorageService.key(account, repo, row.type, row.name));
       this.table.remove(repoRow.id, row.type, row.name);
       n++;
     }
-    if (
-      repoRow.deleted_at !== null &&
-      this.table.figures(repoRow.id).liveFiles === 0 &&
-      files === undefined
-    ) {
+    // A repository its owner deleted goes once nothing of it is left (dropping it drops its rows).
+    const left = this.table.figures(repoRow.id);
+    if (repoRow.deleted_at !== null && left.liveFiles === 0 && left.deletedFiles === 0) {
       this.table.dropRepo(repoRow.id);
     }
     return n;
@@ -846,7 +922,12 @@ export class StorageService {
           request.files === null
             ? undefined
             : (JSON.parse(request.files) as Array<{ type: FileType; name: string }>);
-        n += await this.purge({ id: request.account_id, username }, request.repo_name, files);
+        n += await this.purge(
+          { id: request.account_id, username },
+          request.repo_name,
+          files,
+          request.requested_at,
+        );
       }
       this.table.removePurgeRequest(request.id);
     }

@@ -127,6 +127,13 @@ export const auditEventKind = z.enum([
   'storage_deletion_burst',
   'storage_purged',
   'storage_token_created',
+  /** The owner removed a key or lock file of a repository in the panel. */
+  'storage_file_removed',
+  /** The owner deleted a whole repository (its files recently deleted, restorable). */
+  'storage_repository_deleted',
+  /** A purge asked for without two-factor, carried out a day later unless cancelled. */
+  'storage_purge_requested',
+  'storage_purge_cancelled',
 ]);
 export type AuditEventKind = z.infer<typeof auditEventKind>;
 

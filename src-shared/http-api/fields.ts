@@ -62,7 +62,31 @@ export const secondFactorFields = {
   code: totpCode.optional(),
   recoveryCode: recoveryCode.optional(),
 };
-export const deviceName = z.string().trim().min(1).max(100);
+/**
+ * Characters a name shown to people must not hold: C0 and C1 controls, the line and paragraph
+ * separators, and Unicode's bidirectional controls (marks, embeddings, overrides, isolates),
+ * which reorder the text around them, so that "laptop\u202Egnp.exe" reads as another name
+ * ("Trojan Source", CVE-2021-42574). Global, for replacing; test with `hasUnsafeDisplayChars`.
+ */
+export const UNSAFE_DISPLAY_CHARS =
+  // eslint-disable-next-line no-control-regex -- matching control characters is its purpose
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/gu;
+export function hasUnsafeDisplayChars(text: string): boolean {
+  return new RegExp(UNSAFE_DISPLAY_CHARS.source, 'u').test(text);
+}
+/**
+ * A device's or storage token's name, which the panel, the app and the audit log show: refused
+ * with such characters where it enters, since every later reader would otherwise have to guard.
+ */
+export const deviceName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .refine(
+    (name) => !hasUnsafeDisplayChars(name),
+    'Name: no control characters or text-direction marks (they can make it read as another name).',
+  );
 /** Times in replies: ISO 8601 in UTC, as Date.prototype.toISOString() writes them. */
 export const isoTime = z.iso.datetime();
 /** An account-storage repository's name (the path segment under /storage/<username>/). */

@@ -26,6 +26,8 @@ const repositorySummaryShape = {
   lastWriteBy: z.string().nullable(),
   recentlyDeletedBytes: z.number().int().min(0),
   recentlyDeletedCount: z.number().int().min(0),
+  /** When its owner deleted the whole repository (restorable until its files are purged); null: live. */
+  deletedAt: isoTime.nullable(),
 };
 export const storageRepositorySummary = z.strictObject(repositorySummaryShape);
 export type StorageRepositorySummary = z.infer<typeof storageRepositorySummary>;
@@ -81,10 +83,18 @@ export const deletedFile = z.strictObject({
 });
 export type DeletedFile = z.infer<typeof deletedFile>;
 
+/** A purge of recently deleted files the owner asked for without two-factor: it runs at `dueAt` unless cancelled. */
+export const pendingPurge = z.strictObject({
+  requestedAt: isoTime,
+  dueAt: isoTime,
+});
+export type PendingPurge = z.infer<typeof pendingPurge>;
+
 export const storageRepositoryDetail = z.strictObject({
   ...repositorySummaryShape,
   snapshots: z.array(receivedSnapshot),
   recentlyDeleted: z.array(deletedFile),
+  pendingPurges: z.array(pendingPurge),
 });
 export type StorageRepositoryDetail = z.infer<typeof storageRepositoryDetail>;
 
@@ -105,6 +115,72 @@ export const purgeDeletedInput = z
 export type PurgeDeletedInput = z.input<typeof purgeDeletedInput>;
 export const fileCount = z.strictObject({ count: z.number().int().min(0) });
 export type FileCount = z.infer<typeof fileCount>;
+
+/**
+ * Key files the panel reads and shows per repository. A repository takes no more than 20 live
+ * ones (restic gives up after trying twenty), so this shows every key file of any repository the
+ * server checked; one from before then may hold more, and the answer says how many.
+ */
+export const KEY_FILES_LISTED = 20;
+/** Lock files listed per repository (the server takes at most 100); they are sealed, so only named. */
+export const LOCK_FILES_LISTED = 100;
+
+const storedFileShape = {
+  name: z.string().regex(/^[0-9a-f]{64}$/),
+  sizeBytes: z.number().int().min(0),
+  receivedAt: isoTime,
+  writtenBy: z.string().nullable(),
+};
+/**
+ * A key file as its format shows it: restic's key, or the engine's password slot, account slot or
+ * drive envelope (src-shared/repository-key-files.ts); `unreadable` when it is none of them (stored
+ * before the server checked key files), with `problem` saying why. Host, user and creation time are
+ * what the client wrote in the file, unverified, and null where the kind has none.
+ */
+export const storageKeyFile = z.strictObject({
+  ...storedFileShape,
+  kind: z.enum(['restic', 'password', 'account', 'envelope', 'unreadable']),
+  host: z.string().nullable(),
+  username: z.string().nullable(),
+  created: z.string().nullable(),
+  problem: z.string().nullable(),
+});
+export type StorageKeyFile = z.infer<typeof storageKeyFile>;
+export const storageLockFile = z.strictObject(storedFileShape);
+export type StorageLockFile = z.infer<typeof storageLockFile>;
+
+/** The live key and lock files of a repository: at most the bound of each, with how many there are in all. */
+export const storageRepositoryFiles = z.strictObject({
+  keys: z.array(storageKeyFile),
+  keyFilesTotal: z.number().int().min(0),
+  locks: z.array(storageLockFile),
+  lockFilesTotal: z.number().int().min(0),
+});
+export type StorageRepositoryFiles = z.infer<typeof storageRepositoryFiles>;
+
+/**
+ * Removes one live key or lock file (a key file that locks clients out, a stale lock). A key file
+ * goes to recently deleted, restorable as any; a lock file, which holds no backup data, is removed.
+ */
+export const removeStorageFileInput = z
+  .object({
+    type: z.enum(['keys', 'locks']),
+    name: z.string().regex(/^[0-9a-f]{64}$/, 'A key or lock file is named by 64 hex digits.'),
+    ...secondFactorFields,
+  })
+  .strict();
+export type RemoveStorageFileInput = z.input<typeof removeStorageFileInput>;
+
+/**
+ * The password again (its auth key) and, with two-factor on, a code or a recovery code: for
+ * deleting a whole repository (into recently deleted) and for a purge carried out a day later.
+ */
+export const ownerConfirmationInput = z.object({ authKey, ...secondFactorFields }).strict();
+export type OwnerConfirmationInput = z.input<typeof ownerConfirmationInput>;
+/** How long a purge asked for without two-factor waits, so the owner can notice and cancel it. */
+export const DELAYED_PURGE_MS = 24 * 60 * 60 * 1000;
+export const requestedPurge = z.strictObject({ dueAt: isoTime });
+export type RequestedPurge = z.infer<typeof requestedPurge>;
 
 export const storageToken = z.strictObject({
   id: z.string(),
@@ -200,6 +276,49 @@ export const storageRoutes = {
     auth: { kind: 'fresh' },
     params: repositoryParam,
     body: purgeDeletedInput,
+    reply: fileCount,
+  }),
+  storageRepositoryFiles: route({
+    method: 'GET',
+    path: '/api/account/storage/repositories/:name/files',
+    auth: { kind: 'session' },
+    params: repositoryParam,
+    reply: storageRepositoryFiles,
+  }),
+  /** What lasts (a removed key file locks out whoever used it): a recent sign-in and the code. */
+  storageRemoveFile: route({
+    method: 'POST',
+    path: '/api/account/storage/repositories/:name/remove-file',
+    auth: { kind: 'fresh', secondFactor: true },
+    params: repositoryParam,
+    body: removeStorageFileInput,
+    reply: fileCount,
+  }),
+  /** Auth key and code checked by the route itself, as a sign-in; into recently deleted. */
+  storageDeleteRepository: route({
+    method: 'POST',
+    path: '/api/account/storage/repositories/:name/delete',
+    auth: { kind: 'fresh' },
+    params: repositoryParam,
+    body: ownerConfirmationInput,
+    reply: fileCount,
+  }),
+  /** The purge of an account without two-factor: the auth key again, carried out a day later. */
+  storageRequestPurge: route({
+    method: 'POST',
+    path: '/api/account/storage/repositories/:name/purge-later',
+    auth: { kind: 'fresh' },
+    params: repositoryParam,
+    body: ownerConfirmationInput,
+    reply: requestedPurge,
+    status: 201,
+  }),
+  /** Calling off a purge only protects backups, so a session does. */
+  storageCancelPurge: route({
+    method: 'DELETE',
+    path: '/api/account/storage/repositories/:name/purge-later',
+    auth: { kind: 'session' },
+    params: repositoryParam,
     reply: fileCount,
   }),
   storageTokens: route({

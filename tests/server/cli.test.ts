@@ -198,10 +198,12 @@ describe('the server CLI', { timeout: 120_000 }, () => {
   it('storage token add prints a new storage token alone on its last line', async () => {
     const dir = dataDir();
     await cli(['user', 'add', 'erin', '--data-dir', dir], `${PASSWORD}\n`);
-    const [added, unknown] = await Promise.all([
+    const [added, unknown, unsafe] = await Promise.all([
       cli(['storage', 'token', 'add', 'erin', '--name', 'restic on nas', '--data-dir', dir]),
       cli(['storage', 'token', 'add', 'nobody', '--data-dir', dir]),
+      cli(['storage', 'token', 'add', 'erin', '--name', 'nas\u202Egnp.exe', '--data-dir', dir]),
     ]);
+    expect([unsafe.status, unsafe.stderr.includes('text-direction')]).toEqual([2, true]);
     expect(added.status).toBe(0);
     const lines = added.stdout.trimEnd().split('\n');
     const token = lines[lines.length - 1]!;

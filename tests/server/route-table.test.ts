@@ -44,6 +44,9 @@ const samples: { [K in RouteName]?: BodyInput<Routes[K]> } = {
   registerDevice: { deviceName: 'Laptop' },
   storageRestore: {},
   storagePurge: { authKey: AUTH, code: '123456' },
+  storageRemoveFile: { type: 'keys', name: 'a'.repeat(64), code: '123456' },
+  storageDeleteRepository: { authKey: AUTH, code: '123456' },
+  storageRequestPurge: { authKey: AUTH },
   signInParams: { username: 'someone' },
   forgotPasswordBegin: { username: 'someone', recoveryProof: AUTH, totp: '123456' },
   forgotPasswordFinish: {
@@ -117,7 +120,7 @@ describe('the route table', () => {
 
   it('gives the second factor fields to every route whose gate asks for them', () => {
     const asking = table.filter(([, def]) => def.auth.kind === 'fresh' && 'secondFactor' in def.auth);
-    expect(asking.map(([name]) => name)).toEqual(['createStorageToken']);
+    expect(asking.map(([name]) => name).sort()).toEqual(['createStorageToken', 'storageRemoveFile']);
     for (const [, def] of asking) {
       expect(Object.keys((def.body as z.ZodObject).shape)).toEqual(
         expect.arrayContaining(['code', 'recoveryCode']),
