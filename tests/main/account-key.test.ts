@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Argon2WorkerThread } from '../../src-main/adapters/argon2-worker-thread';
 import type { Services } from '../../src-main/compose';
 import { AccountKeyMemory } from '../../src-main/services/account/account-key-memory';
+import { deviceKeyAccount } from '../../src-main/services/account/account-key-service';
 import { deviceTokenAccount } from '../../src-main/services/lock-service';
 import {
   formatRecoveryKey,
@@ -355,6 +356,28 @@ describe('the account master key', () => {
       state: 'ready',
       keyId: firstKit.keyId,
     });
+  });
+});
+
+describe('Remember this computer', () => {
+  it('keeps a device key in the keychain and stores a new device wrap when the keychain lost it', async () => {
+    const db = server.server.services.db;
+    const deviceRow = () =>
+      db
+        .prepare("SELECT generation FROM account_wraps WHERE kind = 'device' AND computer_id = ?")
+        .get(desktop.services.client.computerId) as { generation: number };
+    const account = deviceKeyAccount(server.url, 'alice');
+    const key = desktop.secrets.entries.get(account)!;
+    expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const before = deviceRow().generation;
+    // An unlock that finds its wrap opening with the kept key leaves it as it is.
+    await unlock(desktop, RESET_PASSWORD);
+    expect(deviceRow().generation).toBe(before);
+    desktop.secrets.entries.delete(account);
+    await unlock(desktop, RESET_PASSWORD);
+    expect(desktop.secrets.entries.get(account)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(desktop.secrets.entries.get(account)).not.toBe(key);
+    expect(deviceRow().generation).toBeGreaterThan(before);
   });
 });
 
