@@ -172,6 +172,9 @@ describe('the account master key', () => {
       code: 'conflict',
     });
     expect(fs.readFileSync(file, 'utf8')).toBe(text);
+    expect(await laptop.refused('accountKit:save', { destinationPath: 'kit.txt' })).toMatchObject({
+      code: 'bad_request',
+    });
 
     expect(await laptop.call('accountKit:confirmSaved')).toBeNull();
     expect(await laptop.call('accountKey:status')).toMatchObject({ state: 'ready', kitPending: false });
