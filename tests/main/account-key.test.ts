@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Argon2WorkerThread } from '../../src-main/adapters/argon2-worker-thread';
 import type { Services } from '../../src-main/compose';
 import { AccountKeyMemory } from '../../src-main/services/account/account-key-memory';
+import { deviceKeyAccount } from '../../src-main/services/account/account-key-service';
 import { deviceTokenAccount } from '../../src-main/services/lock-service';
 import {
   formatRecoveryKey,
@@ -171,6 +172,9 @@ describe('the account master key', () => {
       code: 'conflict',
     });
     expect(fs.readFileSync(file, 'utf8')).toBe(text);
+    expect(await laptop.refused('accountKit:save', { destinationPath: 'kit.txt' })).toMatchObject({
+      code: 'bad_request',
+    });
 
     expect(await laptop.call('accountKit:confirmSaved')).toBeNull();
     expect(await laptop.call('accountKey:status')).toMatchObject({ state: 'ready', kitPending: false });
@@ -355,6 +359,57 @@ describe('the account master key', () => {
       state: 'ready',
       keyId: firstKit.keyId,
     });
+  });
+});
+
+describe('a forgotten password without two-factor', () => {
+  it('unlocks at once with the new password, the new kit pending', async () => {
+    await server.createUser('dave', PASSWORD);
+    const c = computer('dave');
+    expect(
+      (await c.call<AccountView>('auth:unlock', { username: 'dave', password: PASSWORD })).accountKey,
+    ).toMatchObject({
+      state: 'ready',
+      kitPending: true,
+    });
+    const kit = await c.call<AccountKitView>('accountKit:get');
+    c.services.lock.lock('manual');
+    const view = await c.call<AccountView>('auth:forgotPassword', {
+      username: 'dave',
+      recoveryKey: kit.recoveryKey,
+      newPassword: NEW_PASSWORD,
+    });
+    expect(view).toMatchObject({
+      username: 'dave',
+      accountKey: { state: 'ready', keyId: kit.keyId, kitPending: true },
+    });
+    expect(c.services.lock.isLocked()).toBe(false);
+    const next = await c.call<AccountKitView>('accountKit:get');
+    expect(next.keyId).toBe(kit.keyId);
+    expect(next.recoveryKey).not.toBe(kit.recoveryKey);
+    c.services.lock.lock('manual');
+  });
+});
+
+describe('Remember this computer', () => {
+  it('keeps a device key in the keychain and stores a new device wrap when the keychain lost it', async () => {
+    const db = server.server.services.db;
+    const deviceRow = () =>
+      db
+        .prepare("SELECT generation FROM account_wraps WHERE kind = 'device' AND computer_id = ?")
+        .get(desktop.services.client.computerId) as { generation: number };
+    const account = deviceKeyAccount(server.url, 'alice');
+    const key = desktop.secrets.entries.get(account)!;
+    expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const before = deviceRow().generation;
+    // An unlock that finds its wrap opening with the kept key leaves it as it is.
+    await unlock(desktop, RESET_PASSWORD);
+    expect(deviceRow().generation).toBe(before);
+    desktop.secrets.entries.delete(account);
+    await unlock(desktop, RESET_PASSWORD);
+    expect(desktop.secrets.entries.get(account)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(desktop.secrets.entries.get(account)).not.toBe(key);
+    expect(deviceRow().generation).toBeGreaterThan(before);
   });
 });
 
