@@ -430,6 +430,24 @@ describe('a new computer gets the account’s backups back', { timeout: 240_000 
     const aToken = a.secrets.entries.get(deviceTokenAccount(server.url, 'ann'))!;
     expect((await bearer(server.url, 'GET', '/api/device/me', aToken)).status).toBe(401);
 
+    // Each of A's vaults was re-keyed: the password A's keychain holds opens neither any more, the new
+    // one is kept here and is what the directory now holds.
+    const { entries } = await b.services.directory.read(b.keys());
+    for (const vault of [accountVault, folderVault]) {
+      const old = (await a.secrets.get(`vault:${vault.id}`))!;
+      const now = (await b.secrets.get(`vault:${vault.id}`))!;
+      expect(now).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(now).not.toBe(old);
+      expect(entries.get(vault.id)?.record?.repositoryPassword).toBe(now);
+      const repo = await b.services.vaults.repoLocation(b.services.vaults.find(vault.id));
+      const opened = await new ForkedEngineRunner().run(
+        { op: 'open', repo, password: old },
+        { onProgress: () => {}, onLog: () => {} },
+        new AbortController().signal,
+      );
+      expect(opened.errorCode).toBe('wrong_password');
+    }
+
     // And B backs the taken folders up into the same vaults.
     const job = await b.gate.ended(b.services.backup.backupNow(docsItem.item.id).jobId);
     expect(job.status).toBe('success');

@@ -250,7 +250,17 @@ export class VaultDirectoryService implements RestoreOffer {
       );
       return;
     }
-    const password = await this.o.vaults.get(vault.id);
+    let password = await this.o.vaults.get(vault.id);
+    const listed = entry && !entry.deleted ? entry.record?.repositoryPassword : undefined;
+    // Another computer re-keyed the vault (or this one does not hold its password): the directory's
+    // password is taken only if it opens the vault's own repository; else this computer's is written.
+    if (
+      listed !== undefined &&
+      listed !== password &&
+      (await this.o.vaults.adoptPassword(vault.id, listed))
+    ) {
+      password = listed;
+    }
     if (password === null) return; // joins once its password is entered
     const record = recordOf(vault, password, this.o.hostName, entry?.record ?? null);
     if (!entry || entry.deleted || !entry.record || canonical(entry.record) !== canonical(record)) {
