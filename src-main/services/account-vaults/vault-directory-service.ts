@@ -254,12 +254,11 @@ export class VaultDirectoryService implements RestoreOffer {
     const listed = entry && !entry.deleted ? entry.record?.repositoryPassword : undefined;
     // Another computer re-keyed the vault (or this one does not hold its password): the directory's
     // password is taken only if it opens the vault's own repository; else this computer's is written.
-    if (
-      listed !== undefined &&
-      listed !== password &&
-      (await this.o.vaults.adoptPassword(vault.id, listed))
-    ) {
-      password = listed;
+    if (listed !== undefined && listed !== password) {
+      const adopted = await this.o.vaults.adoptPassword(vault.id, listed);
+      if (adopted === 'adopted') password = listed;
+      // Not known which is right until the repository answers: the directory is left as it is.
+      if (adopted === 'unknown') return;
     }
     if (password === null) return; // joins once its password is entered
     const record = recordOf(vault, password, this.o.hostName, entry?.record ?? null);

@@ -236,21 +236,23 @@ export class VaultService implements VaultPasswords {
 
   /**
    * The account's directory holds another password for this vault (re-keyed on another computer):
-   * kept here only if it opens the vault's own repository. False when it does not.
+   * kept here only if it opens the vault's own repository. `refused`: it does not open it (or opens
+   * another repository); `unknown`: the repository could not be reached to tell (a drive not
+   * connected, a server away).
    */
-  async adoptPassword(vaultId: string, password: string): Promise<boolean> {
+  async adoptPassword(vaultId: string, password: string): Promise<'adopted' | 'refused' | 'unknown'> {
     const vault = this.find(vaultId);
     try {
       const id = await this.repositoryId(
         { op: 'open', repo: await this.repoLocation(vault), password },
         vaultPlace(vault),
       );
-      if (id !== vault.repositoryId) return false;
-    } catch {
-      return false;
+      if (id !== vault.repositoryId) return 'refused';
+    } catch (error) {
+      return error instanceof ServiceError && error.code === 'wrong_password' ? 'refused' : 'unknown';
     }
     await this.keep(vault, password);
-    return true;
+    return 'adopted';
   }
 
   /** In memory at once (so it is never lost in between), then in the keychain where the vault keeps it. */
