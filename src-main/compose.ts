@@ -237,6 +237,7 @@ export function composeServices(ports: Ports): Services {
     client,
     config,
     directory,
+    vaults,
     state: directoryState,
     clock: ports.clock,
     computerName: ports.deviceName,

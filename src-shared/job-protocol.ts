@@ -137,6 +137,11 @@ export const jobRequest = z.discriminatedUnion('op', [
       envelope: engineEnvelope.nullable(),
     })
     .strict(),
+  /**
+   * Re-key: a password slot for `newPassword` is added, then the slot `password` opened is removed
+   * (other slots stay). Answers the repository id.
+   */
+  z.object({ op: z.literal('rekey'), repo: repoLocation, password: secret, newPassword: secret }).strict(),
   /** One folder level of a snapshot (lazy browsing). */
   z
     .object({

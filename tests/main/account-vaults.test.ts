@@ -24,7 +24,13 @@ import { DirectoryState } from '../../src-main/services/account-vaults/directory
 import { deviceTokenAccount } from '../../src-main/services/lock-service';
 import type { UnlockedAccountKeys } from '../../src-main/services/ports';
 import { LocalFolderStorage, Repository, RestHttpStorage, restore } from '../../src-engine/index';
-import { parseRecoveryKey, randomBytes, sealVaultRecord, toHex } from '../../src-shared/account-crypto';
+import {
+  parseRecoveryKey,
+  randomBytes,
+  sealProfile,
+  sealVaultRecord,
+  toHex,
+} from '../../src-shared/account-crypto';
 import type { VaultRecord } from '../../src-shared/account-keys';
 import type {
   AccountComputersView,
@@ -37,6 +43,7 @@ import type {
 } from '../../src-shared/ipc-contract';
 import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
 import { bearer } from '../server/helpers';
+import { desktopSignIn } from '../server/key-helpers';
 import { composeTestServices } from './composed-services';
 import { MemorySecretStore } from './fakes';
 import { gateCalls, manualItem } from './gate-calls';
@@ -430,6 +437,24 @@ describe('a new computer gets the account’s backups back', { timeout: 240_000 
     const aToken = a.secrets.entries.get(deviceTokenAccount(server.url, 'ann'))!;
     expect((await bearer(server.url, 'GET', '/api/device/me', aToken)).status).toBe(401);
 
+    // Each of A's vaults was re-keyed: the password A's keychain holds opens neither any more, the new
+    // one is kept here and is what the directory now holds.
+    const { entries } = await b.services.directory.read(b.keys());
+    for (const vault of [accountVault, folderVault]) {
+      const old = (await a.secrets.get(`vault:${vault.id}`))!;
+      const now = (await b.secrets.get(`vault:${vault.id}`))!;
+      expect(now).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(now).not.toBe(old);
+      expect(entries.get(vault.id)?.record?.repositoryPassword).toBe(now);
+      const repo = await b.services.vaults.repoLocation(b.services.vaults.find(vault.id));
+      const opened = await new ForkedEngineRunner().run(
+        { op: 'open', repo, password: old },
+        { onProgress: () => {}, onLog: () => {} },
+        new AbortController().signal,
+      );
+      expect(opened.errorCode).toBe('wrong_password');
+    }
+
     // And B backs the taken folders up into the same vaults.
     const job = await b.gate.ended(b.services.backup.backupNow(docsItem.item.id).jobId);
     expect(job.status).toBe('success');
@@ -499,6 +524,42 @@ describe('a new computer gets the account’s backups back', { timeout: 240_000 
       const after = await c.services.client.directory(server.url, keys.sessionToken);
       expect(after.vaults.find((r) => r.vaultId === vaultId)).toEqual(row);
       expect(c.services.directory.problems().get(vaultId)).toContain('older entry');
+    });
+
+    it('refuses a computer profile sealed for another account, and takes nothing', async () => {
+      // A third computer's own row, holding a profile sealed under another account's id.
+      const third = await desktopSignIn(server.url, 'ann', PASSWORD);
+      const profile = {
+        computerId: third.computerId,
+        computerName: 'impostor',
+        platform: 'linux',
+        items: [],
+        preferences: c.services.config.get().preferences,
+        updatedAt: new Date().toISOString(),
+      };
+      const sealed = await sealProfile(keys.amk, profile, { accountUid: toHex(randomBytes(16)), version: 1 });
+      const put = await bearer(
+        server.url,
+        'PUT',
+        `/api/account/profiles/${third.computerId}`,
+        third.sessionToken,
+        {
+          version: 1,
+          sealed,
+        },
+      );
+      expect(put.status).toBe(200);
+      const view = await c.gate.call<AccountComputersView>('account:computers');
+      expect(view.computers.map((x) => x.computerId)).not.toContain(third.computerId);
+      const before = c.services.config.get();
+      const refused = await c.gate.refused('account:takeOver', {
+        computerId: third.computerId,
+        pathMap: [],
+        revokeOld: true,
+      });
+      expect(refused).toMatchObject({ code: 'conflict' });
+      expect(refused.message).toContain('does not open with this account');
+      expect(c.services.config.get()).toEqual(before);
     });
 
     it('refuses a record whose repository id is not the repository’s, and adds nothing', async () => {

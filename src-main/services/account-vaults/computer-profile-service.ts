@@ -16,10 +16,11 @@ import type { BackupConfig, ProtectedItem } from '../../../src-shared/backup-con
 import type { AccountComputersView, ComputerView, ProtectedItemView } from '../../../src-shared/ipc-contract';
 import type { AccountClient } from '../account-client';
 import type { BackupConfigStore } from '../backup/backup-config-store';
+import type { VaultService } from '../backup/vault-service';
 import type { AccountKeyHolder, Clock, UnlockedAccountKeys } from '../ports';
 import { ServiceError } from '../service-error';
 import type { DirectoryState } from './directory-state';
-import { canonical, keyUnavailable, type VaultDirectoryService } from './vault-directory-service';
+import { canonical, heldCopy, keyUnavailable, type VaultDirectoryService } from './vault-directory-service';
 
 export type ProfileClient = Pick<
   AccountClient,
@@ -38,6 +39,8 @@ export interface ComputerProfileOptions {
   client: ProfileClient;
   config: BackupConfigStore;
   directory: VaultDirectoryService;
+  /** Re-keys the old computer's vaults when it is revoked. */
+  vaults: Pick<VaultService, 'rekey'>;
   state: DirectoryState;
   clock: Clock;
   /** This computer's name as people know it. */
@@ -118,12 +121,14 @@ export class ComputerProfileService {
     this.pending = true;
     this.chain = this.chain.then(async () => {
       this.pending = false;
-      const keys = this.o.keys.current();
+      const keys = await heldCopy(this.o.keys.current());
       if (!keys) return;
       try {
         await this.writeOwnOnce(keys);
       } catch (error) {
         this.o.log?.(`this computer's profile not written: ${(error as Error).message}`);
+      } finally {
+        keys.amk.fill(0);
       }
     });
     return this.chain;
@@ -315,12 +320,39 @@ export class ComputerProfileService {
     const taken = mapped.filter((i) => !existing.has(i.id));
     const updated = this.o.config.update((c) => void c.items.push(...taken));
 
-    if (input.revokeOld) await this.endComputer(keys, entry.row);
+    if (input.revokeOld) {
+      await this.endComputer(keys, entry.row);
+      await this.rekeyVaults(vaultIdsOf(profile));
+    }
     const ids = new Set(taken.map((i) => i.id));
     return {
       items: updated.items.filter((i) => ids.has(i.id)).map((i) => this.o.itemView(i)),
       missingPaths: [],
     };
+  }
+
+  /**
+   * Every vault the ended computer used gets a new password (its keychain held the old one), and the
+   * directory the new records. Each is tried; failures are said together at the end.
+   */
+  private async rekeyVaults(vaultIds: string[]): Promise<void> {
+    const here = new Map(this.o.config.get().vaults.map((v) => [v.id, v.name]));
+    const failed: string[] = [];
+    for (const id of vaultIds) {
+      if (!here.has(id)) continue;
+      try {
+        await this.o.vaults.rekey(id);
+      } catch (error) {
+        failed.push(`"${here.get(id)}" (${(error as Error).message})`);
+      }
+    }
+    await this.o.directory.sync();
+    if (failed.length > 0) {
+      throw new ServiceError(
+        'internal',
+        `The old computer was ended and its items taken, but these vaults keep their old password: ${failed.join('; ')}. Its keychain may still hold it.`,
+      );
+    }
   }
 
   /** The old computer's profile ends (tombstone), its device wrap goes and its devices are revoked. */
