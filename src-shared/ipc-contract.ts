@@ -392,8 +392,11 @@ export const channels = {
         totp: totpCode.optional(),
         recoveryCode: recoveryCode.optional(),
         /**
-         * Only after `password_change_required` (a password the administrator set): the new
-         * password; main replaces the temporary one, then recovers the account's keys.
+         * Only after `password_change_required` (a password the administrator set): the same
+         * fields again with the new password. Main kept that sign-in's session for ten minutes, so
+         * the code already sent is not asked again; it replaces the temporary password, then
+         * recovers the account's keys (this computer's device key, or the previous password's wrap
+         * when the new password is that one again), or says in `accountKey.reason` why it could not.
          */
         newPassword: accountPassword.optional(),
       })
@@ -719,7 +722,9 @@ export const channels = {
   },
   /**
    * "Forgot password?" on the unlock screen: the recovery key and a code set a new password; the
-   * app is then unlocked with it and a new recovery kit is pending.
+   * app is then unlocked with it and a new recovery kit is pending. The code is spent on the
+   * reset, so an account with two-factor on answers `totp_required` instead: the new password is
+   * set, and `auth:unlock` with it and the next code unlocks (the new kit is pending then).
    */
   'auth:forgotPassword': {
     input: z

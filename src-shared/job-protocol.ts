@@ -7,7 +7,9 @@
  * sends `run`; the process answers with `progress` and `log` messages and exactly one `done` (or
  * dies: main then marks the job Failed). `cancel` asks it to stop cleanly (the engine's AbortSignal).
  * The repository password crosses this boundary (main -> job process only) because the engine
- * needs it; it never appears in any message from the job process and never in a log.
+ * needs it; it never appears in any message from the job process and never in a log. So does, for
+ * `accountSlot` only, the account's vault slot key (derived from the account master key, which
+ * itself never leaves main).
  */
 import { z } from 'zod';
 import { base64urlOf, keyId, vaultRecord } from './account-keys';
@@ -135,6 +137,11 @@ export const jobRequest = z.discriminatedUnion('op', [
       envelope: engineEnvelope.nullable(),
     })
     .strict(),
+  /**
+   * Re-key: a password slot for `newPassword` is added, then the slot `password` opened is removed
+   * (other slots stay). Answers the repository id.
+   */
+  z.object({ op: z.literal('rekey'), repo: repoLocation, password: secret, newPassword: secret }).strict(),
   /** One folder level of a snapshot (lazy browsing). */
   z
     .object({

@@ -19,6 +19,7 @@ import {
 import {
   AccountKeyError,
   keyIdOf,
+  passwordKeys,
   parseRecoveryKey,
   recoveryKeys,
   unwrapAmk,
@@ -487,6 +488,58 @@ export async function amkFromRecoveryKey(
   throw new EngineError(
     'WRONG_PASSWORD',
     `the recovery key opens no drive envelope in ${storage.location} (it belongs to another account, or is newer than the envelope)`,
+  );
+}
+
+/**
+ * The AMK, from an envelope in `storage` whose password wrap the account's password opens (only
+ * where the person turned the password wrap on for this drive). The wrap's Argon2id parameters are
+ * held to the accepted bounds before anything is allocated; an envelope outside them is named and
+ * skipped.
+ */
+export async function amkFromAccountPassword(
+  storage: Storage,
+  password: string,
+  problem: KeyProblem,
+): Promise<Uint8Array> {
+  const envelopes = (await keyFilesOf(storage, problem)).flatMap((f) =>
+    f.ok && f.key.kind === 'envelope' && f.key.file.passwordWrap
+      ? [{ id: f.id, env: f.key.file, wrap: f.key.file.passwordWrap }]
+      : [],
+  );
+  if (envelopes.length === 0) {
+    throw new EngineError(
+      'NOT_FOUND',
+      `no drive envelope in ${storage.location} carries the account password: it opens with the recovery key (or its own password)`,
+    );
+  }
+  for (const { id, env, wrap } of envelopes) {
+    let keys;
+    try {
+      keys = await passwordKeys(password, wrap.kdf);
+    } catch (err) {
+      if (!(err instanceof AccountKeyError)) throw err;
+      problem(`keys/${id}`, `${err.message}; skipped`);
+      continue;
+    }
+    try {
+      const ctx = {
+        accountUid: env.accountUid,
+        kind: 'password' as const,
+        generation: wrap.generation,
+        keyId: env.keyId,
+      };
+      return await unwrapAmk(wrap.sealed, keys.wrapKey, ctx);
+    } catch (err) {
+      if (!(err instanceof AccountKeyError)) throw err;
+    } finally {
+      keys.wrapKey.fill(0);
+      keys.authKey.fill(0);
+    }
+  }
+  throw new EngineError(
+    'WRONG_PASSWORD',
+    `the account password opens no drive envelope in ${storage.location} (another account's, or a password changed since the envelope was written)`,
   );
 }
 

@@ -14,6 +14,7 @@ import {
   type Subkeys,
 } from './crypto';
 import {
+  amkFromAccountPassword,
   amkFromRecoveryKey,
   describeKeyFile,
   findAccountSlots,
@@ -162,6 +163,8 @@ export class Repository implements LockPort {
   readonly unreadableSnapshots = new Map<string, string>();
   /** Every file skipped so far because it could not be used; see `onProblem`. */
   readonly problems: RepositoryProblem[] = [];
+  /** The password slot this repository was opened with (`open` only): the one a re-key replaces. */
+  openedWith: string | undefined;
   /** Told of each problem once, as it is found (the CLI prints them as warnings). */
   onProblem: ((p: RepositoryProblem) => void) | undefined;
   private readonly strayReported = new Set<string>();
@@ -212,8 +215,10 @@ export class Repository implements LockPort {
    */
   static async open(storage: Storage, password: string, opts: OpenOptions = {}): Promise<Repository> {
     const problems: RepositoryProblem[] = [];
-    const { master } = await openPasswordSlot(storage, password, collect(problems, opts));
-    return Repository.withMaster(storage, master, problems, opts);
+    const { master, slot } = await openPasswordSlot(storage, password, collect(problems, opts));
+    const repo = await Repository.withMaster(storage, master, problems, opts);
+    repo.openedWith = slot;
+    return repo;
   }
 
   /** Opens with an account master key (AMK): the account slot whose key id is the AMK's. */
@@ -238,6 +243,26 @@ export class Repository implements LockPort {
   ): Promise<Repository> {
     const problems: RepositoryProblem[] = [];
     const amk = await amkFromRecoveryKey(storage, recoveryKey, collect(problems, opts));
+    try {
+      const { master } = await openAccountSlot(storage, amk, collect(problems, opts));
+      return await Repository.withMaster(storage, master, problems, opts);
+    } finally {
+      amk.fill(0);
+    }
+  }
+
+  /**
+   * Opens a folder vault with its account's password alone, where the person turned the drive's
+   * password wrap on: the envelope gives the AMK, which opens the account slot. The AMK is wiped once
+   * the master key is out.
+   */
+  static async openWithAccountPassword(
+    storage: Storage,
+    password: string,
+    opts: OpenOptions = {},
+  ): Promise<Repository> {
+    const problems: RepositoryProblem[] = [];
+    const amk = await amkFromAccountPassword(storage, password, collect(problems, opts));
     try {
       const { master } = await openAccountSlot(storage, amk, collect(problems, opts));
       return await Repository.withMaster(storage, master, problems, opts);

@@ -9,7 +9,7 @@ import { lsOp, snapshotsOp } from './browse-ops';
 import { catalogueOp } from './catalogue-op';
 import { describeFailure, failureOutcome } from './failure';
 import type { JobContext } from './job-context';
-import { initOp, openOp } from './repository-ops';
+import { initOp, openOp, rekeyOp } from './repository-ops';
 import { restoreOp } from './restore-op';
 import { retentionOp } from './retention-op';
 import { verifyOp } from './verify-op';
@@ -36,6 +36,8 @@ function dispatch(request: JobRequest, ctx: JobContext): Promise<JobOutcome> {
       return catalogueOp(request, ctx);
     case 'accountSlot':
       return accountSlotOp(request, ctx);
+    case 'rekey':
+      return rekeyOp(request, ctx);
   }
 }
 

@@ -16,6 +16,7 @@ import {
 import type { AccountSummary, DeviceSignIn } from '../../src-shared/http-api';
 import type { AccountClient } from './account-client';
 import type { AccountKeyService } from './account/account-key-service';
+import { constantTimeEqual } from '../../src-shared/account-crypto';
 import type {
   AppShell,
   Clock,
@@ -124,6 +125,13 @@ const NO_KEY_SERVICE: AccountKeyView = {
 export class LockService {
   private state: PersistedLockState;
   private session: Session | null = null;
+  /**
+   * A sign-in with a password the administrator set, kept (locked) for the unlock screen's second
+   * call with the new password: its second factor is spent, so that call reuses this session after
+   * checking the same password again, instead of asking for another code.
+   */
+  private temporary: { signIn: DeviceSignIn; serverUrl: string; authKey: string; until: number } | null =
+    null;
   /** Bumped by every lock, so an unlock that finishes after a lock cannot unlock. */
   private generation = 0;
   private idleTimer: TimerHandle | null = null;
@@ -259,15 +267,18 @@ export class LockService {
     const credentials = await this.o.client.deriveCredentials(serverUrl, username, input.password);
     let password = { wrapKey: credentials.wrapKey, kdf: credentials.kdf };
     let signIn: DeviceSignIn;
+    const kept = this.takeTemporary(serverUrl, username, credentials.authKey, input.newPassword);
     try {
-      signIn = await this.o.client.deviceSignInWith(serverUrl, {
-        username,
-        authKey: credentials.authKey,
-        ...(credentials.legacyProof !== undefined ? { legacyProof: credentials.legacyProof } : {}),
-        ...(input.totp !== undefined ? { totp: input.totp } : {}),
-        ...(input.recoveryCode !== undefined ? { recoveryCode: input.recoveryCode } : {}),
-        deviceName: this.o.deviceName,
-      });
+      signIn =
+        kept ??
+        (await this.o.client.deviceSignInWith(serverUrl, {
+          username,
+          authKey: credentials.authKey,
+          ...(credentials.legacyProof !== undefined ? { legacyProof: credentials.legacyProof } : {}),
+          ...(input.totp !== undefined ? { totp: input.totp } : {}),
+          ...(input.recoveryCode !== undefined ? { recoveryCode: input.recoveryCode } : {}),
+          deviceName: this.o.deviceName,
+        }));
     } catch (error) {
       password.wrapKey.fill(0);
       throw error;
@@ -281,6 +292,7 @@ export class LockService {
         // first, from this session (its second factor is already spent), then the keys follow.
         password.wrapKey.fill(0);
         if (input.newPassword === undefined) {
+          this.keepTemporary(signIn, serverUrl, credentials.authKey);
           throw new ServiceError(
             'password_change_required',
             'The administrator set this password. Choose a new password of your own to continue.',
@@ -296,15 +308,16 @@ export class LockService {
         signIn = { ...signIn, keys };
         newPassword = input.newPassword;
       }
-      if (this.o.keys && !signIn.account.mustEnrollTotp) {
+      if (this.o.keys) {
         await this.o.keys.afterSignIn({
           serverUrl,
           username: signIn.account.username,
           serverIsLocal: this.isLocalServer(serverUrl),
           sessionToken: signIn.sessionToken,
           status: signIn.keys,
+          mustEnrollTotp: signIn.account.mustEnrollTotp,
           password,
-          ...(newPassword !== undefined ? { newPassword } : {}),
+          typedPassword: newPassword ?? input.password,
         });
       }
       if (generation !== this.generation) {
@@ -313,9 +326,12 @@ export class LockService {
         throw lockedError();
       }
     } catch (error) {
-      // Locked while the sign-in was on its way, or the temporary password not replaced: stay locked.
-      void this.revokeSession(serverUrl, signIn.sessionToken);
-      if (signIn.deviceToken) void this.revokeDevice(serverUrl, signIn.deviceToken);
+      // Locked while the sign-in was on its way, or the replacement failed: stay locked. A
+      // temporary password's session waits for the new password (kept above), nothing else.
+      if (this.temporary?.signIn !== signIn) {
+        void this.revokeSession(serverUrl, signIn.sessionToken);
+        if (signIn.deviceToken) void this.revokeDevice(serverUrl, signIn.deviceToken);
+      }
       throw error;
     } finally {
       password.wrapKey.fill(0);
@@ -540,7 +556,46 @@ export class LockService {
     this.idleTimer = null;
   }
 
+  /** Keeps a temporary password's session for ten minutes, for the call with the new password. */
+  private keepTemporary(signIn: DeviceSignIn, serverUrl: string, authKey: string): void {
+    this.dropTemporary();
+    this.temporary = { signIn, serverUrl, authKey, until: this.o.clock.now() + 10 * 60_000 };
+  }
+
+  /**
+   * The kept session when this call brings the new password for the same account and the same
+   * (temporary) password, compared in constant time; anything else ends it.
+   */
+  private takeTemporary(
+    serverUrl: string,
+    username: string,
+    authKey: string,
+    newPassword: string | undefined,
+  ): DeviceSignIn | null {
+    const t = this.temporary;
+    if (!t) return null;
+    const same =
+      newPassword !== undefined &&
+      t.serverUrl === serverUrl &&
+      t.signIn.account.username === username &&
+      this.o.clock.now() < t.until &&
+      constantTimeEqual(new TextEncoder().encode(t.authKey), new TextEncoder().encode(authKey));
+    if (!same) {
+      this.dropTemporary();
+      return null;
+    }
+    this.temporary = null;
+    return t.signIn;
+  }
+
+  private dropTemporary(): void {
+    const t = this.temporary;
+    this.temporary = null;
+    if (t) void this.revokeSession(t.serverUrl, t.signIn.sessionToken);
+  }
+
   private dropSession(): void {
+    this.dropTemporary();
     this.clearIdleTimer();
     const session = this.session;
     this.session = null;

@@ -21,7 +21,9 @@ import {
 } from '../../src-shared/account-crypto';
 import { KDF_FLOOR } from '../../src-shared/account-keys';
 import type { AccountKitView, AccountView } from '../../src-shared/ipc-contract';
+import { AccountClient } from '../../src-main/services/account-client';
 import { startTestAccountServer, totpCode, type TestAccountServer } from '../support/account-server';
+import { derivedKeys, testKdf } from '../support/derived-keys';
 import { ManualClock as ServerClock } from '../server/helpers';
 import { composeTestServices } from './composed-services';
 import { MemorySecretStore, MemorySettingsStore } from './fakes';
@@ -30,6 +32,8 @@ import { gateCalls } from './gate-calls';
 const PASSWORD = 'correct horse battery';
 const NEW_PASSWORD = 'a brand new passphrase';
 const RESET_PASSWORD = 'found my way back in';
+const TEMPORARY = 'set by the administrator';
+const OWN_AGAIN = 'my very own password';
 
 let server: TestAccountServer;
 let clock: ServerClock;
@@ -56,10 +60,10 @@ function nextCode(): string {
   return totpCode(secret, clock.now());
 }
 
-function computer(name: string) {
+function computer(name: string, serverUrl = server.url) {
   const store = new MemorySettingsStore();
   const secrets = new MemorySecretStore();
-  const services = composeTestServices({ dir: path.join(tmp, name), serverUrl: server.url, store, secrets });
+  const services = composeTestServices({ dir: path.join(tmp, name), serverUrl, store, secrets });
   open.push(services);
   const gate = gateCalls(() => services);
   const memory = new AccountKeyMemory(store);
@@ -98,6 +102,8 @@ let laptop: Computer;
 let desktop: Computer;
 let keyId: string;
 let firstKit: AccountKitView;
+/** The kit the forgotten-password reset made. */
+let resetKit: AccountKitView;
 
 describe('the account master key', () => {
   it('the first unlock makes the AMK and a pending kit, and the server keeps only wraps', async () => {
@@ -330,6 +336,7 @@ describe('the account master key', () => {
     const kit = await laptop.call<AccountKitView>('accountKit:get');
     expect(kit.keyId).toBe(firstKit.keyId);
     expect(kit.recoveryKey).not.toBe(firstKit.recoveryKey);
+    resetKit = kit;
     // The old password and the old recovery key no longer work.
     laptop.services.lock.lock('manual');
     await expect(unlock(laptop, NEW_PASSWORD)).rejects.toThrow(/invalid_credentials/);
@@ -345,6 +352,192 @@ describe('the account master key', () => {
       state: 'ready',
       keyId: firstKit.keyId,
     });
+  });
+});
+
+describe('a recovery kit made again', () => {
+  it('accountKit:new asks the password again, makes a new recovery key, and the old one stops working', async () => {
+    const view = await unlock(laptop, RESET_PASSWORD);
+    // The reset's kit was not confirmed before the app locked: the banner stays, the key is gone.
+    expect(view.accountKey).toMatchObject({ state: 'ready', kitPending: true });
+    expect(await laptop.refused('accountKit:get')).toMatchObject({ code: 'not_found' });
+    const before = resetKit;
+    expect(
+      await laptop.refused('accountKit:new', { password: 'not the password', totp: nextCode() }),
+    ).toMatchObject({ code: 'invalid_credentials' });
+    const kit = await laptop.call<AccountKitView>('accountKit:new', {
+      password: RESET_PASSWORD,
+      totp: nextCode(),
+    });
+    expect(kit.keyId).toBe(firstKit.keyId);
+    expect(kit.recoveryKey).not.toBe(before.recoveryKey);
+    expect(await laptop.call('accountKey:status')).toMatchObject({ state: 'ready', kitPending: true });
+    laptop.services.lock.lock('manual');
+    const old = await laptop.refused('auth:forgotPassword', {
+      username: 'alice',
+      recoveryKey: before.recoveryKey,
+      totp: nextCode(),
+      newPassword: 'yet another passphrase',
+    });
+    expect(old.code).toBe('invalid_credentials');
+  });
+});
+
+describe('a password the administrator set (temporary)', () => {
+  async function adminReset(password: string) {
+    const kdf = testKdf(password);
+    server.server.services.passwords.reset('alice', kdf, (await derivedKeys(password, kdf)).authKey, {
+      resetTotp: false,
+    });
+  }
+  const wrapCurrent = () =>
+    (
+      server.server.services.db
+        .prepare('SELECT password_wrap_current AS c FROM accounts WHERE username = ?')
+        .get('alice') as { c: number }
+    ).c;
+
+  it("asks for a new password, then recovers the key with this computer's device key, without a second code", async () => {
+    laptop.services.lock.lock('manual');
+    await adminReset(TEMPORARY);
+    expect(wrapCurrent()).toBe(0);
+    const code = nextCode();
+    const first = await laptop.refused('auth:unlock', { username: 'alice', password: TEMPORARY, totp: code });
+    expect(first.code).toBe('password_change_required');
+    expect(laptop.services.lock.isLocked()).toBe(true);
+    // The unlock screen sends the same fields again with the new password: the spent code is not asked again.
+    const view = await laptop.call<AccountView>('auth:unlock', {
+      username: 'alice',
+      password: TEMPORARY,
+      totp: code,
+      newPassword: OWN_AGAIN,
+    });
+    expect(view.accountKey).toMatchObject({ state: 'ready', keyId: firstKit.keyId });
+    expect(wrapCurrent()).toBe(1);
+    const token = laptop.secrets.entries.get(deviceTokenAccount(server.url, 'alice'))!;
+    expect((await deviceMe(token)).status).toBe(200);
+    // The new password is the account's from now on.
+    laptop.services.lock.lock('manual');
+    expect((await unlock(laptop, OWN_AGAIN)).accountKey).toMatchObject({
+      state: 'ready',
+      keyId: firstKit.keyId,
+    });
+  });
+
+  it('on a computer with no device key: the key is unavailable unless the new password is the previous one', async () => {
+    const third = computer('third');
+    await adminReset(TEMPORARY);
+    const code = nextCode();
+    expect(
+      (await third.refused('auth:unlock', { username: 'alice', password: TEMPORARY, totp: code })).code,
+    ).toBe('password_change_required');
+    // A different password: nothing here can open the key.
+    const view = await third.call<AccountView>('auth:unlock', {
+      username: 'alice',
+      password: TEMPORARY,
+      totp: code,
+      newPassword: 'something else entirely',
+    });
+    expect(view.accountKey.state).toBe('unavailable');
+    expect(view.accountKey.reason).toContain('Forgot password?');
+    expect(third.services.keys.current()).toBeNull();
+    expect(
+      await third.refused('account:changePassword', {
+        currentPassword: 'something else entirely',
+        newPassword: 'and yet another one',
+        totp: nextCode(),
+      }),
+    ).toMatchObject({ code: 'key_unavailable' });
+    expect(wrapCurrent()).toBe(0);
+
+    // Reset again, and this time the person picks the password they had before: its wrap opens the key.
+    third.services.lock.lock('manual');
+    await adminReset(TEMPORARY);
+    const again = nextCode();
+    await third.refused('auth:unlock', { username: 'alice', password: TEMPORARY, totp: again });
+    const back = await third.call<AccountView>('auth:unlock', {
+      username: 'alice',
+      password: TEMPORARY,
+      totp: again,
+      newPassword: OWN_AGAIN,
+    });
+    expect(back.accountKey).toMatchObject({ state: 'ready', keyId: firstKit.keyId });
+    expect(wrapCurrent()).toBe(1);
+  });
+
+  it('the kept session serves only the same password: another one ends it', async () => {
+    const fourth = computer('fourth');
+    await adminReset(TEMPORARY);
+    const code = nextCode();
+    await fourth.refused('auth:unlock', { username: 'alice', password: TEMPORARY, totp: code });
+    const wrong = await fourth.refused('auth:unlock', {
+      username: 'alice',
+      password: 'not the temporary one',
+      totp: code,
+      newPassword: OWN_AGAIN,
+    });
+    expect(wrong.code).toBe('invalid_credentials');
+    // The kept session is gone: the right password now needs a new code (the first one is spent).
+    const spent = await fourth.refused('auth:unlock', {
+      username: 'alice',
+      password: TEMPORARY,
+      totp: code,
+      newPassword: OWN_AGAIN,
+    });
+    expect(spent.code).toBe('invalid_credentials');
+    const view = await fourth.call<AccountView>('auth:unlock', {
+      username: 'alice',
+      password: TEMPORARY,
+      totp: nextCode(),
+      newPassword: OWN_AGAIN,
+    });
+    expect(view.accountKey).toMatchObject({ state: 'ready', keyId: firstKit.keyId });
+  });
+});
+
+describe('held at two-factor enrolment (--require-totp)', () => {
+  it('makes no key before the full sign-in, and says what to do', async () => {
+    const strict = await startTestAccountServer({ requireTotp: true });
+    try {
+      await strict.createUser('carol', PASSWORD);
+      const c = computer('strict', strict.url);
+      const view = await c.call<AccountView>('auth:unlock', { username: 'carol', password: PASSWORD });
+      expect(view).toMatchObject({ mustEnrollTotp: true, accountKey: { state: 'unavailable' } });
+      expect(view.accountKey.reason).toContain('turn it on, then lock Strongroom and unlock it again');
+      const row = strict.server.services.db
+        .prepare('SELECT key_id FROM accounts WHERE username = ?')
+        .get('carol');
+      expect(row).toEqual({ key_id: null });
+      c.services.lock.lock('manual');
+    } finally {
+      await strict.close();
+    }
+  });
+});
+
+describe('the old sign-in (legacy proof)', () => {
+  it('is never computed again for an account this client has signed in to with the auth key', async () => {
+    const legacyServer = await startTestAccountServer({ legacySignInUntil: null });
+    try {
+      await legacyServer.createUser('bob', PASSWORD);
+      const memory = new AccountKeyMemory(new MemorySettingsStore());
+      const client = new AccountClient({ schemes: memory, timeoutMs: 5000 });
+      // Before: this client has never signed in to bob, and the server answers legacy parameters.
+      const before = await client.deriveCredentials(legacyServer.url, 'bob', PASSWORD);
+      expect(before.legacyProof).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      await client.deviceSignInWith(legacyServer.url, {
+        username: 'bob',
+        authKey: before.authKey,
+        deviceName: 'test',
+      });
+      expect(memory.usesNewScheme(legacyServer.url, 'bob')).toBe(true);
+      // After: the server still asks (legacy parameters for everyone); the client sends the auth key only.
+      const after = await client.deriveCredentials(legacyServer.url, 'bob', PASSWORD);
+      expect(after.legacyProof).toBeUndefined();
+      expect(after.authKey).toBe(before.authKey);
+    } finally {
+      await legacyServer.close();
+    }
   });
 });
 
@@ -397,7 +590,8 @@ describe('the Argon2id worker thread', () => {
 
   it("the composed app's client derives in its worker", async () => {
     const c = computer('worker-check');
-    await unlock(c, RESET_PASSWORD);
-    expect(c.services.argon2.answered).toBeGreaterThan(0);
+    expect(c.services.argon2.answered).toBe(0);
+    await c.services.client.passwordKeys(PASSWORD, testKdf(PASSWORD));
+    expect(c.services.argon2.answered).toBe(1);
   });
 });

@@ -16,6 +16,7 @@ import type { BackupConfig, ProtectedItem } from '../../../src-shared/backup-con
 import type { AccountComputersView, ComputerView, ProtectedItemView } from '../../../src-shared/ipc-contract';
 import type { AccountClient } from '../account-client';
 import type { BackupConfigStore } from '../backup/backup-config-store';
+import type { VaultService } from '../backup/vault-service';
 import type { AccountKeyHolder, Clock, UnlockedAccountKeys } from '../ports';
 import { ServiceError } from '../service-error';
 import type { DirectoryState } from './directory-state';
@@ -38,6 +39,8 @@ export interface ComputerProfileOptions {
   client: ProfileClient;
   config: BackupConfigStore;
   directory: VaultDirectoryService;
+  /** Re-keys the old computer's vaults when it is revoked. */
+  vaults: Pick<VaultService, 'rekey'>;
   state: DirectoryState;
   clock: Clock;
   /** This computer's name as people know it. */
@@ -211,7 +214,7 @@ export class ComputerProfileService {
   }
 
   /** account:computers: which computers have backups, their vaults, and the vaults not here yet. */
-  async computers(): Promise<AccountComputersView & { offerRestore: boolean; problems: string[] }> {
+  async computers(): Promise<AccountComputersView> {
     const keys = this.requireKeys();
     const { profiles, directory } = await this.readProfiles(keys);
     const vaults = this.o.directory.views(directory.entries);
@@ -250,17 +253,8 @@ export class ComputerProfileService {
         (b.lastBackupAt ?? '').localeCompare(a.lastBackupAt ?? '') ||
         a.name.localeCompare(b.name),
     );
-    const problems = [
-      ...[...profiles.values()].flatMap((p) => (p.problem ? [p.problem] : [])),
-      ...[...directory.entries.values()].flatMap((e) => (e.problem ? [e.problem] : [])),
-    ];
-    return {
-      thisComputerId: keys.computerId,
-      computers,
-      vaults,
-      offerRestore: vaults.some((v) => !v.onThisComputer),
-      problems,
-    };
+    for (const p of profiles.values()) if (p.problem) this.o.log?.(p.problem);
+    return { thisComputerId: keys.computerId, computers, vaults };
   }
 
   /**
@@ -324,12 +318,39 @@ export class ComputerProfileService {
     const taken = mapped.filter((i) => !existing.has(i.id));
     const updated = this.o.config.update((c) => void c.items.push(...taken));
 
-    if (input.revokeOld) await this.endComputer(keys, entry.row);
+    if (input.revokeOld) {
+      await this.endComputer(keys, entry.row);
+      await this.rekeyVaults(vaultIdsOf(profile));
+    }
     const ids = new Set(taken.map((i) => i.id));
     return {
       items: updated.items.filter((i) => ids.has(i.id)).map((i) => this.o.itemView(i)),
       missingPaths: [],
     };
+  }
+
+  /**
+   * Every vault the ended computer used gets a new password (its keychain held the old one), and the
+   * directory the new records. Each is tried; failures are said together at the end.
+   */
+  private async rekeyVaults(vaultIds: string[]): Promise<void> {
+    const here = new Map(this.o.config.get().vaults.map((v) => [v.id, v.name]));
+    const failed: string[] = [];
+    for (const id of vaultIds) {
+      if (!here.has(id)) continue;
+      try {
+        await this.o.vaults.rekey(id);
+      } catch (error) {
+        failed.push(`"${here.get(id)}" (${(error as Error).message})`);
+      }
+    }
+    await this.o.directory.sync();
+    if (failed.length > 0) {
+      throw new ServiceError(
+        'internal',
+        `The old computer was ended and its items taken, but these vaults keep their old password: ${failed.join('; ')}. Its keychain may still hold it.`,
+      );
+    }
   }
 
   /** The old computer's profile ends (tombstone), its device wrap goes and its devices are revoked. */
@@ -370,7 +391,10 @@ export function mapPath(p: string, pathMap: { from: string; to: string }[]): str
     const t = to.replace(/[\\/]+$/, '');
     if (f === '') continue;
     if (p === f) return t;
-    if (p.startsWith(`${f}/`) || p.startsWith(`${f}\\`)) return t + p.slice(f.length);
+    // The rest of the path takes the target's separator (a Windows computer's folders mapped here).
+    const sep = t.includes('\\') && !t.includes('/') ? '\\' : '/';
+    if (p.startsWith(`${f}\\`)) return t + p.slice(f.length).replace(/\\/g, sep);
+    if (p.startsWith(`${f}/`)) return t + p.slice(f.length).replace(/\//g, sep);
   }
   return null;
 }

@@ -97,6 +97,10 @@ export class VaultDirectoryService implements RestoreOffer {
       this.o.config.onChange(() => {
         if (this.o.keys.current()) void this.sync();
       }),
+      // A vault whose password was not at hand joins once it is entered.
+      this.o.vaults.onPasswordsChanged(() => {
+        if (this.o.keys.current()) void this.sync();
+      }),
     );
   }
 
@@ -246,7 +250,16 @@ export class VaultDirectoryService implements RestoreOffer {
       );
       return;
     }
-    const password = await this.o.vaults.get(vault.id);
+    let password = await this.o.vaults.get(vault.id);
+    const listed = entry && !entry.deleted ? entry.record?.repositoryPassword : undefined;
+    // Another computer re-keyed the vault (or this one does not hold its password): the directory's
+    // password is taken only if it opens the vault's own repository; else this computer's is written.
+    if (listed !== undefined && listed !== password) {
+      const adopted = await this.o.vaults.adoptPassword(vault.id, listed);
+      if (adopted === 'adopted') password = listed;
+      // Not known which is right until the repository answers: the directory is left as it is.
+      if (adopted === 'unknown') return;
+    }
     if (password === null) return; // joins once its password is entered
     const record = recordOf(vault, password, this.o.hostName, entry?.record ?? null);
     if (!entry || entry.deleted || !entry.record || canonical(entry.record) !== canonical(record)) {

@@ -48,10 +48,15 @@ export interface SignedIn {
   serverIsLocal: boolean;
   sessionToken: string;
   status: AccountKeyStatus;
+  /** Held at TOTP enrolment (--require-totp): not a full sign-in yet, so no key is made or opened. */
+  mustEnrollTotp: boolean;
   /** The current password's wrap key and parameters (from the sign-in's derivation); the caller zeroes it. */
   password: { wrapKey: Uint8Array; kdf: PasswordKdf };
-  /** Set when this unlock replaced a temporary password: the new one (tried against the previous password's wrap). */
-  newPassword?: string;
+  /**
+   * The password the account has now, as typed (the new one when this unlock replaced a temporary
+   * password): after an administrator's reset it is tried against the previous password's wrap.
+   */
+  typedPassword?: string;
 }
 
 /** The session a call runs in (LockService's Session has these). */
@@ -460,6 +465,12 @@ export class AccountKeyService implements AccountKeyHolder {
 
   private async obtain(ctx: SignedIn): Promise<{ amk: Uint8Array; keyId: string; generation: number }> {
     const remembered = this.o.memory.get(ctx.serverUrl, ctx.username);
+    if (ctx.mustEnrollTotp) {
+      throw new ServiceError(
+        'key_unavailable',
+        "This server requires two-factor authentication: turn it on, then lock Strongroom and unlock it again to open the account's key.",
+      );
+    }
     if (ctx.status.passwordChangeRequired) {
       throw new ServiceError(
         'key_unavailable',
@@ -497,7 +508,7 @@ export class AccountKeyService implements AccountKeyHolder {
       );
     } else {
       // After an administrator's reset: this computer's device key, then the previous password's
-      // wrap (when the new password is that one again); then re-wrapped by the current password.
+      // wrap (when the password typed now is that one again); then re-wrapped by the current one.
       const found =
         (await this.fromDeviceKey(ctx, rows, id)) ??
         (await this.fromPreviousPassword(ctx, rows.passwordWrap, id));
@@ -601,10 +612,10 @@ export class AccountKeyService implements AccountKeyHolder {
     wrap: PasswordWrap | null,
     id: { accountUid: string; keyId: string },
   ): Promise<Uint8Array | null> {
-    if (!wrap || ctx.newPassword === undefined) return null;
+    if (!wrap || ctx.typedPassword === undefined) return null;
     let keys: { authKey: Uint8Array; wrapKey: Uint8Array };
     try {
-      keys = await this.o.client.passwordKeys(ctx.newPassword, wrap.kdf);
+      keys = await this.o.client.passwordKeys(ctx.typedPassword, wrap.kdf);
     } catch {
       return null;
     }

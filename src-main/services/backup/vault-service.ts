@@ -215,6 +215,60 @@ export class VaultService implements VaultPasswords {
     return this.view(added);
   }
 
+  /**
+   * Re-keys a vault (the computer that knew its password was revoked): a password slot for a new
+   * random password is added and the one the current password opened removed. The new password is
+   * kept as the old one was (keychain, else memory); the account's directory takes it at its next sync.
+   */
+  async rekey(vaultId: string): Promise<void> {
+    const vault = this.find(vaultId);
+    const password = await this.get(vaultId);
+    if (password === null) throw new ServiceError('wrong_password', this.missingReason(vaultId));
+    const newPassword = randomRepositoryPassword();
+    const outcome = await this.o.runner.run(
+      { op: 'rekey', repo: await this.repoLocation(vault), password, newPassword },
+      { onProgress: () => {}, onLog: () => {} },
+      new AbortController().signal,
+    );
+    if (outcome.status !== 'success') throw engineError(outcome, vaultPlace(vault));
+    await this.keep(vault, newPassword);
+  }
+
+  /**
+   * The account's directory holds another password for this vault (re-keyed on another computer):
+   * kept here only if it opens the vault's own repository. `refused`: it does not open it (or opens
+   * another repository); `unknown`: the repository could not be reached to tell (a drive not
+   * connected, a server away).
+   */
+  async adoptPassword(vaultId: string, password: string): Promise<'adopted' | 'refused' | 'unknown'> {
+    const vault = this.find(vaultId);
+    try {
+      const id = await this.repositoryId(
+        { op: 'open', repo: await this.repoLocation(vault), password },
+        vaultPlace(vault),
+      );
+      if (id !== vault.repositoryId) return 'refused';
+    } catch (error) {
+      return error instanceof ServiceError && error.code === 'wrong_password' ? 'refused' : 'unknown';
+    }
+    await this.keep(vault, password);
+    return 'adopted';
+  }
+
+  /** In memory at once (so it is never lost in between), then in the keychain where the vault keeps it. */
+  private async keep(vault: Vault, password: string): Promise<void> {
+    this.memory.set(vault.id, password);
+    if (vault.passwordStored) {
+      try {
+        await this.o.secrets.set(vaultSecretAccount(vault.id), password);
+        this.memory.delete(vault.id);
+      } catch {
+        // The keychain refused: held in memory until lock; the account's directory keeps it too.
+      }
+    }
+    this.passwordsChanged();
+  }
+
   /** Where the job process finds the vault's repository (with the device token for account storage). */
   async repoLocation(vault: Vault): Promise<RepoLocation> {
     return vault.type === 'local'
