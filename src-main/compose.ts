@@ -60,7 +60,7 @@ export interface Ports {
   log?: Logger;
   /** Default: one with this installation's kept computer id, deriving in the Argon2id worker thread. */
   client?: AccountClient;
-  /** The worker thread that runs Argon2id; default: from the TypeScript sources. */
+  /** The worker thread that runs Argon2id (and a legacy account's scrypt); default: from the TypeScript sources. */
   argon2Worker?: Argon2WorkerOptions;
   /** The app's data directory: the job history is <dataDir>/jobs.sqlite. */
   dataDir: string;
@@ -120,7 +120,12 @@ export function composeServices(ports: Ports): Services {
   const argon2 = new Argon2WorkerThread(ports.argon2Worker);
   const client =
     ports.client ??
-    new AccountClient({ computerId: memory.computerId(), argon2: argon2.run, schemes: memory });
+    new AccountClient({
+      computerId: memory.computerId(),
+      argon2: argon2.run,
+      legacyProof: argon2.legacyProof,
+      schemes: memory,
+    });
   const settings = new SettingsService(ports.store);
   const keys = new AccountKeyService({
     client,

@@ -8,8 +8,9 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { AccountKeyError, type Argon2Runner } from '../../src-shared/account-crypto';
-import type { Argon2Reply, Argon2Request } from '../argon2-worker/protocol';
+import { AccountKeyError, passwordBytes, type Argon2Runner } from '../../src-shared/account-crypto';
+import type { LegacyKdf } from '../../src-shared/account-keys';
+import type { DerivationReply, DerivationRequest } from '../argon2-worker/protocol';
 
 export const DEV_ARGON2_WORKER_ENTRY = fileURLToPath(
   new URL('../argon2-worker/dev-entry.mjs', import.meta.url),
@@ -46,18 +47,33 @@ export class Argon2WorkerThread {
 
   /** The Argon2Runner: the password's bytes are moved to the worker, so main keeps no copy of them. */
   readonly run: Argon2Runner = ({ password, salt, m, t }) => {
-    if (this.disposed) return Promise.reject(stopped('the app is closing'));
-    const worker = this.worker ?? this.spawn();
-    const id = this.nextId++;
     const own = new Uint8Array(password);
     password.fill(0);
-    const request: Argon2Request = { id, password: own, salt: new Uint8Array(salt), m, t };
+    return this.request(
+      (id) => ({ op: 'argon2id', id, password: own, salt: new Uint8Array(salt), m, t }),
+      own,
+    );
+  };
+
+  /** The legacy proof (scrypt of the password), for an account made before client-side derivation. */
+  readonly legacyProof = (password: string, legacy: LegacyKdf): Promise<Uint8Array> => {
+    const own = passwordBytes(password);
+    return this.request((id) => ({ op: 'scrypt', id, password: own, legacy }), own);
+  };
+
+  private request(make: (id: number) => DerivationRequest, password: Uint8Array): Promise<Uint8Array> {
+    if (this.disposed) {
+      password.fill(0);
+      return Promise.reject(stopped('the app is closing'));
+    }
+    const worker = this.worker ?? this.spawn();
+    const id = this.nextId++;
     return new Promise<Uint8Array>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.ref();
-      worker.postMessage(request, [own.buffer]);
+      worker.postMessage(make(id), [password.buffer as ArrayBuffer]);
     });
-  };
+  }
 
   dispose(): Promise<void> {
     this.disposed = true;
@@ -74,7 +90,7 @@ export class Argon2WorkerThread {
     });
     worker.unref();
     let crash = '';
-    worker.on('message', (reply: Argon2Reply) => this.received(worker, reply));
+    worker.on('message', (reply: DerivationReply) => this.received(worker, reply));
     worker.on('error', (error) => {
       crash = error.message;
     });
@@ -87,7 +103,7 @@ export class Argon2WorkerThread {
     return worker;
   }
 
-  private received(worker: Worker, reply: Argon2Reply): void {
+  private received(worker: Worker, reply: DerivationReply): void {
     const waiting = this.pending.get(reply.id);
     if (!waiting) return;
     this.pending.delete(reply.id);

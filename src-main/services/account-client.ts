@@ -20,7 +20,7 @@ import {
   type Argon2Runner,
   type PasswordKeys,
 } from '../../src-shared/account-crypto';
-import type { PasswordKdf } from '../../src-shared/account-keys';
+import type { LegacyKdf, PasswordKdf } from '../../src-shared/account-keys';
 import type { z } from 'zod';
 import type {
   AccountKeyStatus,
@@ -67,6 +67,8 @@ export interface AccountClientOptions {
   computerId?: string;
   /** Runs Argon2id; the app passes its worker thread's, so main's event loop never waits on it. */
   argon2?: Argon2Runner;
+  /** Computes the legacy proof (scrypt); the app passes its worker thread's, as for Argon2id. */
+  legacyProof?: (password: string, legacy: LegacyKdf) => Promise<Uint8Array>;
   /** Which server+username pairs have signed in with the auth key here (never the legacy proof again). */
   schemes?: SignInSchemeMemory;
 }
@@ -151,6 +153,7 @@ export class AccountClient {
   /** This installation's id as device sign-in names it; made per process where nothing keeps one. */
   readonly computerId: string;
   private readonly argon2: Argon2Runner;
+  private readonly legacyProof: (password: string, legacy: LegacyKdf) => Promise<Uint8Array>;
   private readonly schemes: SignInSchemeMemory | null;
 
   constructor(options: AccountClientOptions = {}) {
@@ -158,6 +161,7 @@ export class AccountClient {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.computerId = options.computerId ?? toHex(randomBytes(16));
     this.argon2 = options.argon2 ?? argon2idInProcess;
+    this.legacyProof = options.legacyProof ?? legacyProofOf;
     this.schemes = options.schemes ?? null;
   }
 
@@ -206,7 +210,7 @@ export class AccountClient {
     const base = { authKey, wrapKey: keys.wrapKey, kdf: params.kdf };
     if (params.legacy === null || this.schemes?.usesNewScheme(originOf(baseUrl), username)) return base;
     try {
-      return { ...base, legacyProof: toBase64url(await legacyProofOf(password, params.legacy)) };
+      return { ...base, legacyProof: toBase64url(await this.legacyProof(password, params.legacy)) };
     } catch (error) {
       keys.wrapKey.fill(0);
       throw asServiceError(error);

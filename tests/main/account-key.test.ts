@@ -10,16 +10,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Argon2WorkerThread } from '../../src-main/adapters/argon2-worker-thread';
 import type { Services } from '../../src-main/compose';
 import { AccountKeyMemory } from '../../src-main/services/account/account-key-memory';
+import { deviceKeyAccount } from '../../src-main/services/account/account-key-service';
 import { deviceTokenAccount } from '../../src-main/services/lock-service';
 import {
   formatRecoveryKey,
+  legacyProofOf,
   newRecoveryKey,
   parseRecoveryKey,
   passwordBytes,
   toBase64url,
   toHex,
 } from '../../src-shared/account-crypto';
-import { KDF_FLOOR } from '../../src-shared/account-keys';
+import { KDF_FLOOR, type LegacyKdf } from '../../src-shared/account-keys';
 import type { AccountKitView, AccountView } from '../../src-shared/ipc-contract';
 import { AccountClient } from '../../src-main/services/account-client';
 import { startTestAccountServer, totpCode, type TestAccountServer } from '../support/account-server';
@@ -40,6 +42,7 @@ let clock: ServerClock;
 let secret: string;
 let tmp: string;
 const open: Services[] = [];
+const workers: Argon2WorkerThread[] = [];
 
 beforeAll(async () => {
   clock = new ServerClock(Date.now());
@@ -50,6 +53,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const s of open.splice(0)) s.dispose();
+  for (const w of workers.splice(0)) await w.dispose();
   await server.close();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
@@ -168,6 +172,9 @@ describe('the account master key', () => {
       code: 'conflict',
     });
     expect(fs.readFileSync(file, 'utf8')).toBe(text);
+    expect(await laptop.refused('accountKit:save', { destinationPath: 'kit.txt' })).toMatchObject({
+      code: 'bad_request',
+    });
 
     expect(await laptop.call('accountKit:confirmSaved')).toBeNull();
     expect(await laptop.call('accountKey:status')).toMatchObject({ state: 'ready', kitPending: false });
@@ -355,6 +362,28 @@ describe('the account master key', () => {
   });
 });
 
+describe('Remember this computer', () => {
+  it('keeps a device key in the keychain and stores a new device wrap when the keychain lost it', async () => {
+    const db = server.server.services.db;
+    const deviceRow = () =>
+      db
+        .prepare("SELECT generation FROM account_wraps WHERE kind = 'device' AND computer_id = ?")
+        .get(desktop.services.client.computerId) as { generation: number };
+    const account = deviceKeyAccount(server.url, 'alice');
+    const key = desktop.secrets.entries.get(account)!;
+    expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const before = deviceRow().generation;
+    // An unlock that finds its wrap opening with the kept key leaves it as it is.
+    await unlock(desktop, RESET_PASSWORD);
+    expect(deviceRow().generation).toBe(before);
+    desktop.secrets.entries.delete(account);
+    await unlock(desktop, RESET_PASSWORD);
+    expect(desktop.secrets.entries.get(account)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(desktop.secrets.entries.get(account)).not.toBe(key);
+    expect(deviceRow().generation).toBeGreaterThan(before);
+  });
+});
+
 describe('a recovery kit made again', () => {
   it('accountKit:new asks the password again, makes a new recovery key, and the old one stops working', async () => {
     const view = await unlock(laptop, RESET_PASSWORD);
@@ -521,10 +550,27 @@ describe('the old sign-in (legacy proof)', () => {
     try {
       await legacyServer.createUser('bob', PASSWORD);
       const memory = new AccountKeyMemory(new MemorySettingsStore());
-      const client = new AccountClient({ schemes: memory, timeoutMs: 5000 });
+      const worker = new Argon2WorkerThread();
+      workers.push(worker);
+      const client = new AccountClient({
+        schemes: memory,
+        timeoutMs: 5000,
+        argon2: worker.run,
+        legacyProof: worker.legacyProof,
+      });
       // Before: this client has never signed in to bob, and the server answers legacy parameters.
       const before = await client.deriveCredentials(legacyServer.url, 'bob', PASSWORD);
       expect(before.legacyProof).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      // Both derivations ran in the worker thread, and its scrypt is the one the server checks against.
+      expect(worker.answered).toBe(2);
+      const params = (await (
+        await fetch(`${legacyServer.url}/api/sign-in/params`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: 'bob' }),
+        })
+      ).json()) as { legacy: LegacyKdf };
+      expect(before.legacyProof).toBe(toBase64url(await legacyProofOf(PASSWORD, params.legacy)));
       await client.deviceSignInWith(legacyServer.url, {
         username: 'bob',
         authKey: before.authKey,
@@ -535,6 +581,7 @@ describe('the old sign-in (legacy proof)', () => {
       const after = await client.deriveCredentials(legacyServer.url, 'bob', PASSWORD);
       expect(after.legacyProof).toBeUndefined();
       expect(after.authKey).toBe(before.authKey);
+      expect(worker.answered).toBe(3);
     } finally {
       await legacyServer.close();
     }

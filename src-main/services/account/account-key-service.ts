@@ -150,7 +150,12 @@ export class AccountKeyService implements AccountKeyHolder {
     }
     let got: { amk: Uint8Array; keyId: string; generation: number };
     try {
-      got = await this.obtain(ctx);
+      got = await this.obtain(ctx).catch((error: unknown) => {
+        // Another computer changed the rows meanwhile (made the first key at the same moment,
+        // added its device wrap): read them again, once.
+        if (error instanceof ServiceError && error.code === 'conflict') return this.obtain(ctx);
+        throw error;
+      });
     } catch (error) {
       if (epoch !== this.epoch) return;
       const { code, reason } = unavailableOf(error);
@@ -497,6 +502,8 @@ export class AccountKeyService implements AccountKeyHolder {
     const id = { accountUid: rows.accountUid, keyId };
     let generation = rows.generation;
     let amk: Uint8Array;
+    /** This computer's device key opens its device wrap (else a new wrap is stored below). */
+    let deviceOpens: boolean;
     if (rows.passwordWrapCurrent) {
       if (!rows.passwordWrap)
         throw new ServiceError('key_unavailable', 'The server answered no password wrap.');
@@ -506,12 +513,15 @@ export class AccountKeyService implements AccountKeyHolder {
         wrapContext(id, 'password', rows.passwordWrap.generation),
         remembered.keyId,
       );
+      const byDevice = await this.fromDeviceKey(ctx, rows, id);
+      deviceOpens = byDevice !== null;
+      byDevice?.fill(0);
     } else {
       // After an administrator's reset: this computer's device key, then the previous password's
       // wrap (when the password typed now is that one again); then re-wrapped by the current one.
-      const found =
-        (await this.fromDeviceKey(ctx, rows, id)) ??
-        (await this.fromPreviousPassword(ctx, rows.passwordWrap, id));
+      const byDevice = await this.fromDeviceKey(ctx, rows, id);
+      deviceOpens = byDevice !== null;
+      const found = byDevice ?? (await this.fromPreviousPassword(ctx, rows.passwordWrap, id));
       if (!found) {
         throw new ServiceError(
           'key_unavailable',
@@ -519,20 +529,25 @@ export class AccountKeyService implements AccountKeyHolder {
         );
       }
       amk = found;
-      const { generation: after } = await this.o.client.rewrapPassword(ctx.serverUrl, ctx.sessionToken, {
-        generation,
-        passwordWrap: await this.passwordRow(
-          { ...id, amk },
-          ctx.password.wrapKey,
-          ctx.password.kdf,
-          generation + 1,
-        ),
-      });
-      generation = after;
+      try {
+        const rewrapped = await this.o.client.rewrapPassword(ctx.serverUrl, ctx.sessionToken, {
+          generation,
+          passwordWrap: await this.passwordRow(
+            { ...id, amk },
+            ctx.password.wrapKey,
+            ctx.password.kdf,
+            generation + 1,
+          ),
+        });
+        generation = rewrapped.generation;
+      } catch (error) {
+        amk.fill(0);
+        throw error;
+      }
     }
-    if (!rows.deviceWrap || !(await this.deviceKey(ctx.serverUrl, ctx.username, false))) {
-      generation = await this.addDeviceWrap(ctx, { ...id, amk }, generation);
-    }
+    // "Remember this computer": a device wrap this computer's device key opens (none yet, a
+    // keychain emptied, or a wrap made with a key it no longer has: a new one replaces it).
+    if (!deviceOpens) generation = await this.addDeviceWrap(ctx, { ...id, amk }, generation);
     this.o.memory.update(ctx.serverUrl, ctx.username, { keyId, generation });
     return { amk, keyId, generation };
   }
