@@ -52,7 +52,7 @@ export function AccountKitDialog({ serverIsLocal }: { serverIsLocal: boolean }) 
   );
 }
 
-function KitBody({ kit, serverIsLocal }: { kit: AccountKitView; serverIsLocal: boolean }) {
+export function KitBody({ kit, serverIsLocal }: { kit: AccountKitView; serverIsLocal: boolean }) {
   const closeKit = useAccountKey((s) => s.closeKit);
   const confirmSaved = useAccountKey((s) => s.confirmSaved);
   const ids = { key: useId(), path: useId(), pathHint: useId() };

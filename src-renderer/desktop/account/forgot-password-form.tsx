@@ -229,8 +229,14 @@ export function ForgotPasswordForm({
         ids={{ password: ids.password, repeat: ids.repeat }}
         password={password}
         repeat={repeat}
-        onPassword={setPassword}
-        onRepeat={setRepeat}
+        onPassword={(v) => {
+          setPassword(v);
+          setError(null);
+        }}
+        onRepeat={(v) => {
+          setRepeat(v);
+          setError(null);
+        }}
         disabled={busy}
       />
       <ErrorMessage

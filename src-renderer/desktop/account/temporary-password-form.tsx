@@ -93,8 +93,14 @@ export function TemporaryPasswordForm({
         ids={{ password: ids.password, repeat: ids.repeat }}
         password={password}
         repeat={repeat}
-        onPassword={setPassword}
-        onRepeat={setRepeat}
+        onPassword={(v) => {
+          setPassword(v);
+          setError(null);
+        }}
+        onRepeat={(v) => {
+          setRepeat(v);
+          setError(null);
+        }}
         disabled={busy}
       />
       {usedCode && (

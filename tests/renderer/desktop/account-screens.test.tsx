@@ -1,0 +1,71 @@
+/**
+ * What the account-key screens show, rendered to markup (no effects run, and stores at their
+ * initial state, as server rendering reads them): the kit dialog's content, and the vault form's
+ * drive choice with its warning. The journeys in tests/e2e/desktop drive the screens for real.
+ */
+import { createElement } from 'react';
+import { renderToStaticMarkup } from 'react-dom/server';
+import { describe, expect, it } from 'vitest';
+import type { AccountKitView } from '../../../src-shared/ipc-contract';
+import { KitBody } from '../../../src-renderer/desktop/account/account-kit-dialog';
+import { VaultCreateForm } from '../../../src-renderer/desktop/backups/vault-create-form';
+
+const KIT: AccountKitView = {
+  username: 'ada',
+  serverUrl: 'https://backup.example.com',
+  keyId: '1a2b 3c4d 5e6f 7081 92a3 b4c5 d6e7 f809',
+  recoveryKey: '7KQ2-M0ZD-AB12-CD34-EF56-GH78-JK90-MN12-PQ34-RS56-TV78-WX90-YZ12-AB34',
+  qrPngDataUrl: 'data:image/png;base64,AAAA',
+  createdAt: '2026-12-07T18:00:00.000Z',
+};
+
+const text = (element: Parameters<typeof renderToStaticMarkup>[0]) =>
+  renderToStaticMarkup(element)
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/\s+/g, ' ');
+
+describe('the account recovery kit', () => {
+  it('shows username, server, key id and the key in fourteen groups, with its QR and both actions', () => {
+    const html = renderToStaticMarkup(createElement(KitBody, { kit: KIT, serverIsLocal: false }));
+    const shown = text(createElement(KitBody, { kit: KIT, serverIsLocal: false }));
+    for (const part of [
+      'ada',
+      'https://backup.example.com',
+      KIT.keyId,
+      'Save recovery kit…',
+      'I have saved it',
+    ])
+      expect(shown).toContain(part);
+    expect(shown).toContain('7KQ2 M0ZD AB12 CD34 EF56 GH78 JK90 MN12 PQ34 RS56 TV78 WX90 YZ12 AB34');
+    expect(html).toContain('alt="QR code of the recovery key"');
+    expect(shown).not.toContain('not off-site');
+  });
+
+  it('says the account lives on this computer, not off-site, when the server is the local one', () => {
+    expect(text(createElement(KitBody, { kit: KIT, serverIsLocal: true }))).toContain(
+      'Your account and its account storage live on this computer (the local account server), not off-site',
+    );
+  });
+});
+
+describe('a new folder vault', () => {
+  const form = () => renderToStaticMarkup(createElement(VaultCreateForm, { onCreated: () => undefined }));
+
+  it('asks for no vault password and offers the drive password wrap with its exact warning', () => {
+    const html = form();
+    expect(html).not.toContain('Vault password');
+    expect(html).toContain('there is no vault password to type or remember');
+    expect(html).toContain('Let my password open this drive too');
+    expect(html).toContain(
+      'Anyone with this drive or a copy of it can try to guess your password offline; two-factor does not apply; changing your password later does not protect copies already made.',
+    );
+  });
+
+  it('leaves the drive password wrap off by default for a server that is not this computer', () => {
+    const box = /<input[^>]*type="checkbox"[^>]*>(?=<label[^>]*>Let my password open this drive too)/.exec(
+      form(),
+    )?.[0];
+    expect(box).toBeDefined();
+    expect(box).not.toContain('checked');
+  });
+});
