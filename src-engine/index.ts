@@ -8,7 +8,14 @@ export {
   type RepositoryProblem,
   type SnapshotRepair,
 } from './repository/repository';
-export { readEnvelope, writeEnvelope, type KeyListing } from './repository/keys';
+export {
+  accountSlotKey,
+  readEnvelope,
+  writeEnvelope,
+  type AccountKeyMaterial,
+  type AccountSlotKey,
+  type KeyListing,
+} from './repository/keys';
 export type { EngineEnvelope } from '../src-shared/repository-key-files';
 export type { OpenOptions } from './repository/repository';
 export { LocalFolderStorage, RestHttpStorage, type Storage, type StorageDescriptor } from './storage';

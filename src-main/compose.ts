@@ -26,6 +26,9 @@ import { Argon2WorkerThread, type Argon2WorkerOptions } from './adapters/argon2-
 import { AccountKeyMemory } from './services/account/account-key-memory';
 import { AccountKeyService } from './services/account/account-key-service';
 import { CatalogueService } from './services/catalogue/catalogue-service';
+import { ComputerProfileService } from './services/account-vaults/computer-profile-service';
+import { DirectoryState } from './services/account-vaults/directory-state';
+import { VaultDirectoryService } from './services/account-vaults/vault-directory-service';
 import { LockService, type Logger } from './services/lock-service';
 import type {
   AppShell,
@@ -96,6 +99,10 @@ export interface Services {
   scheduler: BackupScheduler;
   presence: BackgroundPresence;
   catalogue: CatalogueService;
+  /** The account's vault directory: every vault's sealed row and account slot; Restore files, Connect the drive. */
+  directory: VaultDirectoryService;
+  /** Computer profiles: account:computers and takeOver. */
+  profiles: ComputerProfileService;
   dispatch: Dispatch;
   /** Stops timers and closes the job history (quit). Running jobs are cancelled. */
   dispose(): void;
@@ -209,6 +216,40 @@ export function composeServices(ports: Ports): Services {
     log: warn,
   });
 
+  const directoryState = new DirectoryState(ports.store);
+  const directory = new VaultDirectoryService({
+    keys,
+    client,
+    config,
+    vaults,
+    runner: ports.runner,
+    state: directoryState,
+    hostName: ports.deviceName,
+    serverIsLocal: (serverUrl) => {
+      const local = ports.localServer?.url();
+      return !!local && new URL(local).origin === new URL(serverUrl).origin;
+    },
+    catalogue,
+    log: warn,
+  });
+  const profiles = new ComputerProfileService({
+    keys,
+    client,
+    config,
+    directory,
+    vaults,
+    state: directoryState,
+    clock: ports.clock,
+    computerName: ports.deviceName,
+    platform: process.platform,
+    lastSuccessAt: (itemId) => history.lastSuccessAt(itemId),
+    onJobEnded: (listener) => queue.onEnded((job) => listener(job)),
+    itemView: (item) => backup.itemView(item),
+    log: warn,
+  });
+  // The unlock offers "This account has backups from N computers" from the directory.
+  keys.setRestoreOffer(directory);
+
   const dialogs = ports.dialogs ?? noDialogs;
   const presence = new BackgroundPresence({
     config,
@@ -255,6 +296,8 @@ export function composeServices(ports: Ports): Services {
       vaults,
       items,
       catalogue,
+      directory,
+      profiles,
       dialogs,
     }),
     isLocked: () => lock.isLocked(),
@@ -263,6 +306,8 @@ export function composeServices(ports: Ports): Services {
 
   scheduler.start();
   catalogue.start();
+  directory.start();
+  profiles.start();
   notifier?.start();
   presence.refresh();
   void reporter.flush(); // reports a previous run could not send
@@ -284,6 +329,8 @@ export function composeServices(ports: Ports): Services {
     scheduler,
     presence,
     catalogue,
+    directory,
+    profiles,
     dispatch,
     dispose() {
       if (disposed) return;
@@ -293,6 +340,8 @@ export function composeServices(ports: Ports): Services {
       queue.shutdown();
       reporter.stop();
       catalogue.dispose();
+      directory.dispose();
+      profiles.dispose();
       keys.forget();
       void argon2.dispose();
       lock.dispose();

@@ -169,6 +169,10 @@ export const computerProfile = z
     items: z.array(protectedItem).max(500),
     preferences: backupPreferences,
     updatedAt: z.string().datetime({ offset: true }),
+    /** The vaults this computer uses (those without items too). */
+    vaultIds: z.array(configId).max(100).optional(),
+    /** The end of this computer's last successful backup, as it knows it. */
+    lastBackupAt: z.string().datetime({ offset: true }).nullable().optional(),
   })
   .strict();
 export type ComputerProfile = z.infer<typeof computerProfile>;

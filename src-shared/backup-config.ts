@@ -51,6 +51,11 @@ export const localVault = z
     /** The repository password is kept in the OS keychain ("vault:<id>"); false: scheduled runs wait for an unlock. */
     passwordStored: z.boolean(),
     createdAt: isoTime,
+    /**
+     * The drive envelope also carries the account's password wrap (anyone with the drive can then
+     * guess the password offline). Absent: on only for an account on the embedded local server.
+     */
+    passwordWrapOnDrive: z.boolean().optional(),
   })
   .strict();
 

@@ -7,9 +7,13 @@
  * sends `run`; the process answers with `progress` and `log` messages and exactly one `done` (or
  * dies: main then marks the job Failed). `cancel` asks it to stop cleanly (the engine's AbortSignal).
  * The repository password crosses this boundary (main -> job process only) because the engine
- * needs it; it never appears in any message from the job process and never in a log.
+ * needs it; it never appears in any message from the job process and never in a log. So does, for
+ * `accountSlot` only, the account's vault slot key (derived from the account master key, which
+ * itself never leaves main).
  */
 import { z } from 'zod';
+import { base64urlOf, keyId, vaultRecord } from './account-keys';
+import { engineEnvelope } from './repository-key-files';
 
 export const JOB_PROTOCOL_VERSION = 1;
 
@@ -115,6 +119,29 @@ export const jobRequest = z.discriminatedUnion('op', [
       rebuild: z.boolean(),
     })
     .strict(),
+  /**
+   * The vault's entry in its own repository: an account slot (the master key wrapped with the AMK's
+   * vault slot key, the directory record sealed beside it), written unless a slot of this key already
+   * holds this very record (an older record's slot is replaced); and, for a folder vault, the drive
+   * envelope, written only over a lower generation. Carries the vault slot key (HKDF of the AMK), never
+   * the AMK, so the job process can seal slots of this account and nothing else.
+   */
+  z
+    .object({
+      op: z.literal('accountSlot'),
+      repo: repoLocation,
+      password: secret,
+      slotKey: base64urlOf(32),
+      keyId,
+      record: vaultRecord,
+      envelope: engineEnvelope.nullable(),
+    })
+    .strict(),
+  /**
+   * Re-key: a password slot for `newPassword` is added, then the slot `password` opened is removed
+   * (other slots stay). Answers the repository id.
+   */
+  z.object({ op: z.literal('rekey'), repo: repoLocation, password: secret, newPassword: secret }).strict(),
   /** One folder level of a snapshot (lazy browsing). */
   z
     .object({
@@ -198,6 +225,14 @@ export const jobOutcome = z
         z.object({ snapshots: z.array(snapshotInfo) }).strict(),
         z.object({ entries: z.array(lsEntry) }).strict(),
         z.object({ forgotten: z.number(), kept: z.number(), prunedBytes: z.number() }).strict(),
+        /** accountSlot: what was written (`kept`: it was there already; `none`: no envelope asked). */
+        z
+          .object({
+            repositoryId: z.string(),
+            accountSlot: z.enum(['written', 'kept']),
+            envelope: z.enum(['written', 'kept', 'none']),
+          })
+          .strict(),
         /** catalogue: snapshots added and dropped, and how many it now holds. */
         z.object({ added: z.number(), dropped: z.number(), catalogued: z.number() }).strict(),
       ])

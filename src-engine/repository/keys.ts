@@ -19,6 +19,7 @@ import {
 import {
   AccountKeyError,
   keyIdOf,
+  passwordKeys,
   parseRecoveryKey,
   recoveryKeys,
   unwrapAmk,
@@ -199,9 +200,29 @@ async function writeKeyFile(storage: Storage, id: string, file: KeyFile['file'])
 
 // ---- account slots ----
 
-async function slotKeyOf(amk: Uint8Array): Promise<Buffer> {
+/**
+ * What an account slot is sealed with: the AMK's vault slot key and the AMK's key id (public). The
+ * desktop app's job process is given this, never the AMK itself.
+ */
+export interface AccountSlotKey {
+  slotKey: Uint8Array;
+  keyId: string;
+}
+
+/** The slot key and key id of an AMK. */
+export async function accountSlotKey(amk: Uint8Array): Promise<AccountSlotKey> {
   if (amk.length !== 32) throw new EngineError('INVALID_ARGUMENT', 'an account master key is 32 bytes');
-  return Buffer.from(await vaultSlotKey(amk));
+  return { slotKey: await vaultSlotKey(amk), keyId: await keyIdOf(amk) };
+}
+
+/** An AMK, or its slot key already derived: either seals and opens account slots. */
+export type AccountKeyMaterial = Uint8Array | AccountSlotKey;
+
+async function slotKeyOf(key: AccountKeyMaterial): Promise<{ slotKey: Buffer; keyId: string }> {
+  const k = key instanceof Uint8Array ? await accountSlotKey(key) : key;
+  if (k.slotKey.length !== 32) throw new EngineError('INVALID_ARGUMENT', 'a vault slot key is 32 bytes');
+  if (!/^[0-9a-f]{32}$/.test(k.keyId)) throw new EngineError('INVALID_ARGUMENT', 'not a key id');
+  return { slotKey: Buffer.from(k.slotKey), keyId: k.keyId };
 }
 
 /**
@@ -210,11 +231,10 @@ async function slotKeyOf(amk: Uint8Array): Promise<Buffer> {
  */
 export async function openAccountSlot(
   storage: Storage,
-  amk: Uint8Array,
+  amk: AccountKeyMaterial,
   problem: KeyProblem,
 ): Promise<{ master: Buffer; slot: string }> {
-  const slotKey = await slotKeyOf(amk);
-  const keyId = await keyIdOf(amk);
+  const { slotKey, keyId } = await slotKeyOf(amk);
   const files = await keyFilesOf(storage, problem);
   for (const f of files) if (!f.ok) problem(`keys/${f.id}`, `${f.reason}; skipped`);
   let matching = 0;
@@ -247,14 +267,14 @@ function openAccountMaster(id: string, slot: EngineAccountSlot, slotKey: Buffer)
 export async function writeAccountSlot(
   storage: Storage,
   master: Buffer,
-  amk: Uint8Array,
+  key: AccountKeyMaterial,
   record: VaultRecord,
 ): Promise<string> {
   const checked = vaultRecord.safeParse(record);
   if (!checked.success) {
     throw new EngineError('INVALID_ARGUMENT', `not a vault record: ${checked.error.issues[0]?.message}`);
   }
-  const slotKey = await slotKeyOf(amk);
+  const { slotKey, keyId } = await slotKeyOf(key);
   const id = randomHex(32);
   const slot: EngineAccountSlot = {
     version: 1,
@@ -262,12 +282,46 @@ export async function writeAccountSlot(
     created: new Date().toISOString(),
     host: os.hostname(),
     username: os.userInfo().username,
-    keyId: await keyIdOf(amk),
+    keyId,
     masterKey: seal(slotKey, master, accountAad(id)).toString('base64'),
     metadata: seal(slotKey, Buffer.from(JSON.stringify(checked.data)), metadataAad(id)).toString('base64'),
   };
   await writeKeyFile(storage, id, slot);
   return id;
+}
+
+/**
+ * The account slots of this key among `names` that hold `master`, each with its vault record (null
+ * when the record does not open or is not one: changed, damaged, or moved from another slot).
+ */
+export async function findAccountSlots(
+  storage: Storage,
+  names: string[],
+  master: Buffer,
+  key: AccountKeyMaterial,
+): Promise<{ id: string; record: VaultRecord | null }[]> {
+  const { slotKey, keyId } = await slotKeyOf(key);
+  const out: { id: string; record: VaultRecord | null }[] = [];
+  for (const f of await readKeyFiles(storage, names)) {
+    if (!f.ok || f.key.kind !== 'account' || f.key.file.keyId !== keyId) continue;
+    const opened = openAccountMaster(f.id, f.key.file, slotKey);
+    if (!opened?.equals(master)) continue;
+    let record: VaultRecord | null = null;
+    try {
+      const plain = open(
+        slotKey,
+        Buffer.from(f.key.file.metadata, 'base64'),
+        metadataAad(f.id),
+        `keys/${f.id}`,
+      );
+      const parsed = vaultRecord.safeParse(JSON.parse(plain.toString('utf8')));
+      if (parsed.success) record = parsed.data;
+    } catch {
+      // changed, or moved here from another slot: no record
+    }
+    out.push({ id: f.id, record });
+  }
+  return out;
 }
 
 /**
@@ -278,35 +332,15 @@ export async function readAccountSlotMetadata(
   storage: Storage,
   names: string[],
   master: Buffer,
-  amk: Uint8Array,
+  key: AccountKeyMaterial,
 ): Promise<VaultRecord> {
-  const slotKey = await slotKeyOf(amk);
-  const keyId = await keyIdOf(amk);
-  let found: string | undefined;
-  for (const f of await readKeyFiles(storage, names)) {
-    if (!f.ok || f.key.kind !== 'account' || f.key.file.keyId !== keyId) continue;
-    const opened = openAccountMaster(f.id, f.key.file, slotKey);
-    if (!opened?.equals(master)) continue;
-    found = f.id;
-    let json: unknown;
-    try {
-      const plain = open(
-        slotKey,
-        Buffer.from(f.key.file.metadata, 'base64'),
-        metadataAad(f.id),
-        `keys/${f.id}`,
-      );
-      json = JSON.parse(plain.toString('utf8'));
-    } catch {
-      continue; // changed, or moved here from another slot; another slot of this account may hold it
-    }
-    const record = vaultRecord.safeParse(json);
-    if (record.success) return record.data;
-  }
-  if (found) {
+  const slots = await findAccountSlots(storage, names, master, key);
+  const found = slots.find((s) => s.record !== null);
+  if (found) return found.record!;
+  if (slots.length > 0) {
     throw new EngineError(
       'CORRUPT',
-      `the vault record in keys/${found} does not open or is not a vault record (changed, damaged or moved from another key)`,
+      `the vault record in keys/${slots[0]!.id} does not open or is not a vault record (changed, damaged or moved from another key)`,
     );
   }
   throw new EngineError('NOT_FOUND', `no key of this account in ${storage.location}`);
@@ -454,6 +488,58 @@ export async function amkFromRecoveryKey(
   throw new EngineError(
     'WRONG_PASSWORD',
     `the recovery key opens no drive envelope in ${storage.location} (it belongs to another account, or is newer than the envelope)`,
+  );
+}
+
+/**
+ * The AMK, from an envelope in `storage` whose password wrap the account's password opens (only
+ * where the person turned the password wrap on for this drive). The wrap's Argon2id parameters are
+ * held to the accepted bounds before anything is allocated; an envelope outside them is named and
+ * skipped.
+ */
+export async function amkFromAccountPassword(
+  storage: Storage,
+  password: string,
+  problem: KeyProblem,
+): Promise<Uint8Array> {
+  const envelopes = (await keyFilesOf(storage, problem)).flatMap((f) =>
+    f.ok && f.key.kind === 'envelope' && f.key.file.passwordWrap
+      ? [{ id: f.id, env: f.key.file, wrap: f.key.file.passwordWrap }]
+      : [],
+  );
+  if (envelopes.length === 0) {
+    throw new EngineError(
+      'NOT_FOUND',
+      `no drive envelope in ${storage.location} carries the account password: it opens with the recovery key (or its own password)`,
+    );
+  }
+  for (const { id, env, wrap } of envelopes) {
+    let keys;
+    try {
+      keys = await passwordKeys(password, wrap.kdf);
+    } catch (err) {
+      if (!(err instanceof AccountKeyError)) throw err;
+      problem(`keys/${id}`, `${err.message}; skipped`);
+      continue;
+    }
+    try {
+      const ctx = {
+        accountUid: env.accountUid,
+        kind: 'password' as const,
+        generation: wrap.generation,
+        keyId: env.keyId,
+      };
+      return await unwrapAmk(wrap.sealed, keys.wrapKey, ctx);
+    } catch (err) {
+      if (!(err instanceof AccountKeyError)) throw err;
+    } finally {
+      keys.wrapKey.fill(0);
+      keys.authKey.fill(0);
+    }
+  }
+  throw new EngineError(
+    'WRONG_PASSWORD',
+    `the account password opens no drive envelope in ${storage.location} (another account's, or a password changed since the envelope was written)`,
   );
 }
 

@@ -14,8 +14,10 @@ import {
   type Subkeys,
 } from './crypto';
 import {
+  amkFromAccountPassword,
   amkFromRecoveryKey,
   describeKeyFile,
+  findAccountSlots,
   openAccountSlot,
   openPasswordSlot,
   opensRepository,
@@ -24,6 +26,7 @@ import {
   writeAccountSlot,
   writePasswordSlot,
   RANDOM_NAME,
+  type AccountKeyMaterial,
   type KeyListing,
   type KeyProblem,
 } from './keys';
@@ -160,6 +163,8 @@ export class Repository implements LockPort {
   readonly unreadableSnapshots = new Map<string, string>();
   /** Every file skipped so far because it could not be used; see `onProblem`. */
   readonly problems: RepositoryProblem[] = [];
+  /** The password slot this repository was opened with (`open` only): the one a re-key replaces. */
+  openedWith: string | undefined;
   /** Told of each problem once, as it is found (the CLI prints them as warnings). */
   onProblem: ((p: RepositoryProblem) => void) | undefined;
   private readonly strayReported = new Set<string>();
@@ -210,14 +215,16 @@ export class Repository implements LockPort {
    */
   static async open(storage: Storage, password: string, opts: OpenOptions = {}): Promise<Repository> {
     const problems: RepositoryProblem[] = [];
-    const { master } = await openPasswordSlot(storage, password, collect(problems, opts));
-    return Repository.withMaster(storage, master, problems, opts);
+    const { master, slot } = await openPasswordSlot(storage, password, collect(problems, opts));
+    const repo = await Repository.withMaster(storage, master, problems, opts);
+    repo.openedWith = slot;
+    return repo;
   }
 
   /** Opens with an account master key (AMK): the account slot whose key id is the AMK's. */
   static async openWithAccountKey(
     storage: Storage,
-    amk: Uint8Array,
+    amk: AccountKeyMaterial,
     opts: OpenOptions = {},
   ): Promise<Repository> {
     const problems: RepositoryProblem[] = [];
@@ -236,6 +243,26 @@ export class Repository implements LockPort {
   ): Promise<Repository> {
     const problems: RepositoryProblem[] = [];
     const amk = await amkFromRecoveryKey(storage, recoveryKey, collect(problems, opts));
+    try {
+      const { master } = await openAccountSlot(storage, amk, collect(problems, opts));
+      return await Repository.withMaster(storage, master, problems, opts);
+    } finally {
+      amk.fill(0);
+    }
+  }
+
+  /**
+   * Opens a folder vault with its account's password alone, where the person turned the drive's
+   * password wrap on: the envelope gives the AMK, which opens the account slot. The AMK is wiped once
+   * the master key is out.
+   */
+  static async openWithAccountPassword(
+    storage: Storage,
+    password: string,
+    opts: OpenOptions = {},
+  ): Promise<Repository> {
+    const problems: RepositoryProblem[] = [];
+    const amk = await amkFromAccountPassword(storage, password, collect(problems, opts));
     try {
       const { master } = await openAccountSlot(storage, amk, collect(problems, opts));
       return await Repository.withMaster(storage, master, problems, opts);
@@ -277,7 +304,7 @@ export class Repository implements LockPort {
    * Adds an account slot: the master key and the vault's directory record, sealed under the AMK's
    * vault slot key. The record must name this repository.
    */
-  async addAccountSlot(amk: Uint8Array, record: VaultRecord): Promise<string> {
+  async addAccountSlot(amk: AccountKeyMaterial, record: VaultRecord): Promise<string> {
     if (record?.repositoryId !== this.config.id) {
       throw new EngineError(
         'INVALID_ARGUMENT',
@@ -288,7 +315,7 @@ export class Repository implements LockPort {
   }
 
   /** The vault record in this repository's account slot of the AMK's account. */
-  async readAccountMetadata(amk: Uint8Array): Promise<VaultRecord> {
+  async readAccountMetadata(amk: AccountKeyMaterial): Promise<VaultRecord> {
     const record = await readAccountSlotMetadata(
       this.storage,
       await this.listNames('keys'),
@@ -302,6 +329,11 @@ export class Repository implements LockPort {
       );
     }
     return record;
+  }
+
+  /** This repository's account slots of the key's account, each with its vault record (or null). */
+  async accountSlots(key: AccountKeyMaterial): Promise<{ id: string; record: VaultRecord | null }[]> {
+    return findAccountSlots(this.storage, await this.listNames('keys'), this.master, key);
   }
 
   /** Every key file with its kind; damaged ones are listed (and named as problems) too. */

@@ -49,6 +49,8 @@ const OP_WORDS: Record<JobRequest['op'], string> = {
   snapshots: 'listing the backups',
   ls: 'listing the folder',
   catalogue: 'updating the file catalogue',
+  accountSlot: "writing the vault's account key",
+  rekey: "replacing the vault's password key",
 };
 
 export function runOverJobProcess(

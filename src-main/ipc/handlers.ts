@@ -4,11 +4,12 @@ import type { BackupService } from '../services/backup/backup-service';
 import type { ProtectedItemService } from '../services/backup/protected-item-service';
 import type { VaultService } from '../services/backup/vault-service';
 import type { CatalogueService } from '../services/catalogue/catalogue-service';
+import type { ComputerProfileService } from '../services/account-vaults/computer-profile-service';
+import type { VaultDirectoryService } from '../services/account-vaults/vault-directory-service';
 import type { Dialogs } from '../services/ports';
 import type { LockService } from '../services/lock-service';
 import type { SecretStoreKind } from '../../src-shared/ipc-contract';
 import type { SettingsService } from '../services/settings-service';
-import { ServiceError } from '../services/service-error';
 import type { Handlers } from './dispatch';
 
 export interface HandlerServices {
@@ -21,6 +22,8 @@ export interface HandlerServices {
   vaults: VaultService;
   items: ProtectedItemService;
   catalogue: CatalogueService;
+  directory: VaultDirectoryService;
+  profiles: ComputerProfileService;
   dialogs: Dialogs;
   /** Runs after the answer to lock:lockAndClose has been sent, so the renderer sees it first. */
   defer?: (fn: () => void) => void;
@@ -35,6 +38,8 @@ export function createHandlers({
   vaults,
   items,
   catalogue,
+  directory,
+  profiles,
   dialogs,
   defer = (fn) => setTimeout(fn, 0),
 }: HandlerServices): Handlers {
@@ -62,12 +67,7 @@ export function createHandlers({
 
     'backup:overview': () => backup.overview(),
     'backup:setPreferences': (input) => backup.setPreferences(input),
-    'vault:create': (input) => {
-      // TEMPORARY (the lead removes this at merge): until VaultService makes the random password
-      // of a "new" vault, one without a password is refused here.
-      if (input.password === undefined) throw new ServiceError('bad_request', 'Enter the vault password.');
-      return vaults.create({ ...input, password: input.password });
-    },
+    'vault:create': (input) => vaults.create(input),
     'vault:rename': (input) => vaults.rename(input.vaultId, input.name),
     'vault:remove': async (input) => {
       await vaults.remove(input.vaultId);
@@ -105,15 +105,9 @@ export function createHandlers({
     'account:reauthenticate': (input) => account.reauthenticate(input),
     'account:changePassword': (input) => account.changePassword(input),
     'auth:forgotPassword': (input) => lock.forgotPassword(input),
-    // TEMPORARY (the lead removes these at merge): keys-vaults's VaultDirectoryService and
-    // ComputerProfileService answer these.
-    'account:computers': notAvailable,
-    'account:addVaults': notAvailable,
-    'account:connectDrive': notAvailable,
-    'account:takeOver': notAvailable,
+    'account:computers': () => profiles.computers(),
+    'account:addVaults': (input) => directory.addVaults(input.vaultIds),
+    'account:connectDrive': (input) => directory.connectDrive(input.vaultId, input.path),
+    'account:takeOver': (input) => profiles.takeOver(input),
   };
-}
-
-function notAvailable(): never {
-  throw new ServiceError('internal', 'Not available in this version.');
 }

@@ -45,3 +45,19 @@ export async function openOp(
     value: { repositoryId: repo.config.id },
   };
 }
+
+export async function rekeyOp(
+  request: Extract<JobRequest, { op: 'rekey' }>,
+  ctx: JobContext,
+): Promise<JobOutcome> {
+  const repo = await Repository.open(storageFor(request.repo), request.password);
+  ctx.throwIfCancelled();
+  const old = repo.openedWith;
+  if (old === undefined) throw new Error('the repository did not say which key opened it');
+  // The new slot first: the repository always has a password slot that opens it.
+  await repo.addKey(request.newPassword);
+  await repo.removeKey(old);
+  const message = `Replaced the vault's password key ${repoPlace(request.repo)}.`;
+  ctx.log('info', null, message);
+  return { ...emptyOutcome('success', message, null), value: { repositoryId: repo.config.id } };
+}

@@ -3,12 +3,13 @@
  * failure in words (describeFailure) with the counts it reached. Never throws.
  */
 import type { JobOutcome, JobRequest } from '../../src-shared/job-protocol';
+import { accountSlotOp } from './account-slot-op';
 import { backupOp } from './backup-op';
 import { lsOp, snapshotsOp } from './browse-ops';
 import { catalogueOp } from './catalogue-op';
 import { describeFailure, failureOutcome } from './failure';
 import type { JobContext } from './job-context';
-import { initOp, openOp } from './repository-ops';
+import { initOp, openOp, rekeyOp } from './repository-ops';
 import { restoreOp } from './restore-op';
 import { retentionOp } from './retention-op';
 import { verifyOp } from './verify-op';
@@ -33,6 +34,10 @@ function dispatch(request: JobRequest, ctx: JobContext): Promise<JobOutcome> {
       return lsOp(request, ctx);
     case 'catalogue':
       return catalogueOp(request, ctx);
+    case 'accountSlot':
+      return accountSlotOp(request, ctx);
+    case 'rekey':
+      return rekeyOp(request, ctx);
   }
 }
 

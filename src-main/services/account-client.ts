@@ -33,6 +33,8 @@ import type {
   deviceWrapInput,
 } from '../../src-shared/account-keys-api';
 import type { IpcErrorCode } from '../../src-shared/ipc-contract';
+import type { DirectoryVaultRow, ProfileRow } from '../../src-shared/account-keys';
+import type { AccountDirectory } from '../../src-shared/account-keys-api';
 import {
   routes,
   CSRF_HEADER,
@@ -43,6 +45,7 @@ import {
   type DeviceRegistration,
   type DeviceSignIn,
   type DeviceSignInInput,
+  type DeviceList,
   type DeviceStorageUsage,
   type ErrorCode,
   type JobReportInput,
@@ -418,6 +421,76 @@ export class AccountClient {
     input: RegenerateRecoveryCodesInput,
   ): Promise<RecoveryCodes> {
     return this.request(baseUrl, routes.regenerateRecoveryCodes, { token: sessionToken, body: input });
+  }
+
+  // ---- vault directory and computer profiles (sealed rows the server cannot read) ----
+
+  /** Every directory row and profile of the account, soft-deleted ones included (fresh session). */
+  directory(baseUrl: string, sessionToken: string): Promise<AccountDirectory> {
+    return this.request(baseUrl, routes.directory, { token: sessionToken });
+  }
+
+  /** Writes a vault's row at `version` (stored + 1, or 1); another version is `conflict`. */
+  putDirectoryRow(
+    baseUrl: string,
+    sessionToken: string,
+    vaultId: string,
+    body: { version: number; sealed: string },
+  ): Promise<DirectoryVaultRow> {
+    return this.request(baseUrl, routes.putDirectoryRow, { token: sessionToken, params: { vaultId }, body });
+  }
+
+  /** Marks a vault's row deleted at `version` (the row stays: deletions are soft). */
+  deleteDirectoryRow(
+    baseUrl: string,
+    sessionToken: string,
+    vaultId: string,
+    version: number,
+  ): Promise<DirectoryVaultRow> {
+    return this.request(baseUrl, routes.deleteDirectoryRow, {
+      token: sessionToken,
+      params: { vaultId },
+      body: { version },
+    });
+  }
+
+  /** Writes this computer's own profile at `version` (the server refuses another computer's). */
+  putProfile(
+    baseUrl: string,
+    sessionToken: string,
+    computerId: string,
+    body: { version: number; sealed: string },
+  ): Promise<ProfileRow> {
+    return this.request(baseUrl, routes.putProfile, { token: sessionToken, params: { computerId }, body });
+  }
+
+  /** Marks a computer's profile deleted (a takeover ends the old computer's profile). */
+  deleteProfile(
+    baseUrl: string,
+    sessionToken: string,
+    computerId: string,
+    version: number,
+  ): Promise<ProfileRow> {
+    return this.request(baseUrl, routes.deleteProfile, {
+      token: sessionToken,
+      params: { computerId },
+      body: { version },
+    });
+  }
+
+  /** Forgets a computer's device wrap of the AMK. */
+  async deleteDeviceWrap(baseUrl: string, sessionToken: string, computerId: string): Promise<void> {
+    await this.request(baseUrl, routes.deleteDeviceWrap, { token: sessionToken, params: { computerId } });
+  }
+
+  /** The account's devices, each with the computer it signed in from. */
+  devices(baseUrl: string, sessionToken: string): Promise<DeviceList> {
+    return this.request(baseUrl, routes.devices, { token: sessionToken });
+  }
+
+  /** Revokes one device of the account (its token, its sign-in's sessions). */
+  async revokeDeviceById(baseUrl: string, sessionToken: string, deviceId: string): Promise<void> {
+    await this.request(baseUrl, routes.revokeDevice, { token: sessionToken, params: { id: deviceId } });
   }
 
   /** The answer's type is the route's reply schema's, from the contract. */

@@ -12,7 +12,7 @@ export interface SecretStore {
 }
 
 /** The keys the settings store holds; values are read back as `unknown` and validated by services. */
-export type StoreKey = 'lock' | 'settings' | 'remembered' | 'backup' | 'accountKeys';
+export type StoreKey = 'lock' | 'settings' | 'remembered' | 'backup' | 'accountKeys' | 'accountDirectory';
 
 /**
  * Persistent settings. `write` is synchronous on purpose: the lock state must be on disk before the

@@ -20,9 +20,16 @@ import type { EngineRunner } from './engine-runner';
 import type { VaultPasswords } from './job-queue';
 import { accountRepositoryUrl, vaultLocation, vaultPlace } from './repo-location';
 
-// The contract lets "new" omit the password (a random one made in main); until this service makes
-// it, the IPC handler refuses a missing one and this takes only inputs that have it.
-export type CreateVaultInput = ChannelInput<'vault:create'> & { password: string };
+/**
+ * vault:create's input: "new" may leave the password out (main then makes a random one that the
+ * account's directory keeps); a folder vault may carry its choice of the drive's password wrap.
+ */
+export type CreateVaultInput = ChannelInput<'vault:create'>;
+
+/** A new vault's repository password when the person sets none: 256 random bits, base64url. */
+export function randomRepositoryPassword(): string {
+  return crypto.randomBytes(32).toString('base64url');
+}
 
 export function vaultSecretAccount(vaultId: string): string {
   return `vault:${vaultId}`;
@@ -73,6 +80,10 @@ export class VaultService implements VaultPasswords {
   }
 
   async create(input: CreateVaultInput): Promise<VaultView> {
+    if (input.password === undefined && input.mode !== 'new') {
+      throw new ServiceError('bad_request', 'Enter the password of the existing vault.');
+    }
+    const password = input.password ?? randomRepositoryPassword();
     const config = this.o.config.get();
     let target: { place: string; repo: RepoLocation; vault: DistributiveOmit<Vault, 'repositoryId'> };
     const base = {
@@ -90,7 +101,14 @@ export class VaultService implements VaultPasswords {
       target = {
         place: `in ${folder}`,
         repo: { kind: 'local', path: folder },
-        vault: { ...base, type: 'local', path: folder },
+        vault: {
+          ...base,
+          type: 'local',
+          path: folder,
+          ...(input.type === 'local' && input.passwordWrapOnDrive !== undefined
+            ? { passwordWrapOnDrive: input.passwordWrapOnDrive }
+            : {}),
+        },
       };
     } else {
       const account = await this.o.accountStorage.current();
@@ -125,7 +143,7 @@ export class VaultService implements VaultPasswords {
     if (input.storePassword) {
       // Before the repository exists: a keychain that cannot keep it fails early, with nothing made.
       try {
-        await this.o.secrets.set(secretAccount, input.password);
+        await this.o.secrets.set(secretAccount, password);
       } catch {
         throw new ServiceError(
           'internal',
@@ -136,7 +154,7 @@ export class VaultService implements VaultPasswords {
     let repositoryId: string;
     try {
       repositoryId = await this.repositoryId(
-        { op: input.mode === 'new' ? 'init' : 'open', repo: target.repo, password: input.password },
+        { op: input.mode === 'new' ? 'init' : 'open', repo: target.repo, password },
         target.place,
       );
     } catch (error) {
@@ -145,9 +163,110 @@ export class VaultService implements VaultPasswords {
     }
     const vault = { ...target.vault, repositoryId } as Vault;
     this.o.config.update((c) => void c.vaults.push(vault));
-    if (!input.storePassword) this.memory.set(base.id, input.password);
+    if (!input.storePassword) this.memory.set(base.id, password);
     this.passwordsChanged();
     return this.view(vault);
+  }
+
+  /**
+   * Adds a vault this account already has (from its directory, on another computer): the same vault
+   * id, its repository opened with `password` at `repo` and checked to be the one `repositoryId`
+   * names. The password is kept in the keychain when the keychain works, else in memory until lock.
+   */
+  async adopt(vault: Vault, password: string, expectedName: string): Promise<VaultView> {
+    const config = this.o.config.get();
+    if (config.vaults.some((v) => v.id === vault.id)) {
+      throw new ServiceError('conflict', `The vault "${vault.name}" is already on this computer.`);
+    }
+    if (vault.type === 'local') {
+      const same = config.vaults.find((v) => v.type === 'local' && path.resolve(v.path) === vault.path);
+      if (same) throw new ServiceError('conflict', `The vault "${same.name}" already uses ${vault.path}.`);
+    }
+    const place = vaultPlace(vault);
+    const another = new ServiceError('conflict', `That folder holds another vault, not "${expectedName}".`);
+    const id = await this.repositoryId(
+      { op: 'open', repo: await this.repoLocation(vault), password },
+      place,
+    ).catch((error: unknown) => {
+      // The vault's own password opens its repository: a folder it does not open holds another one.
+      if (vault.type === 'local' && error instanceof ServiceError && error.code === 'wrong_password')
+        throw another;
+      throw error;
+    });
+    if (id !== vault.repositoryId) {
+      throw new ServiceError(
+        'conflict',
+        vault.type === 'local'
+          ? another.message
+          : `The repository ${place} is another vault, not "${expectedName}"; nothing was added.`,
+      );
+    }
+    let stored = false;
+    try {
+      await this.o.secrets.set(vaultSecretAccount(vault.id), password);
+      stored = true;
+    } catch {
+      // No working keychain: held in memory until lock, like a password not kept here.
+    }
+    const added = { ...vault, passwordStored: stored } as Vault;
+    this.o.config.update((c) => void c.vaults.push(added));
+    if (!stored) this.memory.set(vault.id, password);
+    this.passwordsChanged();
+    return this.view(added);
+  }
+
+  /**
+   * Re-keys a vault (the computer that knew its password was revoked): a password slot for a new
+   * random password is added and the one the current password opened removed. The new password is
+   * kept as the old one was (keychain, else memory); the account's directory takes it at its next sync.
+   */
+  async rekey(vaultId: string): Promise<void> {
+    const vault = this.find(vaultId);
+    const password = await this.get(vaultId);
+    if (password === null) throw new ServiceError('wrong_password', this.missingReason(vaultId));
+    const newPassword = randomRepositoryPassword();
+    const outcome = await this.o.runner.run(
+      { op: 'rekey', repo: await this.repoLocation(vault), password, newPassword },
+      { onProgress: () => {}, onLog: () => {} },
+      new AbortController().signal,
+    );
+    if (outcome.status !== 'success') throw engineError(outcome, vaultPlace(vault));
+    await this.keep(vault, newPassword);
+  }
+
+  /**
+   * The account's directory holds another password for this vault (re-keyed on another computer):
+   * kept here only if it opens the vault's own repository. `refused`: it does not open it (or opens
+   * another repository); `unknown`: the repository could not be reached to tell (a drive not
+   * connected, a server away).
+   */
+  async adoptPassword(vaultId: string, password: string): Promise<'adopted' | 'refused' | 'unknown'> {
+    const vault = this.find(vaultId);
+    try {
+      const id = await this.repositoryId(
+        { op: 'open', repo: await this.repoLocation(vault), password },
+        vaultPlace(vault),
+      );
+      if (id !== vault.repositoryId) return 'refused';
+    } catch (error) {
+      return error instanceof ServiceError && error.code === 'wrong_password' ? 'refused' : 'unknown';
+    }
+    await this.keep(vault, password);
+    return 'adopted';
+  }
+
+  /** In memory at once (so it is never lost in between), then in the keychain where the vault keeps it. */
+  private async keep(vault: Vault, password: string): Promise<void> {
+    this.memory.set(vault.id, password);
+    if (vault.passwordStored) {
+      try {
+        await this.o.secrets.set(vaultSecretAccount(vault.id), password);
+        this.memory.delete(vault.id);
+      } catch {
+        // The keychain refused: held in memory until lock; the account's directory keeps it too.
+      }
+    }
+    this.passwordsChanged();
   }
 
   /** Where the job process finds the vault's repository (with the device token for account storage). */

@@ -1,0 +1,82 @@
+/**
+ * A vault's entry in its own repository, so it opens from the account even when the server's
+ * directory is lost: the account slot (the master key under the AMK's vault slot key, the directory
+ * record beside it) and, for a folder vault, the drive envelope (docs/repository-format.md, "Keys").
+ * Main sends the vault slot key, never the AMK.
+ */
+import { fromBase64url } from '../../src-shared/account-crypto';
+import type { VaultRecord } from '../../src-shared/account-keys';
+import type { JobOutcome, JobRequest } from '../../src-shared/job-protocol';
+import { EngineError, readEnvelope, writeEnvelope } from '../../src-engine/index';
+import { emptyOutcome } from '../services/backup/engine-runner';
+import { repoPlace } from '../services/backup/repo-location';
+import type { JobContext } from './job-context';
+import { openRepository } from './repository-ops';
+
+export async function accountSlotOp(
+  request: Extract<JobRequest, { op: 'accountSlot' }>,
+  ctx: JobContext,
+): Promise<JobOutcome> {
+  const place = repoPlace(request.repo);
+  if (request.envelope && request.repo.kind !== 'local') {
+    throw new EngineError(
+      'INVALID_ARGUMENT',
+      `a drive envelope belongs only in a folder vault, not ${place}`,
+    );
+  }
+  const repo = await openRepository(request, ctx);
+  if (request.record.repositoryId !== repo.config.id) {
+    throw new EngineError(
+      'INVALID_ARGUMENT',
+      `the vault record names repository ${request.record.repositoryId}, but the repository ${place} is ${repo.config.id}`,
+    );
+  }
+  const key = { slotKey: fromBase64url(request.slotKey), keyId: request.keyId };
+  try {
+    const slots = await repo.accountSlots(key);
+    let accountSlot: 'written' | 'kept' = 'kept';
+    if (!slots.some((s) => s.record !== null && sameRecord(s.record, request.record))) {
+      await repo.addAccountSlot(key, request.record);
+      // The new slot is written first, so the repository always has one of this account.
+      for (const old of slots) await repo.removeKey(old.id);
+      accountSlot = 'written';
+      ctx.log('info', null, `Wrote the vault's account key ${place}.`);
+    }
+    let envelope: 'written' | 'kept' | 'none' = 'none';
+    if (request.envelope) {
+      const existing = await readEnvelope(repo.storage, request.envelope.accountUid).catch((err: unknown) => {
+        if (err instanceof EngineError && err.code === 'CORRUPT') return undefined;
+        throw err;
+      });
+      if (existing && existing.generation >= request.envelope.generation) {
+        envelope = 'kept';
+      } else {
+        await writeEnvelope(repo.storage, request.envelope);
+        envelope = 'written';
+        ctx.log('info', null, `Wrote the account's drive envelope ${place}.`);
+      }
+    }
+    return {
+      ...emptyOutcome('success', `The vault's account entry ${place} is up to date.`, null),
+      value: { repositoryId: repo.config.id, accountSlot, envelope },
+    };
+  } finally {
+    key.slotKey.fill(0);
+  }
+}
+
+/** Field by field, whatever order the keys were written in. */
+function sameRecord(a: VaultRecord, b: VaultRecord): boolean {
+  return canonical(a) === canonical(b);
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

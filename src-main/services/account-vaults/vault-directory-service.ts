@@ -1,0 +1,523 @@
+/**
+ * The account's vault directory on this computer (docs/security-model.md, "Your account is your
+ * key"). While the AMK is available, every vault of this computer has its row on the server: a
+ * vault record (kind, repository id, name, location hints, repository password) sealed under the
+ * AMK at version + 1, written when the vault is created, renamed, or first seen without a row (an
+ * existing vault joins with its current password); a vault removed here has its row soft-deleted.
+ * Every vault also gets its account slot in its own repository, and a folder vault the drive
+ * envelope, through the job process (which is given the vault slot key, never the AMK).
+ *
+ * The server is not trusted with what it answers: a row that does not open under this account's
+ * key for its own vault id and version (moved from another vault or account, changed), a version
+ * older than one this computer has seen, or a record naming another repository than the vault's is
+ * refused with words, and nothing is written over it.
+ */
+import fs from 'node:fs';
+import {
+  AccountKeyError,
+  keyIdOf,
+  openVaultRecord,
+  sealVaultRecord,
+  toBase64url,
+  vaultSlotKey,
+} from '../../../src-shared/account-crypto';
+import type { VaultRecord } from '../../../src-shared/account-keys';
+import type { AccountDirectory, AccountKeys } from '../../../src-shared/account-keys-api';
+import type { Vault } from '../../../src-shared/backup-config';
+import type { DirectoryVaultView, VaultView } from '../../../src-shared/ipc-contract';
+import type { EngineEnvelope } from '../../../src-shared/repository-key-files';
+import type { AccountClient } from '../account-client';
+import type { BackupConfigStore } from '../backup/backup-config-store';
+import type { EngineRunner } from '../backup/engine-runner';
+import { vaultPlace } from '../backup/repo-location';
+import { checkedFolder, engineError, type VaultService } from '../backup/vault-service';
+import type { AccountKeyHolder, RestoreOffer, UnlockedAccountKeys } from '../ports';
+import { ServiceError } from '../service-error';
+import type { DirectoryState } from './directory-state';
+
+/** The calls of AccountClient this service makes. */
+export type DirectoryClient = Pick<
+  AccountClient,
+  'directory' | 'putDirectoryRow' | 'deleteDirectoryRow' | 'accountKeys'
+>;
+
+/** One directory row as this computer reads it: its record, or why it was refused. */
+export interface DirectoryEntry {
+  vaultId: string;
+  version: number;
+  deleted: boolean;
+  record: VaultRecord | null;
+  /** Why the row was refused (then `record` is null); null for a good or deleted row. */
+  problem: string | null;
+}
+
+export interface VaultDirectoryOptions {
+  keys: AccountKeyHolder;
+  client: DirectoryClient;
+  config: BackupConfigStore;
+  vaults: VaultService;
+  runner: EngineRunner;
+  state: DirectoryState;
+  /** This computer's name, kept in records as where a vault was made and where a drive was. */
+  hostName: string;
+  /** Whether the account's server is the embedded local one (the password wrap's default). */
+  serverIsLocal(serverUrl: string): boolean;
+  /** Builds an added vault's catalogue in the background (Restore's search). */
+  catalogue?: { update(vaultId: string, rebuild: boolean, trigger: 'catch-up'): unknown };
+  log?: (message: string) => void;
+}
+
+export const keyUnavailable = () =>
+  new ServiceError(
+    'key_unavailable',
+    "This account's key is not available on this computer now: unlock Strongroom with the account's password.",
+  );
+
+export class VaultDirectoryService implements RestoreOffer {
+  /** The directory as last read in this unlock, so writes go on when a read needs a fresh session. */
+  private entries = new Map<string, DirectoryEntry>();
+  private wraps: AccountKeys | null = null;
+  /** Per vault, the record and envelope generation its repository holds (checked this unlock). */
+  private readonly slotsDone = new Map<string, string>();
+  private readonly problemList = new Map<string, string>();
+  private chain: Promise<void> = Promise.resolve();
+  private pending = false;
+  private readonly disposers: (() => void)[] = [];
+
+  constructor(private readonly o: VaultDirectoryOptions) {}
+
+  start(): void {
+    this.disposers.push(
+      this.o.keys.onChange((keys) => {
+        this.entries = new Map();
+        this.wraps = null;
+        this.slotsDone.clear();
+        this.problemList.clear();
+        if (keys) void this.sync();
+      }),
+      this.o.config.onChange(() => {
+        if (this.o.keys.current()) void this.sync();
+      }),
+      // A vault whose password was not at hand joins once it is entered.
+      this.o.vaults.onPasswordsChanged(() => {
+        if (this.o.keys.current()) void this.sync();
+      }),
+    );
+  }
+
+  dispose(): void {
+    for (const d of this.disposers.splice(0)) d();
+  }
+
+  /** RestoreOffer: the directory holds vaults this computer does not have (false when it cannot tell). */
+  async hasVaultsElsewhere(keys: UnlockedAccountKeys): Promise<boolean> {
+    try {
+      const { entries } = await this.read(keys);
+      return this.views(entries).some((v) => !v.onThisComputer);
+    } catch (error) {
+      this.o.log?.(`vault directory not read: ${(error as Error).message}`);
+      return false;
+    }
+  }
+
+  /** Rows refused this unlock, in words (vault id → why). */
+  problems(): Map<string, string> {
+    return new Map(this.problemList);
+  }
+
+  /**
+   * Brings the directory and the repositories' account entries up to date with this computer's
+   * vaults. Runs one at a time; calls while one waits join it. Resolves when done (never rejects:
+   * what failed is logged and tried again at the next change or unlock).
+   */
+  sync(): Promise<void> {
+    if (this.pending) return this.chain;
+    this.pending = true;
+    this.chain = this.chain.then(async () => {
+      this.pending = false;
+      const keys = await heldCopy(this.o.keys.current());
+      if (!keys) return;
+      try {
+        await this.syncOnce(keys);
+      } catch (error) {
+        this.o.log?.(`vault directory not brought up to date: ${(error as Error).message}`);
+      } finally {
+        keys.amk.fill(0);
+      }
+    });
+    return this.chain;
+  }
+
+  /** The directory read now (fresh session), each row opened and checked. */
+  async read(
+    keys: UnlockedAccountKeys,
+  ): Promise<{ entries: Map<string, DirectoryEntry>; raw: AccountDirectory }> {
+    const raw = await this.o.client.directory(keys.serverUrl, keys.sessionToken);
+    if (raw.accountUid !== keys.accountUid) {
+      throw new ServiceError(
+        'conflict',
+        "The account server answered another account's directory; nothing was changed.",
+      );
+    }
+    const entries = new Map<string, DirectoryEntry>();
+    for (const row of raw.vaults) {
+      const entry = await this.openRow(keys, row);
+      entries.set(row.vaultId, entry);
+      if (entry.problem) this.problemList.set(row.vaultId, entry.problem);
+      else this.problemList.delete(row.vaultId);
+    }
+    this.entries = entries;
+    return { entries, raw };
+  }
+
+  private async openRow(
+    keys: UnlockedAccountKeys,
+    row: AccountDirectory['vaults'][number],
+  ): Promise<DirectoryEntry> {
+    const base = { vaultId: row.vaultId, version: row.version, deleted: row.deletedAt !== null };
+    const seen = this.o.state.vaultVersion(keys.accountUid, row.vaultId);
+    if (row.version < seen) {
+      return {
+        ...base,
+        record: null,
+        problem: `The account server answered an older entry (version ${row.version}) for ${this.vaultWords(row.vaultId)} than this computer has seen (version ${seen}); it was refused and nothing was changed.`,
+      };
+    }
+    // A deletion keeps the old sealed value under a newer version, so it no longer opens: it is gone.
+    if (base.deleted) {
+      this.o.state.sawVault(keys.accountUid, row.vaultId, row.version);
+      return { ...base, record: null, problem: null };
+    }
+    try {
+      const record = await openVaultRecord(keys.amk, row, { accountUid: keys.accountUid });
+      this.o.state.sawVault(keys.accountUid, row.vaultId, row.version);
+      return { ...base, record, problem: null };
+    } catch (error) {
+      if (!(error instanceof AccountKeyError) && !(error instanceof SyntaxError) && !isZodError(error)) {
+        throw error;
+      }
+      return {
+        ...base,
+        record: null,
+        problem: `The account server's entry for ${this.vaultWords(row.vaultId)} does not open with this account's key (it was made for another vault or another account, or changed); it was refused and nothing was changed.`,
+      };
+    }
+  }
+
+  /** "the vault "USB backup"" when this computer knows it, else its id. */
+  private vaultWords(vaultId: string): string {
+    let name: string | undefined;
+    try {
+      name = this.o.config.get().vaults.find((v) => v.id === vaultId)?.name;
+    } catch {
+      // An invalid configuration names nothing: the id says which row.
+    }
+    return name === undefined ? `the vault ${vaultId}` : `the vault "${name}"`;
+  }
+
+  private async syncOnce(keys: UnlockedAccountKeys): Promise<void> {
+    await this.read(keys).catch((error: unknown) => {
+      // Writes need only a full session; a stale one still writes from what was read at unlock.
+      if (this.entries.size === 0) this.o.log?.(`vault directory not read: ${(error as Error).message}`);
+    });
+    if (!this.wraps) {
+      this.wraps = await this.o.client.accountKeys(keys.serverUrl, keys.sessionToken).catch(() => null);
+    }
+    const vaults = this.o.config.get().vaults;
+    for (const vault of vaults) {
+      try {
+        await this.syncVault(keys, vault);
+      } catch (error) {
+        this.o.log?.(`vault "${vault.name}": account entry not written: ${(error as Error).message}`);
+      }
+    }
+    const here = new Set(vaults.map((v) => v.id));
+    for (const vaultId of this.o.state.joined(keys.accountUid)) {
+      if (here.has(vaultId)) continue;
+      const entry = this.entries.get(vaultId);
+      if (entry && !entry.deleted && !entry.problem) {
+        const row = await this.o.client.deleteDirectoryRow(
+          keys.serverUrl,
+          keys.sessionToken,
+          vaultId,
+          this.nextVersion(keys, vaultId),
+        );
+        this.o.state.sawVault(keys.accountUid, vaultId, row.version);
+        this.entries.set(vaultId, { ...entry, version: row.version, deleted: true, record: null });
+      }
+      this.o.state.setJoined(keys.accountUid, vaultId, false);
+    }
+  }
+
+  private nextVersion(keys: UnlockedAccountKeys, vaultId: string): number {
+    const known = this.entries.get(vaultId)?.version ?? 0;
+    return Math.max(known, this.o.state.vaultVersion(keys.accountUid, vaultId)) + 1;
+  }
+
+  private async syncVault(keys: UnlockedAccountKeys, vault: Vault): Promise<void> {
+    const entry = this.entries.get(vault.id);
+    if (entry?.problem) return; // refused: never written over
+    if (entry?.record && entry.record.repositoryId !== vault.repositoryId) {
+      this.problemList.set(
+        vault.id,
+        `The account server's entry for the vault "${vault.name}" names another repository than the one on this computer; it was refused and nothing was changed.`,
+      );
+      return;
+    }
+    let password = await this.o.vaults.get(vault.id);
+    const listed = entry && !entry.deleted ? entry.record?.repositoryPassword : undefined;
+    // Another computer re-keyed the vault (or this one does not hold its password): the directory's
+    // password is taken only if it opens the vault's own repository; else this computer's is written.
+    if (listed !== undefined && listed !== password) {
+      const adopted = await this.o.vaults.adoptPassword(vault.id, listed);
+      if (adopted === 'adopted') password = listed;
+      // Not known which is right until the repository answers: the directory is left as it is.
+      if (adopted === 'unknown') return;
+    }
+    if (password === null) return; // joins once its password is entered
+    const record = recordOf(vault, password, this.o.hostName, entry?.record ?? null);
+    if (!entry || entry.deleted || !entry.record || canonical(entry.record) !== canonical(record)) {
+      const version = this.nextVersion(keys, vault.id);
+      const sealed = await sealVaultRecord(keys.amk, record, { accountUid: keys.accountUid, version });
+      const row = await this.o.client.putDirectoryRow(keys.serverUrl, keys.sessionToken, vault.id, {
+        version,
+        sealed,
+      });
+      this.o.state.sawVault(keys.accountUid, vault.id, row.version);
+      this.entries.set(vault.id, {
+        vaultId: vault.id,
+        version: row.version,
+        deleted: false,
+        record,
+        problem: null,
+      });
+    }
+    this.o.state.setJoined(keys.accountUid, vault.id, true);
+    await this.writeAccountEntry(keys, vault, password, record);
+  }
+
+  /** The account slot and (folder vaults) the drive envelope, once per record and generation. */
+  private async writeAccountEntry(
+    keys: UnlockedAccountKeys,
+    vault: Vault,
+    password: string,
+    record: VaultRecord,
+  ): Promise<void> {
+    const envelope = vault.type === 'local' ? this.envelopeFor(keys, vault) : null;
+    const done = `${canonical(record)}|${envelope?.generation ?? 0}|${envelope?.passwordWrap ? 1 : 0}`;
+    if (this.slotsDone.get(vault.id) === done) return;
+    const slotKey = await vaultSlotKey(keys.amk);
+    const outcome = await this.o.runner.run(
+      {
+        op: 'accountSlot',
+        repo: await this.o.vaults.repoLocation(vault),
+        password,
+        slotKey: toBase64url(slotKey),
+        keyId: keys.keyId,
+        record,
+        envelope,
+      },
+      { onProgress: () => {}, onLog: () => {} },
+      new AbortController().signal,
+    );
+    slotKey.fill(0);
+    if (outcome.status !== 'success') throw engineError(outcome, vaultPlace(vault));
+    this.slotsDone.set(vault.id, done);
+  }
+
+  /** Exact copies of the server's wrap rows, the password wrap only where the person wants it. */
+  private envelopeFor(
+    keys: UnlockedAccountKeys,
+    vault: Extract<Vault, { type: 'local' }>,
+  ): EngineEnvelope | null {
+    const w = this.wraps;
+    if (!w || w.keyId !== keys.keyId || w.accountUid !== keys.accountUid || !w.recoveryWrap) return null;
+    const withPassword = vault.passwordWrapOnDrive ?? this.o.serverIsLocal(keys.serverUrl);
+    return {
+      version: 1,
+      type: 'strongroom-envelope',
+      created: new Date().toISOString(),
+      server: new URL(keys.serverUrl).origin,
+      username: keys.username,
+      accountUid: keys.accountUid,
+      keyId: keys.keyId,
+      generation: w.generation,
+      recoveryWrap: w.recoveryWrap,
+      passwordWrap: withPassword && w.passwordWrapCurrent ? w.passwordWrap : null,
+    };
+  }
+
+  // ---- a new computer: the directory's vaults added here ----
+
+  /** What the directory holds, for account:computers (deleted and refused rows left out). */
+  views(entries: Map<string, DirectoryEntry>): DirectoryVaultView[] {
+    const here = new Set(this.o.config.get().vaults.map((v) => v.id));
+    const out: DirectoryVaultView[] = [];
+    for (const e of entries.values()) {
+      if (!e.record || e.deleted) continue;
+      out.push(viewOf(e.record, here.has(e.vaultId)));
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * "Restore files": account-storage vaults are added and usable at once (their password from the
+   * record); drive vaults come back in `needFolder` (account:connectDrive adds them).
+   */
+  async addVaults(vaultIds: string[]): Promise<{ added: VaultView[]; needFolder: DirectoryVaultView[] }> {
+    const keys = this.requireKeys();
+    const { entries } = await this.read(keys);
+    const here = new Set(this.o.config.get().vaults.map((v) => v.id));
+    const records = vaultIds.map((id) => this.usableRecord(entries, id));
+    const added: VaultView[] = [];
+    const needFolder: DirectoryVaultView[] = [];
+    for (const record of records) {
+      if (here.has(record.vaultId)) continue;
+      if (record.location.kind === 'local') {
+        needFolder.push(viewOf(record, false));
+        continue;
+      }
+      const vault: Vault = {
+        id: record.vaultId,
+        type: 'account',
+        name: record.name,
+        serverUrl: new URL(keys.serverUrl).origin,
+        username: keys.username,
+        repository: record.location.repository,
+        repositoryId: record.repositoryId,
+        passwordStored: false,
+        createdAt: record.createdAt,
+      };
+      added.push(await this.o.vaults.adopt(vault, record.repositoryPassword, record.name));
+      this.buildCatalogue(vault.id);
+    }
+    return { added, needFolder };
+  }
+
+  /**
+   * A drive vault of the directory, at the folder the person chose: opened with the record's
+   * password and added only if its repository id is the record's ("That folder holds another vault").
+   */
+  async connectDrive(vaultId: string, folderPath: string): Promise<VaultView> {
+    const keys = this.requireKeys();
+    const { entries } = await this.read(keys);
+    const record = this.usableRecord(entries, vaultId);
+    if (record.location.kind !== 'local') {
+      throw new ServiceError('bad_request', `The vault "${record.name}" is account storage, not a drive.`);
+    }
+    const folder = checkedFolder(folderPath);
+    if (!isDirectory(folder)) {
+      throw new ServiceError(
+        'not_found',
+        `There is no folder ${folder}. Connect the drive that holds "${record.name}".`,
+      );
+    }
+    const vault: Vault = {
+      id: record.vaultId,
+      type: 'local',
+      name: record.name,
+      path: folder,
+      repositoryId: record.repositoryId,
+      passwordStored: false,
+      createdAt: record.createdAt,
+    };
+    const view = await this.o.vaults.adopt(vault, record.repositoryPassword, record.name);
+    this.buildCatalogue(vault.id);
+    return view;
+  }
+
+  private usableRecord(entries: Map<string, DirectoryEntry>, vaultId: string): VaultRecord {
+    const entry = entries.get(vaultId);
+    if (entry?.problem) throw new ServiceError('conflict', entry.problem);
+    if (!entry?.record || entry.deleted) {
+      throw new ServiceError('not_found', "That vault is not in this account's directory (any more).");
+    }
+    return entry.record;
+  }
+
+  private buildCatalogue(vaultId: string): void {
+    try {
+      this.o.catalogue?.update(vaultId, false, 'catch-up');
+    } catch (error) {
+      this.o.log?.(`catalogue not queued: ${(error as Error).message}`);
+    }
+  }
+
+  private requireKeys(): UnlockedAccountKeys {
+    const keys = this.o.keys.current();
+    if (!keys) throw keyUnavailable();
+    return keys;
+  }
+}
+
+/**
+ * A copy of the held keys for one background run, checked against its key id: the holder zeroes
+ * its AMK at lock, and a run still going then must never seal anything with zeros. The caller
+ * zeroes the copy when done. Null when locked (or the key is already gone).
+ */
+export async function heldCopy(keys: UnlockedAccountKeys | null): Promise<UnlockedAccountKeys | null> {
+  if (!keys) return null;
+  const copy = { ...keys, amk: new Uint8Array(keys.amk) };
+  if ((await keyIdOf(copy.amk)) !== keys.keyId) {
+    copy.amk.fill(0);
+    return null;
+  }
+  return copy;
+}
+
+/** The record this computer writes for a vault, keeping when and where it was first made. */
+export function recordOf(
+  vault: Vault,
+  password: string,
+  hostName: string,
+  previous: VaultRecord | null,
+): VaultRecord {
+  return {
+    vaultId: vault.id,
+    name: vault.name,
+    repositoryId: vault.repositoryId,
+    repositoryPassword: password,
+    location:
+      vault.type === 'local'
+        ? { kind: 'local', path: vault.path, host: hostName.slice(0, 255) }
+        : { kind: 'account', repository: vault.repository },
+    createdAt: previous?.createdAt ?? vault.createdAt,
+    createdOn: previous?.createdOn ?? hostName.slice(0, 255),
+  };
+}
+
+function viewOf(record: VaultRecord, onThisComputer: boolean): DirectoryVaultView {
+  const local = record.location.kind === 'local';
+  return {
+    vaultId: record.vaultId,
+    name: record.name,
+    kind: record.location.kind,
+    onThisComputer,
+    locationHint: record.location.kind === 'local' ? record.location.path : null,
+    needsFolder: local && !onThisComputer,
+  };
+}
+
+/** Field by field, whatever order the keys were written in. */
+export function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function isZodError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ZodError';
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
