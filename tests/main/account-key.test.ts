@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Argon2WorkerThread } from '../../src-main/adapters/argon2-worker-thread';
 import type { Services } from '../../src-main/compose';
 import { AccountKeyMemory } from '../../src-main/services/account/account-key-memory';
@@ -410,6 +410,33 @@ describe('Remember this computer', () => {
     expect(desktop.secrets.entries.get(account)).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(desktop.secrets.entries.get(account)).not.toBe(key);
     expect(deviceRow().generation).toBeGreaterThan(before);
+  });
+
+  it('turned off, the device key and its wrap go; turned on again, they come back', async () => {
+    const db = server.server.services.db;
+    const computerId = desktop.services.client.computerId;
+    const hasWrap = () =>
+      db.prepare("SELECT 1 FROM account_wraps WHERE kind = 'device' AND computer_id = ?").get(computerId) !==
+      undefined;
+    const account = deviceKeyAccount(server.url, 'alice');
+    await unlock(desktop, RESET_PASSWORD);
+    expect(hasWrap()).toBe(true);
+    expect(await desktop.call('settings:set', { rememberComputer: false })).toMatchObject({
+      rememberComputer: false,
+    });
+    await vi.waitFor(() => {
+      expect(hasWrap()).toBe(false);
+      expect(desktop.secrets.entries.has(account)).toBe(false);
+    });
+    // The next unlock makes neither.
+    await unlock(desktop, RESET_PASSWORD);
+    expect(hasWrap()).toBe(false);
+    expect(desktop.secrets.entries.has(account)).toBe(false);
+    await desktop.call('settings:set', { rememberComputer: true });
+    await vi.waitFor(() => {
+      expect(hasWrap()).toBe(true);
+      expect(desktop.secrets.entries.get(account)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    });
   });
 });
 
