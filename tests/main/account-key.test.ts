@@ -644,6 +644,32 @@ describe('the old sign-in (legacy proof)', () => {
   });
 });
 
+describe('a hostile server', () => {
+  it('asking for key-derivation settings outside the bounds is refused before anything is derived or sent', async () => {
+    const worker = new Argon2WorkerThread();
+    workers.push(worker);
+    for (const [m, t, words] of [
+      [8, 1, 'weaker than Strongroom accepts'],
+      [4 * 1024 * 1024, 3, 'beyond what Strongroom will run'],
+    ] as const) {
+      const sent: string[] = [];
+      const rewriting: typeof fetch = async (input, init) => {
+        sent.push(String(input));
+        const response = await fetch(input, init);
+        if (!String(input).endsWith('/api/sign-in/params')) return response;
+        const body = (await response.json()) as { kdf: { m: number; t: number } };
+        return Response.json({ ...body, kdf: { ...body.kdf, m, t } });
+      };
+      const client = new AccountClient({ fetch: rewriting, argon2: worker.run });
+      await expect(client.deriveCredentials(server.url, 'alice', PASSWORD)).rejects.toMatchObject({
+        message: expect.stringContaining(words),
+      });
+      expect(sent.map((u) => new URL(u).pathname)).toEqual(['/api/sign-in/params']);
+    }
+    expect(worker.answered).toBe(0);
+  });
+});
+
 describe('the Argon2id worker thread', () => {
   it('derives off the main thread: main keeps answering while a derivation runs', async () => {
     const worker = new Argon2WorkerThread();
