@@ -233,6 +233,17 @@ describe('a new computer gets the account’s backups back', { timeout: 240_000 
   it('A: a vault made while locked joins at the next unlock with its password; removing one soft-deletes its row', async () => {
     a.services.lock.lock('manual');
     expect(a.services.keys.current()).toBeNull();
+    // Without the key, a made-up password that is not kept here would be gone at the next lock.
+    await expect(
+      a.services.vaults.create({
+        type: 'local',
+        name: 'Nowhere',
+        path: path.join(a.dir, 'nowhere'),
+        mode: 'new',
+        storePassword: false,
+      }),
+    ).rejects.toThrow(/enter a password of your own/);
+    expect(fs.existsSync(path.join(a.dir, 'nowhere'))).toBe(false);
     const late = await a.services.vaults.create({
       type: 'local',
       name: 'Old drive',
