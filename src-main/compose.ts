@@ -173,6 +173,7 @@ export function composeServices(ports: Ports): Services {
       device: lock,
       usage: (serverUrl, token) => client.deviceStorage(serverUrl, token),
     }),
+    accountKeepsPasswords: () => keys.current() !== null,
   });
   const queue = new JobQueue({
     history,

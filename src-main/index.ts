@@ -4,6 +4,7 @@
  * dist/renderer/desktop/index.html.
  */
 import os from 'node:os';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -109,7 +110,11 @@ async function main(): Promise<void> {
       bundledJobProcessPath(import.meta.url),
     ),
     catalogueWorker: { entry: bundledCatalogueWorkerPath(import.meta.url) },
-    argon2Worker: { entry: bundledArgon2WorkerPath(import.meta.url) },
+    // Run from its sources (the composition root's tests), main finds no bundle beside it: the
+    // worker then runs from the sources too, through tsx.
+    argon2Worker: fs.existsSync(bundledArgon2WorkerPath(import.meta.url))
+      ? { entry: bundledArgon2WorkerPath(import.meta.url) }
+      : {},
     events: new ElectronRendererEvents(() => window),
     notifier: new ElectronNotifier(Notification),
     dialogs: new ElectronDialogs(dialog, shell, () => window),

@@ -362,6 +362,35 @@ describe('the account master key', () => {
   });
 });
 
+describe('a forgotten password without two-factor', () => {
+  it('unlocks at once with the new password, the new kit pending', async () => {
+    await server.createUser('dave', PASSWORD);
+    const c = computer('dave');
+    expect(
+      (await c.call<AccountView>('auth:unlock', { username: 'dave', password: PASSWORD })).accountKey,
+    ).toMatchObject({
+      state: 'ready',
+      kitPending: true,
+    });
+    const kit = await c.call<AccountKitView>('accountKit:get');
+    c.services.lock.lock('manual');
+    const view = await c.call<AccountView>('auth:forgotPassword', {
+      username: 'dave',
+      recoveryKey: kit.recoveryKey,
+      newPassword: NEW_PASSWORD,
+    });
+    expect(view).toMatchObject({
+      username: 'dave',
+      accountKey: { state: 'ready', keyId: kit.keyId, kitPending: true },
+    });
+    expect(c.services.lock.isLocked()).toBe(false);
+    const next = await c.call<AccountKitView>('accountKit:get');
+    expect(next.keyId).toBe(kit.keyId);
+    expect(next.recoveryKey).not.toBe(kit.recoveryKey);
+    c.services.lock.lock('manual');
+  });
+});
+
 describe('Remember this computer', () => {
   it('keeps a device key in the keychain and stores a new device wrap when the keychain lost it', async () => {
     const db = server.server.services.db;

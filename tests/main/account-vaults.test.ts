@@ -24,7 +24,13 @@ import { DirectoryState } from '../../src-main/services/account-vaults/directory
 import { deviceTokenAccount } from '../../src-main/services/lock-service';
 import type { UnlockedAccountKeys } from '../../src-main/services/ports';
 import { LocalFolderStorage, Repository, RestHttpStorage, restore } from '../../src-engine/index';
-import { parseRecoveryKey, randomBytes, sealVaultRecord, toHex } from '../../src-shared/account-crypto';
+import {
+  parseRecoveryKey,
+  randomBytes,
+  sealProfile,
+  sealVaultRecord,
+  toHex,
+} from '../../src-shared/account-crypto';
 import type { VaultRecord } from '../../src-shared/account-keys';
 import type {
   AccountComputersView,
@@ -37,6 +43,7 @@ import type {
 } from '../../src-shared/ipc-contract';
 import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
 import { bearer } from '../server/helpers';
+import { desktopSignIn } from '../server/key-helpers';
 import { composeTestServices } from './composed-services';
 import { MemorySecretStore } from './fakes';
 import { gateCalls, manualItem } from './gate-calls';
@@ -226,6 +233,17 @@ describe('a new computer gets the account’s backups back', { timeout: 240_000 
   it('A: a vault made while locked joins at the next unlock with its password; removing one soft-deletes its row', async () => {
     a.services.lock.lock('manual');
     expect(a.services.keys.current()).toBeNull();
+    // Without the key, a made-up password that is not kept here would be gone at the next lock.
+    await expect(
+      a.services.vaults.create({
+        type: 'local',
+        name: 'Nowhere',
+        path: path.join(a.dir, 'nowhere'),
+        mode: 'new',
+        storePassword: false,
+      }),
+    ).rejects.toThrow(/enter a password of your own/);
+    expect(fs.existsSync(path.join(a.dir, 'nowhere'))).toBe(false);
     const late = await a.services.vaults.create({
       type: 'local',
       name: 'Old drive',
@@ -517,6 +535,42 @@ describe('a new computer gets the account’s backups back', { timeout: 240_000 
       const after = await c.services.client.directory(server.url, keys.sessionToken);
       expect(after.vaults.find((r) => r.vaultId === vaultId)).toEqual(row);
       expect(c.services.directory.problems().get(vaultId)).toContain('older entry');
+    });
+
+    it('refuses a computer profile sealed for another account, and takes nothing', async () => {
+      // A third computer's own row, holding a profile sealed under another account's id.
+      const third = await desktopSignIn(server.url, 'ann', PASSWORD);
+      const profile = {
+        computerId: third.computerId,
+        computerName: 'impostor',
+        platform: 'linux',
+        items: [],
+        preferences: c.services.config.get().preferences,
+        updatedAt: new Date().toISOString(),
+      };
+      const sealed = await sealProfile(keys.amk, profile, { accountUid: toHex(randomBytes(16)), version: 1 });
+      const put = await bearer(
+        server.url,
+        'PUT',
+        `/api/account/profiles/${third.computerId}`,
+        third.sessionToken,
+        {
+          version: 1,
+          sealed,
+        },
+      );
+      expect(put.status).toBe(200);
+      const view = await c.gate.call<AccountComputersView>('account:computers');
+      expect(view.computers.map((x) => x.computerId)).not.toContain(third.computerId);
+      const before = c.services.config.get();
+      const refused = await c.gate.refused('account:takeOver', {
+        computerId: third.computerId,
+        pathMap: [],
+        revokeOld: true,
+      });
+      expect(refused).toMatchObject({ code: 'conflict' });
+      expect(refused.message).toContain('does not open with this account');
+      expect(c.services.config.get()).toEqual(before);
     });
 
     it('refuses a record whose repository id is not the repository’s, and adds nothing', async () => {

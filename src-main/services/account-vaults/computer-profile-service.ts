@@ -20,7 +20,7 @@ import type { VaultService } from '../backup/vault-service';
 import type { AccountKeyHolder, Clock, UnlockedAccountKeys } from '../ports';
 import { ServiceError } from '../service-error';
 import type { DirectoryState } from './directory-state';
-import { canonical, keyUnavailable, type VaultDirectoryService } from './vault-directory-service';
+import { canonical, heldCopy, keyUnavailable, type VaultDirectoryService } from './vault-directory-service';
 
 export type ProfileClient = Pick<
   AccountClient,
@@ -121,12 +121,14 @@ export class ComputerProfileService {
     this.pending = true;
     this.chain = this.chain.then(async () => {
       this.pending = false;
-      const keys = this.o.keys.current();
+      const keys = await heldCopy(this.o.keys.current());
       if (!keys) return;
       try {
         await this.writeOwnOnce(keys);
       } catch (error) {
         this.o.log?.(`this computer's profile not written: ${(error as Error).message}`);
+      } finally {
+        keys.amk.fill(0);
       }
     });
     return this.chain;

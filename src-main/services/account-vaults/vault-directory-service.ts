@@ -15,6 +15,7 @@
 import fs from 'node:fs';
 import {
   AccountKeyError,
+  keyIdOf,
   openVaultRecord,
   sealVaultRecord,
   toBase64url,
@@ -134,12 +135,14 @@ export class VaultDirectoryService implements RestoreOffer {
     this.pending = true;
     this.chain = this.chain.then(async () => {
       this.pending = false;
-      const keys = this.o.keys.current();
+      const keys = await heldCopy(this.o.keys.current());
       if (!keys) return;
       try {
         await this.syncOnce(keys);
       } catch (error) {
         this.o.log?.(`vault directory not brought up to date: ${(error as Error).message}`);
+      } finally {
+        keys.amk.fill(0);
       }
     });
     return this.chain;
@@ -177,7 +180,7 @@ export class VaultDirectoryService implements RestoreOffer {
       return {
         ...base,
         record: null,
-        problem: `The account server answered an older entry (version ${row.version}) for the vault ${row.vaultId} than this computer has seen (version ${seen}); it was refused and nothing was changed.`,
+        problem: `The account server answered an older entry (version ${row.version}) for ${this.vaultWords(row.vaultId)} than this computer has seen (version ${seen}); it was refused and nothing was changed.`,
       };
     }
     // A deletion keeps the old sealed value under a newer version, so it no longer opens: it is gone.
@@ -196,9 +199,20 @@ export class VaultDirectoryService implements RestoreOffer {
       return {
         ...base,
         record: null,
-        problem: `The account server's entry for the vault ${row.vaultId} does not open with this account's key (it was made for another vault or another account, or changed); it was refused and nothing was changed.`,
+        problem: `The account server's entry for ${this.vaultWords(row.vaultId)} does not open with this account's key (it was made for another vault or another account, or changed); it was refused and nothing was changed.`,
       };
     }
+  }
+
+  /** "the vault "USB backup"" when this computer knows it, else its id. */
+  private vaultWords(vaultId: string): string {
+    let name: string | undefined;
+    try {
+      name = this.o.config.get().vaults.find((v) => v.id === vaultId)?.name;
+    } catch {
+      // An invalid configuration names nothing: the id says which row.
+    }
+    return name === undefined ? `the vault ${vaultId}` : `the vault "${name}"`;
   }
 
   private async syncOnce(keys: UnlockedAccountKeys): Promise<void> {
@@ -434,6 +448,21 @@ export class VaultDirectoryService implements RestoreOffer {
     if (!keys) throw keyUnavailable();
     return keys;
   }
+}
+
+/**
+ * A copy of the held keys for one background run, checked against its key id: the holder zeroes
+ * its AMK at lock, and a run still going then must never seal anything with zeros. The caller
+ * zeroes the copy when done. Null when locked (or the key is already gone).
+ */
+export async function heldCopy(keys: UnlockedAccountKeys | null): Promise<UnlockedAccountKeys | null> {
+  if (!keys) return null;
+  const copy = { ...keys, amk: new Uint8Array(keys.amk) };
+  if ((await keyIdOf(copy.amk)) !== keys.keyId) {
+    copy.amk.fill(0);
+    return null;
+  }
+  return copy;
 }
 
 /** The record this computer writes for a vault, keeping when and where it was first made. */

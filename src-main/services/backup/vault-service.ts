@@ -46,6 +46,8 @@ export interface VaultServiceOptions {
   clock: Clock;
   /** The account server's storage, for account-storage vaults. */
   accountStorage: AccountStorageAccess;
+  /** Whether the account's directory can keep a vault's password now (its key is in memory). */
+  accountKeepsPasswords?: () => boolean;
 }
 
 export class VaultService implements VaultPasswords {
@@ -82,6 +84,13 @@ export class VaultService implements VaultPasswords {
   async create(input: CreateVaultInput): Promise<VaultView> {
     if (input.password === undefined && input.mode !== 'new') {
       throw new ServiceError('bad_request', 'Enter the password of the existing vault.');
+    }
+    if (input.password === undefined && !input.storePassword && !this.o.accountKeepsPasswords?.()) {
+      // Kept nowhere but memory, a password nobody typed would be gone at the next lock.
+      throw new ServiceError(
+        'bad_request',
+        "This account's key is not available now, so nothing would keep a made-up password: enter a password of your own, or keep it on this computer.",
+      );
     }
     const password = input.password ?? randomRepositoryPassword();
     const config = this.o.config.get();
