@@ -130,6 +130,7 @@ export function composeServices(ports: Ports): Services {
   const keys = new AccountKeyService({
     client,
     memory,
+    settings,
     secrets: ports.secrets,
     clock: ports.clock,
     ...(ports.log ? { log: ports.log } : {}),

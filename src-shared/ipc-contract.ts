@@ -196,6 +196,13 @@ export interface TotpEnrolmentView {
 export interface AppSettings {
   autoLockMinutes: AutoLockMinutes;
   lockOnSuspend: boolean;
+  /**
+   * "Remember this computer" (on by default): a device key in the keychain, and the account's key
+   * wrapped by it on the server, so the key comes back here after an administrator's password
+   * reset. Turned off: the key and its wrap are removed (from the server while unlocked, else at
+   * the next unlock).
+   */
+  rememberComputer: boolean;
 }
 
 /**
@@ -438,6 +445,7 @@ export const channels = {
           .refine((n): n is AutoLockMinutes => (AUTO_LOCK_MINUTES as readonly number[]).includes(n))
           .optional(),
         lockOnSuspend: z.boolean().optional(),
+        rememberComputer: z.boolean().optional(),
       })
       .strict(),
     output: null as unknown as SettingsView,

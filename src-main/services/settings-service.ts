@@ -7,7 +7,11 @@ import { z } from 'zod';
 import { AUTO_LOCK_MINUTES, type AppSettings, type AutoLockMinutes } from '../../src-shared/ipc-contract';
 import type { RememberedSignIn, SettingsStore } from './ports';
 
-export const DEFAULT_SETTINGS: AppSettings = { autoLockMinutes: 15, lockOnSuspend: true };
+export const DEFAULT_SETTINGS: AppSettings = {
+  autoLockMinutes: 15,
+  lockOnSuspend: true,
+  rememberComputer: true,
+};
 
 const autoLockMinutes = z
   .number()
@@ -15,6 +19,7 @@ const autoLockMinutes = z
 const storedSettings = z.object({
   autoLockMinutes: autoLockMinutes.catch(DEFAULT_SETTINGS.autoLockMinutes),
   lockOnSuspend: z.boolean().catch(DEFAULT_SETTINGS.lockOnSuspend),
+  rememberComputer: z.boolean().catch(DEFAULT_SETTINGS.rememberComputer),
 });
 const storedRemembered = z.object({
   serverUrl: z
@@ -40,6 +45,7 @@ export class SettingsService {
     const next: AppSettings = { ...this.get() };
     if (patch.autoLockMinutes !== undefined) next.autoLockMinutes = patch.autoLockMinutes;
     if (patch.lockOnSuspend !== undefined) next.lockOnSuspend = patch.lockOnSuspend;
+    if (patch.rememberComputer !== undefined) next.rememberComputer = patch.rememberComputer;
     this.store.write('settings', next);
     for (const listener of this.listeners) listener(next);
     return next;

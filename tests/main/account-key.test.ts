@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Argon2WorkerThread } from '../../src-main/adapters/argon2-worker-thread';
 import type { Services } from '../../src-main/compose';
 import { AccountKeyMemory } from '../../src-main/services/account/account-key-memory';
@@ -411,6 +411,33 @@ describe('Remember this computer', () => {
     expect(desktop.secrets.entries.get(account)).not.toBe(key);
     expect(deviceRow().generation).toBeGreaterThan(before);
   });
+
+  it('turned off, the device key and its wrap go; turned on again, they come back', async () => {
+    const db = server.server.services.db;
+    const computerId = desktop.services.client.computerId;
+    const hasWrap = () =>
+      db.prepare("SELECT 1 FROM account_wraps WHERE kind = 'device' AND computer_id = ?").get(computerId) !==
+      undefined;
+    const account = deviceKeyAccount(server.url, 'alice');
+    await unlock(desktop, RESET_PASSWORD);
+    expect(hasWrap()).toBe(true);
+    expect(await desktop.call('settings:set', { rememberComputer: false })).toMatchObject({
+      rememberComputer: false,
+    });
+    await vi.waitFor(() => {
+      expect(hasWrap()).toBe(false);
+      expect(desktop.secrets.entries.has(account)).toBe(false);
+    });
+    // The next unlock makes neither.
+    await unlock(desktop, RESET_PASSWORD);
+    expect(hasWrap()).toBe(false);
+    expect(desktop.secrets.entries.has(account)).toBe(false);
+    await desktop.call('settings:set', { rememberComputer: true });
+    await vi.waitFor(() => {
+      expect(hasWrap()).toBe(true);
+      expect(desktop.secrets.entries.get(account)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    });
+  });
 });
 
 describe('a recovery kit made again', () => {
@@ -614,6 +641,32 @@ describe('the old sign-in (legacy proof)', () => {
     } finally {
       await legacyServer.close();
     }
+  });
+});
+
+describe('a hostile server', () => {
+  it('asking for key-derivation settings outside the bounds is refused before anything is derived or sent', async () => {
+    const worker = new Argon2WorkerThread();
+    workers.push(worker);
+    for (const [m, t, words] of [
+      [8, 1, 'weaker than Strongroom accepts'],
+      [4 * 1024 * 1024, 3, 'beyond what Strongroom will run'],
+    ] as const) {
+      const sent: string[] = [];
+      const rewriting: typeof fetch = async (input, init) => {
+        sent.push(String(input));
+        const response = await fetch(input, init);
+        if (!String(input).endsWith('/api/sign-in/params')) return response;
+        const body = (await response.json()) as { kdf: { m: number; t: number } };
+        return Response.json({ ...body, kdf: { ...body.kdf, m, t } });
+      };
+      const client = new AccountClient({ fetch: rewriting, argon2: worker.run });
+      await expect(client.deriveCredentials(server.url, 'alice', PASSWORD)).rejects.toMatchObject({
+        message: expect.stringContaining(words),
+      });
+      expect(sent.map((u) => new URL(u).pathname)).toEqual(['/api/sign-in/params']);
+    }
+    expect(worker.answered).toBe(0);
   });
 });
 

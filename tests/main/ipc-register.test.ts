@@ -248,6 +248,7 @@ describe('input validation', () => {
     ['totp:disable', { code: '123456' }],
     ['settings:set', { autoLockMinutes: 7 }],
     ['settings:set', { lockOnSuspend: 'yes' }],
+    ['settings:set', { rememberComputer: 'no' }],
     ['lock:status', { sneaky: true }],
     ['account:get', 42],
     ['auth:createAccount', { username: 'alice' }],

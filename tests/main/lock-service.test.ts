@@ -163,7 +163,7 @@ describe('starting', () => {
     const { lock, settings } = build({ store: new ElectronStoreSettings({ cwd: dir }) });
     expect(lock.isLocked()).toBe(true);
     expect((await lock.status()).reason).toBe('close');
-    expect(settings.get()).toEqual({ autoLockMinutes: 15, lockOnSuspend: true });
+    expect(settings.get()).toEqual({ autoLockMinutes: 15, lockOnSuspend: true, rememberComputer: true });
   });
 
   it('keeps the reason of a well-formed locked state (Lock… last time)', async () => {

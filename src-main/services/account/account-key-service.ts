@@ -69,6 +69,11 @@ export interface KeySession {
 export interface AccountKeyServiceOptions {
   client: AccountClient;
   memory: AccountKeyMemory;
+  /** "Remember this computer" (AppSettings.rememberComputer) and its changes. */
+  settings: {
+    get(): { rememberComputer: boolean };
+    onChange(listener: (settings: { rememberComputer: boolean }) => void): () => void;
+  };
   /** The keychain: this computer's device key ("Remember this computer"). */
   secrets: SecretStore;
   clock: Clock;
@@ -117,6 +122,12 @@ export class AccountKeyService implements AccountKeyHolder {
 
   constructor(private readonly o: AccountKeyServiceOptions) {
     this.log = o.log ?? { warn: (m) => console.warn(m) };
+    let remember = o.settings.get().rememberComputer;
+    o.settings.onChange((settings) => {
+      if (settings.rememberComputer === remember) return;
+      remember = settings.rememberComputer;
+      void (remember ? this.rememberThisComputer() : this.forgetThisComputer());
+    });
   }
 
   // ---- AccountKeyHolder ------------------------------------------------------------------------
@@ -546,8 +557,13 @@ export class AccountKeyService implements AccountKeyHolder {
       }
     }
     // "Remember this computer": a device wrap this computer's device key opens (none yet, a
-    // keychain emptied, or a wrap made with a key it no longer has: a new one replaces it).
-    if (!deviceOpens) generation = await this.addDeviceWrap(ctx, { ...id, amk }, generation);
+    // keychain emptied, or a wrap made with a key it no longer has: a new one replaces it); turned
+    // off, neither the key nor a wrap of it stays.
+    if (!this.o.settings.get().rememberComputer) {
+      await this.forgetDevice(ctx, rows.deviceWrap !== null);
+    } else if (!deviceOpens) {
+      generation = await this.addDeviceWrap(ctx, { ...id, amk }, generation);
+    }
     this.o.memory.update(ctx.serverUrl, ctx.username, { keyId, generation });
     return { amk, keyId, generation };
   }
@@ -564,7 +580,7 @@ export class AccountKeyService implements AccountKeyHolder {
     const recoveryKey = newRecoveryKey();
     try {
       const rk = await recoveryKeys(recoveryKey);
-      const deviceWrap = await this.deviceRow(ctx, keys, at);
+      const deviceWrap = this.o.settings.get().rememberComputer ? await this.deviceRow(ctx, keys, at) : null;
       const { generation } = await this.o.client.createAccountKeys(ctx.serverUrl, ctx.sessionToken, {
         generation: rows.generation,
         keyId,
@@ -599,7 +615,7 @@ export class AccountKeyService implements AccountKeyHolder {
   }
 
   private async fromDeviceKey(
-    ctx: SignedIn,
+    ctx: KeySession,
     rows: AccountKeys,
     id: { accountUid: string; keyId: string },
   ): Promise<Uint8Array | null> {
@@ -649,9 +665,45 @@ export class AccountKeyService implements AccountKeyHolder {
     }
   }
 
+  /** "Remember this computer" turned on while unlocked: the device wrap now (best effort; else at the next unlock). */
+  private async rememberThisComputer(): Promise<void> {
+    const held = this.held;
+    if (!held) return;
+    const generation = await this.addDeviceWrap(held.keys, held.keys, held.generation);
+    if (this.held === held) this.saw(held, generation, {});
+  }
+
+  /** Turned off while unlocked: the device wrap and the device key go now (else at the next unlock). */
+  private async forgetThisComputer(): Promise<void> {
+    const held = this.held;
+    if (held) await this.forgetDevice(held.keys, true);
+  }
+
+  /** Removes this computer's device wrap from the server (when it has one) and its key from the keychain. */
+  private async forgetDevice(session: KeySession, onServer: boolean): Promise<void> {
+    if (onServer) {
+      try {
+        await this.o.client.deleteDeviceWrap(
+          session.serverUrl,
+          session.sessionToken,
+          this.o.client.computerId,
+        );
+      } catch (error) {
+        // The key stays in the keychain so that the next unlock tries again.
+        this.log.warn(`this computer's device wrap was not removed (${errorCode(error)})`);
+        return;
+      }
+    }
+    try {
+      await this.o.secrets.delete(deviceKeyAccount(session.serverUrl, session.username));
+    } catch (error) {
+      this.log.warn(`this computer's device key was not removed from the keychain (${errorCode(error)})`);
+    }
+  }
+
   /** "Remember this computer": best effort; the unlock does not depend on it. */
   private async addDeviceWrap(
-    ctx: SignedIn,
+    ctx: KeySession,
     keys: { accountUid: string; keyId: string; amk: Uint8Array },
     generation: number,
   ): Promise<number> {
@@ -668,7 +720,7 @@ export class AccountKeyService implements AccountKeyHolder {
 
   /** This computer's device wrap at `at`, or null when the keychain cannot keep a device key. */
   private async deviceRow(
-    ctx: SignedIn,
+    ctx: KeySession,
     keys: { accountUid: string; keyId: string; amk: Uint8Array },
     at: number,
   ): Promise<DeviceWrap | null> {
