@@ -84,9 +84,10 @@ export function MainWindow({ account, serverIsLocal }: { account: AccountView; s
 
   // The account's key: the recovery kit dialog right after the unlock that made it (or reset the
   // password), and what the Backups page offers. Forgotten, with any prompt still open, on lock.
-  const firstKeyStatus = useRef(account.accountKey);
+  const atUnlock = useRef(account);
   useEffect(() => {
-    void useAccountKey.getState().begin(firstKeyStatus.current);
+    const { accountKey, mustEnrollTotp } = atUnlock.current;
+    void useAccountKey.getState().begin(accountKey, { enrolling: mustEnrollTotp });
     return () => {
       useReauth.getState().finish(false);
       useAccountKey.getState().reset();

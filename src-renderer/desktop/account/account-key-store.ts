@@ -24,12 +24,14 @@ export interface AccountKeyState {
   kitOffered: boolean;
   computers: AccountComputersView | null;
   computersError: IpcError | null;
+  /** Unlocked to set up two-factor authentication first (a server requiring it): no key is opened until the next unlock. */
+  enrolling: boolean;
 
   /**
    * Right after an unlock (or a reload while unlocked): the key's state as the unlock answered it.
    * Opens the kit dialog when a kit is pending, and reads the computers when there is a restore to offer.
    */
-  begin(status: AccountKeyView): Promise<void>;
+  begin(status: AccountKeyView, options?: { enrolling?: boolean }): Promise<void>;
   /** Reads accountKey:status again (after a restore, a take-over, a saved kit). */
   load(): Promise<void>;
   /** Opens the kit dialog (from the banner on Backups). */
@@ -53,13 +55,14 @@ const EMPTY = {
   kitOffered: false,
   computers: null,
   computersError: null,
+  enrolling: false,
 } as const;
 
 export const useAccountKey = create<AccountKeyState>()((set, get) => ({
   ...EMPTY,
 
-  async begin(status) {
-    set({ status, statusError: null });
+  async begin(status, options) {
+    set({ status, statusError: null, enrolling: options?.enrolling ?? false });
     const work: Promise<unknown>[] = [];
     if (status.kitPending && !get().kitOffered) {
       set({ kitOffered: true });

@@ -27,6 +27,7 @@ export function BackupsPage() {
   const heading = useFocusOnMount<HTMLHeadingElement>();
   const now = useNow();
   const keyStatus = useAccountKey((s) => s.status);
+  const enrolling = useAccountKey((s) => s.enrolling);
 
   useEffect(() => {
     void load();
@@ -57,8 +58,9 @@ export function BackupsPage() {
       {keyStatus?.state === 'unavailable' && (
         <div className="notice warning" role="status">
           <p>
-            Strongroom could not open your account’s keys, so vaults your account keeps and other computers’
-            backups cannot be opened here.{keyStatus.reason ? ` ${keyStatus.reason}` : ''}
+            {enrolling
+              ? 'Your account’s key opens at your next unlock, once two-factor authentication is on: lock Strongroom and unlock it again before you add vaults your account keeps or restore other computers’ backups.'
+              : `Strongroom could not open your account’s keys, so vaults your account keeps and other computers’ backups cannot be opened here.${keyStatus.reason ? ` ${keyStatus.reason}` : ''}`}
           </p>
         </div>
       )}

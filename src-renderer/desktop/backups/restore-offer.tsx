@@ -152,10 +152,22 @@ export function RestoreOffer() {
           </button>
         </div>
       )}
-      {takingOver && (
+      {takingOver && directory && (
         <TakeOverDialog
           computer={takingOver}
+          missingVaultIds={directory.vaults
+            .filter((v) => !v.onThisComputer && takingOver.vaultIds.includes(v.vaultId))
+            .map((v) => v.vaultId)}
           onClose={() => setTakingOver(null)}
+          onNeedDrives={async (needFolder) => {
+            const name = takingOver.name;
+            setTakingOver(null);
+            await refresh();
+            setDrives(waitingDrives(needFolder));
+            setNotice(
+              `Connect ${name}'s drive below first, then choose "Continue ${name}'s backups on this computer" again.`,
+            );
+          }}
           onDone={async (itemCount) => {
             const name = takingOver.name;
             setTookOver((t) => [...t, takingOver.computerId]);
@@ -239,16 +251,22 @@ function ConnectDrive({ vault, onConnected }: { vault: DirectoryVaultView; onCon
  */
 function TakeOverDialog({
   computer,
+  missingVaultIds,
   onClose,
+  onNeedDrives,
   onDone,
 }: {
   computer: ComputerView;
+  /** That computer's vaults not on this one yet: added first (a drive then needs its folder). */
+  missingVaultIds: string[];
   onClose(): void;
+  onNeedDrives(needFolder: DirectoryVaultView[]): Promise<void>;
   onDone(itemCount: number): Promise<void>;
 }) {
   const revokeId = useId();
   const revokeHintId = useId();
   const [revokeOld, setRevokeOld] = useState(false);
+  const [vaultsAdded, setVaultsAdded] = useState(false);
   const [missing, setMissing] = useState<string[]>([]);
   const [mapTo, setMapTo] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
@@ -266,6 +284,21 @@ function TakeOverDialog({
     const pathMap = missing.map((from) => ({ from, to: (mapTo[from] ?? '').trim() }));
     setBusy(true);
     setError(null);
+    // Its vaults first: account storage is added at once, a drive needs its folder before
+    // anything can be taken over.
+    if (missingVaultIds.length > 0 && !vaultsAdded) {
+      const added = await request((api) => api.accountAddVaults({ vaultIds: missingVaultIds }));
+      if (!added.ok) {
+        setBusy(false);
+        setError(added.error);
+        return;
+      }
+      if (added.value.needFolder.length > 0) {
+        await onNeedDrives(added.value.needFolder);
+        return;
+      }
+      setVaultsAdded(true);
+    }
     const result = await request((api) =>
       api.accountTakeOver({ computerId: computer.computerId, pathMap, revokeOld }),
     );

@@ -108,6 +108,20 @@ describe('the account recovery kit', () => {
   });
 });
 
+describe('an unlock held at two-factor enrolment', () => {
+  it('is remembered until the app locks, so the Backups page says the key opens at the next unlock', async () => {
+    await useAccountKey
+      .getState()
+      .begin({ ...READY, state: 'unavailable', reason: 'x' }, { enrolling: true });
+    expect(useAccountKey.getState().enrolling).toBe(true);
+    await useAccountKey.getState().begin(READY);
+    expect(useAccountKey.getState().enrolling).toBe(false);
+    await useAccountKey.getState().begin(READY, { enrolling: true });
+    useAccountKey.getState().reset();
+    expect(useAccountKey.getState().enrolling).toBe(false);
+  });
+});
+
 describe('the restore offer', () => {
   it('reads the computers only when the unlock said there is something to offer', async () => {
     scripted({ accountComputers: async () => ok({ thisComputerId: 'x', computers: [], vaults: [] }) });
