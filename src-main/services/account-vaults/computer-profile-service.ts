@@ -192,15 +192,15 @@ export class ComputerProfileService {
         problem: `The account server answered an older profile (version ${row.version}) of a computer than this computer has seen (version ${seen}); it was refused.`,
       };
     }
-    this.o.state.sawProfile(keys.accountUid, row.computerId, row.version);
     // A tombstone keeps the old sealed value under a newer version: it no longer opens, it is gone.
+    // Its version is not remembered: nothing authenticates it, and one forged high version would
+    // make every genuine row "older" for good.
     if (row.deletedAt !== null) return { row, profile: null, problem: null };
     try {
-      return {
-        row,
-        profile: await openProfile(keys.amk, row, { accountUid: keys.accountUid }),
-        problem: null,
-      };
+      const profile = await openProfile(keys.amk, row, { accountUid: keys.accountUid });
+      // Remembered only once the row opened under this account's key for this version.
+      this.o.state.sawProfile(keys.accountUid, row.computerId, row.version);
+      return { row, profile, problem: null };
     } catch (error) {
       if (!(error instanceof AccountKeyError) && !(error instanceof SyntaxError) && !isZodError(error)) {
         throw error;

@@ -187,10 +187,9 @@ export class VaultDirectoryService implements RestoreOffer {
       };
     }
     // A deletion keeps the old sealed value under a newer version, so it no longer opens: it is gone.
-    if (base.deleted) {
-      this.o.state.sawVault(keys.accountUid, row.vaultId, row.version);
-      return { ...base, record: null, problem: null };
-    }
+    // Its version is not remembered: deletions are not sealed, and one forged high version would
+    // make every genuine row "older" for good.
+    if (base.deleted) return { ...base, record: null, problem: null };
     try {
       const record = await openVaultRecord(keys.amk, row, { accountUid: keys.accountUid });
       this.o.state.sawVault(keys.accountUid, row.vaultId, row.version);
