@@ -101,6 +101,13 @@ export class VaultDirectoryService implements RestoreOffer {
       this.o.config.onChange(() => {
         if (this.o.keys.current()) void this.sync();
       }),
+      // A new kit or password in this unlock: the wrap rows are read again and every drive envelope
+      // rewritten over the lower generation, so the old recovery key or password stops opening it.
+      this.o.keys.onGenerationChange?.(() => {
+        this.wraps = null;
+        this.slotsDone.clear();
+        if (this.o.keys.current()) void this.sync();
+      }) ?? (() => {}),
       // A vault whose password was not at hand joins once it is entered.
       this.o.vaults.onPasswordsChanged(() => {
         if (this.o.keys.current()) void this.sync();
