@@ -29,6 +29,7 @@ import { CatalogueService } from './services/catalogue/catalogue-service';
 import { ComputerProfileService } from './services/account-vaults/computer-profile-service';
 import { DirectoryState } from './services/account-vaults/directory-state';
 import { VaultDirectoryService } from './services/account-vaults/vault-directory-service';
+import { ownerOf } from './services/account-vaults/vault-owner';
 import { LockService, type Logger } from './services/lock-service';
 import type {
   AppShell,
@@ -175,6 +176,10 @@ export function composeServices(ports: Ports): Services {
       usage: (serverUrl, token) => client.deviceStorage(serverUrl, token),
     }),
     accountKeepsPasswords: () => keys.current() !== null,
+    owner: () => {
+      const k = keys.current();
+      return k ? ownerOf(k) : null;
+    },
   });
   const queue = new JobQueue({
     history,
@@ -232,6 +237,7 @@ export function composeServices(ports: Ports): Services {
       return !!local && new URL(local).origin === new URL(serverUrl).origin;
     },
     catalogue,
+    rememberedBefore: (serverUrl, username) => lock.rememberedBefore(serverUrl, username),
     log: warn,
   });
   const profiles = new ComputerProfileService({
@@ -247,6 +253,7 @@ export function composeServices(ports: Ports): Services {
     lastSuccessAt: (itemId) => history.lastSuccessAt(itemId),
     onJobEnded: (listener) => queue.onEnded((job) => listener(job)),
     itemView: (item) => backup.itemView(item),
+    rememberedBefore: (serverUrl, username) => lock.rememberedBefore(serverUrl, username),
     log: warn,
   });
   // The unlock offers "This account has backups from N computers" from the directory.

@@ -39,6 +39,20 @@ export const timeOfDay = z
 
 // ---- Storage vaults -------------------------------------------------------------------------
 
+/**
+ * The account whose directory a vault belongs to: its server's origin and the account's uid. The
+ * directory sync, account slots, drive envelopes and the profile act on a vault only for this
+ * account, so signing in to another account on this computer never hands it these vaults. Absent:
+ * made before vaults had owners (the first unlock of the account this computer knew claims it).
+ */
+export const vaultOwner = z
+  .object({
+    server: z.string().url().max(2048),
+    accountUid: z.string().regex(/^[0-9a-f]{32}$/, 'Not an account id.'),
+  })
+  .strict();
+export type VaultOwner = z.infer<typeof vaultOwner>;
+
 /** "Folder or drive": a local folder, a USB drive, a network mount. */
 export const localVault = z
   .object({
@@ -56,6 +70,7 @@ export const localVault = z
      * guess the password offline). Absent: on only for an account on the embedded local server.
      */
     passwordWrapOnDrive: z.boolean().optional(),
+    owner: vaultOwner.optional(),
   })
   .strict();
 
@@ -80,6 +95,7 @@ export const accountVault = z
     repositoryId: z.string().regex(/^[0-9a-f]{16,64}$/, 'Not a repository id.'),
     passwordStored: z.boolean(),
     createdAt: isoTime,
+    owner: vaultOwner.optional(),
   })
   .strict();
 

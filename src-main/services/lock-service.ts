@@ -125,6 +125,8 @@ const NO_KEY_SERVICE: AccountKeyView = {
 export class LockService {
   private state: PersistedLockState;
   private session: Session | null = null;
+  /** The account remembered before the current unlock (null: none; serverUrl null: the default). */
+  private before: { serverUrl: string | null; username: string } | null = null;
   /**
    * A sign-in with a password the administrator set, kept (locked) for the unlock screen's second
    * call with the new password: its second factor is spent, so that call reuses this session after
@@ -256,6 +258,17 @@ export class LockService {
     }
   }
 
+  /**
+   * Whether this installation was signed in to that account before the current unlock (the
+   * remembered server and username it replaced). False after a first unlock, which knew no account.
+   */
+  rememberedBefore(serverUrl: string, username: string): boolean {
+    const b = this.before;
+    const origin = originOrNull(serverUrl);
+    if (!b || origin === null || b.username !== username) return false;
+    return b.serverUrl === null ? this.isDefaultServer(origin) : originOrNull(b.serverUrl) === origin;
+  }
+
   async unlock(input: UnlockInput): Promise<AccountView> {
     const generation = this.generation;
     const remembered = this.o.settings.remembered();
@@ -349,6 +362,10 @@ export class LockService {
     };
     this.state = { locked: false, lockedAt: null, reason: null };
     this.persist();
+    // Kept before it is replaced: vaults made before they had owners join only that account.
+    this.before = remembered.username
+      ? { serverUrl: remembered.serverUrl, username: remembered.username }
+      : null;
     this.o.settings.remember({
       // The default server (embedded, or named at start-up) is remembered as "the default", so it
       // keeps following the embedded server's address.

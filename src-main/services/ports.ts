@@ -157,6 +157,11 @@ export interface AccountKeyHolder {
   current(): UnlockedAccountKeys | null;
   /** Called after every unlock that made the AMK available, and on lock (with null). */
   onChange(listener: (keys: UnlockedAccountKeys | null) => void): () => void;
+  /**
+   * Called when a credential change of this unlock (new kit, password change, device wrap) moved the
+   * account's generation: the wrap rows copied elsewhere (drive envelopes) are then out of date.
+   */
+  onGenerationChange?(listener: (generation: number) => void): () => void;
 }
 
 /**

@@ -20,6 +20,7 @@ import type { VaultService } from '../backup/vault-service';
 import type { AccountKeyHolder, Clock, UnlockedAccountKeys } from '../ports';
 import { ServiceError } from '../service-error';
 import type { DirectoryState } from './directory-state';
+import { ownership, vaultsOf, type PreviousAccount } from './vault-owner';
 import { canonical, heldCopy, keyUnavailable, type VaultDirectoryService } from './vault-directory-service';
 
 export type ProfileClient = Pick<
@@ -51,6 +52,8 @@ export interface ComputerProfileOptions {
   /** Told after every job, so a backup's end updates the profile. */
   onJobEnded?(listener: (job: { kind: string; status: string }) => void): () => void;
   itemView(item: ProtectedItem): ProtectedItemView;
+  /** Whether this computer signed in to that account before this unlock (see vault-owner.ts). */
+  rememberedBefore?: PreviousAccount;
   log?: (message: string) => void;
 }
 
@@ -135,7 +138,10 @@ export class ComputerProfileService {
   }
 
   private async writeOwnOnce(keys: UnlockedAccountKeys): Promise<void> {
-    const profile = this.ownProfile(keys);
+    // This computer's items, folders and schedules go only to the account that owns its vaults.
+    const config = this.o.config.get();
+    if (config.vaults.some((v) => ownership(v, keys, this.o.rememberedBefore) === 'foreign')) return;
+    const profile = this.ownProfile(keys, config);
     const { updatedAt: _, ...unchanging } = profile;
     const digest = canonical(unchanging);
     if (digest === this.written) return;
@@ -186,15 +192,15 @@ export class ComputerProfileService {
         problem: `The account server answered an older profile (version ${row.version}) of a computer than this computer has seen (version ${seen}); it was refused.`,
       };
     }
-    this.o.state.sawProfile(keys.accountUid, row.computerId, row.version);
     // A tombstone keeps the old sealed value under a newer version: it no longer opens, it is gone.
+    // Its version is not remembered: nothing authenticates it, and one forged high version would
+    // make every genuine row "older" for good.
     if (row.deletedAt !== null) return { row, profile: null, problem: null };
     try {
-      return {
-        row,
-        profile: await openProfile(keys.amk, row, { accountUid: keys.accountUid }),
-        problem: null,
-      };
+      const profile = await openProfile(keys.amk, row, { accountUid: keys.accountUid });
+      // Remembered only once the row opened under this account's key for this version.
+      this.o.state.sawProfile(keys.accountUid, row.computerId, row.version);
+      return { row, profile, problem: null };
     } catch (error) {
       if (!(error instanceof AccountKeyError) && !(error instanceof SyntaxError) && !isZodError(error)) {
         throw error;
@@ -239,13 +245,14 @@ export class ComputerProfileService {
     }
     if (!computers.some((c) => c.isThisComputer)) {
       const config = this.o.config.get();
+      const mine = vaultsOf(config.vaults, keys, this.o.rememberedBefore).map((v) => v.id);
       computers.push({
         computerId: keys.computerId,
         name: this.o.computerName || 'This computer',
         isThisComputer: true,
         lastBackupAt: null,
-        vaultIds: config.vaults.map((v) => v.id),
-        itemCount: config.items.length,
+        vaultIds: mine,
+        itemCount: config.items.filter((i) => mine.includes(i.vaultId)).length,
         hasProfile: false,
       });
     }

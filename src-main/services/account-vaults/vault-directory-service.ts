@@ -34,6 +34,7 @@ import { checkedFolder, engineError, type VaultService } from '../backup/vault-s
 import type { AccountKeyHolder, RestoreOffer, UnlockedAccountKeys } from '../ports';
 import { ServiceError } from '../service-error';
 import type { DirectoryState } from './directory-state';
+import { ownerOf, ownership, type PreviousAccount } from './vault-owner';
 
 /** The calls of AccountClient this service makes. */
 export type DirectoryClient = Pick<
@@ -62,6 +63,8 @@ export interface VaultDirectoryOptions {
   hostName: string;
   /** Whether the account's server is the embedded local one (the password wrap's default). */
   serverIsLocal(serverUrl: string): boolean;
+  /** Whether this computer signed in to that account before this unlock (unowned vaults join only then). */
+  rememberedBefore?: PreviousAccount;
   /** Builds an added vault's catalogue in the background (Restore's search). */
   catalogue?: { update(vaultId: string, rebuild: boolean, trigger: 'catch-up'): unknown };
   log?: (message: string) => void;
@@ -98,6 +101,13 @@ export class VaultDirectoryService implements RestoreOffer {
       this.o.config.onChange(() => {
         if (this.o.keys.current()) void this.sync();
       }),
+      // A new kit or password in this unlock: the wrap rows are read again and every drive envelope
+      // rewritten over the lower generation, so the old recovery key or password stops opening it.
+      this.o.keys.onGenerationChange?.(() => {
+        this.wraps = null;
+        this.slotsDone.clear();
+        if (this.o.keys.current()) void this.sync();
+      }) ?? (() => {}),
       // A vault whose password was not at hand joins once it is entered.
       this.o.vaults.onPasswordsChanged(() => {
         if (this.o.keys.current()) void this.sync();
@@ -184,10 +194,9 @@ export class VaultDirectoryService implements RestoreOffer {
       };
     }
     // A deletion keeps the old sealed value under a newer version, so it no longer opens: it is gone.
-    if (base.deleted) {
-      this.o.state.sawVault(keys.accountUid, row.vaultId, row.version);
-      return { ...base, record: null, problem: null };
-    }
+    // Its version is not remembered: deletions are not sealed, and one forged high version would
+    // make every genuine row "older" for good.
+    if (base.deleted) return { ...base, record: null, problem: null };
     try {
       const record = await openVaultRecord(keys.amk, row, { accountUid: keys.accountUid });
       this.o.state.sawVault(keys.accountUid, row.vaultId, row.version);
@@ -223,7 +232,7 @@ export class VaultDirectoryService implements RestoreOffer {
     if (!this.wraps) {
       this.wraps = await this.o.client.accountKeys(keys.serverUrl, keys.sessionToken).catch(() => null);
     }
-    const vaults = this.o.config.get().vaults;
+    const vaults = this.claimed(keys);
     for (const vault of vaults) {
       try {
         await this.syncVault(keys, vault);
@@ -231,7 +240,7 @@ export class VaultDirectoryService implements RestoreOffer {
         this.o.log?.(`vault "${vault.name}": account entry not written: ${(error as Error).message}`);
       }
     }
-    const here = new Set(vaults.map((v) => v.id));
+    const here = new Set(this.o.config.get().vaults.map((v) => v.id));
     for (const vaultId of this.o.state.joined(keys.accountUid)) {
       if (here.has(vaultId)) continue;
       const entry = this.entries.get(vaultId);
@@ -247,6 +256,24 @@ export class VaultDirectoryService implements RestoreOffer {
       }
       this.o.state.setJoined(keys.accountUid, vaultId, false);
     }
+  }
+
+  /**
+   * This computer's vaults that belong to the unlocked account, those it may claim now recorded as
+   * its own first; another account's vaults are left out (they keep working for local backups).
+   */
+  private claimed(keys: UnlockedAccountKeys): Vault[] {
+    const vaults = this.o.config.get().vaults;
+    const mine = vaults.filter((v) => ownership(v, keys, this.o.rememberedBefore) !== 'foreign');
+    const claim = new Set(
+      mine.filter((v) => ownership(v, keys, this.o.rememberedBefore) === 'claimable').map((v) => v.id),
+    );
+    if (claim.size === 0) return mine;
+    const owner = ownerOf(keys);
+    const updated = this.o.config.update((c) => {
+      for (const v of c.vaults) if (claim.has(v.id) && !v.owner) v.owner = owner;
+    });
+    return updated.vaults.filter((v) => ownership(v, keys, this.o.rememberedBefore) === 'owned');
   }
 
   private nextVersion(keys: UnlockedAccountKeys, vaultId: string): number {
@@ -387,6 +414,7 @@ export class VaultDirectoryService implements RestoreOffer {
         repositoryId: record.repositoryId,
         passwordStored: false,
         createdAt: record.createdAt,
+        owner: ownerOf(keys),
       };
       added.push(await this.o.vaults.adopt(vault, record.repositoryPassword, record.name));
       this.buildCatalogue(vault.id);
@@ -420,6 +448,7 @@ export class VaultDirectoryService implements RestoreOffer {
       repositoryId: record.repositoryId,
       passwordStored: false,
       createdAt: record.createdAt,
+      owner: ownerOf(keys),
     };
     const view = await this.o.vaults.adopt(vault, record.repositoryPassword, record.name);
     this.buildCatalogue(vault.id);

@@ -117,6 +117,7 @@ export class AccountKeyService implements AccountKeyHolder {
   /** Bumped by every forget(), so work that was on its way when the app locked keeps nothing. */
   private epoch = 0;
   private readonly listeners = new Set<(keys: UnlockedAccountKeys | null) => void>();
+  private readonly generationListeners = new Set<(generation: number) => void>();
   private restoreOffer: RestoreOffer | null = null;
   private readonly log: { warn(message: string): void };
 
@@ -139,6 +140,11 @@ export class AccountKeyService implements AccountKeyHolder {
   onChange(listener: (keys: UnlockedAccountKeys | null) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  onGenerationChange(listener: (generation: number) => void): () => void {
+    this.generationListeners.add(listener);
+    return () => this.generationListeners.delete(listener);
   }
 
   /** The vault directory's answer to "does this account have backups this computer does not have?". */
@@ -809,12 +815,22 @@ export class AccountKeyService implements AccountKeyHolder {
   }
 
   private saw(held: Held, generation: number, patch: { kitPending?: boolean }): void {
+    const before = held.generation;
     held.generation = Math.max(held.generation, generation);
     const remembered = this.o.memory.get(held.keys.serverUrl, held.keys.username);
     this.o.memory.update(held.keys.serverUrl, held.keys.username, {
       ...patch,
       generation: Math.max(remembered.generation, generation),
     });
+    if (held.generation === before || this.held !== held) return;
+    // Drives carry copies of the wrap rows: the old recovery key or password must stop opening them.
+    for (const listener of [...this.generationListeners]) {
+      try {
+        listener(held.generation);
+      } catch (error) {
+        this.log.warn(`a generation listener failed (${errorCode(error)})`);
+      }
+    }
   }
 
   private async authKeyOf(session: KeySession, password: string): Promise<string> {

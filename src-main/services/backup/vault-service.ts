@@ -9,7 +9,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { isAbsolutePath, type Vault } from '../../../src-shared/backup-config';
+import { isAbsolutePath, type Vault, type VaultOwner } from '../../../src-shared/backup-config';
 import type { AccountStorageUsage, ChannelInput, VaultView } from '../../../src-shared/ipc-contract';
 import type { JobOutcome, JobRequest, RepoLocation } from '../../../src-shared/job-protocol';
 import type { Clock, SecretStore } from '../ports';
@@ -48,6 +48,8 @@ export interface VaultServiceOptions {
   accountStorage: AccountStorageAccess;
   /** Whether the account's directory can keep a vault's password now (its key is in memory). */
   accountKeepsPasswords?: () => boolean;
+  /** The unlocked account a vault made now belongs to; null while its key is not available. */
+  owner?: () => VaultOwner | null;
 }
 
 export class VaultService implements VaultPasswords {
@@ -95,11 +97,13 @@ export class VaultService implements VaultPasswords {
     const password = input.password ?? randomRepositoryPassword();
     const config = this.o.config.get();
     let target: { place: string; repo: RepoLocation; vault: DistributiveOmit<Vault, 'repositoryId'> };
+    const owner = this.o.owner?.() ?? null;
     const base = {
       id: newConfigId(),
       name: input.name,
       passwordStored: input.storePassword,
       createdAt: new Date(this.o.clock.now()).toISOString(),
+      ...(owner ? { owner } : {}),
     };
     if (input.type === 'local') {
       const folder = checkedFolder(input.path);

@@ -1,0 +1,215 @@
+/**
+ * A vault belongs to the account it was made with (or joined while unlocked). Someone at the locked
+ * app who signs in to an account of their own, on a server of their own, must get nothing of this
+ * computer's vaults: no directory row (with the repository password), no account slot in the
+ * repository, no profile with the items and folders. The owner's next unlock finds all in order, and
+ * the vaults keep working for local backups whichever account is signed in. Real account servers on
+ * loopback, the composed services through the IPC gate, the engine in forked job processes.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ElectronStoreSettings } from '../../src-main/adapters/electron-store-settings';
+import { ForkedEngineRunner } from '../../src-main/adapters/forked-engine-runner';
+import type { Services } from '../../src-main/compose';
+import type { ProtectedItemView, VaultView, AccountComputersView } from '../../src-shared/ipc-contract';
+import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
+import { composeTestServices } from './composed-services';
+import { MemorySecretStore } from './fakes';
+import { gateCalls, manualItem } from './gate-calls';
+
+const ANN = 'ann-password-123456';
+const MALLORY = 'mallory-password-123';
+
+let home: TestAccountServer;
+let other: TestAccountServer;
+let root: string;
+const disposers: (() => void)[] = [];
+
+function startComputer(name: string) {
+  const dir = fs.mkdtempSync(path.join(root, `${name}-`));
+  const secrets = new MemorySecretStore();
+  const store = new ElectronStoreSettings({ cwd: path.join(dir, 'app') });
+  const services: Services = composeTestServices({
+    dir,
+    serverUrl: home.url,
+    secrets,
+    store,
+    runner: new ForkedEngineRunner(),
+    deviceName: name,
+  });
+  disposers.push(() => services.dispose());
+  return { dir, store, services, gate: gateCalls(() => services, { jobTimeoutMs: 90_000 }) };
+}
+type Computer = ReturnType<typeof startComputer>;
+
+/** The account key files in a folder repository: [keyId, accountUid] of each account slot. */
+function accountSlots(repo: string): string[] {
+  return fs
+    .readdirSync(path.join(repo, 'keys'))
+    .map((f) => JSON.parse(fs.readFileSync(path.join(repo, 'keys', f), 'utf8')) as Record<string, unknown>)
+    .filter((k) => k.type === 'strongroom-account' || k.type === 'strongroom-envelope')
+    .map((k) => String(k.keyId));
+}
+
+async function lock(c: Computer): Promise<void> {
+  await c.gate.call('lock:lockAndClose');
+  await new Promise((r) => setTimeout(r, 50));
+}
+
+/** What the unlocked account's server holds: its directory rows and profiles, as this computer reads them. */
+async function serverHolds(c: Computer) {
+  const keys = c.services.keys.current()!;
+  const { raw } = await c.services.directory.read(keys);
+  return { vaults: raw.vaults.map((v) => v.vaultId), computers: raw.computers.map((p) => p.computerId) };
+}
+
+beforeAll(async () => {
+  home = await startTestAccountServer();
+  await home.createUser('ann', ANN);
+  other = await startTestAccountServer();
+  await other.createUser('mallory', MALLORY);
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'strongroom-vault-owner-'));
+});
+afterAll(async () => {
+  for (const d of disposers) d();
+  await home?.close().catch(() => undefined);
+  await other?.close().catch(() => undefined);
+  if (root) fs.rmSync(root, { recursive: true, force: true });
+});
+
+describe('another account signed in at this computer', { timeout: 240_000 }, () => {
+  let laptop: Computer;
+  let vault: VaultView;
+  let itemId: string;
+  let usb: string;
+
+  beforeAll(async () => {
+    laptop = startComputer('laptop');
+    await laptop.gate.call('auth:unlock', { username: 'ann', password: ANN });
+    usb = path.join(laptop.dir, 'usb');
+    vault = await laptop.gate.call<VaultView>('vault:create', {
+      type: 'local',
+      name: 'USB backup',
+      path: usb,
+      mode: 'new',
+      storePassword: true,
+    });
+    const src = path.join(laptop.dir, 'home');
+    fs.mkdirSync(src, { recursive: true });
+    fs.writeFileSync(path.join(src, 'secret.txt'), `tax return ${crypto.randomUUID()}`);
+    itemId = (await laptop.gate.call<ProtectedItemView>('item:save', manualItem('Docs', [src], vault.id)))
+      .item.id;
+    await laptop.services.directory.sync();
+    await laptop.services.profiles.writeOwn();
+  });
+
+  it('records the account that made the vault as its owner', () => {
+    const ann = laptop.services.keys.current()!;
+    const owner = laptop.services.config.get().vaults.find((v) => v.id === vault.id)?.owner;
+    expect(owner).toEqual({ server: new URL(home.url).origin, accountUid: ann.accountUid });
+  });
+
+  it('gives an account on another server none of this computer’s vaults, slots or profile', async () => {
+    const annSlots = accountSlots(usb);
+    await lock(laptop);
+    await laptop.gate.call('auth:unlock', { serverUrl: other.url, username: 'mallory', password: MALLORY });
+    const mallory = laptop.services.keys.current()!;
+    await laptop.services.directory.sync();
+    await laptop.services.profiles.writeOwn();
+
+    expect(await serverHolds(laptop)).toEqual({ vaults: [], computers: [] });
+    expect(accountSlots(usb)).toEqual(annSlots);
+    expect(accountSlots(usb)).not.toContain(mallory.keyId);
+    const view = await laptop.gate.call<AccountComputersView>('account:computers');
+    expect(view.vaults).toEqual([]);
+    expect(view.computers.find((c) => c.isThisComputer)).toMatchObject({ vaultIds: [], itemCount: 0 });
+
+    // The vault still backs up here, whoever is signed in.
+    const job = await laptop.gate.ended(laptop.services.backup.backupNow(itemId).jobId);
+    expect(job.status).toBe('success');
+    await laptop.services.directory.sync();
+    expect(await serverHolds(laptop)).toEqual({ vaults: [], computers: [] });
+  });
+
+  it('finds all in order when the owner unlocks again', async () => {
+    await lock(laptop);
+    await laptop.gate.call('auth:unlock', { serverUrl: home.url, username: 'ann', password: ANN });
+    await laptop.services.directory.sync();
+    await laptop.services.profiles.writeOwn();
+    const ann = laptop.services.keys.current()!;
+    expect(await serverHolds(laptop)).toEqual({ vaults: [vault.id], computers: [ann.computerId] });
+    expect(accountSlots(usb)).toContain(ann.keyId);
+    expect(laptop.services.directory.problems().size).toBe(0);
+  });
+});
+
+describe('a vault made before vaults had owners', { timeout: 240_000 }, () => {
+  /** A vault as an older version wrote it: no owner in the configuration. */
+  function forgetOwners(c: Computer): void {
+    const raw = c.store.read('backup') as { vaults: Record<string, unknown>[] };
+    c.store.write('backup', { ...raw, vaults: raw.vaults.map(({ owner: _, ...v }) => v) });
+  }
+
+  it('joins only the account this computer signed in to before the unlock', async () => {
+    const desk = startComputer('desk');
+    await desk.gate.call('auth:unlock', { username: 'ann', password: ANN });
+    const usb = path.join(desk.dir, 'usb');
+    const made = await desk.gate.call<VaultView>('vault:create', {
+      type: 'local',
+      name: 'Old USB',
+      path: usb,
+      mode: 'new',
+      storePassword: true,
+    });
+    await lock(desk);
+    forgetOwners(desk);
+
+    // Another account first: the computer remembered ann, so mallory claims nothing.
+    await desk.gate.call('auth:unlock', { serverUrl: other.url, username: 'mallory', password: MALLORY });
+    await desk.services.directory.sync();
+    await desk.services.profiles.writeOwn();
+    expect(await serverHolds(desk)).toEqual({ vaults: [], computers: [] });
+    expect(desk.services.config.get().vaults[0]!.owner).toBeUndefined();
+    await lock(desk);
+
+    // ann again, but the computer now remembers mallory: still not claimed.
+    await desk.gate.call('auth:unlock', { serverUrl: home.url, username: 'ann', password: ANN });
+    await desk.services.directory.sync();
+    expect(desk.services.config.get().vaults[0]!.owner).toBeUndefined();
+    await lock(desk);
+
+    // ann once more, remembered as the last account: the vault joins ann and records her as owner.
+    await desk.gate.call('auth:unlock', { serverUrl: home.url, username: 'ann', password: ANN });
+    await desk.services.directory.sync();
+    const ann = desk.services.keys.current()!;
+    expect((await serverHolds(desk)).vaults).toContain(made.id);
+    expect(desk.services.config.get().vaults[0]!.owner).toEqual({
+      server: new URL(home.url).origin,
+      accountUid: ann.accountUid,
+    });
+    expect(accountSlots(usb)).toContain(ann.keyId);
+  });
+
+  it('does not join at a first unlock, when this computer remembered no account', async () => {
+    const fresh = startComputer('fresh');
+    // Made on this computer before it ever signed in (as an older version would have).
+    const made = await fresh.services.vaults.create({
+      type: 'local',
+      name: 'Found USB',
+      path: path.join(fresh.dir, 'usb'),
+      mode: 'new',
+      storePassword: true,
+      password: 'a repository password of its own',
+    });
+    await fresh.gate.call('auth:unlock', { serverUrl: home.url, username: 'ann', password: ANN });
+    await fresh.services.directory.sync();
+    await fresh.services.profiles.writeOwn();
+    expect(fresh.services.config.get().vaults[0]!.owner).toBeUndefined();
+    const holds = await serverHolds(fresh);
+    expect(holds.vaults).not.toContain(made.id);
+    expect(holds.computers).not.toContain(fresh.services.keys.current()!.computerId);
+  });
+});
