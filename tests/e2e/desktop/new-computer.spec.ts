@@ -9,8 +9,10 @@
  * server's fresh-session window, "Restore files" asks for the password and a code in place and goes
  * on. No kit and no vault password is used on the second computer.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
 import { startTestAccountServer } from '../../support/account-server';
 import { Phone, kitBanner, kitDialog, saveKit, unlockWithCode } from './account-key-helpers';
@@ -26,6 +28,8 @@ import {
 import { freshDataDir, removeDataDir, startHarness } from './harness-process';
 
 test.setTimeout(300_000);
+
+const CLI = fileURLToPath(new URL('../../../bin/strongroom-backup.js', import.meta.url));
 
 const DRIVE_WARNING =
   'Anyone with this drive or a copy of it can try to guess your password offline; two-factor does not apply; changing your password later does not protect copies already made.';
@@ -195,12 +199,20 @@ test('a new computer gets every backup back with username, password and code, th
     // Restore files: account storage opens at once; the drive vault asks for its folder.
     const connect = offer.getByRole('region', { name: "Connect the drive that holds 'USB backup'" });
     await expect(connect).toContainText(drive);
-    // Another folder (here: an empty one) is refused.
-    const elsewhere = path.join(root, 'not-the-drive');
-    fs.mkdirSync(elsewhere);
+    // A folder holding another repository is refused: it never opens under that vault's name.
+    const elsewhere = path.join(root, 'another-drive');
+    execFileSync(process.execPath, [CLI, '-r', elsewhere, 'init'], {
+      env: { ...process.env, STRONGROOM_PASSWORD: 'another repository entirely' },
+      stdio: 'ignore',
+    });
     await connect.getByLabel('Folder of the vault', { exact: true }).fill(elsewhere);
     await connect.getByRole('button', { name: 'Connect' }).click();
-    await expect(connect.getByRole('alert')).toBeVisible({ timeout: 30_000 });
+    await expect(connect.getByRole('alert')).toHaveText(
+      'That folder holds another vault, not "USB backup".',
+      {
+        timeout: 30_000,
+      },
+    );
     await connect.getByLabel('Folder of the vault', { exact: true }).fill(drive);
     await screenshot(page2, '64-connect-drive');
     await connect.getByRole('button', { name: 'Connect' }).click();
