@@ -166,9 +166,9 @@ export const keyChangePasswordInput = z
 
 export const generationAnswer = z.object({ generation: z.number().int().min(1) }).strict();
 
-// ---- the wrapped account master key (fresh, bearerOnly for writes) -------------------------------
+// ---- the wrapped account master key (fresh, bearerOnly) -------------------------------
 
-/** GET /api/account/keys (fresh): the account's wrap rows; the device wrap only for this session's computer. */
+/** GET /api/account/keys (fresh, bearerOnly): the account's wrap rows; the device wrap only for this session's computer. */
 export const accountKeys = z
   .object({
     accountUid,
@@ -218,7 +218,7 @@ export const computerIdParam = z.object({ computerId }).strict();
 
 // ---- vault directory and computer profiles -----------------------------------------------------
 
-/** GET /api/account/directory (fresh): every row, soft-deleted ones included (the client shows those as gone). */
+/** GET /api/account/directory (fresh, bearerOnly): every row, soft-deleted ones included (the client shows those as gone). */
 export const accountDirectory = z
   .object({ accountUid, vaults: z.array(directoryVaultRow), computers: z.array(profileRow) })
   .strict();
@@ -300,7 +300,13 @@ export const keyRoutes = {
     input: keyChangePasswordInput,
     reply: generationAnswer,
   },
-  accountKeys: { method: 'GET', path: '/api/account/keys', auth: 'fresh', reply: accountKeys },
+  accountKeys: {
+    method: 'GET',
+    path: '/api/account/keys',
+    auth: 'fresh',
+    bearerOnly: true,
+    reply: accountKeys,
+  },
   createAccountKeys: {
     method: 'POST',
     path: '/api/account/keys',
@@ -341,7 +347,13 @@ export const keyRoutes = {
     params: computerIdParam,
     reply: null,
   },
-  directory: { method: 'GET', path: '/api/account/directory', auth: 'fresh', reply: accountDirectory },
+  directory: {
+    method: 'GET',
+    path: '/api/account/directory',
+    auth: 'fresh',
+    bearerOnly: true,
+    reply: accountDirectory,
+  },
   putDirectoryRow: {
     method: 'PUT',
     path: '/api/account/directory/vaults/:vaultId',

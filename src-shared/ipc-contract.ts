@@ -784,8 +784,15 @@ export const channels = {
         computerId: z.string().regex(/^[0-9a-f]{32}$/, 'Not a computer id.'),
         pathMap: z.array(z.object({ from: filePath, to: filePath }).strict()).max(500),
         revokeOld: z.boolean(),
+        /** Ending another computer is asked like any account change: the password and, when on, a code. */
+        password: enteredPassword.optional(),
+        ...secondFactor,
       })
-      .strict(),
+      .strict()
+      .refine((v) => !v.revokeOld || v.password !== undefined, {
+        message: 'Enter your password to stop backups from the other computer.',
+        path: ['password'],
+      }),
     output: null as unknown as { items: ProtectedItemView[]; missingPaths: string[] },
     whileLocked: false,
   },

@@ -108,6 +108,12 @@ export function createHandlers({
     'account:computers': () => profiles.computers(),
     'account:addVaults': (input) => directory.addVaults(input.vaultIds),
     'account:connectDrive': (input) => directory.connectDrive(input.vaultId, input.path),
-    'account:takeOver': (input) => profiles.takeOver(input),
+    // Ending another computer (its device, its wrap, its vaults re-keyed) needs the password and
+    // the code again, so a page script cannot do it with the unlocked session alone.
+    'account:takeOver': ({ password, totp, recoveryCode, ...takeOver }) =>
+      profiles.takeOver(
+        takeOver,
+        password === undefined ? undefined : () => account.reauthenticate({ password, totp, recoveryCode }),
+      ),
   };
 }

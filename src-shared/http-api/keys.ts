@@ -79,10 +79,11 @@ export const keyHttpRoutes = {
     body: keyChangePasswordInput,
     reply: generationAnswer,
   }),
+  /** The app only: a panel cookie reading the password wrap could guess the password offline. */
   accountKeys: route({
     method: 'GET',
     path: '/api/account/keys',
-    auth: { kind: 'fresh' },
+    auth: { kind: 'fresh', bearerOnly: true },
     reply: accountKeys,
   }),
   createAccountKeys: route({
@@ -125,7 +126,7 @@ export const keyHttpRoutes = {
   directory: route({
     method: 'GET',
     path: '/api/account/directory',
-    auth: { kind: 'fresh' },
+    auth: { kind: 'fresh', bearerOnly: true },
     reply: accountDirectory,
   }),
   putDirectoryRow: route({

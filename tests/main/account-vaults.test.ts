@@ -416,6 +416,7 @@ describe('a new computer gets the account’s backups back', { timeout: 240_000 
         computerId: aComputerId,
         pathMap: [],
         revokeOld: true,
+        password: PASSWORD,
       },
     );
     expect(first.items).toEqual([]);
@@ -424,12 +425,21 @@ describe('a new computer gets the account’s backups back', { timeout: 240_000 
     );
     expect(b.services.config.get().items).toEqual([]);
 
+    // Ending the laptop asks the password again: none, or a wrong one, takes and ends nothing.
+    const takeOver = { computerId: aComputerId, pathMap: [{ from: source(), to: moved }], revokeOld: true };
+    expect(await b.gate.refused('account:takeOver', takeOver)).toMatchObject({ code: 'bad_request' });
+    expect(
+      await b.gate.refused('account:takeOver', { ...takeOver, password: 'not the password' }),
+    ).toMatchObject({ code: 'invalid_credentials' });
+    expect(b.services.config.get().items).toEqual([]);
+
     const taken = await b.gate.call<{ items: ProtectedItemView[]; missingPaths: string[] }>(
       'account:takeOver',
       {
         computerId: aComputerId,
         pathMap: [{ from: source(), to: moved }],
         revokeOld: true,
+        password: PASSWORD,
       },
     );
     expect(taken.missingPaths).toEqual([]);
@@ -567,6 +577,7 @@ describe('a new computer gets the account’s backups back', { timeout: 240_000 
         computerId: third.computerId,
         pathMap: [],
         revokeOld: true,
+        password: PASSWORD,
       });
       expect(refused).toMatchObject({ code: 'conflict' });
       expect(refused.message).toContain('does not open with this account');

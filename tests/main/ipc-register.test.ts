@@ -162,6 +162,7 @@ const validInput: { [C in Channel]: unknown } = {
     computerId: '0123456789abcdef0123456789abcdef',
     pathMap: [{ from: '/home/alice/Documents', to: '/home/alice2/Documents' }],
     revokeOld: true,
+    password: 'my account password',
   },
 };
 
@@ -298,6 +299,7 @@ describe('input validation', () => {
     ['account:addVaults', { vaultIds: ['../etc'] }],
     ['account:connectDrive', { vaultId: VAULT_ID, path: '' }],
     ['account:takeOver', { computerId: 'laptop', pathMap: [], revokeOld: false }],
+    ['account:takeOver', { computerId: '0123456789abcdef0123456789abcdef', pathMap: [], revokeOld: true }],
     [
       'account:takeOver',
       { computerId: '0123456789abcdef0123456789abcdef', pathMap: [{ from: '/a' }], revokeOld: false },

@@ -106,6 +106,18 @@ describe('the release gate', () => {
     expect(s.server.services.db.prepare('SELECT full_at FROM sessions').all()).toEqual([{ full_at: null }]);
   });
 
+  it('gives the panel’s cookie use_the_app on reading the keys or the directory, fresh as it is', async () => {
+    const { s } = await start();
+    await withAccountKey(s.url, 'alice', PASSWORD);
+    const panel = new PanelClient(s.url);
+    expect((await panel.signIn('alice', PASSWORD)).status).toBe(200);
+    for (const path of ['/api/account/keys', '/api/account/directory']) {
+      const refused = await panel.request('GET', path);
+      expect([path, refused.status, refused.body.error]).toEqual([path, 403, 'use_the_app']);
+      expect(JSON.stringify(refused.body)).not.toMatch(/passwordWrap|sealed/);
+    }
+  });
+
   it('gives the panel’s cookie use_the_app on every write of a key, the directory or a profile', async () => {
     const { s } = await start();
     const panel = new PanelClient(s.url);
@@ -133,9 +145,6 @@ describe('the release gate', () => {
     const other = await desktopSignIn(s.url, 'alice', PASSWORD);
     const answer = await bearer(s.url, 'GET', '/api/account/keys', other.sessionToken);
     expect([answer.body.deviceWrap, answer.body.passwordWrap?.kind]).toEqual([null, 'password']);
-    const panel = new PanelClient(s.url);
-    await panel.signIn('alice', PASSWORD);
-    expect((await panel.request('GET', '/api/account/keys')).body.deviceWrap).toBeNull();
     // Nor may another computer write this computer's wrap or profile.
     const foreign = await bearer(
       s.url,

@@ -63,6 +63,9 @@ export interface TakeOverInput {
   revokeOld: boolean;
 }
 
+/** Proves the person is there (password and code again) before another computer is ended. */
+export type ConfirmRevoke = () => Promise<unknown>;
+
 export class ComputerProfileService {
   /** What this computer last wrote (its profile without the time), so unchanged config writes nothing. */
   private written: string | null = null;
@@ -268,9 +271,14 @@ export class ComputerProfileService {
 
   /**
    * "Continue <computer>'s backups on this computer". Nothing is taken while a folder is missing
-   * here (returned in `missingPaths`) or a drive vault of that computer is not connected yet.
+   * here (returned in `missingPaths`) or a drive vault of that computer is not connected yet. With
+   * `revokeOld`, `confirmRevoke` runs once those checks pass and before anything changes, so a
+   * missing folder does not spend the person's code; without it nothing is ended.
    */
-  async takeOver(input: TakeOverInput): Promise<{ items: ProtectedItemView[]; missingPaths: string[] }> {
+  async takeOver(
+    input: TakeOverInput,
+    confirmRevoke?: ConfirmRevoke,
+  ): Promise<{ items: ProtectedItemView[]; missingPaths: string[] }> {
     const keys = this.requireKeys();
     if (input.computerId === keys.computerId) {
       throw new ServiceError('bad_request', 'That is this computer: there is nothing to take over.');
@@ -317,6 +325,12 @@ export class ComputerProfileService {
         'conflict',
         `Connect the drive that holds ${drives.map((d) => `"${d}"`).join(', ')} first, then continue; nothing was taken.`,
       );
+    }
+    if (input.revokeOld) {
+      if (!confirmRevoke) {
+        throw new ServiceError('bad_request', 'Enter your password to stop backups from the other computer.');
+      }
+      await confirmRevoke();
     }
     if (needed.length > 0) {
       const addable = needed.filter((id) => directory.entries.get(id)?.record);

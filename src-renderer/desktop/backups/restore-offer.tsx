@@ -2,8 +2,11 @@ import { useId, useState } from 'react';
 import type { ComputerView, DirectoryVaultView, IpcError } from '../../../src-shared/ipc-contract';
 import { ErrorMessage } from '../../components/error-message';
 import { FormDialog } from '../../components/form-dialog';
+import { PasswordField } from '../../components/password-field';
+import { SecondFactorInput, type SecondFactorMode } from '../../components/second-factor-input';
 import { backupsOfferSentence, computersToOffer, connectDriveTitle } from '../account/account-words';
 import { useAccountKey } from '../account/account-key-store';
+import { secondFactorInput, secondFactorProblem } from '../account/second-factor';
 import { request } from '../request';
 import { useDesktop } from '../store';
 import { accountErrorText } from '../wording';
@@ -266,6 +269,14 @@ function TakeOverDialog({
   const revokeId = useId();
   const revokeHintId = useId();
   const [revokeOld, setRevokeOld] = useState(false);
+  const totpEnabled = useDesktop((s) =>
+    s.screen.kind === 'unlocked' ? s.screen.account.totpEnabled : false,
+  );
+  const passwordId = useId();
+  const errorId = useId();
+  const [password, setPassword] = useState('');
+  const [factorMode, setFactorMode] = useState<SecondFactorMode>('totp');
+  const [code, setCode] = useState('');
   const [vaultsAdded, setVaultsAdded] = useState(false);
   const [missing, setMissing] = useState<string[]>([]);
   const [mapTo, setMapTo] = useState<Record<string, string>>({});
@@ -278,6 +289,20 @@ function TakeOverDialog({
       const wrong = pathProblem(mapTo[from] ?? '');
       if (wrong) {
         setError({ code: 'bad_request', message: `Where ${from} is on this computer: ${wrong}` });
+        return;
+      }
+    }
+    if (revokeOld) {
+      if (!password) {
+        setError({
+          code: 'bad_request',
+          message: `Enter your password to stop backups from ${computer.name}.`,
+        });
+        return;
+      }
+      const wrongCode = secondFactorProblem(factorMode, code, totpEnabled);
+      if (wrongCode) {
+        setError({ code: 'bad_request', message: wrongCode });
         return;
       }
     }
@@ -300,11 +325,18 @@ function TakeOverDialog({
       setVaultsAdded(true);
     }
     const result = await request((api) =>
-      api.accountTakeOver({ computerId: computer.computerId, pathMap, revokeOld }),
+      api.accountTakeOver({
+        computerId: computer.computerId,
+        pathMap,
+        revokeOld,
+        ...(revokeOld ? { password, ...secondFactorInput(factorMode, code) } : {}),
+      }),
     );
     if (!result.ok) {
       setBusy(false);
       setError(result.error);
+      // A code is good once; a missing folder is answered before the password is checked.
+      setCode('');
       return;
     }
     const stillMissing = result.value.missingPaths;
@@ -364,7 +396,34 @@ function TakeOverDialog({
       <p className="hint indent" id={revokeHintId}>
         {`${computer.name} is signed out of this account and can no longer back up to it or open its keys. Choose this when ${computer.name} is gone, sold or broken.`}
       </p>
-      <ErrorMessage error={error} message={error ? accountErrorText(error) : undefined} />
+      {revokeOld && (
+        <>
+          <PasswordField
+            id={passwordId}
+            label="Your password"
+            autoComplete="current-password"
+            value={password}
+            onChange={(v) => {
+              setPassword(v);
+              setError(null);
+            }}
+          />
+          {totpEnabled && (
+            <SecondFactorInput
+              mode={factorMode}
+              onModeChange={setFactorMode}
+              value={code}
+              onChange={(v) => {
+                setCode(v);
+                setError(null);
+              }}
+              invalid={Boolean(error)}
+              errorId={errorId}
+            />
+          )}
+        </>
+      )}
+      <ErrorMessage id={errorId} error={error} message={error ? accountErrorText(error) : undefined} />
     </FormDialog>
   );
 }

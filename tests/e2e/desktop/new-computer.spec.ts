@@ -238,6 +238,9 @@ test('a new computer gets every backup back with username, password and code, th
     const takeOver = page2.getByRole('dialog', { name: /^Continue .+'s backups on this computer$/ });
     await expect(takeOver).toContainText('protected items (2)');
     await takeOver.getByLabel(/^Stop backups from /).check();
+    // Ending the other computer asks the password and a code again.
+    await takeOver.getByLabel('Your password', { exact: true }).fill(ACCOUNT_PASSWORD);
+    await takeOver.getByLabel('Two-factor code (TOTP)').fill(await phone.nextCode());
     await takeOver.getByRole('button', { name: 'Continue here' }).click();
     await expect(takeOver.getByRole('alert')).toContainText('does not exist on this computer', {
       timeout: 30_000,
