@@ -3,14 +3,13 @@ import type { AccountView, IpcError } from '../../../src-shared/ipc-contract';
 import { ErrorMessage } from '../../components/error-message';
 import { FormDialog } from '../../components/form-dialog';
 import { PasswordField } from '../../components/password-field';
-import { SecondFactorInput, type SecondFactorMode } from '../../components/second-factor-input';
 import { useRetryCountdown } from '../../components/use-retry-countdown';
 import { newPasswordProblem } from '../backups/form-rules';
 import { request } from '../request';
 import { accountErrorText } from '../wording';
 import { useAccountKey } from './account-key-store';
 import { NewPasswordFields } from './new-password-fields';
-import { secondFactorInput, secondFactorProblem } from './second-factor';
+import { useSecondFactor } from './use-second-factor';
 
 /** What the password change does to the account's other computers, said before it happens. */
 export const PASSWORD_CHANGE_EFFECT =
@@ -87,23 +86,6 @@ export function AccountKeySettings({ account }: { account: AccountView }) {
   );
 }
 
-/** The password and second-factor fields every confirmation here shares. */
-function useConfirmation(totpEnabled: boolean) {
-  const [mode, setMode] = useState<SecondFactorMode>('totp');
-  const [code, setCode] = useState('');
-  return {
-    mode,
-    code,
-    clear: () => setCode(''),
-    problem: () => secondFactorProblem(mode, code, totpEnabled),
-    input: () => secondFactorInput(mode, code),
-    field: (props: { errorId: string; invalid: boolean; disabled: boolean }) =>
-      totpEnabled ? (
-        <SecondFactorInput mode={mode} onModeChange={setMode} value={code} onChange={setCode} {...props} />
-      ) : null,
-  };
-}
-
 function ChangePasswordDialog({
   totpEnabled,
   onClose,
@@ -115,7 +97,7 @@ function ChangePasswordDialog({
   const [current, setCurrent] = useState('');
   const [password, setPassword] = useState('');
   const [repeat, setRepeat] = useState('');
-  const second = useConfirmation(totpEnabled);
+  const second = useSecondFactor(totpEnabled);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<IpcError | null>(null);
   const wait = useRetryCountdown(error?.code === 'throttled' ? error : null);
@@ -184,7 +166,7 @@ function NewKitDialog({ totpEnabled, onClose }: { totpEnabled: boolean; onClose(
   const showKit = useAccountKey((s) => s.showKit);
   const ids = { password: useId(), error: useId() };
   const [password, setPassword] = useState('');
-  const second = useConfirmation(totpEnabled);
+  const second = useSecondFactor(totpEnabled);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<IpcError | null>(null);
   const wait = useRetryCountdown(error?.code === 'throttled' ? error : null);

@@ -3,13 +3,12 @@ import type { IpcError } from '../../../src-shared/ipc-contract';
 import { ErrorMessage } from '../../components/error-message';
 import { FormDialog } from '../../components/form-dialog';
 import { PasswordField } from '../../components/password-field';
-import { SecondFactorInput, type SecondFactorMode } from '../../components/second-factor-input';
 import { useRetryCountdown } from '../../components/use-retry-countdown';
 import { call, desktopApi, failure } from '../api';
 import { useDesktop } from '../store';
 import { accountErrorText } from '../wording';
 import { useReauth } from './reauth-store';
-import { secondFactorInput, secondFactorProblem } from './second-factor';
+import { useSecondFactor } from './use-second-factor';
 
 /**
  * "Enter your password to go on": shown when an action needs a fresh sign-in. It signs in again
@@ -21,15 +20,14 @@ export function ReauthDialog({ totpEnabled }: { totpEnabled: boolean }) {
   const guard = useDesktop((s) => s.guard);
   const ids = { password: useId(), error: useId() };
   const [password, setPassword] = useState('');
-  const [mode, setMode] = useState<SecondFactorMode>('totp');
-  const [code, setCode] = useState('');
+  const second = useSecondFactor(totpEnabled);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<IpcError | null>(null);
   const wait = useRetryCountdown(error);
 
   const close = (reauthenticated: boolean) => {
     setPassword('');
-    setCode('');
+    second.clear();
     setError(null);
     finish(reauthenticated);
   };
@@ -37,12 +35,12 @@ export function ReauthDialog({ totpEnabled }: { totpEnabled: boolean }) {
   const submit = async () => {
     if (wait > 0) return;
     if (!password) return setError({ code: 'bad_request', message: 'Enter your password.' });
-    const wrongCode = secondFactorProblem(mode, code, totpEnabled);
+    const wrongCode = second.problem();
     if (wrongCode) return setError({ code: 'bad_request', message: wrongCode });
     setBusy(true);
     setError(null);
     const bridge = desktopApi();
-    const input = { password, ...secondFactorInput(mode, code) };
+    const input = { password, ...second.input() };
     const result = guard(
       bridge
         ? await call(() => bridge.accountReauthenticate(input))
@@ -50,7 +48,7 @@ export function ReauthDialog({ totpEnabled }: { totpEnabled: boolean }) {
     );
     setBusy(false);
     setPassword('');
-    setCode('');
+    second.clear();
     if (result.ok) close(true);
     else setError(result.error);
   };
@@ -79,19 +77,7 @@ export function ReauthDialog({ totpEnabled }: { totpEnabled: boolean }) {
           setError(null);
         }}
       />
-      {totpEnabled && (
-        <SecondFactorInput
-          mode={mode}
-          onModeChange={setMode}
-          value={code}
-          onChange={(v) => {
-            setCode(v);
-            setError(null);
-          }}
-          invalid={Boolean(error)}
-          errorId={ids.error}
-        />
-      )}
+      {second.field({ errorId: ids.error, invalid: Boolean(error), onEdit: () => setError(null) })}
       <ErrorMessage
         id={ids.error}
         error={error}

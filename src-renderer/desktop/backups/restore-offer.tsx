@@ -3,10 +3,9 @@ import type { ComputerView, DirectoryVaultView, IpcError } from '../../../src-sh
 import { ErrorMessage } from '../../components/error-message';
 import { FormDialog } from '../../components/form-dialog';
 import { PasswordField } from '../../components/password-field';
-import { SecondFactorInput, type SecondFactorMode } from '../../components/second-factor-input';
 import { backupsOfferSentence, computersToOffer, connectDriveTitle } from '../account/account-words';
 import { useAccountKey } from '../account/account-key-store';
-import { secondFactorInput, secondFactorProblem } from '../account/second-factor';
+import { useSecondFactor } from '../account/use-second-factor';
 import { request } from '../request';
 import { useDesktop } from '../store';
 import { accountErrorText } from '../wording';
@@ -275,8 +274,7 @@ function TakeOverDialog({
   const passwordId = useId();
   const errorId = useId();
   const [password, setPassword] = useState('');
-  const [factorMode, setFactorMode] = useState<SecondFactorMode>('totp');
-  const [code, setCode] = useState('');
+  const second = useSecondFactor(totpEnabled);
   const [vaultsAdded, setVaultsAdded] = useState(false);
   const [missing, setMissing] = useState<string[]>([]);
   const [mapTo, setMapTo] = useState<Record<string, string>>({});
@@ -300,7 +298,7 @@ function TakeOverDialog({
         });
         return;
       }
-      const wrongCode = secondFactorProblem(factorMode, code, totpEnabled);
+      const wrongCode = second.problem();
       if (wrongCode) {
         setError({ code: 'bad_request', message: wrongCode });
         return;
@@ -329,14 +327,14 @@ function TakeOverDialog({
         computerId: computer.computerId,
         pathMap,
         revokeOld,
-        ...(revokeOld ? { password, ...secondFactorInput(factorMode, code) } : {}),
+        ...(revokeOld ? { password, ...second.input() } : {}),
       }),
     );
     if (!result.ok) {
       setBusy(false);
       setError(result.error);
       // A code is good once; a missing folder is answered before the password is checked.
-      setCode('');
+      second.clear();
       return;
     }
     const stillMissing = result.value.missingPaths;
@@ -408,19 +406,7 @@ function TakeOverDialog({
               setError(null);
             }}
           />
-          {totpEnabled && (
-            <SecondFactorInput
-              mode={factorMode}
-              onModeChange={setFactorMode}
-              value={code}
-              onChange={(v) => {
-                setCode(v);
-                setError(null);
-              }}
-              invalid={Boolean(error)}
-              errorId={errorId}
-            />
-          )}
+          {second.field({ errorId, invalid: Boolean(error), onEdit: () => setError(null) })}
         </>
       )}
       <ErrorMessage id={errorId} error={error} message={error ? accountErrorText(error) : undefined} />
