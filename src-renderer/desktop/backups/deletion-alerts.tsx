@@ -1,10 +1,18 @@
 import { useEffect, useState } from 'react';
-import type { StorageDeletionAlert } from '../../../src-shared/http-api';
+import { UNSAFE_DISPLAY_CHARS, type StorageDeletionAlert } from '../../../src-shared/http-api';
 import type { AccountStorageUsage, VaultView } from '../../../src-shared/ipc-contract';
+import { CopyButton } from '../../components/copy-button';
 import { useBackups } from './backups-store';
 import { formatBytes, formatDateTime } from './format';
 
 const DAY_MS = 86_400_000;
+
+/** A device name as the server keeps it, with any control or text-direction character shown as its code. */
+const visible = (text: string) =>
+  text.replace(
+    UNSAFE_DISPLAY_CHARS,
+    (c) => `⟨U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}⟩`,
+  );
 
 /** What was deleted, in the words of vaults and backups (the server's kinds, src-shared/http-api/storage.ts). */
 export function deletedWords(a: StorageDeletionAlert): string {
@@ -55,7 +63,7 @@ export function DeletionAlertWarning({
         {alerts.map((a) => (
           <li key={`${a.kind}-${a.at}`}>
             {deletedWords(a)} ({formatDateTime(a.at, now)}
-            {a.device ? `, by the device "${a.device}"` : ''})
+            {a.device ? `, by the device "${visible(a.device)}"` : ''})
           </li>
         ))}
       </ul>
@@ -64,8 +72,10 @@ export function DeletionAlertWarning({
           ? `If this was not you, restore them in the web panel’s Storage page within ${daysLeft === 1 ? '1 day' : `${daysLeft} days`}: `
           : 'They may no longer be restorable; see the web panel’s Storage page: '}
         open <span className="mono selectable">{usage.panelStorageUrl}</span> in your web browser and sign in.
-        Until they are back, backups to this vault may fail.
+        {alerts.some((a) => a.kind === 'keys' || a.kind === 'config') &&
+          ' Until they are back, backups to this vault may fail.'}
       </p>
+      <CopyButton text={usage.panelStorageUrl} label="Copy the address" />
     </div>
   );
 }

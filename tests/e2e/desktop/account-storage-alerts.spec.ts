@@ -47,6 +47,8 @@ test('a key file deleted on the server shows as a warning with the way to restor
     await expect(warning).toContainText('by the device "stolen"');
     await expect(warning).toContainText('restore them in the web panel’s Storage page within 29 days');
     await expect(warning).toContainText(`${server.url}/#/storage`);
+    await expect(warning.getByRole('button', { name: 'Copy the address' })).toBeVisible();
+    await expect(warning).toContainText('Until they are back, backups to this vault may fail.');
     await expect(warning).not.toContainText(/snapshot|pack|index|B of its/i);
     await screenshot(page, '43-deletion-alert-backups');
 
