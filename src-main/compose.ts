@@ -271,7 +271,13 @@ export function composeServices(ports: Ports): Services {
     quit: ports.quit ?? (() => undefined),
   });
   const notifier = ports.notifier
-    ? new BackupNotifier({ notifier: ports.notifier, config, history, clock: ports.clock })
+    ? new BackupNotifier({
+        notifier: ports.notifier,
+        config,
+        history,
+        clock: ports.clock,
+        deletionAlerts: async (vaultId) => (await vaults.storageUsage(vaultId)).deletionAlerts,
+      })
     : null;
 
   // Vault passwords entered since the unlock are forgotten at lock; jobs keep running.

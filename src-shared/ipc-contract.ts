@@ -16,6 +16,7 @@ import {
   repositoryName,
   totpCode,
   username as accountUsername,
+  type StorageDeletionAlert,
 } from './http-api';
 import {
   backupPreferences,
@@ -240,6 +241,12 @@ export interface AccountStorageUsage {
   usedBytes: number;
   /** Null: no quota. */
   quotaBytes: number | null;
+  /** How long deleted files stay restorable in the web panel's Storage page. */
+  graceDays: number;
+  /** The server's alerts about files deleted from this vault's repository (30 days, newest first). */
+  deletionAlerts: StorageDeletionAlert[];
+  /** The web panel's Storage page, where they are restored. */
+  panelStorageUrl: string;
 }
 
 export interface ProtectedItemView {
@@ -539,7 +546,7 @@ export const channels = {
     output: null as unknown as { jobId: string },
     whileLocked: false,
   },
-  /** The storage used (and the quota) of an account-storage vault's account, from the server. */
+  /** The storage used (and the quota) of an account-storage vault's account, and its deletion alerts, from the server. */
   'vault:storageUsage': {
     input: z.object({ vaultId: configId }).strict(),
     output: null as unknown as AccountStorageUsage,

@@ -382,7 +382,7 @@ export class AccountClient {
     return this.request(baseUrl, routes.registerDevice, { token: sessionToken, body: input });
   }
 
-  /** The account's storage use and quota, with the device token (GET /api/device/storage). */
+  /** The account's storage use, quota and deletion alerts, with the device token (GET /api/device/storage). */
   deviceStorage(baseUrl: string, deviceToken: string): Promise<DeviceStorageUsage> {
     return this.request(baseUrl, routes.deviceStorage, { token: deviceToken });
   }

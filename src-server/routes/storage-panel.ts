@@ -253,10 +253,13 @@ export function storagePanelHandlers(deps: StoragePanelDeps): Handlers<typeof st
       jobReports.add(auth.account.id, auth.device.id, body);
     },
 
-    // The desktop shows its account's storage use beside its account-storage vaults.
+    // The desktop shows its account's storage use beside its account-storage vaults, and warns
+    // when files that matter were deleted from one of them.
     deviceStorage: ({ auth }) => ({
       quotaBytes: storage.quotaBytes(auth.account.id),
       usedBytes: storage.usedBytes(auth.account.id),
+      graceDays: storage.graceMs / DAY_MS,
+      deletionAlerts: storage.deletionAlerts(auth.account.id),
     }),
   };
 }

@@ -237,12 +237,19 @@ export const jobReportList = z.strictObject({
 });
 export type JobReportList = z.infer<typeof jobReportList>;
 
-/** The account's storage figures, so the desktop can show its quota use without a session. */
+/**
+ * The account's storage figures and deletion alerts, so the desktop can show its quota use and
+ * warn of deleted files without a session. Alerts name repositories and counts, nothing secret.
+ */
 export const deviceStorageUsage = z.strictObject({
   /** Null: no quota. */
   quotaBytes: z.number().int().min(0).nullable(),
   /** Every stored byte of the account, recently deleted files included. */
   usedBytes: z.number().int().min(0),
+  /** How long deleted files stay restorable in the panel's Storage page. */
+  graceDays: z.number().min(0),
+  /** The account's deletion alerts of the last 30 days, newest first, as the panel shows them. */
+  deletionAlerts: z.array(storageDeletionAlert),
 });
 export type DeviceStorageUsage = z.infer<typeof deviceStorageUsage>;
 

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../src-main/compose';
 import { deviceTokenAccount } from '../../src-main/services/lock-service';
-import type { ProtectedItemView, VaultView } from '../../src-shared/ipc-contract';
+import type { AccountStorageUsage, ProtectedItemView, VaultView } from '../../src-shared/ipc-contract';
 import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
 import { MemorySecretStore } from './fakes';
 import { composeTestServices } from './composed-services';
@@ -193,7 +193,39 @@ describe('an account-storage vault', { timeout: 240_000 }, () => {
       serverUrl: server.url,
       usedBytes: used,
       quotaBytes: null,
+      graceDays: 30,
+      deletionAlerts: [],
+      panelStorageUrl: `${server.url}/#/storage`,
     });
+  });
+
+  it("carries the server's alert when the vault's key file is deleted, and only this vault's", async () => {
+    const base = `${server.url}/storage/alice/laptop/keys/`;
+    const auth = { authorization: `Bearer ${aliceToken()!}` };
+    const listed = (await (
+      await fetch(base, { headers: { ...auth, accept: 'application/vnd.x.restic.rest.v2' } })
+    ).json()) as {
+      name: string;
+    }[];
+    expect(listed.length).toBeGreaterThan(0);
+    const removed = await fetch(base + listed[0]!.name, { method: 'DELETE', headers: auth });
+    expect(removed.status).toBe(200);
+    // Another repository of the account: its alert is not this vault's.
+    const other = `${server.url}/storage/alice/elsewhere/`;
+    expect((await fetch(`${other}?create=true`, { method: 'POST', headers: auth })).status).toBe(200);
+    const config = { method: 'POST', headers: auth, body: 'sealed config, as far as the server knows' };
+    expect((await fetch(`${other}config`, config)).status).toBe(200);
+    expect((await fetch(`${other}config`, { method: 'DELETE', headers: auth })).status).toBe(200);
+
+    const usage = await call<AccountStorageUsage>('vault:storageUsage', { vaultId: vault.id });
+    expect(usage.deletionAlerts).toEqual([
+      expect.objectContaining({ repository: 'laptop', kind: 'keys', deletedFiles: 1, device: 'test-laptop' }),
+    ]);
+    expect(usage.graceDays).toBe(30);
+
+    // Put back, so the vault opens for the tests that follow.
+    const account = server.server.services.accounts.byUsername('alice')!;
+    expect(await server.server.services.storage.restore(account, 'laptop')).toBe(1);
   });
 
   it('writes a recovery kit with the server, username, repository, id and the rest: commands, no token', async () => {

@@ -17,6 +17,7 @@ import type { TrayMenu } from '../../src-main/services/ports';
 import type { EMPTY_BACKUP_CONFIG } from '../../src-shared/backup-config';
 import { type ProtectedItem } from '../../src-shared/backup-config';
 import type { JobRecord } from '../../src-shared/backup-jobs';
+import type { StorageDeletionAlert } from '../../src-shared/http-api';
 import type { JobOutcome } from '../../src-shared/job-protocol';
 import { ManualClock, MemorySettingsStore } from './fakes';
 
@@ -132,6 +133,94 @@ describe('BackupNotifier', () => {
     clock.advance(3 * DAY + STALE_CHECK_MS);
     expect(notes).toHaveLength(2);
     n.stop();
+  });
+
+  it("tells once of each deletion alert of an account-storage vault raised since the vault's previous job", async () => {
+    config.update((c) => {
+      c.vaults = [
+        {
+          id: 'vault-000002',
+          type: 'account',
+          name: 'Cloud',
+          serverUrl: 'https://accounts.example',
+          username: 'ada',
+          repository: 'laptop',
+          repositoryId: 'cd'.repeat(16),
+          passwordStored: true,
+          createdAt: new Date(clock.now()).toISOString(),
+        },
+      ];
+    });
+    const alert = (kind: StorageDeletionAlert['kind'], at: number): StorageDeletionAlert => ({
+      repository: 'laptop',
+      at: new Date(at).toISOString(),
+      kind,
+      deletedBytes: 400,
+      repositoryBytes: 9000,
+      deletedFiles: 1,
+      repositoryFiles: 1,
+      device: 'stolen',
+    });
+    let alerts = [alert('keys', clock.now() - DAY)];
+    const asked: string[] = [];
+    const n = new BackupNotifier({
+      notifier: { notify: (x) => notes.push(x) },
+      config,
+      history,
+      clock,
+      deletionAlerts: (vaultId) => {
+        asked.push(vaultId);
+        return Promise.resolve(alerts);
+      },
+    });
+    const onCloud = (extra: Partial<JobRecord> = {}) =>
+      ended('success', { vaultId: 'vault-000002', vaultName: 'Cloud', ...extra });
+
+    // The first job of the vault: the standing alert is told of.
+    const first = onCloud();
+    history.insert(first);
+    await n.checkDeletionAlerts(first);
+    expect(notes).toEqual([
+      {
+        title: 'Files of the vault "Cloud" were deleted on the server',
+        body: 'If this was not you, restore them in the web panel’s Storage page. Backups in Strongroom says which.',
+      },
+    ]);
+    // The next job: nothing new, nothing told (neither in this run nor after a restart).
+    clock.advance(DAY);
+    const second = onCloud();
+    history.insert(second);
+    await n.checkDeletionAlerts(second);
+    const restarted = new BackupNotifier({
+      notifier: { notify: (x) => notes.push(x) },
+      config,
+      history,
+      clock,
+      deletionAlerts: () => Promise.resolve(alerts),
+    });
+    await restarted.checkDeletionAlerts(second);
+    expect(notes).toHaveLength(1);
+    // A new alert after it: told once.
+    clock.advance(3_600_000);
+    alerts = [alert('snapshots', clock.now()), ...alerts];
+    const third = onCloud({ kind: 'retention' });
+    history.insert(third);
+    n.jobChanged(third);
+    await vi.waitFor(() => expect(notes).toHaveLength(2));
+    await n.checkDeletionAlerts(third);
+    expect(notes).toHaveLength(2);
+    // A folder vault's jobs never ask the server; a failure to ask tells nothing.
+    n.jobChanged(ended('success'));
+    expect(asked).toEqual(['vault-000002', 'vault-000002', 'vault-000002', 'vault-000002']);
+    const unreachable = new BackupNotifier({
+      notifier: { notify: (x) => notes.push(x) },
+      config,
+      history,
+      clock,
+      deletionAlerts: () => Promise.reject(new Error('offline')),
+    });
+    await unreachable.checkDeletionAlerts(onCloud());
+    expect(notes).toHaveLength(2);
   });
 });
 

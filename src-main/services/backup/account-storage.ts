@@ -70,13 +70,24 @@ export class AccountStorageAccess {
     };
   }
 
-  /** How much of the account's storage is used, and its quota, as the server counts them. */
+  /**
+   * How much of the account's storage is used, and its quota, as the server counts them, with the
+   * server's alerts about files deleted from this vault's repository (the account's others are
+   * other vaults', or no vault's here).
+   */
   async usage(vault: AccountVault): Promise<AccountStorageUsage> {
     const location = await this.locationFor(vault);
     if (location.kind !== 'account') throw new Error('unreachable: account vaults have account locations');
     const serverUrl = new URL(vault.serverUrl).origin;
     const figures = await this.o.usage(serverUrl, location.token);
-    return { serverUrl, usedBytes: figures.usedBytes, quotaBytes: figures.quotaBytes };
+    return {
+      serverUrl,
+      usedBytes: figures.usedBytes,
+      quotaBytes: figures.quotaBytes,
+      graceDays: figures.graceDays,
+      deletionAlerts: figures.deletionAlerts.filter((a) => a.repository === vault.repository),
+      panelStorageUrl: `${serverUrl}/#/storage`,
+    };
   }
 
   private async token(account: SignedInAccount): Promise<string> {

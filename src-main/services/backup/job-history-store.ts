@@ -229,6 +229,17 @@ export class JobHistoryStore {
     return row ? { job: fromRow(row), seq: row.seq } : null;
   }
 
+  /** When the newest ended job of this vault other than `exceptJobId` ended; null: none. */
+  previousEndOfVault(vaultId: string, exceptJobId: string): string | null {
+    const row = this.db
+      .prepare(
+        `SELECT ended_at FROM jobs WHERE vault_id = ? AND id != ? AND ended_at IS NOT NULL
+         ORDER BY seq DESC LIMIT 1`,
+      )
+      .get(vaultId, exceptJobId) as { ended_at: string } | undefined;
+    return row?.ended_at ?? null;
+  }
+
   /** When this item's newest successful (or partially successful) backup ended. */
   lastSuccessAt(itemId: string): string | null {
     const row = this.db

@@ -5,6 +5,7 @@ import { useAccountKey } from '../account/account-key-store';
 import { useDesktop } from '../store';
 import { useFocusOnMount } from '../use-focus-on-mount';
 import { useBackups } from './backups-store';
+import { VaultDeletionAlerts } from './deletion-alerts';
 import { ItemCard } from './item-card';
 import { RestoreOffer } from './restore-offer';
 
@@ -65,6 +66,7 @@ export function BackupsPage() {
         </div>
       )}
       <RestoreOffer />
+      {overview && <VaultDeletionAlerts vaults={overview.vaults} now={now} />}
 
       {loadError && (
         <div className="load-problem">

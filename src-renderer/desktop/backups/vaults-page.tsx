@@ -8,6 +8,7 @@ import { PasswordField } from '../../components/password-field';
 import { useDesktop } from '../store';
 import { useFocusOnMount } from '../use-focus-on-mount';
 import { useBackups } from './backups-store';
+import { DeletionAlertWarning } from './deletion-alerts';
 import { formatBytes, formatDateTime, isEnded, JOB_STATUS_LABELS } from './format';
 import { JobProgressView } from './job-progress-view';
 import { RecoveryKitDialog, RecoveryKitOffer } from './recovery-kit';
@@ -89,19 +90,26 @@ export function VaultFormPage() {
 
 type Dialog = 'rename' | 'verify' | 'kit' | 'remove' | 'password' | null;
 
-/** "Account storage used": the account's figure on its server (every repository counts), and the quota. */
-function StorageUsageFact({ vaultId }: { vaultId: string }) {
+/** An account-storage vault's figures and deletion alerts, asked of its server; null for a folder vault. */
+function useStorageUsage(vault: VaultView): AccountStorageUsage | IpcError | null {
   const storageUsage = useBackups((s) => s.storageUsage);
   const [usage, setUsage] = useState<AccountStorageUsage | IpcError | null>(null);
+  const { id, type } = vault;
   useEffect(() => {
+    if (type !== 'account') return;
     let current = true;
-    void storageUsage(vaultId).then((r) => {
+    void storageUsage(id).then((r) => {
       if (current) setUsage(r.ok ? r.value : r.error);
     });
     return () => {
       current = false;
     };
-  }, [storageUsage, vaultId]);
+  }, [storageUsage, id, type]);
+  return usage;
+}
+
+/** "Account storage used": the account's figure on its server (every repository counts), and the quota. */
+function StorageUsageFact({ usage }: { usage: AccountStorageUsage | IpcError | null }) {
   let text = 'Asking the server…';
   if (usage && 'code' in usage) text = `Not available: ${usage.message}`;
   else if (usage && usage.quotaBytes === null) text = `${formatBytes(usage.usedBytes)} (no quota)`;
@@ -139,6 +147,7 @@ function VaultCard({ vault }: { vault: VaultView }) {
   const [readData, setReadData] = useState(false);
   const [verifyJobId, setVerifyJobId] = useState<string | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
+  const usage = useStorageUsage(vault);
 
   const open = (d: Dialog) => {
     setError(null);
@@ -209,6 +218,9 @@ function VaultCard({ vault }: { vault: VaultView }) {
           enter it (Enter password…); Strongroom forgets it again when it locks.
         </p>
       )}
+      {usage && !('code' in usage) && (
+        <DeletionAlertWarning vaultName={vault.name} usage={usage} now={new Date()} />
+      )}
       <dl className="card-facts">
         <div>
           <dt>Type</dt>
@@ -224,7 +236,7 @@ function VaultCard({ vault }: { vault: VaultView }) {
           <dt>Location</dt>
           <dd className="mono path-text">{vault.location}</dd>
         </div>
-        {vault.type === 'account' && <StorageUsageFact vaultId={vault.id} />}
+        {vault.type === 'account' && <StorageUsageFact usage={usage} />}
         <div>
           <dt>Vault id</dt>
           <dd className="mono">{vault.repositoryId.slice(0, 16)}</dd>
