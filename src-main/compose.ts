@@ -117,7 +117,12 @@ export const noDialogs: Dialogs = {
 };
 
 export function composeServices(ports: Ports): Services {
-  const memory = new AccountKeyMemory(ports.store);
+  // As the lock service decides it: the embedded server is the local one unless another is the default.
+  const isLocalServer = (serverUrl: string): boolean => {
+    const local = ports.localServer?.url();
+    return !ports.defaultServerUrl && !!local && new URL(local).origin === new URL(serverUrl).origin;
+  };
+  const memory = new AccountKeyMemory(ports.store, isLocalServer);
   const argon2 = new Argon2WorkerThread(ports.argon2Worker);
   const client =
     ports.client ??

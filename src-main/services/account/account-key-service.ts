@@ -202,6 +202,7 @@ export class AccountKeyService implements AccountKeyHolder {
         keyId: got.keyId,
         amk: got.amk,
         sessionToken: ctx.sessionToken,
+        serverIsLocal: ctx.serverIsLocal,
       },
       generation: got.generation,
       serverIsLocal: ctx.serverIsLocal,
