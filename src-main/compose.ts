@@ -30,6 +30,7 @@ import { ComputerProfileService } from './services/account-vaults/computer-profi
 import { DirectoryState } from './services/account-vaults/directory-state';
 import { VaultDirectoryService } from './services/account-vaults/vault-directory-service';
 import { ownerOf } from './services/account-vaults/vault-owner';
+import { ServerMove } from './services/account-vaults/server-move';
 import { LockService, type Logger } from './services/lock-service';
 import type {
   AppShell,
@@ -312,6 +313,7 @@ export function composeServices(ports: Ports): Services {
       catalogue,
       directory,
       profiles,
+      serverMove: new ServerMove({ keys, memory, config, afterMove: () => directory.sync() }),
       dialogs,
     }),
     isLocked: () => lock.isLocked(),

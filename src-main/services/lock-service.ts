@@ -120,6 +120,7 @@ const NO_KEY_SERVICE: AccountKeyView = {
   serverIsLocal: false,
   reason: "The account's keys are not loaded here.",
   offerRestore: false,
+  serverMoved: null,
 };
 
 export class LockService {

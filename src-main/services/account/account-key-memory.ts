@@ -72,6 +72,36 @@ export class AccountKeyMemory implements SignInSchemeMemory {
     if (!this.usesNewScheme(serverUrl, username)) this.update(serverUrl, username, { newScheme: true });
   }
 
+  /**
+   * Other servers where this username is remembered with this key id: the addresses an account may
+   * have moved from (only a full sign-in that opened the key with that id may ask).
+   */
+  serversWithKey(serverUrl: string, username: string, keyId: string): string[] {
+    const here = this.nameOf(serverUrl, username);
+    const suffix = `/${username.trim().toLowerCase()}`;
+    return Object.entries(this.read().accounts)
+      .filter(([name, a]) => name !== here && name.endsWith(suffix) && a.keyId === keyId)
+      .map(([name]) => name.slice(0, -suffix.length))
+      .filter((server) => server !== THIS_COMPUTERS_SERVER);
+  }
+
+  /** "This account's server moved": what was remembered at the old address is now the new one's. */
+  moveServer(from: string, to: string, username: string): void {
+    const data = this.read();
+    const old = data.accounts[accountName(from, username)];
+    if (!old) return;
+    const accounts = { ...data.accounts };
+    delete accounts[accountName(from, username)];
+    const now = accounts[this.nameOf(to, username)] ?? NOTHING;
+    accounts[this.nameOf(to, username)] = {
+      keyId: now.keyId ?? old.keyId,
+      generation: Math.max(now.generation, old.generation),
+      newScheme: now.newScheme || old.newScheme,
+      kitPending: now.kitPending || old.kitPending,
+    };
+    this.write({ ...data, accounts });
+  }
+
   private nameOf(serverUrl: string, username: string): string {
     if (!this.isLocalServer(serverUrl)) return accountName(serverUrl, username);
     return `${THIS_COMPUTERS_SERVER}/${username.trim().toLowerCase()}`;
