@@ -7,6 +7,7 @@ import { useFocusOnMount } from '../use-focus-on-mount';
 import { useBackups } from './backups-store';
 import { ItemCard } from './item-card';
 import { RestoreOffer } from './restore-offer';
+import { ServerMovedOffer } from './server-moved-offer';
 
 /** "Today 14:05" must turn into "Yesterday" at midnight without a reload. */
 export function useNow(intervalMs = 30_000): Date {
@@ -64,6 +65,7 @@ export function BackupsPage() {
           </p>
         </div>
       )}
+      <ServerMovedOffer />
       <RestoreOffer />
 
       {loadError && (
