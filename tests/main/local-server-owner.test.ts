@@ -14,11 +14,11 @@ import { ElectronStoreSettings } from '../../src-main/adapters/electron-store-se
 import type { Services } from '../../src-main/compose';
 import type { LocalAccountServer } from '../../src-main/services/ports';
 import { THIS_COMPUTERS_SERVER } from '../../src-shared/backup-config';
-import type { AccountView, VaultView } from '../../src-shared/ipc-contract';
+import type { AccountView, ProtectedItemView, VaultView } from '../../src-shared/ipc-contract';
 import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
 import { composeTestServices } from './composed-services';
 import { MemorySecretStore } from './fakes';
-import { gateCalls } from './gate-calls';
+import { gateCalls, manualItem } from './gate-calls';
 
 const PASSWORD = 'ann-password-123456';
 let root: string;
@@ -60,6 +60,8 @@ async function directoryVaults(services: Services): Promise<string[]> {
 describe('an account on the embedded local server', { timeout: 240_000 }, () => {
   let firstUrl: string;
   let vault: VaultView;
+  let storage: VaultView;
+  let itemId: string;
   let keyId: string;
 
   beforeAll(async () => {
@@ -74,17 +76,29 @@ describe('an account on the embedded local server', { timeout: 240_000 }, () => 
       mode: 'new',
       storePassword: true,
     });
+    storage = await gate.call<VaultView>('vault:create', {
+      type: 'account',
+      name: 'Account storage',
+      repository: 'laptop',
+      mode: 'new',
+      storePassword: true,
+    });
+    const src = path.join(root, 'home');
+    fs.mkdirSync(src);
+    fs.writeFileSync(path.join(src, 'notes.txt'), 'notes');
+    itemId = (await gate.call<ProtectedItemView>('item:save', manualItem('Docs', [src], storage.id))).item.id;
+    expect((await gate.ended(services.backup.backupNow(itemId).jobId)).status).toBe('success');
     await services.directory.sync();
     keyId = services.keys.current()!.keyId;
-    expect(await directoryVaults(services)).toEqual([vault.id]);
+    expect((await directoryVaults(services)).sort()).toEqual([vault.id, storage.id].sort());
     services.lock.lock('manual');
     services.dispose();
     await server.stop();
   });
 
   it('records its vaults as owned by this computer’s server, not by an address', () => {
-    const owner = store.read('backup') as { vaults: { id: string; owner?: { server: string } }[] };
-    expect(owner.vaults.find((v) => v.id === vault.id)?.owner?.server).toBe(THIS_COMPUTERS_SERVER);
+    const config = store.read('backup') as { vaults: { id: string; owner?: { server: string } }[] };
+    expect(config.vaults.map((v) => v.owner?.server)).toEqual([THIS_COMPUTERS_SERVER, THIS_COMPUTERS_SERVER]);
   });
 
   it('keeps the vaults syncing and the key id remembered when the server restarts on another port', async () => {
@@ -106,7 +120,10 @@ describe('an account on the embedded local server', { timeout: 240_000 }, () => 
     await services.directory.sync();
     expect(services.directory.problems().size).toBe(0);
     const { entries } = await services.directory.read(services.keys.current()!);
-    expect([...entries.values()].map((e) => [e.vaultId, e.record?.name])).toEqual([[vault.id, 'USB drive']]);
+    expect(entries.get(vault.id)?.record?.name).toBe('USB drive');
+    expect(entries.get(storage.id)?.problem).toBeNull();
+    // Account storage is reached at the server's address of now.
+    expect((await gate.ended(services.backup.backupNow(itemId).jobId)).status).toBe('success');
     services.lock.lock('manual');
     services.dispose();
     await server.stop();
