@@ -30,6 +30,7 @@ import { ComputerProfileService } from './services/account-vaults/computer-profi
 import { DirectoryState } from './services/account-vaults/directory-state';
 import { VaultDirectoryService } from './services/account-vaults/vault-directory-service';
 import { ownerOf } from './services/account-vaults/vault-owner';
+import { ServerMove } from './services/account-vaults/server-move';
 import { LockService, type Logger } from './services/lock-service';
 import type {
   AppShell,
@@ -117,7 +118,12 @@ export const noDialogs: Dialogs = {
 };
 
 export function composeServices(ports: Ports): Services {
-  const memory = new AccountKeyMemory(ports.store);
+  // As the lock service decides it: the embedded server is the local one unless another is the default.
+  const isLocalServer = (serverUrl: string): boolean => {
+    const local = ports.localServer?.url();
+    return !ports.defaultServerUrl && !!local && new URL(local).origin === new URL(serverUrl).origin;
+  };
+  const memory = new AccountKeyMemory(ports.store, isLocalServer);
   const argon2 = new Argon2WorkerThread(ports.argon2Worker);
   const client =
     ports.client ??
@@ -313,6 +319,7 @@ export function composeServices(ports: Ports): Services {
       catalogue,
       directory,
       profiles,
+      serverMove: new ServerMove({ keys, memory, config, afterMove: () => directory.sync() }),
       dialogs,
     }),
     isLocked: () => lock.isLocked(),

@@ -58,6 +58,7 @@ export const CHANNELS = [
   'account:addVaults',
   'account:connectDrive',
   'account:takeOver',
+  'account:answerServerMove',
 ] as const satisfies readonly Channel[];
 
 export const EVENTS = {

@@ -39,6 +39,9 @@ export const timeOfDay = z
 
 // ---- Storage vaults -------------------------------------------------------------------------
 
+/** The owner's server when it is this computer's embedded account server, at whatever port it has now. */
+export const THIS_COMPUTERS_SERVER = 'this-computer';
+
 /**
  * The account whose directory a vault belongs to: its server's origin and the account's uid. The
  * directory sync, account slots, drive envelopes and the profile act on a vault only for this
@@ -47,7 +50,7 @@ export const timeOfDay = z
  */
 export const vaultOwner = z
   .object({
-    server: z.string().url().max(2048),
+    server: z.union([z.literal(THIS_COMPUTERS_SERVER), z.string().url().max(2048)]),
     accountUid: z.string().regex(/^[0-9a-f]{32}$/, 'Not an account id.'),
   })
   .strict();

@@ -135,6 +135,11 @@ export interface AccountKeyView {
   reason: string | null;
   /** The account's vault directory holds vaults this computer does not have: offer "Restore files" / "Continue … on this computer". */
   offerRestore: boolean;
+  /**
+   * "This account's server moved": this unlock opened, at `to`, the same account key this computer
+   * remembers for `from`; `account:answerServerMove` moves that account's vaults to `to`.
+   */
+  serverMoved: { from: string; to: string } | null;
 }
 
 /**
@@ -756,6 +761,12 @@ export const channels = {
     whileLocked: true,
   },
   /** The account's computers and the vaults of its directory ("This account has backups from 2 computers"). */
+  /** Accepts (true) or declines (false) "This account's server moved"; declined, nothing changes. */
+  'account:answerServerMove': {
+    input: z.object({ accept: z.boolean() }).strict(),
+    output: null as unknown as AccountKeyView,
+    whileLocked: false,
+  },
   'account:computers': {
     input: z.undefined(),
     output: null as unknown as AccountComputersView,

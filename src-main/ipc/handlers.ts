@@ -6,6 +6,7 @@ import type { VaultService } from '../services/backup/vault-service';
 import type { CatalogueService } from '../services/catalogue/catalogue-service';
 import type { ComputerProfileService } from '../services/account-vaults/computer-profile-service';
 import type { VaultDirectoryService } from '../services/account-vaults/vault-directory-service';
+import type { ServerMove } from '../services/account-vaults/server-move';
 import type { Dialogs } from '../services/ports';
 import type { LockService } from '../services/lock-service';
 import type { SecretStoreKind } from '../../src-shared/ipc-contract';
@@ -24,6 +25,7 @@ export interface HandlerServices {
   catalogue: CatalogueService;
   directory: VaultDirectoryService;
   profiles: ComputerProfileService;
+  serverMove: ServerMove;
   dialogs: Dialogs;
   /** Runs after the answer to lock:lockAndClose has been sent, so the renderer sees it first. */
   defer?: (fn: () => void) => void;
@@ -40,6 +42,7 @@ export function createHandlers({
   catalogue,
   directory,
   profiles,
+  serverMove,
   dialogs,
   defer = (fn) => setTimeout(fn, 0),
 }: HandlerServices): Handlers {
@@ -105,6 +108,7 @@ export function createHandlers({
     'account:reauthenticate': (input) => account.reauthenticate(input),
     'account:changePassword': (input) => account.changePassword(input),
     'auth:forgotPassword': (input) => lock.forgotPassword(input),
+    'account:answerServerMove': (input) => lock.withSession(() => serverMove.answer(input.accept)),
     'account:computers': () => profiles.computers(),
     'account:addVaults': (input) => directory.addVaults(input.vaultIds),
     'account:connectDrive': (input) => directory.connectDrive(input.vaultId, input.path),

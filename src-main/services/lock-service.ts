@@ -120,6 +120,7 @@ const NO_KEY_SERVICE: AccountKeyView = {
   serverIsLocal: false,
   reason: "The account's keys are not loaded here.",
   offerRestore: false,
+  serverMoved: null,
 };
 
 export class LockService {
@@ -211,11 +212,13 @@ export class LockService {
    * default server), locked or not: account-storage vaults belong to it. Null before the first
    * unlock here.
    */
-  async signedInAccount(): Promise<{ serverUrl: string; username: string } | null> {
+  async signedInAccount(): Promise<{ serverUrl: string; username: string; isLocal: boolean } | null> {
     const remembered = this.o.settings.remembered();
     if (!remembered.username) return null;
-    const url = remembered.serverUrl ?? (await this.defaultServer()).url;
-    return { serverUrl: new URL(url).origin, username: remembered.username };
+    const server = remembered.serverUrl
+      ? { url: remembered.serverUrl, isLocal: false }
+      : await this.defaultServer();
+    return { serverUrl: new URL(server.url).origin, username: remembered.username, isLocal: server.isLocal };
   }
 
   /**

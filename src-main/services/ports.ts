@@ -149,6 +149,8 @@ export interface UnlockedAccountKeys {
   amk: Uint8Array;
   /** The session of that unlock (a full sign-in), for the directory and profile routes. */
   sessionToken: string;
+  /** The server is this computer's embedded one: what it owns follows it to any port. */
+  serverIsLocal: boolean;
 }
 
 /** Who holds the account's keys; services that seal or open directory rows and profiles read them here. */

@@ -13,6 +13,7 @@ async function held() {
     keyId: await keyIdOf(amk),
     amk,
     sessionToken: 'session',
+    serverIsLocal: true,
   };
 }
 

@@ -164,6 +164,7 @@ const validInput: { [C in Channel]: unknown } = {
     revokeOld: true,
     password: 'my account password',
   },
+  'account:answerServerMove': { accept: true },
 };
 
 describe('registration', () => {
@@ -304,6 +305,7 @@ describe('input validation', () => {
       'account:takeOver',
       { computerId: '0123456789abcdef0123456789abcdef', pathMap: [{ from: '/a' }], revokeOld: false },
     ],
+    ['account:answerServerMove', { accept: 'yes' }],
     ['vault:rename', { vaultId: '../etc', name: 'x' }],
     ['vault:rename', { vaultId: VAULT_ID, name: '  ' }],
     ['vault:remove', { vaultId: 'X' }],

@@ -265,13 +265,13 @@ export class VaultDirectoryService implements RestoreOffer {
   private claimed(keys: UnlockedAccountKeys): Vault[] {
     const vaults = this.o.config.get().vaults;
     const mine = vaults.filter((v) => ownership(v, keys, this.o.rememberedBefore) !== 'foreign');
-    const claim = new Set(
-      mine.filter((v) => ownership(v, keys, this.o.rememberedBefore) === 'claimable').map((v) => v.id),
-    );
-    if (claim.size === 0) return mine;
     const owner = ownerOf(keys);
+    // Claimable vaults have no owner yet; an owner recorded by the embedded server's address of the
+    // moment becomes "this computer's server".
+    const claim = new Set(mine.filter((v) => v.owner?.server !== owner.server).map((v) => v.id));
+    if (claim.size === 0) return mine;
     const updated = this.o.config.update((c) => {
-      for (const v of c.vaults) if (claim.has(v.id) && !v.owner) v.owner = owner;
+      for (const v of c.vaults) if (claim.has(v.id)) v.owner = owner;
     });
     return updated.vaults.filter((v) => ownership(v, keys, this.o.rememberedBefore) === 'owned');
   }

@@ -5,8 +5,10 @@
  * key slot in each repository would go to that account. A vault's owner is recorded when it is made
  * or joins a directory while unlocked; one made before owners existed is claimed only by the account
  * this computer signed in to before this unlock (never by a first unlock, which knew no account).
+ * An account on the embedded local server owns its vaults as "this computer's server", since that
+ * server takes another port whenever its usual one is taken.
  */
-import type { Vault, VaultOwner } from '../../../src-shared/backup-config';
+import { THIS_COMPUTERS_SERVER, type Vault, type VaultOwner } from '../../../src-shared/backup-config';
 import type { UnlockedAccountKeys } from '../ports';
 
 /** The account this computer remembered before the current unlock replaced it (the lock service). */
@@ -14,19 +16,25 @@ export type PreviousAccount = (serverUrl: string, username: string) => boolean;
 
 export type Ownership = 'owned' | 'claimable' | 'foreign';
 
-export function ownerOf(keys: Pick<UnlockedAccountKeys, 'serverUrl' | 'accountUid'>): VaultOwner {
-  return { server: new URL(keys.serverUrl).origin, accountUid: keys.accountUid };
+type OwnerKeys = Pick<UnlockedAccountKeys, 'serverUrl' | 'username' | 'accountUid' | 'serverIsLocal'>;
+
+export function ownerOf(keys: Pick<OwnerKeys, 'serverUrl' | 'accountUid' | 'serverIsLocal'>): VaultOwner {
+  const server = keys.serverIsLocal ? THIS_COMPUTERS_SERVER : new URL(keys.serverUrl).origin;
+  return { server, accountUid: keys.accountUid };
 }
 
 export function ownership(
   vault: Vault,
-  keys: Pick<UnlockedAccountKeys, 'serverUrl' | 'username' | 'accountUid'>,
+  keys: OwnerKeys,
   rememberedBefore: PreviousAccount | undefined,
 ): Ownership {
   const server = originOrNull(keys.serverUrl);
   if (vault.owner) {
-    const same = originOrNull(vault.owner.server) === server && vault.owner.accountUid === keys.accountUid;
-    return same ? 'owned' : 'foreign';
+    const sameServer =
+      vault.owner.server === THIS_COMPUTERS_SERVER
+        ? keys.serverIsLocal
+        : originOrNull(vault.owner.server) === server;
+    return sameServer && vault.owner.accountUid === keys.accountUid ? 'owned' : 'foreign';
   }
   // Account storage names its account in its own address.
   if (vault.type === 'account') {
@@ -39,7 +47,7 @@ export function ownership(
 /** The vaults the unlocked account may act on (its own, and those it may claim now). */
 export function vaultsOf(
   vaults: Vault[],
-  keys: Pick<UnlockedAccountKeys, 'serverUrl' | 'username' | 'accountUid'>,
+  keys: OwnerKeys,
   rememberedBefore: PreviousAccount | undefined,
 ): Vault[] {
   return vaults.filter((v) => ownership(v, keys, rememberedBefore) !== 'foreign');

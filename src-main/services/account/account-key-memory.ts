@@ -4,11 +4,13 @@
  * generation seen (a server that answers another key id or an older generation is refused), that
  * the account signed in here with the auth key (the legacy proof is never computed for it again),
  * and whether a recovery kit is waiting to be saved. Values are validated on read; a bad one falls
- * back to "nothing remembered" (the next unlock then remembers what the server answers).
+ * back to "nothing remembered" (the next unlock then remembers what the server answers). An account
+ * on the embedded local server is remembered as "this computer's server", whatever its port now.
  */
 import { z } from 'zod';
 import { randomBytes, toHex } from '../../../src-shared/account-crypto';
 import type { SignInSchemeMemory } from '../account-client';
+import { THIS_COMPUTERS_SERVER } from '../../../src-shared/backup-config';
 import type { SettingsStore } from '../ports';
 
 const hex32 = z.string().regex(/^[0-9a-f]{32}$/);
@@ -35,7 +37,11 @@ export function accountName(serverUrl: string, username: string): string {
 }
 
 export class AccountKeyMemory implements SignInSchemeMemory {
-  constructor(private readonly store: SettingsStore) {}
+  constructor(
+    private readonly store: SettingsStore,
+    /** Whether a server origin is the embedded local server's address of the moment. */
+    private readonly isLocalServer: (serverUrl: string) => boolean = () => false,
+  ) {}
 
   /** This installation's id, made once and kept: the server ties sessions, devices and device wraps to it. */
   computerId(): string {
@@ -47,13 +53,13 @@ export class AccountKeyMemory implements SignInSchemeMemory {
   }
 
   get(serverUrl: string, username: string): RememberedAccountKeys {
-    return { ...(this.read().accounts[accountName(serverUrl, username)] ?? NOTHING) };
+    return { ...this.entry(this.read(), serverUrl, username) };
   }
 
   update(serverUrl: string, username: string, patch: Partial<RememberedAccountKeys>): RememberedAccountKeys {
     const data = this.read();
-    const name = accountName(serverUrl, username);
-    const next = { ...(data.accounts[name] ?? NOTHING), ...patch };
+    const name = this.nameOf(serverUrl, username);
+    const next = { ...this.entry(data, serverUrl, username), ...patch };
     this.write({ ...data, accounts: { ...data.accounts, [name]: next } });
     return next;
   }
@@ -64,6 +70,50 @@ export class AccountKeyMemory implements SignInSchemeMemory {
 
   rememberNewScheme(serverUrl: string, username: string): void {
     if (!this.usesNewScheme(serverUrl, username)) this.update(serverUrl, username, { newScheme: true });
+  }
+
+  /**
+   * Other servers where this username is remembered with this key id: the addresses an account may
+   * have moved from (only a full sign-in that opened the key with that id may ask).
+   */
+  serversWithKey(serverUrl: string, username: string, keyId: string): string[] {
+    const here = this.nameOf(serverUrl, username);
+    const suffix = `/${username.trim().toLowerCase()}`;
+    return Object.entries(this.read().accounts)
+      .filter(([name, a]) => name !== here && name.endsWith(suffix) && a.keyId === keyId)
+      .map(([name]) => name.slice(0, -suffix.length))
+      .filter((server) => server !== THIS_COMPUTERS_SERVER);
+  }
+
+  /** "This account's server moved": what was remembered at the old address is now the new one's. */
+  moveServer(from: string, to: string, username: string): void {
+    const data = this.read();
+    const old = data.accounts[accountName(from, username)];
+    if (!old) return;
+    const accounts = { ...data.accounts };
+    delete accounts[accountName(from, username)];
+    const now = accounts[this.nameOf(to, username)] ?? NOTHING;
+    accounts[this.nameOf(to, username)] = {
+      keyId: now.keyId ?? old.keyId,
+      generation: Math.max(now.generation, old.generation),
+      newScheme: now.newScheme || old.newScheme,
+      kitPending: now.kitPending || old.kitPending,
+    };
+    this.write({ ...data, accounts });
+  }
+
+  private nameOf(serverUrl: string, username: string): string {
+    if (!this.isLocalServer(serverUrl)) return accountName(serverUrl, username);
+    return `${THIS_COMPUTERS_SERVER}/${username.trim().toLowerCase()}`;
+  }
+
+  /** What is remembered; for the local server, also what was kept under its address of the moment. */
+  private entry(data: Stored, serverUrl: string, username: string): RememberedAccountKeys {
+    return (
+      data.accounts[this.nameOf(serverUrl, username)] ??
+      data.accounts[accountName(serverUrl, username)] ??
+      NOTHING
+    );
   }
 
   private read(): Stored {

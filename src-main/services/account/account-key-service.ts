@@ -119,6 +119,8 @@ export class AccountKeyService implements AccountKeyHolder {
   private readonly listeners = new Set<(keys: UnlockedAccountKeys | null) => void>();
   private readonly generationListeners = new Set<(generation: number) => void>();
   private restoreOffer: RestoreOffer | null = null;
+  /** "This account's server moved": this unlock opened, at a new address, the key remembered at `from`. */
+  private serverMove: { from: string; to: string } | null = null;
   private readonly log: { warn(message: string): void };
 
   constructor(private readonly o: AccountKeyServiceOptions) {
@@ -162,6 +164,7 @@ export class AccountKeyService implements AccountKeyHolder {
     const epoch = this.epoch;
     this.dropHeld();
     this.unavailable = null;
+    this.serverMove = null;
     if (this.kit && (this.kit.serverUrl !== ctx.serverUrl || this.kit.username !== ctx.username)) {
       this.dropKit();
     }
@@ -202,11 +205,25 @@ export class AccountKeyService implements AccountKeyHolder {
         keyId: got.keyId,
         amk: got.amk,
         sessionToken: ctx.sessionToken,
+        serverIsLocal: ctx.serverIsLocal,
       },
       generation: got.generation,
       serverIsLocal: ctx.serverIsLocal,
     };
+    // Only now, with the key opened here: a server cannot claim another's account by its key id.
+    const from = this.o.memory.serversWithKey(ctx.serverUrl, ctx.username, got.keyId);
+    if (!ctx.serverIsLocal && from.length > 0) this.serverMove = { from: from[0]!, to: ctx.serverUrl };
     this.notify();
+  }
+
+  /** The server move this unlock may offer (see afterSignIn), while the key it was found with is held. */
+  serverMoveOffer(): { from: string; to: string } | null {
+    return this.held ? this.serverMove : null;
+  }
+
+  /** The move was accepted (ServerMove did it) or declined: it is not offered again in this unlock. */
+  endServerMoveOffer(): void {
+    this.serverMove = null;
   }
 
   /** The app locked: the AMK is zeroed and the pending kit's recovery key forgotten. */
@@ -216,6 +233,7 @@ export class AccountKeyService implements AccountKeyHolder {
     this.dropHeld();
     this.dropKit();
     this.unavailable = null;
+    this.serverMove = null;
     if (had) this.notify();
   }
 
@@ -230,6 +248,7 @@ export class AccountKeyService implements AccountKeyHolder {
         serverIsLocal: held.serverIsLocal,
         reason: null,
         offerRestore: await this.offerRestore(held.keys),
+        serverMoved: this.serverMove,
       };
     }
     const u = this.unavailable;
@@ -242,6 +261,7 @@ export class AccountKeyService implements AccountKeyHolder {
         serverIsLocal: u.serverIsLocal,
         reason: u.reason,
         offerRestore: false,
+        serverMoved: null,
       };
     }
     return {
@@ -251,6 +271,7 @@ export class AccountKeyService implements AccountKeyHolder {
       serverIsLocal: false,
       reason: LOCKED_REASON,
       offerRestore: false,
+      serverMoved: null,
     };
   }
 

@@ -5,7 +5,7 @@
  * elsewhere, its jobs refuse to run and say so, rather than write to (or fail against) another
  * account. The token goes only to the job process, never to a log or the renderer.
  */
-import type { AccountVault } from '../../../src-shared/backup-config';
+import { THIS_COMPUTERS_SERVER, type AccountVault } from '../../../src-shared/backup-config';
 import type { DeviceStorageUsage } from '../../../src-shared/http-api';
 import type { AccountStorageUsage } from '../../../src-shared/ipc-contract';
 import type { RepoLocation } from '../../../src-shared/job-protocol';
@@ -16,6 +16,8 @@ export interface SignedInAccount {
   /** The server's origin. */
   serverUrl: string;
   username: string;
+  /** The embedded local server, at whatever port it has now. */
+  isLocal?: boolean;
 }
 
 /** What the lock service knows about the account this installation signs in to. */
@@ -54,7 +56,7 @@ export class AccountStorageAccess {
   /** Where the vault's repository is, with this device's token; refuses another server or account. */
   async locationFor(vault: AccountVault): Promise<RepoLocation> {
     const account = await this.device.signedInAccount();
-    const vaultServer = new URL(vault.serverUrl).origin;
+    const vaultServer = serverOf(vault, account);
     if (!account || account.serverUrl !== vaultServer || account.username !== vault.username.toLowerCase()) {
       const now = account ? `${account.username} on ${account.serverUrl}` : 'no account';
       throw new ServiceError(
@@ -65,7 +67,7 @@ export class AccountStorageAccess {
     }
     return {
       kind: 'account',
-      url: accountRepositoryUrl(vault.serverUrl, vault.username, vault.repository),
+      url: accountRepositoryUrl(vaultServer, vault.username, vault.repository),
       token: await this.token(account),
     };
   }
@@ -78,7 +80,7 @@ export class AccountStorageAccess {
   async usage(vault: AccountVault): Promise<AccountStorageUsage> {
     const location = await this.locationFor(vault);
     if (location.kind !== 'account') throw new Error('unreachable: account vaults have account locations');
-    const serverUrl = new URL(vault.serverUrl).origin;
+    const serverUrl = serverOf(vault, await this.device.signedInAccount());
     const figures = await this.o.usage(serverUrl, location.token);
     return {
       serverUrl,
@@ -101,4 +103,10 @@ export class AccountStorageAccess {
     }
     return token;
   }
+}
+
+/** The vault's server: account storage of the embedded local server follows it to its port of now. */
+function serverOf(vault: AccountVault, account: SignedInAccount | null): string {
+  const local = vault.owner?.server === THIS_COMPUTERS_SERVER && account?.isLocal === true;
+  return local ? account.serverUrl : new URL(vault.serverUrl).origin;
 }

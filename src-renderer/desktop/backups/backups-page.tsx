@@ -8,6 +8,7 @@ import { useBackups } from './backups-store';
 import { VaultDeletionAlerts } from './deletion-alerts';
 import { ItemCard } from './item-card';
 import { RestoreOffer } from './restore-offer';
+import { ServerMovedOffer } from './server-moved-offer';
 
 /** "Today 14:05" must turn into "Yesterday" at midnight without a reload. */
 export function useNow(intervalMs = 30_000): Date {
@@ -65,6 +66,7 @@ export function BackupsPage() {
           </p>
         </div>
       )}
+      <ServerMovedOffer />
       <RestoreOffer />
       {overview && <VaultDeletionAlerts vaults={overview.vaults} now={now} />}
 

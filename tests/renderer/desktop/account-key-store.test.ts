@@ -17,6 +17,7 @@ const READY: AccountKeyView = {
   serverIsLocal: false,
   reason: null,
   offerRestore: false,
+  serverMoved: null,
 };
 const KIT: AccountKitView = {
   username: 'ada',

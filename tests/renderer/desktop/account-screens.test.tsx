@@ -9,6 +9,10 @@ import { describe, expect, it } from 'vitest';
 import type { AccountKitView } from '../../../src-shared/ipc-contract';
 import { KitBody } from '../../../src-renderer/desktop/account/account-kit-dialog';
 import { VaultCreateForm } from '../../../src-renderer/desktop/backups/vault-create-form';
+import {
+  ServerMovedChoice,
+  ServerMovedOffer,
+} from '../../../src-renderer/desktop/backups/server-moved-offer';
 
 const KIT: AccountKitView = {
   username: 'ada',
@@ -67,5 +71,21 @@ describe('a new folder vault', () => {
     )?.[0];
     expect(box).toBeDefined();
     expect(box).not.toContain('checked');
+  });
+});
+
+describe("This account's server moved", () => {
+  it('names the old and the new address, with a choice to move or to keep', () => {
+    const move = { from: 'https://old.example.com', to: 'https://new.example.com' };
+    const shown = text(createElement(ServerMovedChoice, { move, busy: false, onAnswer: () => undefined }));
+    expect(shown).toContain(
+      'You signed in at https://new.example.com and it opened the same account key this computer knows from https://old.example.com.',
+    );
+    expect(shown).toContain('Move to https://new.example.com');
+    expect(shown).toContain('Keep them at https://old.example.com');
+  });
+
+  it('shows nothing when no move was found at this unlock', () => {
+    expect(renderToStaticMarkup(createElement(ServerMovedOffer))).toBe('');
   });
 });

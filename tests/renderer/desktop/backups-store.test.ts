@@ -107,6 +107,7 @@ describe('the store', () => {
             serverIsLocal: true,
             reason: null,
             offerRestore: false,
+            serverMoved: null,
           },
         },
         serverIsLocal: true,

@@ -28,6 +28,7 @@ const ACCOUNT: AccountView = {
     serverIsLocal: true,
     reason: null,
     offerRestore: false,
+    serverMoved: null,
   },
 };
 const ok = <T>(value: T): Result<T> => ({ ok: true, value });

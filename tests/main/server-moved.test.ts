@@ -1,0 +1,159 @@
+/**
+ * "This account's server moved": the account server's data directory copied to another address is
+ * the same account. A full sign-in there that opens the key this computer remembers for the old
+ * address offers the move; accepted, the account's vaults (and its account storage) follow and
+ * back up at the new address; declined, nothing changes. A server with another key for the same
+ * username gets no offer and no vault. Real servers on loopback, the composed services through the
+ * IPC gate, the engine in forked job processes.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ElectronStoreSettings } from '../../src-main/adapters/electron-store-settings';
+import type { Services } from '../../src-main/compose';
+import type { BackupConfig } from '../../src-shared/backup-config';
+import type {
+  AccountKeyView,
+  AccountView,
+  ProtectedItemView,
+  VaultView,
+} from '../../src-shared/ipc-contract';
+import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
+import { composeTestServices } from './composed-services';
+import { MemorySecretStore } from './fakes';
+import { gateCalls, manualItem } from './gate-calls';
+
+const PASSWORD = 'ann-password-123456';
+let root: string;
+let before: TestAccountServer;
+let moved: TestAccountServer;
+let stranger: TestAccountServer;
+let services: Services;
+let gate: ReturnType<typeof gateCalls>;
+let storage: VaultView;
+let drive: VaultView;
+let itemId: string;
+let keyId: string;
+const origin = (url: string) => new URL(url).origin;
+
+beforeAll(async () => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'strongroom-server-moved-'));
+  fs.mkdirSync(path.join(root, 'server-a'));
+  before = await startTestAccountServer({ dataDir: path.join(root, 'server-a') });
+  await before.createUser('ann', PASSWORD);
+  stranger = await startTestAccountServer();
+  await stranger.createUser('ann', PASSWORD);
+
+  services = composeTestServices({
+    dir: root,
+    serverUrl: before.url,
+    secrets: new MemorySecretStore(),
+    store: new ElectronStoreSettings({ cwd: path.join(root, 'app') }),
+  });
+  gate = gateCalls(() => services, { jobTimeoutMs: 90_000 });
+  await gate.call('auth:unlock', { username: 'ann', password: PASSWORD });
+  keyId = services.keys.current()!.keyId;
+  storage = await gate.call<VaultView>('vault:create', {
+    type: 'account',
+    name: 'Account storage',
+    repository: 'laptop',
+    mode: 'new',
+    storePassword: true,
+  });
+  drive = await gate.call<VaultView>('vault:create', {
+    type: 'local',
+    name: 'USB backup',
+    path: path.join(root, 'usb'),
+    mode: 'new',
+    storePassword: true,
+  });
+  const src = path.join(root, 'home');
+  fs.mkdirSync(src);
+  fs.writeFileSync(path.join(src, 'notes.txt'), `notes ${crypto.randomUUID()}`);
+  itemId = (await gate.call<ProtectedItemView>('item:save', manualItem('Docs', [src], storage.id))).item.id;
+  expect((await gate.ended(services.backup.backupNow(itemId).jobId)).status).toBe('success');
+  await services.directory.sync();
+
+  // The server moves: stopped, its data directory copied, started again at another address.
+  services.lock.lock('manual');
+  await before.close();
+  fs.cpSync(path.join(root, 'server-a'), path.join(root, 'server-b'), { recursive: true });
+  moved = await startTestAccountServer({ dataDir: path.join(root, 'server-b') });
+}, 240_000);
+
+afterAll(async () => {
+  services?.dispose();
+  await moved?.close().catch(() => undefined);
+  await stranger?.close().catch(() => undefined);
+  if (root) fs.rmSync(root, { recursive: true, force: true });
+});
+
+function config(): BackupConfig {
+  return services.config.get();
+}
+
+async function unlockAt(url: string): Promise<AccountKeyView> {
+  services.lock.lock('manual');
+  const view = await gate.call<AccountView>('auth:unlock', {
+    serverUrl: url,
+    username: 'ann',
+    password: PASSWORD,
+  });
+  return view.accountKey;
+}
+
+describe("This account's server moved", { timeout: 240_000 }, () => {
+  it('is offered, with both addresses, after a full sign-in at the new address opens the same key', async () => {
+    const view = await unlockAt(moved.url);
+    expect(services.keys.current()!.keyId).toBe(keyId);
+    expect(view.serverMoved).toEqual({ from: origin(before.url), to: origin(moved.url) });
+  });
+
+  it('changes nothing when declined', async () => {
+    const was = structuredClone(config().vaults);
+    const view = await gate.call<AccountKeyView>('account:answerServerMove', { accept: false });
+    expect(view.serverMoved).toBeNull();
+    expect(config().vaults).toEqual(was);
+    expect(config().vaults.find((v) => v.id === drive.id)?.owner?.server).toBe(origin(before.url));
+    // Nothing waits for an answer any more.
+    expect(await gate.refused('account:answerServerMove', { accept: true })).toMatchObject({
+      code: 'conflict',
+    });
+  });
+
+  it('moves the vaults and the key memory when accepted; account storage then backs up there', async () => {
+    const view = await unlockAt(moved.url);
+    expect(view.serverMoved).toEqual({ from: origin(before.url), to: origin(moved.url) });
+    const answered = await gate.call<AccountKeyView>('account:answerServerMove', { accept: true });
+    expect(answered.serverMoved).toBeNull();
+
+    const accountUid = services.keys.current()!.accountUid;
+    const vaults = config().vaults;
+    expect(vaults.map((v) => v.owner)).toEqual([
+      { server: origin(moved.url), accountUid },
+      { server: origin(moved.url), accountUid },
+    ]);
+    expect(vaults.find((v) => v.id === storage.id)).toMatchObject({ serverUrl: origin(moved.url) });
+    expect(
+      (await services.directory.read(services.keys.current()!)).raw.vaults.map((v) => v.vaultId).sort(),
+    ).toEqual([storage.id, drive.id].sort());
+    expect(services.directory.problems().size).toBe(0);
+
+    const job = await gate.ended(services.backup.backupNow(itemId).jobId);
+    expect(job.status).toBe('success');
+    // Moved for good: the next unlock there offers nothing.
+    expect((await unlockAt(moved.url)).serverMoved).toBeNull();
+  });
+
+  it('offers nothing, and gives no vault, to another server whose account of that name has another key', async () => {
+    const view = await unlockAt(stranger.url);
+    expect(view.state).toBe('ready');
+    expect(services.keys.current()!.keyId).not.toBe(keyId);
+    expect(view.serverMoved).toBeNull();
+    await services.directory.sync();
+    expect((await services.directory.read(services.keys.current()!)).raw.vaults).toEqual([]);
+    expect(config().vaults.map((v) => v.owner?.server)).toEqual([origin(moved.url), origin(moved.url)]);
+  });
+});
