@@ -16,7 +16,7 @@ export function unlockErrorText(
         ? 'Wrong username, password or two-factor code. Check them and try again.'
         : 'Wrong username or password. Check them and try again.';
     case 'totp_required':
-      return 'This account uses two-factor authentication. Enter the six-digit code from your authenticator app, and your password again.';
+      return 'This account uses two-factor authentication. Enter the six-digit code from your authenticator app.';
     case 'wrong_code':
       return 'That two-factor code is wrong or was already used. Enter your password again and the newest code from your authenticator app.';
     case 'unreachable':

@@ -110,15 +110,23 @@ test('unlocks with username, password and the TOTP code; nothing of the app show
   await expect(page.getByLabel('Server')).toHaveValue(server.url);
   await page.screenshot({ path: `${SHOTS}/unlock-screen.png` });
 
-  // Password right, code missing: the app asks for the code and puts the cursor there.
+  // Password right, code missing: the app keeps the password, asks for the code only and puts
+  // the cursor there, the code field described by the request.
   await unlock(page, 'alice', PASSWORD);
+  const codeField = page.getByLabel('Two-factor code (TOTP)');
   await expect(page.getByRole('alert')).toContainText('uses two-factor authentication');
-  await expect(page.getByLabel('Two-factor code (TOTP)')).toBeFocused();
-  await expect(page.getByLabel('Password')).toHaveValue('');
+  await expect(page.getByRole('alert')).not.toContainText('password');
+  await expect(codeField).toBeFocused();
+  await expect(codeField).toHaveAttribute('aria-invalid', 'true');
+  await expect(codeField).toHaveAccessibleDescription(/uses two-factor authentication/);
+  await expect(page.getByLabel('Password')).toHaveValue(PASSWORD);
   await expectOnlyUnlockScreen(page);
+  await page.screenshot({ path: `${SHOTS}/unlock-code-needed.png` });
 
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByLabel('Two-factor code (TOTP)').fill(totpCode(secret));
+  // Typing the code fixes what was asked: the request goes.
+  await codeField.fill(totpCode(secret));
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  await expect(codeField).not.toHaveAttribute('aria-invalid', 'true');
   await unlockButton(page).click();
 
   await openAccount(page);
@@ -130,6 +138,37 @@ test('unlocks with username, password and the TOTP code; nothing of the app show
   await expect(
     page.getByRole('navigation', { name: 'Main menu' }).getByRole('button', { name: 'Account' }),
   ).toBeVisible();
+});
+
+test('shows each form error next to its field, focuses the first, and drops an error once fixed', async ({
+  page,
+}) => {
+  await page.goto(harness!.url);
+  const username = page.getByLabel('Username');
+  const password = page.getByLabel('Password');
+  await username.fill('');
+  await unlockButton(page).click();
+
+  // Both missing: each field says so under itself, and the cursor is in the first.
+  await expect(username).toBeFocused();
+  await expect(username).toHaveAttribute('aria-invalid', 'true');
+  await expect(username).toHaveAccessibleDescription('Enter your username.');
+  await expect(password).toHaveAttribute('aria-invalid', 'true');
+  await expect(password).toHaveAccessibleDescription('Enter your password.');
+  await page.screenshot({ path: `${SHOTS}/unlock-field-errors.png` });
+
+  // Fixing the username removes its error at once, and only its error.
+  await username.fill('frank');
+  await expect(username).not.toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByText('Enter your username.')).toHaveCount(0);
+  await expect(password).toHaveAccessibleDescription('Enter your password.');
+
+  // Submitting again moves the cursor to the field still wrong.
+  await unlockButton(page).click();
+  await expect(password).toBeFocused();
+  await password.fill('something');
+  await expect(page.getByText('Enter your password.')).toHaveCount(0);
+  await expect(password).not.toHaveAttribute('aria-invalid', 'true');
 });
 
 test('refuses a wrong username or password, and a wrong two-factor code, clearing the password', async ({
