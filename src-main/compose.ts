@@ -269,6 +269,7 @@ export function composeServices(ports: Ports): Services {
     dialogs,
     open: ports.openWindow ?? (() => undefined),
     quit: ports.quit ?? (() => undefined),
+    lockNow: () => lock.lockNow(),
   });
   const notifier = ports.notifier
     ? new BackupNotifier({ notifier: ports.notifier, config, history, clock: ports.clock })

@@ -294,6 +294,41 @@ test('Account → Change account settings → Account → Lock… closes the app
   expect(answer).toMatchObject({ ok: false, error: { code: 'locked' } });
 });
 
+test('Ctrl+L and Cmd+L lock in place from anywhere in the unlocked app; while locked they do nothing', async ({
+  page,
+}) => {
+  await server.createUser('gina', PASSWORD);
+  await page.goto(harness!.url);
+  await unlock(page, 'gina', PASSWORD);
+  await page.getByRole('navigation', { name: 'Main menu' }).getByRole('button', { name: 'History' }).click();
+  await expect(page.getByRole('heading', { name: 'History', level: 1 })).toBeVisible();
+
+  await page.keyboard.press('Control+L');
+  // The same window, now on the unlock screen saying who locked it.
+  await expectOnlyUnlockScreen(page);
+  await expect(page.getByRole('status')).toHaveText('You locked Strongroom. Unlock to go on.');
+  await expect(page.getByLabel('Username')).toHaveValue('gina');
+  const answer = await page.evaluate(() => window.api.accountGet());
+  expect(answer).toMatchObject({ ok: false, error: { code: 'locked' } });
+  await page.screenshot({ path: `${SHOTS}/locked-now.png` });
+
+  // Locked, the keys are the page's again (Ctrl+L in a field selects nothing special, locks nothing).
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('Password').press('Control+L');
+  await expect(page.getByLabel('Password')).toHaveValue(PASSWORD);
+  await expect(page.getByRole('alert')).toHaveCount(0);
+
+  await unlockButton(page).click();
+  await expect(page.getByRole('navigation', { name: 'Main menu' })).toBeVisible();
+  // Cmd+L, typed in a field of a page: it locks too.
+  await openAccount(page);
+  await page.getByRole('button', { name: 'Change account settings' }).click();
+  await page.getByRole('tab', { name: 'Account' }).click();
+  await page.getByRole('tabpanel').getByLabel('Username').press('Meta+L');
+  await expectOnlyUnlockScreen(page);
+  await expect(page.getByRole('status')).toHaveText('You locked Strongroom. Unlock to go on.');
+});
+
 test('enabling two-factor authentication in the settings makes the next unlock need the code', async ({
   page,
   context,
