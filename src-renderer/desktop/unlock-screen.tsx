@@ -140,8 +140,9 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
   function onSubmit(event: FormEvent) {
     event.preventDefault();
     if (busy || throttled) return;
-    setChecked(true);
     const first = FIELD_ORDER.find((field) => localProblems()[field]);
+    // Shown only after a refused Unlock: a password cleared by the server's answer is not an error.
+    setChecked(Boolean(first));
     if (first) {
       setProblem(null);
       if (first === 'code') focusCode();

@@ -181,6 +181,8 @@ test('refuses a wrong username or password, and a wrong two-factor code, clearin
   await unlock(page, 'dora', 'not the password');
   await expect(page.getByRole('alert')).toHaveText('Wrong username or password. Check them and try again.');
   await expect(page.getByLabel('Password')).toHaveValue('');
+  // The cleared field is the server's answer, not a form error of its own.
+  await expect(page.getByText('Enter your password.')).toHaveCount(0);
 
   await unlock(page, 'dora', PASSWORD, wrongCodeFor(secret));
   await expect(page.getByRole('alert')).toContainText(/two-factor code/);
