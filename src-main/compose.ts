@@ -275,6 +275,7 @@ export function composeServices(ports: Ports): Services {
     dialogs,
     open: ports.openWindow ?? (() => undefined),
     quit: ports.quit ?? (() => undefined),
+    lockNow: () => lock.lockNow(),
   });
   const notifier = ports.notifier
     ? new BackupNotifier({

@@ -153,6 +153,7 @@ async function main(): Promise<void> {
       isDev,
       // Synchronous: the lock state is on disk before the window goes away.
       onClose: () => lock.lockForClose(),
+      onLockNow: () => lock.lockNow(),
     });
     window = win;
     services.presence.windowOpened();

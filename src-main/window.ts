@@ -23,6 +23,8 @@ export interface MainWindowOptions {
   iconPath?: string;
   /** Runs synchronously in the window's close handler. */
   onClose: () => void;
+  /** The menu's "Lock now": lock and stay on the unlock screen. */
+  onLockNow: () => void;
 }
 
 /**
@@ -99,19 +101,34 @@ export function createMainWindow(options: MainWindowOptions): BrowserWindow {
   // A page's beforeunload must never keep the window (and the app) open: Lock… closes at once.
   contents.on('will-prevent-unload', (event) => event.preventDefault());
 
-  Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate(options.isDev)));
+  Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate(options)));
 
   if (options.devServerUrl) void win.loadURL(options.devServerUrl);
   else void win.loadFile(options.indexHtmlPath);
   return win;
 }
 
-function menuTemplate(isDev: boolean): MenuItemConstructorOptions[] {
+function menuTemplate({ isDev, onLockNow }: MainWindowOptions): MenuItemConstructorOptions[] {
   const mac = process.platform === 'darwin';
+  // The page handles Ctrl+L / Cmd+L itself (only while unlocked); the menu only shows the keys.
+  const lockNow: MenuItemConstructorOptions = {
+    label: 'Lock now',
+    accelerator: 'CmdOrCtrl+L',
+    registerAccelerator: false,
+    click: () => onLockNow(),
+  };
   return [
     ...(mac ? [{ role: 'appMenu' as const }] : []),
     // Close and Quit both go through the window's close handler, which locks.
-    { label: 'File', submenu: [{ role: 'close' }, ...(mac ? [] : [{ role: 'quit' as const }])] },
+    {
+      label: 'File',
+      submenu: [
+        lockNow,
+        { type: 'separator' },
+        { role: 'close' },
+        ...(mac ? [] : [{ role: 'quit' as const }]),
+      ],
+    },
     { role: 'editMenu' },
     {
       label: 'View',

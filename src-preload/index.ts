@@ -12,6 +12,7 @@ export const CHANNELS = [
   'lock:status',
   'auth:unlock',
   'lock:lockAndClose',
+  'lock:lockNow',
   'account:get',
   'totp:begin',
   'totp:confirm',

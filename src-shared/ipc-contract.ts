@@ -42,6 +42,8 @@ export const LOCK_REASONS = [
   'screen-lock',
   'session-expired',
   'password-changed',
+  // "Lock now" (app menu, tray, Ctrl+L / Cmd+L): locked by the person, the window left open.
+  'manual-in-place',
 ] as const;
 export type LockReason = (typeof LOCK_REASONS)[number];
 export const AUTO_LOCK_MINUTES = [1, 5, 15, 30, 60] as const;
@@ -425,6 +427,7 @@ export const channels = {
   },
   /** Locks the app (reason "manual") and closes it at once: Account tab -> Lock… */
   'lock:lockAndClose': { input: z.undefined(), output: null as unknown as null, whileLocked: false },
+  'lock:lockNow': { input: z.undefined(), output: null as unknown as null, whileLocked: false },
   'account:get': { input: z.undefined(), output: null as unknown as AccountView, whileLocked: false },
   'totp:begin': { input: z.undefined(), output: null as unknown as TotpEnrolmentView, whileLocked: false },
   'totp:confirm': {

@@ -1,6 +1,6 @@
 /**
  * The TrayIcon port on Electron's Tray: a padlock icon whose menu shows the status line (not
- * clickable), "Open Strongroom" and "Quit Strongroom". The icon is drawn here (pngjs), so the
+ * clickable), "Open Strongroom", "Lock now" and "Quit Strongroom". The icon is drawn here (pngjs), so the
  * packaged app needs no extra resource file.
  */
 import type { Menu as ElectronMenu, NativeImage, Tray as ElectronTray } from 'electron';
@@ -33,6 +33,7 @@ export class ElectronTrayIcon implements TrayIcon {
         { label: menu.status, enabled: false },
         { type: 'separator' },
         { label: 'Open Strongroom', click: () => menu.onOpen() },
+        { label: 'Lock now', click: () => menu.onLockNow() },
         { label: 'Quit Strongroom', click: () => menu.onQuit() },
       ]),
     );

@@ -55,6 +55,10 @@ export function createHandlers({
       defer(() => lock.lockAndClose());
       return null;
     },
+    'lock:lockNow': () => {
+      lock.lockNow();
+      return null;
+    },
     'account:get': () => account.get(),
     'totp:begin': () => account.totpBegin(),
     'totp:confirm': (input) => account.totpConfirm(input),

@@ -500,6 +500,11 @@ export class LockService {
     if (this.lock(reason)) this.o.shell.showLocked(reason);
   }
 
+  /** "Lock now" from the app menu, the tray or Ctrl+L / Cmd+L: lock, and stay on the unlock screen. */
+  lockNow(): void {
+    this.lockInPlace('manual-in-place');
+  }
+
   /** The renderer reports user input; it postpones the idle lock. */
   activity(): void {
     this.lastActivity = this.o.clock.now();

@@ -93,6 +93,8 @@ export interface TrayMenu {
   /** "Last backup: today 02:00, Success" or "Backing up… 42 %". */
   status: string;
   onOpen: () => void;
+  /** Lock the app where it is (nothing happens when it is locked already). */
+  onLockNow: () => void;
   onQuit: () => void;
 }
 

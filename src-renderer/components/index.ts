@@ -8,6 +8,7 @@ export { problemFromThrown } from './action-result';
 export { ConfirmDialog, type ConfirmDialogProps } from './confirm-dialog';
 export { CopyButton, type CopyButtonProps } from './copy-button';
 export { ErrorMessage, type ErrorMessageProps } from './error-message';
+export { FieldError, fieldErrorId } from './field-error';
 export { FormDialog, type FormDialogProps } from './form-dialog';
 export { PasswordField, type PasswordFieldProps } from './password-field';
 export { RecoveryCodesView, type RecoveryCodesViewProps } from './recovery-codes-view';

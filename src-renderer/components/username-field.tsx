@@ -1,4 +1,5 @@
 import type { Ref } from 'react';
+import { FieldError, fieldErrorId } from './field-error';
 
 /** The hint where an account is made (the rule itself is the shared schema's, in src-shared/http-api/fields.ts). */
 export const USERNAME_RULE = '2 to 64 characters: letters, digits, dot, dash or underscore.';
@@ -15,6 +16,8 @@ export interface UsernameFieldProps {
   required?: boolean;
   autoFocus?: boolean;
   inputRef?: Ref<HTMLInputElement>;
+  /** What is wrong with the value, shown under the field and read with it. */
+  error?: string;
 }
 
 /**
@@ -31,8 +34,10 @@ export function UsernameField({
   required,
   autoFocus,
   inputRef,
+  error,
 }: UsernameFieldProps) {
   const hintId = hint ? `${id}-hint` : undefined;
+  const describedBy = [error ? fieldErrorId(id) : undefined, hintId].filter(Boolean).join(' ') || undefined;
   return (
     <div className="sr-field">
       <label htmlFor={id}>Username</label>
@@ -45,11 +50,13 @@ export function UsernameField({
         spellCheck={false}
         value={value}
         onChange={(e) => onChange(e.target.value)}
-        aria-describedby={hintId}
+        aria-describedby={describedBy}
+        aria-invalid={error ? true : undefined}
         disabled={disabled}
         required={required}
         autoFocus={autoFocus}
       />
+      <FieldError fieldId={id} text={error} />
       {hint && (
         <span className="sr-hint" id={hintId}>
           {hint}

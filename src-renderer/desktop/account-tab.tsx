@@ -1,9 +1,12 @@
 import { useId, useState } from 'react';
+import type { JobRecord } from '../../src-shared/backup-jobs';
 import type { AccountView, IpcError } from '../../src-shared/ipc-contract';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { AccountKeySettings } from './account/account-key-settings';
+import { useBackups } from './backups/backups-store';
+import { isEnded } from './backups/format';
 import { useDesktop } from './store';
-import { accountErrorText } from './wording';
+import { accountErrorText, keepsRunningText } from './wording';
 
 /** Account tab: the username (read-only) with "Lock…" to its right, the server, the password and the account recovery kit. */
 export function AccountTab({ account, serverIsLocal }: { account: AccountView; serverIsLocal: boolean }) {
@@ -14,6 +17,7 @@ export function AccountTab({ account, serverIsLocal }: { account: AccountView; s
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<IpcError | null>(null);
+  const running = useRunningJobs();
 
   const confirm = async () => {
     setBusy(true);
@@ -66,6 +70,7 @@ export function AccountTab({ account, serverIsLocal }: { account: AccountView; s
         }}
       >
         <p>Strongroom will lock and close now.</p>
+        {running && <p>{running}</p>}
         <p>
           {account.totpEnabled
             ? 'To open it again you will need your password and a two-factor code (TOTP) from your authenticator app.'
@@ -79,4 +84,14 @@ export function AccountTab({ account, serverIsLocal }: { account: AccountView; s
       </ConfirmDialog>
     </div>
   );
+}
+
+/** The jobs this window knows are waiting or running (the items' current backups and any other job heard of), as one line. */
+function useRunningJobs(): string | null {
+  const overview = useBackups((s) => s.overview);
+  const jobs = useBackups((s) => s.jobs);
+  const byId = new Map<string, JobRecord>();
+  for (const view of overview?.items ?? []) if (view.activeJob) byId.set(view.activeJob.id, view.activeJob);
+  for (const job of Object.values(jobs)) byId.set(job.id, job);
+  return keepsRunningText([...byId.values()].filter((job) => !isEnded(job.status)));
 }

@@ -57,6 +57,20 @@ export function MainWindow({ account, serverIsLocal }: { account: AccountView; s
     return watchActivity(window, reporter);
   }, []);
 
+  // Ctrl+L / Cmd+L locks from anywhere in the unlocked app; this window shows nothing else, so the
+  // keys are free again on the unlock screen.
+  const lockNow = useDesktop((s) => s.lockNow);
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (!(event.ctrlKey || event.metaKey) || event.altKey || event.shiftKey) return;
+      if (event.key.toLowerCase() !== 'l') return;
+      event.preventDefault();
+      void lockNow();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [lockNow]);
+
   // Live jobs: main sends these only while unlocked. Every store that shows jobs hears them; all
   // of them forget what they held when this window stops showing the unlocked app.
   useEffect(() => {

@@ -53,6 +53,8 @@ interface DesktopState {
   refreshAccount(): Promise<Result<AccountView>>;
   /** Account tab -> Lock… -> confirm. */
   lockAndClose(): Promise<IpcError | null>;
+  /** Ctrl+L / Cmd+L: lock in place; main answers with onLocked and the unlock screen follows. */
+  lockNow(): Promise<void>;
   navigate(view: View): void;
   /** For every account call: a `locked` answer means the app is locked, whatever this window thought. */
   guard<T>(result: Result<T>): Result<T>;
@@ -155,6 +157,12 @@ export const useDesktop = create<DesktopState>()((set, get) => ({
     // Main closes the window now; until it does, show nothing of the account.
     set({ screen: { kind: 'closing' }, view: { page: 'account' } });
     return null;
+  },
+
+  async lockNow() {
+    const result = get().guard(await call(() => api().lockLockNow()));
+    // Main has locked: its onLocked names the reason; forget the account now in case it is late.
+    if (result.ok) get().lockedByMain('manual-in-place');
   },
 
   navigate(view) {

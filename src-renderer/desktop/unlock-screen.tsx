@@ -2,6 +2,7 @@ import { useEffect, useId, useRef, useState } from 'react';
 import type { FormEvent } from 'react';
 import type { ChannelInput, IpcError, LockReason, LockStatus } from '../../src-shared/ipc-contract';
 import { ErrorMessage } from '../components/error-message';
+import { FieldError, fieldErrorId } from '../components/field-error';
 import { TotpCodeInput } from '../components/totp-code-input';
 import { useRetryCountdown } from '../components/use-retry-countdown';
 import { UsernameField } from '../components/username-field';
@@ -20,6 +21,11 @@ interface Failure {
 }
 
 const SIX_DIGITS = /^\d{6}$/;
+
+type Field = 'server' | 'username' | 'password' | 'code';
+const FIELD_ORDER: Field[] = ['server', 'username', 'password', 'code'];
+/** Server answers that are about the code field, so they are shown under it. */
+const CODE_ERRORS = new Set(['totp_required', 'wrong_code']);
 
 /** The only screen of a locked app: server, username, password, two-factor code, Unlock. */
 export function UnlockScreen({ status, notice }: { status: LockStatus; notice: LockReason | null }) {
@@ -41,6 +47,8 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
   const [code, setCode] = useState('');
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<Failure | null>(null);
+  // After the first Unlock, each field's problem shows under it and goes as soon as it is fixed.
+  const [checked, setChecked] = useState(false);
   // First run on the embedded server: the account can be made right here.
   const [creating, setCreating] = useState(false);
   // "Forgot password?": the recovery-key form takes the card's place.
@@ -66,21 +74,29 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
 
   const serverChanged = server.trim() !== status.serverUrl;
   const edited = () => setRetryInput(null);
+  // Typing a code answers the server's request for one, so the request goes.
+  const fixedCode = () => {
+    if (problem && CODE_ERRORS.has(problem.error.code)) setProblem(null);
+  };
 
-  /** What can be told before asking the server, and the field to fix. */
-  function localProblem(): { text: string; field: 'server' | 'username' | 'password' | 'code' } | null {
+  /** What can be told before asking the server, field by field. */
+  function localProblems(): Partial<Record<Field, string>> {
+    const found: Partial<Record<Field, string>> = {};
     if (serverChanged && !/^https?:\/\/\S+$/.test(server.trim()))
-      return {
-        text: 'The server address must start with http:// or https://, such as https://backup.example.com.',
-        field: 'server',
-      };
-    if (!username.trim()) return { text: 'Enter your username.', field: 'username' };
-    if (!password) return { text: 'Enter your password.', field: 'password' };
+      found.server =
+        'The server address must start with http:// or https://, such as https://backup.example.com.';
+    if (!username.trim()) found.username = 'Enter your username.';
+    if (!password) found.password = 'Enter your password.';
     const entered = code.replace(/[\s-]+/g, '');
     if (entered && !useRecovery && !SIX_DIGITS.test(entered))
-      return { text: 'The two-factor code is six digits.', field: 'code' };
-    return null;
+      found.code = 'The two-factor code is six digits.';
+    return found;
   }
+  const fieldErrors = checked ? localProblems() : {};
+  const codeProblem = problem && CODE_ERRORS.has(problem.error.code) ? problem : null;
+  const codeFieldId = useRecovery ? ids.recovery : ids.code;
+  /** The code field's description: its own problem first, then a server answer about it. */
+  const codeErrorId = fieldErrors.code ? fieldErrorId(codeFieldId) : codeProblem ? ids.error : undefined;
 
   async function attempt(input: UnlockInput) {
     const bridge = desktopApi();
@@ -109,8 +125,9 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
       error,
       text: unlockErrorText(error, { codeWasEntered, serverUrl: input.serverUrl ?? status.serverUrl }),
     });
-    // Every failure clears the password field; a code that failed is spent, so it goes too.
-    setPassword('');
+    // A missing code leaves the password as it was (it is all the server has not refused); every
+    // other failure clears it, and a code that failed is spent, so it goes too.
+    if (error.code !== 'totp_required') setPassword('');
     setRetryInput(error.code === 'unreachable' ? input : null);
     if (error.code === 'wrong_code' || (error.code === 'invalid_credentials' && codeWasEntered)) setCode('');
     // Focus where the person acts next, once React has rendered the failure.
@@ -123,11 +140,13 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
   function onSubmit(event: FormEvent) {
     event.preventDefault();
     if (busy || throttled) return;
-    const invalid = localProblem();
-    if (invalid) {
-      setProblem({ error: { code: 'bad_request', message: invalid.text }, text: invalid.text });
-      if (invalid.field === 'code') focusCode();
-      else document.getElementById(ids[invalid.field])?.focus();
+    const first = FIELD_ORDER.find((field) => localProblems()[field]);
+    // Shown only after a refused Unlock: a password cleared by the server's answer is not an error.
+    setChecked(Boolean(first));
+    if (first) {
+      setProblem(null);
+      if (first === 'code') focusCode();
+      else document.getElementById(ids[first])?.focus();
       return;
     }
     const entered = code.trim();
@@ -224,12 +243,16 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
               autoComplete="url"
               spellCheck={false}
               value={server}
-              aria-describedby={ids.serverHint}
+              aria-describedby={[fieldErrors.server ? fieldErrorId(ids.server) : '', ids.serverHint]
+                .filter(Boolean)
+                .join(' ')}
+              aria-invalid={fieldErrors.server ? true : undefined}
               onChange={(e) => {
                 edited();
                 setServer(e.target.value);
               }}
             />
+            <FieldError fieldId={ids.server} text={fieldErrors.server} />
             <p className="hint" id={ids.serverHint}>
               {serverChanged
                 ? 'A different account server: Strongroom will remember it after you unlock.'
@@ -265,6 +288,7 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
               id={ids.username}
               inputRef={usernameRef}
               value={username}
+              error={fieldErrors.username}
               onChange={(value) => {
                 edited();
                 setUsername(value);
@@ -279,11 +303,14 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
               type="password"
               autoComplete="current-password"
               value={password}
+              aria-invalid={fieldErrors.password ? true : undefined}
+              aria-describedby={fieldErrors.password ? fieldErrorId(ids.password) : undefined}
               onChange={(e) => {
                 edited();
                 setPassword(e.target.value);
               }}
             />
+            <FieldError fieldId={ids.password} text={fieldErrors.password} />
           </div>
           <div className="field">
             {useRecovery ? (
@@ -296,9 +323,11 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
                   spellCheck={false}
                   maxLength={64}
                   value={code}
-                  aria-describedby={ids.recoveryHint}
+                  aria-invalid={codeErrorId ? true : undefined}
+                  aria-describedby={[codeErrorId, ids.recoveryHint].filter(Boolean).join(' ')}
                   onChange={(e) => {
                     edited();
+                    fixedCode();
                     setCode(e.target.value);
                   }}
                 />
@@ -312,13 +341,18 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
                 value={code}
                 required={false}
                 hint="From your authenticator app, if two-factor authentication is on for this account."
-                invalid={problem?.error.code === 'wrong_code' || problem?.error.code === 'totp_required'}
-                errorId={ids.error}
+                invalid={Boolean(codeErrorId)}
+                errorId={codeErrorId}
                 onChange={(value) => {
                   edited();
+                  fixedCode();
                   setCode(value);
                 }}
               />
+            )}
+            <FieldError fieldId={codeFieldId} text={fieldErrors.code} />
+            {codeProblem && (
+              <ErrorMessage id={ids.error} error={codeProblem.error} message={codeProblem.text} />
             )}
             <button
               type="button"
@@ -334,7 +368,9 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
             </button>
           </div>
 
-          <ErrorMessage id={ids.error} error={problem?.error} secondsLeft={wait} message={problem?.text} />
+          {!codeProblem && (
+            <ErrorMessage id={ids.error} error={problem?.error} secondsLeft={wait} message={problem?.text} />
+          )}
           {problem?.error.code === 'unreachable' && retryInput && (
             <button
               type="button"

@@ -1,3 +1,4 @@
+import type { JobRecord } from '../../src-shared/backup-jobs';
 import type { IpcError, LockReason } from '../../src-shared/ipc-contract';
 
 /**
@@ -16,7 +17,7 @@ export function unlockErrorText(
         ? 'Wrong username, password or two-factor code. Check them and try again.'
         : 'Wrong username or password. Check them and try again.';
     case 'totp_required':
-      return 'This account uses two-factor authentication. Enter the six-digit code from your authenticator app, and your password again.';
+      return 'This account uses two-factor authentication. Enter the six-digit code from your authenticator app.';
     case 'wrong_code':
       return 'That two-factor code is wrong or was already used. Enter your password again and the newest code from your authenticator app.';
     case 'unreachable':
@@ -103,6 +104,8 @@ export function forgotPasswordErrorText(error: IpcError, serverUrl: string): str
 /** Why the unlock screen is showing, when it was not simply a fresh start. */
 export function lockReasonText(reason: LockReason | null): string | null {
   switch (reason) {
+    case 'manual-in-place':
+      return 'You locked Strongroom. Unlock to go on.';
     case 'idle':
       return 'Strongroom locked itself after a period without use.';
     case 'suspend':
@@ -116,6 +119,37 @@ export function lockReasonText(reason: LockReason | null): string | null {
     default:
       return null;
   }
+}
+
+/** What a job is, as the lock dialog names it. */
+function jobPhrase(job: Pick<JobRecord, 'kind' | 'itemName' | 'vaultName'>): string {
+  switch (job.kind) {
+    case 'backup':
+      return `the backup of ${job.itemName ?? job.vaultName}`;
+    case 'restore':
+      return `the restore from ${job.vaultName}`;
+    case 'verify':
+      return `the check of ${job.vaultName}`;
+    case 'retention':
+      return `the clean-up of ${job.vaultName}`;
+    case 'catalogue':
+      return `the search index of ${job.vaultName}`;
+  }
+}
+
+/**
+ * The lock dialog's line about work that goes on while locked ("The backup of Documents keeps
+ * running while Strongroom is locked."), or null when nothing runs.
+ */
+export function keepsRunningText(jobs: Pick<JobRecord, 'kind' | 'itemName' | 'vaultName'>[]): string | null {
+  const phrases = [...new Set(jobs.map(jobPhrase))];
+  if (phrases.length === 0) return null;
+  const listed =
+    phrases.length === 1
+      ? phrases[0]!
+      : `${phrases.slice(0, -1).join(', ')} and ${phrases[phrases.length - 1]}`;
+  const verb = phrases.length === 1 ? 'keeps' : 'keep';
+  return `${listed.charAt(0).toUpperCase()}${listed.slice(1)} ${verb} running while Strongroom is locked.`;
 }
 
 export function minutesLabel(minutes: number): string {

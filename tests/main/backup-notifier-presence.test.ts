@@ -259,6 +259,7 @@ describe('BackgroundPresence', () => {
       },
       open: () => undefined,
       quit: () => quits++,
+      lockNow: () => undefined,
       formatTime: (iso) => iso.slice(11, 16),
     });
     return {

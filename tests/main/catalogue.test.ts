@@ -95,6 +95,9 @@ beforeAll(async () => {
   writeFile(path.join(src, 'old.txt'), 'renamed later');
   writeFile(path.join(src, 'deep', 'x', 'y', 'z.txt'), 'deep');
   writeFile(path.join(src, 'Été.txt'), 'summer');
+  // The same accented name as macOS and Linux may write it: composed (NFC) and decomposed (NFD).
+  writeFile(path.join(src, 'Résumé 2025.pdf'.normalize('NFC')), 'composed');
+  writeFile(path.join(src, 'cv', 'Mon résumé.odt'.normalize('NFD')), 'decomposed');
   writeFile(path.join(src, 'only-first.log'), 'gone after the first backup');
   await snapshot();
   // 2: a.txt "two", notes.txt deleted, only-first.log deleted.
@@ -192,6 +195,19 @@ describe('the file catalogue of one vault', { timeout: 120_000 }, () => {
     const limited = search('*', 3);
     expect(limited.hits).toHaveLength(3);
     expect(limited.truncated).toBe(true);
+  });
+
+  it('ignores accents and case: "resume" finds Résumé, written composed or decomposed', () => {
+    const both = ['Résumé 2025.pdf'.normalize('NFC'), 'cv/Mon résumé.odt'.normalize('NFD')];
+    expect(paths('resume')).toEqual(both);
+    expect(paths('RESUME')).toEqual(both);
+    expect(paths('Résumé'.normalize('NFC'))).toEqual(both);
+    expect(paths('résumé'.normalize('NFD'))).toEqual(both);
+    // Without a run long enough for the search index, and in a path fragment.
+    expect(paths('r?sum')).toEqual(both);
+    expect(paths('cv/mon resume')).toEqual([both[1]]);
+    // Accents are ignored, not letters: "resumes" is not "Résumé".
+    expect(paths('resumes')).toEqual([]);
   });
 
   it('lists what changed between two backups, either way round', () => {

@@ -11,7 +11,7 @@ import { ElectronPowerSource, ElectronRendererEvents } from '../../src-main/adap
 import { ElectronTrayIcon, padlockPng } from '../../src-main/adapters/electron-tray';
 
 describe('ElectronTrayIcon', () => {
-  it('creates one tray with the status line, Open and Quit; hides by destroying it', () => {
+  it('creates one tray with the status line, Open, Lock now and Quit; hides by destroying it', () => {
     const made: { menu: unknown[]; tooltip: string; destroyed: boolean; click?: () => void }[] = [];
     const icon = new ElectronTrayIcon({
       createTray: () => {
@@ -42,21 +42,25 @@ describe('ElectronTrayIcon', () => {
     });
     let opened = 0;
     let quit = 0;
-    icon.show({ status: 'Backing up… 42 %', onOpen: () => opened++, onQuit: () => quit++ });
-    icon.show({ status: 'Last backup: 02:00, Success', onOpen: () => opened++, onQuit: () => quit++ });
+    let locked = 0;
+    const handlers = { onOpen: () => opened++, onLockNow: () => locked++, onQuit: () => quit++ };
+    icon.show({ status: 'Backing up… 42 %', ...handlers });
+    icon.show({ status: 'Last backup: 02:00, Success', ...handlers });
     expect(made).toHaveLength(1);
     const menu = made[0]!.menu as { label?: string; enabled?: boolean; click?: () => void }[];
     expect(menu.map((m) => m.label)).toEqual([
       'Last backup: 02:00, Success',
       undefined,
       'Open Strongroom',
+      'Lock now',
       'Quit Strongroom',
     ]);
     expect(menu[0]!.enabled).toBe(false);
     menu[2]!.click!();
     made[0]!.click!();
     menu[3]!.click!();
-    expect([opened, quit]).toEqual([2, 1]);
+    menu[4]!.click!();
+    expect([opened, locked, quit]).toEqual([2, 1, 1]);
     icon.hide();
     expect(made[0]!.destroyed).toBe(true);
   });

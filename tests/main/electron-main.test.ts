@@ -33,6 +33,7 @@ const fake = vi.hoisted(() => {
     loginItem: false,
     messageBoxAnswer: 1,
     messageBoxes: 0,
+    appMenu: [] as { label?: string; submenu?: unknown }[],
   };
   class FakeTray extends Emitter {
     menu: { label?: string; click?: () => void }[] = [];
@@ -159,7 +160,10 @@ const fake = vi.hoisted(() => {
         throw new Error('no utility process in this test');
       },
     },
-    Menu: { setApplicationMenu: () => undefined, buildFromTemplate: (t: unknown) => t },
+    Menu: {
+      setApplicationMenu: (m: typeof state.appMenu) => (state.appMenu = m),
+      buildFromTemplate: (t: unknown) => t,
+    },
     session: {
       defaultSession: {
         setPermissionRequestHandler: (h: typeof state.permissionRequest) => (state.permissionRequest = h),
@@ -367,6 +371,42 @@ describe('the Electron main process (with Electron faked)', () => {
     }
   });
 
+  it('Lock now in the app menu (Ctrl+L shown, handled by the page) locks in place: the window stays on the unlock screen', async () => {
+    await expect(call('auth:unlock', { username: 'alice', password: PASSWORD })).resolves.toMatchObject({
+      ok: true,
+    });
+    const items = fake.state.appMenu.flatMap(
+      (m) =>
+        (m.submenu ?? []) as {
+          label?: string;
+          accelerator?: string;
+          registerAccelerator?: boolean;
+          click?: () => void;
+        }[],
+    );
+    const lockNow = items.find((i) => i.label === 'Lock now')!;
+    expect(lockNow).toMatchObject({ accelerator: 'CmdOrCtrl+L', registerAccelerator: false });
+    const sentBefore = win.webContents.sent.length;
+    lockNow.click!();
+    const file = path.join(dataDir, 'strongroom.json');
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).lock).toMatchObject({
+      locked: true,
+      reason: 'manual-in-place',
+    });
+    expect(win.webContents.sent.slice(sentBefore)).toEqual([['event:locked', { reason: 'manual-in-place' }]]);
+    expect(win.destroyed).toBe(false);
+    await expect(call('account:get')).resolves.toMatchObject({ ok: false, error: { code: 'locked' } });
+
+    // The page's Ctrl+L asks the same of main through the contract.
+    await call('auth:unlock', { username: 'alice', password: PASSWORD });
+    await expect(call('lock:lockNow')).resolves.toEqual({ ok: true, value: null });
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).lock).toMatchObject({
+      locked: true,
+      reason: 'manual-in-place',
+    });
+    expect(win.destroyed).toBe(false);
+  });
+
   it('closing the window writes the locked state synchronously, then quits', async () => {
     await expect(call('auth:unlock', { username: 'alice', password: PASSWORD })).resolves.toMatchObject({
       ok: true,
@@ -406,8 +446,16 @@ describe('the Electron main process (with Electron faked)', () => {
       'No backup yet',
       undefined,
       'Open Strongroom',
+      'Lock now',
       'Quit Strongroom',
     ]);
+    // The tray's Lock now locks in place, as the app menu's does.
+    tray.menu.find((m) => m.label === 'Lock now')!.click!();
+    await expect(call2('account:get')).resolves.toMatchObject({ ok: false, error: { code: 'locked' } });
+    expect(win2.webContents.sent.at(-1)).toEqual(['event:locked', { reason: 'manual-in-place' }]);
+    await expect(call2('auth:unlock', { username: 'alice', password: PASSWORD })).resolves.toMatchObject({
+      ok: true,
+    });
     // "Start Strongroom when I sign in": on by default once a schedule exists.
     expect(fake.state.loginItem).toBe(true);
 

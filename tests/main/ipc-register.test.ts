@@ -73,6 +73,7 @@ const validInput: { [C in Channel]: unknown } = {
   'lock:status': undefined,
   'auth:unlock': { username: 'alice', password: 'correct horse battery', totp: '123 456' },
   'lock:lockAndClose': undefined,
+  'lock:lockNow': undefined,
   'account:get': undefined,
   'totp:begin': undefined,
   'totp:confirm': { code: '123456' },

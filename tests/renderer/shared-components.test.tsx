@@ -10,6 +10,7 @@ import {
   sanitizeTotpCode,
 } from '../../src-renderer/components/secret-format';
 import { TotpCodeInput } from '../../src-renderer/components/totp-code-input';
+import { UsernameField } from '../../src-renderer/components/username-field';
 
 describe('secret formatting', () => {
   it('groups a base32 key by four and drops padding', () => {
@@ -35,6 +36,18 @@ describe('secret formatting', () => {
 });
 
 describe('shared components (server-rendered markup)', () => {
+  it('UsernameField shows its error under itself and is described and marked invalid by it', () => {
+    const onChange = () => undefined;
+    const wrong = renderToStaticMarkup(
+      createElement(UsernameField, { id: 'u', value: '', onChange, error: 'Enter your username.' }),
+    );
+    expect(wrong).toContain('aria-invalid="true"');
+    expect(wrong).toContain('aria-describedby="u-error"');
+    expect(wrong).toMatch(/<p class="sr-field-error" id="u-error">Enter your username.<\/p>/);
+    const fixed = renderToStaticMarkup(createElement(UsernameField, { id: 'u', value: 'ann', onChange }));
+    expect(fixed).not.toContain('aria-invalid');
+    expect(fixed).not.toContain('u-error');
+  });
   it('TotpCodeInput is a labelled numeric one-time-code field', () => {
     const html = renderToStaticMarkup(
       createElement(TotpCodeInput, { value: '12', onChange: () => {}, id: 'c' }),

@@ -32,6 +32,8 @@ export interface BackgroundPresenceOptions {
   open(): void;
   /** Quit for real (after confirmation). */
   quit(): void;
+  /** The tray's "Lock now". */
+  lockNow(): void;
   formatTime?: (iso: string) => string;
 }
 
@@ -79,7 +81,12 @@ export class BackgroundPresence {
     const status = this.statusLine(progress);
     if (status === this.lastStatus) return;
     this.lastStatus = status;
-    this.o.tray?.show({ status, onOpen: () => this.o.open(), onQuit: () => void this.requestQuit() });
+    this.o.tray?.show({
+      status,
+      onOpen: () => this.o.open(),
+      onLockNow: () => this.o.lockNow(),
+      onQuit: () => void this.requestQuit(),
+    });
   }
 
   statusLine(progress: JobProgress | null = null): string {

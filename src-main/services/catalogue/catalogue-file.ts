@@ -27,7 +27,7 @@ import Database from 'better-sqlite3';
 /** "SRCT" (Strongroom catalogue): PRAGMA application_id, so a foreign SQLite file is recognised. */
 export const CATALOGUE_APPLICATION_ID = 0x53524354;
 /** Bumped with every change of the tables below; an older file is rebuilt, never migrated. */
-export const CATALOGUE_SCHEMA_VERSION = 3;
+export const CATALOGUE_SCHEMA_VERSION = 4;
 
 /** Entry types as stored (span.type). */
 export const ENTRY_TYPES = ['file', 'dir', 'symlink', 'other'] as const;
@@ -88,8 +88,9 @@ CREATE TABLE listing (
   PRIMARY KEY (lineage, dir)
 );
 -- Search: a trigram index of names and full paths (kept in step with path by the triggers), so a
--- substring is found without reading every path; the text itself is stored once, in path.
-CREATE VIRTUAL TABLE path_text USING fts5(name, full, tokenize = 'trigram', content = 'path', content_rowid = 'id');
+-- substring is found without reading every path; the text itself is stored once, in path. Without
+-- case or accents (composed or decomposed alike), as search matches: "resume" finds "Résumé".
+CREATE VIRTUAL TABLE path_text USING fts5(name, full, tokenize = 'trigram remove_diacritics 1', content = 'path', content_rowid = 'id');
 CREATE TRIGGER path_text_insert AFTER INSERT ON path BEGIN
   INSERT INTO path_text (rowid, name, full) VALUES (new.id, new.name, new.full);
 END;

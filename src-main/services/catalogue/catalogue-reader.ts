@@ -22,7 +22,7 @@ import type {
 } from '../../../src-shared/ipc-contract';
 import { ServiceError } from '../service-error';
 import { ENTRY_TYPES, openCatalogueForReading } from './catalogue-file';
-import { foldCase, type SearchPattern } from './search-pattern';
+import { foldForSearch, type SearchPattern } from './search-pattern';
 
 interface SnapshotRow {
   id: string;
@@ -74,7 +74,7 @@ export class CatalogueReader {
   constructor(file: string) {
     this.db = openCatalogueForReading(file);
     this.db.function('fold', { deterministic: true }, (s: unknown) =>
-      typeof s === 'string' ? foldCase(s) : s,
+      typeof s === 'string' ? foldForSearch(s) : s,
     );
   }
 
@@ -92,8 +92,7 @@ export class CatalogueReader {
   /** Paths matching the pattern, one hit per path and lineage; at most `limit` (+ whether there were more). */
   search(pattern: SearchPattern, limit: number): { hits: CatalogueHit[]; truncated: boolean } {
     const { lineages } = this.state();
-    const like = (column: string) =>
-      `${pattern.needsFold ? `fold(${column})` : column} LIKE @like ESCAPE '\\'`;
+    const like = (column: string) => `fold(${column}) LIKE @like ESCAPE '\\'`;
     // In path order; a path is at least one hit, so limit + 1 paths tell whether there are more.
     let paths: { id: number; full: string }[];
     if (pattern.match) {
@@ -105,10 +104,7 @@ export class CatalogueReader {
     } else {
       // Nothing to narrow with: paths in path order (path_full) until the limit. A name that matches
       // means its path does too, which path_full answers before the row is read.
-      const where =
-        pattern.column === 'name' && !pattern.needsFold
-          ? `${like('full')} AND ${like('name')}`
-          : like(pattern.column);
+      const where = pattern.column === 'name' ? `${like('full')} AND ${like('name')}` : like(pattern.column);
       paths = this.sql(`SELECT id, full FROM path WHERE ${where} ORDER BY full LIMIT @limit`).all({
         like: pattern.like,
         limit: limit + 1,

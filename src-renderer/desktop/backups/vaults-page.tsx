@@ -5,6 +5,7 @@ import { ConfirmDialog } from '../../components/confirm-dialog';
 import { ErrorMessage } from '../../components/error-message';
 import { FormDialog } from '../../components/form-dialog';
 import { PasswordField } from '../../components/password-field';
+import { useFind } from '../restore/find-store';
 import { useDesktop } from '../store';
 import { useFocusOnMount } from '../use-focus-on-mount';
 import { useBackups } from './backups-store';
@@ -25,6 +26,11 @@ export function VaultsPage() {
   useEffect(() => {
     void load();
   }, [load]);
+  // Each vault's number of backups, as its search index counts them (kept current by its jobs).
+  const loadStatuses = useFind((s) => s.loadStatuses);
+  useEffect(() => {
+    void loadStatuses();
+  }, [loadStatuses]);
 
   return (
     <section className="page wide-page" aria-labelledby="vaults-title">
@@ -137,6 +143,7 @@ function VaultCard({ vault }: { vault: VaultView }) {
   const jobs = useBackups((s) => s.jobs);
   const progress = useBackups((s) => s.progress);
   const filesRates = useBackups((s) => s.filesRates);
+  const catalogued = useFind((s) => s.statuses?.find((c) => c.vaultId === vault.id) ?? null);
   const titleId = useId();
   const ids = { name: useId(), password: useId(), readData: useId() };
   const [dialog, setDialog] = useState<Dialog>(null);
@@ -261,6 +268,12 @@ function VaultCard({ vault }: { vault: VaultView }) {
                 : `${vault.itemCount} protected items`}
           </dd>
         </div>
+        {catalogued?.state === 'ready' && (
+          <div>
+            <dt>Backups</dt>
+            <dd>{catalogued.snapshots === 1 ? '1 backup' : `${catalogued.snapshots} backups`}</dd>
+          </div>
+        )}
         <div>
           <dt>Added</dt>
           <dd>{formatDateTime(vault.createdAt)}</dd>

@@ -10,6 +10,7 @@ import { JobProgressView } from '../backups/job-progress-view';
 import { PathField } from '../backups/path-list-input';
 import { request } from '../request';
 import { FindSection } from './find-section';
+import { NoVaultYet } from './no-vault-yet';
 import { useFind } from './find-store';
 import { includeList, isCovered, useRestore, type RestoreStep } from './restore-store';
 import { VersionsView } from './versions-view';
@@ -96,8 +97,7 @@ function SourceStep() {
 
   if (!overview)
     return loadError ? <ErrorMessage error={loadError} /> : <p className="quiet">Loading your backups…</p>;
-  if (overview.vaults.length === 0)
-    return <p>There is nothing to restore yet: no storage vault has been added.</p>;
+  if (overview.vaults.length === 0) return <NoVaultYet />;
   return (
     <>
       <h2>Restore from</h2>

@@ -14,6 +14,7 @@ import {
   harnessLockState,
   itemCard,
   lockAndClose,
+  openSection,
   makeWorkspace,
   unlock,
   waitForHistory,
@@ -43,6 +44,16 @@ test('a backup started before Lock… finishes while locked, and History says Su
     await card.getByRole('button', { name: 'Back up now' }).click();
     await expect(card.getByRole('progressbar', { name: 'Backup progress of Projects' })).toBeVisible();
     await expect(card.getByText(/ of [\d.]+ MB, [\d,]+ of [\d,]+ files/)).toBeVisible({ timeout: 60_000 });
+
+    // The Lock… dialog says what goes on while locked.
+    await openSection(page, 'Account');
+    await page.getByRole('button', { name: 'Change account settings' }).click();
+    await page.getByRole('tab', { name: 'Account' }).click();
+    await page.getByRole('button', { name: 'Lock…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Lock Strongroom and close it?' });
+    await expect(dialog).toContainText('The backup of Projects keeps running while Strongroom is locked.');
+    await page.screenshot({ path: 'test-results/desktop-screens/lock-while-running.png' });
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
 
     await lockAndClose(page);
     const lockedAt = harnessLockState(dataDir).lockedAt;

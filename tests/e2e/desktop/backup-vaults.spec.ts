@@ -49,6 +49,10 @@ test('adds, verifies, renames and removes a storage vault; removing never delete
     await expect(vault).toContainText(work.vault);
     await expect(vault).toContainText('Kept on this computer');
     await expect(vault).toContainText('1 protected item');
+    // Its number of backups, as the search index counts them once it has caught up.
+    await expect(vault.getByRole('definition').filter({ hasText: /^1 backup$/ })).toBeVisible({
+      timeout: 60_000,
+    });
     await vault.getByRole('button', { name: 'Verify…' }).click();
     const verify = page.getByRole('dialog', { name: 'Verify Backup drive' });
     await verify.getByRole('radio', { name: /^Read all data/ }).check();

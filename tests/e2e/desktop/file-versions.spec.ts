@@ -54,6 +54,13 @@ test('finds a file in every backup, restores its middle version, saves a copy, a
       await form.getByRole('radio', { name: 'Manually, with Back up now' }).check();
     });
 
+    // An accented name, written composed (NFC) and, in a subfolder, decomposed (NFD).
+    const composed = path.join(work.source, 'Résumé.txt'.normalize('NFC'));
+    const decomposed = path.join(work.source, 'old', 'Résumé.txt'.normalize('NFD'));
+    fs.writeFileSync(composed, 'cv');
+    fs.mkdirSync(path.dirname(decomposed));
+    fs.writeFileSync(decomposed, 'old cv');
+
     // Four backups: the first draft, the second, without the file, and the file started again.
     fs.writeFileSync(report, V1);
     await backUp(page, 1);
@@ -73,6 +80,12 @@ test('finds a file in every backup, restores its middle version, saves a copy, a
     await expect(match).toBeVisible({ timeout: 120_000 });
     await expect(page.getByRole('status').filter({ hasText: '1 match for “REPORT”' })).toBeVisible();
     await screenshot(page, '40-find-matches');
+
+    // Accents and case do not matter: "resume" finds both.
+    await field.fill('resume');
+    await expect(page.getByRole('status').filter({ hasText: '2 matches for “resume”' })).toBeVisible();
+    await expect(matches.getByRole('button', { name: new RegExp(composed) })).toBeVisible();
+    await expect(matches.getByRole('button', { name: new RegExp(decomposed) })).toBeVisible();
 
     // No match: said in words.
     await field.fill('no-such-file-anywhere');

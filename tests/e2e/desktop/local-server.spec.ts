@@ -27,7 +27,10 @@ test('offers the local account server by default and says so', async ({ page }) 
     await page.getByLabel('Username').fill('alice');
     await page.getByLabel('Password').fill('correct horse battery');
     await page.getByRole('button', { name: 'Unlock', exact: true }).click();
-    await expect(page.getByRole('alert')).toContainText('must start with http:// or https://');
+    await expect(server).toHaveAccessibleDescription(
+      /^The server address must start with http:\/\/ or https:\/\//,
+    );
+    await expect(server).toHaveAttribute('aria-invalid', 'true');
     await expect(server).toBeFocused();
     await expect(page.getByLabel('Password')).toHaveValue('correct horse battery');
     await page.getByRole('button', { name: 'Use the local account server' }).click();

@@ -184,6 +184,15 @@ test('a new computer gets every backup back with username, password and code, th
     );
     await screenshot(page2, '62-new-computer-offer');
 
+    // Restore, with no vault here yet, leads to that offer rather than to a dead end.
+    await openSection(page2, 'Restore');
+    const empty = page2.getByRole('region', { name: 'Nothing to restore yet' });
+    await expect(empty).toContainText(/This account has backups from 1 computer/);
+    await expect(empty.getByRole('button', { name: 'Add storage vault' })).toBeVisible();
+    await empty.getByRole('button', { name: 'See your backups from other computers' }).click();
+    await expect(page2.getByRole('heading', { name: 'Backups', level: 1 })).toBeVisible();
+    await expect(offer.getByRole('button', { name: 'Restore files' })).toBeVisible();
+
     // A while later (past the server's fresh-session window), Restore files needs the password
     // and a code again: asked in place, then the action goes on.
     ahead = 16 * 60_000;

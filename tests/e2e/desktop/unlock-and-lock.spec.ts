@@ -110,15 +110,23 @@ test('unlocks with username, password and the TOTP code; nothing of the app show
   await expect(page.getByLabel('Server')).toHaveValue(server.url);
   await page.screenshot({ path: `${SHOTS}/unlock-screen.png` });
 
-  // Password right, code missing: the app asks for the code and puts the cursor there.
+  // Password right, code missing: the app keeps the password, asks for the code only and puts
+  // the cursor there, the code field described by the request.
   await unlock(page, 'alice', PASSWORD);
+  const codeField = page.getByLabel('Two-factor code (TOTP)');
   await expect(page.getByRole('alert')).toContainText('uses two-factor authentication');
-  await expect(page.getByLabel('Two-factor code (TOTP)')).toBeFocused();
-  await expect(page.getByLabel('Password')).toHaveValue('');
+  await expect(page.getByRole('alert')).not.toContainText('password');
+  await expect(codeField).toBeFocused();
+  await expect(codeField).toHaveAttribute('aria-invalid', 'true');
+  await expect(codeField).toHaveAccessibleDescription(/uses two-factor authentication/);
+  await expect(page.getByLabel('Password')).toHaveValue(PASSWORD);
   await expectOnlyUnlockScreen(page);
+  await page.screenshot({ path: `${SHOTS}/unlock-code-needed.png` });
 
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByLabel('Two-factor code (TOTP)').fill(totpCode(secret));
+  // Typing the code fixes what was asked: the request goes.
+  await codeField.fill(totpCode(secret));
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  await expect(codeField).not.toHaveAttribute('aria-invalid', 'true');
   await unlockButton(page).click();
 
   await openAccount(page);
@@ -132,6 +140,37 @@ test('unlocks with username, password and the TOTP code; nothing of the app show
   ).toBeVisible();
 });
 
+test('shows each form error next to its field, focuses the first, and drops an error once fixed', async ({
+  page,
+}) => {
+  await page.goto(harness!.url);
+  const username = page.getByLabel('Username');
+  const password = page.getByLabel('Password');
+  await username.fill('');
+  await unlockButton(page).click();
+
+  // Both missing: each field says so under itself, and the cursor is in the first.
+  await expect(username).toBeFocused();
+  await expect(username).toHaveAttribute('aria-invalid', 'true');
+  await expect(username).toHaveAccessibleDescription('Enter your username.');
+  await expect(password).toHaveAttribute('aria-invalid', 'true');
+  await expect(password).toHaveAccessibleDescription('Enter your password.');
+  await page.screenshot({ path: `${SHOTS}/unlock-field-errors.png` });
+
+  // Fixing the username removes its error at once, and only its error.
+  await username.fill('frank');
+  await expect(username).not.toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByText('Enter your username.')).toHaveCount(0);
+  await expect(password).toHaveAccessibleDescription('Enter your password.');
+
+  // Submitting again moves the cursor to the field still wrong.
+  await unlockButton(page).click();
+  await expect(password).toBeFocused();
+  await password.fill('something');
+  await expect(page.getByText('Enter your password.')).toHaveCount(0);
+  await expect(password).not.toHaveAttribute('aria-invalid', 'true');
+});
+
 test('refuses a wrong username or password, and a wrong two-factor code, clearing the password', async ({
   page,
 }) => {
@@ -142,6 +181,8 @@ test('refuses a wrong username or password, and a wrong two-factor code, clearin
   await unlock(page, 'dora', 'not the password');
   await expect(page.getByRole('alert')).toHaveText('Wrong username or password. Check them and try again.');
   await expect(page.getByLabel('Password')).toHaveValue('');
+  // The cleared field is the server's answer, not a form error of its own.
+  await expect(page.getByText('Enter your password.')).toHaveCount(0);
 
   await unlock(page, 'dora', PASSWORD, wrongCodeFor(secret));
   await expect(page.getByRole('alert')).toContainText(/two-factor code/);
@@ -253,6 +294,41 @@ test('Account → Change account settings → Account → Lock… closes the app
   await expect(restarted.getByLabel('Username')).toHaveValue('bob');
   const answer = await restarted.evaluate(() => window.api.accountGet());
   expect(answer).toMatchObject({ ok: false, error: { code: 'locked' } });
+});
+
+test('Ctrl+L and Cmd+L lock in place from anywhere in the unlocked app; while locked they do nothing', async ({
+  page,
+}) => {
+  await server.createUser('gina', PASSWORD);
+  await page.goto(harness!.url);
+  await unlock(page, 'gina', PASSWORD);
+  await page.getByRole('navigation', { name: 'Main menu' }).getByRole('button', { name: 'History' }).click();
+  await expect(page.getByRole('heading', { name: 'History', level: 1 })).toBeVisible();
+
+  await page.keyboard.press('Control+L');
+  // The same window, now on the unlock screen saying who locked it.
+  await expectOnlyUnlockScreen(page);
+  await expect(page.getByRole('status')).toHaveText('You locked Strongroom. Unlock to go on.');
+  await expect(page.getByLabel('Username')).toHaveValue('gina');
+  const answer = await page.evaluate(() => window.api.accountGet());
+  expect(answer).toMatchObject({ ok: false, error: { code: 'locked' } });
+  await page.screenshot({ path: `${SHOTS}/locked-now.png` });
+
+  // Locked, the keys are the page's again (Ctrl+L in a field selects nothing special, locks nothing).
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('Password').press('Control+L');
+  await expect(page.getByLabel('Password')).toHaveValue(PASSWORD);
+  await expect(page.getByRole('alert')).toHaveCount(0);
+
+  await unlockButton(page).click();
+  await expect(page.getByRole('navigation', { name: 'Main menu' })).toBeVisible();
+  // Cmd+L, typed in a field of a page: it locks too.
+  await openAccount(page);
+  await page.getByRole('button', { name: 'Change account settings' }).click();
+  await page.getByRole('tab', { name: 'Account' }).click();
+  await page.getByRole('tabpanel').getByLabel('Username').press('Meta+L');
+  await expectOnlyUnlockScreen(page);
+  await expect(page.getByRole('status')).toHaveText('You locked Strongroom. Unlock to go on.');
 });
 
 test('enabling two-factor authentication in the settings makes the next unlock need the code', async ({

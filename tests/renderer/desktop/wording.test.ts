@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   accountErrorText,
   forgotPasswordErrorText,
+  keepsRunningText,
   lockReasonText,
   minutesLabel,
   unlockErrorText,
@@ -80,5 +81,34 @@ describe('labels', () => {
     expect(lockReasonText('session-expired')).toMatch(/Unlock again/);
     expect(lockReasonText('close')).toBeNull();
     expect(lockReasonText(null)).toBeNull();
+  });
+});
+
+describe('the lock dialog says what keeps running', () => {
+  const job = (kind: 'backup' | 'restore' | 'verify', itemName: string | null, vaultName = 'USB') => ({
+    kind,
+    itemName,
+    vaultName,
+  });
+  it('says nothing when nothing runs', () => {
+    expect(keepsRunningText([])).toBeNull();
+  });
+  it('names one job, then several, each once', () => {
+    expect(keepsRunningText([job('backup', 'Documents')])).toBe(
+      'The backup of Documents keeps running while Strongroom is locked.',
+    );
+    expect(
+      keepsRunningText([
+        job('backup', 'Documents'),
+        job('backup', 'Photos'),
+        job('restore', null),
+        job('backup', 'Photos'),
+      ]),
+    ).toBe(
+      'The backup of Documents, the backup of Photos and the restore from USB keep running while Strongroom is locked.',
+    );
+  });
+  it('words the lock the person chose in place', () => {
+    expect(lockReasonText('manual-in-place')).toBe('You locked Strongroom. Unlock to go on.');
   });
 });
