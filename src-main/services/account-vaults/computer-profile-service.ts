@@ -21,7 +21,12 @@ import type { AccountKeyHolder, Clock, UnlockedAccountKeys } from '../ports';
 import { ServiceError } from '../service-error';
 import type { DirectoryState } from './directory-state';
 import { ownership, vaultsOf, type PreviousAccount } from './vault-owner';
-import { canonical, heldCopy, keyUnavailable, type VaultDirectoryService } from './vault-directory-service';
+import {
+  canonical,
+  KeyedBackgroundRun,
+  keyUnavailable,
+  type VaultDirectoryService,
+} from './vault-directory-service';
 
 export type ProfileClient = Pick<
   AccountClient,
@@ -69,8 +74,11 @@ export type ConfirmRevoke = () => Promise<unknown>;
 export class ComputerProfileService {
   /** What this computer last wrote (its profile without the time), so unchanged config writes nothing. */
   private written: string | null = null;
-  private chain: Promise<void> = Promise.resolve();
-  private pending = false;
+  private readonly writeRun = new KeyedBackgroundRun(
+    () => this.o.keys.current(),
+    (keys) => this.writeOwnOnce(keys),
+    (message) => this.o.log?.(`this computer's profile not written: ${message}`),
+  );
   private readonly disposers: (() => void)[] = [];
 
   constructor(private readonly o: ComputerProfileOptions) {}
@@ -123,21 +131,7 @@ export class ComputerProfileService {
    * time; never rejects (a failure is logged and the next change tries again).
    */
   writeOwn(): Promise<void> {
-    if (this.pending) return this.chain;
-    this.pending = true;
-    this.chain = this.chain.then(async () => {
-      this.pending = false;
-      const keys = await heldCopy(this.o.keys.current());
-      if (!keys) return;
-      try {
-        await this.writeOwnOnce(keys);
-      } catch (error) {
-        this.o.log?.(`this computer's profile not written: ${(error as Error).message}`);
-      } finally {
-        keys.amk.fill(0);
-      }
-    });
-    return this.chain;
+    return this.writeRun.run();
   }
 
   private async writeOwnOnce(keys: UnlockedAccountKeys): Promise<void> {

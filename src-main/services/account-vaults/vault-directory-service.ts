@@ -83,8 +83,11 @@ export class VaultDirectoryService implements RestoreOffer {
   /** Per vault, the record and envelope generation its repository holds (checked this unlock). */
   private readonly slotsDone = new Map<string, string>();
   private readonly problemList = new Map<string, string>();
-  private chain: Promise<void> = Promise.resolve();
-  private pending = false;
+  private readonly syncRun = new KeyedBackgroundRun(
+    () => this.o.keys.current(),
+    (keys) => this.syncOnce(keys),
+    (message) => this.o.log?.(`vault directory not brought up to date: ${message}`),
+  );
   private readonly disposers: (() => void)[] = [];
 
   constructor(private readonly o: VaultDirectoryOptions) {}
@@ -141,21 +144,7 @@ export class VaultDirectoryService implements RestoreOffer {
    * what failed is logged and tried again at the next change or unlock).
    */
   sync(): Promise<void> {
-    if (this.pending) return this.chain;
-    this.pending = true;
-    this.chain = this.chain.then(async () => {
-      this.pending = false;
-      const keys = await heldCopy(this.o.keys.current());
-      if (!keys) return;
-      try {
-        await this.syncOnce(keys);
-      } catch (error) {
-        this.o.log?.(`vault directory not brought up to date: ${(error as Error).message}`);
-      } finally {
-        keys.amk.fill(0);
-      }
-    });
-    return this.chain;
+    return this.syncRun.run();
   }
 
   /** The directory read now (fresh session), each row opened and checked. */
@@ -492,6 +481,40 @@ export async function heldCopy(keys: UnlockedAccountKeys | null): Promise<Unlock
     return null;
   }
   return copy;
+}
+
+/**
+ * Background work on the held keys, one run at a time: calls while a run waits join it, each run
+ * gets its own checked copy of the keys (zeroed after), and a failure is logged, never thrown, so
+ * the next change or unlock tries again.
+ */
+export class KeyedBackgroundRun {
+  private chain: Promise<void> = Promise.resolve();
+  private pending = false;
+
+  constructor(
+    private readonly keys: () => UnlockedAccountKeys | null,
+    private readonly work: (keys: UnlockedAccountKeys) => Promise<void>,
+    private readonly failed: (message: string) => void,
+  ) {}
+
+  run(): Promise<void> {
+    if (this.pending) return this.chain;
+    this.pending = true;
+    this.chain = this.chain.then(async () => {
+      this.pending = false;
+      const keys = await heldCopy(this.keys());
+      if (!keys) return;
+      try {
+        await this.work(keys);
+      } catch (error) {
+        this.failed((error as Error).message);
+      } finally {
+        keys.amk.fill(0);
+      }
+    });
+    return this.chain;
+  }
 }
 
 /** The record this computer writes for a vault, keeping when and where it was first made. */
