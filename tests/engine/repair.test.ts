@@ -57,6 +57,22 @@ function packPath(repoDir: string, pack: string): string {
   return path.join(repoDir, 'packs', pack.slice(0, 2), pack);
 }
 
+/**
+ * Overwrites two bytes inside the pack's sealed header, found from the length in its last four bytes.
+ * A fixed offset from the end would land in a blob's data when the header is short (one entry).
+ */
+function damageHeader(file: string): void {
+  const fd = fs.openSync(file, 'r+');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const len = Buffer.alloc(4);
+    fs.readSync(fd, len, 0, 4, size - 4);
+    fs.writeSync(fd, Buffer.from('XX'), 0, 2, size - 4 - len.readUInt32LE(0) + 16);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** Restores a snapshot and returns the relative paths (under src) of the files that came back intact. */
 async function restoredIntact(f: Fixture, snapshot: string, label: string): Promise<string[]> {
   const target = path.join(f.base, label);
@@ -147,10 +163,7 @@ describe('a pack whose header is damaged', () => {
     const f = await fixture('damaged-header');
     const { pack } = await packOf(await openRepo(f.repoDir), f.src, 'docs/one.bin');
     const file = packPath(f.repoDir, pack);
-    const size = fs.statSync(file).size;
-    const fd = fs.openSync(file, 'r+');
-    fs.writeSync(fd, Buffer.from('XX'), 0, 2, size - 100);
-    fs.closeSync(fd);
+    damageHeader(file);
     const env = { STRONGROOM_PASSWORD: PASSWORD };
 
     const r = await repairIndex(await openRepo(f.repoDir), { readAllPacks: true });
@@ -194,9 +207,7 @@ describe('a pack whose header is damaged', () => {
     const { pack } = await packOf(before, f.src, 'docs/one.bin');
     const blobs = before.packs.get(pack)!.length;
     const file = packPath(f.repoDir, pack);
-    const fd = fs.openSync(file, 'r+');
-    fs.writeSync(fd, Buffer.from('XX'), 0, 2, fs.statSync(file).size - 100);
-    fs.closeSync(fd);
+    damageHeader(file);
 
     const structure = await check(await openRepo(f.repoDir));
     expect(structure.damagedPacks.map((d) => d.pack)).toEqual([pack]);
@@ -220,9 +231,7 @@ describe('a pack whose header is damaged', () => {
     const f = await fixture('unindexed-damaged-header');
     const { pack } = await packOf(await openRepo(f.repoDir), f.src, 'docs/two.bin');
     const file = packPath(f.repoDir, pack);
-    const fd = fs.openSync(file, 'r+');
-    fs.writeSync(fd, Buffer.from('XX'), 0, 2, fs.statSync(file).size - 100);
-    fs.closeSync(fd);
+    damageHeader(file);
     for (const n of fs.readdirSync(path.join(f.repoDir, 'index')))
       fs.rmSync(path.join(f.repoDir, 'index', n));
     const checked = await check(await openRepo(f.repoDir));
