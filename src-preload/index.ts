@@ -33,6 +33,7 @@ export const CHANNELS = [
   'vault:saveRecoveryKit',
   'item:save',
   'item:remove',
+  'item:checkPaths',
   'job:backupNow',
   'job:cancel',
   'job:list',

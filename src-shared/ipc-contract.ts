@@ -281,6 +281,12 @@ export interface BackupOverview {
 
 export type PathPurpose = 'folder' | 'file-or-folder' | 'save-file';
 
+/** A path as this computer sees it: `problem` says why it cannot be backed up, in words, or is null. */
+export interface PathCheck {
+  path: string;
+  problem: string | null;
+}
+
 // ---- File catalogue (issue 9) -----------------------------------------------------------------
 
 export type CatalogueEntryType = 'file' | 'dir' | 'symlink' | 'other';
@@ -581,6 +587,15 @@ export const channels = {
   'item:remove': {
     input: z.object({ itemId: configId }).strict(),
     output: null as unknown as null,
+    whileLocked: false,
+  },
+  /**
+   * Whether each path can be backed up from this computer (it exists and can be read), asked before
+   * an item is saved so a mistyped folder is said where it was typed.
+   */
+  'item:checkPaths': {
+    input: z.object({ paths: z.array(filePath).min(1).max(200) }).strict(),
+    output: null as unknown as PathCheck[],
     whileLocked: false,
   },
 

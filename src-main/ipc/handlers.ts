@@ -89,6 +89,7 @@ export function createHandlers({
       items.remove(input.itemId);
       return null;
     },
+    'item:checkPaths': (input) => items.checkPaths(input.paths),
     'job:backupNow': (input) => backup.backupNow(input.itemId),
     'job:cancel': (input) => backup.cancel(input.jobId),
     'job:list': (input) => backup.list(input),

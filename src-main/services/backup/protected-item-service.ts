@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { protectedItem, type ProtectedItem } from '../../../src-shared/backup-config';
 import { describeConfigIssue } from '../../../src-shared/backup-config';
-import type { ChannelInput } from '../../../src-shared/ipc-contract';
+import type { ChannelInput, PathCheck } from '../../../src-shared/ipc-contract';
 import type { Clock } from '../ports';
 import { ServiceError } from '../service-error';
 import type { BackupConfigStore } from './backup-config-store';
@@ -54,9 +54,8 @@ export class ProtectedItemService {
     if (!parsed.success) throw new ServiceError('bad_request', describeConfigIssue(parsed.error));
     const item = parsed.data;
     for (const p of item.paths) {
-      if (!fs.existsSync(p)) {
-        throw new ServiceError('bad_request', `${p} does not exist on this computer. Check the path.`);
-      }
+      const problem = pathProblemHere(p);
+      if (problem) throw new ServiceError('bad_request', problem);
     }
     // Before saving: the scheduler looks at the saved item at once, and a new or changed schedule
     // must count from now (no catch-up for slots from before it existed).
@@ -71,6 +70,11 @@ export class ProtectedItemService {
     return item;
   }
 
+  /** Each path with what stops it from being backed up here, if anything. */
+  checkPaths(paths: string[]): PathCheck[] {
+    return paths.map((p) => ({ path: p, problem: pathProblemHere(p) }));
+  }
+
   remove(itemId: string): void {
     this.find(itemId);
     this.config.update((c) => {
@@ -78,4 +82,30 @@ export class ProtectedItemService {
     });
     this.schedule.itemRemoved(itemId);
   }
+}
+
+/**
+ * Why a path cannot be backed up from this computer, in words, or null. A folder needs read and
+ * search permission to be listed; anything but a folder, a file or a link to one is refused here
+ * rather than left for the first backup to find.
+ */
+export function pathProblemHere(p: string): string | null {
+  if (!path.isAbsolute(p))
+    return `${p} is not a full path. Use a full path (for example /home/me/Documents).`;
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(p);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      return `${p} does not exist on this computer. Check the path.`;
+    return `${p} cannot be read here (${code ?? 'error'}).`;
+  }
+  if (!stat.isDirectory() && !stat.isFile()) return `${p} is not a folder or a file.`;
+  try {
+    fs.accessSync(p, stat.isDirectory() ? fs.constants.R_OK | fs.constants.X_OK : fs.constants.R_OK);
+  } catch {
+    return `${p} cannot be read by Strongroom (permission denied). Choose another, or allow reading it.`;
+  }
+  return null;
 }

@@ -1,14 +1,17 @@
 import { useEffect, useId, useRef, useState } from 'react';
-import type { Schedule } from '../../../src-shared/backup-config';
+import type { ExcludePreset, Retention, Schedule } from '../../../src-shared/backup-config';
 import type { IpcError, ProtectedItemView, VaultView } from '../../../src-shared/ipc-contract';
 import { ErrorMessage } from '../../components/error-message';
+import { request } from '../request';
 import { useDesktop } from '../store';
 import { useBackups } from './backups-store';
+import { describePresets, ExcludePresetChoices } from './exclude-preset-choices';
 import { draftOf } from './item-form';
 import { itemProblem } from './form-rules';
-import { describeSchedule } from './format';
+import { describeRetention, describeSchedule, formatDateTime, listWords } from './format';
 import { PathListInput } from './path-list-input';
 import { RecoveryKitOffer } from './recovery-kit';
+import { RetentionFields } from './retention-fields';
 import { ScheduleFields } from './schedule-fields';
 import { VaultCreateForm } from './vault-create-form';
 
@@ -35,7 +38,10 @@ export function FirstRunGuide() {
   const [vault, setVault] = useState<VaultView | null>(null);
   const [useExisting, setUseExisting] = useState(false);
   const [existingId, setExistingId] = useState('');
-  const [schedule, setSchedule] = useState<Schedule>({ kind: 'daily', at: '02:30' });
+  const defaults = draftOf(null, '');
+  const [schedule, setSchedule] = useState<Schedule>(defaults.schedule);
+  const [presets, setPresets] = useState<ExcludePreset[]>(defaults.presets);
+  const [retention, setRetention] = useState<Retention>(defaults.retention);
   const [saved, setSaved] = useState<ProtectedItemView | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<IpcError | null>(null);
@@ -51,16 +57,28 @@ export function FirstRunGuide() {
   const at = STEP_LABELS.findIndex((s) => s.id === (step === 'kit' ? 'vault' : step));
   const problem = (message: string) => setError({ code: 'bad_request', message });
 
-  const foldersNext = () => {
+  const foldersNext = async () => {
     if (!name.trim()) return problem('Give the protected item a name.');
     if (paths.length === 0) return problem('Choose at least one folder or file.');
+    // Main looks at the disk: a mistyped folder is said here, not two steps later.
+    setBusy(true);
+    const checked = await request((api) => api.itemCheckPaths({ paths }));
+    setBusy(false);
+    if (!checked.ok) return setError(checked.error);
+    const wrong = checked.value.find((c) => c.problem);
+    if (wrong?.problem) return problem(wrong.problem);
     setError(null);
     setStep('vault');
+  };
+  // A message about the folders goes as soon as they change: it may no longer be true.
+  const changeFolders = (next: string[]) => {
+    setPaths(next);
+    setError(null);
   };
 
   const scheduleNext = async () => {
     const vaultId = vault?.id ?? '';
-    const draft = { ...draftOf(null, vaultId), name: name.trim(), paths, schedule };
+    const draft = { ...draftOf(null, vaultId), name: name.trim(), paths, schedule, presets, retention };
     const wrong = itemProblem(draft);
     if (wrong) return problem(wrong.text);
     setBusy(true);
@@ -113,13 +131,26 @@ export function FirstRunGuide() {
           </p>
           <div className="field">
             <label htmlFor={ids.name}>Name</label>
-            <input id={ids.name} value={name} maxLength={80} onChange={(e) => setName(e.target.value)} />
+            <input
+              id={ids.name}
+              value={name}
+              maxLength={80}
+              onChange={(e) => {
+                setName(e.target.value);
+                setError(null);
+              }}
+            />
           </div>
-          <PathListInput label="Folders and files" paths={paths} onChange={setPaths} />
+          <PathListInput
+            label="Folders and files"
+            paths={paths}
+            onChange={changeFolders}
+            invalid={error !== null && paths.length === 0 ? true : undefined}
+          />
           <ErrorMessage error={error} />
           <div className="actions">
-            <button type="button" className="primary" onClick={foldersNext}>
-              Next
+            <button type="button" className="primary" disabled={busy} onClick={() => void foldersNext()}>
+              {busy ? 'Checking…' : 'Next'}
             </button>
             <button type="button" className="secondary" onClick={() => navigate({ page: 'backups' })}>
               Skip the guide
@@ -209,6 +240,14 @@ export function FirstRunGuide() {
             in the tray). A run missed while the computer was off or asleep is caught up when it is back.
           </p>
           <ScheduleFields value={schedule} onChange={setSchedule} />
+          <fieldset className="field">
+            <legend>Leave out</legend>
+            <p className="hint">
+              Files that can be made again are not worth their space. Change this any time.
+            </p>
+            <ExcludePresetChoices value={presets} onChange={setPresets} />
+          </fieldset>
+          <RetentionFields value={retention} onChange={setRetention} />
           <ErrorMessage error={error} />
           <div className="actions">
             <button type="button" className="primary" disabled={busy} onClick={() => void scheduleNext()}>
@@ -223,8 +262,9 @@ export function FirstRunGuide() {
           <h2>Back up now</h2>
           <p>
             <strong>{saved.item.name}</strong> ({saved.item.paths.join(', ')}) is protected in the vault{' '}
-            <strong>{saved.vaultName}</strong>. Schedule: {describeSchedule(saved.item.schedule)}.
+            <strong>{saved.vaultName}</strong>.
           </p>
+          <GuideSummary view={saved} />
           <p>Make the first backup now? It reads everything once; later backups only add what changed.</p>
           <ErrorMessage error={error} />
           <div className="actions">
@@ -237,6 +277,32 @@ export function FirstRunGuide() {
           </div>
         </div>
       )}
+    </section>
+  );
+}
+
+/** What will happen, and when, once the guide is done: the words of the item just saved. */
+function GuideSummary({ view }: { view: ProtectedItemView }) {
+  const { item } = view;
+  const left = describePresets(item.excludePresets);
+  return (
+    <section aria-label="What happens next">
+      <h3>What happens next</h3>
+      <ul className="guide-summary">
+        <li>
+          <strong>Schedule:</strong> {describeSchedule(item.schedule)}
+          {view.nextRunAt ? ` (next: ${formatDateTime(view.nextRunAt)})` : ''}. A run missed while the
+          computer was off is caught up when it is back.
+        </li>
+        <li>
+          <strong>Left out:</strong>{' '}
+          {left.length > 0 ? `${listWords(left)}.` : 'nothing: every file in these folders is backed up.'}
+        </li>
+        <li>
+          <strong>Old backups:</strong> {describeRetention(item.retention)}
+          {item.retention.mode === 'policy' ? '; older ones are removed after each backup.' : '.'}
+        </li>
+      </ul>
     </section>
   );
 }

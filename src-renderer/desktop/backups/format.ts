@@ -126,6 +126,15 @@ export function describeSchedule(schedule: Schedule): string {
   }
 }
 
+const POLICY_COUNTS = [
+  'keepLast',
+  'keepHourly',
+  'keepDaily',
+  'keepWeekly',
+  'keepMonthly',
+  'keepYearly',
+] as const;
+
 /** "Keep everything", or "Keep the last 10, 7 daily, 4 weekly and 12 monthly backups". */
 export function describeRetention(retention: Retention): string {
   if (retention.mode === 'keep-all') return 'Keep everything';
@@ -136,7 +145,12 @@ export function describeRetention(retention: Retention): string {
   if (retention.keepWeekly) parts.push(`${retention.keepWeekly} weekly`);
   if (retention.keepMonthly) parts.push(`${retention.keepMonthly} monthly`);
   if (retention.keepYearly) parts.push(`${retention.keepYearly} yearly`);
-  return parts.length ? `Keep ${listWords(parts)} backups` : 'Keep everything';
+  if (parts.length === 0) return 'Keep everything';
+  // "Keep the last backup", "Keep 1 daily backup": one number of 1 reads in the singular.
+  const counts = POLICY_COUNTS.map((k) => retention[k]).filter((n): n is number => !!n);
+  if (counts.length === 1 && counts[0] === 1)
+    return retention.keepLast ? 'Keep the last backup' : `Keep ${parts[0]} backup`;
+  return `Keep ${listWords(parts)} backups`;
 }
 
 export const JOB_STATUS_LABELS: Record<JobStatus, string> = {

@@ -5,13 +5,8 @@ import { ErrorMessage } from '../../components/error-message';
 import { useDesktop } from '../store';
 import { useFocusOnMount } from '../use-focus-on-mount';
 import { useBackups } from './backups-store';
-import {
-  EXCLUDE_PRESET_CHOICES,
-  itemProblem,
-  parsePatterns,
-  type ItemDraft,
-  type ItemField,
-} from './form-rules';
+import { ExcludePresetChoices } from './exclude-preset-choices';
+import { itemProblem, parsePatterns, type ItemDraft, type ItemField } from './form-rules';
 import { PathListInput } from './path-list-input';
 import { DEFAULT_POLICY, RetentionFields } from './retention-fields';
 import { ScheduleFields } from './schedule-fields';
@@ -149,26 +144,7 @@ export function ItemForm({ itemId }: { itemId: string | null }) {
 
         <fieldset className="field">
           <legend>Exclude</legend>
-          <div className="preset-list">
-            {EXCLUDE_PRESET_CHOICES.map((p) => (
-              <label key={p.id} className="check" title={p.hint}>
-                <input
-                  type="checkbox"
-                  checked={draft.presets.includes(p.id)}
-                  onChange={(e) =>
-                    change({
-                      presets: e.target.checked
-                        ? [...draft.presets, p.id]
-                        : draft.presets.filter((x) => x !== p.id),
-                    })
-                  }
-                />
-                <span>
-                  {p.label} <span className="quiet">({p.hint})</span>
-                </span>
-              </label>
-            ))}
-          </div>
+          <ExcludePresetChoices value={draft.presets} onChange={(presets) => change({ presets })} />
           <label htmlFor={ids.excludes}>More patterns, one per line</label>
           <textarea
             id={ids.excludes}

@@ -195,10 +195,22 @@ export async function firstRunJourney(page: Page, work: Workspace & { fileCount:
   await screenshot(page, '02-create-account');
   await page.getByRole('button', { name: 'Create account' }).click();
 
-  // The guide: choose folders.
+  // The guide: choose folders. Next with none says so, and the words go once a folder is added; a
+  // folder that is not on this computer is said at this step, not two steps later.
   await expect(page.getByRole('heading', { name: 'Set up your first backup' })).toBeVisible();
   await page.getByLabel('Name', { exact: true }).fill('Documents');
+  await page.getByRole('button', { name: 'Next' }).click();
+  const foldersAlert = page.locator('main').getByRole('alert');
+  await expect(foldersAlert).toHaveText('Choose at least one folder or file.');
+  const missing = path.join(work.root, 'does-not-exist');
+  await addTypedPath(page, page.locator('main'), missing);
+  await expect(foldersAlert).toHaveCount(0);
+  await page.getByRole('button', { name: 'Next' }).click();
+  await expect(foldersAlert).toHaveText(`${missing} does not exist on this computer. Check the path.`);
+  await expect(page.getByRole('heading', { name: 'Choose folders' })).toBeVisible();
+  await page.getByRole('button', { name: `Remove ${missing}` }).click();
   await addTypedPath(page, page.locator('main'), work.source);
+  await expect(foldersAlert).toHaveCount(0);
   await screenshot(page, '03-guide-folders');
   await page.getByRole('button', { name: 'Next' }).click();
 
@@ -226,7 +238,20 @@ export async function firstRunJourney(page: Page, work: Workspace & { fileCount:
   await expect(page.getByRole('heading', { name: 'Pick a schedule' })).toBeVisible();
   await expect(page.getByRole('radio', { name: 'Every day' })).toBeChecked();
   await expect(page.getByText('Every day at 02:30.')).toBeVisible();
+  // The defaults applied are shown, and can be changed here.
+  await expect(page.getByRole('checkbox', { name: /^Caches/ })).toBeChecked();
+  await expect(page.getByRole('checkbox', { name: /^node_modules/ })).not.toBeChecked();
+  await expect(page.getByRole('radio', { name: 'Keep some' })).toBeChecked();
+  await page.getByRole('checkbox', { name: /^Trash/ }).uncheck();
   await page.getByRole('button', { name: 'Next' }).click();
+  // The last step says what will happen, and when.
+  const summary = page.getByRole('region', { name: 'What happens next' });
+  await expect(summary).toContainText(/Schedule: Every day at 02:30 \(next: (Today|Tomorrow) 02:30\)/);
+  await expect(summary).toContainText('Left out: Caches and Temporary files.');
+  await expect(summary).toContainText(
+    'Old backups: Keep the last 10, 7 daily, 4 weekly and 12 monthly backups; older ones are removed',
+  );
+  await screenshot(page, '05b-guide-summary');
   await page.getByRole('button', { name: 'Back up now' }).click();
 
   // The Backups page shows it running, with progress, then its result.

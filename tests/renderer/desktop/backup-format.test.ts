@@ -96,5 +96,8 @@ describe('schedules in words', () => {
     expect(
       describeRetention({ mode: 'policy', keepLast: 10, keepDaily: 7, keepWeekly: 4, keepMonthly: 12 }),
     ).toBe('Keep the last 10, 7 daily, 4 weekly and 12 monthly backups');
+    expect(describeRetention({ mode: 'policy', keepLast: 1 })).toBe('Keep the last backup');
+    expect(describeRetention({ mode: 'policy', keepDaily: 1 })).toBe('Keep 1 daily backup');
+    expect(describeRetention({ mode: 'policy', keepLast: 2 })).toBe('Keep the last 2 backups');
   });
 });
