@@ -14,6 +14,7 @@ export const CHANNELS = [
   'lock:lockAndClose',
   'lock:lockNow',
   'account:get',
+  'account:keepDeviceKeyAgain',
   'totp:begin',
   'totp:confirm',
   'totp:disable',

@@ -110,6 +110,11 @@ export interface LockStatus {
 }
 
 export interface AccountView {
+  /**
+   * Why this computer could not keep its device key in the keychain this session (null when it
+   * did): scheduled account-storage backups and job reports then wait for an unlock.
+   */
+  deviceTokenProblem: string | null;
   username: string;
   serverUrl: string;
   totpEnabled: boolean;
@@ -435,6 +440,12 @@ export const channels = {
   'lock:lockAndClose': { input: z.undefined(), output: null as unknown as null, whileLocked: false },
   'lock:lockNow': { input: z.undefined(), output: null as unknown as null, whileLocked: false },
   'account:get': { input: z.undefined(), output: null as unknown as AccountView, whileLocked: false },
+  /** Offers the keychain again the device key it refused this session (see deviceTokenProblem). */
+  'account:keepDeviceKeyAgain': {
+    input: z.undefined(),
+    output: null as unknown as AccountView,
+    whileLocked: false,
+  },
   'totp:begin': { input: z.undefined(), output: null as unknown as TotpEnrolmentView, whileLocked: false },
   'totp:confirm': {
     input: z.object({ code: totpCode }).strict(),

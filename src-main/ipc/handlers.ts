@@ -60,6 +60,7 @@ export function createHandlers({
       return null;
     },
     'account:get': () => account.get(),
+    'account:keepDeviceKeyAgain': () => account.keepDeviceKeyAgain(),
     'totp:begin': () => account.totpBegin(),
     'totp:confirm': (input) => account.totpConfirm(input),
     'totp:disable': (input) => account.totpDisable(input),

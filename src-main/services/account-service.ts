@@ -71,10 +71,16 @@ export class AccountService {
     return this.keys;
   }
 
+  /** The keychain refused this computer's device key: try it again, and answer the account as it now is. */
+  async keepDeviceKeyAgain(): Promise<AccountView> {
+    await this.lock.keepDeviceTokenAgain();
+    return this.get();
+  }
+
   get(): Promise<AccountView> {
     return this.lock.withSession(async (s) => {
       s.account = await this.client.account(s.serverUrl, s.sessionToken);
-      return toAccountView(s.account, s.serverUrl, await this.lock.keyView());
+      return toAccountView(s.account, s.serverUrl, await this.lock.keyView(), s.deviceTokenProblem ?? null);
     });
   }
 

@@ -40,6 +40,8 @@ export interface Session {
   hasDeviceToken: boolean;
   /** A device token the keychain could not take: revoked when the session ends, never orphaned. */
   unkeptDeviceToken?: string;
+  /** Why the keychain did not take this session's device token, in words; absent when it did. */
+  deviceTokenProblem?: string;
   /** The embedded local account server (on this computer, not off-site). */
   serverIsLocal: boolean;
 }
@@ -92,6 +94,13 @@ const persistedLockState = z.object({
   reason: z.enum(LOCK_REASONS),
 });
 
+/**
+ * What a person is told when the keychain refused the device token: the error itself (which may name
+ * the keyring's internals) goes to the log only.
+ */
+const KEYCHAIN_REFUSED =
+  "This computer's keychain did not accept Strongroom's device key (it may be locked, or missing).";
+
 /** The keychain account of a device token: "<server origin>/<username>". */
 export function deviceTokenAccount(serverUrl: string, username: string): string {
   return `${new URL(serverUrl).origin}/${username}`;
@@ -101,8 +110,10 @@ export function toAccountView(
   account: AccountSummary,
   serverUrl: string,
   accountKey: AccountKeyView,
+  deviceTokenProblem: string | null,
 ): AccountView {
   return {
+    deviceTokenProblem,
     username: account.username,
     serverUrl,
     totpEnabled: account.totpEnabled,
@@ -396,7 +407,12 @@ export class LockService {
         this.log.warn(`an unlock listener failed: ${errorName(error)}`);
       }
     }
-    return toAccountView(signIn.account, serverUrl, await this.keyView());
+    return toAccountView(
+      signIn.account,
+      serverUrl,
+      await this.keyView(),
+      this.session?.deviceTokenProblem ?? null,
+    );
   }
 
   /**
@@ -649,13 +665,37 @@ export class LockService {
     sessionToken: string,
     token: string,
   ): Promise<void> {
-    if (await this.keepDeviceToken(serverUrl, username, token)) return;
-    if (this.session?.sessionToken === sessionToken) this.session.unkeptDeviceToken = token;
+    const problem = await this.keepDeviceToken(serverUrl, username, token);
+    const own = this.session?.sessionToken === sessionToken ? this.session : null;
+    if (own) {
+      if (problem) own.deviceTokenProblem = problem;
+      else delete own.deviceTokenProblem;
+    }
+    if (!problem) return;
+    if (own) own.unkeptDeviceToken = token;
     else void this.revokeDevice(serverUrl, token);
   }
 
-  /** Stores the device token in the keychain; false when the keychain could not take it. */
-  private async keepDeviceToken(serverUrl: string, username: string, token: string): Promise<boolean> {
+  /**
+   * Offers the keychain again the device token it refused this session (the person unlocked or fixed
+   * it). Answers what is still wrong, or null once it is kept.
+   */
+  async keepDeviceTokenAgain(): Promise<string | null> {
+    const s = this.session;
+    if (!s) throw lockedError();
+    if (!s.unkeptDeviceToken) return s.deviceTokenProblem ?? null;
+    const problem = await this.keepDeviceToken(s.serverUrl, s.username, s.unkeptDeviceToken);
+    if (problem) {
+      s.deviceTokenProblem = problem;
+      return problem;
+    }
+    delete s.unkeptDeviceToken;
+    delete s.deviceTokenProblem;
+    return null;
+  }
+
+  /** Stores the device token in the keychain; what went wrong, in words, when it could not take it. */
+  private async keepDeviceToken(serverUrl: string, username: string, token: string): Promise<string | null> {
     const account = deviceTokenAccount(serverUrl, username);
     let previous: string | null;
     try {
@@ -666,11 +706,11 @@ export class LockService {
       // token nobody can keep is revoked when this session ends (revoking the device now would
       // end the session with it).
       this.log.warn(`device token not kept (keychain unavailable: ${errorName(error)})`);
-      return false;
+      return KEYCHAIN_REFUSED;
     }
     // The same computer signed in again: the device it replaces is revoked on the server.
     if (previous && previous !== token) void this.revokeDevice(serverUrl, previous);
-    return true;
+    return null;
   }
 
   private async revokeSession(serverUrl: string, token: string): Promise<void> {

@@ -26,6 +26,9 @@ const SECRET_STORE_WORDS: Record<SecretStoreKind, string> = {
 /** Auto-lock: after how long without use the app locks, and whether sleep or screen lock locks it. */
 export function AutoLockTab() {
   const guard = useDesktop((s) => s.guard);
+  const deviceTokenProblem = useDesktop((s) =>
+    s.screen.kind === 'unlocked' ? s.screen.account.deviceTokenProblem : null,
+  );
   const idleId = useId();
   const idleHintId = useId();
   const suspendId = useId();
@@ -125,10 +128,17 @@ export function AutoLockTab() {
         />
         <label htmlFor={suspendId}>Lock when the computer sleeps or the screen locks</label>
       </div>
-      <p className="hint">
-        The device token that lets backups run while Strongroom is locked is kept{' '}
-        {SECRET_STORE_WORDS[settings.secretStore]}.
-      </p>
+      {deviceTokenProblem ? (
+        <p className="hint warning-text">
+          The device token that lets backups run while Strongroom is locked could not be kept:{' '}
+          {deviceTokenProblem} Backups says what to do.
+        </p>
+      ) : (
+        <p className="hint">
+          The device token that lets backups run while Strongroom is locked is kept{' '}
+          {SECRET_STORE_WORDS[settings.secretStore]}.
+        </p>
+      )}
       <p className="saved" role="status">
         {saved}
       </p>

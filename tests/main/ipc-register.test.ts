@@ -75,6 +75,7 @@ const validInput: { [C in Channel]: unknown } = {
   'lock:lockAndClose': undefined,
   'lock:lockNow': undefined,
   'account:get': undefined,
+  'account:keepDeviceKeyAgain': undefined,
   'totp:begin': undefined,
   'totp:confirm': { code: '123456' },
   'totp:disable': { password: 'pw', code: '123456' },

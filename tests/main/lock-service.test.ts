@@ -301,6 +301,32 @@ describe('unlocking', () => {
     expect(revoked).toHaveLength(1);
   });
 
+  it('says when the keychain refused the device key, and keeps it once the keychain takes it again', async () => {
+    const { lock, secrets, account, client } = build();
+    secrets.failing = true;
+    const revoked: string[] = [];
+    const revoke = client.revokeDevice.bind(client);
+    client.revokeDevice = async (url, token) => {
+      revoked.push(token);
+      return revoke(url, token);
+    };
+    const view = await lock.unlock({ username: 'alice', password: PASSWORD });
+    expect(view.deviceTokenProblem).toMatch(/keychain did not accept Strongroom's device key/);
+    await expect(account.get()).resolves.toMatchObject({ deviceTokenProblem: view.deviceTokenProblem });
+    // Still refused: still said.
+    await expect(account.keepDeviceKeyAgain()).resolves.toMatchObject({
+      deviceTokenProblem: view.deviceTokenProblem,
+    });
+    secrets.failing = false;
+    await expect(account.keepDeviceKeyAgain()).resolves.toMatchObject({ deviceTokenProblem: null });
+    const kept = secrets.entries.get(deviceTokenAccount(server.url, 'alice'));
+    expect(kept).toBeTruthy();
+    // Kept now, so it outlives the lock: scheduled work can use it.
+    lock.lockForClose();
+    expect(revoked).toEqual([]);
+    await expect(lock.deviceToken({ serverUrl: server.url, username: 'alice' })).resolves.toBe(kept);
+  });
+
   it('a new sign-in from this computer revokes the device token it replaces', async () => {
     const { lock, secrets } = build();
     await lock.unlock({ username: 'alice', password: PASSWORD });

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { ErrorMessage } from '../../components/error-message';
 import { AccountKitBanner } from '../account/account-kit-dialog';
+import { DeviceKeyWarning } from './device-key-warning';
 import { useAccountKey } from '../account/account-key-store';
 import { useDesktop } from '../store';
 import { useFocusOnMount } from '../use-focus-on-mount';
@@ -57,6 +58,7 @@ export function BackupsPage() {
       </div>
 
       <AccountKitBanner />
+      <DeviceKeyWarning />
       {keyStatus?.state === 'unavailable' && (
         <div className="notice warning" role="status">
           <p>

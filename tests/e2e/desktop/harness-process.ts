@@ -22,6 +22,16 @@ export interface RunningHarness {
   stop(): Promise<void>;
 }
 
+/** A keyring of its own, made and unlocked with a throwaway password, then locked; then the harness. */
+const LOCKED_KEYCHAIN_SCRIPT = [
+  'export XDG_DATA_HOME=$(mktemp -d) XDG_RUNTIME_DIR=$(mktemp -d)',
+  'chmod 700 "$XDG_RUNTIME_DIR"',
+  'eval "$(printf x | gnome-keyring-daemon --unlock --components=secrets)"',
+  'dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets ' +
+    'org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null',
+  'exec npm "$@"',
+].join('\n');
+
 export function freshDataDir(): string {
   return mkdtempSync(path.join(tmpdir(), 'strongroom-harness-e2e-'));
 }
@@ -36,14 +46,33 @@ export async function startHarness(options: {
   serverUrl?: string;
   /** Starts it with --test-clock: skipClock() then moves its time forward. */
   testClock?: boolean;
+  /**
+   * Gives it a keychain of its own (a private D-Bus session and gnome-keyring), locked before the
+   * harness starts, as a person's keyring is when it was not unlocked at log-in. Private, so the
+   * other specs running meanwhile keep their unlocked one.
+   */
+  lockedKeychain?: boolean;
 }): Promise<RunningHarness> {
   const serverArgs = options.serverUrl ? ['--server', options.serverUrl] : [];
   const clockArgs = options.testClock ? ['--test-clock'] : [];
-  const child = spawn(
-    'npm',
-    ['run', '--silent', 'harness', '--', '--data-dir', options.dataDir, ...serverArgs, ...clockArgs],
-    { cwd: ROOT, detached: true, stdio: [options.testClock ? 'pipe' : 'ignore', 'pipe', 'pipe'] },
-  );
+  const harnessArgs = [
+    'run',
+    '--silent',
+    'harness',
+    '--',
+    '--data-dir',
+    options.dataDir,
+    ...serverArgs,
+    ...clockArgs,
+  ];
+  const [command, args] = options.lockedKeychain
+    ? ['dbus-run-session', ['--', 'bash', '-c', LOCKED_KEYCHAIN_SCRIPT, 'harness', ...harnessArgs]]
+    : ['npm', harnessArgs];
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    detached: true,
+    stdio: [options.testClock ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -95,6 +95,7 @@ describe('the store', () => {
       screen: {
         kind: 'unlocked',
         account: {
+          deviceTokenProblem: null,
           username: 'a',
           serverUrl: 'http://x',
           totpEnabled: false,

@@ -16,6 +16,7 @@ const LOCKED: LockStatus = {
   canCreateAccount: false,
 };
 const ACCOUNT: AccountView = {
+  deviceTokenProblem: null,
   username: 'alice',
   serverUrl: 'http://127.0.0.1:8437',
   totpEnabled: true,
