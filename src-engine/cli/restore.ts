@@ -10,8 +10,9 @@ const CONFLICT_MODES: readonly string[] = ['skip', 'overwrite', 'keep-both'];
 
 export const restoreCommand: RepositoryCommand = {
   name: 'restore',
-  usage: 'restore SNAPSHOT --target DIR [--include PATH]... [--conflict overwrite|skip|keep-both]',
-  flags: { value: ['target', 'include', 'conflict'], bool: [] },
+  usage:
+    'restore SNAPSHOT --target DIR [--include PATH]... [--strip-prefix FOLDER] [--conflict overwrite|skip|keep-both]',
+  flags: { value: ['target', 'include', 'conflict', 'strip-prefix'], bool: [] },
   opensRepository: true,
   async run({ repo, args, out, signal, breakLock }) {
     const ref = args.positional[0];
@@ -24,6 +25,7 @@ export const restoreCommand: RepositoryCommand = {
     const r = await restore(repo, ref, {
       target,
       include: flags(args, 'include'),
+      stripPrefix: flag(args, 'strip-prefix') ?? '/',
       conflict: conflict as ConflictMode,
       signal,
       breakLock,

@@ -139,7 +139,15 @@ export async function walkSnapshot(
   log: FailureLog,
   /** The snapshot's backed-up paths: the folders above them are only on their way. */
   snapshotPaths: string[] = [],
+  /**
+   * A snapshot folder whose contents go straight into the target (as restic's `snapshot:folder`):
+   * the folders down to it are neither created nor given metadata, and nothing beside them is taken.
+   */
+  stripPrefix = '/',
 ): Promise<RestorePlan> {
+  const strip = normalizeSnapPath(stripPrefix);
+  // On the way down to `strip`, or `strip` itself: these stand for the target.
+  const aboveContents = (p: string) => strip !== '/' && (strip === p || strip.startsWith(`${p}/`));
   const includes = include.map(normalizeSnapPath);
   const wanted = (p: string) =>
     includes.length === 0 || includes.some((i) => i === '/' || p === i || p.startsWith(`${i}/`));
@@ -157,7 +165,7 @@ export async function walkSnapshot(
     treePacks: new Set(),
     matched: false,
   };
-  const walk = async (treeId: string, dir: DirPlan): Promise<void> => {
+  const walk = async (treeId: string, dir: DirPlan, snapPath = dir.snapPath): Promise<void> => {
     let nodes: TreeNode[];
     try {
       nodes = (await repo.readTree(treeId)).nodes;
@@ -166,8 +174,8 @@ export async function walkSnapshot(
       if (storageGone(err)) throw err;
       // The folder itself is created (its entry in the parent was intact); its contents are lost.
       const reason = `its contents are damaged in the repository: ${(err as Error).message}`;
-      log.damaged(`tree ${treeId.slice(0, 16)}`, (err as Error).message, [dir.snapPath]);
-      log.notRestored(dir.snapPath, dir.dest, reason, err);
+      log.damaged(`tree ${treeId.slice(0, 16)}`, (err as Error).message, [snapPath]);
+      log.notRestored(snapPath, dir.dest, reason, err);
       return;
     }
     const te = repo.index.get(treeId);
@@ -179,14 +187,22 @@ export async function walkSnapshot(
       const key = nodeKey(node);
       if (seen.has(key)) {
         log.notRestored(
-          dir.snapPath,
+          snapPath,
           joinPath(dir.dest, nodeName(node)),
           'the snapshot holds a second entry of this name; only the first was restored',
         );
         continue;
       }
       seen.add(key);
-      const sp = dir.snapPath === '/' ? `/${node.name}` : `${dir.snapPath}/${node.name}`;
+      const sp = snapPath === '/' ? `/${node.name}` : `${snapPath}/${node.name}`;
+      if (strip !== '/' && !sp.startsWith(`${strip}/`)) {
+        // Above the folder whose contents are restored: only the way down to it is walked.
+        if (node.type !== 'dir' || !aboveContents(sp)) continue;
+        // The folder itself is there: an empty one restores nothing, and that is no mismatch.
+        if (sp === strip && includes.length === 0) plan.matched = true;
+        if (node.subtree) await walk(node.subtree, target, sp);
+        continue;
+      }
       const take = wanted(sp);
       if (!take && !(node.type === 'dir' && onTheWay(sp))) continue;
       if (take) plan.matched = true;
@@ -217,6 +233,14 @@ export async function walkSnapshot(
   };
   await walk(rootTree, target);
   return plan;
+}
+
+/** Where a snapshot path is restored to: under the target, without `stripPrefix` when it is given. */
+export function restoredPath(targetDir: string, snapPath: string, stripPrefix = '/'): string {
+  const strip = normalizeSnapPath(stripPrefix);
+  const p = normalizeSnapPath(snapPath);
+  const rel = strip === '/' ? p : p === strip ? '' : p.startsWith(`${strip}/`) ? p.slice(strip.length) : p;
+  return path.join(targetDir, rel);
 }
 
 function exists(p: FsPath): boolean {

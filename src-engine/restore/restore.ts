@@ -17,7 +17,7 @@ import { readPackHeader } from '../repository/pack';
 import type { Repository, Snapshot } from '../repository/repository';
 import { progressEmitter, type TransferProgress } from '../repository/progress';
 import type { EngineProblem } from '../../src-shared/engine-records';
-import { FailureLog, resolveEntries, walkSnapshot } from './restore-plan';
+import { FailureLog, resolveEntries, restoredPath, walkSnapshot } from './restore-plan';
 import { applyDirMetadata, createDirs, removeLeftovers } from './restore-dirs';
 import { FileWriter } from './restore-writer';
 import { FileRestorer, cancelled } from './restore-files';
@@ -41,6 +41,11 @@ export interface RestoreOptions {
   breakLock?: boolean;
   /** Most restored files open at once (default 64): keeps any restore inside the open-file limit. */
   maxOpenFiles?: number;
+  /**
+   * A folder of the snapshot whose contents are restored straight into the target (default "/":
+   * every path under its full original path). Paths outside it are not restored.
+   */
+  stripPrefix?: string;
 }
 
 export interface RestoreResult {
@@ -129,11 +134,19 @@ async function runRestore(
   const asRoot = process.getuid?.() === 0;
   const includes = opts.include ?? [];
 
-  const plan = await walkSnapshot(repo, snap.tree, path.resolve(opts.target), includes, log, snap.paths);
-  if (includes.length > 0 && !plan.matched) {
+  const plan = await walkSnapshot(
+    repo,
+    snap.tree,
+    path.resolve(opts.target),
+    includes,
+    log,
+    snap.paths,
+    opts.stripPrefix,
+  );
+  if ((includes.length > 0 || (opts.stripPrefix ?? '/') !== '/') && !plan.matched) {
     throw new EngineError(
       'NOT_FOUND',
-      `nothing in snapshot ${snap.id.slice(0, 8)} matches ${includes.join(', ')}`,
+      `nothing in snapshot ${snap.id.slice(0, 8)} matches ${[...includes, ...(opts.stripPrefix ? [opts.stripPrefix] : [])].join(', ')}`,
     );
   }
   const result: RestoreResult = {
@@ -236,7 +249,11 @@ async function runRestore(
   for (const d of log.damage) {
     for (const p of d.paths) {
       if (!log.named(p))
-        log.notRestored(p, path.join(path.resolve(opts.target), p), `damaged in the repository: ${d.reason}`);
+        log.notRestored(
+          p,
+          restoredPath(path.resolve(opts.target), p, opts.stripPrefix),
+          `damaged in the repository: ${d.reason}`,
+        );
     }
   }
   if (interrupted) throw new RestoreInterruptedError(interrupted, result);
