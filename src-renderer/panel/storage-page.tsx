@@ -9,21 +9,11 @@ import type {
 } from '../../src-shared/http-api';
 import type { Problem } from '../components/action-result';
 import { ErrorMessage } from '../components/error-message';
+import { formatBytes } from '../../src-shared/units';
 import { formatTime, visibleText } from './format';
 import { OwnerConfirmForm } from './owner-confirm-form';
 import { useClient, usePanel } from './panel-context';
 import { RepositoryFiles } from './repository-files';
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let i = 0;
-  while (value >= 1024 && i < units.length - 1) {
-    value /= 1024;
-    i++;
-  }
-  return `${value.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
-}
 
 /** What each kind of deletion alert says (the server's kinds, src-shared/http-api/storage.ts). */
 const ALERT_WORDS: Record<StorageDeletionAlert['kind'], (a: StorageDeletionAlert) => string> = {

@@ -6,30 +6,8 @@ import type { JobKind, JobStatus } from '../../../src-shared/backup-jobs';
  * same words are unit-tested and shown everywhere: cards, history, the restore wizard.
  */
 
-const SIZE_UNITS = ['KB', 'MB', 'GB', 'TB', 'PB'] as const;
-
-/** Decimal units, as file managers show them: 999 B, 1.5 MB, 12 GB. */
-export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 0) return '—';
-  if (bytes < 1000) return `${Math.round(bytes)} B`;
-  let value = bytes;
-  let unit = -1;
-  while (value >= 1000 && unit < SIZE_UNITS.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  // One decimal below 10 (1.5 MB), none above (120 MB); 9.96 rounds up to "10 MB", not "10.0 MB".
-  const text = value < 9.95 ? value.toFixed(1) : String(Math.round(value));
-  return `${text} ${SIZE_UNITS[unit]}`;
-}
-
-export function formatRate(bytesPerSecond: number): string {
-  return `${formatBytes(bytesPerSecond)}/s`;
-}
-
-export function formatCount(n: number, one: string, many: string): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
-}
+export { formatBytes, formatCount, formatRate } from '../../../src-shared/units';
+import { formatCount } from '../../../src-shared/units';
 
 export const formatFiles = (n: number) => formatCount(n, 'file', 'files');
 
