@@ -19,7 +19,7 @@ const KIND_WORDS: Record<JobRecord['kind'], string> = {
   restore: 'Restore',
   verify: 'Vault check',
   retention: 'Clean-up of old backups',
-  catalogue: 'File catalogue update',
+  catalogue: 'Search index update',
 };
 
 export interface BackupNotifierOptions {

@@ -167,7 +167,7 @@ export class CatalogueService {
     if (!found) {
       throw new ServiceError(
         'not_found',
-        'This vault has no file catalogue yet: it is being built (see History), then try again.',
+        'This vault has no search index yet: it is being built (see History), then try again.',
       );
     }
     return found;

@@ -146,7 +146,7 @@ export const JOB_KIND_LABELS: Record<JobKind, string> = {
   restore: 'Restore',
   verify: 'Verify',
   retention: 'Clean-up of old backups',
-  catalogue: 'File catalogue update',
+  catalogue: 'Search index update',
 };
 
 export function isEnded(status: JobStatus): boolean {

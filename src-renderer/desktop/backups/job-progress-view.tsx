@@ -11,7 +11,7 @@ const PHASE_WORDS: Record<JobProgress['phase'], string> = {
   restore: 'Restoring',
   verify: 'Verifying',
   retention: 'Removing old backups',
-  catalogue: 'Cataloguing files',
+  catalogue: 'Updating the search index',
   finish: 'Finishing…',
 };
 

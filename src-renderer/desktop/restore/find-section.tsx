@@ -11,7 +11,7 @@ import { matchPlace, matchSummary } from './find-format';
 /**
  * The search field of Restore: matches across every backup of every vault as the person types,
  * each opening to its versions; above them, the vaults whose catalogue would make the answer
- * incomplete, with "Rebuild catalogue".
+ * incomplete, with "Rebuild search index".
  */
 export function FindSection() {
   const ids = { field: useId(), hint: useId() };
@@ -126,7 +126,7 @@ const STATE_WORDS: Record<Exclude<CatalogueStatus['state'], 'ready'>, string> = 
 const UPDATING =
   'is being brought up to date with its backups; until then the search may miss the newest files';
 
-/** One note per vault whose catalogue is not complete: why, and Rebuild catalogue (or its progress). */
+/** One note per vault whose search index is not complete: why, and Rebuild search index (or its progress). */
 function CatalogueNotes() {
   const statuses = useFind((s) => s.statuses);
   const statusError = useFind((s) => s.statusError);
@@ -148,20 +148,20 @@ function CatalogueNotes() {
   const nameOf = (id: string) => vaults?.find((v) => v.id === id)?.name ?? 'a vault';
 
   return (
-    <ul className="catalogue-notes" aria-label="File catalogues">
+    <ul className="catalogue-notes" aria-label="Search indexes">
       {[...noted].map(([vaultId, words]) => {
         const name = nameOf(vaultId);
         const running = rebuilds[vaultId];
         return (
           <li key={vaultId} className="notice warning">
             <p>
-              The file catalogue of “{name}” {words}.
+              The search index of “{name}” {words}.
             </p>
             {running ? (
               <CatalogueProgress vaultId={vaultId} vaultName={name} running={running} />
             ) : (
               <button type="button" className="secondary" onClick={() => void rebuild(vaultId)}>
-                Rebuild catalogue
+                Rebuild search index
                 <span className="visually-hidden"> of {name}</span>
               </button>
             )}
@@ -199,7 +199,7 @@ function CatalogueProgress({
         })
       }
       progress={running.progress}
-      label={`Catalogue progress of ${vaultName}`}
+      label={`Search index progress of ${vaultName}`}
       onCancel={async () => {
         const result = await request((api) => api.jobCancel({ jobId: running.jobId }));
         return result.ok ? null : result.error;

@@ -28,7 +28,7 @@ export interface VersionsTarget {
 
 export type FindView = 'search' | 'versions' | 'diff';
 
-/** A "Rebuild catalogue" job of one vault, followed from its start to its end. */
+/** A "Rebuild search index" job of one vault, followed from its start to its end. */
 export interface CatalogueJob {
   jobId: string;
   job: JobRecord | null;
@@ -280,7 +280,7 @@ export const useFind = create<FindState>()((set, get) => ({
             ...get().rebuildErrors,
             [job.vaultId]: {
               code: 'internal',
-              message: job.message ?? 'The catalogue could not be rebuilt.',
+              message: job.message ?? 'The search index could not be rebuilt.',
             },
           },
         });

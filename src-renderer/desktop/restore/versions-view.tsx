@@ -41,9 +41,9 @@ export function VersionsView() {
           </button>
         </div>
       )}
-      {!versions && !error && <p className="quiet">Reading its versions from the catalogue…</p>}
+      {!versions && !error && <p className="quiet">Reading its versions from the search index…</p>}
       {versions && count === 0 && (
-        <p>The catalogue holds no version of it any more (its backups were removed). Search again.</p>
+        <p>The search index holds no version of it any more (its backups were removed). Search again.</p>
       )}
       {count > 0 && (
         <ol className="version-list" aria-label="Versions, newest first">

@@ -168,10 +168,10 @@ test('finds a file in every backup, restores its middle version, saves a copy, a
     fs.rmSync(path.join(dataDir, catalogues[0]!));
     await openSection(page, 'Backups');
     await openSection(page, 'Restore');
-    const notes = page.getByRole('list', { name: 'File catalogues' });
-    await expect(notes).toContainText('The file catalogue of “Backup drive” has not been built yet');
+    const notes = page.getByRole('list', { name: 'Search indexes' });
+    await expect(notes).toContainText('The search index of “Backup drive” has not been built yet');
     await screenshot(page, '46-catalogue-missing');
-    await notes.getByRole('button', { name: 'Rebuild catalogue' }).click();
+    await notes.getByRole('button', { name: 'Rebuild search index' }).click();
     await expect(notes).toBeHidden({ timeout: 120_000 });
     await expect(match).toBeVisible();
     await field.fill('report.txt');
