@@ -119,6 +119,7 @@ export class FileSaver {
         onBytes: (n) => this.report.bytesRead(n),
       },
       this.workers,
+      this.packs.tempTag,
     ));
   }
 

@@ -4,6 +4,7 @@
  * written at the end. An id is "reserved" from the moment a blob is added until its pack is indexed,
  * so no blob is stored twice in one run.
  */
+import crypto from 'node:crypto';
 import { blobId } from '../repository/crypto';
 import { BLOB_DATA, BLOB_TREE, PackWriter, encryptBlob, type PackEntry } from '../repository/pack';
 import type { PackRecord, Repository } from '../repository/repository';
@@ -12,6 +13,8 @@ import { encodeTree, type Tree } from '../repository/tree';
 
 export class BackupPacks {
   readonly reserved = new Set<string>();
+  /** Names this run's temporary pack files, the workers' too, so a failed run removes what it left. */
+  readonly tempTag = crypto.randomBytes(8).toString('hex');
   private readonly newPacks: PackRecord[] = [];
   private readonly trees: PackWriter;
   private readonly data: PackWriter;
@@ -20,8 +23,8 @@ export class BackupPacks {
     private readonly repo: Repository,
     private readonly report: BackupReport,
   ) {
-    this.trees = new PackWriter(repo.storage, repo.keys, repo.config.packSize);
-    this.data = new PackWriter(repo.storage, repo.keys, repo.config.packSize);
+    this.trees = new PackWriter(repo.storage, repo.keys, repo.config.packSize, this.tempTag);
+    this.data = new PackWriter(repo.storage, repo.keys, repo.config.packSize, this.tempTag);
   }
 
   /** A pack now in storage (written here or by a chunk worker): its blobs join the index. */

@@ -21,6 +21,7 @@ import { storageGone, underLock } from '../repository/lock';
 import type { Repository, Snapshot } from '../repository/repository';
 import { scanRoots, type ScanDir } from './backup-scan';
 import type { EngineProblem } from '../../src-shared/engine-records';
+import { formatBytes } from '../../src-shared/units';
 import { BackupReport, type BackupProgress } from './backup-report';
 import { BackupPacks } from './backup-packs';
 import { FileSaver } from './backup-files';
@@ -175,7 +176,13 @@ async function runBackup(
     // Whatever packs were written stay usable: index them so the next run reuses them (unless the
     // storage is gone: the index could not be written either).
     await files.abandon(storageGone(err));
-    if (!storageGone(err)) await packs.writeIndex().catch(() => undefined);
+    if (!storageGone(err)) {
+      await packs.writeIndex().catch(() => undefined);
+      // Packs a thread was still writing (a full disk stops them all): their temporary files would
+      // only hold space on a disk that has none.
+      await repo.storage.removeTemps?.(packs.tempTag).catch(() => 0);
+    }
+    if (err instanceof EngineError && err.code === 'DISK_FULL') throw await diskFullError(repo, report, err);
     throw err;
   } finally {
     opts.signal?.removeEventListener('abort', abort);
@@ -204,4 +211,22 @@ async function runBackup(
 
 function sameSet(a: string[], b: string[]): boolean {
   return a.length === b.length && [...a].sort().every((x, i) => x === b[i]);
+}
+
+/**
+ * A full vault, said with what a person needs to act: how much is free there, and how much this
+ * backup still had to read (the most it could still need: deduplication and compression store less).
+ */
+async function diskFullError(repo: Repository, report: BackupReport, err: EngineError): Promise<EngineError> {
+  const free = await repo.storage.freeSpace?.().catch(() => undefined);
+  const { bytesDone, bytesTotal } = report.progress;
+  const left = Math.max(0, bytesTotal - bytesDone);
+  return new EngineError(
+    'DISK_FULL',
+    `the vault's disk is full${free === undefined ? '' : ` (${formatBytes(free)} free)`}: this backup had read ` +
+      `${formatBytes(bytesDone)} of ${formatBytes(bytesTotal)}, so it needs up to ${formatBytes(left)} more ` +
+      `(less once duplicates and compression are counted). Free space there or choose another vault; ` +
+      `nothing already stored was lost, and this backup's temporary files were removed`,
+    { cause: err },
+  );
 }

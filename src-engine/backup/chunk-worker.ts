@@ -23,7 +23,7 @@ const keys: Subkeys = {
 };
 const gear = gearTable(keys.gear);
 const storage = openStorage(init.storage);
-const packer = new PackWriter(storage, keys, init.packSize);
+const packer = new PackWriter(storage, keys, init.packSize, init.tempTag);
 const pendingWrites = new Set<Promise<void>>();
 
 function post(m: FromWorker): void {

@@ -57,7 +57,12 @@ export class ChunkWorkerPool {
    * Starts the workers (they load their code and zstd meanwhile); `begin` then hands them the id set,
    * which can only be sized once the scan has counted the bytes.
    */
-  static async start(repo: Repository, hooks: PoolHooks, size = defaultPoolSize()): Promise<ChunkWorkerPool> {
+  static async start(
+    repo: Repository,
+    hooks: PoolHooks,
+    size = defaultPoolSize(),
+    tempTag = '',
+  ): Promise<ChunkWorkerPool> {
     const pool = new ChunkWorkerPool(hooks);
     const init: WorkerInit = {
       storage: repo.storage.descriptor,
@@ -66,6 +71,7 @@ export class ChunkWorkerPool {
       gearKey: repo.keys.gear,
       chunker: repo.config.chunker,
       packSize: repo.config.packSize,
+      tempTag,
       level: repo.config.compressionLevel,
       stop: pool.stopFlag.buffer as SharedArrayBuffer,
     };

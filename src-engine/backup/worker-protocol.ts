@@ -10,6 +10,8 @@ export interface WorkerInit {
   gearKey: Uint8Array;
   chunker: ChunkerParams;
   packSize: number;
+  /** The run's tag for temporary pack files (see Storage.removeTemps). */
+  tempTag: string;
   level: number;
   /** Int32 flag shared with the main thread: 1 stops every file at its next read window (cancel). */
   stop: SharedArrayBuffer;

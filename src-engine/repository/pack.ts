@@ -177,6 +177,8 @@ export class PackWriter {
     private readonly storage: Storage,
     private readonly keys: Subkeys,
     readonly targetSize: number,
+    /** Names this run's temporary files, so a failed run can remove those its threads left. */
+    private readonly tempTag?: string,
   ) {}
 
   get size(): number {
@@ -190,7 +192,7 @@ export class PackWriter {
     this.entries.push({ type, codec, id, offset: this.bytes, length: sealed.length, rawLength });
     this.bytes += sealed.length;
     if (this.storage.createTemp) {
-      this.temp ??= this.storage.createTemp();
+      this.temp ??= this.storage.createTemp(this.tempTag);
       this.temp.append(sealed);
       this.hash.update(sealed);
     } else this.parts.push(sealed);

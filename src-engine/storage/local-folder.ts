@@ -117,8 +117,9 @@ export class LocalFolderStorage implements Storage {
     }
   }
 
-  createTemp(): TempFile {
-    const tmp = path.join(this.root, 'packs', `pack-${crypto.randomBytes(8).toString('hex')}${TMP_SUFFIX}`);
+  createTemp(tag?: string): TempFile {
+    const name = `pack-${tag ? `${tag}-` : ''}${crypto.randomBytes(8).toString('hex')}${TMP_SUFFIX}`;
+    const tmp = path.join(this.root, 'packs', name);
     let fd: number | undefined;
     const fail = (err: unknown, action: string): never => {
       if (fd !== undefined) fs.closeSync(fd);
@@ -155,6 +156,21 @@ export class LocalFolderStorage implements Storage {
         fs.rmSync(tmp, { force: true });
       },
     };
+  }
+
+  async freeSpace(): Promise<number> {
+    const s = await fsp.statfs(this.root);
+    return s.bavail * s.bsize;
+  }
+
+  async removeTemps(tag: string): Promise<number> {
+    if (!/^[0-9a-f]{8,32}$/.test(tag)) throw new Error('a temporary-file tag is hex');
+    const dir = path.join(this.root, 'packs');
+    const ours = (await fsp.readdir(dir)).filter(
+      (n) => n.startsWith(`pack-${tag}-`) && n.endsWith(TMP_SUFFIX),
+    );
+    await Promise.all(ours.map((n) => fsp.rm(path.join(dir, n), { force: true })));
+    return ours.length;
   }
 
   async list(kind: FileKind): Promise<string[]> {

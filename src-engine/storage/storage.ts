@@ -26,7 +26,14 @@ export interface Storage {
    * Optional streaming write: bytes go to a temporary file as they come and `commit` gives it its name
    * (durably), so a pack never has to sit in memory whole. Storages without it get `write`.
    */
-  createTemp?(): TempFile;
+  createTemp?(tag?: string): TempFile;
+  /**
+   * Removes the temporary files `createTemp(tag)` made, in every thread, that were neither committed
+   * nor aborted (a worker ended mid-pack). Only this run's: another run may be writing beside it.
+   */
+  removeTemps?(tag: string): Promise<number>;
+  /** Bytes free for new files where the storage keeps them, where it can tell. */
+  freeSpace?(): Promise<number>;
 }
 
 export interface TempFile {
