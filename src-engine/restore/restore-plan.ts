@@ -274,8 +274,14 @@ export function resolveEntries(
   plan: RestorePlan,
   conflict: ConflictMode,
   log: FailureLog,
-): { skipped: number; blobsByPack: Map<string, Map<string, BlobTarget>> } {
+): {
+  skipped: number;
+  blobsByPack: Map<string, Map<string, BlobTarget>>;
+  /** Entries given a new name beside what was there (keep-both): their snapshot path and that name. */
+  keptBoth: { snapPath: string; wanted: FsPath; dest: FsPath }[];
+} {
   let skipped = 0;
+  const keptBoth: { snapPath: string; wanted: FsPath; dest: FsPath }[] = [];
   const resolve = <T extends EntryPlan>(e: T): T | undefined => {
     if (!e.parent.usable) return undefined;
     if (e.parent.fresh || !exists(e.dest)) return e;
@@ -283,7 +289,11 @@ export function resolveEntries(
       skipped++;
       return undefined;
     }
-    if (conflict === 'keep-both') e.dest = uniqueName(e.dest);
+    if (conflict === 'keep-both') {
+      const wanted = e.dest;
+      e.dest = uniqueName(e.dest);
+      keptBoth.push({ snapPath: e.snapPath, wanted, dest: e.dest });
+    }
     return e;
   };
   plan.symlinks = plan.symlinks.flatMap((e) => resolve(e) ?? []);
@@ -327,5 +337,5 @@ export function resolveEntries(
     }
   }
   plan.files = files;
-  return { skipped, blobsByPack };
+  return { skipped, blobsByPack, keptBoth };
 }

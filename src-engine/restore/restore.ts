@@ -17,6 +17,7 @@ import { readPackHeader } from '../repository/pack';
 import type { Repository, Snapshot } from '../repository/repository';
 import { progressEmitter, type TransferProgress } from '../repository/progress';
 import type { EngineProblem } from '../../src-shared/engine-records';
+import { displayName } from '../fs/fs-names';
 import { FailureLog, resolveEntries, restoredPath, walkSnapshot } from './restore-plan';
 import { applyDirMetadata, createDirs, removeLeftovers } from './restore-dirs';
 import { FileWriter } from './restore-writer';
@@ -64,6 +65,11 @@ export interface RestoreResult {
   bytesRestored: number;
   /** Files restored as hard links of another restored file (counted in filesRestored too). */
   hardlinks: number;
+  /**
+   * With conflict keep-both: what was restored under a new name beside what was there, as the path it
+   * was to be written to and the name it got (so a person is told which file is the restored one).
+   */
+  keptBoth: { path: string; restoredAs: string }[];
   /**
    * Every path this restore left out (`not-restored`; a folder stands for everything under it) or
    * restored without some of its metadata (`metadata`), with the reason; the path is where it was to
@@ -158,12 +164,13 @@ async function runRestore(
     specials: 0,
     bytesRestored: 0,
     hardlinks: 0,
+    keptBoth: [],
     problems: log.problems,
   };
   result.dirs = createDirs(plan, log);
   removeLeftovers(plan);
   const filesPlanned = plan.files.length;
-  const { skipped, blobsByPack } = resolveEntries(repo, plan, conflict, log);
+  const { skipped, blobsByPack, keptBoth } = resolveEntries(repo, plan, conflict, log);
   result.filesSkipped = skipped;
   // The storage gone part-way: everything that can still be done is, then every file not restored is named.
   let interrupted: EngineError | undefined;
@@ -256,6 +263,9 @@ async function runRestore(
         );
     }
   }
+  result.keptBoth = keptBoth
+    .filter((k) => !log.named(k.snapPath))
+    .map((k) => ({ path: displayName(k.wanted), restoredAs: displayName(k.dest) }));
   if (interrupted) throw new RestoreInterruptedError(interrupted, result);
   if (log.damage.length > 0) {
     const lines = log.damage.map(
