@@ -4,6 +4,7 @@
  * forked job process on temporary folders. Only the keychain is in memory here (the real keychain
  * has its own test, vault-password-keychain.test.ts).
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -192,6 +193,43 @@ describe('backing up and restoring through the IPC gate', { timeout: 180_000 }, 
     );
     expect(restore).toMatchObject({ status: 'success', kind: 'restore' });
     expect(fs.readFileSync(path.join(target, file), 'utf8')).toBe('first version');
+  });
+
+  it('refuses, before starting, a restore folder it cannot write in or inside what the item backs up', async () => {
+    const start = async (to: string) =>
+      (await services.dispatch(
+        'restore:start',
+        {
+          vaultId: vault.id,
+          itemId: item.item.id,
+          snapshotId: firstJob.snapshotId,
+          include: [],
+          destination: { mode: 'folder', path: to },
+          conflict: 'keep-both',
+        },
+        true,
+      ))!;
+    const inside = await start(path.join(tmp, 'data', 'docs', 'restored here'));
+    expect(inside).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    expect(!inside.ok && inside.error.message).toContain('which "Documents" backs up');
+    expect(fs.existsSync(path.join(tmp, 'data', 'docs', 'restored here'))).toBe(false);
+
+    // A read-only disk refuses root too; where no tmpfs can be mounted, a folder without write
+    // permission does (for anyone but root).
+    const readOnly = path.join(tmp, 'read-only');
+    fs.mkdirSync(readOnly);
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', readOnly]).status === 0;
+    if (!mounted) fs.chmodSync(readOnly, 0o555);
+    try {
+      if (!mounted && process.getuid?.() === 0) return;
+      const refused = await start(path.join(readOnly, 'restored'));
+      expect(refused).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+      expect(!refused.ok && refused.error.message).toMatch(
+        /^Strongroom cannot write in .*read-only \((it is on a read-only disk|permission denied)\)\. Choose another folder\.$/,
+      );
+    } finally {
+      if (mounted) spawnSync('umount', ['-l', readOnly]);
+    }
   });
 
   it('saves a copy of the first version as a chosen file; refuses two files and a folder as the name', async () => {

@@ -179,7 +179,7 @@ export class BackupService implements ScheduleTarget {
     let target = '/';
     let saveAs: string | undefined;
     if (input.destination.mode === 'folder') {
-      target = restoreFolder(input.destination.path);
+      target = restoreFolder(input.destination.path, item);
     } else if (input.destination.mode === 'copy-as') {
       if (input.include.length !== 1) {
         throw new ServiceError(
@@ -302,16 +302,36 @@ export function itemTag(itemId: string): string {
 }
 
 /** A restore destination: absolute; made if missing when its parent exists. */
-function restoreFolder(raw: string): string {
+/**
+ * "To another folder": checked before anything starts, so a folder that cannot take the files fails
+ * at once with what to do, instead of a restore that ends with every file refused.
+ */
+function restoreFolder(raw: string, item: ProtectedItem | null): string {
   if (!path.isAbsolute(raw)) throw new ServiceError('bad_request', 'Use a full path for the restore folder.');
   const folder = path.resolve(raw);
-  const stat = statOrNull(folder);
-  if (stat?.isDirectory()) return folder;
-  if (stat) throw new ServiceError('conflict', `${folder} is a file, not a folder.`);
-  if (!statOrNull(path.dirname(folder))?.isDirectory()) {
-    throw new ServiceError('not_found', `The folder ${path.dirname(folder)} does not exist.`);
+  const inside = item?.paths.find((p) => folder === p || folder.startsWith(`${p}${path.sep}`));
+  if (inside) {
+    throw new ServiceError(
+      'bad_request',
+      `${folder} is inside ${inside}, which "${item!.name}" backs up: the restored files would be backed up again. Choose a folder outside it.`,
+    );
   }
-  fs.mkdirSync(folder, { mode: 0o700 });
+  const stat = statOrNull(folder);
+  if (stat && !stat.isDirectory()) throw new ServiceError('conflict', `${folder} is a file, not a folder.`);
+  const existing = stat ? folder : path.dirname(folder);
+  if (!stat && !statOrNull(existing)?.isDirectory()) {
+    throw new ServiceError('not_found', `The folder ${existing} does not exist.`);
+  }
+  try {
+    fs.accessSync(existing, fs.constants.W_OK | fs.constants.X_OK);
+  } catch (error) {
+    const readOnly = (error as NodeJS.ErrnoException).code === 'EROFS';
+    throw new ServiceError(
+      'bad_request',
+      `Strongroom cannot write in ${existing} (${readOnly ? 'it is on a read-only disk' : 'permission denied'}). Choose another folder.`,
+    );
+  }
+  if (!stat) fs.mkdirSync(folder, { mode: 0o700 });
   return folder;
 }
 
