@@ -100,9 +100,18 @@ export const jobRequest = z.discriminatedUnion('op', [
       prune: z.boolean(),
     })
     .strict(),
-  /** Snapshots in the repository, newest first, optionally only those with a tag. */
+  /**
+   * Snapshots in the repository, newest first, optionally only those with a tag. Totals of snapshots
+   * whose summary lacks them are walked once and kept in `totalsCacheDir` (one file per repository).
+   */
   z
-    .object({ op: z.literal('snapshots'), repo: repoLocation, password: secret, tag: z.string().optional() })
+    .object({
+      op: z.literal('snapshots'),
+      repo: repoLocation,
+      password: secret,
+      tag: z.string().optional(),
+      totalsCacheDir: z.string().min(1).max(4096).optional(),
+    })
     .strict(),
   /**
    * Brings the vault's local file catalogue (issue 9; a SQLite file in the app's data directory) up
@@ -184,6 +193,7 @@ export const snapshotInfo = z
     host: z.string(),
     paths: z.array(z.string()),
     tags: z.array(z.string()),
+    /** Files in the snapshot and the sum of their sizes (from its summary, or its trees when it has none). */
     files: z.number().nonnegative(),
     bytes: z.number().nonnegative(),
     partial: z.boolean(),
