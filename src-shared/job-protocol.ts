@@ -3,7 +3,8 @@
  * forked Node process in the harness and tests), which runs the engine so that no backup ever runs
  * in main's event loop. Every message is validated with these schemas on arrival, both ways.
  *
- * One job process runs one request at a time and exits when told to (or when its parent goes). Main
+ * One job process runs one request at a time and exits when told to (or when its parent goes): a
+ * job's process gets one request, a repository session's process many, one after another. Main
  * sends `run`; the process answers with `progress` and `log` messages and exactly one `done` (or
  * dies: main then marks the job Failed). `cancel` asks it to stop cleanly (the engine's AbortSignal).
  * The repository password crosses this boundary (main -> job process only) because the engine
