@@ -8,9 +8,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ForkedEngineRunner } from '../../src-main/adapters/forked-engine-runner';
+import { JobProcessSession } from '../../src-main/adapters/job-process-connection';
 import { RepositorySessions } from '../../src-main/services/backup/repository-sessions';
 import { backup, LocalFolderStorage, Repository, type Snapshot } from '../../src-engine/index';
-import type { JobOutcome, JobRequest, LsEntry, SnapshotInfo } from '../../src-shared/job-protocol';
+import {
+  JOB_PROTOCOL_VERSION,
+  type JobOutcome,
+  type JobRequest,
+  type LsEntry,
+  type SnapshotInfo,
+} from '../../src-shared/job-protocol';
 import { openRepo, PASSWORD, SMALL, tempDir, writeFile } from '../engine/helpers';
 
 const quiet = { onProgress: () => undefined, onLog: () => undefined };
@@ -227,5 +234,38 @@ describe('the backups list', { timeout: 120_000 }, () => {
     expect(JSON.parse(fs.readFileSync(cacheFile, 'utf8')).totals).toEqual({
       [oldId]: { files: 2, bytes: 1234 },
     });
+  });
+});
+
+describe('a session process that breaks the protocol', () => {
+  it('fails the request in flight, is killed, and says it is gone', async () => {
+    let listener: (m: unknown) => void = () => undefined;
+    let exit: (how: string) => void = () => undefined;
+    let killed = 0;
+    const session = new JobProcessSession(() => ({
+      send: (m) => {
+        // It answers a run with something that is no message of the protocol.
+        if (m.type === 'run')
+          queueMicrotask(() => listener({ type: 'done', requestId: m.requestId, outcome: 'ok' }));
+      },
+      onMessage: (l) => (listener = l),
+      onExit: (l) => (exit = l),
+      kill: () => {
+        killed++;
+        queueMicrotask(() => exit('killed by SIGKILL'));
+      },
+    }));
+    let gone = false;
+    session.onGone(() => (gone = true));
+    listener({ type: 'ready', protocol: JOB_PROTOCOL_VERSION });
+    const outcome = await session.run(
+      { op: 'snapshots', repo: { kind: 'local', path: '/nowhere' }, password: 'p' },
+      quiet,
+      new AbortController().signal,
+    );
+    expect(outcome).toMatchObject({ status: 'failed', errorCode: 'internal', value: null });
+    expect(outcome.message).toContain('breaks the protocol');
+    expect(killed).toBe(1);
+    expect(gone).toBe(true);
   });
 });
