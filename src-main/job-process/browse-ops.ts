@@ -101,6 +101,8 @@ export async function snapshotsOp(
       }
     }
   }
+  // The list is shown; a backup chosen next is browsed with the index this reads meanwhile.
+  opened.warmIndex();
   return {
     ...emptyOutcome('success', `${formatCount(snapshots.length, 'backup')} in the vault.`, null),
     value: { snapshots },

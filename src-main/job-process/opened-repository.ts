@@ -49,8 +49,28 @@ export class OpenedRepository {
     );
   }
 
-  /** The index as the repository has it now: read once, and again when its index files changed. */
-  async currentIndex(): Promise<void> {
+  private indexing: Promise<void> | undefined;
+
+  /**
+   * The index as the repository has it now: read once, and again when its index files changed. One
+   * read at a time: a query arriving while the index is being read waits for that read.
+   */
+  currentIndex(): Promise<void> {
+    this.indexing ??= this.refreshIndex().finally(() => {
+      this.indexing = undefined;
+    });
+    return this.indexing;
+  }
+
+  /**
+   * Starts reading the index without waiting for it: after the backups list, the first folder a
+   * person opens then finds it read. A failure here is the next query's to report.
+   */
+  warmIndex(): void {
+    this.currentIndex().catch(() => undefined);
+  }
+
+  private async refreshIndex(): Promise<void> {
     const names = await this.repo.listNames('index');
     const loaded = new Set([...this.repo.indexFiles, ...this.repo.unreadableIndexFiles]);
     if (names.length !== loaded.size || names.some((n) => !loaded.has(n))) this.repo.clearIndex();
