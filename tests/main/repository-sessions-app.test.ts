@@ -99,13 +99,24 @@ describe('repository sessions in the app', { timeout: 180_000 }, () => {
     expect(services.sessions?.openCount).toBe(0);
   });
 
-  it('removing the vault ends its session', async () => {
+  it("replacing the vault's password ends the session opened with the old one", async () => {
     await call('auth:unlock', { username: 'alice', password: PASSWORD });
     await call<LsEntry[]>('restore:browse', { vaultId: vault.id, snapshotId, path: src });
     expect(sessionProcesses).toHaveLength(2);
     expect(alive(sessionProcesses[1]!)).toBe(true);
-    await call('vault:remove', { vaultId: vault.id });
+    await services.vaults.rekey(vault.id);
     expect(alive(sessionProcesses[1]!)).toBe(false);
+    // The next query opens the vault with its new password, in a new session.
+    expect(
+      await call<LsEntry[]>('restore:browse', { vaultId: vault.id, snapshotId, path: src }),
+    ).toHaveLength(3);
+    expect(sessionProcesses).toHaveLength(3);
+  });
+
+  it('removing the vault ends its session', async () => {
+    expect(alive(sessionProcesses[2]!)).toBe(true);
+    await call('vault:remove', { vaultId: vault.id });
+    expect(alive(sessionProcesses[2]!)).toBe(false);
     expect(services.sessions?.openCount).toBe(0);
   });
 });
