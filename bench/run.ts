@@ -1,4 +1,4 @@
-/** `npm run bench -- <auth|lock|engine|desktop|find|storage|keys> [args]`: runs one benchmark, which prints its own figures. */
+/** `npm run bench -- <auth|lock|engine|desktop|find|storage|keys|sessions> [args]`: runs one benchmark, which prints its own figures. */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -10,6 +10,7 @@ const benches = {
   find: 'find.ts',
   storage: 'storage.ts',
   keys: 'keys.ts',
+  sessions: 'sessions.ts',
 } as const;
 const [name, ...rest] = process.argv.slice(2);
 if (!name || !(name in benches)) {

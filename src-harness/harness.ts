@@ -26,6 +26,7 @@ import {
 } from '../src-main/adapters/keytar-secret-store';
 import { composeServices, noDialogs, type Services } from '../src-main/compose';
 import type { EngineRunner } from '../src-main/services/backup/engine-runner';
+import type { SessionProcessStarter } from '../src-main/services/backup/repository-sessions';
 import { SECRET_SERVICE_NAME } from '../src-main/services/lock-service';
 import { systemClock, type AppShell, type Clock, type LocalAccountServer } from '../src-main/services/ports';
 
@@ -48,6 +49,8 @@ export interface HarnessOptions {
   clock?: Clock;
   /** Runs the engine; default: a forked job process per request. */
   runner?: EngineRunner;
+  /** Starts the repository sessions' processes; default: forked job processes. */
+  sessions?: SessionProcessStarter;
   log?: (line: string) => void;
   /** keytar as this machine has it (default: loaded now); tests pass a missing one. */
   keytar?: KeytarAvailability;
@@ -128,6 +131,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const services = composeServices({
     dataDir,
     runner: options.runner ?? new ForkedEngineRunner(),
+    sessions: { processes: options.sessions ?? new ForkedEngineRunner() },
     // Job events reach the page only while unlocked (compose checks); no native dialogs here.
     events: { send: (name, payload) => send(current, { type: 'event', name, payload }) },
     dialogs: noDialogs,

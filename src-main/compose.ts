@@ -21,6 +21,7 @@ import { JobReportOutbox } from './services/backup/job-report-outbox';
 import { JobReporter } from './services/backup/job-reporter';
 import { ProtectedItemService } from './services/backup/protected-item-service';
 import { VaultService } from './services/backup/vault-service';
+import { RepositorySessions, type SessionProcessStarter } from './services/backup/repository-sessions';
 import { CatalogueWorkerThread, type CatalogueWorkerOptions } from './adapters/catalogue-worker-thread';
 import { Argon2WorkerThread, type Argon2WorkerOptions } from './adapters/argon2-worker-thread';
 import { AccountKeyMemory } from './services/account/account-key-memory';
@@ -68,6 +69,11 @@ export interface Ports {
   dataDir: string;
   /** Runs engine requests in the job process. */
   runner: EngineRunner;
+  /**
+   * Starts the processes of repository sessions, which answer the restore wizard's queries (one per
+   * vault in use, the repository kept open); without it, each query gets a process of its own.
+   */
+  sessions?: { processes: SessionProcessStarter; idleMs?: number };
   /** The worker thread that answers catalogue queries; default: from the TypeScript sources. */
   catalogueWorker?: CatalogueWorkerOptions;
   /** Job events to the renderer; sent only while unlocked. */
@@ -101,6 +107,8 @@ export interface Services {
   scheduler: BackupScheduler;
   presence: BackgroundPresence;
   catalogue: CatalogueService;
+  /** The open repository sessions, when `sessions` was given. */
+  sessions: RepositorySessions | null;
   /** The account's vault directory: every vault's sealed row and account slot; Restore files, Connect the drive. */
   directory: VaultDirectoryService;
   /** Computer profiles: account:computers and takeOver. */
@@ -172,10 +180,19 @@ export function composeServices(ports: Ports): Services {
     clock: ports.clock,
     log: warn,
   });
+  const sessions = ports.sessions
+    ? new RepositorySessions({
+        processes: ports.sessions.processes,
+        runner: ports.runner,
+        dataDir: ports.dataDir,
+        ...(ports.sessions.idleMs !== undefined ? { idleMs: ports.sessions.idleMs } : {}),
+      })
+    : null;
   const vaults = new VaultService({
     config,
     secrets: ports.secrets,
     runner: ports.runner,
+    ...(sessions ? { sessions } : {}),
     clock: ports.clock,
     accountStorage: new AccountStorageAccess({
       device: lock,
@@ -211,7 +228,8 @@ export function composeServices(ports: Ports): Services {
     items,
     queue,
     history,
-    runner: ports.runner,
+    // The backups list and the restore tree: a vault's session answers them.
+    runner: sessions ?? ports.runner,
     clock: ports.clock,
     scheduler,
     hostName: ports.deviceName,
@@ -289,6 +307,14 @@ export function composeServices(ports: Ports): Services {
 
   // Vault passwords entered since the unlock are forgotten at lock; jobs keep running.
   lock.onLock(() => vaults.forgetEnteredPasswords());
+  if (sessions) {
+    // A locked app keeps no repository open: every session process ends.
+    lock.onLock(() => void sessions.endAll());
+    // A vault removed or moved: its session (which holds its key) ends.
+    config.onChange(() => {
+      if (sessions.openCount > 0) void vaults.places().then((places) => sessions.keepOnly(places));
+    });
+  }
   // Vaults never catalogued get their catalogue once a person is here to search it.
   lock.onUnlock(() => void catalogue.catalogueNew());
   vaults.onPasswordsChanged(() => queue.passwordsChanged());
@@ -352,6 +378,7 @@ export function composeServices(ports: Ports): Services {
     scheduler,
     presence,
     catalogue,
+    sessions,
     directory,
     profiles,
     dispatch,
@@ -361,6 +388,7 @@ export function composeServices(ports: Ports): Services {
       scheduler.stop();
       notifier?.stop();
       queue.shutdown();
+      void sessions?.endAll();
       reporter.stop();
       catalogue.dispose();
       directory.dispose();

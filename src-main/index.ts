@@ -94,6 +94,10 @@ async function main(): Promise<void> {
     rendererDir,
     preferredPort: LOCAL_SERVER_PORT,
   });
+  const jobProcesses = new UtilityProcessEngineRunner(
+    (modulePath, args, options) => utilityProcess.fork(modulePath, args, options),
+    bundledJobProcessPath(import.meta.url),
+  );
   const services = composeServices({
     store: new ElectronStoreSettings({ cwd: userData }),
     secrets: secrets.store,
@@ -105,10 +109,8 @@ async function main(): Promise<void> {
     ...(serverUrlFromEnv ? { defaultServerUrl: serverUrlFromEnv } : {}),
     deviceName: os.hostname(),
     dataDir: userData,
-    runner: new UtilityProcessEngineRunner(
-      (modulePath, args, options) => utilityProcess.fork(modulePath, args, options),
-      bundledJobProcessPath(import.meta.url),
-    ),
+    runner: jobProcesses,
+    sessions: { processes: jobProcesses },
     catalogueWorker: { entry: bundledCatalogueWorkerPath(import.meta.url) },
     // Run from its sources (the composition root's tests), main finds no bundle beside it: the
     // worker then runs from the sources too, through tsx.

@@ -3,7 +3,8 @@
  * forked Node process in the harness and tests), which runs the engine so that no backup ever runs
  * in main's event loop. Every message is validated with these schemas on arrival, both ways.
  *
- * One job process runs one request at a time and exits when told to (or when its parent goes). Main
+ * One job process runs one request at a time and exits when told to (or when its parent goes): a
+ * job's process gets one request, a repository session's process many, one after another. Main
  * sends `run`; the process answers with `progress` and `log` messages and exactly one `done` (or
  * dies: main then marks the job Failed). `cancel` asks it to stop cleanly (the engine's AbortSignal).
  * The repository password crosses this boundary (main -> job process only) because the engine
@@ -100,9 +101,18 @@ export const jobRequest = z.discriminatedUnion('op', [
       prune: z.boolean(),
     })
     .strict(),
-  /** Snapshots in the repository, newest first, optionally only those with a tag. */
+  /**
+   * Snapshots in the repository, newest first, optionally only those with a tag. Totals of snapshots
+   * whose summary lacks them are walked once and kept in `totalsCacheDir` (one file per repository).
+   */
   z
-    .object({ op: z.literal('snapshots'), repo: repoLocation, password: secret, tag: z.string().optional() })
+    .object({
+      op: z.literal('snapshots'),
+      repo: repoLocation,
+      password: secret,
+      tag: z.string().optional(),
+      totalsCacheDir: z.string().min(1).max(4096).optional(),
+    })
     .strict(),
   /**
    * Brings the vault's local file catalogue (issue 9; a SQLite file in the app's data directory) up
@@ -184,6 +194,7 @@ export const snapshotInfo = z
     host: z.string(),
     paths: z.array(z.string()),
     tags: z.array(z.string()),
+    /** Files in the snapshot and the sum of their sizes (from its summary, or its trees when it has none). */
     files: z.number().nonnegative(),
     bytes: z.number().nonnegative(),
     partial: z.boolean(),

@@ -30,6 +30,8 @@ export class BackupReport {
     bytesAdded: 0,
     blobsAdded: 0,
     durationMs: 0,
+    totalFilesProcessed: 0,
+    totalBytesProcessed: 0,
   };
   readonly progress: BackupProgress = {
     phase: 'scan',
@@ -67,6 +69,12 @@ export class BackupReport {
     this.progress.bytesDone += n;
     this.summary.bytesProcessed += n;
     this.emit();
+  }
+
+  /** A file that is in the snapshot, read or reused from the parent: `size` bytes. */
+  fileStored(size: number): void {
+    this.summary.totalFilesProcessed = (this.summary.totalFilesProcessed ?? 0) + 1;
+    this.summary.totalBytesProcessed = (this.summary.totalBytesProcessed ?? 0) + size;
   }
 
   phase(p: BackupProgress['phase']): void {

@@ -169,6 +169,7 @@ export class TreeSaver {
         (prev.content ?? []).every((id) => this.repo.index.has(id))
       ) {
         summary.filesUnmodified++;
+        this.report.fileStored(c.size);
         progress.filesDone++;
         progress.bytesDone += c.size;
         // Unchanged data and attributes; the parent's node itself when nothing else changed either.
@@ -204,6 +205,7 @@ export class TreeSaver {
             if (r.changed) this.report.problem('changed', file, r.changed);
             if (prev?.type === 'file') summary.filesChanged++;
             else summary.filesNew++;
+            this.report.fileStored(r.size);
             // The times of the version stored, which may be newer than the scan's.
             const meta =
               r.mtimeNs && r.ctimeNs ? { ...c.meta, mtimeNs: r.mtimeNs, ctimeNs: r.ctimeNs } : c.meta;

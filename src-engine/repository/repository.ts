@@ -72,6 +72,13 @@ export interface SnapshotSummary {
   bytesAdded: number;
   blobsAdded: number;
   durationMs: number;
+  /**
+   * Everything the snapshot holds: its files (new, changed and unmodified) and the sum of their
+   * sizes, as restic's `total_files_processed` and `total_bytes_processed`. Absent in snapshots made
+   * before they were recorded; a repaired snapshot keeps its backup's, which count what it dropped.
+   */
+  totalFilesProcessed?: number;
+  totalBytesProcessed?: number;
 }
 
 export interface Snapshot {

@@ -18,6 +18,7 @@ import {
   type EngineRunHandlers,
   type JobProgressMessage,
 } from '../services/backup/engine-runner';
+import type { SessionProcess } from '../services/backup/repository-sessions';
 
 /** One started job process, as the two adapters expose it. */
 export interface JobProcessHandle {
@@ -212,4 +213,211 @@ export function runOverJobProcess(
       );
     });
   });
+}
+
+/**
+ * A repository session's process: started once, then asked one request after another (see
+ * RepositorySessions). The same protocol as a job's process, without the `exit` after each `done`.
+ * A crash or a kill answers the request in flight as failed, in words; a message that breaks the
+ * protocol fails it too and stops the process. Either way the session is gone and says so (onGone).
+ */
+export class JobProcessSession implements SessionProcess {
+  private readonly child: JobProcessHandle | undefined;
+  private readonly timeouts: Required<JobProcessTimeouts>;
+  private started = false;
+  private gone = false;
+  private goneHow = '';
+  private readonly goneListeners: (() => void)[] = [];
+  private readonly whenGone: Promise<void>;
+  private markGone!: () => void;
+  private readyWaiters: ((ok: boolean) => void)[] = [];
+  private startTimer: NodeJS.Timeout | undefined;
+  private current:
+    | {
+        requestId: string;
+        request: JobRequest;
+        handlers: EngineRunHandlers;
+        last: JobProgressMessage | undefined;
+        resolve: (o: JobOutcome) => void;
+        cancelling: boolean;
+      }
+    | undefined;
+
+  constructor(start: () => JobProcessHandle, timeouts: JobProcessTimeouts = {}) {
+    this.timeouts = {
+      startTimeoutMs: timeouts.startTimeoutMs ?? 60_000,
+      cancelGraceMs: timeouts.cancelGraceMs ?? 20_000,
+      exitGraceMs: timeouts.exitGraceMs ?? 5_000,
+    };
+    this.whenGone = new Promise((resolve) => (this.markGone = resolve));
+    try {
+      this.child = start();
+    } catch (err) {
+      this.goneHow = `could not be started: ${(err as Error).message}`;
+      this.ended();
+      return;
+    }
+    this.startTimer = setTimeout(() => {
+      if (!this.started)
+        this.stop(`did not start within ${Math.round(this.timeouts.startTimeoutMs / 1000)} s`);
+    }, this.timeouts.startTimeoutMs);
+    this.child.onMessage((raw) => this.received(raw));
+    this.child.onExit((how) => {
+      if (!this.goneHow) this.goneHow = `stopped unexpectedly (${how})`;
+      const tail = this.child?.lastOutput?.();
+      const c = this.current;
+      if (c && tail)
+        guard(() => c.handlers.onLog({ level: 'error', path: null, message: `Job process output: ${tail}` }));
+      this.ended();
+    });
+  }
+
+  onGone(listener: () => void): void {
+    if (this.gone) listener();
+    else this.goneListeners.push(listener);
+  }
+
+  async run(request: JobRequest, handlers: EngineRunHandlers, signal: AbortSignal): Promise<JobOutcome> {
+    if (signal.aborted) return emptyOutcome('cancelled', 'Cancelled before it started.', null);
+    if (this.current)
+      return emptyOutcome('failed', 'The vault session is busy with another request.', 'internal');
+    if (!(await this.ready())) return this.goneOutcome(request, undefined);
+    return new Promise<JobOutcome>((resolve) => {
+      const requestId = crypto.randomUUID();
+      let cancelTimer: NodeJS.Timeout | undefined;
+      const onAbort = () => {
+        const c = this.current;
+        if (c?.requestId !== requestId || c.cancelling) return;
+        c.cancelling = true;
+        this.send({ type: 'cancel', requestId });
+        // A query stuck in a long read is stopped the hard way, and the session with it.
+        cancelTimer = setTimeout(() => this.stop('did not stop when cancelled'), this.timeouts.cancelGraceMs);
+      };
+      this.current = {
+        requestId,
+        request,
+        handlers,
+        last: undefined,
+        cancelling: false,
+        resolve: (outcome) => {
+          if (cancelTimer) clearTimeout(cancelTimer);
+          signal.removeEventListener('abort', onAbort);
+          this.current = undefined;
+          resolve(outcome);
+        },
+      };
+      signal.addEventListener('abort', onAbort);
+      this.send({ type: 'run', requestId, request });
+    });
+  }
+
+  end(): Promise<void> {
+    if (!this.gone && this.child) {
+      if (!this.goneHow) this.goneHow = 'was closed';
+      this.send({ type: 'exit' });
+      const t = setTimeout(() => this.kill(), this.timeouts.exitGraceMs);
+      t.unref();
+    }
+    return this.whenGone;
+  }
+
+  private ready(): Promise<boolean> {
+    if (this.gone) return Promise.resolve(false);
+    if (this.started) return Promise.resolve(true);
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  private received(raw: unknown): void {
+    if (this.gone) return;
+    const parsed = fromJobProcess.safeParse(raw);
+    if (!parsed.success) {
+      this.stop('sent a message that breaks the protocol');
+      return;
+    }
+    const m = parsed.data;
+    if (m.type === 'ready') {
+      if (this.started) return;
+      if (m.protocol !== JOB_PROTOCOL_VERSION) {
+        this.stop('speaks another protocol version (a mixed installation?)');
+        return;
+      }
+      this.started = true;
+      if (this.startTimer) clearTimeout(this.startTimer);
+      for (const w of this.readyWaiters.splice(0)) w(true);
+      return;
+    }
+    const c = this.current;
+    if (!c || m.requestId !== c.requestId) return;
+    if (m.type === 'progress') {
+      c.last = m.progress;
+      guard(() => c.handlers.onProgress(m.progress));
+    } else if (m.type === 'log') {
+      guard(() => c.handlers.onLog({ level: m.level, path: m.path, message: m.message }));
+    } else {
+      c.resolve(m.outcome);
+    }
+  }
+
+  /** Ends the session for a fault: the process is killed, and the request in flight fails with `how`. */
+  private stop(how: string): void {
+    if (this.gone) return;
+    if (!this.goneHow) this.goneHow = how;
+    this.kill();
+  }
+
+  private kill(): void {
+    try {
+      this.child?.kill();
+    } catch {
+      // Already gone.
+    }
+  }
+
+  private send(m: ToJobProcess): void {
+    try {
+      this.child?.send(m);
+    } catch {
+      // The process is gone; its exit answers what was in flight.
+    }
+  }
+
+  private ended(): void {
+    if (this.gone) return;
+    this.gone = true;
+    if (this.startTimer) clearTimeout(this.startTimer);
+    for (const w of this.readyWaiters.splice(0)) w(false);
+    const c = this.current;
+    if (c) c.resolve(this.goneOutcome(c.request, c));
+    for (const l of this.goneListeners.splice(0)) guard(l);
+    this.markGone();
+  }
+
+  private goneOutcome(request: JobRequest, c: NonNullable<typeof this.current> | undefined): JobOutcome {
+    const what = OP_WORDS[request.op];
+    const counts = {
+      filesTotal: c?.last?.filesTotal ?? 0,
+      filesDone: c?.last?.filesDone ?? 0,
+      bytesTotal: c?.last?.bytesTotal ?? 0,
+      bytesDone: c?.last?.bytesDone ?? 0,
+    };
+    if (c?.cancelling)
+      return { ...emptyOutcome('cancelled', `Cancelled; ${what} was stopped.`, null), ...counts };
+    return {
+      ...emptyOutcome(
+        'failed',
+        `The vault's job process ${this.goneHow || 'stopped'} before ${what} finished. Nothing in the vault changed; try again.`,
+        this.goneHow.includes('protocol') ? 'internal' : 'process_crashed',
+      ),
+      ...counts,
+    };
+  }
+}
+
+function guard(fn: () => void): void {
+  // A throwing handler (main's side) must not leave a request unanswered.
+  try {
+    fn();
+  } catch {
+    /* ignored: progress and log are best effort */
+  }
 }

@@ -1,7 +1,7 @@
 /**
  * The EngineRunner over Electron's utilityProcess: the app. Thin: it only adapts a utility process to
  * the handle that job-process-connection.ts drives (the same code as the forked runner). One process
- * per request. Electron's `utilityProcess.fork` is passed in by the composition root, so this file
+ * per request, and the processes of repository sessions (startSession), which answer many queries. Electron's `utilityProcess.fork` is passed in by the composition root, so this file
  * runs (and is tested) without Electron.
  */
 import path from 'node:path';
@@ -9,7 +9,13 @@ import { fileURLToPath } from 'node:url';
 import type { ForkOptions, UtilityProcess } from 'electron';
 import type { JobOutcome, JobRequest } from '../../src-shared/job-protocol';
 import type { EngineRunHandlers, EngineRunner } from '../services/backup/engine-runner';
-import { runOverJobProcess, type JobProcessHandle, type JobProcessTimeouts } from './job-process-connection';
+import type { SessionProcess, SessionProcessStarter } from '../services/backup/repository-sessions';
+import {
+  JobProcessSession,
+  runOverJobProcess,
+  type JobProcessHandle,
+  type JobProcessTimeouts,
+} from './job-process-connection';
 
 /** What this adapter uses of a utility process. */
 export interface UtilityProcessLike {
@@ -46,7 +52,7 @@ export function bundledJobProcessPath(mainModuleUrl: string): string {
 
 const STDERR_TAIL = 4096;
 
-export class UtilityProcessEngineRunner implements EngineRunner {
+export class UtilityProcessEngineRunner implements EngineRunner, SessionProcessStarter {
   constructor(
     private readonly fork: UtilityProcessFork,
     private readonly entry: string,
@@ -54,16 +60,15 @@ export class UtilityProcessEngineRunner implements EngineRunner {
   ) {}
 
   run(request: JobRequest, handlers: EngineRunHandlers, signal: AbortSignal): Promise<JobOutcome> {
-    return runOverJobProcess(
-      () =>
-        utilityHandle(
-          this.fork(this.entry, [], { serviceName: 'Strongroom job', stdio: ['ignore', 'ignore', 'pipe'] }),
-        ),
-      request,
-      handlers,
-      signal,
-      this.timeouts,
-    );
+    return runOverJobProcess(() => this.start('Strongroom job'), request, handlers, signal, this.timeouts);
+  }
+
+  startSession(): SessionProcess {
+    return new JobProcessSession(() => this.start('Strongroom vault session'), this.timeouts);
+  }
+
+  private start(serviceName: string): JobProcessHandle {
+    return utilityHandle(this.fork(this.entry, [], { serviceName, stdio: ['ignore', 'ignore', 'pipe'] }));
   }
 }
 

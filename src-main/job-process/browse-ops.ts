@@ -1,6 +1,7 @@
 /**
  * The restore wizard's questions: which snapshots are there (newest first, each with its file count
- * and size), and what one folder of a snapshot holds (one level, for lazy browsing).
+ * and size), and what one folder of a snapshot holds (one level, for lazy browsing). Both run on the
+ * repository the process holds open (a session answers many of them with one key derivation).
  */
 import path from 'node:path';
 import type { Repository } from '../../src-engine/index';
@@ -8,22 +9,18 @@ import type { JobOutcome, JobRequest, LsEntry, SnapshotInfo } from '../../src-sh
 import { emptyOutcome } from '../services/backup/engine-runner';
 import { formatCount } from './format';
 import type { JobContext } from './job-context';
-import { openRepository } from './repository-ops';
-
-interface TreeTotals {
-  files: number;
-  bytes: number;
-}
+import type { ListedSnapshot, RepositoryHolder, SnapshotTotals } from './opened-repository';
+import { SnapshotTotalsCache } from './snapshot-totals-cache';
 
 /** Files and bytes under each tree, memoised by tree id: snapshots share unchanged folders. */
 async function treeTotals(
   repo: Repository,
   treeId: string,
-  memo: Map<string, TreeTotals>,
-): Promise<TreeTotals> {
+  memo: Map<string, SnapshotTotals>,
+): Promise<SnapshotTotals> {
   const known = memo.get(treeId);
   if (known) return known;
-  const t: TreeTotals = { files: 0, bytes: 0 };
+  const t: SnapshotTotals = { files: 0, bytes: 0 };
   for (const n of (await repo.readTree(treeId)).nodes) {
     if (n.type === 'file') {
       t.files++;
@@ -38,20 +35,43 @@ async function treeTotals(
   return t;
 }
 
+/**
+ * What the snapshot's summary says it holds; undefined when it does not say (made before the totals
+ * were recorded) or cannot be trusted (a repair dropped paths after the backup counted them).
+ */
+function summaryTotals(s: ListedSnapshot): SnapshotTotals | undefined {
+  const files = s.summary?.totalFilesProcessed;
+  const bytes = s.summary?.totalBytesProcessed;
+  if (s.repaired || typeof files !== 'number' || typeof bytes !== 'number') return undefined;
+  return { files, bytes };
+}
+
 export async function snapshotsOp(
   request: Extract<JobRequest, { op: 'snapshots' }>,
   ctx: JobContext,
+  held: RepositoryHolder,
 ): Promise<JobOutcome> {
-  const repo = await openRepository(request, ctx);
-  await repo.loadIndex({ recover: false });
-  const all = (await repo.listSnapshots()).filter(
-    (s) => request.tag === undefined || s.tags.includes(request.tag),
-  );
-  const memo = new Map<string, TreeTotals>();
+  const opened = await held.open(request, ctx);
+  const { repo } = opened;
+  const listed = await opened.listSnapshots();
+  const all = listed.filter((s) => request.tag === undefined || s.tags.includes(request.tag));
+  const cache = request.totalsCacheDir
+    ? new SnapshotTotalsCache(request.totalsCacheDir, repo.config.id)
+    : undefined;
+  const cached = cache?.read() ?? new Map<string, SnapshotTotals>();
+  let walked = false;
+  const memo = new Map<string, SnapshotTotals>();
   const snapshots: SnapshotInfo[] = [];
-  for (const s of all.reverse()) {
+  for (const s of [...all].reverse()) {
     ctx.throwIfCancelled();
-    const totals = await treeTotals(repo, s.tree, memo);
+    let totals = summaryTotals(s) ?? opened.walkedTotals.get(s.id) ?? cached.get(s.id);
+    if (!totals) {
+      // Only now is the index needed: to find the trees of a snapshot that has no totals.
+      await opened.currentIndex();
+      totals = await treeTotals(repo, s.tree, memo);
+      walked = true;
+    }
+    if (!summaryTotals(s)) opened.walkedTotals.set(s.id, totals);
     snapshots.push({
       id: s.id,
       time: s.time,
@@ -63,6 +83,26 @@ export async function snapshotsOp(
       partial: s.partial,
     });
   }
+  if (cache) {
+    // Kept: what this session knows of snapshots still in the repository (any tag), and nothing else.
+    const present = new Set(listed.map((s) => s.id));
+    const keep = new Map<string, SnapshotTotals>();
+    for (const [id, t] of [...cached, ...opened.walkedTotals]) if (present.has(id)) keep.set(id, t);
+    const stale = [...cached.keys()].some((id) => !present.has(id));
+    if (walked || stale || keep.size !== cached.size) {
+      try {
+        cache.write(keep);
+      } catch (err) {
+        ctx.log(
+          'warning',
+          null,
+          `The backups' sizes could not be kept for next time: ${(err as Error).message}`,
+        );
+      }
+    }
+  }
+  // The list is shown; a backup chosen next is browsed with the index this reads meanwhile.
+  opened.warmIndex();
   return {
     ...emptyOutcome('success', `${formatCount(snapshots.length, 'backup')} in the vault.`, null),
     value: { snapshots },
@@ -73,10 +113,15 @@ export async function snapshotsOp(
  * One folder of a snapshot. The engine's listTree walks everything under the path; browsing needs one
  * level, so this follows the path down the trees and lists the one it reaches.
  */
-export async function lsOp(request: Extract<JobRequest, { op: 'ls' }>, ctx: JobContext): Promise<JobOutcome> {
-  const repo = await openRepository(request, ctx);
-  await repo.loadIndex({ recover: false });
-  const snap = await repo.findSnapshot(request.snapshotId);
+export async function lsOp(
+  request: Extract<JobRequest, { op: 'ls' }>,
+  ctx: JobContext,
+  held: RepositoryHolder,
+): Promise<JobOutcome> {
+  const opened = await held.open(request, ctx);
+  const { repo } = opened;
+  await opened.currentIndex();
+  const snap = await repo.findSnapshot(request.snapshotId, await opened.listSnapshots());
   const folder = path.posix.normalize(`/${request.path}`).replace(/(.)\/$/, '$1');
   let tree = await repo.readTree(snap.tree);
   for (const name of folder.split('/').filter(Boolean)) {

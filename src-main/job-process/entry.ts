@@ -4,8 +4,9 @@
  * (the app) or child_process.fork (harness, tests); see parent-port.ts. It never imports electron.
  *
  * Every message from main is validated (src-shared/job-protocol.ts). It answers `ready` once started,
- * then for a `run`: `progress` (a few a second), `log` (each file problem with its path and reason)
- * and exactly one `done`. `cancel` aborts the running job through its AbortSignal; `exit`, or main
+ * then for each `run`, one at a time: `progress` (a few a second), `log` (each file problem with its
+ * path and reason) and exactly one `done`. A job's process gets one `run`; a repository session's
+ * process gets many in turn, and keeps the repository they query open between them. `cancel` aborts the running job through its AbortSignal; `exit`, or main
  * going away, ends the process. The password arrives in `run` and is never sent back or logged.
  */
 import {
@@ -18,6 +19,7 @@ import { EngineError } from '../../src-engine/index';
 import { emptyOutcome } from '../services/backup/engine-runner';
 import { describeFailure, failureOutcome } from './failure';
 import { JobContext } from './job-context';
+import { RepositoryHolder } from './opened-repository';
 import { connectToParent } from './parent-port';
 import { runJob } from './run-job';
 
@@ -31,6 +33,12 @@ const send = (m: FromJobProcess) => port.send(m);
  * names yet) is exactly what a crash leaves, and the next job handles both.
  */
 const CANCEL_STOP_MS = 10_000;
+
+/**
+ * The repository the queries keep open between requests: a session's process (one per vault, kept by
+ * main) answers each query after the first without deriving the key or reading the index again.
+ */
+const held = new RepositoryHolder();
 
 let current:
   { requestId: string; request: JobRequest; controller: AbortController; ctx: JobContext } | undefined;
@@ -60,7 +68,7 @@ function start(requestId: string, request: JobRequest): void {
   });
   const job = { requestId, request, controller, ctx };
   current = job;
-  void runJob(request, ctx).then((outcome) => {
+  void runJob(request, ctx, held).then((outcome) => {
     if (current !== job) return; // already answered (cancel timed out, or a fatal error)
     current = undefined;
     send({ type: 'done', requestId, outcome });

@@ -9,12 +9,13 @@ import { lsOp, snapshotsOp } from './browse-ops';
 import { catalogueOp } from './catalogue-op';
 import { describeFailure, failureOutcome } from './failure';
 import type { JobContext } from './job-context';
+import type { RepositoryHolder } from './opened-repository';
 import { initOp, openOp, rekeyOp } from './repository-ops';
 import { restoreOp } from './restore-op';
 import { retentionOp } from './retention-op';
 import { verifyOp } from './verify-op';
 
-function dispatch(request: JobRequest, ctx: JobContext): Promise<JobOutcome> {
+function dispatch(request: JobRequest, ctx: JobContext, held: RepositoryHolder): Promise<JobOutcome> {
   switch (request.op) {
     case 'init':
       return initOp(request, ctx);
@@ -29,9 +30,9 @@ function dispatch(request: JobRequest, ctx: JobContext): Promise<JobOutcome> {
     case 'retention':
       return retentionOp(request, ctx);
     case 'snapshots':
-      return snapshotsOp(request, ctx);
+      return snapshotsOp(request, ctx, held);
     case 'ls':
-      return lsOp(request, ctx);
+      return lsOp(request, ctx, held);
     case 'catalogue':
       return catalogueOp(request, ctx);
     case 'accountSlot':
@@ -41,10 +42,15 @@ function dispatch(request: JobRequest, ctx: JobContext): Promise<JobOutcome> {
   }
 }
 
-export async function runJob(request: JobRequest, ctx: JobContext): Promise<JobOutcome> {
+/** `held`: the repository the process keeps open between requests (the queries use it). */
+export async function runJob(
+  request: JobRequest,
+  ctx: JobContext,
+  held: RepositoryHolder,
+): Promise<JobOutcome> {
   let outcome: JobOutcome;
   try {
-    outcome = await dispatch(request, ctx);
+    outcome = await dispatch(request, ctx, held);
   } catch (err) {
     const failure = describeFailure(err, request);
     ctx.log(failure.status === 'cancelled' ? 'info' : 'error', null, failure.message);

@@ -53,6 +53,30 @@ describe('UtilityProcessEngineRunner', { timeout: 120_000 }, () => {
     expect(rec.everything(outcome)).not.toContain(PASSWORD);
   });
 
+  it("a repository session's utility process answers several queries, then ends when told", async () => {
+    const base = await tempDir('jobproc-utility-session');
+    dirs.push(base);
+    const repo = path.join(base, 'repo');
+    await newRepo(repo);
+    const { fork, started } = fakeUtilityProcessFork();
+    const runner = new UtilityProcessEngineRunner(fork, DEV_JOB_PROCESS_ENTRY);
+    const session = runner.startSession();
+    const request: JobRequest = { op: 'snapshots', repo: { kind: 'local', path: repo }, password: PASSWORD };
+    for (let i = 0; i < 3; i++) {
+      expect(await session.run(request, new RunRecorder(), never)).toMatchObject({
+        status: 'success',
+        value: { snapshots: [] },
+      });
+    }
+    expect(started).toHaveLength(1);
+    expect(started[0]).toMatchObject({ options: { serviceName: 'Strongroom vault session' } });
+    let gone = false;
+    session.onGone(() => (gone = true));
+    await session.end();
+    expect(gone).toBe(true);
+    expect(started[0]!.process.child.exitCode).toBe(0);
+  });
+
   it('a utility process that dies mid-job resolves to a failed outcome', async () => {
     const base = await tempDir('jobproc-utility-kill');
     dirs.push(base);

@@ -17,6 +17,7 @@ import { ServiceError } from '../service-error';
 import type { AccountStorageAccess } from './account-storage';
 import type { BackupConfigStore } from './backup-config-store';
 import type { EngineRunner } from './engine-runner';
+import type { RepoPlace } from './repository-sessions';
 import type { VaultPasswords } from './job-queue';
 import { accountRepositoryUrl, vaultLocation, vaultPlace } from './repo-location';
 
@@ -50,6 +51,8 @@ export interface VaultServiceOptions {
   accountKeepsPasswords?: () => boolean;
   /** The unlocked account a vault made now belongs to; null while its key is not available. */
   owner?: () => VaultOwner | null;
+  /** The repository sessions, ended when their vault is removed or its password replaced. */
+  sessions?: { endAt(place: RepoPlace): Promise<void> };
 }
 
 export class VaultService implements VaultPasswords {
@@ -271,6 +274,8 @@ export class VaultService implements VaultPasswords {
   /** In memory at once (so it is never lost in between), then in the keychain where the vault keeps it. */
   private async keep(vault: Vault, password: string): Promise<void> {
     this.memory.set(vault.id, password);
+    // A session opened with the old password answers nothing more.
+    await this.endSession(vault);
     if (vault.passwordStored) {
       try {
         await this.o.secrets.set(vaultSecretAccount(vault.id), password);
@@ -287,6 +292,38 @@ export class VaultService implements VaultPasswords {
     return vault.type === 'local'
       ? { kind: 'local', path: vault.path }
       : this.o.accountStorage.locationFor(vault);
+  }
+
+  /**
+   * Where each vault's repository is now (without tokens), for ending the sessions of places no vault
+   * uses any more. An account vault this computer cannot reach now (signed in elsewhere) has none.
+   */
+  async places(): Promise<RepoPlace[]> {
+    const out: RepoPlace[] = [];
+    for (const vault of this.list()) {
+      const place = await this.placeOf(vault).catch(() => null);
+      if (place) out.push(place);
+    }
+    return out;
+  }
+
+  private async placeOf(vault: Vault): Promise<RepoPlace> {
+    const location = await this.repoLocation(vault);
+    return location.kind === 'local'
+      ? { kind: 'local', path: location.path }
+      : { kind: 'account', url: location.url };
+  }
+
+  private async endSession(vault: Vault): Promise<void> {
+    if (!this.o.sessions) return;
+    const place: RepoPlace =
+      vault.type === 'local'
+        ? { kind: 'local', path: vault.path }
+        : await this.placeOf(vault).catch(() => ({
+            kind: 'account' as const,
+            url: accountRepositoryUrl(vault.serverUrl, vault.username, vault.repository),
+          }));
+    await this.o.sessions.endAt(place);
   }
 
   /** An account-storage vault's storage use and quota, from its server. */
@@ -309,7 +346,7 @@ export class VaultService implements VaultPasswords {
 
   /** Forgets the vault and its password; the repository and its backups stay where they are. */
   async remove(vaultId: string): Promise<void> {
-    this.find(vaultId);
+    const vault = this.find(vaultId);
     const users = this.o.config.get().items.filter((i) => i.vaultId === vaultId);
     if (users.length > 0) {
       const names = users.map((i) => `"${i.name}"`).join(', ');
@@ -322,6 +359,7 @@ export class VaultService implements VaultPasswords {
       c.vaults = c.vaults.filter((v) => v.id !== vaultId);
     });
     this.memory.delete(vaultId);
+    await this.endSession(vault);
     await this.o.secrets.delete(vaultSecretAccount(vaultId)).catch(() => false);
   }
 
