@@ -8,16 +8,13 @@
 import crypto from 'node:crypto';
 import {
   JOB_PROTOCOL_VERSION,
+  emptyOutcome,
   fromJobProcess,
   type JobOutcome,
   type JobRequest,
   type ToJobProcess,
 } from '../../src-shared/job-protocol';
-import {
-  emptyOutcome,
-  type EngineRunHandlers,
-  type JobProgressMessage,
-} from '../services/backup/engine-runner';
+import type { EngineRunHandlers, JobProgressMessage } from '../services/backup/engine-runner';
 
 /** One started job process, as the two adapters expose it. */
 export interface JobProcessHandle {
@@ -119,7 +116,7 @@ export function runOverJobProcess(
         /* ignored: progress and log are best effort */
       }
     };
-    const fail = (message: string, errorCode: 'process_crashed' | 'internal') => {
+    const fail = (message: string, errorCode: 'PROCESS_CRASHED' | 'INTERNAL') => {
       kill();
       settle({ ...emptyOutcome('failed', message, errorCode), ...counts() });
     };
@@ -144,7 +141,7 @@ export function runOverJobProcess(
         emptyOutcome(
           'failed',
           `The job process could not be started: ${(err as Error).message}.`,
-          'process_crashed',
+          'PROCESS_CRASHED',
         ),
       );
       return;
@@ -154,7 +151,7 @@ export function runOverJobProcess(
       if (!started)
         fail(
           `The job process did not start within ${Math.round(startTimeoutMs / 1000)} s.`,
-          'process_crashed',
+          'PROCESS_CRASHED',
         );
     });
 
@@ -162,7 +159,7 @@ export function runOverJobProcess(
       if (settled) return;
       const parsed = fromJobProcess.safeParse(raw);
       if (!parsed.success) {
-        fail('The job process sent a message that breaks the protocol; the job was stopped.', 'internal');
+        fail('The job process sent a message that breaks the protocol; the job was stopped.', 'INTERNAL');
         return;
       }
       const m = parsed.data;
@@ -170,7 +167,7 @@ export function runOverJobProcess(
         if (started) return;
         started = true;
         if (m.protocol !== JOB_PROTOCOL_VERSION) {
-          fail('The job process speaks another protocol version (a mixed installation?).', 'internal');
+          fail('The job process speaks another protocol version (a mixed installation?).', 'INTERNAL');
           return;
         }
         send({ type: 'run', requestId, request });
@@ -182,6 +179,8 @@ export function runOverJobProcess(
         guard(() => handlers.onProgress(m.progress));
       } else if (m.type === 'log') {
         guard(() => handlers.onLog({ level: m.level, path: m.path, message: m.message }));
+      } else if (m.type === 'problem') {
+        guard(() => handlers.onProblem?.(m.problem));
       } else {
         settle(m.outcome);
         send({ type: 'exit' });
@@ -208,7 +207,7 @@ export function runOverJobProcess(
       fail(
         `The job process stopped unexpectedly (${how}) before ${what} finished. ` +
           'Nothing already stored in the vault was lost; run it again.',
-        'process_crashed',
+        'PROCESS_CRASHED',
       );
     });
   });

@@ -4,8 +4,13 @@
  */
 import path from 'node:path';
 import type { Repository } from '../../src-engine/index';
-import type { JobOutcome, JobRequest, LsEntry, SnapshotInfo } from '../../src-shared/job-protocol';
-import { emptyOutcome } from '../services/backup/engine-runner';
+import {
+  emptyOutcome,
+  type JobOutcome,
+  type JobRequest,
+  type LsEntry,
+  type SnapshotInfo,
+} from '../../src-shared/job-protocol';
 import { formatCount } from './format';
 import type { JobContext } from './job-context';
 import { openRepository } from './repository-ops';
@@ -65,7 +70,7 @@ export async function snapshotsOp(
   }
   return {
     ...emptyOutcome('success', `${formatCount(snapshots.length, 'backup')} in the vault.`, null),
-    value: { snapshots },
+    value: { op: 'snapshots', snapshots },
   };
 }
 
@@ -82,7 +87,7 @@ export async function lsOp(request: Extract<JobRequest, { op: 'ls' }>, ctx: JobC
   for (const name of folder.split('/').filter(Boolean)) {
     const node = tree.nodes.find((n) => n.name === name);
     if (node?.type !== 'dir' || !node.subtree) {
-      return emptyOutcome('failed', `${folder} is not a folder in this backup.`, 'not_found');
+      return emptyOutcome('failed', `${folder} is not a folder in this backup.`, 'NOT_FOUND');
     }
     tree = await repo.readTree(node.subtree);
   }
@@ -96,6 +101,6 @@ export async function lsOp(request: Extract<JobRequest, { op: 'ls' }>, ctx: JobC
   }));
   return {
     ...emptyOutcome('success', `${formatCount(entries.length, 'entry', 'entries')} in ${folder}.`, null),
-    value: { entries },
+    value: { op: 'ls', entries },
   };
 }

@@ -9,14 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ForkedEngineRunner } from '../../src-main/adapters/forked-engine-runner';
-import {
-  emptyOutcome,
-  type EngineRunHandlers,
-  type EngineRunner,
-} from '../../src-main/services/backup/engine-runner';
+import type { EngineRunHandlers, EngineRunner } from '../../src-main/services/backup/engine-runner';
 import { JobHistoryStore } from '../../src-main/services/backup/job-history-store';
 import { JobQueue, WAIT_FOR_PASSWORD_MS, type JobSpec } from '../../src-main/services/backup/job-queue';
-import type { JobOutcome, JobRequest } from '../../src-shared/job-protocol';
+import { emptyOutcome, type JobOutcome, type JobRequest } from '../../src-shared/job-protocol';
 import { ManualClock } from './fakes';
 
 interface Pending {

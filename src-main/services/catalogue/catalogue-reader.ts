@@ -21,7 +21,7 @@ import type {
   SnapshotRef,
 } from '../../../src-shared/ipc-contract';
 import { ServiceError } from '../service-error';
-import { ENTRY_TYPES, openCatalogueForReading } from './catalogue-file';
+import { ENTRY_TYPES, openCatalogueForReading } from '../../catalogue/catalogue-file';
 import { foldForSearch, type SearchPattern } from './search-pattern';
 
 interface SnapshotRow {
