@@ -1,6 +1,6 @@
 /**
- * Main's read-only view of one vault's catalogue (see catalogue-file.ts for the tables): search,
- * the versions of one path, what changed between two backups, and counts. Every answer counts only
+ * Main's read-only view of one vault's catalogue (see src-main/catalogue/catalogue-file.ts for the
+ * tables): search, the versions of one path, what changed between two backups, and counts. Every answer counts only
  * the backups that still exist in the catalogue, so a backup removed by retention leaves no trace.
  * Queries go through indexes; the list of backups per lineage (small) is cached until another
  * connection (the job process) commits a change. Synchronous: main runs it in its catalogue worker
