@@ -182,6 +182,13 @@ export function runOverJobProcess(
       } else if (m.type === 'problem') {
         guard(() => handlers.onProblem?.(m.problem));
       } else {
+        if (m.outcome.value !== null && m.outcome.value.op !== request.op) {
+          fail(
+            `The job process answered with another request's result (${m.outcome.value.op}) instead of ${what}.`,
+            'INTERNAL',
+          );
+          return;
+        }
         settle(m.outcome);
         send({ type: 'exit' });
         // Done is done; a process that lingers is not waited for, but it is not left behind either.
