@@ -99,6 +99,26 @@ export default tseslint.config(
       ],
     },
   },
+  // The job process is its own process: what it shares with main lives in src-shared (contracts) or
+  // in a room of its own (src-main/catalogue), never in main's services or adapters.
+  {
+    files: ['src-main/job-process/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [noElectron],
+          patterns: [
+            {
+              regex: '^(\\.\\./)+(src-main/)?(services|adapters)(/|$)',
+              message:
+                "The job process imports nothing from main's services or adapters: move what both need to src-shared.",
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['src-renderer/**'],
     languageOptions: { globals: { ...globals.browser } },

@@ -29,7 +29,7 @@ import Database from 'better-sqlite3';
 import { CatalogueWorkerThread } from '../src-main/adapters/catalogue-worker-thread';
 import { ForkedEngineRunner } from '../src-main/adapters/forked-engine-runner';
 import { CatalogueWriter, byTime, lineageOf } from '../src-main/job-process/catalogue-writer';
-import { createCatalogue } from '../src-main/services/catalogue/catalogue-file';
+import { createCatalogue } from '../src-main/catalogue/catalogue-file';
 import { CatalogueReader } from '../src-main/services/catalogue/catalogue-reader';
 import { compileSearchPattern } from '../src-main/services/catalogue/search-pattern';
 import { LocalFolderStorage, Repository } from '../src-engine/index';

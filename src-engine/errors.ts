@@ -6,15 +6,18 @@ export type { EngineErrorCode } from '../src-shared/engine-records';
 export class EngineError extends Error {
   /** The HTTP status behind a storage server's refusal (401, 404, 507, ...), where there is one. */
   readonly status: number | undefined;
+  /** What the storage server said with its refusal (its reply's text), where it said something. */
+  readonly serverWords: string | undefined;
 
   constructor(
     readonly code: EngineErrorCode,
     message: string,
-    options?: { cause?: unknown; status?: number },
+    options?: { cause?: unknown; status?: number; serverWords?: string },
   ) {
     super(message, options);
     this.name = 'EngineError';
     this.status = options?.status;
+    this.serverWords = options?.serverWords;
   }
 }
 

@@ -26,6 +26,7 @@ import { CatalogueWorkerThread, type CatalogueWorkerOptions } from './adapters/c
 import { Argon2WorkerThread, type Argon2WorkerOptions } from './adapters/argon2-worker-thread';
 import { AccountKeyMemory } from './services/account/account-key-memory';
 import { AccountKeyService } from './services/account/account-key-service';
+import { catalogueFileFor } from './catalogue/catalogue-file';
 import { CatalogueService } from './services/catalogue/catalogue-service';
 import { ComputerProfileService } from './services/account-vaults/computer-profile-service';
 import { DirectoryState } from './services/account-vaults/directory-state';
@@ -235,6 +236,7 @@ export function composeServices(ports: Ports): Services {
     hostName: ports.deviceName,
     verifyAccountPassword: (password) =>
       lock.withSession((s) => client.verifyPassword(s.serverUrl, s.username, password)),
+    catalogueFile: (vaultId) => catalogueFileFor(ports.dataDir, vaultId),
   });
 
   const catalogue = new CatalogueService({

@@ -1,8 +1,12 @@
 /**
  * Jobs as the history and the renderer see them: one run of backup, restore, verify, retention or
- * catalogue (bringing the file catalogue up to date),
- * its outcome, counts, and its log. Shared by main's JobHistoryStore, the IPC contract and the page.
+ * catalogue (bringing the file catalogue up to date), its outcome, counts, and its log. A backup's
+ * clean-up of old backups and search-index update are phases of its own row, not jobs of their own.
+ * Shared by main's JobHistoryStore, the IPC contract and the page.
  */
+import type { BackupPhase } from './job-protocol';
+
+export type { BackupPhase } from './job-protocol';
 export const JOB_KINDS = ['backup', 'restore', 'verify', 'retention', 'catalogue'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
@@ -55,6 +59,12 @@ export interface JobRecord {
   bytesDone: number;
   /** Bytes added to the vault after deduplication and compression (backup). */
   bytesAdded: number;
+  /** Backup: files new, changed and unchanged since the item's previous backup; null when not known. */
+  filesNew: number | null;
+  filesChanged: number | null;
+  filesUnmodified: number | null;
+  /** Backup: the phases run after its snapshot was saved (clean-up, search index), in order. */
+  phases: BackupPhase[];
 }
 
 /** What identifies a job when it is queued; everything else starts empty. */
@@ -77,6 +87,10 @@ export function newJobRecord(fields: NewJobFields): JobRecord {
     bytesTotal: 0,
     bytesDone: 0,
     bytesAdded: 0,
+    filesNew: null,
+    filesChanged: null,
+    filesUnmodified: null,
+    phases: [],
   };
 }
 

@@ -14,6 +14,7 @@
  */
 import { z } from 'zod';
 import { base64urlOf, keyId, vaultRecord } from './account-keys';
+import { ENGINE_ERROR_CODES, engineProblem } from './engine-records';
 import { engineEnvelope } from './repository-key-files';
 
 export const JOB_PROTOCOL_VERSION = 1;
@@ -53,6 +54,8 @@ export const keepPolicy = z
   })
   .strict();
 
+export type KeepPolicy = z.infer<typeof keepPolicy>;
+
 /** What a job process can be asked to do. Long jobs and short queries share one shape. */
 export const jobRequest = z.discriminatedUnion('op', [
   /** Create a new repository (vault "new") and answer its id. */
@@ -69,6 +72,13 @@ export const jobRequest = z.discriminatedUnion('op', [
       /** "item:<item id>", so a vault shared by several items keeps their snapshots apart. */
       tags: z.array(z.string()),
       host: z.string().min(1),
+      /**
+       * Phases run in the same process right after a backup that saved a snapshot, with the
+       * repository already open: the item's retention policy (forget, then prune), then the vault's
+       * file catalogue brought up to date. A phase that fails leaves the backup saved (a warning).
+       */
+      retention: z.object({ tag: z.string(), policy: keepPolicy, prune: z.boolean() }).strict().optional(),
+      catalogueFile: z.string().min(1).max(4096).optional(),
     })
     .strict(),
   z
@@ -213,13 +223,69 @@ export const lsEntry = z
   .strict();
 export type LsEntry = z.infer<typeof lsEntry>;
 
-/** The outcome of a request. Counts are those of JobRecord; `value` carries a query's answer. */
+/**
+ * Why a job failed: the engine's error codes (src-shared/engine-records.ts), and the two that only
+ * the job process or main can give: the process died before it answered, or a bug.
+ */
+export const JOB_ERROR_CODES = [...ENGINE_ERROR_CODES, 'PROCESS_CRASHED', 'INTERNAL'] as const;
+export const jobErrorCode = z.enum(JOB_ERROR_CODES);
+export type JobErrorCode = z.infer<typeof jobErrorCode>;
+
+const repositoryIdValue = { repositoryId: z.string() };
+
+/** A phase run inside a backup job after the snapshot was saved (its log lines are in the job's log). */
+export const backupPhase = z
+  .object({
+    phase: z.enum(['retention', 'catalogue']),
+    status: z.enum(['success', 'failed', 'cancelled']),
+    /** What it did, or why it failed, in words a person reads. */
+    message: z.string(),
+  })
+  .strict();
+export type BackupPhase = z.infer<typeof backupPhase>;
+
+/** A request's own answer, keyed by its op, so a caller reads exactly the shape its op gives. */
+export const jobValue = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('init'), ...repositoryIdValue }).strict(),
+  z.object({ op: z.literal('open'), ...repositoryIdValue }).strict(),
+  z.object({ op: z.literal('rekey'), ...repositoryIdValue }).strict(),
+  z
+    .object({
+      op: z.literal('backup'),
+      filesNew: z.number().nonnegative(),
+      filesChanged: z.number().nonnegative(),
+      filesUnmodified: z.number().nonnegative(),
+      phases: z.array(backupPhase),
+    })
+    .strict(),
+  z.object({ op: z.literal('snapshots'), snapshots: z.array(snapshotInfo) }).strict(),
+  z.object({ op: z.literal('ls'), entries: z.array(lsEntry) }).strict(),
+  z
+    .object({ op: z.literal('retention'), forgotten: z.number(), kept: z.number(), prunedBytes: z.number() })
+    .strict(),
+  /** What was written (`kept`: it was there already; `none`: no envelope asked). */
+  z
+    .object({
+      op: z.literal('accountSlot'),
+      ...repositoryIdValue,
+      accountSlot: z.enum(['written', 'kept']),
+      envelope: z.enum(['written', 'kept', 'none']),
+    })
+    .strict(),
+  /** Snapshots added and dropped, and how many the catalogue now holds. */
+  z
+    .object({ op: z.literal('catalogue'), added: z.number(), dropped: z.number(), catalogued: z.number() })
+    .strict(),
+]);
+export type JobValue = z.infer<typeof jobValue>;
+
+/** The outcome of a request. Counts are those of JobRecord; `value` carries the op's own answer. */
 export const jobOutcome = z
   .object({
     status: z.enum(['success', 'warning', 'failed', 'cancelled']),
     message: z.string(),
-    /** Machine-readable failure: 'wrong_password', 'not_a_repository', 'already_exists', 'locked', 'io', 'internal'. */
-    errorCode: z.string().nullable(),
+    /** Why it failed; null when it did not. */
+    errorCode: jobErrorCode.nullable(),
     snapshotId: z.string().nullable(),
     filesTotal: z.number().nonnegative(),
     filesDone: z.number().nonnegative(),
@@ -230,27 +296,46 @@ export const jobOutcome = z
     /** Backup: files new and changed since the parent snapshot (for the server's job report). */
     filesNew: z.number().nonnegative().optional(),
     filesChanged: z.number().nonnegative().optional(),
-    value: z
-      .union([
-        z.object({ repositoryId: z.string() }).strict(),
-        z.object({ snapshots: z.array(snapshotInfo) }).strict(),
-        z.object({ entries: z.array(lsEntry) }).strict(),
-        z.object({ forgotten: z.number(), kept: z.number(), prunedBytes: z.number() }).strict(),
-        /** accountSlot: what was written (`kept`: it was there already; `none`: no envelope asked). */
-        z
-          .object({
-            repositoryId: z.string(),
-            accountSlot: z.enum(['written', 'kept']),
-            envelope: z.enum(['written', 'kept', 'none']),
-          })
-          .strict(),
-        /** catalogue: snapshots added and dropped, and how many it now holds. */
-        z.object({ added: z.number(), dropped: z.number(), catalogued: z.number() }).strict(),
-      ])
-      .nullable(),
+    value: jobValue.nullable(),
   })
   .strict();
 export type JobOutcome = z.infer<typeof jobOutcome>;
+
+/** An outcome with no counts: the base of failed and cancelled outcomes made outside the engine. */
+export function emptyOutcome(
+  status: JobOutcome['status'],
+  message: string,
+  errorCode: JobErrorCode | null,
+): JobOutcome {
+  return {
+    status,
+    message,
+    errorCode,
+    snapshotId: null,
+    filesTotal: 0,
+    filesDone: 0,
+    filesFailed: 0,
+    bytesTotal: 0,
+    bytesDone: 0,
+    bytesAdded: 0,
+    value: null,
+  };
+}
+
+/**
+ * The answer of a successful request of `op`; throws when the outcome carries another op's answer
+ * or none, which is a bug between main and the job process, never an empty answer.
+ */
+export function outcomeValue<Op extends JobValue['op']>(
+  outcome: JobOutcome,
+  op: Op,
+): Extract<JobValue, { op: Op }> {
+  const value = outcome.value;
+  if (value?.op !== op) {
+    throw new Error(`The job process answered ${value ? `a ${value.op}` : 'nothing'} to a ${op} request.`);
+  }
+  return value as Extract<JobValue, { op: Op }>;
+}
 
 export const fromJobProcess = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready'), protocol: z.literal(JOB_PROTOCOL_VERSION) }).strict(),
@@ -264,6 +349,8 @@ export const fromJobProcess = z.discriminatedUnion('type', [
       message: z.string().max(8192),
     })
     .strict(),
+  /** One of the engine's problem records (a file not stored or not restored, metadata not set, a note). */
+  z.object({ type: z.literal('problem'), requestId: z.string(), problem: engineProblem }).strict(),
   z.object({ type: z.literal('done'), requestId: z.string(), outcome: jobOutcome }).strict(),
 ]);
 export type FromJobProcess = z.infer<typeof fromJobProcess>;

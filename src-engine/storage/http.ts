@@ -241,8 +241,8 @@ export class RestHttpStorage implements Storage {
       case 507:
         throw new EngineError(
           'QUOTA',
-          `the server's storage is full (507: the account's quota or the server's disk) while ${what} ${where}`,
-          { status },
+          `the server's storage is full (507${text ? `: ${text}` : ''}) while ${what} ${where}`,
+          { status, serverWords: text || undefined },
         );
       default:
         throw new EngineError('IO', `${what} ${where} failed: HTTP ${status} ${text}`, { status });

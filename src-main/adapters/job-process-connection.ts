@@ -8,16 +8,13 @@
 import crypto from 'node:crypto';
 import {
   JOB_PROTOCOL_VERSION,
+  emptyOutcome,
   fromJobProcess,
   type JobOutcome,
   type JobRequest,
   type ToJobProcess,
 } from '../../src-shared/job-protocol';
-import {
-  emptyOutcome,
-  type EngineRunHandlers,
-  type JobProgressMessage,
-} from '../services/backup/engine-runner';
+import type { EngineRunHandlers, JobProgressMessage } from '../services/backup/engine-runner';
 import type { SessionProcess } from '../services/backup/repository-sessions';
 
 /** One started job process, as the two adapters expose it. */
@@ -120,7 +117,7 @@ export function runOverJobProcess(
         /* ignored: progress and log are best effort */
       }
     };
-    const fail = (message: string, errorCode: 'process_crashed' | 'internal') => {
+    const fail = (message: string, errorCode: 'PROCESS_CRASHED' | 'INTERNAL') => {
       kill();
       settle({ ...emptyOutcome('failed', message, errorCode), ...counts() });
     };
@@ -145,7 +142,7 @@ export function runOverJobProcess(
         emptyOutcome(
           'failed',
           `The job process could not be started: ${(err as Error).message}.`,
-          'process_crashed',
+          'PROCESS_CRASHED',
         ),
       );
       return;
@@ -155,7 +152,7 @@ export function runOverJobProcess(
       if (!started)
         fail(
           `The job process did not start within ${Math.round(startTimeoutMs / 1000)} s.`,
-          'process_crashed',
+          'PROCESS_CRASHED',
         );
     });
 
@@ -163,7 +160,7 @@ export function runOverJobProcess(
       if (settled) return;
       const parsed = fromJobProcess.safeParse(raw);
       if (!parsed.success) {
-        fail('The job process sent a message that breaks the protocol; the job was stopped.', 'internal');
+        fail('The job process sent a message that breaks the protocol; the job was stopped.', 'INTERNAL');
         return;
       }
       const m = parsed.data;
@@ -171,7 +168,7 @@ export function runOverJobProcess(
         if (started) return;
         started = true;
         if (m.protocol !== JOB_PROTOCOL_VERSION) {
-          fail('The job process speaks another protocol version (a mixed installation?).', 'internal');
+          fail('The job process speaks another protocol version (a mixed installation?).', 'INTERNAL');
           return;
         }
         send({ type: 'run', requestId, request });
@@ -183,7 +180,16 @@ export function runOverJobProcess(
         guard(() => handlers.onProgress(m.progress));
       } else if (m.type === 'log') {
         guard(() => handlers.onLog({ level: m.level, path: m.path, message: m.message }));
+      } else if (m.type === 'problem') {
+        guard(() => handlers.onProblem?.(m.problem));
       } else {
+        if (m.outcome.value !== null && m.outcome.value.op !== request.op) {
+          fail(
+            `The job process answered with another request's result (${m.outcome.value.op}) instead of ${what}.`,
+            'INTERNAL',
+          );
+          return;
+        }
         settle(m.outcome);
         send({ type: 'exit' });
         // Done is done; a process that lingers is not waited for, but it is not left behind either.
@@ -209,7 +215,7 @@ export function runOverJobProcess(
       fail(
         `The job process stopped unexpectedly (${how}) before ${what} finished. ` +
           'Nothing already stored in the vault was lost; run it again.',
-        'process_crashed',
+        'PROCESS_CRASHED',
       );
     });
   });
@@ -280,7 +286,7 @@ export class JobProcessSession implements SessionProcess {
   async run(request: JobRequest, handlers: EngineRunHandlers, signal: AbortSignal): Promise<JobOutcome> {
     if (signal.aborted) return emptyOutcome('cancelled', 'Cancelled before it started.', null);
     if (this.current)
-      return emptyOutcome('failed', 'The vault session is busy with another request.', 'internal');
+      return emptyOutcome('failed', 'The vault session is busy with another request.', 'INTERNAL');
     if (!(await this.ready())) return this.goneOutcome(request, undefined);
     return new Promise<JobOutcome>((resolve) => {
       const requestId = crypto.randomUUID();
@@ -353,6 +359,11 @@ export class JobProcessSession implements SessionProcess {
       guard(() => c.handlers.onProgress(m.progress));
     } else if (m.type === 'log') {
       guard(() => c.handlers.onLog({ level: m.level, path: m.path, message: m.message }));
+    } else if (m.type === 'problem') {
+      guard(() => c.handlers.onProblem?.(m.problem));
+    } else if (m.outcome.value !== null && m.outcome.value.op !== c.request.op) {
+      // Another request's result: the session can no longer be trusted to answer this one.
+      this.stop('sent a message that breaks the protocol');
     } else {
       c.resolve(m.outcome);
     }
@@ -406,7 +417,7 @@ export class JobProcessSession implements SessionProcess {
       ...emptyOutcome(
         'failed',
         `The vault's job process ${this.goneHow || 'stopped'} before ${what} finished. Nothing in the vault changed; try again.`,
-        this.goneHow.includes('protocol') ? 'internal' : 'process_crashed',
+        this.goneHow.includes('protocol') ? 'INTERNAL' : 'PROCESS_CRASHED',
       ),
       ...counts,
     };

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { CatalogueUnusableError } from '../services/catalogue/catalogue-file';
+import { CatalogueUnusableError } from '../catalogue/catalogue-file';
 import { CatalogueReader } from '../services/catalogue/catalogue-reader';
 import { ServiceError } from '../services/service-error';
 import {

@@ -6,7 +6,7 @@
  * (an SQLite error while reading: the file is damaged).
  */
 import type { IpcErrorCode } from '../../src-shared/ipc-contract';
-import { CatalogueUnusableError } from '../services/catalogue/catalogue-file';
+import { CatalogueUnusableError } from '../catalogue/catalogue-file';
 import type { CatalogueReader } from '../services/catalogue/catalogue-reader';
 import type { SearchPattern } from '../services/catalogue/search-pattern';
 import { ServiceError } from '../services/service-error';

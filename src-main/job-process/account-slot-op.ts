@@ -6,10 +6,9 @@
  */
 import { fromBase64url } from '../../src-shared/account-crypto';
 import type { VaultRecord } from '../../src-shared/account-keys';
-import type { JobOutcome, JobRequest } from '../../src-shared/job-protocol';
+import { emptyOutcome, type JobOutcome, type JobRequest } from '../../src-shared/job-protocol';
 import { EngineError, readEnvelope, writeEnvelope } from '../../src-engine/index';
-import { emptyOutcome } from '../services/backup/engine-runner';
-import { repoPlace } from '../services/backup/repo-location';
+import { repoPlace } from '../../src-shared/repo-location';
 import type { JobContext } from './job-context';
 import { openRepository } from './repository-ops';
 
@@ -58,7 +57,7 @@ export async function accountSlotOp(
     }
     return {
       ...emptyOutcome('success', `The vault's account entry ${place} is up to date.`, null),
-      value: { repositoryId: repo.config.id, accountSlot, envelope },
+      value: { op: 'accountSlot', repositoryId: repo.config.id, accountSlot, envelope },
     };
   } finally {
     key.slotKey.fill(0);

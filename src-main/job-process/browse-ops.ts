@@ -5,8 +5,13 @@
  */
 import path from 'node:path';
 import type { Repository } from '../../src-engine/index';
-import type { JobOutcome, JobRequest, LsEntry, SnapshotInfo } from '../../src-shared/job-protocol';
-import { emptyOutcome } from '../services/backup/engine-runner';
+import {
+  emptyOutcome,
+  type JobOutcome,
+  type JobRequest,
+  type LsEntry,
+  type SnapshotInfo,
+} from '../../src-shared/job-protocol';
 import { formatCount } from './format';
 import type { JobContext } from './job-context';
 import type { ListedSnapshot, RepositoryHolder, SnapshotTotals } from './opened-repository';
@@ -105,7 +110,7 @@ export async function snapshotsOp(
   opened.warmIndex();
   return {
     ...emptyOutcome('success', `${formatCount(snapshots.length, 'backup')} in the vault.`, null),
-    value: { snapshots },
+    value: { op: 'snapshots', snapshots },
   };
 }
 
@@ -127,7 +132,7 @@ export async function lsOp(
   for (const name of folder.split('/').filter(Boolean)) {
     const node = tree.nodes.find((n) => n.name === name);
     if (node?.type !== 'dir' || !node.subtree) {
-      return emptyOutcome('failed', `${folder} is not a folder in this backup.`, 'not_found');
+      return emptyOutcome('failed', `${folder} is not a folder in this backup.`, 'NOT_FOUND');
     }
     tree = await repo.readTree(node.subtree);
   }
@@ -141,6 +146,6 @@ export async function lsOp(
   }));
   return {
     ...emptyOutcome('success', `${formatCount(entries.length, 'entry', 'entries')} in ${folder}.`, null),
-    value: { entries },
+    value: { op: 'ls', entries },
   };
 }

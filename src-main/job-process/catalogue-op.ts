@@ -6,12 +6,12 @@
  * from elsewhere). `rebuild`, or a catalogue found damaged, foreign or from another repository,
  * starts from an empty file.
  */
-import type { JobOutcome, JobRequest } from '../../src-shared/job-protocol';
-import { openCatalogueForWriting } from '../services/catalogue/catalogue-file';
-import { emptyOutcome } from '../services/backup/engine-runner';
+import { emptyOutcome, type JobOutcome, type JobRequest } from '../../src-shared/job-protocol';
+import { openCatalogueForWriting } from '../catalogue/catalogue-file';
 import { CatalogueWriter, byTime, lineageOf, type LineageRow, type RepoSnapshot } from './catalogue-writer';
 import { formatCount } from './format';
 import type { JobContext } from './job-context';
+import type { Repository } from '../../src-engine/index';
 import { openRepository } from './repository-ops';
 
 export async function catalogueOp(
@@ -20,8 +20,35 @@ export async function catalogueOp(
 ): Promise<JobOutcome> {
   const repo = await openRepository(request, ctx);
   await repo.loadIndex({ recover: false });
+  const r = await updateCatalogue(repo, request.catalogueFile, request.rebuild, ctx);
+  return {
+    ...emptyOutcome('success', r.message, null),
+    filesTotal: r.added,
+    filesDone: r.added,
+    value: { op: 'catalogue', added: r.added, dropped: r.dropped, catalogued: r.catalogued },
+  };
+}
+
+export interface CatalogueResult {
+  added: number;
+  dropped: number;
+  catalogued: number;
+  /** What was done, in one sentence (also the last line logged). */
+  message: string;
+}
+
+/**
+ * Brings the catalogue file up to date with an opened repository whose index is loaded: the
+ * `catalogue` op, and the search-index phase of a backup.
+ */
+export async function updateCatalogue(
+  repo: Repository,
+  catalogueFile: string,
+  rebuild: boolean,
+  ctx: JobContext,
+): Promise<CatalogueResult> {
   const inRepo = await repo.listSnapshots();
-  const opened = openCatalogueForWriting(request.catalogueFile, repo.config.id, request.rebuild);
+  const opened = openCatalogueForWriting(catalogueFile, repo.config.id, rebuild);
   if (opened.recreated === 'damaged') {
     ctx.log(
       'warning',
@@ -123,12 +150,7 @@ export async function catalogueOp(
         ? `The file catalogue is up to date (${formatCount(count, 'backup')}).`
         : `File catalogue updated: ${formatCount(done, 'backup')} added, ${gone.length} removed; ${formatCount(count, 'backup')} catalogued.`;
     ctx.log('info', null, message);
-    return {
-      ...emptyOutcome('success', message, null),
-      filesTotal: total,
-      filesDone: done,
-      value: { added: done, dropped: gone.length, catalogued: count },
-    };
+    return { added: done, dropped: gone.length, catalogued: count, message };
   } finally {
     db.close();
   }

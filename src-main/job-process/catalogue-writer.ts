@@ -1,5 +1,5 @@
 /**
- * Writes a vault's file catalogue (tables: src-main/services/catalogue/catalogue-file.ts) in the
+ * Writes a vault's file catalogue (tables: src-main/catalogue/catalogue-file.ts) in the
  * job process. A backup is appended to its lineage folder by folder, from its root tree down:
  * each entry is compared with the folder's listing in the lineage's head (catalogue-listing.ts);
  * unchanged, nothing is written (and an unchanged folder is not read at all: nothing below it
@@ -15,7 +15,7 @@ import {
   type Snapshot,
   type TreeNode,
 } from '../../src-engine/index';
-import { ENTRY_TYPES } from '../services/catalogue/catalogue-file';
+import { ENTRY_TYPES } from '../catalogue/catalogue-file';
 import {
   TOKEN_BYTES,
   encodeListing,

@@ -16,7 +16,7 @@ import {
   type JobRequest,
 } from '../../src-shared/job-protocol';
 import { EngineError } from '../../src-engine/index';
-import { emptyOutcome } from '../services/backup/engine-runner';
+import { emptyOutcome } from '../../src-shared/job-protocol';
 import { describeFailure, failureOutcome } from './failure';
 import { JobContext } from './job-context';
 import { RepositoryHolder } from './opened-repository';
@@ -57,7 +57,7 @@ function start(requestId: string, request: JobRequest): void {
     send({
       type: 'done',
       requestId,
-      outcome: emptyOutcome('failed', 'The job process is already running a job.', 'internal'),
+      outcome: emptyOutcome('failed', 'The job process is already running a job.', 'INTERNAL'),
     });
     return;
   }
@@ -65,6 +65,7 @@ function start(requestId: string, request: JobRequest): void {
   const ctx = new JobContext(controller.signal, {
     progress: (progress) => send({ type: 'progress', requestId, progress }),
     log: (level, path, message) => send({ type: 'log', requestId, level, path, message }),
+    problem: (problem) => send({ type: 'problem', requestId, problem }),
   });
   const job = { requestId, request, controller, ctx };
   current = job;
@@ -97,7 +98,7 @@ port.onMessage((raw) => {
       send({
         type: 'done',
         requestId,
-        outcome: emptyOutcome('failed', describeInvalid(parsed.error.issues), 'invalid_argument'),
+        outcome: emptyOutcome('failed', describeInvalid(parsed.error.issues), 'INVALID_ARGUMENT'),
       });
     }
     return;
@@ -127,7 +128,7 @@ function fatal(err: unknown): void {
   current = undefined;
   const msg = err instanceof Error ? err.message : String(err);
   const outcome = {
-    ...emptyOutcome('failed', `The job process failed: ${msg}`, 'internal'),
+    ...emptyOutcome('failed', `The job process failed: ${msg}`, 'INTERNAL'),
     ...job.ctx.countsSoFar(),
   };
   port.sendAndExit({ type: 'done', requestId: job.requestId, outcome } satisfies FromJobProcess, 1);

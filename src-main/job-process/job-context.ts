@@ -1,6 +1,6 @@
 /**
- * What an operation of the job process reports through: throttled progress, log entries, the file
- * problems the engine reports (counted, so a partial snapshot says how many files it lacks), and
+ * What an operation of the job process reports through: throttled progress, log entries, the
+ * engine's problem records (passed on as records, and those that left a file out counted), and
  * the cancel signal. It remembers the latest counts, so a job that fails or is cancelled half-way
  * still reports how far it got.
  */
@@ -8,7 +8,6 @@ import type { JobOutcome, progressMessage } from '../../src-shared/job-protocol'
 import type { z } from 'zod';
 import { EngineError, type TransferProgress } from '../../src-engine/index';
 import type { EngineProblem } from '../../src-shared/engine-records';
-import { fileProblem } from './engine-warnings';
 import { ProgressThrottle } from './progress-throttle';
 
 export type ProgressMessage = z.infer<typeof progressMessage>;
@@ -35,6 +34,8 @@ export function transferProgress(
 export interface JobReporter {
   progress(p: ProgressMessage): void;
   log(level: LogLevel, path: string | null, message: string): void;
+  /** One of the engine's problem records, passed on as it is. */
+  problem(p: EngineProblem): void;
 }
 
 /** Log lines are bounded by the protocol (8 KiB); a longer engine message is cut, never dropped. */
@@ -70,11 +71,10 @@ export class JobContext {
     this.reporter.log(level, path, message.length > MAX_LOG ? `${message.slice(0, MAX_LOG)}…` : message);
   }
 
-  /** One of the engine's problem records: logged with its path, counted if a file is missing. */
+  /** One of the engine's problem records: passed on to main, and counted if it left a file out. */
   engineProblem(p: EngineProblem): void {
-    const w = fileProblem(p);
-    if (w.fileMissing) this.filesFailed++;
-    this.log(w.note ? 'info' : 'warning', w.path, w.reason);
+    if (p.kind === 'not-stored' || p.kind === 'not-restored') this.filesFailed++;
+    this.reporter.problem(p.reason.length > MAX_LOG ? { ...p, reason: `${p.reason.slice(0, MAX_LOG)}…` } : p);
   }
 
   /** Throws the engine's cancel error when cancel was asked; for engine calls that take no signal. */

@@ -1,8 +1,12 @@
 /** Creating and opening a vault's repository: `init`, `open`, and the opening every other op starts with. */
 import { LocalFolderStorage, Repository, RestHttpStorage, type Storage } from '../../src-engine/index';
-import type { JobOutcome, JobRequest, RepoLocation } from '../../src-shared/job-protocol';
-import { emptyOutcome } from '../services/backup/engine-runner';
-import { repoPlace } from '../services/backup/repo-location';
+import {
+  emptyOutcome,
+  type JobOutcome,
+  type JobRequest,
+  type RepoLocation,
+} from '../../src-shared/job-protocol';
+import { repoPlace } from '../../src-shared/repo-location';
 import type { JobContext } from './job-context';
 
 /** The one place a RepoLocation becomes the engine's Storage. */
@@ -31,7 +35,7 @@ export async function initOp(
   ctx.log('info', null, message);
   return {
     ...emptyOutcome('success', message, null),
-    value: { repositoryId: repo.config.id },
+    value: { op: request.op, repositoryId: repo.config.id },
   };
 }
 
@@ -42,7 +46,7 @@ export async function openOp(
   const repo = await openRepository(request, ctx);
   return {
     ...emptyOutcome('success', `Opened the vault ${repoPlace(request.repo)}.`, null),
-    value: { repositoryId: repo.config.id },
+    value: { op: request.op, repositoryId: repo.config.id },
   };
 }
 
@@ -59,5 +63,5 @@ export async function rekeyOp(
   await repo.removeKey(old);
   const message = `Replaced the vault's password key ${repoPlace(request.repo)}.`;
   ctx.log('info', null, message);
-  return { ...emptyOutcome('success', message, null), value: { repositoryId: repo.config.id } };
+  return { ...emptyOutcome('success', message, null), value: { op: 'rekey', repositoryId: repo.config.id } };
 }

@@ -4,9 +4,16 @@
  * host and set of paths, so one computer's policy never removes another's backups. Forget holds an
  * exclusive lock; prune takes its own. Stale locks of a crashed job are broken.
  */
-import { applyPolicy, groupSnapshots, policyIsEmpty, prune, type KeepPolicy } from '../../src-engine/index';
-import type { JobOutcome, JobRequest } from '../../src-shared/job-protocol';
-import { emptyOutcome } from '../services/backup/engine-runner';
+import {
+  EngineError,
+  applyPolicy,
+  groupSnapshots,
+  policyIsEmpty,
+  prune,
+  type KeepPolicy,
+  type Repository,
+} from '../../src-engine/index';
+import { emptyOutcome, type JobOutcome, type JobRequest } from '../../src-shared/job-protocol';
 import { formatBytes, formatCount } from './format';
 import type { JobContext } from './job-context';
 import { openRepository } from './repository-ops';
@@ -15,15 +22,47 @@ export async function retentionOp(
   request: Extract<JobRequest, { op: 'retention' }>,
   ctx: JobContext,
 ): Promise<JobOutcome> {
-  const policy: KeepPolicy = { ...request.policy };
-  if (policyIsEmpty(policy)) {
-    return emptyOutcome(
-      'failed',
-      'The retention policy keeps nothing; refusing to remove every backup (choose "Keep everything" instead).',
-      'invalid_argument',
-    );
-  }
+  if (policyIsEmpty({ ...request.policy })) return emptyOutcome('failed', KEEPS_NOTHING, 'INVALID_ARGUMENT');
   const repo = await openRepository(request, ctx);
+  const r = await applyRetention(repo, request, ctx);
+  return {
+    ...emptyOutcome('success', r.message, null),
+    filesTotal: r.forgotten,
+    filesDone: r.forgotten,
+    value: { op: 'retention', forgotten: r.forgotten, kept: r.kept, prunedBytes: r.prunedBytes },
+  };
+}
+
+const KEEPS_NOTHING =
+  'The retention policy keeps nothing; refusing to remove every backup (choose "Keep everything" instead).';
+
+export interface RetentionParams {
+  /** Only snapshots with this tag are considered ("item:<id>"). */
+  tag: string;
+  policy: KeepPolicy;
+  prune: boolean;
+}
+
+export interface RetentionResult {
+  forgotten: number;
+  kept: number;
+  prunedBytes: number;
+  /** What was done, in one sentence (also the last line logged). */
+  message: string;
+}
+
+/**
+ * Forgets what the policy does not keep in an opened repository, then prunes: the `retention` op, and
+ * the clean-up phase of a backup. Throws an EngineError (INVALID_ARGUMENT for a policy that keeps
+ * nothing, CANCELLED, or the repository's own) when it cannot.
+ */
+export async function applyRetention(
+  repo: Repository,
+  params: RetentionParams,
+  ctx: JobContext,
+): Promise<RetentionResult> {
+  const policy: KeepPolicy = { ...params.policy };
+  if (policyIsEmpty(policy)) throw new EngineError('INVALID_ARGUMENT', KEEPS_NOTHING);
   const progress = (done: number, total: number) =>
     ctx.progress({
       phase: 'retention',
@@ -40,7 +79,7 @@ export async function retentionOp(
   let kept = 0;
   const lock = await repo.lock(true, 'forget', { breakStale: true });
   try {
-    const mine = (await repo.listSnapshots()).filter((s) => s.tags.includes(request.tag));
+    const mine = (await repo.listSnapshots()).filter((s) => s.tags.includes(params.tag));
     for (const group of groupSnapshots(mine).values()) {
       const r = applyPolicy(group, policy);
       removed.push(...r.remove.map((s) => s.id));
@@ -58,7 +97,7 @@ export async function retentionOp(
   }
 
   let prunedBytes = 0;
-  if (request.prune && removed.length > 0) {
+  if (params.prune && removed.length > 0) {
     const r = await prune(repo, {
       breakLock: true,
       // Prune deletes nothing until its new index is written, so stopping between packs is safe.
@@ -78,12 +117,7 @@ export async function retentionOp(
     removed.length === 0
       ? `Retention: nothing to remove; ${formatCount(kept, 'backup')} kept.`
       : `Retention: removed ${formatCount(removed.length, 'backup')}, kept ${kept}` +
-        (request.prune ? `, freed ${formatBytes(prunedBytes)}.` : '.');
+        (params.prune ? `, freed ${formatBytes(prunedBytes)}.` : '.');
   ctx.log('info', null, message);
-  return {
-    ...emptyOutcome('success', message, null),
-    filesTotal: removed.length,
-    filesDone: removed.length,
-    value: { forgotten: removed.length, kept, prunedBytes },
-  };
+  return { forgotten: removed.length, kept, prunedBytes, message };
 }

@@ -9,8 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EngineError, restore } from '../../src-engine/index';
-import type { JobOutcome, JobRequest } from '../../src-shared/job-protocol';
-import { emptyOutcome } from '../services/backup/engine-runner';
+import { emptyOutcome, type JobOutcome, type JobRequest } from '../../src-shared/job-protocol';
 import { formatBytes } from './format';
 import { transferProgress, type JobContext } from './job-context';
 import { openRepository } from './repository-ops';
@@ -30,11 +29,11 @@ export async function saveCopyOp(
     return emptyOutcome(
       'failed',
       `Save a copy as… saves exactly one file; ${request.include.length} paths were given.`,
-      'invalid_argument',
+      'INVALID_ARGUMENT',
     );
   }
   if (!path.isAbsolute(saveAs)) {
-    return emptyOutcome('failed', `Save a copy as… needs a full path, not ${saveAs}.`, 'invalid_argument');
+    return emptyOutcome('failed', `Save a copy as… needs a full path, not ${saveAs}.`, 'INVALID_ARGUMENT');
   }
   const dest = path.resolve(saveAs);
   const snapPath = normaliseSnapshotPath(request.include[0]!);
@@ -44,13 +43,13 @@ export async function saveCopyOp(
   const snap = await repo.findSnapshot(request.snapshotId);
   const node = await findNode(repo, snap.tree, snapPath);
   if (!node) {
-    return emptyOutcome('failed', `${snapPath} is not in backup ${snap.id.slice(0, 8)}.`, 'not_found');
+    return emptyOutcome('failed', `${snapPath} is not in backup ${snap.id.slice(0, 8)}.`, 'NOT_FOUND');
   }
   if (node.type !== 'file') {
     return emptyOutcome(
       'failed',
       `${snapPath} is ${node.type === 'dir' ? 'a folder' : 'not a regular file'}: Save a copy as… saves one file. Restore it to a folder instead.`,
-      'invalid_argument',
+      'INVALID_ARGUMENT',
     );
   }
   const size = node.size ?? 0;
@@ -59,7 +58,7 @@ export async function saveCopyOp(
     return emptyOutcome(
       'failed',
       `${dest} is a folder: give the name of the file to save.`,
-      'invalid_argument',
+      'INVALID_ARGUMENT',
     );
   }
   // The file at the destination stays as it is (conflict "skip"): a success that saved nothing.
@@ -95,7 +94,7 @@ export async function saveCopyOp(
       const message = `${snapPath} could not be restored (see the log): nothing was saved at ${dest}.`;
       ctx.log('error', dest, message);
       return {
-        ...emptyOutcome('failed', message, 'io'),
+        ...emptyOutcome('failed', message, 'IO'),
         ...ctx.countsSoFar(),
         snapshotId: snap.id,
         filesFailed: Math.max(1, ctx.filesFailed),

@@ -1,11 +1,10 @@
 /**
  * Verify: the structure of the vault (every index, pack header, snapshot and folder listing decrypts
  * and agrees), and with readData every byte of every pack. Problems are logged one by one, with the
- * snapshots and files a damaged pack affects; the job then fails with errorCode 'corrupt'.
+ * snapshots and files a damaged pack affects; the job then fails with errorCode 'CORRUPT'.
  */
 import { check } from '../../src-engine/index';
-import type { JobOutcome, JobRequest } from '../../src-shared/job-protocol';
-import { emptyOutcome } from '../services/backup/engine-runner';
+import { emptyOutcome, type JobOutcome, type JobRequest } from '../../src-shared/job-protocol';
 import { formatBytes, formatCount } from './format';
 import type { JobContext } from './job-context';
 import { openRepository } from './repository-ops';
@@ -71,7 +70,7 @@ export async function verifyOp(
     const more =
       result.errors.length > 1 ? ` (and ${result.errors.length - 1} more; see the log)` : ' (see the log)';
     return {
-      ...emptyOutcome('failed', `Verify found problems in the vault: ${first}${more}.`, 'corrupt'),
+      ...emptyOutcome('failed', `Verify found problems in the vault: ${first}${more}.`, 'CORRUPT'),
       ...counts,
       filesFailed: result.damagedPacks.length,
     };

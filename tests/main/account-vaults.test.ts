@@ -473,7 +473,7 @@ describe('a new computer gets the account’s backups back', { timeout: 240_000 
         { onProgress: () => {}, onLog: () => {} },
         new AbortController().signal,
       );
-      expect(opened.errorCode).toBe('wrong_password');
+      expect(opened.errorCode).toBe('WRONG_PASSWORD');
     }
 
     // And B backs the taken folders up into the same vaults.

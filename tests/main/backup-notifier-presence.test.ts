@@ -10,7 +10,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BackgroundPresence } from '../../src-main/services/backup/background-presence';
 import { BackupConfigStore } from '../../src-main/services/backup/backup-config-store';
 import { BackupNotifier, STALE_CHECK_MS } from '../../src-main/services/backup/backup-notifier';
-import { emptyOutcome, type EngineRunner } from '../../src-main/services/backup/engine-runner';
+import type { EngineRunner } from '../../src-main/services/backup/engine-runner';
+import { emptyOutcome } from '../../src-shared/job-protocol';
 import { JobHistoryStore } from '../../src-main/services/backup/job-history-store';
 import { JobQueue } from '../../src-main/services/backup/job-queue';
 import type { TrayMenu } from '../../src-main/services/ports';
@@ -81,6 +82,10 @@ function ended(status: JobRecord['status'], extra: Partial<JobRecord> = {}): Job
     bytesTotal: 0,
     bytesDone: 0,
     bytesAdded: 0,
+    filesNew: null,
+    filesChanged: null,
+    filesUnmodified: null,
+    phases: [],
     ...extra,
   };
 }

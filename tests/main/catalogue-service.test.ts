@@ -11,7 +11,7 @@ import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Services } from '../../src-main/compose';
-import { catalogueFileFor } from '../../src-main/services/catalogue/catalogue-file';
+import { catalogueFileFor } from '../../src-main/catalogue/catalogue-file';
 import type { JobRecord } from '../../src-shared/backup-jobs';
 import type {
   CatalogueSearchResult,
@@ -51,7 +51,7 @@ function compose(): Services {
   });
 }
 const { call, refused, ended } = gateCalls(() => services);
-/** Waits until the vault's catalogue is up to date (its update jobs, queued by themselves, have run). */
+/** Waits until the vault's catalogue is up to date (by a backup's phase, or update jobs queued by themselves). */
 async function catalogueReady(vaultId: string): Promise<CatalogueStatus> {
   let status: CatalogueStatus | undefined;
   await vi.waitFor(
@@ -91,7 +91,7 @@ describe('finding files in every backup through the IPC gate', { timeout: 240_00
     expect(await call('catalogue:status')).toEqual([]);
   });
 
-  it('catalogues a vault after each backup by itself, and finds its files', async () => {
+  it('catalogues a vault in each backup, as its last phase, and finds its files', async () => {
     vault = await call<VaultView>('vault:create', {
       type: 'local',
       name: 'USB drive',
@@ -113,12 +113,14 @@ describe('finding files in every backup through the IPC gate', { timeout: 240_00
         (await call<{ jobId: string }>('job:backupNow', { itemId: item.item.id })).jobId,
       );
       expect(job.status).toBe('success');
+      // The update is the backup's own last phase: no job of its own.
+      expect(job.phases).toEqual([
+        { phase: 'catalogue', status: 'success', message: expect.stringContaining('File catalogue updated') },
+      ]);
       snapshots.push(job.snapshotId!);
       expect((await catalogueReady(vault.id)).snapshots).toBe(snapshots.length);
     }
-    const catalogueJobs = await call<JobRecord[]>('job:list', { kind: 'catalogue' });
-    expect(catalogueJobs).toHaveLength(2);
-    expect(catalogueJobs[0]).toMatchObject({ vaultId: vault.id, vaultName: 'USB drive', status: 'success' });
+    expect(await call<JobRecord[]>('job:list', { kind: 'catalogue' })).toEqual([]);
     expect(fs.statSync(catalogueFileFor(path.join(tmp, 'app'), vault.id)).mode & 0o777).toBe(0o600);
 
     const found = await call<CatalogueSearchResult>('catalogue:search', { query: 'taxes/2025/*.PDF' });
@@ -194,7 +196,7 @@ describe('finding files in every backup through the IPC gate', { timeout: 240_00
       // The worker's thread is blocked inside the query; main still answers the lock and the jobs.
       await vi.waitFor(() => expect(Atomics.load(gate, 1)).toBe(1), { timeout: 30_000, interval: 10 });
       expect(await call('lock:status')).toMatchObject({ locked: false });
-      expect(await call<JobRecord[]>('job:list', { kind: 'catalogue' })).toHaveLength(2);
+      expect(await call<JobRecord[]>('job:list', { kind: 'backup' })).toHaveLength(2);
       expect(settled).toBe(false);
     } finally {
       releaseQueries();

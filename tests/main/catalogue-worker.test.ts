@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CatalogueWorkerThread } from '../../src-main/adapters/catalogue-worker-thread';
 import { ForkedEngineRunner } from '../../src-main/adapters/forked-engine-runner';
-import { CatalogueUnusableError } from '../../src-main/services/catalogue/catalogue-file';
+import { CatalogueUnusableError } from '../../src-main/catalogue/catalogue-file';
 import { CatalogueReader } from '../../src-main/services/catalogue/catalogue-reader';
 import { compileSearchPattern } from '../../src-main/services/catalogue/search-pattern';
 import { ServiceError } from '../../src-main/services/service-error';

@@ -11,7 +11,7 @@ import type Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CatalogueWriter, lineageOf, type LineageRow } from '../../src-main/job-process/catalogue-writer';
 import { readListing } from '../../src-main/job-process/catalogue-listing';
-import { ENTRY_TYPES, createCatalogue } from '../../src-main/services/catalogue/catalogue-file';
+import { ENTRY_TYPES, createCatalogue } from '../../src-main/catalogue/catalogue-file';
 import { backup, contentKey, walkTree, type Repository, type Snapshot } from '../../src-engine/index';
 import { newRepo, openRepo, prng, tempDir, writeFile } from '../engine/helpers';
 

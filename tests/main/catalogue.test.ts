@@ -8,7 +8,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ForkedEngineRunner } from '../../src-main/adapters/forked-engine-runner';
-import { CatalogueUnusableError } from '../../src-main/services/catalogue/catalogue-file';
+import { CatalogueUnusableError } from '../../src-main/catalogue/catalogue-file';
 import { CatalogueReader } from '../../src-main/services/catalogue/catalogue-reader';
 import { compileSearchPattern } from '../../src-main/services/catalogue/search-pattern';
 import { backup, type Repository } from '../../src-engine/index';
@@ -123,7 +123,7 @@ describe('the file catalogue of one vault', { timeout: 120_000 }, () => {
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect(read((r) => r.info())).toMatchObject({ snapshots: 3, updatedAt: expect.any(String) });
     // Nothing new: nothing added.
-    expect((await catalogue()).value).toEqual({ added: 0, dropped: 0, catalogued: 3 });
+    expect((await catalogue()).value).toEqual({ op: 'catalogue', added: 0, dropped: 0, catalogued: 3 });
   });
 
   it('groups versions by content: a file changed and changed back has two versions', () => {
@@ -266,7 +266,7 @@ describe('the file catalogue of one vault', { timeout: 120_000 }, () => {
       new AbortController().signal,
     );
     expect(outcome).toMatchObject({ status: 'success', value: { forgotten: 2 } });
-    expect((await catalogue()).value).toEqual({ added: 0, dropped: 2, catalogued: 3 });
+    expect((await catalogue()).value).toEqual({ op: 'catalogue', added: 0, dropped: 2, catalogued: 3 });
     // a.txt's second version was only in backup 2: gone.
     expect(versions('docs/a.txt').versions).toMatchObject([{ backupCount: 3, first: { id: snaps[2] } }]);
     // notes.txt's absence was backup 2: no gap any more.
@@ -281,13 +281,13 @@ describe('the file catalogue of one vault', { timeout: 120_000 }, () => {
 
   it('re-catalogues a lineage when its newest backup is removed, or an older backup appears', async () => {
     await repo.removeSnapshot(snaps[4]!);
-    expect((await catalogue()).value).toEqual({ added: 2, dropped: 1, catalogued: 2 });
+    expect((await catalogue()).value).toEqual({ op: 'catalogue', added: 2, dropped: 1, catalogued: 2 });
     expect(versions('deep/x/y/z.txt').versions.map((v) => v.backupCount)).toEqual([2]);
     const reference = answers();
     // An older backup appears (here: its file was away, and comes back).
     const snapFile = path.join(repoDir, 'snapshots', snaps[2]!);
     fs.renameSync(snapFile, `${snapFile}.away`);
-    expect((await catalogue()).value).toEqual({ added: 0, dropped: 1, catalogued: 1 });
+    expect((await catalogue()).value).toEqual({ op: 'catalogue', added: 0, dropped: 1, catalogued: 1 });
     fs.renameSync(`${snapFile}.away`, snapFile);
     const rec = new RunRecorder();
     expect((await catalogue(false, rec)).value).toMatchObject({ dropped: 0, catalogued: 2 });

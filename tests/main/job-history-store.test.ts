@@ -40,6 +40,10 @@ function job(extra: Partial<JobRecord> = {}): JobRecord {
     bytesTotal: 0,
     bytesDone: 0,
     bytesAdded: 0,
+    filesNew: null,
+    filesChanged: null,
+    filesUnmodified: null,
+    phases: [],
     ...extra,
   };
 }
@@ -67,6 +71,50 @@ describe('JobHistoryStore', () => {
     expect(store.list({ status: 'failed' })).toEqual([a]);
     expect(store.list({ kind: 'restore' })).toEqual([c]);
     expect(store.list({ beforeJobId: c.id, limit: 1 }).map((j) => j.id)).toEqual([b.id]);
+  });
+
+  it("keeps a backup's counts and phases; a history file from before them opens, its rows read as not known", () => {
+    const b = job({ filesNew: 3, filesChanged: 1, filesUnmodified: 9 });
+    store.insert(b);
+    const phases: JobRecord['phases'] = [
+      { phase: 'retention', status: 'success', message: 'Retention: nothing to remove; 2 backups kept.' },
+      { phase: 'catalogue', status: 'failed', message: 'The search index update failed: disk full.' },
+    ];
+    store.update(b.id, { phases });
+    expect(store.get(b.id)).toMatchObject({ filesNew: 3, filesChanged: 1, filesUnmodified: 9, phases });
+
+    // The table as the first version made it, with one row in it.
+    store.close();
+    const old = path.join(dir, 'old.sqlite');
+    const db = new Database(old);
+    const cols = (db0: Database.Database) =>
+      (db0.prepare('PRAGMA table_info(jobs)').all() as { name: string }[]).map((c) => c.name);
+    const current = new Database(file);
+    const firstColumns = cols(current).filter(
+      (c) => !['files_new', 'files_changed', 'files_unmodified', 'phases'].includes(c),
+    );
+    current.close();
+    db.exec(
+      `CREATE TABLE jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, ${firstColumns
+        .filter((c) => c !== 'seq')
+        .map((c) => `${c} ${c === 'id' ? 'TEXT NOT NULL UNIQUE' : ''}`)
+        .join(', ')})`,
+    );
+    db.prepare(
+      `INSERT INTO jobs (id, kind, vault_id, vault_name, trigger, status, queued_at, files_total, files_done,
+       files_failed, bytes_total, bytes_done, bytes_added, log_lines, log_dropped)
+       VALUES ('job-old001', 'backup', 'vault-000001', 'USB', 'manual', 'success', '2025-01-01T00:00:00.000Z',
+       2, 2, 0, 10, 10, 5, 0, 0)`,
+    ).run();
+    db.close();
+    store = new JobHistoryStore(old);
+    expect(store.get('job-old001')).toMatchObject({
+      filesDone: 2,
+      filesNew: null,
+      filesChanged: null,
+      filesUnmodified: null,
+      phases: [],
+    });
   });
 
   it('updates a job and answers the last ended backup and success of an item', () => {

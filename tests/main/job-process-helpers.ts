@@ -1,7 +1,8 @@
 /**
- * Shared by the job-process tests: a recorder of what a run reports (progress, log), and checks that
+ * Shared by the job-process tests: a recorder of what a run reports (progress, log, problem records), and checks that
  * the password never appears in anything the job process sent.
  */
+import type { EngineProblem } from '../../src-shared/engine-records';
 import type {
   EngineLogEntry,
   EngineRunHandlers,
@@ -11,6 +12,7 @@ import type {
 export class RunRecorder implements EngineRunHandlers {
   readonly progress: JobProgressMessage[] = [];
   readonly logs: EngineLogEntry[] = [];
+  readonly problems: EngineProblem[] = [];
   private waiters: { test: (p: JobProgressMessage) => boolean; resolve: () => void }[] = [];
 
   onProgress(p: JobProgressMessage): void {
@@ -26,6 +28,10 @@ export class RunRecorder implements EngineRunHandlers {
     this.logs.push(entry);
   }
 
+  onProblem(problem: EngineProblem): void {
+    this.problems.push(problem);
+  }
+
   /** Resolves at the first progress message (already seen or to come) that passes `test`. */
   progressWhere(test: (p: JobProgressMessage) => boolean): Promise<void> {
     if (this.progress.some(test)) return Promise.resolve();
@@ -34,7 +40,7 @@ export class RunRecorder implements EngineRunHandlers {
 
   /** Everything the job process sent, as one string (for "the password is never in it"). */
   everything(extra: unknown = null): string {
-    return JSON.stringify({ progress: this.progress, logs: this.logs, extra });
+    return JSON.stringify({ progress: this.progress, logs: this.logs, problems: this.problems, extra });
   }
 }
 

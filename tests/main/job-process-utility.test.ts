@@ -104,7 +104,7 @@ describe('UtilityProcessEngineRunner', { timeout: 120_000 }, () => {
     await rec.progressWhere((p) => p.phase === 'backup');
     started[0]!.process.child.kill('SIGKILL');
     const outcome = await pending;
-    expect(outcome).toMatchObject({ status: 'failed', errorCode: 'process_crashed' });
+    expect(outcome).toMatchObject({ status: 'failed', errorCode: 'PROCESS_CRASHED' });
     expect(outcome.message).toMatch(
       /^The job process stopped unexpectedly \(exit code 137\) before the backup finished/,
     );

@@ -62,7 +62,7 @@ describe('creating and opening a vault', { timeout: 120_000 }, () => {
     expect(opened.outcome).toMatchObject({ status: 'success', value: { repositoryId: id } });
 
     const again = await run({ op: 'init', repo: local(dir), password: PASSWORD });
-    expect(again.outcome).toMatchObject({ status: 'failed', errorCode: 'already_exists' });
+    expect(again.outcome).toMatchObject({ status: 'failed', errorCode: 'REPOSITORY_EXISTS' });
     expect(again.outcome.message).toContain(dir);
   });
 
@@ -70,7 +70,7 @@ describe('creating and opening a vault', { timeout: 120_000 }, () => {
     const dir = await folder('wrongpw');
     await newRepo(dir);
     const { outcome, rec } = await run({ op: 'open', repo: local(dir), password: 'not the password' });
-    expect(outcome).toMatchObject({ status: 'failed', errorCode: 'wrong_password', value: null });
+    expect(outcome).toMatchObject({ status: 'failed', errorCode: 'WRONG_PASSWORD', value: null });
     expect(outcome.message).toBe(`Wrong password: it does not open the vault at ${dir}.`);
     expect(rec.everything(outcome)).not.toContain('not the password');
   });
@@ -79,7 +79,7 @@ describe('creating and opening a vault', { timeout: 120_000 }, () => {
     const dir = await folder('norepo');
     writeFile(path.join(dir, 'something.txt'), 'hello');
     const { outcome } = await run({ op: 'open', repo: local(dir), password: PASSWORD });
-    expect(outcome).toMatchObject({ status: 'failed', errorCode: 'not_a_repository' });
+    expect(outcome).toMatchObject({ status: 'failed', errorCode: 'NO_REPOSITORY' });
     expect(outcome.message).toContain(`There is no Strongroom vault at ${dir}`);
   });
 
@@ -92,7 +92,7 @@ describe('creating and opening a vault', { timeout: 120_000 }, () => {
       readData: 'yes',
     } as unknown as JobRequest;
     const { outcome } = await run(bad);
-    expect(outcome).toMatchObject({ status: 'failed', errorCode: 'invalid_argument' });
+    expect(outcome).toMatchObject({ status: 'failed', errorCode: 'INVALID_ARGUMENT' });
     expect(outcome.message).toContain('request.readData');
     expect(outcome.message).not.toContain('yes');
   });
@@ -184,7 +184,7 @@ describe('backup, browse, restore', { timeout: 120_000 }, () => {
       snapshotId: firstSnapshot,
       path: path.join(src, 'nothing-here'),
     });
-    expect(missing.outcome).toMatchObject({ status: 'failed', errorCode: 'not_found' });
+    expect(missing.outcome).toMatchObject({ status: 'failed', errorCode: 'NOT_FOUND' });
   });
 
   it('restores one file of the first backup into another folder, bytes equal to that version', async () => {
@@ -237,10 +237,14 @@ describe('backup, browse, restore', { timeout: 120_000 }, () => {
     });
     expect(outcome).toMatchObject({ status: 'warning', filesDone: 1, filesFailed: 1 });
     expect(outcome.message).toContain('1 file could not be restored');
-    const problem = rec.logs.find(
-      (l) => l.level === 'warning' && l.path === path.join(target, src, 'docs', 'letter.txt'),
-    );
-    expect(problem?.message).toMatch(/^not restored \(a directory is in the way/);
+    expect(rec.problems).toEqual([
+      {
+        kind: 'not-restored',
+        path: path.join(target, src, 'docs', 'letter.txt'),
+        reason: expect.stringMatching(/^a directory is in the way/),
+        errno: 'EISDIR',
+      },
+    ]);
     expect(fs.readFileSync(path.join(target, src, 'docs', 'deep', 'notes.md'), 'utf8')).toBe('# notes\n');
   });
 
@@ -262,7 +266,7 @@ describe('backup, browse, restore', { timeout: 120_000 }, () => {
     bytes[Math.floor(bytes.length / 3)]! ^= 0xff;
     fs.writeFileSync(pack, bytes);
     const bad = await run({ op: 'verify', repo: local(damagedRepo), password: PASSWORD, readData: true });
-    expect(bad.outcome).toMatchObject({ status: 'failed', errorCode: 'corrupt' });
+    expect(bad.outcome).toMatchObject({ status: 'failed', errorCode: 'CORRUPT' });
     expect(bad.outcome.message).toMatch(/^Verify found problems in the vault: damaged pack/);
     expect(bad.rec.logs.some((l) => l.level === 'error' && l.path === path.join(src, 'big.bin'))).toBe(true);
   });
@@ -305,7 +309,7 @@ describe('retention', { timeout: 120_000 }, () => {
       policy: {},
       prune: false,
     });
-    expect(nothing.outcome).toMatchObject({ status: 'failed', errorCode: 'invalid_argument' });
+    expect(nothing.outcome).toMatchObject({ status: 'failed', errorCode: 'INVALID_ARGUMENT' });
   }, 180_000);
 });
 
@@ -358,12 +362,14 @@ describe('a file that cannot be read', { timeout: 120_000 }, () => {
       });
       expect(outcome.message).toContain('1 file could not be read');
       expect(outcome.snapshotId).toMatch(/^[0-9a-f]{64}$/);
-      const problem = rec.logs.find((l) => l.level === 'warning');
-      expect(problem).toEqual({
-        level: 'warning',
-        path: path.join(src, 'secret.txt'),
-        message: expect.stringMatching(/^cannot read \(EACCES/),
-      });
+      expect(rec.problems).toEqual([
+        {
+          kind: 'not-stored',
+          path: path.join(src, 'secret.txt'),
+          reason: expect.stringMatching(/^cannot read \(EACCES/),
+          errno: 'EACCES',
+        },
+      ]);
     },
   );
 });
@@ -444,7 +450,7 @@ describe('cancel and crash', { timeout: 120_000 }, () => {
     await rec.progressWhere((p) => p.phase === 'backup');
     child!.kill('SIGKILL');
     const outcome = await pending;
-    expect(outcome).toMatchObject({ status: 'failed', errorCode: 'process_crashed', filesTotal: 2 });
+    expect(outcome).toMatchObject({ status: 'failed', errorCode: 'PROCESS_CRASHED', filesTotal: 2 });
     expect(outcome.message).toBe(
       'The job process stopped unexpectedly (killed by SIGKILL) before the backup finished. ' +
         'Nothing already stored in the vault was lost; run it again.',
@@ -485,7 +491,7 @@ describe('cancel and crash', { timeout: 120_000 }, () => {
     const broken = new ForkedEngineRunner({ entry: path.join(dir, 'no-such-entry.mjs') });
     const rec = new RunRecorder();
     const outcome = await broken.run(backupRequest(dir, [dir]), rec, never);
-    expect(outcome).toMatchObject({ status: 'failed', errorCode: 'process_crashed' });
+    expect(outcome).toMatchObject({ status: 'failed', errorCode: 'PROCESS_CRASHED' });
     expect(outcome.message).toMatch(/^The job process stopped unexpectedly \(exit code 1\)/);
     expect(rec.logs.at(-1)?.message).toContain('Cannot find module');
   });

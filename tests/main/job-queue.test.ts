@@ -9,14 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ForkedEngineRunner } from '../../src-main/adapters/forked-engine-runner';
-import {
-  emptyOutcome,
-  type EngineRunHandlers,
-  type EngineRunner,
-} from '../../src-main/services/backup/engine-runner';
+import type { EngineRunHandlers, EngineRunner } from '../../src-main/services/backup/engine-runner';
 import { JobHistoryStore } from '../../src-main/services/backup/job-history-store';
 import { JobQueue, WAIT_FOR_PASSWORD_MS, type JobSpec } from '../../src-main/services/backup/job-queue';
-import type { JobOutcome, JobRequest } from '../../src-shared/job-protocol';
+import { emptyOutcome, type JobOutcome, type JobRequest } from '../../src-shared/job-protocol';
 import { ManualClock } from './fakes';
 
 interface Pending {
@@ -155,6 +151,28 @@ describe('JobQueue', { timeout: 180_000 }, () => {
       expect.anything(),
     );
     expect(queue.progress(job.id)).toBeNull();
+  });
+
+  it("keeps the engine's problem records in the job's log, by kind: what is missing warns, a note informs", async () => {
+    const runner = new HandRunner();
+    const queue = queueWith(runner);
+    const job = queue.enqueue(spec('vault-a', { kind: 'restore' }));
+    await vi.waitFor(() => expect(runner.runs).toHaveLength(1));
+    const { handlers } = runner.runs[0]!;
+    handlers.onProblem?.({
+      kind: 'not-restored',
+      path: '/home/me/a.txt',
+      reason: 'a directory is in the way',
+    });
+    handlers.onProblem?.({ kind: 'metadata', path: '/home', reason: 'its owner could not be set' });
+    handlers.onProblem?.({ kind: 'note', path: '/run/x.sock', reason: 'socket not backed up' });
+    runner.runs[0]!.finish({ ...emptyOutcome('warning', 'Restored 1 file.', null), filesFailed: 1 });
+    await vi.waitFor(() => expect(status(job.id)).toBe('warning'));
+    expect(history.log(job.id).map(({ level, path: p, message }) => ({ level, path: p, message }))).toEqual([
+      { level: 'warning', path: '/home/me/a.txt', message: 'not restored (a directory is in the way)' },
+      { level: 'info', path: '/home', message: 'its owner could not be set' },
+      { level: 'info', path: '/run/x.sock', message: 'socket not backed up' },
+    ]);
   });
 
   it('waits for a vault password with the reason, starts when it is entered, skips after too long', async () => {

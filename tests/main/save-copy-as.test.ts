@@ -121,18 +121,18 @@ describe('Save a copy as…', { timeout: 120_000 }, () => {
     const out = await folder('refused');
     const saveAs = path.join(out, 'copy');
     const folderCopy = await run(saveCopy(saveAs, { include: [path.join(src, 'docs')] }));
-    expect(folderCopy.outcome).toMatchObject({ status: 'failed', errorCode: 'invalid_argument' });
+    expect(folderCopy.outcome).toMatchObject({ status: 'failed', errorCode: 'INVALID_ARGUMENT' });
     expect(folderCopy.outcome.message).toBe(
       `${path.join(src, 'docs')} is a folder: Save a copy as… saves one file. Restore it to a folder instead.`,
     );
     const two = await run(saveCopy(saveAs, { include: [letter(), bigFile()] }));
-    expect(two.outcome).toMatchObject({ status: 'failed', errorCode: 'invalid_argument' });
+    expect(two.outcome).toMatchObject({ status: 'failed', errorCode: 'INVALID_ARGUMENT' });
     expect(two.outcome.message).toContain('saves exactly one file; 2 paths were given');
     const missing = await run(saveCopy(saveAs, { include: [path.join(src, 'nothing.txt')] }));
-    expect(missing.outcome).toMatchObject({ status: 'failed', errorCode: 'not_found' });
+    expect(missing.outcome).toMatchObject({ status: 'failed', errorCode: 'NOT_FOUND' });
     expect(missing.outcome.message).toContain(`${path.join(src, 'nothing.txt')} is not in backup`);
     const intoFolder = await run(saveCopy(out));
-    expect(intoFolder.outcome).toMatchObject({ status: 'failed', errorCode: 'invalid_argument' });
+    expect(intoFolder.outcome).toMatchObject({ status: 'failed', errorCode: 'INVALID_ARGUMENT' });
     expect(intoFolder.outcome.message).toBe(`${out} is a folder: give the name of the file to save.`);
     expect(names(out)).toEqual([]);
   });

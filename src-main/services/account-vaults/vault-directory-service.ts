@@ -29,7 +29,7 @@ import type { EngineEnvelope } from '../../../src-shared/repository-key-files';
 import type { AccountClient } from '../account-client';
 import type { BackupConfigStore } from '../backup/backup-config-store';
 import type { EngineRunner } from '../backup/engine-runner';
-import { vaultPlace } from '../backup/repo-location';
+import { vaultPlace } from '../../../src-shared/repo-location';
 import { checkedFolder, engineError, type VaultService } from '../backup/vault-service';
 import type { AccountKeyHolder, RestoreOffer, UnlockedAccountKeys } from '../ports';
 import { ServiceError } from '../service-error';

@@ -10,7 +10,7 @@ import type { DeviceStorageUsage } from '../../../src-shared/http-api';
 import type { AccountStorageUsage } from '../../../src-shared/ipc-contract';
 import type { RepoLocation } from '../../../src-shared/job-protocol';
 import { ServiceError } from '../service-error';
-import { accountRepositoryUrl } from './repo-location';
+import { accountRepositoryUrl } from '../../../src-shared/repo-location';
 
 export interface SignedInAccount {
   /** The server's origin. */

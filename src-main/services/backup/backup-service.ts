@@ -1,7 +1,7 @@
 /**
  * What the Backups, Restore and History pages ask for, on top of the configuration, the vaults,
  * the protected items, the queue and the history: the overview, "Back up now", scheduled runs
- * (the scheduler's target), retention after each successful backup, verify, restore, the
+ * (the scheduler's target) with their clean-up and search-index phases, verify, restore, the
  * recovery kit. Jobs go through the queue; quick queries (snapshots, browsing) go to the runner
  * directly.
  */
@@ -15,7 +15,13 @@ import {
 } from '../../../src-shared/backup-config';
 import type { JobLogEntry, JobRecord, JobTrigger } from '../../../src-shared/backup-jobs';
 import type { BackupOverview, ChannelInput, ProtectedItemView } from '../../../src-shared/ipc-contract';
-import type { JobRequest, LsEntry, SnapshotInfo } from '../../../src-shared/job-protocol';
+import {
+  outcomeValue,
+  type JobRequest,
+  type KeepPolicy,
+  type LsEntry,
+  type SnapshotInfo,
+} from '../../../src-shared/job-protocol';
 import type { Clock } from '../ports';
 import { ServiceError } from '../service-error';
 import type { BackupConfigStore } from './backup-config-store';
@@ -25,7 +31,7 @@ import type { JobHistoryStore, JobListQuery } from './job-history-store';
 import type { JobQueue, JobSpec } from './job-queue';
 import type { ProtectedItemService } from './protected-item-service';
 import { checkKitDestination, recoveryKitText, writeRecoveryKit } from './recovery-kit';
-import { vaultPlace } from './repo-location';
+import { vaultPlace } from '../../../src-shared/repo-location';
 import { engineError, type VaultService } from './vault-service';
 
 export const DAY_MS = 24 * 3_600_000;
@@ -44,6 +50,8 @@ export interface BackupServiceOptions {
   hostName: string;
   /** Checks the account password again (against the account server); throws when wrong. */
   verifyAccountPassword(password: string): Promise<void>;
+  /** The vault's file catalogue, which each backup brings up to date as its last phase. */
+  catalogueFile(vaultId: string): string;
 }
 
 export class BackupService implements ScheduleTarget {
@@ -152,25 +160,25 @@ export class BackupService implements ScheduleTarget {
 
   async snapshots(vaultId: string, itemId?: string): Promise<SnapshotInfo[]> {
     const vault = this.o.vaults.find(vaultId);
-    const value = await this.query(vault, async (password) => ({
+    const outcome = await this.query(vault, async (password) => ({
       op: 'snapshots',
       repo: await this.o.vaults.repoLocation(vault),
       password,
       ...(itemId ? { tag: itemTag(itemId) } : {}),
     }));
-    return value && 'snapshots' in value ? value.snapshots : [];
+    return outcomeValue(outcome, 'snapshots').snapshots;
   }
 
   async browse(vaultId: string, snapshotId: string, dir: string): Promise<LsEntry[]> {
     const vault = this.o.vaults.find(vaultId);
-    const value = await this.query(vault, async (password) => ({
+    const outcome = await this.query(vault, async (password) => ({
       op: 'ls',
       repo: await this.o.vaults.repoLocation(vault),
       password,
       snapshotId,
       path: dir,
     }));
-    return value && 'entries' in value ? value.entries : [];
+    return outcomeValue(outcome, 'ls').entries;
   }
 
   restore(input: ChannelInput<'restore:start'>): { jobId: string } {
@@ -219,54 +227,32 @@ export class BackupService implements ScheduleTarget {
     return { path: file };
   }
 
+  /**
+   * One job, one row in the History: the backup, then as its phases the clean-up of old backups (when
+   * the item has a retention policy) and the search-index update, in the same job process.
+   */
   private queueBackup(item: ProtectedItem, trigger: JobTrigger): JobRecord {
     const vault = this.o.vaults.find(item.vaultId);
     const excludes = [...item.excludes, ...item.excludePresets.flatMap((p) => EXCLUDE_PRESET_PATTERNS[p])];
     return this.o.queue.enqueue({
       ...this.jobBase(vault, item, trigger),
       kind: 'backup',
-      request: async (password) => ({
-        op: 'backup',
-        repo: await this.o.vaults.repoLocation(vault),
-        password,
-        paths: item.paths,
-        excludes,
-        tags: [itemTag(item.id)],
-        host: this.o.hostName,
-      }),
-      after: (job) => {
-        if (job.status === 'success' || job.status === 'warning') this.queueRetention(item.id, trigger);
+      request: async (password) => {
+        // The item as it is when the job starts: its retention policy may have changed while it waited.
+        const now = this.o.config.get().items.find((i) => i.id === item.id) ?? item;
+        const retention = retentionPolicy(now);
+        return {
+          op: 'backup',
+          repo: await this.o.vaults.repoLocation(vault),
+          password,
+          paths: item.paths,
+          excludes,
+          tags: [itemTag(item.id)],
+          host: this.o.hostName,
+          ...(retention ? { retention: { tag: itemTag(item.id), policy: retention, prune: true } } : {}),
+          catalogueFile: this.o.catalogueFile(vault.id),
+        };
       },
-    });
-  }
-
-  /** After a successful backup with a retention policy: forget + prune that item's snapshots. */
-  private queueRetention(itemId: string, trigger: JobTrigger): void {
-    const item = this.o.config.get().items.find((i) => i.id === itemId);
-    if (!item || item.retention.mode !== 'policy') return;
-    const vault = this.o.vaults.find(item.vaultId);
-    const r = item.retention;
-    const policy = Object.fromEntries(
-      Object.entries({
-        last: r.keepLast,
-        hourly: r.keepHourly,
-        daily: r.keepDaily,
-        weekly: r.keepWeekly,
-        monthly: r.keepMonthly,
-        yearly: r.keepYearly,
-      }).filter(([, v]) => v !== undefined),
-    );
-    this.o.queue.enqueue({
-      ...this.jobBase(vault, item, trigger),
-      kind: 'retention',
-      request: async (password) => ({
-        op: 'retention',
-        repo: await this.o.vaults.repoLocation(vault),
-        password,
-        tag: itemTag(item.id),
-        policy,
-        prune: true,
-      }),
     });
   }
 
@@ -293,8 +279,24 @@ export class BackupService implements ScheduleTarget {
       new AbortController().signal,
     );
     if (outcome.status !== 'success') throw engineError(outcome, vaultPlace(vault));
-    return outcome.value;
+    return outcome;
   }
+}
+
+/** The keep policy of an item with one ("Keep everything": none). */
+function retentionPolicy(item: ProtectedItem): KeepPolicy | null {
+  if (item.retention.mode !== 'policy') return null;
+  const r = item.retention;
+  return Object.fromEntries(
+    Object.entries({
+      last: r.keepLast,
+      hourly: r.keepHourly,
+      daily: r.keepDaily,
+      weekly: r.keepWeekly,
+      monthly: r.keepMonthly,
+      yearly: r.keepYearly,
+    }).filter(([, v]) => v !== undefined),
+  );
 }
 
 export function itemTag(itemId: string): string {

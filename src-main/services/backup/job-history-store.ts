@@ -15,6 +15,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { z } from 'zod';
+import { backupPhase, type BackupPhase } from '../../../src-shared/job-protocol';
 import type {
   JobKind,
   JobLogEntry,
@@ -57,6 +59,11 @@ interface JobRow {
   bytes_total: number;
   bytes_done: number;
   bytes_added: number;
+  files_new: number | null;
+  files_changed: number | null;
+  files_unmodified: number | null;
+  /** JSON of JobRecord['phases']; NULL in rows written before phases existed. */
+  phases: string | null;
 }
 
 const COLUMNS: Record<keyof JobRecord, keyof JobRow> = {
@@ -79,6 +86,21 @@ const COLUMNS: Record<keyof JobRecord, keyof JobRow> = {
   bytesTotal: 'bytes_total',
   bytesDone: 'bytes_done',
   bytesAdded: 'bytes_added',
+  filesNew: 'files_new',
+  filesChanged: 'files_changed',
+  filesUnmodified: 'files_unmodified',
+  phases: 'phases',
+};
+
+/**
+ * Columns added since the first version of the table, each with its definition: a history file of an
+ * older version gains them when it opens (its rows read as "not known": NULL counts, no phases).
+ */
+const ADDED_COLUMNS: Record<string, string> = {
+  files_new: 'INTEGER',
+  files_changed: 'INTEGER',
+  files_unmodified: 'INTEGER',
+  phases: 'TEXT',
 };
 
 const SCHEMA = `
@@ -103,6 +125,10 @@ CREATE TABLE IF NOT EXISTS jobs (
   bytes_total INTEGER NOT NULL DEFAULT 0,
   bytes_done INTEGER NOT NULL DEFAULT 0,
   bytes_added INTEGER NOT NULL DEFAULT 0,
+  files_new INTEGER,
+  files_changed INTEGER,
+  files_unmodified INTEGER,
+  phases TEXT,
   log_lines INTEGER NOT NULL DEFAULT 0,
   log_dropped INTEGER NOT NULL DEFAULT 0
 );
@@ -136,6 +162,7 @@ export class JobHistoryStore {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    this.addMissingColumns();
     this.endInterruptedJobs();
   }
 
@@ -160,7 +187,7 @@ export class JobHistoryStore {
     const entries = Object.entries(patch).filter(([, v]) => v !== undefined) as [keyof JobRecord, unknown][];
     if (entries.length > 0) {
       const sets = entries.map(([k]) => `${COLUMNS[k]} = @${COLUMNS[k]}`).join(', ');
-      const values = Object.fromEntries(entries.map(([k, v]) => [COLUMNS[k], v]));
+      const values = Object.fromEntries(entries.map(([k, v]) => [COLUMNS[k], toColumn(k, v)]));
       this.db.prepare(`UPDATE jobs SET ${sets} WHERE id = @id`).run({ ...values, id });
     }
     return this.get(id);
@@ -317,6 +344,15 @@ export class JobHistoryStore {
     if (this.db.open) this.db.close();
   }
 
+  private addMissingColumns(): void {
+    const have = new Set(
+      (this.db.prepare('PRAGMA table_info(jobs)').all() as { name: string }[]).map((c) => c.name),
+    );
+    for (const [name, type] of Object.entries(ADDED_COLUMNS)) {
+      if (!have.has(name)) this.db.exec(`ALTER TABLE jobs ADD COLUMN ${name} ${type}`);
+    }
+  }
+
   /** After a crash (or a kill) nothing is running: say so instead of showing "running" forever. */
   private endInterruptedJobs(): void {
     const at = new Date(this.now()).toISOString();
@@ -329,12 +365,31 @@ export class JobHistoryStore {
   }
 }
 
+function toColumn(key: keyof JobRecord, value: unknown): unknown {
+  return key === 'phases' ? JSON.stringify(value) : value;
+}
+
 function toRow(job: JobRecord): Record<string, unknown> {
-  return Object.fromEntries((Object.keys(COLUMNS) as (keyof JobRecord)[]).map((k) => [COLUMNS[k], job[k]]));
+  return Object.fromEntries(
+    (Object.keys(COLUMNS) as (keyof JobRecord)[]).map((k) => [COLUMNS[k], toColumn(k, job[k])]),
+  );
 }
 
 function fromRow(row: JobRow): JobRecord {
-  return Object.fromEntries(
+  const job = Object.fromEntries(
     (Object.keys(COLUMNS) as (keyof JobRecord)[]).map((k) => [k, row[COLUMNS[k]]]),
   ) as unknown as JobRecord;
+  job.phases = phasesOf(row.phases);
+  return job;
+}
+
+/** The stored phases; a row from before phases, or one that does not parse, has none. */
+function phasesOf(text: string | null): BackupPhase[] {
+  if (text === null) return [];
+  try {
+    const parsed = z.array(backupPhase).safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : [];
+  } catch {
+    return [];
+  }
 }

@@ -16,10 +16,11 @@ import {
   type JobRecord,
   type JobTrigger,
 } from '../../../src-shared/backup-jobs';
-import type { JobOutcome, JobRequest } from '../../../src-shared/job-protocol';
+import { emptyOutcome, type JobOutcome, type JobRequest } from '../../../src-shared/job-protocol';
 import type { Clock, TimerHandle } from '../ports';
 import { ServiceError } from '../service-error';
-import { emptyOutcome, type EngineRunner } from './engine-runner';
+import type { EngineProblem } from '../../../src-shared/engine-records';
+import type { EngineLogEntry, EngineRunner } from './engine-runner';
 import type { JobHistoryStore } from './job-history-store';
 
 export const WAIT_FOR_PASSWORD_MS = 12 * 3_600_000;
@@ -102,25 +103,19 @@ export class JobQueue {
   recordSkipped(spec: Omit<JobSpec, 'request'>, message: string): JobRecord {
     const at = this.iso();
     const job: JobRecord = {
-      id: crypto.randomUUID(),
-      kind: spec.kind,
-      itemId: spec.itemId,
-      vaultId: spec.vaultId,
-      itemName: spec.itemName,
-      vaultName: spec.vaultName,
-      trigger: spec.trigger,
-      status: 'skipped',
-      queuedAt: at,
-      startedAt: null,
+      ...newJobRecord({
+        id: crypto.randomUUID(),
+        kind: spec.kind,
+        itemId: spec.itemId,
+        vaultId: spec.vaultId,
+        itemName: spec.itemName,
+        vaultName: spec.vaultName,
+        trigger: spec.trigger,
+        status: 'skipped',
+        queuedAt: at,
+      }),
       endedAt: at,
       message,
-      snapshotId: null,
-      filesTotal: 0,
-      filesDone: 0,
-      filesFailed: 0,
-      bytesTotal: 0,
-      bytesDone: 0,
-      bytesAdded: 0,
     };
     this.o.history.insert(job);
     this.changed(job);
@@ -272,7 +267,7 @@ export class JobQueue {
     } catch (error) {
       const message =
         error instanceof ServiceError ? error.message : `This job could not start: ${messageOf(error)}`;
-      this.end(entry, emptyOutcome('failed', message, 'internal'));
+      this.end(entry, emptyOutcome('failed', message, 'INTERNAL'));
       return;
     }
     if (this.stopped) return; // quit while the request was being built
@@ -285,6 +280,7 @@ export class JobQueue {
           for (const l of [...this.progressListeners]) l(progress);
         },
         onLog: (e) => this.o.history.appendLog(entry.id, e),
+        onProblem: (p) => this.o.history.appendLog(entry.id, problemLogEntry(p)),
       },
       entry.abort.signal,
     );
@@ -292,7 +288,7 @@ export class JobQueue {
       (outcome) => this.end(entry, outcome),
       // The runner promises never to reject; if it does anyway, the job still ends, clearly.
       (error: unknown) =>
-        this.end(entry, emptyOutcome('failed', `The job process failed: ${messageOf(error)}`, 'internal')),
+        this.end(entry, emptyOutcome('failed', `The job process failed: ${messageOf(error)}`, 'INTERNAL')),
     );
   }
 
@@ -312,6 +308,14 @@ export class JobQueue {
       bytesTotal: outcome.bytesTotal,
       bytesDone: outcome.bytesDone,
       bytesAdded: outcome.bytesAdded,
+      ...(outcome.value?.op === 'backup'
+        ? {
+            filesNew: outcome.value.filesNew,
+            filesChanged: outcome.value.filesChanged,
+            filesUnmodified: outcome.value.filesUnmodified,
+            phases: outcome.value.phases,
+          }
+        : {}),
     });
     if (job) {
       this.changed(job);
@@ -351,6 +355,24 @@ export class JobQueue {
 
   private iso(): string {
     return new Date(this.o.clock.now()).toISOString();
+  }
+}
+
+/**
+ * How one of the engine's problem records reads in the job's log: a file left out (or stored while it
+ * changed) is a warning; what only needed saying (a socket skipped, a folder's owner that could not be
+ * set) is information, as it changes nothing about the job's outcome.
+ */
+export function problemLogEntry(p: EngineProblem): EngineLogEntry {
+  switch (p.kind) {
+    case 'not-stored':
+    case 'changed':
+      return { level: 'warning', path: p.path, message: p.reason };
+    case 'not-restored':
+      return { level: 'warning', path: p.path, message: `not restored (${p.reason})` };
+    case 'metadata':
+    case 'note':
+      return { level: 'info', path: p.path, message: p.reason };
   }
 }
 

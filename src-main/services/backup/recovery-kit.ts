@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Vault } from '../../../src-shared/backup-config';
 import { ServiceError } from '../service-error';
-import { accountRepositoryUrl } from './repo-location';
+import { accountRepositoryUrl } from '../../../src-shared/repo-location';
 
 export function recoveryKitText(vault: Vault, password: string, createdAt: Date): string {
   const head = [

@@ -15,8 +15,13 @@
  */
 import crypto from 'node:crypto';
 import path from 'node:path';
-import type { JobOutcome, JobRequest, RepoLocation } from '../../../src-shared/job-protocol';
-import { emptyOutcome, type EngineRunHandlers, type EngineRunner } from './engine-runner';
+import {
+  emptyOutcome,
+  type JobOutcome,
+  type JobRequest,
+  type RepoLocation,
+} from '../../../src-shared/job-protocol';
+import type { EngineRunHandlers, EngineRunner } from './engine-runner';
 
 /** One started session process, as the process adapters provide it. */
 export interface SessionProcess {
@@ -156,7 +161,7 @@ export class RepositorySessions implements EngineRunner {
       return emptyOutcome(
         'failed',
         'The vault was closed (the app locked or the vault changed); try again.',
-        'internal',
+        'INTERNAL',
       );
     }
     const wanted = digest(request.password);

@@ -11,7 +11,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isAbsolutePath, type Vault, type VaultOwner } from '../../../src-shared/backup-config';
 import type { AccountStorageUsage, ChannelInput, VaultView } from '../../../src-shared/ipc-contract';
-import type { JobOutcome, JobRequest, RepoLocation } from '../../../src-shared/job-protocol';
+import {
+  outcomeValue,
+  type JobOutcome,
+  type JobRequest,
+  type RepoLocation,
+} from '../../../src-shared/job-protocol';
 import type { Clock, SecretStore } from '../ports';
 import { ServiceError } from '../service-error';
 import type { AccountStorageAccess } from './account-storage';
@@ -19,7 +24,7 @@ import type { BackupConfigStore } from './backup-config-store';
 import type { EngineRunner } from './engine-runner';
 import type { RepoPlace } from './repository-sessions';
 import type { VaultPasswords } from './job-queue';
-import { accountRepositoryUrl, vaultLocation, vaultPlace } from './repo-location';
+import { accountRepositoryUrl, vaultLocation, vaultPlace } from '../../../src-shared/repo-location';
 
 /**
  * vault:create's input: "new" may leave the password out (main then makes a random one that the
@@ -415,10 +420,8 @@ export class VaultService implements VaultPasswords {
       { onProgress: () => {}, onLog: () => {} },
       new AbortController().signal,
     );
-    if (outcome.status === 'success' && outcome.value && 'repositoryId' in outcome.value) {
-      return outcome.value.repositoryId;
-    }
-    throw engineError(outcome, place);
+    if (outcome.status !== 'success') throw engineError(outcome, place);
+    return outcomeValue(outcome, request.op === 'init' ? 'init' : 'open').repositoryId;
   }
 }
 
@@ -430,24 +433,24 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
  */
 export function engineError(outcome: JobOutcome, place: string): ServiceError {
   switch (outcome.errorCode) {
-    case 'wrong_password':
+    case 'WRONG_PASSWORD':
       return new ServiceError(
         'wrong_password',
         `That password does not open the backup repository ${place}.`,
       );
-    case 'not_a_repository':
+    case 'NO_REPOSITORY':
       return new ServiceError('not_found', `There is no Strongroom backup repository ${place}.`);
-    case 'already_exists':
+    case 'REPOSITORY_EXISTS':
       return new ServiceError(
         'conflict',
         `There is already a backup repository ${place}. Add it as an existing vault.`,
       );
-    case 'locked':
+    case 'LOCKED':
       return new ServiceError(
         'conflict',
         `The repository ${place} is busy (locked by another backup). Try again later.`,
       );
-    case 'unreachable':
+    case 'UNREACHABLE':
       return new ServiceError('unreachable', outcome.message);
     default:
       return new ServiceError('internal', outcome.message || `The repository ${place} could not be used.`);

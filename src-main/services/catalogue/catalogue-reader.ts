@@ -1,6 +1,6 @@
 /**
- * Main's read-only view of one vault's catalogue (see catalogue-file.ts for the tables): search,
- * the versions of one path, what changed between two backups, and counts. Every answer counts only
+ * Main's read-only view of one vault's catalogue (see src-main/catalogue/catalogue-file.ts for the
+ * tables): search, the versions of one path, what changed between two backups, and counts. Every answer counts only
  * the backups that still exist in the catalogue, so a backup removed by retention leaves no trace.
  * Queries go through indexes; the list of backups per lineage (small) is cached until another
  * connection (the job process) commits a change. Synchronous: main runs it in its catalogue worker
@@ -21,7 +21,7 @@ import type {
   SnapshotRef,
 } from '../../../src-shared/ipc-contract';
 import { ServiceError } from '../service-error';
-import { ENTRY_TYPES, openCatalogueForReading } from './catalogue-file';
+import { ENTRY_TYPES, openCatalogueForReading } from '../../catalogue/catalogue-file';
 import { foldForSearch, type SearchPattern } from './search-pattern';
 
 interface SnapshotRow {

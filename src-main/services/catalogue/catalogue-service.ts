@@ -4,8 +4,9 @@
  * date. Updates are jobs of kind 'catalogue' in the JobQueue (one job per vault at a time, in the
  * History, with progress): the job process writes the catalogue file, main only reads it.
  *
- * Updates are queued by themselves after every backup or retention run of a vault that changed its
- * backups, at unlock for vaults never catalogued (whose password is available), and when main finds
+ * Each backup brings the catalogue up to date itself, as its last phase (in its own job process).
+ * An update job is queued after a backup or retention run that changed the backups without that
+ * phase, at unlock for vaults never catalogued (whose password is available), and when main finds
  * a catalogue damaged (then as a rebuild; a damaged file is never read from). A vault's catalogue
  * is deleted when the vault is removed from the configuration (and any left over at start-up).
  *
@@ -33,7 +34,7 @@ import {
   catalogueFileFor,
   deleteCatalogueFiles,
   vaultIdOfCatalogueFile,
-} from './catalogue-file';
+} from '../../catalogue/catalogue-file';
 import type { CatalogueAnswer, CatalogueQuery } from '../../catalogue-worker/protocol';
 import { compileSearchPattern } from './search-pattern';
 
@@ -43,6 +44,11 @@ export const DEFAULT_DIFF_LIMIT = 1000;
 /** Jobs after which a vault's backups may have changed. */
 const CHANGING_KINDS = ['backup', 'retention'] as const;
 const CHANGED_STATUSES = ['success', 'warning'] as const;
+
+/** A backup whose search-index phase brought the catalogue up to date with what it changed. */
+function catalogueUpdatedBy(job: JobRecord): boolean {
+  return job.phases.some((p) => p.phase === 'catalogue' && p.status === 'success');
+}
 
 /** Answers queries on catalogue files away from main's event loop (CatalogueWorkerThread). */
 export interface CatalogueReads {
@@ -246,7 +252,7 @@ export class CatalogueService {
     const stale =
       active !== null ||
       info.updatedAt === null ||
-      (lastChange !== null && (lastUpdate?.seq ?? 0) < lastChange.seq);
+      (lastChange !== null && (lastUpdate?.seq ?? 0) < lastChange.seq && !catalogueUpdatedBy(lastChange.job));
     return {
       ...base,
       snapshots: info.snapshots,
@@ -270,8 +276,14 @@ export class CatalogueService {
     } catch (error) {
       if (error instanceof ServiceError) throw error;
       if (error instanceof CatalogueUnusableError && error.reason === 'missing') return null;
-      // A running update may be replacing the file under this reader: read it again once it ends.
-      if (this.activeJob(vaultId, 'running')) {
+      // A running update (a catalogue job, or a backup's last phase) may be replacing the file under
+      // this reader: read it again once it ends.
+      const writing = this.o.queue
+        .active()
+        .some(
+          (j) => j.vaultId === vaultId && j.status === 'running' && ['catalogue', 'backup'].includes(j.kind),
+        );
+      if (writing) {
         this.closeReader(vaultId);
         return null;
       }
@@ -304,11 +316,12 @@ export class CatalogueService {
 
   private jobChanged(job: JobRecord): void {
     if (job.status === 'waiting' || job.status === 'running') return;
-    if (job.kind === 'catalogue') {
+    const phase = job.phases.find((p) => p.phase === 'catalogue');
+    if (job.kind === 'catalogue' || phase) {
       // The job process may have replaced the file: read it afresh.
       this.closeReader(job.vaultId);
       this.rebuildJobs.delete(job.id);
-      if (job.status === 'success') {
+      if (job.kind === 'catalogue' ? job.status === 'success' : phase?.status === 'success') {
         this.damaged.delete(job.vaultId);
         this.otherVersion.delete(job.vaultId);
       }

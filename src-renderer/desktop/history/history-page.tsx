@@ -1,5 +1,11 @@
 import { useEffect, useId, useRef } from 'react';
-import { JOB_STATUSES, type JobRecord, type JobStatus } from '../../../src-shared/backup-jobs';
+import {
+  JOB_STATUSES,
+  type BackupPhase,
+  type JobLogEntry,
+  type JobRecord,
+  type JobStatus,
+} from '../../../src-shared/backup-jobs';
 import { ErrorMessage } from '../../components/error-message';
 import { useBackups } from '../backups/backups-store';
 import {
@@ -91,46 +97,7 @@ export function HistoryPage() {
       {!error && jobs.length === 0 && (
         <p className="quiet">{loading ? 'Loading the history…' : 'No jobs yet.'}</p>
       )}
-      {jobs.length > 0 && (
-        <div className="table-wrap">
-          <table className="jobs">
-            <caption className="visually-hidden">Jobs, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Job</th>
-                <th scope="col">Result</th>
-                <th scope="col">Files</th>
-                <th scope="col">Size</th>
-              </tr>
-            </thead>
-            <tbody>
-              {jobs.map((job) => (
-                <tr key={job.id}>
-                  <td>
-                    <button
-                      type="button"
-                      className="row-link"
-                      onClick={() => void openJob(job.id)}
-                      aria-label={`${JOB_KIND_LABELS[job.kind]} ${jobSubject(job)}, ${formatFullDateTime(job.startedAt ?? job.queuedAt)}: ${JOB_STATUS_LABELS[job.status]}`}
-                    >
-                      {formatDateTime(job.startedAt ?? job.queuedAt, now)}
-                    </button>
-                  </td>
-                  <td>
-                    {JOB_KIND_LABELS[job.kind]} <span className="quiet">{jobSubject(job)}</span>
-                  </td>
-                  <td>
-                    <span className={`status ${job.status}`}>{JOB_STATUS_LABELS[job.status]}</span>
-                  </td>
-                  <td className="num">{job.filesDone.toLocaleString('en-US')}</td>
-                  <td className="num">{formatBytes(job.bytesDone)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      {jobs.length > 0 && <HistoryTable jobs={jobs} now={now} onOpen={(id) => void openJob(id)} />}
       {more && (
         <button type="button" className="secondary" disabled={loading} onClick={() => void loadOlder()}>
           Show older jobs
@@ -140,8 +107,88 @@ export function HistoryPage() {
   );
 }
 
+/** What a job went between, in the direction it went: an item to its vault, a vault back to an item. */
+/** The jobs, newest first: one row each, opening to its details. */
+export function HistoryTable({
+  jobs,
+  now,
+  onOpen,
+}: {
+  jobs: JobRecord[];
+  now: Date;
+  onOpen: (jobId: string) => void;
+}) {
+  return (
+    <div className="table-wrap">
+      <table className="jobs">
+        <caption className="visually-hidden">Jobs, newest first</caption>
+        <thead>
+          <tr>
+            <th scope="col">When</th>
+            <th scope="col">Job</th>
+            <th scope="col">Result</th>
+            <th scope="col">Files</th>
+            <th scope="col">Size</th>
+          </tr>
+        </thead>
+        <tbody>
+          {jobs.map((job) => (
+            <tr key={job.id}>
+              <td>
+                <button
+                  type="button"
+                  className="row-link"
+                  onClick={() => onOpen(job.id)}
+                  aria-label={`${JOB_KIND_LABELS[job.kind]} ${jobSubject(job)}, ${formatFullDateTime(job.startedAt ?? job.queuedAt)}: ${JOB_STATUS_LABELS[job.status]}`}
+                >
+                  {formatDateTime(job.startedAt ?? job.queuedAt, now)}
+                </button>
+              </td>
+              <td>
+                {JOB_KIND_LABELS[job.kind]} <span className="quiet">{jobSubject(job)}</span>
+              </td>
+              <td>
+                <span className={`status ${job.status}`}>{JOB_STATUS_LABELS[job.status]}</span>
+                {phasesNotDone(job).map((p) => (
+                  <span key={p.phase} className="quiet phase-note">
+                    {PHASE_LABELS[p.phase]} {p.status}
+                  </span>
+                ))}
+              </td>
+              <td className="num">
+                {job.filesDone.toLocaleString('en-US')}
+                {changeCounts(job) && <span className="quiet change-counts">{changeCounts(job)}</span>}
+              </td>
+              <td className="num">{formatBytes(job.bytesDone)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** What a job went between, in the direction it went: an item to its vault, a vault back to an item. */
 export function jobSubject(job: JobRecord): string {
-  return job.itemName ? `${job.itemName} → ${job.vaultName}` : job.vaultName;
+  if (!job.itemName) return job.vaultName;
+  return job.kind === 'restore' ? `${job.vaultName} → ${job.itemName}` : `${job.itemName} → ${job.vaultName}`;
+}
+
+/** The phases a backup runs after saving its snapshot, as a person knows them. */
+export const PHASE_LABELS: Record<BackupPhase['phase'], string> = {
+  retention: 'Clean-up of old backups',
+  catalogue: 'Search index update',
+};
+
+function phasesNotDone(job: JobRecord): BackupPhase[] {
+  return job.phases.filter((p) => p.status !== 'success');
+}
+
+/** "2 new, 1 changed, 40 unchanged" for a backup that counted them; null otherwise. */
+export function changeCounts(job: JobRecord): string | null {
+  if (job.filesNew === null || job.filesChanged === null || job.filesUnmodified === null) return null;
+  const n = (v: number) => v.toLocaleString('en-US');
+  return `${n(job.filesNew)} new, ${n(job.filesChanged)} changed, ${n(job.filesUnmodified)} unchanged`;
 }
 
 const TRIGGER_WORDS: Record<JobRecord['trigger'], string> = {
@@ -150,12 +197,24 @@ const TRIGGER_WORDS: Record<JobRecord['trigger'], string> = {
   'catch-up': 'Catching up a missed run',
 };
 
-/** One job: when, what, how it ended, counts, and its log (each problem with its path). */
+/** The job opened in the store. */
 function JobDetails() {
   const open = useHistory((s) => s.open)!;
   const closeJob = useHistory((s) => s.closeJob);
+  return <JobDetailsView job={open.job} log={open.log} onClose={closeJob} />;
+}
+
+/** One job: when, what, how it ended, counts, its phases, and its log (each problem with its path). */
+export function JobDetailsView({
+  job,
+  log,
+  onClose: closeJob,
+}: {
+  job: JobRecord;
+  log: JobLogEntry[];
+  onClose: () => void;
+}) {
   const heading = useRef<HTMLHeadingElement>(null);
-  const { job, log } = open;
   const duration = jobDurationSeconds(job.startedAt, job.endedAt);
 
   useEffect(() => {
@@ -207,6 +266,25 @@ function JobDetails() {
             )}
           </dd>
         </div>
+        {changeCounts(job) && (
+          <div>
+            <dt>Since the last backup</dt>
+            <dd>{changeCounts(job)}</dd>
+          </div>
+        )}
+        {job.phases.map((p) => (
+          <div key={p.phase}>
+            <dt>{PHASE_LABELS[p.phase]}</dt>
+            <dd>
+              <span
+                className={`status ${p.status === 'success' ? 'success' : p.status === 'failed' ? 'warning' : 'cancelled'}`}
+              >
+                {p.status === 'success' ? 'Done' : p.status === 'failed' ? 'Failed' : 'Cancelled'}
+              </span>
+              <span className="quiet wrap">{p.message}</span>
+            </dd>
+          </div>
+        ))}
         <div>
           <dt>{job.kind === 'restore' ? 'Written' : 'Read'}</dt>
           <dd>{formatBytes(job.bytesDone)}</dd>

@@ -263,6 +263,11 @@ export const useFind = create<FindState>()((set, get) => ({
   },
 
   jobChanged(job) {
+    if (job.kind === 'backup' && isEnded(job.status) && job.phases.some((p) => p.phase === 'catalogue')) {
+      // A backup brought the catalogue up to date as its last phase: the answers may have grown.
+      void refreshAfterCatalogue();
+      return;
+    }
     if (job.kind !== 'catalogue') return;
     const known = get().rebuilds[job.vaultId];
     if (known && known.jobId !== job.id) return;

@@ -311,6 +311,6 @@ export async function firstRunJourney(page: Page, work: Workspace & { fileCount:
   expect(restored).not.toBeNull();
   expect(fs.readFileSync(restored!, 'utf8')).toBe('first version of my notes\n');
 
-  // The restore is a job in the History too.
-  await waitForHistory(page, /Restore\s+Documents.*Success/s);
+  // The restore is a job in the History too, from the vault to the item.
+  await waitForHistory(page, /Restore\s+\S.*→\s*Documents.*Success/s);
 }

@@ -24,6 +24,10 @@ export function job(patch: Partial<JobRecord> = {}): JobRecord {
     bytesTotal: 1000,
     bytesDone: 0,
     bytesAdded: 0,
+    filesNew: null,
+    filesChanged: null,
+    filesUnmodified: null,
+    phases: [],
     ...patch,
   };
 }

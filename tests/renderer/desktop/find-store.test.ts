@@ -277,6 +277,25 @@ describe('rebuilding a catalogue', () => {
     expect(calls.map((c) => c.method)).toEqual(['catalogueUpdate', 'catalogueStatus', 'catalogueSearch']);
   });
 
+  it('asks the status and the search again when a backup has updated the catalogue as its last phase', async () => {
+    const calls = scriptBridge({
+      catalogueStatus: () =>
+        ok([{ vaultId: 'vault-000001', snapshots: 4, updatedAt: null, state: 'ready', jobId: null }]),
+      catalogueSearch: () => ok(answer('/home/me/report.txt')),
+    });
+    useFind.setState({ query: 'report' });
+    useFind.getState().jobChanged(job({ status: 'running' }));
+    expect(calls).toEqual([]);
+    useFind.getState().jobChanged(
+      job({
+        status: 'success',
+        phases: [{ phase: 'catalogue', status: 'success', message: 'File catalogue updated.' }],
+      }),
+    );
+    await vi.waitFor(() => expect(useFind.getState().statuses?.[0]?.snapshots).toBe(4));
+    expect(calls.map((c) => c.method)).toEqual(['catalogueStatus', 'catalogueSearch']);
+  });
+
   it('a failed rebuild says why, by vault', async () => {
     scriptBridge({
       catalogueUpdate: () => ok({ jobId: 'job-cat002' }),

@@ -3,8 +3,8 @@
  * this computer, or account storage on the account server (restic's REST protocol under
  * /storage/<username>/<repository>/). Shared by main and the job process; never includes a token.
  */
-import type { Vault } from '../../../src-shared/backup-config';
-import type { RepoLocation } from '../../../src-shared/job-protocol';
+import type { Vault } from './backup-config';
+import type { RepoLocation } from './job-protocol';
 
 /** The repository's base URL on the account server, ending in '/'. */
 export function accountRepositoryUrl(serverUrl: string, username: string, repository: string): string {
