@@ -123,7 +123,7 @@ describe('one session per vault', { timeout: 120_000 }, () => {
       snapshotId: a.snapshotId,
       path: a.src,
     });
-    expect(wrong).toMatchObject({ status: 'failed', errorCode: 'wrong_password', value: null });
+    expect(wrong).toMatchObject({ status: 'failed', errorCode: 'WRONG_PASSWORD', value: null });
     // A's snapshot asked of B's place: B has no such snapshot.
     const crossed = await run({
       op: 'ls',
@@ -153,7 +153,7 @@ describe('one session per vault', { timeout: 120_000 }, () => {
     const lost = await inFlight;
     // Either it was answered before the kill landed, or it failed with words; never a hang or a throw.
     if (lost.status !== 'success') {
-      expect(lost).toMatchObject({ status: 'failed', errorCode: 'process_crashed' });
+      expect(lost).toMatchObject({ status: 'failed', errorCode: 'PROCESS_CRASHED' });
       expect(lost.message).toMatch(/stopped unexpectedly .* try again/);
     }
     await exited(spawned[0]!);
@@ -263,7 +263,7 @@ describe('a session process that breaks the protocol', () => {
       quiet,
       new AbortController().signal,
     );
-    expect(outcome).toMatchObject({ status: 'failed', errorCode: 'internal', value: null });
+    expect(outcome).toMatchObject({ status: 'failed', errorCode: 'INTERNAL', value: null });
     expect(outcome.message).toContain('breaks the protocol');
     expect(killed).toBe(1);
     expect(gone).toBe(true);
