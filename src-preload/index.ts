@@ -60,6 +60,8 @@ export const CHANNELS = [
   'account:connectDrive',
   'account:takeOver',
   'account:answerServerMove',
+  'account:startFresh',
+  'account:lockedVaults',
 ] as const satisfies readonly Channel[];
 
 export const EVENTS = {

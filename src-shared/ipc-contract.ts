@@ -142,6 +142,11 @@ export interface AccountKeyView {
    * remembers for `from`; `account:answerServerMove` moves that account's vaults to `to`.
    */
   serverMoved: { from: string; to: string } | null;
+  /**
+   * Unavailable because nothing on this computer opened the key after an administrator's reset:
+   * `account:startFresh` may replace it (a new key and kit; the old vaults stay, locked).
+   */
+  canStartFresh?: boolean;
 }
 
 /**
@@ -159,6 +164,15 @@ export interface AccountKitView {
   /** data:image/png;base64,… of the recovery key (as typed, with its dashes). */
   qrPngDataUrl: string;
   createdAt: string;
+}
+
+/** A vault of the account's directory that does not open with the account's current key. */
+export interface LockedVaultView {
+  vaultId: string;
+  /** Its name when this computer has the vault; null otherwise (the name is sealed with the old key). */
+  name: string | null;
+  /** When its row was last written (ISO), as the server says. */
+  updatedAt: string;
 }
 
 /** One computer of the account, from its sealed profile and the server's figures. */
@@ -815,6 +829,23 @@ export const channels = {
         path: ['password'],
       }),
     output: null as unknown as { items: ProtectedItemView[]; missingPaths: string[] },
+    whileLocked: false,
+  },
+
+  /**
+   * "Start fresh" after an administrator's reset when nothing opens the account's key: a new key
+   * and a new account recovery kit (pending, as at the first unlock); the password and a new code
+   * again. The old vaults stay on the server, locked, and open again with the old recovery kit.
+   */
+  'account:startFresh': {
+    input: z.object({ password: enteredPassword, ...secondFactor }).strict(),
+    output: null as unknown as AccountKeyView,
+    whileLocked: false,
+  },
+  /** The account's vaults that do not open with its current key (made before it started fresh): listed, never deleted. */
+  'account:lockedVaults': {
+    input: z.undefined(),
+    output: null as unknown as { vaults: LockedVaultView[] },
     whileLocked: false,
   },
 

@@ -123,5 +123,7 @@ export function createHandlers({
         takeOver,
         password === undefined ? undefined : () => account.reauthenticate({ password, totp, recoveryCode }),
       ),
+    'account:startFresh': (input) => account.startFresh(input),
+    'account:lockedVaults': () => lock.withSession(() => directory.lockedVaults()),
   };
 }

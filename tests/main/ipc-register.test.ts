@@ -166,6 +166,8 @@ const validInput: { [C in Channel]: unknown } = {
     password: 'my account password',
   },
   'account:answerServerMove': { accept: true },
+  'account:startFresh': { password: 'my account password', totp: '123456' },
+  'account:lockedVaults': undefined,
 };
 
 describe('registration', () => {

@@ -24,7 +24,7 @@ import {
 import type { VaultRecord } from '../../../src-shared/account-keys';
 import type { AccountDirectory, AccountKeys } from '../../../src-shared/account-keys-api';
 import type { Vault } from '../../../src-shared/backup-config';
-import type { DirectoryVaultView, VaultView } from '../../../src-shared/ipc-contract';
+import type { DirectoryVaultView, LockedVaultView, VaultView } from '../../../src-shared/ipc-contract';
 import type { EngineEnvelope } from '../../../src-shared/repository-key-files';
 import type { AccountClient } from '../account-client';
 import type { BackupConfigStore } from '../backup/backup-config-store';
@@ -50,6 +50,8 @@ export interface DirectoryEntry {
   record: VaultRecord | null;
   /** Why the row was refused (then `record` is null); null for a good or deleted row. */
   problem: string | null;
+  /** Refused because it does not open with the account's current key (made before it started fresh, or changed). */
+  locked?: boolean;
 }
 
 export interface VaultDirectoryOptions {
@@ -133,6 +135,25 @@ export class VaultDirectoryService implements RestoreOffer {
     }
   }
 
+  /**
+   * The account's vaults whose rows do not open with its current key: after "start fresh", the
+   * vaults made before, kept on the server (never deleted or written over) for the old kit.
+   */
+  async lockedVaults(): Promise<{ vaults: LockedVaultView[] }> {
+    const keys = this.requireKeys();
+    const { entries, raw } = await this.read(keys);
+    const updated = new Map(raw.vaults.map((r) => [r.vaultId, r.updatedAt]));
+    const names = new Map(this.o.config.get().vaults.map((v) => [v.id, v.name]));
+    const vaults = [...entries.values()]
+      .filter((e) => e.locked && !e.deleted)
+      .map((e) => ({
+        vaultId: e.vaultId,
+        name: names.get(e.vaultId) ?? null,
+        updatedAt: updated.get(e.vaultId)!,
+      }));
+    return { vaults: vaults.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt)) };
+  }
+
   /** Rows refused this unlock, in words (vault id → why). */
   problems(): Map<string, string> {
     return new Map(this.problemList);
@@ -197,7 +218,8 @@ export class VaultDirectoryService implements RestoreOffer {
       return {
         ...base,
         record: null,
-        problem: `The account server's entry for ${this.vaultWords(row.vaultId)} does not open with this account's key (it was made for another vault or another account, or changed); it was refused and nothing was changed.`,
+        locked: true,
+        problem: `The account server's entry for ${this.vaultWords(row.vaultId)} does not open with this account's key (it was made with the key the account had before it started fresh, or for another vault or another account, or changed); it was refused and nothing was changed.`,
       };
     }
   }
