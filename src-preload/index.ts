@@ -62,6 +62,8 @@ export const CHANNELS = [
   'account:answerServerMove',
   'account:startFresh',
   'account:lockedVaults',
+  'vault:rekeyOffers',
+  'vault:rekey',
 ] as const satisfies readonly Channel[];
 
 export const EVENTS = {

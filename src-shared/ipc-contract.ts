@@ -586,6 +586,22 @@ export const channels = {
     output: null as unknown as { path: string },
     whileLocked: false,
   },
+  /** The account's vaults here whose password a person typed (made before the account kept keys): offer to re-key them. */
+  'vault:rekeyOffers': {
+    input: z.undefined(),
+    output: null as unknown as { vaultIds: string[] },
+    whileLocked: false,
+  },
+  /**
+   * "Replace this vault's password with a random key": a new random password slot, the old one
+   * removed; the keychain, the directory row and the account slot take the new one. Refused while a
+   * job uses the vault. The old password and the old per-vault recovery kit no longer open it.
+   */
+  'vault:rekey': {
+    input: z.object({ vaultId: configId }).strict(),
+    output: null as unknown as { directoryUpdated: boolean },
+    whileLocked: false,
+  },
 
   'item:save': {
     input: protectedItemInput,

@@ -6,6 +6,7 @@ import type { VaultService } from '../services/backup/vault-service';
 import type { CatalogueService } from '../services/catalogue/catalogue-service';
 import type { ComputerProfileService } from '../services/account-vaults/computer-profile-service';
 import type { VaultDirectoryService } from '../services/account-vaults/vault-directory-service';
+import type { VaultRekey } from '../services/account-vaults/vault-rekey';
 import type { ServerMove } from '../services/account-vaults/server-move';
 import type { Dialogs } from '../services/ports';
 import type { LockService } from '../services/lock-service';
@@ -27,6 +28,8 @@ export interface HandlerServices {
   profiles: ComputerProfileService;
   serverMove: ServerMove;
   dialogs: Dialogs;
+  /** "Replace this vault's password with a random key". */
+  vaultRekey: VaultRekey;
   /** Runs after the answer to lock:lockAndClose has been sent, so the renderer sees it first. */
   defer?: (fn: () => void) => void;
 }
@@ -44,6 +47,7 @@ export function createHandlers({
   profiles,
   serverMove,
   dialogs,
+  vaultRekey,
   defer = (fn) => setTimeout(fn, 0),
 }: HandlerServices): Handlers {
   return {
@@ -84,6 +88,8 @@ export function createHandlers({
     'vault:verify': (input) => backup.verify(input.vaultId, input.readData),
     'vault:storageUsage': (input) => vaults.storageUsage(input.vaultId),
     'vault:saveRecoveryKit': (input) => backup.saveRecoveryKit(input),
+    'vault:rekeyOffers': () => lock.withSession(() => vaultRekey.offers()),
+    'vault:rekey': (input) => lock.withSession(() => vaultRekey.rekey(input.vaultId)),
     'item:save': (input) => backup.itemView(items.save(input)),
     'item:remove': (input) => {
       items.remove(input.itemId);

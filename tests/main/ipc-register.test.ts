@@ -168,6 +168,8 @@ const validInput: { [C in Channel]: unknown } = {
   'account:answerServerMove': { accept: true },
   'account:startFresh': { password: 'my account password', totp: '123456' },
   'account:lockedVaults': undefined,
+  'vault:rekeyOffers': undefined,
+  'vault:rekey': { vaultId: VAULT_ID },
 };
 
 describe('registration', () => {
