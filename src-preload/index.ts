@@ -64,6 +64,7 @@ export const CHANNELS = [
   'account:lockedVaults',
   'vault:rekeyOffers',
   'vault:rekey',
+  'vault:openDrive',
 ] as const satisfies readonly Channel[];
 
 export const EVENTS = {

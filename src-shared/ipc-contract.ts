@@ -602,6 +602,26 @@ export const channels = {
     output: null as unknown as { directoryUpdated: boolean },
     whileLocked: false,
   },
+  /**
+   * "Open a drive with a recovery key": a folder vault its account server does not hold, opened with
+   * the recovery key (or the account password, where the drive's password wrap is on) of the
+   * account that wrote it, and added to this computer with a random password of its own.
+   */
+  'vault:openDrive': {
+    input: z
+      .object({
+        path: filePath,
+        recoveryKey: recoveryKeyInput.optional(),
+        accountPassword: enteredPassword.optional(),
+      })
+      .strict()
+      .refine((v) => (v.recoveryKey === undefined) !== (v.accountPassword === undefined), {
+        message: 'Enter the recovery key, or the account password.',
+        path: ['recoveryKey'],
+      }),
+    output: null as unknown as VaultView,
+    whileLocked: false,
+  },
 
   'item:save': {
     input: protectedItemInput,

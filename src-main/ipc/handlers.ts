@@ -7,6 +7,7 @@ import type { CatalogueService } from '../services/catalogue/catalogue-service';
 import type { ComputerProfileService } from '../services/account-vaults/computer-profile-service';
 import type { VaultDirectoryService } from '../services/account-vaults/vault-directory-service';
 import type { VaultRekey } from '../services/account-vaults/vault-rekey';
+import type { DriveOpener } from '../services/account-vaults/drive-opener';
 import type { ServerMove } from '../services/account-vaults/server-move';
 import type { Dialogs } from '../services/ports';
 import type { LockService } from '../services/lock-service';
@@ -30,6 +31,8 @@ export interface HandlerServices {
   dialogs: Dialogs;
   /** "Replace this vault's password with a random key". */
   vaultRekey: VaultRekey;
+  /** "Open a drive with a recovery key". */
+  driveOpener: DriveOpener;
   /** Runs after the answer to lock:lockAndClose has been sent, so the renderer sees it first. */
   defer?: (fn: () => void) => void;
 }
@@ -48,6 +51,7 @@ export function createHandlers({
   serverMove,
   dialogs,
   vaultRekey,
+  driveOpener,
   defer = (fn) => setTimeout(fn, 0),
 }: HandlerServices): Handlers {
   return {
@@ -90,6 +94,11 @@ export function createHandlers({
     'vault:saveRecoveryKit': (input) => backup.saveRecoveryKit(input),
     'vault:rekeyOffers': () => lock.withSession(() => vaultRekey.offers()),
     'vault:rekey': (input) => lock.withSession(() => vaultRekey.rekey(input.vaultId)),
+    'vault:openDrive': ({ path, recoveryKey, accountPassword }) =>
+      driveOpener.open(
+        path,
+        recoveryKey !== undefined ? { recoveryKey } : { accountPassword: accountPassword! },
+      ),
     'item:save': (input) => backup.itemView(items.save(input)),
     'item:remove': (input) => {
       items.remove(input.itemId);

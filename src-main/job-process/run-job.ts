@@ -8,6 +8,7 @@ import { backupOp } from './backup-op';
 import { lsOp, snapshotsOp } from './browse-ops';
 import { catalogueOp } from './catalogue-op';
 import { describeFailure, failureOutcome } from './failure';
+import { openDriveOp } from './open-drive-op';
 import type { JobContext } from './job-context';
 import { initOp, openOp, rekeyOp } from './repository-ops';
 import { restoreOp } from './restore-op';
@@ -38,6 +39,8 @@ function dispatch(request: JobRequest, ctx: JobContext): Promise<JobOutcome> {
       return accountSlotOp(request, ctx);
     case 'rekey':
       return rekeyOp(request, ctx);
+    case 'openDrive':
+      return openDriveOp(request, ctx);
   }
 }
 

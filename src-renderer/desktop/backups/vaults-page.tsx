@@ -13,6 +13,7 @@ import { useBackups } from './backups-store';
 import { DeletionAlertWarning } from './deletion-alerts';
 import { formatBytes, formatDateTime, isEnded, JOB_STATUS_LABELS } from './format';
 import { JobProgressView } from './job-progress-view';
+import { OpenDriveDialog } from './open-drive-dialog';
 import { RecoveryKitDialog, RecoveryKitOffer } from './recovery-kit';
 import { VaultCreateForm } from './vault-create-form';
 
@@ -33,6 +34,8 @@ export function VaultsPage() {
     void loadStatuses();
   }, [loadStatuses]);
   // Vaults whose password a person typed (made before the account kept keys): offered a random key.
+  const [openingDrive, setOpeningDrive] = useState(false);
+  const [openedDrive, setOpenedDrive] = useState<string | null>(null);
   const [rekeyOffers, setRekeyOffers] = useState<string[]>([]);
   const [rekeyRound, setRekeyRound] = useState(0);
   useEffect(() => {
@@ -57,10 +60,30 @@ export function VaultsPage() {
         <h1 id="vaults-title" ref={heading} tabIndex={-1}>
           Storage vaults
         </h1>
-        <button type="button" className="primary" onClick={() => navigate({ page: 'vault-form' })}>
-          Add storage vault
-        </button>
+        <div className="actions">
+          <button type="button" className="secondary" onClick={() => setOpeningDrive(true)}>
+            Open a drive with a recovery key…
+          </button>
+          <button type="button" className="primary" onClick={() => navigate({ page: 'vault-form' })}>
+            Add storage vault
+          </button>
+        </div>
       </div>
+      <OpenDriveDialog
+        open={openingDrive}
+        onClose={(added) => {
+          setOpeningDrive(false);
+          if (!added) return;
+          setOpenedDrive(added.name);
+          void load();
+          void loadStatuses();
+        }}
+      />
+      {openedDrive && (
+        <p className="saved" role="status">
+          {`“${openedDrive}” was added. Restore can use it now; its search is ready once its catalogue is built.`}
+        </p>
+      )}
       <p className="lead">
         A storage vault is where backups go: an encrypted store in a folder, on a USB drive or on a network
         drive, or in your account storage on the account server. Several protected items can share one.
