@@ -65,6 +65,7 @@ export const CHANNELS = [
   'vault:rekeyOffers',
   'vault:rekey',
   'vault:openDrive',
+  'account:askServerMoveAgain',
 ] as const satisfies readonly Channel[];
 
 export const EVENTS = {

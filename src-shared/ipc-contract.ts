@@ -142,6 +142,8 @@ export interface AccountKeyView {
    * remembers for `from`; `account:answerServerMove` moves that account's vaults to `to`.
    */
   serverMoved: { from: string; to: string } | null;
+  /** The same move, declined before for this address and key id: not asked; `account:askServerMoveAgain` asks. */
+  serverMoveDeclined?: { from: string; to: string } | null;
   /**
    * Unavailable because nothing on this computer opened the key after an administrator's reset:
    * `account:startFresh` may replace it (a new key and kit; the old vaults stay, locked).
@@ -882,6 +884,12 @@ export const channels = {
   'account:lockedVaults': {
     input: z.undefined(),
     output: null as unknown as { vaults: LockedVaultView[] },
+    whileLocked: false,
+  },
+  /** A declined "This account's server moved", offered again (it is not asked at every unlock once declined). */
+  'account:askServerMoveAgain': {
+    input: z.undefined(),
+    output: null as unknown as AccountKeyView,
     whileLocked: false,
   },
 

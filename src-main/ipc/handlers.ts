@@ -140,5 +140,6 @@ export function createHandlers({
       ),
     'account:startFresh': (input) => account.startFresh(input),
     'account:lockedVaults': () => lock.withSession(() => directory.lockedVaults()),
+    'account:askServerMoveAgain': () => lock.withSession(() => serverMove.askAgain()),
   };
 }

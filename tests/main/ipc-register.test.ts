@@ -170,6 +170,7 @@ const validInput: { [C in Channel]: unknown } = {
   'account:lockedVaults': undefined,
   'vault:rekeyOffers': undefined,
   'vault:rekey': { vaultId: VAULT_ID },
+  'account:askServerMoveAgain': undefined,
   'vault:openDrive': {
     path: '/media/usb/strongroom',
     recoveryKey: '7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD',

@@ -123,6 +123,8 @@ export class AccountKeyService implements AccountKeyHolder {
   private restoreOffer: RestoreOffer | null = null;
   /** "This account's server moved": this unlock opened, at a new address, the key remembered at `from`. */
   private serverMove: { from: string; to: string } | null = null;
+  /** The same, declined before for this address and key id: not asked, until asked for again. */
+  private serverMoveDeclined: { from: string; to: string } | null = null;
   private readonly log: { warn(message: string): void };
 
   constructor(private readonly o: AccountKeyServiceOptions) {
@@ -167,6 +169,7 @@ export class AccountKeyService implements AccountKeyHolder {
     this.dropHeld();
     this.unavailable = null;
     this.serverMove = null;
+    this.serverMoveDeclined = null;
     if (this.kit && (this.kit.serverUrl !== ctx.serverUrl || this.kit.username !== ctx.username)) {
       this.dropKit();
     }
@@ -215,7 +218,12 @@ export class AccountKeyService implements AccountKeyHolder {
     };
     // Only now, with the key opened here: a server cannot claim another's account by its key id.
     const from = this.o.memory.serversWithKey(ctx.serverUrl, ctx.username, got.keyId);
-    if (!ctx.serverIsLocal && from.length > 0) this.serverMove = { from: from[0]!, to: ctx.serverUrl };
+    if (!ctx.serverIsLocal && from.length > 0) {
+      const move = { from: from[0]!, to: ctx.serverUrl };
+      const declined = this.o.memory.get(ctx.serverUrl, ctx.username).moveDeclinedFor === got.keyId;
+      if (declined) this.serverMoveDeclined = move;
+      else this.serverMove = move;
+    }
     this.notify();
   }
 
@@ -224,9 +232,29 @@ export class AccountKeyService implements AccountKeyHolder {
     return this.held ? this.serverMove : null;
   }
 
-  /** The move was accepted (ServerMove did it) or declined: it is not offered again in this unlock. */
-  endServerMoveOffer(): void {
+  /**
+   * The move was accepted (ServerMove did it) or declined: not offered again in this unlock. A
+   * decline is remembered for this address and key id, so later unlocks do not ask either.
+   */
+  endServerMoveOffer(declined = false): void {
+    const held = this.held;
+    if (declined && held && this.serverMove) {
+      this.o.memory.update(held.keys.serverUrl, held.keys.username, { moveDeclinedFor: held.keys.keyId });
+      this.serverMoveDeclined = this.serverMove;
+    }
     this.serverMove = null;
+  }
+
+  /** "Ask me again": a declined move is offered once more (and forgotten as declined). */
+  askServerMoveAgain(): void {
+    const held = this.held;
+    const move = this.serverMoveDeclined;
+    if (!held || !move) {
+      throw new ServiceError('conflict', "No declined move of this account's server to ask about again.");
+    }
+    this.o.memory.update(held.keys.serverUrl, held.keys.username, { moveDeclinedFor: null });
+    this.serverMoveDeclined = null;
+    this.serverMove = move;
   }
 
   /** The app locked: the AMK is zeroed and the pending kit's recovery key forgotten. */
@@ -237,6 +265,7 @@ export class AccountKeyService implements AccountKeyHolder {
     this.dropKit();
     this.unavailable = null;
     this.serverMove = null;
+    this.serverMoveDeclined = null;
     if (had) this.notify();
   }
 
@@ -252,6 +281,7 @@ export class AccountKeyService implements AccountKeyHolder {
         reason: null,
         offerRestore: await this.offerRestore(held.keys),
         serverMoved: this.serverMove,
+        serverMoveDeclined: this.serverMoveDeclined,
         canStartFresh: false,
       };
     }

@@ -14,6 +14,8 @@ import { DeletionAlertWarning } from './deletion-alerts';
 import { formatBytes, formatDateTime, isEnded, JOB_STATUS_LABELS } from './format';
 import { JobProgressView } from './job-progress-view';
 import { OpenDriveDialog } from './open-drive-dialog';
+import { ServerMovedOffer } from './server-moved-offer';
+import { useAccountKey } from '../account/account-key-store';
 import { RecoveryKitDialog, RecoveryKitOffer } from './recovery-kit';
 import { VaultCreateForm } from './vault-create-form';
 
@@ -79,6 +81,8 @@ export function VaultsPage() {
           void loadStatuses();
         }}
       />
+      <ServerMovedOffer />
+      <DeclinedServerMove />
       {openedDrive && (
         <p className="saved" role="status">
           {`“${openedDrive}” was added. Restore can use it now; its search is ready once its catalogue is built.`}
@@ -112,6 +116,37 @@ export function VaultsPage() {
         </div>
       )}
     </section>
+  );
+}
+
+/**
+ * A declined "This account's server moved" is not asked at every unlock: this is where the person
+ * asks for it again.
+ */
+function DeclinedServerMove() {
+  const declined = useAccountKey((s) => s.status?.serverMoveDeclined ?? null);
+  const loadKey = useAccountKey((s) => s.load);
+  const [error, setError] = useState<IpcError | null>(null);
+  if (!declined) return null;
+  return (
+    <div className="notice" role="note" aria-label="Server move declined">
+      <p>
+        {`You kept this account's vaults at ${declined.from} when Strongroom offered to move them to ${declined.to}, where you are signed in now.`}
+      </p>
+      <button
+        type="button"
+        className="secondary"
+        onClick={() =>
+          void request((api) => api.accountAskServerMoveAgain()).then(async (r) => {
+            if (r.ok) await loadKey();
+            else setError(r.error);
+          })
+        }
+      >
+        Ask me again
+      </button>
+      <ErrorMessage error={error} />
+    </div>
   );
 }
 
