@@ -65,6 +65,14 @@ export class DriveOpener {
             : `That password does not open the vault in ${folder}: it is another account's, or was changed after the drive was last connected. Nothing was added.`,
         );
       }
+      if (outcome.errorCode === 'not_found') {
+        throw new ServiceError(
+          'not_found',
+          'recoveryKey' in key
+            ? `The vault in ${folder} holds no copy of an account’s keys, so no recovery key opens it: open it with its own vault password (Add storage vault, “Open the vault already in this folder”). Nothing was added.`
+            : `The vault in ${folder} was not set to open with its account’s password: use the account recovery key. Nothing was added.`,
+        );
+      }
       throw engineError(outcome, `in ${folder}`);
     }
     const keys = this.o.keys.current();

@@ -317,7 +317,7 @@ function VaultCard({
             for you, so that nobody who knows or finds the old password can open it.
           </p>
           <button type="button" className="secondary" disabled={verifyRunning} onClick={() => open('rekey')}>
-            Replace this vault&apos;s password with a random key…
+            Replace this vault’s password with a random key…
           </button>
         </div>
       )}
@@ -517,7 +517,7 @@ function VaultCard({
             setRekeyed(
               result.value.directoryUpdated
                 ? `“${vault.name}” now has a random key, kept on this computer and by your account.`
-                : `“${vault.name}” now has a random key, kept on this computer. Your account's list of vaults takes it the next time Strongroom reaches the account server.`,
+                : `“${vault.name}” now has a random key, kept on this computer. Your account’s list of vaults takes it the next time Strongroom reaches the account server.`,
             );
             onRekeyed?.();
           })()
