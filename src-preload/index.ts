@@ -66,6 +66,7 @@ export const CHANNELS = [
   'vault:rekey',
   'vault:openDrive',
   'account:askServerMoveAgain',
+  'account:openLockedVaults',
 ] as const satisfies readonly Channel[];
 
 export const EVENTS = {

@@ -886,6 +886,16 @@ export const channels = {
     output: null as unknown as { vaults: LockedVaultView[] },
     whileLocked: false,
   },
+  /**
+   * An earlier account recovery kit found again (after "start fresh"): the locked account-storage
+   * vaults it opens are added here; `drives` names the drive vaults, which open with "Open a drive
+   * with a recovery key" and the same kit.
+   */
+  'account:openLockedVaults': {
+    input: z.object({ recoveryKey: recoveryKeyInput }).strict(),
+    output: null as unknown as { added: VaultView[]; drives: string[] },
+    whileLocked: false,
+  },
   /** A declined "This account's server moved", offered again (it is not asked at every unlock once declined). */
   'account:askServerMoveAgain': {
     input: z.undefined(),

@@ -141,5 +141,6 @@ export function createHandlers({
     'account:startFresh': (input) => account.startFresh(input),
     'account:lockedVaults': () => lock.withSession(() => directory.lockedVaults()),
     'account:askServerMoveAgain': () => lock.withSession(() => serverMove.askAgain()),
+    'account:openLockedVaults': (input) => lock.withSession(() => directory.openLocked(input.recoveryKey)),
   };
 }

@@ -171,6 +171,9 @@ const validInput: { [C in Channel]: unknown } = {
   'vault:rekeyOffers': undefined,
   'vault:rekey': { vaultId: VAULT_ID },
   'account:askServerMoveAgain': undefined,
+  'account:openLockedVaults': {
+    recoveryKey: '7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD',
+  },
   'vault:openDrive': {
     path: '/media/usb/strongroom',
     recoveryKey: '7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD',

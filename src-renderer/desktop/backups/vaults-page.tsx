@@ -16,6 +16,7 @@ import { JobProgressView } from './job-progress-view';
 import { OpenDriveDialog } from './open-drive-dialog';
 import { ServerMovedOffer } from './server-moved-offer';
 import { useAccountKey } from '../account/account-key-store';
+import { LockedVaults } from '../account/locked-vaults';
 import { RecoveryKitDialog, RecoveryKitOffer } from './recovery-kit';
 import { VaultCreateForm } from './vault-create-form';
 
@@ -83,6 +84,7 @@ export function VaultsPage() {
       />
       <ServerMovedOffer />
       <DeclinedServerMove />
+      <LockedVaults onAdded={() => void load()} />
       {openedDrive && (
         <p className="saved" role="status">
           {`“${openedDrive}” was added. Restore can use it now; its search is ready once its catalogue is built.`}

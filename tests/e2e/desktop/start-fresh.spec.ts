@@ -64,6 +64,11 @@ test('starts fresh with a new key after a reset, and lists the old vault as lock
     const done = page.getByRole('region', { name: 'Your account has a new key' });
     await expect(done.getByRole('status')).toContainText('previous account recovery kit opens them again');
     await expect(done.getByRole('list', { name: 'Locked vaults' }).getByRole('listitem')).toHaveCount(1);
+    // Storage vaults keeps listing it, with the way back: the earlier kit.
+    await page.getByRole('button', { name: 'Storage vaults' }).click();
+    const lockedHere = page.getByRole('region', { name: 'Locked vaults' });
+    await expect(lockedHere.getByRole('listitem')).toHaveCount(1);
+    await expect(lockedHere.getByLabel('Earlier account recovery key')).toBeVisible();
     expect(keys.directory(accounts.byUsername('lin')!).vaults).toEqual([
       expect.objectContaining({ vaultId: OLD_VAULT, deletedAt: null }),
     ]);
