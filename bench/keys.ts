@@ -9,6 +9,9 @@
  *  3. the server's CPU time per sign-in (the parameters request and the sign-in, read from
  *     /proc/<pid>/stat of the server process), beside what one scrypt at the old server-side
  *     parameters (N=2^17, r=8, p=1) costs on the same machine: what every sign-in cost it before.
+ *  4. from the sign-in on a new computer to the first search answered in Restore, for a drive vault
+ *     whose history holds --paths paths (100,000; bench/keys-new-computer.ts; the history is built
+ *     once in --dir and reused).
  * The load average is printed beside every table: figures from a loaded machine are not comparable.
  */
 import crypto from 'node:crypto';
@@ -20,10 +23,17 @@ import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { openServices } from '../src-server/app';
 import { newPasswordKdf, passwordKeys, toBase64url } from '../src-shared/account-crypto';
+import { newComputerToFirstSearch } from './keys-new-computer';
 import { startServerChild } from './server-child';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '5' }, 'sign-ins': { type: 'string', default: '200' } },
+  options: {
+    runs: { type: 'string', default: '5' },
+    'sign-ins': { type: 'string', default: '200' },
+    paths: { type: 'string', default: '100000' },
+    snapshots: { type: 'string', default: '10' },
+    dir: { type: 'string', default: join(tmpdir(), 'strongroom-bench-keys-history') },
+  },
 });
 const RUNS = Math.max(1, Number(values.runs));
 const SIGN_INS = Math.max(1, Number(values['sign-ins']));
@@ -183,6 +193,17 @@ async function main(): Promise<void> {
     server.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+  const paths = Math.max(1, Number(values.paths));
+  console.log(`\n4. A new computer, from sign-in to the first search in Restore (${paths} paths; ${load()})`);
+  const figures = await newComputerToFirstSearch({
+    dir: values.dir,
+    paths,
+    snapshots: Math.max(1, Number(values.snapshots)),
+    log: (line) => console.log(line),
+  });
+  console.log(
+    `   signed in ${ms(figures.signInMs)}, drive connected ${ms(figures.driveConnectedMs)}, first search answered ${ms(figures.firstSearchMs)} (${load()})`,
+  );
 }
 
 await main();

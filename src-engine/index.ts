@@ -10,6 +10,9 @@ export {
 } from './repository/repository';
 export {
   accountSlotKey,
+  amkFromAccountPassword,
+  amkFromRecoveryKey,
+  recoveryKeyFromText,
   readEnvelope,
   writeEnvelope,
   type AccountKeyMaterial,

@@ -31,6 +31,8 @@ import { CatalogueService } from './services/catalogue/catalogue-service';
 import { ComputerProfileService } from './services/account-vaults/computer-profile-service';
 import { DirectoryState } from './services/account-vaults/directory-state';
 import { VaultDirectoryService } from './services/account-vaults/vault-directory-service';
+import { VaultRekey } from './services/account-vaults/vault-rekey';
+import { DriveOpener } from './services/account-vaults/drive-opener';
 import { ownerOf } from './services/account-vaults/vault-owner';
 import { ServerMove } from './services/account-vaults/server-move';
 import { LockService, type Logger } from './services/lock-service';
@@ -350,6 +352,14 @@ export function composeServices(ports: Ports): Services {
       profiles,
       serverMove: new ServerMove({ keys, memory, config, afterMove: () => directory.sync() }),
       dialogs,
+      vaultRekey: new VaultRekey({
+        keys,
+        vaults,
+        directory,
+        activeVaultIds: () => queue.active().map((job) => job.vaultId),
+        rememberedBefore: (serverUrl, username) => lock.rememberedBefore(serverUrl, username),
+      }),
+      driveOpener: new DriveOpener({ vaults, runner: ports.runner, keys, catalogue, log: warn }),
     }),
     isLocked: () => lock.isLocked(),
     ...(ports.log ? { log: (m: string) => ports.log!.warn(m) } : {}),

@@ -62,6 +62,13 @@ export const CHANNELS = [
   'account:connectDrive',
   'account:takeOver',
   'account:answerServerMove',
+  'account:startFresh',
+  'account:lockedVaults',
+  'vault:rekeyOffers',
+  'vault:rekey',
+  'vault:openDrive',
+  'account:askServerMoveAgain',
+  'account:openLockedVaults',
 ] as const satisfies readonly Channel[];
 
 export const EVENTS = {

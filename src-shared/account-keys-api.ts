@@ -182,11 +182,7 @@ export const accountKeys = z
   .strict();
 export type AccountKeys = z.infer<typeof accountKeys>;
 
-/**
- * POST /api/account/keys (fresh, bearerOnly) -> { generation }: the first AMK, made by the app. With
- * `replace`, only while the password wrap is not current (after an administrator's reset, when
- * nothing else can recover the old AMK): "start fresh"; the old wraps and device wraps go.
- */
+/** POST /api/account/keys (fresh, bearerOnly) -> { generation }: the first AMK, made by the app. */
 export const createAccountKeysInput = z
   .object({
     generation,
@@ -194,9 +190,44 @@ export const createAccountKeysInput = z
     passwordWrap,
     recovery: z.object({ proof: recoveryProof, wrap: recoveryWrap }).strict(),
     deviceWrap: deviceWrap.optional(),
-    replace: z.boolean().optional(),
   })
   .strict();
+
+/**
+ * POST /api/account/keys/replace (fresh, bearerOnly) -> { generation }: "start fresh", a new AMK
+ * with the password and the code again, only while the password wrap is not current (after an
+ * administrator's reset, when nothing else recovered the old AMK). The old wraps go, except the
+ * recovery wrap, which is archived: the old recovery kit still opens the old vaults' rows.
+ */
+export const replaceAccountKeysInput = z
+  .object({
+    authKey,
+    ...secondFactor,
+    generation,
+    keyId,
+    passwordWrap,
+    recovery: z.object({ proof: recoveryProof, wrap: recoveryWrap }).strict(),
+    deviceWrap: deviceWrap.optional(),
+  })
+  .strict();
+
+/** GET /api/account/keys/archived (fresh, bearerOnly): the recovery wraps of keys replaced by "start fresh", newest first. */
+export const archivedAccountKeys = z
+  .object({
+    accountUid,
+    archived: z.array(
+      z
+        .object({
+          keyId,
+          recoveryWrap,
+          /** When it was replaced (ms since the epoch). */
+          archivedAt: z.number().int().min(0),
+        })
+        .strict(),
+    ),
+  })
+  .strict();
+export type ArchivedAccountKeys = z.infer<typeof archivedAccountKeys>;
 
 /** PUT /api/account/keys/password-wrap (fresh, bearerOnly) -> { generation }: the AMK wrapped by the current password (after a reset). */
 export const rewrapPasswordInput = z.object({ generation, passwordWrap }).strict();
@@ -323,6 +354,21 @@ export const keyRoutes = {
     input: rewrapPasswordInput,
     reply: generationAnswer,
   },
+  replaceAccountKeys: {
+    method: 'POST',
+    path: '/api/account/keys/replace',
+    auth: 'fresh',
+    bearerOnly: true,
+    input: replaceAccountKeysInput,
+    reply: generationAnswer,
+  },
+  archivedAccountKeys: {
+    method: 'GET',
+    path: '/api/account/keys/archived',
+    auth: 'fresh',
+    bearerOnly: true,
+    reply: archivedAccountKeys,
+  },
   newRecoveryKey: {
     method: 'POST',
     path: '/api/account/keys/recovery',
@@ -398,7 +444,7 @@ export const KEY_ERROR_STATUS = {
   generation_conflict: 409,
   /** 409: a directory or profile row's version is not the stored one + 1. */
   version_conflict: 409,
-  /** 409: the account already has a master key (and `replace` is not allowed now). */
+  /** 409: the account already has a master key (and starting fresh is not allowed now). */
   keys_exist: 409,
   /** 403: the session signed in with a temporary password; replace it first. */
   password_change_required: 403,

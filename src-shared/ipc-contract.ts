@@ -147,6 +147,13 @@ export interface AccountKeyView {
    * remembers for `from`; `account:answerServerMove` moves that account's vaults to `to`.
    */
   serverMoved: { from: string; to: string } | null;
+  /** The same move, declined before for this address and key id: not asked; `account:askServerMoveAgain` asks. */
+  serverMoveDeclined?: { from: string; to: string } | null;
+  /**
+   * Unavailable because nothing on this computer opened the key after an administrator's reset:
+   * `account:startFresh` may replace it (a new key and kit; the old vaults stay, locked).
+   */
+  canStartFresh?: boolean;
 }
 
 /**
@@ -164,6 +171,15 @@ export interface AccountKitView {
   /** data:image/png;base64,… of the recovery key (as typed, with its dashes). */
   qrPngDataUrl: string;
   createdAt: string;
+}
+
+/** A vault of the account's directory that does not open with the account's current key. */
+export interface LockedVaultView {
+  vaultId: string;
+  /** Its name when this computer has the vault; null otherwise (the name is sealed with the old key). */
+  name: string | null;
+  /** When its row was last written (ISO), as the server says. */
+  updatedAt: string;
 }
 
 /** One computer of the account, from its sealed profile and the server's figures. */
@@ -589,6 +605,42 @@ export const channels = {
     output: null as unknown as { path: string },
     whileLocked: false,
   },
+  /** The account's vaults here whose password a person typed (made before the account kept keys): offer to re-key them. */
+  'vault:rekeyOffers': {
+    input: z.undefined(),
+    output: null as unknown as { vaultIds: string[] },
+    whileLocked: false,
+  },
+  /**
+   * "Replace this vault's password with a random key": a new random password slot, the old one
+   * removed; the keychain, the directory row and the account slot take the new one. Refused while a
+   * job uses the vault. The old password and the old per-vault recovery kit no longer open it.
+   */
+  'vault:rekey': {
+    input: z.object({ vaultId: configId }).strict(),
+    output: null as unknown as { directoryUpdated: boolean },
+    whileLocked: false,
+  },
+  /**
+   * "Open a drive with a recovery key": a folder vault its account server does not hold, opened with
+   * the recovery key (or the account password, where the drive's password wrap is on) of the
+   * account that wrote it, and added to this computer with a random password of its own.
+   */
+  'vault:openDrive': {
+    input: z
+      .object({
+        path: filePath,
+        recoveryKey: recoveryKeyInput.optional(),
+        accountPassword: enteredPassword.optional(),
+      })
+      .strict()
+      .refine((v) => (v.recoveryKey === undefined) !== (v.accountPassword === undefined), {
+        message: 'Enter the recovery key, or the account password.',
+        path: ['recoveryKey'],
+      }),
+    output: null as unknown as VaultView,
+    whileLocked: false,
+  },
 
   'item:save': {
     input: protectedItemInput,
@@ -841,6 +893,39 @@ export const channels = {
         path: ['password'],
       }),
     output: null as unknown as { items: ProtectedItemView[]; missingPaths: string[] },
+    whileLocked: false,
+  },
+
+  /**
+   * "Start fresh" after an administrator's reset when nothing opens the account's key: a new key
+   * and a new account recovery kit (pending, as at the first unlock); the password and a new code
+   * again. The old vaults stay on the server, locked, and open again with the old recovery kit.
+   */
+  'account:startFresh': {
+    input: z.object({ password: enteredPassword, ...secondFactor }).strict(),
+    output: null as unknown as AccountKeyView,
+    whileLocked: false,
+  },
+  /** The account's vaults that do not open with its current key (made before it started fresh): listed, never deleted. */
+  'account:lockedVaults': {
+    input: z.undefined(),
+    output: null as unknown as { vaults: LockedVaultView[] },
+    whileLocked: false,
+  },
+  /**
+   * An earlier account recovery kit found again (after "start fresh"): the locked account-storage
+   * vaults it opens are added here; `drives` names the drive vaults, which open with "Open a drive
+   * with a recovery key" and the same kit.
+   */
+  'account:openLockedVaults': {
+    input: z.object({ recoveryKey: recoveryKeyInput }).strict(),
+    output: null as unknown as { added: VaultView[]; drives: string[] },
+    whileLocked: false,
+  },
+  /** A declined "This account's server moved", offered again (it is not asked at every unlock once declined). */
+  'account:askServerMoveAgain': {
+    input: z.undefined(),
+    output: null as unknown as AccountKeyView,
     whileLocked: false,
   },
 

@@ -162,6 +162,21 @@ export const jobRequest = z.discriminatedUnion('op', [
    * (other slots stay). Answers the repository id.
    */
   z.object({ op: z.literal('rekey'), repo: repoLocation, password: secret, newPassword: secret }).strict(),
+  /**
+   * A folder vault opened with its account's recovery key (text, as typed) or, where its drive
+   * envelope carries the password wrap, that account's password: the envelope gives the AMK, which
+   * opens the account slot and its vault record; then a password slot for `newPassword` (made by
+   * main) is added, so this computer opens it like any vault. Answers the record's public part.
+   */
+  z
+    .object({
+      op: z.literal('openDrive'),
+      repo: repoLocation,
+      recoveryKey: secret.optional(),
+      accountPassword: secret.optional(),
+      newPassword: secret,
+    })
+    .strict(),
   /** One folder level of a snapshot (lazy browsing). */
   z
     .object({
@@ -275,6 +290,16 @@ export const jobValue = z.discriminatedUnion('op', [
   /** Snapshots added and dropped, and how many the catalogue now holds. */
   z
     .object({ op: z.literal('catalogue'), added: z.number(), dropped: z.number(), catalogued: z.number() })
+    .strict(),
+  /** The vault record's public part (never its password). */
+  z
+    .object({
+      op: z.literal('openDrive'),
+      ...repositoryIdValue,
+      vaultId: z.string(),
+      name: z.string(),
+      createdAt: z.string(),
+    })
     .strict(),
 ]);
 export type JobValue = z.infer<typeof jobValue>;

@@ -49,6 +49,7 @@ const OP_WORDS: Record<JobRequest['op'], string> = {
   catalogue: 'updating the file catalogue',
   accountSlot: "writing the vault's account key",
   rekey: "replacing the vault's password key",
+  openDrive: 'opening the drive with its account key',
 };
 
 export function runOverJobProcess(

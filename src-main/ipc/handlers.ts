@@ -6,6 +6,8 @@ import type { VaultService } from '../services/backup/vault-service';
 import type { CatalogueService } from '../services/catalogue/catalogue-service';
 import type { ComputerProfileService } from '../services/account-vaults/computer-profile-service';
 import type { VaultDirectoryService } from '../services/account-vaults/vault-directory-service';
+import type { VaultRekey } from '../services/account-vaults/vault-rekey';
+import type { DriveOpener } from '../services/account-vaults/drive-opener';
 import type { ServerMove } from '../services/account-vaults/server-move';
 import type { Dialogs } from '../services/ports';
 import type { LockService } from '../services/lock-service';
@@ -27,6 +29,10 @@ export interface HandlerServices {
   profiles: ComputerProfileService;
   serverMove: ServerMove;
   dialogs: Dialogs;
+  /** "Replace this vault's password with a random key". */
+  vaultRekey: VaultRekey;
+  /** "Open a drive with a recovery key". */
+  driveOpener: DriveOpener;
   /** Runs after the answer to lock:lockAndClose has been sent, so the renderer sees it first. */
   defer?: (fn: () => void) => void;
 }
@@ -44,6 +50,8 @@ export function createHandlers({
   profiles,
   serverMove,
   dialogs,
+  vaultRekey,
+  driveOpener,
   defer = (fn) => setTimeout(fn, 0),
 }: HandlerServices): Handlers {
   return {
@@ -85,6 +93,13 @@ export function createHandlers({
     'vault:verify': (input) => backup.verify(input.vaultId, input.readData),
     'vault:storageUsage': (input) => vaults.storageUsage(input.vaultId),
     'vault:saveRecoveryKit': (input) => backup.saveRecoveryKit(input),
+    'vault:rekeyOffers': () => lock.withSession(() => vaultRekey.offers()),
+    'vault:rekey': (input) => lock.withSession(() => vaultRekey.rekey(input.vaultId)),
+    'vault:openDrive': ({ path, recoveryKey, accountPassword }) =>
+      driveOpener.open(
+        path,
+        recoveryKey !== undefined ? { recoveryKey } : { accountPassword: accountPassword! },
+      ),
     'item:save': (input) => backup.itemView(items.save(input)),
     'item:remove': (input) => {
       items.remove(input.itemId);
@@ -125,5 +140,9 @@ export function createHandlers({
         takeOver,
         password === undefined ? undefined : () => account.reauthenticate({ password, totp, recoveryCode }),
       ),
+    'account:startFresh': (input) => account.startFresh(input),
+    'account:lockedVaults': () => lock.withSession(() => directory.lockedVaults()),
+    'account:askServerMoveAgain': () => lock.withSession(() => serverMove.askAgain()),
+    'account:openLockedVaults': (input) => lock.withSession(() => directory.openLocked(input.recoveryKey)),
   };
 }

@@ -13,6 +13,9 @@ import { storageFor } from './repository-ops';
 
 export type ListedSnapshot = Snapshot & { id: string };
 
+/** The requests that open a repository with its password. */
+type PasswordRequest = Extract<JobRequest, { password: string }>;
+
 export interface SnapshotTotals {
   files: number;
   bytes: number;
@@ -42,7 +45,7 @@ export class OpenedRepository {
   ) {}
 
   /** Same place and same password (compared in constant time: it is a secret). */
-  serves(request: JobRequest): boolean {
+  serves(request: PasswordRequest): boolean {
     return (
       locationKey(request.repo) === this.location &&
       crypto.timingSafeEqual(digest(request.password), this.passwordDigest)
@@ -92,7 +95,7 @@ export class OpenedRepository {
 export class RepositoryHolder {
   private held: OpenedRepository | undefined;
 
-  async open(request: JobRequest, ctx: JobContext): Promise<OpenedRepository> {
+  async open(request: PasswordRequest, ctx: JobContext): Promise<OpenedRepository> {
     if (this.held?.serves(request)) return this.held;
     // Dropped before the other is opened: one process never holds two repositories' keys.
     this.held = undefined;

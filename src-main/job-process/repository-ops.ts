@@ -20,7 +20,10 @@ export function storageFor(location: RepoLocation): Storage {
   }
 }
 
-export async function openRepository(request: JobRequest, ctx: JobContext): Promise<Repository> {
+export async function openRepository(
+  request: Extract<JobRequest, { password: string }>,
+  ctx: JobContext,
+): Promise<Repository> {
   const repo = await Repository.open(storageFor(request.repo), request.password);
   ctx.throwIfCancelled();
   return repo;

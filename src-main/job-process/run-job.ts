@@ -8,6 +8,7 @@ import { backupOp } from './backup-op';
 import { lsOp, snapshotsOp } from './browse-ops';
 import { catalogueOp } from './catalogue-op';
 import { describeFailure, failureOutcome } from './failure';
+import { openDriveOp } from './open-drive-op';
 import type { JobContext } from './job-context';
 import type { RepositoryHolder } from './opened-repository';
 import { initOp, openOp, rekeyOp } from './repository-ops';
@@ -39,6 +40,8 @@ function dispatch(request: JobRequest, ctx: JobContext, held: RepositoryHolder):
       return accountSlotOp(request, ctx);
     case 'rekey':
       return rekeyOp(request, ctx);
+    case 'openDrive':
+      return openDriveOp(request, ctx);
   }
 }
 

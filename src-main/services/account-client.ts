@@ -26,6 +26,7 @@ import type {
   AccountKeyStatus,
   AccountKeys,
   createAccountKeysInput,
+  replaceAccountKeysInput,
   forgotPasswordFinishInput,
   keyChangePasswordInput,
   newRecoveryKeyInput,
@@ -34,7 +35,7 @@ import type {
 } from '../../src-shared/account-keys-api';
 import type { IpcErrorCode } from '../../src-shared/ipc-contract';
 import type { DirectoryVaultRow, ProfileRow } from '../../src-shared/account-keys';
-import type { AccountDirectory } from '../../src-shared/account-keys-api';
+import type { AccountDirectory, ArchivedAccountKeys } from '../../src-shared/account-keys-api';
 import {
   routes,
   CSRF_HEADER,
@@ -296,6 +297,20 @@ export class AccountClient {
     input: z.input<typeof createAccountKeysInput>,
   ): Promise<{ generation: number }> {
     return this.request(baseUrl, routes.createAccountKeys, { token: sessionToken, body: input });
+  }
+
+  /** POST /api/account/keys/replace: "start fresh" after a reset, with the auth key and the code again. */
+  replaceAccountKeys(
+    baseUrl: string,
+    sessionToken: string,
+    input: z.input<typeof replaceAccountKeysInput>,
+  ): Promise<{ generation: number }> {
+    return this.request(baseUrl, routes.replaceAccountKeys, { token: sessionToken, body: input });
+  }
+
+  /** GET /api/account/keys/archived: the recovery wraps of keys replaced by "start fresh". */
+  archivedAccountKeys(baseUrl: string, sessionToken: string): Promise<ArchivedAccountKeys> {
+    return this.request(baseUrl, routes.archivedAccountKeys, { token: sessionToken });
   }
 
   /** PUT /api/account/keys/password-wrap: the AMK wrapped by the current password (after a reset). */

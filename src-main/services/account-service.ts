@@ -66,6 +66,14 @@ export class AccountService {
     });
   }
 
+  /** "Start fresh": a new account key after a reset that nothing here could open; the new kit is pending. */
+  startFresh(input: { password: string; totp?: string; recoveryCode?: string }): Promise<AccountKeyView> {
+    return this.lock.withSession(async (s) => {
+      await this.requireKeys().startFresh(s, input);
+      return this.lock.keyView();
+    });
+  }
+
   private requireKeys(): AccountKeyService {
     if (!this.keys) throw new ServiceError('internal', 'Not available in this version.');
     return this.keys;

@@ -19,6 +19,14 @@ export interface WrapRow {
   written_at: number;
 }
 
+export interface ArchivedWrapRow {
+  account_id: number;
+  key_id: string;
+  generation: number;
+  wrap_sealed: string;
+  archived_at: number;
+}
+
 export interface SealedRow {
   account_id: number;
   /** The vault id or the computer id. */
@@ -90,6 +98,26 @@ export class AccountKeysTable {
 
   deleteAllWraps(accountId: number): void {
     this.db.prepare('DELETE FROM account_wraps WHERE account_id = ?').run(accountId);
+  }
+
+  // ---- recovery wraps of replaced keys ("start fresh") ----------------------------------------
+
+  /** Keeps a replaced key's recovery wrap (already sealed with the server key), once per key id. */
+  archiveRecoveryWrap(row: ArchivedWrapRow): void {
+    this.db
+      .prepare(
+        `INSERT INTO archived_recovery_wraps (account_id, key_id, generation, wrap_sealed, archived_at)
+         VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      )
+      .run(row.account_id, row.key_id, row.generation, row.wrap_sealed, row.archived_at);
+  }
+
+  archivedRecoveryWraps(accountId: number): ArchivedWrapRow[] {
+    return this.db
+      .prepare<[number], ArchivedWrapRow>(
+        'SELECT * FROM archived_recovery_wraps WHERE account_id = ? ORDER BY archived_at DESC, key_id',
+      )
+      .all(accountId);
   }
 
   // ---- directory and profiles ---------------------------------------------------------------

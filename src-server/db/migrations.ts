@@ -304,4 +304,16 @@ export const migrations: readonly string[] = [
   ALTER TABLE sessions ADD COLUMN computer_id TEXT;
   ALTER TABLE devices ADD COLUMN computer_id TEXT;
   `,
+  // "Start fresh" keeps the replaced key's recovery wrap (server-sealed, as in account_wraps), so
+  // the old account recovery kit still opens the old vaults' directory rows.
+  `
+  CREATE TABLE archived_recovery_wraps (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    key_id TEXT NOT NULL,
+    generation INTEGER NOT NULL,
+    wrap_sealed TEXT NOT NULL,
+    archived_at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, key_id)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -59,6 +59,17 @@ export function keyHandlers(deps: KeyRouteDeps): Handlers<typeof keyHttpRoutes> 
     createAccountKeys: ({ auth, body }) =>
       keys.create(auth.account, auth.session.computer_id, body, auth.ctx),
 
+    // The password and code again, then the new key; whoever else is signed in ends (a session
+    // that recovered the old key meanwhile must not go on writing rows sealed with it).
+    replaceAccountKeys: ({ auth, body }) => {
+      signIn.confirm(auth.account, body, auth.ctx);
+      const answer = keys.replace(auth.account, auth.session.computer_id, body, auth.ctx);
+      sessions.endOthers(auth.account.id, auth.session.id_hash);
+      return answer;
+    },
+
+    archivedAccountKeys: ({ auth }) => keys.archived(auth.account),
+
     rewrapPassword: ({ auth, body }) => keys.rewrapPassword(auth.account, body, auth.ctx),
 
     newRecoveryKey: ({ auth, body }) => {

@@ -22,9 +22,11 @@ import {
 import type {
   AccountKeys as AccountKeysView,
   AccountDirectory,
+  ArchivedAccountKeys,
   createAccountKeysInput,
   deviceWrapInput,
   putDirectoryRowInput,
+  replaceAccountKeysInput,
   rewrapPasswordInput,
 } from '../../src-shared/account-keys-api';
 import type { CredentialColumns } from '../db/accounts-table';
@@ -84,39 +86,102 @@ export class AccountKeys {
 
   // ---- credential changes (generation compare-and-swap) --------------------------------------
 
-  /**
-   * The first AMK, made by the app: password, recovery and (optionally) this computer's device
-   * wraps at generation + 1. With `replace`, only while the password wrap is not current (after a
-   * reset, nothing else recovered the old key): the old wraps, device wraps included, go.
-   */
+  /** The first AMK, made by the app: password, recovery and (optionally) this computer's device wraps at generation + 1. */
   create(
     account: AccountRow,
     computerId: string | null,
     input: z.output<typeof createAccountKeysInput>,
     ctx: RequestContext,
   ): { generation: number } {
-    const replacing = account.key_id !== null;
-    if (replacing && !input.replace) {
+    if (account.key_id !== null) {
       throw new ServiceError('keys_exist', 'This account already has its key: unlock with it instead.');
     }
-    if (replacing && account.password_wrap_current === 1) {
+    const at = input.generation + 1;
+    this.checkNewKeyRows(account, computerId, input, at);
+    this.change(account, input.generation, { key_id: input.keyId, password_wrap_current: 1 }, () =>
+      this.putNewKeyRows(account, input),
+    );
+    this.d.audit.record(account.id, 'account_key_created', ctx);
+    return { generation: at };
+  }
+
+  /**
+   * "Start fresh" (the caller checked the password and code again): a new AMK at generation + 1,
+   * only while the password wrap is not current (after a reset, nothing else recovered the old
+   * key). Every old wrap goes, except the recovery wrap, archived under the old key id: the old
+   * recovery kit still opens the old key, and with it the old vaults' rows, which stay.
+   */
+  replace(
+    account: AccountRow,
+    computerId: string | null,
+    input: z.output<typeof replaceAccountKeysInput>,
+    ctx: RequestContext,
+  ): { generation: number } {
+    this.requireKey(account);
+    if (account.password_wrap_current === 1) {
       throw new ServiceError(
         'keys_exist',
         "This account's key still opens with its password: starting fresh is only for after a reset.",
       );
     }
     const at = input.generation + 1;
+    this.checkNewKeyRows(account, computerId, input, at);
+    // One transaction: the key id archived is the one the compare-and-swap replaces.
+    this.d.db
+      .transaction(() => {
+        const oldKeyId = this.d.accounts.byId(account.id)?.key_id ?? null;
+        const old = this.d.keyRows.wrap(account.id, 'recovery');
+        this.change(account, input.generation, { key_id: input.keyId, password_wrap_current: 1 }, () => {
+          if (old && oldKeyId !== null) this.archive(account, oldKeyId, old);
+          this.d.keyRows.deleteAllWraps(account.id);
+          this.putNewKeyRows(account, input);
+        });
+      })
+      .immediate();
+    this.d.audit.record(account.id, 'account_key_replaced', ctx);
+    return { generation: at };
+  }
+
+  /** The recovery wraps of keys replaced by "start fresh", newest first. */
+  archived(account: AccountRow): ArchivedAccountKeys {
+    return {
+      accountUid: account.account_uid,
+      archived: this.d.keyRows.archivedRecoveryWraps(account.id).map((row) => ({
+        keyId: row.key_id,
+        recoveryWrap: JSON.parse(
+          this.d.key.decrypt(row.wrap_sealed, archivedContext(account, row.key_id)).toString('utf8'),
+        ) as RecoveryWrap,
+        archivedAt: row.archived_at,
+      })),
+    };
+  }
+
+  private archive(account: AccountRow, keyId: string, row: WrapRow): void {
+    const wrap = this.openWrap<RecoveryWrap>(account, row)!;
+    this.d.keyRows.archiveRecoveryWrap({
+      account_id: account.id,
+      key_id: keyId,
+      generation: row.generation,
+      wrap_sealed: this.d.key.encrypt(Buffer.from(JSON.stringify(wrap)), archivedContext(account, keyId)),
+      archived_at: this.d.clock.now(),
+    });
+  }
+
+  private checkNewKeyRows(
+    account: AccountRow,
+    computerId: string | null,
+    input: z.output<typeof createAccountKeysInput>,
+    at: number,
+  ): void {
     this.checkPasswordWrap(account, input.passwordWrap, at);
     writtenAt(input.recovery.wrap, at);
     if (input.deviceWrap) this.checkDeviceWrap(computerId, input.deviceWrap.computerId, input.deviceWrap, at);
-    this.change(account, input.generation, { key_id: input.keyId, password_wrap_current: 1 }, () => {
-      if (replacing) this.d.keyRows.deleteAllWraps(account.id);
-      this.putWrap(account, input.passwordWrap);
-      this.putWrap(account, input.recovery.wrap, input.recovery.proof);
-      if (input.deviceWrap) this.putWrap(account, input.deviceWrap);
-    });
-    this.d.audit.record(account.id, replacing ? 'account_key_replaced' : 'account_key_created', ctx);
-    return { generation: at };
+  }
+
+  private putNewKeyRows(account: AccountRow, input: z.output<typeof createAccountKeysInput>): void {
+    this.putWrap(account, input.passwordWrap);
+    this.putWrap(account, input.recovery.wrap, input.recovery.proof);
+    if (input.deviceWrap) this.putWrap(account, input.deviceWrap);
   }
 
   /** After a reset: the AMK wrapped by the current password (its kdf is the account's). */
@@ -381,6 +446,10 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 function wrapContext(account: AccountRow, kind: WrapKind, computerId: string, generation: number): string {
   return ['account_wraps', account.account_uid, kind, computerId, generation].join('\n');
+}
+
+function archivedContext(account: AccountRow, keyId: string): string {
+  return ['archived_recovery_wraps', account.account_uid, keyId].join('\n');
 }
 
 function rowContext(table: SealedTable, account: AccountRow, rowId: string, version: number): string {

@@ -7,6 +7,7 @@ import {
   accountDirectory,
   accountKeyStatus,
   accountKeys,
+  archivedAccountKeys,
   computerIdParam,
   createAccountKeysInput,
   deleteDirectoryRowInput,
@@ -21,6 +22,7 @@ import {
   putDirectoryRowInput,
   putProfileInput,
   reauthenticateInput,
+  replaceAccountKeysInput,
   replaceTemporaryPasswordInput,
   rewrapPasswordInput,
   signInParams,
@@ -99,6 +101,20 @@ export const keyHttpRoutes = {
     auth: { kind: 'fresh', bearerOnly: true },
     body: rewrapPasswordInput,
     reply: generationAnswer,
+  }),
+  /** The password and the code again in the body: a new key is never made on a session alone. */
+  replaceAccountKeys: route({
+    method: 'POST',
+    path: '/api/account/keys/replace',
+    auth: { kind: 'fresh', bearerOnly: true },
+    body: replaceAccountKeysInput,
+    reply: generationAnswer,
+  }),
+  archivedAccountKeys: route({
+    method: 'GET',
+    path: '/api/account/keys/archived',
+    auth: { kind: 'fresh', bearerOnly: true },
+    reply: archivedAccountKeys,
   }),
   newRecoveryKey: route({
     method: 'POST',

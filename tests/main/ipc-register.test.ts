@@ -168,6 +168,18 @@ const validInput: { [C in Channel]: unknown } = {
     password: 'my account password',
   },
   'account:answerServerMove': { accept: true },
+  'account:startFresh': { password: 'my account password', totp: '123456' },
+  'account:lockedVaults': undefined,
+  'vault:rekeyOffers': undefined,
+  'vault:rekey': { vaultId: VAULT_ID },
+  'account:askServerMoveAgain': undefined,
+  'account:openLockedVaults': {
+    recoveryKey: '7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD',
+  },
+  'vault:openDrive': {
+    path: '/media/usb/strongroom',
+    recoveryKey: '7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD',
+  },
 };
 
 describe('registration', () => {

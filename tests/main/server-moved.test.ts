@@ -123,8 +123,20 @@ describe("This account's server moved", { timeout: 240_000 }, () => {
     });
   });
 
-  it('moves the vaults and the key memory when accepted; account storage then backs up there', async () => {
+  it('is not asked again at the next unlock once declined, and can be asked for again', async () => {
     const view = await unlockAt(moved.url);
+    const move = { from: origin(before.url), to: origin(moved.url) };
+    expect(view.serverMoved).toBeNull();
+    expect(view.serverMoveDeclined).toEqual(move);
+    // Remembered in the settings file, for that address and key id: not asked at any later unlock.
+    expect((await unlockAt(moved.url)).serverMoved).toBeNull();
+    const again = await gate.call<AccountKeyView>('account:askServerMoveAgain');
+    expect(again).toMatchObject({ serverMoved: move, serverMoveDeclined: null });
+    expect(await gate.refused('account:askServerMoveAgain')).toMatchObject({ code: 'conflict' });
+  });
+
+  it('moves the vaults and the key memory when accepted; account storage then backs up there', async () => {
+    const view = await gate.call<AccountKeyView>('accountKey:status');
     expect(view.serverMoved).toEqual({ from: origin(before.url), to: origin(moved.url) });
     const answered = await gate.call<AccountKeyView>('account:answerServerMove', { accept: true });
     expect(answered.serverMoved).toBeNull();

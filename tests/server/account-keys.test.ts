@@ -263,9 +263,13 @@ describe('credential changes', () => {
       ],
       [
         'POST',
-        '/api/account/keys',
-        await createKeysBody(keys, temporary, desktop.keys, { kdf: tkdf, replace: true }),
+        '/api/account/keys/replace',
+        {
+          authKey: (await derivedKeys(temporary, tkdf)).authKey,
+          ...(await createKeysBody(keys, temporary, desktop.keys, { kdf: tkdf })),
+        },
       ],
+      ['GET', '/api/account/keys/archived', undefined],
     ] as const) {
       const refused = await bearer(s.url, method, path, desktop.sessionToken, body);
       expect([path, refused.status, refused.body.error]).toEqual([path, 403, 'password_change_required']);
@@ -338,20 +342,6 @@ describe('credential changes', () => {
     expect((await panel.request('POST', '/api/account/totp/begin', {})).status).toBe(200);
     expect((await new PanelClient(s.url).signIn('bob', own)).status).toBe(200);
     expect((await new PanelClient(s.url).signIn('bob', temporary)).status).toBe(401);
-  });
-
-  it('starts fresh (replace) only while the password wrap is not current', async () => {
-    const { s } = await start();
-    const { desktop, generation } = await withAccountKey(s.url, 'alice', PASSWORD);
-    const other = await newKeys();
-    const body = await createKeysBody(
-      other,
-      PASSWORD,
-      { accountUid: desktop.keys.accountUid, generation },
-      { replace: true },
-    );
-    const refused = await bearer(s.url, 'POST', '/api/account/keys', desktop.sessionToken, body);
-    expect([refused.status, refused.body.error]).toEqual([409, 'keys_exist']);
   });
 });
 

@@ -139,7 +139,7 @@ export async function createKeysBody(
   keys: MadeKeys,
   password: string,
   status: { accountUid: string; generation: number },
-  opts: { computerId?: string; kdf?: PasswordKdf; replace?: boolean } = {},
+  opts: { computerId?: string; kdf?: PasswordKdf } = {},
 ) {
   const ctx = { accountUid: status.accountUid, generation: status.generation + 1 };
   return {
@@ -148,7 +148,6 @@ export async function createKeysBody(
     passwordWrap: await passwordWrap(keys, password, opts.kdf ?? testKdf(password), ctx),
     recovery: { proof: keys.recoveryProof, wrap: await recoveryWrap(keys, ctx) },
     ...(opts.computerId ? { deviceWrap: await deviceWrap(keys, opts.computerId, ctx) } : {}),
-    ...(opts.replace ? { replace: true } : {}),
   };
 }
 

@@ -68,6 +68,14 @@ const samples: { [K in RouteName]?: BodyInput<Routes[K]> } = {
     passwordWrap,
   },
   createAccountKeys: { generation: 1, keyId: 'a'.repeat(32), passwordWrap, recovery },
+  replaceAccountKeys: {
+    authKey: AUTH,
+    totp: '123456',
+    generation: 1,
+    keyId: 'a'.repeat(32),
+    passwordWrap,
+    recovery,
+  },
   rewrapPassword: { generation: 1, passwordWrap },
   newRecoveryKey: { authKey: AUTH, generation: 1, recovery },
   putDeviceWrap: {
@@ -167,15 +175,17 @@ describe('the route table', () => {
     const keyWrites = [
       'changePassword',
       'createAccountKeys',
+      'replaceAccountKeys',
       'rewrapPassword',
       'newRecoveryKey',
       'putDeviceWrap',
     ];
     const rowWrites = ['putDirectoryRow', 'deleteDirectoryRow', 'putProfile', 'deleteProfile'];
     const bearerOnly = table.filter(([, def]) => 'bearerOnly' in def.auth).map(([name]) => name);
-    expect(bearerOnly.sort()).toEqual(['accountKeys', 'directory', ...keyWrites, ...rowWrites].sort());
+    const keyReads = ['accountKeys', 'archivedAccountKeys', 'directory'] as const;
+    expect(bearerOnly.sort()).toEqual([...keyReads, ...keyWrites, ...rowWrites].sort());
     for (const name of rowWrites) expect(routes[name as RouteName].auth.kind).toBe('full');
-    for (const name of ['accountKeys', 'directory'] as const) expect(routes[name].auth.kind).toBe('fresh');
+    for (const name of keyReads) expect(routes[name].auth.kind).toBe('fresh');
   });
 
   it('has one route per method and path', () => {

@@ -3,7 +3,8 @@
  * account, not to an address: when a full sign-in at a new address opened the same account key
  * this computer remembers for the old one (AccountKeyService finds it), the person is asked, and
  * only when they accept are the account's vaults (their owner, and account storage's address) and
- * the key memory moved to the new address. Declined, nothing changes.
+ * the key memory moved to the new address. Declined, nothing changes, and the decline is remembered
+ * for that address and key id (not asked at every unlock) until the person asks for it again.
  */
 import { THIS_COMPUTERS_SERVER, type Vault } from '../../../src-shared/backup-config';
 import type { AccountKeyView } from '../../../src-shared/ipc-contract';
@@ -14,7 +15,10 @@ import type { UnlockedAccountKeys } from '../ports';
 import { ServiceError } from '../service-error';
 
 export interface ServerMoveOptions {
-  keys: Pick<AccountKeyService, 'current' | 'serverMoveOffer' | 'endServerMoveOffer' | 'view'>;
+  keys: Pick<
+    AccountKeyService,
+    'current' | 'serverMoveOffer' | 'endServerMoveOffer' | 'askServerMoveAgain' | 'view'
+  >;
   memory: Pick<AccountKeyMemory, 'moveServer'>;
   config: Pick<BackupConfigStore, 'update'>;
   /** Brings the moved vaults' directory rows and slots up to date (VaultDirectoryService.sync). */
@@ -30,7 +34,7 @@ export class ServerMove {
     if (!offer || !keys) {
       throw new ServiceError('conflict', "No move of this account's server is waiting for an answer.");
     }
-    this.o.keys.endServerMoveOffer();
+    this.o.keys.endServerMoveOffer(!accept);
     if (accept) {
       this.o.config.update((c) => {
         for (const v of c.vaults) moveVault(v, offer.from, offer.to, keys);
@@ -38,6 +42,12 @@ export class ServerMove {
       this.o.memory.moveServer(offer.from, offer.to, keys.username);
       await this.o.afterMove();
     }
+    return this.o.keys.view();
+  }
+
+  /** A declined move, offered again (Storage vaults: "Ask again"). */
+  async askAgain(): Promise<AccountKeyView> {
+    this.o.keys.askServerMoveAgain();
     return this.o.keys.view();
   }
 }

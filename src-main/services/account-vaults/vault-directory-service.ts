@@ -17,6 +17,9 @@ import {
   AccountKeyError,
   keyIdOf,
   openVaultRecord,
+  parseRecoveryKey,
+  recoveryKeys,
+  unwrapAmk,
   sealVaultRecord,
   toBase64url,
   vaultSlotKey,
@@ -24,7 +27,7 @@ import {
 import type { VaultRecord } from '../../../src-shared/account-keys';
 import type { AccountDirectory, AccountKeys } from '../../../src-shared/account-keys-api';
 import type { Vault } from '../../../src-shared/backup-config';
-import type { DirectoryVaultView, VaultView } from '../../../src-shared/ipc-contract';
+import type { DirectoryVaultView, LockedVaultView, VaultView } from '../../../src-shared/ipc-contract';
 import type { EngineEnvelope } from '../../../src-shared/repository-key-files';
 import type { AccountClient } from '../account-client';
 import type { BackupConfigStore } from '../backup/backup-config-store';
@@ -40,7 +43,8 @@ import { ownerOf, ownership, type PreviousAccount } from './vault-owner';
 export type DirectoryClient = Pick<
   AccountClient,
   'directory' | 'putDirectoryRow' | 'deleteDirectoryRow' | 'accountKeys'
->;
+> &
+  Partial<Pick<AccountClient, 'archivedAccountKeys'>>;
 
 /** One directory row as this computer reads it: its record, or why it was refused. */
 export interface DirectoryEntry {
@@ -50,6 +54,8 @@ export interface DirectoryEntry {
   record: VaultRecord | null;
   /** Why the row was refused (then `record` is null); null for a good or deleted row. */
   problem: string | null;
+  /** Refused because it does not open with the account's current key (made before it started fresh, or changed). */
+  locked?: boolean;
 }
 
 export interface VaultDirectoryOptions {
@@ -133,6 +139,119 @@ export class VaultDirectoryService implements RestoreOffer {
     }
   }
 
+  /**
+   * The account's vaults whose rows do not open with its current key: after "start fresh", the
+   * vaults made before, kept on the server (never deleted or written over) for the old kit.
+   */
+  async lockedVaults(): Promise<{ vaults: LockedVaultView[] }> {
+    const keys = this.requireKeys();
+    const { entries, raw } = await this.read(keys);
+    const updated = new Map(raw.vaults.map((r) => [r.vaultId, r.updatedAt]));
+    const names = new Map(this.o.config.get().vaults.map((v) => [v.id, v.name]));
+    const vaults = [...entries.values()]
+      .filter((e) => e.locked && !e.deleted)
+      .map((e) => ({
+        vaultId: e.vaultId,
+        name: names.get(e.vaultId) ?? null,
+        updatedAt: updated.get(e.vaultId)!,
+      }));
+    return { vaults: vaults.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt)) };
+  }
+
+  /**
+   * The account recovery kit of a key the account had before it started fresh, found again: it
+   * opens that key's archived recovery wrap, and with it the locked rows; their account-storage
+   * vaults are added here (a drive vault opens with "Open a drive with a recovery key" and the
+   * same kit). The old key stays in this call only. The rows stay as they are on the server.
+   */
+  async openLocked(recoveryKeyText: string): Promise<{ added: VaultView[]; drives: string[] }> {
+    const keys = this.requireKeys();
+    if (!this.o.client.archivedAccountKeys)
+      throw new ServiceError('internal', 'Not available in this version.');
+    let typed: Uint8Array;
+    try {
+      typed = await parseRecoveryKey(recoveryKeyText);
+    } catch (error) {
+      if (error instanceof AccountKeyError) throw new ServiceError('bad_request', error.message);
+      throw error;
+    }
+    const rk = await recoveryKeys(typed);
+    typed.fill(0);
+    rk.proof.fill(0);
+    let oldAmk: Uint8Array | null = null;
+    try {
+      const archived = await this.o.client.archivedAccountKeys(keys.serverUrl, keys.sessionToken);
+      if (archived.accountUid !== keys.accountUid) {
+        throw new ServiceError(
+          'conflict',
+          "The account server answered another account's keys; nothing was used.",
+        );
+      }
+      for (const a of archived.archived) {
+        try {
+          oldAmk = await unwrapAmk(
+            a.recoveryWrap.sealed,
+            rk.wrapKey,
+            {
+              accountUid: keys.accountUid,
+              kind: 'recovery',
+              generation: a.recoveryWrap.generation,
+              keyId: a.keyId,
+            },
+            a.keyId,
+          );
+          break;
+        } catch (error) {
+          if (!(error instanceof AccountKeyError)) throw error;
+        }
+      }
+    } finally {
+      rk.wrapKey.fill(0);
+    }
+    if (!oldAmk) {
+      throw new ServiceError(
+        'wrong_password',
+        'That recovery key opens none of the keys this account had before it started fresh. Nothing was added.',
+      );
+    }
+    try {
+      const raw = await this.o.client.directory(keys.serverUrl, keys.sessionToken);
+      const here = new Set(this.o.config.get().vaults.map((v) => v.id));
+      const added: VaultView[] = [];
+      const drives: string[] = [];
+      for (const row of raw.vaults) {
+        if (row.deletedAt !== null || here.has(row.vaultId)) continue;
+        let record: VaultRecord;
+        try {
+          record = await openVaultRecord(oldAmk, row, { accountUid: keys.accountUid });
+        } catch {
+          continue; // sealed with another key: not this kit's
+        }
+        if (record.location.kind === 'local') {
+          drives.push(record.name);
+          continue;
+        }
+        const vault: Vault = {
+          id: record.vaultId,
+          type: 'account',
+          name: record.name,
+          serverUrl: new URL(keys.serverUrl).origin,
+          username: keys.username,
+          repository: record.location.repository,
+          repositoryId: record.repositoryId,
+          passwordStored: false,
+          createdAt: record.createdAt,
+          owner: ownerOf(keys),
+        };
+        added.push(await this.o.vaults.adopt(vault, record.repositoryPassword, record.name));
+        this.buildCatalogue(vault.id);
+      }
+      return { added, drives };
+    } finally {
+      oldAmk.fill(0);
+    }
+  }
+
   /** Rows refused this unlock, in words (vault id → why). */
   problems(): Map<string, string> {
     return new Map(this.problemList);
@@ -197,7 +316,8 @@ export class VaultDirectoryService implements RestoreOffer {
       return {
         ...base,
         record: null,
-        problem: `The account server's entry for ${this.vaultWords(row.vaultId)} does not open with this account's key (it was made for another vault or another account, or changed); it was refused and nothing was changed.`,
+        locked: true,
+        problem: `The account server's entry for ${this.vaultWords(row.vaultId)} does not open with this account's key (it was made with the key the account had before it started fresh, or for another vault or another account, or changed); it was refused and nothing was changed.`,
       };
     }
   }

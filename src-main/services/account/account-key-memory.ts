@@ -20,6 +20,8 @@ const rememberedAccount = z.object({
   generation: z.number().int().min(0).catch(0),
   newScheme: z.boolean().catch(false),
   kitPending: z.boolean().catch(false),
+  /** "This account's server moved" was declined here for the account key with this id: not asked again. */
+  moveDeclinedFor: hex32.nullable().catch(null).optional(),
 });
 export type RememberedAccountKeys = z.infer<typeof rememberedAccount>;
 
@@ -98,6 +100,7 @@ export class AccountKeyMemory implements SignInSchemeMemory {
       generation: Math.max(now.generation, old.generation),
       newScheme: now.newScheme || old.newScheme,
       kitPending: now.kitPending || old.kitPending,
+      moveDeclinedFor: null,
     };
     this.write({ ...data, accounts });
   }

@@ -112,6 +112,8 @@ export class AccountKeyService implements AccountKeyHolder {
     serverUrl: string;
     username: string;
     serverIsLocal: boolean;
+    /** Nothing here opened the key after an administrator's reset: "start fresh" may replace it. */
+    startFresh: { accountUid: string } | null;
   } | null = null;
   private kit: PendingKit | null = null;
   /** Bumped by every forget(), so work that was on its way when the app locked keeps nothing. */
@@ -121,6 +123,8 @@ export class AccountKeyService implements AccountKeyHolder {
   private restoreOffer: RestoreOffer | null = null;
   /** "This account's server moved": this unlock opened, at a new address, the key remembered at `from`. */
   private serverMove: { from: string; to: string } | null = null;
+  /** The same, declined before for this address and key id: not asked, until asked for again. */
+  private serverMoveDeclined: { from: string; to: string } | null = null;
   private readonly log: { warn(message: string): void };
 
   constructor(private readonly o: AccountKeyServiceOptions) {
@@ -165,6 +169,7 @@ export class AccountKeyService implements AccountKeyHolder {
     this.dropHeld();
     this.unavailable = null;
     this.serverMove = null;
+    this.serverMoveDeclined = null;
     if (this.kit && (this.kit.serverUrl !== ctx.serverUrl || this.kit.username !== ctx.username)) {
       this.dropKit();
     }
@@ -188,6 +193,7 @@ export class AccountKeyService implements AccountKeyHolder {
         serverUrl: ctx.serverUrl,
         username: ctx.username,
         serverIsLocal: ctx.serverIsLocal,
+        startFresh: error instanceof ResetKeyLost ? { accountUid: ctx.status.accountUid } : null,
       };
       return;
     }
@@ -212,7 +218,12 @@ export class AccountKeyService implements AccountKeyHolder {
     };
     // Only now, with the key opened here: a server cannot claim another's account by its key id.
     const from = this.o.memory.serversWithKey(ctx.serverUrl, ctx.username, got.keyId);
-    if (!ctx.serverIsLocal && from.length > 0) this.serverMove = { from: from[0]!, to: ctx.serverUrl };
+    if (!ctx.serverIsLocal && from.length > 0) {
+      const move = { from: from[0]!, to: ctx.serverUrl };
+      const declined = this.o.memory.get(ctx.serverUrl, ctx.username).moveDeclinedFor === got.keyId;
+      if (declined) this.serverMoveDeclined = move;
+      else this.serverMove = move;
+    }
     this.notify();
   }
 
@@ -221,9 +232,29 @@ export class AccountKeyService implements AccountKeyHolder {
     return this.held ? this.serverMove : null;
   }
 
-  /** The move was accepted (ServerMove did it) or declined: it is not offered again in this unlock. */
-  endServerMoveOffer(): void {
+  /**
+   * The move was accepted (ServerMove did it) or declined: not offered again in this unlock. A
+   * decline is remembered for this address and key id, so later unlocks do not ask either.
+   */
+  endServerMoveOffer(declined = false): void {
+    const held = this.held;
+    if (declined && held && this.serverMove) {
+      this.o.memory.update(held.keys.serverUrl, held.keys.username, { moveDeclinedFor: held.keys.keyId });
+      this.serverMoveDeclined = this.serverMove;
+    }
     this.serverMove = null;
+  }
+
+  /** "Ask me again": a declined move is offered once more (and forgotten as declined). */
+  askServerMoveAgain(): void {
+    const held = this.held;
+    const move = this.serverMoveDeclined;
+    if (!held || !move) {
+      throw new ServiceError('conflict', "No declined move of this account's server to ask about again.");
+    }
+    this.o.memory.update(held.keys.serverUrl, held.keys.username, { moveDeclinedFor: null });
+    this.serverMoveDeclined = null;
+    this.serverMove = move;
   }
 
   /** The app locked: the AMK is zeroed and the pending kit's recovery key forgotten. */
@@ -234,6 +265,7 @@ export class AccountKeyService implements AccountKeyHolder {
     this.dropKit();
     this.unavailable = null;
     this.serverMove = null;
+    this.serverMoveDeclined = null;
     if (had) this.notify();
   }
 
@@ -249,6 +281,8 @@ export class AccountKeyService implements AccountKeyHolder {
         reason: null,
         offerRestore: await this.offerRestore(held.keys),
         serverMoved: this.serverMove,
+        serverMoveDeclined: this.serverMoveDeclined,
+        canStartFresh: false,
       };
     }
     const u = this.unavailable;
@@ -262,6 +296,7 @@ export class AccountKeyService implements AccountKeyHolder {
         reason: u.reason,
         offerRestore: false,
         serverMoved: null,
+        canStartFresh: u.startFresh !== null,
       };
     }
     return {
@@ -272,6 +307,7 @@ export class AccountKeyService implements AccountKeyHolder {
       reason: LOCKED_REASON,
       offerRestore: false,
       serverMoved: null,
+      canStartFresh: false,
     };
   }
 
@@ -504,6 +540,121 @@ export class AccountKeyService implements AccountKeyHolder {
     };
   }
 
+  /**
+   * "Start fresh", the last resort after an administrator's reset when neither this computer's
+   * device key, the previous password nor (from the unlock screen) the recovery key opened the
+   * account's key: a new AMK and recovery key, with the password and a new code again. The old
+   * vaults' directory rows stay on the server, locked; the server archives the old recovery wrap,
+   * so the old account recovery kit still opens them. This computer remembers the new key id.
+   */
+  async startFresh(
+    session: KeySession,
+    input: { password: string; totp?: string; recoveryCode?: string },
+  ): Promise<void> {
+    const u = this.unavailable;
+    if (this.held || !u || u.startFresh === null) {
+      throw new ServiceError(
+        'conflict',
+        "Starting fresh is only for an account whose key nothing on this computer can open after the administrator reset its password; this account's key is not in that state.",
+      );
+    }
+    if (u.serverUrl !== session.serverUrl || u.username !== session.username) {
+      throw new ServiceError('conflict', 'Lock Strongroom and unlock it again, then start fresh.');
+    }
+    const epoch = this.epoch;
+    const accountUid = u.startFresh.accountUid;
+    const derived = await this.o.client.deriveCredentials(
+      session.serverUrl,
+      session.username,
+      input.password,
+    );
+    const amk = newAccountMasterKey();
+    const recoveryKey = newRecoveryKey();
+    let generation: number;
+    let keyId: string;
+    try {
+      const rows = await this.o.client.accountKeys(session.serverUrl, session.sessionToken);
+      if (rows.accountUid !== accountUid) {
+        throw new ServiceError(
+          'key_unavailable',
+          'The server answered the keys of another account; nothing was used.',
+        );
+      }
+      checkGeneration(rows.generation, this.o.memory.get(session.serverUrl, session.username).generation);
+      if (rows.passwordWrapCurrent) {
+        throw new ServiceError(
+          'conflict',
+          "This account's key opens with its password again (it was recovered meanwhile): lock Strongroom and unlock it.",
+        );
+      }
+      keyId = await keyIdOf(amk);
+      const keys = { accountUid, keyId, amk };
+      const at = rows.generation + 1;
+      const rk = await recoveryKeys(recoveryKey);
+      try {
+        const deviceWrap = this.o.settings.get().rememberComputer
+          ? await this.deviceRow(session, keys, at)
+          : null;
+        ({ generation } = await this.o.client.replaceAccountKeys(session.serverUrl, session.sessionToken, {
+          authKey: derived.authKey,
+          ...codes(input),
+          generation: rows.generation,
+          keyId,
+          passwordWrap: await this.passwordRow(keys, derived.wrapKey, derived.kdf, at),
+          recovery: {
+            proof: toBase64url(rk.proof),
+            wrap: {
+              kind: 'recovery',
+              generation: at,
+              sealed: await wrapAmk(amk, rk.wrapKey, wrapContext(keys, 'recovery', at)),
+            },
+          },
+          ...(deviceWrap ? { deviceWrap } : {}),
+        }));
+      } finally {
+        rk.proof.fill(0);
+        rk.wrapKey.fill(0);
+      }
+    } catch (error) {
+      amk.fill(0);
+      recoveryKey.fill(0);
+      throw error;
+    } finally {
+      derived.wrapKey.fill(0);
+    }
+    // The person chose the new key: it is the one this computer checks from now on.
+    this.o.memory.update(session.serverUrl, session.username, { keyId, generation, kitPending: true });
+    if (epoch !== this.epoch) {
+      amk.fill(0);
+      recoveryKey.fill(0);
+      return;
+    }
+    this.unavailable = null;
+    this.dropKit();
+    this.kit = {
+      serverUrl: session.serverUrl,
+      username: session.username,
+      keyId,
+      recoveryKey,
+      createdAt: new Date(this.o.clock.now()).toISOString(),
+    };
+    this.held = {
+      keys: {
+        serverUrl: session.serverUrl,
+        username: session.username,
+        accountUid,
+        computerId: this.o.client.computerId,
+        keyId,
+        amk,
+        sessionToken: session.sessionToken,
+        serverIsLocal: u.serverIsLocal,
+      },
+      generation,
+      serverIsLocal: u.serverIsLocal,
+    };
+    this.notify();
+  }
+
   // ---- inside ------------------------------------------------------------------------------------
 
   private async obtain(ctx: SignedIn): Promise<{ amk: Uint8Array; keyId: string; generation: number }> {
@@ -560,12 +711,7 @@ export class AccountKeyService implements AccountKeyHolder {
       const byDevice = await this.fromDeviceKey(ctx, rows, id);
       deviceOpens = byDevice !== null;
       const found = byDevice ?? (await this.fromPreviousPassword(ctx, rows.passwordWrap, id));
-      if (!found) {
-        throw new ServiceError(
-          'key_unavailable',
-          'This account\'s key could not be opened on this computer after the password was reset. Lock Strongroom and use "Forgot password?" with your account recovery kit.',
-        );
-      }
+      if (!found) throw new ResetKeyLost();
       amk = found;
       try {
         const rewrapped = await this.o.client.rewrapPassword(ctx.serverUrl, ctx.sessionToken, {
@@ -925,6 +1071,16 @@ function codes(input: { totp?: string; recoveryCode?: string }): { totp?: string
     ...(input.totp !== undefined ? { totp: input.totp } : {}),
     ...(input.recoveryCode !== undefined ? { recoveryCode: input.recoveryCode } : {}),
   };
+}
+
+/** After a reset, nothing here opened the key: "Forgot password?" with the kit, or start fresh. */
+class ResetKeyLost extends ServiceError {
+  constructor() {
+    super(
+      'key_unavailable',
+      'This account\'s key could not be opened on this computer after the password was reset. If you have your account recovery kit, lock Strongroom and use "Forgot password?" with it: everything comes back. If nothing opens it, you can start fresh with a new account key.',
+    );
+  }
 }
 
 function keyChanged(): ServiceError {

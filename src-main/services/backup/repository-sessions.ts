@@ -49,7 +49,8 @@ export type RepoPlace = { kind: 'local'; path: string } | { kind: 'account'; url
 export const DEFAULT_SESSION_IDLE_MS = 5 * 60_000;
 
 /** The requests a session answers: quick queries on an opened repository. */
-const SESSION_OPS: ReadonlySet<JobRequest['op']> = new Set(['snapshots', 'ls']);
+type SessionRequest = Extract<JobRequest, { op: 'snapshots' | 'ls' }>;
+const isSessionRequest = (r: JobRequest): r is SessionRequest => r.op === 'snapshots' || r.op === 'ls';
 
 export interface RepositorySessionsOptions {
   processes: SessionProcessStarter;
@@ -108,8 +109,8 @@ export class RepositorySessions implements EngineRunner {
   }
 
   run(request: JobRequest, handlers: EngineRunHandlers, signal: AbortSignal): Promise<JobOutcome> {
-    if (!SESSION_OPS.has(request.op)) return this.o.runner.run(request, handlers, signal);
-    const withCache: JobRequest =
+    if (!isSessionRequest(request)) return this.o.runner.run(request, handlers, signal);
+    const withCache: SessionRequest =
       request.op === 'snapshots' ? { ...request, totalsCacheDir: this.totalsCacheDir } : request;
     const key = exactKey(request.repo);
     let slot = this.slots.get(key);
@@ -153,7 +154,7 @@ export class RepositorySessions implements EngineRunner {
   private async runInSlot(
     key: string,
     slot: Slot,
-    request: JobRequest,
+    request: SessionRequest,
     handlers: EngineRunHandlers,
     signal: AbortSignal,
   ): Promise<JobOutcome> {

@@ -3,6 +3,7 @@ import { ErrorMessage } from '../../components/error-message';
 import { AccountKitBanner } from '../account/account-kit-dialog';
 import { DeviceKeyWarning } from './device-key-warning';
 import { useAccountKey } from '../account/account-key-store';
+import { StartFreshOffer } from '../account/start-fresh-offer';
 import { useDesktop } from '../store';
 import { useFocusOnMount } from '../use-focus-on-mount';
 import { useBackups } from './backups-store';
@@ -31,6 +32,7 @@ export function BackupsPage() {
   const now = useNow();
   const keyStatus = useAccountKey((s) => s.status);
   const enrolling = useAccountKey((s) => s.enrolling);
+  const totpEnabled = useDesktop((s) => s.screen.kind === 'unlocked' && s.screen.account.totpEnabled);
 
   useEffect(() => {
     void load();
@@ -68,6 +70,7 @@ export function BackupsPage() {
           </p>
         </div>
       )}
+      <StartFreshOffer totpEnabled={totpEnabled} />
       <ServerMovedOffer />
       <RestoreOffer />
       {overview && <VaultDeletionAlerts vaults={overview.vaults} now={now} />}

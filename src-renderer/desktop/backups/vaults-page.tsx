@@ -5,6 +5,7 @@ import { ConfirmDialog } from '../../components/confirm-dialog';
 import { ErrorMessage } from '../../components/error-message';
 import { FormDialog } from '../../components/form-dialog';
 import { PasswordField } from '../../components/password-field';
+import { request } from '../request';
 import { useFind } from '../restore/find-store';
 import { useDesktop } from '../store';
 import { useFocusOnMount } from '../use-focus-on-mount';
@@ -12,6 +13,10 @@ import { useBackups } from './backups-store';
 import { DeletionAlertWarning } from './deletion-alerts';
 import { formatBytes, formatDateTime, isEnded, JOB_STATUS_LABELS } from './format';
 import { JobProgressView } from './job-progress-view';
+import { OpenDriveDialog } from './open-drive-dialog';
+import { ServerMovedOffer } from './server-moved-offer';
+import { useAccountKey } from '../account/account-key-store';
+import { LockedVaults } from '../account/locked-vaults';
 import { RecoveryKitDialog, RecoveryKitOffer } from './recovery-kit';
 import { VaultCreateForm } from './vault-create-form';
 
@@ -31,6 +36,20 @@ export function VaultsPage() {
   useEffect(() => {
     void loadStatuses();
   }, [loadStatuses]);
+  // Vaults whose password a person typed (made before the account kept keys): offered a random key.
+  const [openingDrive, setOpeningDrive] = useState(false);
+  const [openedDrive, setOpenedDrive] = useState<string | null>(null);
+  const [rekeyOffers, setRekeyOffers] = useState<string[]>([]);
+  const [rekeyRound, setRekeyRound] = useState(0);
+  useEffect(() => {
+    let current = true;
+    void request((api) => api.vaultRekeyOffers()).then((r) => {
+      if (current) setRekeyOffers(r.ok ? r.value.vaultIds : []);
+    });
+    return () => {
+      current = false;
+    };
+  }, [rekeyRound]);
 
   return (
     <section className="page wide-page" aria-labelledby="vaults-title">
@@ -44,10 +63,33 @@ export function VaultsPage() {
         <h1 id="vaults-title" ref={heading} tabIndex={-1}>
           Storage vaults
         </h1>
-        <button type="button" className="primary" onClick={() => navigate({ page: 'vault-form' })}>
-          Add storage vault
-        </button>
+        <div className="actions">
+          <button type="button" className="secondary" onClick={() => setOpeningDrive(true)}>
+            Open a drive with a recovery key…
+          </button>
+          <button type="button" className="primary" onClick={() => navigate({ page: 'vault-form' })}>
+            Add storage vault
+          </button>
+        </div>
       </div>
+      <OpenDriveDialog
+        open={openingDrive}
+        onClose={(added) => {
+          setOpeningDrive(false);
+          if (!added) return;
+          setOpenedDrive(added.name);
+          void load();
+          void loadStatuses();
+        }}
+      />
+      <ServerMovedOffer />
+      <DeclinedServerMove />
+      <LockedVaults onAdded={() => void load()} />
+      {openedDrive && (
+        <p className="saved" role="status">
+          {`“${openedDrive}” was added. Restore can use it now; its search is ready once its catalogue is built.`}
+        </p>
+      )}
       <p className="lead">
         A storage vault is where backups go: an encrypted store in a folder, on a USB drive or on a network
         drive, or in your account storage on the account server. Several protected items can share one.
@@ -66,12 +108,47 @@ export function VaultsPage() {
         <div className="item-list" role="list" aria-label="Storage vaults">
           {overview.vaults.map((v) => (
             <div role="listitem" key={v.id}>
-              <VaultCard vault={v} />
+              <VaultCard
+                vault={v}
+                offerRekey={rekeyOffers.includes(v.id)}
+                onRekeyed={() => setRekeyRound((n) => n + 1)}
+              />
             </div>
           ))}
         </div>
       )}
     </section>
+  );
+}
+
+/**
+ * A declined "This account's server moved" is not asked at every unlock: this is where the person
+ * asks for it again.
+ */
+function DeclinedServerMove() {
+  const declined = useAccountKey((s) => s.status?.serverMoveDeclined ?? null);
+  const loadKey = useAccountKey((s) => s.load);
+  const [error, setError] = useState<IpcError | null>(null);
+  if (!declined) return null;
+  return (
+    <div className="notice" role="note" aria-label="Server move declined">
+      <p>
+        {`You kept this account's vaults at ${declined.from} when Strongroom offered to move them to ${declined.to}, where you are signed in now.`}
+      </p>
+      <button
+        type="button"
+        className="secondary"
+        onClick={() =>
+          void request((api) => api.accountAskServerMoveAgain()).then(async (r) => {
+            if (r.ok) await loadKey();
+            else setError(r.error);
+          })
+        }
+      >
+        Ask me again
+      </button>
+      <ErrorMessage error={error} />
+    </div>
   );
 }
 
@@ -94,7 +171,7 @@ export function VaultFormPage() {
   );
 }
 
-type Dialog = 'rename' | 'verify' | 'kit' | 'remove' | 'password' | null;
+type Dialog = 'rename' | 'verify' | 'kit' | 'remove' | 'password' | 'rekey' | null;
 
 /** An account-storage vault's figures and deletion alerts, asked of its server; null for a folder vault. */
 function useStorageUsage(vault: VaultView): AccountStorageUsage | IpcError | null {
@@ -132,7 +209,16 @@ function StorageUsageFact({ usage }: { usage: AccountStorageUsage | IpcError | n
   );
 }
 
-function VaultCard({ vault }: { vault: VaultView }) {
+function VaultCard({
+  vault,
+  offerRekey = false,
+  onRekeyed,
+}: {
+  vault: VaultView;
+  /** Its password was typed by a person: offer "Replace this vault's password with a random key". */
+  offerRekey?: boolean;
+  onRekeyed?: () => void;
+}) {
   // Account storage on the embedded server lives on this computer: said where it is shown.
   const localServer = useDesktop((s) => s.screen.kind === 'unlocked' && s.screen.serverIsLocal);
   const renameVault = useBackups((s) => s.renameVault);
@@ -154,6 +240,7 @@ function VaultCard({ vault }: { vault: VaultView }) {
   const [readData, setReadData] = useState(false);
   const [verifyJobId, setVerifyJobId] = useState<string | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
+  const [rekeyed, setRekeyed] = useState<string | null>(null);
   const usage = useStorageUsage(vault);
 
   const open = (d: Dialog) => {
@@ -223,6 +310,22 @@ function VaultCard({ vault }: { vault: VaultView }) {
         <p className="notice warning" role="status">
           The password of this vault is not kept on this computer. Scheduled backups to it wait until you
           enter it (Enter password…); Strongroom forgets it again when it locks.
+        </p>
+      )}
+      {offerRekey && (
+        <div className="notice" role="note" aria-label={`A random key for ${vault.name}`}>
+          <p>
+            This vault still uses the password it was made with. Give it a random key that your account keeps
+            for you, so that nobody who knows or finds the old password can open it.
+          </p>
+          <button type="button" className="secondary" disabled={verifyRunning} onClick={() => open('rekey')}>
+            Replace this vault’s password with a random key…
+          </button>
+        </div>
+      )}
+      {rekeyed && (
+        <p className="saved" role="status">
+          {rekeyed}
         </p>
       )}
       {usage && !('code' in usage) && (
@@ -399,6 +502,40 @@ function VaultCard({ vault }: { vault: VaultView }) {
           if (path) setSaved(path);
         }}
       />
+
+      <ConfirmDialog
+        open={dialog === 'rekey'}
+        title={`Replace the password of ${vault.name}?`}
+        confirmLabel={busy ? 'Replacing…' : 'Replace with a random key'}
+        busy={busy}
+        onConfirm={() =>
+          void (async () => {
+            setBusy(true);
+            setError(null);
+            const result = await request((api) => api.vaultRekey({ vaultId: vault.id }));
+            setBusy(false);
+            if (!result.ok) return setError(result.error);
+            setDialog(null);
+            setRekeyed(
+              result.value.directoryUpdated
+                ? `“${vault.name}” now has a random key, kept on this computer and by your account.`
+                : `“${vault.name}” now has a random key, kept on this computer. Your account’s list of vaults takes it the next time Strongroom reaches the account server.`,
+            );
+            onRekeyed?.();
+          })()
+        }
+        onCancel={close}
+      >
+        <p>
+          Strongroom gives this vault a new random password and removes the old one. Scheduled backups,
+          Restore and your other computers go on as before: this computer and your account keep the new key.
+        </p>
+        <p>
+          Your old password and any recovery kit you saved for this vault will no longer open it. Your account
+          recovery kit still does.
+        </p>
+        <ErrorMessage error={error} />
+      </ConfirmDialog>
 
       <ConfirmDialog
         open={dialog === 'remove'}

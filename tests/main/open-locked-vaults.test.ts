@@ -1,0 +1,104 @@
+/**
+ * After "start fresh", an earlier account recovery kit found again opens the vaults made before:
+ * its archived recovery wrap gives the old key, which opens the locked directory rows, and their
+ * account-storage vaults are added to this computer and open with their own passwords. Another kit
+ * opens nothing and adds nothing. Composed services, a real account server, the real engine.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ElectronStoreSettings } from '../../src-main/adapters/electron-store-settings';
+import type { Services } from '../../src-main/compose';
+import type { AccountKitView, AccountView, VaultView } from '../../src-shared/ipc-contract';
+import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
+import { derivedKeys, testKdf } from '../support/derived-keys';
+import { composeTestServices } from './composed-services';
+import { MemorySecretStore } from './fakes';
+import { gateCalls } from './gate-calls';
+
+const PASSWORD = 'correct horse battery staple';
+const TEMPORARY = 'set by the administrator';
+const CHOSEN = 'a password never used before';
+
+let server: TestAccountServer;
+let root: string;
+const open: Services[] = [];
+
+beforeAll(async () => {
+  server = await startTestAccountServer();
+  await server.createUser('ann', PASSWORD);
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'strongroom-open-locked-'));
+});
+afterAll(async () => {
+  for (const s of open) s.dispose();
+  await server?.close().catch(() => undefined);
+  if (root) fs.rmSync(root, { recursive: true, force: true });
+});
+
+function computer(name: string) {
+  const dir = path.join(root, name);
+  const services = composeTestServices({
+    dir,
+    serverUrl: server.url,
+    secrets: new MemorySecretStore(),
+    store: new ElectronStoreSettings({ cwd: path.join(dir, 'app') }),
+    deviceName: name,
+  });
+  open.push(services);
+  return { services, gate: gateCalls(() => services, { jobTimeoutMs: 90_000 }) };
+}
+
+describe('an earlier account recovery kit after starting fresh', { timeout: 180_000 }, () => {
+  it('opens the locked account-storage vaults it sealed; another kit adds nothing', async () => {
+    const laptop = computer('laptop');
+    await laptop.gate.call('auth:unlock', { username: 'ann', password: PASSWORD });
+    const oldKit = await laptop.gate.call<AccountKitView>('accountKit:get');
+    const vault = await laptop.gate.call<VaultView>('vault:create', {
+      type: 'account',
+      name: 'Account storage',
+      repository: 'laptop',
+      mode: 'new',
+      storePassword: true,
+    });
+    await laptop.services.directory.sync();
+    laptop.services.lock.lock('manual');
+
+    const kdf = testKdf(TEMPORARY);
+    server.server.services.passwords.reset('ann', kdf, (await derivedKeys(TEMPORARY, kdf)).authKey, {
+      resetTotp: false,
+    });
+    const desk = computer('desk');
+    await desk.gate.refused('auth:unlock', { username: 'ann', password: TEMPORARY });
+    const unlocked = await desk.gate.call<AccountView>('auth:unlock', {
+      username: 'ann',
+      password: TEMPORARY,
+      newPassword: CHOSEN,
+    });
+    expect(unlocked.accountKey.canStartFresh).toBe(true);
+    await desk.gate.call('account:startFresh', { password: CHOSEN });
+    const newKit = await desk.gate.call<AccountKitView>('accountKit:get');
+    const locked = await desk.gate.call<{ vaults: { vaultId: string }[] }>('account:lockedVaults');
+    expect(locked.vaults.map((v) => v.vaultId)).toEqual([vault.id]);
+
+    const wrong = await desk.gate.refused('account:openLockedVaults', { recoveryKey: newKit.recoveryKey });
+    expect(wrong.code).toBe('wrong_password');
+    expect(desk.services.config.get().vaults).toEqual([]);
+
+    const opened = await desk.gate.call<{ added: VaultView[]; drives: string[] }>(
+      'account:openLockedVaults',
+      {
+        recoveryKey: oldKit.recoveryKey,
+      },
+    );
+    expect(opened.drives).toEqual([]);
+    expect(opened.added).toEqual([
+      expect.objectContaining({ id: vault.id, type: 'account', passwordAvailable: true }),
+    ]);
+    // Its own password opens its repository here.
+    expect(await desk.services.backup.snapshots(vault.id)).toEqual([]);
+    // The row stays on the server as it was: still locked to the new key, never written over.
+    const still = await desk.gate.call<{ vaults: { vaultId: string }[] }>('account:lockedVaults');
+    expect(still.vaults.map((v) => v.vaultId)).toEqual([vault.id]);
+  });
+});
