@@ -127,5 +127,5 @@ export class CatalogueWorkerThread {
 
 /** What a query the worker could not answer says: nothing is wrong with the catalogue itself. */
 function stoppedError(why: string): ServiceError {
-  return new ServiceError('internal', `The file catalogue stopped before answering (${why}); try again.`);
+  return new ServiceError('internal', `The search index stopped before answering (${why}); try again.`);
 }

@@ -53,16 +53,16 @@ export async function updateCatalogue(
     ctx.log(
       'warning',
       null,
-      `The file catalogue was damaged (${opened.problem}); it is rebuilt from the vault.`,
+      `The search index was damaged (${opened.problem}); it is rebuilt from the vault.`,
     );
   } else if (opened.recreated === 'other-version') {
     ctx.log(
       'info',
       null,
-      'The file catalogue was made by another version of Strongroom; it is rebuilt from the vault.',
+      'The search index was made by another version of Strongroom; it is rebuilt from the vault.',
     );
   } else if (opened.recreated === 'other-repository') {
-    ctx.log('warning', null, 'The file catalogue was of another repository; it is rebuilt from this vault.');
+    ctx.log('warning', null, 'The search index was of another vault; it is rebuilt from this vault.');
   }
   const db = opened.db;
   try {
@@ -136,7 +136,7 @@ export async function updateCatalogue(
             ctx.log(
               'warning',
               path,
-              `Backup ${snap.id.slice(0, 8)}: this folder cannot be read (${err.message}); it is catalogued as empty.`,
+              `Backup ${snap.id.slice(0, 8)}: this folder cannot be read (${err.message}); the search index lists it as empty.`,
             ),
         });
         done++;
@@ -147,8 +147,8 @@ export async function updateCatalogue(
     const count = writer.snapshots().size;
     const message =
       done === 0 && gone.length === 0
-        ? `The file catalogue is up to date (${formatCount(count, 'backup')}).`
-        : `File catalogue updated: ${formatCount(done, 'backup')} added, ${gone.length} removed; ${formatCount(count, 'backup')} catalogued.`;
+        ? `The search index is up to date (${formatCount(count, 'backup')}).`
+        : `Search index updated: ${formatCount(done, 'backup')} added, ${gone.length} removed; ${formatCount(count, 'backup')} searchable.`;
     ctx.log('info', null, message);
     return { added: done, dropped: gone.length, catalogued: count, message };
   } finally {

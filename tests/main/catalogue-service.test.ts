@@ -115,7 +115,7 @@ describe('finding files in every backup through the IPC gate', { timeout: 240_00
       expect(job.status).toBe('success');
       // The update is the backup's own last phase: no job of its own.
       expect(job.phases).toEqual([
-        { phase: 'catalogue', status: 'success', message: expect.stringContaining('File catalogue updated') },
+        { phase: 'catalogue', status: 'success', message: expect.stringContaining('Search index updated') },
       ]);
       snapshots.push(job.snapshotId!);
       expect((await catalogueReady(vault.id)).snapshots).toBe(snapshots.length);
@@ -212,7 +212,7 @@ describe('finding files in every backup through the IPC gate', { timeout: 240_00
       await workers.at(-1)!.terminate();
       expect(await search).toMatchObject({
         code: 'internal',
-        message: expect.stringMatching(/file catalogue stopped before answering/),
+        message: expect.stringMatching(/search index stopped before answering/),
       });
     } finally {
       releaseQueries();

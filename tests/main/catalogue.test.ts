@@ -315,7 +315,7 @@ describe('the file catalogue of one vault', { timeout: 120_000 }, () => {
     expect(() => read((r) => r.info())).toThrow(CatalogueUnusableError);
     const rec = new RunRecorder();
     expect(await catalogue(false, rec)).toMatchObject({ status: 'success' });
-    expect(rec.logs.map((l) => l.message).join('\n')).toMatch(/catalogue was damaged/);
+    expect(rec.logs.map((l) => l.message).join('\n')).toMatch(/search index was damaged/);
     expect(answers()).toEqual(reference);
 
     // A file of another schema version.

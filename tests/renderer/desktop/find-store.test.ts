@@ -289,7 +289,7 @@ describe('rebuilding a catalogue', () => {
     useFind.getState().jobChanged(
       job({
         status: 'success',
-        phases: [{ phase: 'catalogue', status: 'success', message: 'File catalogue updated.' }],
+        phases: [{ phase: 'catalogue', status: 'success', message: 'Search index updated.' }],
       }),
     );
     await vi.waitFor(() => expect(useFind.getState().statuses?.[0]?.snapshots).toBe(4));

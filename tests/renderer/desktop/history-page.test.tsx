@@ -55,7 +55,7 @@ describe('the History page', () => {
               status: 'success',
               message: 'Retention: nothing to remove; 2 backups kept.',
             },
-            { phase: 'catalogue', status: 'success', message: 'File catalogue updated: 1 backup added.' },
+            { phase: 'catalogue', status: 'success', message: 'Search index updated: 1 backup added.' },
           ],
         }),
         log: [],
@@ -64,6 +64,6 @@ describe('the History page', () => {
     );
     expect(shown).toContain('Since the last backup 0 new, 3 changed, 7 unchanged');
     expect(shown).toContain('Clean-up of old backups Done Retention: nothing to remove; 2 backups kept.');
-    expect(shown).toContain('Search index update Done File catalogue updated: 1 backup added.');
+    expect(shown).toContain('Search index update Done Search index updated: 1 backup added.');
   });
 });
