@@ -136,6 +136,17 @@ describe('the release gate', () => {
     expect(s.server.services.accounts.byUsername('alice')!.key_id).toBeNull();
   });
 
+  it('gives the panel’s cookie use_the_app on removing a computer’s device wrap, which stays', async () => {
+    const { s } = await start();
+    const { desktop } = await withAccountKey(s.url, 'alice', PASSWORD);
+    const panel = new PanelClient(s.url);
+    expect((await panel.signIn('alice', PASSWORD)).status).toBe(200);
+    const refused = await panel.request('DELETE', `/api/account/keys/devices/${desktop.computerId}`);
+    expect([refused.status, refused.body.error]).toEqual([403, 'use_the_app']);
+    const own = await bearer(s.url, 'GET', '/api/account/keys', desktop.sessionToken);
+    expect(own.body.deviceWrap).toMatchObject({ kind: 'device', computerId: desktop.computerId });
+  });
+
   it('releases a device wrap only to a session of its own computer', async () => {
     const { s } = await start();
     const { desktop, keys } = await withAccountKey(s.url, 'alice', PASSWORD);
