@@ -538,7 +538,10 @@ export class AccountKeyService implements AccountKeyHolder {
     if (remembered.keyId !== null && rows.keyId !== remembered.keyId) throw keyChanged();
     const keyId = rows.keyId;
     const id = { accountUid: rows.accountUid, keyId };
+    // The top-level generation is only the compare-and-swap value of the next write; what is
+    // remembered is the generation of a wrap that opened here (its AD binds it) or was written here.
     let generation = rows.generation;
+    let opened: number;
     let amk: Uint8Array;
     /** This computer's device key opens its device wrap (else a new wrap is stored below). */
     let deviceOpens: boolean;
@@ -551,15 +554,18 @@ export class AccountKeyService implements AccountKeyHolder {
         wrapContext(id, 'password', rows.passwordWrap.generation),
         remembered.keyId,
       );
+      opened = rows.passwordWrap.generation;
       const byDevice = await this.fromDeviceKey(ctx, rows, id);
       deviceOpens = byDevice !== null;
       byDevice?.fill(0);
+      if (deviceOpens) opened = Math.max(opened, rows.deviceWrap!.generation);
     } else {
       // After an administrator's reset: this computer's device key, then the previous password's
       // wrap (when the password typed now is that one again); then re-wrapped by the current one.
       const byDevice = await this.fromDeviceKey(ctx, rows, id);
       deviceOpens = byDevice !== null;
       const found = byDevice ?? (await this.fromPreviousPassword(ctx, rows.passwordWrap, id));
+      opened = byDevice ? rows.deviceWrap!.generation : (rows.passwordWrap?.generation ?? 0);
       if (!found) {
         throw new ServiceError(
           'key_unavailable',
@@ -577,6 +583,7 @@ export class AccountKeyService implements AccountKeyHolder {
             generation + 1,
           ),
         });
+        opened = Math.max(opened, generation + 1);
         generation = rewrapped.generation;
       } catch (error) {
         amk.fill(0);
@@ -589,9 +596,14 @@ export class AccountKeyService implements AccountKeyHolder {
     if (!this.o.settings.get().rememberComputer) {
       await this.forgetDevice(ctx, rows.deviceWrap !== null);
     } else if (!deviceOpens) {
+      const before = generation;
       generation = await this.addDeviceWrap(ctx, { ...id, amk }, generation);
+      if (generation !== before) opened = Math.max(opened, before + 1);
     }
-    this.o.memory.update(ctx.serverUrl, ctx.username, { keyId, generation });
+    this.o.memory.update(ctx.serverUrl, ctx.username, {
+      keyId,
+      generation: Math.max(remembered.generation, opened),
+    });
     return { amk, keyId, generation };
   }
 
@@ -831,17 +843,18 @@ export class AccountKeyService implements AccountKeyHolder {
     const rows = await this.o.client.accountKeys(held.keys.serverUrl, held.keys.sessionToken);
     if (rows.keyId !== held.keys.keyId) throw keyChanged();
     checkGeneration(rows.generation, held.generation);
-    this.saw(held, rows.generation, {});
+    this.saw(held, rows.generation, {}, false);
     return write(rows.generation);
   }
 
-  private saw(held: Held, generation: number, patch: { kitPending?: boolean }): void {
+  /** `remember` false: a generation only answered (not written here), kept for the next write alone. */
+  private saw(held: Held, generation: number, patch: { kitPending?: boolean }, remember = true): void {
     const before = held.generation;
     held.generation = Math.max(held.generation, generation);
     const remembered = this.o.memory.get(held.keys.serverUrl, held.keys.username);
     this.o.memory.update(held.keys.serverUrl, held.keys.username, {
       ...patch,
-      generation: Math.max(remembered.generation, generation),
+      generation: remember ? Math.max(remembered.generation, generation) : remembered.generation,
     });
     if (held.generation === before || this.held !== held) return;
     // Drives carry copies of the wrap rows: the old recovery key or password must stop opening them.
