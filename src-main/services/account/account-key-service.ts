@@ -212,13 +212,30 @@ export class AccountKeyService implements AccountKeyHolder {
     };
     // Only now, with the key opened here: a server cannot claim another's account by its key id.
     const from = this.o.memory.serversWithKey(ctx.serverUrl, ctx.username, got.keyId);
-    if (!ctx.serverIsLocal && from.length > 0) this.serverMove = { from: from[0]!, to: ctx.serverUrl };
+    if (!ctx.serverIsLocal && from.length > 0 && !(await this.stillAnswers(from[0]!))) {
+      if (epoch !== this.epoch) return;
+      this.serverMove = { from: from[0]!, to: ctx.serverUrl };
+    }
     this.notify();
   }
 
   /** The server move this unlock may offer (see afterSignIn), while the key it was found with is held. */
   serverMoveOffer(): { from: string; to: string } | null {
     return this.held ? this.serverMove : null;
+  }
+
+  /**
+   * Whether a server still answers at the old address. Then the account has a second address (a
+   * relay, a proxy, a copy) and has not moved: no move is offered. Only an address that no longer
+   * answers at all counts as gone.
+   */
+  private async stillAnswers(serverUrl: string): Promise<boolean> {
+    try {
+      await this.o.client.serverInfo(serverUrl);
+      return true;
+    } catch (error) {
+      return !(error instanceof ServiceError && error.code === 'unreachable');
+    }
   }
 
   /** The move was accepted (ServerMove did it) or declined: it is not offered again in this unlock. */

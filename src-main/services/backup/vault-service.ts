@@ -9,7 +9,12 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { isAbsolutePath, type Vault, type VaultOwner } from '../../../src-shared/backup-config';
+import {
+  isAbsolutePath,
+  type PendingVaultOwner,
+  type Vault,
+  type VaultOwner,
+} from '../../../src-shared/backup-config';
 import type { AccountStorageUsage, ChannelInput, VaultView } from '../../../src-shared/ipc-contract';
 import type { JobOutcome, JobRequest, RepoLocation } from '../../../src-shared/job-protocol';
 import type { Clock, SecretStore } from '../ports';
@@ -50,6 +55,8 @@ export interface VaultServiceOptions {
   accountKeepsPasswords?: () => boolean;
   /** The unlocked account a vault made now belongs to; null while its key is not available. */
   owner?: () => VaultOwner | null;
+  /** Without an owner (the key not available): the session's account, the only one that may claim it. */
+  pendingOwner?: () => PendingVaultOwner | null;
 }
 
 export class VaultService implements VaultPasswords {
@@ -98,6 +105,7 @@ export class VaultService implements VaultPasswords {
     const config = this.o.config.get();
     let target: { place: string; repo: RepoLocation; vault: DistributiveOmit<Vault, 'repositoryId'> };
     const owner = this.o.owner?.() ?? null;
+    const pendingOwner = owner ? null : (this.o.pendingOwner?.() ?? null);
     const base = {
       id: newConfigId(),
       name: input.name,
@@ -118,6 +126,7 @@ export class VaultService implements VaultPasswords {
           ...base,
           type: 'local',
           path: folder,
+          ...(pendingOwner ? { pendingOwner } : {}),
           ...(input.type === 'local' && input.passwordWrapOnDrive !== undefined
             ? { passwordWrapOnDrive: input.passwordWrapOnDrive }
             : {}),
