@@ -12,6 +12,7 @@ export {
   accountSlotKey,
   readEnvelope,
   writeEnvelope,
+  envelopeWrapGeneration,
   type AccountKeyMaterial,
   type AccountSlotKey,
   type KeyListing,

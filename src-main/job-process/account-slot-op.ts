@@ -7,7 +7,7 @@
 import { fromBase64url } from '../../src-shared/account-crypto';
 import type { VaultRecord } from '../../src-shared/account-keys';
 import type { JobOutcome, JobRequest } from '../../src-shared/job-protocol';
-import { EngineError, readEnvelope, writeEnvelope } from '../../src-engine/index';
+import { EngineError, envelopeWrapGeneration, readEnvelope, writeEnvelope } from '../../src-engine/index';
 import { emptyOutcome } from '../services/backup/engine-runner';
 import { repoPlace } from '../services/backup/repo-location';
 import type { JobContext } from './job-context';
@@ -48,7 +48,13 @@ export async function accountSlotOp(
         if (err instanceof EngineError && err.code === 'CORRUPT') return undefined;
         throw err;
       });
-      if (existing && existing.generation >= request.envelope.generation) {
+      // By the wraps' own generations (their AD binds them), not the drive's top-level number;
+      // an envelope of another key id is always replaced.
+      if (
+        existing &&
+        existing.keyId === request.envelope.keyId &&
+        envelopeWrapGeneration(existing) >= envelopeWrapGeneration(request.envelope)
+      ) {
         envelope = 'kept';
       } else {
         await writeEnvelope(repo.storage, request.envelope);
