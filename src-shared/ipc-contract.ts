@@ -772,7 +772,17 @@ export const channels = {
   /** The account's computers and the vaults of its directory ("This account has backups from 2 computers"). */
   /** Accepts (true) or declines (false) "This account's server moved"; declined, nothing changes. */
   'account:answerServerMove': {
-    input: z.object({ accept: z.boolean() }).strict(),
+    input: z
+      .object({
+        accept: z.boolean(),
+        /** Moving is asked like any account change: the password and, when on, a code (not a click alone). */
+        password: enteredPassword.optional(),
+        ...secondFactor,
+      })
+      .strict()
+      .refine((v) => !v.accept || v.password !== undefined, {
+        message: 'Enter your password to move your vaults.',
+      }),
     output: null as unknown as AccountKeyView,
     whileLocked: false,
   },

@@ -165,7 +165,7 @@ const validInput: { [C in Channel]: unknown } = {
     revokeOld: true,
     password: 'my account password',
   },
-  'account:answerServerMove': { accept: true },
+  'account:answerServerMove': { accept: true, password: 'correct horse battery' },
 };
 
 describe('registration', () => {
@@ -307,6 +307,7 @@ describe('input validation', () => {
       { computerId: '0123456789abcdef0123456789abcdef', pathMap: [{ from: '/a' }], revokeOld: false },
     ],
     ['account:answerServerMove', { accept: 'yes' }],
+    ['account:answerServerMove', { accept: true }],
     ['vault:rename', { vaultId: '../etc', name: 'x' }],
     ['vault:rename', { vaultId: VAULT_ID, name: '  ' }],
     ['vault:remove', { vaultId: 'X' }],
