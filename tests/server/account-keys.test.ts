@@ -364,6 +364,20 @@ describe('credential changes', () => {
     const refused = await bearer(s.url, 'POST', '/api/account/keys', desktop.sessionToken, body);
     expect([refused.status, refused.body.error]).toEqual([409, 'keys_exist']);
   });
+
+  it('re-wraps the password only while its wrap is not current (after a reset), never over a current one', async () => {
+    const { s } = await start();
+    const { desktop, keys, generation } = await withAccountKey(s.url, 'alice', PASSWORD);
+    const before = await bearer(s.url, 'GET', '/api/account/keys', desktop.sessionToken);
+    const ctx = { accountUid: desktop.keys.accountUid, generation: generation + 1 };
+    const refused = await bearer(s.url, 'PUT', '/api/account/keys/password-wrap', desktop.sessionToken, {
+      generation,
+      passwordWrap: await passwordWrap(keys, PASSWORD, testKdf(PASSWORD), ctx),
+    });
+    expect([refused.status, refused.body.error]).toEqual([409, 'keys_exist']);
+    const after = await bearer(s.url, 'GET', '/api/account/keys', desktop.sessionToken);
+    expect(after.body.passwordWrap).toEqual(before.body.passwordWrap);
+  });
 });
 
 describe('directory and profiles', () => {
