@@ -15,6 +15,7 @@ export {
   recoveryKeyFromText,
   readEnvelope,
   writeEnvelope,
+  envelopeWrapGeneration,
   type AccountKeyMaterial,
   type AccountSlotKey,
   type KeyListing,

@@ -11,6 +11,7 @@ import { AccountService } from './services/account-service';
 import { AccountStorageAccess } from './services/backup/account-storage';
 import { BackgroundPresence } from './services/backup/background-presence';
 import { BackupConfigStore } from './services/backup/backup-config-store';
+import { THIS_COMPUTERS_SERVER, type PendingVaultOwner } from '../src-shared/backup-config';
 import { BackupNotifier } from './services/backup/backup-notifier';
 import { BackupScheduler } from './services/backup/backup-scheduler';
 import { BackupService } from './services/backup/backup-service';
@@ -33,7 +34,12 @@ import { DirectoryState } from './services/account-vaults/directory-state';
 import { VaultDirectoryService } from './services/account-vaults/vault-directory-service';
 import { VaultRekey } from './services/account-vaults/vault-rekey';
 import { DriveOpener } from './services/account-vaults/drive-opener';
-import { ownerOf } from './services/account-vaults/vault-owner';
+import {
+  ownerOf,
+  ownership,
+  pendingOwnerOf,
+  stampUnownedVaults,
+} from './services/account-vaults/vault-owner';
 import { ServerMove } from './services/account-vaults/server-move';
 import { LockService, type Logger } from './services/lock-service';
 import type {
@@ -166,6 +172,7 @@ export function composeServices(ports: Ports): Services {
     deviceName: ports.deviceName,
     ...(ports.log ? { log: ports.log } : {}),
     keys,
+    mayRemember: (account) => !config.get().vaults.some((v) => ownership(v, account) === 'foreign'),
   });
   const account = new AccountService(lock, client, keys);
   // The AMK is zeroed and a pending kit's recovery key forgotten when the app locks.
@@ -173,6 +180,7 @@ export function composeServices(ports: Ports): Services {
   const warn = (m: string) => (ports.log ?? console).warn(m);
 
   const config = new BackupConfigStore(ports.store);
+  stampUnownedVaultsAtStart(config, rememberedOwner(settings, ports, isLocalServer), warn);
   const jobsFile = path.join(ports.dataDir, 'jobs.sqlite');
   const history = new JobHistoryStore(jobsFile, () => ports.clock.now());
   const outbox = new JobReportOutbox(jobsFile);
@@ -205,6 +213,10 @@ export function composeServices(ports: Ports): Services {
     owner: () => {
       const k = keys.current();
       return k ? ownerOf(k) : null;
+    },
+    pendingOwner: () => {
+      const s = lock.sessionAccount();
+      return s ? pendingOwnerOf(s) : rememberedOwner(settings, ports, isLocalServer);
     },
   });
   const queue = new JobQueue({
@@ -265,7 +277,6 @@ export function composeServices(ports: Ports): Services {
       return !!local && new URL(local).origin === new URL(serverUrl).origin;
     },
     catalogue,
-    rememberedBefore: (serverUrl, username) => lock.rememberedBefore(serverUrl, username),
     log: warn,
   });
   const profiles = new ComputerProfileService({
@@ -281,7 +292,6 @@ export function composeServices(ports: Ports): Services {
     lastSuccessAt: (itemId) => history.lastSuccessAt(itemId),
     onJobEnded: (listener) => queue.onEnded((job) => listener(job)),
     itemView: (item) => backup.itemView(item),
-    rememberedBefore: (serverUrl, username) => lock.rememberedBefore(serverUrl, username),
     log: warn,
   });
   // The unlock offers "This account has backups from N computers" from the directory.
@@ -350,14 +360,21 @@ export function composeServices(ports: Ports): Services {
       catalogue,
       directory,
       profiles,
-      serverMove: new ServerMove({ keys, memory, config, afterMove: () => directory.sync() }),
+      serverMove: new ServerMove({
+        keys,
+        memory,
+        config,
+        afterMove: () => {
+          lock.rememberSession();
+          return directory.sync();
+        },
+      }),
       dialogs,
       vaultRekey: new VaultRekey({
         keys,
         vaults,
         directory,
         activeVaultIds: () => queue.active().map((job) => job.vaultId),
-        rememberedBefore: (serverUrl, username) => lock.rememberedBefore(serverUrl, username),
       }),
       driveOpener: new DriveOpener({ vaults, runner: ports.runner, keys, catalogue, log: warn }),
     }),
@@ -412,4 +429,36 @@ export function composeServices(ports: Ports): Services {
       history.close();
     },
   };
+}
+
+/**
+ * The account this computer remembers (the last unlock's), as a pending owner: vaults written
+ * before owners get it at start-up, so that no other account can claim them by unlocking here.
+ */
+function rememberedOwner(
+  settings: SettingsService,
+  ports: Ports,
+  isLocalServer: (serverUrl: string) => boolean,
+): PendingVaultOwner | null {
+  const { serverUrl, username } = settings.remembered();
+  if (!username) return null;
+  // Remembered as "the default": the server named at start-up, else the embedded one (any port).
+  const server = serverUrl || ports.defaultServerUrl || null;
+  if (server === null) return { server: THIS_COMPUTERS_SERVER, username };
+  return pendingOwnerOf({ serverUrl: server, username, serverIsLocal: isLocalServer(server) });
+}
+
+function stampUnownedVaultsAtStart(
+  config: BackupConfigStore,
+  remembered: PendingVaultOwner | null,
+  warn: (message: string) => void,
+): void {
+  if (!remembered) return;
+  try {
+    if (config.get().vaults.some((v) => v.type === 'local' && !v.owner && !v.pendingOwner)) {
+      config.update((c) => void stampUnownedVaults(c, remembered));
+    }
+  } catch (error) {
+    warn(`vaults without an owner were not stamped (${error instanceof Error ? error.name : 'error'})`);
+  }
 }

@@ -389,7 +389,8 @@ export const keyRoutes = {
   deleteDeviceWrap: {
     method: 'DELETE',
     path: '/api/account/keys/devices/:computerId',
-    auth: 'session',
+    auth: 'full',
+    bearerOnly: true,
     params: computerIdParam,
     reply: null,
   },

@@ -46,7 +46,7 @@ export const THIS_COMPUTERS_SERVER = 'this-computer';
  * The account whose directory a vault belongs to: its server's origin and the account's uid. The
  * directory sync, account slots, drive envelopes and the profile act on a vault only for this
  * account, so signing in to another account on this computer never hands it these vaults. Absent:
- * made before vaults had owners (the first unlock of the account this computer knew claims it).
+ * made before vaults had owners, or while the account's key was not available (`pendingOwner`).
  */
 export const vaultOwner = z
   .object({
@@ -55,6 +55,19 @@ export const vaultOwner = z
   })
   .strict();
 export type VaultOwner = z.infer<typeof vaultOwner>;
+
+/**
+ * The one account a vault without an owner may join: the account this computer was signed in to
+ * when owners came, or the session's account when the vault was made while the account's key was
+ * not available. Replaced by `owner` when that account claims it.
+ */
+export const pendingVaultOwner = z
+  .object({
+    server: z.union([z.literal(THIS_COMPUTERS_SERVER), z.string().url().max(2048)]),
+    username: z.string().min(1).max(64),
+  })
+  .strict();
+export type PendingVaultOwner = z.infer<typeof pendingVaultOwner>;
 
 /** "Folder or drive": a local folder, a USB drive, a network mount. */
 export const localVault = z
@@ -74,6 +87,7 @@ export const localVault = z
      */
     passwordWrapOnDrive: z.boolean().optional(),
     owner: vaultOwner.optional(),
+    pendingOwner: pendingVaultOwner.optional(),
   })
   .strict();
 

@@ -51,6 +51,8 @@ export type AutoLockMinutes = (typeof AUTO_LOCK_MINUTES)[number];
 
 export type IpcErrorCode =
   | 'locked'
+  /** A sign-in channel (unlock, create account, forgot password) called while already unlocked. */
+  | 'already_unlocked'
   | 'bad_request'
   | 'invalid_credentials'
   | 'totp_required'
@@ -427,7 +429,11 @@ const serverUrl = z
   .url('The server address must be a URL such as https://backup.example.com')
   .refine((u) => /^https?:\/\//.test(u), 'The server address must start with http:// or https://');
 
-/** Channel name -> input schema and output type. Output types are phantom (`null as unknown as T`). */
+/**
+ * Channel name -> input schema and output type. Output types are phantom (`null as unknown as T`).
+ * `whileLocked: 'only'`: a sign-in, accepted only while locked, so that nothing in an unlocked
+ * window can sign in as another account or reset the password.
+ */
 export const channels = {
   'lock:status': { input: z.undefined(), output: null as unknown as LockStatus, whileLocked: true },
   'auth:unlock': {
@@ -450,7 +456,7 @@ export const channels = {
       })
       .strict(),
     output: null as unknown as AccountView,
-    whileLocked: true,
+    whileLocked: 'only',
   },
   /** Locks the app (reason "manual") and closes it at once: Account tab -> Lock… */
   'lock:lockAndClose': { input: z.undefined(), output: null as unknown as null, whileLocked: false },
@@ -506,7 +512,7 @@ export const channels = {
   'auth:createAccount': {
     input: z.object({ username: accountUsername, password: accountPassword }).strict(),
     output: null as unknown as AccountView,
-    whileLocked: true,
+    whileLocked: 'only',
   },
 
   'backup:overview': { input: z.undefined(), output: null as unknown as BackupOverview, whileLocked: false },
@@ -839,12 +845,22 @@ export const channels = {
       })
       .strict(),
     output: null as unknown as AccountView,
-    whileLocked: true,
+    whileLocked: 'only',
   },
   /** The account's computers and the vaults of its directory ("This account has backups from 2 computers"). */
   /** Accepts (true) or declines (false) "This account's server moved"; declined, nothing changes. */
   'account:answerServerMove': {
-    input: z.object({ accept: z.boolean() }).strict(),
+    input: z
+      .object({
+        accept: z.boolean(),
+        /** Moving is asked like any account change: the password and, when on, a code (not a click alone). */
+        password: enteredPassword.optional(),
+        ...secondFactor,
+      })
+      .strict()
+      .refine((v) => !v.accept || v.password !== undefined, {
+        message: 'Enter your password to move your vaults.',
+      }),
     output: null as unknown as AccountKeyView,
     whileLocked: false,
   },

@@ -413,6 +413,15 @@ export async function readEnvelope(
 }
 
 /**
+ * The generation an envelope's wraps were made at. Each wrap's own generation is bound in its AD,
+ * so raising it breaks the wrap; the envelope's top-level `generation` is a plain field that anyone
+ * with the drive can rewrite, and is never what decides whether an envelope is replaced.
+ */
+export function envelopeWrapGeneration(envelope: EngineEnvelope): number {
+  return Math.max(envelope.recoveryWrap.generation, envelope.passwordWrap?.generation ?? 0);
+}
+
+/**
  * Writes the account's envelope into a folder vault, over one of a lower generation only (or a damaged
  * one, which opens nothing). The folder storage writes a temporary file and renames it over the old
  * one, so a reader sees the old envelope or the new one, never a mix. Only folder vaults carry one:
@@ -440,10 +449,14 @@ export async function writeEnvelope(storage: Storage, envelope: EngineEnvelope):
     if (err instanceof EngineError && err.code === 'CORRUPT') return undefined;
     throw err;
   });
-  if (existing && existing.generation >= checked.data.generation) {
+  if (
+    existing &&
+    existing.keyId === checked.data.keyId &&
+    envelopeWrapGeneration(existing) >= envelopeWrapGeneration(checked.data)
+  ) {
     throw new EngineError(
       'INVALID_ARGUMENT',
-      `the drive envelope in ${storage.location} is at generation ${existing.generation}; refusing to replace it with generation ${checked.data.generation}`,
+      `the drive envelope in ${storage.location} is at generation ${envelopeWrapGeneration(existing)}; refusing to replace it with generation ${envelopeWrapGeneration(checked.data)}`,
     );
   }
   await writeKeyFile(storage, await envelopeFileName(envelope.accountUid), checked.data);

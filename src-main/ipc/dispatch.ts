@@ -1,7 +1,7 @@
 /**
  * The one gate every call from the renderer crosses, whatever carries it (Electron's ipcMain in
  * register.ts, the harness's WebSocket): who sent it, is the input valid, is the app unlocked.
- * Invalid input and calls refused while locked never reach a service; thrown errors leave as
+ * Invalid input, calls refused while locked and sign-ins while unlocked never reach a service; thrown errors leave as
  * `{ code: 'internal' }` without their message, which could name internals.
  */
 import type { z } from 'zod';
@@ -60,6 +60,15 @@ export function createDispatch({ handlers, isLocked, log = console.warn }: Dispa
     }
     if (!spec.whileLocked && isLocked()) {
       return { ok: false, error: { code: 'locked', message: 'Strongroom is locked. Unlock it first.' } };
+    }
+    if (spec.whileLocked === 'only' && !isLocked()) {
+      return {
+        ok: false,
+        error: {
+          code: 'already_unlocked',
+          message: 'Strongroom is already unlocked. Lock it first to sign in again.',
+        },
+      };
     }
     try {
       const handler = handlers[channel] as (input: unknown) => unknown;

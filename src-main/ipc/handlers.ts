@@ -129,7 +129,11 @@ export function createHandlers({
     'account:reauthenticate': (input) => account.reauthenticate(input),
     'account:changePassword': (input) => account.changePassword(input),
     'auth:forgotPassword': (input) => lock.forgotPassword(input),
-    'account:answerServerMove': (input) => lock.withSession(() => serverMove.answer(input.accept)),
+    'account:answerServerMove': ({ accept, password, totp, recoveryCode }) =>
+      lock.withSession(async () => {
+        if (accept) await account.reauthenticate({ password: password ?? '', totp, recoveryCode });
+        return serverMove.answer(accept);
+      }),
     'account:computers': () => profiles.computers(),
     'account:addVaults': (input) => directory.addVaults(input.vaultIds),
     'account:connectDrive': (input) => directory.connectDrive(input.vaultId, input.path),

@@ -7,7 +7,7 @@
 import { fromBase64url } from '../../src-shared/account-crypto';
 import type { VaultRecord } from '../../src-shared/account-keys';
 import { emptyOutcome, type JobOutcome, type JobRequest } from '../../src-shared/job-protocol';
-import { EngineError, readEnvelope, writeEnvelope } from '../../src-engine/index';
+import { EngineError, envelopeWrapGeneration, readEnvelope, writeEnvelope } from '../../src-engine/index';
 import { repoPlace } from '../../src-shared/repo-location';
 import type { JobContext } from './job-context';
 import { openRepository } from './repository-ops';
@@ -47,7 +47,13 @@ export async function accountSlotOp(
         if (err instanceof EngineError && err.code === 'CORRUPT') return undefined;
         throw err;
       });
-      if (existing && existing.generation >= request.envelope.generation) {
+      // By the wraps' own generations (their AD binds them), not the drive's top-level number;
+      // an envelope of another key id is always replaced.
+      if (
+        existing &&
+        existing.keyId === request.envelope.keyId &&
+        envelopeWrapGeneration(existing) >= envelopeWrapGeneration(request.envelope)
+      ) {
         envelope = 'kept';
       } else {
         await writeEnvelope(repo.storage, request.envelope);

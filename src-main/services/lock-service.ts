@@ -78,6 +78,17 @@ export interface LockServiceOptions {
   log?: Logger;
   /** The account's keys, loaded at every unlock; without it (tests of the lock alone) they stay unavailable. */
   keys?: AccountKeyService;
+  /**
+   * Whether an unlock with this account may become the unlock screen's default: false when this
+   * computer's vaults belong to another account, so that no one who signs in here with an account
+   * of their own sets where the owner's password goes next. Absent: always.
+   */
+  mayRemember?: (account: {
+    serverUrl: string;
+    username: string;
+    accountUid: string;
+    serverIsLocal: boolean;
+  }) => boolean;
 }
 
 export const SECRET_SERVICE_NAME = 'Strongroom';
@@ -137,8 +148,6 @@ const NO_KEY_SERVICE: AccountKeyView = {
 export class LockService {
   private state: PersistedLockState;
   private session: Session | null = null;
-  /** The account remembered before the current unlock (null: none; serverUrl null: the default). */
-  private before: { serverUrl: string | null; username: string } | null = null;
   /**
    * A sign-in with a password the administrator set, kept (locked) for the unlock screen's second
    * call with the new password: its second factor is spent, so that call reuses this session after
@@ -272,15 +281,20 @@ export class LockService {
     }
   }
 
-  /**
-   * Whether this installation was signed in to that account before the current unlock (the
-   * remembered server and username it replaced). False after a first unlock, which knew no account.
-   */
-  rememberedBefore(serverUrl: string, username: string): boolean {
-    const b = this.before;
-    const origin = originOrNull(serverUrl);
-    if (!b || origin === null || b.username !== username) return false;
-    return b.serverUrl === null ? this.isDefaultServer(origin) : originOrNull(b.serverUrl) === origin;
+  /** This session's account becomes the unlock screen's default (its vaults moved to it). */
+  rememberSession(): void {
+    const s = this.session;
+    if (!s) return;
+    this.o.settings.remember({
+      serverUrl: this.isDefaultServer(s.serverUrl) ? null : s.serverUrl,
+      username: s.username,
+    });
+  }
+
+  /** The unlocked session's account (also while its key is not available); null while locked. */
+  sessionAccount(): { serverUrl: string; username: string; serverIsLocal: boolean } | null {
+    const s = this.session;
+    return s ? { serverUrl: s.serverUrl, username: s.username, serverIsLocal: s.serverIsLocal } : null;
   }
 
   async unlock(input: UnlockInput): Promise<AccountView> {
@@ -376,16 +390,23 @@ export class LockService {
     };
     this.state = { locked: false, lockedAt: null, reason: null };
     this.persist();
-    // Kept before it is replaced: vaults made before they had owners join only that account.
-    this.before = remembered.username
-      ? { serverUrl: remembered.serverUrl, username: remembered.username }
-      : null;
-    this.o.settings.remember({
-      // The default server (embedded, or named at start-up) is remembered as "the default", so it
-      // keeps following the embedded server's address.
-      serverUrl: this.isDefaultServer(serverUrl) ? null : serverUrl,
-      username: signIn.account.username,
-    });
+    const remember =
+      !remembered.username ||
+      (this.o.mayRemember?.({
+        serverUrl,
+        username: signIn.account.username,
+        accountUid: signIn.keys.accountUid,
+        serverIsLocal: this.isLocalServer(serverUrl),
+      }) ??
+        true);
+    if (remember) {
+      this.o.settings.remember({
+        // The default server (embedded, or named at start-up) is remembered as "the default", so it
+        // keeps following the embedded server's address.
+        serverUrl: this.isDefaultServer(serverUrl) ? null : serverUrl,
+        username: signIn.account.username,
+      });
+    }
     this.lastActivity = this.o.clock.now();
     this.armIdleTimer();
 

@@ -255,7 +255,9 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
             <FieldError fieldId={ids.server} text={fieldErrors.server} />
             <p className="hint" id={ids.serverHint}>
               {serverChanged
-                ? 'A different account server: Strongroom will remember it after you unlock.'
+                ? status.lastUsername
+                  ? `This computer's backups belong to ${status.lastUsername} on ${status.serverUrl}. Another server becomes the default only for an account that owns them.`
+                  : 'A different account server: Strongroom will remember it after you unlock.'
                 : status.serverIsLocal
                   ? 'The local account server on this computer (the default).'
                   : status.lastUsername

@@ -191,6 +191,13 @@ export class AccountKeys {
     ctx: RequestContext,
   ): { generation: number } {
     this.requireKey(account);
+    // Over a current wrap, a bad one would stop the key opening with the password everywhere.
+    if (account.password_wrap_current === 1) {
+      throw new ServiceError(
+        'keys_exist',
+        "This account's key already opens with its password: it is re-wrapped only after a reset.",
+      );
+    }
     const at = input.generation + 1;
     this.checkPasswordWrap(account, input.passwordWrap, at);
     this.change(account, input.generation, { password_wrap_current: 1 }, () =>

@@ -134,7 +134,7 @@ export const keyHttpRoutes = {
   deleteDeviceWrap: route({
     method: 'DELETE',
     path: '/api/account/keys/devices/:computerId',
-    auth: { kind: 'session' },
+    auth: { kind: 'full', bearerOnly: true },
     params: computerIdParam,
     reply: noContent,
     status: 204,

@@ -203,15 +203,28 @@ describe('the drive envelope', () => {
     expect(fs.existsSync(keyFile(repoDir, name))).toBe(true);
     expect(await readEnvelope(repo.storage, envelope.accountUid)).toEqual(envelope);
 
+    // The wraps' own generation decides (bound in their AD), not the top-level field.
+    const at = (generation: number, top = generation): EngineEnvelope => ({
+      ...envelope,
+      generation: top,
+      recoveryWrap: { ...envelope.recoveryWrap, generation },
+    });
     for (const generation of [4, 5]) {
-      const err = await writeEnvelope(repo.storage, { ...envelope, generation }).catch((e: unknown) => e);
+      const err = await writeEnvelope(repo.storage, at(generation, 99)).catch((e: unknown) => e);
       expect((err as EngineError).message).toMatch(
         new RegExp(`is at generation 5; refusing to replace it with generation ${generation}`),
       );
     }
     expect((await readEnvelope(repo.storage, envelope.accountUid))!.generation).toBe(5);
-    await writeEnvelope(repo.storage, { ...envelope, generation: 6 });
+    // A top-level generation raised on the drive does not keep it.
+    const forged = path.join(repoDir, 'keys', name);
+    fs.chmodSync(forged, 0o600);
+    fs.writeFileSync(forged, JSON.stringify({ ...envelope, generation: 2 ** 40 }));
+    await writeEnvelope(repo.storage, at(6));
     expect((await readEnvelope(repo.storage, envelope.accountUid))!.generation).toBe(6);
+    // Nor does a lower generation keep an envelope of another key id.
+    await writeEnvelope(repo.storage, { ...at(1), keyId: 'a'.repeat(envelope.keyId.length) });
+    expect((await readEnvelope(repo.storage, envelope.accountUid))!.generation).toBe(1);
     // Replaced in place: no second file, no temporary left behind.
     expect(fs.readdirSync(path.join(repoDir, 'keys')).filter((n) => n.startsWith(name))).toEqual([name]);
     // Opening with the password passes over the envelope without a word.

@@ -75,7 +75,9 @@ function computer(name: string, serverUrl = server.url) {
 }
 type Computer = ReturnType<typeof computer>;
 
+/** Locks first when unlocked: sign-ins are refused while unlocked. */
 function unlock(c: Computer, password = PASSWORD) {
+  if (!c.services.lock.isLocked()) c.services.lock.lock('manual');
   return c.call<AccountView>('auth:unlock', { username: 'alice', password, totp: nextCode() });
 }
 

@@ -258,7 +258,14 @@ describe('an account-storage vault', { timeout: 240_000 }, () => {
   });
 
   it('refuses to run while the app signs in to another account, saying which', async () => {
+    services.lock.lock('manual');
     await call('auth:unlock', { username: 'bob', password: PASSWORD });
+    // bob owns none of this computer's vaults: alice stays the account this computer signs in to,
+    // and her account storage keeps backing up.
+    expect(services.settings.remembered().username).toBe('alice');
+    expect((await backUp(item.item.id)).status).toBe('success');
+    // Once this computer signs in to bob (his vaults), hers refuse to run.
+    services.settings.remember({ serverUrl: null, username: 'bob' });
     const job = await backUp(item.item.id);
     expect(job.status).toBe('failed');
     expect(job.message).toBe(
@@ -268,6 +275,7 @@ describe('an account-storage vault', { timeout: 240_000 }, () => {
     const browse = await refused('restore:snapshots', { vaultId: vault.id });
     expect(browse).toMatchObject({ code: 'conflict' });
     expect(await refused('vault:storageUsage', { vaultId: vault.id })).toMatchObject({ code: 'conflict' });
+    services.lock.lock('manual');
     await call('auth:unlock', { username: 'alice', password: PASSWORD });
   });
 

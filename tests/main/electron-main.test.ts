@@ -339,6 +339,8 @@ describe('the Electron main process (with Electron faked)', () => {
     } else {
       expect(fs.existsSync(file)).toBe(false);
     }
+    // Locked again: a sign-in is refused while unlocked.
+    await expect(call('lock:lockNow')).resolves.toEqual({ ok: true, value: null });
   });
 
   it('Lock… writes "manual" before it answers, then closes the window through its close handler', async () => {

@@ -167,7 +167,7 @@ const validInput: { [C in Channel]: unknown } = {
     revokeOld: true,
     password: 'my account password',
   },
-  'account:answerServerMove': { accept: true },
+  'account:answerServerMove': { accept: true, password: 'correct horse battery' },
   'account:startFresh': { password: 'my account password', totp: '123456' },
   'account:lockedVaults': undefined,
   'vault:rekeyOffers': undefined,
@@ -321,6 +321,7 @@ describe('input validation', () => {
       { computerId: '0123456789abcdef0123456789abcdef', pathMap: [{ from: '/a' }], revokeOld: false },
     ],
     ['account:answerServerMove', { accept: 'yes' }],
+    ['account:answerServerMove', { accept: true }],
     ['vault:rename', { vaultId: '../etc', name: 'x' }],
     ['vault:rename', { vaultId: VAULT_ID, name: '  ' }],
     ['vault:remove', { vaultId: 'X' }],
@@ -367,6 +368,7 @@ describe('input validation', () => {
   });
 
   it('hands the service the parsed input (code spaces removed)', async () => {
+    locked = true;
     await call('auth:unlock', validInput['auth:unlock']);
     expect(handlers['auth:unlock']).toHaveBeenCalledWith({
       username: 'alice',
@@ -404,9 +406,21 @@ describe('locked gate', () => {
     ]);
   });
 
-  it('lets every channel through once unlocked', async () => {
-    for (const channel of allChannels) {
+  it('lets every channel but the sign-ins through once unlocked', async () => {
+    const signIns = ['auth:createAccount', 'auth:forgotPassword', 'auth:unlock'];
+    for (const channel of allChannels.filter((c) => !signIns.includes(c))) {
       expect(((await call(channel, validInput[channel])) as { ok: boolean }).ok, channel).toBe(true);
+    }
+  });
+
+  it('refuses unlock, create account and forgot password while unlocked, before any service sees them', async () => {
+    for (const channel of ['auth:unlock', 'auth:createAccount', 'auth:forgotPassword'] as const) {
+      const result = await call(channel, validInput[channel]);
+      expect(result, channel).toMatchObject({
+        ok: false,
+        error: { code: 'already_unlocked', message: expect.stringMatching(/already unlocked/) },
+      });
+      expect(handlers[channel], channel).not.toHaveBeenCalled();
     }
   });
 });
@@ -429,6 +443,7 @@ describe('error mapping', () => {
     handlers['auth:unlock'].mockRejectedValueOnce(
       new ServiceError('throttled', 'Too many attempts. Try again in 42 s.', 42),
     );
+    locked = true;
     await expect(call('auth:unlock', validInput['auth:unlock'])).resolves.toEqual({
       ok: false,
       error: { code: 'throttled', message: 'Too many attempts. Try again in 42 s.', retryAfterSeconds: 42 },

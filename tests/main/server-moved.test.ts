@@ -118,9 +118,9 @@ describe("This account's server moved", { timeout: 240_000 }, () => {
     expect(config().vaults).toEqual(was);
     expect(config().vaults.find((v) => v.id === drive.id)?.owner?.server).toBe(origin(before.url));
     // Nothing waits for an answer any more.
-    expect(await gate.refused('account:answerServerMove', { accept: true })).toMatchObject({
-      code: 'conflict',
-    });
+    expect(
+      await gate.refused('account:answerServerMove', { accept: true, password: PASSWORD }),
+    ).toMatchObject({ code: 'conflict' });
   });
 
   it('is not asked again at the next unlock once declined, and can be asked for again', async () => {
@@ -138,7 +138,18 @@ describe("This account's server moved", { timeout: 240_000 }, () => {
   it('moves the vaults and the key memory when accepted; account storage then backs up there', async () => {
     const view = await gate.call<AccountKeyView>('accountKey:status');
     expect(view.serverMoved).toEqual({ from: origin(before.url), to: origin(moved.url) });
-    const answered = await gate.call<AccountKeyView>('account:answerServerMove', { accept: true });
+    // A click alone (or a script in the window) moves nothing: the password again, checked there.
+    expect(await gate.refused('account:answerServerMove', { accept: true })).toMatchObject({
+      code: 'bad_request',
+    });
+    expect(
+      await gate.refused('account:answerServerMove', { accept: true, password: 'not her password' }),
+    ).toMatchObject({ code: 'invalid_credentials' });
+    expect(config().vaults.find((v) => v.id === drive.id)?.owner?.server).toBe(origin(before.url));
+    const answered = await gate.call<AccountKeyView>('account:answerServerMove', {
+      accept: true,
+      password: PASSWORD,
+    });
     expect(answered.serverMoved).toBeNull();
 
     const accountUid = services.keys.current()!.accountUid;

@@ -41,7 +41,7 @@ function startComputer(name: string) {
     deviceName: name,
   });
   disposers.push(() => services.dispose());
-  return { dir, store, services, gate: gateCalls(() => services, { jobTimeoutMs: 90_000 }) };
+  return { dir, store, secrets, services, gate: gateCalls(() => services, { jobTimeoutMs: 90_000 }) };
 }
 type Computer = ReturnType<typeof startComputer>;
 
@@ -148,13 +148,28 @@ describe('another account signed in at this computer', { timeout: 240_000 }, () 
 
 describe('a vault made before vaults had owners', { timeout: 240_000 }, () => {
   /** A vault as an older version wrote it: no owner in the configuration. */
+  /** The same computer started again (the same settings, keychain and folders). */
+  function restart(c: Computer): Computer {
+    c.services.dispose();
+    const services: Services = composeTestServices({
+      dir: c.dir,
+      serverUrl: home.url,
+      secrets: c.secrets,
+      store: c.store,
+      runner: new ForkedEngineRunner(),
+      deviceName: 'desk',
+    });
+    disposers.push(() => services.dispose());
+    return { ...c, services, gate: gateCalls(() => services, { jobTimeoutMs: 90_000 }) };
+  }
+
   function forgetOwners(c: Computer): void {
     const raw = c.store.read('backup') as { vaults: Record<string, unknown>[] };
     c.store.write('backup', { ...raw, vaults: raw.vaults.map(({ owner: _, ...v }) => v) });
   }
 
-  it('joins only the account this computer signed in to before the unlock', async () => {
-    const desk = startComputer('desk');
+  it('joins only the account this computer remembered when owners came, however often another unlocks', async () => {
+    let desk = startComputer('desk');
     await desk.gate.call('auth:unlock', { username: 'ann', password: ANN });
     const usb = path.join(desk.dir, 'usb');
     const made = await desk.gate.call<VaultView>('vault:create', {
@@ -164,24 +179,26 @@ describe('a vault made before vaults had owners', { timeout: 240_000 }, () => {
       mode: 'new',
       storePassword: true,
     });
-    await lock(desk);
-    forgetOwners(desk);
-
-    // Another account first: the computer remembered ann, so mallory claims nothing.
-    await desk.gate.call('auth:unlock', { serverUrl: other.url, username: 'mallory', password: MALLORY });
+    // Nothing of this unlock still running when the configuration is rewritten below.
     await desk.services.directory.sync();
     await desk.services.profiles.writeOwn();
-    expect(await serverHolds(desk)).toEqual({ vaults: [], computers: [] });
-    expect(desk.services.config.get().vaults[0]!.owner).toBeUndefined();
     await lock(desk);
+    forgetOwners(desk);
+    // The version with owners starts: the vault waits for ann, the account this computer knew.
+    desk = restart(desk);
 
-    // ann again, but the computer now remembers mallory: still not claimed.
-    await desk.gate.call('auth:unlock', { serverUrl: home.url, username: 'ann', password: ANN });
-    await desk.services.directory.sync();
-    expect(desk.services.config.get().vaults[0]!.owner).toBeUndefined();
-    await lock(desk);
+    // Another account, twice in a row (the second time it is the last account signed in here).
+    for (let i = 0; i < 2; i++) {
+      await desk.gate.call('auth:unlock', { serverUrl: other.url, username: 'mallory', password: MALLORY });
+      await desk.services.directory.sync();
+      await desk.services.profiles.writeOwn();
+      expect(await serverHolds(desk)).toEqual({ vaults: [], computers: [] });
+      expect(desk.services.config.get().vaults[0]!.owner).toBeUndefined();
+      expect(accountSlots(usb)).not.toContain(desk.services.keys.current()!.keyId);
+      await lock(desk);
+    }
 
-    // ann once more, remembered as the last account: the vault joins ann and records her as owner.
+    // ann: the vault joins her and records her as owner.
     await desk.gate.call('auth:unlock', { serverUrl: home.url, username: 'ann', password: ANN });
     await desk.services.directory.sync();
     const ann = desk.services.keys.current()!;
@@ -190,7 +207,38 @@ describe('a vault made before vaults had owners', { timeout: 240_000 }, () => {
       server: new URL(home.url).origin,
       accountUid: ann.accountUid,
     });
+    expect(desk.services.config.get().vaults[0]).not.toHaveProperty('pendingOwner');
     expect(accountSlots(usb)).toContain(ann.keyId);
+  });
+
+  it('gives a vault made while the key was not available only to the account of that session', async () => {
+    const desk = startComputer('keyless');
+    await desk.gate.call('auth:unlock', { username: 'ann', password: ANN });
+    await lock(desk);
+    // This computer remembers another key id than the server's: the key stays unavailable.
+    const memory = desk.store.read('accountKeys') as { accounts: Record<string, { keyId: string }> };
+    for (const k of Object.keys(memory.accounts)) memory.accounts[k]!.keyId = 'f'.repeat(32);
+    desk.store.write('accountKeys', memory);
+    await desk.gate.call('auth:unlock', { username: 'ann', password: ANN });
+    expect(desk.services.keys.current()).toBeNull();
+    const made = await desk.gate.call<VaultView>('vault:create', {
+      type: 'local',
+      name: 'New USB',
+      path: path.join(desk.dir, 'usb'),
+      mode: 'new',
+      storePassword: true,
+    });
+    expect(desk.services.config.get().vaults[0]).toMatchObject({
+      pendingOwner: { server: new URL(home.url).origin, username: 'ann' },
+    });
+    await lock(desk);
+    for (let i = 0; i < 2; i++) {
+      await desk.gate.call('auth:unlock', { serverUrl: other.url, username: 'mallory', password: MALLORY });
+      await desk.services.directory.sync();
+      expect((await serverHolds(desk)).vaults).not.toContain(made.id);
+      await lock(desk);
+    }
+    expect(desk.services.config.get().vaults[0]!.owner).toBeUndefined();
   });
 
   it('does not join at a first unlock, when this computer remembered no account', async () => {

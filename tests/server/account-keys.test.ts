@@ -136,6 +136,17 @@ describe('the release gate', () => {
     expect(s.server.services.accounts.byUsername('alice')!.key_id).toBeNull();
   });
 
+  it('gives the panel’s cookie use_the_app on removing a computer’s device wrap, which stays', async () => {
+    const { s } = await start();
+    const { desktop } = await withAccountKey(s.url, 'alice', PASSWORD);
+    const panel = new PanelClient(s.url);
+    expect((await panel.signIn('alice', PASSWORD)).status).toBe(200);
+    const refused = await panel.request('DELETE', `/api/account/keys/devices/${desktop.computerId}`);
+    expect([refused.status, refused.body.error]).toEqual([403, 'use_the_app']);
+    const own = await bearer(s.url, 'GET', '/api/account/keys', desktop.sessionToken);
+    expect(own.body.deviceWrap).toMatchObject({ kind: 'device', computerId: desktop.computerId });
+  });
+
   it('releases a device wrap only to a session of its own computer', async () => {
     const { s } = await start();
     const { desktop, keys } = await withAccountKey(s.url, 'alice', PASSWORD);
@@ -342,6 +353,20 @@ describe('credential changes', () => {
     expect((await panel.request('POST', '/api/account/totp/begin', {})).status).toBe(200);
     expect((await new PanelClient(s.url).signIn('bob', own)).status).toBe(200);
     expect((await new PanelClient(s.url).signIn('bob', temporary)).status).toBe(401);
+  });
+
+  it('re-wraps the password only while its wrap is not current (after a reset), never over a current one', async () => {
+    const { s } = await start();
+    const { desktop, keys, generation } = await withAccountKey(s.url, 'alice', PASSWORD);
+    const before = await bearer(s.url, 'GET', '/api/account/keys', desktop.sessionToken);
+    const ctx = { accountUid: desktop.keys.accountUid, generation: generation + 1 };
+    const refused = await bearer(s.url, 'PUT', '/api/account/keys/password-wrap', desktop.sessionToken, {
+      generation,
+      passwordWrap: await passwordWrap(keys, PASSWORD, testKdf(PASSWORD), ctx),
+    });
+    expect([refused.status, refused.body.error]).toEqual([409, 'keys_exist']);
+    const after = await bearer(s.url, 'GET', '/api/account/keys', desktop.sessionToken);
+    expect(after.body.passwordWrap).toEqual(before.body.passwordWrap);
   });
 });
 

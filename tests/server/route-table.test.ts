@@ -179,6 +179,7 @@ describe('the route table', () => {
       'rewrapPassword',
       'newRecoveryKey',
       'putDeviceWrap',
+      'deleteDeviceWrap',
     ];
     const rowWrites = ['putDirectoryRow', 'deleteDirectoryRow', 'putProfile', 'deleteProfile'];
     const bearerOnly = table.filter(([, def]) => 'bearerOnly' in def.auth).map(([name]) => name);

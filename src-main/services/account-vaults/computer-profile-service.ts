@@ -20,7 +20,7 @@ import type { VaultService } from '../backup/vault-service';
 import type { AccountKeyHolder, Clock, UnlockedAccountKeys } from '../ports';
 import { ServiceError } from '../service-error';
 import type { DirectoryState } from './directory-state';
-import { ownership, vaultsOf, type PreviousAccount } from './vault-owner';
+import { ownership, vaultsOf } from './vault-owner';
 import {
   canonical,
   KeyedBackgroundRun,
@@ -57,8 +57,6 @@ export interface ComputerProfileOptions {
   /** Told after every job, so a backup's end updates the profile. */
   onJobEnded?(listener: (job: { kind: string; status: string }) => void): () => void;
   itemView(item: ProtectedItem): ProtectedItemView;
-  /** Whether this computer signed in to that account before this unlock (see vault-owner.ts). */
-  rememberedBefore?: PreviousAccount;
   log?: (message: string) => void;
 }
 
@@ -137,7 +135,7 @@ export class ComputerProfileService {
   private async writeOwnOnce(keys: UnlockedAccountKeys): Promise<void> {
     // This computer's items, folders and schedules go only to the account that owns its vaults.
     const config = this.o.config.get();
-    if (config.vaults.some((v) => ownership(v, keys, this.o.rememberedBefore) === 'foreign')) return;
+    if (config.vaults.some((v) => ownership(v, keys) === 'foreign')) return;
     const profile = this.ownProfile(keys, config);
     const { updatedAt: _, ...unchanging } = profile;
     const digest = canonical(unchanging);
@@ -242,7 +240,7 @@ export class ComputerProfileService {
     }
     if (!computers.some((c) => c.isThisComputer)) {
       const config = this.o.config.get();
-      const mine = vaultsOf(config.vaults, keys, this.o.rememberedBefore).map((v) => v.id);
+      const mine = vaultsOf(config.vaults, keys).map((v) => v.id);
       computers.push({
         computerId: keys.computerId,
         name: this.o.computerName || 'This computer',

@@ -37,7 +37,7 @@ import { checkedFolder, engineError, type VaultService } from '../backup/vault-s
 import type { AccountKeyHolder, RestoreOffer, UnlockedAccountKeys } from '../ports';
 import { ServiceError } from '../service-error';
 import type { DirectoryState } from './directory-state';
-import { ownerOf, ownership, type PreviousAccount } from './vault-owner';
+import { ownerOf, ownership } from './vault-owner';
 
 /** The calls of AccountClient this service makes. */
 export type DirectoryClient = Pick<
@@ -69,8 +69,6 @@ export interface VaultDirectoryOptions {
   hostName: string;
   /** Whether the account's server is the embedded local one (the password wrap's default). */
   serverIsLocal(serverUrl: string): boolean;
-  /** Whether this computer signed in to that account before this unlock (unowned vaults join only then). */
-  rememberedBefore?: PreviousAccount;
   /** Builds an added vault's catalogue in the background (Restore's search). */
   catalogue?: { update(vaultId: string, rebuild: boolean, trigger: 'catch-up'): unknown };
   log?: (message: string) => void;
@@ -373,16 +371,20 @@ export class VaultDirectoryService implements RestoreOffer {
    */
   private claimed(keys: UnlockedAccountKeys): Vault[] {
     const vaults = this.o.config.get().vaults;
-    const mine = vaults.filter((v) => ownership(v, keys, this.o.rememberedBefore) !== 'foreign');
+    const mine = vaults.filter((v) => ownership(v, keys) !== 'foreign');
     const owner = ownerOf(keys);
     // Claimable vaults have no owner yet; an owner recorded by the embedded server's address of the
     // moment becomes "this computer's server".
     const claim = new Set(mine.filter((v) => v.owner?.server !== owner.server).map((v) => v.id));
     if (claim.size === 0) return mine;
     const updated = this.o.config.update((c) => {
-      for (const v of c.vaults) if (claim.has(v.id)) v.owner = owner;
+      for (const v of c.vaults) {
+        if (!claim.has(v.id)) continue;
+        v.owner = owner;
+        if (v.type === 'local') delete v.pendingOwner;
+      }
     });
-    return updated.vaults.filter((v) => ownership(v, keys, this.o.rememberedBefore) === 'owned');
+    return updated.vaults.filter((v) => ownership(v, keys) === 'owned');
   }
 
   private nextVersion(keys: UnlockedAccountKeys, vaultId: string): number {
@@ -477,7 +479,11 @@ export class VaultDirectoryService implements RestoreOffer {
       username: keys.username,
       accountUid: keys.accountUid,
       keyId: keys.keyId,
-      generation: w.generation,
+      // The wraps' own generations (bound in their AD), never the server's unauthenticated top level.
+      generation: Math.max(
+        w.recoveryWrap.generation,
+        withPassword && w.passwordWrapCurrent && w.passwordWrap ? w.passwordWrap.generation : 0,
+      ),
       recoveryWrap: w.recoveryWrap,
       passwordWrap: withPassword && w.passwordWrapCurrent ? w.passwordWrap : null,
     };

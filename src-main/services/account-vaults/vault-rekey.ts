@@ -14,7 +14,7 @@ import type { VaultService } from '../backup/vault-service';
 import type { AccountKeyHolder, UnlockedAccountKeys } from '../ports';
 import { ServiceError } from '../service-error';
 import { keyUnavailable, type VaultDirectoryService } from './vault-directory-service';
-import { ownership, type PreviousAccount } from './vault-owner';
+import { ownership } from './vault-owner';
 
 export interface VaultRekeyOptions {
   keys: AccountKeyHolder;
@@ -22,7 +22,6 @@ export interface VaultRekeyOptions {
   directory: Pick<VaultDirectoryService, 'sync' | 'read'>;
   /** The vaults of the jobs waiting or running now. */
   activeVaultIds(): string[];
-  rememberedBefore?: PreviousAccount;
 }
 
 /** What main makes for a new vault: 32 random bytes, base64url. Anything else a person chose. */
@@ -37,7 +36,7 @@ export class VaultRekey {
     if (!keys) return { vaultIds: [] };
     const vaultIds: string[] = [];
     for (const vault of this.o.vaults.list()) {
-      if (ownership(vault, keys, this.o.rememberedBefore) === 'foreign') continue;
+      if (ownership(vault, keys) === 'foreign') continue;
       const password = await this.o.vaults.get(vault.id);
       if (password !== null && !RANDOM_PASSWORD.test(password)) vaultIds.push(vault.id);
     }
@@ -54,7 +53,7 @@ export class VaultRekey {
     const keys = this.o.keys.current();
     if (!keys) throw keyUnavailable();
     const vault = this.o.vaults.find(vaultId);
-    if (ownership(vault, keys, this.o.rememberedBefore) === 'foreign') {
+    if (ownership(vault, keys) === 'foreign') {
       throw new ServiceError(
         'conflict',
         `The vault "${vault.name}" belongs to another account: unlock Strongroom with that account to replace its password.`,

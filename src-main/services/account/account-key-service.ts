@@ -218,7 +218,8 @@ export class AccountKeyService implements AccountKeyHolder {
     };
     // Only now, with the key opened here: a server cannot claim another's account by its key id.
     const from = this.o.memory.serversWithKey(ctx.serverUrl, ctx.username, got.keyId);
-    if (!ctx.serverIsLocal && from.length > 0) {
+    if (!ctx.serverIsLocal && from.length > 0 && !(await this.stillAnswers(from[0]!))) {
+      if (epoch !== this.epoch) return;
       const move = { from: from[0]!, to: ctx.serverUrl };
       const declined = this.o.memory.get(ctx.serverUrl, ctx.username).moveDeclinedFor === got.keyId;
       if (declined) this.serverMoveDeclined = move;
@@ -230,6 +231,20 @@ export class AccountKeyService implements AccountKeyHolder {
   /** The server move this unlock may offer (see afterSignIn), while the key it was found with is held. */
   serverMoveOffer(): { from: string; to: string } | null {
     return this.held ? this.serverMove : null;
+  }
+
+  /**
+   * Whether a server still answers at the old address. Then the account has a second address (a
+   * relay, a proxy, a copy) and has not moved: no move is offered. Only an address that no longer
+   * answers at all counts as gone.
+   */
+  private async stillAnswers(serverUrl: string): Promise<boolean> {
+    try {
+      await this.o.client.serverInfo(serverUrl);
+      return true;
+    } catch (error) {
+      return !(error instanceof ServiceError && error.code === 'unreachable');
+    }
   }
 
   /**
@@ -689,7 +704,10 @@ export class AccountKeyService implements AccountKeyHolder {
     if (remembered.keyId !== null && rows.keyId !== remembered.keyId) throw keyChanged();
     const keyId = rows.keyId;
     const id = { accountUid: rows.accountUid, keyId };
+    // The top-level generation is only the compare-and-swap value of the next write; what is
+    // remembered is the generation of a wrap that opened here (its AD binds it) or was written here.
     let generation = rows.generation;
+    let opened: number;
     let amk: Uint8Array;
     /** This computer's device key opens its device wrap (else a new wrap is stored below). */
     let deviceOpens: boolean;
@@ -702,15 +720,18 @@ export class AccountKeyService implements AccountKeyHolder {
         wrapContext(id, 'password', rows.passwordWrap.generation),
         remembered.keyId,
       );
+      opened = rows.passwordWrap.generation;
       const byDevice = await this.fromDeviceKey(ctx, rows, id);
       deviceOpens = byDevice !== null;
       byDevice?.fill(0);
+      if (deviceOpens) opened = Math.max(opened, rows.deviceWrap!.generation);
     } else {
       // After an administrator's reset: this computer's device key, then the previous password's
       // wrap (when the password typed now is that one again); then re-wrapped by the current one.
       const byDevice = await this.fromDeviceKey(ctx, rows, id);
       deviceOpens = byDevice !== null;
       const found = byDevice ?? (await this.fromPreviousPassword(ctx, rows.passwordWrap, id));
+      opened = byDevice ? rows.deviceWrap!.generation : (rows.passwordWrap?.generation ?? 0);
       if (!found) throw new ResetKeyLost();
       amk = found;
       try {
@@ -723,6 +744,7 @@ export class AccountKeyService implements AccountKeyHolder {
             generation + 1,
           ),
         });
+        opened = Math.max(opened, generation + 1);
         generation = rewrapped.generation;
       } catch (error) {
         amk.fill(0);
@@ -735,9 +757,14 @@ export class AccountKeyService implements AccountKeyHolder {
     if (!this.o.settings.get().rememberComputer) {
       await this.forgetDevice(ctx, rows.deviceWrap !== null);
     } else if (!deviceOpens) {
+      const before = generation;
       generation = await this.addDeviceWrap(ctx, { ...id, amk }, generation);
+      if (generation !== before) opened = Math.max(opened, before + 1);
     }
-    this.o.memory.update(ctx.serverUrl, ctx.username, { keyId, generation });
+    this.o.memory.update(ctx.serverUrl, ctx.username, {
+      keyId,
+      generation: Math.max(remembered.generation, opened),
+    });
     return { amk, keyId, generation };
   }
 
@@ -977,17 +1004,18 @@ export class AccountKeyService implements AccountKeyHolder {
     const rows = await this.o.client.accountKeys(held.keys.serverUrl, held.keys.sessionToken);
     if (rows.keyId !== held.keys.keyId) throw keyChanged();
     checkGeneration(rows.generation, held.generation);
-    this.saw(held, rows.generation, {});
+    this.saw(held, rows.generation, {}, false);
     return write(rows.generation);
   }
 
-  private saw(held: Held, generation: number, patch: { kitPending?: boolean }): void {
+  /** `remember` false: a generation only answered (not written here), kept for the next write alone. */
+  private saw(held: Held, generation: number, patch: { kitPending?: boolean }, remember = true): void {
     const before = held.generation;
     held.generation = Math.max(held.generation, generation);
     const remembered = this.o.memory.get(held.keys.serverUrl, held.keys.username);
     this.o.memory.update(held.keys.serverUrl, held.keys.username, {
       ...patch,
-      generation: Math.max(remembered.generation, generation),
+      generation: remember ? Math.max(remembered.generation, generation) : remembered.generation,
     });
     if (held.generation === before || this.held !== held) return;
     // Drives carry copies of the wrap rows: the old recovery key or password must stop opening them.

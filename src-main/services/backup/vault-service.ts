@@ -9,7 +9,12 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { isAbsolutePath, type Vault, type VaultOwner } from '../../../src-shared/backup-config';
+import {
+  isAbsolutePath,
+  type PendingVaultOwner,
+  type Vault,
+  type VaultOwner,
+} from '../../../src-shared/backup-config';
 import type { AccountStorageUsage, ChannelInput, VaultView } from '../../../src-shared/ipc-contract';
 import {
   outcomeValue,
@@ -58,6 +63,8 @@ export interface VaultServiceOptions {
   owner?: () => VaultOwner | null;
   /** The repository sessions, ended when their vault is removed or its password replaced. */
   sessions?: { endAt(place: RepoPlace): Promise<void> };
+  /** Without an owner (the key not available): the session's account, the only one that may claim it. */
+  pendingOwner?: () => PendingVaultOwner | null;
 }
 
 export class VaultService implements VaultPasswords {
@@ -106,6 +113,7 @@ export class VaultService implements VaultPasswords {
     const config = this.o.config.get();
     let target: { place: string; repo: RepoLocation; vault: DistributiveOmit<Vault, 'repositoryId'> };
     const owner = this.o.owner?.() ?? null;
+    const pendingOwner = owner ? null : (this.o.pendingOwner?.() ?? null);
     const base = {
       id: newConfigId(),
       name: input.name,
@@ -126,6 +134,7 @@ export class VaultService implements VaultPasswords {
           ...base,
           type: 'local',
           path: folder,
+          ...(pendingOwner ? { pendingOwner } : {}),
           ...(input.type === 'local' && input.passwordWrapOnDrive !== undefined
             ? { passwordWrapOnDrive: input.passwordWrapOnDrive }
             : {}),

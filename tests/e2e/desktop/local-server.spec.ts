@@ -76,6 +76,11 @@ test('on a fresh install, offers Create account in the app; an account made in t
     await expect(page.getByRole('heading', { name: 'Unlock Strongroom' })).toBeVisible();
     await expect(page.getByRole('button', { name: 'Unlock', exact: true })).toBeVisible();
     await expect(page.getByRole('button', { name: 'Create account' })).toHaveCount(0);
+    // Another server is named, with whose backups these are: it is not made the default by just any account.
+    await page.getByLabel('Server').fill('https://backup.example.com');
+    await expect(page.getByLabel('Server')).toHaveAccessibleDescription(
+      `This computer's backups belong to nora on ${harness.localServerUrl}. Another server becomes the default only for an account that owns them.`,
+    );
   } finally {
     await harness.stop();
     removeDataDir(dataDir);
