@@ -82,14 +82,14 @@ describe('a backup in the History', { timeout: 180_000 }, () => {
       filesUnmodified: 1,
       phases: [
         { phase: 'retention', status: 'success', message: expect.stringContaining('removed 1 backup') },
-        { phase: 'catalogue', status: 'success', message: expect.stringContaining('File catalogue updated') },
+        { phase: 'catalogue', status: 'success', message: expect.stringContaining('Search index updated') },
       ],
     });
     expect(first).toMatchObject({ filesNew: 2, filesChanged: 0, filesUnmodified: 0 });
     const lines = (await log(second.id)).map((l) => l.message);
     expect(lines.some((m) => m.startsWith('Backed up 3 files'))).toBe(true);
     expect(lines.some((m) => m.startsWith('Retention: removed 1 backup'))).toBe(true);
-    expect(lines.some((m) => m.startsWith('File catalogue updated'))).toBe(true);
+    expect(lines.some((m) => m.startsWith('Search index updated'))).toBe(true);
 
     // The clean-up did its work, and the search index knows the new backup.
     const snapshots = await call<SnapshotInfo[]>('restore:snapshots', { vaultId: vault.id });

@@ -130,6 +130,8 @@ describe.skipIf(problem !== null)('recovery kit', { timeout: 180_000 }, () => {
   const kit = () => path.join(tmp, 'kit.txt');
 
   beforeAll(async () => {
+    // A fresh unlock (the one before may still hold): signing in is refused while unlocked.
+    await call('lock:lockNow');
     await unlock();
     vault = await call<VaultView>('vault:create', vaultInput('kit-vault', true));
   });
