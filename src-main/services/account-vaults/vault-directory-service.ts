@@ -229,20 +229,7 @@ export class VaultDirectoryService implements RestoreOffer {
           drives.push(record.name);
           continue;
         }
-        const vault: Vault = {
-          id: record.vaultId,
-          type: 'account',
-          name: record.name,
-          serverUrl: new URL(keys.serverUrl).origin,
-          username: keys.username,
-          repository: record.location.repository,
-          repositoryId: record.repositoryId,
-          passwordStored: false,
-          createdAt: record.createdAt,
-          owner: ownerOf(keys),
-        };
-        added.push(await this.o.vaults.adopt(vault, record.repositoryPassword, record.name));
-        this.buildCatalogue(vault.id);
+        added.push(await this.adoptAccountVault(keys, record, record.location.repository));
       }
       return { added, drives };
     } finally {
@@ -519,20 +506,7 @@ export class VaultDirectoryService implements RestoreOffer {
         needFolder.push(viewOf(record, false));
         continue;
       }
-      const vault: Vault = {
-        id: record.vaultId,
-        type: 'account',
-        name: record.name,
-        serverUrl: new URL(keys.serverUrl).origin,
-        username: keys.username,
-        repository: record.location.repository,
-        repositoryId: record.repositoryId,
-        passwordStored: false,
-        createdAt: record.createdAt,
-        owner: ownerOf(keys),
-      };
-      added.push(await this.o.vaults.adopt(vault, record.repositoryPassword, record.name));
-      this.buildCatalogue(vault.id);
+      added.push(await this.adoptAccountVault(keys, record, record.location.repository));
     }
     return { added, needFolder };
   }
@@ -577,6 +551,29 @@ export class VaultDirectoryService implements RestoreOffer {
       throw new ServiceError('not_found', "That vault is not in this account's directory (any more).");
     }
     return entry.record;
+  }
+
+  /** An account-storage vault of the directory added here, usable at once with its record's password. */
+  private async adoptAccountVault(
+    keys: UnlockedAccountKeys,
+    record: VaultRecord,
+    repository: string,
+  ): Promise<VaultView> {
+    const vault: Vault = {
+      id: record.vaultId,
+      type: 'account',
+      name: record.name,
+      serverUrl: new URL(keys.serverUrl).origin,
+      username: keys.username,
+      repository,
+      repositoryId: record.repositoryId,
+      passwordStored: false,
+      createdAt: record.createdAt,
+      owner: ownerOf(keys),
+    };
+    const view = await this.o.vaults.adopt(vault, record.repositoryPassword, record.name);
+    this.buildCatalogue(vault.id);
+    return view;
   }
 
   private buildCatalogue(vaultId: string): void {

@@ -520,14 +520,7 @@ export class AccountKeyService implements AccountKeyHolder {
         kdf: next.kdf,
         authKey: next.authKey,
         passwordWrap: await this.passwordRow(keys, next.wrapKey, next.kdf, at),
-        recovery: {
-          proof: toBase64url(newRecovery.proof),
-          wrap: {
-            kind: 'recovery',
-            generation: at,
-            sealed: await wrapAmk(amk, newRecovery.wrapKey, wrapContext(keys, 'recovery', at)),
-          },
-        },
+        recovery: await this.sealedRecoveryRow({ ...keys, amk }, newRecovery, at),
       });
       newRecovery.proof.fill(0);
       newRecovery.wrapKey.fill(0);
@@ -616,14 +609,7 @@ export class AccountKeyService implements AccountKeyHolder {
           generation: rows.generation,
           keyId,
           passwordWrap: await this.passwordRow(keys, derived.wrapKey, derived.kdf, at),
-          recovery: {
-            proof: toBase64url(rk.proof),
-            wrap: {
-              kind: 'recovery',
-              generation: at,
-              sealed: await wrapAmk(amk, rk.wrapKey, wrapContext(keys, 'recovery', at)),
-            },
-          },
+          recovery: await this.sealedRecoveryRow({ ...keys, amk }, rk, at),
           ...(deviceWrap ? { deviceWrap } : {}),
         }));
       } finally {
@@ -785,14 +771,7 @@ export class AccountKeyService implements AccountKeyHolder {
         generation: rows.generation,
         keyId,
         passwordWrap: await this.passwordRow(keys, ctx.password.wrapKey, ctx.password.kdf, at),
-        recovery: {
-          proof: toBase64url(rk.proof),
-          wrap: {
-            kind: 'recovery',
-            generation: at,
-            sealed: await wrapAmk(amk, rk.wrapKey, wrapContext(keys, 'recovery', at)),
-          },
-        },
+        recovery: await this.sealedRecoveryRow({ ...keys, amk }, rk, at),
         ...(deviceWrap ? { deviceWrap } : {}),
       });
       rk.proof.fill(0);
@@ -957,6 +936,22 @@ export class AccountKeyService implements AccountKeyHolder {
     }
   }
 
+  /** The recovery key's row: the proof the server keeps a MAC of, and the AMK wrapped by the key. */
+  private async sealedRecoveryRow(
+    keys: { accountUid: string; keyId: string; amk: Uint8Array },
+    rk: { proof: Uint8Array; wrapKey: Uint8Array },
+    at: number,
+  ): Promise<{ proof: string; wrap: { kind: 'recovery'; generation: number; sealed: string } }> {
+    return {
+      proof: toBase64url(rk.proof),
+      wrap: {
+        kind: 'recovery',
+        generation: at,
+        sealed: await wrapAmk(keys.amk, rk.wrapKey, wrapContext(keys, 'recovery', at)),
+      },
+    };
+  }
+
   private async passwordRow(
     keys: { accountUid: string; keyId: string; amk: Uint8Array },
     wrapKey: Uint8Array,
@@ -974,14 +969,7 @@ export class AccountKeyService implements AccountKeyHolder {
   private async recoveryRow(held: Held, recoveryKey: Uint8Array, at: number) {
     const rk = await recoveryKeys(recoveryKey);
     try {
-      return {
-        proof: toBase64url(rk.proof),
-        wrap: {
-          kind: 'recovery' as const,
-          generation: at,
-          sealed: await wrapAmk(held.keys.amk, rk.wrapKey, wrapContext(held.keys, 'recovery', at)),
-        },
-      };
+      return await this.sealedRecoveryRow(held.keys, rk, at);
     } finally {
       rk.proof.fill(0);
       rk.wrapKey.fill(0);
