@@ -76,6 +76,9 @@ export async function accountSlotOp(
             null,
             `The drive's copy of the account keys ${place} did not verify and was rewritten.`,
           );
+        } else if (existing && check === 'missing') {
+          // Written by a version before envelopes carried a check: nothing says it was changed.
+          ctx.log('info', null, `Added a check to the drive's copy of the account keys ${place}.`);
         } else {
           ctx.log('info', null, `Wrote the account's drive envelope ${place}.`);
         }

@@ -165,6 +165,12 @@ describe('the accountSlot op', { timeout: 60_000 }, () => {
     fs.writeFileSync(file, JSON.stringify(unchecked));
     expect((await run(await withEnvelope(6))).value).toMatchObject({ envelope: 'written' });
     expect(logs.filter((l) => l.level === 'warning')).toEqual([]);
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        level: 'info',
+        message: `Added a check to the drive's copy of the account keys at ${repoDir}.`,
+      }),
+    );
     expect((await readEnvelope(new LocalFolderStorage(repoDir), accountUid))?.mac).toMatch(
       /^[A-Za-z0-9_-]{43}$/,
     );
