@@ -16,6 +16,8 @@ export {
   readEnvelope,
   writeEnvelope,
   envelopeWrapGeneration,
+  envelopeCheck,
+  envelopeMac,
   type AccountKeyMaterial,
   type AccountSlotKey,
   type KeyListing,

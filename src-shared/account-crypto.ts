@@ -7,7 +7,7 @@
  *   password --Argon2id(salt)--> stretched --HKDF--> auth key (sent for sign-in)
  *                                           \-HKDF--> wrap key  (never leaves the client)
  *   AMK (32 random bytes) wrapped by: the wrap key, the recovery key, each remembered computer's device key
- *   AMK --HKDF--> directory key, profile key, vault slot key;  key id = HMAC(AMK)
+ *   AMK --HKDF--> directory key, profile key, vault slot key, drive envelope MAC key;  key id = HMAC(AMK)
  */
 import { argon2id, scrypt } from 'hash-wasm';
 import {
@@ -58,6 +58,7 @@ export const HKDF_INFO = {
   directoryKey: 'strongroom account v1 directory key',
   profileKey: 'strongroom account v1 profile key',
   vaultSlotKey: 'strongroom account v1 vault slot key',
+  envelopeMacKey: 'strongroom account v1 drive envelope mac key',
 } as const;
 const KEY_ID_LABEL = 'strongroom account v1 key id';
 const AD_PREFIX = 'strongroom account v1';
@@ -424,6 +425,11 @@ export function deviceWrapKey(deviceKey: Uint8Array): Promise<Uint8Array> {
 /** The key that seals vault slots inside repositories (the engine uses it with its own AAD). */
 export function vaultSlotKey(amk: Uint8Array): Promise<Uint8Array> {
   return hkdf(amk, HKDF_INFO.vaultSlotKey);
+}
+
+/** The key of a drive envelope's check (the engine makes the HMAC over the envelope's fields). */
+export function envelopeMacKey(amk: Uint8Array): Promise<Uint8Array> {
+  return hkdf(amk, HKDF_INFO.envelopeMacKey);
 }
 
 export async function sealVaultRecord(

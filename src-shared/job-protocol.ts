@@ -143,8 +143,9 @@ export const jobRequest = z.discriminatedUnion('op', [
    * The vault's entry in its own repository: an account slot (the master key wrapped with the AMK's
    * vault slot key, the directory record sealed beside it), written unless a slot of this key already
    * holds this very record (an older record's slot is replaced); and, for a folder vault, the drive
-   * envelope, written only over a lower generation. Carries the vault slot key (HKDF of the AMK), never
-   * the AMK, so the job process can seal slots of this account and nothing else.
+   * envelope, written only over a lower generation or one whose check does not verify. Carries the
+   * vault slot key and, with an envelope, the envelope MAC key (both HKDF of the AMK), never the AMK,
+   * so the job process can seal slots and envelopes of this account and nothing else.
    */
   z
     .object({
@@ -155,6 +156,7 @@ export const jobRequest = z.discriminatedUnion('op', [
       keyId,
       record: vaultRecord,
       envelope: engineEnvelope.nullable(),
+      envelopeMacKey: base64urlOf(32).nullable(),
     })
     .strict(),
   /**

@@ -5,7 +5,7 @@
  * docs/repository-format.md describes each kind.
  */
 import { z } from 'zod';
-import { keyId, passwordWrap, recoveryWrap, accountUid, generation } from './account-keys';
+import { base64urlOf, keyId, passwordWrap, recoveryWrap, accountUid, generation } from './account-keys';
 
 /** A key file is a few hundred bytes; an account slot with its sealed vault record a few KiB. */
 export const KEY_FILE_MAX_BYTES = 16 * 1024;
@@ -103,7 +103,9 @@ export const engineAccountSlot = z
  * The drive envelope: exact copies of the account server's wrap rows for the account `keyId`
  * names, so a folder or drive vault opens with the recovery key (always there) or the password
  * (only where the person turned it on) when that server is gone. Its name is fixed per account
- * (docs/repository-format.md) and it is replaced only by a higher generation.
+ * (docs/repository-format.md) and it is replaced only by a higher generation. `mac` is the check
+ * over every other field, made with a key of the AMK (src-engine/repository/keys.ts, envelopeMac);
+ * envelopes written before it have none.
  */
 export const engineEnvelope = z
   .object({
@@ -117,6 +119,7 @@ export const engineEnvelope = z
     generation,
     recoveryWrap,
     passwordWrap: passwordWrap.nullable(),
+    mac: base64urlOf(32).optional(),
   })
   .strict();
 

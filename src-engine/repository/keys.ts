@@ -18,10 +18,15 @@ import {
 } from '../../src-shared/repository-key-files';
 import {
   AccountKeyError,
+  constantTimeEqual,
+  envelopeMacKey,
+  fromBase64url,
+  hmacSha256,
   keyIdOf,
   passwordKeys,
   parseRecoveryKey,
   recoveryKeys,
+  toBase64url,
   unwrapAmk,
   vaultSlotKey,
 } from '../../src-shared/account-crypto';
@@ -421,13 +426,55 @@ export function envelopeWrapGeneration(envelope: EngineEnvelope): number {
   return Math.max(envelope.recoveryWrap.generation, envelope.passwordWrap?.generation ?? 0);
 }
 
+const ENVELOPE_MAC_LABEL = 'strongroom envelope mac v1\n';
+
+/** Every field but `mac`, keys sorted at every level, no spaces: the bytes the check covers. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
 /**
- * Writes the account's envelope into a folder vault, over one of a lower generation only (or a damaged
- * one, which opens nothing). The folder storage writes a temporary file and renames it over the old
- * one, so a reader sees the old envelope or the new one, never a mix. Only folder vaults carry one:
- * account storage keeps its wraps on the server, which never overwrites a file.
+ * The envelope's check: HMAC-SHA-256, under the AMK's drive envelope MAC key, of a label and the
+ * canonical JSON of every other field. The wraps bind only their own fields; this binds the rest
+ * (the top-level generation, the server, the username), so only a holder of the AMK can write an
+ * envelope that is kept, or that opens.
  */
-export async function writeEnvelope(storage: Storage, envelope: EngineEnvelope): Promise<void> {
+export async function envelopeMac(envelope: EngineEnvelope, macKey: Uint8Array): Promise<string> {
+  if (macKey.length !== 32) throw new EngineError('INVALID_ARGUMENT', 'a drive envelope MAC key is 32 bytes');
+  const { mac: _mac, ...content } = envelope;
+  const message = new TextEncoder().encode(ENVELOPE_MAC_LABEL + canonicalJson(content));
+  return toBase64url(await hmacSha256(macKey, message));
+}
+
+/** Whether an envelope's check holds: `missing` for one written before envelopes carried one. */
+export async function envelopeCheck(
+  envelope: EngineEnvelope,
+  macKey: Uint8Array,
+): Promise<'verified' | 'failed' | 'missing'> {
+  if (envelope.mac === undefined) return 'missing';
+  const expected = fromBase64url(await envelopeMac(envelope, macKey));
+  return constantTimeEqual(fromBase64url(envelope.mac), expected) ? 'verified' : 'failed';
+}
+
+/**
+ * Writes the account's envelope into a folder vault with its check, over one of a lower generation
+ * only, or one whose check does not verify (missing, forged or damaged: it proves nothing). The
+ * folder storage writes a temporary file and renames it over the old one, so a reader sees the old
+ * envelope or the new one, never a mix. Only folder vaults carry one: account storage keeps its
+ * wraps on the server, which never overwrites a file.
+ */
+export async function writeEnvelope(
+  storage: Storage,
+  envelope: EngineEnvelope,
+  macKey: Uint8Array,
+): Promise<void> {
   if (storage.descriptor.kind !== 'local') {
     throw new EngineError(
       'INVALID_ARGUMENT',
@@ -452,14 +499,35 @@ export async function writeEnvelope(storage: Storage, envelope: EngineEnvelope):
   if (
     existing &&
     existing.keyId === checked.data.keyId &&
-    envelopeWrapGeneration(existing) >= envelopeWrapGeneration(checked.data)
+    envelopeWrapGeneration(existing) >= envelopeWrapGeneration(checked.data) &&
+    (await envelopeCheck(existing, macKey)) === 'verified'
   ) {
     throw new EngineError(
       'INVALID_ARGUMENT',
       `the drive envelope in ${storage.location} is at generation ${envelopeWrapGeneration(existing)}; refusing to replace it with generation ${envelopeWrapGeneration(checked.data)}`,
     );
   }
-  await writeKeyFile(storage, await envelopeFileName(envelope.accountUid), checked.data);
+  const sealed = { ...checked.data, mac: await envelopeMac(checked.data, macKey) };
+  await writeKeyFile(storage, await envelopeFileName(envelope.accountUid), sealed);
+}
+
+/**
+ * The AMK an envelope's wrap gave, once its check holds; a changed envelope is refused whatever its
+ * wraps open to. An envelope without a check (written before envelopes carried one) is accepted as
+ * before: its wraps still bind their own fields, and the next write from the app adds the check.
+ */
+async function checkedAmk(storage: Storage, envelope: EngineEnvelope, amk: Uint8Array): Promise<Uint8Array> {
+  const macKey = await envelopeMacKey(amk);
+  try {
+    if ((await envelopeCheck(envelope, macKey)) !== 'failed') return amk;
+  } finally {
+    macKey.fill(0);
+  }
+  amk.fill(0);
+  throw new EngineError(
+    'CORRUPT',
+    `the drive envelope in ${storage.location} was changed on the drive since the app wrote it, so it is not used: open the vault from the account instead, and the app writes a new one`,
+  );
 }
 
 /**
@@ -489,11 +557,14 @@ export async function amkFromRecoveryKey(
         generation: env.recoveryWrap.generation,
         keyId: env.keyId,
       };
+      let amk: Uint8Array;
       try {
-        return await unwrapAmk(env.recoveryWrap.sealed, wrapKey, ctx);
+        amk = await unwrapAmk(env.recoveryWrap.sealed, wrapKey, ctx);
       } catch (err) {
         if (!(err instanceof AccountKeyError)) throw err;
+        continue;
       }
+      return await checkedAmk(storage, env, amk);
     }
   } finally {
     wrapKey.fill(0);
@@ -542,9 +613,11 @@ export async function amkFromAccountPassword(
         generation: wrap.generation,
         keyId: env.keyId,
       };
-      return await unwrapAmk(wrap.sealed, keys.wrapKey, ctx);
-    } catch (err) {
-      if (!(err instanceof AccountKeyError)) throw err;
+      const amk = await unwrapAmk(wrap.sealed, keys.wrapKey, ctx).catch((err: unknown) => {
+        if (err instanceof AccountKeyError) return undefined;
+        throw err;
+      });
+      if (amk) return await checkedAmk(storage, env, amk);
     } finally {
       keys.wrapKey.fill(0);
       keys.authKey.fill(0);

@@ -1,13 +1,19 @@
 /**
  * A vault's entry in its own repository, so it opens from the account even when the server's
  * directory is lost: the account slot (the master key under the AMK's vault slot key, the directory
- * record beside it) and, for a folder vault, the drive envelope (docs/repository-format.md, "Keys").
- * Main sends the vault slot key, never the AMK.
+ * record beside it) and, for a folder vault, the drive envelope with its check (docs/repository-format.md,
+ * "Keys"). Main sends the vault slot key and the envelope MAC key, never the AMK.
  */
 import { fromBase64url } from '../../src-shared/account-crypto';
 import type { VaultRecord } from '../../src-shared/account-keys';
 import { emptyOutcome, type JobOutcome, type JobRequest } from '../../src-shared/job-protocol';
-import { EngineError, envelopeWrapGeneration, readEnvelope, writeEnvelope } from '../../src-engine/index';
+import {
+  EngineError,
+  envelopeCheck,
+  envelopeWrapGeneration,
+  readEnvelope,
+  writeEnvelope,
+} from '../../src-engine/index';
 import { repoPlace } from '../../src-shared/repo-location';
 import type { JobContext } from './job-context';
 import { openRepository } from './repository-ops';
@@ -23,6 +29,9 @@ export async function accountSlotOp(
       `a drive envelope belongs only in a folder vault, not ${place}`,
     );
   }
+  if (request.envelope && !request.envelopeMacKey) {
+    throw new EngineError('INVALID_ARGUMENT', 'a drive envelope was sent without the key of its check');
+  }
   const repo = await openRepository(request, ctx);
   if (request.record.repositoryId !== repo.config.id) {
     throw new EngineError(
@@ -31,6 +40,7 @@ export async function accountSlotOp(
     );
   }
   const key = { slotKey: fromBase64url(request.slotKey), keyId: request.keyId };
+  const macKey = request.envelopeMacKey ? fromBase64url(request.envelopeMacKey) : null;
   try {
     const slots = await repo.accountSlots(key);
     let accountSlot: 'written' | 'kept' = 'kept';
@@ -42,23 +52,36 @@ export async function accountSlotOp(
       ctx.log('info', null, `Wrote the vault's account key ${place}.`);
     }
     let envelope: 'written' | 'kept' | 'none' = 'none';
-    if (request.envelope) {
+    if (request.envelope && macKey) {
       const existing = await readEnvelope(repo.storage, request.envelope.accountUid).catch((err: unknown) => {
         if (err instanceof EngineError && err.code === 'CORRUPT') return undefined;
         throw err;
       });
-      // By the wraps' own generations (their AD binds them), not the drive's top-level number;
-      // an envelope of another key id is always replaced.
+      const check = existing ? await envelopeCheck(existing, macKey) : 'missing';
+      // Kept only when its check verifies (only the AMK makes one), then by the wraps' own
+      // generations; an envelope of another key id is always replaced.
       if (
         existing &&
+        check === 'verified' &&
         existing.keyId === request.envelope.keyId &&
         envelopeWrapGeneration(existing) >= envelopeWrapGeneration(request.envelope)
       ) {
         envelope = 'kept';
       } else {
-        await writeEnvelope(repo.storage, request.envelope);
+        await writeEnvelope(repo.storage, request.envelope, macKey);
         envelope = 'written';
-        ctx.log('info', null, `Wrote the account's drive envelope ${place}.`);
+        if (check === 'failed') {
+          ctx.log(
+            'warning',
+            null,
+            `The drive's copy of the account keys ${place} did not verify and was rewritten.`,
+          );
+        } else if (existing && check === 'missing') {
+          // Written by a version before envelopes carried a check: nothing says it was changed.
+          ctx.log('info', null, `Added a check to the drive's copy of the account keys ${place}.`);
+        } else {
+          ctx.log('info', null, `Wrote the account's drive envelope ${place}.`);
+        }
       }
     }
     return {
@@ -67,6 +90,7 @@ export async function accountSlotOp(
     };
   } finally {
     key.slotKey.fill(0);
+    macKey?.fill(0);
   }
 }
 

@@ -18,6 +18,7 @@ import {
   type EngineEnvelope,
 } from '../../src-engine/index';
 import {
+  envelopeMacKey,
   formatRecoveryKey,
   keyIdOf,
   newAccountMasterKey,
@@ -181,7 +182,7 @@ describe('account slots', () => {
     const amk = newAccountMasterKey();
     const account = await repo.addAccountSlot(amk, recordFor(repo));
     const { envelope } = await envelopeFor(amk, 1);
-    await writeEnvelope(repo.storage, envelope);
+    await writeEnvelope(repo.storage, envelope, await envelopeMacKey(amk));
     await repo.removeKey(passwordSlot!.slice(0, 10));
     await expect(repo.removeKey(account.slice(0, 10))).rejects.toThrow(/refusing to remove the last key/);
     await repo.removeKey((await envelopeFileName(envelope.accountUid)).slice(0, 10));
@@ -197,11 +198,15 @@ describe('the drive envelope', () => {
     const { repoDir, repo } = await repoWithData('envelope');
     const amk = newAccountMasterKey();
     const { envelope } = await envelopeFor(amk, 5);
+    const macKey = await envelopeMacKey(amk);
     expect(await readEnvelope(repo.storage, envelope.accountUid)).toBeUndefined();
-    await writeEnvelope(repo.storage, envelope);
+    await writeEnvelope(repo.storage, envelope, macKey);
     const name = await envelopeFileName(envelope.accountUid);
     expect(fs.existsSync(keyFile(repoDir, name))).toBe(true);
-    expect(await readEnvelope(repo.storage, envelope.accountUid)).toEqual(envelope);
+    expect(await readEnvelope(repo.storage, envelope.accountUid)).toEqual({
+      ...envelope,
+      mac: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    });
 
     // The wraps' own generation decides (bound in their AD), not the top-level field.
     const at = (generation: number, top = generation): EngineEnvelope => ({
@@ -210,7 +215,7 @@ describe('the drive envelope', () => {
       recoveryWrap: { ...envelope.recoveryWrap, generation },
     });
     for (const generation of [4, 5]) {
-      const err = await writeEnvelope(repo.storage, at(generation, 99)).catch((e: unknown) => e);
+      const err = await writeEnvelope(repo.storage, at(generation, 99), macKey).catch((e: unknown) => e);
       expect((err as EngineError).message).toMatch(
         new RegExp(`is at generation 5; refusing to replace it with generation ${generation}`),
       );
@@ -220,10 +225,10 @@ describe('the drive envelope', () => {
     const forged = path.join(repoDir, 'keys', name);
     fs.chmodSync(forged, 0o600);
     fs.writeFileSync(forged, JSON.stringify({ ...envelope, generation: 2 ** 40 }));
-    await writeEnvelope(repo.storage, at(6));
+    await writeEnvelope(repo.storage, at(6), macKey);
     expect((await readEnvelope(repo.storage, envelope.accountUid))!.generation).toBe(6);
     // Nor does a lower generation keep an envelope of another key id.
-    await writeEnvelope(repo.storage, { ...at(1), keyId: 'a'.repeat(envelope.keyId.length) });
+    await writeEnvelope(repo.storage, { ...at(1), keyId: 'a'.repeat(envelope.keyId.length) }, macKey);
     expect((await readEnvelope(repo.storage, envelope.accountUid))!.generation).toBe(1);
     // Replaced in place: no second file, no temporary left behind.
     expect(fs.readdirSync(path.join(repoDir, 'keys')).filter((n) => n.startsWith(name))).toEqual([name]);
@@ -233,12 +238,65 @@ describe('the drive envelope', () => {
 
   it('is refused when it is not a valid envelope, and over account storage', async () => {
     const { repo } = await repoWithData('envelope-refused');
-    const { envelope } = await envelopeFor(newAccountMasterKey(), 1);
-    await expect(writeEnvelope(repo.storage, { ...envelope, generation: 0 })).rejects.toThrow(
+    const amk = newAccountMasterKey();
+    const { envelope } = await envelopeFor(amk, 1);
+    const macKey = await envelopeMacKey(amk);
+    await expect(writeEnvelope(repo.storage, { ...envelope, generation: 0 }, macKey)).rejects.toThrow(
       /not a drive envelope \(generation\)/,
     );
     const http = new RestHttpStorage('rest:http://127.0.0.1:9/storage/ann/vault/', 'token');
-    await expect(writeEnvelope(http, envelope)).rejects.toThrow(/belongs only in a folder vault/);
+    await expect(writeEnvelope(http, envelope, macKey)).rejects.toThrow(/belongs only in a folder vault/);
+  });
+
+  it('kept over an equal generation only while its check verifies: a planted one that does not is replaced', async () => {
+    const { repoDir, repo } = await repoWithData('envelope-planted');
+    const amk = newAccountMasterKey();
+    const { envelope } = await envelopeFor(amk, 5);
+    const macKey = await envelopeMacKey(amk);
+    await writeEnvelope(repo.storage, envelope, macKey);
+    const file = keyFile(repoDir, await envelopeFileName(envelope.accountUid));
+    // Wraps that do not open (their generation is bound in the AD), at a generation of the planter's own.
+    const planted = {
+      ...readJson(file),
+      generation: 2 ** 40,
+      recoveryWrap: { ...envelope.recoveryWrap, generation: 2 ** 40 },
+    };
+    fs.chmodSync(file, 0o600);
+    fs.writeFileSync(file, JSON.stringify(planted));
+    await writeEnvelope(repo.storage, envelope, macKey);
+    expect((await readEnvelope(repo.storage, envelope.accountUid))!.generation).toBe(5);
+  });
+
+  it('is refused when opening once changed on the drive; one written without a check still opens', async () => {
+    const { repoDir, repo } = await repoWithData('envelope-tampered');
+    const [passwordSlot] = fs.readdirSync(path.join(repoDir, 'keys'));
+    const amk = newAccountMasterKey();
+    await repo.addAccountSlot(amk, recordFor(repo));
+    const { envelope, recovery } = await envelopeFor(amk, 3);
+    await writeEnvelope(repo.storage, envelope, await envelopeMacKey(amk));
+    await repo.removeKey(passwordSlot!);
+    const file = keyFile(repoDir, await envelopeFileName(envelope.accountUid));
+    const sealed = readJson(file);
+    fs.chmodSync(file, 0o600);
+    const storage = new LocalFolderStorage(repoDir);
+
+    // The wraps still open, but the fields beside them were rewritten.
+    for (const changed of [{ generation: 2 ** 40 }, { server: 'https://evil.example' }]) {
+      fs.writeFileSync(file, JSON.stringify({ ...sealed, ...changed }));
+      const err = await Repository.openWithRecoveryKey(storage, recovery).catch((e: unknown) => e);
+      expect((err as EngineError).code).toBe('CORRUPT');
+      expect((err as EngineError).message).toMatch(/was changed on the drive/);
+    }
+    fs.writeFileSync(file, JSON.stringify({ ...sealed, mac: `${'A'.repeat(42)}E` }));
+    await expect(Repository.openWithRecoveryKey(storage, recovery)).rejects.toThrow(
+      /was changed on the drive/,
+    );
+
+    // As an older version wrote it: no check at all.
+    const { mac: _mac, ...unchecked } = sealed;
+    fs.writeFileSync(file, JSON.stringify(unchecked));
+    const opened = await Repository.openWithRecoveryKey(storage, recovery);
+    expect(await opened.readAccountMetadata(amk)).toEqual(recordFor(repo));
   });
 });
 
@@ -249,7 +307,7 @@ describe('the CLI with the recovery key', () => {
     const amk = newAccountMasterKey();
     await repo.addAccountSlot(amk, recordFor(repo));
     const { envelope, recovery } = await envelopeFor(amk, 2);
-    await writeEnvelope(repo.storage, envelope);
+    await writeEnvelope(repo.storage, envelope, await envelopeMacKey(amk));
     // No password slot left: only the account (through the envelope) opens it.
     await repo.removeKey(passwordSlot!);
     const text = await formatRecoveryKey(recovery);
@@ -306,7 +364,7 @@ describe('the CLI with the recovery key', () => {
     const amk = newAccountMasterKey();
     await repo.addAccountSlot(amk, recordFor(repo));
     const { envelope } = await envelopeFor(amk, 9);
-    await writeEnvelope(repo.storage, envelope);
+    await writeEnvelope(repo.storage, envelope, await envelopeMacKey(amk));
     const damaged = toHex(randomBytes(32));
     fs.writeFileSync(keyFile(repoDir, damaged), '{"version": 1,');
     const env = { STRONGROOM_PASSWORD: PASSWORD };

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ForkedEngineRunner } from '../../src-main/adapters/forked-engine-runner';
 import { LocalFolderStorage, Repository, readEnvelope, type EngineEnvelope } from '../../src-engine/index';
 import {
+  envelopeMacKey,
   keyIdOf,
   newAccountMasterKey,
   newRecoveryKey,
@@ -22,6 +23,7 @@ import {
 } from '../../src-shared/account-crypto';
 import type { VaultRecord } from '../../src-shared/account-keys';
 import type { JobRequest } from '../../src-shared/job-protocol';
+import { envelopeFileName } from '../../src-shared/repository-key-files';
 import { newRepo, PASSWORD, tempDir } from '../engine/helpers';
 import { RunRecorder } from './job-process-helpers';
 
@@ -31,6 +33,8 @@ let repoDir: string;
 let record: VaultRecord;
 let slotKey: string;
 let keyId: string;
+let macKey: string;
+let logs: RunRecorder['logs'] = [];
 const amk = newAccountMasterKey();
 const accountUid = toHex(randomBytes(16));
 
@@ -65,16 +69,27 @@ async function run(extra: Partial<Extract<JobRequest, { op: 'accountSlot' }>> = 
       keyId,
       record,
       envelope: null,
+      envelopeMacKey: null,
       ...extra,
     },
     rec,
     new AbortController().signal,
   );
-  // Neither the password nor the slot key is in anything the job process sent back.
+  // Neither the password nor a key is in anything the job process sent back.
   expect(rec.everything(outcome)).not.toContain(PASSWORD);
   expect(rec.everything(outcome)).not.toContain(slotKey);
+  expect(rec.everything(outcome)).not.toContain(macKey);
+  logs = rec.logs;
   return outcome;
 }
+
+/** A request that carries the envelope, and the key its check is made with. */
+const withEnvelope = async (generation: number) => ({
+  envelope: await envelope(generation),
+  envelopeMacKey: macKey,
+});
+
+const envelopeFile = async () => path.join(repoDir, 'keys', await envelopeFileName(accountUid));
 
 const accountSlots = async () =>
   (await Repository.open(new LocalFolderStorage(repoDir), PASSWORD)).accountSlots(amk);
@@ -85,6 +100,7 @@ beforeAll(async () => {
   const repo = await newRepo(repoDir);
   keyId = await keyIdOf(amk);
   slotKey = toBase64url(await vaultSlotKey(amk));
+  macKey = toBase64url(await envelopeMacKey(amk));
   record = {
     vaultId: 'vault-usb-0001',
     name: 'USB backup',
@@ -109,12 +125,61 @@ describe('the accountSlot op', { timeout: 60_000 }, () => {
   });
 
   it('writes the drive envelope only over a lower generation', async () => {
-    expect((await run({ envelope: await envelope(3) })).value).toMatchObject({ envelope: 'written' });
-    expect((await run({ envelope: await envelope(3) })).value).toMatchObject({ envelope: 'kept' });
-    expect((await run({ envelope: await envelope(2) })).value).toMatchObject({ envelope: 'kept' });
+    expect((await run(await withEnvelope(3))).value).toMatchObject({ envelope: 'written' });
+    expect((await run(await withEnvelope(3))).value).toMatchObject({ envelope: 'kept' });
+    expect((await run(await withEnvelope(2))).value).toMatchObject({ envelope: 'kept' });
     expect((await readEnvelope(new LocalFolderStorage(repoDir), accountUid))?.generation).toBe(3);
-    expect((await run({ envelope: await envelope(4) })).value).toMatchObject({ envelope: 'written' });
+    expect((await run(await withEnvelope(4))).value).toMatchObject({ envelope: 'written' });
     expect((await readEnvelope(new LocalFolderStorage(repoDir), accountUid))?.generation).toBe(4);
+  });
+
+  it('replaces a planted envelope whose wraps do not open, at a raised generation, and warns', async () => {
+    expect((await run(await withEnvelope(5))).value).toMatchObject({ envelope: 'written' });
+    const file = await envelopeFile();
+    const kept = JSON.parse(fs.readFileSync(file, 'utf8')) as EngineEnvelope;
+    const planted = {
+      ...kept,
+      generation: 2 ** 40,
+      recoveryWrap: { ...kept.recoveryWrap, generation: 2 ** 40 },
+    };
+    fs.chmodSync(file, 0o600);
+    fs.writeFileSync(file, JSON.stringify(planted));
+    expect((await run(await withEnvelope(5))).value).toMatchObject({ envelope: 'written' });
+    expect((await readEnvelope(new LocalFolderStorage(repoDir), accountUid))?.generation).toBe(5);
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        level: 'warning',
+        message: `The drive's copy of the account keys at ${repoDir} did not verify and was rewritten.`,
+      }),
+    );
+    // Verified now: kept, and nothing to warn about.
+    expect((await run(await withEnvelope(5))).value).toMatchObject({ envelope: 'kept' });
+    expect(logs.filter((l) => l.level === 'warning')).toEqual([]);
+  });
+
+  it('upgrades an envelope written without a check at the next write, without a warning', async () => {
+    expect((await run(await withEnvelope(6))).value).toMatchObject({ envelope: 'written' });
+    const file = await envelopeFile();
+    const { mac: _mac, ...unchecked } = JSON.parse(fs.readFileSync(file, 'utf8')) as EngineEnvelope;
+    fs.chmodSync(file, 0o600);
+    fs.writeFileSync(file, JSON.stringify(unchecked));
+    expect((await run(await withEnvelope(6))).value).toMatchObject({ envelope: 'written' });
+    expect(logs.filter((l) => l.level === 'warning')).toEqual([]);
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        level: 'info',
+        message: `Added a check to the drive's copy of the account keys at ${repoDir}.`,
+      }),
+    );
+    expect((await readEnvelope(new LocalFolderStorage(repoDir), accountUid))?.mac).toMatch(
+      /^[A-Za-z0-9_-]{43}$/,
+    );
+  });
+
+  it('refuses an envelope sent without the key of its check', async () => {
+    const refused = await run({ envelope: await envelope(7) });
+    expect(refused.status).toBe('failed');
+    expect(refused.message).toContain('without the key of its check');
   });
 
   it('refuses a record of another repository and an envelope outside a folder vault, writing nothing', async () => {

@@ -39,8 +39,10 @@ it(
     await server.createUser('ann', OLD);
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'strongroom-forged-envelope-'));
     cleanup.push(() => fs.rmSync(root, { recursive: true, force: true }));
+    const warnings: string[] = [];
     const services = composeTestServices({
       dir: root,
+      log: { warn: (m: string) => warnings.push(m) },
       serverUrl: server.url,
       secrets: new MemorySecretStore(),
       store: new ElectronStoreSettings({ cwd: path.join(root, 'app') }),
@@ -74,7 +76,9 @@ it(
       return true;
     });
     expect(forged).toHaveLength(1);
-    expect(await opens(Repository.openWithRecoveryKey(drive, oldKey))).toBe(true);
+    // Its check covers the top-level generation: the changed envelope opens with nothing.
+    await expect(Repository.openWithRecoveryKey(drive, oldKey)).rejects.toThrow(/was changed on the drive/);
+    await expect(Repository.openWithAccountPassword(drive, OLD)).rejects.toThrow(/was changed on the drive/);
 
     const newKey = await parseRecoveryKey(
       (await gate.call<AccountKitView>('accountKit:new', { password: OLD })).recoveryKey,
@@ -82,6 +86,9 @@ it(
     await gate.call('accountKit:confirmSaved');
     await gate.call('account:changePassword', { currentPassword: OLD, newPassword: NEW });
     await services.directory.sync();
+    expect(warnings).toContainEqual(
+      `vault "USB": The drive's copy of the account keys at ${usb} did not verify and was rewritten.`,
+    );
     await gate.call('lock:lockNow');
     await gate.call('auth:unlock', { username: 'ann', password: NEW });
     await services.directory.sync();

@@ -106,6 +106,27 @@ describe('opening a drive with a recovery key', { timeout: 240_000 }, () => {
     expect(keyFiles(drive)).toEqual(before);
     expect(desk.services.config.get().vaults).toEqual([]);
 
+    // The drive's copy of ann's keys, its fields rewritten beside wraps that still open: refused.
+    const envelopeFile = keyFiles(drive)
+      .map((f) => path.join(drive, 'keys', f))
+      .find((f) => fs.readFileSync(f, 'utf8').includes('"strongroom-envelope"'))!;
+    const written = fs.readFileSync(envelopeFile);
+    fs.chmodSync(envelopeFile, 0o600);
+    fs.writeFileSync(
+      envelopeFile,
+      JSON.stringify({ ...JSON.parse(written.toString('utf8')), username: 'mallory' }),
+    );
+    const changed = await desk.gate.refused('vault:openDrive', {
+      path: drive,
+      recoveryKey: annKit.recoveryKey,
+    });
+    expect(changed.code).toBe('conflict');
+    expect(changed.message).toContain('was changed or damaged since the app wrote it');
+    expect(changed.message).toContain('Nothing was added');
+    expect(keyFiles(drive)).toEqual(before);
+    expect(desk.services.config.get().vaults).toEqual([]);
+    fs.writeFileSync(envelopeFile, written);
+
     const added = await desk.gate.call<VaultView>('vault:openDrive', {
       path: drive,
       recoveryKey: annKit.recoveryKey,

@@ -73,6 +73,12 @@ export class DriveOpener {
             : `The vault in ${folder} was not set to open with its account’s password: use the account recovery key. Nothing was added.`,
         );
       }
+      if (outcome.errorCode === 'CORRUPT') {
+        throw new ServiceError(
+          'conflict',
+          `The copy of the account’s keys on the drive in ${folder} was changed or damaged since the app wrote it, so it is not used. Open the vault on a computer signed in to its account (the app then writes a new copy), or with its own vault password. Nothing was added.`,
+        );
+      }
       throw engineError(outcome, `in ${folder}`);
     }
     const keys = this.o.keys.current();

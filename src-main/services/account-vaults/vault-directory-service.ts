@@ -5,7 +5,8 @@
  * AMK at version + 1, written when the vault is created, renamed, or first seen without a row (an
  * existing vault joins with its current password); a vault removed here has its row soft-deleted.
  * Every vault also gets its account slot in its own repository, and a folder vault the drive
- * envelope, through the job process (which is given the vault slot key, never the AMK).
+ * envelope, through the job process (which is given the vault slot key and the envelope MAC key,
+ * never the AMK).
  *
  * The server is not trusted with what it answers: a row that does not open under this account's
  * key for its own vault id and version (moved from another vault or account, changed), a version
@@ -23,6 +24,7 @@ import {
   sealVaultRecord,
   toBase64url,
   vaultSlotKey,
+  envelopeMacKey,
 } from '../../../src-shared/account-crypto';
 import type { VaultRecord } from '../../../src-shared/account-keys';
 import type { AccountDirectory, AccountKeys } from '../../../src-shared/account-keys-api';
@@ -432,6 +434,7 @@ export class VaultDirectoryService implements RestoreOffer {
     const done = `${canonical(record)}|${envelope?.generation ?? 0}|${envelope?.passwordWrap ? 1 : 0}`;
     if (this.slotsDone.get(vault.id) === done) return;
     const slotKey = await vaultSlotKey(keys.amk);
+    const macKey = envelope ? await envelopeMacKey(keys.amk) : null;
     const outcome = await this.o.runner.run(
       {
         op: 'accountSlot',
@@ -441,11 +444,19 @@ export class VaultDirectoryService implements RestoreOffer {
         keyId: keys.keyId,
         record,
         envelope,
+        envelopeMacKey: macKey ? toBase64url(macKey) : null,
       },
-      { onProgress: () => {}, onLog: () => {} },
+      {
+        onProgress: () => {},
+        // A drive envelope that did not verify was rewritten: that is worth a line in the log.
+        onLog: (entry) => {
+          if (entry.level !== 'info') this.o.log?.(`vault "${vault.name}": ${entry.message}`);
+        },
+      },
       new AbortController().signal,
     );
     slotKey.fill(0);
+    macKey?.fill(0);
     if (outcome.status !== 'success') throw engineError(outcome, vaultPlace(vault));
     this.slotsDone.set(vault.id, done);
   }
