@@ -42,18 +42,20 @@ export async function restoreOp(
   const totals = ctx.countsSoFar();
   const failed = ctx.filesFailed;
   const parts = [
-    `Restored ${formatCount(r.filesRestored, 'file')} (${formatBytes(r.bytesRestored)}) to ${request.target}`,
+    `Restored ${formatCount(r.filesRestored, 'file')} (${formatBytes(r.bytesRestored)}) to ${request.target === '/' ? 'their original location' : request.target}`,
   ];
   if (r.filesSkipped > 0)
     parts.push(
       `${formatCount(r.filesSkipped, 'file')} already there ${r.filesSkipped === 1 ? 'was' : 'were'} skipped`,
     );
-  if (r.keptBoth.length === 1)
-    parts.push(`restored as “${path.basename(r.keptBoth[0]!.restoredAs)}” beside the file that was there`);
-  else if (r.keptBoth.length > 1)
-    parts.push(`${r.keptBoth.length} files were restored under new names beside the files that were there`);
   if (failed > 0) parts.push(`${formatCount(failed, 'file')} could not be restored (see the log)`);
-  const message = `${parts.join('; ')}.`;
+  const renamed =
+    r.keptBoth.length === 1
+      ? ` Restored as “${path.basename(r.keptBoth[0]!.restoredAs)}” beside the file that was there.`
+      : r.keptBoth.length > 1
+        ? ` ${r.keptBoth.length} files were restored under new names beside the files that were there.`
+        : '';
+  const message = `${parts.join('; ')}.${renamed}`;
   ctx.log(failed > 0 ? 'warning' : 'info', null, message);
   return {
     status: failed > 0 ? 'warning' : 'success',

@@ -229,7 +229,7 @@ describe('backup, browse, restore', { timeout: 120_000 }, () => {
       keptBothCount: 1,
     });
     expect(both.outcome.message).toContain(
-      'restored as “letter (restored).txt” beside the file that was there',
+      'Restored as “letter (restored).txt” beside the file that was there.',
     );
   });
 
