@@ -550,7 +550,9 @@ function ResultStep() {
     setShown(
       result.ok && result.value.shown
         ? null
-        : `Strongroom cannot open a file manager here. The files are in ${showPath}.`,
+        : `Strongroom cannot open a file manager here. ${
+            restored?.keptBoth[0] ? 'The restored file is' : 'The files are in'
+          } ${showPath}.`,
     );
   };
 
