@@ -65,6 +65,16 @@ export interface JobRecord {
   filesUnmodified: number | null;
   /** Backup: the phases run after its snapshot was saved (clean-up, search index), in order. */
   phases: BackupPhase[];
+  /** Restore: where the files went, and those restored under a new name (keep both); null before its end. */
+  restored: RestoredFiles | null;
+}
+
+export interface RestoredFiles {
+  /** The folder the files were restored into ("/": their original location). */
+  target: string;
+  /** The first few files restored beside the one that was there: where each was to go, and its path. */
+  keptBoth: { path: string; restoredAs: string }[];
+  keptBothCount: number;
 }
 
 /** What identifies a job when it is queued; everything else starts empty. */
@@ -91,6 +101,7 @@ export function newJobRecord(fields: NewJobFields): JobRecord {
     filesChanged: null,
     filesUnmodified: null,
     phases: [],
+    restored: null,
   };
 }
 

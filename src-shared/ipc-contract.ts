@@ -719,7 +719,13 @@ export const channels = {
         include: z.array(z.string().min(1).max(4096)).max(10_000),
         destination: z.discriminatedUnion('mode', [
           z.object({ mode: z.literal('original') }).strict(),
-          z.object({ mode: z.literal('folder'), path: filePath }).strict(),
+          /**
+           * Into `<path>/<item name>/`, relative to the item's folder (their common parent when it
+           * has several); `keepFullPaths`: under the full original path instead.
+           */
+          z
+            .object({ mode: z.literal('folder'), path: filePath, keepFullPaths: z.boolean().optional() })
+            .strict(),
           /** "Save a copy as…": `include` must be exactly one file; it is written to this file path. */
           z.object({ mode: z.literal('copy-as'), path: filePath }).strict(),
         ]),

@@ -91,6 +91,16 @@ export const jobRequest = z.discriminatedUnion('op', [
       include: z.array(z.string()),
       /** Absolute folder; "/" with original paths restores to the original location. */
       target: z.string().min(1),
+      /**
+       * A folder of the snapshot whose contents go straight into `target` (absolute). The job widens
+       * it to a folder holding every one of the snapshot's paths, so nothing is left out.
+       */
+      stripPrefix: z
+        .string()
+        .min(1)
+        .max(4096)
+        .refine((p) => p.startsWith('/') && !p.split('/').includes('..'), 'an absolute path')
+        .optional(),
       conflict: z.enum(['overwrite', 'skip', 'keep-both']),
       /**
        * "Save a copy as…": `include` is exactly one file, written to this absolute file path (not
@@ -261,6 +271,12 @@ export const backupPhase = z
   .strict();
 export type BackupPhase = z.infer<typeof backupPhase>;
 
+/** How many keep-both renames a restore's answer names (it counts them all). */
+export const KEPT_BOTH_SHOWN = 5;
+
+/** A file restored beside the one that was there: where it was to go, and the path it got. */
+export const keptBothEntry = z.object({ path: z.string(), restoredAs: z.string() }).strict();
+
 /** A request's own answer, keyed by its op, so a caller reads exactly the shape its op gives. */
 export const jobValue = z.discriminatedUnion('op', [
   z.object({ op: z.literal('init'), ...repositoryIdValue }).strict(),
@@ -273,6 +289,15 @@ export const jobValue = z.discriminatedUnion('op', [
       filesChanged: z.number().nonnegative(),
       filesUnmodified: z.number().nonnegative(),
       phases: z.array(backupPhase),
+    })
+    .strict(),
+  /** Where the files went, and the first few of those a keep-both restore wrote under a new name. */
+  z
+    .object({
+      op: z.literal('restore'),
+      target: z.string(),
+      keptBoth: z.array(keptBothEntry).max(KEPT_BOTH_SHOWN),
+      keptBothCount: z.number().int().nonnegative(),
     })
     .strict(),
   z.object({ op: z.literal('snapshots'), snapshots: z.array(snapshotInfo) }).strict(),

@@ -5,8 +5,9 @@
  * and says how many. A damaged pack fails the job, after everything else was restored.
  * With `saveAs` it is "Save a copy as…" (save-copy-op.ts): one file, to exactly that path.
  */
+import path from 'node:path';
 import { restore } from '../../src-engine/index';
-import type { JobOutcome, JobRequest } from '../../src-shared/job-protocol';
+import { KEPT_BOTH_SHOWN, type JobOutcome, type JobRequest } from '../../src-shared/job-protocol';
 import { formatBytes, formatCount } from './format';
 import { transferProgress, type JobContext } from './job-context';
 import { openRepository } from './repository-ops';
@@ -18,6 +19,10 @@ export async function restoreOp(
 ): Promise<JobOutcome> {
   if (request.saveAs !== undefined) return saveCopyOp(request, request.saveAs, ctx);
   const repo = await openRepository(request, ctx);
+  const stripPrefix =
+    request.stripPrefix === undefined
+      ? undefined
+      : coveringFolder(request.stripPrefix, (await repo.findSnapshot(request.snapshotId)).paths);
   const what = request.include.length > 0 ? request.include.join(', ') : 'everything';
   ctx.log(
     'info',
@@ -28,6 +33,7 @@ export async function restoreOp(
     target: request.target,
     include: request.include,
     conflict: request.conflict,
+    ...(stripPrefix !== undefined ? { stripPrefix } : {}),
     breakLock: true,
     signal: ctx.signal,
     onProblem: (p) => ctx.engineProblem(p),
@@ -36,14 +42,20 @@ export async function restoreOp(
   const totals = ctx.countsSoFar();
   const failed = ctx.filesFailed;
   const parts = [
-    `Restored ${formatCount(r.filesRestored, 'file')} (${formatBytes(r.bytesRestored)}) to ${request.target}`,
+    `Restored ${formatCount(r.filesRestored, 'file')} (${formatBytes(r.bytesRestored)}) to ${request.target === '/' ? 'their original location' : request.target}`,
   ];
   if (r.filesSkipped > 0)
     parts.push(
       `${formatCount(r.filesSkipped, 'file')} already there ${r.filesSkipped === 1 ? 'was' : 'were'} skipped`,
     );
   if (failed > 0) parts.push(`${formatCount(failed, 'file')} could not be restored (see the log)`);
-  const message = `${parts.join('; ')}.`;
+  const renamed =
+    r.keptBoth.length === 1
+      ? ` Restored as “${path.basename(r.keptBoth[0]!.restoredAs)}” beside the file that was there.`
+      : r.keptBoth.length > 1
+        ? ` ${r.keptBoth.length} files were restored under new names beside the files that were there.`
+        : '';
+  const message = `${parts.join('; ')}.${renamed}`;
   ctx.log(failed > 0 ? 'warning' : 'info', null, message);
   return {
     status: failed > 0 ? 'warning' : 'success',
@@ -56,6 +68,23 @@ export async function restoreOp(
     bytesTotal: totals.bytesTotal,
     bytesDone: r.bytesRestored,
     bytesAdded: 0,
-    value: null,
+    value: {
+      op: 'restore',
+      target: request.target,
+      keptBoth: r.keptBoth.slice(0, KEPT_BOTH_SHOWN),
+      keptBothCount: r.keptBoth.length,
+    },
   };
+}
+
+/**
+ * `prefix`, or the nearest folder above it that holds every one of the snapshot's paths: the item's
+ * folders may have changed since this backup, and a path outside the prefix would not be restored.
+ */
+export function coveringFolder(prefix: string, snapshotPaths: string[]): string {
+  let root = path.posix.resolve(prefix);
+  for (const p of snapshotPaths.map((s) => path.posix.resolve(s))) {
+    while (root !== '/' && p !== root && !p.startsWith(`${root}/`)) root = path.posix.dirname(root);
+  }
+  return root;
 }

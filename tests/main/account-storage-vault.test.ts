@@ -173,7 +173,8 @@ describe('an account-storage vault', { timeout: 240_000 }, () => {
     );
     expect(restore.status).toBe('success');
     const original = filesUnder(path.join(tmp, 'data'));
-    const restored = filesUnder(path.join(target, tmp, 'data'));
+    // Into <folder>/<item name>/, relative to the item's folder.
+    const restored = filesUnder(path.join(target, 'Documents'));
     expect([...restored.keys()].sort()).toEqual([...original.keys()].sort());
     for (const [name, bytes] of original) expect(restored.get(name)!.equals(bytes)).toBe(true);
 

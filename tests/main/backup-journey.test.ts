@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Services } from '../../src-main/compose';
+import { itemFolder, itemRoot } from '../../src-main/services/backup/backup-service';
 import type { JobRecord } from '../../src-shared/backup-jobs';
 import type { ProtectedItemView, VaultView } from '../../src-shared/ipc-contract';
 import type { SnapshotInfo } from '../../src-shared/job-protocol';
@@ -191,8 +192,70 @@ describe('backing up and restoring through the IPC gate', { timeout: 180_000 }, 
         })
       ).jobId,
     );
+    // Into <folder>/<item name>/, relative to the item's folder; the job says where they went.
+    const into = path.join(target, 'Documents');
     expect(restore).toMatchObject({ status: 'success', kind: 'restore' });
+    expect(restore.restored).toEqual({ target: into, keptBoth: [], keptBothCount: 0 });
+    expect(restore.message).toContain(`to ${into}`);
+    expect(fs.readFileSync(path.join(into, 'docs', 'a.txt'), 'utf8')).toBe('first version');
+
+    // "Keep the full original paths": under the whole path, as restic restores by default.
+    const full = await ended(
+      (
+        await call<{ jobId: string }>('restore:start', {
+          vaultId: vault.id,
+          itemId: item.item.id,
+          snapshotId: firstJob.snapshotId,
+          include: [file],
+          destination: { mode: 'folder', path: target, keepFullPaths: true },
+          conflict: 'keep-both',
+        })
+      ).jobId,
+    );
+    expect(full.restored?.target).toBe(target);
     expect(fs.readFileSync(path.join(target, file), 'utf8')).toBe('first version');
+
+    // Keep both at the original location: the job names the file it wrote beside the one there.
+    const back = await ended(
+      (
+        await call<{ jobId: string }>('restore:start', {
+          vaultId: vault.id,
+          itemId: item.item.id,
+          snapshotId: firstJob.snapshotId,
+          include: [file],
+          destination: { mode: 'original' },
+          conflict: 'keep-both',
+        })
+      ).jobId,
+    );
+    const beside = path.join(tmp, 'data', 'docs', 'a (restored).txt');
+    expect(back.restored).toEqual({
+      target: '/',
+      keptBoth: [{ path: file, restoredAs: beside }],
+      keptBothCount: 1,
+    });
+    expect(back.message).toBe(
+      'Restored 1 file (13 bytes) to their original location. Restored as “a (restored).txt” beside the file that was there.',
+    );
+    expect(fs.readFileSync(beside, 'utf8')).toBe('first version');
+    expect(fs.readFileSync(file, 'utf8')).toBe('second version, longer');
+    fs.rmSync(beside);
+  });
+
+  it('names the restore folder after the item, made one safe folder name', () => {
+    expect(itemFolder('/r', 'My files')).toBe('/r/My files');
+    expect(itemFolder('/r', '../etc/x')).toBe('/r/.._etc_x');
+    expect(itemFolder('/r', '..')).toBe('/r/Restored');
+    expect(itemFolder('/r', ' a\nb ')).toBe('/r/a_b');
+  });
+
+  it("restores relative to the item's folder, or to the common parent of its paths", () => {
+    expect(itemRoot([path.join(tmp, 'data')])).toBe(path.join(tmp, 'data'));
+    expect(itemRoot([path.join(tmp, 'gone')])).toBe(path.join(tmp, 'gone'));
+    expect(itemRoot(['/home/me/A', '/home/me/B/c'])).toBe('/home/me');
+    expect(itemRoot(['/home/me/A', '/srv/x'])).toBe('/');
+    fs.writeFileSync(path.join(tmp, 'one.txt'), 'x');
+    expect(itemRoot([path.join(tmp, 'one.txt')])).toBe(tmp);
   });
 
   it('refuses, before starting, a restore folder it cannot write in or inside what the item backs up', async () => {

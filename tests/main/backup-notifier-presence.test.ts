@@ -86,6 +86,7 @@ function ended(status: JobRecord['status'], extra: Partial<JobRecord> = {}): Job
     filesChanged: null,
     filesUnmodified: null,
     phases: [],
+    restored: null,
     ...extra,
   };
 }

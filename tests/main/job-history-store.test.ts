@@ -44,6 +44,7 @@ function job(extra: Partial<JobRecord> = {}): JobRecord {
     filesChanged: null,
     filesUnmodified: null,
     phases: [],
+    restored: null,
     ...extra,
   };
 }
@@ -91,7 +92,7 @@ describe('JobHistoryStore', () => {
       (db0.prepare('PRAGMA table_info(jobs)').all() as { name: string }[]).map((c) => c.name);
     const current = new Database(file);
     const firstColumns = cols(current).filter(
-      (c) => !['files_new', 'files_changed', 'files_unmodified', 'phases'].includes(c),
+      (c) => !['files_new', 'files_changed', 'files_unmodified', 'phases', 'restored'].includes(c),
     );
     current.close();
     db.exec(
@@ -114,7 +115,23 @@ describe('JobHistoryStore', () => {
       filesChanged: null,
       filesUnmodified: null,
       phases: [],
+      restored: null,
     });
+  });
+
+  it('keeps where a restore put the files and what it restored under new names', () => {
+    const r = job({ kind: 'restore' });
+    store.insert(r);
+    expect(store.get(r.id)?.restored).toBeNull();
+    const restored = {
+      target: '/',
+      keptBoth: [{ path: '/home/me/a.txt', restoredAs: '/home/me/a (restored).txt' }],
+      keptBothCount: 7,
+    };
+    store.update(r.id, { restored });
+    store.close();
+    store = new JobHistoryStore(file);
+    expect(store.get(r.id)?.restored).toEqual(restored);
   });
 
   it('updates a job and answers the last ended backup and success of an item', () => {

@@ -220,6 +220,64 @@ describe('backup, browse, restore', { timeout: 120_000 }, () => {
     expect(fs.readFileSync(path.join(target, src, 'docs', 'letter (restored).txt'), 'utf8')).toBe(
       'Dear reader,\n',
     );
+    // The answer says which file was written where, so the person is told and shown that one.
+    const restoredAs = path.join(target, src, 'docs', 'letter (restored).txt');
+    expect(both.outcome.value).toEqual({
+      op: 'restore',
+      target,
+      keptBoth: [{ path: path.join(target, file), restoredAs }],
+      keptBothCount: 1,
+    });
+    expect(both.outcome.message).toContain(
+      'Restored as “letter (restored).txt” beside the file that was there.',
+    );
+  });
+
+  it('restores relative to a folder of the backup, widened to hold every path the backup has', async () => {
+    const target = await folder('restore-relative');
+    const { outcome } = await run({
+      op: 'restore',
+      repo: local(repo),
+      password: PASSWORD,
+      snapshotId: firstSnapshot,
+      include: [],
+      target,
+      conflict: 'overwrite',
+      stripPrefix: src,
+    });
+    expect(outcome.status).toBe('success');
+    expect(fs.readFileSync(path.join(target, 'docs', 'letter.txt'), 'utf8')).toBe('Dear reader,\n');
+    expect(fs.existsSync(path.join(target, src))).toBe(false);
+
+    // A prefix inside the backup's folder (the item's folders changed since) would leave files out:
+    // it is widened to the backup's folder instead.
+    const narrow = await folder('restore-narrow');
+    const wide = await run({
+      op: 'restore',
+      repo: local(repo),
+      password: PASSWORD,
+      snapshotId: firstSnapshot,
+      include: [],
+      target: narrow,
+      conflict: 'overwrite',
+      stripPrefix: path.join(src, 'docs', 'deep'),
+    });
+    expect(wide.outcome).toMatchObject({ status: 'success', filesDone: outcome.filesDone });
+    expect(fs.readFileSync(path.join(narrow, 'docs', 'letter.txt'), 'utf8')).toBe('Dear reader,\n');
+  });
+
+  it('refuses a strip prefix that is not an absolute path', async () => {
+    const { outcome } = await run({
+      op: 'restore',
+      repo: local(repo),
+      password: PASSWORD,
+      snapshotId: firstSnapshot,
+      include: [],
+      target: '/tmp',
+      conflict: 'overwrite',
+      stripPrefix: '../elsewhere',
+    });
+    expect(outcome.status).toBe('failed');
   });
 
   it('a restore that cannot write a file ends with warning, naming the file and the reason', async () => {

@@ -186,8 +186,13 @@ export class BackupService implements ScheduleTarget {
     const item = input.itemId ? (this.o.config.get().items.find((i) => i.id === input.itemId) ?? null) : null;
     let target = '/';
     let saveAs: string | undefined;
+    let stripPrefix: string | undefined;
     if (input.destination.mode === 'folder') {
       target = restoreFolder(input.destination.path, item);
+      if (item && !input.destination.keepFullPaths) {
+        stripPrefix = itemRoot(item.paths);
+        target = itemFolder(target, item.name);
+      }
     } else if (input.destination.mode === 'copy-as') {
       if (input.include.length !== 1) {
         throw new ServiceError(
@@ -210,6 +215,7 @@ export class BackupService implements ScheduleTarget {
         target,
         conflict: input.conflict,
         ...(saveAs ? { saveAs } : {}),
+        ...(stripPrefix ? { stripPrefix } : {}),
       }),
     });
     return { jobId: job.id };
@@ -303,7 +309,30 @@ export function itemTag(itemId: string): string {
   return `item:${itemId}`;
 }
 
-/** A restore destination: absolute; made if missing when its parent exists. */
+/**
+ * What an item's files are restored relative to: its folder, or the common parent of its paths (a
+ * file's folder when it protects one file). The job process widens it to cover the backup's paths.
+ */
+export function itemRoot(paths: string[]): string {
+  // One path is the folder itself, even gone (what a restore is often for), unless it is a file.
+  const folders = paths.map((p) => (paths.length === 1 && !statOrNull(p)?.isFile() ? p : path.dirname(p)));
+  let root = path.resolve(folders[0] ?? '/');
+  for (const f of folders.slice(1)) {
+    while (root !== '/' && f !== root && !f.startsWith(`${root}/`)) root = path.dirname(root);
+  }
+  return root;
+}
+
+/** `<folder>/<item name>`, the name made one safe folder name (no separators, not "." or ".."). */
+export function itemFolder(folder: string, name: string): string {
+  const safe = name
+    // eslint-disable-next-line no-control-regex
+    .replace(/[/\\\x00-\x1f]/g, '_')
+    .trim()
+    .slice(0, 200);
+  return path.join(folder, safe === '' || safe === '.' || safe === '..' ? 'Restored' : safe);
+}
+
 /**
  * "To another folder": checked before anything starts, so a folder that cannot take the files fails
  * at once with what to do, instead of a restore that ends with every file refused.

@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import { backupPhase, type BackupPhase } from '../../../src-shared/job-protocol';
+import { backupPhase, keptBothEntry, type BackupPhase } from '../../../src-shared/job-protocol';
 import type {
   JobKind,
   JobLogEntry,
@@ -24,6 +24,7 @@ import type {
   JobRecord,
   JobStatus,
   JobTrigger,
+  RestoredFiles,
 } from '../../../src-shared/backup-jobs';
 
 export const MAX_JOBS = 2000;
@@ -64,6 +65,8 @@ interface JobRow {
   files_unmodified: number | null;
   /** JSON of JobRecord['phases']; NULL in rows written before phases existed. */
   phases: string | null;
+  /** JSON of JobRecord['restored']; NULL for every other job and in rows from before it existed. */
+  restored: string | null;
 }
 
 const COLUMNS: Record<keyof JobRecord, keyof JobRow> = {
@@ -90,6 +93,7 @@ const COLUMNS: Record<keyof JobRecord, keyof JobRow> = {
   filesChanged: 'files_changed',
   filesUnmodified: 'files_unmodified',
   phases: 'phases',
+  restored: 'restored',
 };
 
 /**
@@ -101,6 +105,7 @@ const ADDED_COLUMNS: Record<string, string> = {
   files_changed: 'INTEGER',
   files_unmodified: 'INTEGER',
   phases: 'TEXT',
+  restored: 'TEXT',
 };
 
 const SCHEMA = `
@@ -129,6 +134,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   files_changed INTEGER,
   files_unmodified INTEGER,
   phases TEXT,
+  restored TEXT,
   log_lines INTEGER NOT NULL DEFAULT 0,
   log_dropped INTEGER NOT NULL DEFAULT 0
 );
@@ -366,6 +372,7 @@ export class JobHistoryStore {
 }
 
 function toColumn(key: keyof JobRecord, value: unknown): unknown {
+  if (key === 'restored') return value === null ? null : JSON.stringify(value);
   return key === 'phases' ? JSON.stringify(value) : value;
 }
 
@@ -380,8 +387,28 @@ function fromRow(row: JobRow): JobRecord {
     (Object.keys(COLUMNS) as (keyof JobRecord)[]).map((k) => [k, row[COLUMNS[k]]]),
   ) as unknown as JobRecord;
   job.phases = phasesOf(row.phases);
+  job.restored = restoredOf(row.restored);
   return job;
 }
+
+/** A restore's stored destination and renames; null when there are none or they do not parse. */
+function restoredOf(text: string | null): RestoredFiles | null {
+  if (text === null) return null;
+  try {
+    const parsed = restoredFiles.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+const restoredFiles = z
+  .object({
+    target: z.string(),
+    keptBoth: z.array(keptBothEntry),
+    keptBothCount: z.number().int().nonnegative(),
+  })
+  .strict();
 
 /** The stored phases; a row from before phases, or one that does not parse, has none. */
 function phasesOf(text: string | null): BackupPhase[] {

@@ -316,6 +316,15 @@ export class JobQueue {
             phases: outcome.value.phases,
           }
         : {}),
+      ...(outcome.value?.op === 'restore'
+        ? {
+            restored: {
+              target: outcome.value.target,
+              keptBoth: outcome.value.keptBoth,
+              keptBothCount: outcome.value.keptBothCount,
+            },
+          }
+        : {}),
     });
     if (job) {
       this.changed(job);

@@ -317,13 +317,18 @@ function TreeRow({ entry, depth }: { entry: LsEntry; depth: number }) {
 }
 
 function DestinationStep() {
-  const { destination, conflict, startError, origin, oneFile, snapshot, selected } = useRestore();
+  const { destination, conflict, startError, origin, oneFile, snapshot, selected, source } = useRestore();
   const setDestination = useRestore((s) => s.setDestination);
   const setConflict = useRestore((s) => s.setConflict);
   const start = useRestore((s) => s.start);
   const back = useRestore((s) => s.back);
-  const ids = { where: useId(), conflict: useId(), path: useId(), copy: useId() };
+  const ids = { where: useId(), conflict: useId(), path: useId(), copy: useId(), fullPaths: useId() };
   const [typed, setTyped] = useState(destination.mode === 'folder' ? destination.path : '');
+  const [fullPaths, setFullPaths] = useState(destination.mode === 'folder' && !!destination.keepFullPaths);
+  // An item's files go into a folder named after it; a vault's backup keeps its full paths.
+  const itemName = source?.itemId ? source.label : null;
+  const toFolder = (p: string, keep = fullPaths) =>
+    setDestination({ mode: 'folder', path: p, ...(itemName && keep ? { keepFullPaths: true } : {}) });
   const [copyPath, setCopyPath] = useState(destination.mode === 'copy-as' ? destination.path : '');
   const chosen = includeList(selected);
   const [problem, setProblem] = useState<IpcError | null>(null);
@@ -377,7 +382,7 @@ function DestinationStep() {
             type="radio"
             name={ids.where}
             checked={destination.mode === 'folder'}
-            onChange={() => setDestination({ mode: 'folder', path: typed })}
+            onChange={() => toFolder(typed)}
           />
           To another folder
         </label>
@@ -400,14 +405,32 @@ function DestinationStep() {
           value={typed}
           onChange={(v) => {
             setTyped(v);
-            setDestination({ mode: 'folder', path: v.trim() });
+            toFolder(v.trim());
             setProblem(null);
           }}
           purpose="folder"
           pickerTitle="Choose the folder to restore into"
           placeholder="/home/me/Restored"
-          hint="Files keep their folders from the backup inside it."
+          hint={
+            itemName && !fullPaths
+              ? `The files go into a folder named “${itemName}” inside it, with their folders from the backup.`
+              : 'Files keep their full original paths inside it.'
+          }
         />
+      )}
+      {destination.mode === 'folder' && itemName && (
+        <div className="field checkbox">
+          <input
+            id={ids.fullPaths}
+            type="checkbox"
+            checked={fullPaths}
+            onChange={(e) => {
+              setFullPaths(e.target.checked);
+              toFolder(typed.trim(), e.target.checked);
+            }}
+          />
+          <label htmlFor={ids.fullPaths}>Keep the full original paths</label>
+        </div>
       )}
       {destination.mode === 'copy-as' && (
         <PathField
@@ -505,9 +528,20 @@ function ResultStep() {
   const [shown, setShown] = useState<string | null>(null);
   if (!job) return null;
   const problems = (log ?? []).filter((e) => e.level !== 'info');
-  const where = destination.mode === 'original' ? null : destination.path;
-  // "Show in folder" opens where the files went: the chosen folder, or the first original path.
-  const showPath = where ?? (everything ? snapshot?.paths[0] : includeList(selected)[0]) ?? null;
+  const restored = job.restored;
+  const where =
+    restored && restored.target !== '/'
+      ? restored.target
+      : destination.mode === 'original'
+        ? null
+        : destination.path;
+  // "Show in folder" shows what was written: the file restored under a new name, the folder the files
+  // went to, or the first original path.
+  const showPath =
+    restored?.keptBoth[0]?.restoredAs ??
+    where ??
+    (everything ? snapshot?.paths[0] : includeList(selected)[0]) ??
+    null;
   const ok = job.status === 'success';
 
   const show = async () => {
@@ -516,7 +550,9 @@ function ResultStep() {
     setShown(
       result.ok && result.value.shown
         ? null
-        : `Strongroom cannot open a file manager here. The files are in ${showPath}.`,
+        : `Strongroom cannot open a file manager here. ${
+            restored?.keptBoth[0] ? 'The restored file is' : 'The files are in'
+          } ${showPath}.`,
     );
   };
 
@@ -527,6 +563,11 @@ function ResultStep() {
           // The job's own sentence says where the copy went (keep both may have given it a new name).
           <p>
             <strong>Save a copy: {JOB_STATUS_LABELS[job.status].toLowerCase()}.</strong>
+          </p>
+        ) : restored ? (
+          // The job's own words: how many, where they went, which were restored under a new name.
+          <p>
+            <strong>Restore {JOB_STATUS_LABELS[job.status].toLowerCase()}.</strong> {job.message}
           </p>
         ) : (
           <p>
@@ -545,7 +586,7 @@ function ResultStep() {
           </p>
         )}
         {job.filesFailed > 0 && <p>{formatFiles(job.filesFailed)} could not be restored: see below.</p>}
-        {job.message && <p>{job.message}</p>}
+        {job.message && (destination.mode === 'copy-as' || !restored) && <p>{job.message}</p>}
       </div>
       {problems.length > 0 && (
         <>

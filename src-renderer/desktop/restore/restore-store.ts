@@ -9,7 +9,8 @@ export type RestoreStep = 'source' | 'snapshot' | 'select' | 'destination' | 'ru
 export type Conflict = 'overwrite' | 'skip' | 'keep-both';
 export type Destination =
   | { mode: 'original' }
-  | { mode: 'folder'; path: string }
+  /** Into `<path>/<item name>/`; `keepFullPaths`: under the full original paths. */
+  | { mode: 'folder'; path: string; keepFullPaths?: boolean }
   /** "Save a copy as…": one file, written to exactly this path. */
   | { mode: 'copy-as'; path: string };
 /** The backup restored from: a snapshot listed by the wizard, or the one holding a version found by search. */

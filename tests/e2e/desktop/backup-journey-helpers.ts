@@ -302,14 +302,14 @@ export async function firstRunJourney(page: Page, work: Workspace & { fileCount:
   await screenshot(page, '12-restore-where');
   await page.getByRole('main').getByRole('button', { name: 'Restore', exact: true }).click();
   const result = page.getByRole('status').filter({ hasText: 'Restore success.' });
-  await expect(result).toContainText(`1 file restored`, { timeout: 120_000 });
-  await expect(result).toContainText(restoreDir);
+  // Into a folder named after the item, relative to the item's folder.
+  const into = path.join(restoreDir, 'Documents');
+  await expect(result).toContainText(`Restored 1 file`, { timeout: 120_000 });
+  await expect(result).toContainText(`to ${into}.`);
   await expect(page.getByRole('button', { name: 'Show in folder' })).toBeVisible();
   await screenshot(page, '13-restore-result');
 
-  const restored = findRestored(restoreDir, 'notes.txt');
-  expect(restored).not.toBeNull();
-  expect(fs.readFileSync(restored!, 'utf8')).toBe('first version of my notes\n');
+  expect(fs.readFileSync(path.join(into, 'notes.txt'), 'utf8')).toBe('first version of my notes\n');
 
   // The restore is a job in the History too, from the vault to the item.
   await waitForHistory(page, /Restore\s+\S.*→\s*Documents.*Success/s);

@@ -75,7 +75,7 @@ async function restoreOneFile(
   await page.getByRole('radio', { name: /^Skip it/ }).check();
   await page.getByRole('main').getByRole('button', { name: 'Restore', exact: true }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Restore success.' })).toContainText(
-    '1 file restored',
+    'Restored 1 file',
     {
       timeout: 120_000,
     },

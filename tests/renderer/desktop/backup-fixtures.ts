@@ -28,6 +28,7 @@ export function job(patch: Partial<JobRecord> = {}): JobRecord {
     filesChanged: null,
     filesUnmodified: null,
     phases: [],
+    restored: null,
     ...patch,
   };
 }
