@@ -1,9 +1,11 @@
 /**
  * "Start fresh" as a person meets it: the administrator reset the password, the person chose a new
- * one that never wrapped the account's key, and this computer has no device key. Backups says what
+ * one that never wrapped the account's key, and this computer's device key was removed. Backups says what
  * is lost and what is kept, asks the password and a new code, shows the new account recovery kit,
  * and lists the vault made before as locked (its row stays on the server).
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { startTestAccountServer } from '../../support/account-server';
 import { derivedKeys, testKdf } from '../../support/derived-keys';
@@ -31,6 +33,15 @@ test('starts fresh with a new key after a reset, and lists the old vault as lock
     const { accounts, keys } = server.server.services;
     keys.putVault(accounts.byUsername('lin')!, OLD_VAULT, { version: 1, sealed: `v1.${'A'.repeat(60)}` });
     await lockAndClose(page);
+    // This computer's device key is gone too (removed from the web panel's devices): with a keychain
+    // that kept it, it would otherwise open the key after the reset, as it should.
+    const computerId = JSON.parse(fs.readFileSync(path.join(dataDir, 'settings', 'strongroom.json'), 'utf8'))
+      .accountKeys.computerId as string;
+    keys.deleteDeviceWrap(accounts.byUsername('lin')!, computerId, {
+      address: '127.0.0.1',
+      client: 'panel',
+      device: null,
+    });
 
     const kdf = testKdf(TEMPORARY);
     server.server.services.passwords.reset('lin', kdf, (await derivedKeys(TEMPORARY, kdf)).authKey, {
