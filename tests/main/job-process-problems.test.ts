@@ -73,6 +73,10 @@ function backupRequest(repo: string, paths: string[]): JobRequest {
   };
 }
 
+if (nobodyCannotRun)
+  console.log(
+    `note: the job process cannot run as nobody (uid ${NOBODY}) here, since it cannot read its own code: the problem-record tests are skipped`,
+  );
 describe.skipIf(nobodyCannotRun)('problem records through the job process', { timeout: 120_000 }, () => {
   it('a socket in a backed-up folder is a note, not a failed file: the backup ends in Success', async () => {
     const base = await rootOwnedBase('socket');
