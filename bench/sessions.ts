@@ -19,21 +19,22 @@
  * under 1 s, the search index phase under 1 s. Prints the figures and the machine; figures go to docs/benchmarks.md only from a quiet
  * machine.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { register } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { backup, LocalFolderStorage, Repository } from '../src-engine/index';
 import type { VaultView, ProtectedItemView } from '../src-shared/ipc-contract';
 import type { LsEntry, SnapshotInfo } from '../src-shared/job-protocol';
 import { ForkedEngineRunner } from '../src-main/adapters/forked-engine-runner';
+import { DEFAULT_SESSION_IDLE_MS } from '../src-main/services/backup/repository-sessions';
 import { startTestAccountServer } from '../tests/support/account-server';
 
 const ACCOUNT_PASSWORD = 'benchmark account password';
 const VAULT_PASSWORD = 'benchmark vault password';
+const CLI = fileURLToPath(new URL('../bin/strongroom-backup.js', import.meta.url));
 
 const { values } = parseArgs({
   options: {
@@ -86,6 +87,12 @@ function buildJobProcess(outdir: string): string {
   return path.join(outdir, 'job-process.mjs');
 }
 
+/** VmRSS of a process, from /proc. */
+function rssMiB(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
 interface BackupTiming {
   progressMs: number;
   backupMs: number;
@@ -133,15 +140,24 @@ async function main(): Promise<void> {
   const repoDir = path.join(base, 'vault');
   process.stdout.write(`making ${PATHS} paths and ${BACKUPS} backups in ${base} … `);
   makeTree(data);
-  const repo = await Repository.init(new LocalFolderStorage(repoDir), VAULT_PASSWORD);
-  let last = '';
+  // The engine's CLI makes the history in processes of its own, so that this process holds only
+  // main's services and its resident memory says what main's would.
+  const cli = (...args: string[]) =>
+    execFileSync(process.execPath, [CLI, '-r', repoDir, ...args], {
+      env: { ...process.env, STRONGROOM_PASSWORD: VAULT_PASSWORD },
+      encoding: 'utf8',
+    });
+  cli('init');
   for (let b = 0; b < BACKUPS; b++) {
     // Each backup after the first changes one file in ten folders.
     if (b > 0)
       for (let f = 0; f < Math.min(10, Math.ceil(PATHS / PER_FOLDER)); f++)
         fs.appendFileSync(path.join(data, 'group0', `folder${f}`, `file${f * PER_FOLDER}.txt`), `${b}\n`);
-    last = (await backup(repo, { paths: [data] })).snapshotId;
+    cli('--quiet', 'backup', data);
   }
+  const snapshots = JSON.parse(cli('--json', 'snapshots')) as { id: string; time: string }[];
+  const last = [...snapshots].sort((a, b) => b.time.localeCompare(a.time))[0]?.id;
+  if (snapshots.length !== BACKUPS || !last) throw new Error(`expected ${BACKUPS} backups in the vault`);
   console.log('done');
 
   const server = await startTestAccountServer();
@@ -153,12 +169,13 @@ async function main(): Promise<void> {
   fs.mkdirSync(path.join(rendererDir, 'desktop'), { recursive: true });
   fs.mkdirSync(path.join(rendererDir, 'assets'));
   fs.writeFileSync(path.join(rendererDir, 'desktop', 'index.html'), '<!doctype html><title>bench</title>');
-  const runner = new ForkedEngineRunner(
-    values['job-process'] === 'bundled' ? { entry: buildJobProcess(bundleDir) } : {},
-  );
+  const entry = values['job-process'] === 'bundled' ? { entry: buildJobProcess(bundleDir) } : {};
+  const sessionChildren: ChildProcess[] = [];
+  const runner = new ForkedEngineRunner(entry);
+  const sessions = new ForkedEngineRunner({ ...entry, onSpawn: (child) => sessionChildren.push(child) });
   const harness = await startHarness({
     runner,
-    sessions: runner,
+    sessions,
     dataDir: path.join(base, 'app'),
     serverUrl: server.url,
     rendererDir,
@@ -200,6 +217,14 @@ async function main(): Promise<void> {
       each.push(ms(t0));
     }
 
+    // Resident memory with the session open and idle: the session's process, and this process, which
+    // holds main's services, the account server and tsx's compiled sources: an upper bound for main.
+    global.gc?.();
+    const sessionRss = sessionChildren
+      .filter((c) => c.exitCode === null && c.signalCode === null && c.pid !== undefined)
+      .map((c) => rssMiB(c.pid!));
+    const mainRss = process.memoryUsage().rss / 2 ** 20;
+
     const item = await call<ProtectedItemView>('item:save', {
       name: 'Bench data',
       paths: [data],
@@ -239,6 +264,11 @@ async function main(): Promise<void> {
       );
     }
     console.log(`session processes open: ${harness.services.sessions?.openCount ?? 0}`);
+    console.log(
+      `resident memory with the session open: its process ${sessionRss.map((m) => `${m.toFixed(0)} MiB`).join(', ') || 'none'}; ` +
+        `this process (main's services, the account server, tsx) ${mainRss.toFixed(0)} MiB; ` +
+        `a session ends after ${DEFAULT_SESSION_IDLE_MS / 60_000} idle minutes`,
+    );
   } finally {
     await harness.close();
     await server.close();
