@@ -38,8 +38,12 @@ import { deriveWrappingKey, open, randomHex, seal, type ScryptParams } from './c
 /** Key and lock files have random names: 256-bit now (the REST server takes only 64 hex), 128-bit in older repositories. */
 export const RANDOM_NAME = /^(?:[0-9a-f]{32}|[0-9a-f]{64})$/;
 
-/** Told of each key file that cannot be used (`keys/<id>`, why). */
-export type KeyProblem = (file: string, reason: string) => void;
+/**
+ * Told of each key file that cannot be used: `keys/<id>`, the sentence the CLI prints, whether it is
+ * damaged or not this repository's kind of file (restic's key, a stray name), and for a damaged one
+ * why it cannot be used, without the CLI's advice.
+ */
+export type KeyProblem = (file: string, reason: string, kind: 'damaged' | 'foreign', cause?: string) => void;
 
 /** One file of `keys/`: its kind and fields, or why it cannot be used. */
 export type KeyFileEntry = { id: string } & ({ ok: true; key: KeyFile } | { ok: false; reason: string });
@@ -98,7 +102,7 @@ async function keyFilesOf(storage: Storage, problem: KeyProblem): Promise<KeyFil
   const names: string[] = [];
   for (const name of await storage.list('keys')) {
     if (RANDOM_NAME.test(name)) names.push(name);
-    else problem(`keys/${name}`, 'not a repository file; ignored');
+    else problem(`keys/${name}`, 'not a repository file; ignored', 'foreign');
   }
   if (names.length === 0) throw new EngineError('CORRUPT', `repository ${storage.location} has no key files`);
   return readKeyFiles(storage, names);
@@ -122,7 +126,8 @@ export async function openPasswordSlot(
   for (const f of files) {
     const why = !f.ok ? f.reason : f.key.kind === 'restic' ? RESTIC_KEY : undefined;
     if (why === undefined) continue;
-    problem(`keys/${f.id}`, `${why}; skipped`);
+    if (f.ok) problem(`keys/${f.id}`, `${why}; skipped`, 'foreign');
+    else problem(`keys/${f.id}`, `${why}; skipped`, 'damaged', why);
     unusable.push(`${short(f.id)}: ${why}`);
   }
   let tried = 0;
@@ -241,14 +246,15 @@ export async function openAccountSlot(
 ): Promise<{ master: Buffer; slot: string }> {
   const { slotKey, keyId } = await slotKeyOf(amk);
   const files = await keyFilesOf(storage, problem);
-  for (const f of files) if (!f.ok) problem(`keys/${f.id}`, `${f.reason}; skipped`);
+  for (const f of files) if (!f.ok) problem(`keys/${f.id}`, `${f.reason}; skipped`, 'damaged', f.reason);
   let matching = 0;
   for (const f of files) {
     if (!f.ok || f.key.kind !== 'account' || f.key.file.keyId !== keyId) continue;
     matching++;
     const master = openAccountMaster(f.id, f.key.file, slotKey);
     if (master) return { master, slot: f.id };
-    problem(`keys/${f.id}`, 'the account key of this account does not open it (changed or damaged); skipped');
+    const cause = 'the account key of this account does not open it (changed or damaged)';
+    problem(`keys/${f.id}`, `${cause}; skipped`, 'damaged', cause);
   }
   if (matching > 0) {
     throw new EngineError(
@@ -603,7 +609,7 @@ export async function amkFromAccountPassword(
       keys = await passwordKeys(password, wrap.kdf);
     } catch (err) {
       if (!(err instanceof AccountKeyError)) throw err;
-      problem(`keys/${id}`, `${err.message}; skipped`);
+      problem(`keys/${id}`, `${err.message}; skipped`, 'damaged', err.message);
       continue;
     }
     try {

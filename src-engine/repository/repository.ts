@@ -119,9 +119,9 @@ export interface OpenOptions {
 
 /** Records a problem found while opening, and says it at once. */
 function collect(problems: RepositoryProblem[], opts: OpenOptions): KeyProblem {
-  return (file, reason) => {
+  return (file, reason, kind, cause) => {
     if (problems.some((p) => p.file === file)) return;
-    const p = { file, reason };
+    const p: RepositoryProblem = { file, reason, kind, ...(cause !== undefined ? { cause } : {}) };
     problems.push(p);
     opts.onProblem?.(p);
   };
@@ -131,7 +131,16 @@ function collect(problems: RepositoryProblem[], opts: OpenOptions): KeyProblem {
 export interface RepositoryProblem {
   /** e.g. "index/0a1b…" or "snapshots/.DS_Store" */
   file: string;
+  /** The sentence the CLI prints, with what to do about it. */
   reason: string;
+  /**
+   * `damaged`: one of the repository's own files that cannot be read or opens nothing (what it held
+   * may be missing); `foreign`: a file that is not this repository's kind (a Finder's .DS_Store,
+   * restic's key file), which changes nothing.
+   */
+  kind: 'damaged' | 'foreign';
+  /** For a damaged file: why it cannot be used, in the engine's words, without the CLI's advice. */
+  cause?: string;
 }
 
 /** Index, snapshot and pack files are named by the SHA-256 of their bytes. */
@@ -346,7 +355,8 @@ export class Repository implements LockPort {
   /** Every key file with its kind; damaged ones are listed (and named as problems) too. */
   async listKeys(): Promise<KeyListing[]> {
     const files = await readKeyFiles(this.storage, await this.listNames('keys'));
-    for (const f of files) if (!f.ok) this.problem(`keys/${f.id}`, `${f.reason}; it opens nothing`);
+    for (const f of files)
+      if (!f.ok) this.problem(`keys/${f.id}`, `${f.reason}; it opens nothing`, 'damaged', f.reason);
     return files.map(describeKeyFile);
   }
 
@@ -368,9 +378,9 @@ export class Repository implements LockPort {
 
   // ---- listing and damage ----
 
-  private problem(file: string, reason: string): void {
+  private problem(file: string, reason: string, kind: RepositoryProblem['kind'], cause?: string): void {
     if (this.problems.some((p) => p.file === file)) return;
-    const p = { file, reason };
+    const p: RepositoryProblem = { file, reason, kind, ...(cause !== undefined ? { cause } : {}) };
     this.problems.push(p);
     this.onProblem?.(p);
   }
@@ -389,7 +399,7 @@ export class Repository implements LockPort {
         const file = kind === 'packs' ? `packs/*/${name}` : `${kind}/${name}`;
         if (!this.strayReported.has(file)) {
           this.strayReported.add(file);
-          this.problem(file, 'not a repository file; ignored');
+          this.problem(file, 'not a repository file; ignored', 'foreign');
         }
       }
     }
@@ -492,7 +502,8 @@ export class Repository implements LockPort {
         if (idx?.version !== 1 || !Array.isArray(idx.packs)) throw new Error('not an index file');
       } catch (err) {
         this.unreadableIndexFiles.push(id);
-        this.problem(`index/${id}`, `cannot be read (${(err as Error).message}); run \`repair index\``);
+        const cause = (err as Error).message;
+        this.problem(`index/${id}`, `cannot be read (${cause}); run \`repair index\``, 'damaged', cause);
         continue;
       }
       for (const a of Array.isArray(idx.setAside) ? idx.setAside : [])
@@ -522,9 +533,12 @@ export class Repository implements LockPort {
           this.recoveredPacks.push({ packId, entries });
         } catch (err) {
           // Never used for new snapshots; check names it, `repair index` sets it aside.
+          const cause = `header cannot be read (${(err as Error).message})`;
           this.problem(
             packName(packId),
-            `header cannot be read (${(err as Error).message}); not used (\`repair index\` sets it aside)`,
+            `${cause}; not used (\`repair index\` sets it aside)`,
+            'damaged',
+            cause,
           );
         }
       }
@@ -649,6 +663,8 @@ export class Repository implements LockPort {
         this.problem(
           `snapshots/${id}`,
           `cannot be read (${reason}); left out (\`forget ${id.slice(0, 8)}\` removes it)`,
+          'damaged',
+          reason,
         );
       }
     }

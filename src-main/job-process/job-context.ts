@@ -6,7 +6,7 @@
  */
 import type { JobOutcome, progressMessage } from '../../src-shared/job-protocol';
 import type { z } from 'zod';
-import { EngineError, type TransferProgress } from '../../src-engine/index';
+import { EngineError, type RepositoryProblem, type TransferProgress } from '../../src-engine/index';
 import type { EngineProblem } from '../../src-shared/engine-records';
 import { ProgressThrottle } from './progress-throttle';
 
@@ -43,6 +43,8 @@ const MAX_LOG = 8000;
 
 export class JobContext {
   filesFailed = 0;
+  /** Files of the vault itself that could not be read and were skipped (see `vaultProblem`). */
+  vaultFilesDamaged = 0;
   private last: ProgressMessage | undefined;
   private readonly throttle: ProgressThrottle<ProgressMessage>;
 
@@ -75,6 +77,24 @@ export class JobContext {
   engineProblem(p: EngineProblem): void {
     if (p.kind === 'not-stored' || p.kind === 'not-restored') this.filesFailed++;
     this.reporter.problem(p.reason.length > MAX_LOG ? { ...p, reason: `${p.reason.slice(0, MAX_LOG)}…` } : p);
+  }
+
+  /**
+   * A file of the vault the engine skipped: a damaged one is a warning in the job's log, named by its
+   * place in the vault, and counted (the job cannot be a plain success); one that is not the vault's
+   * (a .DS_Store) is said and changes nothing.
+   */
+  vaultProblem(p: RepositoryProblem): void {
+    if (p.kind === 'foreign') {
+      this.log('info', p.file, 'not a file of the vault; left alone');
+      return;
+    }
+    this.vaultFilesDamaged++;
+    this.log(
+      'warning',
+      p.file,
+      `this file of the vault could not be read (${p.cause ?? 'damaged'}); skipped`,
+    );
   }
 
   /** Throws the engine's cancel error when cancel was asked; for engine calls that take no signal. */

@@ -24,7 +24,9 @@ export async function openRepository(
   request: Extract<JobRequest, { password: string }>,
   ctx: JobContext,
 ): Promise<Repository> {
-  const repo = await Repository.open(storageFor(request.repo), request.password);
+  const repo = await Repository.open(storageFor(request.repo), request.password, {
+    onProblem: (p) => ctx.vaultProblem(p),
+  });
   ctx.throwIfCancelled();
   return repo;
 }

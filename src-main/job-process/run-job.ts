@@ -60,5 +60,23 @@ export async function runJob(
     outcome = failureOutcome(failure, ctx.countsSoFar());
   }
   ctx.flushProgress();
-  return outcome;
+  // Verify reports damaged files in its own result.
+  return request.op === 'verify' ? outcome : withVaultDamage(outcome, ctx.vaultFilesDamaged);
+}
+
+/**
+ * A job that skipped damaged files of the vault says so, and is at best a warning: what those files
+ * held (a backup record, where some data is) may be missing, and Verify tells what.
+ */
+function withVaultDamage(outcome: JobOutcome, damaged: number): JobOutcome {
+  if (damaged === 0) return outcome;
+  const files =
+    damaged === 1
+      ? '1 file of the vault could not be read and was skipped'
+      : `${damaged} files of the vault could not be read and were skipped`;
+  return {
+    ...outcome,
+    status: outcome.status === 'success' ? 'warning' : outcome.status,
+    message: `${outcome.message} ${files} (see the log): Verify the vault to find out what ${damaged === 1 ? 'it affects' : 'they affect'}.`,
+  };
 }

@@ -175,7 +175,7 @@ describe('key files of other kinds', () => {
     fs.writeFileSync(path.join(repoDir, 'keys', id), JSON.stringify(resticKey));
     const repo = await openRepo(repoDir);
     expect(repo.problems).toEqual([
-      { file: `keys/${id}`, reason: expect.stringMatching(/a restic key, not usable here/) },
+      { file: `keys/${id}`, reason: expect.stringMatching(/a restic key, not usable here/), kind: 'foreign' },
     ]);
     fs.rmSync(keyFile);
     const err = await openRepo(repoDir).catch((e: unknown) => e);
