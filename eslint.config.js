@@ -45,6 +45,7 @@ export default tseslint.config(
       'src-shared/**',
       'src-main/services/**',
       'src-main/job-process/**',
+      'src-main/catalogue/**',
       'src-server/**',
       'src-engine/**',
     ],

@@ -26,12 +26,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { CatalogueWorkerThread } from '../src-main/adapters/catalogue-worker-thread';
+import { CatalogueWorkerThread } from '../src-main/catalogue/catalogue-worker-thread';
 import { ForkedEngineRunner } from '../src-main/adapters/forked-engine-runner';
-import { CatalogueWriter, byTime, lineageOf } from '../src-main/job-process/catalogue-writer';
+import { CatalogueWriter, byTime, lineageOf } from '../src-main/catalogue/catalogue-writer';
 import { createCatalogue } from '../src-main/catalogue/catalogue-file';
-import { CatalogueReader } from '../src-main/services/catalogue/catalogue-reader';
-import { compileSearchPattern } from '../src-main/services/catalogue/search-pattern';
+import { CatalogueReader } from '../src-main/catalogue/catalogue-reader';
+import { compileSearchPattern } from '../src-main/catalogue/search-pattern';
 import { LocalFolderStorage, Repository } from '../src-engine/index';
 import {
   buildFindHistory,

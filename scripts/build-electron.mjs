@@ -73,7 +73,7 @@ await build({
 
 await build({
   ...common,
-  entryPoints: [path.join(root, 'src-main', 'catalogue-worker', 'entry.ts')],
+  entryPoints: [path.join(root, 'src-main', 'catalogue', 'worker-entry.ts')],
   outfile: path.join(out, 'catalogue-worker.mjs'),
   format: 'esm',
   external: ['better-sqlite3', 'electron'],

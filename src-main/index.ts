@@ -31,7 +31,7 @@ import {
   ElectronRendererEvents,
 } from './adapters/electron-shell';
 import { ElectronTrayIcon } from './adapters/electron-tray';
-import { bundledCatalogueWorkerPath } from './adapters/catalogue-worker-thread';
+import { bundledCatalogueWorkerPath } from './catalogue/catalogue-worker-thread';
 import { bundledArgon2WorkerPath } from './adapters/argon2-worker-thread';
 import { UtilityProcessEngineRunner, bundledJobProcessPath } from './adapters/utility-process-engine-runner';
 import type { SecretStoreKind } from '../src-shared/ipc-contract';

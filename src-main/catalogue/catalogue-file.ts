@@ -78,7 +78,7 @@ CREATE TABLE span (
   PRIMARY KEY (path, lineage, first_pos)
 ) WITHOUT ROWID;
 -- The writer's view of each folder in the lineage's head: its entries, their open spans and what
--- to compare them by, one row per folder (encoding: src-main/job-process/catalogue-listing.ts).
+-- to compare them by, one row per folder (encoding: src-main/catalogue/catalogue-listing.ts).
 -- Derived from the open spans, rewritten with them in the same transaction.
 CREATE TABLE listing (
   lineage INTEGER NOT NULL,

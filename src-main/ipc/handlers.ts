@@ -3,7 +3,7 @@ import type { AccountService } from '../services/account-service';
 import type { BackupService } from '../services/backup/backup-service';
 import type { ProtectedItemService } from '../services/backup/protected-item-service';
 import type { VaultService } from '../services/backup/vault-service';
-import type { CatalogueService } from '../services/catalogue/catalogue-service';
+import type { CatalogueService } from '../catalogue/catalogue-service';
 import type { ComputerProfileService } from '../services/account-vaults/computer-profile-service';
 import type { VaultDirectoryService } from '../services/account-vaults/vault-directory-service';
 import type { VaultRekey } from '../services/account-vaults/vault-rekey';

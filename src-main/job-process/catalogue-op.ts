@@ -8,7 +8,13 @@
  */
 import { emptyOutcome, type JobOutcome, type JobRequest } from '../../src-shared/job-protocol';
 import { openCatalogueForWriting } from '../catalogue/catalogue-file';
-import { CatalogueWriter, byTime, lineageOf, type LineageRow, type RepoSnapshot } from './catalogue-writer';
+import {
+  CatalogueWriter,
+  byTime,
+  lineageOf,
+  type LineageRow,
+  type RepoSnapshot,
+} from '../catalogue/catalogue-writer';
 import { formatCount } from './format';
 import type { JobContext } from './job-context';
 import type { Repository } from '../../src-engine/index';

@@ -1,5 +1,5 @@
 /**
- * The catalogue writer's per-folder listing (src-main/job-process/catalogue-listing.ts): what it
+ * The catalogue writer's per-folder listing (src-main/catalogue/catalogue-listing.ts): what it
  * stores comes back, equal tokens mean equal content keys, and folders marked unread are told apart.
  */
 import { describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import {
   unreadBefore,
   writeToken,
   type NewEntry,
-} from '../../src-main/job-process/catalogue-listing';
+} from '../../src-main/catalogue/catalogue-listing';
 import type { TreeNode } from '../../src-engine/index';
 
 const id = (c: string) => c.repeat(64);

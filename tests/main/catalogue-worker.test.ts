@@ -9,14 +9,14 @@ import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CatalogueWorkerThread } from '../../src-main/adapters/catalogue-worker-thread';
+import { CatalogueWorkerThread } from '../../src-main/catalogue/catalogue-worker-thread';
 import { ForkedEngineRunner } from '../../src-main/adapters/forked-engine-runner';
 import { CatalogueUnusableError } from '../../src-main/catalogue/catalogue-file';
-import { CatalogueReader } from '../../src-main/services/catalogue/catalogue-reader';
-import { compileSearchPattern } from '../../src-main/services/catalogue/search-pattern';
+import { CatalogueReader } from '../../src-main/catalogue/catalogue-reader';
+import { compileSearchPattern } from '../../src-main/catalogue/search-pattern';
 import { ServiceError } from '../../src-main/services/service-error';
 import { backup, type Repository } from '../../src-engine/index';
-import { answerQuery, type CatalogueQuery } from '../../src-main/catalogue-worker/protocol';
+import { answerQuery, type CatalogueQuery } from '../../src-main/catalogue/worker-protocol';
 import { newRepo, PASSWORD, tempDir, writeFile } from '../engine/helpers';
 import { RunRecorder } from './job-process-helpers';
 

@@ -15,11 +15,11 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Argon2WorkerThread } from '../../src-main/adapters/argon2-worker-thread';
-import { CatalogueWorkerThread } from '../../src-main/adapters/catalogue-worker-thread';
+import { CatalogueWorkerThread } from '../../src-main/catalogue/catalogue-worker-thread';
 import { argon2idInProcess, passwordBytes } from '../../src-shared/account-crypto';
 import { KDF_FLOOR } from '../../src-shared/account-keys';
 import { ForkedEngineRunner } from '../../src-main/adapters/forked-engine-runner';
-import { compileSearchPattern } from '../../src-main/services/catalogue/search-pattern';
+import { compileSearchPattern } from '../../src-main/catalogue/search-pattern';
 import { channels } from '../../src-shared/ipc-contract';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -1,14 +1,14 @@
 /**
- * Messages between main and its catalogue worker thread (entry.ts), which holds the CatalogueReaders
+ * Messages between main and its catalogue worker thread (worker-entry.ts), which holds the CatalogueReaders
  * so that no catalogue query runs on main's event loop. One request, one answer, matched by id;
  * errors cross as data and keep their kind, because the service treats them differently: a missing
  * or damaged catalogue (CatalogueUnusableError), a person's mistake (ServiceError), anything else
  * (an SQLite error while reading: the file is damaged).
  */
 import type { IpcErrorCode } from '../../src-shared/ipc-contract';
-import { CatalogueUnusableError } from '../catalogue/catalogue-file';
-import type { CatalogueReader } from '../services/catalogue/catalogue-reader';
-import type { SearchPattern } from '../services/catalogue/search-pattern';
+import { CatalogueUnusableError } from './catalogue-file';
+import type { CatalogueReader } from './catalogue-reader';
+import type { SearchPattern } from './search-pattern';
 import { ServiceError } from '../services/service-error';
 
 /** A question about one catalogue file; the op names the CatalogueReader method that answers it. */

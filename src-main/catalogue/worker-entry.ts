@@ -1,12 +1,12 @@
 /**
  * The catalogue worker thread (started by main's CatalogueWorkerThread): holds one CatalogueReader per
- * catalogue file and answers queries one at a time (protocol.ts), so that a long one (a wide "What
+ * catalogue file and answers queries one at a time (worker-protocol.ts), so that a long one (a wide "What
  * changed") never stops main's event loop.
  */
 import fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { CatalogueUnusableError } from '../catalogue/catalogue-file';
-import { CatalogueReader } from '../services/catalogue/catalogue-reader';
+import { CatalogueUnusableError } from './catalogue-file';
+import { CatalogueReader } from './catalogue-reader';
 import { ServiceError } from '../services/service-error';
 import {
   answerQuery,
@@ -15,7 +15,7 @@ import {
   type CatalogueWorkerData,
   type FromCatalogueWorker,
   type ToCatalogueWorker,
-} from './protocol';
+} from './worker-protocol';
 
 const port = parentPort;
 if (!port) throw new Error('the catalogue worker runs as a worker thread');

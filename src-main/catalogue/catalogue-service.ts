@@ -14,8 +14,8 @@
  * query never stops main's event loop; the answers are promises.
  */
 import fs from 'node:fs';
-import type { BackupConfig, Vault } from '../../../src-shared/backup-config';
-import type { JobRecord, JobTrigger } from '../../../src-shared/backup-jobs';
+import type { BackupConfig, Vault } from '../../src-shared/backup-config';
+import type { JobRecord, JobTrigger } from '../../src-shared/backup-jobs';
 import type {
   CatalogueMatch,
   CatalogueSearchResult,
@@ -23,19 +23,19 @@ import type {
   ChannelInput,
   FileVersions,
   SnapshotDiff,
-} from '../../../src-shared/ipc-contract';
-import type { BackupConfigStore } from '../backup/backup-config-store';
-import type { JobHistoryStore } from '../backup/job-history-store';
-import type { JobQueue } from '../backup/job-queue';
-import type { VaultService } from '../backup/vault-service';
-import { ServiceError } from '../service-error';
+} from '../../src-shared/ipc-contract';
+import type { BackupConfigStore } from '../services/backup/backup-config-store';
+import type { JobHistoryStore } from '../services/backup/job-history-store';
+import type { JobQueue } from '../services/backup/job-queue';
+import type { VaultService } from '../services/backup/vault-service';
+import { ServiceError } from '../services/service-error';
 import {
   CatalogueUnusableError,
   catalogueFileFor,
   deleteCatalogueFiles,
   vaultIdOfCatalogueFile,
-} from '../../catalogue/catalogue-file';
-import type { CatalogueAnswer, CatalogueQuery } from '../../catalogue-worker/protocol';
+} from './catalogue-file';
+import type { CatalogueAnswer, CatalogueQuery } from './worker-protocol';
 import { compileSearchPattern } from './search-pattern';
 
 export const DEFAULT_SEARCH_LIMIT = 200;

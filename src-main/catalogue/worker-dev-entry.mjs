@@ -1,6 +1,6 @@
 // The catalogue worker from its TypeScript sources (harness, tests): plain JavaScript that loads
-// entry.ts through tsx, since a worker thread does not inherit its parent's loader. The app runs the
+// worker-entry.ts through tsx, since a worker thread does not inherit its parent's loader. The app runs the
 // bundled catalogue-worker.mjs instead (scripts/build-electron.mjs).
 import { tsImport } from 'tsx/esm/api';
 
-await tsImport('./entry.ts', import.meta.url);
+await tsImport('./worker-entry.ts', import.meta.url);

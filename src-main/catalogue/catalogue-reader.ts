@@ -19,9 +19,9 @@ import type {
   FileVersion,
   SnapshotDiff,
   SnapshotRef,
-} from '../../../src-shared/ipc-contract';
-import { ServiceError } from '../service-error';
-import { ENTRY_TYPES, openCatalogueForReading } from '../../catalogue/catalogue-file';
+} from '../../src-shared/ipc-contract';
+import { ServiceError } from '../services/service-error';
+import { ENTRY_TYPES, openCatalogueForReading } from './catalogue-file';
 import { foldForSearch, type SearchPattern } from './search-pattern';
 
 interface SnapshotRow {

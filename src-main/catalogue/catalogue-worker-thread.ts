@@ -3,7 +3,7 @@
  * answers by id, and turns the worker's errors back into their kinds. The thread starts with the
  * first query; if it dies, the queries it held fail with a clear error (none is left waiting) and
  * the next query starts a new one. Started from the TypeScript sources through tsx by default
- * (catalogue-worker/dev-entry.mjs), or from the bundled catalogue-worker.mjs in the app.
+ * (worker-dev-entry.mjs), or from the bundled catalogue-worker.mjs in the app.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,12 +15,10 @@ import {
   type CatalogueWorkerData,
   type FromCatalogueWorker,
   type ToCatalogueWorker,
-} from '../catalogue-worker/protocol';
+} from './worker-protocol';
 import { ServiceError } from '../services/service-error';
 
-export const DEV_CATALOGUE_WORKER_ENTRY = fileURLToPath(
-  new URL('../catalogue-worker/dev-entry.mjs', import.meta.url),
-);
+export const DEV_CATALOGUE_WORKER_ENTRY = fileURLToPath(new URL('./worker-dev-entry.mjs', import.meta.url));
 
 /** The bundled worker sits beside main.js (scripts/build-electron.mjs). */
 export const CATALOGUE_WORKER_BUNDLE = 'catalogue-worker.mjs';

@@ -15,7 +15,7 @@ import {
   type Snapshot,
   type TreeNode,
 } from '../../src-engine/index';
-import { ENTRY_TYPES } from '../catalogue/catalogue-file';
+import { ENTRY_TYPES } from './catalogue-file';
 import {
   TOKEN_BYTES,
   encodeListing,
