@@ -15,6 +15,9 @@ import { THIS_COMPUTERS_SERVER, type PendingVaultOwner } from '../src-shared/bac
 import { BackupNotifier } from './services/backup/backup-notifier';
 import { BackupScheduler } from './services/backup/backup-scheduler';
 import { BackupService } from './services/backup/backup-service';
+import { JobHistoryService } from './services/backup/job-history-service';
+import { RecoveryKitService } from './services/backup/recovery-kit';
+import { RestoreService } from './services/backup/restore-service';
 import type { EngineRunner } from './services/backup/engine-runner';
 import { JobHistoryStore } from './services/backup/job-history-store';
 import { JobQueue } from './services/backup/job-queue';
@@ -113,6 +116,7 @@ export interface Services {
   vaults: VaultService;
   items: ProtectedItemService;
   backup: BackupService;
+  restore: RestoreService;
   scheduler: BackupScheduler;
   presence: BackgroundPresence;
   catalogue: CatalogueService;
@@ -243,14 +247,24 @@ export function composeServices(ports: Ports): Services {
     items,
     queue,
     history,
-    // The backups list and the restore tree: a vault's session answers them.
-    runner: sessions ?? ports.runner,
     clock: ports.clock,
     scheduler,
     hostName: ports.deviceName,
+    catalogueFile: (vaultId) => catalogueFileFor(ports.dataDir, vaultId),
+  });
+  const restore = new RestoreService({
+    config,
+    vaults,
+    queue,
+    // The backups list and the restore tree: a vault's session answers them.
+    runner: sessions ?? ports.runner,
+  });
+  const jobs = new JobHistoryService(queue, history);
+  const recoveryKits = new RecoveryKitService({
+    vaults,
+    clock: ports.clock,
     verifyAccountPassword: (password) =>
       lock.withSession((s) => client.verifyPassword(s.serverUrl, s.username, password)),
-    catalogueFile: (vaultId) => catalogueFileFor(ports.dataDir, vaultId),
   });
 
   const catalogue = new CatalogueService({
@@ -355,6 +369,9 @@ export function composeServices(ports: Ports): Services {
       settings,
       secretStore: ports.secretStoreKind,
       backup,
+      restore,
+      jobs,
+      recoveryKits,
       vaults,
       items,
       catalogue,
@@ -404,6 +421,7 @@ export function composeServices(ports: Ports): Services {
     vaults,
     items,
     backup,
+    restore,
     scheduler,
     presence,
     catalogue,

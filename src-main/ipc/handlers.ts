@@ -1,6 +1,9 @@
 /** Every channel of the contract, bound to the service that answers it. */
 import type { AccountService } from '../services/account-service';
 import type { BackupService } from '../services/backup/backup-service';
+import type { JobHistoryService } from '../services/backup/job-history-service';
+import type { RecoveryKitService } from '../services/backup/recovery-kit';
+import type { RestoreService } from '../services/backup/restore-service';
 import type { ProtectedItemService } from '../services/backup/protected-item-service';
 import type { VaultService } from '../services/backup/vault-service';
 import type { CatalogueService } from '../catalogue/catalogue-service';
@@ -22,6 +25,9 @@ export interface HandlerServices {
   /** Which store keeps the device token, shown with the settings. */
   secretStore: SecretStoreKind;
   backup: BackupService;
+  restore: RestoreService;
+  jobs: JobHistoryService;
+  recoveryKits: RecoveryKitService;
   vaults: VaultService;
   items: ProtectedItemService;
   catalogue: CatalogueService;
@@ -43,6 +49,9 @@ export function createHandlers({
   settings,
   secretStore,
   backup,
+  restore,
+  jobs,
+  recoveryKits,
   vaults,
   items,
   catalogue,
@@ -92,7 +101,7 @@ export function createHandlers({
     'vault:enterPassword': (input) => vaults.enterPassword(input.vaultId, input.password),
     'vault:verify': (input) => backup.verify(input.vaultId, input.readData),
     'vault:storageUsage': (input) => vaults.storageUsage(input.vaultId),
-    'vault:saveRecoveryKit': (input) => backup.saveRecoveryKit(input),
+    'vault:saveRecoveryKit': (input) => recoveryKits.saveRecoveryKit(input),
     'vault:rekeyOffers': () => lock.withSession(() => vaultRekey.offers()),
     'vault:rekey': (input) => lock.withSession(() => vaultRekey.rekey(input.vaultId)),
     'vault:openDrive': ({ path, recoveryKey, accountPassword }) =>
@@ -107,12 +116,12 @@ export function createHandlers({
     },
     'item:checkPaths': (input) => items.checkPaths(input.paths),
     'job:backupNow': (input) => backup.backupNow(input.itemId),
-    'job:cancel': (input) => backup.cancel(input.jobId),
-    'job:list': (input) => backup.list(input),
-    'job:get': (input) => backup.get(input.jobId),
-    'restore:snapshots': (input) => backup.snapshots(input.vaultId, input.itemId),
-    'restore:browse': (input) => backup.browse(input.vaultId, input.snapshotId, input.path),
-    'restore:start': (input) => backup.restore(input),
+    'job:cancel': (input) => jobs.cancel(input.jobId),
+    'job:list': (input) => jobs.list(input),
+    'job:get': (input) => jobs.get(input.jobId),
+    'restore:snapshots': (input) => restore.snapshots(input.vaultId, input.itemId),
+    'restore:browse': (input) => restore.browse(input.vaultId, input.snapshotId, input.path),
+    'restore:start': (input) => restore.restore(input),
     'catalogue:search': (input) => catalogue.search(input),
     'catalogue:versions': (input) => catalogue.versions(input),
     'catalogue:diff': (input) => catalogue.diff(input),

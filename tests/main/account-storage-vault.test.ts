@@ -162,7 +162,7 @@ describe('an account-storage vault', { timeout: 240_000 }, () => {
 
     const target = path.join(tmp, 'restored');
     const restore = await ended(
-      services.backup.restore({
+      services.restore.restore({
         vaultId: vault.id,
         itemId: item.item.id,
         snapshotId: job.snapshotId!,

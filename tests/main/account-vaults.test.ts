@@ -329,7 +329,7 @@ describe('a new computer gets the account’s backups back', { timeout: 240_000 
     });
     expect(result.needFolder.map((v) => v.vaultId)).toEqual([folderVault.id]);
 
-    const [snapshot] = await b.services.backup.snapshots(accountVault.id);
+    const [snapshot] = await b.services.restore.snapshots(accountVault.id);
     const target = path.join(b.dir, 'restore-account');
     const { jobId } = await b.gate.call<{ jobId: string }>('restore:start', {
       vaultId: accountVault.id,
@@ -393,7 +393,7 @@ describe('a new computer gets the account’s backups back', { timeout: 240_000 
       type: 'local',
       repositoryId: folderVault.repositoryId,
     });
-    const [snapshot] = await b.services.backup.snapshots(folderVault.id);
+    const [snapshot] = await b.services.restore.snapshots(folderVault.id);
     const target = path.join(b.dir, 'restore-usb');
     const { jobId } = await b.gate.call<{ jobId: string }>('restore:start', {
       vaultId: folderVault.id,

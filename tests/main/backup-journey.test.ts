@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Services } from '../../src-main/compose';
-import { itemFolder, itemRoot } from '../../src-main/services/backup/backup-service';
+import { itemFolder, itemRoot } from '../../src-main/services/backup/restore-service';
 import type { JobRecord } from '../../src-shared/backup-jobs';
 import type { ProtectedItemView, VaultView } from '../../src-shared/ipc-contract';
 import type { SnapshotInfo } from '../../src-shared/job-protocol';

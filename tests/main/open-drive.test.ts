@@ -142,7 +142,7 @@ describe('opening a drive with a recovery key', { timeout: 240_000 }, () => {
     expect(desk.secrets.entries.get(`vault:${vault.id}`)).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
     // Restore: the file byte for byte; and the search finds it once the catalogue is built.
-    const [snapshot] = await desk.services.backup.snapshots(vault.id);
+    const [snapshot] = await desk.services.restore.snapshots(vault.id);
     const target = path.join(desk.dir, 'restored');
     const { jobId } = await desk.gate.call<{ jobId: string }>('restore:start', {
       vaultId: vault.id,

@@ -96,7 +96,7 @@ describe('an earlier account recovery kit after starting fresh', { timeout: 180_
       expect.objectContaining({ id: vault.id, type: 'account', passwordAvailable: true }),
     ]);
     // Its own password opens its repository here.
-    expect(await desk.services.backup.snapshots(vault.id)).toEqual([]);
+    expect(await desk.services.restore.snapshots(vault.id)).toEqual([]);
     // The row stays on the server as it was: still locked to the new key, never written over.
     const still = await desk.gate.call<{ vaults: { vaultId: string }[] }>('account:lockedVaults');
     expect(still.vaults.map((v) => v.vaultId)).toEqual([vault.id]);

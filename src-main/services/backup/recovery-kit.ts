@@ -9,7 +9,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Vault } from '../../../src-shared/backup-config';
+import type { ChannelInput } from '../../../src-shared/ipc-contract';
+import type { Clock } from '../ports';
 import { ServiceError } from '../service-error';
+import type { VaultService } from './vault-service';
 import { accountRepositoryUrl } from '../../../src-shared/repo-location';
 
 export function recoveryKitText(vault: Vault, password: string, createdAt: Date): string {
@@ -121,4 +124,28 @@ export function writeRecoveryKit(file: string, text: string): void {
 
 function shellQuote(value: string): string {
   return /^[A-Za-z0-9_./:-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+export interface RecoveryKitServiceOptions {
+  vaults: VaultService;
+  clock: Clock;
+  /** Checks the account password again (against the account server); throws when wrong. */
+  verifyAccountPassword(password: string): Promise<void>;
+}
+
+/** "Save recovery kit" for a vault: the account password again, then the kit where the person chose. */
+export class RecoveryKitService {
+  constructor(private readonly o: RecoveryKitServiceOptions) {}
+
+  async saveRecoveryKit(input: ChannelInput<'vault:saveRecoveryKit'>): Promise<{ path: string }> {
+    const vault = this.o.vaults.find(input.vaultId);
+    const file = checkKitDestination(input.destinationPath);
+    await this.o.verifyAccountPassword(input.accountPassword);
+    const password = await this.o.vaults.get(vault.id);
+    if (password === null) {
+      throw new ServiceError('wrong_password', this.o.vaults.missingReason(vault.id));
+    }
+    writeRecoveryKit(file, recoveryKitText(vault, password, new Date(this.o.clock.now())));
+    return { path: file };
+  }
 }
