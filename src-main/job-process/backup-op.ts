@@ -12,7 +12,7 @@
  */
 import { backup, type BackupProgress, type Repository } from '../../src-engine/index';
 import type { BackupPhase, JobOutcome, JobRequest } from '../../src-shared/job-protocol';
-import { formatBytes, formatCount } from './format';
+import { formatBytes, formatCount } from '../../src-shared/units';
 import { transferProgress, type JobContext } from './job-context';
 import { repoPlace } from '../../src-shared/repo-location';
 import { openRepository } from './repository-ops';

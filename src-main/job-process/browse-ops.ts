@@ -12,7 +12,7 @@ import {
   type LsEntry,
   type SnapshotInfo,
 } from '../../src-shared/job-protocol';
-import { formatCount } from './format';
+import { formatCount } from '../../src-shared/units';
 import type { JobContext } from './job-context';
 import type { ListedSnapshot, RepositoryHolder, SnapshotTotals } from './opened-repository';
 import { SnapshotTotalsCache } from './snapshot-totals-cache';

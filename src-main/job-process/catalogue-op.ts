@@ -15,7 +15,7 @@ import {
   type LineageRow,
   type RepoSnapshot,
 } from '../catalogue/catalogue-writer';
-import { formatCount } from './format';
+import { formatCount } from '../../src-shared/units';
 import type { JobContext } from './job-context';
 import type { Repository } from '../../src-engine/index';
 import { openRepository } from './repository-ops';

@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { restore } from '../../src-engine/index';
 import { KEPT_BOTH_SHOWN, type JobOutcome, type JobRequest } from '../../src-shared/job-protocol';
-import { formatBytes, formatCount } from './format';
+import { formatBytes, formatCount } from '../../src-shared/units';
 import { transferProgress, type JobContext } from './job-context';
 import { openRepository } from './repository-ops';
 import { saveCopyOp } from './save-copy-op';
@@ -42,7 +42,7 @@ export async function restoreOp(
   const totals = ctx.countsSoFar();
   const failed = ctx.filesFailed;
   const parts = [
-    `Restored ${formatCount(r.filesRestored, 'file')} (${formatBytes(r.bytesRestored)}) to ${request.target === '/' ? 'their original location' : request.target}`,
+    `Restored ${formatCount(r.filesRestored, 'file')} (${formatBytes(r.bytesRestored)}) to ${request.target === '/' ? (r.filesRestored === 1 ? 'its original location' : 'their original location') : request.target}`,
   ];
   if (r.filesSkipped > 0)
     parts.push(

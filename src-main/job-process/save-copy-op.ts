@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EngineError, restore } from '../../src-engine/index';
 import { emptyOutcome, type JobOutcome, type JobRequest } from '../../src-shared/job-protocol';
-import { formatBytes } from './format';
+import { formatBytes } from '../../src-shared/units';
 import { transferProgress, type JobContext } from './job-context';
 import { openRepository } from './repository-ops';
 import { findNode, normaliseSnapshotPath } from './snapshot-path';

@@ -5,7 +5,7 @@
  */
 import { check } from '../../src-engine/index';
 import { emptyOutcome, type JobOutcome, type JobRequest } from '../../src-shared/job-protocol';
-import { formatBytes, formatCount } from './format';
+import { formatBytes, formatCount } from '../../src-shared/units';
 import type { JobContext } from './job-context';
 import { openRepository } from './repository-ops';
 

@@ -235,7 +235,7 @@ describe('backing up and restoring through the IPC gate', { timeout: 180_000 }, 
       keptBothCount: 1,
     });
     expect(back.message).toBe(
-      'Restored 1 file (13 bytes) to their original location. Restored as “a (restored).txt” beside the file that was there.',
+      'Restored 1 file (13 B) to its original location. Restored as “a (restored).txt” beside the file that was there.',
     );
     expect(fs.readFileSync(beside, 'utf8')).toBe('first version');
     expect(fs.readFileSync(file, 'utf8')).toBe('second version, longer');

@@ -86,7 +86,7 @@ describe('Save a copy as…', { timeout: 120_000 }, () => {
     const saveAs = path.join(out, 'letter from March.txt');
     const { outcome, rec } = await run(saveCopy(saveAs));
     expect(outcome).toMatchObject({ status: 'success', filesDone: 1, bytesDone: 13, filesFailed: 0 });
-    expect(outcome.message).toBe(`Saved a copy of ${letter()} (13 bytes) as ${saveAs}.`);
+    expect(outcome.message).toBe(`Saved a copy of ${letter()} (13 B) as ${saveAs}.`);
     expect(fs.readFileSync(saveAs, 'utf8')).toBe('Dear reader,\n');
     expect(fs.statSync(saveAs).mtime.toISOString()).toBe('2025-03-04T05:06:07.000Z');
     expect(names(out)).toEqual(['letter from March.txt']);

@@ -579,6 +579,8 @@ function ResultStep() {
                 {' '}
                 to <span className="mono">{where}</span>
               </>
+            ) : job.filesDone === 1 ? (
+              ' to its original location'
             ) : (
               ' to their original location'
             )}

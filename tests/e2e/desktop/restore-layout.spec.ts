@@ -82,7 +82,7 @@ test('restores an item into <folder>/<item name>/, and says which file Keep both
     await page.getByRole('main').getByRole('button', { name: 'Restore', exact: true }).click();
     const beside = path.join(work.source, 'Facture n° 122 (restored).txt');
     await expect(result).toContainText(
-      `Restored 1 file (${sent.length} bytes) to their original location. Restored as “Facture n° 122 (restored).txt” beside the file that was there.`,
+      `Restored 1 file (${sent.length} B) to its original location. Restored as “Facture n° 122 (restored).txt” beside the file that was there.`,
       { timeout: 120_000 },
     );
     expect(fs.readFileSync(beside, 'utf8')).toBe(sent);
