@@ -75,6 +75,8 @@ export interface RestoredFiles {
   /** The first few files restored beside the one that was there: where each was to go, and its path. */
   keptBoth: { path: string; restoredAs: string }[];
   keptBothCount: number;
+  /** A restore that stopped before writing anything, since the selection did not fit: need and room. */
+  tooLittleSpace?: { neededBytes: number; freeBytes: number };
 }
 
 /** What identifies a job when it is queued; everything else starts empty. */

@@ -730,6 +730,8 @@ export const channels = {
           z.object({ mode: z.literal('copy-as'), path: filePath }).strict(),
         ]),
         conflict: z.enum(['overwrite', 'skip', 'keep-both']),
+        /** Into a folder: stop before writing when the selection does not fit (default), or restore what fits. */
+        whenTooLittleSpace: z.enum(['stop', 'restore-what-fits']).optional(),
       })
       .strict(),
     output: null as unknown as { jobId: string },

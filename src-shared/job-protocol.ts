@@ -107,6 +107,12 @@ export const jobRequest = z.discriminatedUnion('op', [
        * under its snapshot path); `target` is then the file's folder. Conflict rules apply to it.
        */
       saveAs: z.string().min(1).max(4096).optional(),
+      /**
+       * A restore into a folder first checks that the selection fits there: `stop` (the default) ends
+       * the job before anything is written when it does not; `restore-what-fits` restores what fits
+       * and names each file that did not (the person chose it).
+       */
+      whenTooLittleSpace: z.enum(['stop', 'restore-what-fits']).optional(),
     })
     .strict(),
   z.object({ op: z.literal('verify'), repo: repoLocation, password: secret, readData: z.boolean() }).strict(),
@@ -277,6 +283,11 @@ export const KEPT_BOTH_SHOWN = 5;
 /** A file restored beside the one that was there: where it was to go, and the path it got. */
 export const keptBothEntry = z.object({ path: z.string(), restoredAs: z.string() }).strict();
 
+/** A restore into a folder that stopped before writing anything: what the selection needs, and the room. */
+export const restoreSpace = z
+  .object({ neededBytes: z.number().nonnegative(), freeBytes: z.number().nonnegative() })
+  .strict();
+
 /** A request's own answer, keyed by its op, so a caller reads exactly the shape its op gives. */
 export const jobValue = z.discriminatedUnion('op', [
   z.object({ op: z.literal('init'), ...repositoryIdValue }).strict(),
@@ -298,6 +309,7 @@ export const jobValue = z.discriminatedUnion('op', [
       target: z.string(),
       keptBoth: z.array(keptBothEntry).max(KEPT_BOTH_SHOWN),
       keptBothCount: z.number().int().nonnegative(),
+      tooLittleSpace: restoreSpace.optional(),
     })
     .strict(),
   z.object({ op: z.literal('snapshots'), snapshots: z.array(snapshotInfo) }).strict(),

@@ -2,15 +2,22 @@
  * Restore: the chosen paths of a snapshot (or everything) into a folder ("/" puts files back where they
  * were). Files already there are overwritten, skipped or kept beside the restored copy. Each file that
  * could not be written is logged with its path and reason; the job then ends with status 'warning'
- * and says how many. A damaged pack fails the job, after everything else was restored.
+ * and says how many. A damaged pack fails the job, after everything else was restored. Into a folder,
+ * the selection must fit there first (restore-space.ts), unless the person chose to restore what fits.
  * With `saveAs` it is "Save a copy as…" (save-copy-op.ts): one file, to exactly that path.
  */
 import path from 'node:path';
 import { restore } from '../../src-engine/index';
-import { KEPT_BOTH_SHOWN, type JobOutcome, type JobRequest } from '../../src-shared/job-protocol';
+import {
+  emptyOutcome,
+  KEPT_BOTH_SHOWN,
+  type JobOutcome,
+  type JobRequest,
+} from '../../src-shared/job-protocol';
 import { formatBytes, formatCount } from '../../src-shared/units';
 import { transferProgress, type JobContext } from './job-context';
 import { openRepository } from './repository-ops';
+import { tooLittleSpace, type RestoreSpace } from './restore-space';
 import { saveCopyOp } from './save-copy-op';
 
 export async function restoreOp(
@@ -23,6 +30,10 @@ export async function restoreOp(
     request.stripPrefix === undefined
       ? undefined
       : coveringFolder(request.stripPrefix, (await repo.findSnapshot(request.snapshotId)).paths);
+  if (request.target !== '/' && request.whenTooLittleSpace !== 'restore-what-fits') {
+    const space = await tooLittleSpace(repo, request, ctx.signal);
+    if (space) return tooLittleSpaceOutcome(request, space, ctx);
+  }
   const what = request.include.length > 0 ? request.include.join(', ') : 'everything';
   ctx.log(
     'info',
@@ -74,6 +85,24 @@ export async function restoreOp(
       keptBoth: r.keptBoth.slice(0, KEPT_BOTH_SHOWN),
       keptBothCount: r.keptBoth.length,
     },
+  };
+}
+
+/** Nothing written: the selection does not fit in the folder. The person chooses what happens next. */
+function tooLittleSpaceOutcome(
+  request: Extract<JobRequest, { op: 'restore' }>,
+  space: RestoreSpace,
+  ctx: JobContext,
+): JobOutcome {
+  const message =
+    `Not enough space: the files chosen need ${formatBytes(space.neededBytes)} and ${request.target} has ` +
+    `${formatBytes(space.freeBytes)} free. Nothing was restored: choose another folder, or restore what ` +
+    `fits (each file that does not fit is named).`;
+  ctx.log('error', null, message);
+  return {
+    ...emptyOutcome('failed', message, 'DISK_FULL'),
+    snapshotId: request.snapshotId,
+    value: { op: 'restore', target: request.target, keptBoth: [], keptBothCount: 0, tooLittleSpace: space },
   };
 }
 

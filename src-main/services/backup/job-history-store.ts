@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import { backupPhase, keptBothEntry, type BackupPhase } from '../../../src-shared/job-protocol';
+import { backupPhase, keptBothEntry, restoreSpace, type BackupPhase } from '../../../src-shared/job-protocol';
 import type {
   JobKind,
   JobLogEntry,
@@ -407,6 +407,7 @@ const restoredFiles = z
     target: z.string(),
     keptBoth: z.array(keptBothEntry),
     keptBothCount: z.number().int().nonnegative(),
+    tooLittleSpace: restoreSpace.optional(),
   })
   .strict();
 

@@ -322,6 +322,7 @@ export class JobQueue {
               target: outcome.value.target,
               keptBoth: outcome.value.keptBoth,
               keptBothCount: outcome.value.keptBothCount,
+              ...(outcome.value.tooLittleSpace ? { tooLittleSpace: outcome.value.tooLittleSpace } : {}),
             },
           }
         : {}),

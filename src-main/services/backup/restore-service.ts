@@ -90,6 +90,7 @@ export class RestoreService {
         conflict: input.conflict,
         ...(saveAs ? { saveAs } : {}),
         ...(stripPrefix ? { stripPrefix } : {}),
+        ...(input.whenTooLittleSpace ? { whenTooLittleSpace: input.whenTooLittleSpace } : {}),
       }),
     });
     return { jobId: job.id };

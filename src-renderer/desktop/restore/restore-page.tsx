@@ -522,6 +522,46 @@ function RunningStep() {
   );
 }
 
+/**
+ * A restore into a folder that stopped before writing anything, since the selection does not fit:
+ * the person chooses another folder, or restores what fits (each file that does not is then named).
+ */
+function TooLittleSpace({ needed, free }: { needed: number; free: number }) {
+  const start = useRestore((s) => s.start);
+  const chooseAnotherFolder = useRestore((s) => s.chooseAnotherFolder);
+  const destination = useRestore((s) => s.destination);
+  return (
+    <>
+      <div className="sr-warning" role="alert">
+        <p>
+          <strong>Not enough space.</strong> The files chosen need {formatBytes(needed)}
+          {destination.mode === 'folder' ? (
+            <>
+              {' '}
+              and <span className="mono">{destination.path}</span> has {formatBytes(free)} free.
+            </>
+          ) : (
+            <> and there are {formatBytes(free)} free.</>
+          )}{' '}
+          Nothing was restored.
+        </p>
+        <p>Choose another folder, or restore what fits.</p>
+      </div>
+      <div className="actions">
+        <button type="button" className="primary" onClick={chooseAnotherFolder}>
+          Choose another folder
+        </button>
+        <button type="button" className="secondary" onClick={() => void start('restore-what-fits')}>
+          Restore what fits
+        </button>
+      </div>
+      <p className="hint">
+        Restore what fits restores files until the disk is full and lists each file that was not restored.
+      </p>
+    </>
+  );
+}
+
 function ResultStep() {
   const { job, log, destination, snapshot, everything, selected, origin } = useRestore();
   const reset = useRestore((s) => s.reset);
@@ -543,6 +583,8 @@ function ResultStep() {
     (everything ? snapshot?.paths[0] : includeList(selected)[0]) ??
     null;
   const ok = job.status === 'success';
+  const space = restored?.tooLittleSpace;
+  if (space) return <TooLittleSpace needed={space.neededBytes} free={space.freeBytes} />;
 
   const show = async () => {
     if (!showPath) return;
@@ -587,7 +629,10 @@ function ResultStep() {
             .
           </p>
         )}
-        {job.filesFailed > 0 && <p>{formatFiles(job.filesFailed)} could not be restored: see below.</p>}
+        {/* The job's own words already say how many could not be restored. */}
+        {job.filesFailed > 0 && !restored && (
+          <p>{formatFiles(job.filesFailed)} could not be restored: see below.</p>
+        )}
         {job.message && (destination.mode === 'copy-as' || !restored) && <p>{job.message}</p>}
       </div>
       {problems.length > 0 && (

@@ -79,7 +79,10 @@ export interface RestoreState {
   setDestination(destination: Destination): void;
   setConflict(conflict: Conflict): void;
   back(): void;
-  start(): Promise<void>;
+  /** `restore-what-fits`: the person chose it after a restore stopped for want of space. */
+  start(whenTooLittleSpace?: 'restore-what-fits'): Promise<void>;
+  /** Back to the destination step with the same selection (after a restore stopped for want of space). */
+  chooseAnotherFolder(): void;
   cancel(): Promise<IpcError | null>;
   jobProgress(progress: JobProgress): void;
   jobChanged(job: JobRecord): void;
@@ -261,7 +264,11 @@ export const useRestore = create<RestoreState>()((set, get) => ({
     if (at > 0) set({ step: order[at - 1]!, startError: null });
   },
 
-  async start() {
+  chooseAnotherFolder() {
+    set({ step: 'destination', jobId: null, job: null, progress: null, log: null, startError: null });
+  },
+
+  async start(whenTooLittleSpace) {
     const { source, snapshot, everything, selected, destination, conflict } = get();
     if (!source || !snapshot) return;
     set({ startError: null });
@@ -274,6 +281,7 @@ export const useRestore = create<RestoreState>()((set, get) => ({
         include,
         destination,
         conflict,
+        ...(whenTooLittleSpace ? { whenTooLittleSpace } : {}),
       }),
     );
     if (!result.ok) {

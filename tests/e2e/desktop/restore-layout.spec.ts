@@ -2,10 +2,14 @@
  * Where restored files land, as a person sees it: to another folder they go into
  * <folder>/<item name>/, relative to the item's folder, and the result says so; "Restore this
  * version" to the original location with Keep both names the file it wrote beside the one there,
- * and Show in folder shows that file.
+ * and Show in folder shows that file; a folder on a disk too small for the selection stops the restore
+ * before anything is written, and the person chooses another folder or restores what fits (a 128 KiB
+ * tmpfs, as root where `mount` works).
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { expect, test } from './journey-test';
 import { startTestAccountServer } from '../../support/account-server';
 import {
@@ -32,6 +36,8 @@ test('restores an item into <folder>/<item name>/, and says which file Keep both
   const invoice = path.join(work.source, 'Facture n° 122.txt');
   const sent = 'Facture 122, as sent\n';
   fs.writeFileSync(invoice, sent);
+  // Incompressible, and more than the small disk below holds.
+  fs.writeFileSync(path.join(work.source, 'scan.bin'), crypto.randomBytes(300 * 1024));
   const harness = await startHarness({ dataDir, serverUrl: server.url });
   try {
     await server.createUser('iris', ACCOUNT_PASSWORD);
@@ -91,6 +97,55 @@ test('restores an item into <folder>/<item name>/, and says which file Keep both
     await page.getByRole('button', { name: 'Show in folder' }).click();
     await expect(page.getByText(`The restored file is ${beside}.`)).toBeVisible();
     await screenshot(page, '51-restore-kept-both');
+
+    // A folder on a disk too small for everything: nothing is written until the person chooses.
+    const small = path.join(work.root, 'small-disk');
+    fs.mkdirSync(small);
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=128k', 'tmpfs', small], {
+      encoding: 'utf8',
+    });
+    if (mounted.status !== 0) {
+      console.log(
+        `note: cannot mount a tmpfs here (${mounted.stderr.trim()}): the small-disk steps are skipped`,
+      );
+      return;
+    }
+    try {
+      await page.getByRole('button', { name: 'Restore something else' }).click();
+      await page
+        .getByRole('list', { name: 'Protected items' })
+        .getByRole('button', { name: /My files/ })
+        .click();
+      await backups.first().click({ timeout: 60_000 });
+      await page.getByRole('button', { name: 'Next' }).click();
+      await page.getByRole('radio', { name: 'To another folder' }).check();
+      await page.getByLabel('Restore into', { exact: true }).fill(small);
+      await page.getByRole('main').getByRole('button', { name: 'Restore', exact: true }).click();
+      const alert = page.getByRole('alert').filter({ hasText: 'Not enough space.' });
+      await expect(alert).toContainText(
+        /The files chosen need \d+ KB and .+ has \d+ KB free\. Nothing was restored\./,
+        {
+          timeout: 120_000,
+        },
+      );
+      await screenshot(page, '52-restore-not-enough-space');
+      expect(fs.readdirSync(path.join(small, 'My files'))).toEqual([]);
+      // Another folder: back to the destination, the selection kept.
+      await page.getByRole('button', { name: 'Choose another folder' }).click();
+      await expect(page.getByLabel('Restore into', { exact: true })).toHaveValue(small);
+      await page.getByRole('main').getByRole('button', { name: 'Restore', exact: true }).click();
+      await expect(alert).toBeVisible({ timeout: 120_000 });
+      // What fits: the small file is restored, the large one is named.
+      await page.getByRole('button', { name: 'Restore what fits' }).click();
+      await expect(page.getByRole('status').filter({ hasText: 'Restore warning.' })).toContainText(
+        'could not be restored',
+        { timeout: 120_000 },
+      );
+      await expect(page.getByRole('list', { name: 'Not restored' })).toContainText('scan.bin');
+      expect(fs.readFileSync(path.join(small, 'My files', 'Facture n° 122.txt'), 'utf8')).toBe(sent);
+    } finally {
+      spawnSync('umount', ['-l', small]);
+    }
   } finally {
     await test.info().attach('harness output', { body: harness.output(), contentType: 'text/plain' });
     await harness.stop();
