@@ -16,6 +16,8 @@ export default defineConfig({
   workers: 2,
   reporter: [['list']],
   use: {
+    // Times are written as the locale does ("2:30 AM" here): one locale, so the journeys read the same everywhere.
+    locale: 'en-US',
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
     launchOptions: {

@@ -8,6 +8,7 @@ import type { JobKind, JobStatus } from '../../../src-shared/backup-jobs';
 
 export { formatBytes, formatCount, formatRate } from '../../../src-shared/units';
 import { formatCount } from '../../../src-shared/units';
+import { formatClock, formatScheduleTime } from '../../../src-shared/time-format';
 
 export const formatFiles = (n: number) => formatCount(n, 'file', 'files');
 
@@ -51,27 +52,29 @@ export function jobDurationSeconds(startedAt: string | null, endedAt: string | n
 const WEEKDAY_NAMES = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-const pad = (n: number) => String(n).padStart(2, '0');
-const clock = (d: Date) => `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+const clock = (d: Date, locale?: string) => formatClock(d, locale);
 const sameDay = (a: Date, b: Date) =>
   a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
 
-/** Local time, relative to `now` where that reads better: "Today 14:05", "Yesterday 02:30", "Tomorrow 02:30", "Mon 23 Nov 2026 14:05". */
-export function formatDateTime(iso: string, now: Date = new Date()): string {
+/**
+ * Local time, relative to `now` where that reads better: "Today 14:05", "Yesterday 02:30",
+ * "Tomorrow 02:30", "Mon 23 Nov 2026 14:05" (the time as the locale writes it: "2:05 PM" in en-US).
+ */
+export function formatDateTime(iso: string, now: Date = new Date(), locale?: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '—';
   const dayMs = 86_400_000;
-  if (sameDay(d, now)) return `Today ${clock(d)}`;
-  if (sameDay(d, new Date(now.getTime() - dayMs))) return `Yesterday ${clock(d)}`;
-  if (sameDay(d, new Date(now.getTime() + dayMs))) return `Tomorrow ${clock(d)}`;
-  return `${WEEKDAY_NAMES[d.getDay()]!.slice(0, 3)} ${d.getDate()} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${clock(d)}`;
+  if (sameDay(d, now)) return `Today ${clock(d, locale)}`;
+  if (sameDay(d, new Date(now.getTime() - dayMs))) return `Yesterday ${clock(d, locale)}`;
+  if (sameDay(d, new Date(now.getTime() + dayMs))) return `Tomorrow ${clock(d, locale)}`;
+  return `${WEEKDAY_NAMES[d.getDay()]!.slice(0, 3)} ${d.getDate()} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${clock(d, locale)}`;
 }
 
 /** Always the full date and time, for a choice where "Today" is ambiguous (a list of backups). */
-export function formatFullDateTime(iso: string): string {
+export function formatFullDateTime(iso: string, locale?: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '—';
-  return `${WEEKDAY_NAMES[d.getDay()]!.slice(0, 3)} ${d.getDate()} ${MONTHS[d.getMonth()]} ${d.getFullYear()}, ${clock(d)}:${pad(d.getSeconds())}`;
+  return `${WEEKDAY_NAMES[d.getDay()]!.slice(0, 3)} ${d.getDate()} ${MONTHS[d.getMonth()]} ${d.getFullYear()}, ${formatClock(d, locale, true)}`;
 }
 
 /** "A, B and C". */
@@ -84,22 +87,26 @@ export function listWords(words: string[]): string {
 export const WEEK_ORDER = [1, 2, 3, 4, 5, 6, 0] as const;
 export const weekdayName = (day: number) => WEEKDAY_NAMES[day] ?? '?';
 
-/** "Every day at 02:30", "Every 6 hours", "Every Monday and Thursday at 19:00", "Only when you choose Back up now". */
-export function describeSchedule(schedule: Schedule): string {
+/**
+ * "Every day at 02:30", "Every 6 hours", "Every Monday and Thursday at 19:00", "Only when you choose
+ * Back up now" (the time as the locale writes it).
+ */
+export function describeSchedule(schedule: Schedule, locale?: string): string {
+  const at = (t: string) => formatScheduleTime(t, locale);
   switch (schedule.kind) {
     case 'manual':
       return 'Only when you choose Back up now';
     case 'hourly':
       return schedule.everyHours === 1 ? 'Every hour' : `Every ${schedule.everyHours} hours`;
     case 'daily':
-      return `Every day at ${schedule.at}`;
+      return `Every day at ${at(schedule.at)}`;
     case 'weekly': {
       const days = new Set(schedule.days);
-      if (days.size === 7) return `Every day at ${schedule.at}`;
+      if (days.size === 7) return `Every day at ${at(schedule.at)}`;
       if (days.size === 5 && [1, 2, 3, 4, 5].every((d) => days.has(d)))
-        return `Every weekday (Monday to Friday) at ${schedule.at}`;
+        return `Every weekday (Monday to Friday) at ${at(schedule.at)}`;
       const names = WEEK_ORDER.filter((d) => days.has(d)).map(weekdayName);
-      return `Every ${listWords(names)} at ${schedule.at}`;
+      return `Every ${listWords(names)} at ${at(schedule.at)}`;
     }
   }
 }

@@ -234,10 +234,10 @@ export async function firstRunJourney(page: Page, work: Workspace & { fileCount:
   expect(fs.readFileSync(kitPath, 'utf8')).toMatch(/password/i);
   await offer.getByRole('button', { name: 'Continue' }).click();
 
-  // Pick a schedule (every day at 02:30 is offered), then Back up now.
+  // Pick a schedule (every day at 02:30 is offered, said as en-US writes it), then Back up now.
   await expect(page.getByRole('heading', { name: 'Pick a schedule' })).toBeVisible();
   await expect(page.getByRole('radio', { name: 'Every day' })).toBeChecked();
-  await expect(page.getByText('Every day at 02:30.')).toBeVisible();
+  await expect(page.getByText(/^Every day at 2:30\sAM\.$/)).toBeVisible();
   // The defaults applied are shown, and can be changed here.
   await expect(page.getByRole('checkbox', { name: /^Caches/ })).toBeChecked();
   await expect(page.getByRole('checkbox', { name: /^node_modules/ })).not.toBeChecked();
@@ -246,7 +246,7 @@ export async function firstRunJourney(page: Page, work: Workspace & { fileCount:
   await page.getByRole('button', { name: 'Next' }).click();
   // The last step says what will happen, and when.
   const summary = page.getByRole('region', { name: 'What happens next' });
-  await expect(summary).toContainText(/Schedule: Every day at 02:30 \(next: (Today|Tomorrow) 02:30\)/);
+  await expect(summary).toContainText(/Schedule: Every day at 2:30\sAM \(next: (Today|Tomorrow) 2:30\sAM\)/);
   await expect(summary).toContainText('Left out: Caches and Temporary files.');
   await expect(summary).toContainText(
     'Old backups: Keep the last 10, 7 daily, 4 weekly and 12 monthly backups; older ones are removed',

@@ -15,6 +15,7 @@ import {
   waitForHistory,
 } from './backup-journey-helpers';
 import { freshDataDir, removeDataDir, startHarness } from './harness-process';
+import { formatScheduleTime } from '../../../src-shared/time-format';
 
 test.setTimeout(300_000);
 
@@ -36,15 +37,17 @@ test('a daily backup runs at its time while the app is locked and shows in Histo
     // Two hours from now, local time, to the minute (the harness runs in this machine's zone).
     const due = new Date(Date.now() + 2 * 3600_000);
     const at = `${pad(due.getHours())}:${pad(due.getMinutes())}`;
+    // As the page writes it (en-US: "7:05 PM"), whatever space the browser puts before AM/PM.
+    const said = formatScheduleTime(at, 'en-US').replace(/\s/g, '\\s');
     await addItem(page, 'Nightly', work.source, async (form) => {
       await form.getByRole('radio', { name: 'Every day' }).check();
       await form.getByLabel('At', { exact: true }).fill(at);
-      await expect(form.getByText(`Every day at ${at}.`)).toBeVisible();
+      await expect(form.getByText(new RegExp(`^Every day at ${said}\\.$`))).toBeVisible();
     });
     const card = itemCard(page, 'Nightly');
-    await expect(card).toContainText(`Every day at ${at}`);
+    await expect(card).toContainText(new RegExp(`Every day at ${said}`));
     await expect(card).toContainText('Never');
-    await expect(card).toContainText(/Next backup\s*(Today|Tomorrow) \d\d:\d\d/);
+    await expect(card).toContainText(/Next backup\s*(Today|Tomorrow) \d{1,2}:\d\d\s[AP]M/);
 
     await lockAndClose(page);
     // Past the scheduled minute, with the app locked and no page open.

@@ -5,6 +5,7 @@ import {
   filesPerSecond,
   formatBytes,
   formatDateTime,
+  formatFullDateTime,
   formatDuration,
   formatEta,
   nextFilesRate,
@@ -63,10 +64,20 @@ describe('progress', () => {
 describe('dates', () => {
   const now = new Date(2026, 10, 29, 18, 0);
   it('says Today, Yesterday and Tomorrow, else the full date', () => {
-    expect(formatDateTime(new Date(2026, 10, 29, 2, 30).toISOString(), now)).toBe('Today 02:30');
-    expect(formatDateTime(new Date(2026, 10, 28, 14, 5).toISOString(), now)).toBe('Yesterday 14:05');
-    expect(formatDateTime(new Date(2026, 10, 30, 2, 30).toISOString(), now)).toBe('Tomorrow 02:30');
-    expect(formatDateTime(new Date(2026, 10, 23, 9, 0).toISOString(), now)).toBe('Mon 23 Nov 2026 09:00');
+    const on24 = (d: Date) => formatDateTime(d.toISOString(), now, 'en-GB');
+    expect(on24(new Date(2026, 10, 29, 2, 30))).toBe('Today 02:30');
+    expect(on24(new Date(2026, 10, 28, 14, 5))).toBe('Yesterday 14:05');
+    expect(on24(new Date(2026, 10, 30, 2, 30))).toBe('Tomorrow 02:30');
+    expect(on24(new Date(2026, 10, 23, 9, 0))).toBe('Mon 23 Nov 2026 09:00');
+  });
+  it('writes the time as the locale does: a 12-hour clock in en-US, a 24-hour one in de-DE', () => {
+    const at = new Date(2026, 10, 28, 14, 5).toISOString();
+    expect(formatDateTime(at, now, 'en-US')).toMatch(/^Yesterday 2:05\sPM$/);
+    expect(formatDateTime(at, now, 'de-DE')).toBe('Yesterday 14:05');
+    expect(formatFullDateTime(at, 'en-US')).toMatch(/^Sat 28 Nov 2026, 2:05:00\sPM$/);
+    expect(formatFullDateTime(at, 'en-GB')).toBe('Sat 28 Nov 2026, 14:05:00');
+    expect(describeSchedule({ kind: 'daily', at: '19:00' }, 'en-US')).toMatch(/^Every day at 7:00\sPM$/);
+    expect(describeSchedule({ kind: 'daily', at: '19:00' }, 'de-DE')).toBe('Every day at 19:00');
   });
 });
 
@@ -75,19 +86,19 @@ describe('schedules in words', () => {
     expect(describeSchedule({ kind: 'manual' })).toBe('Only when you choose Back up now');
     expect(describeSchedule({ kind: 'hourly', everyHours: 1 })).toBe('Every hour');
     expect(describeSchedule({ kind: 'hourly', everyHours: 6 })).toBe('Every 6 hours');
-    expect(describeSchedule({ kind: 'daily', at: '02:30' })).toBe('Every day at 02:30');
+    expect(describeSchedule({ kind: 'daily', at: '02:30' }, 'en-GB')).toBe('Every day at 02:30');
   });
   it('names weekdays Monday first, and says "every day" or "every weekday" when that is what it is', () => {
-    expect(describeSchedule({ kind: 'weekly', days: [4, 1], at: '19:00' })).toBe(
+    expect(describeSchedule({ kind: 'weekly', days: [4, 1], at: '19:00' }, 'en-GB')).toBe(
       'Every Monday and Thursday at 19:00',
     );
-    expect(describeSchedule({ kind: 'weekly', days: [0, 6, 3], at: '08:00' })).toBe(
+    expect(describeSchedule({ kind: 'weekly', days: [0, 6, 3], at: '08:00' }, 'en-GB')).toBe(
       'Every Wednesday, Saturday and Sunday at 08:00',
     );
-    expect(describeSchedule({ kind: 'weekly', days: [5, 4, 3, 2, 1], at: '12:00' })).toBe(
+    expect(describeSchedule({ kind: 'weekly', days: [5, 4, 3, 2, 1], at: '12:00' }, 'en-GB')).toBe(
       'Every weekday (Monday to Friday) at 12:00',
     );
-    expect(describeSchedule({ kind: 'weekly', days: [0, 1, 2, 3, 4, 5, 6], at: '12:00' })).toBe(
+    expect(describeSchedule({ kind: 'weekly', days: [0, 1, 2, 3, 4, 5, 6], at: '12:00' }, 'en-GB')).toBe(
       'Every day at 12:00',
     );
   });
