@@ -7,7 +7,9 @@
  * checked against the one this computer remembers for the account, and the generation against
  * the highest seen; either mismatch is refused and nothing is used. The AMK stays in memory until
  * the app locks (then zeroed); the recovery key of a new kit only until the kit is confirmed saved
- * or the app locks.
+ * or the app locks. The renderer gets that key once per showing main opened (the kit main just
+ * made), and again only after the password (and code) again: a page script that asks later gets
+ * the kit without it.
  *
  * Key trouble never fails an unlock: the app opens (local backups need no AMK) and the view says
  * why the account's keys are unavailable; every call that needs them is refused with that code.
@@ -34,7 +36,7 @@ import {
 } from '../../../src-shared/account-crypto';
 import type { AccountKeys, AccountKeyStatus } from '../../../src-shared/account-keys-api';
 import type { DeviceWrap, PasswordKdf, PasswordWrap } from '../../../src-shared/account-keys';
-import type { AccountKeyView, AccountKitView } from '../../../src-shared/ipc-contract';
+import type { AccountKeyView, AccountKitPendingView, AccountKitView } from '../../../src-shared/ipc-contract';
 import type { AccountClient } from '../account-client';
 import type { AccountKeyHolder, Clock, RestoreOffer, SecretStore, UnlockedAccountKeys } from '../ports';
 import { ServiceError } from '../service-error';
@@ -95,6 +97,8 @@ interface PendingKit {
   keyId: string;
   recoveryKey: Uint8Array;
   createdAt: string;
+  /** Main made this kit and has not handed its recovery key to the renderer yet. */
+  showing: boolean;
 }
 
 /** The keychain account of this computer's device key for an account. */
@@ -328,8 +332,43 @@ export class AccountKeyService implements AccountKeyHolder {
 
   // ---- the account recovery kit ------------------------------------------------------------------
 
-  async kitView(): Promise<AccountKitView> {
+  /**
+   * The pending kit: with its recovery key at the first call after main made it (the showing main
+   * opened), without it afterwards.
+   */
+  async kitView(): Promise<AccountKitView | AccountKitPendingView> {
     const kit = this.pendingKit();
+    if (!kit.showing) {
+      return {
+        username: kit.username,
+        serverUrl: kit.serverUrl,
+        keyId: formatKeyId(kit.keyId),
+        recoveryKey: null,
+        qrPngDataUrl: null,
+        createdAt: kit.createdAt,
+      };
+    }
+    kit.showing = false;
+    return this.shownKit(kit);
+  }
+
+  /** "Show the recovery key again": the password (and code) again, checked by the server, first. */
+  async showKitAgain(
+    session: KeySession,
+    input: { password: string; totp?: string; recoveryCode?: string },
+  ): Promise<AccountKitView> {
+    this.require(session);
+    const kit = this.pendingKit();
+    await this.reauthenticate(session, input);
+    // Confirmed saved, replaced or locked while the server answered: that key is not shown.
+    if (this.pendingKit() !== kit) {
+      throw new ServiceError('conflict', 'The recovery kit changed meanwhile. Open it again from Backups.');
+    }
+    kit.showing = false;
+    return this.shownKit(kit);
+  }
+
+  private async shownKit(kit: PendingKit): Promise<AccountKitView> {
     const recoveryKey = await formatRecoveryKey(kit.recoveryKey);
     return {
       username: kit.username,
@@ -408,8 +447,10 @@ export class AccountKeyService implements AccountKeyHolder {
       keyId: held.keys.keyId,
       recoveryKey,
       createdAt: new Date(this.o.clock.now()).toISOString(),
+      // Answered here, once: this call is the showing.
+      showing: false,
     };
-    return this.kitView();
+    return this.shownKit(this.kit);
   }
 
   // ---- credentials -------------------------------------------------------------------------------
@@ -545,6 +586,7 @@ export class AccountKeyService implements AccountKeyHolder {
       keyId: ticket.keyId,
       recoveryKey: newKey,
       createdAt: new Date(this.o.clock.now()).toISOString(),
+      showing: true,
     };
   }
 
@@ -638,6 +680,7 @@ export class AccountKeyService implements AccountKeyHolder {
       keyId,
       recoveryKey,
       createdAt: new Date(this.o.clock.now()).toISOString(),
+      showing: true,
     };
     this.held = {
       keys: {
@@ -784,6 +827,7 @@ export class AccountKeyService implements AccountKeyHolder {
         keyId,
         recoveryKey,
         createdAt: new Date(this.o.clock.now()).toISOString(),
+        showing: true,
       };
       return { amk, keyId, generation };
     } catch (error) {
