@@ -101,7 +101,10 @@ interface PendingKit {
   showing: boolean;
 }
 
-/** The keychain account of this computer's device key for an account. */
+/**
+ * The keychain account of this computer's device key for an account on a server other than the
+ * embedded local one ("device-key:this-computer/<username>" there: AccountKeyMemory.keychainName).
+ */
 export function deviceKeyAccount(serverUrl: string, username: string): string {
   return `device-key:${accountName(serverUrl, username)}`;
 }
@@ -918,6 +921,7 @@ export class AccountKeyService implements AccountKeyHolder {
       }
     }
     try {
+      await this.o.secrets.delete(this.deviceKeyName(session.serverUrl, session.username));
       await this.o.secrets.delete(deviceKeyAccount(session.serverUrl, session.username));
     } catch (error) {
       this.log.warn(`this computer's device key was not removed from the keychain (${errorCode(error)})`);
@@ -964,11 +968,42 @@ export class AccountKeyService implements AccountKeyHolder {
     }
   }
 
+  /**
+   * "This account's server moved", accepted: the unlock at the new address stored a device wrap
+   * with the device key kept for it; the one kept for the old address opens nothing any more.
+   */
+  async forgetMovedDeviceKey(from: string, username: string): Promise<void> {
+    try {
+      await this.o.secrets.delete(deviceKeyAccount(from, username));
+    } catch (error) {
+      this.log.warn(`the old address's device key was not removed (${errorCode(error)})`);
+    }
+  }
+
+  private deviceKeyName(serverUrl: string, username: string): string {
+    return `device-key:${this.o.memory.keychainName(serverUrl, username)}`;
+  }
+
+  /**
+   * The kept device key; one kept for the local server under its address of the moment (before the
+   * port-independent name) is read once and renamed.
+   */
+  private async keptDeviceKey(account: string, serverUrl: string, username: string): Promise<string | null> {
+    const kept = await this.o.secrets.get(account);
+    const legacy = deviceKeyAccount(serverUrl, username);
+    if (kept || account === legacy) return kept;
+    const old = await this.o.secrets.get(legacy);
+    if (!old) return null;
+    await this.o.secrets.set(account, old);
+    await this.o.secrets.delete(legacy);
+    return old;
+  }
+
   /** The device key from the keychain; with `make`, a new one is made and kept when there is none. */
   private async deviceKey(serverUrl: string, username: string, make: boolean): Promise<Uint8Array | null> {
-    const account = deviceKeyAccount(serverUrl, username);
+    const account = this.deviceKeyName(serverUrl, username);
     try {
-      const kept = await this.o.secrets.get(account);
+      const kept = await this.keptDeviceKey(account, serverUrl, username);
       if (kept && /^[A-Za-z0-9_-]{43}$/.test(kept)) return fromBase64url(kept);
       if (!make) return null;
       const key = randomBytes(32);
