@@ -467,6 +467,11 @@ export const channels = {
          * when the new password is that one again), or says in `accountKey.reason` why it could not.
          */
         newPassword: accountPassword.optional(),
+        /**
+         * "Switch account…": this unlock is another account's; the unlock screen's default (the
+         * account this computer's backups belong to) stays as it is.
+         */
+        switchAccount: z.literal(true).optional(),
       })
       .strict(),
     output: null as unknown as AccountView,

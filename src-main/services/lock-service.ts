@@ -395,15 +395,17 @@ export class LockService {
     };
     this.state = { locked: false, lockedAt: null, reason: null };
     this.persist();
+    // "Switch account…" signs in as someone else for this session only.
     const remember =
-      !remembered.username ||
-      (this.o.mayRemember?.({
-        serverUrl,
-        username: signIn.account.username,
-        accountUid: signIn.keys.accountUid,
-        serverIsLocal: this.isLocalServer(serverUrl),
-      }) ??
-        true);
+      !input.switchAccount &&
+      (!remembered.username ||
+        (this.o.mayRemember?.({
+          serverUrl,
+          username: signIn.account.username,
+          accountUid: signIn.keys.accountUid,
+          serverIsLocal: this.isLocalServer(serverUrl),
+        }) ??
+          true));
     if (remember) {
       this.o.settings.remember({
         // The default server (embedded, or named at start-up) is remembered as "the default", so it

@@ -259,6 +259,7 @@ describe('input validation', () => {
     ['auth:unlock', { username: 'alice' }],
     ['auth:unlock', { username: 'alice', password: '' }],
     ['auth:unlock', { username: 'alice', password: 'pw', totp: '12345' }],
+    ['auth:unlock', { username: 'alice', password: 'pw', switchAccount: false }],
     ['auth:unlock', { username: 'alice', password: 'pw', serverUrl: 'file:///etc/passwd' }],
     ['auth:unlock', { username: 'alice', password: 'pw', isAdmin: true }],
     ['auth:unlock', 'alice:pw'],

@@ -219,6 +219,20 @@ describe('starting', () => {
     await other.close();
   });
 
+  it('"Switch account…": an unlock as another account on another server leaves the default as it was', async () => {
+    const other = await startTestAccountServer();
+    await other.createUser('bob', PASSWORD);
+    const { lock, settings } = build();
+    await lock.unlock({ username: 'alice', password: PASSWORD });
+    lock.lockForClose();
+    await lock.unlock({ serverUrl: other.url, username: 'bob', password: PASSWORD, switchAccount: true });
+    expect(lock.sessionAccount()).toMatchObject({ serverUrl: other.url, username: 'bob' });
+    expect(settings.remembered()).toEqual({ serverUrl: null, username: 'alice' });
+    lock.lockForClose();
+    expect(await lock.status()).toMatchObject({ serverUrl: server.url, lastUsername: 'alice' });
+    await other.close();
+  });
+
   it('shows the local server by default', async () => {
     const { lock } = build();
     expect(await lock.status()).toMatchObject({
