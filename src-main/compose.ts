@@ -381,8 +381,10 @@ export function composeServices(ports: Ports): Services {
         keys,
         memory,
         config,
-        afterMove: () => {
+        afterMove: async ({ from, to, username }) => {
           lock.rememberSession();
+          await lock.forgetMovedDeviceToken(from, to, username);
+          await keys.forgetMovedDeviceKey(from, username);
           return directory.sync();
         },
       }),

@@ -51,6 +51,7 @@ export const CHANNELS = [
   'catalogue:update',
   'accountKey:status',
   'accountKit:get',
+  'accountKit:showAgain',
   'accountKit:save',
   'accountKit:confirmSaved',
   'accountKit:new',

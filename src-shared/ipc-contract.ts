@@ -175,6 +175,20 @@ export interface AccountKitView {
   createdAt: string;
 }
 
+/**
+ * The pending kit after main's one showing of it: the same facts without the recovery key. The key
+ * is written to a file by `accountKit:save`, or shown again by `accountKit:showAgain` after the
+ * password (and code) again, never by a plain `accountKit:get`.
+ */
+export interface AccountKitPendingView {
+  username: string;
+  serverUrl: string;
+  keyId: string;
+  recoveryKey: null;
+  qrPngDataUrl: null;
+  createdAt: string;
+}
+
 /** A vault of the account's directory that does not open with the account's current key. */
 export interface LockedVaultView {
   vaultId: string;
@@ -453,6 +467,11 @@ export const channels = {
          * when the new password is that one again), or says in `accountKey.reason` why it could not.
          */
         newPassword: accountPassword.optional(),
+        /**
+         * "Switch account…": this unlock is another account's; the unlock screen's default (the
+         * account this computer's backups belong to) stays as it is.
+         */
+        switchAccount: z.literal(true).optional(),
       })
       .strict(),
     output: null as unknown as AccountView,
@@ -798,8 +817,22 @@ export const channels = {
     output: null as unknown as AccountKeyView,
     whileLocked: false,
   },
-  /** The pending account recovery kit; `not_found` when none is pending. */
-  'accountKit:get': { input: z.undefined(), output: null as unknown as AccountKitView, whileLocked: false },
+  /**
+   * The pending account recovery kit; `not_found` when none is pending. Its recovery key only at
+   * the first call after main made the kit (first key, forgotten password, start fresh); afterwards
+   * the kit without it.
+   */
+  'accountKit:get': {
+    input: z.undefined(),
+    output: null as unknown as AccountKitView | AccountKitPendingView,
+    whileLocked: false,
+  },
+  /** "Show the recovery key again": the pending kit with its key, after the password (and code) again. */
+  'accountKit:showAgain': {
+    input: z.object({ password: enteredPassword, ...secondFactor }).strict(),
+    output: null as unknown as AccountKitView,
+    whileLocked: false,
+  },
   /** Writes the pending kit as text (mode 0600, never over an existing file). */
   'accountKit:save': {
     input: z.object({ destinationPath: filePath }).strict(),

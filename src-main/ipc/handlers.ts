@@ -132,6 +132,7 @@ export function createHandlers({
 
     'accountKey:status': () => account.keyStatus(),
     'accountKit:get': () => account.kit(),
+    'accountKit:showAgain': (input) => account.showKitAgain(input),
     'accountKit:save': (input) => account.saveKit(input.destinationPath),
     'accountKit:confirmSaved': () => account.confirmKitSaved(),
     'accountKit:new': (input) => account.newKit(input),

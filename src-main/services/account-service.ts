@@ -5,6 +5,7 @@
  */
 import type {
   AccountKeyView,
+  AccountKitPendingView,
   AccountKitView,
   AccountView,
   ChannelOutput,
@@ -26,8 +27,12 @@ export class AccountService {
     return this.lock.withSession(() => this.lock.keyView());
   }
 
-  kit(): Promise<AccountKitView> {
+  kit(): Promise<AccountKitView | AccountKitPendingView> {
     return this.lock.withSession(() => this.requireKeys().kitView());
+  }
+
+  showKitAgain(input: { password: string; totp?: string; recoveryCode?: string }): Promise<AccountKitView> {
+    return this.lock.withSession((s) => this.requireKeys().showKitAgain(s, input));
   }
 
   saveKit(destinationPath: string): Promise<{ path: string }> {

@@ -17,6 +17,7 @@ import type { AccountSummary, DeviceSignIn } from '../../src-shared/http-api';
 import type { AccountClient } from './account-client';
 import type { AccountKeyService } from './account/account-key-service';
 import { constantTimeEqual } from '../../src-shared/account-crypto';
+import { THIS_COMPUTERS_SERVER } from '../../src-shared/backup-config';
 import type {
   AppShell,
   Clock,
@@ -112,7 +113,11 @@ const persistedLockState = z.object({
 const KEYCHAIN_REFUSED =
   "This computer's keychain did not accept Strongroom's device key (it may be locked, or missing).";
 
-/** The keychain account of a device token: "<server origin>/<username>". */
+/**
+ * The keychain account of a device token: "<server origin>/<username>"; for an account on the
+ * embedded local server "this-computer/<username>" (LockService.deviceTokenName), which its port
+ * does not change.
+ */
 export function deviceTokenAccount(serverUrl: string, username: string): string {
   return `${new URL(serverUrl).origin}/${username}`;
 }
@@ -247,7 +252,7 @@ export class LockService {
    */
   async deviceToken(account: { serverUrl: string; username: string }): Promise<string | null> {
     try {
-      const kept = await this.o.secrets.get(deviceTokenAccount(account.serverUrl, account.username));
+      const kept = await this.keptDeviceToken(account.serverUrl, account.username);
       if (kept) return kept;
     } catch {
       // No keychain: only an unkept token of the current session can serve.
@@ -390,15 +395,17 @@ export class LockService {
     };
     this.state = { locked: false, lockedAt: null, reason: null };
     this.persist();
+    // "Switch account…" signs in as someone else for this session only.
     const remember =
-      !remembered.username ||
-      (this.o.mayRemember?.({
-        serverUrl,
-        username: signIn.account.username,
-        accountUid: signIn.keys.accountUid,
-        serverIsLocal: this.isLocalServer(serverUrl),
-      }) ??
-        true);
+      !input.switchAccount &&
+      (!remembered.username ||
+        (this.o.mayRemember?.({
+          serverUrl,
+          username: signIn.account.username,
+          accountUid: signIn.keys.accountUid,
+          serverIsLocal: this.isLocalServer(serverUrl),
+        }) ??
+          true));
     if (remember) {
       this.o.settings.remember({
         // The default server (embedded, or named at start-up) is remembered as "the default", so it
@@ -715,12 +722,55 @@ export class LockService {
     return null;
   }
 
+  /**
+   * "This account's server moved", accepted: the unlock at the new address kept a device token
+   * there; the one kept for the old address is revoked (the server that moved still knows it) and
+   * leaves the keychain.
+   */
+  async forgetMovedDeviceToken(from: string, to: string, username: string): Promise<void> {
+    const old = deviceTokenAccount(from, username);
+    try {
+      const token = await this.o.secrets.get(old);
+      if (!token) return;
+      await this.o.secrets.delete(old);
+      if (token !== (await this.o.secrets.get(this.deviceTokenName(to, username)))) {
+        void this.revokeDevice(new URL(to).origin, token);
+      }
+    } catch (error) {
+      this.log.warn(`the old address's device token was not removed (${errorName(error)})`);
+    }
+  }
+
+  /** The keychain account of this device's token for an account (see deviceTokenAccount). */
+  private deviceTokenName(serverUrl: string, username: string): string {
+    const origin = new URL(serverUrl).origin;
+    return this.isLocalServer(origin)
+      ? `${THIS_COMPUTERS_SERVER}/${username}`
+      : deviceTokenAccount(origin, username);
+  }
+
+  /**
+   * The kept device token. One kept for the local server under its address of the moment (before
+   * the port-independent name) is read once and renamed.
+   */
+  private async keptDeviceToken(serverUrl: string, username: string): Promise<string | null> {
+    const name = this.deviceTokenName(serverUrl, username);
+    const kept = await this.o.secrets.get(name);
+    const legacy = deviceTokenAccount(serverUrl, username);
+    if (kept || name === legacy) return kept;
+    const old = await this.o.secrets.get(legacy);
+    if (!old) return null;
+    await this.o.secrets.set(name, old);
+    await this.o.secrets.delete(legacy);
+    return old;
+  }
+
   /** Stores the device token in the keychain; what went wrong, in words, when it could not take it. */
   private async keepDeviceToken(serverUrl: string, username: string, token: string): Promise<string | null> {
-    const account = deviceTokenAccount(serverUrl, username);
+    const account = this.deviceTokenName(serverUrl, username);
     let previous: string | null;
     try {
-      previous = await this.o.secrets.get(account);
+      previous = await this.keptDeviceToken(serverUrl, username);
       await this.o.secrets.set(account, token);
     } catch (error) {
       // No keychain (e.g. no Secret Service): background work waits for the next unlock, and the

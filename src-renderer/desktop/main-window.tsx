@@ -154,7 +154,7 @@ export function MainWindow({ account, serverIsLocal }: { account: AccountView; s
       <main className="content">
         <Page view={view} account={account} serverIsLocal={serverIsLocal} />
       </main>
-      <AccountKitDialog serverIsLocal={serverIsLocal} />
+      <AccountKitDialog serverIsLocal={serverIsLocal} totpEnabled={account.totpEnabled} />
       <ReauthDialog totpEnabled={account.totpEnabled} />
     </div>
   );

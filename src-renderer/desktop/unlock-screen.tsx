@@ -53,6 +53,8 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
   const [creating, setCreating] = useState(false);
   // "Forgot password?": the recovery-key form takes the card's place.
   const [forgetting, setForgetting] = useState(false);
+  // "Switch account…": another account for this session; this computer's default stays.
+  const [switching, setSwitching] = useState(false);
   // The password was set by an administrator: the attempt that said so, to be sent again with a
   // new password (kept only until that step ends).
   const [temporary, setTemporary] = useState<UnlockInput | null>(null);
@@ -155,6 +157,7 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
       password,
       ...(serverChanged ? { serverUrl: server.trim() } : {}),
       ...(entered ? (useRecovery ? { recoveryCode: entered } : { totp: entered }) : {}),
+      ...(switching ? { switchAccount: true as const } : {}),
     };
     void attempt(input);
   }
@@ -219,7 +222,11 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
           <span className="brand-glyph" />
         </div>
         <h1 id="unlock-title">Unlock Strongroom</h1>
-        <p className="lead">Sign in with your backup account.</p>
+        <p className="lead">
+          {switching && status.lastUsername
+            ? `Sign in to another account, on any server. This computer's backups stay with ${status.lastUsername} on ${status.serverUrl}: Strongroom offers that account again next time.`
+            : 'Sign in with your backup account.'}
+        </p>
         {reasonText && (
           <p className="notice" role="status">
             {reasonText}
@@ -254,15 +261,17 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
             />
             <FieldError fieldId={ids.server} text={fieldErrors.server} />
             <p className="hint" id={ids.serverHint}>
-              {serverChanged
-                ? status.lastUsername
-                  ? `This computer's backups belong to ${status.lastUsername} on ${status.serverUrl}. Another server becomes the default only for an account that owns them.`
-                  : 'A different account server: Strongroom will remember it after you unlock.'
-                : status.serverIsLocal
-                  ? 'The local account server on this computer (the default).'
-                  : status.lastUsername
-                    ? 'The account server you used last time.'
-                    : 'The account server this app is set up to use.'}
+              {switching
+                ? 'The address of the other account’s server, such as https://backup.example.com.'
+                : serverChanged
+                  ? status.lastUsername
+                    ? `This computer's backups belong to ${status.lastUsername} on ${status.serverUrl}. Another server becomes the default only for an account that owns them.`
+                    : 'A different account server: Strongroom will remember it after you unlock.'
+                  : status.serverIsLocal
+                    ? 'The local account server on this computer (the default).'
+                    : status.lastUsername
+                      ? 'The account server you used last time.'
+                      : 'The account server this app is set up to use.'}
             </p>
             {!serverChanged && status.serverIsLocal && !status.lastUsername && !status.canCreateAccount && (
               // First run on the embedded server: there is no account yet, and the web control
@@ -404,6 +413,27 @@ export function UnlockScreen({ status, notice }: { status: LockStatus; notice: L
           >
             Forgot password?
           </button>
+          {status.lastUsername && (
+            <button
+              type="button"
+              className="sr-link-button back-link"
+              disabled={busy}
+              onClick={() => {
+                const next = !switching;
+                edited();
+                setSwitching(next);
+                setServer(status.serverUrl);
+                setUsername(next ? '' : (status.lastUsername ?? ''));
+                setPassword('');
+                setCode('');
+                setProblem(null);
+                setChecked(false);
+                setTimeout(() => (next ? usernameRef : passwordRef).current?.focus(), 0);
+              }}
+            >
+              {switching ? `Back to ${status.lastUsername}` : 'Switch account…'}
+            </button>
+          )}
         </form>
       </div>
     </main>

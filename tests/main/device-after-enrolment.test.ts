@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AccountClient } from '../../src-main/services/account-client';
 import { AccountService } from '../../src-main/services/account-service';
-import { LockService, deviceTokenAccount } from '../../src-main/services/lock-service';
+import { LockService } from '../../src-main/services/lock-service';
 import { ServiceError } from '../../src-main/services/service-error';
 import { SettingsService } from '../../src-main/services/settings-service';
 import { startTestAccountServer, totpCode, type TestAccountServer } from '../support/account-server';
@@ -59,7 +59,8 @@ async function build() {
     warnings,
     lock,
     account,
-    keychainAccount: deviceTokenAccount(server.url, username),
+    // The test server stands in for the embedded local server: no port in the keychain name.
+    keychainAccount: `this-computer/${username}`,
   };
 }
 

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EmbeddedAccountServer } from '../../src-main/adapters/embedded-account-server';
 import { ElectronStoreSettings } from '../../src-main/adapters/electron-store-settings';
 import type { Services } from '../../src-main/compose';
@@ -17,7 +17,7 @@ import { THIS_COMPUTERS_SERVER } from '../../src-shared/backup-config';
 import type { AccountView, ProtectedItemView, VaultView } from '../../src-shared/ipc-contract';
 import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
 import { composeTestServices } from './composed-services';
-import { MemorySecretStore } from './fakes';
+import { ManualClock, MemorySecretStore } from './fakes';
 import { gateCalls, manualItem } from './gate-calls';
 
 const PASSWORD = 'ann-password-123456';
@@ -46,8 +46,11 @@ function embedded(preferredPort: number): EmbeddedAccountServer {
 }
 
 /** The app on this computer (one settings file and keychain), with the given server as its local one. */
-function app(localServer: LocalAccountServer): { services: Services; gate: ReturnType<typeof gateCalls> } {
-  const services = composeTestServices({ dir: root, serverUrl: '', localServer, secrets, store });
+function app(
+  localServer: LocalAccountServer,
+  clock = new ManualClock(),
+): { services: Services; gate: ReturnType<typeof gateCalls> } {
+  const services = composeTestServices({ dir: root, serverUrl: '', localServer, secrets, store, clock });
   stops.push(() => services.dispose());
   return { services, gate: gateCalls(() => services, { jobTimeoutMs: 90_000 }) };
 }
@@ -62,6 +65,7 @@ describe('an account on the embedded local server', { timeout: 240_000 }, () => 
   let vault: VaultView;
   let storage: VaultView;
   let itemId: string;
+  let hourlyId: string;
   let keyId: string;
 
   beforeAll(async () => {
@@ -87,6 +91,11 @@ describe('an account on the embedded local server', { timeout: 240_000 }, () => 
     fs.mkdirSync(src);
     fs.writeFileSync(path.join(src, 'notes.txt'), 'notes');
     itemId = (await gate.call<ProtectedItemView>('item:save', manualItem('Docs', [src], storage.id))).item.id;
+    const hourly = {
+      ...manualItem('Docs hourly', [src], storage.id),
+      schedule: { kind: 'hourly', everyHours: 1 },
+    };
+    hourlyId = (await gate.call<ProtectedItemView>('item:save', hourly)).item.id;
     expect((await gate.ended(services.backup.backupNow(itemId).jobId)).status).toBe('success');
     await services.directory.sync();
     keyId = services.keys.current()!.keyId;
@@ -109,11 +118,35 @@ describe('an account on the embedded local server', { timeout: 240_000 }, () => 
     );
     stops.push(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
     const server = embedded(Number(new URL(firstUrl).port));
-    const { services, gate } = app(server);
+    const clock = new ManualClock();
+    const { services, gate } = app(server, clock);
+
+    // Still locked, as after a restart: the scheduled backup to account storage runs with the device
+    // token this computer kept, at the server's new port.
+    const hourly = services.config.get().items.find((i) => i.id === hourlyId)!;
+    clock.advance(services.scheduler.nextRunAt(hourly)! - clock.now() + 1000);
+    const scheduled = await vi.waitFor(
+      () => {
+        const [job] = services.history.list({ itemId: hourlyId });
+        expect(job?.trigger).toBe('schedule');
+        expect(job!.status === 'running' || (job!.status === 'waiting' && !job!.message)).toBe(false);
+        return job!;
+      },
+      { timeout: 90_000, interval: 200 },
+    );
+    expect(services.lock.isLocked()).toBe(true);
+    expect(new URL(server.url()!).origin).not.toBe(new URL(firstUrl).origin);
+    expect(scheduled.status, scheduled.message ?? '').toBe('success');
+
     const view = await gate.call<AccountView>('auth:unlock', { username: 'ann', password: PASSWORD });
     expect(new URL(server.url()!).origin).not.toBe(new URL(firstUrl).origin);
     expect(view.accountKey.state).toBe('ready');
     expect(services.keys.current()!.keyId).toBe(keyId);
+    // The device token and device key are named without the port, so this unlock made no new ones.
+    expect([...secrets.entries.keys()].filter((k) => !k.startsWith('vault:')).sort()).toEqual([
+      'device-key:this-computer/ann',
+      'this-computer/ann',
+    ]);
 
     // Renamed after the move: its row follows (the vault is still this account's).
     await gate.call('vault:rename', { vaultId: vault.id, name: 'USB drive' });

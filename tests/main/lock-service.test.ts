@@ -67,6 +67,9 @@ function tempDir(): string {
   return dir;
 }
 
+/** The test server stands in for the embedded local server: its device token's keychain name has no port. */
+const LOCAL_TOKEN = 'this-computer/alice';
+
 /** A fixed "local server" at the test server's address. */
 const localServer = (url: string): LocalAccountServer => ({
   ensureStarted: async () => url,
@@ -216,6 +219,20 @@ describe('starting', () => {
     await other.close();
   });
 
+  it('"Switch account…": an unlock as another account on another server leaves the default as it was', async () => {
+    const other = await startTestAccountServer();
+    await other.createUser('bob', PASSWORD);
+    const { lock, settings } = build();
+    await lock.unlock({ username: 'alice', password: PASSWORD });
+    lock.lockForClose();
+    await lock.unlock({ serverUrl: other.url, username: 'bob', password: PASSWORD, switchAccount: true });
+    expect(lock.sessionAccount()).toMatchObject({ serverUrl: other.url, username: 'bob' });
+    expect(settings.remembered()).toEqual({ serverUrl: null, username: 'alice' });
+    lock.lockForClose();
+    expect(await lock.status()).toMatchObject({ serverUrl: server.url, lastUsername: 'alice' });
+    await other.close();
+  });
+
   it('shows the local server by default', async () => {
     const { lock } = build();
     expect(await lock.status()).toMatchObject({
@@ -233,7 +250,7 @@ describe('unlocking', () => {
     const view = await lock.unlock({ username: 'Alice', password: PASSWORD });
     expect(view).toMatchObject({ username: 'alice', serverUrl: server.url, totpEnabled: false });
     expect(lock.isLocked()).toBe(false);
-    expect([...secrets.entries.keys()]).toEqual([deviceTokenAccount(server.url, 'alice')]);
+    expect([...secrets.entries.keys()]).toEqual([LOCAL_TOKEN]);
     const onDisk = fs.readFileSync(settingsFile(dir), 'utf8');
     expect(onDisk).not.toContain(PASSWORD);
     expect(onDisk).not.toContain([...secrets.entries.values()][0]!);
@@ -319,7 +336,7 @@ describe('unlocking', () => {
     });
     secrets.failing = false;
     await expect(account.keepDeviceKeyAgain()).resolves.toMatchObject({ deviceTokenProblem: null });
-    const kept = secrets.entries.get(deviceTokenAccount(server.url, 'alice'));
+    const kept = secrets.entries.get(LOCAL_TOKEN);
     expect(kept).toBeTruthy();
     // Kept now, so it outlives the lock: scheduled work can use it.
     lock.lockForClose();
@@ -327,14 +344,21 @@ describe('unlocking', () => {
     await expect(lock.deviceToken({ serverUrl: server.url, username: 'alice' })).resolves.toBe(kept);
   });
 
+  it("reads a local server's device token kept under its address of the moment once, and renames it", async () => {
+    const { lock, secrets } = build();
+    await secrets.set(deviceTokenAccount(server.url, 'alice'), 'kept-before');
+    await expect(lock.deviceToken({ serverUrl: server.url, username: 'alice' })).resolves.toBe('kept-before');
+    expect([...secrets.entries]).toEqual([[LOCAL_TOKEN, 'kept-before']]);
+  });
+
   it('a new sign-in from this computer revokes the device token it replaces', async () => {
     const { lock, secrets } = build();
     await lock.unlock({ username: 'alice', password: PASSWORD });
-    const first = secrets.entries.get(deviceTokenAccount(server.url, 'alice'))!;
+    const first = secrets.entries.get(LOCAL_TOKEN)!;
     expect(await fetchDeviceMe(first)).toBe(200);
     lock.lockForClose();
     await lock.unlock({ username: 'alice', password: PASSWORD });
-    expect(secrets.entries.get(deviceTokenAccount(server.url, 'alice'))).not.toBe(first);
+    expect(secrets.entries.get(LOCAL_TOKEN)).not.toBe(first);
     await expect.poll(() => fetchDeviceMe(first)).not.toBe(200);
   });
 });

@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ElectronStoreSettings } from '../../src-main/adapters/electron-store-settings';
 import type { Services } from '../../src-main/compose';
 import type { BackupConfig } from '../../src-shared/backup-config';
@@ -22,7 +22,7 @@ import type {
 } from '../../src-shared/ipc-contract';
 import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
 import { composeTestServices } from './composed-services';
-import { MemorySecretStore } from './fakes';
+import { ManualClock, MemorySecretStore } from './fakes';
 import { gateCalls, manualItem } from './gate-calls';
 
 const PASSWORD = 'ann-password-123456';
@@ -36,6 +36,8 @@ let storage: VaultView;
 let drive: VaultView;
 let itemId: string;
 let keyId: string;
+const clock = new ManualClock();
+const secrets = new MemorySecretStore();
 const origin = (url: string) => new URL(url).origin;
 
 beforeAll(async () => {
@@ -49,7 +51,8 @@ beforeAll(async () => {
   services = composeTestServices({
     dir: root,
     serverUrl: before.url,
-    secrets: new MemorySecretStore(),
+    secrets,
+    clock,
     store: new ElectronStoreSettings({ cwd: path.join(root, 'app') }),
   });
   gate = gateCalls(() => services, { jobTimeoutMs: 90_000 });
@@ -168,6 +171,28 @@ describe("This account's server moved", { timeout: 240_000 }, () => {
     expect(job.status).toBe('success');
     // Moved for good: the next unlock there offers nothing.
     expect((await unlockAt(moved.url)).serverMoved).toBeNull();
+  });
+
+  it('after the move, account storage backs up on schedule while locked; the old address leaves the keychain', async () => {
+    const hourly = {
+      ...manualItem('Docs hourly', [path.join(root, 'home')], storage.id),
+      schedule: { kind: 'hourly', everyHours: 1 },
+    };
+    const saved = await gate.call<ProtectedItemView>('item:save', hourly);
+    expect([...secrets.entries.keys()].filter((k) => k.includes(`${origin(before.url)}/`))).toEqual([]);
+    services.lock.lock('manual');
+    clock.advance(services.scheduler.nextRunAt(saved.item)! - clock.now() + 1000);
+    const job = await vi.waitFor(
+      () => {
+        const [j] = services.history.list({ itemId: saved.item.id });
+        expect(j?.trigger).toBe('schedule');
+        expect(j!.status === 'running' || (j!.status === 'waiting' && !j!.message)).toBe(false);
+        return j!;
+      },
+      { timeout: 90_000, interval: 200 },
+    );
+    expect(services.lock.isLocked()).toBe(true);
+    expect(job.status, job.message ?? '').toBe('success');
   });
 
   it('offers nothing, and gives no vault, to another server whose account of that name has another key', async () => {

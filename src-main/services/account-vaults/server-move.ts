@@ -21,8 +21,11 @@ export interface ServerMoveOptions {
   >;
   memory: Pick<AccountKeyMemory, 'moveServer'>;
   config: Pick<BackupConfigStore, 'update'>;
-  /** Brings the moved vaults' directory rows and slots up to date (VaultDirectoryService.sync). */
-  afterMove(): Promise<void>;
+  /**
+   * Makes the new address the default, forgets this computer's device credentials kept for the old
+   * one, and brings the moved vaults' directory rows and slots up to date (VaultDirectoryService.sync).
+   */
+  afterMove(move: { from: string; to: string; username: string }): Promise<void>;
 }
 
 export class ServerMove {
@@ -40,7 +43,7 @@ export class ServerMove {
         for (const v of c.vaults) moveVault(v, offer.from, offer.to, keys);
       });
       this.o.memory.moveServer(offer.from, offer.to, keys.username);
-      await this.o.afterMove();
+      await this.o.afterMove({ ...offer, username: keys.username });
     }
     return this.o.keys.view();
   }

@@ -105,6 +105,14 @@ export class AccountKeyMemory implements SignInSchemeMemory {
     this.write({ ...data, accounts });
   }
 
+  /**
+   * The account's name in the keychain, as in this memory: "this-computer/<username>" on the
+   * embedded local server, whatever its port, else "<server origin>/<username>".
+   */
+  keychainName(serverUrl: string, username: string): string {
+    return this.nameOf(serverUrl, username);
+  }
+
   private nameOf(serverUrl: string, username: string): string {
     if (!this.isLocalServer(serverUrl)) return accountName(serverUrl, username);
     return `${THIS_COMPUTERS_SERVER}/${username.trim().toLowerCase()}`;

@@ -7,7 +7,9 @@
  * checked against the one this computer remembers for the account, and the generation against
  * the highest seen; either mismatch is refused and nothing is used. The AMK stays in memory until
  * the app locks (then zeroed); the recovery key of a new kit only until the kit is confirmed saved
- * or the app locks.
+ * or the app locks. The renderer gets that key once per showing main opened (the kit main just
+ * made), and again only after the password (and code) again: a page script that asks later gets
+ * the kit without it.
  *
  * Key trouble never fails an unlock: the app opens (local backups need no AMK) and the view says
  * why the account's keys are unavailable; every call that needs them is refused with that code.
@@ -34,7 +36,7 @@ import {
 } from '../../../src-shared/account-crypto';
 import type { AccountKeys, AccountKeyStatus } from '../../../src-shared/account-keys-api';
 import type { DeviceWrap, PasswordKdf, PasswordWrap } from '../../../src-shared/account-keys';
-import type { AccountKeyView, AccountKitView } from '../../../src-shared/ipc-contract';
+import type { AccountKeyView, AccountKitPendingView, AccountKitView } from '../../../src-shared/ipc-contract';
 import type { AccountClient } from '../account-client';
 import type { AccountKeyHolder, Clock, RestoreOffer, SecretStore, UnlockedAccountKeys } from '../ports';
 import { ServiceError } from '../service-error';
@@ -95,9 +97,14 @@ interface PendingKit {
   keyId: string;
   recoveryKey: Uint8Array;
   createdAt: string;
+  /** Main made this kit and has not handed its recovery key to the renderer yet. */
+  showing: boolean;
 }
 
-/** The keychain account of this computer's device key for an account. */
+/**
+ * The keychain account of this computer's device key for an account on a server other than the
+ * embedded local one ("device-key:this-computer/<username>" there: AccountKeyMemory.keychainName).
+ */
 export function deviceKeyAccount(serverUrl: string, username: string): string {
   return `device-key:${accountName(serverUrl, username)}`;
 }
@@ -328,8 +335,43 @@ export class AccountKeyService implements AccountKeyHolder {
 
   // ---- the account recovery kit ------------------------------------------------------------------
 
-  async kitView(): Promise<AccountKitView> {
+  /**
+   * The pending kit: with its recovery key at the first call after main made it (the showing main
+   * opened), without it afterwards.
+   */
+  async kitView(): Promise<AccountKitView | AccountKitPendingView> {
     const kit = this.pendingKit();
+    if (!kit.showing) {
+      return {
+        username: kit.username,
+        serverUrl: kit.serverUrl,
+        keyId: formatKeyId(kit.keyId),
+        recoveryKey: null,
+        qrPngDataUrl: null,
+        createdAt: kit.createdAt,
+      };
+    }
+    kit.showing = false;
+    return this.shownKit(kit);
+  }
+
+  /** "Show the recovery key again": the password (and code) again, checked by the server, first. */
+  async showKitAgain(
+    session: KeySession,
+    input: { password: string; totp?: string; recoveryCode?: string },
+  ): Promise<AccountKitView> {
+    this.require(session);
+    const kit = this.pendingKit();
+    await this.reauthenticate(session, input);
+    // Confirmed saved, replaced or locked while the server answered: that key is not shown.
+    if (this.pendingKit() !== kit) {
+      throw new ServiceError('conflict', 'The recovery kit changed meanwhile. Open it again from Backups.');
+    }
+    kit.showing = false;
+    return this.shownKit(kit);
+  }
+
+  private async shownKit(kit: PendingKit): Promise<AccountKitView> {
     const recoveryKey = await formatRecoveryKey(kit.recoveryKey);
     return {
       username: kit.username,
@@ -408,8 +450,10 @@ export class AccountKeyService implements AccountKeyHolder {
       keyId: held.keys.keyId,
       recoveryKey,
       createdAt: new Date(this.o.clock.now()).toISOString(),
+      // Answered here, once: this call is the showing.
+      showing: false,
     };
-    return this.kitView();
+    return this.shownKit(this.kit);
   }
 
   // ---- credentials -------------------------------------------------------------------------------
@@ -545,6 +589,7 @@ export class AccountKeyService implements AccountKeyHolder {
       keyId: ticket.keyId,
       recoveryKey: newKey,
       createdAt: new Date(this.o.clock.now()).toISOString(),
+      showing: true,
     };
   }
 
@@ -638,6 +683,7 @@ export class AccountKeyService implements AccountKeyHolder {
       keyId,
       recoveryKey,
       createdAt: new Date(this.o.clock.now()).toISOString(),
+      showing: true,
     };
     this.held = {
       keys: {
@@ -784,6 +830,7 @@ export class AccountKeyService implements AccountKeyHolder {
         keyId,
         recoveryKey,
         createdAt: new Date(this.o.clock.now()).toISOString(),
+        showing: true,
       };
       return { amk, keyId, generation };
     } catch (error) {
@@ -874,6 +921,7 @@ export class AccountKeyService implements AccountKeyHolder {
       }
     }
     try {
+      await this.o.secrets.delete(this.deviceKeyName(session.serverUrl, session.username));
       await this.o.secrets.delete(deviceKeyAccount(session.serverUrl, session.username));
     } catch (error) {
       this.log.warn(`this computer's device key was not removed from the keychain (${errorCode(error)})`);
@@ -920,11 +968,42 @@ export class AccountKeyService implements AccountKeyHolder {
     }
   }
 
+  /**
+   * "This account's server moved", accepted: the unlock at the new address stored a device wrap
+   * with the device key kept for it; the one kept for the old address opens nothing any more.
+   */
+  async forgetMovedDeviceKey(from: string, username: string): Promise<void> {
+    try {
+      await this.o.secrets.delete(deviceKeyAccount(from, username));
+    } catch (error) {
+      this.log.warn(`the old address's device key was not removed (${errorCode(error)})`);
+    }
+  }
+
+  private deviceKeyName(serverUrl: string, username: string): string {
+    return `device-key:${this.o.memory.keychainName(serverUrl, username)}`;
+  }
+
+  /**
+   * The kept device key; one kept for the local server under its address of the moment (before the
+   * port-independent name) is read once and renamed.
+   */
+  private async keptDeviceKey(account: string, serverUrl: string, username: string): Promise<string | null> {
+    const kept = await this.o.secrets.get(account);
+    const legacy = deviceKeyAccount(serverUrl, username);
+    if (kept || account === legacy) return kept;
+    const old = await this.o.secrets.get(legacy);
+    if (!old) return null;
+    await this.o.secrets.set(account, old);
+    await this.o.secrets.delete(legacy);
+    return old;
+  }
+
   /** The device key from the keychain; with `make`, a new one is made and kept when there is none. */
   private async deviceKey(serverUrl: string, username: string, make: boolean): Promise<Uint8Array | null> {
-    const account = deviceKeyAccount(serverUrl, username);
+    const account = this.deviceKeyName(serverUrl, username);
     try {
-      const kept = await this.o.secrets.get(account);
+      const kept = await this.keptDeviceKey(account, serverUrl, username);
       if (kept && /^[A-Za-z0-9_-]{43}$/.test(kept)) return fromBase64url(kept);
       if (!make) return null;
       const key = randomBytes(32);

@@ -2,6 +2,7 @@ import { create } from 'zustand';
 import type {
   AccountComputersView,
   AccountKeyView,
+  AccountKitPendingView,
   AccountKitView,
   IpcError,
   Result,
@@ -11,14 +12,15 @@ import { request } from '../request';
 /**
  * The account's key as this window shows it: whether it is ready, whether a recovery kit waits to
  * be saved (the dialog after unlock and the banner on Backups), and the other computers' backups
- * to offer. The recovery key itself is held only while the kit dialog is open: main keeps it until
- * the kit is confirmed saved, and this store forgets it when the dialog closes or the app locks.
+ * to offer. The recovery key itself is held only while the kit dialog is open: main hands it out
+ * once, when it made the kit, and again only after the password; this store forgets it when the
+ * dialog closes or the app locks.
  */
 export interface AccountKeyState {
   status: AccountKeyView | null;
   statusError: IpcError | null;
-  /** The kit on screen; null when the dialog is closed. */
-  kit: AccountKitView | null;
+  /** The kit on screen (without its recovery key after main's one showing); null when the dialog is closed. */
+  kit: AccountKitView | AccountKitPendingView | null;
   kitError: IpcError | null;
   /** The kit dialog was shown once after this unlock (it is not forced on the person again). */
   kitOffered: boolean;
@@ -35,8 +37,8 @@ export interface AccountKeyState {
   /** Reads accountKey:status again (after a restore, a take-over, a saved kit). */
   load(): Promise<void>;
   /** Opens the kit dialog (from the banner on Backups). */
-  openKit(): Promise<Result<AccountKitView>>;
-  /** Shows a kit main just made (a new recovery kit from Account settings). */
+  openKit(): Promise<Result<AccountKitView | AccountKitPendingView>>;
+  /** Shows a kit with its recovery key (a new recovery kit from Account settings, "Show the recovery key again"). */
   showKit(kit: AccountKitView): void;
   /** Closes the dialog; the kit stays pending (the banner stays) unless it was confirmed. */
   closeKit(): void;
@@ -83,8 +85,13 @@ export const useAccountKey = create<AccountKeyState>()((set, get) => ({
 
   async openKit() {
     const result = await request((api) => api.accountKitGet());
-    if (result.ok) set({ kit: result.value, kitError: null });
-    else set({ kitError: result.error });
+    if (result.ok) {
+      const shown = get().kit;
+      // A second read of the same kit (a double mount) must not hide the key the first one showed.
+      const same =
+        shown?.recoveryKey && result.value.recoveryKey === null && shown.createdAt === result.value.createdAt;
+      if (!same) set({ kit: result.value, kitError: null });
+    } else set({ kitError: result.error });
     return result;
   },
 

@@ -1,7 +1,9 @@
 import { useEffect, useId, useRef, useState } from 'react';
-import type { AccountKitView, IpcError } from '../../../src-shared/ipc-contract';
+import type { AccountKitPendingView, AccountKitView, IpcError } from '../../../src-shared/ipc-contract';
 import { CopyButton } from '../../components/copy-button';
 import { ErrorMessage } from '../../components/error-message';
+import { PasswordField } from '../../components/password-field';
+import { useRetryCountdown } from '../../components/use-retry-countdown';
 import { formatDateTime } from '../backups/format';
 import { pathProblem } from '../backups/form-rules';
 import { choosePath } from '../backups/path-list-input';
@@ -9,6 +11,7 @@ import { request } from '../request';
 import { accountErrorText } from '../wording';
 import { useAccountKey } from './account-key-store';
 import { groupRecoveryKey } from './account-words';
+import { useSecondFactor } from './use-second-factor';
 
 /** Why the kit matters, in the words the dialog and the banner share. */
 export const ACCOUNT_KIT_PURPOSE =
@@ -20,9 +23,16 @@ export const LOCAL_SERVER_WARNING =
  * The account recovery kit: username, server, key id and the recovery key (grouped, with Copy and
  * a QR code), "Save recovery kit…" and "I have saved it". Shown right after the unlock that made
  * the account's key, after a forgotten password was reset, after "New recovery kit…", and from
- * the banner on Backups until it is saved.
+ * the banner on Backups until it is saved. Main hands the recovery key out once, when it made the
+ * kit; opened again, the dialog asks the password (and a code) before showing it.
  */
-export function AccountKitDialog({ serverIsLocal }: { serverIsLocal: boolean }) {
+export function AccountKitDialog({
+  serverIsLocal,
+  totpEnabled,
+}: {
+  serverIsLocal: boolean;
+  totpEnabled: boolean;
+}) {
   const kit = useAccountKey((s) => s.kit);
   const local = useAccountKey((s) => s.status?.serverIsLocal ?? serverIsLocal);
   const closeKit = useAccountKey((s) => s.closeKit);
@@ -47,16 +57,23 @@ export function AccountKitDialog({ serverIsLocal }: { serverIsLocal: boolean }) 
       }}
     >
       <h2 id={titleId}>Your account recovery kit</h2>
-      {kit && <KitBody kit={kit} serverIsLocal={local} />}
+      {kit && <KitBody kit={kit} serverIsLocal={local} totpEnabled={totpEnabled} />}
     </dialog>
   );
 }
 
-export function KitBody({ kit, serverIsLocal }: { kit: AccountKitView; serverIsLocal: boolean }) {
+export function KitBody({
+  kit,
+  serverIsLocal,
+  totpEnabled,
+}: {
+  kit: AccountKitView | AccountKitPendingView;
+  serverIsLocal: boolean;
+  totpEnabled: boolean;
+}) {
   const closeKit = useAccountKey((s) => s.closeKit);
   const confirmSaved = useAccountKey((s) => s.confirmSaved);
   const ids = { key: useId(), path: useId(), pathHint: useId() };
-  const grouped = groupRecoveryKey(kit.recoveryKey);
   const [saving, setSaving] = useState(false);
   // The harness has no system picker: the same place then takes a typed full path.
   const [typing, setTyping] = useState(false);
@@ -127,26 +144,32 @@ export function KitBody({ kit, serverIsLocal }: { kit: AccountKitView; serverIsL
           <dd>{formatDateTime(kit.createdAt)}</dd>
         </div>
       </dl>
-      <div className="kit-key">
-        <h3 id={ids.key}>Recovery key</h3>
-        <p className="recovery-key mono selectable" role="group" aria-labelledby={ids.key}>
-          {grouped.split(' ').map((group, i) => (
-            <span key={i} className="key-group">
-              {group}
-            </span>
-          ))}
-        </p>
-        <div className="kit-key-actions">
-          <img
-            className="sr-qr"
-            src={kit.qrPngDataUrl}
-            alt="QR code of the recovery key"
-            width={148}
-            height={148}
-          />
+      {kit.recoveryKey === null ? (
+        <ShowKeyAgain totpEnabled={totpEnabled} />
+      ) : (
+        <div className="kit-key">
+          <h3 id={ids.key}>Recovery key</h3>
+          <p className="recovery-key mono selectable" role="group" aria-labelledby={ids.key}>
+            {groupRecoveryKey(kit.recoveryKey)
+              .split(' ')
+              .map((group, i) => (
+                <span key={i} className="key-group">
+                  {group}
+                </span>
+              ))}
+          </p>
+          <div className="kit-key-actions">
+            <img
+              className="sr-qr"
+              src={kit.qrPngDataUrl}
+              alt="QR code of the recovery key"
+              width={148}
+              height={148}
+            />
+          </div>
+          <CopyButton text={kit.recoveryKey} ariaLabel="Copy recovery key" />
         </div>
-        <CopyButton text={kit.recoveryKey} ariaLabel="Copy recovery key" />
-      </div>
+      )}
       {typing && (
         <div className="field">
           <label htmlFor={ids.path}>Save as</label>
@@ -205,6 +228,86 @@ export function KitBody({ kit, serverIsLocal }: { kit: AccountKitView; serverIsL
         </button>
       </div>
     </>
+  );
+}
+
+/**
+ * The kit opened again (from the banner): its recovery key is not on screen until the password (and
+ * a code) are entered again; "Save recovery kit…" writes it to a file without showing it.
+ */
+function ShowKeyAgain({ totpEnabled }: { totpEnabled: boolean }) {
+  const showKit = useAccountKey((s) => s.showKit);
+  const ids = { title: useId(), password: useId(), error: useId() };
+  const [asking, setAsking] = useState(false);
+  const [password, setPassword] = useState('');
+  const second = useSecondFactor(totpEnabled);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<IpcError | null>(null);
+  const wait = useRetryCountdown(error?.code === 'throttled' ? error : null);
+
+  const submit = async () => {
+    if (busy || wait > 0) return;
+    const wrong = !password ? 'Enter your password.' : second.problem();
+    if (wrong) return setError({ code: 'bad_request', message: wrong });
+    setBusy(true);
+    setError(null);
+    const result = await request((api) => api.accountKitShowAgain({ password, ...second.input() }));
+    setBusy(false);
+    setPassword('');
+    second.clear();
+    if (result.ok) showKit(result.value);
+    else setError(result.error);
+  };
+
+  return (
+    <div className="kit-key">
+      <h3 id={ids.title}>Recovery key</h3>
+      <p>
+        {totpEnabled
+          ? 'The recovery key is shown once, when it is made. To see it again, enter your password and a two-factor code. “Save recovery kit…” writes it to a file without showing it.'
+          : 'The recovery key is shown once, when it is made. To see it again, enter your password. “Save recovery kit…” writes it to a file without showing it.'}
+      </p>
+      {asking ? (
+        <form
+          aria-labelledby={ids.title}
+          onSubmit={(e) => {
+            e.preventDefault();
+            void submit();
+          }}
+        >
+          <PasswordField
+            id={ids.password}
+            label="Password"
+            autoComplete="current-password"
+            value={password}
+            onChange={(v) => {
+              setPassword(v);
+              setError(null);
+            }}
+            disabled={busy}
+          />
+          {second.field({
+            errorId: ids.error,
+            invalid: Boolean(error),
+            disabled: busy,
+            onEdit: () => setError(null),
+          })}
+          <ErrorMessage
+            id={ids.error}
+            error={error}
+            secondsLeft={wait}
+            message={error ? accountErrorText(error) : undefined}
+          />
+          <button type="submit" className="secondary" disabled={busy}>
+            {busy ? 'Checking…' : 'Show the recovery key'}
+          </button>
+        </form>
+      ) : (
+        <button type="button" className="secondary" onClick={() => setAsking(true)}>
+          Show the recovery key again
+        </button>
+      )}
+    </div>
   );
 }
 

@@ -64,10 +64,22 @@ test('new recovery kit, password change, and a temporary password replaced at un
     expect(secondKey).toMatch(/^[0-9A-Z]{56}$/);
     expect(secondKey).not.toBe(firstKey);
     await screenshot(page, '71-new-recovery-kit');
-    // Put off: the banner on Backups reminds, and opens the same kit.
+    // Put off: the banner on Backups reminds, and opens the same kit, its key hidden until the
+    // password and a code are entered again.
     await kit.getByRole('button', { name: 'Later' }).click();
     await openSection(page, 'Backups');
     await kitBanner(page).getByRole('button', { name: 'Show recovery kit' }).click();
+    await expect(kit).toBeVisible();
+    await expect(kit.getByRole('group', { name: 'Recovery key' })).toHaveCount(0);
+    await kit.getByRole('button', { name: 'Show the recovery key again' }).click();
+    await kit.getByLabel('Password', { exact: true }).fill('not my password');
+    await useRecoveryCode(kit, recoveryCodes[3]!);
+    await kit.getByRole('button', { name: 'Show the recovery key', exact: true }).click();
+    await expect(kit.getByRole('alert')).toBeVisible({ timeout: 30_000 });
+    await expect(kit.getByRole('group', { name: 'Recovery key' })).toHaveCount(0);
+    await kit.getByLabel('Password', { exact: true }).fill(ACCOUNT_PASSWORD);
+    await kit.getByLabel('Recovery code').fill(recoveryCodes[4]!);
+    await kit.getByRole('button', { name: 'Show the recovery key', exact: true }).click();
     await expect(kit.getByRole('group', { name: 'Recovery key' })).toHaveText(
       new RegExp(secondKey.match(/.{4}/g)!.join('\\s*')),
     );

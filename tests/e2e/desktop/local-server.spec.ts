@@ -2,6 +2,7 @@
  * The embedded default: with no server chosen, the harness (like the app) runs the account server
  * itself on loopback, and the unlock screen offers it as such.
  */
+import { startTestAccountServer } from '../../support/account-server';
 import { expect, test } from './journey-test';
 import { freshDataDir, removeDataDir, startHarness } from './harness-process';
 
@@ -81,6 +82,29 @@ test('on a fresh install, offers Create account in the app; an account made in t
     await expect(page.getByLabel('Server')).toHaveAccessibleDescription(
       `This computer's backups belong to nora on ${harness.localServerUrl}. Another server becomes the default only for an account that owns them.`,
     );
+
+    // "Switch account…": another account on another server, for this session only; the unlock
+    // screen offers nora on this computer's server again afterwards.
+    const other = await startTestAccountServer();
+    try {
+      await other.createUser('otto', 'otto has his own passphrase');
+      await page.getByRole('button', { name: 'Switch account…' }).click();
+      await expect(
+        page.getByText(`This computer's backups stay with nora on ${harness.localServerUrl}`),
+      ).toBeVisible();
+      await expect(page.getByLabel('Username')).toHaveValue('');
+      await page.getByLabel('Server').fill(other.url);
+      await page.getByLabel('Username').fill('otto');
+      await page.getByLabel('Password').fill('otto has his own passphrase');
+      await page.getByRole('button', { name: 'Unlock', exact: true }).click();
+      await expect(page.getByRole('heading', { name: 'Backups', level: 1 })).toBeVisible({ timeout: 30_000 });
+      await page.reload();
+      await expect(page.getByRole('heading', { name: 'Unlock Strongroom' })).toBeVisible();
+      await expect(page.getByLabel('Server')).toHaveValue(harness.localServerUrl!);
+      await expect(page.getByLabel('Username')).toHaveValue('nora');
+    } finally {
+      await other.close();
+    }
   } finally {
     await harness.stop();
     removeDataDir(dataDir);

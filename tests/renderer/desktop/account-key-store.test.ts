@@ -4,7 +4,12 @@
  * lets an action needing a fresh sign-in go on. A scripted bridge stands in for window.api.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { AccountKeyView, AccountKitView, Result } from '../../../src-shared/ipc-contract';
+import type {
+  AccountKeyView,
+  AccountKitPendingView,
+  AccountKitView,
+  Result,
+} from '../../../src-shared/ipc-contract';
 import { useAccountKey } from '../../../src-renderer/desktop/account/account-key-store';
 import { useReauth } from '../../../src-renderer/desktop/account/reauth-store';
 import { request } from '../../../src-renderer/desktop/request';
@@ -83,6 +88,24 @@ describe('the account recovery kit', () => {
     expect((await useAccountKey.getState().confirmSaved()).ok).toBe(true);
     expect(useAccountKey.getState().kit).toBeNull();
     expect(useAccountKey.getState().status?.kitPending).toBe(false);
+  });
+
+  it('opened again from the banner, holds the kit without its key; a late second read hides no key on screen', async () => {
+    const hidden: AccountKitPendingView = { ...KIT, recoveryKey: null, qrPngDataUrl: null };
+    let answer: AccountKitView | AccountKitPendingView = KIT;
+    scripted({ accountKitGet: async () => ok(answer) });
+    await useAccountKey.getState().begin({ ...READY, kitPending: true });
+    expect(useAccountKey.getState().kit).toEqual(KIT);
+    answer = hidden;
+    // A double mount reads the same kit again: the key main showed stays on screen.
+    await useAccountKey.getState().openKit();
+    expect(useAccountKey.getState().kit).toEqual(KIT);
+    useAccountKey.getState().closeKit();
+    await useAccountKey.getState().openKit();
+    expect(useAccountKey.getState().kit).toEqual(hidden);
+    // "Show the recovery key again" answered the kit with its key.
+    useAccountKey.getState().showKit(KIT);
+    expect(useAccountKey.getState().kit).toEqual(KIT);
   });
 
   it('a new kit from Account settings is shown and pending until confirmed', () => {

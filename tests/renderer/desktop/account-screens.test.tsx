@@ -6,7 +6,7 @@
 import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
-import type { AccountKitView } from '../../../src-shared/ipc-contract';
+import type { AccountKitPendingView, AccountKitView } from '../../../src-shared/ipc-contract';
 import { KitBody } from '../../../src-renderer/desktop/account/account-kit-dialog';
 import { VaultCreateForm } from '../../../src-renderer/desktop/backups/vault-create-form';
 import {
@@ -30,8 +30,10 @@ const text = (element: Parameters<typeof renderToStaticMarkup>[0]) =>
 
 describe('the account recovery kit', () => {
   it('shows username, server, key id and the key in fourteen groups, with its QR and both actions', () => {
-    const html = renderToStaticMarkup(createElement(KitBody, { kit: KIT, serverIsLocal: false }));
-    const shown = text(createElement(KitBody, { kit: KIT, serverIsLocal: false }));
+    const html = renderToStaticMarkup(
+      createElement(KitBody, { kit: KIT, serverIsLocal: false, totpEnabled: false }),
+    );
+    const shown = text(createElement(KitBody, { kit: KIT, serverIsLocal: false, totpEnabled: false }));
     for (const part of [
       'ada',
       'https://backup.example.com',
@@ -45,8 +47,27 @@ describe('the account recovery kit', () => {
     expect(shown).not.toContain('not off-site');
   });
 
+  it('opened again, shows no recovery key and offers to show it again with the password', () => {
+    const pending: AccountKitPendingView = { ...KIT, recoveryKey: null, qrPngDataUrl: null };
+    const html = renderToStaticMarkup(
+      createElement(KitBody, { kit: pending, serverIsLocal: false, totpEnabled: true }),
+    );
+    const shown = text(createElement(KitBody, { kit: pending, serverIsLocal: false, totpEnabled: true }));
+    for (const part of [
+      'ada',
+      KIT.keyId,
+      'Show the recovery key again',
+      'Save recovery kit…',
+      'I have saved it',
+    ])
+      expect(shown).toContain(part);
+    expect(shown).toContain('enter your password and a two-factor code');
+    expect(shown).not.toMatch(/[0-9A-Z]{4} [0-9A-Z]{4} [0-9A-Z]{4}/);
+    expect(html).not.toContain('QR code of the recovery key');
+  });
+
   it('says the account lives on this computer, not off-site, when the server is the local one', () => {
-    expect(text(createElement(KitBody, { kit: KIT, serverIsLocal: true }))).toContain(
+    expect(text(createElement(KitBody, { kit: KIT, serverIsLocal: true, totpEnabled: false }))).toContain(
       'Your account and its account storage live on this computer (the local account server), not off-site',
     );
   });
