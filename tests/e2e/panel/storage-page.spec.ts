@@ -151,6 +151,10 @@ test.describe('Storage page', () => {
     const deletions = section.getByRole('list', { name: 'Deletions from main' });
     await expect(deletions).toContainText('deleted by restic on the NAS');
     await expect(deletions).toContainText(/1 file, .+: 1 backup record \(/);
+    // The burst alert counts what was there a day before (nothing): it does not say "1 of 0".
+    await expect(page.getByRole('alert').filter({ hasText: 'main:' })).toContainText(
+      '1 backup record was deleted within a day',
+    );
     await expect(deletions.getByRole('list', { name: 'Backups deleted' })).toHaveText(
       /Backup of Documents from .+ on Dora's laptop/,
     );
