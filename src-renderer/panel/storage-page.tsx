@@ -182,7 +182,11 @@ function RepositorySection({ name, onChange }: { name: string; onChange: () => v
               <tbody role="rowgroup">
                 {detail.snapshots.map((s) => (
                   <tr key={s.id} role="row">
-                    <th scope="row">{s.id.slice(0, 8)}</th>
+                    <th scope="row">
+                      {s.reported
+                        ? `${visibleText(s.reported.item)} on ${visibleText(s.reported.deviceName)}, ${formatTime(s.reported.startedAt)}`
+                        : s.id.slice(0, 8)}
+                    </th>
                     <td>{formatTime(s.receivedAt)}</td>
                     <td>{s.writtenBy === null ? 'unknown' : visibleText(s.writtenBy)}</td>
                     <td>{s.deletedAt ? `Deleted ${formatTime(s.deletedAt)}` : 'Kept'}</td>

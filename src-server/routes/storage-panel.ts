@@ -119,7 +119,8 @@ export function storagePanelHandlers(deps: StoragePanelDeps): Handlers<typeof st
     storageRepository: ({ auth, params }) => {
       const repo = findRepo(auth.account.id, params.name);
       const deleted = storage.recentlyDeleted(repo.id);
-      const grouped = groupDeletions(deleted, storage.graceMs, jobReports.byBackupId(auth.account.id));
+      const reported = jobReports.byBackupId(auth.account.id);
+      const grouped = groupDeletions(deleted, storage.graceMs, reported);
       return {
         ...summary(repo),
         snapshots: storage.receivedSnapshots(repo.id).map((s) => ({
@@ -128,6 +129,7 @@ export function storagePanelHandlers(deps: StoragePanelDeps): Handlers<typeof st
           writtenBy: s.writer_name,
           sizeBytes: s.size,
           deletedAt: iso(s.deleted_at),
+          reported: reported.get(s.name) ?? null,
         })),
         recentlyDeleted: deleted.map((d, i) => ({
           type: d.type,

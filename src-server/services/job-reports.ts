@@ -1,4 +1,4 @@
-import type { JobReport, JobReportInput, JobReportList } from '../../src-shared/http-api';
+import type { JobReport, JobReportInput, JobReportList, ReportedBackup } from '../../src-shared/http-api';
 import type { Db } from '../db/database';
 import type { Clock } from './clock';
 
@@ -76,14 +76,14 @@ export class JobReportStore {
   }
 
   /** The reports that named these backups (by id), with the reporting device's current name. */
-  byBackupId(accountId: number): Map<string, { item: string; startedAt: string; deviceName: string }> {
+  byBackupId(accountId: number): Map<string, ReportedBackup> {
     const rows = this.db
       .prepare<[number], { name: string; report: string }>(
         `SELECT d.name, j.report FROM job_reports j JOIN devices d ON d.id = j.device_id
          WHERE j.account_id = ? AND json_extract(j.report, '$.backupId') IS NOT NULL`,
       )
       .all(accountId);
-    const found = new Map<string, { item: string; startedAt: string; deviceName: string }>();
+    const found = new Map<string, ReportedBackup>();
     for (const row of rows) {
       const report = JSON.parse(row.report) as JobReportInput;
       if (report.backupId) {

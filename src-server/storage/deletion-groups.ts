@@ -4,14 +4,13 @@
  * together in time form one deletion; a deleted backup record is named by the job report that
  * carried its id (the server cannot read the sealed record itself).
  */
-import { DELETION_GAP_MS, type DeletedBackup, type Deletion } from '../../src-shared/http-api';
+import {
+  DELETION_GAP_MS,
+  type DeletedBackup,
+  type Deletion,
+  type ReportedBackup,
+} from '../../src-shared/http-api';
 import type { ObjectRow } from './object-table';
-
-export interface ReportedBackup {
-  item: string;
-  startedAt: string;
-  deviceName: string;
-}
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

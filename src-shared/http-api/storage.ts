@@ -62,6 +62,14 @@ export const storageOverview = z.strictObject({
 });
 export type StorageOverview = z.infer<typeof storageOverview>;
 
+/** What the job report carrying a backup's id said of it: the protected item, its start, the computer. */
+export const reportedBackup = z.strictObject({
+  item: z.string(),
+  startedAt: isoTime,
+  deviceName: z.string(),
+});
+export type ReportedBackup = z.infer<typeof reportedBackup>;
+
 export const receivedSnapshot = z.strictObject({
   id: z.string(),
   /** The server's receive time, whatever time the client wrote inside it. */
@@ -69,6 +77,8 @@ export const receivedSnapshot = z.strictObject({
   writtenBy: z.string().nullable(),
   sizeBytes: z.number().int().min(0),
   deletedAt: isoTime.nullable(),
+  /** Null when no device reported it (restic, or an app from before reports carried ids). */
+  reported: reportedBackup.nullable(),
 });
 export type ReceivedSnapshot = z.infer<typeof receivedSnapshot>;
 
@@ -94,7 +104,7 @@ export const deletedBackup = z.strictObject({
   receivedAt: isoTime,
   writtenBy: z.string().nullable(),
   /** From the job report of the backup that made it; null when no device reported it (restic). */
-  reported: z.strictObject({ item: z.string(), startedAt: isoTime, deviceName: z.string() }).nullable(),
+  reported: reportedBackup.nullable(),
 });
 export type DeletedBackup = z.infer<typeof deletedBackup>;
 

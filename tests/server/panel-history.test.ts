@@ -157,6 +157,9 @@ describe('recently deleted files, as deletions', () => {
       startedAt: '2026-01-01T11:00:00.000Z',
       deviceName: 'Laptop',
     });
+    // The list of backups received names it the same way.
+    const received = detail.snapshots.find((b: { id: string }) => b.id === snapshot.name);
+    expect(received.reported).toEqual(named[snapshot.name].reported);
     // Written by restic or before reports carried ids: named by when it arrived and who wrote it.
     expect(named[unreported.name]).toMatchObject({ reported: null, writtenBy: 'Laptop' });
 

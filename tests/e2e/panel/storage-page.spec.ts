@@ -142,6 +142,9 @@ test.describe('Storage page', () => {
     const section = page.getByRole('region', { name: 'main' });
     await expect(section).toBeVisible();
     await expect(section.getByRole('table', { name: 'Backups received' })).toContainText('restic on the NAS');
+    await expect(section.getByRole('table', { name: 'Backups received' })).toContainText(
+      "Documents on Dora's laptop",
+    );
     await expect(section.getByText('Nothing was deleted recently.')).toBeVisible();
 
     await restic(repo, ['forget', snapshot!.id]);
