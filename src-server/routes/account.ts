@@ -160,8 +160,12 @@ export function accountHandlers(deps: AccountRouteDeps): Handlers<typeof account
       // A desktop session belongs to the device it registered, as after a device sign-in; a panel
       // session (a browser) does not, so revoking the device leaves the panel signed in.
       if (auth.via === 'bearer') sessions.linkDevice(auth.session.id_hash, device.deviceId);
-      // Recorded as a device sign-in is: a success, from this client, naming the new device.
-      const ctx: RequestContext = { ...auth.ctx, device: body.deviceName };
+      // Recorded as a device sign-in is: a success, from this client, naming the new device as
+      // the panel lists it (a name its owner gave this computer).
+      const ctx: RequestContext = {
+        ...auth.ctx,
+        device: sessions.deviceName(device.deviceId) ?? body.deviceName,
+      };
       audit.record(auth.account.id, 'sign_in_success', ctx);
       return device;
     },

@@ -79,6 +79,14 @@ describe('the history names what happened to devices', () => {
     const signIns = (await kinds(panel)).filter((e) => e.kind === 'sign_in_success');
     expect(signIns.slice(0, 2).map((e) => e.device)).toEqual(['Laptop', "Dora's laptop"]);
 
+    // A device registered from that computer's session is recorded under its name too.
+    const again = await desktopSignIn(server.url, 'alice', PASSWORD, { computerId });
+    const registered = await bearer(server.url, 'POST', '/api/account/devices', again.sessionToken, {
+      deviceName: 'Laptop',
+    });
+    expect(registered.status).toBe(201);
+    expect((await kinds(panel))[0]).toEqual({ kind: 'sign_in_success', device: "Dora's laptop" });
+
     const refused = await panel.request('PUT', `/api/account/devices/${device.id}/name`, { name: ' ' });
     expect(refused.status).toBe(400);
   });
