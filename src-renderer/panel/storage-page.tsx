@@ -376,7 +376,7 @@ function StorageTokensSection() {
   };
 
   return (
-    <section className="panel-section" aria-labelledby="tokens-title">
+    <section className="panel-section panel-tokens" aria-labelledby="tokens-title">
       <h2 id="tokens-title">Storage tokens</h2>
       <p>For restic or scripts: a token can read and add backups and never erase them at once.</p>
       <p>
@@ -390,7 +390,7 @@ function StorageTokensSection() {
           <code aria-label="New storage token">{created.token}</code>
         </div>
       )}
-      <form onSubmit={(e) => void create(e)}>
+      <form className="panel-inline-form" onSubmit={(e) => void create(e)}>
         <label>
           Token name
           <input value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} />
