@@ -1,5 +1,5 @@
 /**
- * `npm run harness -- [--data-dir DIR] [--server URL] [--port N]`
+ * `npm run harness -- [--data-dir DIR] [--server URL] [--port N] [--device-name NAME]`
  *
  * The desktop app in a browser, for people and for Playwright (tests/e2e/desktop): the REAL
  * main-process services in Node (lock service, account client, settings on electron-store, device
@@ -16,6 +16,8 @@
  *   --server URL    use this account server instead of starting the local one (it becomes the
  *                   default server on the unlock screen).
  *   --port N        the harness's port on 127.0.0.1 (default 0: a free port).
+ *   --device-name NAME  what this computer is called at device sign-in (default: the host name
+ *                   with " (harness)"), so two harnesses on one machine are told apart.
  *   --test-clock    TESTS ONLY: time can be skipped forward by writing "skip-clock MS" lines to the
  *                   harness's stdin (it answers "clock skipped MS"), so the idle lock is tested
  *                   without waiting minutes. The same clock drives the backup scheduler:
@@ -76,6 +78,7 @@ async function main(): Promise<void> {
     'data-dir'?: string;
     server?: string;
     port?: string;
+    'device-name'?: string;
     'test-clock'?: boolean;
     help?: boolean;
   };
@@ -85,6 +88,7 @@ async function main(): Promise<void> {
         'data-dir': { type: 'string' },
         server: { type: 'string' },
         port: { type: 'string' },
+        'device-name': { type: 'string' },
         'test-clock': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -93,11 +97,13 @@ async function main(): Promise<void> {
     }));
   } catch (error) {
     fail(
-      `${(error as Error).message}\nusage: npm run harness -- [--data-dir DIR] [--server URL] [--port N] [--test-clock]`,
+      `${(error as Error).message}\nusage: npm run harness -- [--data-dir DIR] [--server URL] [--port N] [--device-name NAME] [--test-clock]`,
     );
   }
   if (values.help) {
-    console.log('usage: npm run harness -- [--data-dir DIR] [--server URL] [--port N] [--test-clock]');
+    console.log(
+      'usage: npm run harness -- [--data-dir DIR] [--server URL] [--port N] [--device-name NAME] [--test-clock]',
+    );
     return;
   }
   const port = values.port === undefined ? 0 : Number(values.port);
@@ -134,6 +140,7 @@ async function main(): Promise<void> {
     localServer,
     ...(serverUrl ? { serverUrl } : {}),
     ...(clock ? { clock } : {}),
+    ...(values['device-name'] ? { deviceName: values['device-name'] } : {}),
   });
   if (clock) listenForClockSkips(clock);
   console.log(`data dir ${dataDir}`);

@@ -52,6 +52,8 @@ export interface HarnessOptions {
   /** Starts the repository sessions' processes; default: forked job processes. */
   sessions?: SessionProcessStarter;
   log?: (line: string) => void;
+  /** What this computer is called at device sign-in; default: the host name with " (harness)". */
+  deviceName?: string;
   /** keytar as this machine has it (default: loaded now); tests pass a missing one. */
   keytar?: KeytarAvailability;
 }
@@ -144,7 +146,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     shell,
     localServer,
     ...(options.serverUrl ? { defaultServerUrl: options.serverUrl } : {}),
-    deviceName: `${os.hostname()} (harness)`,
+    deviceName: options.deviceName ?? `${os.hostname()} (harness)`,
     log: { warn: (m) => log(`warning: ${m}`) },
   });
 

@@ -174,6 +174,9 @@ export class PanelApiClient {
   revokeDevice(id: string) {
     return this.call(routes.revokeDevice, { params: { id } });
   }
+  renameDevice(id: string, name: string) {
+    return this.call(routes.renameDevice, { params: { id }, body: { name } });
+  }
   storageOverview() {
     return this.call(routes.storageOverview);
   }

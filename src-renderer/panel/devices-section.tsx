@@ -3,10 +3,14 @@ import type { Device } from '../../src-shared/http-api';
 import type { Problem } from '../components/action-result';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { ErrorMessage } from '../components/error-message';
+import { FormDialog } from '../components/form-dialog';
 import { formatTime, visibleText } from './format';
 import { useClient } from './panel-context';
 
-/** Desktop devices signed in to the account, each revocable (after a confirmation). */
+/**
+ * Desktop devices signed in to the account, each revocable (after a confirmation) and renamable
+ * (the name stays with that computer when it signs in again).
+ */
 export function DevicesSection() {
   const client = useClient();
   const [devices, setDevices] = useState<Device[] | null>(null);
@@ -15,6 +19,9 @@ export function DevicesSection() {
   const [pending, setPending] = useState<Device | null>(null);
   const [busy, setBusy] = useState(false);
   const [status, setStatus] = useState('');
+  const [renaming, setRenaming] = useState<Device | null>(null);
+  const [newName, setNewName] = useState('');
+  const [renameError, setRenameError] = useState<Problem | null>(null);
 
   useEffect(() => {
     let live = true;
@@ -41,6 +48,20 @@ export function DevicesSection() {
       );
     else setError(r.error);
     setPending(null);
+    setReload((n) => n + 1);
+  };
+
+  const rename = async () => {
+    if (!renaming) return;
+    setBusy(true);
+    const r = await client.renameDevice(renaming.id, newName);
+    setBusy(false);
+    if (!r.ok) {
+      setRenameError(r.error);
+      return;
+    }
+    setStatus(`“${visibleText(renaming.name)}” is now called “${visibleText(newName.trim())}”.`);
+    setRenaming(null);
     setReload((n) => n + 1);
   };
 
@@ -89,19 +110,53 @@ export function DevicesSection() {
                   {d.lastSeenAt ? formatTime(d.lastSeenAt) : 'Never'}
                 </td>
                 <td role="cell">
-                  <button
-                    type="button"
-                    onClick={() => setPending(d)}
-                    aria-label={`Revoke ${visibleText(d.name)}`}
-                  >
-                    Revoke
-                  </button>
+                  <span className="sr-inline">
+                    <button
+                      type="button"
+                      onClick={() => {
+                        setRenaming(d);
+                        setNewName(d.name);
+                        setRenameError(null);
+                      }}
+                      aria-label={`Rename ${visibleText(d.name)}`}
+                    >
+                      Rename
+                    </button>
+                    <button
+                      type="button"
+                      onClick={() => setPending(d)}
+                      aria-label={`Revoke ${visibleText(d.name)}`}
+                    >
+                      Revoke
+                    </button>
+                  </span>
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
+      <FormDialog
+        open={renaming !== null}
+        title={renaming ? `Rename “${visibleText(renaming.name)}”` : 'Rename device'}
+        submitLabel="Save name"
+        busy={busy}
+        onSubmit={() => void rename()}
+        onCancel={() => setRenaming(null)}
+      >
+        <div className="sr-field">
+          <label htmlFor="device-new-name">Device name</label>
+          <input
+            id="device-new-name"
+            value={newName}
+            onChange={(e) => setNewName(e.target.value)}
+            maxLength={100}
+            required
+          />
+        </div>
+        <p className="sr-hint">The name stays with this computer when it signs in again.</p>
+        <ErrorMessage error={renameError} />
+      </FormDialog>
       <ConfirmDialog
         open={pending !== null}
         title={pending ? `Revoke “${visibleText(pending.name)}”?` : 'Revoke device?'}

@@ -1,4 +1,18 @@
-import { UNSAFE_DISPLAY_CHARS } from '../../src-shared/http-api';
+import { UNSAFE_DISPLAY_CHARS, type JobReport } from '../../src-shared/http-api';
+
+/** A device's job report in the words of docs/glossary.md. */
+export const JOB_KIND_WORDS: Record<JobReport['kind'], string> = {
+  backup: 'backup',
+  restore: 'restore',
+  check: 'check',
+  prune: 'clean-up',
+};
+export const JOB_STATUS_WORDS: Record<JobReport['status'], string> = {
+  succeeded: 'succeeded',
+  partial: 'partly done',
+  failed: 'failed',
+  cancelled: 'cancelled',
+};
 
 /** "28 Nov 2026, 01:42:10" in the person's own locale; the raw string if it is not a date. */
 export function formatTime(iso: string): string {

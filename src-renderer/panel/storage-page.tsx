@@ -2,7 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type {
   CreatedStorageToken,
   JobReportList,
-  StorageDeletionAlert,
+  RestoreDeletedInput,
   StorageOverview,
   StorageRepositoryDetail,
   StorageToken,
@@ -10,21 +10,12 @@ import type {
 import type { Problem } from '../components/action-result';
 import { ErrorMessage } from '../components/error-message';
 import { formatBytes } from '../../src-shared/units';
-import { formatTime, visibleText } from './format';
+import { DeletionList } from './deletions';
+import { ALERT_WORDS } from './storage-words';
+import { JOB_KIND_WORDS, JOB_STATUS_WORDS, formatTime, visibleText } from './format';
 import { OwnerConfirmForm } from './owner-confirm-form';
 import { useClient, usePanel } from './panel-context';
 import { RepositoryFiles } from './repository-files';
-
-/** What each kind of deletion alert says (the server's kinds, src-shared/http-api/storage.ts). */
-const ALERT_WORDS: Record<StorageDeletionAlert['kind'], (a: StorageDeletionAlert) => string> = {
-  config: () => 'its config file (without it no backup of it can be read) was deleted',
-  keys: (a) => `a key file was deleted (${a.repositoryFiles - a.deletedFiles} left)`,
-  snapshots: (a) => `${a.deletedFiles} of ${a.repositoryFiles} snapshots were deleted within a day`,
-  index: (a) =>
-    `${formatBytes(a.deletedBytes)} of ${formatBytes(a.repositoryBytes)} of its index were deleted within a day`,
-  bytes: (a) =>
-    `${formatBytes(a.deletedBytes)} of ${formatBytes(a.repositoryBytes)} were deleted within a day`,
-};
 
 /**
  * The account storage: repositories with their figures, snapshots as the server received them,
@@ -54,7 +45,7 @@ export function StoragePage() {
   }, [client, reload]);
 
   return (
-    <main className="panel-card">
+    <main className="panel-main panel-wide" aria-labelledby="page-title">
       <h1 id="page-title" tabIndex={-1}>
         Storage
       </h1>
@@ -124,8 +115,8 @@ function RepositorySection({ name, onChange }: { name: string; onChange: () => v
   };
   const files = (count: number) => `${count} file${count === 1 ? '' : 's'}`;
 
-  const restore = async () => {
-    const r = await client.restoreDeleted(name);
+  const restore = async (which?: RestoreDeletedInput['files']) => {
+    const r = await client.restoreDeleted(name, which ? { files: which } : {});
     if (r.ok) {
       setStatus(`${files(r.value.count)} restored.`);
       setError(null);
@@ -177,27 +168,33 @@ function RepositorySection({ name, onChange }: { name: string; onChange: () => v
                 : 'Never'}
             </dd>
           </dl>
-          <table className="panel-table" role="table">
-            <caption>Snapshots received</caption>
-            <thead role="rowgroup">
-              <tr role="row">
-                <th scope="col">Snapshot</th>
-                <th scope="col">Received</th>
-                <th scope="col">From</th>
-                <th scope="col">State</th>
-              </tr>
-            </thead>
-            <tbody role="rowgroup">
-              {detail.snapshots.map((s) => (
-                <tr key={s.id} role="row">
-                  <th scope="row">{s.id.slice(0, 8)}</th>
-                  <td>{formatTime(s.receivedAt)}</td>
-                  <td>{s.writtenBy === null ? 'unknown' : visibleText(s.writtenBy)}</td>
-                  <td>{s.deletedAt ? `Deleted ${formatTime(s.deletedAt)}` : 'Kept'}</td>
+          <div className="panel-table-wrap">
+            <table className="panel-table" role="table">
+              <caption>Backups received</caption>
+              <thead role="rowgroup">
+                <tr role="row">
+                  <th scope="col">Backup</th>
+                  <th scope="col">Received</th>
+                  <th scope="col">From</th>
+                  <th scope="col">State</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody role="rowgroup">
+                {detail.snapshots.map((s) => (
+                  <tr key={s.id} role="row">
+                    <th scope="row">
+                      {s.reported
+                        ? `${visibleText(s.reported.item)} on ${visibleText(s.reported.deviceName)}, ${formatTime(s.reported.startedAt)}`
+                        : s.id.slice(0, 8)}
+                    </th>
+                    <td>{formatTime(s.receivedAt)}</td>
+                    <td>{s.writtenBy === null ? 'unknown' : visibleText(s.writtenBy)}</td>
+                    <td>{s.deletedAt ? `Deleted ${formatTime(s.deletedAt)}` : 'Kept'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
           {detail.deletedAt === null && <RepositoryFiles name={name} onChange={changed} />}
           <h4>Recently deleted</h4>
           {detail.pendingPurges.map((p) => (
@@ -215,31 +212,12 @@ function RepositorySection({ name, onChange }: { name: string; onChange: () => v
             <p>Nothing was deleted recently.</p>
           ) : (
             <>
-              <table className="panel-table" role="table">
-                <caption>Recently deleted files of {name}</caption>
-                <thead role="rowgroup">
-                  <tr role="row">
-                    <th scope="col">File</th>
-                    <th scope="col">Size</th>
-                    <th scope="col">Deleted</th>
-                    <th scope="col">By</th>
-                    <th scope="col">Removed for good</th>
-                  </tr>
-                </thead>
-                <tbody role="rowgroup">
-                  {detail.recentlyDeleted.map((d) => (
-                    <tr key={`${d.type}/${d.name}`} role="row">
-                      <th scope="row">
-                        {d.type === 'config' ? 'config' : `${d.type}/${d.name.slice(0, 8)}`}
-                      </th>
-                      <td>{formatBytes(d.sizeBytes)}</td>
-                      <td>{formatTime(d.deletedAt)}</td>
-                      <td>{d.deletedBy === null ? 'unknown' : visibleText(d.deletedBy)}</td>
-                      <td>{formatTime(d.purgeAt)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <DeletionList
+                vault={name}
+                deletions={detail.deletions}
+                files={detail.recentlyDeleted}
+                onRestore={(which) => void restore(which)}
+              />
               <div className="sr-actions">
                 <button type="button" className="sr-primary" onClick={() => void restore()}>
                   Restore deleted files
@@ -398,7 +376,7 @@ function StorageTokensSection() {
   };
 
   return (
-    <section className="panel-section" aria-labelledby="tokens-title">
+    <section className="panel-section panel-tokens" aria-labelledby="tokens-title">
       <h2 id="tokens-title">Storage tokens</h2>
       <p>For restic or scripts: a token can read and add backups and never erase them at once.</p>
       <p>
@@ -412,7 +390,7 @@ function StorageTokensSection() {
           <code aria-label="New storage token">{created.token}</code>
         </div>
       )}
-      <form onSubmit={(e) => void create(e)}>
+      <form className="panel-inline-form" onSubmit={(e) => void create(e)}>
         <label>
           Token name
           <input value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} />
@@ -474,43 +452,45 @@ function JobReportsSection() {
       <ErrorMessage error={error} />
       {reports && reports.devices.length === 0 && <p>No device has reported a job yet.</p>}
       {reports?.devices.map((d) => (
-        <table key={d.deviceId} className="panel-table" role="table">
-          <caption>
-            {visibleText(d.deviceName)}
-            {d.revoked ? ' (revoked)' : ''}
-          </caption>
-          <thead role="rowgroup">
-            <tr role="row">
-              <th scope="col">Item</th>
-              <th scope="col">Job</th>
-              <th scope="col">Status</th>
-              <th scope="col">Started</th>
-              <th scope="col">Duration</th>
-              <th scope="col">Files</th>
-              <th scope="col">Bytes</th>
-            </tr>
-          </thead>
-          <tbody role="rowgroup">
-            {d.reports.map((r) => (
-              <tr key={`${r.receivedAt}-${r.item}`} role="row">
-                <th scope="row">{visibleText(r.item)}</th>
-                <td>{r.kind}</td>
-                <td>
-                  {r.status}
-                  {r.errors > 0 ? ` (${r.errors} errors)` : ''}
-                </td>
-                <td>{formatTime(r.startedAt)}</td>
-                <td>{Math.round(r.durationMs / 1000)} s</td>
-                <td>
-                  {r.filesProcessed} ({r.filesNew} new, {r.filesChanged} changed)
-                </td>
-                <td>
-                  {formatBytes(r.bytesProcessed)} ({formatBytes(r.bytesAdded)} added)
-                </td>
+        <div key={d.deviceId} className="panel-table-wrap">
+          <table className="panel-table" role="table">
+            <caption>
+              {visibleText(d.deviceName)}
+              {d.revoked ? ' (revoked)' : ''}
+            </caption>
+            <thead role="rowgroup">
+              <tr role="row">
+                <th scope="col">Item</th>
+                <th scope="col">Job</th>
+                <th scope="col">Status</th>
+                <th scope="col">Started</th>
+                <th scope="col">Duration</th>
+                <th scope="col">Files</th>
+                <th scope="col">Bytes</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody role="rowgroup">
+              {d.reports.map((r) => (
+                <tr key={`${r.receivedAt}-${r.item}`} role="row">
+                  <th scope="row">{visibleText(r.item)}</th>
+                  <td>{JOB_KIND_WORDS[r.kind]}</td>
+                  <td>
+                    {JOB_STATUS_WORDS[r.status]}
+                    {r.errors > 0 ? ` (${r.errors} errors)` : ''}
+                  </td>
+                  <td>{formatTime(r.startedAt)}</td>
+                  <td>{Math.round(r.durationMs / 1000)} s</td>
+                  <td>
+                    {r.filesProcessed} ({r.filesNew} new, {r.filesChanged} changed)
+                  </td>
+                  <td>
+                    {formatBytes(r.bytesProcessed)} ({formatBytes(r.bytesAdded)} added)
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       ))}
     </section>
   );

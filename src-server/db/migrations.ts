@@ -316,4 +316,9 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (account_id, key_id)
   ) WITHOUT ROWID;
   `,
+  // A name the owner gave a device in the panel: later sign-ins of the same computer take it
+  // instead of the computer's own name.
+  `
+  ALTER TABLE devices ADD COLUMN custom_name TEXT;
+  `,
 ];

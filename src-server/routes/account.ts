@@ -97,7 +97,11 @@ export function accountHandlers(deps: AccountRouteDeps): Handlers<typeof account
     },
 
     deviceSignIn: ({ body, request }) => {
-      const { account, migrated } = signIn.signIn(body, requestContext(request, 'desktop', body.deviceName));
+      // The history names the device as the panel lists it (a name its owner gave this computer).
+      // Looked up alike for unknown names (no account has id 0), so it says nothing about them.
+      const known = accounts.byUsername(body.username);
+      const shownName = sessions.nameForComputer(known?.id ?? 0, body.computerId, body.deviceName);
+      const { account, migrated } = signIn.signIn(body, requestContext(request, 'desktop', shownName));
       // Under --require-totp an account without TOTP gets only a session, to enrol with; with a
       // temporary password, only a session to replace it with.
       const device =
@@ -156,8 +160,12 @@ export function accountHandlers(deps: AccountRouteDeps): Handlers<typeof account
       // A desktop session belongs to the device it registered, as after a device sign-in; a panel
       // session (a browser) does not, so revoking the device leaves the panel signed in.
       if (auth.via === 'bearer') sessions.linkDevice(auth.session.id_hash, device.deviceId);
-      // Recorded as a device sign-in is: a success, from this client, naming the new device.
-      const ctx: RequestContext = { ...auth.ctx, device: body.deviceName };
+      // Recorded as a device sign-in is: a success, from this client, naming the new device as
+      // the panel lists it (a name its owner gave this computer).
+      const ctx: RequestContext = {
+        ...auth.ctx,
+        device: sessions.deviceName(device.deviceId) ?? body.deviceName,
+      };
       audit.record(auth.account.id, 'sign_in_success', ctx);
       return device;
     },
@@ -165,6 +173,11 @@ export function accountHandlers(deps: AccountRouteDeps): Handlers<typeof account
     revokeDevice: ({ auth, params }) => {
       const device = sessions.revokeDevice(auth.account.id, params.id, 'device');
       audit.record(auth.account.id, 'device_revoked', { ...auth.ctx, device: device.name });
+    },
+
+    renameDevice: ({ auth, params, body }) => {
+      sessions.renameDevice(auth.account.id, params.id, body.name);
+      audit.record(auth.account.id, 'device_renamed', { ...auth.ctx, device: body.name });
     },
 
     // ---- backup work (device scope) --------------------------------------------------
@@ -175,9 +188,12 @@ export function accountHandlers(deps: AccountRouteDeps): Handlers<typeof account
       deviceName: auth.device.name,
     }),
 
+    // The app ends its own token in two cases: signing out, and after a sign-in on the same
+    // computer (every unlock) replaced it with a new one; the history tells them apart.
     deviceSignOut: ({ auth }) => {
+      const replaced = sessions.replacedBySameComputer(auth.device);
       sessions.revokeDevice(auth.account.id, auth.device.id, 'device');
-      audit.record(auth.account.id, 'device_revoked', auth.ctx);
+      audit.record(auth.account.id, replaced ? 'device_replaced' : 'device_signed_out', auth.ctx);
     },
   };
 }

@@ -21,6 +21,7 @@ import type { JobReportStore } from '../services/job-reports';
 import { ServiceError } from '../services/service-error';
 import type { SessionStore } from '../services/sessions';
 import type { SignIn } from '../services/sign-in';
+import { groupDeletions } from '../storage/deletion-groups';
 import type { RepoRow, Writer } from '../storage/object-table';
 import { DAY_MS, type KeyFileEntry, type StorageService } from '../storage/storage-service';
 
@@ -117,6 +118,9 @@ export function storagePanelHandlers(deps: StoragePanelDeps): Handlers<typeof st
 
     storageRepository: ({ auth, params }) => {
       const repo = findRepo(auth.account.id, params.name);
+      const deleted = storage.recentlyDeleted(repo.id);
+      const reported = jobReports.byBackupId(auth.account.id);
+      const grouped = groupDeletions(deleted, storage.graceMs, reported);
       return {
         ...summary(repo),
         snapshots: storage.receivedSnapshots(repo.id).map((s) => ({
@@ -125,15 +129,18 @@ export function storagePanelHandlers(deps: StoragePanelDeps): Handlers<typeof st
           writtenBy: s.writer_name,
           sizeBytes: s.size,
           deletedAt: iso(s.deleted_at),
+          reported: reported.get(s.name) ?? null,
         })),
-        recentlyDeleted: storage.recentlyDeleted(repo.id).map((d) => ({
+        recentlyDeleted: deleted.map((d, i) => ({
           type: d.type,
           name: d.name,
           sizeBytes: d.size,
           deletedAt: new Date(d.deleted_at!).toISOString(),
           deletedBy: d.deleter_name,
           purgeAt: new Date(d.deleted_at! + storage.graceMs).toISOString(),
+          deletion: grouped.deletionOf[i]!,
         })),
+        deletions: grouped.deletions,
         pendingPurges: storage.pendingPurges(auth.account, repo.name).map((p) => ({
           requestedAt: new Date(p.requestedAt).toISOString(),
           dueAt: new Date(p.dueAt).toISOString(),
@@ -244,7 +251,7 @@ export function storagePanelHandlers(deps: StoragePanelDeps): Handlers<typeof st
 
     revokeStorageToken: ({ auth, params }) => {
       const row = sessions.revokeDevice(auth.account.id, params.id, 'storage');
-      audit.record(auth.account.id, 'device_revoked', { ...auth.ctx, device: row.name });
+      audit.record(auth.account.id, 'storage_token_revoked', { ...auth.ctx, device: row.name });
     },
 
     jobReports: ({ auth }) => jobReports.list(auth.account.id),

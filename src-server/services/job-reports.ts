@@ -1,4 +1,4 @@
-import type { JobReport, JobReportInput, JobReportList } from '../../src-shared/http-api';
+import type { JobReport, JobReportInput, JobReportList, ReportedBackup } from '../../src-shared/http-api';
 import type { Db } from '../db/database';
 import type { Clock } from './clock';
 
@@ -28,31 +28,68 @@ export class JobReportStore {
     })();
   }
 
+  /**
+   * Every computer's latest reports: the reports of all its sign-ins together (each unlock signs
+   * in again, as a new device of the same computer), named as the computer is now.
+   */
   list(accountId: number): JobReportList {
     const rows = this.db
       .prepare<
         [number],
-        { device_id: string; name: string; revoked_at: number | null; received_at: number; report: string }
+        {
+          device_id: string;
+          name: string;
+          computer_id: string | null;
+          live: number;
+          received_at: number;
+          report: string;
+        }
       >(
-        `SELECT j.device_id, d.name, d.revoked_at, j.received_at, j.report FROM job_reports j
-         JOIN devices d ON d.id = j.device_id WHERE j.account_id = ? ORDER BY d.name, j.received_at DESC, j.id DESC`,
+        `SELECT j.device_id, d.name, d.computer_id, j.received_at, j.report,
+           (SELECT COUNT(*) FROM devices l WHERE l.account_id = j.account_id AND l.kind = 'device'
+              AND l.revoked_at IS NULL AND (l.id = d.id OR l.computer_id = d.computer_id)) AS live
+         FROM job_reports j JOIN devices d ON d.id = j.device_id
+         WHERE j.account_id = ? ORDER BY j.received_at DESC, j.id DESC`,
       )
       .all(accountId);
-    const devices = new Map<string, JobReportList['devices'][number]>();
+    const computers = new Map<string, JobReportList['devices'][number]>();
     for (const row of rows) {
-      let entry = devices.get(row.device_id);
+      const key = row.computer_id ?? `device:${row.device_id}`;
+      let entry = computers.get(key);
       if (!entry) {
         entry = {
           deviceId: row.device_id,
           deviceName: row.name,
-          revoked: row.revoked_at !== null,
+          computerId: row.computer_id,
+          revoked: row.live === 0,
           reports: [],
         };
-        devices.set(row.device_id, entry);
+        computers.set(key, entry);
       }
+      if (entry.reports.length >= REPORTS_PER_DEVICE) continue;
       const report = JSON.parse(row.report) as Omit<JobReport, 'receivedAt'>;
       entry.reports.push({ ...report, receivedAt: new Date(row.received_at).toISOString() });
     }
-    return { devices: [...devices.values()] };
+    return {
+      devices: [...computers.values()].sort((a, b) => a.deviceName.localeCompare(b.deviceName)),
+    };
+  }
+
+  /** The reports that named these backups (by id), with the reporting device's current name. */
+  byBackupId(accountId: number): Map<string, ReportedBackup> {
+    const rows = this.db
+      .prepare<[number], { name: string; report: string }>(
+        `SELECT d.name, j.report FROM job_reports j JOIN devices d ON d.id = j.device_id
+         WHERE j.account_id = ? AND json_extract(j.report, '$.backupId') IS NOT NULL`,
+      )
+      .all(accountId);
+    const found = new Map<string, ReportedBackup>();
+    for (const row of rows) {
+      const report = JSON.parse(row.report) as JobReportInput;
+      if (report.backupId) {
+        found.set(report.backupId, { item: report.item, startedAt: report.startedAt, deviceName: row.name });
+      }
+    }
+    return found;
   }
 }

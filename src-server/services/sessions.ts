@@ -44,6 +44,8 @@ export interface DeviceRow {
   creator_device_id: string | null;
   /** The computer a device signed in from; null for storage tokens and older devices. */
   computer_id: string | null;
+  /** The name the owner gave it in the panel, if any (kept by the computer's later sign-ins). */
+  custom_name: string | null;
 }
 
 /** Why a sign-in was ended for the account, told to whoever presents its token afterwards. */
@@ -253,23 +255,85 @@ export class SessionStore {
     const id = randomBytes(12).toString('base64url');
     const token = DEVICE_TOKEN_PREFIX + newSecretToken();
     const now = this.clock.now();
+    // A computer the owner renamed keeps that name when it signs in again (every unlock does).
+    const customName = computerId === null ? null : this.customName(accountId, computerId);
     this.db
       .prepare(
-        `INSERT INTO devices (id, account_id, name, token_hash, created_at, last_seen_at, kind, creator_device_id, computer_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO devices (id, account_id, name, token_hash, created_at, last_seen_at, kind, creator_device_id, computer_id, custom_name)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         id,
         accountId,
-        name,
+        customName ?? name,
         hashToken(token),
         now,
         kind === 'storage' ? null : now,
         kind,
         creatorDeviceId,
         computerId,
+        customName,
       );
     return { id, token };
+  }
+
+  /** What a device of `computerId` is called: the name its owner gave that computer, else `name`. */
+  nameForComputer(accountId: number, computerId: string, name: string): string {
+    return this.customName(accountId, computerId) ?? name;
+  }
+
+  private customName(accountId: number, computerId: string): string | null {
+    return (
+      this.db
+        .prepare<[number, string], { custom_name: string }>(
+          `SELECT custom_name FROM devices WHERE account_id = ? AND computer_id = ? AND custom_name IS NOT NULL
+           ORDER BY created_at DESC, rowid DESC LIMIT 1`,
+        )
+        .get(accountId, computerId)?.custom_name ?? null
+    );
+  }
+
+  /**
+   * Names a live device as its owner chose, with every sign-in of the same computer (earlier ones,
+   * so its job reports read alike, and later ones). Answers the name it had.
+   */
+  renameDevice(accountId: number, deviceId: string, name: string): string {
+    return this.db.transaction(() => {
+      const row = this.db
+        .prepare<[string, number], DeviceRow>(
+          "SELECT * FROM devices WHERE id = ? AND account_id = ? AND kind = 'device' AND revoked_at IS NULL",
+        )
+        .get(deviceId, accountId);
+      if (!row) throw new ServiceError('not_found', 'No such device.');
+      if (row.computer_id === null) {
+        this.db
+          .prepare('UPDATE devices SET name = ?, custom_name = ? WHERE id = ?')
+          .run(name, name, deviceId);
+      } else {
+        this.db
+          .prepare(
+            "UPDATE devices SET name = ?, custom_name = ? WHERE account_id = ? AND computer_id = ? AND kind = 'device'",
+          )
+          .run(name, name, accountId, row.computer_id);
+      }
+      return row.name;
+    })();
+  }
+
+  /**
+   * Whether the computer of `device` signed in again after it: a live device of the same
+   * computer, issued later. Such a device ending its own token is a sign-in replacing it.
+   */
+  replacedBySameComputer(device: DeviceRow): boolean {
+    if (device.computer_id === null) return false;
+    return (
+      this.db
+        .prepare<[number, string, number, string], { n: number }>(
+          `SELECT COUNT(*) AS n FROM devices WHERE account_id = ? AND computer_id = ? AND kind = 'device'
+           AND revoked_at IS NULL AND created_at >= ? AND id != ?`,
+        )
+        .get(device.account_id, device.computer_id, device.created_at, device.id)!.n > 0
+    );
   }
 
   /** Finds a live device or storage token and marks it used (in memory: no write). */

@@ -106,7 +106,13 @@ export const auditEventKind = z.enum([
   'totp_disabled',
   'recovery_code_used',
   'recovery_codes_regenerated',
+  /** Revoked in the panel (or the app's list of devices). */
   'device_revoked',
+  /** The app signed out on that computer: its device token ended. */
+  'device_signed_out',
+  /** The same computer signed in again and its earlier device token ended (every unlock does). */
+  'device_replaced',
+  'device_renamed',
   'password_changed',
   /** The first sign-in with the auth key replaced the account's old server-side hash. */
   'account_migrated',
@@ -127,6 +133,7 @@ export const auditEventKind = z.enum([
   'storage_deletion_burst',
   'storage_purged',
   'storage_token_created',
+  'storage_token_revoked',
   /** The owner removed a key or lock file of a repository in the panel. */
   'storage_file_removed',
   /** The owner deleted a whole repository (its files recently deleted, restorable). */
@@ -163,6 +170,10 @@ export type Device = z.infer<typeof device>;
 export const deviceList = z.strictObject({ devices: z.array(device) });
 export type DeviceList = z.infer<typeof deviceList>;
 export const deviceIdParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/) }).strict();
+
+/** A name the person gives a device in the panel; it stays with that computer at later sign-ins. */
+export const renameDeviceInput = z.object({ name: deviceName }).strict();
+export type RenameDeviceInput = z.input<typeof renameDeviceInput>;
 
 export const deviceIdentity = z.strictObject({
   username: z.string(),
@@ -280,6 +291,16 @@ export const accountRoutes = {
     path: '/api/account/devices/:id',
     auth: { kind: 'session' },
     params: deviceIdParam,
+    reply: noContent,
+    status: 204,
+  }),
+  /** Renames a device, and every later sign-in of the same computer keeps that name. */
+  renameDevice: route({
+    method: 'PUT',
+    path: '/api/account/devices/:id/name',
+    auth: { kind: 'session' },
+    params: deviceIdParam,
+    body: renameDeviceInput,
     reply: noContent,
     status: 204,
   }),

@@ -62,6 +62,14 @@ export const storageOverview = z.strictObject({
 });
 export type StorageOverview = z.infer<typeof storageOverview>;
 
+/** What the job report carrying a backup's id said of it: the protected item, its start, the computer. */
+export const reportedBackup = z.strictObject({
+  item: z.string(),
+  startedAt: isoTime,
+  deviceName: z.string(),
+});
+export type ReportedBackup = z.infer<typeof reportedBackup>;
+
 export const receivedSnapshot = z.strictObject({
   id: z.string(),
   /** The server's receive time, whatever time the client wrote inside it. */
@@ -69,6 +77,8 @@ export const receivedSnapshot = z.strictObject({
   writtenBy: z.string().nullable(),
   sizeBytes: z.number().int().min(0),
   deletedAt: isoTime.nullable(),
+  /** Null when no device reported it (restic, or an app from before reports carried ids). */
+  reported: reportedBackup.nullable(),
 });
 export type ReceivedSnapshot = z.infer<typeof receivedSnapshot>;
 
@@ -80,8 +90,48 @@ export const deletedFile = z.strictObject({
   deletedBy: z.string().nullable(),
   /** When the grace period ends and the server purges it. */
   purgeAt: isoTime,
+  /** Which deletion (an index into the detail's `deletions`) it was part of. */
+  deletion: z.number().int().min(0),
 });
 export type DeletedFile = z.infer<typeof deletedFile>;
+
+/**
+ * A deleted backup record (a `snapshots` file): the server cannot read it (it is sealed), so it is
+ * named by when it arrived, who wrote it, and what the job report carrying its id said.
+ */
+export const deletedBackup = z.strictObject({
+  id: z.string(),
+  receivedAt: isoTime,
+  writtenBy: z.string().nullable(),
+  /** From the job report of the backup that made it; null when no device reported it (restic). */
+  reported: reportedBackup.nullable(),
+});
+export type DeletedBackup = z.infer<typeof deletedBackup>;
+
+/**
+ * One deletion as a person thinks of it: the files one device or token deleted together (none
+ * more than DELETION_GAP_MS after the one before), by kind, with the backups whose records went.
+ */
+export const deletion = z.strictObject({
+  firstAt: isoTime,
+  lastAt: isoTime,
+  deletedBy: z.string().nullable(),
+  /** When the first of its files is purged. */
+  purgeAt: isoTime,
+  files: z.number().int().min(0),
+  bytes: z.number().int().min(0),
+  kinds: z.array(
+    z.strictObject({
+      type: storageFileType,
+      files: z.number().int().min(0),
+      bytes: z.number().int().min(0),
+    }),
+  ),
+  backups: z.array(deletedBackup),
+});
+export type Deletion = z.infer<typeof deletion>;
+/** Deletions by one device further apart than this are told apart. */
+export const DELETION_GAP_MS = 10 * 60 * 1000;
 
 /** A purge of recently deleted files the owner asked for without two-factor: it runs at `dueAt` unless cancelled. */
 export const pendingPurge = z.strictObject({
@@ -94,6 +144,8 @@ export const storageRepositoryDetail = z.strictObject({
   ...repositorySummaryShape,
   snapshots: z.array(receivedSnapshot),
   recentlyDeleted: z.array(deletedFile),
+  /** The recently deleted files grouped by deletion, newest first. */
+  deletions: z.array(deletion),
   pendingPurges: z.array(pendingPurge),
 });
 export type StorageRepositoryDetail = z.infer<typeof storageRepositoryDetail>;
@@ -218,18 +270,31 @@ export const jobReportInput = z
     errors: z.number().int().min(0),
     bytesProcessed: z.number().int().min(0),
     bytesAdded: z.number().int().min(0),
+    /**
+     * The backup's id (its record's file name in the vault), so the panel can say which backup a
+     * deleted record was; the server cannot read the record itself.
+     */
+    backupId: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .nullable()
+      .optional(),
   })
   .strict();
 export type JobReportInput = z.input<typeof jobReportInput>;
 export const jobReport = z.strictObject({ ...jobReportInput.shape, receivedAt: isoTime });
 export type JobReport = z.infer<typeof jobReport>;
 
-/** The latest reports of each device, newest first. */
+/** The latest reports of each computer (all its sign-ins together), newest first. */
 export const jobReportList = z.strictObject({
   devices: z.array(
     z.strictObject({
+      /** The latest device of this computer that reported (every sign-in of a computer is one device). */
       deviceId: z.string(),
       deviceName: z.string(),
+      /** The computer whose devices' reports these are; null for a device from before computer ids. */
+      computerId: z.string().nullable(),
+      /** No device of this computer is signed in any more. */
       revoked: z.boolean(),
       reports: z.array(jobReport),
     }),

@@ -217,6 +217,13 @@ describe('a job as a report', () => {
       status: 'cancelled',
     });
   });
+  it("carries a backup's id, so the panel can name it once its record is deleted", () => {
+    const id = 'ab'.repeat(32);
+    expect(jobReport(ended({ kind: 'backup', status: 'success', snapshotId: id }))?.backupId).toBe(id);
+    // A restore reads a backup: it names none it made.
+    expect(jobReport(ended({ kind: 'restore', status: 'success', snapshotId: id }))?.backupId).toBeNull();
+    expect(jobReport(ended({ kind: 'backup', status: 'failed', snapshotId: null }))?.backupId).toBeNull();
+  });
   it('reports no job that never ran or has not ended', () => {
     expect(jobReport(ended({ status: 'skipped' }))).toBeNull();
     expect(jobReport(ended({ status: 'running', endedAt: null }))).toBeNull();

@@ -42,6 +42,7 @@ const samples: { [K in RouteName]?: BodyInput<Routes[K]> } = {
   totpDisable: { authKey: AUTH, code: '123456' },
   regenerateRecoveryCodes: { code: '123456' },
   registerDevice: { deviceName: 'Laptop' },
+  renameDevice: { name: 'Laptop' },
   storageRestore: {},
   storagePurge: { authKey: AUTH, code: '123456' },
   storageRemoveFile: { type: 'keys', name: 'a'.repeat(64), code: '123456' },

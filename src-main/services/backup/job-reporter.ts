@@ -1,11 +1,11 @@
 /**
  * After each job that ran, the desktop tells the account server it signs in to what happened
- * (item, kind, status, counts, bytes, duration; never a file name), with the device token, so the
- * panel shows whether backups happen (POST /api/device/job-reports). Reporting never blocks or
- * fails a job: the report goes to the outbox first and is sent in the background; what cannot be
- * sent now (offline, server down, token refused until the next unlock) is retried every
- * REPORT_RETRY_MS and after each job, oldest first for each account. A report the server refuses as malformed is dropped
- * (it would never be accepted); nothing here logs a token.
+ * (item, kind, status, counts, bytes, duration, the backup's id; never a file name), with the
+ * device token, so the panel shows whether backups happen (POST /api/device/job-reports).
+ * Reporting never blocks or fails a job: the report goes to the outbox first and is sent in the
+ * background; what cannot be sent now (offline, server down, token refused until the next unlock)
+ * is retried every REPORT_RETRY_MS and after each job, oldest first for each account. A report the
+ * server refuses as malformed is dropped (it would never be accepted); nothing here logs a token.
  */
 import type { JobRecord } from '../../../src-shared/backup-jobs';
 import type { JobReportInput } from '../../../src-shared/http-api';
@@ -60,6 +60,8 @@ export function jobReport(job: JobRecord, outcome?: JobOutcome): JobReportInput 
     errors: int(job.filesFailed),
     bytesProcessed: int(job.bytesDone),
     bytesAdded: int(job.bytesAdded),
+    // The backup's id lets the panel name a backup whose record was deleted (it cannot read it).
+    backupId: kind === 'backup' && /^[0-9a-f]{64}$/.test(job.snapshotId ?? '') ? job.snapshotId : null,
   };
 }
 

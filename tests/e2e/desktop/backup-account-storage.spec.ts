@@ -116,8 +116,12 @@ test('account storage: create, back up, delete by retention, restore from the pa
     await panel.getByRole('link', { name: 'Storage' }).click();
     const repo = panel.getByRole('region', { name: 'laptop' });
     await expect(repo).toBeVisible();
-    const deleted = repo.getByRole('table', { name: 'Recently deleted files of laptop' });
-    await expect(deleted).toContainText('snapshots/');
+    // The clean-up's deletion, in words: the first backup is named from its job report's id.
+    const deleted = repo.getByRole('list', { name: 'Deletions from laptop' });
+    await expect(deleted).toContainText('1 backup record');
+    await expect(deleted.getByRole('list', { name: 'Backups deleted' })).toContainText(
+      /Backup of Documents from .+ on /,
+    );
     const reports = panel.getByRole('region', { name: 'Backup jobs reported by devices' });
     await expect(reports).toContainText('Documents');
     // The clean-up is part of each backup's report, as it is part of its row in the app.

@@ -1,6 +1,6 @@
 /**
  * The rest of My Account against the real server process: new recovery codes, turning two-factor
- * authentication off, revoking a device, where the password is changed (the app), and
+ * authentication off, renaming and revoking a device, where the password is changed (the app), and
  * --require-totp. Accounts come from `user add`: their first sign-in sets a password of their own.
  */
 import { expect, test } from '@playwright/test';
@@ -135,15 +135,25 @@ test.describe('My Account', () => {
     await expect(devices.getByRole('row')).toHaveCount(2); // still a table to assistive technology
     await page.setViewportSize({ width: 1280, height: 720 });
 
+    // Renamed in the panel: the list and the history say so (the server keeps the name for this
+    // computer's later sign-ins).
+    await page.getByRole('button', { name: 'Rename Dave’s laptop' }).click();
+    const renaming = page.getByRole('dialog', { name: 'Rename “Dave’s laptop”' });
+    await renaming.getByLabel('Device name').fill('Dave’s desk');
+    await renaming.getByRole('button', { name: 'Save name' }).click();
+    await expect(devices.getByRole('rowheader', { name: 'Dave’s desk' })).toBeVisible();
+    await page.getByRole('button', { name: 'Refresh history' }).click();
+    await expect(history.getByRole('row').nth(1)).toContainText('Device renamed');
+
     // Cancel first: nothing happens.
-    await page.getByRole('button', { name: 'Revoke Dave’s laptop' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Revoke “Dave’s laptop”?' });
+    await page.getByRole('button', { name: 'Revoke Dave’s desk' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Revoke “Dave’s desk”?' });
     await expect(dialog).toBeVisible();
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await expect(dialog).toBeHidden();
     expect((await request.get(`${server.url}/api/device/me`, asDevice)).status()).toBe(200);
 
-    await page.getByRole('button', { name: 'Revoke Dave’s laptop' }).click();
+    await page.getByRole('button', { name: 'Revoke Dave’s desk' }).click();
     await dialog.getByRole('button', { name: 'Revoke' }).click();
     await expect(page.getByRole('status').filter({ hasText: 'is revoked' })).toBeVisible();
     await expect(page.getByText('No desktop app is signed in to this account.')).toBeVisible();

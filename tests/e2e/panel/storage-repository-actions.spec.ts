@@ -128,8 +128,14 @@ test.describe('Storage page: the owner’s actions on a repository', () => {
       section.getByRole('status').filter({ hasText: `Key file ${repo.key.slice(0, 8)} removed` }),
     ).toBeVisible();
     expect(await repo.call('HEAD', `keys/${repo.key}`)).toBe(404);
-    await expect(section.getByRole('table', { name: 'Recently deleted files of main' })).toContainText(
-      `keys/${repo.key.slice(0, 8)}`,
+    // The owner's own removal, by the web panel: one key file, its raw name behind Details.
+    const removal = section
+      .getByRole('list', { name: 'Deletions from main' })
+      .getByRole('listitem', { name: /deleted by web panel/ });
+    await expect(removal).toContainText(': 1 key file (');
+    await removal.getByText('Details').click();
+    await expect(removal.getByRole('table', { name: 'Files deleted (main)' })).toContainText(
+      `keys/${repo.key}`,
     );
 
     // Without two-factor, a purge waits a day, shown with its time, and can be called off.
