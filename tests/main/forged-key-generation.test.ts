@@ -90,3 +90,57 @@ it(
     expect((await gate.call<AccountKeyView>('accountKey:status')).state).toBe('ready');
   },
 );
+
+it(
+  'a write answered with another generation than the one written: only the one written is remembered, and the honest server still opens',
+  { timeout: 120_000 },
+  async () => {
+    const server = await startTestAccountServer();
+    cleanup.push(() => server.close());
+    await server.createUser('ann', PASSWORD);
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'strongroom-forged-write-'));
+    cleanup.push(() => fs.rmSync(root, { recursive: true, force: true }));
+    const store = new ElectronStoreSettings({ cwd: path.join(root, 'app') });
+    const services = composeTestServices({
+      dir: root,
+      serverUrl: server.url,
+      secrets: new MemorySecretStore(),
+      store,
+    });
+    cleanup.push(() => services.dispose());
+    const gate = gateCalls(() => services, { jobTimeoutMs: 90_000 });
+    const client = (services as unknown as { client: AccountClient }).client;
+    const remembered = () =>
+      Object.values(
+        (store.read('accountKeys') as { accounts: Record<string, { generation: number }> }).accounts,
+      )[0]?.generation ?? 0;
+
+    // The first key: the server answers the write with a raised generation, once.
+    const honestCreate = client.createAccountKeys.bind(client);
+    client.createAccountKeys = async (...args: Parameters<AccountClient['createAccountKeys']>) => {
+      const answer = await honestCreate(...args);
+      client.createAccountKeys = honestCreate;
+      return { ...answer, generation: answer.generation + FORGED };
+    };
+    await gate.call('auth:unlock', { username: 'ann', password: PASSWORD });
+    expect(remembered()).toBeLessThan(FORGED);
+    await gate.call('lock:lockNow');
+    await gate.call('auth:unlock', { username: 'ann', password: PASSWORD });
+    expect((await gate.call<AccountKeyView>('accountKey:status')).state).toBe('ready');
+
+    // A new kit: the same with its answer.
+    const honestKit = client.newRecoveryKey.bind(client);
+    client.newRecoveryKey = async (...args: Parameters<AccountClient['newRecoveryKey']>) => {
+      const answer = await honestKit(...args);
+      return { ...answer, generation: answer.generation + FORGED };
+    };
+    // The write was done: its kit is shown (refusing it now would lose the only copy of the new
+    // recovery key), and only the generation written is remembered.
+    await gate.call('accountKit:new', { password: PASSWORD });
+    expect(remembered()).toBeLessThan(FORGED);
+    client.newRecoveryKey = honestKit;
+    await gate.call('lock:lockNow');
+    await gate.call('auth:unlock', { username: 'ann', password: PASSWORD });
+    expect((await gate.call<AccountKeyView>('accountKey:status')).state).toBe('ready');
+  },
+);

@@ -648,7 +648,7 @@ export class AccountKeyService implements AccountKeyHolder {
         const deviceWrap = this.o.settings.get().rememberComputer
           ? await this.deviceRow(session, keys, at)
           : null;
-        ({ generation } = await this.o.client.replaceAccountKeys(session.serverUrl, session.sessionToken, {
+        const answer = await this.o.client.replaceAccountKeys(session.serverUrl, session.sessionToken, {
           authKey: derived.authKey,
           ...codes(input),
           generation: rows.generation,
@@ -656,7 +656,8 @@ export class AccountKeyService implements AccountKeyHolder {
           passwordWrap: await this.passwordRow(keys, derived.wrapKey, derived.kdf, at),
           recovery: await this.sealedRecoveryRow({ ...keys, amk }, rk, at),
           ...(deviceWrap ? { deviceWrap } : {}),
-        }));
+        });
+        generation = this.written(answer, at);
       } finally {
         rk.proof.fill(0);
         rk.wrapKey.fill(0);
@@ -777,7 +778,7 @@ export class AccountKeyService implements AccountKeyHolder {
           ),
         });
         opened = Math.max(opened, generation + 1);
-        generation = rewrapped.generation;
+        generation = this.written(rewrapped, generation + 1);
       } catch (error) {
         amk.fill(0);
         throw error;
@@ -813,13 +814,14 @@ export class AccountKeyService implements AccountKeyHolder {
     try {
       const rk = await recoveryKeys(recoveryKey);
       const deviceWrap = this.o.settings.get().rememberComputer ? await this.deviceRow(ctx, keys, at) : null;
-      const { generation } = await this.o.client.createAccountKeys(ctx.serverUrl, ctx.sessionToken, {
+      const answer = await this.o.client.createAccountKeys(ctx.serverUrl, ctx.sessionToken, {
         generation: rows.generation,
         keyId,
         passwordWrap: await this.passwordRow(keys, ctx.password.wrapKey, ctx.password.kdf, at),
         recovery: await this.sealedRecoveryRow({ ...keys, amk }, rk, at),
         ...(deviceWrap ? { deviceWrap } : {}),
       });
+      const generation = this.written(answer, at);
       rk.proof.fill(0);
       rk.wrapKey.fill(0);
       this.o.memory.update(ctx.serverUrl, ctx.username, { keyId, generation, kitPending: true });
@@ -938,7 +940,7 @@ export class AccountKeyService implements AccountKeyHolder {
       const wrap = await this.deviceRow(ctx, keys, generation + 1);
       if (!wrap) return generation;
       const answer = await this.o.client.putDeviceWrap(ctx.serverUrl, ctx.sessionToken, { generation, wrap });
-      return answer.generation;
+      return this.written(answer, generation + 1);
     } catch (error) {
       this.log.warn(`this computer's device wrap was not stored (${errorCode(error)})`);
       return generation;
@@ -1063,8 +1065,12 @@ export class AccountKeyService implements AccountKeyHolder {
     held: Held,
     write: (generation: number) => Promise<T>,
   ): Promise<T> {
+    const attempt = async (generation: number) => {
+      const answer = await write(generation);
+      return { ...answer, generation: this.written(answer, generation + 1) };
+    };
     try {
-      return await write(held.generation);
+      return await attempt(held.generation);
     } catch (error) {
       if (!(error instanceof ServiceError) || error.code !== 'conflict') throw error;
     }
@@ -1072,7 +1078,20 @@ export class AccountKeyService implements AccountKeyHolder {
     if (rows.keyId !== held.keys.keyId) throw keyChanged();
     checkGeneration(rows.generation, held.generation);
     this.saw(held, rows.generation, {}, false);
-    return write(rows.generation);
+    return attempt(rows.generation);
+  }
+
+  /**
+   * The generation a write made is the one it wrote (`at`: compare-and-swap on the one before), never
+   * what the answer says: a server answering another number is not believed. The write itself is
+   * kept (refusing it now would lose a kit the server already holds); the mismatch is logged.
+   */
+  private written(answer: { generation: number }, at: number): number {
+    if (answer.generation !== at)
+      this.log.warn(
+        `the account server answered generation ${answer.generation} to a write of ${at}; ${at} is kept`,
+      );
+    return at;
   }
 
   /** `remember` false: a generation only answered (not written here), kept for the next write alone. */
