@@ -264,7 +264,7 @@ export function composeServices(ports: Ports): Services {
     vaults,
     clock: ports.clock,
     verifyAccountPassword: (password) =>
-      lock.withSession((s) => client.verifyPassword(s.serverUrl, s.username, password)),
+      lock.withSession((s) => client.verifyPassword(s.serverUrl, s.sessionToken, s.username, password)),
   });
 
   const catalogue = new CatalogueService({

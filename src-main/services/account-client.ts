@@ -38,8 +38,6 @@ import type { DirectoryVaultRow, ProfileRow } from '../../src-shared/account-key
 import type { AccountDirectory, ArchivedAccountKeys } from '../../src-shared/account-keys-api';
 import {
   routes,
-  CSRF_HEADER,
-  SESSION_COOKIE,
   type AccountSummary,
   type ApiError,
   type BodyInput,
@@ -229,27 +227,25 @@ export class AccountClient {
   }
 
   /**
-   * Checks an account password again (the recovery kit asks for it) through the server's own
-   * sign-in, so its throttle applies: POST /api/session without a code. totp_required proves the
-   * password too (the server answers it only after the password matched). A session it opens is
-   * ended at once. Throws invalid_credentials, throttled or unreachable.
+   * Checks the account password again (the recovery kit asks for it) on this computer's own
+   * session: POST /api/account/reauthenticate without a code, so the server's throttle applies and
+   * a wrong password is recorded as a failed check from the desktop app, never as a sign-in to the
+   * web panel. totp_required proves the password too (the server answers it only after the
+   * password matched). Throws invalid_credentials, throttled or unreachable.
    */
-  async verifyPassword(baseUrl: string, username: string, password: string): Promise<void> {
-    let cookie: string | null = null;
-    let session: ReplyOf<typeof routes.panelSignIn>;
+  async verifyPassword(
+    baseUrl: string,
+    sessionToken: string,
+    username: string,
+    password: string,
+  ): Promise<void> {
+    const { authKey } = await this.credentials(baseUrl, username, password);
     try {
-      session = await this.request(baseUrl, routes.panelSignIn, {
-        body: { username, ...(await this.credentials(baseUrl, username, password)) },
-        onResponse: (response) => (cookie = sessionCookie(response)),
-      });
+      await this.request(baseUrl, routes.reauthenticate, { token: sessionToken, body: { authKey } });
     } catch (error) {
       if (error instanceof ServiceError && error.code === 'totp_required') return;
       throw error;
     }
-    if (cookie === null) return;
-    await this.request(baseUrl, routes.signOut, {
-      headers: { cookie: `${SESSION_COOKIE}=${cookie}`, [CSRF_HEADER]: session.csrfToken },
-    }).catch(() => undefined); // it expires on the server anyway
   }
 
   /** Registers this device and opens a session (POST /api/device-sign-in). */
@@ -562,16 +558,6 @@ export class AccountClient {
     }
     throw toServiceError(response, body, baseUrl);
   }
-}
-
-/** The session cookie's value from a sign-in answer's Set-Cookie headers. */
-function sessionCookie(response: Response): string | null {
-  for (const line of response.headers.getSetCookie()) {
-    const [pair = ''] = line.split(';');
-    const eq = pair.indexOf('=');
-    if (eq > 0 && pair.slice(0, eq).trim() === SESSION_COOKIE) return pair.slice(eq + 1).trim();
-  }
-  return null;
 }
 
 function unreachable(baseUrl: string, notStrongroom = false): ServiceError {

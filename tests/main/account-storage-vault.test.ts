@@ -250,6 +250,27 @@ describe('an account-storage vault', { timeout: 240_000 }, () => {
     expect(kit).not.toContain(aliceToken()!);
   });
 
+  it("checks the password for a kit on this computer's own session: no panel sign-in in the account's history", async () => {
+    const account = server.server.services.accounts.byUsername('alice')!;
+    const before = server.server.services.audit.list(account.id).length;
+    await call('vault:saveRecoveryKit', {
+      vaultId: vault.id,
+      destinationPath: path.join(tmp, 'kit-again.txt'),
+      accountPassword: PASSWORD,
+    });
+    await expect(
+      call('vault:saveRecoveryKit', {
+        vaultId: vault.id,
+        destinationPath: path.join(tmp, 'kit-wrong.txt'),
+        accountPassword: 'not the password',
+      }),
+    ).rejects.toThrow(/invalid_credentials/);
+    expect(fs.existsSync(path.join(tmp, 'kit-wrong.txt'))).toBe(false);
+    const events = server.server.services.audit.list(account.id).slice(0, -before || undefined);
+    // The right password adds nothing; the wrong one is a failed check from the desktop app.
+    expect(events.map((e) => `${e.kind} ${e.client}`)).toEqual(['sign_in_failure desktop']);
+  });
+
   it('runs while the app is locked, with the device token from the keychain', async () => {
     services.lock.lock('manual');
     const job = await backUp(item.item.id);

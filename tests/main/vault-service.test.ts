@@ -198,8 +198,14 @@ describe('checking an account password again', () => {
     const secret = await server.enableTotp('bob');
     expect(totpCode(secret)).toMatch(/^\d{6}$/);
     const client = new AccountClient();
-    await expect(client.verifyPassword(server.url, 'bob', PASSWORD)).resolves.toBeUndefined();
-    await expect(client.verifyPassword(server.url, 'bob', 'wrong')).rejects.toMatchObject({
+    const { sessionToken } = await client.deviceSignIn(server.url, {
+      username: 'bob',
+      password: PASSWORD,
+      totp: totpCode(secret),
+      deviceName: 'vitest',
+    });
+    await expect(client.verifyPassword(server.url, sessionToken, 'bob', PASSWORD)).resolves.toBeUndefined();
+    await expect(client.verifyPassword(server.url, sessionToken, 'bob', 'wrong')).rejects.toMatchObject({
       code: 'invalid_credentials',
     });
   });
