@@ -78,7 +78,7 @@ function unlockButton(page: Page) {
 async function expectOnlyUnlockScreen(page: Page) {
   await expect(page.getByRole('heading', { name: 'Unlock Strongroom' })).toBeVisible();
   await expect(page.getByRole('navigation')).toHaveCount(0);
-  await expect(page.getByRole('button', { name: 'Account' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Account', exact: true })).toHaveCount(0);
   await expect(page.getByRole('button', { name: 'Change account settings' })).toHaveCount(0);
   await expect(page.getByRole('tab')).toHaveCount(0);
 }
