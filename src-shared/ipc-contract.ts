@@ -623,7 +623,14 @@ export const channels = {
    * job uses the vault. The old password and the old per-vault recovery kit no longer open it.
    */
   'vault:rekey': {
-    input: z.object({ vaultId: configId }).strict(),
+    input: z
+      .object({
+        vaultId: configId,
+        /** Asked like any account change: the account password and, when on, a code. */
+        password: enteredPassword,
+        ...secondFactor,
+      })
+      .strict(),
     output: null as unknown as { directoryUpdated: boolean },
     whileLocked: false,
   },

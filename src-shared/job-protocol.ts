@@ -173,7 +173,19 @@ export const jobRequest = z.discriminatedUnion('op', [
    * Re-key: a password slot for `newPassword` is added, then the slot `password` opened is removed
    * (other slots stay). Answers the repository id.
    */
-  z.object({ op: z.literal('rekey'), repo: repoLocation, password: secret, newPassword: secret }).strict(),
+  z
+    .object({
+      op: z.literal('rekey'),
+      repo: repoLocation,
+      password: secret,
+      newPassword: secret,
+      /**
+       * One half only: `add` adds the slot for `newPassword` and keeps the old one; `remove` removes
+       * the slot `password` opens, and only once `newPassword` opens the repository through another.
+       */
+      step: z.enum(['add', 'remove']).optional(),
+    })
+    .strict(),
   /**
    * A folder vault opened with its account's recovery key (text, as typed) or, where its drive
    * envelope carries the password wrap, that account's password: the envelope gives the AMK, which

@@ -71,7 +71,7 @@ describe('replacing a typed vault password with a random key', { timeout: 180_00
 
     // Never while a job uses the vault.
     const { jobId } = services.backup.backupNow(item.item.id);
-    const busy = await gate.refused('vault:rekey', { vaultId: vault.id });
+    const busy = await gate.refused('vault:rekey', { vaultId: vault.id, password: PASSWORD });
     expect(busy.code).toBe('conflict');
     expect(busy.message).toContain('once it has ended');
     expect((await gate.ended(jobId)).status).toBe('success');
@@ -79,7 +79,9 @@ describe('replacing a typed vault password with a random key', { timeout: 180_00
     await vi.waitFor(() => expect(services.queue.active()).toEqual([]), { timeout: 60_000, interval: 100 });
     expect(secrets.entries.get(`vault:${vault.id}`)).toBe(TYPED);
 
-    expect(await gate.call('vault:rekey', { vaultId: vault.id })).toEqual({ directoryUpdated: true });
+    expect(await gate.call('vault:rekey', { vaultId: vault.id, password: PASSWORD })).toEqual({
+      directoryUpdated: true,
+    });
     const now = secrets.entries.get(`vault:${vault.id}`)!;
     expect(now).toMatch(/^[A-Za-z0-9_-]{43}$/);
     // The typed password (and the per-vault kit that printed it) no longer opens the repository.

@@ -248,20 +248,33 @@ export class VaultService implements VaultPasswords {
   /**
    * Re-keys a vault (the computer that knew its password was revoked): a password slot for a new
    * random password is added and the one the current password opened removed. The new password is
-   * kept as the old one was (keychain, else memory); the account's directory takes it at its next sync.
+   * kept as the old one was (keychain, else memory). With `makeDurable`, the old slot goes only
+   * after it has put the new password where the account keeps it (a failure there keeps both slots
+   * and the old password held here, so nothing is lost).
    */
-  async rekey(vaultId: string): Promise<void> {
+  async rekey(vaultId: string, makeDurable?: (newPassword: string) => Promise<void>): Promise<void> {
     const vault = this.find(vaultId);
     const password = await this.get(vaultId);
     if (password === null) throw new ServiceError('wrong_password', this.missingReason(vaultId));
     const newPassword = randomRepositoryPassword();
-    const outcome = await this.o.runner.run(
-      { op: 'rekey', repo: await this.repoLocation(vault), password, newPassword },
-      { onProgress: () => {}, onLog: () => {} },
-      new AbortController().signal,
-    );
-    if (outcome.status !== 'success') throw engineError(outcome, vaultPlace(vault));
+    const repo = await this.repoLocation(vault);
+    const step = async (which: 'add' | 'remove' | undefined) => {
+      const outcome = await this.o.runner.run(
+        { op: 'rekey', repo, password, newPassword, ...(which ? { step: which } : {}) },
+        { onProgress: () => {}, onLog: () => {} },
+        new AbortController().signal,
+      );
+      if (outcome.status !== 'success') throw engineError(outcome, vaultPlace(vault));
+    };
+    if (!makeDurable) {
+      await step(undefined);
+      await this.keep(vault, newPassword);
+      return;
+    }
+    await step('add');
+    await makeDurable(newPassword);
     await this.keep(vault, newPassword);
+    await step('remove');
   }
 
   /**
