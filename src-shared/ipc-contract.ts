@@ -263,6 +263,8 @@ export interface VaultView {
   passwordAvailable: boolean;
   itemCount: number;
   createdAt: string;
+  /** A drive opened with another account's recovery key (or password): that key opens it too. */
+  openedWithOtherAccountKey?: boolean;
 }
 
 /** An account-storage vault's account, as the server counts it (every repository of the account). */

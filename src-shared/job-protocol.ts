@@ -199,6 +199,10 @@ export const jobRequest = z.discriminatedUnion('op', [
       recoveryKey: secret.optional(),
       accountPassword: secret.optional(),
       newPassword: secret,
+      /** The unlocked account's key id: a drive whose envelope is that key's adds nothing (`refused`). */
+      unlockedKeyId: z.string().max(128).optional(),
+      /** The repository ids of the vaults already here: such a drive adds nothing (`refused`). */
+      repositoryIdsHere: z.array(z.string().max(128)).max(10_000).optional(),
     })
     .strict(),
   /** One folder level of a snapshot (lazy browsing). */
@@ -338,6 +342,10 @@ export const jobValue = z.discriminatedUnion('op', [
       vaultId: z.string(),
       name: z.string(),
       createdAt: z.string(),
+      /** The key id of the account key the drive opened with. */
+      keyId: z.string().optional(),
+      /** Nothing was added: the drive is the unlocked account's own, or its vault is already here. */
+      refused: z.enum(['own-account', 'already-here']).optional(),
     })
     .strict(),
 ]);

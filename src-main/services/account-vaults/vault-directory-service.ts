@@ -524,7 +524,10 @@ export class VaultDirectoryService implements RestoreOffer {
   ): EngineEnvelope | null {
     const w = this.wraps;
     if (!w || w.keyId !== keys.keyId || w.accountUid !== keys.accountUid || !w.recoveryWrap) return null;
-    const withPassword = vault.passwordWrapOnDrive ?? this.o.serverIsLocal(keys.serverUrl);
+    // The embedded server's default only for a drive this account made; another account's drive
+    // gets the wrap only when the person turns it on (its holder could guess the password offline).
+    const withPassword =
+      vault.passwordWrapOnDrive ?? (!vault.openedWithOtherAccountKey && this.o.serverIsLocal(keys.serverUrl));
     return {
       version: 1,
       type: 'strongroom-envelope',

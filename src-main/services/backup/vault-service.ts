@@ -95,6 +95,9 @@ export class VaultService implements VaultPasswords {
       passwordAvailable: vault.passwordStored || this.memory.has(vault.id),
       itemCount: this.o.config.get().items.filter((i) => i.vaultId === vault.id).length,
       createdAt: vault.createdAt,
+      ...(vault.type === 'local' && vault.openedWithOtherAccountKey
+        ? { openedWithOtherAccountKey: true }
+        : {}),
     };
   }
 
@@ -137,7 +140,9 @@ export class VaultService implements VaultPasswords {
           ...(pendingOwner ? { pendingOwner } : {}),
           ...(input.type === 'local' && input.passwordWrapOnDrive !== undefined
             ? { passwordWrapOnDrive: input.passwordWrapOnDrive }
-            : {}),
+            : input.mode !== 'new'
+              ? { passwordWrapOnDrive: false } // not made by this account: only the person turns it on
+              : {}),
         },
       };
     } else {

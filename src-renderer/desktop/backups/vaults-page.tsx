@@ -328,6 +328,16 @@ function VaultCard({
           enter it (Enter password…); Strongroom forgets it again when it locks.
         </p>
       )}
+      {vault.openedWithOtherAccountKey && (
+        <p
+          className="notice warning"
+          role="note"
+          aria-label={`${vault.name} was opened with another account’s key`}
+        >
+          This vault was opened with another account’s recovery key. Whoever holds that key can open it and
+          read everything backed up to it: back up only what you would give them.
+        </p>
+      )}
       {offerRekey && (
         <div className="notice" role="note" aria-label={`A random key for ${vault.name}`}>
           <p>
