@@ -950,7 +950,12 @@ export const channels = {
    */
   'account:openLockedVaults': {
     input: z.object({ recoveryKey: recoveryKeyInput }).strict(),
-    output: null as unknown as { added: VaultView[]; drives: string[] },
+    /** `failed`: the vaults that did not open (each with why); the others are added all the same. */
+    output: null as unknown as {
+      added: VaultView[];
+      drives: string[];
+      failed?: { vaultId: string; reason: string }[];
+    },
     whileLocked: false,
   },
   /** A declined "This account's server moved", offered again (it is not asked at every unlock once declined). */

@@ -164,7 +164,9 @@ export class VaultDirectoryService implements RestoreOffer {
    * vaults are added here (a drive vault opens with "Open a drive with a recovery key" and the
    * same kit). The old key stays in this call only. The rows stay as they are on the server.
    */
-  async openLocked(recoveryKeyText: string): Promise<{ added: VaultView[]; drives: string[] }> {
+  async openLocked(
+    recoveryKeyText: string,
+  ): Promise<{ added: VaultView[]; drives: string[]; failed: { vaultId: string; reason: string }[] }> {
     const keys = this.requireKeys();
     if (!this.o.client.archivedAccountKeys)
       throw new ServiceError('internal', 'Not available in this version.');
@@ -219,8 +221,11 @@ export class VaultDirectoryService implements RestoreOffer {
       const here = new Set(this.o.config.get().vaults.map((v) => v.id));
       const added: VaultView[] = [];
       const drives: string[] = [];
+      const failed: { vaultId: string; reason: string }[] = [];
       for (const row of raw.vaults) {
         if (row.deletedAt !== null || here.has(row.vaultId)) continue;
+        // An older row than this computer has seen is a replay: not used.
+        if (row.version < this.o.state.vaultVersion(keys.accountUid, row.vaultId)) continue;
         let record: VaultRecord;
         try {
           record = await openVaultRecord(oldAmk, row, { accountUid: keys.accountUid });
@@ -231,9 +236,15 @@ export class VaultDirectoryService implements RestoreOffer {
           drives.push(record.name);
           continue;
         }
-        added.push(await this.adoptAccountVault(keys, record, record.location.repository));
+        // One vault that does not open any more does not keep the others from being added.
+        try {
+          added.push(await this.adoptAccountVault(keys, record, record.location.repository));
+        } catch (error) {
+          const reason = error instanceof ServiceError ? error.message : 'It could not be added.';
+          failed.push({ vaultId: row.vaultId, reason: `“${record.name}”: ${reason}` });
+        }
       }
-      return { added, drives };
+      return { added, drives, failed };
     } finally {
       oldAmk.fill(0);
     }
