@@ -134,6 +134,18 @@ describe('opening a drive with a recovery key', { timeout: 240_000 }, () => {
     expect(changed.message).toContain('Nothing was added');
     expect(keyFiles(drive)).toEqual(before);
     expect(desk.services.config.get().vaults).toEqual([]);
+    // Its check deleted too: this repository's envelopes are known to carry one, so still refused.
+    const { mac: _mac, ...unchecked } = JSON.parse(written.toString('utf8')) as Record<string, unknown>;
+    fs.writeFileSync(envelopeFile, JSON.stringify({ ...unchecked, username: 'mallory' }));
+    const stripped = await desk.gate.refused('vault:openDrive', {
+      path: drive,
+      recoveryKey: annKit.recoveryKey,
+    });
+    expect(stripped).toMatchObject({
+      code: 'conflict',
+      message: expect.stringContaining('Nothing was added'),
+    });
+    expect(keyFiles(drive)).toEqual(before);
     fs.writeFileSync(envelopeFile, written);
 
     const added = await desk.gate.call<VaultView>('vault:openDrive', {
