@@ -250,6 +250,11 @@ export class VaultDirectoryService implements RestoreOffer {
     }
   }
 
+  /** The directory as last read in this unlock (a read needs a fresh session; this does not). */
+  lastRead(): Map<string, DirectoryEntry> {
+    return new Map(this.entries);
+  }
+
   /** Rows refused this unlock, in words (vault id → why). */
   problems(): Map<string, string> {
     return new Map(this.problemList);

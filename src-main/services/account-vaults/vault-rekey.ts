@@ -18,7 +18,7 @@ import { ownership } from './vault-owner';
 export interface VaultRekeyOptions {
   keys: AccountKeyHolder;
   vaults: Pick<VaultService, 'list' | 'find' | 'get' | 'rekey'>;
-  directory: Pick<VaultDirectoryService, 'read' | 'rekeyProblem' | 'recordNewPassword'>;
+  directory: Pick<VaultDirectoryService, 'read' | 'lastRead' | 'rekeyProblem' | 'recordNewPassword'>;
   /** The vaults of the jobs waiting or running now. */
   activeVaultIds(): string[];
 }
@@ -32,7 +32,8 @@ export class VaultRekey {
   /**
    * This account's vaults on this computer whose password a person typed (those whose password is
    * at hand) and whose directory row opens with the account's key (else the new password would have
-   * nowhere durable to go). None when the directory cannot be read.
+   * nowhere durable to go), as last read when the session is too old to read it now; re-keying
+   * itself reads it again after the password.
    */
   async offers(): Promise<{ vaultIds: string[] }> {
     const keys = this.o.keys.current();
@@ -41,7 +42,7 @@ export class VaultRekey {
     try {
       entries = (await this.o.directory.read(keys)).entries;
     } catch {
-      return { vaultIds: [] };
+      entries = this.o.directory.lastRead();
     }
     const vaultIds: string[] = [];
     for (const vault of this.o.vaults.list()) {
