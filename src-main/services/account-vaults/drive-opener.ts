@@ -64,7 +64,7 @@ export class DriveOpener {
       const seconds = Math.ceil((this.wrong.until - now) / 1000);
       throw new ServiceError(
         'throttled',
-        `That key was wrong several times: try again in ${seconds} s.`,
+        `The last key entered was wrong: try again in ${seconds} s.`,
         seconds,
       );
     }
