@@ -156,6 +156,11 @@ export const vaultRecord = z
     createdAt: z.string().datetime({ offset: true }),
     /** The computer name that made it, for "Connect the drive that holds …". */
     createdOn: z.string().max(255),
+    /**
+     * In the account slot only: this repository's drive envelopes carry a check, so one without it
+     * was stripped and is refused. Sealed under the AMK, so only the account's key writes it.
+     */
+    envelopeMac: z.literal(true).optional(),
   })
   .strict();
 export type VaultRecord = z.infer<typeof vaultRecord>;

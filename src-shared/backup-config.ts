@@ -86,6 +86,12 @@ export const localVault = z
      * guess the password offline). Absent: on only for an account on the embedded local server.
      */
     passwordWrapOnDrive: z.boolean().optional(),
+    /**
+     * Opened with another account's recovery key (or password), not made by this account: whoever
+     * holds that key can read what is backed up to it. The password wrap stays off unless the person
+     * turns it on.
+     */
+    openedWithOtherAccountKey: z.literal(true).optional(),
     owner: vaultOwner.optional(),
     pendingOwner: pendingVaultOwner.optional(),
   })

@@ -277,6 +277,8 @@ export interface VaultView {
   passwordAvailable: boolean;
   itemCount: number;
   createdAt: string;
+  /** A drive opened with another account's recovery key (or password): that key opens it too. */
+  openedWithOtherAccountKey?: boolean;
 }
 
 /** An account-storage vault's account, as the server counts it (every repository of the account). */
@@ -642,7 +644,14 @@ export const channels = {
    * job uses the vault. The old password and the old per-vault recovery kit no longer open it.
    */
   'vault:rekey': {
-    input: z.object({ vaultId: configId }).strict(),
+    input: z
+      .object({
+        vaultId: configId,
+        /** Asked like any account change: the account password and, when on, a code. */
+        password: enteredPassword,
+        ...secondFactor,
+      })
+      .strict(),
     output: null as unknown as { directoryUpdated: boolean },
     whileLocked: false,
   },
@@ -976,7 +985,12 @@ export const channels = {
    */
   'account:openLockedVaults': {
     input: z.object({ recoveryKey: recoveryKeyInput }).strict(),
-    output: null as unknown as { added: VaultView[]; drives: string[] },
+    /** `failed`: the vaults that did not open (each with why); the others are added all the same. */
+    output: null as unknown as {
+      added: VaultView[];
+      drives: string[];
+      failed?: { vaultId: string; reason: string }[];
+    },
     whileLocked: false,
   },
   /** A declined "This account's server moved", offered again (it is not asked at every unlock once declined). */

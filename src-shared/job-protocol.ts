@@ -179,7 +179,19 @@ export const jobRequest = z.discriminatedUnion('op', [
    * Re-key: a password slot for `newPassword` is added, then the slot `password` opened is removed
    * (other slots stay). Answers the repository id.
    */
-  z.object({ op: z.literal('rekey'), repo: repoLocation, password: secret, newPassword: secret }).strict(),
+  z
+    .object({
+      op: z.literal('rekey'),
+      repo: repoLocation,
+      password: secret,
+      newPassword: secret,
+      /**
+       * One half only: `add` adds the slot for `newPassword` and keeps the old one; `remove` removes
+       * the slot `password` opens, and only once `newPassword` opens the repository through another.
+       */
+      step: z.enum(['add', 'remove']).optional(),
+    })
+    .strict(),
   /**
    * A folder vault opened with its account's recovery key (text, as typed) or, where its drive
    * envelope carries the password wrap, that account's password: the envelope gives the AMK, which
@@ -193,6 +205,10 @@ export const jobRequest = z.discriminatedUnion('op', [
       recoveryKey: secret.optional(),
       accountPassword: secret.optional(),
       newPassword: secret,
+      /** The unlocked account's key id: a drive whose envelope is that key's adds nothing (`refused`). */
+      unlockedKeyId: z.string().max(128).optional(),
+      /** The repository ids of the vaults already here: such a drive adds nothing (`refused`). */
+      repositoryIdsHere: z.array(z.string().max(128)).max(10_000).optional(),
     })
     .strict(),
   /** One folder level of a snapshot (lazy browsing). */
@@ -338,6 +354,10 @@ export const jobValue = z.discriminatedUnion('op', [
       vaultId: z.string(),
       name: z.string(),
       createdAt: z.string(),
+      /** The key id of the account key the drive opened with. */
+      keyId: z.string().optional(),
+      /** Nothing was added: the drive is the unlocked account's own, or its vault is already here. */
+      refused: z.enum(['own-account', 'already-here']).optional(),
     })
     .strict(),
 ]);

@@ -524,16 +524,42 @@ export async function writeEnvelope(
  */
 async function checkedAmk(storage: Storage, envelope: EngineEnvelope, amk: Uint8Array): Promise<Uint8Array> {
   const macKey = await envelopeMacKey(amk);
+  let check: 'verified' | 'failed' | 'missing';
   try {
-    if ((await envelopeCheck(envelope, macKey)) !== 'failed') return amk;
+    check = await envelopeCheck(envelope, macKey);
   } finally {
     macKey.fill(0);
   }
+  if (check === 'verified') return amk;
+  if (check === 'missing' && !(await envelopesCarryMac(storage, amk))) return amk;
   amk.fill(0);
   throw new EngineError(
     'CORRUPT',
     `the drive envelope in ${storage.location} was changed on the drive since the app wrote it, so it is not used: open the vault from the account instead, and the app writes a new one`,
   );
+}
+
+/**
+ * Whether this AMK's account slot records that the repository's envelopes carry a check (written
+ * by the app once it wrote a checked envelope). No slot of this key, or none that opens: false,
+ * so a drive from before envelopes carried a check still opens.
+ */
+async function envelopesCarryMac(storage: Storage, amk: Uint8Array): Promise<boolean> {
+  const ignore: KeyProblem = () => {};
+  let master: Buffer;
+  try {
+    ({ master } = await openAccountSlot(storage, amk, ignore));
+  } catch (err) {
+    if (err instanceof EngineError && (err.code === 'NOT_FOUND' || err.code === 'CORRUPT')) return false;
+    throw err;
+  }
+  try {
+    const names = (await storage.list('keys')).filter((n) => RANDOM_NAME.test(n));
+    const slots = await findAccountSlots(storage, names, master, amk);
+    return slots.some((s) => s.record?.envelopeMac === true);
+  } finally {
+    master.fill(0);
+  }
 }
 
 /**

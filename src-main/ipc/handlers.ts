@@ -103,7 +103,13 @@ export function createHandlers({
     'vault:storageUsage': (input) => vaults.storageUsage(input.vaultId),
     'vault:saveRecoveryKit': (input) => recoveryKits.saveRecoveryKit(input),
     'vault:rekeyOffers': () => lock.withSession(() => vaultRekey.offers()),
-    'vault:rekey': (input) => lock.withSession(() => vaultRekey.rekey(input.vaultId)),
+    // Replacing a vault's password needs the account password (and code) again, so a page script
+    // cannot do it with the unlocked session alone.
+    'vault:rekey': ({ vaultId, password, totp, recoveryCode }) =>
+      lock.withSession(async () => {
+        await account.reauthenticate({ password, totp, recoveryCode });
+        return vaultRekey.rekey(vaultId);
+      }),
     'vault:openDrive': ({ path, recoveryKey, accountPassword }) =>
       driveOpener.open(
         path,

@@ -43,14 +43,6 @@ export async function accountSlotOp(
   const macKey = request.envelopeMacKey ? fromBase64url(request.envelopeMacKey) : null;
   try {
     const slots = await repo.accountSlots(key);
-    let accountSlot: 'written' | 'kept' = 'kept';
-    if (!slots.some((s) => s.record !== null && sameRecord(s.record, request.record))) {
-      await repo.addAccountSlot(key, request.record);
-      // The new slot is written first, so the repository always has one of this account.
-      for (const old of slots) await repo.removeKey(old.id);
-      accountSlot = 'written';
-      ctx.log('info', null, `Wrote the vault's account key ${place}.`);
-    }
     let envelope: 'written' | 'kept' | 'none' = 'none';
     if (request.envelope && macKey) {
       const existing = await readEnvelope(repo.storage, request.envelope.accountUid).catch((err: unknown) => {
@@ -83,6 +75,21 @@ export async function accountSlotOp(
           ctx.log('info', null, `Wrote the account's drive envelope ${place}.`);
         }
       }
+    }
+    // Once a checked envelope is on the drive, the slot records it (sealed under the AMK), so one
+    // whose check was deleted is refused; never taken back once recorded.
+    const carriesMac =
+      envelope !== 'none' || slots.some((s) => s.record?.envelopeMac === true)
+        ? { envelopeMac: true as const }
+        : {};
+    const record: VaultRecord = { ...request.record, ...carriesMac };
+    let accountSlot: 'written' | 'kept' = 'kept';
+    if (!slots.some((s) => s.record !== null && sameRecord(s.record, record))) {
+      await repo.addAccountSlot(key, record);
+      // The new slot is written first, so the repository always has one of this account.
+      for (const old of slots) await repo.removeKey(old.id);
+      accountSlot = 'written';
+      ctx.log('info', null, `Wrote the vault's account key ${place}.`);
     }
     return {
       ...emptyOutcome('success', `The vault's account entry ${place} is up to date.`, null),

@@ -6,6 +6,7 @@
  * opens here like any other. The AMK lives only in this op and is wiped.
  */
 import { emptyOutcome, type JobOutcome, type JobRequest } from '../../src-shared/job-protocol';
+import { keyIdOf } from '../../src-shared/account-crypto';
 import { repoPlace } from '../../src-shared/repo-location';
 import {
   EngineError,
@@ -45,19 +46,32 @@ export async function openDriveOp(
     const repo = await Repository.openWithAccountKey(storage, amk);
     ctx.throwIfCancelled();
     const record = await repo.readAccountMetadata(amk);
+    const keyId = await keyIdOf(amk);
+    const value = {
+      op: 'openDrive' as const,
+      repositoryId: repo.config.id,
+      vaultId: record.vaultId,
+      name: record.name,
+      createdAt: record.createdAt,
+      keyId,
+    };
+    // Checked before any slot is added: such a drive is connected, not opened again.
+    const refused =
+      request.unlockedKeyId !== undefined && keyId === request.unlockedKeyId
+        ? ('own-account' as const)
+        : request.repositoryIdsHere?.includes(repo.config.id)
+          ? ('already-here' as const)
+          : undefined;
+    if (refused) {
+      return {
+        ...emptyOutcome('success', `Nothing was added ${place}.`, null),
+        value: { ...value, refused },
+      };
+    }
     await repo.addKey(request.newPassword);
     const message = `Opened the vault ${place} with its account's key and added this computer's key.`;
     ctx.log('info', null, message);
-    return {
-      ...emptyOutcome('success', message, null),
-      value: {
-        op: 'openDrive',
-        repositoryId: repo.config.id,
-        vaultId: record.vaultId,
-        name: record.name,
-        createdAt: record.createdAt,
-      },
-    };
+    return { ...emptyOutcome('success', message, null), value };
   } finally {
     amk.fill(0);
   }

@@ -1,5 +1,11 @@
 /** Creating and opening a vault's repository: `init`, `open`, and the opening every other op starts with. */
-import { LocalFolderStorage, Repository, RestHttpStorage, type Storage } from '../../src-engine/index';
+import {
+  EngineError,
+  LocalFolderStorage,
+  Repository,
+  RestHttpStorage,
+  type Storage,
+} from '../../src-engine/index';
 import {
   emptyOutcome,
   type JobOutcome,
@@ -63,9 +69,20 @@ export async function rekeyOp(
   ctx.throwIfCancelled();
   const old = repo.openedWith;
   if (old === undefined) throw new Error('the repository did not say which key opened it');
-  // The new slot first: the repository always has a password slot that opens it.
-  await repo.addKey(request.newPassword);
-  await repo.removeKey(old);
+  if (request.step === 'remove') {
+    // Only when the new password opens the repository through a slot of its own.
+    const next = await Repository.open(storageFor(request.repo), request.newPassword);
+    if (next.openedWith === undefined || next.openedWith === old) {
+      throw new EngineError(
+        'INVALID_ARGUMENT',
+        'the new password does not open the vault through a slot of its own',
+      );
+    }
+  } else {
+    // The new slot first: the repository always has a password slot that opens it.
+    await repo.addKey(request.newPassword);
+  }
+  if (request.step !== 'add') await repo.removeKey(old);
   const message = `Replaced the vault's password key ${repoPlace(request.repo)}.`;
   ctx.log('info', null, message);
   return { ...emptyOutcome('success', message, null), value: { op: 'rekey', repositoryId: repo.config.id } };

@@ -172,7 +172,7 @@ const validInput: { [C in Channel]: unknown } = {
   'account:startFresh': { password: 'my account password', totp: '123456' },
   'account:lockedVaults': undefined,
   'vault:rekeyOffers': undefined,
-  'vault:rekey': { vaultId: VAULT_ID },
+  'vault:rekey': { vaultId: VAULT_ID, password: 'pw' },
   'account:askServerMoveAgain': undefined,
   'account:openLockedVaults': {
     recoveryKey: '7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD-7KQ2-M0ZD',

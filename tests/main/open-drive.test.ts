@@ -20,7 +20,7 @@ import type {
 } from '../../src-shared/ipc-contract';
 import { startTestAccountServer, type TestAccountServer } from '../support/account-server';
 import { composeTestServices } from './composed-services';
-import { MemorySecretStore } from './fakes';
+import { ManualClock, MemorySecretStore } from './fakes';
 import { gateCalls, manualItem } from './gate-calls';
 
 let annServer: TestAccountServer;
@@ -45,15 +45,17 @@ afterAll(async () => {
 function computer(name: string, serverUrl: string) {
   const dir = path.join(root, name);
   const secrets = new MemorySecretStore();
+  const clock = new ManualClock();
   const services = composeTestServices({
     dir,
     serverUrl,
     secrets,
+    clock,
     store: new ElectronStoreSettings({ cwd: path.join(dir, 'app') }),
     deviceName: name,
   });
   open.push(services);
-  return { dir, services, secrets, gate: gateCalls(() => services, { jobTimeoutMs: 90_000 }) };
+  return { dir, services, secrets, clock, gate: gateCalls(() => services, { jobTimeoutMs: 90_000 }) };
 }
 
 const keyFiles = (repo: string) => fs.readdirSync(path.join(repo, 'keys')).sort();
@@ -105,6 +107,13 @@ describe('opening a drive with a recovery key', { timeout: 240_000 }, () => {
     expect(wrong.message).not.toContain(bobKit.recoveryKey);
     expect(keyFiles(drive)).toEqual(before);
     expect(desk.services.config.get().vaults).toEqual([]);
+    // A wrong key makes the next attempt wait, growing with each one: no unthrottled guessing.
+    const waitNow = await desk.gate.refused('vault:openDrive', {
+      path: drive,
+      recoveryKey: annKit.recoveryKey,
+    });
+    expect(waitNow).toMatchObject({ code: 'throttled', retryAfterSeconds: 1 });
+    desk.clock.jump(1000);
 
     // The drive's copy of ann's keys, its fields rewritten beside wraps that still open: refused.
     const envelopeFile = keyFiles(drive)
@@ -125,6 +134,18 @@ describe('opening a drive with a recovery key', { timeout: 240_000 }, () => {
     expect(changed.message).toContain('Nothing was added');
     expect(keyFiles(drive)).toEqual(before);
     expect(desk.services.config.get().vaults).toEqual([]);
+    // Its check deleted too: this repository's envelopes are known to carry one, so still refused.
+    const { mac: _mac, ...unchecked } = JSON.parse(written.toString('utf8')) as Record<string, unknown>;
+    fs.writeFileSync(envelopeFile, JSON.stringify({ ...unchecked, username: 'mallory' }));
+    const stripped = await desk.gate.refused('vault:openDrive', {
+      path: drive,
+      recoveryKey: annKit.recoveryKey,
+    });
+    expect(stripped).toMatchObject({
+      code: 'conflict',
+      message: expect.stringContaining('Nothing was added'),
+    });
+    expect(keyFiles(drive)).toEqual(before);
     fs.writeFileSync(envelopeFile, written);
 
     const added = await desk.gate.call<VaultView>('vault:openDrive', {
@@ -140,6 +161,30 @@ describe('opening a drive with a recovery key', { timeout: 240_000 }, () => {
     });
     // This computer opens it with a random password of its own, kept in its keychain.
     expect(desk.secrets.entries.get(`vault:${vault.id}`)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // Said to be opened with another account's key; bob's password wrap stays off its drive.
+    expect(added.openedWithOtherAccountKey).toBe(true);
+    expect(desk.services.config.get().vaults[0]).toMatchObject({
+      passwordWrapOnDrive: false,
+      openedWithOtherAccountKey: true,
+    });
+
+    // The same drive under another spelling of its path, or a copy of it: refused before any slot is added.
+    const added1 = keyFiles(drive);
+    const alias = await desk.gate.refused('vault:openDrive', {
+      path: `/proc/self/root${drive}`,
+      recoveryKey: annKit.recoveryKey,
+    });
+    expect(alias).toMatchObject({ code: 'conflict', message: expect.stringContaining('already uses') });
+    const copy = path.join(root, 'usb-copy');
+    fs.cpSync(drive, copy, { recursive: true });
+    const copyKeys = keyFiles(copy);
+    const again = await desk.gate.refused('vault:openDrive', { path: copy, recoveryKey: annKit.recoveryKey });
+    expect(again).toMatchObject({
+      code: 'conflict',
+      message: expect.stringContaining('already on this computer'),
+    });
+    expect(keyFiles(copy)).toEqual(copyKeys);
+    expect(keyFiles(drive)).toEqual(added1);
 
     // Restore: the file byte for byte; and the search finds it once the catalogue is built.
     const [snapshot] = await desk.services.restore.snapshots(vault.id);
@@ -167,5 +212,17 @@ describe('opening a drive with a recovery key', { timeout: 240_000 }, () => {
       },
       { timeout: 60_000, interval: 250 },
     );
+
+    // A drive carrying this account's own envelope is connected, not opened again (no slot added).
+    await desk.services.directory.sync();
+    await vi.waitFor(() => expect(desk.services.queue.active()).toEqual([]), {
+      timeout: 60_000,
+      interval: 100,
+    });
+    await desk.gate.call('vault:remove', { vaultId: vault.id });
+    const own = keyFiles(drive);
+    const mine = await desk.gate.refused('vault:openDrive', { path: drive, recoveryKey: bobKit.recoveryKey });
+    expect(mine).toMatchObject({ code: 'conflict', message: expect.stringContaining('Connect the drive') });
+    expect(keyFiles(drive)).toEqual(own);
   });
 });

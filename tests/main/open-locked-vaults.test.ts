@@ -16,6 +16,8 @@ import { derivedKeys, testKdf } from '../support/derived-keys';
 import { composeTestServices } from './composed-services';
 import { MemorySecretStore } from './fakes';
 import { gateCalls } from './gate-calls';
+import { sealVaultRecord } from '../../src-shared/account-crypto';
+import { bearer } from '../server/helpers';
 
 const PASSWORD = 'correct horse battery staple';
 const TEMPORARY = 'set by the administrator';
@@ -62,6 +64,27 @@ describe('an earlier account recovery kit after starting fresh', { timeout: 180_
       storePassword: true,
     });
     await laptop.services.directory.sync();
+    // A second row of the old key whose repository no longer opens with its password.
+    const held = laptop.services.keys.current()!;
+    const gone = '0d4bbd2e-37f4-4f2b-9c3c-6f3e2e0f1a01';
+    const sealed = await sealVaultRecord(
+      held.amk,
+      {
+        vaultId: gone,
+        name: 'Gone storage',
+        repositoryId: 'b'.repeat(64),
+        repositoryPassword: 'a password that opens nothing',
+        location: { kind: 'account', repository: 'laptop' },
+        createdAt: new Date().toISOString(),
+        createdOn: 'laptop',
+      },
+      { accountUid: held.accountUid, version: 1 },
+    );
+    const put = await bearer(server.url, 'PUT', `/api/account/directory/vaults/${gone}`, held.sessionToken, {
+      version: 1,
+      sealed,
+    });
+    expect(put.status).toBe(200);
     laptop.services.lock.lock('manual');
 
     const kdf = testKdf(TEMPORARY);
@@ -79,26 +102,28 @@ describe('an earlier account recovery kit after starting fresh', { timeout: 180_
     await desk.gate.call('account:startFresh', { password: CHOSEN });
     const newKit = await desk.gate.call<AccountKitView>('accountKit:get');
     const locked = await desk.gate.call<{ vaults: { vaultId: string }[] }>('account:lockedVaults');
-    expect(locked.vaults.map((v) => v.vaultId)).toEqual([vault.id]);
+    expect(locked.vaults.map((v) => v.vaultId).sort()).toEqual([vault.id, gone].sort());
 
     const wrong = await desk.gate.refused('account:openLockedVaults', { recoveryKey: newKit.recoveryKey });
     expect(wrong.code).toBe('wrong_password');
     expect(desk.services.config.get().vaults).toEqual([]);
 
-    const opened = await desk.gate.call<{ added: VaultView[]; drives: string[] }>(
-      'account:openLockedVaults',
-      {
-        recoveryKey: oldKit.recoveryKey,
-      },
-    );
+    const opened = await desk.gate.call<{
+      added: VaultView[];
+      drives: string[];
+      failed: { vaultId: string; reason: string }[];
+    }>('account:openLockedVaults', { recoveryKey: oldKit.recoveryKey });
     expect(opened.drives).toEqual([]);
+    // The row that fails is said, and does not keep the other from being added.
     expect(opened.added).toEqual([
       expect.objectContaining({ id: vault.id, type: 'account', passwordAvailable: true }),
     ]);
+    expect(opened.failed).toEqual([{ vaultId: gone, reason: expect.stringContaining('Gone storage') }]);
     // Its own password opens its repository here.
     expect(await desk.services.restore.snapshots(vault.id)).toEqual([]);
-    // The row stays on the server as it was: still locked to the new key, never written over.
+    // This computer holds its password now: the new key covers it; the failed one stays locked.
+    await desk.services.directory.sync();
     const still = await desk.gate.call<{ vaults: { vaultId: string }[] }>('account:lockedVaults');
-    expect(still.vaults.map((v) => v.vaultId)).toEqual([vault.id]);
+    expect(still.vaults.map((v) => v.vaultId)).toEqual([gone]);
   });
 });

@@ -17,6 +17,8 @@ import { startTestAccountServer, type TestAccountServer } from '../support/accou
 import { composeTestServices } from './composed-services';
 import { MemorySecretStore } from './fakes';
 import { gateCalls, manualItem } from './gate-calls';
+import { sealVaultRecord } from '../../src-shared/account-crypto';
+import { bearer } from '../server/helpers';
 
 const PASSWORD = 'correct horse battery staple';
 const TYPED = 'the vault password I typed in 2024';
@@ -71,7 +73,7 @@ describe('replacing a typed vault password with a random key', { timeout: 180_00
 
     // Never while a job uses the vault.
     const { jobId } = services.backup.backupNow(item.item.id);
-    const busy = await gate.refused('vault:rekey', { vaultId: vault.id });
+    const busy = await gate.refused('vault:rekey', { vaultId: vault.id, password: PASSWORD });
     expect(busy.code).toBe('conflict');
     expect(busy.message).toContain('once it has ended');
     expect((await gate.ended(jobId)).status).toBe('success');
@@ -79,7 +81,9 @@ describe('replacing a typed vault password with a random key', { timeout: 180_00
     await vi.waitFor(() => expect(services.queue.active()).toEqual([]), { timeout: 60_000, interval: 100 });
     expect(secrets.entries.get(`vault:${vault.id}`)).toBe(TYPED);
 
-    expect(await gate.call('vault:rekey', { vaultId: vault.id })).toEqual({ directoryUpdated: true });
+    expect(await gate.call('vault:rekey', { vaultId: vault.id, password: PASSWORD })).toEqual({
+      directoryUpdated: true,
+    });
     const now = secrets.entries.get(`vault:${vault.id}`)!;
     expect(now).toMatch(/^[A-Za-z0-9_-]{43}$/);
     // The typed password (and the per-vault kit that printed it) no longer opens the repository.
@@ -94,5 +98,28 @@ describe('replacing a typed vault password with a random key', { timeout: 180_00
     // Backups go on with the new password.
     fs.writeFileSync(path.join(source, 'note.txt'), 'after the new key');
     expect((await gate.ended(services.backup.backupNow(item.item.id).jobId)).status).toBe('success');
+
+    // A directory row naming another repository: the password is not replaced, nothing is changed.
+    await vi.waitFor(() => expect(services.queue.active()).toEqual([]), { timeout: 60_000, interval: 100 });
+    const row = (await services.directory.read(keys)).entries.get(vault.id)!;
+    const version = row.version + 1;
+    const sealed = await sealVaultRecord(
+      keys.amk,
+      { ...row.record!, repositoryId: 'c'.repeat(64) },
+      { accountUid: keys.accountUid, version },
+    );
+    expect(
+      (
+        await bearer(server.url, 'PUT', `/api/account/directory/vaults/${vault.id}`, keys.sessionToken, {
+          version,
+          sealed,
+        })
+      ).status,
+    ).toBe(200);
+    const keyFiles = fs.readdirSync(path.join(repoPath, 'keys')).sort();
+    const other = await gate.refused('vault:rekey', { vaultId: vault.id, password: PASSWORD });
+    expect(other).toMatchObject({ code: 'conflict', message: expect.stringContaining('another repository') });
+    expect(fs.readdirSync(path.join(repoPath, 'keys')).sort()).toEqual(keyFiles);
+    expect(secrets.entries.get(`vault:${vault.id}`)).toBe(now);
   });
 });

@@ -30,11 +30,19 @@ export interface DriveOpenerOptions {
   keys: AccountKeyHolder;
   catalogue?: { update(vaultId: string, rebuild: boolean, trigger: 'catch-up'): unknown };
   log?: (message: string) => void;
+  /** The clock of the wait between wrong keys. */
+  now?: () => number;
 }
 
 export type DriveKey = { recoveryKey: string } | { accountPassword: string };
 
+/** The wait after the n-th wrong key in a row: 1 s, doubling, at most 5 minutes. */
+const WAIT_AFTER_WRONG_MS = (n: number) => Math.min(1000 * 2 ** (n - 1), 300_000);
+
 export class DriveOpener {
+  /** Wrong keys in a row (any folder), and until when the next one waits. */
+  private wrong = { count: 0, until: 0 };
+
   constructor(private readonly o: DriveOpenerOptions) {}
 
   async open(folderPath: string, key: DriveKey): Promise<VaultView> {
@@ -46,18 +54,40 @@ export class DriveOpener {
         `There is no folder ${folder}. Connect the drive and choose its vault folder.`,
       );
     }
-    const same = this.o.vaults.list().find((v) => v.type === 'local' && path.resolve(v.path) === folder);
+    // By real path: another spelling of a vault's folder (a link, /proc/self/root, case) is the same.
+    const real = realPath(folder);
+    const same = this.o.vaults.list().find((v) => v.type === 'local' && realPath(v.path) === real);
     if (same) throw new ServiceError('conflict', `The vault "${same.name}" already uses ${folder}.`);
+    // Each attempt may cost an offline guess of the account password: a growing wait between wrong ones.
+    const now = (this.o.now ?? Date.now)();
+    if (now < this.wrong.until) {
+      const seconds = Math.ceil((this.wrong.until - now) / 1000);
+      throw new ServiceError(
+        'throttled',
+        `The last key entered was wrong: try again in ${seconds} s.`,
+        seconds,
+      );
+    }
 
+    const keys = this.o.keys.current();
     const password = randomRepositoryPassword();
     const outcome = await this.o.runner.run(
-      { op: 'openDrive', repo: { kind: 'local', path: folder }, ...key, newPassword: password },
+      {
+        op: 'openDrive',
+        repo: { kind: 'local', path: folder },
+        ...key,
+        newPassword: password,
+        ...(keys ? { unlockedKeyId: keys.keyId } : {}),
+        repositoryIdsHere: this.o.vaults.list().map((v) => v.repositoryId),
+      },
       { onProgress: () => {}, onLog: () => {} },
       new AbortController().signal,
     );
     const value = outcome.value;
     if (outcome.status !== 'success' || value?.op !== 'openDrive') {
       if (outcome.errorCode === 'WRONG_PASSWORD') {
+        this.wrong.count += 1;
+        this.wrong.until = (this.o.now ?? Date.now)() + WAIT_AFTER_WRONG_MS(this.wrong.count);
         throw new ServiceError(
           'wrong_password',
           'recoveryKey' in key
@@ -81,7 +111,20 @@ export class DriveOpener {
       }
       throw engineError(outcome, `in ${folder}`);
     }
-    const keys = this.o.keys.current();
+    this.wrong = { count: 0, until: 0 };
+    if (value.refused === 'own-account') {
+      throw new ServiceError(
+        'conflict',
+        `The vault in ${folder} is already this account's: add it with “Connect the drive” where your account lists its vaults. Nothing was added.`,
+      );
+    }
+    if (value.refused === 'already-here') {
+      const here = this.o.vaults.list().find((v) => v.repositoryId === value.repositoryId);
+      throw new ServiceError(
+        'conflict',
+        `The vault in ${folder} is already on this computer${here ? ` as “${here.name}”` : ''}. Nothing was added.`,
+      );
+    }
     const vault: Vault = {
       id: value.vaultId,
       type: 'local',
@@ -90,6 +133,10 @@ export class DriveOpener {
       repositoryId: value.repositoryId,
       passwordStored: false,
       createdAt: value.createdAt,
+      // Another account's drive: its key opens it, and this account's password wrap is never
+      // written onto it unless the person turns it on.
+      passwordWrapOnDrive: false,
+      ...(value.keyId !== keys?.keyId ? { openedWithOtherAccountKey: true as const } : {}),
       ...(keys ? { owner: ownerOf(keys) } : {}),
     };
     const view = await this.o.vaults.adopt(vault, password, value.name);
@@ -109,6 +156,14 @@ async function checkTyped(text: string): Promise<void> {
   } catch (error) {
     if (error instanceof AccountKeyError) throw new ServiceError('bad_request', error.message);
     throw error;
+  }
+}
+
+function realPath(p: string): string {
+  try {
+    return fs.realpathSync.native(p);
+  } catch {
+    return path.resolve(p);
   }
 }
 

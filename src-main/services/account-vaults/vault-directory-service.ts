@@ -164,7 +164,9 @@ export class VaultDirectoryService implements RestoreOffer {
    * vaults are added here (a drive vault opens with "Open a drive with a recovery key" and the
    * same kit). The old key stays in this call only. The rows stay as they are on the server.
    */
-  async openLocked(recoveryKeyText: string): Promise<{ added: VaultView[]; drives: string[] }> {
+  async openLocked(
+    recoveryKeyText: string,
+  ): Promise<{ added: VaultView[]; drives: string[]; failed: { vaultId: string; reason: string }[] }> {
     const keys = this.requireKeys();
     if (!this.o.client.archivedAccountKeys)
       throw new ServiceError('internal', 'Not available in this version.');
@@ -219,8 +221,11 @@ export class VaultDirectoryService implements RestoreOffer {
       const here = new Set(this.o.config.get().vaults.map((v) => v.id));
       const added: VaultView[] = [];
       const drives: string[] = [];
+      const failed: { vaultId: string; reason: string }[] = [];
       for (const row of raw.vaults) {
         if (row.deletedAt !== null || here.has(row.vaultId)) continue;
+        // An older row than this computer has seen is a replay: not used.
+        if (row.version < this.o.state.vaultVersion(keys.accountUid, row.vaultId)) continue;
         let record: VaultRecord;
         try {
           record = await openVaultRecord(oldAmk, row, { accountUid: keys.accountUid });
@@ -231,12 +236,23 @@ export class VaultDirectoryService implements RestoreOffer {
           drives.push(record.name);
           continue;
         }
-        added.push(await this.adoptAccountVault(keys, record, record.location.repository));
+        // One vault that does not open any more does not keep the others from being added.
+        try {
+          added.push(await this.adoptAccountVault(keys, record, record.location.repository));
+        } catch (error) {
+          const reason = error instanceof ServiceError ? error.message : 'It could not be added.';
+          failed.push({ vaultId: row.vaultId, reason: `“${record.name}”: ${reason}` });
+        }
       }
-      return { added, drives };
+      return { added, drives, failed };
     } finally {
       oldAmk.fill(0);
     }
+  }
+
+  /** The directory as last read in this unlock (a read needs a fresh session; this does not). */
+  lastRead(): Map<string, DirectoryEntry> {
+    return new Map(this.entries);
   }
 
   /** Rows refused this unlock, in words (vault id → why). */
@@ -383,6 +399,7 @@ export class VaultDirectoryService implements RestoreOffer {
 
   private async syncVault(keys: UnlockedAccountKeys, vault: Vault): Promise<void> {
     const entry = this.entries.get(vault.id);
+    if (entry?.locked) return this.coverLocked(keys, vault);
     if (entry?.problem) return; // refused: never written over
     if (entry?.record && entry.record.repositoryId !== vault.repositoryId) {
       this.problemList.set(
@@ -404,23 +421,78 @@ export class VaultDirectoryService implements RestoreOffer {
     if (password === null) return; // joins once its password is entered
     const record = recordOf(vault, password, this.o.hostName, entry?.record ?? null);
     if (!entry || entry.deleted || !entry.record || canonical(entry.record) !== canonical(record)) {
-      const version = this.nextVersion(keys, vault.id);
-      const sealed = await sealVaultRecord(keys.amk, record, { accountUid: keys.accountUid, version });
-      const row = await this.o.client.putDirectoryRow(keys.serverUrl, keys.sessionToken, vault.id, {
-        version,
-        sealed,
-      });
-      this.o.state.sawVault(keys.accountUid, vault.id, row.version);
-      this.entries.set(vault.id, {
-        vaultId: vault.id,
-        version: row.version,
-        deleted: false,
-        record,
-        problem: null,
-      });
+      await this.putRow(keys, vault.id, record);
     }
     this.o.state.setJoined(keys.accountUid, vault.id, true);
     await this.writeAccountEntry(keys, vault, password, record);
+  }
+
+  /**
+   * A row that does not open with the account's key (after "start fresh", sealed with the key it
+   * had before) of a vault whose password this computer holds: the vault is covered by the key the
+   * person holds now too. Its account slot (and drive envelope) of the current key first, which also
+   * proves the password opens the vault, then a row the current key opens in place of the locked
+   * one. The old key's account slot and envelope stay in the repository, so the old kit still opens it.
+   */
+  private async coverLocked(keys: UnlockedAccountKeys, vault: Vault): Promise<void> {
+    const password = await this.o.vaults.get(vault.id);
+    if (password === null) return; // stays locked until its password is entered
+    const record = recordOf(vault, password, this.o.hostName, null);
+    await this.writeAccountEntry(keys, vault, password, record);
+    await this.putRow(keys, vault.id, record);
+    this.problemList.delete(vault.id);
+    this.o.state.setJoined(keys.accountUid, vault.id, true);
+  }
+
+  private async putRow(keys: UnlockedAccountKeys, vaultId: string, record: VaultRecord): Promise<void> {
+    const version = this.nextVersion(keys, vaultId);
+    const sealed = await sealVaultRecord(keys.amk, record, { accountUid: keys.accountUid, version });
+    const row = await this.o.client.putDirectoryRow(keys.serverUrl, keys.sessionToken, vaultId, {
+      version,
+      sealed,
+    });
+    this.o.state.sawVault(keys.accountUid, vaultId, row.version);
+    this.entries.set(vaultId, { vaultId, version: row.version, deleted: false, record, problem: null });
+  }
+
+  /**
+   * Why this vault's password may not be replaced now (null: it may). Its row must open with the
+   * account's key for this vault's repository, so the new password has a durable place.
+   */
+  rekeyProblem(entry: DirectoryEntry | undefined, vault: Vault): string | null {
+    if (entry?.locked) {
+      return `The account's entry for the vault "${vault.name}" does not open with the account's key yet (it was made with the key the account had before it started fresh): try again once this computer has brought it up to date.`;
+    }
+    if (entry?.problem) return entry.problem;
+    if (!entry || entry.deleted || !entry.record) {
+      return `The vault "${vault.name}" is not in the account's directory yet, so its new password would have nowhere to be kept but this computer: try again once the account server is reachable.`;
+    }
+    if (entry.record.repositoryId !== vault.repositoryId) {
+      return `The account server's entry for the vault "${vault.name}" names another repository than the one on this computer; its password is not replaced.`;
+    }
+    return null;
+  }
+
+  /**
+   * The re-key's new password made durable before the old slot goes: the directory row and the
+   * account slot (and drive envelope) written with it. Throws when either is not written.
+   */
+  async recordNewPassword(vaultId: string, newPassword: string): Promise<void> {
+    const keys = await heldCopy(this.o.keys.current());
+    if (!keys) throw keyUnavailable();
+    try {
+      const vault = this.o.config.get().vaults.find((v) => v.id === vaultId);
+      if (!vault) throw new ServiceError('not_found', 'The storage vault no longer exists.');
+      const { entries } = await this.read(keys);
+      const entry = entries.get(vaultId);
+      const problem = this.rekeyProblem(entry, vault);
+      if (problem) throw new ServiceError('conflict', problem);
+      const record = recordOf(vault, newPassword, this.o.hostName, entry!.record);
+      await this.putRow(keys, vaultId, record);
+      await this.writeAccountEntry(keys, vault, newPassword, record);
+    } finally {
+      keys.amk.fill(0);
+    }
   }
 
   /** The account slot and (folder vaults) the drive envelope, once per record and generation. */
@@ -468,7 +540,10 @@ export class VaultDirectoryService implements RestoreOffer {
   ): EngineEnvelope | null {
     const w = this.wraps;
     if (!w || w.keyId !== keys.keyId || w.accountUid !== keys.accountUid || !w.recoveryWrap) return null;
-    const withPassword = vault.passwordWrapOnDrive ?? this.o.serverIsLocal(keys.serverUrl);
+    // The embedded server's default only for a drive this account made; another account's drive
+    // gets the wrap only when the person turns it on (its holder could guess the password offline).
+    const withPassword =
+      vault.passwordWrapOnDrive ?? (!vault.openedWithOtherAccountKey && this.o.serverIsLocal(keys.serverUrl));
     return {
       version: 1,
       type: 'strongroom-envelope',

@@ -95,6 +95,9 @@ export class VaultService implements VaultPasswords {
       passwordAvailable: vault.passwordStored || this.memory.has(vault.id),
       itemCount: this.o.config.get().items.filter((i) => i.vaultId === vault.id).length,
       createdAt: vault.createdAt,
+      ...(vault.type === 'local' && vault.openedWithOtherAccountKey
+        ? { openedWithOtherAccountKey: true }
+        : {}),
     };
   }
 
@@ -137,7 +140,9 @@ export class VaultService implements VaultPasswords {
           ...(pendingOwner ? { pendingOwner } : {}),
           ...(input.type === 'local' && input.passwordWrapOnDrive !== undefined
             ? { passwordWrapOnDrive: input.passwordWrapOnDrive }
-            : {}),
+            : input.mode !== 'new'
+              ? { passwordWrapOnDrive: false } // not made by this account: only the person turns it on
+              : {}),
         },
       };
     } else {
@@ -248,20 +253,33 @@ export class VaultService implements VaultPasswords {
   /**
    * Re-keys a vault (the computer that knew its password was revoked): a password slot for a new
    * random password is added and the one the current password opened removed. The new password is
-   * kept as the old one was (keychain, else memory); the account's directory takes it at its next sync.
+   * kept as the old one was (keychain, else memory). With `makeDurable`, the old slot goes only
+   * after it has put the new password where the account keeps it (a failure there keeps both slots
+   * and the old password held here, so nothing is lost).
    */
-  async rekey(vaultId: string): Promise<void> {
+  async rekey(vaultId: string, makeDurable?: (newPassword: string) => Promise<void>): Promise<void> {
     const vault = this.find(vaultId);
     const password = await this.get(vaultId);
     if (password === null) throw new ServiceError('wrong_password', this.missingReason(vaultId));
     const newPassword = randomRepositoryPassword();
-    const outcome = await this.o.runner.run(
-      { op: 'rekey', repo: await this.repoLocation(vault), password, newPassword },
-      { onProgress: () => {}, onLog: () => {} },
-      new AbortController().signal,
-    );
-    if (outcome.status !== 'success') throw engineError(outcome, vaultPlace(vault));
+    const repo = await this.repoLocation(vault);
+    const step = async (which: 'add' | 'remove' | undefined) => {
+      const outcome = await this.o.runner.run(
+        { op: 'rekey', repo, password, newPassword, ...(which ? { step: which } : {}) },
+        { onProgress: () => {}, onLog: () => {} },
+        new AbortController().signal,
+      );
+      if (outcome.status !== 'success') throw engineError(outcome, vaultPlace(vault));
+    };
+    if (!makeDurable) {
+      await step(undefined);
+      await this.keep(vault, newPassword);
+      return;
+    }
+    await step('add');
+    await makeDurable(newPassword);
     await this.keep(vault, newPassword);
+    await step('remove');
   }
 
   /**

@@ -206,6 +206,7 @@ export function VaultCreateForm({
             checked={mode === 'new'}
             onChange={() => {
               setMode('new');
+              setPasswordOnDrive(serverIsLocal);
               setProblem(null);
             }}
           />
@@ -218,6 +219,8 @@ export function VaultCreateForm({
             checked={mode === 'existing'}
             onChange={() => {
               setMode('existing');
+              // A vault this account did not make: its password goes onto that drive only if the person says so.
+              setPasswordOnDrive(false);
               setProblem(null);
             }}
           />

@@ -17,6 +17,7 @@ import { OpenDriveDialog } from './open-drive-dialog';
 import { ServerMovedOffer } from './server-moved-offer';
 import { useAccountKey } from '../account/account-key-store';
 import { LockedVaults } from '../account/locked-vaults';
+import { useSecondFactor } from '../account/use-second-factor';
 import { RecoveryKitDialog, RecoveryKitOffer } from './recovery-kit';
 import { VaultCreateForm } from './vault-create-form';
 
@@ -174,6 +175,11 @@ export function VaultFormPage() {
 type Dialog = 'rename' | 'verify' | 'kit' | 'remove' | 'password' | 'rekey' | null;
 
 /** An account-storage vault's figures and deletion alerts, asked of its server; null for a folder vault. */
+/** Whether the unlocked account asks a two-factor code with its password. */
+function useTotpEnabled(): boolean {
+  return useDesktop((s) => (s.screen.kind === 'unlocked' ? s.screen.account.totpEnabled : false));
+}
+
 function useStorageUsage(vault: VaultView): AccountStorageUsage | IpcError | null {
   const storageUsage = useBackups((s) => s.storageUsage);
   const [usage, setUsage] = useState<AccountStorageUsage | IpcError | null>(null);
@@ -231,7 +237,13 @@ function VaultCard({
   const filesRates = useBackups((s) => s.filesRates);
   const catalogued = useFind((s) => s.statuses?.find((c) => c.vaultId === vault.id) ?? null);
   const titleId = useId();
-  const ids = { name: useId(), password: useId(), readData: useId() };
+  const ids = {
+    name: useId(),
+    password: useId(),
+    readData: useId(),
+    accountPassword: useId(),
+    error: useId(),
+  };
   const [dialog, setDialog] = useState<Dialog>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<IpcError | null>(null);
@@ -241,6 +253,8 @@ function VaultCard({
   const [verifyJobId, setVerifyJobId] = useState<string | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const [rekeyed, setRekeyed] = useState<string | null>(null);
+  const [accountPassword, setAccountPassword] = useState('');
+  const second = useSecondFactor(useTotpEnabled());
   const usage = useStorageUsage(vault);
 
   const open = (d: Dialog) => {
@@ -248,6 +262,8 @@ function VaultCard({
     setSaved(null);
     setName(vault.name);
     setPassword('');
+    setAccountPassword('');
+    second.clear();
     setDialog(d);
   };
   const close = () => {
@@ -310,6 +326,16 @@ function VaultCard({
         <p className="notice warning" role="status">
           The password of this vault is not kept on this computer. Scheduled backups to it wait until you
           enter it (Enter password…); Strongroom forgets it again when it locks.
+        </p>
+      )}
+      {vault.openedWithOtherAccountKey && (
+        <p
+          className="notice warning"
+          role="note"
+          aria-label={`${vault.name} was opened with another account’s key`}
+        >
+          This vault was opened with another account’s recovery key. Whoever holds that key can open it and
+          read everything backed up to it: back up only what you would give them.
         </p>
       )}
       {offerRekey && (
@@ -503,39 +529,52 @@ function VaultCard({
         }}
       />
 
-      <ConfirmDialog
+      <FormDialog
         open={dialog === 'rekey'}
         title={`Replace the password of ${vault.name}?`}
-        confirmLabel={busy ? 'Replacing…' : 'Replace with a random key'}
+        submitLabel={busy ? 'Replacing…' : 'Replace with a random key'}
         busy={busy}
-        onConfirm={() =>
+        onSubmit={() =>
           void (async () => {
+            if (!accountPassword) return setError({ code: 'bad_request', message: 'Enter your password.' });
+            const wrongCode = second.problem();
+            if (wrongCode) return setError({ code: 'bad_request', message: wrongCode });
             setBusy(true);
             setError(null);
-            const result = await request((api) => api.vaultRekey({ vaultId: vault.id }));
+            const input = { vaultId: vault.id, password: accountPassword, ...second.input() };
+            const result = await request((api) => api.vaultRekey(input));
             setBusy(false);
+            setAccountPassword('');
+            second.clear();
             if (!result.ok) return setError(result.error);
             setDialog(null);
-            setRekeyed(
-              result.value.directoryUpdated
-                ? `“${vault.name}” now has a random key, kept on this computer and by your account.`
-                : `“${vault.name}” now has a random key, kept on this computer. Your account’s list of vaults takes it the next time Strongroom reaches the account server.`,
-            );
+            setRekeyed(`“${vault.name}” now has a random key, kept on this computer and by your account.`);
             onRekeyed?.();
           })()
         }
         onCancel={close}
       >
         <p>
-          Strongroom gives this vault a new random password and removes the old one. Scheduled backups,
-          Restore and your other computers go on as before: this computer and your account keep the new key.
+          Strongroom gives this vault a new random password, has your account keep it, and only then removes
+          the old one. Scheduled backups, Restore and your other computers go on as before.
         </p>
         <p>
           Your old password and any recovery kit you saved for this vault will no longer open it. Your account
-          recovery kit still does.
+          password and your current account recovery kit do.
         </p>
+        <PasswordField
+          id={ids.accountPassword}
+          label="Your account password"
+          autoComplete="current-password"
+          value={accountPassword}
+          onChange={(v) => {
+            setAccountPassword(v);
+            setError(null);
+          }}
+        />
+        {second.field({ errorId: ids.error, invalid: Boolean(error), onEdit: () => setError(null) })}
         <ErrorMessage error={error} />
-      </ConfirmDialog>
+      </FormDialog>
 
       <ConfirmDialog
         open={dialog === 'remove'}

@@ -52,6 +52,7 @@ test('offers a random key for a vault with a typed password, and the typed one s
     const confirm = page.getByRole('dialog', { name: 'Replace the password of Old drive?' });
     await expect(confirm).toContainText('will no longer open it');
     await screenshot(page, '75-vault-rekey');
+    await confirm.getByLabel('Your account password', { exact: true }).fill('correct horse battery');
     await confirm.getByRole('button', { name: 'Replace with a random key' }).click();
     await expect(card.getByRole('status')).toContainText('now has a random key', { timeout: 60_000 });
     await expect(offer).toBeHidden();
