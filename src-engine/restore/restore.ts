@@ -24,7 +24,12 @@ import { FileWriter } from './restore-writer';
 import { FileRestorer, cancelled } from './restore-files';
 import { createHardlinks, createSpecials, createSymlinks } from './restore-entries';
 import { restoreXattrs } from './restore-xattrs';
+import { InlineBlobOpener, RestoreWorkerPool, type BlobOpener } from './restore-pool';
+import { defaultPoolSize } from '../worker-threads';
 import path from 'node:path';
+
+/** Below this many bytes to restore, starting worker threads costs more than it saves. */
+const POOL_MIN_BYTES = 8 * 1024 * 1024;
 
 export type ConflictMode = 'skip' | 'overwrite' | 'keep-both';
 
@@ -42,6 +47,11 @@ export interface RestoreOptions {
   breakLock?: boolean;
   /** Most restored files open at once (default 64): keeps any restore inside the open-file limit. */
   maxOpenFiles?: number;
+  /**
+   * Worker threads that authenticate, decrypt and decompress (default: one per core, at most 4, and
+   * none for a restore under 8 MiB); 0 does it all on the calling thread.
+   */
+  workers?: number;
   /**
    * A folder of the snapshot whose contents are restored straight into the target (default "/":
    * every path under its full original path). Paths outside it are not restored.
@@ -205,6 +215,11 @@ async function runRestore(
   };
   const emit = progressEmitter(progress, started, opts.onProgress);
   const writer = new FileWriter({ maxOpen: opts.maxOpenFiles, asRoot, log });
+  const opener = await startOpener(
+    repo,
+    opts.workers ?? (progress.bytesTotal < POOL_MIN_BYTES ? 0 : Math.min(4, defaultPoolSize())),
+    log,
+  );
   const restorer = new FileRestorer(
     repo,
     writer,
@@ -225,6 +240,7 @@ async function runRestore(
       },
     },
     opts.signal,
+    opener,
   );
   try {
     if (!interrupted) await restorer.run(plan.files, blobsByPack);
@@ -234,6 +250,7 @@ async function runRestore(
   } finally {
     // Cancelled, the storage gone, or files whose blobs never came: no temporary file stays behind.
     writer.abandonAll();
+    await opener.close();
   }
   if (opts.signal?.aborted) throw cancelled();
   if (interrupted) {
@@ -278,4 +295,18 @@ async function runRestore(
     );
   }
   return result;
+}
+
+/**
+ * The restore workers, or the calling thread when there are to be none or they cannot start (a build
+ * that left out restore-worker.mjs): the restore is then slower, not wrong, and a note says why.
+ */
+async function startOpener(repo: Repository, workers: number, log: FailureLog): Promise<BlobOpener> {
+  if (workers <= 0) return new InlineBlobOpener(repo.keys);
+  try {
+    return await RestoreWorkerPool.start(repo.keys, workers);
+  } catch (err) {
+    log.note('restore workers', `could not start (${(err as Error).message}); the restore ran on one thread`);
+    return new InlineBlobOpener(repo.keys);
+  }
 }
