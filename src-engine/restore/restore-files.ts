@@ -56,9 +56,9 @@ export interface FileRestorerEvents {
 }
 
 /** Ranges read and being opened ahead of the one being written: enough to keep every worker busy. */
-const RANGES_AHEAD = 6;
+const RANGES_AHEAD = 4;
 /** ... and at most this many of their bytes, so memory stays the same whatever the restore's size. */
-const BYTES_AHEAD = 32 * 1024 * 1024;
+const BYTES_AHEAD = 16 * 1024 * 1024;
 
 /** A range on its way: read, then opened (by a worker or inline); what it became. */
 interface InFlight {
@@ -76,6 +76,9 @@ type RangeResult =
   | { fatal: Error };
 
 export class FileRestorer {
+  /** Packs whose header this restorer read (or tried to). */
+  readonly packsVisited = new Set<string>();
+
   constructor(
     private readonly repo: Repository,
     private readonly writer: FileWriter,
@@ -111,6 +114,7 @@ export class FileRestorer {
       for (let i = 0; i < packOrder.length; i++) {
         if (this.signal?.aborted) break;
         const packId = packOrder[i]!;
+        this.packsVisited.add(packId);
         const got = await next!;
         next = i + 1 < packOrder.length ? readHeader(packOrder[i + 1]!) : undefined;
         const needs = blobsByPack.get(packId)!;
@@ -193,7 +197,8 @@ export class FileRestorer {
         this.failBlobs(packId, [b], opened.error ?? 'could not be opened');
       } else {
         for (const t of b.targets) {
-          if (this.writer.write(t.file, t.offset, opened.plain)) this.events.onBytes(opened.plain.length, t.file);
+          if (this.writer.write(t.file, t.offset, opened.plain))
+            this.events.onBytes(opened.plain.length, t.file);
           this.blobDone(t.file);
         }
       }

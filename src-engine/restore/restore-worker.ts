@@ -5,8 +5,14 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { initCodec } from '../repository/codec';
+import { MemoryBudget } from '../repository/memory';
 import type { Subkeys } from '../repository/crypto';
-import { openRangeBlobs, type FromRestoreWorker, type RestoreWorkerInit, type ToRestoreWorker } from './restore-blobs';
+import {
+  openRangeBlobs,
+  type FromRestoreWorker,
+  type RestoreWorkerInit,
+  type ToRestoreWorker,
+} from './restore-blobs';
 
 const init = workerData as RestoreWorkerInit;
 const port = parentPort!;
@@ -15,6 +21,10 @@ const keys: Subkeys = {
   blobId: Buffer.from(init.blobIdKey),
   gear: Buffer.alloc(0),
 };
+
+// Each task leaves a range and its plaintexts behind: collected every 32 MiB (see memory.ts), or the
+// worker's heap grows by tens of MiB before V8 looks at it.
+const memory = new MemoryBudget();
 
 function post(m: FromRestoreWorker, transfer: ArrayBuffer[] = []): void {
   port.postMessage(m, transfer);
@@ -35,10 +45,10 @@ port.on('message', (m: ToRestoreWorker) => {
     }
     ends.push(at);
   }
-  post(
-    { t: 'opened', task: m.task, plain, ends, errors: opened.map((o) => o.error ?? null) },
-    [plain.buffer],
-  );
+  post({ t: 'opened', task: m.task, plain, ends, errors: opened.map((o) => o.error ?? null) }, [
+    plain.buffer,
+  ]);
+  memory.spent(m.sealed.byteLength + total);
 });
 
 initCodec().then(
