@@ -46,11 +46,11 @@ export type ToRestoreWorker = {
   entries: PackEntry[];
 };
 
+/** A plaintext: which of the reply's buffers, from and to which offset. */
+export type BlobAt = [buffer: number, start: number, end: number];
+
 export type FromRestoreWorker =
   | { t: 'ready' }
-  /**
-   * Every plaintext of the task back to back in `plain` (one transfer instead of one per blob): blob i
-   * is `plain[ends[i-1] .. ends[i]]`, or `errors[i]` says why it could not be opened.
-   */
-  | { t: 'opened'; task: number; plain: Uint8Array; ends: number[]; errors: (string | null)[] }
+  /** Blob i: where its plaintext is among `buffers` (transferred), or why it could not be opened. */
+  | { t: 'opened'; task: number; buffers: Uint8Array[]; blobs: (BlobAt | string)[] }
   | { t: 'fatal'; error: string };

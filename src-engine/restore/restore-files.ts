@@ -56,7 +56,7 @@ export interface FileRestorerEvents {
 }
 
 /** Ranges read and being opened ahead of the one being written: enough to keep every worker busy. */
-const RANGES_AHEAD = 4;
+const RANGES_AHEAD = 3;
 /** ... and at most this many of their bytes, so memory stays the same whatever the restore's size. */
 const BYTES_AHEAD = 16 * 1024 * 1024;
 
@@ -106,8 +106,12 @@ export class FileRestorer {
     const writeNext = async (): Promise<void> => {
       const r = ahead.shift()!;
       aheadBytes -= r.bytes;
-      this.writeRange(r.packId, r.range, await r.result);
-      memory.spent(r.bytes);
+      const result = await r.result;
+      this.writeRange(r.packId, r.range, result);
+      // The range's bytes and, now written and dropped, its plaintexts.
+      let plain = 0;
+      if ('opened' in result) for (const o of result.opened) plain += o.plain?.length ?? 0;
+      memory.spent(r.bytes + plain);
     };
     let next = packOrder.length > 0 ? readHeader(packOrder[0]!) : undefined;
     try {

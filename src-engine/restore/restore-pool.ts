@@ -84,11 +84,13 @@ export class RestoreWorkerPool implements BlobOpener {
     if (!p) return;
     this.pending.delete(m.task);
     slot.busy--;
-    const plain = Buffer.from(m.plain.buffer, m.plain.byteOffset, m.plain.byteLength);
     p.resolve(
-      m.errors.map((error, i) =>
-        error !== null ? { error } : { plain: plain.subarray(i > 0 ? m.ends[i - 1]! : 0, m.ends[i]!) },
-      ),
+      m.blobs.map((b) => {
+        if (typeof b === 'string') return { error: b };
+        const [k, start, end] = b;
+        const buf = m.buffers[k]!;
+        return { plain: Buffer.from(buf.buffer, buf.byteOffset + start, end - start) };
+      }),
     );
   }
 

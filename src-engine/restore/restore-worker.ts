@@ -9,7 +9,9 @@ import { MemoryBudget } from '../repository/memory';
 import type { Subkeys } from '../repository/crypto';
 import {
   openRangeBlobs,
+  type BlobAt,
   type FromRestoreWorker,
+  type OpenedBlob,
   type RestoreWorkerInit,
   type ToRestoreWorker,
 } from './restore-blobs';
@@ -30,25 +32,45 @@ function post(m: FromRestoreWorker, transfer: ArrayBuffer[] = []): void {
   port.postMessage(m, transfer);
 }
 
+const owns = (b: Uint8Array) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength;
+
+/**
+ * The plaintexts go back without a copy where each is a buffer of its own (transferred); the others
+ * (views into Node's shared pool, or into a larger buffer) are copied into one buffer, since a view
+ * would carry its whole underlying buffer across.
+ */
+function reply(task: number, opened: OpenedBlob[], copyAll: boolean): void {
+  const buffers: Uint8Array[] = [];
+  const packed = new Uint8Array(
+    opened.reduce((n, o) => n + (o.plain && (copyAll || !owns(o.plain)) ? o.plain.length : 0), 0),
+  );
+  if (packed.length > 0) buffers.push(packed);
+  let at = 0;
+  const blobs = opened.map((o): BlobAt | string => {
+    if (!o.plain) return o.error ?? 'could not be opened';
+    if (!copyAll && owns(o.plain)) {
+      buffers.push(o.plain);
+      return [buffers.length - 1, 0, o.plain.length];
+    }
+    packed.set(o.plain, at);
+    at += o.plain.length;
+    return [0, at - o.plain.length, at];
+  });
+  post(
+    { t: 'opened', task, buffers, blobs },
+    buffers.map((b) => b.buffer as ArrayBuffer),
+  );
+}
+
 port.on('message', (m: ToRestoreWorker) => {
   const opened = openRangeBlobs(keys, m.packId, m.sealed, m.base, m.entries);
-  let total = 0;
-  for (const o of opened) total += o.plain?.length ?? 0;
-  // A buffer of its own (never a slice of Node's shared pool), so it can be transferred, not copied.
-  const plain = new Uint8Array(total);
-  const ends: number[] = [];
-  let at = 0;
-  for (const o of opened) {
-    if (o.plain) {
-      plain.set(o.plain, at);
-      at += o.plain.length;
-    }
-    ends.push(at);
+  try {
+    reply(m.task, opened, false);
+  } catch {
+    // A buffer that cannot be transferred (one the codec owns): everything is copied instead.
+    reply(m.task, opened, true);
   }
-  post({ t: 'opened', task: m.task, plain, ends, errors: opened.map((o) => o.error ?? null) }, [
-    plain.buffer,
-  ]);
-  memory.spent(m.sealed.byteLength + total);
+  memory.spent(m.sealed.byteLength + opened.reduce((n, o) => n + (o.plain?.length ?? 0), 0));
 });
 
 initCodec().then(
