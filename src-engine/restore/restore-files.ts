@@ -15,7 +15,7 @@ import { storageGone } from '../repository/lock';
 import { readPackHeader, type PackEntry } from '../repository/pack';
 import type { Repository } from '../repository/repository';
 import { packName } from '../storage';
-import { MemoryBudget } from '../repository/memory';
+import { HeapBudget, MemoryBudget } from '../repository/memory';
 import type { BlobTarget, FailureLog, FilePlan } from './restore-plan';
 import type { FileWriter } from './restore-writer';
 import type { OpenedBlob } from './restore-blobs';
@@ -78,6 +78,11 @@ type RangeResult =
 export class FileRestorer {
   /** Packs whose header this restorer read (or tried to). */
   readonly packsVisited = new Set<string>();
+  /**
+   * Each file leaves its plan behind once finished: without collections that garbage, not the batch
+   * being restored, would set the peak of a restore of many small files (see memory.ts).
+   */
+  private readonly heap = new HeapBudget();
 
   constructor(
     private readonly repo: Repository,
@@ -215,6 +220,7 @@ export class FileRestorer {
   }
 
   private finish(f: FilePlan): void {
+    this.heap.check();
     if (f.failed) this.writer.abandon(f);
     else this.writer.finish(f);
     this.events.onFileDone(f);
