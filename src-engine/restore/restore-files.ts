@@ -55,10 +55,12 @@ export interface FileRestorerEvents {
   onFileDone(file: FilePlan): void;
 }
 
-/** Ranges read and being opened ahead of the one being written: enough to keep every worker busy. */
+/**
+ * Ranges read and being opened ahead of the one being written, and at most this many of their bytes
+ * (one full range): writing, not opening, sets the pace, so more ahead would only cost memory.
+ */
 const RANGES_AHEAD = 3;
-/** ... and at most this many of their bytes, so memory stays the same whatever the restore's size. */
-const BYTES_AHEAD = 16 * 1024 * 1024;
+const BYTES_AHEAD = RANGE_BYTES;
 
 /** A range on its way: read, then opened (by a worker or inline); what it became. */
 interface InFlight {
