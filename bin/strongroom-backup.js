@@ -32,6 +32,7 @@ async function bundled() {
       entryPoints: {
         cli: path.join(srcDir, 'cli', 'index.ts'),
         'chunk-worker': path.join(srcDir, 'backup', 'chunk-worker.ts'),
+        'restore-worker': path.join(srcDir, 'restore', 'restore-worker.ts'),
       },
       bundle: true,
       splitting: true,

@@ -5,7 +5,7 @@
 //                             dependencies next to it); only our own TypeScript is bundled.
 //   dist/electron/preload.cjs ONE CommonJS file: a sandboxed preload cannot load other modules,
 //                             so it may require nothing but 'electron'.
-//   dist/electron/job-process.mjs + chunk-worker.mjs (+ job-process-shared-*.mjs)
+//   dist/electron/job-process.mjs + chunk-worker.mjs + restore-worker.mjs (+ job-process-shared-*.mjs)
 //                             the job process main starts with utilityProcess.fork, and the engine's
 //                             chunk workers, which it loads from beside its own code. npm packages are
 //                             bundled in (electron-builder unpacks these files from the asar archive,
@@ -61,6 +61,7 @@ await build({
   entryPoints: {
     'job-process': path.join(root, 'src-main', 'job-process', 'entry.ts'),
     'chunk-worker': path.join(root, 'src-engine', 'backup', 'chunk-worker.ts'),
+    'restore-worker': path.join(root, 'src-engine', 'restore', 'restore-worker.ts'),
   },
   outdir: out,
   format: 'esm',
@@ -90,7 +91,7 @@ await build({
 // Fail the build if the job process would load electron: it runs the same code under plain Node.
 const jobFiles = fs
   .readdirSync(out)
-  .filter((f) => /^(job-process|chunk-worker|catalogue-worker|argon2-worker).*\.mjs$/.test(f));
+  .filter((f) => /^(job-process|chunk-worker|restore-worker|catalogue-worker|argon2-worker).*\.mjs$/.test(f));
 for (const file of jobFiles) {
   if (
     /\bfrom\s*["']electron["']|\brequire\(["']electron["']\)|import\(["']electron["']\)/.test(
@@ -115,6 +116,7 @@ for (const file of [
   'preload.cjs',
   'job-process.mjs',
   'chunk-worker.mjs',
+  'restore-worker.mjs',
   'catalogue-worker.mjs',
   'argon2-worker.mjs',
 ]) {

@@ -1,11 +1,13 @@
 /** A pool of chunk workers sized to the machine; the main thread owns dedup decisions and the index. */
-import os from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { EngineError, type EngineErrorCode } from '../errors';
 import type { PackEntry } from '../repository/pack';
 import { SharedIdSet } from './shared-id-set';
 import type { Repository } from '../repository/repository';
 import type { FileOutcome, FileTask, FromWorker, ToWorker, WorkerInit } from './worker-protocol';
+import { defaultPoolSize, startEngineWorker } from '../worker-threads';
+
+export { defaultPoolSize };
 
 export type FileResult = Omit<FileOutcome, 'stopped'>;
 
@@ -29,14 +31,6 @@ const TASKS_PER_WORKER = 4;
 const SMALL_FILE = 256 * 1024;
 const BATCH_FILES = 64;
 const BATCH_BYTES = 1024 * 1024;
-
-/**
- * From source (tsx, vitest) workers start at worker-entry.mjs, which loads the TypeScript through tsx; from
- * the CLI's esbuild bundle (bin/strongroom-backup.js) the bundled chunk-worker.mjs sits beside this code.
- */
-const workerUrl = import.meta.url.endsWith('.ts')
-  ? new URL('./worker-entry.mjs', import.meta.url)
-  : new URL('./chunk-worker.mjs', import.meta.url);
 
 export class ChunkWorkerPool {
   private readonly slots: Slot[] = [];
@@ -77,22 +71,14 @@ export class ChunkWorkerPool {
     };
     await Promise.all(
       Array.from({ length: size }, () => {
-        const worker = new Worker(workerUrl, { workerData: init });
+        const { worker, ready } = startEngineWorker<FromWorker>('chunk-worker', init, {
+          onMessage: (m) => pool.onMessage(slot, m),
+          onFailure: (err) => pool.fail(err),
+          closing: () => pool.closed,
+        });
         const slot: Slot = { worker, busy: 0 };
         pool.slots.push(slot);
-        return new Promise<void>((resolve, reject) => {
-          worker.on('message', (m: FromWorker) => {
-            if (m.t === 'ready') resolve();
-            else pool.onMessage(slot, m);
-          });
-          worker.on('error', (err) => {
-            reject(err);
-            pool.fail(err);
-          });
-          worker.on('exit', (code) => {
-            if (!pool.closed) pool.fail(new Error(`a chunk worker exited unexpectedly (code ${code})`));
-          });
-        });
+        return ready;
       }),
     );
     return pool;
@@ -246,8 +232,4 @@ export class ChunkWorkerPool {
     this.closed = true;
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
-}
-
-export function defaultPoolSize(): number {
-  return Math.max(1, Math.min(8, os.availableParallelism()));
 }

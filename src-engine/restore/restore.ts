@@ -18,13 +18,27 @@ import type { Repository, Snapshot } from '../repository/repository';
 import { progressEmitter, type TransferProgress } from '../repository/progress';
 import type { EngineProblem } from '../../src-shared/engine-records';
 import { displayName } from '../fs/fs-names';
-import { FailureLog, resolveEntries, restoredPath, walkSnapshot } from './restore-plan';
+import { EntryResolver, FailureLog, fileBatches, restoredPath, walkSnapshot } from './restore-plan';
 import { applyDirMetadata, createDirs, removeLeftovers } from './restore-dirs';
 import { FileWriter } from './restore-writer';
 import { FileRestorer, cancelled } from './restore-files';
 import { createHardlinks, createSpecials, createSymlinks } from './restore-entries';
 import { restoreXattrs } from './restore-xattrs';
+import { InlineBlobOpener, RestoreWorkerPool, type BlobOpener } from './restore-pool';
+import { defaultPoolSize } from '../worker-threads';
 import path from 'node:path';
+
+/**
+ * One worker per core beside the main thread, at most 3: the main thread's writing (file creation above
+ * all) takes most of a restore's time, and a worker opens blobs faster than it writes them; each worker
+ * costs tens of MiB.
+ */
+function restoreWorkers(): number {
+  return Math.max(1, Math.min(3, defaultPoolSize() - 1));
+}
+
+/** Below this many bytes to restore, starting worker threads costs more than it saves. */
+const POOL_MIN_BYTES = 8 * 1024 * 1024;
 
 export type ConflictMode = 'skip' | 'overwrite' | 'keep-both';
 
@@ -42,6 +56,12 @@ export interface RestoreOptions {
   breakLock?: boolean;
   /** Most restored files open at once (default 64): keeps any restore inside the open-file limit. */
   maxOpenFiles?: number;
+  /**
+   * Worker threads that authenticate, decrypt and decompress (default: one per core beside the calling
+   * thread, at least 1 and at most 3, and none for a restore under 8 MiB); 0 does it all on the calling
+   * thread.
+   */
+  workers?: number;
   /**
    * A folder of the snapshot whose contents are restored straight into the target (default "/":
    * every path under its full original path). Paths outside it are not restored.
@@ -169,42 +189,25 @@ async function runRestore(
   };
   result.dirs = createDirs(plan, log);
   removeLeftovers(plan);
-  const filesPlanned = plan.files.length;
-  const { skipped, blobsByPack, keptBoth } = resolveEntries(repo, plan, conflict, log);
-  result.filesSkipped = skipped;
-  // The storage gone part-way: everything that can still be done is, then every file not restored is named.
-  let interrupted: EngineError | undefined;
-  // Tree blobs were authenticated as they were read; the headers of packs holding only trees are checked
-  // too, so damage anywhere in a pack this restore depends on is reported.
-  for (const packId of plan.treePacks) {
-    if (blobsByPack.has(packId)) continue;
-    try {
-      const header = await readPackHeader(repo.storage, repo.keys, packId);
-      const known = new Set(header.map((e) => `${e.id}:${e.offset}:${e.length}`));
-      for (const e of repo.packs.get(packId) ?? []) {
-        if (!known.has(`${e.id}:${e.offset}:${e.length}`))
-          throw new Error(`pack ${packId.slice(0, 16)}: header does not match the index`);
-      }
-    } catch (err) {
-      if (storageGone(err)) {
-        interrupted = err as EngineError;
-        break;
-      }
-      log.damaged(`pack ${packId.slice(0, 16)}`, (err as Error).message, []);
-    }
-  }
-
+  const resolver = new EntryResolver(repo, plan, conflict, log);
+  resolver.links();
+  const usable = [plan.target, ...plan.dirs].filter((d) => d.usable);
   const progress: RestoreProgress = {
     filesDone: 0,
-    filesTotal: plan.files.length,
+    filesTotal: usable.reduce((n, d) => n + d.files, 0),
     bytesDone: 0,
-    bytesTotal: plan.files.reduce((n, f) => n + (f.node.size ?? 0), 0),
+    bytesTotal: usable.reduce((n, d) => n + d.bytes, 0),
     currentFile: '',
     rate: 0,
     eta: undefined,
   };
   const emit = progressEmitter(progress, started, opts.onProgress);
   const writer = new FileWriter({ maxOpen: opts.maxOpenFiles, asRoot, log });
+  const opener = await startOpener(
+    repo,
+    opts.workers ?? (progress.bytesTotal < POOL_MIN_BYTES ? 0 : restoreWorkers()),
+    log,
+  );
   const restorer = new FileRestorer(
     repo,
     writer,
@@ -225,21 +228,60 @@ async function runRestore(
       },
     },
     opts.signal,
+    opener,
   );
+  // The storage gone part-way: everything that can still be done is, then every file not restored is named.
+  let interrupted: EngineError | undefined;
   try {
-    if (!interrupted) await restorer.run(plan.files, blobsByPack);
+    // One batch of files at a time: planned, written, then let go (but for those whose extended
+    // attributes are set at the end), so memory does not grow with the number of files.
+    for await (const batch of fileBatches(repo, plan, log)) {
+      if (opts.signal?.aborted) break;
+      const { files, blobsByPack, left } = resolver.files(batch);
+      progress.filesTotal -= left.files;
+      progress.bytesTotal -= left.bytes;
+      if (!interrupted) {
+        try {
+          await restorer.run(files, blobsByPack);
+        } catch (err) {
+          if (!storageGone(err)) throw err;
+          interrupted = err as EngineError;
+        }
+      }
+      for (const f of files) {
+        if (interrupted && !f.done && !f.failed)
+          log.notRestored(f.snapPath, f.dest, `its data could not be read: ${interrupted.message}`);
+        else if (f.done && f.node.xattrs?.length) plan.files.push(f);
+      }
+    }
   } catch (err) {
+    // The file listing found the storage gone (and named the folders whose files it could not list).
     if (!storageGone(err)) throw err;
-    interrupted = err as EngineError;
+    interrupted ??= err as EngineError;
   } finally {
     // Cancelled, the storage gone, or files whose blobs never came: no temporary file stays behind.
     writer.abandonAll();
+    await opener.close();
   }
   if (opts.signal?.aborted) throw cancelled();
-  if (interrupted) {
-    for (const f of plan.files) {
-      if (!f.done && !f.failed)
-        log.notRestored(f.snapPath, f.dest, `its data could not be read: ${interrupted.message}`);
+  result.filesSkipped = resolver.skipped;
+  // Tree blobs were authenticated as they were read; the headers of packs holding only trees are checked
+  // too, so damage anywhere in a pack this restore depends on is reported.
+  for (const packId of interrupted ? [] : plan.treePacks) {
+    if (restorer.packsVisited.has(packId)) continue;
+    try {
+      const header = await readPackHeader(repo.storage, repo.keys, packId);
+      const known = new Set(header.map((e) => `${e.id}:${e.offset}:${e.length}`));
+      for (const e of repo.packs.get(packId) ?? []) {
+        if (!known.has(`${e.id}:${e.offset}:${e.length}`))
+          throw new Error(`pack ${packId.slice(0, 16)}: header does not match the index`);
+      }
+    } catch (err) {
+      if (storageGone(err)) {
+        interrupted = err as EngineError;
+        break;
+      }
+      log.damaged(`pack ${packId.slice(0, 16)}`, (err as Error).message, []);
     }
   }
 
@@ -249,7 +291,7 @@ async function runRestore(
   result.symlinks = createSymlinks(plan.symlinks, asRoot, log);
   await restoreXattrs(plan, asRoot, log);
   applyDirMetadata(plan.dirs, asRoot, log);
-  result.filesNotRestored = filesPlanned - result.filesSkipped - result.filesRestored;
+  result.filesNotRestored = plan.filesPlanned - result.filesSkipped - result.filesRestored;
   emit(true);
 
   // Files lost to damage are named with the damage, once.
@@ -263,7 +305,7 @@ async function runRestore(
         );
     }
   }
-  result.keptBoth = keptBoth
+  result.keptBoth = resolver.keptBoth
     .filter((k) => !log.named(k.snapPath))
     .map((k) => ({ path: displayName(k.wanted), restoredAs: displayName(k.dest) }));
   if (interrupted) throw new RestoreInterruptedError(interrupted, result);
@@ -278,4 +320,18 @@ async function runRestore(
     );
   }
   return result;
+}
+
+/**
+ * The restore workers, or the calling thread when there are to be none or they cannot start (a build
+ * that left out restore-worker.mjs): the restore is then slower, not wrong, and a note says why.
+ */
+async function startOpener(repo: Repository, workers: number, log: FailureLog): Promise<BlobOpener> {
+  if (workers <= 0) return new InlineBlobOpener(repo.keys);
+  try {
+    return await RestoreWorkerPool.start(repo.keys, workers);
+  } catch (err) {
+    log.note('restore workers', `could not start (${(err as Error).message}); the restore ran on one thread`);
+    return new InlineBlobOpener(repo.keys);
+  }
 }
