@@ -29,12 +29,14 @@ import { defaultPoolSize } from '../worker-threads';
 import path from 'node:path';
 
 /**
- * One worker per core beside the main thread, at most 3: the main thread's writing (file creation above
- * all) takes most of a restore's time, and a worker opens blobs faster than it writes them; each worker
- * costs tens of MiB.
+ * One worker per core beside the main thread, at most 3, and none on two cores: the main thread's
+ * writing (file creation above all) takes most of a restore's time, and a worker opens blobs faster
+ * than it writes them. On two cores a worker showed no gain in wall time (file creation left no core
+ * free for it) and cost 40-60 MiB more (docs/benchmarks.md).
  */
 function restoreWorkers(): number {
-  return Math.max(1, Math.min(3, defaultPoolSize() - 1));
+  const cores = defaultPoolSize();
+  return cores <= 2 ? 0 : Math.min(3, cores - 1);
 }
 
 /** Below this many bytes to restore, starting worker threads costs more than it saves. */
@@ -58,8 +60,8 @@ export interface RestoreOptions {
   maxOpenFiles?: number;
   /**
    * Worker threads that authenticate, decrypt and decompress (default: one per core beside the calling
-   * thread, at least 1 and at most 3, and none for a restore under 8 MiB); 0 does it all on the calling
-   * thread.
+   * thread, at most 3, none on two cores and none for a restore under 8 MiB); 0 does it all on the
+   * calling thread.
    */
   workers?: number;
   /**

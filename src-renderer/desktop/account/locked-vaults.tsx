@@ -43,11 +43,14 @@ export function LockedVaults({ onAdded }: { onAdded(): void }) {
     setBusy(false);
     setRecoveryKey('');
     if (!result.ok) return setError(result.error);
-    const { added, drives } = result.value;
+    const { added, drives, failed = [] } = result.value;
     const words = [
       added.length === 0
         ? 'No account-storage vault was added.'
         : `Added: ${added.map((v) => `“${v.name}”`).join(', ')}.`,
+      ...failed.map(
+        (f) => `${lockedVaultName(vaults.find((v) => v.vaultId === f.vaultId))} did not open: ${f.reason}.`,
+      ),
       drives.length === 0
         ? ''
         : `Drive vaults (${drives.map((d) => `“${d}”`).join(', ')}) open with “Open a drive with a recovery key” and the same kit.`,
@@ -68,9 +71,7 @@ export function LockedVaults({ onAdded }: { onAdded(): void }) {
           </p>
           <ul aria-label="Locked vaults">
             {vaults.map((v) => (
-              <li key={v.vaultId}>
-                {v.name ?? `A vault last changed ${new Date(v.updatedAt).toLocaleDateString()}`}
-              </li>
+              <li key={v.vaultId}>{lockedVaultName(v)}</li>
             ))}
           </ul>
           <form
@@ -107,4 +108,12 @@ export function LockedVaults({ onAdded }: { onAdded(): void }) {
       )}
     </section>
   );
+}
+
+/** Its name where this computer has it, else when it last changed (the name is sealed with the old key). */
+function lockedVaultName(v: LockedVaultView | undefined): string {
+  if (!v) return 'A vault';
+  return v.name !== null
+    ? `“${v.name}”`
+    : `A vault last changed ${new Date(v.updatedAt).toLocaleDateString()}`;
 }

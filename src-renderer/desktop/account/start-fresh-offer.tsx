@@ -100,15 +100,15 @@ export function StartFreshOffer({ totpEnabled }: { totpEnabled: boolean }) {
           }}
         >
           <p>
-            What you lose: the vaults and backups your account kept until now cannot be opened with the new
-            key, from this computer or any other, and other computers that remember the old key stop opening
-            it.
+            What you lose: the vaults and backups your account kept until now that this computer does not hold
+            the password of cannot be opened with the new key, from this computer or any other, and other
+            computers that remember the old key stop opening it.
           </p>
           <p>
             What is kept: those vaults stay on the account server, locked, and are never deleted. If you find
-            your previous account recovery kit later, it still opens them. Vaults on this computer keep
-            backing up here with the passwords this computer holds. Your new key gets a new account recovery
-            kit: save it.
+            your previous account recovery kit later, it still opens them. Vaults on this computer whose
+            password it holds keep backing up here and are kept by your new key too; one whose password you
+            type joins once you enter it. Your new key gets a new account recovery kit: save it.
           </p>
           <PasswordField
             id={ids.password}
