@@ -265,6 +265,11 @@ export function composeServices(ports: Ports): Services {
     clock: ports.clock,
     verifyAccountPassword: (password) =>
       lock.withSession((s) => client.verifyPassword(s.serverUrl, s.sessionToken, s.username, password)),
+    // Without the key (not available) the owner cannot be told; the password check still applies.
+    belongsToAnother: (vault) => {
+      const k = keys.current();
+      return k !== null && ownership(vault, k) === 'foreign';
+    },
   });
 
   const catalogue = new CatalogueService({

@@ -45,6 +45,11 @@ export interface Session {
   deviceTokenProblem?: string;
   /** The embedded local account server (on this computer, not off-site). */
   serverIsLocal: boolean;
+  /**
+   * Whether this session's account may become the unlock screen's default, here or after a server
+   * move: not after "Switch account…", nor for an account another owner's vaults keep out.
+   */
+  mayBeDefault?: boolean;
 }
 
 export type UnlockInput = Omit<ChannelInput<'auth:unlock'>, 'totp' | 'recoveryCode' | 'newPassword'> & {
@@ -286,10 +291,13 @@ export class LockService {
     }
   }
 
-  /** This session's account becomes the unlock screen's default (its vaults moved to it). */
+  /**
+   * This session's account becomes the unlock screen's default (its vaults moved to it), when the
+   * unlock let it be one: a switched account accepting a move must not take the owner's place.
+   */
   rememberSession(): void {
     const s = this.session;
-    if (!s) return;
+    if (!s?.mayBeDefault) return;
     this.o.settings.remember({
       serverUrl: this.isDefaultServer(s.serverUrl) ? null : s.serverUrl,
       username: s.username,
@@ -406,6 +414,7 @@ export class LockService {
           serverIsLocal: this.isLocalServer(serverUrl),
         }) ??
           true));
+    this.session.mayBeDefault = remember;
     if (remember) {
       this.o.settings.remember({
         // The default server (embedded, or named at start-up) is remembered as "the default", so it
@@ -724,18 +733,15 @@ export class LockService {
 
   /**
    * "This account's server moved", accepted: the unlock at the new address kept a device token
-   * there; the one kept for the old address is revoked (the server that moved still knows it) and
-   * leaves the keychain.
+   * there; the one kept for the old address leaves the keychain. It is never sent to the new address:
+   * a token goes only to the server that issued it, and a copy of that server's database served
+   * elsewhere would collect it. The old device shows in the panel's list, where it can be revoked.
    */
-  async forgetMovedDeviceToken(from: string, to: string, username: string): Promise<void> {
+  async forgetMovedDeviceToken(from: string, _to: string, username: string): Promise<void> {
     const old = deviceTokenAccount(from, username);
     try {
-      const token = await this.o.secrets.get(old);
-      if (!token) return;
+      if (!(await this.o.secrets.get(old))) return;
       await this.o.secrets.delete(old);
-      if (token !== (await this.o.secrets.get(this.deviceTokenName(to, username)))) {
-        void this.revokeDevice(new URL(to).origin, token);
-      }
     } catch (error) {
       this.log.warn(`the old address's device token was not removed (${errorName(error)})`);
     }

@@ -228,6 +228,9 @@ describe('starting', () => {
     await lock.unlock({ serverUrl: other.url, username: 'bob', password: PASSWORD, switchAccount: true });
     expect(lock.sessionAccount()).toMatchObject({ serverUrl: other.url, username: 'bob' });
     expect(settings.remembered()).toEqual({ serverUrl: null, username: 'alice' });
+    // Nor when the switched account accepts a "server moved" offer (which remembers the session).
+    lock.rememberSession();
+    expect(settings.remembered()).toEqual({ serverUrl: null, username: 'alice' });
     lock.lockForClose();
     expect(await lock.status()).toMatchObject({ serverUrl: server.url, lastUsername: 'alice' });
     await other.close();

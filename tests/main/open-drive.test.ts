@@ -98,13 +98,16 @@ describe('opening a drive with a recovery key', { timeout: 240_000 }, () => {
     expect(await desk.gate.refused('vault:openDrive', { path: drive, recoveryKey: typo })).toMatchObject({
       code: 'bad_request',
     });
-    const wrong = await desk.gate.refused('vault:openDrive', {
-      path: drive,
-      recoveryKey: bobKit.recoveryKey,
-    });
-    expect(wrong.code).toBe('wrong_password');
-    expect(wrong.message).toContain('Nothing was added');
-    expect(wrong.message).not.toContain(bobKit.recoveryKey);
+    // Three wrong keys at once: one attempt at a time, so only the first is tried and the others wait.
+    const [wrong, ...atOnce] = await Promise.all(
+      [0, 1, 2].map(() =>
+        desk.gate.refused('vault:openDrive', { path: drive, recoveryKey: bobKit.recoveryKey }),
+      ),
+    );
+    expect(atOnce.map((r) => r.code)).toEqual(['throttled', 'throttled']);
+    expect(wrong!.code).toBe('wrong_password');
+    expect(wrong!.message).toContain('Nothing was added');
+    expect(wrong!.message).not.toContain(bobKit.recoveryKey);
     expect(keyFiles(drive)).toEqual(before);
     expect(desk.services.config.get().vaults).toEqual([]);
     // A wrong key makes the next attempt wait, growing with each one: no unthrottled guessing.

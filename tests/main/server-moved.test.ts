@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ElectronStoreSettings } from '../../src-main/adapters/electron-store-settings';
+import { deviceTokenAccount } from '../../src-main/services/lock-service';
 import type { Services } from '../../src-main/compose';
 import type { BackupConfig } from '../../src-shared/backup-config';
 import type {
@@ -149,6 +150,8 @@ describe("This account's server moved", { timeout: 240_000 }, () => {
       await gate.refused('account:answerServerMove', { accept: true, password: 'not her password' }),
     ).toMatchObject({ code: 'invalid_credentials' });
     expect(config().vaults.find((v) => v.id === drive.id)?.owner?.server).toBe(origin(before.url));
+    const oldToken = await secrets.get(deviceTokenAccount(origin(before.url), 'ann'));
+    expect(oldToken).toBeTruthy();
     const answered = await gate.call<AccountKeyView>('account:answerServerMove', {
       accept: true,
       password: PASSWORD,
@@ -169,6 +172,13 @@ describe("This account's server moved", { timeout: 240_000 }, () => {
 
     const job = await gate.ended(services.backup.backupNow(itemId).jobId);
     expect(job.status).toBe('success');
+    // The old address's token left the keychain and was sent nowhere: not to the new address, which
+    // (a copy of the old server's data) would otherwise have received it. It still works there.
+    expect(await secrets.get(deviceTokenAccount(origin(before.url), 'ann'))).toBeNull();
+    const probe = await fetch(`${moved.url}/storage/ann/no-such-vault/config`, {
+      headers: { authorization: `Bearer ${oldToken}` },
+    });
+    expect(probe.status).not.toBe(401);
     // Moved for good: the next unlock there offers nothing.
     expect((await unlockAt(moved.url)).serverMoved).toBeNull();
   });

@@ -127,6 +127,17 @@ describe('another account signed in at this computer', { timeout: 240_000 }, () 
     expect(view.vaults).toEqual([]);
     expect(view.computers.find((c) => c.isThisComputer)).toMatchObject({ vaultIds: [], itemCount: 0 });
 
+    // Nor its recovery kit (its password), whatever her own password proves on her own server.
+    const kit = path.join(laptop.dir, 'ann-kit.txt');
+    expect(
+      await laptop.gate.refused('vault:saveRecoveryKit', {
+        vaultId: vault.id,
+        destinationPath: kit,
+        accountPassword: MALLORY,
+      }),
+    ).toMatchObject({ code: 'conflict' });
+    expect(fs.existsSync(kit)).toBe(false);
+
     // The vault still backs up here, whoever is signed in.
     const job = await laptop.gate.ended(laptop.services.backup.backupNow(itemId).jobId);
     expect(job.status).toBe('success');

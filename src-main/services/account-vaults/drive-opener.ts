@@ -42,10 +42,21 @@ const WAIT_AFTER_WRONG_MS = (n: number) => Math.min(1000 * 2 ** (n - 1), 300_000
 export class DriveOpener {
   /** Wrong keys in a row (any folder), and until when the next one waits. */
   private wrong = { count: 0, until: 0 };
+  private attempts: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly o: DriveOpenerOptions) {}
 
-  async open(folderPath: string, key: DriveKey): Promise<VaultView> {
+  /**
+   * One attempt at a time: the wait after a wrong key is checked before and set after each job, so
+   * attempts made at once would otherwise each be a guess of the account password.
+   */
+  open(folderPath: string, key: DriveKey): Promise<VaultView> {
+    const attempt = this.attempts.then(() => this.openOne(folderPath, key));
+    this.attempts = attempt.catch(() => undefined);
+    return attempt;
+  }
+
+  private async openOne(folderPath: string, key: DriveKey): Promise<VaultView> {
     const folder = checkedFolder(folderPath);
     if ('recoveryKey' in key) await checkTyped(key.recoveryKey);
     if (!isDirectory(folder)) {

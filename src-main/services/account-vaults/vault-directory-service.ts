@@ -432,7 +432,8 @@ export class VaultDirectoryService implements RestoreOffer {
    * had before) of a vault whose password this computer holds: the vault is covered by the key the
    * person holds now too. Its account slot (and drive envelope) of the current key first, which also
    * proves the password opens the vault, then a row the current key opens in place of the locked
-   * one. The old key's account slot and envelope stay in the repository, so the old kit still opens it.
+   * one. The old key's account slot stays; a drive's envelope (one per account) becomes the current
+   * key's, so the current kit is the one that opens that drive from now on.
    */
   private async coverLocked(keys: UnlockedAccountKeys, vault: Vault): Promise<void> {
     const password = await this.o.vaults.get(vault.id);

@@ -131,6 +131,8 @@ export interface RecoveryKitServiceOptions {
   clock: Clock;
   /** Checks the account password again (against the account server); throws when wrong. */
   verifyAccountPassword(password: string): Promise<void>;
+  /** True when the vault belongs to another account than the unlocked one (its kit is not this one's to save). */
+  belongsToAnother(vault: Vault): boolean;
 }
 
 /** "Save recovery kit" for a vault: the account password again, then the kit where the person chose. */
@@ -139,6 +141,12 @@ export class RecoveryKitService {
 
   async saveRecoveryKit(input: ChannelInput<'vault:saveRecoveryKit'>): Promise<{ path: string }> {
     const vault = this.o.vaults.find(input.vaultId);
+    if (this.o.belongsToAnother(vault)) {
+      throw new ServiceError(
+        'conflict',
+        `The vault "${vault.name}" belongs to another account: unlock Strongroom with that account to save its recovery kit.`,
+      );
+    }
     const file = checkKitDestination(input.destinationPath);
     await this.o.verifyAccountPassword(input.accountPassword);
     const password = await this.o.vaults.get(vault.id);
