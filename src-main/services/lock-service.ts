@@ -45,10 +45,7 @@ export interface Session {
   deviceTokenProblem?: string;
   /** The embedded local account server (on this computer, not off-site). */
   serverIsLocal: boolean;
-  /**
-   * Whether this session's account may become the unlock screen's default, here or after a server
-   * move: not after "Switch account…", nor for an account another owner's vaults keep out.
-   */
+  /** Whether an accepted server move may make this session's account the default: not after "Switch account…". */
   mayBeDefault?: boolean;
 }
 
@@ -414,7 +411,9 @@ export class LockService {
           serverIsLocal: this.isLocalServer(serverUrl),
         }) ??
           true));
-    this.session.mayBeDefault = remember;
+    // A move accepted later makes the new address the default for the account whose key moved, but
+    // never for an account signed in with "Switch account…".
+    this.session.mayBeDefault = !input.switchAccount;
     if (remember) {
       this.o.settings.remember({
         // The default server (embedded, or named at start-up) is remembered as "the default", so it
