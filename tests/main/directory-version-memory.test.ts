@@ -95,5 +95,20 @@ it(
     const rows = await honest(server.url, keys.sessionToken);
     expect(rows.computers.map((c) => c.version)).toEqual([profileSeen + 1]);
     expect(state.profileVersion(keys.accountUid, keys.computerId)).toBe(profileSeen + 1);
+
+    // A row write answered with a forged version: the version written is remembered, not the answer.
+    const honestPut = client.putDirectoryRow.bind(client);
+    client.putDirectoryRow = async (...args: Parameters<typeof honestPut>) => {
+      const row = await honestPut(...args);
+      return { ...row, version: Number.MAX_SAFE_INTEGER - 1 };
+    };
+    await gate.call('vault:rename', { vaultId: vault.id, name: 'USB drive' });
+    await services.directory.sync();
+    client.putDirectoryRow = honestPut;
+    const written = (await honest(server.url, keys.sessionToken)).vaults[0]!.version;
+    expect(written).toBeGreaterThan(vaultSeen);
+    expect(state.vaultVersion(keys.accountUid, vault.id)).toBe(written);
+    await services.directory.sync();
+    expect([...services.directory.problems().values()]).toEqual([]);
   },
 );

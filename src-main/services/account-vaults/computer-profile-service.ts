@@ -144,23 +144,22 @@ export class ComputerProfileService {
       // The stored version is learnt from the directory (read at unlock, while the session is fresh).
       await this.readProfiles(keys).catch(() => null);
     }
-    const put = async () => {
+    // Answers the version written (the compare-and-swap succeeded), never the answer's own number.
+    const put = async (): Promise<number> => {
       const version = this.o.state.profileVersion(keys.accountUid, keys.computerId) + 1;
       const sealed = await sealProfile(keys.amk, profile, { accountUid: keys.accountUid, version });
-      return this.o.client.putProfile(keys.serverUrl, keys.sessionToken, keys.computerId, {
-        version,
-        sealed,
-      });
+      await this.o.client.putProfile(keys.serverUrl, keys.sessionToken, keys.computerId, { version, sealed });
+      return version;
     };
-    let row: ProfileRow;
+    let written: number;
     try {
-      row = await put();
+      written = await put();
     } catch (error) {
       if (!(error instanceof ServiceError) || error.code !== 'conflict') throw error;
       await this.readProfiles(keys);
-      row = await put();
+      written = await put();
     }
-    this.o.state.sawProfile(keys.accountUid, keys.computerId, row.version);
+    this.o.state.sawProfile(keys.accountUid, keys.computerId, written);
     this.written = digest;
   }
 
@@ -371,13 +370,8 @@ export class ComputerProfileService {
   /** The old computer's profile ends (tombstone), its device wrap goes and its devices are revoked. */
   private async endComputer(keys: UnlockedAccountKeys, row: ProfileRow): Promise<void> {
     const version = Math.max(row.version, this.o.state.profileVersion(keys.accountUid, row.computerId)) + 1;
-    const ended = await this.o.client.deleteProfile(
-      keys.serverUrl,
-      keys.sessionToken,
-      row.computerId,
-      version,
-    );
-    this.o.state.sawProfile(keys.accountUid, row.computerId, ended.version);
+    await this.o.client.deleteProfile(keys.serverUrl, keys.sessionToken, row.computerId, version);
+    this.o.state.sawProfile(keys.accountUid, row.computerId, version);
     await this.o.client.deleteDeviceWrap(keys.serverUrl, keys.sessionToken, row.computerId);
     const { devices } = await this.o.client.devices(keys.serverUrl, keys.sessionToken);
     for (const d of devices) {

@@ -357,14 +357,10 @@ export class VaultDirectoryService implements RestoreOffer {
       if (here.has(vaultId)) continue;
       const entry = this.entries.get(vaultId);
       if (entry && !entry.deleted && !entry.problem) {
-        const row = await this.o.client.deleteDirectoryRow(
-          keys.serverUrl,
-          keys.sessionToken,
-          vaultId,
-          this.nextVersion(keys, vaultId),
-        );
-        this.o.state.sawVault(keys.accountUid, vaultId, row.version);
-        this.entries.set(vaultId, { ...entry, version: row.version, deleted: true, record: null });
+        const version = this.nextVersion(keys, vaultId);
+        await this.o.client.deleteDirectoryRow(keys.serverUrl, keys.sessionToken, vaultId, version);
+        this.o.state.sawVault(keys.accountUid, vaultId, version);
+        this.entries.set(vaultId, { ...entry, version, deleted: true, record: null });
       }
       this.o.state.setJoined(keys.accountUid, vaultId, false);
     }
@@ -448,12 +444,11 @@ export class VaultDirectoryService implements RestoreOffer {
   private async putRow(keys: UnlockedAccountKeys, vaultId: string, record: VaultRecord): Promise<void> {
     const version = this.nextVersion(keys, vaultId);
     const sealed = await sealVaultRecord(keys.amk, record, { accountUid: keys.accountUid, version });
-    const row = await this.o.client.putDirectoryRow(keys.serverUrl, keys.sessionToken, vaultId, {
-      version,
-      sealed,
-    });
-    this.o.state.sawVault(keys.accountUid, vaultId, row.version);
-    this.entries.set(vaultId, { vaultId, version: row.version, deleted: false, record, problem: null });
+    await this.o.client.putDirectoryRow(keys.serverUrl, keys.sessionToken, vaultId, { version, sealed });
+    // The version written (the compare-and-swap succeeded), never the answer's: a forged number there
+    // would make every genuine row "older" afterwards.
+    this.o.state.sawVault(keys.accountUid, vaultId, version);
+    this.entries.set(vaultId, { vaultId, version, deleted: false, record, problem: null });
   }
 
   /**
