@@ -32,7 +32,7 @@ import path from 'node:path';
  * One worker per core beside the main thread, at most 3, and none on two cores: the main thread's
  * writing (file creation above all) takes most of a restore's time, and a worker opens blobs faster
  * than it writes them. On two cores a worker showed no gain in wall time (file creation left no core
- * free for it) and cost 40-60 MiB more (docs/benchmarks.md).
+ * free for it) and cost about 67 MiB more (docs/benchmarks.md, "Restore workers on two cores").
  */
 function restoreWorkers(): number {
   const cores = defaultPoolSize();

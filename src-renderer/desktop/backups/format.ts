@@ -52,7 +52,6 @@ export function jobDurationSeconds(startedAt: string | null, endedAt: string | n
 const WEEKDAY_NAMES = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-const clock = (d: Date, locale?: string) => formatClock(d, locale);
 const sameDay = (a: Date, b: Date) =>
   a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
 
@@ -64,10 +63,10 @@ export function formatDateTime(iso: string, now: Date = new Date(), locale?: str
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '—';
   const dayMs = 86_400_000;
-  if (sameDay(d, now)) return `Today ${clock(d, locale)}`;
-  if (sameDay(d, new Date(now.getTime() - dayMs))) return `Yesterday ${clock(d, locale)}`;
-  if (sameDay(d, new Date(now.getTime() + dayMs))) return `Tomorrow ${clock(d, locale)}`;
-  return `${WEEKDAY_NAMES[d.getDay()]!.slice(0, 3)} ${d.getDate()} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${clock(d, locale)}`;
+  if (sameDay(d, now)) return `Today ${formatClock(d, locale)}`;
+  if (sameDay(d, new Date(now.getTime() - dayMs))) return `Yesterday ${formatClock(d, locale)}`;
+  if (sameDay(d, new Date(now.getTime() + dayMs))) return `Tomorrow ${formatClock(d, locale)}`;
+  return `${WEEKDAY_NAMES[d.getDay()]!.slice(0, 3)} ${d.getDate()} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${formatClock(d, locale)}`;
 }
 
 /** Always the full date and time, for a choice where "Today" is ambiguous (a list of backups). */

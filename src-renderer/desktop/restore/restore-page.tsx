@@ -526,24 +526,15 @@ function RunningStep() {
  * A restore into a folder that stopped before writing anything, since the selection does not fit:
  * the person chooses another folder, or restores what fits (each file that does not is then named).
  */
-function TooLittleSpace({ needed, free }: { needed: number; free: number }) {
+function TooLittleSpace({ folder, needed, free }: { folder: string; needed: number; free: number }) {
   const start = useRestore((s) => s.start);
   const chooseAnotherFolder = useRestore((s) => s.chooseAnotherFolder);
-  const destination = useRestore((s) => s.destination);
   return (
     <>
       <div className="sr-warning" role="alert">
         <p>
-          <strong>Not enough space.</strong> The files chosen need {formatBytes(needed)}
-          {destination.mode === 'folder' ? (
-            <>
-              {' '}
-              and <span className="mono">{destination.path}</span> has {formatBytes(free)} free.
-            </>
-          ) : (
-            <> and there are {formatBytes(free)} free.</>
-          )}{' '}
-          Nothing was restored.
+          <strong>Not enough space.</strong> The files chosen need {formatBytes(needed)} and{' '}
+          <span className="mono">{folder}</span> has {formatBytes(free)} free. Nothing was restored.
         </p>
         <p>Choose another folder, or restore what fits.</p>
       </div>
@@ -584,7 +575,8 @@ function ResultStep() {
     null;
   const ok = job.status === 'success';
   const space = restored?.tooLittleSpace;
-  if (space) return <TooLittleSpace needed={space.neededBytes} free={space.freeBytes} />;
+  if (space)
+    return <TooLittleSpace folder={restored.target} needed={space.neededBytes} free={space.freeBytes} />;
 
   const show = async () => {
     if (!showPath) return;
