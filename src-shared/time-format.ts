@@ -1,6 +1,7 @@
 /**
  * Times of day as the person's locale writes them: "14:05" where clocks run to 24 hours, "2:05 PM"
- * where they run to 12. The app and the panel use these rather than writing hours themselves.
+ * where they run to 12. The app's dates, times and schedules use these rather than writing hours
+ * themselves (the panel's dates still go through its own toLocaleString).
  * `locale` defaults to the runtime's (the renderer's, which Electron takes from the system).
  */
 
